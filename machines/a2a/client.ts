@@ -1,0 +1,193 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { Observable } from 'rxjs';
+import { request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
+import {
+  JsonRpcResponseSchema, SendMessageResultSchema, StreamResultSchema, TaskSchema,
+  type A2ASendResult, type A2AStreamResult, type A2ATask, type JsonRpcError,
+} from './schemas.ts';
+
+/** Options of {@link createA2AClient}. `headers` may carry secrets: they never reach an error or a result. */
+export interface A2AClientOptions {
+  /** The agent's JSON-RPC endpoint (A2A v0.3 §3.2.1), e.g. `http://127.0.0.1:4000/a2a/jsonrpc`. */
+  url: string;
+  /** Extra request headers (e.g. `authorization`). */
+  headers?: Record<string, string>;
+  /** An undici dispatcher (pool, agent, mock); the global dispatcher when omitted. */
+  dispatcher?: Dispatcher;
+}
+
+/** What {@link A2AClient.sendMessage} sends: one user message, a text part and an optional data part. */
+export interface SendMessageArgs {
+  /** The A2A `messageId`; agents may use it as an idempotency key. */
+  messageId: string;
+  text: string;
+  data?: Record<string, unknown>;
+  /** Continue this task (answer to input-required, §7.1). */
+  taskId?: string;
+  contextId?: string;
+}
+
+/** One SSE frame: a parsed stream result, or a malformed frame kept raw (reported as data, never thrown). */
+export type StreamFrame = { ok: true; value: A2AStreamResult } | { ok: false; raw: string; error: string };
+
+/** Per-call options: an AbortSignal ends the call with code ABORTED. */
+export interface CallOptions { signal?: AbortSignal }
+
+/** A small A2A v0.3 JSON-RPC client. Every failure is an {@link ActorlogError} (see {@link createA2AClient}). */
+export interface A2AClient {
+  /** message/send, non-blocking (§7.1, `configuration.blocking: false`): the Task as accepted, or a direct Message. */
+  sendMessage(args: SendMessageArgs, options?: CallOptions): Promise<A2ASendResult>;
+  /** tasks/get (§7.3). */
+  getTask(taskId: string, options?: CallOptions): Promise<A2ATask>;
+  /** tasks/cancel (§7.4): the task as the agent left it (normally `canceled`). */
+  cancelTask(taskId: string, options?: CallOptions): Promise<A2ATask>;
+  /** tasks/resubscribe (§7.9): the SSE frames, completing when the server ends the stream; unsubscribing aborts. */
+  resubscribe(taskId: string): Observable<StreamFrame>;
+}
+
+/** Raw payloads kept in errors and `job.invalid` events are cut to this many bytes (4 KiB). */
+export const MAX_RAW_BYTES = 4096;
+
+/** `text` cut to {@link MAX_RAW_BYTES} bytes of UTF-8. */
+export function truncateRaw(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= MAX_RAW_BYTES ? text : bytes.subarray(0, MAX_RAW_BYTES).toString('utf8');
+}
+
+function fail(code: ErrorCode, method: string, reason: string, details: Record<string, unknown>, cause?: unknown): ActorlogError {
+  return new ActorlogError(code, `A2A ${method}: ${reason}`, { cause, details: { method, ...details } });
+}
+
+/** Network failures are TRANSIENT; an abort is ABORTED; an ActorlogError passes through. */
+function transportError(method: string, err: unknown): ActorlogError {
+  if (err instanceof ActorlogError) return err;
+  const e = err as { name?: string; code?: string };
+  if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED') return fail('ABORTED', method, 'aborted', {}, err);
+  const kind = e?.code ?? e?.name ?? 'Error';
+  return fail('TRANSIENT', method, `network error (${kind})`, { cause: kind }, err);
+}
+
+/** 5xx, 429 and 408 are TRANSIENT (retry with backoff); any other 4xx is PERMANENT. */
+function statusError(method: string, status: number): ActorlogError {
+  const transient = status >= 500 || status === 429 || status === 408;
+  return fail(transient ? 'TRANSIENT' : 'PERMANENT', method, `HTTP ${status}`, { status });
+}
+
+function rpcError(method: string, error: JsonRpcError): ActorlogError {
+  const rpcMessage = error.message.slice(0, 500);
+  return fail('PERMANENT', method, `JSON-RPC error ${error.code}: ${rpcMessage}`, { rpcCode: error.code, rpcMessage });
+}
+
+function invalid(method: string, raw: string, error: string): ActorlogError {
+  const reason = error.slice(0, 1000);
+  return fail('INVALID_PAYLOAD', method, `invalid payload: ${reason}`, { raw: truncateRaw(raw), error: reason });
+}
+
+/** Parses a JSON-RPC response body: the checked `result`, or throws PERMANENT (rpc error) / INVALID_PAYLOAD. */
+function parseResponse<T>(method: string, raw: string, schema: z.ZodType<T>): T {
+  let json: unknown;
+  try { json = JSON.parse(raw); } catch (err) { throw invalid(method, raw, `not JSON (${(err as Error).message})`); }
+  const envelope = JsonRpcResponseSchema.safeParse(json);
+  if (!envelope.success) throw invalid(method, raw, z.prettifyError(envelope.error));
+  if ('error' in envelope.data) throw rpcError(method, envelope.data.error);
+  const result = schema.safeParse(envelope.data.result);
+  if (!result.success) throw invalid(method, raw, z.prettifyError(result.error));
+  return result.data;
+}
+
+/** One SSE event as a frame; a JSON-RPC error (in `event: error` or `data:`) ends the stream as PERMANENT. */
+function parseFrame(method: string, event: EventSourceMessage): StreamFrame | ActorlogError {
+  try {
+    return { ok: true, value: parseResponse(method, event.data, StreamResultSchema) };
+  } catch (err) {
+    const e = err as ActorlogError;
+    if (e.code !== 'INVALID_PAYLOAD') return e;
+    return { ok: false, raw: String(e.details?.raw), error: String(e.details?.error) };
+  }
+}
+
+/**
+ * Creates an A2A v0.3 JSON-RPC client over undici (SSE parsed by eventsource-parser).
+ * Failures are classified once: network errors, HTTP 5xx/429/408 -> `TRANSIENT` (`details.status`);
+ * other 4xx and JSON-RPC errors -> `PERMANENT` (`details.status` or `details.rpcCode`); a body that is
+ * not JSON or fails its schema -> `INVALID_PAYLOAD` (`details.raw`, at most 4 KiB, and `details.error`).
+ * Requests carry `A2A-Version: 0.3`.
+ * @example
+ * ```ts
+ * const a2a = createA2AClient({ url, headers: { authorization: `Bearer ${token}` } });
+ * const task = await a2a.sendMessage({ messageId: 'job-1/submit', text: 'summarise' });
+ * a2a.resubscribe(task.id).subscribe((f) => console.log(f.ok ? f.value.kind : f.error));
+ * ```
+ */
+export function createA2AClient(options: A2AClientOptions): A2AClient {
+  let nextId = 1;
+  const baseHeaders: Record<string, string> = { 'content-type': 'application/json', 'a2a-version': '0.3' };
+  for (const [k, v] of Object.entries(options.headers ?? {})) baseHeaders[k.toLowerCase()] = v;
+
+  async function post(method: string, params: unknown, accept: string, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(options.url, { method: 'POST', headers: { ...baseHeaders, accept }, body, signal, dispatcher: options.dispatcher });
+    } catch (err) { throw transportError(method, err); }
+    if (res.statusCode >= 400) {
+      await res.body.dump().catch(() => undefined);
+      throw statusError(method, res.statusCode);
+    }
+    return res;
+  }
+
+  async function call<T>(method: string, params: unknown, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
+    const res = await post(method, params, 'application/json', signal);
+    let raw: string;
+    try { raw = await res.body.text(); } catch (err) { throw transportError(method, err); }
+    return parseResponse(method, raw, schema);
+  }
+
+  return {
+    sendMessage(args, opts) {
+      const parts: unknown[] = [{ kind: 'text', text: args.text }];
+      if (args.data) parts.push({ kind: 'data', data: args.data });
+      const message = { kind: 'message', role: 'user', messageId: args.messageId, parts, taskId: args.taskId, contextId: args.contextId };
+      return call('message/send', { message, configuration: { blocking: false } }, SendMessageResultSchema, opts?.signal);
+    },
+    getTask: (taskId, opts) => call('tasks/get', { id: taskId }, TaskSchema, opts?.signal),
+    cancelTask: (taskId, opts) => call('tasks/cancel', { id: taskId }, TaskSchema, opts?.signal),
+    resubscribe(taskId) {
+      const method = 'tasks/resubscribe';
+      return new Observable<StreamFrame>((subscriber) => {
+        const abort = new AbortController();
+        (async () => {
+          const res = await post(method, { id: taskId }, 'text/event-stream', abort.signal);
+          if (!String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+            const raw = await res.body.text();
+            parseResponse(method, raw, z.never()); // throws the JSON-RPC error or INVALID_PAYLOAD
+          }
+          let failure: ActorlogError | undefined;
+          const parser = createParser({
+            onEvent(event) {
+              if (failure || subscriber.closed) return;
+              const frame = parseFrame(method, event);
+              if (frame instanceof ActorlogError) failure = frame;
+              else subscriber.next(frame);
+            },
+          });
+          const decoder = new TextDecoder();
+          try {
+            for await (const chunk of res.body) {
+              parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
+              if (failure || subscriber.closed) break;
+            }
+          } catch (err) { throw transportError(method, err); }
+          if (failure) throw failure;
+          subscriber.complete();
+        })().catch((err: unknown) => {
+          if (!abort.signal.aborted) subscriber.error(transportError(method, err));
+        });
+        return () => abort.abort();
+      });
+    },
+  };
+}

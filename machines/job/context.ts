@@ -1,0 +1,120 @@
+import type { ErrorInfo } from '../../src/errors.ts';
+import type { JobArtifact, JobRequest, JobUpdate, RemoteJobState } from './events.ts';
+
+/** How the job machine follows a remote job once it is accepted. */
+export type FollowMode = 'push' | 'poll';
+
+/** Input of the job machine. All durations in ms. */
+export interface JobInput {
+  /** The job's id: its stream id, and the root of its idempotency keys (`<jobId>:m1`, `:m2`…). */
+  jobId: string;
+  request: JobRequest;
+  /** `push` follows a stream or webhook (falling back to polling), `poll` only polls. @default 'push' */
+  follow?: FollowMode;
+  /** @default 1000 */
+  pollIntervalMs?: number;
+  /** Overall time before the job ends `timed-out`. @default 300000 */
+  timeoutMs?: number;
+  /** First retry delay after a transient failure; doubles per attempt, capped at 60 s. @default 500 */
+  retryDelayMs?: number;
+  /** Transient submit failures tolerated before the job fails. @default 5 */
+  maxSubmitAttempts?: number;
+  /** Push streams that may end or fail before the job falls back to polling. @default 3 */
+  maxFollowRetries?: number;
+  /** Consecutive transient poll failures before the job fails. @default 10 */
+  maxPollFailures?: number;
+}
+
+/** The job machine's context: everything it knows, JSON-safe (it is replayed from the log). */
+export interface JobContext {
+  jobId: string;
+  request: JobRequest;
+  follow: FollowMode;
+  pollIntervalMs: number;
+  timeoutMs: number;
+  retryDelayMs: number;
+  maxSubmitAttempts: number;
+  maxFollowRetries: number;
+  maxPollFailures: number;
+  /** The idempotency key of the first message; follow-up replies use `<jobId>:m<n>`. */
+  messageId: string;
+  /** The remote's id of the job (A2A task id, foreman job_id), once accepted. */
+  remoteId?: string;
+  /** The last state the remote reported. */
+  remoteState?: RemoteJobState;
+  statusMessage?: string;
+  result?: unknown;
+  artifacts: JobArtifact[];
+  /** Remote states in the order they were seen (consecutive repeats collapsed). */
+  history: RemoteJobState[];
+  updates: number;
+  invalid: number;
+  submitAttempts: number;
+  followRetries: number;
+  pollFailures: number;
+  replies: number;
+  /** Text of the reply being sent while input-required. */
+  pendingInput?: string;
+  lastError?: ErrorInfo;
+}
+
+/** The context for an input, with defaults applied. */
+export function initialJobContext(input: JobInput): JobContext {
+  return {
+    jobId: input.jobId,
+    request: input.request,
+    follow: input.follow ?? 'push',
+    pollIntervalMs: input.pollIntervalMs ?? 1000,
+    timeoutMs: input.timeoutMs ?? 300_000,
+    retryDelayMs: input.retryDelayMs ?? 500,
+    maxSubmitAttempts: input.maxSubmitAttempts ?? 5,
+    maxFollowRetries: input.maxFollowRetries ?? 3,
+    maxPollFailures: input.maxPollFailures ?? 10,
+    messageId: `${input.jobId}:m1`,
+    artifacts: [],
+    history: [],
+    updates: 0,
+    invalid: 0,
+    submitAttempts: 0,
+    followRetries: 0,
+    pollFailures: 0,
+    replies: 0,
+  };
+}
+
+/** Merges an update into the context: state, message, result, artifact chunks (pure). */
+export function applyUpdate(context: JobContext, update: JobUpdate): Partial<JobContext> {
+  const artifacts = mergeArtifacts(context.artifacts, update.artifacts ?? []);
+  const history = context.history.at(-1) === update.state ? context.history : [...context.history, update.state];
+  return {
+    remoteState: update.state,
+    statusMessage: update.message ?? context.statusMessage,
+    result: update.result ?? context.result,
+    artifacts,
+    history,
+    updates: context.updates + 1,
+  };
+}
+
+/** Artifacts by id; a chunk with `append` extends the parts of the artifact it continues. */
+export function mergeArtifacts(current: JobArtifact[], chunks: JobArtifact[]): JobArtifact[] {
+  if (chunks.length === 0) return current;
+  const out = current.map((a) => ({ ...a, parts: [...a.parts] }));
+  for (const chunk of chunks) {
+    const existing = out.find((a) => a.artifactId === chunk.artifactId);
+    if (existing && chunk.append) existing.parts.push(...chunk.parts);
+    else if (existing) Object.assign(existing, { ...chunk, parts: [...chunk.parts] });
+    else out.push({ ...chunk, parts: [...chunk.parts] });
+    const target = out.find((a) => a.artifactId === chunk.artifactId)!;
+    delete target.append;
+  }
+  return out;
+}
+
+/** Exponential backoff for attempt n (1-based): base·2^(n-1), capped at 60 s, with a jitter of up to 20% derived from the job id (deterministic, so replay re-arms the same delay). */
+export function backoffMs(context: Pick<JobContext, 'retryDelayMs' | 'jobId'>, attempt: number): number {
+  const base = Math.min(60_000, context.retryDelayMs * 2 ** Math.max(0, attempt - 1));
+  let h = attempt;
+  for (let i = 0; i < context.jobId.length; i++) h = (h * 31 + context.jobId.charCodeAt(i)) >>> 0;
+  return Math.min(60_000, Math.round(base * (1 + (h % 200) / 1000)));
+}

@@ -1,0 +1,214 @@
+import { assign, fromEventObservable, setup } from 'xstate';
+import { throwError } from 'rxjs';
+import { ActorlogError, describeError } from '../../src/errors.ts';
+import { applyUpdate, backoffMs, initialJobContext, type JobContext, type JobInput } from './context.ts';
+import type { CancelInput, FollowInput, JobCommandEvent, JobWireEvent, PollInput, ReplyInput, SubmitInput } from './events.ts';
+
+const unbound = (name: string) =>
+  fromEventObservable<JobWireEvent, never>(() =>
+    throwError(() => new ActorlogError('INVALID_OPTIONS', `the job machine has no "${name}" actor: give it a binding with .provide({ actors })`)),
+  );
+
+const errorCode = (error: unknown) => describeError(error).code;
+const FINAL_STATES = new Set(['completed', 'failed', 'canceled']);
+
+/**
+ * The generic job machine: a remote job submitted once (with an idempotency key), followed by a
+ * push source (SSE stream or webhook) with fallback to polling, answered when it asks for input,
+ * cancelable, and bounded by an overall timeout. Protocol bindings provide its actors:
+ * `submit`, `follow`, `poll`, `reply`, `cancel` (inputs and events in ./events.ts), e.g.
+ * `jobMachine.provide({ actors: a2aJobActors({ url }) })`.
+ *
+ * States: `active.submitted` -> `active.working` (streaming | resubscribing | polling | waiting |
+ * replying | canceling) <-> `active.input-required` -> `done` | `failed` | `canceled` | `timed-out`.
+ * Transient errors (code TRANSIENT) are retried with capped backoff; permanent ones fail the job
+ * (or, for the push source, fall back to polling). Invalid payloads (`job.invalid`) are counted and
+ * recorded in `lastError`; the job goes on (DESIGN.md invariant 6).
+ *
+ * @example
+ * ```ts
+ * const system = createActorSystem({ store, machines: { job: jobMachine.provide({ actors: a2aJobActors({ url }) }) } });
+ * const job = system.spawn('job', { id: 'job-1', input: { jobId: 'job-1', request: { text: 'hi' } } });
+ * ```
+ */
+export const jobMachine = setup({
+  types: {
+    context: {} as JobContext,
+    input: {} as JobInput,
+    events: {} as JobWireEvent | JobCommandEvent,
+  },
+  actors: {
+    submit: unbound('submit') as ReturnType<typeof fromEventObservable<JobWireEvent, SubmitInput>>,
+    follow: unbound('follow') as ReturnType<typeof fromEventObservable<JobWireEvent, FollowInput>>,
+    poll: unbound('poll') as ReturnType<typeof fromEventObservable<JobWireEvent, PollInput>>,
+    reply: unbound('reply') as ReturnType<typeof fromEventObservable<JobWireEvent, ReplyInput>>,
+    cancel: unbound('cancel') as ReturnType<typeof fromEventObservable<JobWireEvent, CancelInput>>,
+  },
+  delays: {
+    jobTimeout: ({ context }) => context.timeoutMs,
+    pollInterval: ({ context }) => context.pollIntervalMs,
+    submitBackoff: ({ context }) => backoffMs(context, context.submitAttempts),
+    followBackoff: ({ context }) => backoffMs(context, context.followRetries),
+    pollBackoff: ({ context }) => backoffMs(context, context.pollFailures),
+  },
+  guards: {
+    remoteCompleted: ({ context }) => context.remoteState === 'completed',
+    remoteFailed: ({ context }) => context.remoteState === 'failed',
+    remoteCanceled: ({ context }) => context.remoteState === 'canceled',
+    inputRequired: ({ context }) => context.remoteState === 'input-required',
+    accepted: ({ context }) => context.remoteId !== undefined,
+    followsByPush: ({ context }) => context.follow === 'push' && context.followRetries <= context.maxFollowRetries,
+    transient: ({ event }) => errorCode((event as { error?: unknown }).error) === 'TRANSIENT',
+    submitRetriesLeft: ({ context }) => context.submitAttempts < context.maxSubmitAttempts,
+    pollRetriesLeft: ({ context }) => context.pollFailures < context.maxPollFailures,
+    remoteFinal: ({ context }) => context.remoteState !== undefined && FINAL_STATES.has(context.remoteState),
+  },
+  actions: {
+    accept: assign(({ context, event }) => {
+      if (event.type !== 'job.accepted') return {};
+      return { remoteId: event.remoteId, ...applyUpdate(context, event.update) };
+    }),
+    update: assign(({ context, event }) => (event.type === 'job.update' ? applyUpdate(context, event.update) : {})),
+    recordInvalid: assign(({ context, event }) => {
+      if (event.type !== 'job.invalid') return {};
+      return { invalid: context.invalid + 1, lastError: { name: 'InvalidPayload', code: 'INVALID_PAYLOAD', message: event.error } };
+    }),
+    recordError: assign({ lastError: ({ event }) => describeError((event as { error?: unknown }).error) }),
+    countSubmit: assign({ submitAttempts: ({ context }) => context.submitAttempts + 1 }),
+    countFollow: assign({ followRetries: ({ context }) => context.followRetries + 1 }),
+    countPollFailure: assign({ pollFailures: ({ context }) => context.pollFailures + 1 }),
+    resetPollFailures: assign({ pollFailures: 0 }),
+    takeInput: assign(({ context, event }) =>
+      event.type === 'job.input' ? { pendingInput: event.text, replies: context.replies + 1 } : {},
+    ),
+    clearInput: assign({ pendingInput: undefined }),
+  },
+}).createMachine({
+  id: 'job',
+  context: ({ input }) => initialJobContext(input),
+  initial: 'active',
+  output: ({ context }) => ({
+    remoteId: context.remoteId,
+    state: context.remoteState,
+    message: context.statusMessage,
+    result: context.result,
+    artifacts: context.artifacts,
+    error: context.lastError,
+  }),
+  states: {
+    active: {
+      after: { jobTimeout: { target: 'timed-out' } },
+      always: [
+        { guard: 'remoteCompleted', target: 'done' },
+        { guard: 'remoteFailed', target: 'failed' },
+        { guard: 'remoteCanceled', target: 'canceled' },
+      ],
+      on: {
+        'job.update': { actions: 'update' },
+        'job.accepted': { actions: 'accept' },
+        'job.invalid': { actions: 'recordInvalid' },
+        'job.cancel': [{ guard: 'accepted', target: '.working.canceling' }, { target: 'canceled' }],
+      },
+      initial: 'submitted',
+      states: {
+        submitted: {
+          initial: 'sending',
+          states: {
+            sending: {
+              entry: 'countSubmit',
+              invoke: {
+                id: 'submit',
+                src: 'submit',
+                input: ({ context }) => ({ jobId: context.jobId, messageId: context.messageId, request: context.request }),
+                onDone: [{ guard: 'accepted', target: '#job.active.working' }, { target: '#job.failed' }],
+                onError: [
+                  { guard: 'accepted', target: '#job.active.working' },
+                  { guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.submitAttempts < context.maxSubmitAttempts, target: 'backoff', actions: 'recordError' },
+                  { target: '#job.failed', actions: 'recordError' },
+                ],
+              },
+            },
+            backoff: { after: { submitBackoff: 'sending' } },
+          },
+        },
+        working: {
+          initial: 'route',
+          states: {
+            route: {
+              always: [
+                { guard: 'remoteFinal', target: 'waiting' },
+                { guard: 'inputRequired', target: '#job.active.input-required' },
+                { guard: 'followsByPush', target: 'streaming' },
+                { target: 'polling' },
+              ],
+            },
+            streaming: {
+              always: { guard: 'inputRequired', target: '#job.active.input-required' },
+              invoke: {
+                id: 'follow',
+                src: 'follow',
+                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId! }),
+                onDone: { target: 'resubscribing', actions: 'countFollow' },
+                onError: { target: 'resubscribing', actions: ['countFollow', 'recordError'] },
+              },
+            },
+            resubscribing: {
+              always: { guard: ({ context }) => context.followRetries > context.maxFollowRetries, target: 'polling' },
+              after: { followBackoff: 'route' },
+            },
+            polling: {
+              invoke: {
+                id: 'poll',
+                src: 'poll',
+                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId! }),
+                onDone: { target: 'waiting', actions: 'resetPollFailures' },
+                onError: [
+                  { guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.pollFailures + 1 < context.maxPollFailures, target: 'pollBackoff', actions: ['countPollFailure', 'recordError'] },
+                  { target: '#job.failed', actions: 'recordError' },
+                ],
+              },
+            },
+            pollBackoff: { after: { pollBackoff: 'polling' } },
+            waiting: {
+              always: { guard: 'inputRequired', target: '#job.active.input-required' },
+              after: { pollInterval: 'polling' },
+            },
+            replying: {
+              invoke: {
+                id: 'reply',
+                src: 'reply',
+                input: ({ context }) => ({
+                  jobId: context.jobId, remoteId: context.remoteId!, messageId: `${context.jobId}:m${context.replies + 1}`, text: context.pendingInput ?? '',
+                }),
+                onDone: { target: 'route', actions: 'clearInput' },
+                onError: [
+                  { guard: 'transient', target: 'polling', actions: 'recordError' },
+                  { target: '#job.failed', actions: 'recordError' },
+                ],
+              },
+            },
+            canceling: {
+              invoke: {
+                id: 'cancel',
+                src: 'cancel',
+                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId! }),
+                onDone: 'polling',
+                onError: { target: 'polling', actions: 'recordError' },
+              },
+            },
+          },
+        },
+        'input-required': {
+          on: { 'job.input': { target: 'working.replying', actions: 'takeInput' } },
+        },
+      },
+    },
+    done: { type: 'final' },
+    failed: { type: 'final' },
+    canceled: { type: 'final' },
+    'timed-out': { type: 'final' },
+  },
+});
+
+/** The job machine's type, with any binding provided. */
+export type JobMachine = typeof jobMachine;

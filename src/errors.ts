@@ -1,0 +1,106 @@
+/**
+ * Every error actorlog throws or records carries one of these codes. Callers branch on `code`,
+ * never on message text. The README lists them with their meaning.
+ */
+export const ErrorCodes = {
+  /** Append stated an expected stream version that differs from the stream's current version. */
+  VERSION_CONFLICT: 'VERSION_CONFLICT',
+  /** A stream with this id already exists (createStream, spawn). */
+  STREAM_EXISTS: 'STREAM_EXISTS',
+  /** No stream with this id is in the log. */
+  STREAM_NOT_FOUND: 'STREAM_NOT_FOUND',
+  /** The store could not write; the actor that needed the write is stopped with this error. */
+  APPEND_FAILED: 'APPEND_FAILED',
+  /** The store is closed or its file cannot be opened. */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** The file's schema version is newer than this build understands. */
+  SCHEMA_VERSION: 'SCHEMA_VERSION',
+  /** A stream names a machine the actor system has not registered. */
+  MACHINE_NOT_REGISTERED: 'MACHINE_NOT_REGISTERED',
+  /** A stream was written by a machine definition whose hash differs from the registered one. */
+  MACHINE_MISMATCH: 'MACHINE_MISMATCH',
+  /** An actor with this id is already running in the system. */
+  ACTOR_EXISTS: 'ACTOR_EXISTS',
+  /** The actor is stopped, done or failed and takes no more events. */
+  ACTOR_STOPPED: 'ACTOR_STOPPED',
+  /** A replayed snapshot differs from the live snapshot the log recorded. */
+  REPLAY_MISMATCH: 'REPLAY_MISMATCH',
+  /** Options given to a function are invalid; nothing was done. */
+  INVALID_OPTIONS: 'INVALID_OPTIONS',
+  /** A wire payload failed its schema (recorded as an `*.invalid` event). */
+  INVALID_PAYLOAD: 'INVALID_PAYLOAD',
+  /** A transient transport failure (network, 5xx, 429): retried with backoff. */
+  TRANSIENT: 'TRANSIENT',
+  /** A permanent transport failure (4xx other than 408/429): not retried. */
+  PERMANENT: 'PERMANENT',
+  /** A wait ended by its timeout. */
+  TIMEOUT: 'TIMEOUT',
+  /** A wait ended by an AbortSignal. */
+  ABORTED: 'ABORTED',
+} as const;
+
+/** The literal union of {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const brand = Symbol.for('actorlog.error');
+
+/**
+ * The one error class of actorlog: a `code` from {@link ErrorCodes}, a message for people, an
+ * optional native `cause` and optional structured `details` (JSON-safe).
+ *
+ * `instanceof` holds across two installed copies of the package through a `Symbol.for` brand.
+ *
+ * @example
+ * ```ts
+ * try { store.append('job-1', 3, events); }
+ * catch (err) { if (isActorlogError(err, 'VERSION_CONFLICT')) reload(); else throw err; }
+ * ```
+ */
+export class ActorlogError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+  readonly [brand] = true;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ActorlogError';
+    this.code = code;
+    if (options?.details) this.details = options.details;
+  }
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}
+
+/** True when `err` is an {@link ActorlogError}, and, when `code` is given, has that code. */
+export function isActorlogError(err: unknown, code?: ErrorCode): err is ActorlogError {
+  return err instanceof ActorlogError && (code === undefined || err.code === code);
+}
+
+/** A JSON-safe description of any thrown value, as recorded in the log and in machine context. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+  status?: number;
+}
+
+/**
+ * Turns any thrown value (an Error, an ActorlogError, a string, a plain object already described)
+ * into a JSON-safe {@link ErrorInfo}. Machines assign this, never the Error itself, so the live
+ * context and the replayed context (which sees the logged JSON) are equal.
+ */
+export function describeError(err: unknown): ErrorInfo {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
+    const info: ErrorInfo = {
+      name: typeof e.name === 'string' ? e.name : 'Error',
+      message: typeof e.message === 'string' ? e.message : String(err),
+    };
+    if (typeof e.code === 'string') info.code = e.code;
+    if (typeof e.status === 'number') info.status = e.status;
+    return info;
+  }
+  return { name: 'Error', message: String(err) };
+}

@@ -1,0 +1,142 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+
+/**
+ * Where an event came from. `external`: `actor.send()` by the application; `timer`: a delayed or
+ * `after` event; `child`: a done/error/emitted event of an invoked or spawned child; `poll`, `sse`,
+ * `ws`, `webhook`: frames of a stream source (a child that declared its kind); `system`: written by
+ * the runtime itself.
+ */
+export type EventSource = 'external' | 'timer' | 'child' | 'poll' | 'sse' | 'ws' | 'webhook' | 'system';
+
+/** Metadata stored with every event. All times are ms since the Unix epoch. */
+export interface EventMeta {
+  source: EventSource;
+  /** The resume point of the source that delivered this event (SSE id, WebSocket cursor, `since_id`, task id). */
+  cursor?: string;
+  /** The id of the child actor that sent the event, when a child sent it. */
+  actor?: string;
+  /** The id of the event or request that caused this one. */
+  causationId?: string;
+  /** When the event was appended, ms since the Unix epoch. */
+  recordedAt: number;
+}
+
+/** An event to append: the stream version and global position are assigned by the store. */
+export interface NewEvent {
+  type: string;
+  /** The event's payload, JSON-safe (the event object without its `type`). */
+  data: unknown;
+  meta: EventMeta;
+}
+
+/** An event as stored in the log. */
+export interface EventRecord extends NewEvent {
+  /** One increasing number across all streams, from 1: the order of the whole log. */
+  globalPosition: number;
+  streamId: string;
+  /** 1, 2, 3… within the stream. */
+  version: number;
+}
+
+/** The status of a stream (an actor): `active` until the actor ends. */
+export type StreamStatus = 'active' | 'done' | 'error' | 'stopped';
+
+/** What a stream records about the actor whose events it holds. */
+export interface StreamRecord {
+  streamId: string;
+  /** Registered machine name and the hash of its definition (`machine.toJSON()`), hex. */
+  machine: { name: string; hash: string };
+  /** The input the actor was started with, JSON-safe, secrets redacted. */
+  input: unknown;
+  status: StreamStatus;
+  /** The stream's current version: 0 before the first event. */
+  version: number;
+  /** ms since the Unix epoch. */
+  createdAt: number;
+  /** ms since the Unix epoch, last append or status change. */
+  updatedAt: number;
+}
+
+/** A persisted actor snapshot (XState `getPersistedSnapshot()`), taken after the event at `version`. */
+export interface SnapshotRecord {
+  streamId: string;
+  version: number;
+  snapshot: unknown;
+  /** ms since the Unix epoch. */
+  recordedAt: number;
+}
+
+/** One append of a batch (see {@link LogStore.appendBatch}). */
+export interface AppendRequest {
+  streamId: string;
+  /** The version the stream must be at before this append; a different version is a conflict. */
+  expectedVersion: number;
+  events: NewEvent[];
+}
+
+/** The result of an append: the stream's new version and the global position of its last event. */
+export interface AppendResult {
+  nextVersion: number;
+  lastGlobalPosition: number;
+}
+
+/** Options of {@link LogStore.subscribe}. */
+export interface SubscribeOptions {
+  /** Deliver records whose global position is greater than this. Default 0 (from the start). */
+  after?: number;
+  /** Only records of these streams. */
+  streamId?: string;
+  /** How often to look for records written by another process (ms). Default 250. */
+  pollIntervalMs?: number;
+  /** Records read per query while catching up. Default 500. */
+  batchSize?: number;
+  /** The RxJS scheduler of the poll interval (tests pass a VirtualTimeScheduler). Default asyncScheduler. */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * The log contract. Every store (stores/sqlite, stores/memory) implements it and passes the
+ * conformance suite in test/conformance/. Writes are synchronous: the runtime appends inside
+ * XState's synchronous `@xstate.event` inspection, before the transition (DESIGN.md, invariant 1).
+ *
+ * Errors: `STREAM_EXISTS` (createStream), `STREAM_NOT_FOUND` (append, setStreamStatus on an
+ * unknown stream), `VERSION_CONFLICT` (append), `STORE_UNAVAILABLE` (closed store), all
+ * {@link ActorlogError}s.
+ */
+export interface LogStore {
+  /** Creates a stream at version 0. @throws STREAM_EXISTS */
+  createStream(stream: { streamId: string; machine: { name: string; hash: string }; input: unknown; createdAt: number }): StreamRecord;
+  getStream(streamId: string): StreamRecord | undefined;
+  /** Streams ordered by creation, optionally only those with one of the given statuses. */
+  listStreams(filter?: { status?: StreamStatus[] }): StreamRecord[];
+  /** @throws STREAM_NOT_FOUND */
+  setStreamStatus(streamId: string, status: StreamStatus, at: number): void;
+  /**
+   * Appends events atomically at `expectedVersion + 1…`.
+   * @throws VERSION_CONFLICT when the stream is not at `expectedVersion`; STREAM_NOT_FOUND
+   */
+  append(streamId: string, expectedVersion: number, events: NewEvent[]): AppendResult;
+  /** Several appends in one transaction: all or none (group commit). */
+  appendBatch(requests: AppendRequest[]): AppendResult[];
+  /** Events of one stream with `fromVersion <= version <= toVersion`, in version order. */
+  readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): EventRecord[];
+  /** Events of all streams with global position greater than `after`, in order, at most `limit`. */
+  readAll(options?: { after?: number; limit?: number }): EventRecord[];
+  /** The global position of the last event in the log, 0 when empty. */
+  headPosition(): number;
+  /** Saves a snapshot; a later one for the same stream and version replaces it. */
+  saveSnapshot(snapshot: SnapshotRecord): void;
+  /** The latest snapshot of a stream at or before `atOrBeforeVersion` (default: latest). */
+  loadSnapshot(streamId: string, atOrBeforeVersion?: number): SnapshotRecord | undefined;
+  /** Saves a named subscriber's last processed global position. */
+  saveCheckpoint(name: string, position: number): void;
+  loadCheckpoint(name: string): number | undefined;
+  /**
+   * Records from a global position: catches up from the log, then delivers new records live
+   * (appends of this process at once, appends of other processes within `pollIntervalMs`).
+   */
+  subscribe(options?: SubscribeOptions): Observable<EventRecord>;
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}

@@ -1,0 +1,64 @@
+import { waitFor, type Actor, type AnyStateMachine, type EventFrom, type SnapshotFrom, type Subscription } from 'xstate';
+import { ActorlogError } from '../errors.ts';
+import type { Journal } from './journal.ts';
+
+/**
+ * A running actor whose events are journaled. `ref` is the XState actor itself (use it with
+ * `@statelyai/inspect`, `waitFor`, selectors); `send` goes through the journal first.
+ */
+export class JournaledActor<TMachine extends AnyStateMachine = AnyStateMachine> {
+  /** @internal */
+  constructor(
+    /** The actor's id: its stream id in the log. */
+    readonly id: string,
+    /** The registered machine name. */
+    readonly machineName: string,
+    /** The running XState actor. */
+    readonly ref: Actor<TMachine>,
+    /** @internal */
+    readonly journal: Journal,
+  ) {}
+
+  /** The stream version of the last event appended for this actor. */
+  get version(): number {
+    return this.journal.version;
+  }
+
+  /** The write failure that stopped this actor (code `APPEND_FAILED`), if any. */
+  get error(): ActorlogError | undefined {
+    return this.journal.failed;
+  }
+
+  /**
+   * Sends an event: it is appended to the log, then the actor transitions.
+   * @throws ActorlogError `ACTOR_STOPPED` when the actor no longer runs; `APPEND_FAILED` when the
+   * append failed (the actor is then stopped and the event was not processed).
+   */
+  send(event: EventFrom<TMachine>): void {
+    if (this.journal.failed) throw this.journal.failed;
+    if (this.ref.getSnapshot().status !== 'active') {
+      throw new ActorlogError('ACTOR_STOPPED', `actor ${this.id} is ${this.ref.getSnapshot().status} and takes no events`, {
+        details: { streamId: this.id, event: event.type },
+      });
+    }
+    this.ref.send(event);
+    if (this.journal.failed) throw this.journal.failed;
+  }
+
+  getSnapshot(): SnapshotFrom<TMachine> {
+    return this.ref.getSnapshot();
+  }
+
+  subscribe(observer: (snapshot: SnapshotFrom<TMachine>) => void): Subscription {
+    return this.ref.subscribe(observer);
+  }
+
+  /**
+   * Resolves with the first snapshot for which `predicate` holds (checked on the current one first).
+   * @param options.timeoutMs how long to wait (ms), default Infinity.
+   * @throws an error from XState's `waitFor` on timeout or when the actor ends first.
+   */
+  waitFor(predicate: (snapshot: SnapshotFrom<TMachine>) => boolean, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SnapshotFrom<TMachine>> {
+    return waitFor(this.ref, predicate, { timeout: options?.timeoutMs ?? Infinity, signal: options?.signal });
+  }
+}

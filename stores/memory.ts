@@ -1,0 +1,248 @@
+import { Subject, type Observable } from 'rxjs';
+import { ActorlogError } from '../src/errors.ts';
+import { subscribeToLog } from '../src/log/subscribe.ts';
+import type { AppendRequest, AppendResult, EventMeta, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../src/log/types.ts';
+
+interface StoredEvent {
+  globalPosition: number;
+  streamId: string;
+  version: number;
+  type: string;
+  data: string;
+  meta: string;
+  /** `meta.recordedAt` when it is a number (for `updatedAt`), else null. */
+  recordedAt: number | null;
+}
+
+interface StoredStream {
+  streamId: string;
+  machine: { name: string; hash: string };
+  input: string;
+  status: StreamStatus;
+  createdAt: number;
+  /** Time of creation or of the last status change (ms). */
+  statusAt: number;
+  events: StoredEvent[];
+}
+
+/** JSON text of a value; `undefined` becomes `null`, as in the SQLite store. */
+const encode = (value: unknown): string => JSON.stringify(value) ?? 'null';
+
+const toEventRecord = (e: StoredEvent): EventRecord => {
+  const { globalPosition, streamId, version, type } = e;
+  return { globalPosition, streamId, version, type, data: JSON.parse(e.data), meta: JSON.parse(e.meta) as EventMeta };
+};
+
+function toStreamRecord(s: StoredStream): StreamRecord {
+  const lastAt = s.events.at(-1)?.recordedAt ?? null;
+  const updatedAt = lastAt !== null && lastAt > s.statusAt ? lastAt : s.statusAt;
+  const { streamId, status, createdAt } = s;
+  return { streamId, machine: { ...s.machine }, input: JSON.parse(s.input), status, version: s.events.length, createdAt, updatedAt };
+}
+
+/**
+ * The in-memory log store: the same contract and behaviour as the SQLite store (it passes the same
+ * conformance suite), nothing persisted. Data, meta, input and snapshots are stored as JSON text and
+ * parsed on the way out, so callers can mutate neither the log nor what they read, and values
+ * round-trip exactly as through SQLite (`undefined` fields dropped, `Date`s become strings).
+ * Transactions keep an undo log; a nested transaction that throws undoes only its own writes.
+ */
+export class MemoryStore implements LogStore {
+  private readonly streams = new Map<string, StoredStream>();
+  private readonly log: StoredEvent[] = [];
+  private readonly snapshots = new Map<string, Map<number, { snapshot: string; recordedAt: number }>>();
+  private readonly checkpoints = new Map<string, number>();
+  private readonly appended = new Subject<void>();
+  private readonly feed = { readAll: (o: { after: number; limit: number }) => this.readAll(o), appended: this.appended.asObservable() };
+  /** Undo steps of the open transaction, newest last; empty outside a transaction. */
+  private undo: Array<() => void> = [];
+  private depth = 0;
+  private dirty = false;
+  private closed = false;
+
+  private assertOpen(): void {
+    if (this.closed) throw new ActorlogError('STORE_UNAVAILABLE', 'memory log store is closed');
+  }
+
+  /** Records how to undo a write, when inside a transaction. */
+  private onUndo = (step: () => void): void => void (this.depth > 0 && this.undo.push(step));
+
+  private stream(streamId: string): StoredStream {
+    const s = this.streams.get(streamId);
+    if (s === undefined) throw new ActorlogError('STREAM_NOT_FOUND', `no stream ${streamId}`, { details: { streamId } });
+    return s;
+  }
+
+  createStream(stream: { streamId: string; machine: { name: string; hash: string }; input: unknown; createdAt: number }): StreamRecord {
+    this.assertOpen();
+    const { streamId, machine, createdAt } = stream;
+    if (this.streams.has(streamId)) throw new ActorlogError('STREAM_EXISTS', `stream ${streamId} already exists`, { details: { streamId } });
+    const input = encode(stream.input);
+    const stored: StoredStream = { streamId, machine: { name: machine.name, hash: machine.hash }, input, status: 'active', createdAt, statusAt: createdAt, events: [] };
+    this.streams.set(streamId, stored);
+    this.onUndo(() => this.streams.delete(streamId));
+    return toStreamRecord(stored);
+  }
+
+  getStream(streamId: string): StreamRecord | undefined {
+    this.assertOpen();
+    const s = this.streams.get(streamId);
+    return s === undefined ? undefined : toStreamRecord(s);
+  }
+
+  listStreams(filter?: { status?: StreamStatus[] }): StreamRecord[] {
+    this.assertOpen();
+    const status = filter?.status;
+    const out: StreamRecord[] = [];
+    for (const s of this.streams.values()) if (status === undefined || status.includes(s.status)) out.push(toStreamRecord(s));
+    return out;
+  }
+
+  setStreamStatus(streamId: string, status: StreamStatus, at: number): void {
+    this.assertOpen();
+    const s = this.stream(streamId);
+    const before = { status: s.status, statusAt: s.statusAt };
+    s.status = status;
+    s.statusAt = at;
+    this.onUndo(() => Object.assign(s, before));
+  }
+
+  append(streamId: string, expectedVersion: number, events: NewEvent[]): AppendResult {
+    this.assertOpen();
+    const s = this.stream(streamId);
+    const actualVersion = s.events.length;
+    if (actualVersion !== expectedVersion) {
+      throw new ActorlogError('VERSION_CONFLICT', `stream ${streamId} is at version ${actualVersion}, not ${expectedVersion}`, {
+        details: { streamId, expectedVersion, actualVersion },
+      });
+    }
+    if (events.length === 0) return { nextVersion: expectedVersion, lastGlobalPosition: s.events[expectedVersion - 1]?.globalPosition ?? 0 };
+    let stored: StoredEvent[];
+    try {
+      stored = events.map((e, i) => {
+        if (typeof e.type !== 'string') throw new TypeError('event type must be a string');
+        const recordedAt = (e.meta as EventMeta | undefined)?.recordedAt;
+        const [globalPosition, version, data, meta] = [this.log.length + i + 1, expectedVersion + i + 1, encode(e.data), encode(e.meta)];
+        return { globalPosition, streamId, version, type: e.type, data, meta, recordedAt: typeof recordedAt === 'number' ? recordedAt : null };
+      });
+    } catch (err) {
+      throw new ActorlogError('APPEND_FAILED', `could not append to stream ${streamId}: ${(err as Error).message}`, {
+        cause: err,
+        details: { streamId, expectedVersion },
+      });
+    }
+    const n = stored.length;
+    for (const e of stored) { this.log.push(e); s.events.push(e); }
+    this.onUndo(() => void ((this.log.length -= n), (s.events.length -= n)));
+    if (this.depth > 0) this.dirty = true;
+    else this.appended.next();
+    return { nextVersion: expectedVersion + n, lastGlobalPosition: this.log.length };
+  }
+
+  appendBatch(requests: AppendRequest[]): AppendResult[] {
+    this.assertOpen();
+    return this.transaction(() => requests.map((r) => this.append(r.streamId, r.expectedVersion, r.events)));
+  }
+
+  readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): EventRecord[] {
+    this.assertOpen();
+    const events = this.streams.get(streamId)?.events ?? [];
+    const from = Math.max(0, Math.ceil(range?.fromVersion ?? 1) - 1);
+    const to = Math.min(events.length, Math.floor(range?.toVersion ?? events.length));
+    return from < to ? events.slice(from, to).map(toEventRecord) : [];
+  }
+
+  readAll(options?: { after?: number; limit?: number }): EventRecord[] {
+    this.assertOpen();
+    const start = Math.max(0, Math.floor(options?.after ?? 0));
+    const limit = options?.limit;
+    const end = limit === undefined ? this.log.length : Math.min(this.log.length, start + Math.max(0, limit));
+    return start < end ? this.log.slice(start, end).map(toEventRecord) : [];
+  }
+
+  headPosition(): number {
+    this.assertOpen();
+    return this.log.length;
+  }
+
+  saveSnapshot(snapshot: SnapshotRecord): void {
+    this.assertOpen();
+    const { streamId, version } = snapshot;
+    const map = this.snapshots.get(streamId) ?? new Map<number, { snapshot: string; recordedAt: number }>();
+    this.snapshots.set(streamId, map);
+    const before = map.get(version);
+    map.set(version, { snapshot: encode(snapshot.snapshot), recordedAt: snapshot.recordedAt });
+    this.onUndo(() => (before === undefined ? map.delete(version) : map.set(version, before)));
+  }
+
+  loadSnapshot(streamId: string, atOrBeforeVersion?: number): SnapshotRecord | undefined {
+    this.assertOpen();
+    const limit = atOrBeforeVersion ?? Number.MAX_SAFE_INTEGER;
+    let best: number | undefined;
+    for (const v of this.snapshots.get(streamId)?.keys() ?? []) if (v <= limit && (best === undefined || v > best)) best = v;
+    if (best === undefined) return undefined;
+    const found = this.snapshots.get(streamId)!.get(best)!;
+    return { streamId, version: best, snapshot: JSON.parse(found.snapshot), recordedAt: found.recordedAt };
+  }
+
+  saveCheckpoint(name: string, position: number): void {
+    this.assertOpen();
+    const before = this.checkpoints.get(name);
+    this.checkpoints.set(name, position);
+    this.onUndo(() => (before === undefined ? this.checkpoints.delete(name) : this.checkpoints.set(name, before)));
+  }
+
+  loadCheckpoint(name: string): number | undefined {
+    this.assertOpen();
+    return this.checkpoints.get(name);
+  }
+
+  subscribe(options?: SubscribeOptions): Observable<EventRecord> {
+    this.assertOpen();
+    return subscribeToLog(this.feed, options);
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.assertOpen();
+    const mark = this.undo.length;
+    this.depth++;
+    try {
+      const result = fn();
+      if (--this.depth === 0) {
+        const wake = this.dirty;
+        [this.undo, this.dirty] = [[], false];
+        if (wake) this.appended.next();
+      }
+      return result;
+    } catch (err) {
+      while (this.undo.length > mark) this.undo.pop()!();
+      if (--this.depth === 0) this.dirty = false;
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.appended.complete();
+  }
+}
+
+/**
+ * Creates an empty in-memory {@link LogStore}: for tests, examples and replay of an exported log.
+ * Writes are synchronous; subscriptions wake at once on appends (there is no other process).
+ *
+ * @throws nothing itself; its methods throw the contract's ActorlogError codes (`STREAM_EXISTS`,
+ *   `STREAM_NOT_FOUND`, `VERSION_CONFLICT`, `APPEND_FAILED`, `STORE_UNAVAILABLE` once closed)
+ * @example
+ * ```ts
+ * import { createMemoryStore } from 'actorlog/stores/memory';
+ * const store = createMemoryStore();
+ * store.createStream({ streamId: 'job-1', machine: { name: 'job', hash: 'ab12' }, input: {}, createdAt: 0 });
+ * store.append('job-1', 0, [{ type: 'submit', data: {}, meta: { source: 'external', recordedAt: 1 } }]);
+ * store.readStream('job-1').length; // 1
+ * ```
+ */
+export function createMemoryStore(): MemoryStore {
+  return new MemoryStore();
+}

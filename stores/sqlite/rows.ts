@@ -1,0 +1,69 @@
+import type { EventMeta, EventRecord, StreamRecord, StreamStatus } from '../../src/log/types.ts';
+
+/** A row of `events` as better-sqlite3 returns it. */
+export interface EventRow {
+  global_position: number;
+  stream_id: string;
+  version: number;
+  type: string;
+  data: string;
+  meta: string;
+}
+
+/** A row of `streams` joined with its derived version and last append time. */
+export interface StreamRow {
+  stream_id: string;
+  machine_name: string;
+  machine_hash: string;
+  input: string;
+  status: StreamStatus;
+  created_at: number;
+  status_at: number;
+  /** MAX(version) of the stream's events, 0 when none. */
+  version: number;
+  /** `meta.recordedAt` of the stream's last event, null when none. */
+  last_at: number | null;
+}
+
+/**
+ * The columns of a stream row with its derived `version` and `last_at`: the shared SELECT list of
+ * streams.ts. Both are index lookups on `events (stream_id, version)`.
+ */
+export const STREAM_COLUMNS = `
+  s.stream_id, s.machine_name, s.machine_hash, s.input, s.status, s.created_at, s.status_at,
+  COALESCE((SELECT MAX(e.version) FROM events e WHERE e.stream_id = s.stream_id), 0) AS version,
+  (SELECT json_extract(e.meta, '$.recordedAt') FROM events e WHERE e.stream_id = s.stream_id
+    ORDER BY e.version DESC LIMIT 1) AS last_at`;
+
+/** The SELECT list of an event row. */
+export const EVENT_COLUMNS = 'global_position, stream_id, version, type, data, meta';
+
+/** JSON text of a value to store; `undefined` is stored as `null` (JSON has no undefined). */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Turns an `events` row into an {@link EventRecord} (fresh objects: callers may mutate them). */
+export function toEventRecord(row: EventRow): EventRecord {
+  return {
+    globalPosition: row.global_position,
+    streamId: row.stream_id,
+    version: row.version,
+    type: row.type,
+    data: JSON.parse(row.data),
+    meta: JSON.parse(row.meta) as EventMeta,
+  };
+}
+
+/** Turns a stream row into a {@link StreamRecord}; `updatedAt` is the later of status change and last append. */
+export function toStreamRecord(row: StreamRow): StreamRecord {
+  return {
+    streamId: row.stream_id,
+    machine: { name: row.machine_name, hash: row.machine_hash },
+    input: JSON.parse(row.input),
+    status: row.status,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.last_at !== null && row.last_at > row.status_at ? row.last_at : row.status_at,
+  };
+}

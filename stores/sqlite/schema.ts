@@ -1,0 +1,90 @@
+import type Database from 'better-sqlite3';
+import { ActorlogError } from '../../src/errors.ts';
+
+/**
+ * The versioned migrations of the log file, applied in order. Migration `i` brings the file from
+ * `PRAGMA user_version = i` to `i + 1`. Append new migrations at the end; never edit a released one.
+ *
+ * Shape (version 1):
+ * - `streams`: one row per actor, ordered by `rowid` (creation order). The stream's version and the
+ *   time of its last append are derived from `events` (no UPDATE on the append path).
+ * - `events`: `global_position INTEGER PRIMARY KEY` (the rowid: increasing, in commit order, since
+ *   nothing is ever deleted), `UNIQUE (stream_id, version)` as the optimistic-concurrency backstop.
+ *   `data` and `meta` are JSON text; `meta` holds `recordedAt`.
+ * - `snapshots`: keyed by `(stream_id, version)`, `snapshot` is JSON text.
+ * - `checkpoints`: a subscriber's name and its last processed global position.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE streams (
+    stream_id    TEXT PRIMARY KEY,
+    machine_name TEXT NOT NULL,
+    machine_hash TEXT NOT NULL,
+    input        TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('active', 'done', 'error', 'stopped')),
+    created_at   INTEGER NOT NULL,
+    status_at    INTEGER NOT NULL
+  );
+  CREATE INDEX streams_status ON streams (status);
+  CREATE TABLE events (
+    global_position INTEGER PRIMARY KEY,
+    stream_id       TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    type            TEXT NOT NULL,
+    data            TEXT NOT NULL,
+    meta            TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX events_stream_version ON events (stream_id, version);
+  CREATE TABLE snapshots (
+    stream_id   TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    snapshot    TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, version)
+  ) WITHOUT ROWID;
+  CREATE TABLE checkpoints (
+    name     TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** The schema version this build writes and understands (`PRAGMA user_version`). */
+export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * Brings the file's schema to {@link SCHEMA_VERSION}, all pending migrations in one transaction.
+ *
+ * @param db an open connection
+ * @param readonly when true, nothing is migrated: the file must already be at the current version
+ * @returns the schema version found before migrating (0 for a new file)
+ * @throws ActorlogError `SCHEMA_VERSION` when the file is newer than this build, or (read-only) older;
+ *   `STORE_UNAVAILABLE` when a read-only file holds no actorlog schema at all
+ * @example
+ * ```ts
+ * const db = new Database('log.db');
+ * migrate(db, false); // a new file now has user_version = SCHEMA_VERSION
+ * ```
+ */
+export function migrate(db: Database.Database, readonly: boolean): number {
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found > SCHEMA_VERSION) {
+    throw new ActorlogError('SCHEMA_VERSION', `log file schema version ${found} is newer than this build understands (${SCHEMA_VERSION}); upgrade actorlog`, {
+      details: { found, known: SCHEMA_VERSION },
+    });
+  }
+  if (found === SCHEMA_VERSION) return found;
+  if (readonly) {
+    if (found === 0) throw new ActorlogError('STORE_UNAVAILABLE', `${db.name} is not an actorlog log file (no schema)`, { details: { path: db.name } });
+    throw new ActorlogError('SCHEMA_VERSION', `log file schema version ${found} is older than ${SCHEMA_VERSION}; open it read-write once to migrate it`, {
+      details: { found, known: SCHEMA_VERSION },
+    });
+  }
+  db.transaction(() => {
+    // re-read under the write lock: another process may have migrated the file meanwhile
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(migrations[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+  return found;
+}

@@ -1,0 +1,246 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { assign, fromEventObservable, initialTransition, setup, SimulatedClock, transition, type AnyMachineSnapshot } from 'xstate';
+import { Subject } from 'rxjs';
+import { createActorSystem } from '../../src/runtime/actorSystem.ts';
+import { Folder } from '../../src/runtime/fold.ts';
+import { replay, verifyReplay } from '../../src/replay/replay.ts';
+import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import type { LogStore } from '../../src/log/types.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+/** Frames a test pushes into the invoked source, keyed by the cursor the source was started with. */
+const feeds = new Map<string, Subject<{ type: 'frame'; n: number; meta: { source: 'sse'; cursor: string } }>>();
+const started: Array<{ cursor?: string }> = [];
+
+const counter = setup({
+  types: { context: {} as { count: number; seen: number[]; writes: number[] }, input: {} as { start: number }, events: {} as { type: 'inc' } | { type: 'frame'; n: number } | { type: 'listen' } | { type: 'stop' } },
+  actors: {
+    source: fromEventObservable(({ input }: { input: { cursor?: string } }) => {
+      started.push({ cursor: input.cursor });
+      const subject = new Subject<{ type: 'frame'; n: number; meta: { source: 'sse'; cursor: string } }>();
+      feeds.set(input.cursor ?? 'start', subject);
+      return subject;
+    }),
+  },
+  delays: { long: 10_000 },
+}).createMachine({
+  id: 'counter',
+  context: ({ input }) => ({ count: input.start, seen: [], writes: [] }),
+  initial: 'idle',
+  states: {
+    idle: {
+      on: { inc: { actions: assign({ count: ({ context }) => context.count + 1 }) }, listen: 'listening' },
+      after: { long: 'expired' },
+    },
+    listening: {
+      invoke: { id: 'source', src: 'source', input: () => ({}) },
+      on: { frame: { actions: assign({ seen: ({ context, event }) => [...context.seen, event.n] }) }, stop: 'stopped' },
+    },
+    expired: { type: 'final' },
+    stopped: { type: 'final' },
+  },
+});
+
+let opened: SqliteStore[] = [];
+let dirs: Array<() => void> = [];
+function store(path?: string): SqliteStore {
+  if (!path) {
+    const t = tempDb();
+    dirs.push(t.cleanup);
+    path = t.path;
+  }
+  const s = openSqliteStore(path);
+  opened.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of opened) s.close();
+  for (const d of dirs) d();
+  opened = [];
+  dirs = [];
+  feeds.clear();
+  started.length = 0;
+});
+
+describe('write-ahead journaling (invariant 1)', () => {
+  it('appends an external event before the transition that acts on it', () => {
+    const log = store();
+    const seenAtTransition: number[] = [];
+    const probe = counter.provide({
+      actions: {},
+    }).provide({});
+    const machine = setup({ types: { events: {} as { type: 'ping' } } }).createMachine({
+      id: 'probe',
+      on: { ping: { actions: () => seenAtTransition.push(log.readStream('p-1').length) } },
+    });
+    const system = createActorSystem({ store: log, machines: { probe: machine, counter: probe } });
+    const actor = system.spawn('probe', { id: 'p-1' });
+    actor.send({ type: 'ping' });
+    actor.send({ type: 'ping' });
+    expect(seenAtTransition).toEqual([1, 2]);
+    expect(log.readStream('p-1').map((r) => [r.version, r.type, r.meta.source])).toEqual([
+      [1, 'ping', 'external'],
+      [2, 'ping', 'external'],
+    ]);
+  });
+
+  it('stops the actor with APPEND_FAILED when the append fails, without processing the event', () => {
+    const log = store();
+    const system = createActorSystem({ store: log, machines: { counter } });
+    const actor = system.spawn('counter', { id: 'c-1', input: { start: 0 } });
+    actor.send({ type: 'inc' });
+    const failing: LogStore = log;
+    const original = failing.append.bind(failing);
+    failing.append = () => {
+      throw new Error('disk full');
+    };
+    expect(() => actor.send({ type: 'inc' })).toThrowError(expect.objectContaining({ code: 'APPEND_FAILED' }));
+    failing.append = original;
+    expect(actor.error?.code).toBe('APPEND_FAILED');
+    expect(actor.getSnapshot().context.count).toBe(1);
+    expect(actor.getSnapshot().status).toBe('stopped');
+    expect(() => actor.send({ type: 'inc' })).toThrowError(expect.objectContaining({ code: 'APPEND_FAILED' }));
+    expect(log.readStream('c-1')).toHaveLength(1);
+  });
+
+  it('records source events with their source kind, child id and cursor in meta', () => {
+    const log = store();
+    const system = createActorSystem({ store: log, machines: { counter } });
+    const actor = system.spawn('counter', { id: 'c-2', input: { start: 0 } });
+    actor.send({ type: 'listen' });
+    feeds.get('start')!.next({ type: 'frame', n: 1, meta: { source: 'sse', cursor: 'c1' } });
+    const [, frame] = log.readStream('c-2');
+    expect(frame.meta).toMatchObject({ source: 'sse', actor: 'source', cursor: 'c1' });
+    expect(frame.data).toEqual({ n: 1, meta: { source: 'sse', cursor: 'c1' } });
+  });
+});
+
+describe('deterministic replay (invariant 2)', () => {
+  it('folds to the live snapshots, and the fast fold equals XState transition()', () => {
+    const log = store();
+    const clock = new SimulatedClock();
+    clock.set(1_000);
+    const system = createActorSystem({ store: log, machines: { counter }, clock });
+    const actor = system.spawn('counter', { id: 'c-3', input: { start: 5 } });
+    const live: AnyMachineSnapshot[] = [];
+    actor.subscribe((s) => live.push(s));
+    actor.send({ type: 'inc' });
+    actor.send({ type: 'inc' });
+    actor.send({ type: 'listen' });
+    for (let n = 1; n <= 3; n++) feeds.get('start')!.next({ type: 'frame', n, meta: { source: 'sse', cursor: `c${n}` } });
+    actor.send({ type: 'stop' });
+    expect(actor.getSnapshot().status).toBe('done');
+
+    const steps = [...replay(log, counter, 'c-3')];
+    expect(steps.map((s) => s.snapshot.value)).toEqual(live.map((s) => s.value));
+    expect(steps.map((s) => s.snapshot.context)).toEqual(live.map((s) => s.context));
+    expect(verifyReplay(log, counter, 'c-3')).toMatchObject({ ok: true, version: 7 });
+    expect(log.getStream('c-3')!.status).toBe('done');
+
+    let [pure] = initialTransition(counter, { start: 5 });
+    const folder = new Folder(counter);
+    const fast = folder.initial({ start: 5 }, 1_000);
+    for (const step of steps) {
+      [pure] = transition(counter, pure, step.event);
+      folder.apply(fast, step.record);
+      expect({ value: fast.snapshot.value, context: fast.snapshot.context, status: fast.snapshot.status }).toEqual({ value: pure.value, context: pure.context, status: pure.status });
+    }
+  });
+
+  it('verifyReplay reports a difference when the logged snapshot disagrees', () => {
+    const log = store();
+    const system = createActorSystem({ store: log, machines: { counter } });
+    const actor = system.spawn('counter', { id: 'c-4', input: { start: 0 } });
+    actor.send({ type: 'inc' });
+    system.stop('c-4');
+    const saved = log.loadSnapshot('c-4')!;
+    const tampered = JSON.parse(JSON.stringify(saved.snapshot));
+    tampered.state.context.count = 99;
+    log.saveSnapshot({ ...saved, snapshot: tampered });
+    const result = verifyReplay(log, counter, 'c-4');
+    expect(result.ok).toBe(false);
+    expect(result.differences.map((d) => d.key)).toEqual(['context']);
+  });
+});
+
+describe('recovery', () => {
+  it('re-arms an after timer with its remaining time (invariant 4)', () => {
+    const t = tempDb();
+    dirs.push(t.cleanup);
+    const clock1 = new SimulatedClock();
+    clock1.set(50_000);
+    const first = createActorSystem({ store: store(t.path), machines: { counter }, clock: clock1 });
+    first.spawn('counter', { id: 'c-5', input: { start: 0 } }).send({ type: 'inc' });
+    clock1.increment(4_000); // the process "dies" here: the system is abandoned, not closed
+
+    const clock2 = new SimulatedClock();
+    clock2.set(56_000); // restarted 6 s after the timer was armed: 4 s remain
+    const second = createActorSystem({ store: store(t.path), machines: { counter }, clock: clock2 });
+    const { recovered } = second.recover();
+    expect(recovered.map((a) => a.id)).toEqual(['c-5']);
+    const actor = recovered[0];
+    expect(actor.getSnapshot().context.count).toBe(1);
+    clock2.increment(3_999);
+    expect(actor.getSnapshot().value).toBe('idle');
+    clock2.increment(1);
+    expect(actor.getSnapshot().value).toBe('expired');
+    const last = t.path && second.store.readStream('c-5').at(-1)!;
+    expect(last).toMatchObject({ type: 'xstate.after.long.counter.idle', meta: { source: 'timer' } });
+    expect(second.store.getStream('c-5')!.status).toBe('done');
+  });
+
+  it('restarts a live source from its last logged cursor and loses no frame (invariant 3)', () => {
+    const t = tempDb();
+    dirs.push(t.cleanup);
+    const first = createActorSystem({ store: store(t.path), machines: { counter } });
+    const a = first.spawn('counter', { id: 'c-6', input: { start: 0 } });
+    a.send({ type: 'listen' });
+    feeds.get('start')!.next({ type: 'frame', n: 1, meta: { source: 'sse', cursor: 'c1' } });
+    feeds.get('start')!.next({ type: 'frame', n: 2, meta: { source: 'sse', cursor: 'c2' } });
+
+    const second = createActorSystem({ store: store(t.path), machines: { counter } });
+    const [b] = second.recover().recovered;
+    expect(started.at(-1)).toEqual({ cursor: 'c2' });
+    expect(b.getSnapshot().context.seen).toEqual([1, 2]);
+    feeds.get('c2')!.next({ type: 'frame', n: 3, meta: { source: 'sse', cursor: 'c3' } });
+    expect(b.getSnapshot().context.seen).toEqual([1, 2, 3]);
+    expect(second.store.readStream('c-6').map((r) => r.version)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('resumes from a saved snapshot and its bookkeeping', () => {
+    const t = tempDb();
+    dirs.push(t.cleanup);
+    const first = createActorSystem({ store: store(t.path), machines: { counter }, snapshotEvery: 2 });
+    const a = first.spawn('counter', { id: 'c-7', input: { start: 0 } });
+    for (let i = 0; i < 5; i++) a.send({ type: 'inc' });
+    expect(first.store.loadSnapshot('c-7')!.version).toBe(4);
+    const second = createActorSystem({ store: store(t.path), machines: { counter } });
+    const [b] = second.recover().recovered;
+    expect(b.getSnapshot().context.count).toBe(5);
+    expect(b.version).toBe(5);
+  });
+
+  it('does not resume streams of a stopped or finished actor', () => {
+    const t = tempDb();
+    dirs.push(t.cleanup);
+    const first = createActorSystem({ store: store(t.path), machines: { counter } });
+    first.spawn('counter', { id: 'c-8', input: { start: 0 } });
+    first.stop('c-8');
+    const second = createActorSystem({ store: store(t.path), machines: { counter } });
+    expect(second.recover().recovered).toEqual([]);
+    expect(second.store.getStream('c-8')!.status).toBe('stopped');
+  });
+});
+
+describe('group commit', () => {
+  it('commits a tick of events in one transaction, after the tick', async () => {
+    const log = store();
+    const system = createActorSystem({ store: log, machines: { counter }, commit: 'tick' });
+    const actor = system.spawn('counter', { id: 'c-9', input: { start: 0 } });
+    for (let i = 0; i < 100; i++) actor.send({ type: 'inc' });
+    expect(log.readStream('c-9')).toHaveLength(0);
+    await Promise.resolve();
+    expect(log.readStream('c-9')).toHaveLength(100);
+    expect([...replay(log, counter, 'c-9')].at(-1)!.snapshot.context.count).toBe(100);
+  });
+});
