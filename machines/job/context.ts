@@ -40,6 +40,8 @@ export interface JobContext {
   messageId: string;
   /** The remote's id of the job (A2A task id, foreman job_id), once accepted. */
   remoteId?: string;
+  /** The last cursor a push source (stream, webhook) delivered: where a resubscription resumes. */
+  cursor?: string;
   /** The last state the remote reported. */
   remoteState?: RemoteJobState;
   statusMessage?: string;
@@ -82,8 +84,8 @@ export function initialJobContext(input: JobInput): JobContext {
   };
 }
 
-/** Merges an update into the context: state, message, result, artifact chunks (pure). */
-export function applyUpdate(context: JobContext, update: JobUpdate): Partial<JobContext> {
+/** Merges an update into the context: state, message, result, artifact chunks, push cursor (pure). */
+export function applyUpdate(context: JobContext, update: JobUpdate, meta?: { source?: string; cursor?: string }): Partial<JobContext> {
   const artifacts = mergeArtifacts(context.artifacts, update.artifacts ?? []);
   const history = context.history.at(-1) === update.state ? context.history : [...context.history, update.state];
   return {
@@ -93,6 +95,7 @@ export function applyUpdate(context: JobContext, update: JobUpdate): Partial<Job
     artifacts,
     history,
     updates: context.updates + 1,
+    cursor: meta?.cursor !== undefined && meta.source !== 'poll' ? meta.cursor : context.cursor,
   };
 }
 

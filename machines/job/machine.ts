@@ -59,8 +59,6 @@ export const jobMachine = setup({
     accepted: ({ context }) => context.remoteId !== undefined,
     followsByPush: ({ context }) => context.follow === 'push' && context.followRetries <= context.maxFollowRetries,
     transient: ({ event }) => errorCode((event as { error?: unknown }).error) === 'TRANSIENT',
-    submitRetriesLeft: ({ context }) => context.submitAttempts < context.maxSubmitAttempts,
-    pollRetriesLeft: ({ context }) => context.pollFailures < context.maxPollFailures,
     remoteFinal: ({ context }) => context.remoteState !== undefined && FINAL_STATES.has(context.remoteState),
   },
   actions: {
@@ -68,7 +66,7 @@ export const jobMachine = setup({
       if (event.type !== 'job.accepted') return {};
       return { remoteId: event.remoteId, ...applyUpdate(context, event.update) };
     }),
-    update: assign(({ context, event }) => (event.type === 'job.update' ? applyUpdate(context, event.update) : {})),
+    update: assign(({ context, event }) => (event.type === 'job.update' ? applyUpdate(context, event.update, event.meta) : {})),
     recordInvalid: assign(({ context, event }) => {
       if (event.type !== 'job.invalid') return {};
       return { invalid: context.invalid + 1, lastError: { name: 'InvalidPayload', code: 'INVALID_PAYLOAD', message: event.error } };
@@ -147,7 +145,7 @@ export const jobMachine = setup({
               invoke: {
                 id: 'follow',
                 src: 'follow',
-                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId! }),
+                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId!, cursor: context.cursor }),
                 onDone: { target: 'resubscribing', actions: 'countFollow' },
                 onError: { target: 'resubscribing', actions: ['countFollow', 'recordError'] },
               },

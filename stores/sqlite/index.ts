@@ -195,6 +195,22 @@ export class SqliteStore implements LogStore {
     }
   }
 
+  /**
+   * Reads a pragma of the store's connection, for diagnostics and tests: `'journal_mode'` -> `'wal'`,
+   * `'synchronous'` -> 1 (NORMAL) or 2 (FULL), `'busy_timeout'` -> ms, `'user_version'` -> schema version.
+   * @throws ActorlogError `INVALID_OPTIONS` unless `name` is a bare pragma name (no assignment);
+   *   `STORE_UNAVAILABLE` when closed
+   * @example
+   * ```ts
+   * openSqliteStore(path, { synchronous: 'FULL' }).pragma('synchronous'); // 2
+   * ```
+   */
+  pragma(name: string): unknown {
+    this.assertOpen();
+    if (!/^[a-z_]+$/.test(name)) throw new ActorlogError('INVALID_OPTIONS', `not a pragma name: ${name}`, { details: { name } });
+    return this.db.pragma(name, { simple: true });
+  }
+
   /** Closes the connection (idempotent). Later calls throw `STORE_UNAVAILABLE`; subscriptions complete. */
   close(): void {
     if (this.closed) return;

@@ -1,0 +1,4 @@
+/** The generic job machine and its wire contract (subpath export `actorlog/machines/job`). */
+export { jobMachine, type JobMachine } from './machine.ts';
+export { initialJobContext, applyUpdate, mergeArtifacts, backoffMs, type JobContext, type JobInput, type FollowMode } from './context.ts';
+export type * from './events.ts';

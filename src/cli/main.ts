@@ -1,0 +1,106 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { errorLine, ExitCodes, parseCount, parseStatuses, type Out } from './output.ts';
+import { loadRegistry } from './registry.ts';
+import { runReplay } from './replay.ts';
+import { runStreams } from './streams.ts';
+import { runTail } from './tail.ts';
+
+/** Where the CLI writes: stdout for results, stderr for errors and warnings. */
+export interface CliIo {
+  out: Out;
+  err: Out;
+}
+
+/**
+ * Builds the `actorlog` command line (commander): `streams`, `replay`, `tail`, each with `--json`.
+ * Every command opens the log read-only. An action's exit code is stored in `result.code`.
+ * Usage errors are reported as `actorlog: <message> (INVALID_OPTIONS)` and exit 2 (see {@link runCli}).
+ */
+export function createProgram(io: CliIo, result: { code: number }): Command {
+  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+  const program = new Command('actorlog')
+    .description('Inspect an actorlog event log (SQLite): list streams, replay an actor offline, follow new events.')
+    .version(version)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out.write(s),
+      writeErr: (s) => io.err.write(s),
+      // commander's usage errors are printed by runCli in the one error format
+      outputError: () => {},
+    });
+
+  program
+    .command('streams')
+    .description('list the streams (actors) of a log: id, machine, status, version, times')
+    .argument('<db>', 'the log file')
+    .option('--status <list>', 'only these statuses, comma-separated (active,done,error,stopped)', parseStatuses)
+    .option('--json', 'one JSON object per line (stream records, input included)')
+    .action((db: string, opts: { status?: ReturnType<typeof parseStatuses>; json?: boolean }) => {
+      result.code = runStreams(db, opts, io.out);
+    });
+
+  program
+    .command('replay')
+    .description('replay a stream offline, one line per event with the state after it')
+    .argument('<db>', 'the log file')
+    .argument('<streamId>', 'the stream (actor id) to replay')
+    .option('--to <version>', 'stop after this stream version', parseCount)
+    .option('--verify', 'compare with the last live snapshot; exit 1 when they differ')
+    .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
+    .option('--ignore-hash', 'replay even if the registered machine definition differs from the logged one')
+    .option('--json', 'one JSON object per event (data included); verify prints {"verify": {...}}')
+    .action(async (db: string, streamId: string, opts: { to?: number; verify?: boolean; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
+      const registry = await loadRegistry(opts.machines);
+      result.code = runReplay(db, streamId, registry, opts, io.out, io.err);
+    });
+
+  program
+    .command('tail')
+    .description('follow new events live, one line per event')
+    .argument('<db>', 'the log file')
+    .option('--from <position>', 'start after this global position (default: the current head; 0 = whole log)', parseCount)
+    .option('--stream <id>', 'only the events of this stream')
+    .option('--limit <n>', 'exit after this many events', parseCount)
+    .option('--idle-exit <ms>', 'exit after this long without events', parseCount)
+    .option('--poll-interval <ms>', 'how often to look for new events', parseCount, 250)
+    .option('--json', 'one JSON object per event (the whole record, data included)')
+    .action(async (db: string, opts: { from?: number; stream?: string; limit?: number; idleExit?: number; pollInterval: number; json?: boolean }) => {
+      result.code = await runTail(db, opts, io.out);
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (as `process.argv`: node, script, then arguments) and returns the exit code:
+ * 0 ok, 1 `replay --verify` found a difference, 2 an error, printed to `io.err` as
+ * `actorlog: <message> (<code>)` (codes: STREAM_NOT_FOUND, MACHINE_NOT_REGISTERED, MACHINE_MISMATCH,
+ * STORE_UNAVAILABLE, SCHEMA_VERSION, INVALID_OPTIONS).
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(process.argv, { out: process.stdout, err: process.stderr });
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const result = { code: ExitCodes.OK as number };
+  try {
+    await createProgram(io, result).parseAsync([...argv]);
+    return result.code;
+  } catch (err) {
+    // --help and --version end with a CommanderError whose exitCode is 0
+    if (err instanceof CommanderError && err.exitCode === 0) return ExitCodes.OK;
+    if (err instanceof CommanderError && err.code === 'commander.help') return ExitCodes.ERROR;
+    io.err.write(errorLine(err));
+    return ExitCodes.ERROR;
+  }
+}
+
+// `| head` closing stdout early is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+process.exitCode = await runCli(process.argv, { out: process.stdout, err: process.stderr });

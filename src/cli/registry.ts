@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AnyStateMachine } from 'xstate';
+import { jobMachine } from '../../machines/job/machine.ts';
+import { ActorlogError } from '../errors.ts';
+import type { StreamRecord } from '../log/types.ts';
+import { machineHash } from '../runtime/machineInfo.ts';
+
+/** The machines the CLI knows by the names streams record. Made per invocation, never global. */
+export interface MachineRegistry {
+  /** The registered names, sorted. */
+  names(): string[];
+  /**
+   * The machine a stream was written by, checked against the definition hash the stream recorded.
+   * @throws ActorlogError `MACHINE_NOT_REGISTERED` (no such name); `MACHINE_MISMATCH` when the hash
+   *   differs, unless `ignoreHash` (then `mismatch` says so and the caller warns)
+   */
+  resolve(stream: StreamRecord, options?: { ignoreHash?: boolean }): { machine: AnyStateMachine; mismatch?: { logged: string; registered: string } };
+}
+
+/** The machines built in: `job` (the generic job machine, machines/job). */
+export function builtInMachines(): Record<string, AnyStateMachine> {
+  return { job: jobMachine };
+}
+
+/**
+ * A registry of the built-in machines plus `extra` (which wins on a name clash, so a module may
+ * register its own `job`).
+ */
+export function createRegistry(extra: Record<string, AnyStateMachine> = {}): MachineRegistry {
+  const machines: Record<string, AnyStateMachine> = { ...builtInMachines(), ...extra };
+  return {
+    names: () => Object.keys(machines).sort(),
+    resolve(stream, options = {}) {
+      const name = stream.machine.name;
+      const machine = Object.hasOwn(machines, name) ? machines[name] : undefined;
+      if (!machine) {
+        throw new ActorlogError(
+          'MACHINE_NOT_REGISTERED',
+          `stream ${stream.streamId} was written by machine "${name}", which is not registered (known: ${Object.keys(machines).sort().join(', ')}); pass --machines <module>`,
+          { details: { streamId: stream.streamId, machine: name } },
+        );
+      }
+      const registered = machineHash(machine);
+      if (registered === stream.machine.hash) return { machine };
+      const mismatch = { logged: stream.machine.hash, registered };
+      if (options.ignoreHash) return { machine, mismatch };
+      throw new ActorlogError(
+        'MACHINE_MISMATCH',
+        `stream ${stream.streamId} was written by another definition of "${name}" (${mismatch.logged}, registered ${registered}); pass --ignore-hash to replay anyway`,
+        { details: { streamId: stream.streamId, ...mismatch } },
+      );
+    },
+  };
+}
+
+function isMachine(value: unknown): value is AnyStateMachine {
+  const v = value as { transition?: unknown; getInitialSnapshot?: unknown; toJSON?: unknown } | null;
+  return typeof v === 'object' && v !== null && typeof v.transition === 'function' && typeof v.getInitialSnapshot === 'function' && typeof v.toJSON === 'function';
+}
+
+/**
+ * Loads user machines from a module (`.ts` or `.js`, path relative to the working directory): its
+ * `machines` export, or else its default export, must be a `Record<string, AnyStateMachine>`.
+ *
+ * @throws ActorlogError `INVALID_OPTIONS` when the module cannot be imported or exports no such record
+ * @example
+ * ```ts
+ * // my-machines.ts
+ * export const machines = { counter: counterMachine, job: jobMachine.provide({ actors }) };
+ * // shell
+ * actorlog replay log.db counter-1 --machines ./my-machines.ts
+ * ```
+ */
+export async function loadMachinesModule(path: string): Promise<Record<string, AnyStateMachine>> {
+  const file = resolve(process.cwd(), path);
+  let mod: { default?: unknown; machines?: unknown };
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (err) {
+    throw new ActorlogError('INVALID_OPTIONS', `cannot load --machines ${path}: ${(err as Error)?.message ?? err}`, { cause: err, details: { path: file } });
+  }
+  const record = mod.machines ?? mod.default;
+  if (typeof record !== 'object' || record === null) {
+    throw new ActorlogError('INVALID_OPTIONS', `--machines ${path} exports no machines: export \`machines\` or a default Record<string, machine>`, { details: { path: file } });
+  }
+  const invalid = Object.entries(record).filter(([, m]) => !isMachine(m)).map(([name]) => name);
+  if (invalid.length > 0) {
+    throw new ActorlogError('INVALID_OPTIONS', `--machines ${path}: not XState machines: ${invalid.join(', ')}`, { details: { path: file, invalid } });
+  }
+  return record as Record<string, AnyStateMachine>;
+}
+
+/** The registry of one invocation: built-ins, plus the machines of `modulePath` when given. */
+export async function loadRegistry(modulePath?: string): Promise<MachineRegistry> {
+  return createRegistry(modulePath ? await loadMachinesModule(modulePath) : {});
+}

@@ -1,0 +1,115 @@
+import type { StateValue } from 'xstate';
+import { ActorlogError } from '../errors.ts';
+import { replay, verifyReplay, type ReplayStep, type VerifyResult } from '../replay/replay.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { ExitCodes, formatTable, jsonLine, type Out } from './output.ts';
+import type { MachineRegistry } from './registry.ts';
+
+/** Options of `actorlog replay`. */
+export interface ReplayCommandOptions {
+  /** Stop after this stream version (inclusive). */
+  to?: number;
+  /** Compare the replay with the stream's last live snapshot; exit 1 when they differ. */
+  verify?: boolean;
+  /** One JSON object per event (data included) instead of a table. */
+  json?: boolean;
+  /** Replay even when the registered machine's definition hash differs from the logged one. */
+  ignoreHash?: boolean;
+}
+
+/**
+ * A state value in dotted form: `'idle'`, `{ active: { working: 'streaming' } }` ->
+ * `active.working.streaming`; parallel regions in braces, comma-separated:
+ * `online.{heartbeat.beating,receive.listening}`.
+ */
+export function formatStateValue(value: StateValue): string {
+  if (typeof value === 'string') return value;
+  const entries = Object.entries(value);
+  const parts = entries.map(([key, child]) => (child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${formatStateValue(child as StateValue)}`));
+  return parts.length === 1 ? parts[0]! : `{${parts.join(',')}}`;
+}
+
+const HEADERS = ['VERSION', 'POSITION', 'SOURCE', 'TYPE', 'STATE', 'STATUS', 'CURSOR'];
+
+function tableRow({ record, snapshot }: ReplayStep): string[] {
+  return [String(record.version), String(record.globalPosition), record.meta.source, record.type, formatStateValue(snapshot.value), snapshot.status, record.meta.cursor ?? ''];
+}
+
+function jsonStep({ record, snapshot }: ReplayStep): string {
+  const { version, globalPosition, type, data, meta } = record;
+  return jsonLine({
+    version, globalPosition, source: meta.source, type, cursor: meta.cursor, actor: meta.actor,
+    recordedAt: meta.recordedAt, state: formatStateValue(snapshot.value), status: snapshot.status, data,
+  });
+}
+
+function short(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** The paths at which two JSON values differ (`context.count`), at most `max` of them. */
+function diffPaths(live: unknown, replayed: unknown, path: string, found: string[], max = 20): void {
+  if (found.length >= max) return;
+  const bothObjects = typeof live === 'object' && live !== null && typeof replayed === 'object' && replayed !== null;
+  if (bothObjects && Array.isArray(live) === Array.isArray(replayed)) {
+    const keys = new Set([...Object.keys(live), ...Object.keys(replayed)]);
+    for (const key of keys) diffPaths((live as Record<string, unknown>)[key], (replayed as Record<string, unknown>)[key], `${path}.${key}`, found, max);
+  } else if (JSON.stringify(live) !== JSON.stringify(replayed)) {
+    found.push(`  ${path}: live ${short(live)}, replayed ${short(replayed)}\n`);
+  }
+}
+
+function verifyText(result: VerifyResult): string {
+  if (result.ok) return result.version === 0 ? 'verify: OK (no live snapshot to compare)\n' : `verify: OK (replay equals the live snapshot at version ${result.version})\n`;
+  const lines: string[] = [];
+  for (const d of result.differences) diffPaths(d.live, d.replayed, d.key, lines);
+  return `verify: MISMATCH with the live snapshot at version ${result.version}\n${lines.join('')}`;
+}
+
+/**
+ * `actorlog replay <db> <streamId>`: folds a stream's logged events through its machine's pure
+ * transition ({@link replay}: no I/O, no timers, no network) and prints one line per event: version,
+ * global position, source, type, the state value after it (dotted) and the actor status; the cursor
+ * when the source gave one. The table never shows event data; `--json` prints it.
+ *
+ * With `verify`, the stream is then checked against its last live snapshot ({@link verifyReplay}):
+ * `verify: OK` or the differing paths (`--json`: `{"verify": {...}}`).
+ *
+ * @returns 0, or 1 when `verify` found a difference
+ * @throws ActorlogError `STREAM_NOT_FOUND`, `MACHINE_NOT_REGISTERED`, `MACHINE_MISMATCH`, `STORE_UNAVAILABLE`
+ * @example
+ * ```sh
+ * actorlog replay ./actorlog.db job-7 --to 12
+ * actorlog replay ./actorlog.db counter-1 --machines ./machines.ts --verify --json
+ * ```
+ */
+export function runReplay(dbPath: string, streamId: string, registry: MachineRegistry, options: ReplayCommandOptions, out: Out, err: Out): number {
+  const store = openSqliteStore(dbPath, { readonly: true });
+  try {
+    const stream = store.getStream(streamId);
+    if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in ${dbPath}`, { details: { streamId } });
+    const { machine, mismatch } = registry.resolve(stream, { ignoreHash: options.ignoreHash });
+    if (mismatch) err.write(`actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`);
+    const steps = replay(store, machine, streamId, { to: options.to });
+    if (options.json) {
+      let chunk = '';
+      let n = 0;
+      for (const step of steps) {
+        chunk += jsonStep(step);
+        if (++n % 500 === 0) (out.write(chunk), (chunk = ''));
+      }
+      out.write(chunk);
+    } else {
+      const rows: string[][] = [];
+      for (const step of steps) rows.push(tableRow(step));
+      out.write(formatTable(HEADERS, rows));
+    }
+    if (!options.verify) return ExitCodes.OK;
+    const result = verifyReplay(store, machine, streamId);
+    out.write(options.json ? jsonLine({ verify: result }) : verifyText(result));
+    return result.ok ? ExitCodes.OK : ExitCodes.MISMATCH;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,46 @@
+import type { StreamRecord, StreamStatus } from '../log/types.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { ExitCodes, formatTable, isoTime, jsonLine, type Out } from './output.ts';
+
+/** Options of `actorlog streams`. */
+export interface StreamsCommandOptions {
+  /** Only streams with one of these statuses (`--status active,done`). */
+  status?: StreamStatus[];
+  /** One JSON object per line (the whole stream record, input included) instead of a table. */
+  json?: boolean;
+}
+
+const HEADERS = ['STREAM', 'MACHINE', 'STATUS', 'VERSION', 'CREATED', 'UPDATED'];
+
+function row(stream: StreamRecord): string[] {
+  return [stream.streamId, stream.machine.name, stream.status, String(stream.version), isoTime(stream.createdAt), isoTime(stream.updatedAt)];
+}
+
+/**
+ * `actorlog streams <db>`: lists the streams of a log, in creation order, one line each: id,
+ * machine name, status, version, created and updated times (UTC). The table never shows a stream's
+ * input; `--json` prints each {@link StreamRecord} whole (input included, secrets already redacted
+ * at write time).
+ *
+ * Opens the file read-only: safe while a service is writing it.
+ *
+ * @param dbPath the log file
+ * @param out where lines go
+ * @returns the exit code (0)
+ * @throws ActorlogError `STORE_UNAVAILABLE` (missing or unreadable file), `SCHEMA_VERSION`
+ * @example
+ * ```sh
+ * actorlog streams ./actorlog.db --status active
+ * ```
+ */
+export function runStreams(dbPath: string, options: StreamsCommandOptions, out: Out): number {
+  const store = openSqliteStore(dbPath, { readonly: true });
+  try {
+    const streams = store.listStreams(options.status ? { status: options.status } : undefined);
+    if (options.json) out.write(streams.map(jsonLine).join(''));
+    else out.write(formatTable(HEADERS, streams.map(row)));
+    return ExitCodes.OK;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * actorlog: an event-sourced actor system on XState v5 machines. Every event an actor receives is
+ * appended to a log before the actor acts on it; a crashed service recovers every actor from the
+ * log, and any actor replays offline. See README.md and DESIGN.md.
+ */
+export { ActorlogError, ErrorCodes, describeError, isActorlogError, type ErrorCode, type ErrorInfo } from './errors.ts';
+export { systemClock, type Clock } from './clock.ts';
+export type {
+  AppendRequest,
+  AppendResult,
+  EventMeta,
+  EventRecord,
+  EventSource,
+  LogStore,
+  NewEvent,
+  SnapshotRecord,
+  StreamRecord,
+  StreamStatus,
+  SubscribeOptions,
+} from './log/types.ts';
+export { createActorSystem, type ActorSystem, type ActorSystemOptions, type RecoveryReport } from './runtime/actorSystem.ts';
+export { JournaledActor } from './runtime/journaledActor.ts';
+export type { CommitMode } from './runtime/committer.ts';
+export type { StoredSnapshot } from './runtime/journal.ts';
+export type { Bookkeeping, PendingTimer } from './runtime/bookkeeping.ts';
+export { Folder, type FoldState } from './runtime/fold.ts';
+export { machineHash } from './runtime/machineInfo.ts';
+export { redactSecrets, REDACTED } from './runtime/redact.ts';
+export { decodeEvent, encodeEventData } from './runtime/eventCodec.ts';
+export { replay, verifyReplay, initialSnapshot, comparable, type ReplayStep, type ReplayOptions, type VerifyResult } from './replay/replay.ts';

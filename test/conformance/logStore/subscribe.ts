@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { EventRecord, SubscribeOptions } from '../../../src/log/types.ts';
+import { advance, createStream, event, events, ids, positions, virtualTime, type GetStore } from './fixtures.ts';
+
+/** subscribe(): catch-up then live, filters, the catch-up/live seam, transactions, teardown. */
+export function subscribeSpecs(store: GetStore): void {
+  describe('subscribe', () => {
+    /** Subscribes on a virtual-time scheduler and collects what arrives. */
+    function collect(options: SubscribeOptions = {}, onRecord?: (r: EventRecord) => void) {
+      const scheduler = virtualTime();
+      const received: EventRecord[] = [];
+      const state = { completed: false, error: undefined as unknown };
+      const subscription = store()
+        .subscribe({ scheduler, ...options })
+        .subscribe({
+          next: (r) => {
+            received.push(r);
+            onRecord?.(r);
+          },
+          error: (err) => (state.error = err),
+          complete: () => (state.completed = true),
+        });
+      return { scheduler, received, subscription, state };
+    }
+
+    it('catches up from the log, then delivers new appends at once', () => {
+      createStream(store(), 'a');
+      store().append('a', 0, events(3));
+      const { received } = collect();
+      expect(positions(received)).toEqual([1, 2, 3]);
+      store().append('a', 3, events(2));
+      expect(positions(received)).toEqual([1, 2, 3, 4, 5]);
+      expect(received[4]).toEqual(store().readAll()[4]);
+    });
+
+    it('starts after the given global position', () => {
+      createStream(store(), 'a');
+      store().append('a', 0, events(4));
+      expect(positions(collect({ after: 2 }).received)).toEqual([3, 4]);
+      expect(collect({ after: 4 }).received).toEqual([]);
+    });
+
+    it('catches up in batches without gaps or duplicates', () => {
+      createStream(store(), 'a');
+      store().append('a', 0, events(7));
+      const { received, scheduler } = collect({ batchSize: 2 });
+      expect(positions(received)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      store().append('a', 7, events(3));
+      advance(scheduler, 1000);
+      expect(positions(received)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it('filters by streamId, catch-up and live', () => {
+      createStream(store(), 'a');
+      createStream(store(), 'b');
+      store().append('a', 0, events(1));
+      store().append('b', 0, events(1));
+      const { received } = collect({ streamId: 'b' });
+      store().append('a', 1, events(1));
+      store().append('b', 1, events(2));
+      expect(ids(received)).toEqual(['b@1', 'b@2', 'b@3']);
+    });
+
+    it('delivers appends made while catching up exactly once, in order (the seam)', () => {
+      createStream(store(), 'a');
+      store().append('a', 0, events(3));
+      let version = 3;
+      const { received } = collect({ batchSize: 2 }, (r) => {
+        // a handler that appends, during catch-up (positions 1, 3) and live (position 5)
+        if (r.globalPosition % 2 === 1 && version < 6) version = store().append('a', version, [event(`from.${r.globalPosition}`)]).nextVersion;
+      });
+      expect(positions(received)).toEqual([1, 2, 3, 4, 5, 6]);
+      store().append('a', 6, events(1));
+      expect(positions(received)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    });
+
+    it('polling finds nothing twice', () => {
+      createStream(store(), 'a');
+      const { received, scheduler } = collect({ pollIntervalMs: 50 });
+      store().append('a', 0, events(2));
+      advance(scheduler, 500);
+      store().append('a', 2, events(1));
+      advance(scheduler, 500);
+      expect(positions(received)).toEqual([1, 2, 3]);
+    });
+
+    it('delivers appends of a transaction at its commit; never those rolled back', () => {
+      createStream(store(), 'a');
+      const { received } = collect();
+      store().transaction(() => {
+        store().append('a', 0, events(2));
+        expect(received).toEqual([]);
+      });
+      expect(positions(received)).toEqual([1, 2]);
+      expect(() =>
+        store().transaction(() => {
+          store().append('a', 2, [event('phantom')]);
+          throw new Error('rollback');
+        }),
+      ).toThrow('rollback');
+      store().appendBatch([{ streamId: 'a', expectedVersion: 2, events: [event('real')] }]);
+      expect(received.map((r) => r.type)).toEqual(['e.1', 'e.2', 'real']);
+      expect(positions(received)).toEqual([1, 2, 3]);
+    });
+
+    it('unsubscribing stops the poll timer and the deliveries', () => {
+      createStream(store(), 'a');
+      const { received, subscription, scheduler } = collect({ pollIntervalMs: 10 });
+      advance(scheduler, 100);
+      expect(scheduler.actions.length).toBe(1);
+      subscription.unsubscribe();
+      expect(scheduler.actions.length).toBe(0);
+      store().append('a', 0, events(1));
+      advance(scheduler, 100);
+      expect(received).toEqual([]);
+    });
+
+    it('completes when the store closes', () => {
+      const { state, scheduler } = collect();
+      store().close();
+      expect(state.completed).toBe(true);
+      expect(state.error).toBeUndefined();
+      expect(scheduler.actions.length).toBe(0);
+    });
+  });
+}

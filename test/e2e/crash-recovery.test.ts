@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { jobMachine } from '../../machines/job/machine.ts';
+import { verifyReplay } from '../../src/index.ts';
+import { eventCount, startOrchestrator, until } from '../support/orchestrator.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+const JOBS = 8;
+/** Kill points: SIGKILL once the log holds this many events (submitting, streaming, answering input…). */
+const KILL_AT = [3, 12, 25];
+
+describe('crash recovery of the main job (kill -9)', () => {
+  let agent: A2AServerHandle;
+  const db = tempDb();
+
+  beforeAll(async () => {
+    agent = await startA2AServer({ stepMs: 300 });
+  });
+  afterAll(async () => {
+    await agent?.close();
+    db.cleanup();
+  });
+
+  it('finishes every job after several SIGKILLs, with no gap, no double task, and replay equal to live', async () => {
+    const args = ['--db', db.path, '--agent-url', agent.url, '--jobs', String(JOBS), '--timeout-ms', '60000', '--poll-ms', '200'];
+    const runs: string[] = [];
+    for (const killAt of KILL_AT) {
+      const run = startOrchestrator(args);
+      await until(() => eventCount(db.path) >= killAt, 30_000, `${killAt} events in the log`);
+      run.child.kill('SIGKILL');
+      expect(await run.exited).toBe('SIGKILL');
+      runs.push(run.output());
+    }
+    const last = startOrchestrator(args);
+    const code = await Promise.race([last.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000))]);
+    if (code === 'still running') last.child.kill('SIGKILL');
+    expect(code, last.output()).toBe(0);
+    expect(last.output()).toMatch(/recovered \d+ actors/);
+    expect(last.output()).toContain('summary:');
+
+    const store = openSqliteStore(db.path, { readonly: true });
+    try {
+      const jobs = store.listStreams().filter((s) => s.machine.name === 'job');
+      expect(jobs).toHaveLength(JOBS);
+      for (const stream of jobs) {
+        expect(stream.status, stream.streamId).toBe('done');
+        const versions = store.readStream(stream.streamId).map((r) => r.version);
+        expect(versions, `${stream.streamId} has no version gap`).toEqual(versions.map((_, i) => i + 1));
+        const verify = verifyReplay(store, jobMachine, stream.streamId);
+        expect(verify, stream.streamId).toMatchObject({ ok: true });
+        expect(verify.version).toBe(stream.version);
+        const final = (store.loadSnapshot(stream.streamId)!.snapshot as { state: { value: string } }).state.value;
+        expect(['done', 'failed']).toContain(final);
+      }
+      const batch = store.listStreams().filter((s) => s.machine.name === 'batch');
+      expect(batch.map((b) => b.status)).toEqual(['done']);
+      // One task per job: the messageId logged before the send is the agent's idempotency key.
+      expect(agent.stats().tasksCreated).toBe(JOBS);
+      const accepted = jobs.map((s) => store.readStream(s.streamId).filter((r) => r.type === 'job.accepted').length);
+      expect(accepted.every((n) => n === 1)).toBe(true);
+    } finally {
+      store.close();
+    }
+  }, 180_000);
+});
