@@ -26,7 +26,7 @@ export interface TailSignals {
 }
 
 const HEADERS = ['POSITION', 'STREAM', 'VERSION', 'SOURCE', 'TYPE', 'CURSOR'];
-const WIDTHS = [9, 20, 8, 9, 32];
+const WIDTHS = [9, 24, 8, 9, 32];
 
 function tableRow(r: EventRecord): string {
   return formatFixedRow([String(r.globalPosition), r.streamId, String(r.version), r.meta.source, r.type, r.meta.cursor ?? ''], WIDTHS);

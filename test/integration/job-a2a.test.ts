@@ -1,0 +1,135 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyMachineSnapshot } from 'xstate';
+import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
+import { a2aJobMachine } from '../../machines/a2a/index.ts';
+import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
+import type { JobInput } from '../../machines/job/context.ts';
+import { createActorSystem, replay, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
+import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+let agent: A2AServerHandle;
+let store: SqliteStore;
+let system: ActorSystem;
+const db = tempDb();
+
+beforeAll(async () => {
+  agent = await startA2AServer({ stepMs: 40 });
+  store = openSqliteStore(db.path);
+  system = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url }) } });
+});
+afterEach(() => {
+  Object.keys(agent.faults).forEach((k) => delete (agent.faults as Record<string, unknown>)[k]);
+});
+afterAll(async () => {
+  system.close();
+  store.close();
+  await agent.close();
+  db.cleanup();
+});
+
+let n = 0;
+function spawnJob(text: string, extra: Partial<JobInput> = {}, on = system): { job: JournaledActor<JobMachine>; live: AnyMachineSnapshot[] } {
+  const jobId = `job-${++n}`;
+  const job = on.spawn<JobMachine>('job', { id: jobId, input: { jobId, request: { text }, pollIntervalMs: 50, retryDelayMs: 20, ...extra } });
+  const live: AnyMachineSnapshot[] = [];
+  job.subscribe((s) => {
+    live.push(s);
+    if (s.matches({ active: 'input-required' }) && s.context.pendingInput === undefined && live.filter((x) => x.matches({ active: 'input-required' })).length === 1) {
+      queueMicrotask(() => job.send({ type: 'job.input', text: 'blue' }));
+    }
+  });
+  return { job, live };
+}
+const finished = (job: JournaledActor<JobMachine>) => job.waitFor((s) => s.status !== 'active', { timeoutMs: 20_000 });
+
+describe('job machine on a real A2A agent', () => {
+  it('replays every job to the live snapshots, event by event (invariant 2)', async () => {
+    const runs = ['summarise', 'ask me something', 'please fail'].map((text) => spawnJob(text));
+    const finals = await Promise.all(runs.map((r) => finished(r.job)));
+    expect(finals.map((s) => s.value)).toEqual(['done', 'done', 'failed']);
+    for (const { job, live } of runs) {
+      const steps = [...replay(store, jobMachine, job.id)];
+      expect(steps.length).toBe(live.length);
+      steps.forEach((step, i) => {
+        expect({ value: step.snapshot.value, context: step.snapshot.context, status: step.snapshot.status }).toEqual(
+          JSON.parse(JSON.stringify({ value: live[i].value, context: live[i].context, status: live[i].status })),
+        );
+      });
+      expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+    }
+    const asked = runs[1].job.getSnapshot().context;
+    expect(asked.history).toEqual(expect.arrayContaining(['input-required', 'completed']));
+    expect(asked.replies).toBe(1);
+    expect(runs[0].job.getSnapshot().context.artifacts[0].parts.length).toBe(2);
+  });
+
+  it('records a malformed SSE frame as job.invalid and finishes the job (invariant 6)', async () => {
+    agent.faults.malformedStreamFrames = 1;
+    const { job } = spawnJob('summarise');
+    const final = await finished(job);
+    expect(final.value).toBe('done');
+    expect(final.context.invalid).toBe(1);
+    const invalid = store.readStream(job.id).filter((r) => r.type === 'job.invalid');
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0].meta.source).toBe('sse');
+    expect((invalid[0].data as { raw: string }).raw.length).toBeGreaterThan(0);
+  });
+
+  it('records a non-JSON tasks/get answer as job.invalid and keeps polling', async () => {
+    agent.faults.nonJsonGet = 1;
+    const { job } = spawnJob('summarise', { follow: 'poll' });
+    const final = await finished(job);
+    expect(final.value).toBe('done');
+    const invalid = store.readStream(job.id).filter((r) => r.type === 'job.invalid');
+    expect(invalid.map((r) => r.meta.source)).toEqual(['poll']);
+    expect((invalid[0].data as { raw: string }).raw).toMatch(/</);
+  });
+
+  it('resubscribes after the stream drops and merges artifact chunks once', async () => {
+    agent.faults.dropStreamAfterFrames = 2;
+    const { job } = spawnJob('summarise');
+    const final = await finished(job);
+    expect(final.value).toBe('done');
+    expect(final.context.followRetries).toBeGreaterThanOrEqual(1);
+    expect(final.context.artifacts).toHaveLength(1);
+    expect(final.context.artifacts[0].parts).toHaveLength(2);
+  });
+
+  it('cancels a running job', async () => {
+    const { job } = spawnJob('slow work');
+    await job.waitFor((s) => s.context.remoteState === 'working', { timeoutMs: 10_000 });
+    job.send({ type: 'job.cancel' });
+    expect((await finished(job)).value).toBe('canceled');
+  });
+
+  it('ends timed-out when the overall timeout passes first', async () => {
+    const { job } = spawnJob('slow work', { timeoutMs: 300 });
+    const final = await finished(job);
+    expect(final.value).toBe('timed-out');
+    expect(store.readStream(job.id).at(-1)).toMatchObject({ type: 'xstate.after.jobTimeout.job.active', meta: { source: 'timer' } });
+  });
+
+  it('retries a 503 as transient, then succeeds with one task', async () => {
+    agent.faults.unavailable = 2;
+    const before = agent.stats().tasksCreated;
+    const { job } = spawnJob('summarise');
+    const final = await finished(job);
+    expect(final.value).toBe('done');
+    expect(final.context.submitAttempts).toBe(3);
+    expect(agent.stats().tasksCreated).toBe(before + 1);
+  });
+
+  it('fails with a clear transient error when the agent is gone (connection refused), after bounded retries', async () => {
+    const gone = await startA2AServer({ stepMs: 40 });
+    const url = gone.url;
+    await gone.close();
+    const other = createActorSystem({ store, machines: { job: a2aJobMachine({ url }) } });
+    const { job } = spawnJob('summarise', { maxSubmitAttempts: 3 }, other);
+    const final = await finished(job);
+    expect(final.value).toBe('failed');
+    expect(final.context.submitAttempts).toBe(3);
+    expect(final.context.lastError).toMatchObject({ code: 'TRANSIENT' });
+    other.close();
+  });
+});
