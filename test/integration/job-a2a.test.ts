@@ -132,4 +132,31 @@ describe('job machine on a real A2A agent', () => {
     expect(final.context.lastError).toMatchObject({ code: 'TRANSIENT' });
     other.close();
   });
+
+  it('re-sends the logged messageId after a crash mid-submit: one task, no double dispatch (invariant 5)', async () => {
+    const crashed = tempDb();
+    const store1 = openSqliteStore(crashed.path);
+    const first = createActorSystem({ store: store1, machines: { job: a2aJobMachine({ url: agent.url }) } });
+    const before = agent.stats();
+    const { job } = spawnJob('summarise', {}, first);
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 5_000;
+      const tick = () => (agent.stats().messagesReceived > before.messagesReceived ? resolve() : Date.now() > deadline ? reject(new Error('no send')) : setTimeout(tick, 2));
+      tick();
+    });
+    store1.close(); // the process "dies" with the request in flight: its answer is never logged
+    expect(store1.readonly).toBe(false);
+    const store2 = openSqliteStore(crashed.path);
+    const second = createActorSystem({ store: store2, machines: { job: a2aJobMachine({ url: agent.url }) } });
+    const [recovered] = second.recover().recovered as Array<JournaledActor<JobMachine>>;
+    expect(recovered.id).toBe(job.id);
+    expect((await finished(recovered)).value).toBe('done');
+    expect(job.error?.code).toBe('APPEND_FAILED');
+    expect(agent.stats().tasksCreated).toBe(before.tasksCreated + 1);
+    expect(agent.stats().duplicateMessageIds).toBe(before.duplicateMessageIds + 1);
+    expect(store2.readStream(job.id).filter((r) => r.type === 'job.accepted')).toHaveLength(1);
+    second.close();
+    store2.close();
+    crashed.cleanup();
+  });
 });

@@ -1,0 +1,194 @@
+import { execFile, type ChildProcess } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActorSystem } from '../../src/runtime/actorSystem.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { counterMachine, fakeJobMachine } from '../support/cliMachines.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin/actorlog.js');
+const MACHINES = 'test/support/cliMachines.ts';
+
+interface Run { code: number | null; stdout: string; stderr: string; child: ChildProcess; done: Promise<Run> }
+
+/** Runs `node bin/actorlog.js …args` from the repo root, killed after `timeoutMs`. */
+function start(args: string[], timeoutMs = 20_000): Run {
+  const run = {} as Run;
+  run.done = new Promise((resolve) => {
+    run.child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      Object.assign(run, { code: typeof code === 'number' ? code : null, stdout, stderr });
+      resolve(run);
+    });
+  });
+  return run;
+}
+const cli = (...args: string[]) => start(args).done;
+
+/** Resolves once the child has printed something matching `pattern` on stdout. */
+function printed(run: Run, pattern: RegExp, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} on stdout within ${timeoutMs} ms: ${seen}`)), timeoutMs);
+    run.child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) (clearTimeout(timer), resolve());
+    });
+  });
+}
+
+/** The data lines of a table (header dropped), split into cells on runs of spaces. */
+const rows = (stdout: string) => stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/));
+const jsonLines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+const db = tempDb();
+const tampered = join(db.dir, 'tampered.db');
+
+beforeAll(async () => {
+  const store = openSqliteStore(db.path);
+  const system = createActorSystem({ store, machines: { counter: counterMachine, job: fakeJobMachine } });
+  const counter = system.spawn('counter', { id: 'counter-1', input: { step: 2 } });
+  for (const type of ['start', 'inc', 'inc', 'pause', 'resume', 'inc', 'finish'] as const) counter.send({ type });
+  system.spawn('counter', { id: 'counter-2', input: {} }).send({ type: 'start' });
+  const job = system.spawn('job', { id: 'job-1', input: { jobId: 'job-1', request: { text: 'hello' } } });
+  await job.waitFor((s) => s.status === 'done', { timeoutMs: 5_000 });
+  system.close();
+  store.close(); // the last connection checkpoints the WAL into the file: it can be copied alone
+  copyFileSync(db.path, tampered);
+  const raw = new Database(tampered);
+  raw.prepare("UPDATE snapshots SET snapshot = json_set(snapshot, '$.state.context.count', 99) WHERE stream_id = 'counter-1'").run();
+  raw.close();
+});
+afterAll(() => db.cleanup());
+
+describe('actorlog streams', () => {
+  it('lists every stream with its machine, status and version', async () => {
+    const { code, stdout } = await cli('streams', db.path);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[0]).toMatch(/^STREAM\s+MACHINE\s+STATUS\s+VERSION\s+CREATED/);
+    expect(rows(stdout).map((r) => r.slice(0, 4))).toEqual([
+      ['counter-1', 'counter', 'done', '7'],
+      ['counter-2', 'counter', 'active', '1'],
+      ['job-1', 'job', 'done', '5'],
+    ]);
+  });
+
+  it('filters by --status and prints JSON lines with --json', async () => {
+    const { code, stdout } = await cli('streams', db.path, '--status', 'active,stopped', '--json');
+    expect(code).toBe(0);
+    expect(jsonLines(stdout)).toEqual([expect.objectContaining({ streamId: 'counter-2', status: 'active', version: 1, machine: expect.objectContaining({ name: 'counter' }) })]);
+  });
+});
+
+describe('actorlog replay', () => {
+  it('prints one line per event with the state after it (machine from --machines)', async () => {
+    const { code, stdout } = await cli('replay', db.path, 'counter-1', '--machines', MACHINES);
+    expect(code).toBe(0);
+    expect(rows(stdout)).toEqual([
+      ['1', '1', 'external', 'start', 'running.counting', 'active'],
+      ['2', '2', 'external', 'inc', 'running.counting', 'active'],
+      ['3', '3', 'external', 'inc', 'running.counting', 'active'],
+      ['4', '4', 'external', 'pause', 'running.paused', 'active'],
+      ['5', '5', 'external', 'resume', 'running.counting', 'active'],
+      ['6', '6', 'external', 'inc', 'running.counting', 'active'],
+      ['7', '7', 'external', 'finish', 'finished', 'done'],
+    ]);
+  });
+
+  it('replays the built-in job machine, with sources and cursors, and stops at --to', async () => {
+    const { code, stdout } = await cli('replay', db.path, 'job-1');
+    expect(code).toBe(0);
+    expect(rows(stdout).slice(0, 4).map((r) => [r[2], r[3], r[4], r[6] ?? ''])).toEqual([
+      ['poll', 'job.accepted', 'active.submitted.sending', ''],
+      ['child', 'xstate.done.actor.submit', 'active.working.streaming', ''],
+      ['sse', 'job.update', 'active.working.streaming', 'e1'],
+      ['sse', 'job.update', 'done', 'e2'],
+    ]);
+    expect(stdout).not.toContain('half way'); // no event data in the table
+    const upTo = await cli('replay', db.path, 'job-1', '--to', '2');
+    expect(rows(upTo.stdout).map((r) => r[0])).toEqual(['1', '2']);
+  });
+
+  it('prints JSON objects with data and cursor under --json', async () => {
+    const { code, stdout } = await cli('replay', db.path, 'job-1', '--json', '--to', '3');
+    expect(code).toBe(0);
+    const [first, , third] = jsonLines(stdout);
+    expect(first).toMatchObject({ version: 1, source: 'poll', type: 'job.accepted', state: 'active.submitted.sending', status: 'active', data: { remoteId: 'r-1' } });
+    expect(third).toMatchObject({ version: 3, source: 'sse', cursor: 'e1', type: 'job.update', data: { update: { message: 'half way' } } });
+    expect(Number.isInteger(third.globalPosition)).toBe(true);
+  });
+
+  it('--verify exits 0 when the replay equals the live snapshot', async () => {
+    const counter = await cli('replay', db.path, 'counter-1', '--machines', MACHINES, '--verify');
+    expect(counter.code).toBe(0);
+    expect(counter.stdout).toMatch(/verify: OK .*version 7/);
+    const job = await cli('replay', db.path, 'job-1', '--verify', '--json');
+    expect(job.code).toBe(0);
+    expect(jsonLines(job.stdout).at(-1)).toEqual({ verify: { ok: true, version: 4, differences: [] } });
+  });
+
+  it('--verify exits 1 and names the difference when the stored snapshot was tampered with', async () => {
+    const text = await cli('replay', tampered, 'counter-1', '--machines', MACHINES, '--verify');
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('verify: MISMATCH with the live snapshot at version 7');
+    expect(text.stdout).toContain('context.count: live 99, replayed 6');
+    const json = await cli('replay', tampered, 'counter-1', '--machines', MACHINES, '--verify', '--json');
+    expect(json.code).toBe(1);
+    expect(jsonLines(json.stdout).at(-1).verify).toMatchObject({ ok: false, version: 7, differences: [{ key: 'context' }] });
+  });
+
+  it('exits 2 with STREAM_NOT_FOUND, MACHINE_NOT_REGISTERED or INVALID_OPTIONS', async () => {
+    const missing = await cli('replay', db.path, 'nope');
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toMatch(/^actorlog: .*nope.* \(STREAM_NOT_FOUND\)\n$/);
+    const unregistered = await cli('replay', db.path, 'counter-1');
+    expect(unregistered.code).toBe(2);
+    expect(unregistered.stderr).toMatch(/\(MACHINE_NOT_REGISTERED\)\n$/);
+    const usage = await cli('replay', db.path, 'counter-1', '--to', 'soon');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/\(INVALID_OPTIONS\)\n$/);
+    const noFile = await cli('streams', join(db.dir, 'absent.db'));
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toMatch(/\(STORE_UNAVAILABLE\)\n$/);
+  });
+});
+
+describe('actorlog tail', () => {
+  it('prints events another connection appends while it runs, and exits after --limit', async () => {
+    const run = start(['tail', db.path, '--limit', '3', '--poll-interval', '50', '--idle-exit', '15000']);
+    await printed(run, /^POSITION/);
+    const writer = openSqliteStore(db.path);
+    const system = createActorSystem({ store: writer, machines: { counter: counterMachine } });
+    const actor = system.spawn('counter', { id: 'counter-3' });
+    for (const type of ['start', 'inc', 'pause'] as const) actor.send({ type });
+    system.close();
+    writer.close();
+    const { code, stdout } = await run.done;
+    expect(code).toBe(0);
+    expect(rows(stdout).map((r) => r.slice(1, 5))).toEqual([
+      ['counter-3', '1', 'external', 'start'],
+      ['counter-3', '2', 'external', 'inc'],
+      ['counter-3', '3', 'external', 'pause'],
+    ]);
+  });
+
+  it('--from 0 --json catches up on the whole log, then --idle-exit ends it', async () => {
+    const { code, stdout } = await cli('tail', db.path, '--from', '0', '--json', '--idle-exit', '300');
+    expect(code).toBe(0);
+    const records = jsonLines(stdout);
+    expect(records.map((r) => r.globalPosition)).toEqual(records.map((_, i) => i + 1));
+    expect(records.filter((r) => r.streamId === 'job-1').map((r) => r.type)).toContain('job.update');
+    expect(records[0]).toMatchObject({ streamId: 'counter-1', version: 1, type: 'start', data: {}, meta: { source: 'external' } });
+  });
+
+  it('exits 0 on SIGINT', async () => {
+    const run = start(['tail', db.path]);
+    await printed(run, /^POSITION/);
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(0);
+  });
+});
