@@ -93,13 +93,14 @@ export interface ErrorInfo {
  */
 export function describeError(err: unknown): ErrorInfo {
   if (typeof err === 'object' && err !== null) {
-    const e = err as { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
+    const e = err as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; details?: { status?: unknown } };
     const info: ErrorInfo = {
       name: typeof e.name === 'string' ? e.name : 'Error',
       message: typeof e.message === 'string' ? e.message : String(err),
     };
     if (typeof e.code === 'string') info.code = e.code;
     if (typeof e.status === 'number') info.status = e.status;
+    else if (typeof e.details?.status === 'number') info.status = e.details.status;
     return info;
   }
   return { name: 'Error', message: String(err) };

@@ -35,15 +35,31 @@ export type StreamFrame = { ok: true; value: A2AStreamResult } | { ok: false; ra
 /** Per-call options: an AbortSignal ends the call with code ABORTED. */
 export interface CallOptions { signal?: AbortSignal }
 
-/** A small A2A v0.3 JSON-RPC client. Every failure is an {@link ActorlogError} (see {@link createA2AClient}). */
+/**
+ * A small A2A v0.3 JSON-RPC client. Every failure is an {@link ActorlogError}: `TRANSIENT`,
+ * `PERMANENT`, `INVALID_PAYLOAD` or `ABORTED` (classification in {@link createA2AClient}).
+ */
 export interface A2AClient {
-  /** message/send, non-blocking (§7.1, `configuration.blocking: false`): the Task as accepted, or a direct Message. */
+  /**
+   * message/send, non-blocking (§7.1, `configuration.blocking: false`): the Task as accepted, or a direct Message.
+   * @throws ActorlogError PERMANENT with `details.rpcCode` -32004 when `taskId` names a terminal task.
+   */
   sendMessage(args: SendMessageArgs, options?: CallOptions): Promise<A2ASendResult>;
-  /** tasks/get (§7.3). */
+  /**
+   * tasks/get (§7.3).
+   * @throws ActorlogError PERMANENT with `details.rpcCode` -32001 for an unknown task.
+   */
   getTask(taskId: string, options?: CallOptions): Promise<A2ATask>;
-  /** tasks/cancel (§7.4): the task as the agent left it (normally `canceled`). */
+  /**
+   * tasks/cancel (§7.4): the task as the agent left it (normally `canceled`).
+   * @throws ActorlogError PERMANENT with `details.rpcCode` -32002 when the task already ended otherwise.
+   */
   cancelTask(taskId: string, options?: CallOptions): Promise<A2ATask>;
-  /** tasks/resubscribe (§7.9): the SSE frames, completing when the server ends the stream; unsubscribing aborts. */
+  /**
+   * tasks/resubscribe (§7.9): the SSE frames, completing when the server ends the stream; unsubscribing
+   * aborts. Errors: TRANSIENT (connection lost mid-stream), PERMANENT (HTTP 4xx, or a JSON-RPC error
+   * frame, e.g. `rpcCode` -32004 for a task already terminal). Malformed frames are `{ ok: false }` values.
+   */
   resubscribe(taskId: string): Observable<StreamFrame>;
 }
 

@@ -90,14 +90,23 @@ export const JsonRpcResponseSchema = z.union([
   z.object({ jsonrpc: z.literal('2.0'), id: rpcId, result: z.unknown() }),
 ]);
 
+/** A parsed §6.5 Part. */
 export type A2APart = z.infer<typeof PartSchema>;
+/** A parsed §6.4 Message. */
 export type A2AMessage = z.infer<typeof MessageSchema>;
+/** A parsed §6.7 Artifact. */
 export type A2AArtifact = z.infer<typeof ArtifactSchema>;
+/** A parsed §6.1 Task. */
 export type A2ATask = z.infer<typeof TaskSchema>;
+/** A parsed §7.2.2 TaskStatusUpdateEvent. */
 export type A2AStatusUpdate = z.infer<typeof TaskStatusUpdateEventSchema>;
+/** A parsed §7.2.3 TaskArtifactUpdateEvent. */
 export type A2AArtifactUpdate = z.infer<typeof TaskArtifactUpdateEventSchema>;
+/** A parsed §7.1 message/send result. */
 export type A2ASendResult = z.infer<typeof SendMessageResultSchema>;
+/** A parsed §7.2.1 stream frame result. */
 export type A2AStreamResult = z.infer<typeof StreamResultSchema>;
+/** A parsed JSON-RPC error object (§8). */
 export type JsonRpcError = z.infer<typeof JsonRpcErrorSchema>;
 
 const STATES: Record<string, RemoteJobState> = {
@@ -122,7 +131,10 @@ function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** Maps one A2A part (§6.5) to a {@link JobPart}. */
+/**
+ * Maps one A2A part (§6.5) to a {@link JobPart}.
+ * @example mapPart({ kind: 'file', file: { uri: 'https://x/y.pdf' } }) // { kind: 'file', uri: 'https://x/y.pdf' }
+ */
 export function mapPart(part: A2APart): JobPart {
   if (part.kind === 'text') return { kind: 'text', text: part.text };
   if (part.kind === 'data') return { kind: 'data', data: part.data };
@@ -130,7 +142,10 @@ export function mapPart(part: A2APart): JobPart {
   return compact({ kind: 'file' as const, uri, bytes, mimeType, name });
 }
 
-/** Maps an A2A artifact (§6.7), with the chunk flags of an artifact-update (§7.2.3), to a {@link JobArtifact}. */
+/**
+ * Maps an A2A artifact (§6.7), with the chunk flags of an artifact-update (§7.2.3), to a {@link JobArtifact}.
+ * @example mapArtifact(event.artifact, event) // { artifactId, parts, append: true, lastChunk: true }
+ */
 export function mapArtifact(artifact: A2AArtifact, chunk: { append?: boolean; lastChunk?: boolean } = {}): JobArtifact {
   return compact({
     artifactId: artifact.artifactId,
@@ -141,7 +156,10 @@ export function mapArtifact(artifact: A2AArtifact, chunk: { append?: boolean; la
   });
 }
 
-/** The text parts of a message joined by newlines, or undefined when it has none. */
+/**
+ * The text parts of a message (§6.4) joined by newlines, or undefined when it has none.
+ * @example messageText(task.status.message) // 'Which colour should it be?'
+ */
 export function messageText(message: A2AMessage | undefined): string | undefined {
   const texts = (message?.parts ?? []).flatMap((p) => (p.kind === 'text' ? [p.text] : []));
   return texts.length > 0 ? texts.join('\n') : undefined;
@@ -150,6 +168,7 @@ export function messageText(message: A2AMessage | undefined): string | undefined
 /**
  * A full Task snapshot (§6.1, tasks/get, first frame of tasks/resubscribe) as a {@link JobUpdate}.
  * Its artifacts are complete (no `append`): the machine replaces artifacts with the same id.
+ * @example taskToJobUpdate(await client.getTask(id)) // { state: 'completed', remoteState: 'completed', artifacts }
  */
 export function taskToJobUpdate(task: A2ATask, previous?: RemoteJobState): JobUpdate {
   return compact({
@@ -160,7 +179,10 @@ export function taskToJobUpdate(task: A2ATask, previous?: RemoteJobState): JobUp
   });
 }
 
-/** A direct Message answer (§7.1: message/send may return a Message): the job is completed with it. */
+/**
+ * A direct Message answer (§7.1: message/send may return a Message): the job is completed with it.
+ * @example messageToJobUpdate(msg) // { state: 'completed', remoteState: 'message', message: 'hi', final: true }
+ */
 export function messageToJobUpdate(message: A2AMessage): JobUpdate {
   return compact({ state: 'completed' as const, remoteState: 'message', message: messageText(message), final: true });
 }

@@ -10,7 +10,7 @@ let agent: A2AServerHandle;
 let actors: A2AJobActors;
 
 beforeEach(async () => {
-  agent = await startA2AServer({ stepMs: 40 });
+  agent = await startA2AServer({ stepMs: 60 });
   actors = a2aJobActors({ url: agent.url, headers: { authorization: 'Bearer s3cret-token' } });
 });
 afterEach(async () => { await agent.close(); });

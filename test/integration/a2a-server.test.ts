@@ -10,7 +10,7 @@ let agent: A2AServerHandle;
 let a2a: A2AClient;
 
 beforeEach(async () => {
-  agent = await startA2AServer({ stepMs: 40 });
+  agent = await startA2AServer({ stepMs: 60 });
   a2a = createA2AClient({ url: agent.url, headers: { authorization: 'Bearer s3cret-token' } });
 });
 afterEach(async () => { await agent.close(); });
