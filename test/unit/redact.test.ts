@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { assign, setup } from 'xstate';
+import { createActorSystem, redactSecrets, REDACTED } from '../../src/index.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+describe('secrets never reach the log (invariant 7)', () => {
+  const db = tempDb();
+  afterAll(() => db.cleanup());
+
+  it('redacts secret-named string values, deeply, and keeps numbers', () => {
+    expect(
+      redactSecrets({ url: 'http://x', headers: { Authorization: 'Bearer abc', 'X-Api-Key': 'k' }, usage: { total_tokens: 12 }, list: [{ password: 'p' }] }),
+    ).toEqual({ url: 'http://x', headers: { Authorization: REDACTED, 'X-Api-Key': REDACTED }, usage: { total_tokens: 12 }, list: [{ password: REDACTED }] });
+  });
+
+  it('keeps tokens out of the stream input and event data written to the SQLite file', () => {
+    const machine = setup({ types: { events: {} as { type: 'login'; credentials: { token: string }; user: string } } }).createMachine({
+      id: 'session',
+      context: { user: '' },
+      on: { login: { actions: assign({ user: ({ event }) => event.user }) } },
+    });
+    const store = openSqliteStore(db.path);
+    const system = createActorSystem({ store, machines: { session: machine } });
+    const actor = system.spawn('session', { id: 's-1', input: { url: 'http://127.0.0.1:1', apiKey: 'sk-input-SECRET-1' } as never });
+    actor.send({ type: 'login', credentials: { token: 'tok-event-SECRET-2' }, user: 'ada' });
+    system.stop('s-1');
+    expect(store.getStream('s-1')!.input).toEqual({ url: 'http://127.0.0.1:1', apiKey: REDACTED });
+    expect(store.readStream('s-1')[0].data).toEqual({ credentials: { token: REDACTED }, user: 'ada' });
+    store.close();
+    const bytes = ['', '-wal'].map((suffix) => { try { return readFileSync(db.path + suffix).toString('latin1'); } catch { return ''; } }).join('');
+    expect(bytes).toContain('ada');
+    expect(bytes).not.toContain('SECRET');
+  });
+});
