@@ -100,7 +100,8 @@ export interface SubscribeOptions {
  * XState's synchronous `@xstate.event` inspection, before the transition (DESIGN.md, invariant 1).
  *
  * Errors: `STREAM_EXISTS` (createStream), `STREAM_NOT_FOUND` (append, setStreamStatus on an
- * unknown stream), `VERSION_CONFLICT` (append), `STORE_UNAVAILABLE` (closed store), all
+ * unknown stream), `VERSION_CONFLICT` (append), `APPEND_FAILED` (append: the write itself failed,
+ * e.g. data not JSON-safe or a disk error, with `cause`), `STORE_UNAVAILABLE` (closed store), all
  * {@link ActorlogError}s.
  */
 export interface LogStore {
@@ -112,7 +113,9 @@ export interface LogStore {
   /** @throws STREAM_NOT_FOUND */
   setStreamStatus(streamId: string, status: StreamStatus, at: number): void;
   /**
-   * Appends events atomically at `expectedVersion + 1…`.
+   * Appends events atomically at `expectedVersion + 1…`. An empty `events` writes nothing: it checks
+   * the version and returns `{ nextVersion: expectedVersion, lastGlobalPosition }` of the stream's
+   * event at that version (0 when none).
    * @throws VERSION_CONFLICT when the stream is not at `expectedVersion`; STREAM_NOT_FOUND
    */
   append(streamId: string, expectedVersion: number, events: NewEvent[]): AppendResult;
@@ -134,9 +137,15 @@ export interface LogStore {
   /**
    * Records from a global position: catches up from the log, then delivers new records live
    * (appends of this process at once, appends of other processes within `pollIntervalMs`).
+   * Local appends are delivered synchronously, after their commit, inside the call that committed
+   * them (`append`, `appendBatch`, or the outermost `transaction`). Completes when the store closes.
    */
   subscribe(options?: SubscribeOptions): Observable<EventRecord>;
-  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  /**
+   * Runs `fn` (synchronous) in one transaction and returns its result; if `fn` throws, every write
+   * it made is undone and the error rethrown. Nested calls join the outer one as a savepoint: an
+   * inner call that throws undoes only its own writes; nothing commits before the outermost call.
+   */
   transaction<T>(fn: () => T): T;
   close(): void;
 }

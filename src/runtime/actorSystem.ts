@@ -22,6 +22,11 @@ export interface ActorSystemOptions {
   commit?: CommitMode;
   /** Save a snapshot every this many events of an actor, to shorten recovery. 0 = final only. @default 100 */
   snapshotEvery?: number;
+  /**
+   * Told when an actor is stopped because a write failed (code `APPEND_FAILED`), whichever event
+   * (external, timer, child) hit it. @default prints one line to stderr
+   */
+  onError?: (actorId: string, error: ActorlogError) => void;
 }
 
 /** What {@link ActorSystem.recover} did. */
@@ -78,6 +83,7 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
   const committer = createCommitter(store, options.commit ?? 'each');
   const snapshotEvery = options.snapshotEvery ?? 100;
   const actors = new Map<string, JournaledActor>();
+  const onError = options.onError ?? ((id: string, err: ActorlogError) => console.error(`actorlog: actor ${id} stopped: ${err.message} (${err.code})`));
 
   function machineFor(name: string, stream?: StreamRecord): AnyStateMachine {
     const machine = machines[name];
@@ -94,7 +100,7 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
     if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
     const journal = new Journal({
       store, committer, clock, streamId: id, version: init.version, bookkeeping: init.bookkeeping, startedAt: init.startedAt, snapshotEvery,
-      onFailure: () => {},
+      onFailure: (err) => onError(id, err),
     });
     const ref = createActor(machine, { id, input: init.input, snapshot: init.snapshot as never, clock, inspect: journal.inspect });
     journal.attach(ref);

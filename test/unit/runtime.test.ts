@@ -86,7 +86,8 @@ describe('write-ahead journaling (invariant 1)', () => {
 
   it('stops the actor with APPEND_FAILED when the append fails, without processing the event', () => {
     const log = store();
-    const system = createActorSystem({ store: log, machines: { counter } });
+    const reported: string[] = [];
+    const system = createActorSystem({ store: log, machines: { counter }, onError: (id, err) => reported.push(`${id} ${err.code}`) });
     const actor = system.spawn('counter', { id: 'c-1', input: { start: 0 } });
     actor.send({ type: 'inc' });
     const failing: LogStore = log;
@@ -96,11 +97,27 @@ describe('write-ahead journaling (invariant 1)', () => {
     };
     expect(() => actor.send({ type: 'inc' })).toThrowError(expect.objectContaining({ code: 'APPEND_FAILED' }));
     failing.append = original;
+    expect(reported).toEqual(['c-1 APPEND_FAILED']);
     expect(actor.error?.code).toBe('APPEND_FAILED');
     expect(actor.getSnapshot().context.count).toBe(1);
     expect(actor.getSnapshot().status).toBe('stopped');
     expect(() => actor.send({ type: 'inc' })).toThrowError(expect.objectContaining({ code: 'APPEND_FAILED' }));
     expect(log.readStream('c-1')).toHaveLength(1);
+  });
+
+  it('stops the actor when the append of a timer event fails, and reports it instead of throwing', () => {
+    const log = store();
+    const clock = new SimulatedClock();
+    const reported: string[] = [];
+    const system = createActorSystem({ store: log, machines: { counter }, clock, onError: (id, err) => reported.push(`${id} ${err.code}`) });
+    const actor = system.spawn('counter', { id: 'c-10', input: { start: 0 } });
+    log.append = () => {
+      throw new Error('disk full');
+    };
+    expect(() => clock.increment(10_000)).not.toThrow();
+    expect(reported).toEqual(['c-10 APPEND_FAILED']);
+    expect(actor.getSnapshot().value).toBe('idle');
+    expect(actor.getSnapshot().status).toBe('stopped');
   });
 
   it('records source events with their source kind, child id and cursor in meta', () => {
