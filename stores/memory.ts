@@ -1,6 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../src/errors.ts';
-import { subscribeToLog } from '../src/log/subscribe.ts';
+import { subscribeToLog, type LogFeed } from '../src/log/subscribe.ts';
 import type { AppendRequest, AppendResult, EventMeta, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../src/log/types.ts';
 
 interface StoredEvent {
@@ -46,6 +46,10 @@ function toStreamRecord(s: StoredStream): StreamRecord {
  * parsed on the way out, so callers can mutate neither the log nor what they read, and values
  * round-trip exactly as through SQLite (`undefined` fields dropped, `Date`s become strings).
  * Transactions keep an undo log; a nested transaction that throws undoes only its own writes.
+ * @example
+ * ```ts
+ * const store: MemoryStore = createMemoryStore(); // then use it as any LogStore
+ * ```
  */
 export class MemoryStore implements LogStore {
   private readonly streams = new Map<string, StoredStream>();
@@ -53,7 +57,7 @@ export class MemoryStore implements LogStore {
   private readonly snapshots = new Map<string, Map<number, { snapshot: string; recordedAt: number }>>();
   private readonly checkpoints = new Map<string, number>();
   private readonly appended = new Subject<void>();
-  private readonly feed = { readAll: (o: { after: number; limit: number }) => this.readAll(o), appended: this.appended.asObservable() };
+  private readonly feed: LogFeed = { readAll: (o) => this.readAll(o), appended: this.appended.asObservable(), inTransaction: () => this.depth > 0 };
   /** Undo steps of the open transaction, newest last; empty outside a transaction. */
   private undo: Array<() => void> = [];
   private depth = 0;
@@ -111,11 +115,8 @@ export class MemoryStore implements LogStore {
     this.assertOpen();
     const s = this.stream(streamId);
     const actualVersion = s.events.length;
-    if (actualVersion !== expectedVersion) {
-      throw new ActorlogError('VERSION_CONFLICT', `stream ${streamId} is at version ${actualVersion}, not ${expectedVersion}`, {
-        details: { streamId, expectedVersion, actualVersion },
-      });
-    }
+    const details = { streamId, expectedVersion, actualVersion };
+    if (actualVersion !== expectedVersion) throw new ActorlogError('VERSION_CONFLICT', `stream ${streamId} is at version ${actualVersion}, not ${expectedVersion}`, { details });
     if (events.length === 0) return { nextVersion: expectedVersion, lastGlobalPosition: s.events[expectedVersion - 1]?.globalPosition ?? 0 };
     let stored: StoredEvent[];
     try {
@@ -126,10 +127,8 @@ export class MemoryStore implements LogStore {
         return { globalPosition, streamId, version, type: e.type, data, meta, recordedAt: typeof recordedAt === 'number' ? recordedAt : null };
       });
     } catch (err) {
-      throw new ActorlogError('APPEND_FAILED', `could not append to stream ${streamId}: ${(err as Error).message}`, {
-        cause: err,
-        details: { streamId, expectedVersion },
-      });
+      const message = `could not append to stream ${streamId}: ${(err as Error).message}`;
+      throw new ActorlogError('APPEND_FAILED', message, { cause: err, details: { streamId, expectedVersion } });
     }
     const n = stored.length;
     for (const e of stored) { this.log.push(e); s.events.push(e); }

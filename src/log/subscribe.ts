@@ -10,6 +10,11 @@ export interface LogFeed {
    * closes. A store keeps a `Subject<void>` and calls `next()` after every commit that appended.
    */
   readonly appended: Observable<void>;
+  /**
+   * True while the store's connection is inside a transaction. Reads are then put off (they would
+   * see writes that may still roll back) until the commit's notification or the next poll.
+   */
+  inTransaction(): boolean;
 }
 
 /** Default of {@link SubscribeOptions.pollIntervalMs}: 250 ms. */
@@ -25,18 +30,22 @@ export const DEFAULT_BATCH_SIZE = 500;
  * `subscribe()`), then stays live: a local append wakes it at once (the records are delivered
  * synchronously, after the commit, inside the `append`/`transaction` call that committed them), and
  * every `pollIntervalMs` (ms, on `scheduler`) it reads again to pick up records written by another
- * process. Reads are reentrancy-safe: a record handler that appends is delivered the new record after
- * it returns, in order. Unsubscribing stops the poll timer and the local wake-up; the Observable
+ * process. Nothing is read while the store is inside a transaction (not even the catch-up of a
+ * subscription made there): uncommitted writes are never delivered. Reads are reentrancy-safe: a
+ * record handler that appends is delivered the new record after it returns, in order. Unsubscribing stops the poll timer and the local wake-up; the Observable
  * completes when the store closes, and errors with the store's error if a read fails.
  *
  * @param feed the store's reads and its local append notification
- * @param options `after` (global position, default 0), `streamId`, `pollIntervalMs` (default 250),
- *   `batchSize` (default 500), `scheduler` (default `asyncScheduler`)
+ * @param options `after` (global position, default 0), `streamId`, `pollIntervalMs` (ms, default 250;
+ *   0 or `Infinity`: no polling, local appends only), `batchSize` (default 500), `scheduler` (default
+ *   `asyncScheduler`)
+ * @returns a cold Observable: each subscription keeps its own position and timer
  * @example
  * ```ts
  * // in a store
  * subscribe(options?: SubscribeOptions) {
- *   return subscribeToLog({ readAll: (o) => this.readAll(o), appended: this.appended }, options);
+ *   const feed = { readAll: (o) => this.readAll(o), appended: this.appended, inTransaction: () => this.depth > 0 };
+ *   return subscribeToLog(feed, options);
  * }
  * // in an application
  * store.subscribe({ after: checkpoint, streamId: 'job-1' }).subscribe((r) => console.log(r.version, r.type));
@@ -60,6 +69,7 @@ export function subscribeToLog(feed: LogFeed, options: SubscribeOptions = {}): O
         again = true;
         return;
       }
+      if (feed.inTransaction()) return;
       draining = true;
       try {
         do {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { firstValueFrom, take } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../src/log/types.ts';
 import { openSqliteStore, SCHEMA_VERSION, type SqliteStore } from '../../stores/sqlite/index.ts';
@@ -96,6 +97,16 @@ describe('sqlite store', () => {
     expect(b.getStream('s')!.version).toBe(3);
   });
 
+  it('polls on real timers by default (asyncScheduler, a 2 ms interval here)', async () => {
+    const file = freshPath();
+    const a = track(openSqliteStore(file));
+    const b = track(openSqliteStore(file));
+    createStream(a, 's');
+    const first = firstValueFrom(a.subscribe({ pollIntervalMs: 2 }).pipe(take(1)));
+    b.append('s', 0, [event('from.b')]);
+    await expect(first).resolves.toMatchObject({ streamId: 's', version: 1, type: 'from.b' });
+  });
+
   it('sees rows a raw better-sqlite3 connection inserts', () => {
     const file = freshPath();
     const store = track(openSqliteStore(file));
@@ -143,6 +154,18 @@ describe('sqlite store', () => {
     advance(scheduler, 250);
     expect(positions(received)).toEqual([1, 2, 3]);
     expect(reader.transaction(() => reader.headPosition())).toBe(3);
+  });
+
+  it('read-only: opens a file whose writer has closed (no -wal, -shm left)', () => {
+    const file = freshPath();
+    const writer = openSqliteStore(file);
+    createStream(writer, 's');
+    writer.append('s', 0, events(2));
+    writer.close();
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    const reader = track(openSqliteStore(file, { readonly: true }));
+    expect(reader.getStream('s')).toMatchObject({ version: 2, updatedAt: 1002 });
+    expect(mode(file)).toBe(0o600);
   });
 
   it('a file that is not an actorlog log cannot be opened read-only', () => {

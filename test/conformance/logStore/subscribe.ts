@@ -103,6 +103,24 @@ export function subscribeSpecs(store: GetStore): void {
       expect(positions(received)).toEqual([1, 2, 3]);
     });
 
+    it('a subscription made inside a transaction reads nothing before the commit', () => {
+      createStream(store(), 'a');
+      store().append('a', 0, events(1));
+      let inside: ReturnType<typeof collect> | undefined;
+      expect(() =>
+        store().transaction(() => {
+          store().append('a', 1, [event('phantom')]);
+          inside = collect({ pollIntervalMs: 10 });
+          expect(inside.received).toEqual([]);
+          throw new Error('rollback');
+        }),
+      ).toThrow('rollback');
+      advance(inside!.scheduler, 10);
+      expect(inside!.received.map((r) => r.type)).toEqual(['e.1']);
+      store().transaction(() => store().append('a', 1, [event('real')]));
+      expect(inside!.received.map((r) => r.type)).toEqual(['e.1', 'real']);
+    });
+
     it('unsubscribing stops the poll timer and the deliveries', () => {
       createStream(store(), 'a');
       const { received, subscription, scheduler } = collect({ pollIntervalMs: 10 });

@@ -31,7 +31,8 @@ export function transactionSpecs(store: GetStore): void {
       expectCode(() => store().appendBatch(batch), 'VERSION_CONFLICT', { streamId: 'b', expectedVersion: 3, actualVersion: 0 });
       expect(store().headPosition()).toBe(0);
       expect(store().getStream('a')!.version).toBe(0);
-      // the store's idea of stream a's version was rolled back too
+      // the store's idea of stream a's version was rolled back too: 1 is not a's version
+      expectCode(() => store().append('a', 1, events(1)), 'VERSION_CONFLICT', { actualVersion: 0 });
       expect(store().append('a', 0, events(1))).toEqual({ nextVersion: 1, lastGlobalPosition: 1 });
       expectCode(() => store().append('a', 0, events(1)), 'VERSION_CONFLICT');
     });
@@ -74,6 +75,8 @@ export function transactionSpecs(store: GetStore): void {
       expect(store().loadSnapshot('a')).toBeUndefined();
       expect(store().loadCheckpoint('p')).toBeUndefined();
       // versions continue from the committed state, positions without gaps
+      expectCode(() => store().append('a', 3, [event('as if committed')]), 'VERSION_CONFLICT', { actualVersion: 1 });
+      expectCode(() => store().append('b', 1, [event('as if committed')]), 'STREAM_NOT_FOUND');
       expect(store().append('a', 1, [event('after')])).toEqual({ nextVersion: 2, lastGlobalPosition: 2 });
     });
 
@@ -103,6 +106,7 @@ export function transactionSpecs(store: GetStore): void {
           }),
         ).toThrow('inner');
         expect(store().getStream('a')!.version).toBe(1);
+        expectCode(() => store().append('a', 2, [event('as if committed')]), 'VERSION_CONFLICT', { actualVersion: 1 });
         store().append('a', 1, [event('outer')]);
       });
       expect(store().readStream('a').map((r) => r.type)).toEqual(['e.1', 'outer']);

@@ -1,0 +1,223 @@
+import type Database from 'better-sqlite3';
+import { Subject, type Observable } from 'rxjs';
+import { ActorlogError } from '../../src/errors.ts';
+import { subscribeToLog, type LogFeed } from '../../src/log/subscribe.ts';
+import type { AppendRequest, AppendResult, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../../src/log/types.ts';
+import { prepareAppendToStream, type AppendToStream } from './appendToStream.ts';
+import { prepareCheckpoints, type Checkpoints } from './checkpoints.ts';
+import { prepareReadAll, type ReadAll } from './readAll.ts';
+import { prepareReadStream, type ReadStream } from './readStream.ts';
+import { prepareSnapshots, type Snapshots } from './snapshots.ts';
+import { prepareStreams, type Streams } from './streams.ts';
+
+/** The prepared operations of one connection, one file each. */
+type Operations = Streams & ReadAll & Snapshots & Checkpoints & { append: AppendToStream; readStream: ReadStream };
+
+/**
+ * The SQLite log store (better-sqlite3): one long-lived connection in WAL mode, every statement
+ * prepared once at open, one SQL operation per file of this folder. Implements {@link LogStore};
+ * passes test/conformance. Create it with `openSqliteStore` (index.ts).
+ *
+ * This connection must be the only writer of the file's streams it appends to (one owner per stream,
+ * DESIGN.md): versions are cached in memory. Another process appending anyway is still caught
+ * (`VERSION_CONFLICT` from the unique index), and its records reach subscriptions by polling.
+ *
+ * Errors: the {@link LogStore} codes; every call on a closed store, and every write on a read-only
+ * one, throws `STORE_UNAVAILABLE`; a failed INSERT throws `APPEND_FAILED` with the SQLite `cause`.
+ *
+ * @example
+ * ```ts
+ * const store: SqliteStore = openSqliteStore('./actorlog.db', { synchronous: 'FULL' });
+ * const { nextVersion } = store.append('job-1', 0, [event]); // VERSION_CONFLICT if job-1 is not at 0
+ * store.subscribe({ after: store.loadCheckpoint('tail') ?? 0 }).subscribe(print);
+ * ```
+ */
+export class SqliteStore implements LogStore {
+  /** The file path given to `openSqliteStore` (index.ts). */
+  readonly path: string;
+  /** True when opened with `readonly`. */
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private readonly versions = new Map<string, number>();
+  private readonly appended = new Subject<void>();
+  private readonly feed: LogFeed;
+  private readonly ops: Operations;
+  private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
+  /** False once closed or when read-only: the one check on the write path. */
+  private writable: boolean;
+  private closed = false;
+  /** Something was appended inside the open transaction: notify subscribers at its commit. */
+  private dirty = false;
+  /** How many `transaction()` calls are running (0: none; then every append commits by itself). */
+  private depth = 0;
+
+  /** @internal use `openSqliteStore` (index.ts) */
+  constructor(path: string, db: Database.Database, readonly: boolean) {
+    this.path = path;
+    this.readonly = readonly;
+    this.writable = !readonly;
+    this.db = db;
+    this.ops = {
+      ...prepareStreams(db, this.versions),
+      ...prepareReadAll(db),
+      ...prepareSnapshots(db),
+      ...prepareCheckpoints(db),
+      append: prepareAppendToStream(db, this.versions),
+      readStream: prepareReadStream(db),
+    };
+    this.runInTransaction = db.transaction((fn: () => unknown) => {
+      this.depth++;
+      try {
+        return fn();
+      } finally {
+        this.depth--;
+      }
+    });
+    this.feed = { readAll: (o) => this.readAll(o), appended: this.appended.asObservable(), inTransaction: () => this.db.inTransaction };
+  }
+
+  private unavailable(): never {
+    if (this.closed) throw new ActorlogError('STORE_UNAVAILABLE', `log store ${this.path} is closed`, { details: { path: this.path } });
+    throw new ActorlogError('STORE_UNAVAILABLE', `log store ${this.path} is open read-only`, { details: { path: this.path, readonly: true } });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) this.unavailable();
+  }
+
+  /** After a committed append: wake subscriptions now, or at the commit of the open transaction. */
+  private notify(): void {
+    if (this.depth > 0) this.dirty = true;
+    else if (this.appended.observed) this.appended.next();
+  }
+
+  createStream(stream: { streamId: string; machine: { name: string; hash: string }; input: unknown; createdAt: number }): StreamRecord {
+    if (!this.writable) this.unavailable();
+    return this.ops.createStream(stream);
+  }
+
+  getStream(streamId: string): StreamRecord | undefined {
+    this.assertOpen();
+    return this.ops.getStream(streamId);
+  }
+
+  listStreams(filter?: { status?: StreamStatus[] }): StreamRecord[] {
+    this.assertOpen();
+    return this.ops.listStreams(filter);
+  }
+
+  setStreamStatus(streamId: string, status: StreamStatus, at: number): void {
+    if (!this.writable) this.unavailable();
+    this.ops.setStreamStatus(streamId, status, at);
+  }
+
+  append(streamId: string, expectedVersion: number, events: NewEvent[]): AppendResult {
+    if (!this.writable) this.unavailable();
+    const result = this.ops.append(streamId, expectedVersion, events);
+    if (events.length > 0) this.notify();
+    return result;
+  }
+
+  appendBatch(requests: AppendRequest[]): AppendResult[] {
+    if (!this.writable) this.unavailable();
+    return this.transaction(() => {
+      const results: AppendResult[] = new Array(requests.length);
+      for (let i = 0; i < requests.length; i++) {
+        const r = requests[i]!;
+        results[i] = this.ops.append(r.streamId, r.expectedVersion, r.events);
+        if (r.events.length > 0) this.dirty = true;
+      }
+      return results;
+    });
+  }
+
+  readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): EventRecord[] {
+    this.assertOpen();
+    return this.ops.readStream(streamId, range);
+  }
+
+  readAll(options?: { after?: number; limit?: number }): EventRecord[] {
+    this.assertOpen();
+    return this.ops.readAll(options);
+  }
+
+  headPosition(): number {
+    this.assertOpen();
+    return this.ops.headPosition();
+  }
+
+  saveSnapshot(snapshot: SnapshotRecord): void {
+    if (!this.writable) this.unavailable();
+    this.ops.saveSnapshot(snapshot);
+  }
+
+  loadSnapshot(streamId: string, atOrBeforeVersion?: number): SnapshotRecord | undefined {
+    this.assertOpen();
+    return this.ops.loadSnapshot(streamId, atOrBeforeVersion);
+  }
+
+  saveCheckpoint(name: string, position: number): void {
+    if (!this.writable) this.unavailable();
+    this.ops.saveCheckpoint(name, position);
+  }
+
+  loadCheckpoint(name: string): number | undefined {
+    this.assertOpen();
+    return this.ops.loadCheckpoint(name);
+  }
+
+  subscribe(options?: SubscribeOptions): Observable<EventRecord> {
+    this.assertOpen();
+    return subscribeToLog(this.feed, options);
+  }
+
+  /**
+   * Runs `fn` in one transaction (`BEGIN IMMEDIATE`; a read transaction when read-only). A nested
+   * call runs in a savepoint of the outer one: if it throws, its own writes are undone and the error
+   * propagates. `fn` must be synchronous. Subscribers hear of the appends when the outermost
+   * transaction commits. A rollback also drops the in-memory version cache (it is re-read).
+   */
+  transaction<T>(fn: () => T): T {
+    this.assertOpen();
+    const outer = this.depth === 0;
+    try {
+      const result = (this.readonly ? this.runInTransaction(fn) : this.runInTransaction.immediate(fn)) as T;
+      if (outer && this.dirty) {
+        this.dirty = false;
+        this.appended.next();
+      }
+      return result;
+    } catch (err) {
+      // the (partial) rollback may have undone appends the version cache already counts
+      this.versions.clear();
+      if (outer) this.dirty = false;
+      throw err;
+    }
+  }
+
+  /**
+   * Reads a pragma of the store's connection, for diagnostics and tests: `'journal_mode'` -> `'wal'`,
+   * `'synchronous'` -> 1 (NORMAL) or 2 (FULL), `'busy_timeout'` -> ms, `'user_version'` -> schema version.
+   * @throws ActorlogError `INVALID_OPTIONS` unless `name` is a bare pragma name (no assignment);
+   *   `STORE_UNAVAILABLE` when closed
+   * @example
+   * ```ts
+   * openSqliteStore(path, { synchronous: 'FULL' }).pragma('synchronous'); // 2
+   * ```
+   */
+  pragma(name: string): unknown {
+    this.assertOpen();
+    if (!/^[a-z_]+$/.test(name)) throw new ActorlogError('INVALID_OPTIONS', `not a pragma name: ${name}`, { details: { name } });
+    return this.db.pragma(name, { simple: true });
+  }
+
+  /** Closes the connection (idempotent). Later calls throw `STORE_UNAVAILABLE`; subscriptions complete. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writable = false;
+    this.versions.clear();
+    this.db.close();
+    this.appended.complete();
+  }
+}
