@@ -25,6 +25,8 @@ export interface A2AServerFaults {
   dropStreamAfterFrames?: number;
   /** JSON-RPC requests answered HTTP 503. */
   unavailable?: number;
+  /** Hold every message/send this long (ms) after counting it and before handling it, so a test can crash the caller with the request in flight. Not a count. */
+  holdSendMs?: number;
 }
 
 /** Options of {@link startA2AServer}. */
@@ -175,6 +177,7 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
       stats.messagesReceived += 1;
       const messageId = body.params?.message?.messageId;
       const taskId = typeof messageId === 'string' ? await ids.claim(messageId, res) : undefined;
+      if (method === 'message/send' && faults.holdSendMs) await sleep(faults.holdSendMs);
       if (taskId) { // seen before: answer with the existing task, create nothing
         stats.duplicateMessageIds += 1;
         body.method = method === 'message/send' ? 'tasks/get' : 'tasks/resubscribe';

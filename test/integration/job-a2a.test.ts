@@ -138,6 +138,7 @@ describe('job machine on a real A2A agent', () => {
     const store1 = openSqliteStore(crashed.path);
     const first = createActorSystem({ store: store1, machines: { job: a2aJobMachine({ url: agent.url }) } });
     const before = agent.stats();
+    agent.faults.holdSendMs = 300; // the answer to the send arrives after the "crash"
     const { job } = spawnJob('summarise', {}, first);
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 5_000;
