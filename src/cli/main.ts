@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { errorLine, ExitCodes, parseCount, parseStatuses, type Out } from './output.ts';
+import { errorLine, ExitCodes, parseCount, parsePositive, parseStatuses, type Out } from './output.ts';
 import { loadRegistry } from './registry.ts';
 import { runReplay } from './replay.ts';
 import { runStreams } from './streams.ts';
@@ -64,7 +64,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .option('--stream <id>', 'only the events of this stream')
     .option('--limit <n>', 'exit after this many events', parseCount)
     .option('--idle-exit <ms>', 'exit after this long without events', parseCount)
-    .option('--poll-interval <ms>', 'how often to look for new events', parseCount, 250)
+    .option('--poll-interval <ms>', 'how often to look for events other processes append', parsePositive, 250)
     .option('--json', 'one JSON object per event (the whole record, data included)')
     .action(async (db: string, opts: { from?: number; stream?: string; limit?: number; idleExit?: number; pollInterval: number; json?: boolean }) => {
       result.code = await runTail(db, opts, io.out);

@@ -64,6 +64,13 @@ export function parseCount(value: string): number {
   return n;
 }
 
+/** Commander parser of a positive integer option (`--poll-interval`). */
+export function parsePositive(value: string): number {
+  const n = parseCount(value);
+  if (n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
 /**
  * The stderr line for an error: `actorlog: <message> (<code>)`. Codes are those of
  * {@link ErrorCodes}; usage errors from commander are `INVALID_OPTIONS`, anything else `INTERNAL`.

@@ -61,8 +61,6 @@ export function runTail(dbPath: string, options: TailCommandOptions, out: Out, s
   }
   if (options.limit !== undefined) source = source.pipe(take(options.limit));
   if (options.idleExit !== undefined) source = source.pipe(timeout({ each: options.idleExit, with: () => EMPTY }));
-  if (!options.json) out.write(formatFixedRow(HEADERS, WIDTHS));
-
   return new Promise<number>((resolve, reject) => {
     let finished = false;
     let subscription: Subscription | undefined;
@@ -77,6 +75,8 @@ export function runTail(dbPath: string, options: TailCommandOptions, out: Out, s
     };
     const onSigint = (): void => finish();
     signals.once('SIGINT', onSigint);
+    // the header tells a watcher that tail is ready: SIGINT is handled from here on
+    if (!options.json) out.write(formatFixedRow(HEADERS, WIDTHS));
     subscription = source.subscribe({
       next: (record) => out.write(options.json ? jsonLine(record) : tableRow(record)),
       complete: () => finish(),

@@ -64,7 +64,7 @@ export class Journal {
   /** The inspection observer to pass to `createActor(machine, { inspect })`. */
   readonly inspect = (ev: InspectionEvent): void => {
     if (ev.actorRef !== this.root || this.failed) return;
-    if (ev.type === '@xstate.event') this.onEvent(ev.event, ev.sourceRef);
+    if (ev.type === '@xstate.event') this.onEvent(ev.event, ev.sourceRef as AnyActorRef | undefined);
     else if (ev.type === '@xstate.action') this.actions.push(ev.action);
     else if (ev.type === '@xstate.snapshot') this.onSnapshot(ev.event, ev.snapshot as AnyMachineSnapshot);
   };

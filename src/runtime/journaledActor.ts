@@ -36,9 +36,10 @@ export class JournaledActor<TMachine extends AnyStateMachine = AnyStateMachine> 
    */
   send(event: EventFrom<TMachine>): void {
     if (this.journal.failed) throw this.journal.failed;
-    if (this.ref.getSnapshot().status !== 'active') {
-      throw new ActorlogError('ACTOR_STOPPED', `actor ${this.id} is ${this.ref.getSnapshot().status} and takes no events`, {
-        details: { streamId: this.id, event: event.type },
+    const status = (this.ref.getSnapshot() as { status: string }).status;
+    if (status !== 'active') {
+      throw new ActorlogError('ACTOR_STOPPED', `actor ${this.id} is ${status} and takes no events`, {
+        details: { streamId: this.id, event: (event as { type: string }).type },
       });
     }
     this.ref.send(event);

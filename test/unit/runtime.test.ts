@@ -158,7 +158,7 @@ describe('deterministic replay (invariant 2)', () => {
     const folder = new Folder(counter);
     const fast = folder.initial({ start: 5 }, 1_000);
     for (const step of steps) {
-      [pure] = transition(counter, pure, step.event);
+      [pure] = transition(counter, pure, step.event as never);
       folder.apply(fast, step.record);
       expect({ value: fast.snapshot.value, context: fast.snapshot.context, status: fast.snapshot.status }).toEqual({ value: pure.value, context: pure.context, status: pure.status });
     }
