@@ -61,10 +61,11 @@ function diffPaths(live: unknown, replayed: unknown, path: string, found: string
 }
 
 function verifyText(result: VerifyResult): string {
-  if (result.ok) return result.version === 0 ? 'verify: OK (no live snapshot to compare)\n' : `verify: OK (replay equals the live snapshot at version ${result.version})\n`;
+  if (result.ok) return result.version === 0 ? 'verify: OK (no live snapshot to compare)\n' : `verify: OK (replay equals the ${result.checked} live snapshot(s), last at version ${result.version})\n`;
   const lines: string[] = [];
   for (const d of result.differences) diffPaths(d.live, d.replayed, d.key, lines);
-  return `verify: MISMATCH with the live snapshot at version ${result.version}\n${lines.join('')}`;
+  const versions = [...new Set(result.differences.map((d) => d.version))].join(', ');
+  return `verify: MISMATCH with the live snapshot at version ${versions}\n${lines.join('')}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { ActorlogError } from '../errors.ts';
-import type { EventRecord, LogStore, StreamRecord } from '../log/types.ts';
+import type { EventRecord, LogStore, SnapshotRecord, StreamRecord } from '../log/types.ts';
 import { decodeEvent } from '../runtime/eventCodec.ts';
 import { Folder } from '../runtime/fold.ts';
 import type { StoredSnapshot } from '../runtime/journal.ts';
@@ -53,29 +53,40 @@ export function comparable(snapshot: { value?: unknown; context?: unknown; statu
 /** The result of {@link verifyReplay}. */
 export interface VerifyResult {
   ok: boolean;
-  /** The version of the live snapshot compared (0 when the stream has none). */
+  /** The version of the last live snapshot compared (0 when the stream has none). */
   version: number;
-  /** The differing top-level keys (`value`, `context`, `status`) and both sides, when not ok. */
-  differences: Array<{ key: string; live: unknown; replayed: unknown }>;
+  /** How many live snapshots were compared. */
+  checked: number;
+  /** Each difference: the snapshot's version, the key (`value`, `context`, `status`) and both sides. */
+  differences: Array<{ version: number; key: string; live: unknown; replayed: unknown }>;
 }
 
 /**
- * Replays a stream up to its last live snapshot and compares value, context and status with it.
- * A stream with no live snapshot has nothing to compare: `ok` with version 0.
+ * Replays a stream and compares value, context and status with every live snapshot the runtime
+ * saved for it (periodic ones and the final one), at their versions. A stream with no live
+ * snapshot has nothing to compare: `ok` with version 0.
+ *
+ * @throws ActorlogError `STREAM_NOT_FOUND`
  */
 export function verifyReplay(store: LogStore, machine: AnyStateMachine, streamId: string): VerifyResult {
   requireStream(store, streamId);
-  const saved = store.loadSnapshot(streamId);
-  if (!saved) return { ok: true, version: 0, differences: [] };
-  let last: AnyMachineSnapshot | undefined = saved.version === 0 ? initialSnapshot(store, machine, streamId) : undefined;
-  for (const step of replay(store, machine, streamId, { to: saved.version })) last = step.snapshot;
-  const live = comparable((saved.snapshot as StoredSnapshot).state as object);
-  const replayed = comparable(last!);
+  const saved = new Map<number, SnapshotRecord>();
+  for (let s = store.loadSnapshot(streamId); s; s = s.version > 0 ? store.loadSnapshot(streamId, s.version - 1) : undefined) saved.set(s.version, s);
+  const last = Math.max(0, ...saved.keys());
   const differences: VerifyResult['differences'] = [];
-  for (const key of ['value', 'context', 'status'] as const) {
-    if (JSON.stringify(live[key]) !== JSON.stringify(replayed[key])) differences.push({ key, live: live[key], replayed: replayed[key] });
-  }
-  return { ok: differences.length === 0, version: saved.version, differences };
+  const compare = (version: number, replayed: AnyMachineSnapshot) => {
+    const record = saved.get(version);
+    if (!record) return;
+    const live = comparable((record.snapshot as StoredSnapshot).state as object);
+    const mine = comparable(replayed);
+    for (const key of ['value', 'context', 'status'] as const) {
+      if (JSON.stringify(live[key]) !== JSON.stringify(mine[key])) differences.push({ version, key, live: live[key], replayed: mine[key] });
+    }
+  };
+  if (saved.size === 0) return { ok: true, version: 0, checked: 0, differences };
+  compare(0, initialSnapshot(store, machine, streamId));
+  for (const step of replay(store, machine, streamId, { to: last })) compare(step.record.version, step.snapshot);
+  return { ok: differences.length === 0, version: last, checked: saved.size, differences };
 }
 
 function requireStream(store: LogStore, streamId: string): StreamRecord {

@@ -42,15 +42,20 @@ export interface JournalOptions {
  */
 export class Journal {
   private root?: AnyActorRef;
-  private readonly journaled = new WeakMap<EventObject, { version: number; at: number }>();
+  /** Journaled events not yet processed, in mailbox (FIFO) order: the same object may be queued twice. */
+  private readonly pending: Array<{ event: EventObject; version: number; at: number }> = [];
   private actions: Array<{ type: string; params?: unknown }> = [];
   private readonly tracker: BookkeepingTracker;
   private lastSaved = 0;
+  /** The stream version of the last event appended. */
   version: number;
+  /** The stream version of the last event the actor has processed (<= version). */
+  processed: number;
   failed?: ActorlogError;
 
   constructor(private readonly options: JournalOptions) {
     this.version = options.version;
+    this.processed = options.version;
     this.lastSaved = options.version;
     this.tracker = new BookkeepingTracker(options.bookkeeping);
   }
@@ -87,7 +92,7 @@ export class Journal {
     const record: NewEvent = { type: event.type, data: encodeEventData(event), meta };
     const expected = this.version;
     this.version = expected + 1;
-    this.journaled.set(event, { version: this.version, at: meta.recordedAt });
+    this.pending.push({ event, version: this.version, at: meta.recordedAt });
     this.tracker.onEvent(record);
     this.options.committer.write(
       () => store.append(streamId, expected, [record]),
@@ -98,13 +103,14 @@ export class Journal {
   private onSnapshot(event: EventObject, snapshot: AnyMachineSnapshot): void {
     const actions = this.actions;
     this.actions = [];
-    const entry = this.journaled.get(event);
+    const entry = this.pending[0]?.event === event ? this.pending.shift() : undefined;
     if (entry === undefined) {
       // xstate.init: the actions of the initial state count from the actor's start
       if (event.type === 'xstate.init') this.tracker.onActions(actions, this.options.version, this.options.startedAt);
       return;
     }
     const { version } = entry;
+    this.processed = version;
     this.tracker.onActions(actions, version, entry.at);
     const final = snapshot.status !== 'active';
     const every = this.options.snapshotEvery;
@@ -113,8 +119,8 @@ export class Journal {
     }
   }
 
-  /** Saves the root's current snapshot at `version` (and a status when the actor ended). */
-  save(version = this.version, status?: 'done' | 'error' | 'stopped'): void {
+  /** Saves the root's current snapshot, taken after the event at `version` (default: the last processed one), and a status when the actor ended. */
+  save(version = this.processed, status?: 'done' | 'error' | 'stopped'): void {
     if (this.failed || !this.root) return;
     const { store, streamId, clock } = this.options;
     const payload: StoredSnapshot = { state: this.root.getPersistedSnapshot(), bookkeeping: this.tracker.toJSON() };

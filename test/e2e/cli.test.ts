@@ -61,6 +61,7 @@ beforeAll(async () => {
   copyFileSync(db.path, tampered);
   const raw = new Database(tampered);
   raw.prepare("UPDATE snapshots SET snapshot = json_set(snapshot, '$.state.context.count', 99) WHERE stream_id = 'counter-1'").run();
+  raw.prepare("UPDATE streams SET machine_hash = 'deadbeefdeadbeef' WHERE stream_id = 'job-1'").run();
   raw.close();
 });
 afterAll(() => db.cleanup());
@@ -128,7 +129,7 @@ describe('actorlog replay', () => {
     expect(counter.stdout).toMatch(/verify: OK .*version 7/);
     const job = await cli('replay', db.path, 'job-1', '--verify', '--json');
     expect(job.code).toBe(0);
-    expect(jsonLines(job.stdout).at(-1)).toEqual({ verify: { ok: true, version: 4, differences: [] } });
+    expect(jsonLines(job.stdout).at(-1)).toEqual({ verify: { ok: true, version: 4, checked: 1, differences: [] } });
   });
 
   it('--verify exits 1 and names the difference when the stored snapshot was tampered with', async () => {
@@ -139,6 +140,16 @@ describe('actorlog replay', () => {
     const json = await cli('replay', tampered, 'counter-1', '--machines', MACHINES, '--verify', '--json');
     expect(json.code).toBe(1);
     expect(jsonLines(json.stdout).at(-1).verify).toMatchObject({ ok: false, version: 7, differences: [{ key: 'context' }] });
+  });
+
+  it('refuses a stream written by another machine definition unless --ignore-hash', async () => {
+    const refused = await cli('replay', tampered, 'job-1');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/deadbeefdeadbeef.*\(MACHINE_MISMATCH\)\n$/);
+    const forced = await cli('replay', tampered, 'job-1', '--ignore-hash', '--to', '1');
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/^actorlog: warning: .*another definition of "job"/);
+    expect(rows(forced.stdout)).toHaveLength(1);
   });
 
   it('exits 2 with STREAM_NOT_FOUND, MACHINE_NOT_REGISTERED or INVALID_OPTIONS', async () => {

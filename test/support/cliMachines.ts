@@ -1,4 +1,4 @@
-import { of } from 'rxjs';
+import { from } from 'rxjs';
 import { assign, fromEventObservable, setup, type AnyStateMachine } from 'xstate';
 import { jobMachine } from '../../machines/job/machine.ts';
 import type { JobWireEvent } from '../../machines/job/events.ts';
@@ -31,6 +31,12 @@ export const counterMachine = setup({
   },
 });
 
+const accepted: JobWireEvent[] = [{ type: 'job.accepted', remoteId: 'r-1', update: { state: 'working' }, meta: { source: 'poll' } }];
+const updates: JobWireEvent[] = [
+  { type: 'job.update', update: { state: 'working', message: 'half way' }, meta: { source: 'sse', cursor: 'e1' } },
+  { type: 'job.update', update: { state: 'completed', message: 'done' }, meta: { source: 'sse', cursor: 'e2' } },
+];
+
 /**
  * The job machine with tiny fake actors instead of a protocol binding: `submit` answers
  * `job.accepted` (remote id `r-1`, state working) and completes; `follow` streams two SSE updates
@@ -38,15 +44,8 @@ export const counterMachine = setup({
  */
 export const fakeJobMachine: AnyStateMachine = jobMachine.provide({
   actors: {
-    submit: fromEventObservable(() =>
-      of<JobWireEvent>({ type: 'job.accepted', remoteId: 'r-1', update: { state: 'working' }, meta: { source: 'poll' } }),
-    ),
-    follow: fromEventObservable(() =>
-      of<JobWireEvent>(
-        { type: 'job.update', update: { state: 'working', message: 'half way' }, meta: { source: 'sse', cursor: 'e1' } },
-        { type: 'job.update', update: { state: 'completed', message: 'done' }, meta: { source: 'sse', cursor: 'e2' } },
-      ),
-    ),
+    submit: fromEventObservable(() => from(accepted)),
+    follow: fromEventObservable(() => from(updates)),
   } as never,
 });
 

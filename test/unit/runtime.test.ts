@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { assign, fromEventObservable, initialTransition, setup, SimulatedClock, transition, type AnyMachineSnapshot } from 'xstate';
-import { Subject } from 'rxjs';
+import { from, Subject } from 'rxjs';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
 import { Folder } from '../../src/runtime/fold.ts';
 import { replay, verifyReplay } from '../../src/replay/replay.ts';
@@ -164,6 +164,26 @@ describe('deterministic replay (invariant 2)', () => {
     }
   });
 
+  it('saves each snapshot under the version of the event it follows, when one event object is queued twice', () => {
+    const tick = { type: 'tick' as const };
+    const twice = setup({
+      types: { context: {} as { n: number }, events: {} as { type: 'tick' } },
+      actors: { source: fromEventObservable(() => from([tick, tick])) },
+    }).createMachine({
+      id: 'twice',
+      context: { n: 0 },
+      invoke: { id: 'source', src: 'source' },
+      on: { tick: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+    });
+    const log = store();
+    const system = createActorSystem({ store: log, machines: { twice }, snapshotEvery: 1 });
+    system.spawn('twice', { id: 't-1' });
+    expect(log.readStream('t-1').map((r) => r.type)).toEqual(['tick', 'tick', 'xstate.done.actor.source']);
+    expect((log.loadSnapshot('t-1', 1)!.snapshot as { state: { context: { n: number } } }).state.context.n).toBe(1);
+    expect((log.loadSnapshot('t-1', 2)!.snapshot as { state: { context: { n: number } } }).state.context.n).toBe(2);
+    expect(verifyReplay(log, twice, 't-1')).toMatchObject({ ok: true, checked: 3, version: 3 });
+  });
+
   it('verifyReplay reports a difference when the logged snapshot disagrees', () => {
     const log = store();
     const system = createActorSystem({ store: log, machines: { counter } });
@@ -176,7 +196,7 @@ describe('deterministic replay (invariant 2)', () => {
     log.saveSnapshot({ ...saved, snapshot: tampered });
     const result = verifyReplay(log, counter, 'c-4');
     expect(result.ok).toBe(false);
-    expect(result.differences.map((d) => d.key)).toEqual(['context']);
+    expect(result.differences.map((d) => [d.version, d.key])).toEqual([[saved.version, 'context']]);
   });
 });
 

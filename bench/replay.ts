@@ -1,0 +1,80 @@
+import { performance } from 'node:perf_hooks';
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
+import type { LogStore } from '../src/log/types.ts';
+import { comparable, replay } from '../src/replay/replay.ts';
+import { decodeEvent } from '../src/runtime/eventCodec.ts';
+import { Folder } from '../src/runtime/fold.ts';
+import { perSecond } from './actor.ts';
+
+/** Fold rates of one logged stream, in events per second. */
+export interface MeasureReplayResult {
+  /** `replay(store, machine, streamId)` consumed whole: reading the stream, decoding, folding. */
+  replayPerSec: number;
+  /** `Folder.apply` over the records already read (decode + fold, no reading). */
+  folderPerSec: number;
+  /** XState's bare pure fold: `transition(machine, s, e)` from `initialTransition(machine, input)`, events already decoded. */
+  transitionFoldPerSec: number;
+  /** The number of events folded. */
+  events: number;
+}
+
+function timed<T>(fn: () => T): { value: T; ms: number } {
+  const start = performance.now();
+  const value = fn();
+  return { value, ms: performance.now() - start };
+}
+
+function same(a: AnyMachineSnapshot, b: AnyMachineSnapshot): boolean {
+  return JSON.stringify(comparable(a)) === JSON.stringify(comparable(b));
+}
+
+/**
+ * Measures, once, how fast a logged stream folds three ways: {@link replay} as the CLI runs it (I/O
+ * of reading the stream included), the runtime's {@link Folder} on pre-read records, and a bare
+ * XState `transition()` fold of the same pre-decoded events (the baseline DESIGN.md quotes at about
+ * 46k events/s). All three must end in the same snapshot (value, context, status).
+ *
+ * @throws Error when the folds disagree (a determinism bug, not a slow run)
+ * @example
+ * ```ts
+ * const r = measureReplay(store, benchCounter, 'run-1');
+ * console.log(r.replayPerSec / r.transitionFoldPerSec);
+ * ```
+ */
+export function measureReplay(store: LogStore, machine: AnyStateMachine, streamId: string): MeasureReplayResult {
+  const stream = store.getStream(streamId);
+  if (!stream) throw new Error(`no stream ${streamId} to replay`);
+
+  const viaReplay = timed(() => {
+    let last: AnyMachineSnapshot | undefined;
+    let n = 0;
+    for (const step of replay(store, machine, streamId)) (last = step.snapshot, n++);
+    return { last, n };
+  });
+
+  const records = store.readStream(streamId);
+  const viaFolder = timed(() => {
+    const folder = new Folder(machine);
+    const state = folder.initial(stream.input, stream.createdAt);
+    for (const record of records) folder.apply(state, record);
+    return state.snapshot;
+  });
+
+  const events: EventObject[] = records.map(decodeEvent);
+  const viaTransition = timed(() => {
+    let [snapshot] = initialTransition(machine, stream.input);
+    for (const event of events) [snapshot] = transition(machine, snapshot, event);
+    return snapshot as AnyMachineSnapshot;
+  });
+
+  const n = records.length;
+  if (viaReplay.value.n !== n || !viaReplay.value.last || !same(viaReplay.value.last, viaTransition.value) || !same(viaFolder.value, viaTransition.value)) {
+    throw new Error(`folds of ${streamId} disagree (${viaReplay.value.n} replayed, ${n} read)`);
+  }
+  return {
+    replayPerSec: perSecond(n, viaReplay.ms),
+    folderPerSec: perSecond(n, viaFolder.ms),
+    transitionFoldPerSec: perSecond(n, viaTransition.ms),
+    events: n,
+  };
+}
