@@ -114,6 +114,9 @@ export const jobMachine = setup({
           states: {
             sending: {
               entry: 'countSubmit',
+              // Leave as soon as the acceptance is logged: the submit actor stops, so a recovery
+              // never re-sends a message whose task id the log already holds (invariant 5).
+              on: { 'job.accepted': { target: '#job.active.working', actions: 'accept' } },
               invoke: {
                 id: 'submit',
                 src: 'submit',

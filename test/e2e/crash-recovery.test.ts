@@ -31,6 +31,10 @@ describe('crash recovery of the main job (kill -9)', () => {
       run.child.kill('SIGKILL');
       expect(await run.exited).toBe('SIGKILL');
       runs.push(run.output());
+      const atKill = openSqliteStore(db.path, { readonly: true });
+      const unfinished = atKill.listStreams({ status: ['active'] }).filter((s) => s.machine.name === 'job');
+      atKill.close();
+      expect(unfinished.length, `jobs still working when killed at ${killAt} events`).toBeGreaterThan(0);
     }
     const last = startOrchestrator(args);
     const code = await Promise.race([last.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000))]);
