@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
+import { httpStatusError, invalidPayload, networkError, truncateRaw } from '../../src/transport/classify.ts';
 import {
   JsonRpcResponseSchema, SendMessageResultSchema, StreamResultSchema, TaskSchema,
   type A2ASendResult, type A2AStreamResult, type A2ATask, type JsonRpcError,
@@ -63,32 +64,21 @@ export interface A2AClient {
   resubscribe(taskId: string): Observable<StreamFrame>;
 }
 
-/** Raw payloads kept in errors and `job.invalid` events are cut to this many bytes (4 KiB). */
-export const MAX_RAW_BYTES = 4096;
-
-/** `text` cut to {@link MAX_RAW_BYTES} bytes of UTF-8. */
-export function truncateRaw(text: string): string {
-  const bytes = Buffer.from(text, 'utf8');
-  return bytes.length <= MAX_RAW_BYTES ? text : bytes.subarray(0, MAX_RAW_BYTES).toString('utf8');
-}
-
-function fail(code: ErrorCode, method: string, reason: string, details: Record<string, unknown>, cause?: unknown): ActorlogError {
-  return new ActorlogError(code, `A2A ${method}: ${reason}`, { cause, details: { method, ...details } });
-}
+/** Raw payloads kept in errors and `job.invalid` events are cut to 4 KiB (src/transport/classify.ts). */
+export { MAX_RAW_BYTES, truncateRaw } from '../../src/transport/classify.ts';
 
 /** Network failures are TRANSIENT; an abort is ABORTED; an ActorlogError passes through. */
 function transportError(method: string, err: unknown): ActorlogError {
-  if (err instanceof ActorlogError) return err;
-  const e = err as { name?: string; code?: string };
-  if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED') return fail('ABORTED', method, 'aborted', {}, err);
-  const kind = e?.code ?? e?.name ?? 'Error';
-  return fail('TRANSIENT', method, `network error (${kind})`, { cause: kind }, err);
+  return networkError(`A2A ${method}`, err);
 }
 
 /** 5xx, 429 and 408 are TRANSIENT (retry with backoff); any other 4xx is PERMANENT. */
 function statusError(method: string, status: number): ActorlogError {
-  const transient = status >= 500 || status === 429 || status === 408;
-  return fail(transient ? 'TRANSIENT' : 'PERMANENT', method, `HTTP ${status}`, { status });
+  return httpStatusError(`A2A ${method}`, status, { method });
+}
+
+function fail(code: ErrorCode, method: string, reason: string, details: Record<string, unknown>, cause?: unknown): ActorlogError {
+  return new ActorlogError(code, `A2A ${method}: ${reason}`, { cause, details: { method, ...details } });
 }
 
 function rpcError(method: string, error: JsonRpcError): ActorlogError {
@@ -97,8 +87,7 @@ function rpcError(method: string, error: JsonRpcError): ActorlogError {
 }
 
 function invalid(method: string, raw: string, error: string): ActorlogError {
-  const reason = error.slice(0, 1000);
-  return fail('INVALID_PAYLOAD', method, `invalid payload: ${reason}`, { raw: truncateRaw(raw), error: reason });
+  return invalidPayload(`A2A ${method}`, raw, error);
 }
 
 /** Parses a JSON-RPC response body: the checked `result`, or throws PERMANENT (rpc error) / INVALID_PAYLOAD. */

@@ -1,3 +1,4 @@
+import { backoffDelay } from '../../src/transport/backoff.ts';
 import type { ErrorInfo } from '../../src/errors.ts';
 import type { JobArtifact, JobRequest, JobUpdate, RemoteJobState } from './events.ts';
 
@@ -114,10 +115,9 @@ export function mergeArtifacts(current: JobArtifact[], chunks: JobArtifact[]): J
   return out;
 }
 
-/** Exponential backoff for attempt n (1-based): base·2^(n-1), capped at 60 s, with a jitter of up to 20% derived from the job id (deterministic, so replay re-arms the same delay). */
+/** Exponential backoff for attempt n (1-based), capped at 60 s ({@link backoffDelay}), with a jitter derived from the job id and attempt, so replay re-arms the same delay. */
 export function backoffMs(context: Pick<JobContext, 'retryDelayMs' | 'jobId'>, attempt: number): number {
-  const base = Math.min(60_000, context.retryDelayMs * 2 ** Math.max(0, attempt - 1));
   let h = attempt;
   for (let i = 0; i < context.jobId.length; i++) h = (h * 31 + context.jobId.charCodeAt(i)) >>> 0;
-  return Math.min(60_000, Math.round(base * (1 + (h % 200) / 1000)));
+  return backoffDelay(attempt, { baseMs: context.retryDelayMs, random: () => (h % 1000) / 1000 });
 }

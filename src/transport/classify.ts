@@ -1,0 +1,52 @@
+import { ActorlogError, type ErrorCode } from '../errors.ts';
+
+/** The most bytes of a bad payload kept in an error or an `*.invalid` event. */
+export const MAX_RAW_BYTES = 4096;
+
+/** `text` cut to at most {@link MAX_RAW_BYTES} bytes of UTF-8. */
+export function truncateRaw(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= MAX_RAW_BYTES ? text : bytes.subarray(0, MAX_RAW_BYTES).toString('utf8');
+}
+
+/** True for the HTTP statuses retried with backoff: 5xx, 429 (too many requests), 408 (request timeout). */
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
+/**
+ * The one classification of transport failures, shared by every binding (DESIGN.md, "Errors are
+ * classified once"; seeds 003 and 004): an HTTP status becomes `TRANSIENT` (5xx, 429, 408) or
+ * `PERMANENT` (any other 4xx), with `details.status`.
+ *
+ * @param label what failed, for the message (`A2A tasks/get`, `molecule register`); never a URL with credentials
+ */
+export function httpStatusError(label: string, status: number, details: Record<string, unknown> = {}): ActorlogError {
+  const code: ErrorCode = isTransientStatus(status) ? 'TRANSIENT' : 'PERMANENT';
+  return new ActorlogError(code, `${label}: HTTP ${status}`, { details: { ...details, status } });
+}
+
+/**
+ * A network failure (refused, reset, DNS, timeout) as `TRANSIENT`; an abort as `ABORTED`; an
+ * {@link ActorlogError} passes through unchanged.
+ */
+export function networkError(label: string, err: unknown): ActorlogError {
+  if (err instanceof ActorlogError) return err;
+  const e = err as { name?: string; code?: string };
+  if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED' || e?.code === 'ABORT_ERR') {
+    return new ActorlogError('ABORTED', `${label}: aborted`, { cause: err });
+  }
+  const kind = e?.code ?? e?.name ?? 'Error';
+  return new ActorlogError('TRANSIENT', `${label}: network error (${kind})`, { cause: err, details: { cause: kind } });
+}
+
+/** A payload that is not JSON or fails its schema: `INVALID_PAYLOAD` with the raw text (<= 4 KiB) and the reason. */
+export function invalidPayload(label: string, raw: string, error: string): ActorlogError {
+  const reason = error.slice(0, 1000);
+  return new ActorlogError('INVALID_PAYLOAD', `${label}: invalid payload: ${reason}`, { details: { raw: truncateRaw(raw), error: reason } });
+}
+
+/** True when `err` (live Error or its logged description) has code `TRANSIENT`. */
+export function isTransient(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'TRANSIENT';
+}
