@@ -110,8 +110,8 @@ const first = batches[0] ? batchJobIds(batches[0].getSnapshot().context)[0] : un
 console.log(`\nsummary: ${Object.entries(byState).map(([s, n]) => `${s} ${n}`).join(', ') || 'no jobs'}`);
 console.log(`events logged: ${store.headPosition()} in ${opts.db}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
 if (first) {
-  console.log(`replay a job:  npx actorlog replay ${opts.db} ${first}`);
-  console.log(`verify it:     npx actorlog replay ${opts.db} ${first} --verify`);
+  console.log(`replay a job:  npm run -s actorlog -- replay ${opts.db} ${first}`);
+  console.log(`verify it:     npm run -s actorlog -- replay ${opts.db} ${first} --verify`);
 }
 system.close();
 store.close();
