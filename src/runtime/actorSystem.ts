@@ -139,7 +139,12 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
           const machine = machineFor(stream.machine.name, stream);
           const folded = foldStream(store, machine, stream);
           if (folded.status !== 'active') {
-            store.setStreamStatus(stream.streamId, folded.status === 'done' ? 'done' : 'error', clock.now());
+            // The process died between the final event and its snapshot: write what the fold shows.
+            const at = clock.now();
+            store.transaction(() => {
+              store.saveSnapshot({ streamId: stream.streamId, version: folded.version, snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping }, recordedAt: at });
+              store.setStreamStatus(stream.streamId, folded.status === 'done' ? 'done' : 'error', at);
+            });
             report.finished.push(stream.streamId);
             continue;
           }

@@ -257,6 +257,26 @@ describe('recovery', () => {
     expect(b.version).toBe(5);
   });
 
+  it('completes a stream whose final event was logged but whose final snapshot was not', () => {
+    const t = tempDb();
+    dirs.push(t.cleanup);
+    const first = createActorSystem({ store: store(t.path), machines: { counter } });
+    const a = first.spawn('counter', { id: 'c-11', input: { start: 0 } });
+    a.send({ type: 'listen' });
+    // the process dies after appending `stop` and before the snapshot write
+    const log = first.store;
+    log.saveSnapshot = () => {
+      throw new Error('killed');
+    };
+    expect(() => a.send({ type: 'stop' })).toThrowError(expect.objectContaining({ code: 'APPEND_FAILED' }));
+    const second = createActorSystem({ store: store(t.path), machines: { counter } });
+    const report = second.recover();
+    expect(report.recovered).toEqual([]);
+    expect(report.finished).toEqual(['c-11']);
+    expect(second.store.getStream('c-11')!.status).toBe('done');
+    expect(verifyReplay(second.store, counter, 'c-11')).toMatchObject({ ok: true, checked: 1, version: 2 });
+  });
+
   it('does not resume streams of a stopped or finished actor', () => {
     const t = tempDb();
     dirs.push(t.cleanup);
