@@ -1,6 +1,7 @@
 import { catchError, concat, defer, map, Observable, of, takeWhile, throwError } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
 import { isActorlogError } from '../../src/errors.ts';
+import { fromCall } from '../../src/transport/fromCall.ts';
 import type {
   CancelInput, FollowInput, JobInvalidEvent, JobUpdate, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta,
 } from '../job/events.ts';
@@ -21,18 +22,6 @@ export interface A2AJobActors {
 
 /** A2A v0.3 §8.2 UnsupportedOperationError: tasks/resubscribe answers it for a task already terminal. */
 const UNSUPPORTED_OPERATION = -32004;
-
-/** A promise-returning call as an Observable whose teardown aborts the request. */
-function fromCall<T>(run: (options: CallOptions) => Promise<T>): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    const abort = new AbortController();
-    run({ signal: abort.signal }).then(
-      (value) => { subscriber.next(value); subscriber.complete(); },
-      (err: unknown) => { if (!abort.signal.aborted) subscriber.error(err); },
-    );
-    return () => abort.abort();
-  });
-}
 
 /** The `job.invalid` event for an INVALID_PAYLOAD error: raw text (<= 4 KiB) and the reason, plain JSON. */
 function invalidEvent(err: unknown, meta?: WireMeta): JobInvalidEvent | undefined {
