@@ -10,6 +10,7 @@ import { formatTable } from '../src/cli/output.ts';
 import { measureAppend } from './append.ts';
 import { benchCounter, measureJournaled, measureUnjournaled } from './actor.ts';
 import { measureReplay } from './replay.ts';
+import { measureWs } from './ws.ts';
 
 type Sync = 'NORMAL' | 'FULL';
 /** The figures of one `synchronous` level, in events per second, and their ratios. */
@@ -151,12 +152,35 @@ async function main(argv: string[]): Promise<void> {
     .option('--events-full <n>', `events per measurement, synchronous FULL (default events / 8, ${DEFAULT_EVENTS_FULL})`, positive)
     .option('--runs <n>', 'measured runs per figure (median reported)', positive, 3)
     .option('--json', 'print one JSON object on stdout, progress on stderr')
+    .option('--core-only', 'skip the transport figures (WebSocket, SSE)')
     .parse(argv)
-    .opts<{ events?: number; eventsFull?: number; runs: number; json?: boolean }>();
+    .opts<{ events?: number; eventsFull?: number; runs: number; json?: boolean; coreOnly?: boolean }>();
   const events = opts.events ?? DEFAULT_EVENTS;
   const eventsFull = opts.eventsFull ?? (opts.events ? Math.max(100, Math.round(events / 8)) : DEFAULT_EVENTS_FULL);
-  const result = await runBench({ events, eventsFull, runs: opts.runs, log: (line) => process.stderr.write(`bench: ${line}\n`) });
-  process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : formatBench(result));
+  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const result = await runBench({ events, eventsFull, runs: opts.runs, log });
+  const transports = opts.coreOnly ? {} : await measureTransports(log);
+  process.stdout.write(opts.json ? JSON.stringify({ ...result, ...transports }) + '\n' : formatBench(result) + formatTransports(transports));
+}
+
+/** The transport figures (each against its bare-library baseline in the same run): WebSocket frames. */
+async function measureTransports(log: (line: string) => void) {
+  log('ws: frames through source, journaled actor and log vs a bare ws client');
+  const ws = await measureWs({ log });
+  return { ws };
+}
+
+function formatTransports(t: Awaited<ReturnType<typeof measureTransports>> | Record<string, never>): string {
+  if (!('ws' in t)) return '';
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const rows = [
+    [`ws: journaled connection actor, commit each`, `${n(t.ws.wsFramesPerSec)}/s`],
+    [`ws: journaled, commit tick`, `${n(t.ws.wsTickFramesPerSec)}/s`],
+    [`ws: bare ws client (baseline)`, `${n(t.ws.bareFramesPerSec)}/s`],
+    [`  ratio journaled / bare`, `${t.ws.ratio.toFixed(3)}x`],
+    [`ws: heap per connection (${t.ws.connections} conns)`, `${n(t.ws.heapPerConnection)} B (bare ${n(t.ws.bareHeapPerConnection)} B)`],
+  ];
+  return `\n\n` + formatTable([`transport figure (${t.ws.frames} frames)`, 'value'], rows);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main(process.argv);

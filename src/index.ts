@@ -28,3 +28,8 @@ export { machineHash } from './runtime/machineInfo.ts';
 export { redactSecrets, REDACTED } from './runtime/redact.ts';
 export { decodeEvent, encodeEventData } from './runtime/eventCodec.ts';
 export { replay, verifyReplay, initialSnapshot, comparable, type ReplayStep, type ReplayOptions, type VerifyResult } from './replay/replay.ts';
+export { webSocket, connectOnce, decideReconnect, classifyClose, decodeFrame, parseJsonFrame, type WebSocketEvent, type WebSocketSourceOptions } from './sources/webSocket/index.ts';
+export { poll, requestText, type PollOptions, type PollRetry } from './sources/poll/index.ts';
+export { fromCall } from './transport/fromCall.ts';
+export { backoffDelay, type BackoffOptions } from './transport/backoff.ts';
+export { httpStatusError, networkError, invalidPayload, isTransientStatus, truncateRaw, MAX_RAW_BYTES } from './transport/classify.ts';

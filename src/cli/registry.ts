@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { jobMachine } from '../../machines/job/machine.ts';
+import { connectionMachine } from '../../machines/connection/machine.ts';
 import { ActorlogError } from '../errors.ts';
 import type { StreamRecord } from '../log/types.ts';
 import { machineHash } from '../runtime/machineInfo.ts';
@@ -18,9 +19,9 @@ export interface MachineRegistry {
   resolve(stream: StreamRecord, options?: { ignoreHash?: boolean }): { machine: AnyStateMachine; mismatch?: { logged: string; registered: string } };
 }
 
-/** The machines built in: `job` (the generic job machine, machines/job). */
+/** The machines built in, by the names the examples and bindings register them under: `job` (machines/job), `connection`, `molecule`, `yoi` (machines/connection: the bindings only provide actors, so one definition). */
 export function builtInMachines(): Record<string, AnyStateMachine> {
-  return { job: jobMachine };
+  return { job: jobMachine, connection: connectionMachine, molecule: connectionMachine, yoi: connectionMachine };
 }
 
 /**

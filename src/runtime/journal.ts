@@ -4,7 +4,8 @@ import type { Clock } from '../clock.ts';
 import type { EventMeta, EventSource, LogStore, NewEvent } from '../log/types.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
 import type { Committer } from './committer.ts';
-import { encodeEventData } from './eventCodec.ts';
+import { encodeEventData, redactEventInPlace } from './eventCodec.ts';
+import { hasSecrets } from './redact.ts';
 
 /** The payload of a snapshot record written by the runtime. */
 export interface StoredSnapshot {
@@ -89,6 +90,7 @@ export class Journal {
     }
     meta.source = source;
     if (wire && typeof wire.cursor === 'string') meta.cursor = wire.cursor;
+    if (hasSecrets(event)) redactEventInPlace(event); // the actor acts on what the log keeps
     const record: NewEvent = { type: event.type, data: encodeEventData(event), meta };
     const expected = this.version;
     this.version = expected + 1;

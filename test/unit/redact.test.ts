@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { createActorSystem, redactSecrets, REDACTED } from '../../src/index.ts';
+import { createActorSystem, redactSecrets, REDACTED, verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
@@ -32,5 +32,23 @@ describe('secrets never reach the log (invariant 7)', () => {
     const bytes = ['', '-wal'].map((suffix) => { try { return readFileSync(db.path + suffix).toString('latin1'); } catch { return ''; } }).join('');
     expect(bytes).toContain('ada');
     expect(bytes).not.toContain('SECRET');
+  });
+
+  it('redacts secret fields of the live event too, so a machine that keeps one still replays equal', () => {
+    const careless = setup({ types: { context: {} as { token: string }, events: {} as { type: 'auth'; token: string } } }).createMachine({
+      id: 'careless',
+      context: { token: '' },
+      on: { auth: { actions: assign({ token: ({ event }) => event.token }) } },
+    });
+    const other = tempDb();
+    const store = openSqliteStore(other.path);
+    const system = createActorSystem({ store, machines: { careless }, snapshotEvery: 1 });
+    const actor = system.spawn('careless', { id: 'k-1' });
+    actor.send({ type: 'auth', token: 'tok-top-level-SECRET-3' });
+    expect(actor.getSnapshot().context.token).toBe(REDACTED);
+    expect(store.readStream('k-1')[0].data).toEqual({ token: REDACTED });
+    expect(verifyReplay(store, careless, 'k-1')).toMatchObject({ ok: true, checked: 1 });
+    store.close();
+    other.cleanup();
   });
 });

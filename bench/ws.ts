@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import WebSocket from 'ws';
+import type { ConnectionMachine } from '../machines/connection/machine.ts';
+import { observationWsUrl, yoiConnectionInput, yoiConnectionMachine } from '../machines/yoi/index.ts';
+import { createActorSystem, type JournaledActor } from '../src/index.ts';
+import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { startYoiServer, type YoiServerHandle } from '../test/servers/yoi-server.ts';
+
+/** Options of {@link measureWs}. */
+export interface MeasureWsOptions {
+  /** Frames sent per throughput measurement. @default 20000 */
+  frames?: number;
+  /** Connections opened for the memory figures. @default 200 */
+  connections?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** What {@link measureWs} reports. Rates in frames per second, memory in bytes. */
+export interface WsFigures {
+  frames: number;
+  /** Frames through the WebSocket source, the yoi binding, a journaled connection actor and the SQLite log (commit each). */
+  wsFramesPerSec: number;
+  /** The same with group commit (`commit: 'tick'`: the frames of one socket read share a transaction). */
+  wsTickFramesPerSec: number;
+  /** The same frames counted by a bare `ws` client (the baseline). */
+  bareFramesPerSec: number;
+  /** wsFramesPerSec / bareFramesPerSec. */
+  ratio: number;
+  connections: number;
+  /** Heap (V8) per connection held by a journaled connection actor, online with its socket open (after GC). */
+  heapPerConnection: number;
+  /** Heap per bare `ws` connection to the same server (both include the in-process server's side). */
+  bareHeapPerConnection: number;
+  durationMs: number;
+}
+
+v8.setFlagsFromString('--expose_gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const heap = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+const round = (x: number) => Math.round(x);
+
+async function waitAll(actors: Array<JournaledActor<ConnectionMachine>>, seq: number): Promise<void> {
+  await Promise.all(actors.map((a) => a.waitFor((s) => s.context.lastSeq === seq, { timeoutMs: 120_000 })));
+}
+
+/** A bare ws client on a worker's observation URL, counting messages. */
+function bareClient(server: YoiServerHandle, workerId: string): Promise<{ ws: WebSocket; count: () => number; until: (n: number) => Promise<void> }> {
+  const ws = new WebSocket(observationWsUrl({ baseUrl: server.url, runtimeId: 'bench', workerId }), { perMessageDeflate: false });
+  let count = 0;
+  let waiter: { n: number; resolve: () => void } | undefined;
+  ws.on('message', () => {
+    count += 1;
+    if (waiter && count >= waiter.n) waiter.resolve();
+  });
+  const until = (n: number) => (count >= n ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { n, resolve })));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, count: () => count, until }));
+    ws.once('error', reject);
+  });
+}
+
+/**
+ * WebSocket frames per second from a local server (the yoi test backend, in process) through the
+ * WebSocket source, the yoi binding, a journaled connection actor and its SQLite log, against a
+ * bare `ws` client counting the same frames in the same run; and memory per connection for
+ * `connections` journaled connection actors (online, socket open, first frame received) against as
+ * many bare `ws` clients. Nothing here is asserted: figures only.
+ *
+ * @example
+ * ```ts
+ * const figures = await measureWs({ frames: 20_000, connections: 200 });
+ * console.log(figures.wsFramesPerSec, figures.ratio, figures.heapPerConnection);
+ * ```
+ */
+export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigures> {
+  const frames = options.frames ?? 20_000;
+  const connections = options.connections ?? 200;
+  const log = options.log ?? (() => {});
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'actorlog-bench-ws-'));
+  const server = await startYoiServer({ retention: frames + 10 });
+  const store = openSqliteStore(join(dir, 'ws.db'));
+  const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine() } });
+  const tickSystem = createActorSystem({ store, machines: { yoi: yoiConnectionMachine() }, commit: 'tick' });
+  const spawn = (workerId: string, on = system) => {
+    const input = yoiConnectionInput({ baseUrl: server.url, runtimeId: 'bench', workerId });
+    return on.spawn<ConnectionMachine>('yoi', { id: input.connectionId, input });
+  };
+  const journaled = async (workerId: string, on = system) => {
+    const actor = spawn(workerId, on);
+    await waitAll([actor], 0);
+    const t0 = performance.now();
+    emit(workerId);
+    await waitAll([actor], frames);
+    const perSec = frames / ((performance.now() - t0) / 1000);
+    on.stop(actor.id);
+    if (store.readStream(actor.id).filter((r) => r.type === 'connection.message').length !== frames + 2) throw new Error('ws bench: the log does not hold every frame');
+    return perSec;
+  };
+  const emit = (workerId: string) => {
+    for (let i = 1; i <= frames; i++) server.emit('bench', workerId, { type: 'text_delta', text: `frame ${i}` });
+  };
+  try {
+    log(`ws: bare ws client, ${frames} frames`);
+    const bare = await bareClient(server, 'bare');
+    await bare.until(1);
+    let t0 = performance.now();
+    emit('bare');
+    await bare.until(frames + 1);
+    const bareFramesPerSec = frames / ((performance.now() - t0) / 1000);
+    bare.ws.terminate();
+
+    log(`ws: journaled connection actor, ${frames} frames, commit each`);
+    const wsFramesPerSec = await journaled('journaled');
+    log(`ws: journaled connection actor, ${frames} frames, commit tick`);
+    const wsTickFramesPerSec = await journaled('journaled-tick', tickSystem);
+
+    log(`ws: memory of ${connections} bare ws connections`);
+    let before = heap();
+    const clients = await Promise.all(Array.from({ length: connections }, (_, i) => bareClient(server, `bare-${i}`)));
+    await Promise.all(clients.map((c) => c.until(1)));
+    const bareHeap = (heap() - before) / connections;
+    for (const c of clients) c.ws.terminate();
+
+    log(`ws: memory of ${connections} journaled connection actors`);
+    before = heap();
+    const actors = Array.from({ length: connections }, (_, i) => spawn(`mem-${i}`));
+    await waitAll(actors, 0);
+    const heapPerConnection = (heap() - before) / connections;
+    return {
+      frames, wsFramesPerSec: round(wsFramesPerSec), wsTickFramesPerSec: round(wsTickFramesPerSec), bareFramesPerSec: round(bareFramesPerSec),
+      ratio: Math.round((wsFramesPerSec / bareFramesPerSec) * 1000) / 1000,
+      connections, heapPerConnection: round(heapPerConnection), bareHeapPerConnection: round(bareHeap),
+      durationMs: round(performance.now() - started),
+    };
+  } finally {
+    system.close();
+    tickSystem.close();
+    store.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `npx tsx bench/ws.ts [frames] [connections]`: prints the figures as JSON. */
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [frames, connections] = process.argv.slice(2).map(Number);
+  const figures = await measureWs({ frames: frames || undefined, connections: connections || undefined, log: (l) => process.stderr.write(`${l}\n`) });
+  console.log(JSON.stringify(figures, null, 2));
+}

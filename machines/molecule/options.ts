@@ -1,0 +1,125 @@
+import type { SchedulerLike } from 'rxjs';
+import type { Dispatcher } from 'undici';
+import { z } from 'zod';
+import { ActorlogError } from '../../src/errors.ts';
+import type { Backend } from '../connection/actors.ts';
+import type { ConnectionInput } from '../connection/context.ts';
+import type { MoleculeMessage, MoleculeReply } from './schemas.ts';
+
+/** A molecule backend: an async function `(message, { idempotencyKey, signal }) => reply`, or an XState actor logic with input `{ message, idempotencyKey }` whose output is the reply. */
+export type MoleculeBackend = Backend<MoleculeMessage, MoleculeReply>;
+
+/** What the actors of a molecule binding need (secrets and functions: kept in a closure, never logged). */
+export interface MoleculeBindingOptions {
+  /** The platform's base URL (http:// or https://). */
+  apiUrl: string;
+  /** The workspace's bearer token (a secret). */
+  token: string;
+  /** Where each message is dispatched. */
+  backend: MoleculeBackend;
+  dispatcher?: Dispatcher;
+  /** Per-request timeout. @default 30000 (seed 003) */
+  timeoutMs?: number;
+  /** Timers of the activity poll. @default asyncScheduler */
+  scheduler?: SchedulerLike;
+}
+
+/** One workspace connection: what goes into the connection's input (logged). Durations in ms. */
+export interface MoleculeConnectionOptions {
+  workspaceId: string;
+  /** The stream id. @default `molecule-<workspaceId>` */
+  connectionId?: string;
+  /** The agent card name sent at register. @default 'actorlog-connect' */
+  agentName?: string;
+  /** Activity poll interval. @default 1000 */
+  pollIntervalMs?: number;
+  /** Rows per activity request. @default 100 */
+  limit?: number;
+  /** Consecutive transient poll failures before the connection reconnects. @default 20 */
+  maxPollFailures?: number;
+  /** @default 30000 (seed 003: the platform's TTL is ~60 s, beat every 30 s) */
+  heartbeatIntervalMs?: number;
+  retryDelayMs?: number;
+  maxRegisterAttempts?: number;
+  maxReconnects?: number;
+  maxDispatchAttempts?: number;
+  maxReplyAttempts?: number;
+}
+
+/** The molecule part of the connection's `target`. */
+export interface MoleculeTarget {
+  workspaceId: string;
+  agentName: string;
+  pollIntervalMs: number;
+  limit: number;
+  maxPollFailures: number;
+  /** First delay of the poll's own backoff on transient failures (the connection's `retryDelayMs`). */
+  retryDelayMs: number;
+}
+
+const httpUrl = z.string().refine((u) => /^https?:\/\/[^/]/.test(u), 'must be an http:// or https:// URL');
+const isBackend = (b: unknown) => typeof b === 'function' || (typeof b === 'object' && b !== null && typeof (b as { transition?: unknown }).transition === 'function');
+const BindingSchema = z.object({
+  apiUrl: httpUrl,
+  token: z.string().min(1, 'is required'),
+  backend: z.custom<MoleculeBackend>(isBackend, 'is required: an async function or an XState actor logic'),
+});
+const ms = z.number().int().nonnegative().optional();
+const ConnectionSchema = z.object({
+  workspaceId: z.string().trim().min(1, 'is required'),
+  connectionId: z.string().min(1).optional(),
+  agentName: z.string().min(1).optional(),
+  pollIntervalMs: ms, limit: ms, maxPollFailures: ms, heartbeatIntervalMs: ms, retryDelayMs: ms,
+  maxRegisterAttempts: ms, maxReconnects: ms, maxDispatchAttempts: ms, maxReplyAttempts: ms,
+});
+
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
+  throw new ActorlogError('INVALID_OPTIONS', `molecule ${what}: ${issues.join('; ')}`, { details: { invalid: result.error.issues.map((i) => i.path.join('.')) } });
+}
+
+/**
+ * Checks the binding options before any I/O (seed 003 `TestRun_OptionsValidation`: a missing
+ * backend or workspace surfaces before a request is sent).
+ * @throws ActorlogError `INVALID_OPTIONS` naming each bad option (never echoing the token)
+ */
+export function validateMoleculeBinding(options: MoleculeBindingOptions): MoleculeBindingOptions {
+  check(BindingSchema, options, 'options');
+  return options;
+}
+
+/**
+ * The connection machine's input for one workspace, checked before any I/O: batch receive (the
+ * activity poll), dispatch delivery, and the molecule target.
+ * @throws ActorlogError `INVALID_OPTIONS` (e.g. no `workspaceId`)
+ * @example
+ * ```ts
+ * system.spawn('molecule', { id: 'molecule-ws-1', input: moleculeConnectionInput({ workspaceId: 'ws-1' }) });
+ * ```
+ */
+export function moleculeConnectionInput(options: MoleculeConnectionOptions): ConnectionInput {
+  const o = check(ConnectionSchema, options, 'connection');
+  const target: MoleculeTarget = {
+    workspaceId: o.workspaceId,
+    agentName: o.agentName ?? 'actorlog-connect',
+    pollIntervalMs: o.pollIntervalMs ?? 1_000,
+    limit: o.limit ?? 100,
+    maxPollFailures: o.maxPollFailures ?? 20,
+    retryDelayMs: o.retryDelayMs ?? 500,
+  };
+  const input: ConnectionInput = {
+    connectionId: o.connectionId ?? `molecule-${o.workspaceId}`,
+    target: target as unknown as Record<string, unknown>,
+    receiveMode: 'batch',
+    deliver: 'dispatch',
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? 30_000,
+    // after a 410 the platform answers the latest `limit` rows: remember at least that many dispatched ids
+    dedupeWindow: Math.max(500, 2 * target.limit),
+  };
+  for (const key of ['retryDelayMs', 'maxRegisterAttempts', 'maxReconnects', 'maxDispatchAttempts', 'maxReplyAttempts'] as const) {
+    if (o[key] !== undefined) input[key] = o[key];
+  }
+  return input;
+}

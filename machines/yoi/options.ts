@@ -1,0 +1,66 @@
+import type { Dispatcher } from 'undici';
+import type { WebSocketSourceOptions } from '../../src/sources/webSocket/options.ts';
+import type { Backend } from '../connection/actors.ts';
+import type { ConnectionInput, DeliverMode } from '../connection/context.ts';
+import type { YoiEvent } from './schemas.ts';
+import { validateYoiTarget, type YoiTarget } from './target.ts';
+
+/** What an `onEvent` handler receives for each delivered event. */
+export interface YoiDelivery {
+  /** The envelope cursor (`transcript:<n>` for events seeded from the transcript). */
+  id: string;
+  cursor?: string;
+  seq?: number;
+  event: YoiEvent;
+}
+
+/** Options of the yoi binding's actors (kept in a closure, never logged). */
+export interface YoiBindingOptions {
+  /** Request headers of every call and of the WebSocket handshake (may carry secrets). */
+  headers?: Record<string, string>;
+  dispatcher?: Dispatcher;
+  /**
+   * The observation WebSocket: pings, stall timeout, scheduler, WebSocket class. Reconnects are
+   * made by the connection machine (so each one is in the log), not by the source.
+   */
+  webSocket?: Pick<WebSocketSourceOptions, 'pingIntervalMs' | 'stallTimeoutMs' | 'handshakeTimeoutMs' | 'maxPayloadBytes' | 'scheduler' | 'WebSocket'>;
+  /**
+   * Each observed event, in order, exactly once (connections with `deliver: 'dispatch'`): an async
+   * function or an XState actor logic (input `{ message, idempotencyKey }`).
+   */
+  onEvent?: Backend<YoiDelivery, unknown>;
+}
+
+/** One observed worker: what goes into the connection's input (logged). Durations in ms. */
+export interface YoiConnectionOptions extends YoiTarget {
+  /** The stream id. @default `yoi-<runtimeId>-<workerId>` */
+  connectionId?: string;
+  /** `record` (default): events are logged and counted; `dispatch`: also handed to `onEvent`. */
+  deliver?: DeliverMode;
+  /** Reconnects in a row before the observation stops. @default 3 (seed 004 `MAX_RECONNECT_ATTEMPTS`) */
+  maxReconnects?: number;
+  /** First reconnect delay; doubles per attempt, capped at 60 s. @default 500 (seed 004 `RECONNECT_DELAY`) */
+  retryDelayMs?: number;
+}
+
+/**
+ * The connection machine's input for one observed worker, checked before any I/O (seed 004
+ * `validate_target`): stream receive, no heartbeat (the WebSocket's pings keep it alive).
+ * @throws ActorlogError `INVALID_OPTIONS` with the seed's messages
+ * @example
+ * ```ts
+ * system.spawn('yoi', { id: 'yoi-r1-w1', input: yoiConnectionInput({ baseUrl: 'http://127.0.0.1:8787', runtimeId: 'r1', workerId: 'w1' }) });
+ * ```
+ */
+export function yoiConnectionInput(options: YoiConnectionOptions): ConnectionInput {
+  const target = validateYoiTarget(options);
+  return {
+    connectionId: options.connectionId ?? `yoi-${target.runtimeId}-${target.workerId}`,
+    target: { ...target },
+    receiveMode: 'stream',
+    deliver: options.deliver ?? 'record',
+    heartbeatIntervalMs: 0,
+    maxReconnects: options.maxReconnects ?? 3,
+    retryDelayMs: options.retryDelayMs ?? 500,
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * The poll source (DESIGN.md "Stream sources"): {@link poll} (interval, `until`, backoff on
+ * transient failures, scheduler-injected) and {@link requestText} (one undici request, failures
+ * classified as the shared transport classification says).
+ */
+export { poll } from './poll.ts';
+export { requestText, type HttpRequestSpec, type HttpTextResponse, type RequestTextOptions } from './http.ts';
+export { resolvePollOptions, type PollContext, type PollOptions, type PollRetry } from './options.ts';

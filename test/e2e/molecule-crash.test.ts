@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectionMachine } from '../../machines/connection/machine.ts';
+import { verifyReplay } from '../../src/index.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { startMoleculeServer, type MoleculeServerHandle } from '../servers/molecule-server.ts';
+import { until } from '../support/orchestrator.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const MESSAGES = 12;
+
+/** Starts test/support/molecule-process.ts; resolves `exited` with the exit code or signal. */
+function holder(args: string[]) {
+  const child = spawn(process.execPath, ['--import', TSX, 'test/support/molecule-process.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, exited, output: () => out };
+}
+
+describe('molecule connection: kill -9 in the middle of a dispatch batch', () => {
+  let server: MoleculeServerHandle;
+  const db = tempDb();
+  beforeAll(async () => {
+    server = await startMoleculeServer();
+  });
+  afterAll(async () => {
+    await server.close();
+    db.cleanup();
+  });
+
+  it('recovers from the log: no message lost, none dispatched twice, the in-flight ones re-run with their keys', async () => {
+    const ws = 'ws-crash';
+    const rows = Array.from({ length: MESSAGES }, (_, i) => server.addMessage(ws, `job ${i + 1}`, 'ws-caller'));
+    const args = ['--db', db.path, '--api', server.url, '--token', server.token, '--workspace', ws, '--until', String(MESSAGES)];
+    const dispatchedInLog = () => {
+      const store = openSqliteStore(db.path, { readonly: true });
+      try {
+        return store.readStream(`molecule-${ws}`).filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId);
+      } finally {
+        store.close();
+      }
+    };
+
+    // 1st run: killed while the backend holds message 5 (executed there, not yet logged as dispatched)
+    server.faults.holdDispatch = [rows[4]];
+    const first = holder(args);
+    await until(() => server.stats.dispatchCalls.some((c) => c.messageId === rows[4]), 20_000, 'the dispatch of message 5');
+    first.child.kill('SIGKILL');
+    expect(await first.exited, first.output()).toBe('SIGKILL');
+    expect(dispatchedInLog()).toEqual(rows.slice(0, 4));
+    const callsBefore = server.stats.dispatchCalls.length;
+
+    // 2nd run: killed while the reply to message 9 is in flight (dispatch logged, reply not)
+    server.faults.holdReply = [rows[8]];
+    const second = holder(args);
+    await until(() => server.stats.replies.some((r) => r.envelope.params?.message?.metadata?.in_reply_to === rows[8]), 20_000, 'the reply to message 9');
+    second.child.kill('SIGKILL');
+    expect(await second.exited, second.output()).toBe('SIGKILL');
+    expect(second.output()).toMatch(/recovered molecule-ws-crash/);
+    expect(dispatchedInLog()).toEqual(rows.slice(0, 9));
+    // the recovered run re-ran only the in-flight message 5 (same key), never 1-4
+    const rerun = server.stats.dispatchCalls.slice(callsBefore).map((c) => c.messageId);
+    expect(rerun[0]).toBe(rows[4]);
+    expect(rerun.filter((id) => rows.slice(0, 4).includes(id))).toEqual([]);
+
+    // 3rd run: finishes the batch
+    const third = holder(args);
+    const code = await Promise.race([third.exited, new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
+    if (code === 'still running') third.child.kill('SIGKILL');
+    expect(code, third.output()).toBe(0);
+
+    // nothing lost, nothing executed twice
+    expect(server.stats.executions.map((e) => e.messageId)).toEqual(rows);
+    expect(new Set(server.stats.executions.map((e) => e.key)).size).toBe(MESSAGES);
+    expect(server.stats.dispatchCalls.filter((c) => c.messageId === rows[4]).map((c) => c.key)).toEqual([`molecule-${ws}:${rows[4]}`, `molecule-${ws}:${rows[4]}`]);
+    expect(server.stats.dispatchCalls).toHaveLength(MESSAGES + 1);
+    expect(dispatchedInLog()).toEqual(rows);
+    // every message replied once; the reply cut by the crash was re-sent with the same envelope id
+    expect(server.stats.replies.filter((r) => r.to === 'ws-caller' && rows.includes(r.envelope.params?.message?.metadata?.in_reply_to ?? '')).map((r) => r.envelope.params?.message?.metadata?.in_reply_to)).toEqual(rows);
+    expect(server.stats.duplicateReplies).toBe(1);
+
+    const store = openSqliteStore(db.path, { readonly: true });
+    try {
+      const id = `molecule-${ws}`;
+      const records = store.readStream(id);
+      expect(records.map((r) => r.version)).toEqual(records.map((_, i) => i + 1));
+      expect(records.filter((r) => r.type === 'message.dispatched').map((r) => r.meta.cursor)).toEqual(rows);
+      expect(verifyReplay(store, connectionMachine, id)).toMatchObject({ ok: true });
+      expect(store.getStream(id)!.status).toBe('done');
+    } finally {
+      store.close();
+    }
+    // the cursor lives in the log only: no cursor or state file beside it
+    expect(readdirSync(db.dir).filter((f) => !f.startsWith('log.db'))).toEqual([]);
+    expect(statSync(db.path).mode & 0o777).toBe(0o600); // owner-only, as seed 003's state file
+  }, 90_000);
+});

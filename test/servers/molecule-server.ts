@@ -1,0 +1,196 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A molecule platform for tests and examples, faithful to the endpoints of seed 003
+ * (`internal/connect/client.go`): POST /registry/register, POST /registry/heartbeat,
+ * GET /workspaces/:id/activity?type=a2a_receive&since_id=&limit=, POST /workspaces/:id/a2a, all
+ * with `Authorization: Bearer <token>` (401 otherwise). Activity rows get ids `act-000001`…; a
+ * `since_id` that is not (or no longer) retained answers 410 Gone (the cursor was pruned); no
+ * `since_id` answers the latest `limit` rows. It also hosts a durable test backend
+ * (POST /_backend/dispatch) that executes each idempotency key once.
+ */
+
+/** Faults, consumed in order: each list entry answers one call of that endpoint (then 200). */
+export interface MoleculeFaults {
+  register?: number[];
+  heartbeat?: number[];
+  /** `malformed`: a 200 body that is not JSON; `badRow`: one row without `status`/`created_at` before the real rows. */
+  activity?: Array<number | 'malformed' | 'badRow'>;
+  reply?: number[];
+  /** Message ids whose backend dispatch is executed and recorded, but never answered (the caller hangs). */
+  holdDispatch?: string[];
+  /** Message ids (`in_reply_to`) whose reply is recorded, but never answered. */
+  holdReply?: string[];
+  /** Every backend dispatch answers after this long (ms). Not consumed. */
+  dispatchDelayMs?: number;
+}
+
+/** Options of {@link startMoleculeServer}. */
+export interface MoleculeServerOptions { token?: string; port?: number; faults?: MoleculeFaults }
+
+/** What the server saw. */
+export interface MoleculeStats {
+  registrations: Array<{ workspaceId: string; body: unknown }>;
+  /** Heartbeats by time received (ms since epoch). */
+  heartbeats: Array<{ workspaceId: string; at: number }>;
+  activityCalls: Array<{ workspaceId: string; sinceId: string | null; limit: string | null; status: number }>;
+  /** Replies, first copy of each envelope id. */
+  replies: Array<{ to: string; envelope: { id?: string; params?: { message?: { parts?: Array<{ text?: string }>; metadata?: { in_reply_to?: string } } } } }>;
+  duplicateReplies: number;
+  /** Backend calls (every attempt) and executions (first call of each key). */
+  dispatchCalls: Array<{ key: string; messageId: string; at: number }>;
+  executions: Array<{ key: string; messageId: string; text: string }>;
+  unauthorized: number;
+}
+
+export interface MoleculeServerHandle {
+  url: string;
+  token: string;
+  faults: MoleculeFaults;
+  stats: MoleculeStats;
+  /** Queues an `a2a_receive` row for `workspaceId`; `sourceId` null = from the canvas. Returns the row id. */
+  addMessage(workspaceId: string, text: string, sourceId?: string | null): string;
+  /** Drops the oldest `count` rows of a workspace (their ids then answer 410 as `since_id`). */
+  prune(workspaceId: string, count: number): void;
+  /** Answers every held request (dispatch and reply) now. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+interface Row { id: string; workspace_id: string; activity_type: string; source_id: string | null; target_id: string; method: string; summary: string; request_body: unknown; status: string; created_at: string }
+
+export async function startMoleculeServer(options: MoleculeServerOptions = {}): Promise<MoleculeServerHandle> {
+  const token = options.token ?? 'molecule-test-token';
+  const faults: MoleculeFaults = options.faults ?? {};
+  const stats: MoleculeStats = { registrations: [], heartbeats: [], activityCalls: [], replies: [], duplicateReplies: 0, dispatchCalls: [], executions: [], unauthorized: 0 };
+  const rows = new Map<string, Row[]>();
+  const replyIds = new Set<string>();
+  const executed = new Map<string, string>();
+  const held: Array<() => void> = [];
+  let seq = 0;
+
+  const json = (res: ServerResponse, status: number, body?: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(body === undefined ? '' : JSON.stringify(body));
+  };
+  const readBody = (req: IncomingMessage) => new Promise<unknown>((resolve) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => { try { resolve(text ? JSON.parse(text) : undefined); } catch { resolve(undefined); } });
+  });
+  const hold = (res: ServerResponse, answer: () => void) => held.push(() => { if (!res.writableEnded && !res.destroyed) answer(); });
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const body = req.method === 'POST' ? await readBody(req) : undefined;
+    if (url.pathname === '/_backend/dispatch') return backend(body as { key: string; messageId: string; text: string }, res);
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      stats.unauthorized += 1;
+      return json(res, 401, { error: 'unauthorized' });
+    }
+    const fault = (list?: number[]) => list?.shift();
+    if (req.method === 'POST' && url.pathname === '/registry/register') {
+      const b = body as { id?: string; delivery_mode?: string; agent_card?: { name?: string } } | undefined;
+      const status = fault(faults.register);
+      if (status) return json(res, status, { error: `injected ${status}` });
+      if (!b?.id || b.delivery_mode !== 'poll' || !b.agent_card?.name) return json(res, 400, { error: 'bad register body' });
+      stats.registrations.push({ workspaceId: b.id, body: b });
+      return json(res, 200, { status: 'registered' });
+    }
+    if (req.method === 'POST' && url.pathname === '/registry/heartbeat') {
+      const b = body as { workspace_id?: string; runtime_state?: string } | undefined;
+      const status = fault(faults.heartbeat);
+      if (status) return json(res, status, { error: `injected ${status}` });
+      if (!b?.workspace_id || b.runtime_state !== 'ok') return json(res, 400, { error: 'bad heartbeat body' });
+      stats.heartbeats.push({ workspaceId: b.workspace_id, at: Date.now() });
+      return json(res, 200, { status: 'ok' });
+    }
+    const activity = /^\/workspaces\/([^/]+)\/activity$/.exec(url.pathname);
+    if (req.method === 'GET' && activity) {
+      const ws = decodeURIComponent(activity[1]);
+      const sinceId = url.searchParams.get('since_id');
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      const f = faults.activity?.shift();
+      const record = (status: number) => stats.activityCalls.push({ workspaceId: ws, sinceId, limit: url.searchParams.get('limit'), status });
+      if (typeof f === 'number') { record(f); return json(res, f, { error: `injected ${f}` }); }
+      if (f === 'malformed') { record(200); res.writeHead(200, { 'content-type': 'text/html' }); return res.end('<html>502 Bad Gateway</html>'); }
+      if (url.searchParams.get('type') !== 'a2a_receive') { record(400); return json(res, 400, { error: 'type must be a2a_receive' }); }
+      const all = rows.get(ws) ?? [];
+      let page: Row[];
+      if (sinceId) {
+        const at = all.findIndex((r) => r.id === sinceId);
+        if (at < 0) { record(410); return json(res, 410, { error: 'since_id pruned' }); }
+        page = all.slice(at + 1, at + 1 + limit);
+      } else {
+        page = all.slice(Math.max(0, all.length - limit));
+      }
+      record(200);
+      const out: unknown[] = f === 'badRow' ? [{ id: `bad-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive' }, ...page] : page;
+      return json(res, 200, out);
+    }
+    const a2a = /^\/workspaces\/([^/]+)\/a2a$/.exec(url.pathname);
+    if (req.method === 'POST' && a2a) {
+      const envelope = body as MoleculeStats['replies'][number]['envelope'];
+      const status = fault(faults.reply);
+      if (status) return json(res, status, { error: `injected ${status}` });
+      const id = String(envelope?.id ?? '');
+      if (replyIds.has(id)) stats.duplicateReplies += 1;
+      else { replyIds.add(id); stats.replies.push({ to: decodeURIComponent(a2a[1]), envelope }); }
+      const inReplyTo = envelope?.params?.message?.metadata?.in_reply_to ?? '';
+      const at = faults.holdReply?.indexOf(inReplyTo) ?? -1;
+      if (at >= 0) { faults.holdReply!.splice(at, 1); return hold(res, () => json(res, 200, { jsonrpc: '2.0', id, result: {} })); }
+      return json(res, 200, { jsonrpc: '2.0', id, result: {} });
+    }
+    json(res, 404, { error: 'not found' });
+  });
+
+  function backend(b: { key: string; messageId: string; text: string }, res: ServerResponse) {
+    stats.dispatchCalls.push({ key: b.key, messageId: b.messageId, at: Date.now() });
+    let reply = executed.get(b.key);
+    const duplicate = reply !== undefined;
+    if (reply === undefined) {
+      reply = `pong: ${b.text}`;
+      executed.set(b.key, reply);
+      stats.executions.push({ key: b.key, messageId: b.messageId, text: b.text });
+    }
+    const answer = () => json(res, 200, { reply, duplicate });
+    const at = faults.holdDispatch?.indexOf(b.messageId) ?? -1;
+    if (at >= 0) { faults.holdDispatch!.splice(at, 1); return hold(res, answer); }
+    if (faults.dispatchDelayMs) setTimeout(answer, faults.dispatchDelayMs);
+    else answer();
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url, token, faults, stats,
+    addMessage(workspaceId, text, sourceId = 'ws-peer') {
+      const id = `act-${String(++seq).padStart(6, '0')}`;
+      const envelope = { jsonrpc: '2.0', id: `rpc-${id}`, method: 'message/send', params: { message: { role: 'user', messageId: `m-${id}`, parts: [{ kind: 'text', text }] } } };
+      const list = rows.get(workspaceId) ?? [];
+      list.push({ id, workspace_id: workspaceId, activity_type: 'a2a_receive', source_id: sourceId, target_id: workspaceId, method: 'message/send', summary: text.slice(0, 40), request_body: envelope, status: 'ok', created_at: new Date().toISOString() });
+      rows.set(workspaceId, list);
+      return id;
+    },
+    prune(workspaceId, count) { rows.get(workspaceId)?.splice(0, count); },
+    release() { for (const answer of held.splice(0)) answer(); },
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/**
+ * A molecule backend that dispatches through the server's durable test backend (POST
+ * /_backend/dispatch), keyed by the idempotency key: a key already executed is answered from the
+ * record, not executed again. It stands for a real backend that records its work durably.
+ */
+export function durableBackend(serverUrl: string) {
+  return async (message: { id: string; text: string }, context: { idempotencyKey: string; signal: AbortSignal }) => {
+    const res = await fetch(`${serverUrl}/_backend/dispatch`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, signal: context.signal,
+      body: JSON.stringify({ key: context.idempotencyKey, messageId: message.id, text: message.text }),
+    });
+    if (!res.ok) throw new Error(`backend answered ${res.status}`);
+    return { text: ((await res.json()) as { reply: string }).reply };
+  };
+}

@@ -1,0 +1,18 @@
+import { VirtualTimeScheduler } from 'rxjs';
+
+/** A VirtualTimeScheduler whose clock the test moves: `advance(ms)` runs what falls due, in order. */
+export function virtualTime() {
+  const scheduler = new VirtualTimeScheduler();
+  return {
+    scheduler,
+    /** Runs every action due within the next `ms` (virtual), then sets the clock to now + ms. */
+    advance(ms: number) {
+      const target = scheduler.frame + ms;
+      scheduler.maxFrames = target;
+      scheduler.flush();
+      scheduler.frame = target;
+    },
+    /** Lets promises and I/O callbacks run (one macrotask turn). */
+    settle: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  };
+}

@@ -1,0 +1,283 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Subject } from 'rxjs';
+import { fromEventObservable, SimulatedClock } from 'xstate';
+import { connectionMachine, type ConnectionMachine } from '../../machines/connection/machine.ts';
+import { backoffMs, type ConnectionInput } from '../../machines/connection/context.ts';
+import type { ConnectionMessage, ConnectionWireEvent } from '../../machines/connection/events.ts';
+import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
+import { httpStatusError, networkError } from '../../src/transport/classify.ts';
+import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+type Name = 'register' | 'heartbeat' | 'receive' | 'dispatch' | 'reply' | 'command';
+const NAMES: Name[] = ['register', 'heartbeat', 'receive', 'dispatch', 'reply', 'command'];
+
+/** Fake actors: each start records its input and gets a Subject the test drives. */
+function fakeActors() {
+  const inputs: Record<Name, Array<Record<string, unknown>>> = { register: [], heartbeat: [], receive: [], dispatch: [], reply: [], command: [] };
+  const live: Partial<Record<Name, Subject<ConnectionWireEvent>>> = {};
+  const actors = Object.fromEntries(NAMES.map((name) => [name, fromEventObservable(({ input }: { input: Record<string, unknown> }) => {
+    inputs[name].push(input);
+    const subject = new Subject<ConnectionWireEvent>();
+    live[name] = subject;
+    return subject;
+  })]));
+  return { inputs, live, machine: connectionMachine.provide({ actors: actors as never }) };
+}
+
+const msg = (id: string, extra: Partial<ConnectionMessage> = {}): ConnectionWireEvent => ({ type: 'connection.message', message: { id, cursor: id, kind: 'a2a_receive', body: { text: id }, ...extra }, meta: { source: 'poll' } });
+const value = (actor: JournaledActor<ConnectionMachine>) => JSON.stringify(actor.getSnapshot().value);
+
+let cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.reverse()) c();
+  cleanups = [];
+});
+
+function start(input: Partial<ConnectionInput> = {}, path?: string) {
+  let file = path;
+  if (!file) {
+    const t = tempDb();
+    cleanups.push(t.cleanup);
+    file = t.path;
+  }
+  const store: SqliteStore = openSqliteStore(file);
+  cleanups.push(() => store.close());
+  const clock = new SimulatedClock();
+  clock.set(1_000_000);
+  const fakes = fakeActors();
+  const system: ActorSystem = createActorSystem({ store, clock, machines: { connection: fakes.machine } });
+  const spawn = (id = 'conn-1') => system.spawn<ConnectionMachine>('connection', {
+    id, input: { connectionId: id, heartbeatIntervalMs: 1_000, retryDelayMs: 100, ...input },
+  });
+  return { ...fakes, store, clock, system, spawn, path: file };
+}
+
+describe('connection machine: backoff', () => {
+  it('doubles from retryDelayMs with a jitter fixed by the connection id and attempt, capped at 60 s (seed 003)', () => {
+    const ctx = { connectionId: 'conn-1', retryDelayMs: 500, maxRetryDelayMs: 60_000 };
+    const delays = [1, 2, 3, 4].map((n) => backoffMs(ctx, n));
+    delays.forEach((d, i) => expect(d).toBeGreaterThanOrEqual(500 * 2 ** i));
+    delays.forEach((d, i) => expect(d).toBeLessThanOrEqual(600 * 2 ** i));
+    expect(backoffMs(ctx, 3)).toBe(backoffMs({ ...ctx }, 3));
+    expect(backoffMs(ctx, 30)).toBe(60_000);
+  });
+});
+
+describe('connection machine: registering', () => {
+  it('retries a transient register failure with backoff and goes online', () => {
+    const t = start();
+    const conn = t.spawn();
+    t.live.register!.error(httpStatusError('register', 503));
+    expect(value(conn)).toBe('{"registering":"backoff"}');
+    expect(conn.getSnapshot().context.lastError).toMatchObject({ code: 'TRANSIENT', status: 503 });
+    t.clock.increment(backoffMs(conn.getSnapshot().context, 1));
+    expect(t.inputs.register).toHaveLength(2);
+    t.live.register!.next({ type: 'connection.registered' });
+    expect(conn.getSnapshot().matches('online')).toBe(true);
+    expect(conn.getSnapshot().context.registerAttempts).toBe(0);
+  });
+
+  it('fails at once, with a clear reason, on a permanent register failure', () => {
+    const t = start();
+    const conn = t.spawn();
+    t.live.register!.error(httpStatusError('molecule register', 401));
+    expect(conn.getSnapshot().value).toBe('failed');
+    expect(conn.getSnapshot().context.reason).toBe('register failed permanently: molecule register: HTTP 401');
+    expect(t.inputs.register).toHaveLength(1);
+  });
+
+  it('fails after maxRegisterAttempts transient failures', () => {
+    const t = start({ maxRegisterAttempts: 2 });
+    const conn = t.spawn();
+    t.live.register!.error(networkError('register', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
+    t.clock.increment(60_000);
+    t.live.register!.error(httpStatusError('register', 502));
+    expect(conn.getSnapshot().value).toBe('failed');
+    expect(conn.getSnapshot().context.reason).toMatch(/^register failed after 2 attempts/);
+  });
+});
+
+describe('connection machine: online', () => {
+  it('beats every interval, backs off a transient failure, and a permanent one stops only the heartbeat', () => {
+    const t = start({ receiveMode: 'batch' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    expect(t.inputs.heartbeat).toHaveLength(1);
+    t.live.heartbeat!.complete();
+    t.clock.increment(1_000);
+    expect(t.inputs.heartbeat).toHaveLength(2);
+    t.live.heartbeat!.error(httpStatusError('heartbeat', 503));
+    expect(conn.getSnapshot().matches({ online: { heartbeat: 'backoff' } })).toBe(true);
+    t.clock.increment(backoffMs(conn.getSnapshot().context, 1));
+    expect(t.inputs.heartbeat).toHaveLength(3);
+    t.live.heartbeat!.error(httpStatusError('heartbeat', 401));
+    const snap = conn.getSnapshot();
+    expect(snap.matches({ online: { heartbeat: 'stopped', receive: 'listening' } })).toBe(true);
+    expect(snap.context.heartbeatStopped).toMatchObject({ code: 'PERMANENT', status: 401 });
+    expect(snap.context.diagnostics.at(-1)).toMatchObject({ code: 'heartbeat.stopped' });
+    // the receive loop keeps running
+    t.live.receive!.next(msg('a1'));
+    t.live.receive!.complete();
+    expect(t.inputs.dispatch).toHaveLength(1);
+    t.clock.increment(60_000);
+    expect(t.inputs.heartbeat).toHaveLength(3);
+  });
+
+  it('dispatches in order, one at a time, and a slow dispatch does not hold up the heartbeat', () => {
+    const t = start({ receiveMode: 'batch' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('a1'));
+    t.live.receive!.next(msg('a2'));
+    t.live.receive!.complete();
+    expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a1']);
+    for (let beat = 0; beat < 3; beat++) {
+      t.live.heartbeat!.complete();
+      t.clock.increment(1_000);
+    }
+    expect(conn.getSnapshot().context.counts.heartbeats).toBe(3);
+    expect(conn.getSnapshot().matches({ online: { dispatch: 'dispatching', receive: 'draining' } })).toBe(true);
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', meta: { source: 'child', cursor: 'a1' } });
+    expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a1', 'conn-1:a2']);
+    expect(t.inputs.receive).toHaveLength(1);
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a2', meta: { source: 'child', cursor: 'a2' } });
+    expect(t.inputs.receive.map((i) => i.cursor)).toEqual([undefined, 'a2']);
+  });
+
+  it('moves the cursor only when a message is dispatched (batch), and replies only to messages with a source', () => {
+    const t = start({ receiveMode: 'batch' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('a1', { replyTo: 'ws-src' }));
+    t.live.receive!.next(msg('a2'));
+    t.live.receive!.complete();
+    expect(conn.getSnapshot().context.cursor).toBeUndefined();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', reply: { text: 'pong' }, meta: { source: 'child', cursor: 'a1' } });
+    expect(conn.getSnapshot().context.cursor).toBe('a1');
+    expect(t.inputs.reply).toEqual([expect.objectContaining({ to: 'ws-src', messageId: 'a1', body: { text: 'pong' }, idempotencyKey: 'conn-1:a1:reply' })]);
+    expect(t.inputs.dispatch).toHaveLength(1);
+    t.live.reply!.complete();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a2', reply: { text: 'pong' }, meta: { source: 'child', cursor: 'a2' } });
+    const ctx = conn.getSnapshot().context;
+    expect(ctx).toMatchObject({ cursor: 'a2', counts: { dispatched: 2, replies: 1, notReplied: 1 } });
+    expect(t.inputs.reply).toHaveLength(1);
+    expect(ctx.diagnostics.at(-1)).toMatchObject({ code: 'reply.no_source' });
+  });
+
+  it('drops re-delivered messages by id and by sequence, and skips the first message of the registration skipKind', () => {
+    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered', registration: { skipKind: 'snapshot' } });
+    t.live.receive!.next(msg('s', { seq: 1, kind: 'snapshot', cursor: 'c1' }));
+    t.live.receive!.next(msg('e2', { seq: 2, cursor: 'c2' }));
+    t.live.receive!.next(msg('e2', { seq: 2, cursor: 'c2' }));
+    t.live.receive!.next(msg('e1', { seq: 1, cursor: 'c1' }));
+    t.live.receive!.next(msg('s2', { seq: 3, kind: 'snapshot', cursor: 'c3' }));
+    const ctx = conn.getSnapshot().context;
+    expect(ctx.counts).toMatchObject({ received: 3, skipped: 1, duplicates: 2 });
+    expect(ctx).toMatchObject({ cursor: 'c3', lastSeq: 3, skipKind: undefined });
+    expect(t.inputs.heartbeat).toHaveLength(0);
+  });
+
+  it('records an invalid item and lets the cursor pass it in order', () => {
+    const t = start({ receiveMode: 'batch' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('a1'));
+    t.live.receive!.next({ type: 'connection.invalid', raw: '{"id":"a2"}', error: 'source_id: expected string', messageId: 'a2', cursor: 'a2', meta: { source: 'poll' } });
+    t.live.receive!.complete();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', meta: { source: 'child', cursor: 'a1' } });
+    const ctx = conn.getSnapshot().context;
+    expect(ctx).toMatchObject({ cursor: 'a2', queue: [], counts: { dispatched: 1, invalid: 1, skipped: 1 } });
+    expect(t.inputs.dispatch).toHaveLength(1);
+    expect(t.inputs.receive.map((i) => i.cursor)).toEqual([undefined, 'a2']);
+  });
+});
+
+describe('connection machine: reconnecting', () => {
+  it('reconnects from the cursor after a drop, resets the count when the source opens, and fails after maxReconnects in a row', () => {
+    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', maxReconnects: 2 });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next({ type: 'connection.opened' });
+    t.live.receive!.next(msg('e1', { seq: 1, cursor: 'c1' }));
+    t.live.receive!.next({ type: 'connection.closed', code: 1006, reason: '' });
+    t.live.receive!.complete();
+    expect(conn.getSnapshot().value).toBe('reconnecting');
+    t.clock.increment(backoffMs(conn.getSnapshot().context, 1));
+    expect(t.inputs.receive.map((i) => i.cursor)).toEqual([undefined, 'c1']);
+    t.live.receive!.next({ type: 'connection.opened' });
+    expect(conn.getSnapshot().context.reconnects).toBe(0);
+    for (let i = 1; i <= 2; i++) {
+      t.live.receive!.error(networkError('ws', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
+      t.clock.increment(backoffMs(conn.getSnapshot().context, i));
+    }
+    t.live.receive!.error(networkError('ws', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
+    expect(conn.getSnapshot().value).toBe('failed');
+    expect(conn.getSnapshot().context.reason).toMatch(/^receive stopped after 2 reconnect attempts/);
+  });
+
+  it('resets the cursor when the remote no longer knows it, and fails on a permanent receive error', () => {
+    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('e5', { seq: 5, cursor: 'c5' }));
+    t.live.receive!.next({ type: 'connection.cursorReset', reason: 'backend.cursor_unknown_or_expired' });
+    t.live.receive!.complete();
+    t.clock.increment(60_000);
+    expect(t.inputs.receive.map((i) => i.cursor)).toEqual([undefined, undefined]);
+    t.live.receive!.next(msg('e1', { seq: 1, cursor: 'c1' }));
+    expect(conn.getSnapshot().context.counts).toMatchObject({ received: 2, duplicates: 0, cursorResets: 1 });
+    t.live.receive!.error(httpStatusError('WebSocket upgrade', 404));
+    expect(conn.getSnapshot().value).toBe('failed');
+    expect(conn.getSnapshot().context.reason).toBe('receive failed permanently: WebSocket upgrade: HTTP 404');
+  });
+
+  it('ends offline on connection.close', () => {
+    const t = start();
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    conn.send({ type: 'connection.close', reason: 'SIGTERM' });
+    expect(conn.getSnapshot()).toMatchObject({ value: 'offline', status: 'done', context: { reason: 'SIGTERM' } });
+  });
+});
+
+describe('connection machine: log', () => {
+  it('replays to the live snapshots, and recovery re-runs only the in-flight dispatch with its key', () => {
+    const t = start({ receiveMode: 'batch' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    for (const id of ['a1', 'a2', 'a3']) t.live.receive!.next(msg(id));
+    t.live.receive!.complete();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', meta: { source: 'child', cursor: 'a1' } });
+    expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a1', 'conn-1:a2']);
+    t.system.stop('conn-1');
+    expect(verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+    const dispatched = t.store.readStream('conn-1').filter((r) => r.type === 'message.dispatched');
+    expect(dispatched.map((r) => r.meta)).toEqual([expect.objectContaining({ source: 'child', actor: 'dispatch', cursor: 'a1' })]);
+  });
+
+  it('after a crash mid-batch, resumes the queue from the log: the in-flight message again (same key), none dispatched twice', () => {
+    const first = start({ receiveMode: 'batch' });
+    const conn = first.spawn();
+    first.live.register!.next({ type: 'connection.registered' });
+    for (const id of ['a1', 'a2', 'a3']) first.live.receive!.next(msg(id));
+    first.live.receive!.complete();
+    first.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', meta: { source: 'child', cursor: 'a1' } });
+    expect(conn.getSnapshot().context.cursor).toBe('a1');
+    // the process dies with a2 in flight: the system is abandoned, not closed
+    const second = start({ receiveMode: 'batch' }, first.path);
+    const [recovered] = second.system.recover().recovered as Array<JournaledActor<ConnectionMachine>>;
+    expect(recovered.getSnapshot().context.queue.map((m) => m.id)).toEqual(['a2', 'a3']);
+    expect(second.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a2']);
+    second.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a2', meta: { source: 'child', cursor: 'a2' } });
+    second.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a3', meta: { source: 'child', cursor: 'a3' } });
+    expect(second.inputs.receive.at(-1)!.cursor).toBe('a3');
+    // a re-delivery of a dispatched message is dropped
+    second.live.receive!.next(msg('a2'));
+    expect(recovered.getSnapshot().context.counts.duplicates).toBe(1);
+    const ids = second.store.readStream('conn-1').filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId);
+    expect(ids).toEqual(['a1', 'a2', 'a3']);
+  });
+});
