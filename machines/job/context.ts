@@ -43,6 +43,12 @@ export interface JobContext {
   remoteId?: string;
   /** The last cursor a push source (stream, webhook) delivered: where a resubscription resumes. */
   cursor?: string;
+  /** Where the remote pushes this job's updates (a webhook URL), as `job.accepted` said. */
+  pushUrl?: string;
+  /** The remote's attempt counter, when it retries jobs itself (foreman `attempt`). */
+  attempt?: number;
+  /** Other protocol fields the remote reported (foreman `model`, `created_at`…), merged from updates. */
+  details?: Record<string, unknown>;
   /** The last state the remote reported. */
   remoteState?: RemoteJobState;
   statusMessage?: string;
@@ -85,19 +91,24 @@ export function initialJobContext(input: JobInput): JobContext {
   };
 }
 
-/** Merges an update into the context: state, message, result, artifact chunks, push cursor (pure). */
+/**
+ * Merges an update into the context: state, message, result, artifact chunks, push cursor (pure).
+ * It never writes a key whose value is `undefined`: the logged (JSON) snapshot a recovered actor
+ * restarts from has no such keys, so live and replayed contexts keep their keys in the same order.
+ */
 export function applyUpdate(context: JobContext, update: JobUpdate, meta?: { source?: string; cursor?: string }): Partial<JobContext> {
   const artifacts = mergeArtifacts(context.artifacts, update.artifacts ?? []);
   const history = context.history.at(-1) === update.state ? context.history : [...context.history, update.state];
-  return {
-    remoteState: update.state,
-    statusMessage: update.message ?? context.statusMessage,
-    result: update.result ?? context.result,
-    artifacts,
-    history,
-    updates: context.updates + 1,
-    cursor: meta?.cursor !== undefined && meta.source !== 'poll' ? meta.cursor : context.cursor,
-  };
+  const patch: Partial<JobContext> = { remoteState: update.state };
+  if (update.message !== undefined) patch.statusMessage = update.message;
+  if (update.result !== undefined) patch.result = update.result;
+  patch.artifacts = artifacts;
+  patch.history = history;
+  patch.updates = context.updates + 1;
+  if (update.attempt !== undefined) patch.attempt = update.attempt;
+  if (update.details !== undefined) patch.details = { ...context.details, ...update.details };
+  if (meta?.cursor !== undefined && meta.source !== 'poll') patch.cursor = meta.cursor;
+  return patch;
 }
 
 /** Artifacts by id; a chunk with `append` extends the parts of the artifact it continues. */

@@ -10,7 +10,7 @@ export type RemoteJobState = 'submitted' | 'working' | 'input-required' | 'compl
 export type JobPart =
   | { kind: 'text'; text: string }
   | { kind: 'data'; data: unknown }
-  | { kind: 'file'; uri?: string; bytes?: string; mimeType?: string; name?: string };
+  | { kind: 'file'; uri?: string; bytes?: string; mimeType?: string; name?: string; size?: number };
 
 /** An artifact a job produced. Chunks with the same `artifactId` and `append: true` are concatenated. */
 export interface JobArtifact {
@@ -34,13 +34,19 @@ export interface JobUpdate {
   result?: unknown;
   /** The remote's attempt counter, when it retries jobs itself (foreman `attempt`). */
   attempt?: number;
+  /** Other protocol fields kept for people and helpers (foreman `model`, `created_at`, `completed_at`); merged into `context.details`. JSON-safe. */
+  details?: Record<string, unknown>;
 }
 
 /** Per-event origin: the runtime copies it into the log record's meta (source, cursor). */
 export type WireMeta = Pick<EventMeta, 'source' | 'cursor'>;
 
-/** The remote accepted the job: its id there (A2A task id, foreman job_id) and first update. */
-export interface JobAcceptedEvent { type: 'job.accepted'; remoteId: string; update: JobUpdate; meta?: WireMeta }
+/**
+ * The remote accepted the job: its id there (A2A task id, foreman job_id) and first update.
+ * `pushUrl` is where the remote was told to push this job's updates (foreman `state_webhook_url`),
+ * logged so a recovered follower can tell whether it still listens there.
+ */
+export interface JobAcceptedEvent { type: 'job.accepted'; remoteId: string; update: JobUpdate; pushUrl?: string; meta?: WireMeta }
 /** A status or artifact update, from a stream, a webhook or a poll. */
 export interface JobUpdateEvent { type: 'job.update'; update: JobUpdate; meta?: WireMeta }
 /** A payload that failed its schema (DESIGN.md invariant 6): raw text kept, with the error. */
@@ -57,8 +63,14 @@ export type JobCommandEvent =
   | { type: 'job.cancel' };
 
 /** Inputs of the binding's actors (see {@link JobBinding}). */
-export interface SubmitInput { jobId: string; messageId: string; request: JobRequest }
-export interface FollowInput { jobId: string; remoteId: string; cursor?: string }
+export interface SubmitInput {
+  jobId: string;
+  messageId: string;
+  request: JobRequest;
+  /** How the job will be followed: a binding gives the remote a push address (webhook URL) only for `push`. */
+  follow?: 'push' | 'poll';
+}
+export interface FollowInput { jobId: string; remoteId: string; cursor?: string; pushUrl?: string }
 export interface PollInput { jobId: string; remoteId: string }
 export interface ReplyInput { jobId: string; remoteId: string; messageId: string; text: string }
 export interface CancelInput { jobId: string; remoteId: string }

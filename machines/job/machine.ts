@@ -22,8 +22,9 @@ const FINAL_STATES = new Set(['completed', 'failed', 'canceled']);
  * States: `active.submitted` -> `active.working` (streaming | resubscribing | polling | waiting |
  * replying | canceling) <-> `active.input-required` -> `done` | `failed` | `canceled` | `timed-out`.
  * Transient errors (code TRANSIENT) are retried with capped backoff; permanent ones fail the job
- * (or, for the push source, fall back to polling). Invalid payloads (`job.invalid`) are counted and
- * recorded in `lastError`; the job goes on (DESIGN.md invariant 6).
+ * (or, for the push source, switch the job to polling at once: `context.follow` becomes `poll`).
+ * Invalid payloads (`job.invalid`) are counted and recorded in `lastError`; the job goes on
+ * (DESIGN.md invariant 6). Bindings: A2A (machines/a2a), foreman (machines/foreman).
  *
  * @example
  * ```ts
@@ -59,12 +60,13 @@ export const jobMachine = setup({
     accepted: ({ context }) => context.remoteId !== undefined,
     followsByPush: ({ context }) => context.follow === 'push' && context.followRetries <= context.maxFollowRetries,
     transient: ({ event }) => errorCode((event as { error?: unknown }).error) === 'TRANSIENT',
+    permanent: ({ event }) => errorCode((event as { error?: unknown }).error) === 'PERMANENT',
     remoteFinal: ({ context }) => context.remoteState !== undefined && FINAL_STATES.has(context.remoteState),
   },
   actions: {
     accept: assign(({ context, event }) => {
       if (event.type !== 'job.accepted') return {};
-      return { remoteId: event.remoteId, ...applyUpdate(context, event.update) };
+      return { remoteId: event.remoteId, ...(event.pushUrl !== undefined ? { pushUrl: event.pushUrl } : {}), ...applyUpdate(context, event.update) };
     }),
     update: assign(({ context, event }) => (event.type === 'job.update' ? applyUpdate(context, event.update, event.meta) : {})),
     recordInvalid: assign(({ context, event }) => {
@@ -74,6 +76,7 @@ export const jobMachine = setup({
     recordError: assign({ lastError: ({ event }) => describeError((event as { error?: unknown }).error) }),
     countSubmit: assign({ submitAttempts: ({ context }) => context.submitAttempts + 1 }),
     countFollow: assign({ followRetries: ({ context }) => context.followRetries + 1 }),
+    followByPolling: assign({ follow: 'poll' as const }),
     countPollFailure: assign({ pollFailures: ({ context }) => context.pollFailures + 1 }),
     resetPollFailures: assign({ pollFailures: 0 }),
     takeInput: assign(({ context, event }) =>
@@ -120,7 +123,7 @@ export const jobMachine = setup({
               invoke: {
                 id: 'submit',
                 src: 'submit',
-                input: ({ context }) => ({ jobId: context.jobId, messageId: context.messageId, request: context.request }),
+                input: ({ context }) => ({ jobId: context.jobId, messageId: context.messageId, request: context.request, follow: context.follow }),
                 onDone: [{ guard: 'accepted', target: '#job.active.working' }, { target: '#job.failed' }],
                 onError: [
                   { guard: 'accepted', target: '#job.active.working' },
@@ -148,9 +151,13 @@ export const jobMachine = setup({
               invoke: {
                 id: 'follow',
                 src: 'follow',
-                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId!, cursor: context.cursor }),
+                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId!, cursor: context.cursor, pushUrl: context.pushUrl }),
                 onDone: { target: 'resubscribing', actions: 'countFollow' },
-                onError: { target: 'resubscribing', actions: ['countFollow', 'recordError'] },
+                onError: [
+                  // The push source cannot serve this job (no receiver, a moved webhook URL, 4xx): poll from now on.
+                  { guard: 'permanent', target: 'polling', actions: ['recordError', 'followByPolling'] },
+                  { target: 'resubscribing', actions: ['countFollow', 'recordError'] },
+                ],
               },
             },
             resubscribing: {

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { jobMachine } from '../../machines/job/machine.ts';
 import { connectionMachine } from '../../machines/connection/machine.ts';
+import { workerMachine } from '../../machines/ironclaw/machine.ts';
 import { ActorlogError } from '../errors.ts';
 import type { StreamRecord } from '../log/types.ts';
 import { machineHash } from '../runtime/machineInfo.ts';
@@ -19,9 +20,13 @@ export interface MachineRegistry {
   resolve(stream: StreamRecord, options?: { ignoreHash?: boolean }): { machine: AnyStateMachine; mismatch?: { logged: string; registered: string } };
 }
 
-/** The machines built in, by the names the examples and bindings register them under: `job` (machines/job), `connection`, `molecule`, `yoi` (machines/connection: the bindings only provide actors, so one definition). */
+/**
+ * The machines built in, by the names the examples and bindings register them under: `job` and
+ * `foreman` (machines/job: A2A and foreman only provide actors), `connection`, `molecule`, `yoi`
+ * (machines/connection), `ironclaw` (machines/ironclaw, the worker's side).
+ */
 export function builtInMachines(): Record<string, AnyStateMachine> {
-  return { job: jobMachine, connection: connectionMachine, molecule: connectionMachine, yoi: connectionMachine };
+  return { job: jobMachine, foreman: jobMachine, connection: connectionMachine, molecule: connectionMachine, yoi: connectionMachine, ironclaw: workerMachine };
 }
 
 /**

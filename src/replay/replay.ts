@@ -45,9 +45,16 @@ export function initialSnapshot(store: LogStore, machine: AnyStateMachine, strea
   return new Folder(machine).initial(stream.input, stream.createdAt).snapshot;
 }
 
-/** The comparable part of a snapshot: value, context, status (JSON-normalised). */
+/** The comparable part of a snapshot: value, context, status (JSON-normalised: `undefined` fields dropped). */
 export function comparable(snapshot: { value?: unknown; context?: unknown; status?: unknown }): { value: unknown; context: unknown; status: unknown } {
   return JSON.parse(JSON.stringify({ value: snapshot.value, context: snapshot.context, status: snapshot.status }));
+}
+
+/** JSON with object keys sorted, so two equal values compare equal whatever order their keys were set in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 /** The result of {@link verifyReplay}. */
@@ -80,7 +87,7 @@ export function verifyReplay(store: LogStore, machine: AnyStateMachine, streamId
     const live = comparable((record.snapshot as StoredSnapshot).state as object);
     const mine = comparable(replayed);
     for (const key of ['value', 'context', 'status'] as const) {
-      if (JSON.stringify(live[key]) !== JSON.stringify(mine[key])) differences.push({ version, key, live: live[key], replayed: mine[key] });
+      if (canonicalJson(live[key]) !== canonicalJson(mine[key])) differences.push({ version, key, live: live[key], replayed: mine[key] });
     }
   };
   if (saved.size === 0) return { ok: true, version: 0, checked: 0, differences };

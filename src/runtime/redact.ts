@@ -1,3 +1,5 @@
+import { describeError } from '../errors.ts';
+
 /** Keys whose string values are secrets (DESIGN.md invariant 7). Matched case-insensitively. */
 const SECRET_KEY = /(authorization|password|passwd|secret|token|api[-_]?key|credential|cookie)/i;
 
@@ -22,6 +24,7 @@ export function redactSecrets<T>(value: T): T {
 
 function redact(value: unknown, depth: number): unknown {
   if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return redact(describeError(value), depth + 1); // keep its message, not just its own enumerable fields
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {

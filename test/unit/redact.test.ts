@@ -52,3 +52,10 @@ describe('secrets never reach the log (invariant 7)', () => {
     other.cleanup();
   });
 });
+
+describe('redacting errors', () => {
+  it('keeps the message of an Error whose details name a secret', () => {
+    const err = Object.assign(new Error('secret store unreachable'), { code: 'TRANSIENT', details: { secretName: 'OPENAI_KEY' } });
+    expect(redactSecrets({ error: err })).toEqual({ error: { name: 'Error', message: 'secret store unreachable', code: 'TRANSIENT' } });
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * ironclaw worker (`npm run example:ironclaw`): one job as the worker in its container sees it
+ * (seed 002). It fetches the job and its credentials, runs LLM completions and tool calls through
+ * the orchestrator, reports status and events, polls for follow-up prompts and reports completion;
+ * every event is journaled to a SQLite log (ACTORLOG_DB, default ./ironclaw-worker.db). Kill it
+ * (kill -9 too) and start it again with the same job: it recovers the worker from the log and goes
+ * on from where it stood. Credentials and the token never reach the log or this output.
+ *
+ * Without `--orchestrator-url` it starts the test orchestrator (test/servers/ironclaw-orchestrator.ts)
+ * in-process with one job; with it, pass `--job-id` and the token in IRONCLAW_WORKER_TOKEN.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Command, InvalidArgumentError } from 'commander';
+import { createActorSystem, type JournaledActor } from '../src/index.ts';
+import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { ironclawWorkerMachine, workerTokenFromEnv, type WorkerMachine, type WorkerTool } from '../machines/ironclaw/index.ts';
+import { startIronclawOrchestrator, type IronclawOrchestrator } from '../test/servers/ironclaw-orchestrator.ts';
+
+const int = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return n;
+};
+const opts = new Command('ironclaw-worker')
+  .description('Run one ironclaw job as its container worker; recover it from the log first.')
+  .option('--db <path>', 'the SQLite log (env ACTORLOG_DB)', process.env.ACTORLOG_DB ?? './ironclaw-worker.db')
+  .option('--orchestrator-url <url>', 'use this orchestrator (token: env IRONCLAW_WORKER_TOKEN)')
+  .option('--job-id <id>', 'the job to run (with --orchestrator-url)')
+  .option('--prompt-poll-ms <ms>', 'pause between prompt polls answered 204', int('--prompt-poll-ms'), 200)
+  .option('--prompt-wait-ms <ms>', 'how long to wait for a follow-up prompt', int('--prompt-wait-ms'), 10_000)
+  .parse()
+  .opts<{ db: string; orchestratorUrl?: string; jobId?: string; promptPollMs: number; promptWaitMs: number }>();
+
+let orchestrator: IronclawOrchestrator | undefined;
+let jobId = opts.jobId;
+let token: string;
+if (opts.orchestratorUrl) {
+  if (!jobId) throw new InvalidArgumentError('--job-id is required with --orchestrator-url');
+  token = workerTokenFromEnv();
+} else {
+  jobId = randomUUID();
+  token = randomBytes(16).toString('hex');
+  orchestrator = await startIronclawOrchestrator([{
+    jobId, token, title: 'Triage the flaky login test', description: 'Find the open issues about the login test and say what they have in common.',
+    projectDir: '/workspace/webapp', credentials: [{ env_var: 'GITHUB_TOKEN', value: `ghp_${randomBytes(12).toString('hex')}` }],
+    prompts: [{ content: 'Now summarise the findings in one line.', afterPolls: 2 }, { content: '', done: true, afterPolls: 1 }],
+  }]);
+}
+const orchestratorUrl = opts.orchestratorUrl ?? orchestrator!.url;
+
+/** The worker's tools. The first one is what the test orchestrator's fake LLM calls. */
+const tools: Record<string, WorkerTool> = {
+  github_search: {
+    description: 'Search GitHub issues of the project',
+    parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+    run: async (args, { env }) => ({
+      authenticated: Boolean(env.GITHUB_TOKEN),
+      issues: [{ number: 412, title: 'login test times out on CI' }, { number: 437, title: 'flaky: login redirect' }],
+      query: (args as { query?: string }).query?.slice(0, 80),
+    }),
+  },
+};
+
+const store = openSqliteStore(opts.db);
+const system = createActorSystem({ store, machines: { ironclaw: ironclawWorkerMachine({ orchestratorUrl, jobId, token, tools }) } });
+const report = system.recover();
+const streamId = `ironclaw-${jobId}`;
+console.log(`ironclaw worker: job ${jobId}, orchestrator ${orchestratorUrl}${orchestrator ? ' (test orchestrator, in-process)' : ''}, log ${opts.db}`);
+console.log(`recovered ${report.recovered.length} workers from the log`);
+
+let worker = system.get<WorkerMachine>(streamId);
+if (!worker && store.getStream(streamId)) {
+  console.log(`job ${jobId} already finished (${store.getStream(streamId)!.status}) in this log`);
+} else {
+  worker ??= system.spawn<WorkerMachine>('ironclaw', { id: streamId, input: { jobId, promptPollMs: opts.promptPollMs, promptWaitMs: opts.promptWaitMs } });
+  await follow(worker);
+}
+console.log(`events logged: ${store.headPosition()} in ${opts.db}`);
+console.log(`replay it:  npm run -s actorlog -- replay ${opts.db} ${streamId} --verify`);
+const failed = worker?.getSnapshot().value === 'failed';
+system.close();
+store.close();
+await orchestrator?.close();
+process.exit(failed ? 1 : 0);
+
+/** Prints the worker's main state each time it changes, then a summary. */
+async function follow(w: JournaledActor<WorkerMachine>): Promise<void> {
+  let last = '';
+  const print = () => {
+    const s = w.getSnapshot();
+    const main = typeof s.value === 'string' ? s.value : JSON.stringify((s.value as { running: { main: unknown } }).running.main).replace(/[{}"]/g, '').replace(/:/g, '.');
+    const line = `${main} (iteration ${s.context.iteration}, tool calls ${s.context.toolCalls}, prompts ${s.context.prompts})`;
+    if (line !== last) console.log(`  ${(last = line)}`);
+  };
+  w.subscribe(print);
+  print();
+  const final = await w.waitFor((s) => s.status !== 'active');
+  const c = final.context;
+  console.log(`\nsummary: ${String(final.value)}; ${c.iteration} LLM calls, ${c.toolCalls} tool calls, ${c.prompts} prompts; ` +
+    `credentials delivered: ${c.credentials?.count ?? 0} (${c.credentials?.names.join(', ') || 'none'}); ` +
+    `reports sent ${c.reportsSent}, failed ${c.reportsFailed}; tokens in ${c.usage.inputTokens}, out ${c.usage.outputTokens}`);
+  if (c.outcome) console.log(`outcome: ${c.outcome.success ? 'success' : 'failure'}: ${c.outcome.message.slice(0, 200)}`);
+}

@@ -1,0 +1,117 @@
+import { catchError, concat, defer, map, of, throwError, type Observable } from 'rxjs';
+import { fromEventObservable, type ObservableActorLogic } from 'xstate';
+import { ActorlogError } from '../../src/errors.ts';
+import type { WebhookReceiver } from '../../src/sources/webhook/index.ts';
+import type { CancelInput, FollowInput, JobRequest, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta } from '../job/events.ts';
+import { createForemanClient, type ForemanClient, type ForemanClientOptions, type ForemanJobSubmission } from './client.ts';
+import { fromCall } from '../../src/transport/fromCall.ts';
+import { followForemanJob, invalidEvent, type ForemanDiagnostic } from './follow.ts';
+import { statusToJobUpdate, type ForemanSubmitRequest } from './schemas.ts';
+
+/** An XState actor logic that sends {@link JobWireEvent}s to its parent, then completes. */
+export type ForemanWireLogic<TInput> = ObservableActorLogic<JobWireEvent, TInput>;
+
+/** The five actor logics the job machine invokes, for a foreman daemon. */
+export interface ForemanJobActors {
+  submit: ForemanWireLogic<SubmitInput>;
+  follow: ForemanWireLogic<FollowInput>;
+  poll: ForemanWireLogic<PollInput>;
+  reply: ForemanWireLogic<ReplyInput>;
+  cancel: ForemanWireLogic<CancelInput>;
+}
+
+/** Options of {@link foremanJobActors}: the client's, plus how jobs are followed. */
+export interface ForemanBindingOptions extends ForemanClientOptions {
+  /**
+   * The system's webhook receiver (`createWebhookReceiver`, already `listen()`ed). Jobs submitted
+   * while it listens get `state_webhook_url = receiver.urlFor(jobId)` and are followed by webhook;
+   * without one, or when it could not bind, they are followed by polling.
+   */
+  receiver?: WebhookReceiver;
+  /** Never give the daemon a webhook URL; poll every job (seed 000 `WithPollingMode`: behind NAT or a firewall). @default false */
+  polling?: boolean;
+  /** Told about webhooks dropped as duplicates or stale (not logged: they change nothing). */
+  onDiagnostic?: (d: ForemanDiagnostic) => void;
+}
+
+/**
+ * A foreman submit request as the job machine's {@link JobRequest}: `text` is the last message's
+ * `content` (for people), `data` the whole request (what is POSTed).
+ * @example
+ * ```ts
+ * system.spawn('job', { id, input: { jobId: id, request: foremanJobRequest({ model: 'llama3', messages: [{ role: 'user', content: 'hi' }] }) } });
+ * ```
+ */
+export function foremanJobRequest(req: ForemanSubmitRequest): JobRequest {
+  const lastMessage = req.messages.at(-1) as { content?: unknown } | undefined;
+  return { text: typeof lastMessage?.content === 'string' ? lastMessage.content : '', data: { ...req } };
+}
+
+/**
+ * The POST /jobs body of a job request (pure). `model` is required (seed 000 `Submit`: "model is
+ * required", checked before any I/O); without `messages`, the request's text is one user message.
+ * @throws ActorlogError `INVALID_OPTIONS` when `model` is missing
+ */
+export function foremanSubmitBody(request: JobRequest): ForemanSubmitRequest {
+  const data = (request.data ?? {}) as Partial<ForemanSubmitRequest>;
+  if (typeof data.model !== 'string' || data.model.length === 0) throw new ActorlogError('INVALID_OPTIONS', 'foreman: model is required', { details: { field: 'model' } });
+  const body: ForemanSubmitRequest = { model: data.model, messages: Array.isArray(data.messages) ? data.messages : [{ role: 'user', content: request.text }] };
+  for (const key of ['stream', 'tools', 'options', 'think'] as const) if (data[key] !== undefined) (body as unknown as Record<string, unknown>)[key] = data[key];
+  return body;
+}
+
+/** On INVALID_PAYLOAD: emit `job.invalid`, then fail with the same error. Other errors pass through. */
+const invalidThenFail = (err: unknown): Observable<JobWireEvent> => {
+  const e = invalidEvent(err, { source: 'child' });
+  return e ? concat(of(e), throwError(() => err)) : throwError(() => err);
+};
+
+/**
+ * The foreman binding's actors for the generic job machine (machines/job), each made with XState's
+ * `fromEventObservable`. Failures are observable errors with an {@link ActorlogError} (`TRANSIENT`,
+ * `PERMANENT`, `INVALID_PAYLOAD`, `INVALID_OPTIONS`, `ABORTED`). The token and webhook secret stay
+ * in closures, never in inputs, events or errors.
+ *
+ * - `submit`: POST /jobs with `Idempotency-Key: input.messageId` (logged before the send) and, when
+ *   the job is followed by push and the receiver listens, `state_webhook_url` -> `job.accepted
+ *   { remoteId: job_id, pushUrl, update: submitted }` (seed 000 `postJob`, `submitWithWebhook`).
+ * - `follow`: the job's webhooks plus a catch-up GET ({@link followForemanJob}).
+ * - `poll`: GET /jobs/{id} -> one `job.update` (or `job.invalid`), `meta { source: 'poll', cursor: job_id }` (seed 000 `pollUntilDone`).
+ * - `reply`: fails `PERMANENT`: foreman jobs never ask for input.
+ * - `cancel`: foreman has no cancel endpoint (seed 000 cancels by the caller's context only): it
+ *   answers `job.update { state: 'canceled' }` at once, so the job stops following; the daemon may still run it.
+ *
+ * @example
+ * ```ts
+ * const machine = jobMachine.provide({ actors: foremanJobActors({ url, token, receiver }) });
+ * ```
+ */
+export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActors {
+  const client: ForemanClient = createForemanClient(options);
+  const { receiver, polling = false } = options;
+  return {
+    submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) => defer(() => {
+      const job: ForemanJobSubmission = foremanSubmitBody(input.request);
+      const pushUrl = !polling && input.follow !== 'poll' && receiver?.listening ? receiver.urlFor(input.jobId) : undefined;
+      if (pushUrl) job.state_webhook_url = pushUrl;
+      return fromCall((o) => client.submitJob(job, { ...o, idempotencyKey: input.messageId })).pipe(
+        map((jobId): JobWireEvent => ({ type: 'job.accepted', remoteId: jobId, update: { state: 'submitted', remoteState: 'queued' }, ...(pushUrl ? { pushUrl } : {}) })),
+        catchError(invalidThenFail),
+      );
+    })),
+    follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => followForemanJob(client, polling ? undefined : receiver, input, options.onDiagnostic)),
+    poll: fromEventObservable<JobWireEvent, PollInput>(({ input }) => {
+      const meta: WireMeta = { source: 'poll', cursor: input.remoteId };
+      return fromCall((o) => client.getJob(input.remoteId, o)).pipe(
+        map((status): JobWireEvent => ({ type: 'job.update', update: statusToJobUpdate(status), meta })),
+        catchError((err: unknown) => { const e = invalidEvent(err, meta); return e ? of(e) : throwError(() => err); }),
+      );
+    }),
+    reply: fromEventObservable<JobWireEvent, ReplyInput>(({ input }) =>
+      throwError(() => new ActorlogError('PERMANENT', 'foreman jobs take no input', { details: { jobId: input.jobId } }))),
+    cancel: fromEventObservable<JobWireEvent, CancelInput>(() => of<JobWireEvent>({
+      type: 'job.update',
+      update: { state: 'canceled', remoteState: 'abandoned', message: 'canceled by the caller; foreman has no cancel endpoint, so the daemon may still run the job' },
+    })),
+  };
+}

@@ -1,0 +1,177 @@
+import { request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
+import { invalidPayload, isTransientStatus, networkError } from '../../src/transport/classify.ts';
+import {
+  CredentialsSchema, JobDescriptionSchema, PromptResponseSchema, ProxyCompletionResponseSchema, ProxyToolCompletionResponseSchema,
+  type ChatMessage, type CompletionReport, type Credential, type JobDescription, type JobEventPayload, type StatusUpdate, type ToolDefinition,
+} from './schemas.ts';
+
+/** The worker's error kinds (seed 002 `WorkerError`), kept in `details.kind` and at the start of the message. */
+export type WorkerErrorKind = 'MissingToken' | 'ConnectionFailed' | 'OrchestratorRejected' | 'LlmProxyFailed' | 'SecretResolveFailed';
+
+/** Options of {@link createWorkerClient}. The token stays in this closure: never in an error, event or log. */
+export interface WorkerClientOptions {
+  /** The orchestrator's base URL, e.g. `http://host.docker.internal:50051` (a trailing `/` is trimmed). */
+  orchestratorUrl: string;
+  /** The one job this worker (and its token) is scoped to. */
+  jobId: string;
+  /** The job-scoped bearer token. @default process.env.IRONCLAW_WORKER_TOKEN ({@link workerTokenFromEnv}) */
+  token?: string;
+  dispatcher?: Dispatcher;
+  /** Per-request limit for headers and for body silence, ms. @default 120000 (LLM calls are slow) */
+  requestTimeoutMs?: number;
+}
+
+/** An LLM request as the worker sends it (seed 002 `ProxyCompletionRequest` / `ProxyToolCompletionRequest`). */
+export interface LlmRequest {
+  messages: ChatMessage[];
+  tools?: ToolDefinition[];
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+  stop_sequences?: string[];
+  tool_choice?: string;
+}
+
+/** An LLM answer, both endpoints alike (`tool_calls` empty for llm/complete). */
+export type LlmResponse = z.infer<typeof ProxyToolCompletionResponseSchema>;
+
+/** The worker's HTTP client to its orchestrator: every path is `/worker/{jobId}/…` with `Authorization: Bearer <token>`. */
+export interface WorkerClient {
+  readonly jobId: string;
+  /** GET job. @throws OrchestratorRejected (non-2xx: 401/403 `PERMANENT`, 5xx `TRANSIENT`), ConnectionFailed (`TRANSIENT`), `INVALID_PAYLOAD` */
+  getJob(signal?: AbortSignal): Promise<JobDescription>;
+  /** POST llm/complete, or llm/complete_with_tools when `tools` are given. `key` goes in `Idempotency-Key`. @throws LlmProxyFailed (network, non-2xx), `INVALID_PAYLOAD` */
+  complete(req: LlmRequest, options?: { key?: string; signal?: AbortSignal }): Promise<LlmResponse>;
+  /** POST status: a non-2xx answer is returned, not thrown (seed 002 only warns). @throws ConnectionFailed */
+  reportStatus(update: StatusUpdate, signal?: AbortSignal): Promise<{ ok: boolean; status: number }>;
+  /** POST event, fire-and-forget: never throws; says what happened (seed 002 `post_event` logs at debug). */
+  postEvent(payload: JobEventPayload, signal?: AbortSignal): Promise<{ ok: boolean; status?: number; error?: string }>;
+  /** GET prompt: `null` on 204 (nothing yet). @throws OrchestratorRejected (non-2xx), ConnectionFailed, `INVALID_PAYLOAD` */
+  pollPrompt(signal?: AbortSignal): Promise<{ content: string; done: boolean } | null>;
+  /** GET credentials: `[]` on 204 or 404 (none granted). @throws SecretResolveFailed (other non-2xx, or a body that does not parse: its raw text, full of secrets, is never kept) */
+  fetchCredentials(signal?: AbortSignal): Promise<Credential[]>;
+  /** POST complete. @throws LlmProxyFailed (seed 002 `report_complete` goes through `post_json`) */
+  reportComplete(report: CompletionReport, options?: { key?: string; signal?: AbortSignal }): Promise<void>;
+}
+
+/**
+ * The worker's bearer token from `IRONCLAW_WORKER_TOKEN` (seed 002 `WorkerHttpClient::from_env`).
+ * @throws ActorlogError `INVALID_OPTIONS` with `details.kind: 'MissingToken'` when unset or empty
+ * @example
+ * ```ts
+ * const token = workerTokenFromEnv();   // the container's IRONCLAW_WORKER_TOKEN
+ * ```
+ */
+export function workerTokenFromEnv(env: Record<string, string | undefined> = process.env): string {
+  const token = env.IRONCLAW_WORKER_TOKEN;
+  if (!token) throw new ActorlogError('INVALID_OPTIONS', 'MissingToken: IRONCLAW_WORKER_TOKEN is not set', { details: { kind: 'MissingToken' } });
+  return token;
+}
+
+function workerError(kind: WorkerErrorKind, code: ErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown): ActorlogError {
+  return new ActorlogError(code, `${kind}: ${message}`, { cause, details: { kind, ...details } });
+}
+const statusCode = (status: number): ErrorCode => (isTransientStatus(status) ? 'TRANSIENT' : 'PERMANENT');
+
+/**
+ * Creates the worker's client (seed 002 `WorkerHttpClient`) over undici. Errors keep the seed's
+ * kinds (`details.kind`, message prefix) and the shared classification (src/transport/classify.ts):
+ * network failures and 5xx/429/408 are `TRANSIENT`, other statuses `PERMANENT`, bodies that fail
+ * their schema `INVALID_PAYLOAD` (raw <= 4 KiB, except credentials, whose raw text is dropped).
+ *
+ * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) when no token is given nor in the environment
+ * @example
+ * ```ts
+ * const client = createWorkerClient({ orchestratorUrl: 'http://127.0.0.1:50051', jobId });   // token from IRONCLAW_WORKER_TOKEN
+ * const job = await client.getJob();
+ * const prompt = await client.pollPrompt();      // null: nothing yet (204)
+ * ```
+ */
+export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
+  const token = options.token ?? workerTokenFromEnv();
+  const base = `${options.orchestratorUrl.replace(/\/+$/, '')}/worker/${encodeURIComponent(options.jobId)}/`;
+  const timeout = options.requestTimeoutMs ?? 120_000;
+  const jobId = options.jobId;
+
+  async function send(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
+    const res = await request(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal, dispatcher: options.dispatcher, headersTimeout: timeout, bodyTimeout: timeout,
+    });
+    const raw = await res.body.text();
+    return { status: res.statusCode, raw };
+  }
+  const transport = (label: string, kind: WorkerErrorKind, err: unknown) => {
+    const e = networkError(label, err);
+    return e.code === 'ABORTED' ? e : workerError(kind, 'TRANSIENT', e.message, e.details, err);
+  };
+  const parse = <T>(label: string, raw: string, schema: z.ZodType<T>): T => {
+    let json: unknown;
+    try { json = JSON.parse(raw); } catch (err) { throw invalidPayload(`ironclaw ${label}`, raw, `not JSON (${(err as Error).message})`); }
+    const r = schema.safeParse(json);
+    if (!r.success) throw invalidPayload(`ironclaw ${label}`, raw, z.prettifyError(r.error));
+    return r.data;
+  };
+  const ok = (status: number) => status >= 200 && status < 300;
+
+  return {
+    jobId,
+    async getJob(signal) {
+      let r;
+      try { r = await send('GET', 'job', undefined, {}, signal); } catch (err) { throw transport('GET /job', 'ConnectionFailed', err); }
+      if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `GET /job returned ${r.status} (job ${jobId})`, { status: r.status });
+      const job = parse('GET /job', r.raw, JobDescriptionSchema);
+      return { title: job.title, description: job.description, ...(job.project_dir ? { projectDir: job.project_dir } : {}) };
+    },
+    async complete(req, o = {}) {
+      const withTools = (req.tools?.length ?? 0) > 0;
+      const path = withTools ? 'llm/complete_with_tools' : 'llm/complete';
+      const label = withTools ? 'LLM tool complete' : 'LLM complete';
+      const body = withTools ? req : { messages: req.messages, model: req.model, max_tokens: req.max_tokens, temperature: req.temperature, stop_sequences: req.stop_sequences };
+      let r;
+      try { r = await send('POST', path, body, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport(label, 'LlmProxyFailed', err); }
+      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `${label}: orchestrator returned ${r.status}: ${r.raw.slice(0, 300)}`, { status: r.status });
+      if (withTools) return parse(label, r.raw, ProxyToolCompletionResponseSchema);
+      return { ...parse(label, r.raw, ProxyCompletionResponseSchema), tool_calls: [] };
+    },
+    async reportStatus(update, signal) {
+      let r;
+      try { r = await send('POST', 'status', update, {}, signal); } catch (err) { throw transport('POST /status', 'ConnectionFailed', err); }
+      return { ok: ok(r.status), status: r.status };
+    },
+    async postEvent(payload, signal) {
+      try {
+        const r = await send('POST', 'event', payload, {}, signal);
+        return ok(r.status) ? { ok: true, status: r.status } : { ok: false, status: r.status, error: `job event POST rejected: ${r.status}` };
+      } catch (err) {
+        return { ok: false, error: `job event POST failed: ${networkError('POST /event', err).message}` };
+      }
+    },
+    async pollPrompt(signal) {
+      let r;
+      try { r = await send('GET', 'prompt', undefined, {}, signal); } catch (err) { throw transport('GET /prompt', 'ConnectionFailed', err); }
+      if (r.status === 204) return null;
+      if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `prompt endpoint returned ${r.status} (job ${jobId})`, { status: r.status });
+      return parse('GET /prompt', r.raw, PromptResponseSchema);
+    },
+    async fetchCredentials(signal) {
+      let r;
+      try { r = await send('GET', 'credentials', undefined, {}, signal); } catch (err) { throw transport('GET /credentials', 'ConnectionFailed', err); }
+      if (r.status === 204 || r.status === 404) return [];
+      if (!ok(r.status)) throw workerError('SecretResolveFailed', statusCode(r.status), `(all): credentials endpoint returned ${r.status}`, { status: r.status, which: '(all)' });
+      let parsed;
+      try { parsed = CredentialsSchema.safeParse(JSON.parse(r.raw)); } catch { parsed = undefined; }
+      if (!parsed?.success) throw workerError('SecretResolveFailed', 'PERMANENT', '(all): failed to parse credentials response (body not kept: it holds secrets)', { which: '(all)' });
+      return parsed.data;
+    },
+    async reportComplete(report, o = {}) {
+      let r;
+      try { r = await send('POST', 'complete', report, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport('report complete', 'LlmProxyFailed', err); }
+      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `report complete: orchestrator returned ${r.status}: ${r.raw.slice(0, 300)}`, { status: r.status });
+    },
+  };
+}

@@ -1,0 +1,243 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyMachineSnapshot } from 'xstate';
+import { ironclawWorkerMachine, workerMachine, type IronclawWorkerOptions, type WorkerInput, type WorkerMachine, type WorkerTool } from '../../machines/ironclaw/index.ts';
+import { createActorSystem, replay, verifyReplay } from '../../src/index.ts';
+import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import { startIronclawOrchestrator, type IronclawOrchestrator, type OrchestratorJob } from '../servers/ironclaw-orchestrator.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+const GITHUB = 'ghp_SECRETVALUE_9f8e7d6c5b4a';
+const NPM = 'npm_SECRETVALUE_0a1b2c3d';
+const token = (n: string) => `tok-${n}-SECRETTOKEN`;
+const job = (jobId: string, extra: Partial<OrchestratorJob> = {}): OrchestratorJob => ({
+  jobId, token: token(jobId), title: `Job ${jobId}`, description: 'Find the failing test and explain it.', projectDir: '/workspace/app', ...extra,
+});
+const JOBS: OrchestratorJob[] = [
+  job('loop', { credentials: [{ env_var: 'GITHUB_TOKEN', value: GITHUB }, { env_var: 'NPM_TOKEN', value: NPM }], prompts: [{ content: 'Now summarise it', afterPolls: 1 }, { content: '', done: true, afterPolls: 1 }] }),
+  job('cred-204', { credentials: 204, prompts: [{ content: '', done: true }] }),
+  job('cred-404', { credentials: 404, prompts: [{ content: '', done: true }] }),
+  job('cred-500', { credentials: 500 }),
+  job('silent', { prompts: [] }),
+  job('leaky', { credentials: [{ env_var: 'GITHUB_TOKEN', value: GITHUB }], prompts: [{ content: '', done: true }] }),
+  job('rejected'),
+  job('llm-transient', { prompts: [{ content: '', done: true }] }),
+  job('llm-down'),
+  job('llm-bad-request'),
+  job('events-down', { prompts: [{ content: '', done: true }] }),
+  job('bad-prompt', { prompts: [{ content: '', done: true }] }),
+  job('cancel', { prompts: [] }),
+  job('max-iterations', { prompts: [] }),
+];
+
+let orchestrator: IronclawOrchestrator;
+let store: SqliteStore;
+const db = tempDb();
+const closers: Array<() => void> = [];
+
+const search: WorkerTool = {
+  description: 'Search the project',
+  parameters: { type: 'object', properties: { query: { type: 'string' } } },
+  run: async (args, { env }) => `3 results for "${(args as { query: string }).query}" (github auth: ${env.GITHUB_TOKEN ? 'yes' : 'no'})`,
+};
+const leak: WorkerTool = { description: 'Prints a credential (a bug)', parameters: {}, run: async (_a, { env }) => ({ leaked: env.GITHUB_TOKEN }) };
+const fast: Partial<WorkerInput> = { promptPollMs: 30, promptWaitMs: 5_000, retryDelayMs: 20 };
+
+function run(jobId: string, input: Partial<WorkerInput> = {}, binding: Partial<IronclawWorkerOptions> = {}) {
+  const machine = ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId, token: token(jobId), tools: { search }, ...binding });
+  const system = createActorSystem({ store, machines: { ironclaw: machine } });
+  closers.push(() => system.close());
+  const worker = system.spawn<WorkerMachine>('ironclaw', { id: `ironclaw-${jobId}`, input: { jobId, ...fast, ...input } });
+  const live: AnyMachineSnapshot[] = [];
+  worker.subscribe((s) => live.push(s));
+  return { worker, live, finished: () => worker.waitFor((s) => s.status !== 'active', { timeoutMs: 15_000 }) };
+}
+const events = (jobId: string) => store.readStream(`ironclaw-${jobId}`);
+const requests = (jobId: string, path: string) => orchestrator.requests.filter((r) => r.path === `${jobId}/${path}`);
+const expectReplayEqualsLive = (jobId: string, live?: AnyMachineSnapshot[]) => {
+  const id = `ironclaw-${jobId}`;
+  expect(verifyReplay(store, workerMachine, id), id).toMatchObject({ ok: true });
+  if (!live) return;
+  const steps = [...replay(store, workerMachine, id)];
+  const norm = (s: AnyMachineSnapshot) => JSON.parse(JSON.stringify({ value: s.value, context: s.context, status: s.status }));
+  expect(steps.map((s) => norm(s.snapshot))).toEqual(live.slice(0, steps.length).map(norm));
+};
+
+beforeAll(async () => {
+  orchestrator = await startIronclawOrchestrator(JOBS);
+  store = openSqliteStore(db.path);
+});
+afterAll(async () => {
+  for (const close of closers) close();
+  store.close();
+  await orchestrator.close();
+  db.cleanup();
+});
+
+describe('ironclaw worker (seed 002) against a test orchestrator', () => {
+  it('runs the whole loop: job, credentials, LLM and tool completions, status and events, a follow-up prompt, completion', async () => {
+    const { worker, live, finished } = run('loop');
+    const final = await finished();
+    expect(final.value).toBe('done');
+    const c = final.context;
+    expect(c.job).toEqual({ title: 'Job loop', description: 'Find the failing test and explain it.', projectDir: '/workspace/app' });
+    expect(c.credentials).toEqual({ names: ['GITHUB_TOKEN', 'NPM_TOKEN'], count: 2 });
+    expect(c).toMatchObject({ iteration: 4, toolCalls: 2, prompts: 2, reportsFailed: 0, outcome: { success: true } });
+    expect(c.usage.outputTokens).toBe(48);
+    expect(c.messages.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual([
+      '3 results for "Job loop\n\nFind the failing test and explain it.\n\nProject directory: /workspace/app" (github auth: yes)',
+      '3 results for "Now summarise it" (github auth: yes)',
+    ]);
+    expect(orchestrator.completions('loop')).toEqual([{ success: true, message: 'Done: 3 results for "Now summarise it" (github auth: yes)', iterations: 4 }]);
+    expect(orchestrator.llmKeys('loop')).toEqual([1, 2, 3, 4].map((n) => `loop:llm:${n}`));
+    expect(requests('loop', 'llm/complete_with_tools')).toHaveLength(4);
+    const states = orchestrator.statuses('loop').map((s) => (s as { state: string }).state);
+    expect(states[0]).toBe('started');
+    expect(states).toEqual(expect.arrayContaining(['in_progress', 'waiting_for_prompt', 'completed']));
+    expect(states.at(-1)).toBe('completed');
+    expect(orchestrator.events('loop').map((e) => e.event_type)).toEqual([
+      'message', 'tool_use', 'tool_result', 'message', 'prompt', 'message', 'tool_use', 'tool_result', 'message', 'prompt',
+    ]);
+    // the completion report comes after every status and event
+    const paths = orchestrator.requests.filter((r) => r.path.startsWith('loop/')).map((r) => r.path);
+    expect(paths.at(-1)).toBe('loop/complete');
+    expect(requests('loop', 'credentials')).toHaveLength(1);
+    expect(orchestrator.requests.filter((r) => r.path.startsWith('loop/')).every((r) => r.auth === 'ok')).toBe(true);
+    const delivered = events('loop').find((r) => r.type === 'worker.credentials')!;
+    expect(delivered.data).toEqual({ names: ['GITHUB_TOKEN', 'NPM_TOKEN'], count: 2 });
+    expect(worker.getSnapshot().status).toBe('done');
+    expectReplayEqualsLive('loop', live);
+  });
+
+  it('credentials: 204 and 404 both mean none; another failure status fails the job (SecretResolveFailed)', async () => {
+    for (const jobId of ['cred-204', 'cred-404']) {
+      const { finished, live } = run(jobId, {}, { tools: {} });
+      const final = await finished();
+      expect(final.value, jobId).toBe('done');
+      expect(final.context.credentials).toEqual({ names: [], count: 0 });
+      expect(requests(jobId, 'llm/complete')).toHaveLength(1); // no tools: llm/complete
+      expect(final.context.messages.at(-1)).toMatchObject({ role: 'assistant', content: expect.stringMatching(/^Answer: Job /) });
+      expectReplayEqualsLive(jobId, live);
+    }
+    const { finished } = run('cred-500', { maxAttempts: 2 });
+    const final = await finished();
+    expect(final.value).toBe('failed');
+    expect(final.context.lastError).toMatchObject({ code: 'TRANSIENT', message: expect.stringMatching(/^SecretResolveFailed/) });
+    expect(requests('cred-500', 'credentials')).toHaveLength(2);
+    expect(orchestrator.completions('cred-500')).toEqual([expect.objectContaining({ success: false, message: expect.stringMatching(/SecretResolveFailed/) })]);
+  });
+
+  it('prompt polling: 204 means nothing yet; with no prompt the worker completes after promptWaitMs (a logged timer)', async () => {
+    const { finished, live } = run('silent', { promptWaitMs: 300 });
+    const final = await finished();
+    expect(final.value).toBe('done');
+    expect(final.context.prompts).toBe(0);
+    expect(final.context.emptyPolls).toBeGreaterThanOrEqual(2);
+    const timer = events('silent').find((r) => r.type.startsWith('xstate.after.promptWait'));
+    expect(timer?.meta.source).toBe('timer');
+    expect(events('silent').filter((r) => r.type === 'prompt.none').length).toBe(final.context.emptyPolls);
+    expect(orchestrator.completions('silent')).toEqual([expect.objectContaining({ success: true, iterations: 2 })]);
+    expectReplayEqualsLive('silent', live);
+  });
+
+  it('keeps credential values out of tool output, LLM text, the log and the orchestrator-bound reports', async () => {
+    const { finished } = run('leaky', {}, { tools: { leak } });
+    const final = await finished();
+    expect(final.value).toBe('done');
+    const tool = final.context.messages.find((m) => m.role === 'tool')!;
+    expect(tool.content).toBe('{"leaked":"[credential]"}');
+    expect(JSON.stringify(orchestrator.events('leaky'))).not.toContain(GITHUB);
+  });
+
+  it('fails at once when the orchestrator rejects the token (403, not retried); no token at all is refused before any I/O', async () => {
+    const { finished } = run('rejected', {}, { token: token('loop') });
+    const final = await finished();
+    expect(final.value).toBe('failed');
+    expect(final.context.lastError).toMatchObject({ code: 'PERMANENT', status: 403, message: expect.stringMatching(/^OrchestratorRejected: GET \/job returned 403/) });
+    expect(requests('rejected', 'job')).toHaveLength(1);
+    expect(requests('rejected', 'job')[0].auth).toBe('wrong');
+
+    const saved = process.env.IRONCLAW_WORKER_TOKEN;
+    delete process.env.IRONCLAW_WORKER_TOKEN;
+    const before = orchestrator.requests.length;
+    try {
+      expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected' })).toThrow(/MissingToken/);
+      process.env.IRONCLAW_WORKER_TOKEN = token('cred-204');
+      expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'cred-204' })).not.toThrow();
+    } finally {
+      if (saved === undefined) delete process.env.IRONCLAW_WORKER_TOKEN;
+      else process.env.IRONCLAW_WORKER_TOKEN = saved;
+    }
+    expect(orchestrator.requests.length).toBe(before);
+  });
+
+  it('LLM proxy failure: transient ones are retried with the same idempotency key; persistent or permanent ones fail the job', async () => {
+    orchestrator.faults.llmFailures = 2;
+    const ok = await run('llm-transient', { maxAttempts: 3 }).finished();
+    expect(ok.value).toBe('done');
+    expect(orchestrator.llmKeys('llm-transient').slice(0, 3)).toEqual(['llm-transient:llm:1', 'llm-transient:llm:1', 'llm-transient:llm:1']);
+
+    orchestrator.faults.llmFailures = 100;
+    const down = await run('llm-down', { maxAttempts: 3 }).finished();
+    orchestrator.faults.llmFailures = 0;
+    expect(down.value).toBe('failed');
+    expect(down.context.lastError).toMatchObject({ code: 'TRANSIENT', status: 502, message: expect.stringMatching(/^LlmProxyFailed: LLM tool complete: orchestrator returned 502/) });
+    expect(orchestrator.llmKeys('llm-down')).toEqual(['llm-down:llm:1', 'llm-down:llm:1', 'llm-down:llm:1']);
+    expect(orchestrator.completions('llm-down')).toEqual([expect.objectContaining({ success: false, iterations: 0 })]);
+
+    orchestrator.faults.llmFailures = 1;
+    orchestrator.faults.llmFailureStatus = 400;
+    const bad = await run('llm-bad-request').finished();
+    orchestrator.faults.llmFailureStatus = undefined;
+    expect(bad.value).toBe('failed');
+    expect(bad.context.lastError).toMatchObject({ code: 'PERMANENT', status: 400 });
+    expect(orchestrator.llmKeys('llm-bad-request')).toHaveLength(1);
+  });
+
+  it('job events and status reports are fire-and-forget: failures are recorded, never fatal', async () => {
+    orchestrator.faults.eventFailures = 100;
+    orchestrator.faults.statusFailures = 1;
+    const final = await run('events-down').finished();
+    orchestrator.faults.eventFailures = 0;
+    expect(final.value).toBe('done');
+    expect(final.context.reportsFailed).toBeGreaterThanOrEqual(4);
+    expect(final.context.lastReportError).toMatch(/job event POST rejected: 500|status report failed with 503/);
+    expect(final.context.outbox).toEqual([]);
+    expect(orchestrator.completions('events-down')).toEqual([expect.objectContaining({ success: true })]);
+    const failed = events('events-down').filter((r) => r.type === 'report.done' && (r.data as { ok: boolean }).ok === false);
+    expect(failed.length).toBe(final.context.reportsFailed);
+  });
+
+  it('records a malformed prompt answer as worker.invalid and keeps polling', async () => {
+    orchestrator.faults.malformedPrompts = 1;
+    const final = await run('bad-prompt').finished();
+    expect(final.value).toBe('done');
+    expect(final.context.invalid).toBe(1);
+    const invalid = events('bad-prompt').find((r) => r.type === 'worker.invalid')!;
+    expect((invalid.data as { raw: string }).raw).toBe('<html>oops</html>');
+  });
+
+  it('a cancel ends the job failed with the reason reported; maxIterations bounds the loop', async () => {
+    const { worker, finished } = run('cancel', { promptWaitMs: 10_000 });
+    await worker.waitFor((s) => s.matches({ running: { main: 'awaitingPrompt' } }), { timeoutMs: 5_000 });
+    worker.send({ type: 'worker.cancel', reason: 'operator stop' });
+    worker.send({ type: 'worker.cancel', reason: 'again' }); // ignored: already failing
+    const final = await finished();
+    expect(final.value).toBe('failed');
+    expect(orchestrator.completions('cancel')).toEqual([{ success: false, message: 'canceled: operator stop', iterations: 2 }]);
+
+    const capped = await run('max-iterations', { maxIterations: 1 }).finished();
+    expect(capped.value).toBe('failed');
+    expect(capped.context.lastError?.message).toMatch(/max iterations \(1\)/);
+  });
+
+  it('never writes a token or a credential value to the log (db, -wal, -shm)', () => {
+    for (const file of [db.path, `${db.path}-wal`, `${db.path}-shm`]) {
+      if (!existsSync(file)) continue;
+      const bytes = readFileSync(file);
+      for (const secret of [GITHUB, NPM, 'SECRETVALUE', 'SECRETTOKEN']) expect(bytes.includes(secret), `${secret} in ${file}`).toBe(false);
+    }
+    expect(store.listStreams().length).toBe(JOBS.length);
+  });
+});
+

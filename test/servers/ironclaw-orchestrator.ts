@@ -1,0 +1,182 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * A protocol-faithful ironclaw orchestrator for tests and examples (seed 002, the worker side's
+ * peer): every route is `/worker/{jobId}/…` with a bearer token scoped to that job (401 without
+ * one or with an unknown one, 403 with another job's). GET job; GET credentials (a list, or 204 / 404 = none); POST
+ * llm/complete and llm/complete_with_tools, answered by a scripted fake LLM; POST status; POST event;
+ * GET prompt (204 until a follow-up prompt is due); POST complete.
+ *
+ * The fake LLM: with tools, a user turn is answered with one call of the first tool (arguments
+ * `{ "query": <the user's text> }`, finish `tool_use`); a tool result is answered with text
+ * (`Done: …`, finish `stop`). Without tools, a user turn is answered with `Answer: …`.
+ */
+export interface OrchestratorJob {
+  jobId: string;
+  token: string;
+  title: string;
+  description: string;
+  projectDir?: string;
+  /** The credentials granted, or how the endpoint says "none". @default 204 */
+  credentials?: Array<{ env_var: string; value: string }> | 204 | 404 | 500;
+  /** Follow-up prompts, each delivered after `afterPolls` polls answered 204 (default 1). */
+  prompts?: Array<{ content: string; done?: boolean; afterPolls?: number }>;
+}
+
+/** Faults, armed live on the handle; counts decrement per use. */
+export interface OrchestratorFaults {
+  /** Next N LLM calls answer this status (default 502) with an error body. */
+  llmFailures?: number;
+  llmFailureStatus?: number;
+  /** Next N POST event calls answer 500. */
+  eventFailures?: number;
+  /** Next N POST status calls answer 503. */
+  statusFailures?: number;
+  /** Hold each LLM answer this long (ms) after counting the call. Not a count. */
+  holdLlmMs?: number;
+  /** Next N prompt polls answer 200 with a body that is not JSON. */
+  malformedPrompts?: number;
+}
+
+export interface RecordedRequest { method: string; path: string; auth: 'ok' | 'missing' | 'wrong'; key?: string; body?: unknown }
+
+export interface IronclawOrchestrator {
+  url: string;
+  faults: OrchestratorFaults;
+  /** Every request, in order. */
+  requests: RecordedRequest[];
+  /** What the worker reported, per job. */
+  statuses(jobId: string): unknown[];
+  events(jobId: string): Array<{ event_type: string; data: unknown }>;
+  completions(jobId: string): Array<{ success: boolean; message: string | null; iterations: number }>;
+  /** Idempotency keys of the LLM calls, in order (a re-sent call repeats its key). */
+  llmKeys(jobId: string): string[];
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const take = (faults: OrchestratorFaults, key: 'llmFailures' | 'eventFailures' | 'statusFailures' | 'malformedPrompts') => {
+  const n = faults[key] ?? 0;
+  if (n > 0) faults[key] = n - 1;
+  return n > 0;
+};
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (body += c));
+    req.on('end', () => { try { resolve(body ? JSON.parse(body) : undefined); } catch { resolve(undefined); } });
+  });
+}
+
+type Msg = { role: string; content: string; tool_call_id?: string; name?: string };
+
+/** Starts the orchestrator on 127.0.0.1 (port 0 by default). */
+export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options: { port?: number } = {}): Promise<IronclawOrchestrator> {
+  const byId = new Map(jobs.map((j) => [j.jobId, { ...j, polls: 0, promptIndex: 0 }]));
+  const faults: OrchestratorFaults = {};
+  const requests: RecordedRequest[] = [];
+  const per = <T>() => new Map<string, T[]>();
+  const statuses = per<unknown>();
+  const events = per<{ event_type: string; data: unknown }>();
+  const completions = per<{ success: boolean; message: string | null; iterations: number }>();
+  const keys = per<string>();
+  const push = <T>(m: Map<string, T[]>, id: string, v: T) => m.set(id, [...(m.get(id) ?? []), v]);
+  let calls = 0;
+
+  const send = (res: ServerResponse, code: number, body?: unknown) => {
+    if (body === undefined) return void res.writeHead(code).end();
+    res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+
+  function llm(body: { messages: Msg[]; tools?: Array<{ name: string }> }, withTools: boolean) {
+    const last = body.messages.at(-1)!;
+    const usage = { input_tokens: body.messages.reduce((n, m) => n + m.content.length, 0), output_tokens: 12, cache_read_input_tokens: 3 };
+    if (withTools && body.tools?.length && last.role === 'user') {
+      calls++;
+      return { content: null, tool_calls: [{ id: `call_${calls}`, name: body.tools[0].name, arguments: { query: last.content } }], finish_reason: 'tool_use', ...usage };
+    }
+    const content = last.role === 'tool' ? `Done: ${last.content}` : `Answer: ${last.content}`;
+    return withTools ? { content, tool_calls: [], finish_reason: 'stop', ...usage } : { content, finish_reason: 'stop', ...usage };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const m = /^\/worker\/([^/]+)\/(.+)$/.exec((req.url ?? '').split('?')[0]);
+    const job = m ? byId.get(decodeURIComponent(m[1])) : undefined;
+    const path = m?.[2] ?? '';
+    const header = req.headers.authorization;
+    const auth: RecordedRequest['auth'] = !header ? 'missing' : job && header === `Bearer ${job.token}` ? 'ok' : 'wrong';
+    const otherJob = [...byId.values()].some((j) => header === `Bearer ${j.token}`);
+    const body = req.method === 'POST' ? await readJson(req) : undefined;
+    const key = req.headers['idempotency-key'] as string | undefined;
+    requests.push({ method: req.method ?? '', path: `${m?.[1] ?? '?'}/${path}`, auth, ...(key ? { key } : {}), ...(body !== undefined ? { body } : {}) });
+    if (!m) return send(res, 404, { error: 'not found' });
+    if (auth === 'missing') return send(res, 401, { error: 'missing bearer token' });
+    if (!job) return send(res, 404, { error: 'unknown job' });
+    if (auth === 'wrong') return otherJob ? send(res, 403, { error: 'token not scoped to this job' }) : send(res, 401, { error: 'invalid token' });
+    const id = job.jobId;
+    switch (`${req.method} ${path}`) {
+      case 'GET job':
+        return send(res, 200, { title: job.title, description: job.description, project_dir: job.projectDir ?? null });
+      case 'GET credentials': {
+        const c = job.credentials ?? 204;
+        return typeof c === 'number' ? send(res, c, c === 500 ? { error: 'vault unavailable' } : undefined) : send(res, 200, c);
+      }
+      case 'POST llm/complete':
+      case 'POST llm/complete_with_tools': {
+        if (key) push(keys, id, key);
+        if (faults.holdLlmMs) await sleep(faults.holdLlmMs);
+        if (take(faults, 'llmFailures')) return send(res, faults.llmFailureStatus ?? 502, { error: 'upstream LLM unavailable' });
+        return send(res, 200, llm(body as never, path.endsWith('with_tools')));
+      }
+      case 'POST status':
+        if (take(faults, 'statusFailures')) return send(res, 503, { error: 'busy' });
+        push(statuses, id, body);
+        return send(res, 200, { ok: true });
+      case 'POST event':
+        if (take(faults, 'eventFailures')) return send(res, 500, { error: 'event store down' });
+        push(events, id, body as never);
+        return send(res, 200, { ok: true });
+      case 'GET prompt': {
+        if (take(faults, 'malformedPrompts')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops</html>');
+        const next = job.prompts?.[job.promptIndex];
+        if (!next || ++job.polls <= (next.afterPolls ?? 1)) return send(res, 204);
+        job.polls = 0;
+        job.promptIndex++;
+        return send(res, 200, { content: next.content, ...(next.done ? { done: true } : {}) });
+      }
+      case 'POST complete':
+        push(completions, id, body as never);
+        return send(res, 200, { ok: true });
+      default:
+        return send(res, 404, { error: 'not found' });
+    }
+  }
+
+  const server = createServer((req, res) => void handle(req, res).catch(() => send(res, 500, { error: 'internal' })));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    faults,
+    requests,
+    statuses: (id) => statuses.get(id) ?? [],
+    events: (id) => events.get(id) ?? [],
+    completions: (id) => completions.get(id) ?? [],
+    llmKeys: (id) => keys.get(id) ?? [],
+    async close() {
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+    },
+  };
+}
+
+/** Runs the orchestrator as its own process with one job from the environment (IRONCLAW_JOB_ID, IRONCLAW_WORKER_TOKEN, PORT). */
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const jobId = process.env.IRONCLAW_JOB_ID ?? 'job-1';
+  const o = await startIronclawOrchestrator([{
+    jobId, token: process.env.IRONCLAW_WORKER_TOKEN ?? 'dev-token', title: 'Example job', description: 'Look something up, then answer.',
+    prompts: [{ content: 'Now summarise it in one line.' }, { content: '', done: true }],
+  }], { port: Number(process.env.PORT ?? 0) });
+  console.log(`ironclaw orchestrator listening on ${o.url} (job ${jobId})`);
+}
