@@ -11,6 +11,7 @@ import { measureAppend } from './append.ts';
 import { benchCounter, measureJournaled, measureUnjournaled } from './actor.ts';
 import { measureReplay } from './replay.ts';
 import { measureWs } from './ws.ts';
+import { measureSse } from './sse.ts';
 
 type Sync = 'NORMAL' | 'FULL';
 /** The figures of one `synchronous` level, in events per second, and their ratios. */
@@ -163,24 +164,31 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(opts.json ? JSON.stringify({ ...result, ...transports }) + '\n' : formatBench(result) + formatTransports(transports));
 }
 
-/** The transport figures (each against its bare-library baseline in the same run): WebSocket frames. */
+/** The transport figures, each against its bare-library baseline in the same run: SSE events and WebSocket frames. */
 async function measureTransports(log: (line: string) => void) {
+  log('sse: events through parser, source, journaled actor and log vs a bare eventsource-parser loop');
+  const sse = await measureSse({ log });
   log('ws: frames through source, journaled actor and log vs a bare ws client');
   const ws = await measureWs({ log });
-  return { ws };
+  return { sse, ws };
 }
 
 function formatTransports(t: Awaited<ReturnType<typeof measureTransports>> | Record<string, never>): string {
   if (!('ws' in t)) return '';
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
   const rows = [
-    [`ws: journaled connection actor, commit each`, `${n(t.ws.wsFramesPerSec)}/s`],
+    [`sse: journaled session actor, commit each (${t.sse.events} events)`, `${n(t.sse.journaledPerSec)}/s`],
+    [`sse: journaled, commit tick`, `${n(t.sse.journaledTickPerSec)}/s`],
+    [`sse: source alone`, `${n(t.sse.sourcePerSec)}/s`],
+    [`sse: bare eventsource-parser over undici (baseline)`, `${n(t.sse.barePerSec)}/s`],
+    [`  ratio journaled / bare, source / bare`, `${t.sse.ratio.toFixed(3)}x, ${t.sse.sourceRatio.toFixed(2)}x`],
+    [`ws: journaled connection actor, commit each (${t.ws.frames} frames)`, `${n(t.ws.wsFramesPerSec)}/s`],
     [`ws: journaled, commit tick`, `${n(t.ws.wsTickFramesPerSec)}/s`],
     [`ws: bare ws client (baseline)`, `${n(t.ws.bareFramesPerSec)}/s`],
     [`  ratio journaled / bare`, `${t.ws.ratio.toFixed(3)}x`],
     [`ws: heap per connection (${t.ws.connections} conns)`, `${n(t.ws.heapPerConnection)} B (bare ${n(t.ws.bareHeapPerConnection)} B)`],
   ];
-  return `\n\n` + formatTable([`transport figure (${t.ws.frames} frames)`, 'value'], rows);
+  return `\n\n` + formatTable(['transport figure', 'value'], rows);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main(process.argv);

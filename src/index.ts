@@ -34,3 +34,4 @@ export { fromCall } from './transport/fromCall.ts';
 export { backoffDelay, type BackoffOptions } from './transport/backoff.ts';
 export { httpStatusError, networkError, invalidPayload, isTransientStatus, truncateRaw, MAX_RAW_BYTES } from './transport/classify.ts';
 export { createWebhookReceiver, signBody, verifySignature, KeyedBuffer, DEFAULT_SIGNATURE_SCHEME, type WebhookReceiver, type WebhookReceiverOptions, type WebhookDelivery, type WebhookReceiverStats, type SignatureCheck, type SignatureScheme } from './sources/webhook/index.ts';
+export { sse, validateSseOptions, openSseConnection, createSseDecoder, decideRetry, type SseItem, type SseOptions, type SseResumePoint, type SseMessage } from './sources/sse/index.ts';

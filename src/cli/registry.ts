@@ -4,6 +4,7 @@ import type { AnyStateMachine } from 'xstate';
 import { jobMachine } from '../../machines/job/machine.ts';
 import { connectionMachine } from '../../machines/connection/machine.ts';
 import { workerMachine } from '../../machines/ironclaw/machine.ts';
+import { sessionMachine } from '../../machines/session/machine.ts';
 import { ActorlogError } from '../errors.ts';
 import type { StreamRecord } from '../log/types.ts';
 import { machineHash } from '../runtime/machineInfo.ts';
@@ -23,10 +24,11 @@ export interface MachineRegistry {
 /**
  * The machines built in, by the names the examples and bindings register them under: `job` and
  * `foreman` (machines/job: A2A and foreman only provide actors), `connection`, `molecule`, `yoi`
- * (machines/connection), `ironclaw` (machines/ironclaw, the worker's side).
+ * (machines/connection), `ironclaw` (machines/ironclaw, the worker's side), `session`
+ * (machines/session: OpenCode and MCP only provide actors).
  */
 export function builtInMachines(): Record<string, AnyStateMachine> {
-  return { job: jobMachine, foreman: jobMachine, connection: connectionMachine, molecule: connectionMachine, yoi: connectionMachine, ironclaw: workerMachine };
+  return { job: jobMachine, foreman: jobMachine, connection: connectionMachine, molecule: connectionMachine, yoi: connectionMachine, ironclaw: workerMachine, session: sessionMachine };
 }
 
 /**

@@ -1,0 +1,153 @@
+import { catchError, concat, concatMap, defer, EMPTY, Observable, of, takeWhile, throwError } from 'rxjs';
+import { fromEventObservable, type ObservableActorLogic } from 'xstate';
+import { ActorlogError, describeError, isActorlogError } from '../../src/errors.ts';
+import { truncateRaw } from '../../src/transport/classify.ts';
+import type { SseItem } from '../../src/sources/sse/index.ts';
+import type {
+  AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionChannel, SessionWireEvent, WireMeta,
+} from '../session/events.ts';
+import { createMcpClient, parseRpcMessage, type CallOptions, type McpClient, type McpClientOptions } from './client.ts';
+import { CallToolResultSchema, ProgressParamsSchema, rpcKind } from './schemas.ts';
+import { fromCall } from '../../src/transport/fromCall.ts';
+
+/** An XState actor logic that sends {@link SessionWireEvent}s to its parent, then completes. */
+export type SessionWireLogic<TInput> = ObservableActorLogic<SessionWireEvent, TInput>;
+
+/** The five actor logics the session machine invokes. */
+export interface McpSessionActors {
+  open: SessionWireLogic<OpenInput>;
+  events: SessionWireLogic<EventsInput>;
+  prompt: SessionWireLogic<PromptInput>;
+  abort: SessionWireLogic<AbortInput>;
+  close: SessionWireLogic<CloseInput>;
+}
+
+/** Options of the MCP binding. */
+export interface McpBindingOptions extends McpClientOptions {
+  /** Follow the session's standalone `GET` stream (server notifications outside any request). @default true */
+  standaloneStream?: boolean;
+}
+
+
+function notice(item: Extract<SseItem, { kind: 'open' | 'retry' }>, channel: SessionChannel): SessionWireEvent {
+  if (item.kind === 'open') return { type: 'session.stream', channel, state: 'connected', meta: { source: 'sse' } };
+  return { type: 'session.stream', channel, state: 'reconnecting', attempt: item.attempt, error: describeError(item.error), meta: { source: 'sse' } };
+}
+
+/**
+ * Maps one message of an MCP stream (an SSE `data:` or a JSON body) to session events: the priming
+ * event (empty data) -> `session.event` `mcp.priming`; `notifications/progress` for `promptId` ->
+ * a `progress` part; the response to `promptId` -> `session.ended` (`failed` for a JSON-RPC error or
+ * `isError: true`) with the text content as `output` and the CallToolResult as `result`; anything
+ * else -> `session.event` with its params; a message failing its schema -> `session.invalid`.
+ */
+export function mapMcpMessage(raw: string, promptId: string | undefined, meta: WireMeta, channel: SessionChannel): SessionWireEvent {
+  const tag = <E extends SessionWireEvent>(e: E): E => (channel === 'prompt' ? { ...e, channel } : e);
+  if (raw.trim() === '') return tag({ type: 'session.event', kind: 'mcp.priming', meta });
+  let message;
+  try { message = rpcKind(parseRpcMessage('MCP stream', raw)); } catch (err) {
+    const details = isActorlogError(err) ? err.details : undefined;
+    return tag({ type: 'session.invalid', raw: truncateRaw(raw), error: String(details?.error ?? (err as Error).message), meta });
+  }
+  if (message.kind === 'notification' && message.method === 'notifications/progress') {
+    const p = ProgressParamsSchema.safeParse(message.params);
+    if (!p.success) return tag({ type: 'session.invalid', raw: truncateRaw(raw), error: `notifications/progress: ${p.error.message}`, meta });
+    if (String(p.data.progressToken) === promptId) {
+      const part = { id: promptId, type: 'progress' as const, progress: p.data.progress, ...(p.data.total === undefined ? {} : { total: p.data.total }), ...(p.data.message === undefined ? {} : { text: p.data.message }) };
+      return tag({ type: 'session.part', kind: message.method, part, promptId, meta });
+    }
+  }
+  if (message.kind === 'notification' || message.kind === 'request') return tag({ type: 'session.event', kind: message.method, data: message.params ?? {}, meta });
+  if (String(message.id) !== promptId) return tag({ type: 'session.event', kind: 'mcp.response', data: { id: message.id }, meta });
+  if (message.kind === 'error') {
+    const error = { name: 'JsonRpcError', code: 'PERMANENT', message: `JSON-RPC error ${message.error.code}: ${message.error.message.slice(0, 500)}` };
+    return tag({ type: 'session.ended', kind: 'tools/call', reason: 'failed', error, meta });
+  }
+  const result = CallToolResultSchema.safeParse(message.result);
+  if (!result.success) return tag({ type: 'session.invalid', raw: truncateRaw(raw), error: `CallToolResult: ${result.error.message}`, meta });
+  const output = result.data.content.map((c) => c.text ?? '').join('');
+  const ended: SessionWireEvent = { type: 'session.ended', kind: 'tools/call', reason: result.data.isError ? 'failed' : 'completed', output, result: result.data, meta };
+  if (result.data.isError) ended.error = { name: 'ToolError', message: output.slice(0, 500) };
+  return tag(ended);
+}
+
+const isAnswer = (e: SessionWireEvent) => e.type === 'session.ended';
+
+function prompt(client: McpClient, input: PromptInput): Observable<SessionWireEvent> {
+  const p = input.prompt;
+  if (p.kind !== 'tool') {
+    return defer(() => throwError(() => new ActorlogError('PERMANENT', `MCP sessions take tool calls, not "${p.kind}" prompts`, { details: { kind: p.kind } })));
+  }
+  // The JSON-RPC id and the progress token are the prompt's idempotency key, fixed in the log before the POST.
+  const message = { id: input.promptId, method: 'tools/call', params: { name: p.name, arguments: p.arguments ?? {}, _meta: { progressToken: input.promptId } } };
+  return client.requestStream(input.remoteId, message, input.cursor).pipe(
+    concatMap((item): Observable<SessionWireEvent> => {
+      if (item.kind === 'open' || item.kind === 'retry') return of(notice(item, 'prompt'));
+      if (item.kind === 'body') return of(mapMcpMessage(item.text, input.promptId, { source: 'sse' }, 'prompt'));
+      const meta: WireMeta = item.cursor === undefined ? { source: 'sse' } : { source: 'sse', cursor: item.cursor };
+      return of(mapMcpMessage(item.data, input.promptId, meta, 'prompt'));
+    }),
+    takeWhile((e) => !isAnswer(e), true),
+  );
+}
+
+function events(client: McpClient, options: McpBindingOptions, input: EventsInput): Observable<SessionWireEvent> {
+  if (options.standaloneStream === false) return EMPTY;
+  return client.standaloneStream(input.remoteId, input.cursor).pipe(
+    concatMap((item): Observable<SessionWireEvent> => {
+      if (item.kind === 'open' || item.kind === 'retry') return of(notice(item, 'events'));
+      if (item.kind === 'body') return EMPTY;
+      const meta: WireMeta = item.cursor === undefined ? { source: 'sse' } : { source: 'sse', cursor: item.cursor };
+      return of(mapMcpMessage(item.data, undefined, meta, 'events'));
+    }),
+    // A server without a standalone stream answers 405 (MCP "Listening for Messages from the Server");
+    // one that still holds an earlier GET stream of this session answers 409. Neither ends the session.
+    catchError((err: unknown) => {
+      const status = isActorlogError(err, 'PERMANENT') ? err.details?.status : undefined;
+      if (status !== 405 && status !== 409) return throwError(() => err);
+      return of<SessionWireEvent>({ type: 'session.event', kind: 'mcp.no-standalone-stream', data: { status }, meta: { source: 'sse' } });
+    }),
+  );
+}
+
+/**
+ * The MCP binding's actors for the generic session machine (MCP 2025-11-25 Streamable HTTP, spoken
+ * with undici and actorlog's SSE source, payloads checked with zod):
+ * - `open`: `initialize` (the answer's `mcp-session-id` header is the session's remote id), then
+ *   `notifications/initialized` -> `session.opened`; with `input.remoteId`, attach without initializing.
+ * - `events`: the standalone `GET` stream, resumed with `Last-Event-ID` from `input.cursor`; its
+ *   notifications -> `session.event` (405 or 409: no such stream for us, recorded, the actor completes).
+ * - `prompt`: `tools/call` with `id` and `_meta.progressToken` = `promptId`; its SSE answer streams
+ *   the priming event, `notifications/progress` (-> progress parts) and the result (-> `session.ended`),
+ *   each with `meta.cursor` = the SSE event id. A dropped stream, or a recovery with `input.cursor`,
+ *   resumes by `GET` with `Last-Event-ID`: the server replays what was missed, nothing is re-posted.
+ * - `abort`: `notifications/cancelled { requestId: promptId }`, then `session.ended` aborted (the
+ *   server sends no answer to a cancelled request, "Cancellation").
+ * - `close`: `DELETE` the session.
+ *
+ * @example
+ * ```ts
+ * const machine = sessionMachine.provide({ actors: mcpSessionActors({ url: 'http://127.0.0.1:3000/mcp' }) });
+ * session.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'count', arguments: { n: 5 } } });
+ * ```
+ */
+export function mcpSessionActors(options: McpBindingOptions): McpSessionActors {
+  const client = createMcpClient(options);
+  return {
+    open: fromEventObservable<SessionWireEvent, OpenInput>(({ input }) => {
+      if (input.remoteId) return of<SessionWireEvent>({ type: 'session.opened', remoteId: input.remoteId, status: 'idle' });
+      return fromCall((o) => client.initialize(o)).pipe(concatMap(({ sessionId, result }) => of<SessionWireEvent>({
+        type: 'session.opened', remoteId: sessionId, status: 'idle', title: `${result.serverInfo.name} ${result.serverInfo.version}`,
+      })));
+    }),
+    events: fromEventObservable<SessionWireEvent, EventsInput>(({ input }) => events(client, options, input)),
+    prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) => prompt(client, input)),
+    abort: fromEventObservable<SessionWireEvent, AbortInput>(({ input }) => {
+      if (!input.promptId) return EMPTY;
+      const cancel = fromCall((o) => client.notify(input.remoteId, 'notifications/cancelled', { requestId: input.promptId!, reason: 'aborted by the client' }, o));
+      return concat(cancel.pipe(concatMap(() => EMPTY)), of<SessionWireEvent>({ type: 'session.ended', kind: 'notifications/cancelled', reason: 'aborted' }));
+    }),
+    close: fromEventObservable<SessionWireEvent, CloseInput>(({ input }) =>
+      fromCall((o) => client.deleteSession(input.remoteId, o)).pipe(concatMap(() => EMPTY))),
+  };
+}

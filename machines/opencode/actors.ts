@@ -1,0 +1,182 @@
+import { concat, concatMap, defer, EMPTY, from, map, Observable, of, type SchedulerLike } from 'rxjs';
+import { fromEventObservable, type ObservableActorLogic } from 'xstate';
+import { ActorlogError, describeError } from '../../src/errors.ts';
+import { sse, type SseItem } from '../../src/sources/sse/index.ts';
+import type { SseRetryOptions } from '../../src/sources/sse/retryPolicy.ts';
+import type {
+  AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionWireEvent, WireMeta,
+} from '../session/events.ts';
+import { createOpencodeClient, opencodeMessageId, opencodeSessionId, type CallOptions, type OpencodeClient, type OpencodeClientOptions } from './client.ts';
+import { durableCursor, mapDurableEvent, mapGlobalEvent, messageText, type MessageMemo } from './mapEvents.ts';
+import type { OpencodeMessage } from './schemas.ts';
+import { fromCall } from '../../src/transport/fromCall.ts';
+
+/** An XState actor logic that sends {@link SessionWireEvent}s to its parent, then completes. */
+export type SessionWireLogic<TInput> = ObservableActorLogic<SessionWireEvent, TInput>;
+
+/** The five actor logics the session machine invokes. */
+export interface OpencodeSessionActors {
+  open: SessionWireLogic<OpenInput>;
+  events: SessionWireLogic<EventsInput>;
+  prompt: SessionWireLogic<PromptInput>;
+  abort: SessionWireLogic<AbortInput>;
+  close: SessionWireLogic<CloseInput>;
+}
+
+/** Options of the OpenCode binding. Secrets (`password`) stay in the actors' closure. */
+export interface OpencodeBindingOptions extends OpencodeClientOptions {
+  /**
+   * `v2` (default): sessions created with our own id (idempotent), prompts admitted durably with an
+   * idempotency key, events from the durable stream `GET /api/session/:id/event?after=SEQ` resumed
+   * from the logged `durable.seq`. `v1`: the seed's API, `POST /session`, `prompt_async` or
+   * `message`, and the global stream `GET /event`, which has no cursor: after each (re)connection the
+   * session's status and last answer are re-read over HTTP (`session.synced`).
+   */
+  api?: 'v1' | 'v2';
+  /** v1 text prompts: `async` (prompt_async, the answer streams) or `sync` (POST /message waits for it). @default 'async' */
+  promptMode?: 'async' | 'sync';
+  /** The agent that runs shell commands. @default 'build' */
+  agent?: string;
+  /**
+   * Stall timeout of the event stream, ms. v1: OpenCode sends `server.heartbeat` every 10 s on
+   * /event. v2: the durable stream sends no heartbeat (nor even its headers before its first event),
+   * so a quiet session is not a stalled one. @default 30000 for v1, 0 (off) for v2
+   */
+  stallTimeoutMs?: number;
+  /** Reconnection policy of the event stream. @default { maxAttempts: 5, baseMs: 500 } */
+  retry?: SseRetryOptions;
+  /** Scheduler of the stream's backoff and stall timers. */
+  scheduler?: SchedulerLike;
+}
+
+const POLL: WireMeta = { source: 'poll' };
+
+
+/** Lifecycle notices of the SSE source as `session.stream` events (no cursor: they do not move it). */
+function streamNotice(item: Extract<SseItem, { kind: 'open' | 'retry' }>, channel: 'events' | 'prompt'): SessionWireEvent {
+  if (item.kind === 'open') return { type: 'session.stream', channel, state: 'connected', meta: { source: 'sse' } };
+  return { type: 'session.stream', channel, state: 'reconnecting', attempt: item.attempt, error: describeError(item.error), meta: { source: 'sse' } };
+}
+
+/** The turn's end from a finished message (sync prompt, shell): aborted, failed or completed, with its text. */
+function endedFromMessage(kind: string, message: OpencodeMessage): SessionWireEvent {
+  const output = messageText(message) || message.parts.map((p) => p.state?.output ?? '').join('');
+  const err = message.info.error;
+  if (err?.name === 'MessageAbortedError') return { type: 'session.ended', kind, reason: 'aborted', output, channel: 'prompt' };
+  if (err) return { type: 'session.ended', kind, reason: 'failed', output, error: { name: err.name, message: err.data?.message ?? err.name }, channel: 'prompt' };
+  return { type: 'session.ended', kind, reason: 'completed', output, channel: 'prompt' };
+}
+
+/** v1: re-reads status and last answer over HTTP (the global stream has no cursor to resume from). */
+function sync(client: OpencodeClient, remoteId: string): Observable<SessionWireEvent> {
+  return fromCall(async (o) => {
+    const statuses = await client.sessionStatus(o);
+    const status = statuses[remoteId]?.type === 'busy' || statuses[remoteId]?.type === 'retry' ? 'busy' as const : 'idle' as const;
+    const event: SessionWireEvent = { type: 'session.synced', status, meta: POLL };
+    if (status === 'idle') {
+      const last = (await client.messages(remoteId, o)).filter((m) => m.info.role === 'assistant').at(-1);
+      if (last) event.output = messageText(last);
+    }
+    return event;
+  });
+}
+
+function openSession(client: OpencodeClient, options: OpencodeBindingOptions, input: OpenInput): Observable<SessionWireEvent> {
+  return fromCall(async (o): Promise<SessionWireEvent> => {
+    const health = await client.health(o);
+    if (!health.healthy) throw new ActorlogError('TRANSIENT', `OpenCode server ${health.version} reports unhealthy`, { details: { version: health.version } });
+    if (options.api === 'v1') {
+      const session = input.remoteId ? await client.getSession(input.remoteId, o) : await client.createSession({ title: input.title }, o);
+      const statuses = await client.sessionStatus(o);
+      return { type: 'session.opened', remoteId: session.id, title: session.title, status: statuses[session.id]?.type === 'busy' ? 'busy' : 'idle' };
+    }
+    const session = input.remoteId ? await client.getSessionV2(input.remoteId, o) : await client.createSessionV2(opencodeSessionId(input.sessionKey), o);
+    const active = await client.activeV2(o);
+    return { type: 'session.opened', remoteId: session.id, title: session.title, status: active.includes(session.id) ? 'busy' : 'idle' };
+  });
+}
+
+function events(client: OpencodeClient, options: OpencodeBindingOptions, input: EventsInput): Observable<SessionWireEvent> {
+  const common = { stallTimeoutMs: options.stallTimeoutMs ?? (options.api === 'v1' ? 30_000 : 0), retry: options.retry, scheduler: options.scheduler, dispatcher: options.dispatcher };
+  if (options.api === 'v1') {
+    const messages: MessageMemo = new Map();
+    return sse({
+      ...common,
+      label: 'OpenCode /event',
+      request: () => client.globalEventsRequest(),
+      isHeartbeat: (m) => m.data.includes('"server.heartbeat"'),
+    }).pipe(concatMap((item): Observable<SessionWireEvent> => {
+      if (item.kind === 'open') return concat(sync(client, input.remoteId), of(streamNotice(item, 'events')));
+      if (item.kind === 'retry') return of(streamNotice(item, 'events'));
+      if (item.kind === 'message') return from(mapGlobalEvent(item.data, input.remoteId, messages));
+      return EMPTY;
+    }));
+  }
+  return sse({
+    ...common,
+    label: 'OpenCode session events',
+    request: ({ cursor }) => client.durableEventsRequest(input.remoteId, cursor),
+    resume: 'request',
+    cursor: input.cursor,
+    cursorOf: (m) => durableCursor(m.data),
+    isDuplicate: (next, last) => last !== undefined && Number(next) <= Number(last),
+  }).pipe(concatMap((item): Observable<SessionWireEvent> => {
+    if (item.kind === 'open' || item.kind === 'retry') return of(streamNotice(item, 'events'));
+    if (item.kind === 'message') return of(mapDurableEvent(item.data));
+    return EMPTY;
+  }));
+}
+
+function prompt(client: OpencodeClient, options: OpencodeBindingOptions, input: PromptInput): Observable<SessionWireEvent> {
+  const messageID = opencodeMessageId(input.remoteId, input.promptId);
+  const p = input.prompt;
+  if (p.kind === 'shell') {
+    return fromCall((o) => client.shell(input.remoteId, { command: p.command, agent: options.agent ?? 'build', messageID }, o)).pipe(
+      map((m) => endedFromMessage('shell', m)),
+    );
+  }
+  if (p.kind !== 'text') {
+    return defer(() => { throw new ActorlogError('PERMANENT', `OpenCode sessions take text prompts and shell commands, not "${p.kind}"`, { details: { kind: p.kind } }); });
+  }
+  const parts = [{ type: 'text' as const, text: p.text }];
+  if (options.api === 'v1' && options.promptMode === 'sync') {
+    return fromCall((o) => client.sendMessage(input.remoteId, { messageID, parts }, o)).pipe(map((m) => endedFromMessage('message', m)));
+  }
+  if (options.api === 'v1') return fromCall((o) => client.promptAsync(input.remoteId, { messageID, parts }, o)).pipe(concatMap(() => EMPTY));
+  return fromCall((o) => client.promptV2(input.remoteId, { id: messageID, text: p.text }, o)).pipe(concatMap(() => EMPTY));
+}
+
+/**
+ * The OpenCode binding's actors for the generic session machine (seed 001 and the server's OpenAPI
+ * document), each an XState `fromEventObservable` that sends JSON-safe session events to its parent:
+ * - `open`: `GET /global/health`, then create the session (v2: `POST /api/session` with
+ *   `ses_<sha256(sessionKey)>`, idempotent; v1: `POST /session`) or attach to `input.remoteId`,
+ *   -> `session.opened` with the session's status.
+ * - `events`: the session's stream through the SSE source (src/sources/sse): v2 the durable stream
+ *   from `input.cursor` (`?after=SEQ`, cursor = `durable.seq`, duplicates by seq dropped); v1 the
+ *   global `GET /event` filtered to this session, `server.heartbeat` as keep-alive, and a
+ *   `session.synced` re-read after every (re)connection. Reconnections -> `session.stream`.
+ * - `prompt`: text via v2 `POST /api/session/:id/prompt` (`id` = `msg_<sha256(remoteId, promptId)>`,
+ *   admitted once), v1 `prompt_async` or (sync) `POST /session/:id/message` (same `messageID`);
+ *   shell via `POST /session/:id/shell`. Sync and shell send `session.ended` with the answer.
+ * - `abort`: v2 `POST /api/session/:id/interrupt`, v1 `POST /session/:id/abort`.
+ * - `close`: nothing remote (OpenCode sessions outlive their followers).
+ * Failures are {@link ActorlogError}s (`TRANSIENT`, `PERMANENT`, `INVALID_PAYLOAD`); a stream payload
+ * failing its schema is a `session.invalid` event, not a failure. Stopping an actor aborts its request.
+ *
+ * @example
+ * ```ts
+ * const machine = sessionMachine.provide({ actors: opencodeSessionActors({ url: 'http://127.0.0.1:4096' }) });
+ * ```
+ */
+export function opencodeSessionActors(options: OpencodeBindingOptions): OpencodeSessionActors {
+  const client = createOpencodeClient(options);
+  return {
+    open: fromEventObservable<SessionWireEvent, OpenInput>(({ input }) => openSession(client, options, input)),
+    events: fromEventObservable<SessionWireEvent, EventsInput>(({ input }) => events(client, options, input)),
+    prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) => prompt(client, options, input)),
+    abort: fromEventObservable<SessionWireEvent, AbortInput>(({ input }) =>
+      fromCall((o) => (options.api === 'v1' ? client.abort(input.remoteId, o) : client.interruptV2(input.remoteId, o))).pipe(concatMap(() => EMPTY))),
+    close: fromEventObservable<SessionWireEvent, CloseInput>(() => EMPTY),
+  };
+}

@@ -1,0 +1,23 @@
+import { sessionMachine } from '../session/machine.ts';
+import { opencodeSessionActors, type OpencodeBindingOptions } from './actors.ts';
+
+/**
+ * The session machine bound to an OpenCode server (`opencode serve`; seed 001 and its OpenAPI at
+ * `GET /doc`). Same definition (and hash) as {@link sessionMachine}: only the actors differ, so
+ * register it under the name `session`.
+ *
+ * @example
+ * ```ts
+ * const system = createActorSystem({ store, machines: { session: opencodeSessionMachine({ url: 'http://127.0.0.1:4096' }) } });
+ * const chat = system.spawn('session', { id: 'chat-1', input: { sessionKey: 'chat-1' } });
+ * chat.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'summarise README.md' } });
+ * await chat.waitFor((s) => s.context.turns === 1);
+ * ```
+ */
+export function opencodeSessionMachine(options: OpencodeBindingOptions) {
+  return sessionMachine.provide({ actors: opencodeSessionActors(options) });
+}
+
+export { opencodeSessionActors, type OpencodeBindingOptions, type OpencodeSessionActors } from './actors.ts';
+export { createOpencodeClient, opencodeMessageId, opencodeSessionId, type OpencodeClient, type OpencodeClientOptions } from './client.ts';
+export { mapGlobalEvent, mapDurableEvent, durableCursor } from './mapEvents.ts';

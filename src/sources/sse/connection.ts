@@ -1,0 +1,153 @@
+import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { request, type Dispatcher } from 'undici';
+import { ActorlogError } from '../../errors.ts';
+import { httpStatusError, invalidPayload, networkError, truncateRaw } from '../../transport/classify.ts';
+import { createSseDecoder, type SseMessage } from './parser.ts';
+
+/** One HTTP request that opens an event stream. Headers may hold secrets: they never reach an error or an item. */
+export interface SseRequest {
+  url: string;
+  /** @default 'GET' */
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** A request body (POST), sent as is. */
+  body?: string;
+}
+
+/** What one connection yields, in order: `open`, then messages / retry hints, or one `body`. */
+export type SseConnectionItem =
+  /** The server answered 2xx with `text/event-stream`. */
+  | { kind: 'open'; status: number; headers: Record<string, string> }
+  | { kind: 'message'; message: SseMessage }
+  /** A heartbeat: a comment line, or a message the caller's `isHeartbeat` recognised. Resets the stall timer only. */
+  | { kind: 'heartbeat' }
+  /** A `retry:` field, ms. */
+  | { kind: 'retry'; retryMs: number }
+  /** A 2xx answer that is not an event stream (e.g. a JSON-RPC response in JSON), read whole. */
+  | { kind: 'body'; status: number; contentType: string; text: string; headers: Record<string, string> }
+  /** HTTP 204: the server asks the client not to reconnect (WHATWG HTML §9.2.3). */
+  | { kind: 'stop' };
+
+/** Options of {@link openSseConnection}. */
+export interface SseConnectionOptions {
+  /** What the connection is, for error messages (`OpenCode /event`); never a URL with credentials. */
+  label: string;
+  /** Abort and fail `TRANSIENT` when no byte arrives for this long (ms); 0 disables. @default 45000 */
+  stallTimeoutMs?: number;
+  /** Scheduler of the stall timer. @default asyncScheduler */
+  scheduler?: SchedulerLike;
+  /** undici dispatcher (pool, agent); the global one when omitted. */
+  dispatcher?: Dispatcher;
+  /** Bound on one buffered event, chars. @default 4 MiB */
+  maxEventChars?: number;
+  /** Bound on a non-stream body read whole, bytes. @default 1 MiB */
+  maxBodyBytes?: number;
+  /** Messages that are keep-alives (e.g. OpenCode's `server.heartbeat`): reported as `heartbeat`. */
+  isHeartbeat?: (message: SseMessage) => boolean;
+}
+
+function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/**
+ * One connection of the SSE source (its lifecycle, no reconnection): undici streams the response
+ * body into the parser ({@link createSseDecoder}); unsubscribing aborts the request. Completes when
+ * the server ends the stream. Fails with an {@link ActorlogError}, classified once by
+ * src/transport/classify.ts: network errors and a stall (no byte for `stallTimeoutMs`) `TRANSIENT`;
+ * HTTP 5xx/429/408 `TRANSIENT`, other 4xx `PERMANENT` (`details.status`); an event larger than
+ * `maxEventChars` `INVALID_PAYLOAD`.
+ *
+ * @example
+ * ```ts
+ * openSseConnection({ url: 'http://127.0.0.1:4096/event' }, { label: 'OpenCode /event', stallTimeoutMs: 30_000 })
+ *   .subscribe((item) => item.kind === 'message' && console.log(item.message.data));
+ * ```
+ */
+export function openSseConnection(req: SseRequest, options: SseConnectionOptions): Observable<SseConnectionItem> {
+  const { label } = options;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const stallMs = options.stallTimeoutMs ?? 45_000;
+  return new Observable<SseConnectionItem>((subscriber) => {
+    const abort = new AbortController();
+    let stalled = false;
+    let stallTimer: Subscription | undefined;
+    const armStall = () => {
+      stallTimer?.unsubscribe();
+      if (stallMs > 0) stallTimer = scheduler.schedule(() => { stalled = true; abort.abort(); }, stallMs);
+    };
+    const fail = (err: unknown) => {
+      if (subscriber.closed) return;
+      if (stalled) {
+        subscriber.error(new ActorlogError('TRANSIENT', `${label}: no data for ${stallMs} ms (stalled)`, { cause: err, details: { cause: 'stall', stallTimeoutMs: stallMs } }));
+      } else subscriber.error(err instanceof ActorlogError ? err : networkError(label, err));
+    };
+    armStall();
+    (async () => {
+      const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', ...req.headers };
+      if (req.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(req.url, { method: req.method ?? 'GET', headers, body: req.body, signal: abort.signal, dispatcher: options.dispatcher });
+      } catch (err) { throw networkError(label, err); }
+      armStall();
+      if (res.statusCode >= 400) {
+        let body = '';
+        try { body = truncateRaw(await res.body.text()).slice(0, 500); } catch { /* the status says enough */ }
+        throw httpStatusError(label, res.statusCode, body ? { body } : {});
+      }
+      if (res.statusCode === 204) { await res.body.dump(); subscriber.next({ kind: 'stop' }); return; }
+      const contentType = String(res.headers['content-type'] ?? '');
+      if (!contentType.toLowerCase().startsWith('text/event-stream')) {
+        const text = await readCapped(res, options.maxBodyBytes ?? 1024 * 1024, label);
+        subscriber.next({ kind: 'body', status: res.statusCode, contentType, text, headers: flatHeaders(res.headers) });
+        return;
+      }
+      subscriber.next({ kind: 'open', status: res.statusCode, headers: flatHeaders(res.headers) });
+      let overflow: ActorlogError | undefined;
+      const decoder = createSseDecoder({
+        onMessage: (message) => {
+          if (subscriber.closed) return;
+          subscriber.next(options.isHeartbeat?.(message) ? { kind: 'heartbeat' } : { kind: 'message', message });
+        },
+        onRetry: (retryMs) => subscriber.next({ kind: 'retry', retryMs }),
+        onComment: () => subscriber.next({ kind: 'heartbeat' }),
+        onOverflow: (e) => { overflow = invalidPayload(label, '', e.message); },
+      }, { maxBufferChars: options.maxEventChars });
+      try {
+        for await (const chunk of res.body) {
+          armStall();
+          decoder.feed(chunk as Buffer);
+          if (overflow) throw overflow;
+          if (subscriber.closed) return;
+        }
+      } catch (err) {
+        throw err instanceof ActorlogError ? err : networkError(label, err);
+      }
+    })().then(
+      () => { stallTimer?.unsubscribe(); if (!subscriber.closed) subscriber.complete(); },
+      (err: unknown) => { stallTimer?.unsubscribe(); if (!abort.signal.aborted || stalled) fail(err); },
+    );
+    return () => {
+      stallTimer?.unsubscribe();
+      abort.abort();
+    };
+  });
+}
+
+async function readCapped(res: Dispatcher.ResponseData, maxBytes: number, label: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) throw invalidPayload(label, Buffer.concat(chunks).toString('utf8'), `body larger than ${maxBytes} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    throw err instanceof ActorlogError ? err : networkError(label, err);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
