@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
+import { readBody } from './readBody.ts';
 
 /**
  * A protocol-faithful foreman daemon for tests and examples (seed 000, foreman Go client): the
@@ -81,15 +82,6 @@ const take = (faults: ForemanServerFaults, key: keyof ForemanServerFaults) => {
   return n > 0;
 };
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => (body += c));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
 
 /** Starts a foreman test daemon on 127.0.0.1 (port 0 by default). */
 export async function startForemanServer(options: ForemanServerOptions = {}): Promise<ForemanServer> {

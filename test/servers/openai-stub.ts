@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
+import { readBody } from './readBody.ts';
 
 /**
  * A small OpenAI-compatible chat completions server (POST /v1/chat/completions), the model of the
@@ -35,15 +36,6 @@ export interface OpenAIStub {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => (body += c));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
 
 /** True when the request asks for a session title (OpenCode's title agent), answered fast. */
 function isTitleRequest(body: { messages?: Array<{ role?: string; content?: unknown }> }): boolean {
