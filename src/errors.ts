@@ -21,6 +21,8 @@ export const ErrorCodes = {
   MACHINE_MISMATCH: 'MACHINE_MISMATCH',
   /** An actor with this id is already running in the system. */
   ACTOR_EXISTS: 'ACTOR_EXISTS',
+  /** The machine threw (an action, guard or assign): the actor is in error and its stream marked `error`. */
+  ACTOR_FAILED: 'ACTOR_FAILED',
   /** The actor is stopped, done or failed and takes no more events. */
   ACTOR_STOPPED: 'ACTOR_STOPPED',
   /** A replayed snapshot differs from the live snapshot the log recorded. */

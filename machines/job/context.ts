@@ -62,6 +62,8 @@ export interface JobContext {
   followRetries: number;
   pollFailures: number;
   replies: number;
+  /** `job.cancel` arrived before the remote accepted the job: cancel it once accepted. */
+  cancelRequested?: boolean;
   /** Text of the reply being sent while input-required. */
   pendingInput?: string;
   lastError?: ErrorInfo;

@@ -59,6 +59,7 @@ export const jobMachine = setup({
     inputRequired: ({ context }) => context.remoteState === 'input-required',
     accepted: ({ context }) => context.remoteId !== undefined,
     followsByPush: ({ context }) => context.follow === 'push' && context.followRetries <= context.maxFollowRetries,
+    cancelRequested: ({ context }) => context.cancelRequested === true,
     transient: ({ event }) => errorCode((event as { error?: unknown }).error) === 'TRANSIENT',
     permanent: ({ event }) => errorCode((event as { error?: unknown }).error) === 'PERMANENT',
     remoteFinal: ({ context }) => context.remoteState !== undefined && FINAL_STATES.has(context.remoteState),
@@ -83,6 +84,7 @@ export const jobMachine = setup({
       event.type === 'job.input' ? { pendingInput: event.text, replies: context.replies + 1 } : {},
     ),
     clearInput: assign({ pendingInput: undefined }),
+    requestCancel: assign({ cancelRequested: true }),
   },
 }).createMachine({
   id: 'job',
@@ -108,7 +110,9 @@ export const jobMachine = setup({
         'job.update': { actions: 'update' },
         'job.accepted': { actions: 'accept' },
         'job.invalid': { actions: 'recordInvalid' },
-        'job.cancel': [{ guard: 'accepted', target: '.working.canceling' }, { target: 'canceled' }],
+        // Before the remote accepted the job, remember the cancel: the submit in flight may still
+        // create it there, and it is canceled as soon as its id is known.
+        'job.cancel': [{ guard: 'accepted', target: '.working.canceling' }, { actions: 'requestCancel' }],
       },
       initial: 'submitted',
       states: {
@@ -119,20 +123,26 @@ export const jobMachine = setup({
               entry: 'countSubmit',
               // Leave as soon as the acceptance is logged: the submit actor stops, so a recovery
               // never re-sends a message whose task id the log already holds (invariant 5).
-              on: { 'job.accepted': { target: '#job.active.working', actions: 'accept' } },
+              on: {
+                'job.accepted': [
+                  { guard: 'cancelRequested', target: '#job.active.working.canceling', actions: 'accept' },
+                  { target: '#job.active.working', actions: 'accept' },
+                ],
+              },
               invoke: {
                 id: 'submit',
                 src: 'submit',
                 input: ({ context }) => ({ jobId: context.jobId, messageId: context.messageId, request: context.request, follow: context.follow }),
-                onDone: [{ guard: 'accepted', target: '#job.active.working' }, { target: '#job.failed' }],
+                onDone: [{ guard: 'accepted', target: '#job.active.working' }, { guard: 'cancelRequested', target: '#job.canceled' }, { target: '#job.failed' }],
                 onError: [
                   { guard: 'accepted', target: '#job.active.working' },
+                  { guard: 'cancelRequested', target: '#job.canceled', actions: 'recordError' },
                   { guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.submitAttempts < context.maxSubmitAttempts, target: 'backoff', actions: 'recordError' },
                   { target: '#job.failed', actions: 'recordError' },
                 ],
               },
             },
-            backoff: { after: { submitBackoff: 'sending' } },
+            backoff: { always: { guard: 'cancelRequested', target: '#job.canceled' }, after: { submitBackoff: 'sending' } },
           },
         },
         working: {

@@ -69,7 +69,10 @@ export function subscribeToLog(feed: LogFeed, options: SubscribeOptions = {}): O
         again = true;
         return;
       }
-      if (feed.inTransaction()) return;
+      if (feed.inTransaction()) {
+        queueMicrotask(drain); // catch up once the open transaction has committed
+        return;
+      }
       draining = true;
       try {
         do {

@@ -24,7 +24,8 @@ export interface ActorSystemOptions {
   snapshotEvery?: number;
   /**
    * Told when an actor is stopped because a write failed (code `APPEND_FAILED`), whichever event
-   * (external, timer, child) hit it. @default prints one line to stderr
+   * (external, timer, child) hit it, or because its machine threw (code `ACTOR_FAILED`; its stream
+   * is then marked `error` and not recovered). @default prints one line to stderr
    */
   onError?: (actorId: string, error: ActorlogError) => void;
 }
@@ -106,7 +107,21 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
     journal.attach(ref);
     const actor = new JournaledActor(id, name, ref, journal);
     actors.set(id, actor);
-    ref.subscribe({ complete: () => actors.delete(id), error: () => actors.delete(id) });
+    ref.subscribe({
+      complete: () => actors.delete(id),
+      error: (err) => {
+        // The machine itself threw (an action, guard or assign): XState errors the actor without a
+        // snapshot event and leaves its children running. Record it, report it, stop the children.
+        actors.delete(id);
+        if (journal.failed) return;
+        journal.save(undefined, 'error');
+        committer.flush();
+        onError(id, new ActorlogError('ACTOR_FAILED', `actor ${id} failed: ${describeError(err).message}`, { cause: err, details: { streamId: id } }));
+        for (const child of Object.values((ref.getSnapshot() as { children?: Record<string, unknown> }).children ?? {})) {
+          (child as { _stop?: () => void })._stop?.();
+        }
+      },
+    });
     ref.start();
     return actor;
   }
@@ -118,8 +133,10 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
       const machine = machineFor(name);
       if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
       const createdAt = clock.now();
-      store.createStream({ streamId: id, machine: { name, hash: machineHash(machine) }, input: redactSecrets(input ?? null), createdAt });
-      return start(name, machine, id, { input, version: 0, startedAt: createdAt }) as never;
+      // The actor starts from exactly the input the log keeps (secrets redacted), so replay and recovery match it.
+      const logged = redactSecrets(input ?? null);
+      store.createStream({ streamId: id, machine: { name, hash: machineHash(machine) }, input: logged, createdAt });
+      return start(name, machine, id, { input: logged ?? undefined, version: 0, startedAt: createdAt }) as never;
     },
     get: (id) => actors.get(id) as never,
     list: () => [...actors.values()],
@@ -151,7 +168,7 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
           const actor = start(stream.machine.name, machine, stream.streamId, {
             input: stream.input, snapshot: folded.persisted, version: folded.version, bookkeeping: folded.bookkeeping, startedAt: stream.createdAt,
           });
-          for (const timer of folded.bookkeeping.timers) {
+          for (const timer of [...folded.bookkeeping.timers].sort((a, b) => a.dueAt - b.dueAt)) {
             actor.ref.system.scheduler.schedule(actor.ref, actor.ref, timer.event, Math.max(0, timer.dueAt - clock.now()), timer.id);
           }
           report.recovered.push(actor);

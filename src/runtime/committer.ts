@@ -42,7 +42,14 @@ export function createCommitter(store: LogStore, mode: CommitMode): Committer {
     pending = [];
     try {
       store.transaction(() => {
-        for (const item of batch) item.write();
+        // Each write in its own savepoint: one bad write stops only the actor that made it.
+        for (const item of batch) {
+          try {
+            store.transaction(item.write);
+          } catch (err) {
+            item.onError(err);
+          }
+        }
       });
     } catch (err) {
       for (const item of batch) item.onError(err);

@@ -37,7 +37,8 @@ export class Folder {
       system: self.system,
       logger: () => {},
       defer: () => {},
-      stopChild: () => {},
+      // A stopped child leaves the system, so a re-invoked child with a systemId can register again.
+      stopChild: (child: unknown) => (self.system as unknown as { _unregister(ref: unknown): void })._unregister(child),
       emit: () => {},
       actionExecutor: (action: ActionLike) => {
         this.actions.push(action);

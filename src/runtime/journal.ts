@@ -1,5 +1,5 @@
 import type { AnyActorRef, AnyMachineSnapshot, EventObject, InspectionEvent } from 'xstate';
-import { ActorlogError } from '../errors.ts';
+import { ActorlogError, isActorlogError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { EventMeta, EventSource, LogStore, NewEvent } from '../log/types.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
@@ -90,8 +90,14 @@ export class Journal {
     }
     meta.source = source;
     if (wire && typeof wire.cursor === 'string') meta.cursor = wire.cursor;
-    if (hasSecrets(event)) redactEventInPlace(event); // the actor acts on what the log keeps
-    const record: NewEvent = { type: event.type, data: encodeEventData(event), meta };
+    let record: NewEvent;
+    try {
+      if (hasSecrets(event)) redactEventInPlace(event); // the actor acts on what the log keeps
+      record = { type: event.type, data: encodeEventData(event), meta };
+    } catch (err) {
+      this.fail(err); // not JSON-safe (a cycle, a BigInt): stop before processing it unlogged
+      return;
+    }
     const expected = this.version;
     this.version = expected + 1;
     this.pending.push({ event, version: this.version, at: meta.recordedAt });
@@ -140,7 +146,8 @@ export class Journal {
   /** Stops the actor because a write failed (each mode: before the transition; tick mode: at commit). */
   fail(err: unknown): void {
     if (this.failed) return;
-    this.failed = new ActorlogError('APPEND_FAILED', `could not append to stream ${this.options.streamId}: ${(err as Error)?.message ?? err}`, {
+    const reason = isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.options.streamId}: ${(err as Error)?.message ?? err}`;
+    this.failed = new ActorlogError('APPEND_FAILED', reason, {
       cause: err,
       details: { streamId: this.options.streamId, version: this.version },
     });

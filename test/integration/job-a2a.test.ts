@@ -160,4 +160,16 @@ describe('job machine on a real A2A agent', () => {
     store2.close();
     crashed.cleanup();
   });
+
+  it('cancels a job whose cancel arrived before the agent accepted it, once its task id is known', async () => {
+    agent.faults.holdSendMs = 200;
+    const { job } = spawnJob('slow work');
+    job.send({ type: 'job.cancel' });
+    expect(job.getSnapshot().context.cancelRequested).toBe(true);
+    const final = await finished(job);
+    expect(final.value).toBe('canceled');
+    expect(final.context.remoteId).toBeDefined();
+    expect(final.context.remoteState).toBe('canceled');
+    expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+  });
 });

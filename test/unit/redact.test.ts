@@ -59,3 +59,33 @@ describe('redacting errors', () => {
     expect(redactSecrets({ error: err })).toEqual({ error: { name: 'Error', message: 'secret store unreachable', code: 'TRANSIENT' } });
   });
 });
+
+describe('redacting secrets in other shapes', () => {
+  it('redacts objects under a secret key, header tuples, embedded JSON, bearer credentials and URL parameters', () => {
+    expect(redactSecrets({ credentials: { user: 'u', key: 'k-123' } })).toEqual({ credentials: { user: REDACTED, key: REDACTED } });
+    expect(redactSecrets({ auth: 'Bearer abc', privateKey: 'pk-1', author: 'ada' })).toEqual({ auth: REDACTED, privateKey: REDACTED, author: 'ada' });
+    expect(redactSecrets({ headers: [['Authorization', 'Bearer abc.def']] })).toEqual({ headers: [['Authorization', 'Bearer [redacted]']] });
+    expect(redactSecrets({ raw: '{"state":"bogus","token":"tok-123"}' })).toEqual({ raw: '{"state":"bogus","token":"[redacted]"}' });
+    expect(redactSecrets({ url: 'http://127.0.0.1:1/x?access_token=abc&page=2' })).toEqual({ url: 'http://127.0.0.1:1/x?access_token=[redacted]&page=2' });
+    expect(redactSecrets({ text: 'the token limit was reached', usage: { total_tokens: 12 } })).toEqual({ text: 'the token limit was reached', usage: { total_tokens: 12 } });
+  });
+
+  it('starts the actor from the redacted input the log keeps, so snapshots hold no secret and replay equals live', () => {
+    const keeper = setup({ types: { input: {} as { apiKey: string; url: string }, context: {} as { apiKey: string; url: string } } }).createMachine({
+      id: 'keeper',
+      context: ({ input }) => ({ ...input }),
+      on: { '*': {} },
+    });
+    const other = tempDb();
+    const store = openSqliteStore(other.path);
+    const system = createActorSystem({ store, machines: { keeper } });
+    const actor = system.spawn('keeper', { id: 'i-1', input: { apiKey: 'sk-INPUT-SECRET-4', url: 'http://127.0.0.1:1' } });
+    expect(actor.getSnapshot().context.apiKey).toBe(REDACTED);
+    system.stop('i-1');
+    expect(verifyReplay(store, keeper, 'i-1')).toMatchObject({ ok: true, checked: 1 });
+    store.close();
+    const bytes = ['', '-wal'].map((suffix) => { try { return readFileSync(other.path + suffix).toString('latin1'); } catch { return ''; } }).join('');
+    expect(bytes).not.toContain('SECRET');
+    other.cleanup();
+  });
+});

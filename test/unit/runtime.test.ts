@@ -319,3 +319,104 @@ describe('verifyReplay', () => {
     expect(verifyReplay(log, counter, 'c-12')).toMatchObject({ ok: true });
   });
 });
+
+describe('failures inside an actor', () => {
+  it('marks the stream error, reports ACTOR_FAILED and stops the children when the machine throws', () => {
+    let ticks = 0;
+    const ticker = new Subject<{ type: 'tick' }>();
+    const throwing = setup({
+      types: { events: {} as { type: 'go' } | { type: 'tick' } },
+      actors: { source: fromEventObservable(() => ticker) },
+      actions: {
+        explode: () => {
+          throw new Error('boom');
+        },
+      },
+    }).createMachine({
+      id: 'throwing',
+      invoke: { id: 'source', src: 'source' },
+      on: { go: { actions: 'explode' }, tick: { actions: () => ticks++ } },
+    });
+    const log = store();
+    const reported: string[] = [];
+    const system = createActorSystem({ store: log, machines: { throwing }, onError: (id, err) => reported.push(`${id} ${err.code}`) });
+    const actor = system.spawn('throwing', { id: 'x-1' });
+    ticker.next({ type: 'tick' });
+    expect(ticks).toBe(1);
+    actor.send({ type: 'go' });
+    expect(actor.getSnapshot().status).toBe('error');
+    expect(reported).toEqual(['x-1 ACTOR_FAILED']);
+    expect(log.getStream('x-1')!.status).toBe('error');
+    expect(ticker.observed).toBe(false); // the child source was stopped
+    expect(system.recover().recovered).toEqual([]);
+  });
+
+  it('stops the actor with APPEND_FAILED, instead of throwing, for an event that is not JSON-safe', () => {
+    const log = store();
+    const system = createActorSystem({ store: log, machines: { counter }, onError: () => {} });
+    const actor = system.spawn('counter', { id: 'c-13', input: { start: 0 } });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => actor.send({ type: 'inc', cyclic } as never)).toThrowError(expect.objectContaining({ code: 'APPEND_FAILED' }));
+    expect(actor.getSnapshot().context.count).toBe(0);
+    expect(log.readStream('c-13')).toHaveLength(0);
+  });
+
+  it('in tick mode, one bad write stops only the actor that made it', async () => {
+    const log = store();
+    const reported: string[] = [];
+    const system = createActorSystem({ store: log, machines: { counter }, commit: 'tick', onError: (id, err) => reported.push(`${id} ${err.code}`) });
+    const good = system.spawn('counter', { id: 'c-14', input: { start: 0 } });
+    const bad = system.spawn('counter', { id: 'c-15', input: { start: 0 } });
+    await Promise.resolve();
+    const append = log.append.bind(log);
+    log.append = (streamId, expected, events) => {
+      if (streamId === 'c-15') throw new Error('disk full');
+      return append(streamId, expected, events);
+    };
+    good.send({ type: 'inc' });
+    bad.send({ type: 'inc' });
+    await Promise.resolve();
+    expect(reported).toEqual(['c-15 APPEND_FAILED']);
+    expect(log.readStream('c-14')).toHaveLength(1);
+    expect(good.getSnapshot().status).toBe('active');
+  });
+});
+
+describe('timers after a long outage', () => {
+  it('fires overdue timers in due order, not in the order they were armed', () => {
+    const order = setup({
+      types: { context: {} as { fired: string[] }, events: {} as { type: 'arm' } },
+      delays: { long: 5_000, short: 100 },
+    }).createMachine({
+      id: 'order',
+      context: { fired: [] },
+      type: 'parallel',
+      states: {
+        a: { initial: 'waiting', states: { waiting: { after: { long: { target: 'done', actions: assign({ fired: ({ context }) => [...context.fired, 'long'] }) } } }, done: {} } },
+        b: {
+          initial: 'idle',
+          states: {
+            idle: { on: { arm: 'waiting' } },
+            waiting: { after: { short: { target: 'done', actions: assign({ fired: ({ context }) => [...context.fired, 'short'] }) } } },
+            done: {},
+          },
+        },
+      },
+    });
+    const t = tempDb();
+    dirs.push(t.cleanup);
+    const clock1 = new SimulatedClock();
+    clock1.set(0);
+    const first = createActorSystem({ store: store(t.path), machines: { order }, clock: clock1 });
+    const a = first.spawn('order', { id: 'o-1' });
+    clock1.increment(4_000);
+    a.send({ type: 'arm' }); // short is due at 4,100, long at 5,000
+    const clock2 = new SimulatedClock();
+    clock2.set(10_000); // both overdue
+    const second = createActorSystem({ store: store(t.path), machines: { order }, clock: clock2 });
+    const [b] = second.recover().recovered;
+    clock2.increment(0);
+    expect(b.getSnapshot().context.fired).toEqual(['short', 'long']);
+  });
+});
