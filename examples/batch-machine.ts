@@ -44,3 +44,6 @@ export function batchJobIds(input: Pick<BatchInput, 'batchId' | 'size'>): string
   const width = String(input.size).length < 2 ? 2 : String(input.size).length;
   return Array.from({ length: input.size }, (_, i) => `${input.batchId}.job-${String(i + 1).padStart(width, '0')}`);
 }
+
+/** What `actorlog replay --machines examples/batch-machine.ts` registers: the main job's batch streams. */
+export const machines = { batch: batchMachine };

@@ -2,10 +2,12 @@
  * foreman jobs (`npm run example:foreman`): chat jobs submitted to a foreman daemon (seed 000) and
  * awaited with `submitAndWait`, followed by HMAC-signed state webhooks to a local receiver, or by
  * polling. Every event is journaled to a SQLite log (ACTORLOG_DB, default ./foreman-jobs.db).
- * Kill it (kill -9 too) and start it again on the same file: it recovers the jobs from the log and
- * follows them to their end without submitting any again.
+ * With a daemon of its own (`--foreman-url`), kill it (kill -9 too) and start it again on the same
+ * file: it recovers the jobs from the log and follows them to their end without submitting any again
+ * (test/e2e/foreman-crash.test.ts does exactly that).
  *
- * Without `--foreman-url` it starts the foreman test daemon (test/servers/foreman.ts) in-process.
+ * Without `--foreman-url` it starts the foreman test daemon (test/servers/foreman.ts) in-process, so
+ * a killed run takes its daemon and the daemon's jobs with it: the restarted run finds them gone.
  */
 import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';

@@ -2,12 +2,14 @@
  * ironclaw worker (`npm run example:ironclaw`): one job as the worker in its container sees it
  * (seed 002). It fetches the job and its credentials, runs LLM completions and tool calls through
  * the orchestrator, reports status and events, polls for follow-up prompts and reports completion;
- * every event is journaled to a SQLite log (ACTORLOG_DB, default ./ironclaw-worker.db). Kill it
- * (kill -9 too) and start it again with the same job: it recovers the worker from the log and goes
- * on from where it stood. Credentials and the token never reach the log or this output.
+ * every event is journaled to a SQLite log (ACTORLOG_DB, default ./ironclaw-worker.db). With an
+ * orchestrator of its own (`--orchestrator-url`), kill it (kill -9 too) and start it again with the
+ * same job: it recovers the worker from the log and goes on from where it stood
+ * (test/e2e/ironclaw-crash.test.ts). Credentials and the token never reach the log or this output.
  *
  * Without `--orchestrator-url` it starts the test orchestrator (test/servers/ironclaw-orchestrator.ts)
- * in-process with one job; with it, pass `--job-id` and the token in IRONCLAW_WORKER_TOKEN.
+ * in-process with one job (a killed run takes it along); with it, pass `--job-id` and the token in
+ * IRONCLAW_WORKER_TOKEN.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';

@@ -11,7 +11,7 @@ export const ErrorCodes = {
   STREAM_NOT_FOUND: 'STREAM_NOT_FOUND',
   /** The store could not write; the actor that needed the write is stopped with this error. */
   APPEND_FAILED: 'APPEND_FAILED',
-  /** The store is closed or its file cannot be opened. */
+  /** The store is closed or read-only, or its file cannot be opened or is not an actorlog log. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   /** The file's schema version is newer than this build understands. */
   SCHEMA_VERSION: 'SCHEMA_VERSION',
@@ -25,13 +25,13 @@ export const ErrorCodes = {
   ACTOR_FAILED: 'ACTOR_FAILED',
   /** The actor is stopped, done or failed and takes no more events. */
   ACTOR_STOPPED: 'ACTOR_STOPPED',
-  /** A replayed snapshot differs from the live snapshot the log recorded. */
+  /** A replayed snapshot differs from a live snapshot the log recorded (reported by `verifyReplay` / `replay --verify`, exit 1). */
   REPLAY_MISMATCH: 'REPLAY_MISMATCH',
   /** Options given to a function are invalid; nothing was done. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',
   /** A wire payload failed its schema (recorded as an `*.invalid` event). */
   INVALID_PAYLOAD: 'INVALID_PAYLOAD',
-  /** A transient transport failure (network, 5xx, 429): retried with backoff. */
+  /** A transient transport failure (network, 5xx, 429, 408): retried with backoff. */
   TRANSIENT: 'TRANSIENT',
   /** A permanent transport failure (4xx other than 408/429): not retried. */
   PERMANENT: 'PERMANENT',

@@ -47,7 +47,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .argument('<db>', 'the log file')
     .argument('<streamId>', 'the stream (actor id) to replay')
     .option('--to <version>', 'stop after this stream version', parseCount)
-    .option('--verify', 'compare with the last live snapshot; exit 1 when they differ')
+    .option('--verify', 'compare with every live snapshot the log recorded; exit 1 when one differs')
     .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
     .option('--ignore-hash', 'replay even if the registered machine definition differs from the logged one')
     .option('--json', 'one JSON object per event (data included); verify prints {"verify": {...}}')

@@ -9,7 +9,7 @@ import type { MachineRegistry } from './registry.ts';
 export interface ReplayCommandOptions {
   /** Stop after this stream version (inclusive). */
   to?: number;
-  /** Compare the replay with the stream's last live snapshot; exit 1 when they differ. */
+  /** Compare the replay with every live snapshot recorded for the stream; exit 1 when one differs. */
   verify?: boolean;
   /** One JSON object per event (data included) instead of a table. */
   json?: boolean;
@@ -74,7 +74,7 @@ function verifyText(result: VerifyResult): string {
  * global position, source, type, the state value after it (dotted) and the actor status; the cursor
  * when the source gave one. The table never shows event data; `--json` prints it.
  *
- * With `verify`, the stream is then checked against its last live snapshot ({@link verifyReplay}):
+ * With `verify`, the stream is then checked against every live snapshot recorded for it ({@link verifyReplay}):
  * `verify: OK` or the differing paths (`--json`: `{"verify": {...}}`).
  *
  * @returns 0, or 1 when `verify` found a difference

@@ -72,9 +72,9 @@ export interface ActorSystem {
  *
  * @example
  * ```ts
- * const system = createActorSystem({ store: openSqliteStore('actorlog.db'), machines: { job: a2aJobMachine } });
+ * const system = createActorSystem({ store: openSqliteStore('actorlog.db'), machines: { job: a2aJobMachine({ url }) } });
  * system.recover();                                   // resume what a crash left
- * const job = system.spawn('job', { id: 'job-1', input: { request: { text: 'hello' } } });
+ * const job = system.spawn('job', { id: 'job-1', input: { jobId: 'job-1', request: { text: 'hello' } } });
  * await job.waitFor((s) => s.status === 'done');
  * ```
  */

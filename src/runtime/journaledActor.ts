@@ -57,9 +57,21 @@ export class JournaledActor<TMachine extends AnyStateMachine = AnyStateMachine> 
   /**
    * Resolves with the first snapshot for which `predicate` holds (checked on the current one first).
    * @param options.timeoutMs how long to wait (ms), default Infinity.
-   * @throws an error from XState's `waitFor` on timeout or when the actor ends first.
+   * @param options.signal ends the wait when aborted.
+   * @throws ActorlogError `TIMEOUT` after `timeoutMs`, `ABORTED` when `signal` aborts, `ACTOR_STOPPED`
+   *   when the actor ends (or fails) without the predicate holding.
    */
-  waitFor(predicate: (snapshot: SnapshotFrom<TMachine>) => boolean, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SnapshotFrom<TMachine>> {
-    return waitFor(this.ref, predicate, { timeout: options?.timeoutMs ?? Infinity, signal: options?.signal });
+  async waitFor(predicate: (snapshot: SnapshotFrom<TMachine>) => boolean, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SnapshotFrom<TMachine>> {
+    try {
+      return await waitFor(this.ref, predicate, { timeout: options?.timeoutMs ?? Infinity, signal: options?.signal });
+    } catch (err) {
+      const details = { streamId: this.id };
+      if (options?.signal?.aborted) throw new ActorlogError('ABORTED', `waiting for actor ${this.id} was aborted`, { cause: err, details });
+      // XState's waitFor (xstate/src/waitFor.ts) rejects a timeout with this message and no code.
+      if (/^Timeout of \d+ ms exceeded/.test((err as Error)?.message ?? '')) {
+        throw new ActorlogError('TIMEOUT', `actor ${this.id} did not reach the state within ${options?.timeoutMs} ms`, { cause: err, details });
+      }
+      throw new ActorlogError('ACTOR_STOPPED', `actor ${this.id} ended before reaching the state`, { cause: err, details });
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, fromEventObservable, initialTransition, setup, SimulatedClock, transition, type AnyMachineSnapshot } from 'xstate';
 import { from, Subject } from 'rxjs';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
@@ -418,5 +418,29 @@ describe('timers after a long outage', () => {
     const [b] = second.recover().recovered;
     clock2.increment(0);
     expect(b.getSnapshot().context.fired).toEqual(['short', 'long']);
+  });
+});
+
+describe('JournaledActor.waitFor', () => {
+  it('rejects with TIMEOUT, ABORTED or ACTOR_STOPPED as ActorlogErrors', async () => {
+    vi.useFakeTimers();
+    try {
+      const log = store();
+      const system = createActorSystem({ store: log, machines: { counter } });
+      const actor = system.spawn('counter', { id: 'c-16', input: { start: 0 } });
+      const timeout = actor.waitFor((s) => s.context.count > 5, { timeoutMs: 50 });
+      vi.advanceTimersByTime(50);
+      await expect(timeout).rejects.toMatchObject({ code: 'TIMEOUT' });
+      const abort = new AbortController();
+      const aborted = actor.waitFor((s) => s.context.count > 5, { signal: abort.signal });
+      abort.abort();
+      await expect(aborted).rejects.toMatchObject({ code: 'ABORTED' });
+      const ended = actor.waitFor((s) => s.context.count > 5);
+      actor.send({ type: 'listen' });
+      actor.send({ type: 'stop' });
+      await expect(ended).rejects.toMatchObject({ code: 'ACTOR_STOPPED' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
