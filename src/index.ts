@@ -26,7 +26,7 @@ export type { Bookkeeping, PendingTimer } from './runtime/bookkeeping.ts';
 export { Folder, type FoldState } from './runtime/fold.ts';
 export { machineHash } from './runtime/machineInfo.ts';
 export { redactSecrets, REDACTED } from './runtime/redact.ts';
-export { decodeEvent, encodeEventData } from './runtime/eventCodec.ts';
+export { decodeEvent, journalEventData } from './runtime/eventCodec.ts';
 export { replay, verifyReplay, initialSnapshot, comparable, type ReplayStep, type ReplayOptions, type VerifyResult } from './replay/replay.ts';
 export { webSocket, connectOnce, decideReconnect, classifyClose, decodeFrame, parseJsonFrame, type WebSocketEvent, type WebSocketSourceOptions } from './sources/webSocket/index.ts';
 export { poll, requestText, type PollOptions, type PollRetry } from './sources/poll/index.ts';

@@ -38,7 +38,11 @@ export function emptyBookkeeping(): Bookkeeping {
  * each live source from its last logged cursor (invariant 3).
  */
 export class BookkeepingTracker {
-  constructor(readonly state: Bookkeeping = emptyBookkeeping(), private readonly selfRef?: unknown) {}
+  /**
+   * @param selfRef the actor whose `sendTo(self, …, { delay })` counts as a timer (the fold's inert
+   *   self, or the live root once the journal is attached to it)
+   */
+  constructor(readonly state: Bookkeeping = emptyBookkeeping(), public selfRef?: unknown) {}
 
   /** Applies the actions of the transition for the event at `version`, recorded at `at` (ms). */
   onActions(actions: readonly ActionLike[], version: number, at: number): void {

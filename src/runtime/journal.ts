@@ -4,8 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { EventMeta, EventSource, LogStore, NewEvent } from '../log/types.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
 import type { Committer } from './committer.ts';
-import { encodeEventData, redactEventInPlace } from './eventCodec.ts';
-import { hasSecrets } from './redact.ts';
+import { journalEventData } from './eventCodec.ts';
 
 /** The payload of a snapshot record written by the runtime. */
 export interface StoredSnapshot {
@@ -64,7 +63,7 @@ export class Journal {
   /** Binds the journal to its root actor (before `start()`). */
   attach(root: AnyActorRef): void {
     this.root = root;
-    (this.tracker as unknown as { selfRef: unknown }).selfRef = root;
+    this.tracker.selfRef = root;
   }
 
   /** The inspection observer to pass to `createActor(machine, { inspect })`. */
@@ -92,8 +91,7 @@ export class Journal {
     if (wire && typeof wire.cursor === 'string') meta.cursor = wire.cursor;
     let record: NewEvent;
     try {
-      if (hasSecrets(event)) redactEventInPlace(event); // the actor acts on what the log keeps
-      record = { type: event.type, data: encodeEventData(event), meta };
+      record = { type: event.type, data: journalEventData(event), meta }; // redacts the live event too
     } catch (err) {
       this.fail(err); // not JSON-safe (a cycle, a BigInt): stop before processing it unlogged
       return;

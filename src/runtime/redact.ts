@@ -55,6 +55,15 @@ function redact(value: unknown, depth: number, underSecret: boolean): unknown {
   return out;
 }
 
+/**
+ * The value of one field, `key: value`, with its secrets redacted: `value` itself (same reference)
+ * when there is nothing to redact, so the append path copies nothing for ordinary events.
+ */
+export function redactEntry(key: string, value: unknown): unknown {
+  const underSecret = SECRET_KEY.test(key);
+  return hasSecrets(value, 0, underSecret) ? redact(value, 0, underSecret) : value;
+}
+
 /** True when {@link redactSecrets} would change `value` (a fast check for the hot path). */
 export function hasSecrets(value: unknown, depth = 0, underSecret = false): boolean {
   if (typeof value === 'string') return underSecret || scrub(value) !== value;
