@@ -2,20 +2,37 @@ import type { Observable, SchedulerLike } from 'rxjs';
 
 /**
  * Where an event came from. `external`: `actor.send()` by the application; `timer`: a delayed or
- * `after` event; `child`: a done/error/emitted event of an invoked or spawned child; `poll`, `sse`,
- * `ws`, `webhook`: frames of a stream source (a child that declared its kind); `system`: written by
- * the runtime itself.
+ * `after` event (`meta.timer` names it); `self`: a `sendTo` of the actor to itself without delay;
+ * `child`: a done/error/emitted event of an invoked or spawned child; `parent`: an event a parent
+ * machine sent to a child machine (`meta.target`); `actor`: a message from another actor (a
+ * sibling in the same tree, or another journaled actor: `meta.causationId` then names the send);
+ * `poll`, `sse`, `ws`, `webhook`: frames of a stream source (a child that declared its kind);
+ * `system`: written by the runtime itself (e.g. `actorlog.failed`).
  */
-export type EventSource = 'external' | 'timer' | 'child' | 'poll' | 'sse' | 'ws' | 'webhook' | 'system';
+export type EventSource = 'external' | 'timer' | 'self' | 'child' | 'parent' | 'actor' | 'poll' | 'sse' | 'ws' | 'webhook' | 'system';
 
 /** Metadata stored with every event. All times are ms since the Unix epoch. */
 export interface EventMeta {
   source: EventSource;
   /** The resume point of the source that delivered this event (SSE id, WebSocket cursor, `since_id`, task id). */
   cursor?: string;
-  /** The id of the child actor that sent the event, when a child sent it. */
+  /**
+   * The actor that sent the event, when another actor did: the path of a child within this stream's
+   * actor tree (`worker`, `worker/sse`), or the stream id of another journaled actor (source `actor`).
+   */
   actor?: string;
-  /** The id of the event or request that caused this one. */
+  /**
+   * The child machine the event was delivered to, as its path within the stream's actor tree
+   * (`worker`, `worker/sub`); absent for events of the stream's root actor.
+   */
+  target?: string;
+  /** For `timer` events: the key of the delayed event that fired (owner path and send id). */
+  timer?: string;
+  /**
+   * The id of the send that caused this event, for messages between journaled actors:
+   * `<sender stream>:<sender version>:<sender path>:<n>`. Recovery delivers a message its sender's log
+   * implies once: it looks this id up in the receiver's stream first.
+   */
   causationId?: string;
   /** When the event was appended, ms since the Unix epoch. */
   recordedAt: number;
@@ -84,7 +101,10 @@ export interface AppendResult {
 export interface SubscribeOptions {
   /** Deliver records whose global position is greater than this. Default 0 (from the start). */
   after?: number;
-  /** Only records of these streams. */
+  /**
+   * Only records of this stream. The subscription then reads through `readAll({ after, limit, streamId })`,
+   * an index lookup of that stream's events, never the whole log.
+   */
   streamId?: string;
   /** How often to look for records written by another process (ms). Default 250. */
   pollIntervalMs?: number;
@@ -123,14 +143,23 @@ export interface LogStore {
   appendBatch(requests: AppendRequest[]): AppendResult[];
   /** Events of one stream with `fromVersion <= version <= toVersion`, in version order. */
   readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): EventRecord[];
-  /** Events of all streams with global position greater than `after`, in order, at most `limit`. */
-  readAll(options?: { after?: number; limit?: number }): EventRecord[];
+  /**
+   * Events with global position greater than `after` (default 0), in global order, at most `limit`
+   * (default all); with `streamId`, only that stream's events (an index range, not a scan of the log).
+   */
+  readAll(options?: { after?: number; limit?: number; streamId?: string }): EventRecord[];
   /** The global position of the last event in the log, 0 when empty. */
   headPosition(): number;
-  /** Saves a snapshot; a later one for the same stream and version replaces it. */
+  /**
+   * Saves a snapshot; a later one for the same stream and version replaces it. In the same write the
+   * store prunes the stream's snapshots to the `keepSnapshots` highest versions (a store option,
+   * default 10; 0 or `Infinity` keeps all).
+   */
   saveSnapshot(snapshot: SnapshotRecord): void;
   /** The latest snapshot of a stream at or before `atOrBeforeVersion` (default: latest). */
   loadSnapshot(streamId: string, atOrBeforeVersion?: number): SnapshotRecord | undefined;
+  /** Every kept snapshot of a stream, in increasing version order, in one read ([] when none). */
+  listSnapshots(streamId: string): SnapshotRecord[];
   /** Saves a named subscriber's last processed global position. */
   saveCheckpoint(name: string, position: number): void;
   loadCheckpoint(name: string): number | undefined;

@@ -1,10 +1,25 @@
 import type { EventObject } from 'xstate';
 import type { EventRecord } from '../log/types.ts';
+import { childPath, isWithin, ROOT_PATH } from './actorTree.ts';
 
-/** A delayed event (`after`, `raise(…, { delay })`) scheduled and not yet fired or cancelled. */
+/**
+ * A delayed event (`after`, `raise(…, { delay })`, `sendTo(…, { delay })`) scheduled and not yet
+ * fired or cancelled.
+ */
 export interface PendingTimer {
-  /** XState's send id (for `after`: the event type, e.g. `xstate.after.jobTimeout.job.active`). */
+  /**
+   * The timer's key: `<owner path>#<send id>`. The send id is XState's own (for `after`: the event
+   * type, e.g. `xstate.after.jobTimeout.job.active`; for `raise`/`sendTo`: the `id` option); a delay
+   * without an id gets `~<version>.<n>` (the stream version whose transition scheduled it, and its
+   * place among that transition's unnamed delays), the same live and in a fold.
+   */
+  key: string;
+  /** The send id XState schedules it under (what `cancel(id)` names). */
   id: string;
+  /** The path of the actor that scheduled it (`''`: the root). */
+  owner: string;
+  /** The path of the actor it is sent to (`''`: the root). */
+  target: string;
   event: EventObject;
   /** When it is due, ms since the Unix epoch (scheduled at + delay). */
   dueAt: number;
@@ -13,10 +28,13 @@ export interface PendingTimer {
 /** What recovery needs beyond the XState snapshot; persisted with snapshots. JSON-safe. */
 export interface Bookkeeping {
   timers: PendingTimer[];
-  /** Per invoked/spawned child id: the stream version at which it was last started. */
-  spawnedAt: Record<string, number>;
-  /** Per child id: the last cursor it delivered since it was last started. */
+  /** Per child path: the last cursor it delivered since it was last started. */
   cursors: Record<string, string>;
+  /**
+   * Per child path: the stream version of its logged `xstate.done.actor.*` / `xstate.error.actor.*`.
+   * Such a child is not run again on recovery.
+   */
+  completed: Record<string, number>;
 }
 
 /** An executable action as XState reports it (pure `transition()` result or `@xstate.action`). */
@@ -27,54 +45,101 @@ export interface ActionLike {
 
 /** An empty {@link Bookkeeping}. */
 export function emptyBookkeeping(): Bookkeeping {
-  return { timers: [], spawnedAt: {}, cursors: {} };
+  return { timers: [], cursors: {}, completed: {} };
 }
 
+/** Reads bookkeeping saved by this or an earlier version of the runtime. */
+export function readBookkeeping(saved: unknown): Bookkeeping {
+  const b = (saved ?? {}) as Partial<Bookkeeping> & { timers?: Array<Partial<PendingTimer>> };
+  return {
+    timers: (b.timers ?? []).map((t) => ({
+      key: t.key ?? `#${t.id}`,
+      id: String(t.id),
+      owner: t.owner ?? ROOT_PATH,
+      target: t.target ?? ROOT_PATH,
+      event: t.event as EventObject,
+      dueAt: t.dueAt ?? 0,
+    })),
+    cursors: { ...(b.cursors ?? {}) },
+    completed: { ...(b.completed ?? {}) },
+  };
+}
+
+const DONE_OR_ERROR = /^xstate\.(done|error)\.actor\.(.*)$/;
+
 /**
- * Keeps the delayed events and the child cursors of one actor up to date from the actions its
- * transitions produce and the events it receives. The same code runs live (fed by XState's
- * inspection) and in replay (fed by `transition()`), so recovery re-arms exactly the timers the
- * live actor had (DESIGN.md invariant 4; XState does not persist them, xstate#5331) and restarts
- * each live source from its last logged cursor (invariant 3).
+ * Keeps the delayed events, the child cursors and the completed children of one actor tree up to
+ * date from the actions its transitions produce and the events it receives. The same code runs live
+ * (fed by XState's inspection) and in a fold (fed by the captured actions), so recovery re-arms
+ * exactly the timers the live actors had (XState does not persist them, xstate#5331), restarts each
+ * live source from its last logged cursor, and never re-runs a child whose completion is logged.
+ * @internal
  */
 export class BookkeepingTracker {
-  /**
-   * @param selfRef the actor whose `sendTo(self, …, { delay })` counts as a timer (the fold's inert
-   *   self, or the live root once the journal is attached to it)
-   */
-  constructor(readonly state: Bookkeeping = emptyBookkeeping(), public selfRef?: unknown) {}
+  readonly state: Bookkeeping;
 
-  /** Applies the actions of the transition for the event at `version`, recorded at `at` (ms). */
-  onActions(actions: readonly ActionLike[], version: number, at: number): void {
+  constructor(state?: Bookkeeping) {
+    this.state = state ?? emptyBookkeeping();
+  }
+
+  /**
+   * Applies the actions the actor at `owner` ran for the event at `version` (recorded at `at`, ms).
+   * @param targetOf resolves a `sendTo` target ref to its path in the tree (`undefined`: outside it)
+   */
+  onActions(owner: string, actions: readonly ActionLike[], version: number, at: number, targetOf: (ref: unknown) => string | undefined): void {
+    let unnamed = 0;
     for (const action of actions) {
       const params = action.params as Record<string, unknown> | undefined;
       if (!params) continue;
-      if (action.type === 'xstate.raise' && typeof params.delay === 'number') {
-        this.schedule(String(params.id), params.event as EventObject, at + params.delay);
-      } else if (action.type === 'xstate.sendTo' && typeof params.delay === 'number' && this.selfRef && params.to === this.selfRef) {
-        this.schedule(String(params.id), params.event as EventObject, at + params.delay);
+      if ((action.type === 'xstate.raise' || action.type === 'xstate.sendTo') && typeof params.delay === 'number') {
+        const target = action.type === 'xstate.raise' ? owner : targetOf(params.to);
+        if (target === undefined) continue; // a delayed send out of the tree: refused by the journal
+        const id = params.id === undefined ? `~${version}.${unnamed++}` : String(params.id);
+        this.schedule({ key: `${owner}#${id}`, id, owner, target, event: params.event as EventObject, dueAt: at + params.delay });
       } else if (action.type === 'xstate.cancel') {
-        this.state.timers = this.state.timers.filter((t) => t.id !== params.sendId);
-      } else if (action.type === 'xstate.spawnChild' && typeof params.id === 'string') {
-        this.state.spawnedAt[params.id] = version;
-        delete this.state.cursors[params.id];
+        const key = `${owner}#${String(params.sendId)}`;
+        this.state.timers = this.state.timers.filter((t) => t.key !== key);
+      } else if (action.type === 'xstate.stopChild') {
+        const path = targetOf(params.actorRef);
+        if (path !== undefined && path !== ROOT_PATH) this.forget(path);
       }
     }
   }
 
-  /** Records an event the actor received: a fired timer leaves the pending set; a cursor is kept. */
-  onEvent(record: Pick<EventRecord, 'type' | 'meta'>): void {
-    if (record.meta.source === 'timer') {
-      const i = this.state.timers.findIndex((t) => t.event.type === record.type);
-      if (i >= 0) this.state.timers.splice(i, 1);
-    } else if (record.meta.actor && record.meta.cursor !== undefined) {
-      this.state.cursors[record.meta.actor] = record.meta.cursor;
-    }
+  /** A child started (invoked or spawned) at `path`: whatever was kept for an earlier run there is dropped. */
+  onChildStarted(path: string): void {
+    this.forget(path);
   }
 
-  private schedule(id: string, event: EventObject, dueAt: number): void {
-    this.state.timers = this.state.timers.filter((t) => t.id !== id);
-    this.state.timers.push({ id, event, dueAt });
+  /** Records a logged event: a fired timer leaves the pending set, a cursor is kept, a child's completion is noted. */
+  onEvent(record: Pick<EventRecord, 'type' | 'meta' | 'version'>): void {
+    const meta = record.meta;
+    if (meta.timer !== undefined) {
+      const i = this.state.timers.findIndex((t) => t.key === meta.timer);
+      if (i >= 0) this.state.timers.splice(i, 1);
+      return;
+    }
+    if (meta.actor === undefined || meta.source === 'actor' || meta.source === 'parent') return;
+    if (meta.cursor !== undefined) this.state.cursors[meta.actor] = meta.cursor;
+    const done = DONE_OR_ERROR.exec(record.type);
+    if (done && childPath(meta.target ?? ROOT_PATH, done[2]!) === meta.actor) this.state.completed[meta.actor] = record.version;
+  }
+
+  /** The pending timer scheduled with this very event object (live matching of a fired timer). */
+  timerFor(event: EventObject): PendingTimer | undefined {
+    return this.state.timers.find((t) => t.event === event);
+  }
+
+  private schedule(timer: PendingTimer): void {
+    this.state.timers = this.state.timers.filter((t) => t.key !== timer.key);
+    this.state.timers.push(timer);
+  }
+
+  /** Drops what is kept for the actor at `path` and everything below it. */
+  private forget(path: string): void {
+    this.state.timers = this.state.timers.filter((t) => !isWithin(t.owner, path) && !isWithin(t.target, path));
+    for (const key of Object.keys(this.state.cursors)) if (isWithin(key, path)) delete this.state.cursors[key];
+    for (const key of Object.keys(this.state.completed)) if (isWithin(key, path)) delete this.state.completed[key];
   }
 
   /** A JSON-safe copy, to persist with a snapshot. */

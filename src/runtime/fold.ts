@@ -1,20 +1,48 @@
 import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
 import type { EventRecord } from '../log/types.ts';
-import { BookkeepingTracker, type ActionLike, type Bookkeeping } from './bookkeeping.ts';
+import { childPath, currentPath, isMachineRef, PEER, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
+import { BookkeepingTracker, readBookkeeping, type ActionLike, type Bookkeeping } from './bookkeeping.ts';
 import { decodeEvent } from './eventCodec.ts';
+import { FAILED_EVENT, type FailureData } from './failure.ts';
+
+/** A message to another journaled actor that a folded transition sent (recovery delivers it once). */
+export interface ImpliedMessage {
+  /** The sending stream. */
+  from: string;
+  /** The receiving stream. */
+  to: string;
+  event: EventObject;
+  /** `<sender stream>:<version>:<sender path>:<n>`, as the live journal wrote it (see `EventMeta.causationId`). */
+  causationId: string;
+  /** The global position of the sender's event that caused it: the receiver logged it after this. */
+  after: number;
+}
 
 /** Where a fold stands: the snapshot after `version`, and the bookkeeping recovery needs. */
 export interface FoldState {
   snapshot: AnyMachineSnapshot;
   version: number;
   tracker: BookkeepingTracker;
+  /** Messages to other journaled actors sent by the transitions folded so far (not those before a restored snapshot). */
+  outbox: ImpliedMessage[];
+  /** The stream folded (names the sends in `outbox`). */
+  streamId: string;
+  /** When the actor started (ms): the time the initial state's timers count from. */
+  startedAt: number;
 }
 
+/** How many earlier snapshots per actor a fold keeps, to undo the events an actor never processed when it threw. */
+const HISTORY = 32;
+
 /**
- * Folds logged events through a machine's pure transition function, with no I/O and no timers
- * (DESIGN.md invariant 2). It is XState's `transition(machine, snapshot, event)` with one inert
- * actor scope made once per fold instead of once per event, which is what makes it fast; a test
- * holds its snapshots equal to `transition()`'s.
+ * Folds logged events through a machine's pure transition function, with no I/O and no timers. It
+ * is XState's `transition(machine, snapshot, event)` with one inert actor scope made once per fold
+ * instead of once per event, which is what makes it fast; a test holds its snapshots equal to
+ * `transition()`'s. It folds the whole actor tree: an event logged for a child machine
+ * (`meta.target`) goes through that child's transition, so invoked and spawned child machines keep
+ * their state. A transition that throws gives the error snapshot the live actor had, and an
+ * `actorlog.failed` record (the runtime writes one when a machine threw) puts the failed actor back
+ * to its snapshot before the event that threw, with status `error`.
  *
  * @example
  * ```ts
@@ -24,41 +52,76 @@ export interface FoldState {
  * ```
  */
 export class Folder {
+  private readonly self: TreeRef;
   private readonly scope: AnyActorScope;
+  private readonly scopes = new WeakMap<object, AnyActorScope>();
+  private readonly known = new WeakSet<object>();
+  private readonly peers = new Map<string, object>();
   private actions: ActionLike[] = [];
+  private history = new Map<string, Array<{ version: number; before: AnyMachineSnapshot }>>();
 
   constructor(readonly machine: AnyStateMachine) {
     // The actor is never started: it only lends the scope a `self` and a system for child refs.
     const self = createActor(machine, { input: undefined as never });
-    this.scope = {
-      self,
-      id: '',
-      sessionId: '',
-      system: self.system,
-      logger: () => {},
-      defer: () => {},
-      // A stopped child leaves the system, so a re-invoked child with a systemId can register again.
-      stopChild: (child: unknown) => (self.system as unknown as { _unregister(ref: unknown): void })._unregister(child),
-      emit: () => {},
-      actionExecutor: (action: ActionLike) => {
-        this.actions.push(action);
-      },
-    } as unknown as AnyActorScope;
+    this.self = self as unknown as TreeRef;
+    const system = self.system as unknown as { get(id: string): unknown; _unregister(ref: unknown): void };
+    const get = system.get.bind(system);
+    // Another journaled actor, addressed by its stream id (`system.get(id)`): a stand-in records the send.
+    system.get = (id: string) => get(id) ?? this.peer(id);
+    this.scope = this.scopeFor(self);
   }
 
-  /** The state before the first event: the machine's initial snapshot for `input`, created at `at` (ms). */
-  initial(input: unknown, at: number): FoldState {
+  private peer(streamId: string): object {
+    let ref = this.peers.get(streamId);
+    if (!ref) {
+      ref = { id: streamId, sessionId: `actorlog-peer:${streamId}`, [PEER]: streamId, send() {}, _send() {}, getSnapshot: () => ({ status: 'active' }) };
+      this.peers.set(streamId, ref);
+    }
+    return ref;
+  }
+
+  private scopeFor(ref: object): AnyActorScope {
+    let scope = this.scopes.get(ref);
+    if (!scope) {
+      const system = (this.self as unknown as { system: { _unregister(ref: unknown): void } }).system;
+      scope = {
+        self: ref,
+        id: (ref as TreeRef).id,
+        sessionId: (ref as { sessionId: string }).sessionId,
+        system,
+        logger: () => {},
+        defer: () => {},
+        // A stopped child leaves the system, so a re-invoked child with a systemId can register again.
+        stopChild: (child: unknown) => system._unregister(child),
+        emit: () => {},
+        actionExecutor: (action: ActionLike) => {
+          this.actions.push(action);
+        },
+      } as unknown as AnyActorScope;
+      this.scopes.set(ref, scope);
+    }
+    return scope;
+  }
+
+  /**
+   * The state before the first event: the machine's initial snapshot for `input`, created at `at`
+   * (ms), for the stream `streamId` (it names the messages the fold finds in `outbox`).
+   */
+  initial(input: unknown, at: number, streamId = ''): FoldState {
     this.actions = [];
     const snapshot = this.machine.getInitialSnapshot(this.scope, input) as AnyMachineSnapshot;
-    const tracker = new BookkeepingTracker(undefined, this.scope.self);
-    tracker.onActions(this.actions, 0, at);
-    return { snapshot, version: 0, tracker };
+    const state: FoldState = { snapshot, version: 0, tracker: new BookkeepingTracker(), outbox: [], streamId, startedAt: at };
+    const actions = this.actions;
+    this.adopt(state, ROOT_PATH, snapshot, undefined);
+    this.settle(state, ROOT_PATH, actions, undefined);
+    return state;
   }
 
   /** Resumes from a persisted snapshot taken after `version`, with its bookkeeping. */
-  restore(persisted: unknown, version: number, bookkeeping: Bookkeeping): FoldState {
-    const snapshot = this.machine.restoreSnapshot!(persisted as never, this.scope) as AnyMachineSnapshot;
-    return { snapshot, version, tracker: new BookkeepingTracker(structuredClone(bookkeeping), this.scope.self) };
+  restore(persisted: unknown, version: number, bookkeeping: Bookkeeping, streamId = ''): FoldState {
+    const snapshot = this.machine.restoreSnapshot!(structuredClone(persisted) as never, this.scope) as AnyMachineSnapshot;
+    this.markKnown(snapshot);
+    return { snapshot, version, tracker: new BookkeepingTracker(readBookkeeping(bookkeeping)), outbox: [], streamId, startedAt: 0 };
   }
 
   /** Applies one logged event; mutates and returns `state`. */
@@ -68,16 +131,112 @@ export class Folder {
 
   /** Applies an already decoded event (the replay CLI keeps both). */
   applyEvent(state: FoldState, event: EventObject, record: EventRecord): FoldState {
-    this.actions = [];
-    state.snapshot = this.machine.transition(state.snapshot, event, this.scope) as AnyMachineSnapshot;
     state.version = record.version;
+    if (record.type === FAILED_EVENT && record.meta.source === 'system') {
+      this.applyFailure(state, record.data as FailureData);
+      return state;
+    }
+    const path = record.meta.target ?? ROOT_PATH;
+    const target = path === ROOT_PATH ? undefined : refAt(this.rootRef(state), path);
+    if (path !== ROOT_PATH && (!target || !isMachineRef(target) || target.getSnapshot().status !== 'active')) {
+      state.tracker.onEvent(record); // sent to a child that had stopped: XState drops it, so does the fold
+      return state;
+    }
+    const before = path === ROOT_PATH ? state.snapshot : (target!.getSnapshot() as AnyMachineSnapshot);
+    if (before.status !== 'active') return state;
+    this.remember(path, record.version, before);
+    this.actions = [];
+    const logic = path === ROOT_PATH ? this.machine : ((target as unknown as { logic: AnyStateMachine }).logic);
+    let after: AnyMachineSnapshot;
+    try {
+      after = logic.transition(before, event, this.scopeFor(path === ROOT_PATH ? (this.self as object) : (target as object))) as AnyMachineSnapshot;
+    } catch (err) {
+      // As XState's actor does when a transition throws: the same snapshot, in error.
+      after = { ...before, status: 'error', error: err } as AnyMachineSnapshot;
+    }
+    const actions = this.actions;
+    if (path === ROOT_PATH) state.snapshot = after;
+    else (target as unknown as { _snapshot: AnyMachineSnapshot })._snapshot = after;
     state.tracker.onEvent(record);
-    state.tracker.onActions(this.actions, record.version, record.meta.recordedAt);
+    this.adopt(state, path, after, record);
+    this.settle(state, path, actions, record);
     return state;
   }
 
   /** The snapshot in XState's persisted (JSON-safe) form. */
   persist(state: FoldState): unknown {
     return this.machine.getPersistedSnapshot(state.snapshot);
+  }
+
+  private rootRef(state: FoldState): TreeRef {
+    return { id: '', getSnapshot: () => state.snapshot as never } as TreeRef;
+  }
+
+  /** Applies the actions of the actor at `path` for `record` (undefined: its initial state) to the bookkeeping. */
+  private settle(state: FoldState, path: string, actions: ActionLike[], record: EventRecord | undefined): void {
+    const version = record?.version ?? 0;
+    state.tracker.onActions(path, actions, version, record?.meta.recordedAt ?? state.startedAt, (ref) => currentPath(ref, this.self, this.rootRef(state)));
+    this.collect(state, path, actions, version, record?.globalPosition ?? 0);
+  }
+
+  /** Keeps the messages to other journaled actors among `actions` (sent by the actor at `path` for the event at `version`). */
+  private collect(state: FoldState, path: string, actions: ActionLike[], version: number, after: number): void {
+    let n = 0;
+    for (const action of actions) {
+      const params = action.params as { to?: unknown; event?: EventObject; delay?: unknown } | undefined;
+      const to = (params?.to as { [PEER]?: string } | undefined)?.[PEER];
+      if (action.type !== 'xstate.sendTo' || to === undefined || typeof params?.delay === 'number') continue;
+      state.outbox.push({ from: state.streamId, to, event: params!.event!, causationId: `${state.streamId}:${version}:${path}:${n++}`, after });
+    }
+  }
+
+  /**
+   * Children that appeared in `snapshot` (invoked or spawned by its last transition): a child machine
+   * gets its initial state computed in the fold's scope, so its initial timers and grandchildren are
+   * kept as the live child has them once started.
+   */
+  private adopt(state: FoldState, path: string, snapshot: AnyMachineSnapshot, record: EventRecord | undefined): void {
+    const children = (snapshot.children ?? {}) as Record<string, object>;
+    for (const id of Object.keys(children)) {
+      const child = children[id]!;
+      if (this.known.has(child)) continue;
+      this.known.add(child);
+      const at = childPath(path, id);
+      state.tracker.onChildStarted(at);
+      if (!isMachineRef(child)) continue;
+      const ref = child as unknown as { logic: AnyStateMachine; options: { input?: unknown }; _snapshot: AnyMachineSnapshot };
+      this.actions = [];
+      ref._snapshot = ref.logic.getInitialSnapshot(this.scopeFor(child), ref.options?.input) as AnyMachineSnapshot;
+      const actions = this.actions;
+      this.adopt(state, at, ref._snapshot, record);
+      this.settle(state, at, actions, record);
+    }
+  }
+
+  private markKnown(snapshot: AnyMachineSnapshot): void {
+    for (const child of Object.values((snapshot.children ?? {}) as Record<string, TreeRef>)) {
+      this.known.add(child);
+      if (isMachineRef(child)) this.markKnown(child.getSnapshot() as AnyMachineSnapshot);
+    }
+  }
+
+  private remember(path: string, version: number, before: AnyMachineSnapshot): void {
+    let list = this.history.get(path);
+    if (!list) this.history.set(path, (list = []));
+    list.push({ version, before });
+    if (list.length > HISTORY) list.shift();
+  }
+
+  private applyFailure(state: FoldState, failure: FailureData): void {
+    const path = failure.actor ?? ROOT_PATH;
+    const target = path === ROOT_PATH ? undefined : refAt(this.rootRef(state), path);
+    if (path !== ROOT_PATH && !target) return;
+    const current = path === ROOT_PATH ? state.snapshot : (target!.getSnapshot() as AnyMachineSnapshot);
+    // The snapshot before the event that threw (the actor never processed that event or any after it).
+    const entry = this.history.get(path)?.find((h) => h.version === failure.at);
+    const base = entry?.before ?? current;
+    const failed = { ...base, status: 'error', error: failure.error } as AnyMachineSnapshot;
+    if (path === ROOT_PATH) state.snapshot = failed;
+    else (target as unknown as { _snapshot: AnyMachineSnapshot })._snapshot = failed;
   }
 }

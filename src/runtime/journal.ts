@@ -1,19 +1,22 @@
 import type { AnyActorRef, AnyMachineSnapshot, EventObject, InspectionEvent } from 'xstate';
-import { ActorlogError, isActorlogError } from '../errors.ts';
+import { ActorlogError, describeError, isActorlogError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { EventMeta, EventSource, LogStore, NewEvent } from '../log/types.ts';
+import { asTree, currentPath, isMachineRef, isWithin, pathOf, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
 import type { Committer } from './committer.ts';
 import { journalEventData } from './eventCodec.ts';
+import { FAILED_EVENT, type FailureData } from './failure.ts';
 
 /** The payload of a snapshot record written by the runtime. */
 export interface StoredSnapshot {
-  /** XState's persisted snapshot (`actor.getPersistedSnapshot()`). */
+  /** XState's persisted snapshot (`actor.getPersistedSnapshot()`), the whole actor tree. */
   state: unknown;
   bookkeeping: Bookkeeping;
 }
 
-const SOURCES = new Set<EventSource>(['poll', 'sse', 'ws', 'webhook', 'child', 'external', 'timer', 'system']);
+/** Source kinds a child may declare in `event.meta.source`. */
+const DECLARED = new Set<EventSource>(['poll', 'sse', 'ws', 'webhook']);
 
 /** Options of a {@link Journal}. */
 export interface JournalOptions {
@@ -28,129 +31,337 @@ export interface JournalOptions {
   startedAt: number;
   /** Save a snapshot every this many events (0: only final ones). */
   snapshotEvery: number;
-  /** Called once when a write fails; the actor is then stopped. */
+  /** The journal of another journaled actor whose root is `ref`, if it is one (for `sendTo` between actors). */
+  peerOf(ref: unknown): Journal | undefined;
+  /** Called once when a write fails or the actor cannot be journaled; the actor is then stopped. */
   onFailure(error: ActorlogError): void;
 }
 
+interface Pending {
+  event: EventObject;
+  version: number;
+  at: number;
+}
+
 /**
- * The write-ahead journal of one root actor (DESIGN.md invariant 1). It observes XState's
- * inspection stream: every `@xstate.event` whose target is the root is appended to the log before
- * XState enqueues it (inspection is synchronous and so is better-sqlite3), with its source
- * (external, timer, child, or the source kind a child declared in `event.meta.source`) and cursor.
- * `@xstate.action` feeds the timer and cursor bookkeeping; `@xstate.snapshot` saves snapshots and
- * the final status. A failed write stops the actor: nothing is processed unlogged.
+ * The write-ahead journal of one journaled actor and its tree of child machines. It observes
+ * XState's inspection stream, which is synchronous, as better-sqlite3 is:
+ * - every `@xstate.event` delivered to the root or to a child machine is appended to the root's
+ *   stream before XState enqueues it, with its source, the child's path (`meta.target`), the
+ *   sender's path (`meta.actor`), a fired timer's key and a source's cursor;
+ * - an event a tree member sends to another journaled actor is appended to that actor's stream, with
+ *   a causation id naming the send, before that actor receives it;
+ * - `@xstate.action` and `@xstate.snapshot` keep the bookkeeping (timers, cursors, completed
+ *   children) and save snapshots when no appended event awaits processing.
+ * A failed write stops the actor: nothing is processed unlogged.
+ * @internal
  */
 export class Journal {
   private root?: AnyActorRef;
-  /** Journaled events not yet processed, in mailbox (FIFO) order: the same object may be queued twice. */
-  private readonly pending: Array<{ event: EventObject; version: number; at: number }> = [];
-  private actions: Array<{ type: string; params?: unknown }> = [];
-  private readonly tracker: BookkeepingTracker;
+  /** Appended events not yet processed, per target path, in mailbox (FIFO) order: one object may be queued twice. */
+  private readonly pending = new Map<string, Pending[]>();
+  private pendingCount = 0;
+  private readonly actions = new Map<unknown, Array<{ type: string; params?: unknown }>>();
+  /** Sends to other journaled actors per `<path>:<version>` being processed, for their causation ids. */
+  private readonly sends = new Map<string, number>();
+  /** An event the runtime re-delivers with `send`, and the meta to log it with (recovery of a message). */
+  private expected?: { event: EventObject; meta: Partial<EventMeta> };
+  readonly tracker: BookkeepingTracker;
   private lastSaved = 0;
   /** The stream version of the last event appended. */
   version: number;
-  /** The stream version of the last event the actor has processed (<= version). */
-  processed: number;
   failed?: ActorlogError;
 
   constructor(private readonly options: JournalOptions) {
     this.version = options.version;
-    this.processed = options.version;
     this.lastSaved = options.version;
     this.tracker = new BookkeepingTracker(options.bookkeeping);
+  }
+
+  get streamId(): string {
+    return this.options.streamId;
   }
 
   /** Binds the journal to its root actor (before `start()`). */
   attach(root: AnyActorRef): void {
     this.root = root;
-    this.tracker.selfRef = root;
   }
 
   /** The inspection observer to pass to `createActor(machine, { inspect })`. */
   readonly inspect = (ev: InspectionEvent): void => {
-    if (ev.actorRef !== this.root || this.failed) return;
-    if (ev.type === '@xstate.event') this.onEvent(ev.event, ev.sourceRef as AnyActorRef | undefined);
-    else if (ev.type === '@xstate.action') this.actions.push(ev.action);
-    else if (ev.type === '@xstate.snapshot') this.onSnapshot(ev.event, ev.snapshot as AnyMachineSnapshot);
+    if (this.failed) return;
+    if (ev.type === '@xstate.event') this.onEvent(ev.event, ev.sourceRef as AnyActorRef | undefined, ev.actorRef as AnyActorRef);
+    else if (ev.type === '@xstate.action') {
+      if (pathOf(ev.actorRef, this.root) === undefined) return;
+      let list = this.actions.get(ev.actorRef);
+      if (!list) this.actions.set(ev.actorRef, (list = []));
+      list.push(ev.action);
+    } else if (ev.type === '@xstate.snapshot') this.onSnapshot(ev.actorRef as AnyActorRef, ev.event, ev.snapshot as AnyMachineSnapshot);
   };
 
-  private onEvent(event: EventObject, sourceRef: AnyActorRef | undefined): void {
-    const root = this.root!;
-    if (event.type === 'xstate.init' || root.getSnapshot().status !== 'active') return;
-    const { streamId, store, clock } = this.options;
-    const wire = (event as { meta?: { source?: EventSource; cursor?: unknown } }).meta;
-    let source: EventSource;
-    const meta = { recordedAt: clock.now() } as EventMeta;
-    if (sourceRef === undefined) source = 'external';
-    else if (sourceRef === root) source = 'timer';
-    else {
-      source = wire?.source && SOURCES.has(wire.source) ? wire.source : 'child';
-      meta.actor = sourceRef.id;
+  private pathOf(ref: unknown): string | undefined {
+    return pathOf(ref, this.root);
+  }
+
+  private onEvent(event: EventObject, sourceRef: AnyActorRef | undefined, targetRef: AnyActorRef): void {
+    const path = this.pathOf(targetRef);
+    if (event.type === 'xstate.init') {
+      if (path !== undefined && path !== ROOT_PATH) this.tracker.onChildStarted(path);
+      return;
     }
-    meta.source = source;
-    if (wire && typeof wire.cursor === 'string') meta.cursor = wire.cursor;
+    if (path === undefined) {
+      const peer = this.options.peerOf(targetRef);
+      const from = sourceRef && this.pathOf(sourceRef);
+      if (peer && from !== undefined) this.sendToPeer(peer, event, from);
+      return;
+    }
+    // Promises, callbacks and observables are I/O: what they receive is not state to fold.
+    if (path !== ROOT_PATH && !isMachineRef(targetRef)) return;
+    // An event to an actor that has ended is dropped by XState (and by the fold).
+    if (targetRef.getSnapshot().status !== 'active') return;
+    const meta = { recordedAt: this.options.clock.now() } as EventMeta;
+    if (this.expected?.event === event && sourceRef === undefined) {
+      Object.assign(meta, this.expected.meta);
+      this.expected = undefined;
+    } else if (!this.classify(event, sourceRef, path, meta)) return;
+    if (path !== ROOT_PATH) meta.target = path;
+    this.record(path, event, meta);
+  }
+
+  /** Fills `meta.source`, `actor`, `timer` and `cursor`; false when the event cannot be journaled (the actor is then failed). */
+  private classify(event: EventObject, sourceRef: AnyActorRef | undefined, path: string, meta: EventMeta): boolean {
+    if (sourceRef === undefined) {
+      meta.source = 'external';
+      return true;
+    }
+    const timer = this.tracker.timerFor(event);
+    if (timer) {
+      meta.source = 'timer';
+      meta.timer = timer.key;
+      return true;
+    }
+    const from = this.pathOf(sourceRef);
+    if (from === path) {
+      meta.source = 'self';
+      return true;
+    }
+    if (from === undefined) meta.source = 'actor';
+    else if (isWithin(from, path)) {
+      const wire = (event as { meta?: { source?: EventSource; cursor?: unknown } }).meta;
+      meta.source = wire?.source && DECLARED.has(wire.source) ? wire.source : 'child';
+      if (wire && wire.cursor !== undefined) {
+        if (typeof wire.cursor === 'string') meta.cursor = wire.cursor;
+        else if ((typeof wire.cursor === 'number' && Number.isFinite(wire.cursor)) || typeof wire.cursor === 'bigint') meta.cursor = String(wire.cursor);
+        else {
+          this.fail(new ActorlogError('INVALID_CURSOR', `child ${from} sent ${event.type} with meta.cursor of type ${typeof wire.cursor}: a cursor is a string or a finite number`, {
+            details: { streamId: this.streamId, actor: from, event: event.type },
+          }));
+          return false;
+        }
+      }
+    } else meta.source = isWithin(path, from) ? 'parent' : 'actor';
+    if (from !== undefined && from !== ROOT_PATH) meta.actor = from;
+    // A child machine that threw reports xstate.error.actor.*: record where, so replay reproduces it.
+    if (from !== undefined && from !== ROOT_PATH && event.type.startsWith('xstate.error.actor.') && isMachineRef(sourceRef) && sourceRef.getSnapshot().status === 'error') {
+      this.recordFailure(describeError((event as { error?: unknown }).error), from);
+    }
+    return true;
+  }
+
+  /** Appends `event` for the actor at `path`, then lets XState deliver it. */
+  private record(path: string, event: EventObject, meta: EventMeta): void {
     let record: NewEvent;
     try {
-      record = { type: event.type, data: journalEventData(event), meta }; // redacts the live event too
+      record = { type: event.type, data: journalEventData(event), meta };
     } catch (err) {
       this.fail(err); // not JSON-safe (a cycle, a BigInt): stop before processing it unlogged
       return;
     }
     const expected = this.version;
     this.version = expected + 1;
-    this.pending.push({ event, version: this.version, at: meta.recordedAt });
-    this.tracker.onEvent(record);
-    this.options.committer.write(
-      () => store.append(streamId, expected, [record]),
-      (err) => this.fail(err),
-    );
+    let queue = this.pending.get(path);
+    if (!queue) this.pending.set(path, (queue = []));
+    queue.push({ event, version: this.version, at: meta.recordedAt });
+    this.pendingCount++;
+    this.tracker.onEvent({ type: record.type, meta, version: this.version });
+    this.write(() => this.options.store.append(this.streamId, expected, [record]));
   }
 
-  private onSnapshot(event: EventObject, snapshot: AnyMachineSnapshot): void {
-    const actions = this.actions;
-    this.actions = [];
-    const entry = this.pending[0]?.event === event ? this.pending.shift() : undefined;
-    if (entry === undefined) {
-      // xstate.init: the actions of the initial state count from the actor's start
-      if (event.type === 'xstate.init') this.tracker.onActions(actions, this.options.version, this.options.startedAt);
+  /** Logs an event another journaled actor's tree sends to this root (called inside the sender's inspection, before delivery). */
+  receive(event: EventObject, from: string, causationId: string): void {
+    if (this.failed || !this.root || this.root.getSnapshot().status !== 'active') return;
+    this.record(ROOT_PATH, event, { source: 'actor', actor: from, causationId, recordedAt: this.options.clock.now() });
+  }
+
+  /** The next external `send` of exactly `event` is logged with `meta` (recovery re-delivering a message). */
+  expect(event: EventObject, meta: Partial<EventMeta>): void {
+    this.expected = { event, meta };
+  }
+
+  private sendToPeer(peer: Journal, event: EventObject, from: string): void {
+    if (this.tracker.timerFor(event)) {
+      this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `a delayed sendTo to another journaled actor (${peer.streamId}) cannot be journaled: delay in the receiver instead`, {
+        details: { streamId: this.streamId, to: peer.streamId, event: event.type },
+      }));
       return;
     }
-    const { version } = entry;
-    this.processed = version;
-    this.tracker.onActions(actions, version, entry.at);
-    const final = snapshot.status !== 'active';
+    const version = (this.pending.get(from)?.[0] ?? this.processing(from))?.version ?? this.options.version;
+    const key = `${from}:${version}`;
+    const n = this.sends.get(key) ?? 0;
+    this.sends.set(key, n + 1);
+    peer.receive(event, this.streamId, `${this.streamId}:${version}:${from}:${n}`);
+  }
+
+  private onSnapshot(actorRef: AnyActorRef, event: EventObject, snapshot: AnyMachineSnapshot): void {
+    const path = this.pathOf(actorRef);
+    if (path === undefined) return;
+    const actions = this.actions.get(actorRef) ?? [];
+    this.actions.delete(actorRef);
+    const queue = this.pending.get(path);
+    const entry = queue?.[0]?.event === event ? queue.shift() : undefined;
+    const tree = asTree(this.root!);
+    const targetOf = (ref: unknown) => currentPath(ref, this.root, tree);
+    if (entry === undefined) {
+      // xstate.init: the initial actions count from the event being processed by the parent (or the actor's start)
+      if (event.type === 'xstate.init') {
+        const context = path === ROOT_PATH ? undefined : this.processing(path);
+        this.tracker.onActions(path, actions, context?.version ?? this.options.version, context?.at ?? this.options.startedAt, targetOf);
+      }
+      return;
+    }
+    this.pendingCount--;
+    this.sends.delete(`${path}:${entry.version}`);
+    this.tracker.onActions(path, actions, entry.version, entry.at, targetOf);
+    if (path === ROOT_PATH && snapshot.status !== 'active') {
+      this.save(entry.version, snapshot.status === 'done' ? 'done' : 'error');
+      return;
+    }
+    this.dropOrphans(tree);
     const every = this.options.snapshotEvery;
-    if (final || (every > 0 && version - this.lastSaved >= every)) {
-      this.save(version, final ? (snapshot.status === 'done' ? 'done' : 'error') : undefined);
+    if (every > 0) {
+      // The tree's state is exactly "after version v" when every event up to v has been processed and none after it.
+      const v = this.lastProcessed();
+      if (this.pendingCount === this.version - v && v - this.lastSaved >= every) this.save(v);
     }
   }
 
-  /** Saves the root's current snapshot, taken after the event at `version` (default: the last processed one), and a status when the actor ended. */
-  save(version = this.processed, status?: 'done' | 'error' | 'stopped'): void {
+  /** The event being processed by the nearest ancestor of `path` that is processing one. */
+  private processing(path: string): Pending | undefined {
+    if (path === ROOT_PATH) return undefined;
+    const ids = path.split('/');
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const head = this.pending.get(ids.slice(0, i).join('/'))?.[0];
+      if (head) return head;
+    }
+    return undefined;
+  }
+
+  /** Pending events of children that stopped before processing them will never be processed. */
+  private dropOrphans(tree: TreeRef): void {
+    if (this.pendingCount === (this.pending.get(ROOT_PATH)?.length ?? 0)) return;
+    for (const [path, queue] of this.pending) {
+      if (path === ROOT_PATH || queue.length === 0) continue;
+      const ref = refAt(tree, path);
+      if (!ref || ref.getSnapshot().status !== 'active') {
+        this.pendingCount -= queue.length;
+        this.pending.delete(path);
+      }
+    }
+  }
+
+  /**
+   * Saves the root's current snapshot (the whole tree) under `version` (default: the last appended
+   * one), and a status when the actor ended. The caller makes sure the tree's state is exactly the
+   * state after `version`.
+   */
+  save(version = this.version, status?: 'done' | 'error' | 'stopped'): void {
     if (this.failed || !this.root) return;
-    const { store, streamId, clock } = this.options;
+    const { store, clock } = this.options;
     const payload: StoredSnapshot = { state: this.root.getPersistedSnapshot(), bookkeeping: this.tracker.toJSON() };
     const at = clock.now();
     this.lastSaved = version;
+    this.write(() => {
+      store.saveSnapshot({ streamId: this.streamId, version, snapshot: payload, recordedAt: at });
+      if (status) store.setStreamStatus(this.streamId, status, at);
+    });
+  }
+
+  /**
+   * Records that a machine of this tree threw (`actor`: the child's path; absent: the root) while
+   * processing the event it was on, so replay reproduces the failure (see `FAILED_EVENT`).
+   */
+  recordFailure(error: unknown, actor?: string): void {
+    if (this.failed || !this.root) return;
+    const path = actor ?? ROOT_PATH;
+    const head = this.pending.get(path)?.[0];
+    const ref = path === ROOT_PATH ? asTree(this.root) : refAt(asTree(this.root), path);
+    const info = describeError(error);
+    const data: FailureData = { at: head?.version ?? (path === ROOT_PATH ? this.options.version : this.processing(path)?.version ?? this.options.version), eventType: head?.event.type ?? 'xstate.init', state: (ref?.getSnapshot() as { value?: unknown } | undefined)?.value ?? null, error: info };
+    const where = whereThrown(error);
+    if (where) data.where = where;
+    if (actor !== undefined) data.actor = actor;
+    if (head) {
+      this.pendingCount -= this.pending.get(path)!.length;
+      this.pending.delete(path);
+    }
+    const expected = this.version;
+    this.version = expected + 1;
+    const record: NewEvent = { type: FAILED_EVENT, data, meta: { source: 'system', recordedAt: this.options.clock.now(), ...(actor !== undefined ? { target: actor } : {}) } };
+    this.write(() => this.options.store.append(this.streamId, expected, [record]));
+  }
+
+  /** Saves a snapshot if every appended event has been processed (else recovery folds from the log). */
+  saveIfSettled(status?: 'stopped'): void {
+    const v = this.lastProcessed();
+    if (this.pendingCount === this.version - v || status) this.save(v, status);
+  }
+
+  /** The highest version below the first unprocessed one. */
+  private lastProcessed(): number {
+    let first = this.version + 1;
+    for (const queue of this.pending.values()) if (queue[0] && queue[0].version < first) first = queue[0].version;
+    return first - 1;
+  }
+
+  /** Runs a store write through the committer; a write of an actor that already failed is skipped. */
+  private write(fn: () => void): void {
     this.options.committer.write(
       () => {
-        store.saveSnapshot({ streamId, version, snapshot: payload, recordedAt: at });
-        if (status) store.setStreamStatus(streamId, status, at);
+        if (!this.failed) fn();
       },
       (err) => this.fail(err),
     );
   }
 
-  /** Stops the actor because a write failed (each mode: before the transition; tick mode: at commit). */
+  /**
+   * Stops the actor because a write failed (each mode: before the transition; tick mode: at commit,
+   * after the transitions of its tick) or the actor cannot be journaled. The actor is stopped first,
+   * then `onFailure` is told; an `onFailure` that throws cannot keep it running.
+   */
   fail(err: unknown): void {
     if (this.failed) return;
-    const reason = isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.options.streamId}: ${(err as Error)?.message ?? err}`;
-    this.failed = new ActorlogError('APPEND_FAILED', reason, {
-      cause: err,
-      details: { streamId: this.options.streamId, version: this.version },
-    });
-    this.options.onFailure(this.failed);
-    const root = this.root as (AnyActorRef & { stop?: () => void }) | undefined;
-    root?.stop?.();
+    this.failed = isActorlogError(err) && err.code !== 'APPEND_FAILED'
+      ? err
+      : new ActorlogError('APPEND_FAILED', isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.streamId}: ${(err as Error)?.message ?? err}`, {
+        cause: err,
+        details: { streamId: this.streamId, version: this.version },
+      });
+    try {
+      (this.root as (AnyActorRef & { stop?: () => void }) | undefined)?.stop?.();
+    } finally {
+      try {
+        this.options.onFailure(this.failed);
+      } catch (reportErr) {
+        console.error(`actorlog: onError threw while reporting that actor ${this.streamId} stopped (${this.failed.code}): ${describeError(reportErr).message}`);
+      }
+    }
   }
+}
+
+/** The first stack frame of `error` outside XState and Node's internals: where the machine threw. */
+function whereThrown(error: unknown): string | undefined {
+  const stack = (error as { stack?: unknown })?.stack;
+  if (typeof stack !== 'string') return undefined;
+  const frame = stack.split('\n').find((line) => /^\s+at /.test(line) && !/node_modules[\\/]xstate|node:internal|src[\\/]runtime[\\/]/.test(line));
+  return frame?.trim().replace(/^at /, '');
 }

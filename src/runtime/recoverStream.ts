@@ -1,16 +1,23 @@
 import type { AnyStateMachine } from 'xstate';
 import type { LogStore, StreamRecord } from '../log/types.ts';
+import { persistedAt } from './actorTree.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
-import { Folder, type FoldState } from './fold.ts';
+import { Folder, type FoldState, type ImpliedMessage } from './fold.ts';
 import type { StoredSnapshot } from './journal.ts';
 
 /** A stream folded to its last event, ready to restart. */
 export interface FoldedStream {
-  /** XState persisted snapshot, with each live source's input cursor set to its last logged cursor. */
+  /**
+   * XState persisted snapshot of the whole tree: each child whose completion is logged has status
+   * `done` (or `error`), so XState does not start it again; each live source's input cursor is set to
+   * its last logged cursor.
+   */
   persisted: unknown;
   status: string;
   version: number;
   bookkeeping: Bookkeeping;
+  /** Messages to other journaled actors sent by the events folded after the latest snapshot. */
+  outbox: ImpliedMessage[];
 }
 
 /**
@@ -22,26 +29,35 @@ export function startFold(store: LogStore, machine: AnyStateMachine, stream: Str
   const saved = store.loadSnapshot(stream.streamId, toVersion);
   const payload = saved?.snapshot as StoredSnapshot | undefined;
   const state = payload?.state && payload.bookkeeping
-    ? folder.restore(payload.state, saved!.version, payload.bookkeeping)
-    : folder.initial(stream.input, stream.createdAt);
+    ? folder.restore(payload.state, saved!.version, payload.bookkeeping, stream.streamId)
+    : folder.initial(stream.input, stream.createdAt, stream.streamId);
   return { folder, state };
 }
 
 /**
  * Folds a whole stream (from its latest snapshot) with the machine's pure transition function and
- * returns what recovery restarts from (DESIGN.md invariants 2-4). An invoked source that was live
- * gets `input.cursor` set to the last cursor it delivered, so it resumes where the log stops.
+ * returns what recovery restarts from. A child whose `xstate.done.actor.*` or `xstate.error.actor.*`
+ * is logged is marked finished, so it is not run again; an invoked source that is still live gets
+ * `input.cursor` set to the last cursor it delivered, so it resumes where the log stops.
  */
 export function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord): FoldedStream {
   const { folder, state } = startFold(store, machine, stream);
   for (const record of store.readStream(stream.streamId, { fromVersion: state.version + 1 })) folder.apply(state, record);
-  const persisted = folder.persist(state) as { children?: Record<string, { snapshot?: { status?: string; input?: unknown } }> };
+  const persisted = folder.persist(state);
   const bookkeeping = state.tracker.toJSON();
-  for (const [childId, cursor] of Object.entries(bookkeeping.cursors)) {
-    const child = persisted.children?.[childId]?.snapshot;
+  for (const [path, version] of Object.entries(bookkeeping.completed)) {
+    const child = persistedAt(persisted, path)?.snapshot;
+    if (child?.status !== 'active') continue;
+    const record = store.readStream(stream.streamId, { fromVersion: version, toVersion: version })[0];
+    const failed = record?.type.startsWith('xstate.error.actor.');
+    child.status = failed ? 'error' : 'done';
+    if (!failed) child.output = (record?.data as { output?: unknown } | undefined)?.output;
+  }
+  for (const [path, cursor] of Object.entries(bookkeeping.cursors)) {
+    const child = persistedAt(persisted, path)?.snapshot;
     if (child?.status === 'active' && child.input !== null && typeof child.input === 'object') {
       child.input = { ...(child.input as object), cursor };
     }
   }
-  return { persisted, status: state.snapshot.status, version: state.version, bookkeeping };
+  return { persisted, status: state.snapshot.status, version: state.version, bookkeeping, outbox: state.outbox };
 }
