@@ -23,6 +23,10 @@ export const ErrorCodes = {
   ACTOR_EXISTS: 'ACTOR_EXISTS',
   /** The machine threw (an action, guard or assign): the actor is in error and its stream marked `error`. */
   ACTOR_FAILED: 'ACTOR_FAILED',
+  /** A machine does something the journal cannot record faithfully (e.g. a delayed `sendTo` to another journaled actor); the actor is stopped. */
+  UNSUPPORTED_MACHINE: 'UNSUPPORTED_MACHINE',
+  /** A child declared a `meta.cursor` that is neither a string nor a finite number; the actor is stopped. */
+  INVALID_CURSOR: 'INVALID_CURSOR',
   /** The actor is stopped, done or failed and takes no more events. */
   ACTOR_STOPPED: 'ACTOR_STOPPED',
   /** A replayed snapshot differs from a live snapshot the log recorded (reported by `verifyReplay` / `replay --verify`, exit 1). */

@@ -1,13 +1,15 @@
-import { createActor, type AnyStateMachine, type InputFrom } from 'xstate';
-import { ActorlogError, describeError, type ErrorInfo } from '../errors.ts';
+import { createActor, type AnyActorRef, type AnyStateMachine, type InputFrom } from 'xstate';
+import { ActorlogError, describeError, isActorlogError, type ErrorInfo } from '../errors.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { LogStore, StreamRecord } from '../log/types.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
 import { createCommitter, type CommitMode } from './committer.ts';
 import { Journal } from './journal.ts';
+import { asTree, refAt } from './actorTree.ts';
+import type { ImpliedMessage } from './fold.ts';
 import { JournaledActor } from './journaledActor.ts';
 import { machineHash } from './machineInfo.ts';
-import { redactSecrets } from './redact.ts';
+import { journalInput } from './eventCodec.ts';
 import { foldStream } from './recoverStream.ts';
 
 /** Options of {@link createActorSystem}. */
@@ -24,8 +26,12 @@ export interface ActorSystemOptions {
   snapshotEvery?: number;
   /**
    * Told when an actor is stopped because a write failed (code `APPEND_FAILED`), whichever event
-   * (external, timer, child) hit it, or because its machine threw (code `ACTOR_FAILED`; its stream
-   * is then marked `error` and not recovered). @default prints one line to stderr
+   * (external, timer, child) hit it; because its machine threw (code `ACTOR_FAILED`; its stream is
+   * then marked `error` and not recovered); because it did something the journal cannot record
+   * (`UNSUPPORTED_MACHINE`, `INVALID_CURSOR`); and, from `recover()`, for each stream that could not
+   * be resumed (`MACHINE_NOT_REGISTERED`, `MACHINE_MISMATCH`, ...). The actor is already stopped when
+   * it is called; if it throws, the error is printed to stderr and nothing else changes.
+   * @default prints one line to stderr
    */
   onError?: (actorId: string, error: ActorlogError) => void;
 }
@@ -84,7 +90,16 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
   const committer = createCommitter(store, options.commit ?? 'each');
   const snapshotEvery = options.snapshotEvery ?? 100;
   const actors = new Map<string, JournaledActor>();
-  const onError = options.onError ?? ((id: string, err: ActorlogError) => console.error(`actorlog: actor ${id} stopped: ${err.message} (${err.code})`));
+  /** The journal of each running root actor, by its XState ref (messages between journaled actors). */
+  const journals = new WeakMap<object, Journal>();
+  const report = options.onError ?? ((id: string, err: ActorlogError) => console.error(`actorlog: actor ${id} stopped: ${err.message} (${err.code})`));
+  const onError = (id: string, err: ActorlogError) => {
+    try {
+      report(id, err);
+    } catch (reportErr) {
+      console.error(`actorlog: onError threw while reporting actor ${id} (${err.code}): ${describeError(reportErr).message}`);
+    }
+  };
 
   function machineFor(name: string, stream?: StreamRecord): AnyStateMachine {
     const machine = machines[name];
@@ -97,14 +112,23 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
     return machine;
   }
 
-  function start(name: string, machine: AnyStateMachine, id: string, init: { input?: unknown; snapshot?: unknown; version: number; bookkeeping?: Bookkeeping; startedAt: number }): JournaledActor {
+  function start(name: string, machine: AnyStateMachine, id: string, init: { input?: unknown; snapshot?: unknown; version: number; bookkeeping?: Bookkeeping; startedAt: number; rearm?: Bookkeeping['timers'] }): JournaledActor {
     if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
     const journal = new Journal({
       store, committer, clock, streamId: id, version: init.version, bookkeeping: init.bookkeeping, startedAt: init.startedAt, snapshotEvery,
-      onFailure: (err) => onError(id, err),
+      peerOf: (ref) => journals.get(ref as object),
+      onFailure: (err) => {
+        actors.delete(id);
+        onError(id, err);
+      },
     });
     const ref = createActor(machine, { id, input: init.input, snapshot: init.snapshot as never, clock, inspect: journal.inspect });
     journal.attach(ref);
+    journals.set(ref, journal);
+    // Another journaled actor is addressed by its stream id: `sendTo(({ system }) => system.get('b'), …)`.
+    const xsystem = ref.system as unknown as { get(systemId: string): unknown };
+    const get = xsystem.get.bind(xsystem);
+    xsystem.get = (systemId: string) => get(systemId) ?? actors.get(systemId)?.ref;
     const actor = new JournaledActor(id, name, ref, journal);
     actors.set(id, actor);
     ref.subscribe({
@@ -114,6 +138,7 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
         // snapshot event and leaves its children running. Record it, report it, stop the children.
         actors.delete(id);
         if (journal.failed) return;
+        journal.recordFailure(err);
         journal.save(undefined, 'error');
         committer.flush();
         onError(id, new ActorlogError('ACTOR_FAILED', `actor ${id} failed: ${describeError(err).message}`, { cause: err, details: { streamId: id } }));
@@ -123,7 +148,42 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
       },
     });
     ref.start();
+    if (init.rearm) rearm(journal, ref, init.rearm);
     return actor;
+  }
+
+  /**
+   * Re-arms the timers a recovered actor had pending, with their remaining time, in due order. Only
+   * those still pending after `start()` are armed: a child that reported at start may have made the
+   * actor leave the state that owned one (and XState keys them by owner and send id, as we do).
+   */
+  function rearm(journal: Journal, ref: AnyActorRef, timers: Bookkeeping['timers']): void {
+    const pending = new Set(journal.tracker.state.timers);
+    const tree = asTree(ref);
+    for (const timer of [...timers].sort((a, b) => a.dueAt - b.dueAt)) {
+      if (!pending.has(timer)) continue;
+      const owner = refAt(tree, timer.owner);
+      const target = refAt(tree, timer.target);
+      if (!owner || !target) continue;
+      ref.system.scheduler.schedule(owner as never, target as never, timer.event, Math.max(0, timer.dueAt - clock.now()), timer.id);
+    }
+  }
+
+  /**
+   * Delivers, once, the messages to other journaled actors that a recovered stream's log implies
+   * but whose receiver did not log (the process died between the two appends): each is looked up
+   * by its causation id in the receiver's stream, after the sender's event that caused it.
+   */
+  function redeliver(messages: ImpliedMessage[]): void {
+    for (const message of messages) {
+      const receiver = actors.get(message.to);
+      if (!receiver || receiver.journal.failed) continue;
+      const logged = store.readAll({ after: message.after, streamId: message.to }).some((r) => r.streamId === message.to && r.meta.causationId === message.causationId);
+      if (logged) continue;
+      const from = message.causationId.slice(0, message.causationId.length - message.causationId.split(':').slice(-3).join(':').length - 1);
+      receiver.journal.expect(message.event, { source: 'actor', actor: from, causationId: message.causationId });
+      receiver.ref.send(message.event);
+    }
   }
 
   const system: ActorSystem = {
@@ -133,8 +193,8 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
       const machine = machineFor(name);
       if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
       const createdAt = clock.now();
-      // The actor starts from exactly the input the log keeps (secrets redacted), so replay and recovery match it.
-      const logged = redactSecrets(input ?? null);
+      // The actor starts from exactly the input the log keeps (its JSON copy), so replay and recovery match it.
+      const logged = journalInput(input) as typeof input;
       store.createStream({ streamId: id, machine: { name, hash: machineHash(machine) }, input: logged, createdAt });
       return start(name, machine, id, { input: logged ?? undefined, version: 0, startedAt: createdAt }) as never;
     },
@@ -143,13 +203,14 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
     stop(id) {
       const actor = actors.get(id);
       if (!actor) return;
-      actor.journal.save(undefined, 'stopped');
+      actor.journal.saveIfSettled('stopped');
       committer.flush();
       actors.delete(id);
       actor.ref.stop();
     },
     recover() {
       const report: RecoveryReport = { recovered: [], finished: [], failed: [] };
+      const outbox: ImpliedMessage[] = [];
       for (const stream of store.listStreams({ status: ['active'] })) {
         if (actors.has(stream.streamId)) continue;
         try {
@@ -167,20 +228,21 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
           }
           const actor = start(stream.machine.name, machine, stream.streamId, {
             input: stream.input, snapshot: folded.persisted, version: folded.version, bookkeeping: folded.bookkeeping, startedAt: stream.createdAt,
+            rearm: folded.bookkeeping.timers,
           });
-          for (const timer of [...folded.bookkeeping.timers].sort((a, b) => a.dueAt - b.dueAt)) {
-            actor.ref.system.scheduler.schedule(actor.ref, actor.ref, timer.event, Math.max(0, timer.dueAt - clock.now()), timer.id);
-          }
+          outbox.push(...folded.outbox);
           report.recovered.push(actor);
         } catch (err) {
           report.failed.push({ streamId: stream.streamId, error: describeError(err) });
+          onError(stream.streamId, isActorlogError(err) ? err : new ActorlogError('ACTOR_FAILED', `cannot recover stream ${stream.streamId}: ${describeError(err).message}`, { cause: err, details: { streamId: stream.streamId } }));
         }
       }
+      redeliver(outbox);
       return report;
     },
     close() {
       const running = [...actors.values()];
-      for (const actor of running) actor.journal.save();
+      for (const actor of running) actor.journal.saveIfSettled();
       committer.flush();
       actors.clear();
       for (const actor of running) actor.ref.stop();

@@ -2,7 +2,7 @@ import type { AnyActorRef, AnyMachineSnapshot, EventObject, InspectionEvent } fr
 import { ActorlogError, describeError, isActorlogError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { EventMeta, EventSource, LogStore, NewEvent } from '../log/types.ts';
-import { asTree, currentPath, isMachineRef, isWithin, pathOf, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
+import { asTree, currentPath, isMachineRef, isWithin, pathOf, refAt, ROOT_PATH, walkTree, type TreeRef } from './actorTree.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
 import type { Committer } from './committer.ts';
 import { journalEventData } from './eventCodec.ts';
@@ -82,9 +82,13 @@ export class Journal {
     return this.options.streamId;
   }
 
+  /** The actors of the tree as restored from a snapshot (recovery), before `start()`. */
+  private readonly restored = new WeakSet<object>();
+
   /** Binds the journal to its root actor (before `start()`). */
   attach(root: AnyActorRef): void {
     this.root = root;
+    for (const { ref } of walkTree(asTree(root))) this.restored.add(ref);
   }
 
   /** The inspection observer to pass to `createActor(machine, { inspect })`. */
@@ -93,6 +97,13 @@ export class Journal {
     if (ev.type === '@xstate.event') this.onEvent(ev.event, ev.sourceRef as AnyActorRef | undefined, ev.actorRef as AnyActorRef);
     else if (ev.type === '@xstate.action') {
       if (pathOf(ev.actorRef, this.root) === undefined) return;
+      const params = ev.action.params as { to?: unknown; delay?: unknown } | undefined;
+      if (ev.action.type === 'xstate.sendTo' && typeof params?.delay === 'number' && this.options.peerOf(params.to)) {
+        this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `a delayed sendTo to another journaled actor (${this.options.peerOf(params.to)!.streamId}) cannot be journaled: delay in the receiver instead`, {
+          details: { streamId: this.streamId, to: this.options.peerOf(params.to)!.streamId },
+        }));
+        return;
+      }
       let list = this.actions.get(ev.actorRef);
       if (!list) this.actions.set(ev.actorRef, (list = []));
       list.push(ev.action);
@@ -106,7 +117,8 @@ export class Journal {
   private onEvent(event: EventObject, sourceRef: AnyActorRef | undefined, targetRef: AnyActorRef): void {
     const path = this.pathOf(targetRef);
     if (event.type === 'xstate.init') {
-      if (path !== undefined && path !== ROOT_PATH) this.tracker.onChildStarted(path);
+      // A child restored from a snapshot starts again too: only a new one drops what was kept for its path.
+      if (path !== undefined && path !== ROOT_PATH && !this.restored.has(targetRef)) this.tracker.onChildStarted(path);
       return;
     }
     if (path === undefined) {
@@ -199,12 +211,6 @@ export class Journal {
   }
 
   private sendToPeer(peer: Journal, event: EventObject, from: string): void {
-    if (this.tracker.timerFor(event)) {
-      this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `a delayed sendTo to another journaled actor (${peer.streamId}) cannot be journaled: delay in the receiver instead`, {
-        details: { streamId: this.streamId, to: peer.streamId, event: event.type },
-      }));
-      return;
-    }
     const version = (this.pending.get(from)?.[0] ?? this.processing(from))?.version ?? this.options.version;
     const key = `${from}:${version}`;
     const n = this.sends.get(key) ?? 0;
@@ -360,6 +366,9 @@ export class Journal {
 
 /** The first stack frame of `error` outside XState and Node's internals: where the machine threw. */
 function whereThrown(error: unknown): string | undefined {
+  // XState wraps a throwing guard in its own Error, with the guard's error as `cause`.
+  const cause = (error as { cause?: unknown })?.cause;
+  if (cause instanceof Error) return whereThrown(cause) ?? whereThrown({ stack: (error as Error).stack });
   const stack = (error as { stack?: unknown })?.stack;
   if (typeof stack !== 'string') return undefined;
   const frame = stack.split('\n').find((line) => /^\s+at /.test(line) && !/node_modules[\\/]xstate|node:internal|src[\\/]runtime[\\/]/.test(line));
