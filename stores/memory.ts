@@ -25,6 +25,31 @@ interface StoredStream {
   events: StoredEvent[];
 }
 
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * How many snapshots to keep per stream: each `saveSnapshot` drops the stream's snapshots below its
+   * `keepSnapshots` highest versions (undone with the transaction). `0` or `Infinity` keeps them all.
+   * @default 10
+   */
+  keepSnapshots?: number;
+}
+
+/** Default of {@link MemoryStoreOptions.keepSnapshots}: 10 snapshots per stream (as the SQLite store). */
+export const DEFAULT_KEEP_SNAPSHOTS = 10;
+
+/** The index of the first event of `events` (sorted by global position) with position > `after`. */
+function firstAfter(events: readonly StoredEvent[], after: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.globalPosition > after) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** JSON text of a value; `undefined` becomes `null`, as in the SQLite store. */
 const encode = (value: unknown): string => JSON.stringify(value) ?? 'null';
 
@@ -56,6 +81,8 @@ export class MemoryStore implements LogStore {
   private readonly log: StoredEvent[] = [];
   private readonly snapshots = new Map<string, Map<number, { snapshot: string; recordedAt: number }>>();
   private readonly checkpoints = new Map<string, number>();
+  /** Snapshots kept per stream, an integer >= 1 or `Infinity`. */
+  private readonly keepSnapshots: number;
   private readonly appended = new Subject<void>();
   private readonly feed: LogFeed = { readAll: (o) => this.readAll(o), appended: this.appended.asObservable(), inTransaction: () => this.depth > 0 };
   /** Undo steps of the open transaction, newest last; empty outside a transaction. */
@@ -63,6 +90,18 @@ export class MemoryStore implements LogStore {
   private depth = 0;
   private dirty = false;
   private closed = false;
+
+  /**
+   * @param options `keepSnapshots` (default 10; 0 or `Infinity`: all)
+   * @throws ActorlogError `INVALID_OPTIONS` when `keepSnapshots` is not an integer >= 0 or `Infinity`
+   */
+  constructor(options: MemoryStoreOptions = {}) {
+    const keep = options.keepSnapshots ?? DEFAULT_KEEP_SNAPSHOTS;
+    if (keep !== Infinity && !(Number.isInteger(keep) && keep >= 0)) {
+      throw new ActorlogError('INVALID_OPTIONS', `keepSnapshots must be an integer >= 0 or Infinity, not ${String(keep)}`, { details: { keepSnapshots: keep } });
+    }
+    this.keepSnapshots = keep === 0 ? Infinity : keep;
+  }
 
   private assertOpen(): void {
     if (this.closed) throw new ActorlogError('STORE_UNAVAILABLE', 'memory log store is closed');
@@ -151,12 +190,15 @@ export class MemoryStore implements LogStore {
     return from < to ? events.slice(from, to).map(toEventRecord) : [];
   }
 
-  readAll(options?: { after?: number; limit?: number }): EventRecord[] {
+  /** With `streamId`, a binary search of that stream's events (sorted by global position): no scan of the log. */
+  readAll(options?: { after?: number; limit?: number; streamId?: string }): EventRecord[] {
     this.assertOpen();
-    const start = Math.max(0, Math.floor(options?.after ?? 0));
+    const streamId = options?.streamId;
+    const source = streamId === undefined ? this.log : (this.streams.get(streamId)?.events ?? []);
+    const start = streamId === undefined ? Math.max(0, Math.floor(options?.after ?? 0)) : firstAfter(source, options?.after ?? 0);
     const limit = options?.limit;
-    const end = limit === undefined ? this.log.length : Math.min(this.log.length, start + Math.max(0, limit));
-    return start < end ? this.log.slice(start, end).map(toEventRecord) : [];
+    const end = limit === undefined ? source.length : Math.min(source.length, start + Math.max(0, limit));
+    return start < end ? source.slice(start, end).map(toEventRecord) : [];
   }
 
   headPosition(): number {
@@ -172,6 +214,13 @@ export class MemoryStore implements LogStore {
     const before = map.get(version);
     map.set(version, { snapshot: encode(snapshot.snapshot), recordedAt: snapshot.recordedAt });
     this.onUndo(() => (before === undefined ? map.delete(version) : map.set(version, before)));
+    if (map.size <= this.keepSnapshots) return;
+    const pruned = [...map.keys()].sort((a, b) => b - a).slice(this.keepSnapshots);
+    for (const v of pruned) {
+      const dropped = map.get(v)!;
+      map.delete(v);
+      this.onUndo(() => map.set(v, dropped));
+    }
   }
 
   loadSnapshot(streamId: string, atOrBeforeVersion?: number): SnapshotRecord | undefined {
@@ -182,6 +231,15 @@ export class MemoryStore implements LogStore {
     if (best === undefined) return undefined;
     const found = this.snapshots.get(streamId)!.get(best)!;
     return { streamId, version: best, snapshot: JSON.parse(found.snapshot), recordedAt: found.recordedAt };
+  }
+
+  listSnapshots(streamId: string): SnapshotRecord[] {
+    this.assertOpen();
+    const map = this.snapshots.get(streamId);
+    if (map === undefined) return [];
+    return [...map.keys()]
+      .sort((a, b) => a - b)
+      .map((version) => ({ streamId, version, snapshot: JSON.parse(map.get(version)!.snapshot), recordedAt: map.get(version)!.recordedAt }));
   }
 
   saveCheckpoint(name: string, position: number): void {
@@ -231,8 +289,10 @@ export class MemoryStore implements LogStore {
  * Creates an empty in-memory {@link LogStore}: for tests, examples and replay of an exported log.
  * Writes are synchronous; subscriptions wake at once on appends (there is no other process).
  *
- * @throws nothing itself; its methods throw the contract's ActorlogError codes (`STREAM_EXISTS`,
- *   `STREAM_NOT_FOUND`, `VERSION_CONFLICT`, `APPEND_FAILED`, `STORE_UNAVAILABLE` once closed)
+ * @param options `keepSnapshots`: snapshots kept per stream (default 10; 0 or `Infinity`: all)
+ * @throws ActorlogError `INVALID_OPTIONS` for a bad `keepSnapshots`; its methods throw the contract's
+ *   codes (`STREAM_EXISTS`, `STREAM_NOT_FOUND`, `VERSION_CONFLICT`, `APPEND_FAILED`,
+ *   `STORE_UNAVAILABLE` once closed)
  * @example
  * ```ts
  * import { createMemoryStore } from 'actorlog/stores/memory';
@@ -242,6 +302,6 @@ export class MemoryStore implements LogStore {
  * store.readStream('job-1').length; // 1
  * ```
  */
-export function createMemoryStore(): MemoryStore {
-  return new MemoryStore();
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  return new MemoryStore(options);
 }

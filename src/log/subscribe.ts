@@ -3,8 +3,11 @@ import type { EventRecord, SubscribeOptions } from './types.ts';
 
 /** What {@link subscribeToLog} needs from a store. */
 export interface LogFeed {
-  /** The store's `readAll`: records with global position greater than `after`, in order, at most `limit`. */
-  readAll(options: { after: number; limit: number }): EventRecord[];
+  /**
+   * The store's `readAll`: records with global position greater than `after`, in order, at most
+   * `limit`, only those of `streamId` when it is given (an index range of that stream).
+   */
+  readAll(options: { after: number; limit: number; streamId?: string }): EventRecord[];
   /**
    * Emits (synchronously) after each committed append of this process, and completes when the store
    * closes. A store keeps a `Subject<void>` and calls `next()` after every commit that appended.
@@ -24,7 +27,8 @@ export const DEFAULT_BATCH_SIZE = 500;
 
 /**
  * The `subscribe()` of every store: an Observable of the log's records with global position greater
- * than `after`, in global order, each once, with no gaps, only those of `streamId` when given.
+ * than `after`, in global order, each once, with no gaps, only those of `streamId` when given (read
+ * with the store's stream-filtered `readAll`, so other streams' records are never read).
  *
  * On subscription it catches up by reading `readAll` in batches of `batchSize` (synchronously, inside
  * `subscribe()`), then stays live: a local append wakes it at once (the records are delivered
@@ -79,11 +83,11 @@ export function subscribeToLog(feed: LogFeed, options: SubscribeOptions = {}): O
           again = false;
           for (;;) {
             if (subscriber.closed) return;
-            const batch = feed.readAll({ after: position, limit: batchSize });
+            const batch = feed.readAll(streamId === undefined ? { after: position, limit: batchSize } : { after: position, limit: batchSize, streamId });
             for (const record of batch) {
               if (subscriber.closed) return;
               position = record.globalPosition;
-              if (streamId === undefined || record.streamId === streamId) subscriber.next(record);
+              subscriber.next(record);
             }
             if (batch.length < batchSize) break;
           }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { ActorlogError } from '../../src/errors.ts';
 import type { AppendResult, NewEvent } from '../../src/log/types.ts';
 import { encodeJson } from './rows.ts';
+import type { VersionCache } from './versionCache.ts';
 
 /** Appends events to one stream at an expected version (see {@link prepareAppendToStream}). */
 export type AppendToStream = (streamId: string, expectedVersion: number, events: readonly NewEvent[]) => AppendResult;
@@ -10,7 +11,7 @@ export type AppendToStream = (streamId: string, expectedVersion: number, events:
  * Prepares the append of the SQLite store: `INSERT INTO events`, once, at open.
  *
  * The append path makes no SELECT: `versions` caches each stream's version (valid because the store's
- * connection is its only writer). A cache miss or mismatch re-reads the version before deciding, so a
+ * connection is its only writer), for the most recently written streams (a bounded {@link VersionCache}). A cache miss or mismatch re-reads the version before deciding, so a
  * stale cache never causes a false conflict; the `UNIQUE (stream_id, version)` index catches a
  * conflict the cache missed (another process appended). Any failure drops the stream from the cache.
  * The owner must also clear `versions` when a transaction rolls back (index.ts does).
@@ -18,18 +19,18 @@ export type AppendToStream = (streamId: string, expectedVersion: number, events:
  * A single event is one INSERT (atomic by itself, autocommit outside a transaction); several events
  * run in one transaction (a savepoint when nested).
  *
- * @param versions the store's version cache: streamId -> current version
+ * @param versions the store's version cache: streamId -> current version (a miss is re-read)
  * @returns the append function. It throws ActorlogError `STREAM_NOT_FOUND` (unknown stream),
  *   `VERSION_CONFLICT` (details `{ streamId, expectedVersion, actualVersion }`) or `APPEND_FAILED`
  *   (SQLite or JSON failure, with `cause`).
  * @example
  * ```ts
- * const append = prepareAppendToStream(db, new Map());
+ * const append = prepareAppendToStream(db, new VersionCache());
  * append('job-1', 0, [{ type: 'submit', data: {}, meta: { source: 'external', recordedAt: 1 } }]);
  * // -> { nextVersion: 1, lastGlobalPosition: 1 }
  * ```
  */
-export function prepareAppendToStream(db: Database.Database, versions: Map<string, number>): AppendToStream {
+export function prepareAppendToStream(db: Database.Database, versions: VersionCache): AppendToStream {
   const insert = db.prepare('INSERT INTO events (stream_id, version, type, data, meta) VALUES (?, ?, ?, ?, ?)');
   const current = db
     .prepare('SELECT COALESCE((SELECT MAX(e.version) FROM events e WHERE e.stream_id = s.stream_id), 0) FROM streams s WHERE s.stream_id = ?')

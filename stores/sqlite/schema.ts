@@ -1,6 +1,9 @@
 import type Database from 'better-sqlite3';
 import { ActorlogError } from '../../src/errors.ts';
 
+/** `PRAGMA application_id` of an actorlog log file (ASCII "AcLg"), set by migration 2. */
+export const APPLICATION_ID = 0x41634c67;
+
 /**
  * The versioned migrations of the log file, applied in order. Migration `i` brings the file from
  * `PRAGMA user_version = i` to `i + 1`. Append new migrations at the end; never edit a released one.
@@ -13,6 +16,9 @@ import { ActorlogError } from '../../src/errors.ts';
  *   `data` and `meta` are JSON text; `meta` holds `recordedAt`.
  * - `snapshots`: keyed by `(stream_id, version)`, `snapshot` is JSON text.
  * - `checkpoints`: a subscriber's name and its last processed global position.
+ *
+ * Version 2 adds `events (stream_id, global_position)`, the index of `readAll({ streamId })` (one
+ * stream's events from a global position), and stamps the file with {@link APPLICATION_ID}.
  */
 export const migrations: readonly string[] = [
   `
@@ -47,7 +53,44 @@ export const migrations: readonly string[] = [
     position INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE INDEX events_stream_position ON events (stream_id, global_position);
+  PRAGMA application_id = ${APPLICATION_ID};
+  `,
 ];
+
+/**
+ * The oldest schema version a read-only connection accepts: migrations since then only add indexes,
+ * so every query of this build runs on it (slower without the index). Raise it with a migration that
+ * changes a table.
+ */
+export const READONLY_COMPATIBLE_FROM = 1;
+
+/** The tables of every actorlog schema version (from 1). */
+const TABLES = ['checkpoints', 'events', 'snapshots', 'streams'];
+
+/** What {@link inspectFile} found in a file before anything is written to it. */
+export type FileKind = 'new' | 'actorlog' | 'foreign';
+
+/**
+ * Tells, by reading only, what a database file holds: `new` (user_version 0 and no schema object at
+ * all: an empty or just-created file), `actorlog` (our application id, or a user_version of 1 or more
+ * with every actorlog table: a log of any schema version), or `foreign` (anything else).
+ *
+ * @example
+ * ```ts
+ * inspectFile(new Database('other-app.db')); // 'foreign': openSqliteStore refuses it
+ * ```
+ */
+export function inspectFile(db: Database.Database): FileKind {
+  const userVersion = db.pragma('user_version', { simple: true }) as number;
+  const applicationId = db.pragma('application_id', { simple: true }) as number;
+  if (applicationId === APPLICATION_ID) return 'actorlog';
+  if (applicationId !== 0) return 'foreign';
+  const names = db.prepare<[], string>('SELECT name FROM sqlite_schema').pluck().all();
+  if (userVersion === 0) return names.length === 0 ? 'new' : 'foreign';
+  return TABLES.every((t) => names.includes(t)) ? 'actorlog' : 'foreign';
+}
 
 /** The schema version this build writes and understands (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = migrations.length;
@@ -56,7 +99,8 @@ export const SCHEMA_VERSION = migrations.length;
  * Brings the file's schema to {@link SCHEMA_VERSION}, all pending migrations in one transaction.
  *
  * @param db an open connection
- * @param readonly when true, nothing is migrated: the file must already be at the current version
+ * @param readonly when true, nothing is migrated: the file must be at a version from
+ *   {@link READONLY_COMPATIBLE_FROM} to the current one
  * @returns the schema version found before migrating (0 for a new file)
  * @throws ActorlogError `SCHEMA_VERSION` when the file is newer than this build, or (read-only) older;
  *   `STORE_UNAVAILABLE` when a read-only file holds no actorlog schema at all
@@ -73,7 +117,7 @@ export function migrate(db: Database.Database, readonly: boolean): number {
       details: { found, known: SCHEMA_VERSION },
     });
   }
-  if (found === SCHEMA_VERSION) return found;
+  if (found === SCHEMA_VERSION || (readonly && found >= READONLY_COMPATIBLE_FROM)) return found;
   if (readonly) {
     if (found === 0) throw new ActorlogError('STORE_UNAVAILABLE', `${db.name} is not an actorlog log file (no schema)`, { details: { path: db.name } });
     throw new ActorlogError('SCHEMA_VERSION', `log file schema version ${found} is older than ${SCHEMA_VERSION}; open it read-write once to migrate it`, {

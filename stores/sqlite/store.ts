@@ -9,6 +9,18 @@ import { prepareReadAll, type ReadAll } from './readAll.ts';
 import { prepareReadStream, type ReadStream } from './readStream.ts';
 import { prepareSnapshots, type Snapshots } from './snapshots.ts';
 import { prepareStreams, type Streams } from './streams.ts';
+import { VersionCache } from './versionCache.ts';
+
+/** How {@link SqliteStore} was opened (index.ts validates and fills in the defaults). */
+export interface SqliteStoreSettings {
+  readonly: boolean;
+  /** The connection fell back to `immutable=1` (read-only, directory not writable). */
+  immutable: boolean;
+  /** Snapshots kept per stream, an integer >= 1 or `Infinity`. */
+  keepSnapshots: number;
+  /** Streams whose version is cached, an integer >= 1. */
+  versionCacheSize: number;
+}
 
 /** The prepared operations of one connection, one file each. */
 type Operations = Streams & ReadAll & Snapshots & Checkpoints & { append: AppendToStream; readStream: ReadStream };
@@ -37,8 +49,14 @@ export class SqliteStore implements LogStore {
   readonly path: string;
   /** True when opened with `readonly`. */
   readonly readonly: boolean;
+  /**
+   * True when the read-only store had to open its file with SQLite's `immutable=1`, because the
+   * file's directory is not writable: it reads the file as it stood at open and sees no later change
+   * by another process (a tail shows nothing new). Always false read-write.
+   */
+  readonly immutable: boolean;
   private readonly db: Database.Database;
-  private readonly versions = new Map<string, number>();
+  private readonly versions: VersionCache;
   private readonly appended = new Subject<void>();
   private readonly feed: LogFeed;
   private readonly ops: Operations;
@@ -52,15 +70,17 @@ export class SqliteStore implements LogStore {
   private depth = 0;
 
   /** @internal use `openSqliteStore` (index.ts) */
-  constructor(path: string, db: Database.Database, readonly: boolean) {
+  constructor(path: string, db: Database.Database, settings: SqliteStoreSettings) {
     this.path = path;
-    this.readonly = readonly;
-    this.writable = !readonly;
+    this.readonly = settings.readonly;
+    this.immutable = settings.immutable;
+    this.writable = !settings.readonly;
     this.db = db;
+    this.versions = new VersionCache(settings.versionCacheSize);
     this.ops = {
       ...prepareStreams(db, this.versions),
       ...prepareReadAll(db),
-      ...prepareSnapshots(db),
+      ...prepareSnapshots(db, settings.keepSnapshots),
       ...prepareCheckpoints(db),
       append: prepareAppendToStream(db, this.versions),
       readStream: prepareReadStream(db),
@@ -136,7 +156,7 @@ export class SqliteStore implements LogStore {
     return this.ops.readStream(streamId, range);
   }
 
-  readAll(options?: { after?: number; limit?: number }): EventRecord[] {
+  readAll(options?: { after?: number; limit?: number; streamId?: string }): EventRecord[] {
     this.assertOpen();
     return this.ops.readAll(options);
   }
@@ -146,6 +166,7 @@ export class SqliteStore implements LogStore {
     return this.ops.headPosition();
   }
 
+  /** Saves a snapshot and, in the same transaction, keeps only the stream's `keepSnapshots` latest. */
   saveSnapshot(snapshot: SnapshotRecord): void {
     if (!this.writable) this.unavailable();
     this.ops.saveSnapshot(snapshot);
@@ -154,6 +175,11 @@ export class SqliteStore implements LogStore {
   loadSnapshot(streamId: string, atOrBeforeVersion?: number): SnapshotRecord | undefined {
     this.assertOpen();
     return this.ops.loadSnapshot(streamId, atOrBeforeVersion);
+  }
+
+  listSnapshots(streamId: string): SnapshotRecord[] {
+    this.assertOpen();
+    return this.ops.listSnapshots(streamId);
   }
 
   saveCheckpoint(name: string, position: number): void {

@@ -2,6 +2,16 @@ import type Database from 'better-sqlite3';
 import { ActorlogError } from '../../src/errors.ts';
 import type { LogStore, StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import { encodeJson, STREAM_COLUMNS, toStreamRecord, type StreamRow } from './rows.ts';
+import type { VersionCache } from './versionCache.ts';
+
+/** Every stream status, the values the `streams.status` CHECK allows. */
+const STATUSES: readonly StreamStatus[] = ['active', 'done', 'error', 'stopped'];
+
+/**
+ * `listStreams({ status })`: four status parameters (a shorter list repeats a value), a search of the
+ * `streams_status` index, then sorted by creation. Exported for query-plan tests.
+ */
+export const LIST_STREAMS_BY_STATUS_SQL = `SELECT ${STREAM_COLUMNS} FROM streams s WHERE s.status IN (?, ?, ?, ?) ORDER BY s.rowid`;
 
 /** The stream operations of the SQLite store (see {@link prepareStreams}). */
 export type Streams = Pick<LogStore, 'createStream' | 'getStream' | 'listStreams' | 'setStreamStatus'>;
@@ -13,7 +23,8 @@ export type Streams = Pick<LogStore, 'createStream' | 'getStream' | 'listStreams
  * `meta.recordedAt` (ms).
  *
  * `createStream` throws ActorlogError `STREAM_EXISTS`; `setStreamStatus` throws `STREAM_NOT_FOUND`.
- * A created stream is put in `versions` at 0.
+ * A created stream is put in `versions` at 0. `listStreams` with a status filter searches the
+ * `streams_status` index (no scan of `streams`); without one it reads every stream in creation order.
  *
  * @example
  * ```ts
@@ -22,17 +33,14 @@ export type Streams = Pick<LogStore, 'createStream' | 'getStream' | 'listStreams
  * streams.listStreams({ status: ['active'] });
  * ```
  */
-export function prepareStreams(db: Database.Database, versions: Map<string, number>): Streams {
+export function prepareStreams(db: Database.Database, versions: VersionCache): Streams {
   const insert = db.prepare(
     `INSERT INTO streams (stream_id, machine_name, machine_hash, input, status, created_at, status_at)
      VALUES (?, ?, ?, ?, 'active', ?, ?)`,
   );
   const get = db.prepare<[string], StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams s WHERE s.stream_id = ?`);
-  const list = db.prepare<[string | null, string | null], StreamRow>(
-    `SELECT ${STREAM_COLUMNS} FROM streams s
-     WHERE ? IS NULL OR s.status IN (SELECT value FROM json_each(?))
-     ORDER BY s.rowid`,
-  );
+  const listAll = db.prepare<[], StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams s ORDER BY s.rowid`);
+  const listByStatus = db.prepare<[string, string, string, string], StreamRow>(LIST_STREAMS_BY_STATUS_SQL);
   const setStatus = db.prepare('UPDATE streams SET status = ?, status_at = ? WHERE stream_id = ?');
 
   return {
@@ -64,8 +72,11 @@ export function prepareStreams(db: Database.Database, versions: Map<string, numb
       return row === undefined ? undefined : toStreamRecord(row);
     },
     listStreams(filter) {
-      const status = filter?.status === undefined ? null : JSON.stringify(filter.status);
-      return list.all(status, status).map(toStreamRecord);
+      if (filter?.status === undefined) return listAll.all().map(toStreamRecord);
+      const wanted = STATUSES.filter((s) => filter.status!.includes(s));
+      if (wanted.length === 0) return [];
+      const [a, b = a, c = b, d = c] = wanted as [StreamStatus, ...StreamStatus[]];
+      return listByStatus.all(a, b, c, d).map(toStreamRecord);
     },
     setStreamStatus(streamId: string, status: StreamStatus, at: number) {
       if (setStatus.run(status, at, streamId).changes === 0) {

@@ -6,8 +6,14 @@ import { streamSpecs } from './logStore/streams.ts';
 import { subscribeSpecs } from './logStore/subscribe.ts';
 import { transactionSpecs } from './logStore/transactions.ts';
 
-/** Makes a fresh, empty store for one test. The suite closes it after the test. */
-export type LogStoreFactory = () => LogStore | Promise<LogStore>;
+/** The store options every store takes (each store's own options are tested next to it). */
+export interface ConformanceOptions {
+  /** Snapshots kept per stream (default 10; 0 or `Infinity`: all). */
+  keepSnapshots?: number;
+}
+
+/** Makes a fresh, empty store for one test, with `options` when given. The suite closes it after the test. */
+export type LogStoreFactory = (options?: ConformanceOptions) => LogStore | Promise<LogStore>;
 
 /**
  * The conformance suite of the {@link LogStore} contract (src/log/types.ts): every store runs it,
@@ -17,8 +23,8 @@ export type LogStoreFactory = () => LogStore | Promise<LogStore>;
  * Covers: streams (create, get, list by creation and status, STREAM_EXISTS, status, derived version
  * and updatedAt, closed store), appends (versions, global positions, VERSION_CONFLICT stale and
  * ahead, STREAM_NOT_FOUND, empty appends, APPEND_FAILED, JSON round-trip and copies), reads
- * (readStream ranges, readAll order/after/limit, headPosition), appendBatch atomicity, transactions
- * (rollback, nesting), snapshots, checkpoints and subscribe (on virtual time: no real sleeps).
+ * (readStream ranges, readAll order/after/limit/streamId, headPosition), appendBatch atomicity, transactions
+ * (rollback, nesting), snapshots (listSnapshots, pruning to keepSnapshots), checkpoints and subscribe (on virtual time: no real sleeps).
  *
  * @param name shown in the test titles, e.g. `'sqlite'`
  * @param factory returns a fresh empty store for each test
@@ -48,7 +54,7 @@ export function logStoreConformance(name: string, factory: LogStoreFactory): voi
     streamSpecs(get);
     appendSpecs(get);
     transactionSpecs(get);
-    snapshotSpecs(get);
+    snapshotSpecs(get, factory);
     subscribeSpecs(get);
   });
 }

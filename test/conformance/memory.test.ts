@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../stores/memory.ts';
 import { logStoreConformance } from './logStore.ts';
 
-logStoreConformance('memory', () => createMemoryStore());
+logStoreConformance('memory', (options) => createMemoryStore(options));
 
 describe('memory store', () => {
   it('keeps stores apart: no shared module state', () => {

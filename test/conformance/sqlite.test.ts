@@ -19,7 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-logStoreConformance('sqlite', () => openSqliteStore(freshPath()));
+logStoreConformance('sqlite', (options) => openSqliteStore(freshPath(), options));
 
 describe('sqlite store', () => {
   type Closable = { close(): void } | { unsubscribe(): void };

@@ -102,6 +102,25 @@ export function appendSpecs(store: GetStore): void {
       expect(store().readAll({ after: 99 })).toEqual([]);
     });
 
+    it('readAll({ streamId }) reads one stream from a global position, in order, with limit', () => {
+      createStream(store(), 'a');
+      createStream(store(), 'b');
+      store().append('a', 0, events(1)); // 1
+      store().append('b', 0, events(2)); // 2, 3
+      store().append('a', 1, events(2)); // 4, 5
+      store().append('b', 2, events(1)); // 6
+      expect(ids(store().readAll({ streamId: 'a' }))).toEqual(['a@1', 'a@2', 'a@3']);
+      expect(positions(store().readAll({ streamId: 'a' }))).toEqual([1, 4, 5]);
+      expect(ids(store().readAll({ streamId: 'b', after: 2 }))).toEqual(['b@2', 'b@3']);
+      // `after` may be a position of another stream (the runtime asks "what did this stream log after X")
+      expect(ids(store().readAll({ streamId: 'a', after: 3 }))).toEqual(['a@2', 'a@3']);
+      expect(ids(store().readAll({ streamId: 'a', after: 1, limit: 1 }))).toEqual(['a@2']);
+      expect(store().readAll({ streamId: 'a', after: 5 })).toEqual([]);
+      expect(store().readAll({ streamId: 'b', limit: 0 })).toEqual([]);
+      expect(store().readAll({ streamId: 'nope' })).toEqual([]);
+      expect(store().readAll({ streamId: 'b', after: 0 })).toEqual(store().readAll().filter((r) => r.streamId === 'b'));
+    });
+
     it('headPosition is 0 when empty, then the last global position', () => {
       expect(store().headPosition()).toBe(0);
       createStream(store(), 'a');

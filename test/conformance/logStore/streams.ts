@@ -29,6 +29,7 @@ export function streamSpecs(store: GetStore): void {
       expect(store().listStreams({ status: ['active'] }).map((s) => s.streamId)).toEqual(['c']);
       expect(store().listStreams({ status: ['error', 'done'] }).map((s) => s.streamId)).toEqual(['a', 'b']);
       expect(store().listStreams({ status: [] })).toEqual([]);
+      expect(store().listStreams({ status: ['done', 'active', 'done', 'error', 'stopped'] }).map((s) => s.streamId)).toEqual(['c', 'a', 'b']);
     });
 
     it('keeps version and updatedAt current through appends and status changes', () => {

@@ -61,6 +61,25 @@ export function subscribeSpecs(store: GetStore): void {
       expect(ids(received)).toEqual(['b@1', 'b@2', 'b@3']);
     });
 
+    it('a streamId subscription reads only that stream (readAll with streamId), catch-up and live', () => {
+      createStream(store(), 'a');
+      createStream(store(), 'b');
+      store().append('a', 0, events(20));
+      store().append('b', 0, events(2));
+      const calls: Array<{ after?: number; limit?: number; streamId?: string }> = [];
+      const s = store();
+      const readAll = s.readAll.bind(s);
+      s.readAll = (options) => (calls.push({ ...options }), readAll(options));
+      const { received } = collect({ streamId: 'b', batchSize: 2 });
+      store().append('a', 20, events(5));
+      store().append('b', 2, events(1));
+      expect(ids(received)).toEqual(['b@1', 'b@2', 'b@3']);
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.every((c) => c.streamId === 'b')).toBe(true);
+      // catch-up: two batches of b (b@1 b@2 is a full batch, the next comes back short); no read of a's 20 events
+      expect(calls.length).toBeLessThanOrEqual(6);
+    });
+
     it('delivers appends made while catching up exactly once, in order (the seam)', () => {
       createStream(store(), 'a');
       store().append('a', 0, events(3));
