@@ -18,7 +18,7 @@ export interface CliIo {
  * Usage errors are reported as `actorlog: <message> (INVALID_OPTIONS)` and exit 2 (see {@link runCli}).
  */
 export function createProgram(io: CliIo, result: { code: number }): Command {
-  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+  const { version } = createRequire(import.meta.url)('actorlog/package.json') as { version: string };
   const program = new Command('actorlog')
     .description('Inspect an actorlog event log (SQLite): list streams, replay an actor offline, follow new events.')
     .version(version)
@@ -48,12 +48,13 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .argument('<streamId>', 'the stream (actor id) to replay')
     .option('--to <version>', 'stop after this stream version', parseCount)
     .option('--verify', 'compare with every live snapshot the log recorded; exit 1 when one differs')
+    .option('--strict', 'with --verify: exit 1 also when the stream has no live snapshot to compare with')
     .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
-    .option('--ignore-hash', 'replay even if the registered machine definition differs from the logged one')
+    .option('--ignore-hash', 'replay even if the registered machine (definition or code) differs from the logged one: a deliberate migration')
     .option('--json', 'one JSON object per event (data included); verify prints {"verify": {...}}')
-    .action(async (db: string, streamId: string, opts: { to?: number; verify?: boolean; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
+    .action(async (db: string, streamId: string, opts: { to?: number; verify?: boolean; strict?: boolean; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
       const registry = await loadRegistry(opts.machines);
-      result.code = runReplay(db, streamId, registry, opts, io.out, io.err);
+      result.code = await runReplay(db, streamId, registry, opts, io.out, io.err);
     });
 
   program
@@ -75,7 +76,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
 
 /**
  * Runs the CLI on `argv` (as `process.argv`: node, script, then arguments) and returns the exit code:
- * 0 ok, 1 `replay --verify` found a difference, 2 an error, printed to `io.err` as
+ * 0 ok, 1 `replay --verify` found a difference (or, with `--strict`, had no live snapshot to compare), 2 an error, printed to `io.err` as
  * `actorlog: <message> (<code>)` (codes: STREAM_NOT_FOUND, MACHINE_NOT_REGISTERED, MACHINE_MISMATCH,
  * STORE_UNAVAILABLE, SCHEMA_VERSION, INVALID_OPTIONS).
  *

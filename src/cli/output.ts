@@ -7,8 +7,11 @@ export interface Out {
   write(chunk: string): unknown;
 }
 
-/** Exit codes of the CLI: 0 ok, 1 a replay differs from the live snapshot (`--verify`), 2 any error. */
-export const ExitCodes = { OK: 0, MISMATCH: 1, ERROR: 2 } as const;
+/**
+ * Exit codes of the CLI: 0 ok, 1 a replay differs from the live snapshot (`--verify`) or, with
+ * `--verify --strict`, there was no live snapshot to compare with, 2 any error.
+ */
+export const ExitCodes = { OK: 0, MISMATCH: 1, NOT_VERIFIED: 1, ERROR: 2 } as const;
 
 /**
  * Lays out rows as a plain-text table: a header line, then one line per row, columns separated by

@@ -14,11 +14,13 @@ export interface MachineRegistry {
   /** The registered names, sorted. */
   names(): string[];
   /**
-   * The machine a stream was written by, checked against the definition hash the stream recorded.
-   * @throws ActorlogError `MACHINE_NOT_REGISTERED` (no such name); `MACHINE_MISMATCH` when the hash
-   *   differs, unless `ignoreHash` (then `mismatch` says so and the caller warns)
+   * The machine a stream was written by, checked against the definition hash the stream recorded
+   * ({@link machineHash}). A built-in name also matches the shipped protocol bindings of its machine
+   * (their actors are part of the hash), loaded only when the generic machine's hash differs.
+   * @throws ActorlogError `MACHINE_NOT_REGISTERED` (no such name); `MACHINE_MISMATCH` when no
+   *   candidate's hash matches, unless `ignoreHash` (then `mismatch` says so and the caller warns)
    */
-  resolve(stream: StreamRecord, options?: { ignoreHash?: boolean }): { machine: AnyStateMachine; mismatch?: { logged: string; registered: string } };
+  resolve(stream: StreamRecord, options?: { ignoreHash?: boolean }): Promise<{ machine: AnyStateMachine; mismatch?: { logged: string; registered: string } }>;
 }
 
 /**
@@ -31,15 +33,34 @@ export function builtInMachines(): Record<string, AnyStateMachine> {
   return { job: jobMachine, foreman: jobMachine, connection: connectionMachine, molecule: connectionMachine, yoi: connectionMachine, ironclaw: workerMachine, session: sessionMachine };
 }
 
+const placeholder = 'http://127.0.0.1:9';
+
+/**
+ * The shipped bindings of each built-in name, made on demand with inert options (replay never runs
+ * an actor, and the options a binding captures do not change its hash): `job`/`foreman` -> A2A and
+ * foreman, `session` -> OpenCode and MCP, `connection`/`molecule`/`yoi` -> molecule and yoi,
+ * `ironclaw` -> the ironclaw worker.
+ */
+const bindings: Record<string, () => Promise<AnyStateMachine[]>> = {
+  job: async () => [(await import('../../machines/a2a/index.ts')).a2aJobMachine({ url: placeholder }), (await import('../../machines/foreman/index.ts')).foremanJobMachine({ url: placeholder })],
+  session: async () => [(await import('../../machines/opencode/index.ts')).opencodeSessionMachine({ url: placeholder }), (await import('../../machines/mcp/index.ts')).mcpSessionMachine({ url: placeholder })],
+  connection: async () => [
+    (await import('../../machines/molecule/index.ts')).moleculeConnectionMachine({ apiUrl: placeholder, token: 'unused', backend: async () => undefined as never }),
+    (await import('../../machines/yoi/index.ts')).yoiConnectionMachine(),
+  ],
+  ironclaw: async () => [(await import('../../machines/ironclaw/index.ts')).ironclawWorkerMachine({ orchestratorUrl: placeholder, jobId: 'unused', token: 'unused' })],
+};
+const bindingsOf: Record<string, keyof typeof bindings> = { job: 'job', foreman: 'job', session: 'session', connection: 'connection', molecule: 'connection', yoi: 'connection', ironclaw: 'ironclaw' };
+
 /**
  * A registry of the built-in machines plus `extra` (which wins on a name clash, so a module may
- * register its own `job`).
+ * register its own `job`; such a name is then matched against that machine only).
  */
 export function createRegistry(extra: Record<string, AnyStateMachine> = {}): MachineRegistry {
   const machines: Record<string, AnyStateMachine> = { ...builtInMachines(), ...extra };
   return {
     names: () => Object.keys(machines).sort(),
-    resolve(stream, options = {}) {
+    async resolve(stream, options = {}) {
       const name = stream.machine.name;
       const machine = Object.hasOwn(machines, name) ? machines[name] : undefined;
       if (!machine) {
@@ -51,6 +72,9 @@ export function createRegistry(extra: Record<string, AnyStateMachine> = {}): Mac
       }
       const registered = machineHash(machine);
       if (registered === stream.machine.hash) return { machine };
+      const family = Object.hasOwn(extra, name) || !Object.hasOwn(bindingsOf, name) ? undefined : bindings[bindingsOf[name]!];
+      const bound = family ? (await family()).find((m) => machineHash(m) === stream.machine.hash) : undefined;
+      if (bound) return { machine: bound };
       const mismatch = { logged: stream.machine.hash, registered };
       if (options.ignoreHash) return { machine, mismatch };
       throw new ActorlogError(

@@ -11,6 +11,8 @@ export interface ReplayCommandOptions {
   to?: number;
   /** Compare the replay with every live snapshot recorded for the stream; exit 1 when one differs. */
   verify?: boolean;
+  /** With `verify`: also exit 1 when the stream has no live snapshot, so nothing was compared. */
+  strict?: boolean;
   /** One JSON object per event (data included) instead of a table. */
   json?: boolean;
   /** Replay even when the registered machine's definition hash differs from the logged one. */
@@ -60,8 +62,9 @@ function diffPaths(live: unknown, replayed: unknown, path: string, found: string
   }
 }
 
-function verifyText(result: VerifyResult): string {
-  if (result.ok) return result.version === 0 ? 'verify: OK (no live snapshot to compare)\n' : `verify: OK (replay equals the ${result.checked} live snapshot(s), last at version ${result.version})\n`;
+function verifyText(result: VerifyResult, streamId: string): string {
+  if (result.nothingToCompare) return `verify: NOTHING TO COMPARE (no live snapshot recorded for ${streamId})\n`;
+  if (result.ok) return `verify: OK (replay equals the ${result.checked} live snapshot(s), last at version ${result.version})\n`;
   const lines: string[] = [];
   for (const d of result.differences) diffPaths(d.live, d.replayed, d.key, lines);
   const versions = [...new Set(result.differences.map((d) => d.version))].join(', ');
@@ -75,22 +78,24 @@ function verifyText(result: VerifyResult): string {
  * when the source gave one. The table never shows event data; `--json` prints it.
  *
  * With `verify`, the stream is then checked against every live snapshot recorded for it ({@link verifyReplay}):
- * `verify: OK` or the differing paths (`--json`: `{"verify": {...}}`).
+ * `verify: OK`, the differing paths, or `verify: NOTHING TO COMPARE` when the stream has no live
+ * snapshot (`--json`: `{"verify": {ok, version, checked, nothingToCompare, differences}}`).
  *
- * @returns 0, or 1 when `verify` found a difference
+ * @returns 0; 1 when `verify` found a difference, or compared nothing and `strict` is set
  * @throws ActorlogError `STREAM_NOT_FOUND`, `MACHINE_NOT_REGISTERED`, `MACHINE_MISMATCH`, `STORE_UNAVAILABLE`
  * @example
  * ```sh
  * actorlog replay ./actorlog.db job-7 --to 12
  * actorlog replay ./actorlog.db counter-1 --machines ./machines.ts --verify --json
+ * actorlog replay ./actorlog.db job-7 --verify --strict   # exit 1 unless a live snapshot was compared
  * ```
  */
-export function runReplay(dbPath: string, streamId: string, registry: MachineRegistry, options: ReplayCommandOptions, out: Out, err: Out): number {
+export async function runReplay(dbPath: string, streamId: string, registry: MachineRegistry, options: ReplayCommandOptions, out: Out, err: Out): Promise<number> {
   const store = openSqliteStore(dbPath, { readonly: true });
   try {
     const stream = store.getStream(streamId);
     if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in ${dbPath}`, { details: { streamId } });
-    const { machine, mismatch } = registry.resolve(stream, { ignoreHash: options.ignoreHash });
+    const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash });
     if (mismatch) err.write(`actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`);
     const steps = replay(store, machine, streamId, { to: options.to });
     if (options.json) {
@@ -108,8 +113,9 @@ export function runReplay(dbPath: string, streamId: string, registry: MachineReg
     }
     if (!options.verify) return ExitCodes.OK;
     const result = verifyReplay(store, machine, streamId);
-    out.write(options.json ? jsonLine({ verify: result }) : verifyText(result));
-    return result.ok ? ExitCodes.OK : ExitCodes.MISMATCH;
+    out.write(options.json ? jsonLine({ verify: result }) : verifyText(result, streamId));
+    if (!result.ok) return ExitCodes.MISMATCH;
+    return result.nothingToCompare && options.strict ? ExitCodes.NOT_VERIFIED : ExitCodes.OK;
   } finally {
     store.close();
   }

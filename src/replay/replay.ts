@@ -59,26 +59,35 @@ export function canonicalJson(value: unknown): string {
 
 /** The result of {@link verifyReplay}. */
 export interface VerifyResult {
+  /** No difference found. Also `true` when nothing was compared: check {@link VerifyResult.nothingToCompare}. */
   ok: boolean;
   /** The version of the last live snapshot compared (0 when the stream has none). */
   version: number;
   /** How many live snapshots were compared. */
   checked: number;
+  /** The stream has no live snapshot, so the replay was compared with nothing (`checked` 0). */
+  nothingToCompare: boolean;
   /** Each difference: the snapshot's version, the key (`value`, `context`, `status`) and both sides. */
   differences: Array<{ version: number; key: string; live: unknown; replayed: unknown }>;
 }
 
 /**
  * Replays a stream and compares value, context and status with every live snapshot the runtime
- * saved for it (periodic ones and the final one), at their versions. A stream with no live
- * snapshot has nothing to compare: `ok` with version 0.
+ * saved for it (periodic ones and the final one), at their versions; the snapshots are read in one
+ * `listSnapshots` call. A stream with no live snapshot has nothing to compare: `ok` with `checked` 0
+ * and `nothingToCompare` true, which proves nothing (`actorlog replay --verify --strict` exits 1 on it).
  *
  * @throws ActorlogError `STREAM_NOT_FOUND`
+ * @example
+ * ```ts
+ * const result = verifyReplay(store, jobMachine, 'job-7');
+ * if (!result.ok) console.log(result.differences);
+ * else if (result.nothingToCompare) console.log('no live snapshot recorded for job-7');
+ * ```
  */
 export function verifyReplay(store: LogStore, machine: AnyStateMachine, streamId: string): VerifyResult {
   requireStream(store, streamId);
-  const saved = new Map<number, SnapshotRecord>();
-  for (let s = store.loadSnapshot(streamId); s; s = s.version > 0 ? store.loadSnapshot(streamId, s.version - 1) : undefined) saved.set(s.version, s);
+  const saved = new Map<number, SnapshotRecord>(store.listSnapshots(streamId).map((s) => [s.version, s]));
   const last = Math.max(0, ...saved.keys());
   const differences: VerifyResult['differences'] = [];
   const compare = (version: number, replayed: AnyMachineSnapshot) => {
@@ -90,10 +99,10 @@ export function verifyReplay(store: LogStore, machine: AnyStateMachine, streamId
       if (canonicalJson(live[key]) !== canonicalJson(mine[key])) differences.push({ version, key, live: live[key], replayed: mine[key] });
     }
   };
-  if (saved.size === 0) return { ok: true, version: 0, checked: 0, differences };
+  if (saved.size === 0) return { ok: true, version: 0, checked: 0, nothingToCompare: true, differences };
   compare(0, initialSnapshot(store, machine, streamId));
   for (const step of replay(store, machine, streamId, { to: last })) compare(step.record.version, step.snapshot);
-  return { ok: differences.length === 0, version: last, checked: saved.size, differences };
+  return { ok: differences.length === 0, version: last, checked: saved.size, nothingToCompare: false, differences };
 }
 
 function requireStream(store: LogStore, streamId: string): StreamRecord {

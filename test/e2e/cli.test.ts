@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { a2aJobMachine } from '../../machines/a2a/index.ts';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
+import { machineHash } from '../../src/runtime/machineInfo.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine, fakeJobMachine } from '../support/cliMachines.ts';
 import { tempDb } from '../support/tempDb.ts';
@@ -62,7 +64,12 @@ beforeAll(async () => {
   const raw = new Database(tampered);
   raw.prepare("UPDATE snapshots SET snapshot = json_set(snapshot, '$.state.context.count', 99) WHERE stream_id = 'counter-1'").run();
   raw.prepare("UPDATE streams SET machine_hash = 'deadbeefdeadbeef' WHERE stream_id = 'job-1'").run();
+  raw.prepare("DELETE FROM snapshots WHERE stream_id = 'counter-2'").run(); // as a process killed before it saved one leaves it
   raw.close();
+  // a stream as the A2A binding records it (its actors are in the hash), with no event and no snapshot
+  const other = openSqliteStore(tampered);
+  other.createStream({ streamId: 'a2a-1', machine: { name: 'job', hash: machineHash(a2aJobMachine({ url: 'http://127.0.0.1:9' })) }, input: { jobId: 'a2a-1', request: { text: 'hi' } }, createdAt: Date.now() });
+  other.close();
 });
 afterAll(() => db.cleanup());
 
@@ -100,8 +107,8 @@ describe('actorlog replay', () => {
     ]);
   });
 
-  it('replays the built-in job machine, with sources and cursors, and stops at --to', async () => {
-    const { code, stdout } = await cli('replay', db.path, 'job-1');
+  it('replays the job machine, with sources and cursors, and stops at --to', async () => {
+    const { code, stdout } = await cli('replay', db.path, 'job-1', '--machines', MACHINES);
     expect(code).toBe(0);
     expect(rows(stdout).slice(0, 4).map((r) => [r[2], r[3], r[4], r[6] ?? ''])).toEqual([
       ['poll', 'job.accepted', 'active.working.streaming', ''],
@@ -110,12 +117,12 @@ describe('actorlog replay', () => {
       ['sse', 'job.update', 'done', 'e2'],
     ]);
     expect(stdout).not.toContain('half way'); // no event data in the table
-    const upTo = await cli('replay', db.path, 'job-1', '--to', '2');
+    const upTo = await cli('replay', db.path, 'job-1', '--machines', MACHINES, '--to', '2');
     expect(rows(upTo.stdout).map((r) => r[0])).toEqual(['1', '2']);
   });
 
   it('prints JSON objects with data and cursor under --json', async () => {
-    const { code, stdout } = await cli('replay', db.path, 'job-1', '--json', '--to', '3');
+    const { code, stdout } = await cli('replay', db.path, 'job-1', '--machines', MACHINES, '--json', '--to', '3');
     expect(code).toBe(0);
     const [first, , second] = jsonLines(stdout);
     expect(first).toMatchObject({ version: 1, source: 'poll', type: 'job.accepted', state: 'active.working.streaming', status: 'active', data: { remoteId: 'r-1' } });
@@ -127,9 +134,29 @@ describe('actorlog replay', () => {
     const counter = await cli('replay', db.path, 'counter-1', '--machines', MACHINES, '--verify');
     expect(counter.code).toBe(0);
     expect(counter.stdout).toMatch(/verify: OK .*version 7/);
-    const job = await cli('replay', db.path, 'job-1', '--verify', '--json');
+    const job = await cli('replay', db.path, 'job-1', '--machines', MACHINES, '--verify', '--strict', '--json');
     expect(job.code).toBe(0);
-    expect(jsonLines(job.stdout).at(-1)).toEqual({ verify: { ok: true, version: 4, checked: 1, differences: [] } });
+    expect(jsonLines(job.stdout).at(-1)).toEqual({ verify: { ok: true, version: 4, checked: 1, nothingToCompare: false, differences: [] } });
+  });
+
+  it('--verify says it compared nothing when the stream has no live snapshot, and --strict exits 1 on it', async () => {
+    const text = await cli('replay', tampered, 'counter-2', '--machines', MACHINES, '--verify');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('verify: NOTHING TO COMPARE (no live snapshot recorded for counter-2)\n');
+    expect(text.stdout).not.toContain('verify: OK');
+    const strict = await cli('replay', tampered, 'counter-2', '--machines', MACHINES, '--verify', '--strict');
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('verify: NOTHING TO COMPARE');
+    const json = await cli('replay', tampered, 'counter-2', '--machines', MACHINES, '--verify', '--strict', '--json');
+    expect(json.code).toBe(1);
+    expect(jsonLines(json.stdout).at(-1)).toEqual({ verify: { ok: true, version: 0, checked: 0, nothingToCompare: true, differences: [] } });
+  });
+
+  it('matches a stream written by a shipped binding (A2A) to the built-in job machine', async () => {
+    const { code, stdout, stderr } = await cli('replay', tampered, 'a2a-1', '--verify', '--strict');
+    expect(stderr).toBe('');
+    expect(code).toBe(1); // no snapshot to compare with
+    expect(stdout).toContain('verify: NOTHING TO COMPARE (no live snapshot recorded for a2a-1)');
   });
 
   it('--verify exits 1 and names the difference when the stored snapshot was tampered with', async () => {

@@ -40,7 +40,8 @@ const updates: JobWireEvent[] = [
 /**
  * The job machine with tiny fake actors instead of a protocol binding: `submit` answers
  * `job.accepted` (remote id `r-1`, state working) and completes; `follow` streams two SSE updates
- * with cursors `e1` (working) and `e2` (completed). Same definition hash as the built-in `job`.
+ * with cursors `e1` (working) and `e2` (completed). Its actors are part of its hash, so its streams
+ * replay with this machine (`--machines`), not with the built-in `job`.
  */
 export const fakeJobMachine: AnyStateMachine = jobMachine.provide({
   actors: {
@@ -50,4 +51,4 @@ export const fakeJobMachine: AnyStateMachine = jobMachine.provide({
 });
 
 /** What `actorlog replay --machines test/support/cliMachines.ts` registers. */
-export const machines: Record<string, AnyStateMachine> = { counter: counterMachine };
+export const machines: Record<string, AnyStateMachine> = { counter: counterMachine, job: fakeJobMachine };
