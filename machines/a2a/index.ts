@@ -6,7 +6,8 @@ import { jobMachine } from '../job/machine.ts';
  * The job machine bound to an A2A v0.3 agent (JSON-RPC over HTTP): submit by `message/send`
  * (non-blocking, the job's `messageId` as idempotency key), follow by `tasks/resubscribe` SSE with
  * `tasks/get` polling as fallback, answer input-required with a follow-up message, cancel by
- * `tasks/cancel`. Same definition (and hash) as {@link jobMachine}: only the actors differ.
+ * `tasks/cancel`. Same states and transitions as {@link jobMachine}: only the actors differ
+ * (they count in `machineHash`, which is the same for every `url`).
  *
  * @example
  * ```ts

@@ -5,8 +5,8 @@ import { foremanJobActors, type ForemanBindingOptions } from './actors.ts';
  * The generic job machine bound to a foreman daemon (seed 000): submit by POST /jobs (idempotency
  * key logged before the send), follow by state webhooks to the system's receiver (HMAC-SHA256
  * verified) with a catch-up GET, fall back to polling GET /jobs/{id} when the receiver cannot bind,
- * is told to poll, or moved since the submit. Same definition (and hash) as the A2A-bound job
- * machine: only the actors differ, so both replay with `jobMachine`.
+ * is told to poll, or moved since the submit. Same states and transitions as the A2A-bound job
+ * machine: only the actors differ (they count in `machineHash`; `actorlog replay` knows both bindings).
  *
  * @example
  * ```ts

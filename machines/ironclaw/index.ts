@@ -3,8 +3,8 @@ import { workerMachine } from './machine.ts';
 
 /**
  * The ironclaw worker machine bound to its orchestrator (seed 002): one job, one job-scoped bearer
- * token (option `token`, else `IRONCLAW_WORKER_TOKEN`), the application's tools. Same definition
- * (and hash) as {@link workerMachine}: replay it with `workerMachine`.
+ * token (option `token`, else `IRONCLAW_WORKER_TOKEN`), the application's tools. Same states
+ * and transitions as {@link workerMachine}; its actors count in `machineHash` (`actorlog replay` knows it as `ironclaw`).
  *
  * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) before any I/O when no token is found
  * @example

@@ -4,8 +4,8 @@ import { mcpSessionActors, type McpBindingOptions } from './actors.ts';
 /**
  * The session machine bound to a Model Context Protocol server over Streamable HTTP (MCP
  * 2025-11-25): a session is an MCP session (`mcp-session-id`), a prompt a `tools/call` whose
- * progress and result stream back, resumable with `Last-Event-ID`. Same definition (and hash) as
- * {@link sessionMachine}: register it under the name `session`.
+ * progress and result stream back, resumable with `Last-Event-ID`. Same states and transitions as
+ * {@link sessionMachine} (its actors count in `machineHash`): register it under the name `session`.
  *
  * @example
  * ```ts

@@ -6,7 +6,8 @@ import { moleculeConnectionInput, validateMoleculeBinding, type MoleculeBindingO
 /**
  * The connection machine bound to a molecule platform (seed 003, `molecule connect <id>`):
  * register, heartbeat, activity poll with `since_id`, sequential dispatch to `backend`, replies to
- * the source workspace. Same definition (and hash) as `connectionMachine`: only the actors differ.
+ * the source workspace. Same states and transitions as `connectionMachine`: only the actors differ
+ * (they count in `machineHash`).
  *
  * @throws ActorlogError `INVALID_OPTIONS` before any I/O
  * @example

@@ -3,8 +3,8 @@ import { opencodeSessionActors, type OpencodeBindingOptions } from './actors.ts'
 
 /**
  * The session machine bound to an OpenCode server (`opencode serve`; seed 001 and its OpenAPI at
- * `GET /doc`). Same definition (and hash) as {@link sessionMachine}: only the actors differ, so
- * register it under the name `session`.
+ * `GET /doc`). Same states and transitions as {@link sessionMachine}: only the actors differ
+ * (they count in `machineHash`), so register it under the name `session`.
  *
  * @example
  * ```ts
