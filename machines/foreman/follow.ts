@@ -2,7 +2,7 @@ import { catchError, defer, filter, map, merge, type Observable, of, takeWhile, 
 import { z } from 'zod';
 import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import type { WebhookDelivery, WebhookReceiver } from '../../src/sources/webhook/index.ts';
-import { truncateRaw } from '../../src/transport/classify.ts';
+import { keepRaw } from '../../src/transport/classify.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
 import type { FollowInput, JobInvalidEvent, JobWireEvent, WireMeta } from '../job/events.ts';
 import type { ForemanClient } from './client.ts';
@@ -30,7 +30,7 @@ const permanent = (message: string, details: Record<string, unknown>) => new Act
 /** A webhook body as a job status, or the `job.invalid` event that records why not. */
 function parseDelivery(d: WebhookDelivery, remoteId: string): ForemanJobStatus | JobInvalidEvent {
   const meta: WireMeta = { source: 'webhook' };
-  const invalid = (error: string): JobInvalidEvent => ({ type: 'job.invalid', raw: truncateRaw(d.body), error, meta });
+  const invalid = (error: string): JobInvalidEvent => ({ type: 'job.invalid', raw: keepRaw(d.body), error, meta });
   if (d.signature !== 'verified' && d.signature !== 'unsigned') return invalid(`webhook rejected (${d.signature}): answered 401, not acted on`);
   let json: unknown;
   try { json = JSON.parse(d.body); } catch (err) { return invalid(`webhook body is not JSON (${(err as Error).message})`); }

@@ -1,7 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
-import { invalidPayload, isTransientStatus, networkError } from '../../src/transport/classify.ts';
+import { invalidPayload, isTransientStatus, keepRaw, networkError } from '../../src/transport/classify.ts';
 import {
   CredentialsSchema, JobDescriptionSchema, PromptResponseSchema, ProxyCompletionResponseSchema, ProxyToolCompletionResponseSchema,
   type ChatMessage, type CompletionReport, type Credential, type JobDescription, type JobEventPayload, type StatusUpdate, type ToolDefinition,
@@ -134,7 +134,7 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
       const body = withTools ? req : { messages: req.messages, model: req.model, max_tokens: req.max_tokens, temperature: req.temperature, stop_sequences: req.stop_sequences };
       let r;
       try { r = await send('POST', path, body, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport(label, 'LlmProxyFailed', err); }
-      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `${label}: orchestrator returned ${r.status}: ${r.raw.slice(0, 300)}`, { status: r.status });
+      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `${label}: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, { status: r.status });
       if (withTools) return parse(label, r.raw, ProxyToolCompletionResponseSchema);
       return { ...parse(label, r.raw, ProxyCompletionResponseSchema), tool_calls: [] };
     },
@@ -171,7 +171,7 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
     async reportComplete(report, o = {}) {
       let r;
       try { r = await send('POST', 'complete', report, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport('report complete', 'LlmProxyFailed', err); }
-      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `report complete: orchestrator returned ${r.status}: ${r.raw.slice(0, 300)}`, { status: r.status });
+      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `report complete: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, { status: r.status });
     },
   };
 }

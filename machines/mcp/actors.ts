@@ -1,7 +1,7 @@
 import { catchError, concat, concatMap, defer, EMPTY, Observable, of, takeWhile, throwError } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
 import { ActorlogError, describeError, isActorlogError } from '../../src/errors.ts';
-import { truncateRaw } from '../../src/transport/classify.ts';
+import { keepRaw } from '../../src/transport/classify.ts';
 import type { SseItem } from '../../src/sources/sse/index.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionChannel, SessionWireEvent, WireMeta,
@@ -47,11 +47,11 @@ export function mapMcpMessage(raw: string, promptId: string | undefined, meta: W
   let message;
   try { message = rpcKind(parseRpcMessage('MCP stream', raw)); } catch (err) {
     const details = isActorlogError(err) ? err.details : undefined;
-    return tag({ type: 'session.invalid', raw: truncateRaw(raw), error: String(details?.error ?? (err as Error).message), meta });
+    return tag({ type: 'session.invalid', raw: keepRaw(raw), error: String(details?.error ?? (err as Error).message), meta });
   }
   if (message.kind === 'notification' && message.method === 'notifications/progress') {
     const p = ProgressParamsSchema.safeParse(message.params);
-    if (!p.success) return tag({ type: 'session.invalid', raw: truncateRaw(raw), error: `notifications/progress: ${p.error.message}`, meta });
+    if (!p.success) return tag({ type: 'session.invalid', raw: keepRaw(raw), error: `notifications/progress: ${p.error.message}`, meta });
     if (String(p.data.progressToken) === promptId) {
       const part = { id: promptId, type: 'progress' as const, progress: p.data.progress, ...(p.data.total === undefined ? {} : { total: p.data.total }), ...(p.data.message === undefined ? {} : { text: p.data.message }) };
       return tag({ type: 'session.part', kind: message.method, part, promptId, meta });
@@ -64,7 +64,7 @@ export function mapMcpMessage(raw: string, promptId: string | undefined, meta: W
     return tag({ type: 'session.ended', kind: 'tools/call', reason: 'failed', error, meta });
   }
   const result = CallToolResultSchema.safeParse(message.result);
-  if (!result.success) return tag({ type: 'session.invalid', raw: truncateRaw(raw), error: `CallToolResult: ${result.error.message}`, meta });
+  if (!result.success) return tag({ type: 'session.invalid', raw: keepRaw(raw), error: `CallToolResult: ${result.error.message}`, meta });
   const output = result.data.content.map((c) => c.text ?? '').join('');
   const ended: SessionWireEvent = { type: 'session.ended', kind: 'tools/call', reason: result.data.isError ? 'failed' : 'completed', output, result: result.data, meta };
   if (result.data.isError) ended.error = { name: 'ToolError', message: output.slice(0, 500) };

@@ -2,7 +2,7 @@ import { filter, firstValueFrom, map, type Observable, type SchedulerLike } from
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError } from '../../src/errors.ts';
-import { httpStatusError, invalidPayload, networkError } from '../../src/transport/classify.ts';
+import { httpStatusError, invalidPayload, keepRaw, networkError } from '../../src/transport/classify.ts';
 import { openSseConnection, type SseRequest } from '../../src/sources/sse/connection.ts';
 import { sse, type SseItem } from '../../src/sources/sse/index.ts';
 import type { SseRetryOptions } from '../../src/sources/sse/retryPolicy.ts';
@@ -89,7 +89,7 @@ export function createMcpClient(options: McpClientOptions): McpClient {
     } catch (err) { throw networkError(label, err); }
     if (res.statusCode >= 400) {
       const text = await res.body.text().catch(() => '');
-      throw httpStatusError(label, res.statusCode, { body: text.slice(0, 500) });
+      throw httpStatusError(label, res.statusCode, { body: keepRaw(text).slice(0, 500) });
     }
     return res;
   }

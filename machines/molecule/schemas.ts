@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invalidPayload, truncateRaw } from '../../src/transport/classify.ts';
+import { invalidPayload, keepRaw } from '../../src/transport/classify.ts';
 import type { ConnectionMessage } from '../connection/events.ts';
 
 /**
@@ -59,7 +59,7 @@ export function parseActivityAnswer(text: string): ActivityItem[] {
     const row = ActivityRowSchema.safeParse(item);
     if (row.success) return { ok: true, row: row.data };
     const id = typeof (item as { id?: unknown })?.id === 'string' ? (item as { id: string }).id : undefined;
-    return { ok: false, raw: truncateRaw(JSON.stringify(item) ?? String(item)), error: z.prettifyError(row.error), id };
+    return { ok: false, raw: keepRaw(JSON.stringify(item) ?? String(item)), error: z.prettifyError(row.error), id };
   });
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError } from '../../src/errors.ts';
-import { httpStatusError, invalidPayload, networkError } from '../../src/transport/classify.ts';
+import { httpStatusError, invalidPayload, keepRaw, networkError } from '../../src/transport/classify.ts';
 import type { SseRequest } from '../../src/sources/sse/connection.ts';
 import {
   ActiveResponseSchema, AdmittedResponseSchema, HealthSchema, MessageWithPartsSchema, SessionSchema, SessionV2ResponseSchema, StatusMapSchema,
@@ -129,8 +129,9 @@ export function createOpencodeClient(options: OpencodeClientOptions): OpencodeCl
     let text: string;
     try { text = await res.body.text(); } catch (err) { throw networkError(label, err); }
     if (res.statusCode >= 400) {
-      const err = httpStatusError(label, res.statusCode, { body: text.slice(0, 500) });
-      throw new ActorlogError(err.code, `${err.message}: ${text.slice(0, 200)}`, { details: err.details });
+      const body = keepRaw(text); // the server's text, credential forms scrubbed
+      const err = httpStatusError(label, res.statusCode, { body: body.slice(0, 500) });
+      throw new ActorlogError(err.code, `${err.message}: ${body.slice(0, 200)}`, { details: err.details });
     }
     return { status: res.statusCode, text };
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SessionPart, SessionPartEvent, SessionWireEvent, WireMeta } from '../session/events.ts';
-import { truncateRaw } from '../../src/transport/classify.ts';
+import { keepRaw } from '../../src/transport/classify.ts';
+import { scrubCredentials } from '../../src/transport/scrubCredentials.ts';
 import { promptIdOf } from './client.ts';
 import {
   DurableEventSchema, ErrorPropsSchema, GlobalEventSchema, MessageUpdatedPropsSchema, PartDeltaPropsSchema,
@@ -13,7 +14,7 @@ import {
  */
 export type MessageMemo = Map<string, { role: 'user' | 'assistant'; promptId?: string }>;
 
-const invalid = (raw: string, error: string, meta: WireMeta): SessionWireEvent => ({ type: 'session.invalid', raw: truncateRaw(raw), error: error.slice(0, 1000), meta });
+const invalid = (raw: string, error: string, meta: WireMeta): SessionWireEvent => ({ type: 'session.invalid', raw: keepRaw(raw), error: scrubCredentials(error.slice(0, 1000)), meta });
 
 function withPrompt(event: SessionPartEvent, promptId: string | undefined): SessionPartEvent {
   return promptId === undefined ? event : { ...event, promptId };

@@ -19,8 +19,8 @@ function row(stream: StreamRecord): string[] {
 /**
  * `actorlog streams <db>`: lists the streams of a log, in creation order, one line each: id,
  * machine name, status, version, created and updated times (UTC). The table never shows a stream's
- * input; `--json` prints each {@link StreamRecord} whole (input included, secrets already redacted
- * at write time).
+ * input; `--json` prints each {@link StreamRecord} whole (input included, as it was spawned:
+ * applications keep secrets out of input).
  *
  * Opens the file read-only: safe while a service is writing it.
  *

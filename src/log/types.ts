@@ -63,7 +63,7 @@ export interface StreamRecord {
   streamId: string;
   /** Registered machine name and the hash of its definition (`machine.toJSON()`), hex. */
   machine: { name: string; hash: string };
-  /** The input the actor was started with, JSON-safe, secrets redacted. */
+  /** The input the actor was started with, its JSON copy (not redacted: applications keep secrets out of input). */
   input: unknown;
   status: StreamStatus;
   /** The stream's current version: 0 before the first event. */

@@ -1,16 +1,17 @@
 import type { EventObject } from 'xstate';
 import { describeError } from '../errors.ts';
 import type { EventRecord } from '../log/types.ts';
-import { redactEntry } from './redact.ts';
+
+/** JSON.stringify replacer: an Error becomes its {@link describeError} description (name, message, code, status). */
+const describeErrors = (_key: string, value: unknown): unknown => (value instanceof Error ? describeError(value) : value);
 
 /**
- * The JSON-safe `data` of an event's log record: the event without `type`, secrets redacted
- * ({@link redactSecrets}), Error instances replaced by {@link describeError} (so
- * `xstate.error.actor.*` keeps its message). Redacted fields are also replaced in the live event
- * itself, so the actor acts on exactly what the log keeps and replay stays equal to live (DESIGN.md
- * invariants 2 and 7): a field named like a secret reaches the machine as `"[redacted]"`.
- * One pass over the event's fields; the common event with no secret and no object field is
- * returned without any copy. Replay rebuilds the event with {@link decodeEvent}.
+ * The JSON-safe `data` of an event's log record: the event without `type`, Error instances
+ * replaced by {@link describeError} (so `xstate.error.actor.*` keeps its message). Nothing else is
+ * changed: the runtime does not look for secrets in events (DESIGN.md invariant 7: bindings and
+ * transports redact what they name at the boundary, so an event already holds no secret, and
+ * `"Basic usage of git"` or `next_page_token` are logged as sent). The common event with no object
+ * field is returned without any copy. Replay rebuilds the event with {@link decodeEvent}.
  *
  * @throws TypeError when the event is not JSON-safe (a cycle, a BigInt): the journal then fails the actor.
  */
@@ -20,18 +21,23 @@ export function journalEventData(event: EventObject): unknown {
   let needsJson = false;
   for (const key of Object.keys(fields)) {
     if (key === 'type') continue;
-    const value = redactEntry(key, fields[key]);
-    if (value !== fields[key]) {
-      try {
-        fields[key] = value;
-      } catch {
-        // a frozen event keeps its value live; the log still gets the redacted one
-      }
-    }
+    const value = fields[key];
     data[key] = value;
     if (typeof value === 'object' && value !== null) needsJson = true;
   }
-  return needsJson ? JSON.parse(JSON.stringify(data, (_k, v) => (v instanceof Error ? describeError(v) : v))) : data;
+  return needsJson ? JSON.parse(JSON.stringify(data, describeErrors)) : data;
+}
+
+/**
+ * The JSON-safe copy of a stream's input that the log keeps and the actor starts from (so replay
+ * and recovery start from the same input): `null` for none, Errors described. Not redacted: an
+ * application keeps secrets out of input (they belong in the binding's options or the machine's
+ * `provide()`d actors).
+ *
+ * @throws TypeError when the input is not JSON-safe (a cycle, a BigInt)
+ */
+export function journalInput(input: unknown): unknown {
+  return input === undefined || input === null ? null : JSON.parse(JSON.stringify(input, describeErrors));
 }
 
 /** The event a log record carries: `{ type, ...data }`, as the live actor received it. */

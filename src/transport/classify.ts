@@ -1,12 +1,30 @@
 import { ActorlogError, type ErrorCode } from '../errors.ts';
+import { scrubCredentials } from './scrubCredentials.ts';
 
 /** The most bytes of a bad payload kept in an error or an `*.invalid` event. */
 export const MAX_RAW_BYTES = 4096;
 
-/** `text` cut to at most {@link MAX_RAW_BYTES} bytes of UTF-8. */
+/** `text` cut to at most {@link MAX_RAW_BYTES} bytes of UTF-8 (no scrub: raw text that is kept goes through {@link keepRaw}). */
 export function truncateRaw(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
   return bytes.length <= MAX_RAW_BYTES ? text : bytes.subarray(0, MAX_RAW_BYTES).toString('utf8');
+}
+
+/**
+ * The raw wire text a transport keeps, in the `raw` of an `*.invalid` event or in an error (a
+ * server's error text): unambiguous credential forms scrubbed ({@link scrubCredentials}), then cut
+ * to at most {@link MAX_RAW_BYTES} bytes. The only place actorlog scrubs by pattern (DESIGN.md
+ * invariant 7): ordinary events and input are logged as they are.
+ *
+ * @example
+ * ```ts
+ * keepRaw('{"state":"bogus","headers":{"authorization":"Bearer abc"}}');
+ * // '{"state":"bogus","headers":{"authorization":"Bearer [redacted]"}}'
+ * ```
+ */
+export function keepRaw(text: string): string {
+  // scrub before cutting, so a credential that straddles the cut is still recognised whole
+  return truncateRaw(scrubCredentials(text.length > 16 * MAX_RAW_BYTES ? text.slice(0, 16 * MAX_RAW_BYTES) : text));
 }
 
 /** True for the HTTP statuses retried with backoff: 5xx, 429 (too many requests), 408 (request timeout). */
@@ -40,10 +58,10 @@ export function networkError(label: string, err: unknown): ActorlogError {
   return new ActorlogError('TRANSIENT', `${label}: network error (${kind})`, { cause: err, details: { cause: kind } });
 }
 
-/** A payload that is not JSON or fails its schema: `INVALID_PAYLOAD` with the raw text (<= 4 KiB) and the reason. */
+/** A payload that is not JSON or fails its schema: `INVALID_PAYLOAD` with the raw text ({@link keepRaw}: credential forms scrubbed, <= 4 KiB) and the reason. */
 export function invalidPayload(label: string, raw: string, error: string): ActorlogError {
-  const reason = error.slice(0, 1000);
-  return new ActorlogError('INVALID_PAYLOAD', `${label}: invalid payload: ${reason}`, { details: { raw: truncateRaw(raw), error: reason } });
+  const reason = scrubCredentials(error.slice(0, 1000)); // a parser's message may quote the raw text
+  return new ActorlogError('INVALID_PAYLOAD', `${label}: invalid payload: ${reason}`, { details: { raw: keepRaw(raw), error: reason } });
 }
 
 /** True when `err` (live Error or its logged description) has code `TRANSIENT`. */

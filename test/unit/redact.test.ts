@@ -1,91 +1,123 @@
-import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { assign, setup } from 'xstate';
-import { createActorSystem, redactSecrets, REDACTED, verifyReplay } from '../../src/index.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
-import { tempDb } from '../support/tempDb.ts';
+// DESIGN.md invariant 7 under the rule of issue 8 item 7: secrets are named, never guessed.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { firstValueFrom, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ActorlogError, CREDENTIAL_HEADERS, invalidPayload, journalEventData, journalInput, keepRaw, MAX_RAW_BYTES, openSseConnection, REDACTED, redactHeaders, requestText, scrubCredentials,
+} from '../../src/index.ts';
 
-describe('secrets never reach the log (invariant 7)', () => {
-  const db = tempDb();
-  afterAll(() => db.cleanup());
+const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.sGn4tUrE_x';
 
-  it('redacts secret-named string values, deeply, and keeps numbers', () => {
-    expect(
-      redactSecrets({ url: 'http://x', headers: { Authorization: 'Bearer abc', 'X-Api-Key': 'k' }, usage: { total_tokens: 12 }, list: [{ password: 'p' }] }),
-    ).toEqual({ url: 'http://x', headers: { Authorization: REDACTED, 'X-Api-Key': REDACTED }, usage: { total_tokens: 12 }, list: [{ password: REDACTED }] });
+describe('scrubCredentials: unambiguous credential forms only', () => {
+  it('redacts Authorization values after their key, keeping the scheme, in header lines, JSON and embedded JSON', () => {
+    expect(scrubCredentials('GET / HTTP/1.1\r\nAuthorization: Bearer abc.123\r\nAccept: */*')).toBe(`GET / HTTP/1.1\r\nAuthorization: Bearer ${REDACTED}\r\nAccept: */*`);
+    expect(scrubCredentials('proxy-authorization: Basic dXNlcjpwYXNz')).toBe(`proxy-authorization: Basic ${REDACTED}`);
+    expect(scrubCredentials('{"headers":{"Authorization":"Bearer abc","accept":"x"}}')).toBe(`{"headers":{"Authorization":"Bearer ${REDACTED}","accept":"x"}}`);
+    expect(scrubCredentials('{"authorization":"sk-abc"}')).toBe(`{"authorization":"${REDACTED}"}`);
+    expect(scrubCredentials('{"raw":"{\\"authorization\\":\\"Bearer abc\\"}"}')).toBe(`{"raw":"{\\"authorization\\":\\"Bearer ${REDACTED}\\"}"}`);
   });
 
-  it('keeps tokens out of the stream input and event data written to the SQLite file', () => {
-    const machine = setup({ types: { events: {} as { type: 'login'; credentials: { token: string }; user: string } } }).createMachine({
-      id: 'session',
-      context: { user: '' },
-      on: { login: { actions: assign({ user: ({ event }) => event.user }) } },
-    });
-    const store = openSqliteStore(db.path);
-    const system = createActorSystem({ store, machines: { session: machine } });
-    const actor = system.spawn('session', { id: 's-1', input: { url: 'http://127.0.0.1:1', apiKey: 'sk-input-SECRET-1' } as never });
-    actor.send({ type: 'login', credentials: { token: 'tok-event-SECRET-2' }, user: 'ada' });
-    system.stop('s-1');
-    expect(store.getStream('s-1')!.input).toEqual({ url: 'http://127.0.0.1:1', apiKey: REDACTED });
-    expect(store.readStream('s-1')[0].data).toEqual({ credentials: { token: REDACTED }, user: 'ada' });
-    store.close();
-    const bytes = ['', '-wal'].map((suffix) => { try { return readFileSync(db.path + suffix).toString('latin1'); } catch { return ''; } }).join('');
-    expect(bytes).toContain('ada');
-    expect(bytes).not.toContain('SECRET');
+  it('redacts cookie header lines and fields, JWTs, URL userinfo passwords and OAuth credential parameters', () => {
+    expect(scrubCredentials('Set-Cookie: sid=abc; HttpOnly\nCookie: a=1; b=2\nx: y')).toBe(`Set-Cookie: ${REDACTED}\nCookie: ${REDACTED}\nx: y`);
+    expect(scrubCredentials('{"set-cookie":["sid=abc","b=2"],"cookie":"a=1"}')).toBe(`{"set-cookie":"${REDACTED}","cookie":"${REDACTED}"}`);
+    expect(scrubCredentials(`session ${JWT} ok`)).toBe(`session ${REDACTED} ok`);
+    expect(scrubCredentials('fetch https://ada:pa55@example.test/x and http://127.0.0.1:8080/y@z')).toBe(`fetch https://ada:${REDACTED}@example.test/x and http://127.0.0.1:8080/y@z`);
+    expect(scrubCredentials('/cb?code=1&access_token=abc&page=2#refresh_token=r')).toBe(`/cb?code=1&access_token=${REDACTED}&page=2#refresh_token=${REDACTED}`);
   });
 
-  it('redacts secret fields of the live event too, so a machine that keeps one still replays equal', () => {
-    const careless = setup({ types: { context: {} as { token: string }, events: {} as { type: 'auth'; token: string } } }).createMachine({
-      id: 'careless',
-      context: { token: '' },
-      on: { auth: { actions: assign({ token: ({ event }) => event.token }) } },
-    });
-    const other = tempDb();
-    const store = openSqliteStore(other.path);
-    const system = createActorSystem({ store, machines: { careless }, snapshotEvery: 1 });
-    const actor = system.spawn('careless', { id: 'k-1' });
-    actor.send({ type: 'auth', token: 'tok-top-level-SECRET-3' });
-    expect(actor.getSnapshot().context.token).toBe(REDACTED);
-    expect(store.readStream('k-1')[0].data).toEqual({ token: REDACTED });
-    expect(verifyReplay(store, careless, 'k-1')).toMatchObject({ ok: true, checked: 1 });
-    store.close();
-    other.cleanup();
+  it('never touches plain words or fields that only sound secret', () => {
+    const ordinary = [
+      'Basic usage of git', 'Bearer tokens are described in RFC 6750', 'Authorization is required', 'the token limit was reached',
+      '{"next_page_token":"npt-1","tokenizer":"cl100k_base","params":{"progressToken":"job-1:p1"},"password_hint":"pet"}',
+      'https://api.test/items?next_page_token=abc&secret_santa=1', '{"usage":{"total_tokens":12},"author":"ada","eyJ":"x"}',
+    ];
+    for (const text of ordinary) expect(scrubCredentials(text)).toBe(text);
   });
 });
 
-describe('redacting errors', () => {
-  it('keeps the message of an Error whose details name a secret', () => {
-    const err = Object.assign(new Error('secret store unreachable'), { code: 'TRANSIENT', details: { secretName: 'OPENAI_KEY' } });
-    expect(redactSecrets({ error: err })).toEqual({ error: { name: 'Error', message: 'secret store unreachable', code: 'TRANSIENT' } });
+describe('redactHeaders: the credential headers and the declared ones', () => {
+  it('redacts authorization, proxy-authorization, cookie, set-cookie and declared names, case-insensitively, without changing the input', () => {
+    const headers = { Authorization: 'Bearer a', 'proxy-authorization': 'b', Cookie: 'c', 'set-cookie': ['d', 'e'], 'X-Api-Key': 'k', 'x-request-id': 'r', 'x-tokenizer': 't' };
+    expect(redactHeaders(headers, ['x-api-key'])).toEqual({
+      Authorization: REDACTED, 'proxy-authorization': REDACTED, Cookie: REDACTED, 'set-cookie': REDACTED, 'X-Api-Key': REDACTED, 'x-request-id': 'r', 'x-tokenizer': 't',
+    });
+    expect(headers.Authorization).toBe('Bearer a');
+    expect(redactHeaders({ 'x-api-key': 'k' })).toEqual({ 'x-api-key': 'k' }); // not declared: not a secret
+    expect(CREDENTIAL_HEADERS).toEqual(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
   });
 });
 
-describe('redacting secrets in other shapes', () => {
-  it('redacts objects under a secret key, header tuples, embedded JSON, bearer credentials and URL parameters', () => {
-    expect(redactSecrets({ credentials: { user: 'u', key: 'k-123' } })).toEqual({ credentials: { user: REDACTED, key: REDACTED } });
-    expect(redactSecrets({ auth: 'Bearer abc', privateKey: 'pk-1', author: 'ada' })).toEqual({ auth: REDACTED, privateKey: REDACTED, author: 'ada' });
-    expect(redactSecrets({ headers: [['Authorization', 'Bearer abc.def']] })).toEqual({ headers: [['Authorization', 'Bearer [redacted]']] });
-    expect(redactSecrets({ raw: '{"state":"bogus","token":"tok-123"}' })).toEqual({ raw: '{"state":"bogus","token":"[redacted]"}' });
-    expect(redactSecrets({ url: 'http://127.0.0.1:1/x?access_token=abc&page=2' })).toEqual({ url: 'http://127.0.0.1:1/x?access_token=[redacted]&page=2' });
-    expect(redactSecrets({ text: 'the token limit was reached', usage: { total_tokens: 12 } })).toEqual({ text: 'the token limit was reached', usage: { total_tokens: 12 } });
+describe('keepRaw and invalidPayload: what an *.invalid event keeps', () => {
+  it('scrubs before cutting to 4 KiB, so a credential across the cut is not half kept', () => {
+    const raw = `${'x'.repeat(MAX_RAW_BYTES - 30)} Authorization: Bearer ${'s'.repeat(100)} tail`;
+    const kept = keepRaw(raw);
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(MAX_RAW_BYTES);
+    expect(kept).toBe(`${'x'.repeat(MAX_RAW_BYTES - 30)} Authorization: Bearer ${REDACTED}`.slice(0, MAX_RAW_BYTES)); // cut inside the mark
+    expect(kept).not.toContain('sss');
   });
 
-  it('starts the actor from the redacted input the log keeps, so snapshots hold no secret and replay equals live', () => {
-    const keeper = setup({ types: { input: {} as { apiKey: string; url: string }, context: {} as { apiKey: string; url: string } } }).createMachine({
-      id: 'keeper',
-      context: ({ input }) => ({ ...input }),
-      on: { '*': {} },
+  it('scrubs the raw text and the reason (a parser\'s message may quote the text)', () => {
+    const raw = 'Authorization: Bearer sk-live-1';
+    const err = invalidPayload('feed', raw, `not a frame: "${raw}"`);
+    expect(err).toBeInstanceOf(ActorlogError);
+    expect(err.code).toBe('INVALID_PAYLOAD');
+    expect(err.details).toMatchObject({ raw: `Authorization: Bearer ${REDACTED}` });
+    expect(`${err.message} ${JSON.stringify(err.details)}`).not.toContain('sk-live-1');
+    expect(invalidPayload('feed', '{"kind":"Basic usage of git"}', 'kind: expected a number').details).toMatchObject({ raw: '{"kind":"Basic usage of git"}' });
+  });
+});
+
+describe('the runtime does not guess: events and input are logged as sent', () => {
+  it('journalEventData keeps secret-sounding fields, describes Errors and leaves the live event alone', () => {
+    const event = { type: 'page', next_page_token: 'npt-1', auth: 'basic', error: Object.assign(new Error('token expired'), { code: 'PERMANENT' }) };
+    expect(journalEventData(event)).toEqual({ next_page_token: 'npt-1', auth: 'basic', error: { name: 'Error', message: 'token expired', code: 'PERMANENT' } });
+    expect(event.error).toBeInstanceOf(Error);
+    const search = { type: 'search', query: 'Basic usage of git' };
+    expect(journalEventData(search)).toEqual({ query: 'Basic usage of git' });
+  });
+
+  it('journalInput is the JSON copy of the input (null for none), not redacted', () => {
+    const input = { apiKeyName: 'OPENAI', at: new Date(0), skip: undefined };
+    expect(journalInput(input)).toEqual({ apiKeyName: 'OPENAI', at: '1970-01-01T00:00:00.000Z' });
+    expect(journalInput(undefined)).toBeNull();
+  });
+});
+
+describe('transports redact credential headers in what they describe', () => {
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/denied') {
+        res.writeHead(401, { 'content-type': 'text/plain' }).end(`denied, as sent:\nAuthorization: ${req.headers.authorization}`);
+        return;
+      }
+      const type = req.url === '/stream' ? 'text/event-stream' : 'application/json';
+      res.writeHead(200, { 'content-type': type, 'set-cookie': ['sid=SECRET-1', 'lang=en'], 'x-session-token': 'SECRET-2', 'x-request-id': 'req-1' });
+      res.end(type === 'text/event-stream' ? 'data: {"tokenizer":"bpe"}\n\n' : '{"ok":true}');
     });
-    const other = tempDb();
-    const store = openSqliteStore(other.path);
-    const system = createActorSystem({ store, machines: { keeper } });
-    const actor = system.spawn('keeper', { id: 'i-1', input: { apiKey: 'sk-INPUT-SECRET-4', url: 'http://127.0.0.1:1' } });
-    expect(actor.getSnapshot().context.apiKey).toBe(REDACTED);
-    system.stop('i-1');
-    expect(verifyReplay(store, keeper, 'i-1')).toMatchObject({ ok: true, checked: 1 });
-    store.close();
-    const bytes = ['', '-wal'].map((suffix) => { try { return readFileSync(other.path + suffix).toString('latin1'); } catch { return ''; } }).join('');
-    expect(bytes).not.toContain('SECRET');
-    other.cleanup();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('requestText: the answer keeps its ordinary headers, credential and declared ones redacted', async () => {
+    const res = await requestText('probe', { url: `${base}/json`, headers: { authorization: 'Bearer SECRET-0' } }, { secretHeaders: ['X-Session-Token'] });
+    expect(res.headers).toMatchObject({ 'set-cookie': REDACTED, 'x-session-token': REDACTED, 'x-request-id': 'req-1' });
+    expect(res.text).toBe('{"ok":true}');
+  });
+
+  it('SSE: open and body items carry redacted headers; an error keeps the server text scrubbed', async () => {
+    const items = await firstValueFrom(openSseConnection({ url: `${base}/stream` }, { label: 'probe', secretHeaders: ['x-session-token'] }).pipe(toArray()));
+    expect(items[0]).toMatchObject({ kind: 'open', headers: { 'set-cookie': REDACTED, 'x-session-token': REDACTED, 'x-request-id': 'req-1' } });
+    expect(items[1]).toMatchObject({ kind: 'message', message: { data: '{"tokenizer":"bpe"}' } });
+    const body = await firstValueFrom(openSseConnection({ url: `${base}/json` }, { label: 'probe' }));
+    expect(body).toMatchObject({ kind: 'body', headers: { 'set-cookie': REDACTED, 'x-session-token': 'SECRET-2' } }); // not declared here
+    const failed = await firstValueFrom(openSseConnection({ url: `${base}/denied`, headers: { authorization: 'Bearer SECRET-3' } }, { label: 'probe' })).catch((e: ActorlogError) => e);
+    expect(failed).toMatchObject({ code: 'PERMANENT', details: { status: 401 } });
+    const described = `${(failed as ActorlogError).message} ${JSON.stringify((failed as ActorlogError).details)}`;
+    expect(described).toContain(`Authorization: Bearer ${REDACTED}`);
+    expect(described).not.toContain('SECRET-3');
   });
 });

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { httpStatusError, networkError } from '../../transport/classify.ts';
+import { redactHeaders } from '../../transport/credentialHeaders.ts';
 
 /** One HTTP request, as {@link requestText} sends it. */
 export interface HttpRequestSpec {
@@ -14,6 +15,7 @@ export interface HttpRequestSpec {
 /** An answer with a status below 400. */
 export interface HttpTextResponse {
   status: number;
+  /** The answer's headers, credential headers (`set-cookie`…) and `secretHeaders` redacted. */
   headers: Record<string, string | string[] | undefined>;
   /** The body as text, at most `maxBytes`. */
   text: string;
@@ -32,6 +34,8 @@ export interface RequestTextOptions {
    * @default 30000 (seed 003 `http.Client{Timeout: 30 * time.Second}`)
    */
   timeoutMs?: number;
+  /** Response headers that carry secrets, redacted in the answer besides the credential headers (see {@link redactHeaders}). */
+  secretHeaders?: readonly string[];
 }
 
 /**
@@ -84,5 +88,5 @@ export async function requestText(label: string, spec: HttpRequestSpec, options:
   } catch (err) {
     throw networkError(label, err);
   }
-  return { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
+  return { status: res.statusCode, headers: redactHeaders(res.headers, options.secretHeaders), text: Buffer.concat(chunks).toString('utf8') };
 }

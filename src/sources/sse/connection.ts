@@ -1,7 +1,8 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
 import { ActorlogError } from '../../errors.ts';
-import { httpStatusError, invalidPayload, networkError, truncateRaw } from '../../transport/classify.ts';
+import { httpStatusError, invalidPayload, keepRaw, networkError } from '../../transport/classify.ts';
+import { redactHeaders } from '../../transport/credentialHeaders.ts';
 import { createSseDecoder, type SseMessage } from './parser.ts';
 
 /** One HTTP request that opens an event stream. Headers may hold secrets: they never reach an error or an item. */
@@ -14,7 +15,11 @@ export interface SseRequest {
   body?: string;
 }
 
-/** What one connection yields, in order: `open`, then messages / retry hints, or one `body`. */
+/**
+ * What one connection yields, in order: `open`, then messages / retry hints, or one `body`. The
+ * `headers` of `open` and `body` are the answer's, lower-cased, with credential headers redacted
+ * (`set-cookie`, `authorization`…, and the `secretHeaders` option; see {@link redactHeaders}).
+ */
 export type SseConnectionItem =
   /** The server answered 2xx with `text/event-stream`. */
   | { kind: 'open'; status: number; headers: Record<string, string> }
@@ -44,12 +49,14 @@ export interface SseConnectionOptions {
   maxBodyBytes?: number;
   /** Messages that are keep-alives (e.g. OpenCode's `server.heartbeat`): reported as `heartbeat`. */
   isHeartbeat?: (message: SseMessage) => boolean;
+  /** Response headers that carry secrets, besides the credential headers always redacted in `open` / `body` items (e.g. `['x-session-token']`). */
+  secretHeaders?: readonly string[];
 }
 
-function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+function flatHeaders(headers: Record<string, string | string[] | undefined>, secretHeaders: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
+  return redactHeaders(out, secretHeaders);
 }
 
 /**
@@ -95,17 +102,17 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
       armStall();
       if (res.statusCode >= 400) {
         let body = '';
-        try { body = truncateRaw(await res.body.text()).slice(0, 500); } catch { /* the status says enough */ }
+        try { body = keepRaw(await res.body.text()).slice(0, 500); } catch { /* the status says enough */ }
         throw httpStatusError(label, res.statusCode, body ? { body } : {});
       }
       if (res.statusCode === 204) { await res.body.dump(); subscriber.next({ kind: 'stop' }); return; }
       const contentType = String(res.headers['content-type'] ?? '');
       if (!contentType.toLowerCase().startsWith('text/event-stream')) {
         const text = await readCapped(res, options.maxBodyBytes ?? 1024 * 1024, label);
-        subscriber.next({ kind: 'body', status: res.statusCode, contentType, text, headers: flatHeaders(res.headers) });
+        subscriber.next({ kind: 'body', status: res.statusCode, contentType, text, headers: flatHeaders(res.headers, options.secretHeaders) });
         return;
       }
-      subscriber.next({ kind: 'open', status: res.statusCode, headers: flatHeaders(res.headers) });
+      subscriber.next({ kind: 'open', status: res.statusCode, headers: flatHeaders(res.headers, options.secretHeaders) });
       let overflow: ActorlogError | undefined;
       const decoder = createSseDecoder({
         onMessage: (message) => {

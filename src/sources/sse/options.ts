@@ -22,6 +22,11 @@ export interface SseOptions {
   label?: string;
   /** Headers sent with a `request` given as a URL. May hold secrets: they stay in this closure. */
   headers?: Record<string, string>;
+  /**
+   * Response headers that carry secrets: redacted in the `open` and `body` items, besides the
+   * credential headers (`authorization`, `proxy-authorization`, `cookie`, `set-cookie`) always are.
+   */
+  secretHeaders?: readonly string[];
   /** Resume point to start from (a logged cursor, after recovery). */
   cursor?: string;
   /**

@@ -7,7 +7,7 @@ import { decideRetry } from './retryPolicy.ts';
 
 /** What the SSE source emits: lifecycle notices around the messages. */
 export type SseItem =
-  /** A connection is open (2xx `text/event-stream`); `attempt` 0 is the first. */
+  /** A connection is open (2xx `text/event-stream`); `attempt` 0 is the first. `headers`: the answer's, credential headers and `secretHeaders` redacted. */
   | { kind: 'open'; attempt: number; status: number; headers: Record<string, string> }
   /** One event; `cursor` is its resume point (`id` by default), when it has one. */
   | (SseMessage & { kind: 'message'; cursor?: string })
@@ -50,7 +50,7 @@ export function sse(options: SseOptions): Observable<SseItem> {
   const cursorOf = options.cursorOf ?? ((m: SseMessage) => m.id);
   const connect = options.connect ?? ((req: SseRequest) => openSseConnection(req, {
     label, scheduler, stallTimeoutMs: options.stallTimeoutMs, dispatcher: options.dispatcher,
-    maxEventChars: options.maxEventChars, isHeartbeat: options.isHeartbeat,
+    maxEventChars: options.maxEventChars, isHeartbeat: options.isHeartbeat, secretHeaders: options.secretHeaders,
   }));
 
   return new Observable<SseItem>((subscriber) => {

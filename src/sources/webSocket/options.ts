@@ -1,6 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import WebSocket from 'ws';
 import { ActorlogError } from '../../errors.ts';
+import { scrubCredentials } from '../../transport/scrubCredentials.ts';
 
 /** How {@link webSocket} reconnects after a transient close or error. Durations in ms. */
 export interface ReconnectOptions {
@@ -88,7 +89,7 @@ export function resolveWebSocketOptions(url: string, options: WebSocketSourceOpt
   try {
     parsed = new URL(url);
   } catch {
-    throw new ActorlogError('INVALID_OPTIONS', `webSocket: not a URL: ${JSON.stringify(url)}`, { details: { option: 'url' } });
+    throw new ActorlogError('INVALID_OPTIONS', `webSocket: not a URL: ${scrubCredentials(JSON.stringify(url))}`, { details: { option: 'url' } });
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
     throw new ActorlogError('INVALID_OPTIONS', `webSocket: the URL must start with ws:// or wss:// (got ${parsed.protocol}//)`, { details: { option: 'url' } });

@@ -1,6 +1,7 @@
 import type { RawData } from 'ws';
 import type { z } from 'zod';
-import { truncateRaw } from '../../transport/classify.ts';
+import { keepRaw } from '../../transport/classify.ts';
+import { scrubCredentials } from '../../transport/scrubCredentials.ts';
 
 /** A WebSocket message's payload, decoded: text (valid UTF-8) or binary bytes. */
 export type DecodedFrame = { kind: 'text'; text: string } | { kind: 'binary'; bytes: Buffer };
@@ -39,8 +40,8 @@ export function decodeFrame(data: RawData, isBinary: boolean): DecodedFrame {
 
 /**
  * Parses a text frame as JSON and checks it with a zod schema. Pure; never throws: a frame that
- * is not JSON or fails the schema is returned as `{ ok: false, raw, error }` with the raw text cut
- * to 4 KiB, ready for an `*.invalid` event (DESIGN.md invariant 6).
+ * is not JSON or fails the schema is returned as `{ ok: false, raw, error }` with the raw text kept
+ * by {@link keepRaw} (credential forms scrubbed, cut to 4 KiB), ready for an `*.invalid` event (DESIGN.md invariant 6).
  *
  * @example
  * ```ts
@@ -53,9 +54,9 @@ export function parseJsonFrame<T>(text: string, schema: z.ZodType<T>): ParsedFra
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { ok: false, raw: truncateRaw(text), error: `not JSON (${(err as Error).message})` };
+    return { ok: false, raw: keepRaw(text), error: scrubCredentials(`not JSON (${(err as Error).message})`) };
   }
   const result = schema.safeParse(json);
-  if (!result.success) return { ok: false, raw: truncateRaw(text), error: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ').slice(0, 1000) };
+  if (!result.success) return { ok: false, raw: keepRaw(text), error: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ').slice(0, 1000) };
   return { ok: true, value: result.data };
 }
