@@ -35,6 +35,11 @@ export function journalEventData(event: EventObject): unknown {
  * `provide()`d actors).
  *
  * @throws TypeError when the input is not JSON-safe (a cycle, a BigInt)
+ * @example
+ * ```ts
+ * journalInput({ query: 'Basic usage of git', at: new Date(0), skip: undefined });
+ * // { query: 'Basic usage of git', at: '1970-01-01T00:00:00.000Z' }
+ * ```
  */
 export function journalInput(input: unknown): unknown {
   return input === undefined || input === null ? null : JSON.parse(JSON.stringify(input, describeErrors));
