@@ -47,6 +47,7 @@ const bindings: Record<string, () => Promise<AnyStateMachine[]>> = {
   connection: async () => [
     (await import('../../machines/molecule/index.ts')).moleculeConnectionMachine({ apiUrl: placeholder, token: 'unused', backend: async () => undefined as never }),
     (await import('../../machines/yoi/index.ts')).yoiConnectionMachine(),
+    (await import('../../machines/yoi/index.ts')).yoiConnectionMachine({ onEvent: async () => undefined }), // `dispatch` is another actor with onEvent
   ],
   ironclaw: async () => [(await import('../../machines/ironclaw/index.ts')).ironclawWorkerMachine({ orchestratorUrl: placeholder, jobId: 'unused', token: 'unused' })],
 };

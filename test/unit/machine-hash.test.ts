@@ -124,9 +124,17 @@ describe('each shipped machine has a stable hash across two imports', () => {
 describe('the CLI registry and the hash', () => {
   it('matches a stream written by a shipped binding to its built-in name', async () => {
     const { a2aJobMachine } = await import('../../machines/a2a/index.ts');
-    const { machine, mismatch } = await createRegistry().resolve(streamOf(a2aJobMachine({ url: 'http://127.0.0.1:1' }), 'job'));
-    expect(mismatch).toBeUndefined();
-    expect(machineHash(machine)).toBe(machineHash(a2aJobMachine({ url: 'http://x' })));
+    const { yoiConnectionMachine } = await import('../../machines/yoi/index.ts');
+    const written: Array<[string, AnyStateMachine]> = [
+      ['job', a2aJobMachine({ url: 'http://127.0.0.1:1' })],
+      ['yoi', yoiConnectionMachine({ onEvent: async () => undefined, headers: { authorization: 'Bearer t' } })],
+      ['yoi', yoiConnectionMachine()],
+    ];
+    for (const [name, live] of written) {
+      const { machine, mismatch } = await createRegistry().resolve(streamOf(live, name));
+      expect(mismatch, name).toBeUndefined();
+      expect(machineHash(machine), name).toBe(machineHash(live));
+    }
   });
 
   it('refuses a stream of an edited machine with MACHINE_MISMATCH, unless ignoreHash', async () => {
