@@ -1,6 +1,28 @@
 #!/usr/bin/env node
-// The `actorlog` command: runs the TypeScript CLI through tsx (a dependency), so no build step is needed.
-import { register } from 'tsx/esm/api';
+// The `actorlog` command. An installed package runs the compiled CLI (dist/src/cli/main.js) with
+// plain Node, no TypeScript loader. In a git checkout (src/ beside bin/, tsx installed as a
+// devDependency) it runs the sources through tsx instead, so it never runs a stale build; there
+// `npm run actorlog -- …` is the same command.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
+
+async function tsxRegister() {
+  try {
+    return (await import('tsx/esm/api')).register;
+  } catch {
+    return undefined;
+  }
+}
+
+const register = existsSync(source) ? await tsxRegister() : undefined;
+if (register) {
+  register();
+  await import(source.href);
+} else if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  process.stderr.write('actorlog: the compiled CLI (dist/) is missing: run `npm run build`, or `npm run actorlog -- <args>` in a checkout\n');
+  process.exitCode = 2;
+}
