@@ -346,7 +346,7 @@ export class Journal {
    */
   fail(err: unknown): void {
     if (this.failed) return;
-    this.failed = isActorlogError(err) && err.code !== 'APPEND_FAILED'
+    this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR')
       ? err
       : new ActorlogError('APPEND_FAILED', isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.streamId}: ${(err as Error)?.message ?? err}`, {
         cause: err,
