@@ -60,7 +60,16 @@ code=$?
 echo "$out"
 [ "$code" -eq 2 ] || fail "exit code $code, expected 2"
 grep -q -- '--import tsx' <<<"$out" || fail "the error does not say to run with a loader"
+
+step "NODE_OPTIONS='--import tsx' npx actorlog replay --verify --machines ./machines.ts (with a loader)"
+npm install --no-audit --no-fund --loglevel=error --save-dev "tsx@$(dev_version tsx)" || fail "npm install"
+out="$(NODE_OPTIONS='--import tsx' npx --no-install actorlog replay "$WORK/app/order.db" order-1 --verify --machines ./machines.ts 2>&1)"
+code=$?
+echo "$out"
+[ "$code" -eq 0 ] || fail "exit code $code, expected 0"
+grep -q '^verify: OK' <<<"$out" || fail "no 'verify: OK' line"
 rm machines.ts
+npm uninstall --no-audit --no-fund --loglevel=error tsx || fail "npm uninstall"
 
 step "typecheck a strict NodeNext TypeScript consumer (typescript, @types/node)"
 npm install --no-audit --no-fund --loglevel=error --save-dev "typescript@$(dev_version typescript)" "@types/node@$(dev_version @types/node)" || fail "npm install"

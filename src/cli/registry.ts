@@ -111,7 +111,12 @@ export async function loadMachinesModule(path: string): Promise<Record<string, A
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (err) {
-    throw new ActorlogError('INVALID_OPTIONS', `cannot load --machines ${path}: ${(err as Error)?.message ?? err}`, { cause: err, details: { path: file } });
+    // plain Node (the installed, compiled CLI) imports .js/.mjs; a .ts module needs a loader
+    const needsLoader = /\.[cm]?tsx?$/.test(file) && (err as NodeJS.ErrnoException)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
+    const reason = needsLoader
+      ? 'Node cannot import TypeScript without a loader: run the CLI with one, e.g. `NODE_OPTIONS="--import tsx" npx actorlog …` or `node --import tsx node_modules/.bin/actorlog …`, or pass a compiled .js/.mjs module'
+      : (err as Error)?.message ?? String(err);
+    throw new ActorlogError('INVALID_OPTIONS', `cannot load --machines ${path}: ${reason}`, { cause: err, details: { path: file } });
   }
   const record = mod.machines ?? mod.default;
   if (typeof record !== 'object' || record === null) {
