@@ -117,8 +117,16 @@ export class Journal {
   private onEvent(event: EventObject, sourceRef: AnyActorRef | undefined, targetRef: AnyActorRef): void {
     const path = this.pathOf(targetRef);
     if (event.type === 'xstate.init') {
+      if (path === undefined || path === ROOT_PATH) return;
+      // XState names a child spawned without an id by its session id (`x:12`): another one in every process.
+      if (targetRef.id === targetRef.sessionId) {
+        this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `a child was spawned without an id (${targetRef.id}): give it one, spawn('logic', { id }), so recovery and replay find it again`, {
+          details: { streamId: this.streamId, actor: targetRef.id },
+        }));
+        return;
+      }
       // A child restored from a snapshot starts again too: only a new one drops what was kept for its path.
-      if (path !== undefined && path !== ROOT_PATH && !this.restored.has(targetRef)) this.tracker.onChildStarted(path);
+      if (!this.restored.has(targetRef)) this.tracker.onChildStarted(path);
       return;
     }
     if (path === undefined) {

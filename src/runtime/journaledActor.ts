@@ -31,8 +31,20 @@ export class JournaledActor<TMachine extends AnyStateMachine = AnyStateMachine> 
 
   /**
    * Sends an event: it is appended to the log, then the actor transitions.
+   *
+   * With `commit: 'each'` (the default) the append is committed before the transition. With
+   * `commit: 'tick'` it commits at the end of the current tick, after the transition: a failed
+   * commit then stops the actor, drops its in-memory state (a later `recover()` resumes it from the
+   * log) and reaches `onError`, not this call.
    * @throws ActorlogError `ACTOR_STOPPED` when the actor no longer runs; `APPEND_FAILED` when the
-   * append failed (the actor is then stopped and the event was not processed).
+   * append failed in `each` mode (the actor is then stopped and the event was not processed);
+   * `UNSUPPORTED_MACHINE` or `INVALID_CURSOR` when processing the event made the actor do what the
+   * journal cannot record (it is then stopped).
+   * @example
+   * ```ts
+   * try { job.send({ type: 'job.cancel' }); }
+   * catch (err) { if (isActorlogError(err, 'ACTOR_STOPPED')) console.log('already ended'); else throw err; }
+   * ```
    */
   send(event: EventFrom<TMachine>): void {
     if (this.journal.failed) throw this.journal.failed;

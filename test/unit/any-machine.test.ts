@@ -237,6 +237,23 @@ describe('3. sendTo between journaled actors goes through the receiver journal, 
   });
 });
 
+describe('refused shapes', () => {
+  it('stops an actor that spawns a child without an id, with UNSUPPORTED_MACHINE', () => {
+    const child = setup({}).createMachine({ id: 'anon' });
+    const spawner = setup({ types: { context: {} as { refs: unknown[] } }, actors: { child } }).createMachine({
+      id: 'spawner',
+      context: { refs: [] },
+      on: { more: { actions: assign({ refs: ({ context, spawn }) => [...context.refs, spawn('child')] }) } },
+    });
+    const file = logFile();
+    const { system, errors } = processOn(file, { spawner });
+    const actor = system.spawn('spawner', { id: 'sp-1' });
+    expect(() => actor.send({ type: 'more' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_MACHINE' }));
+    expect(errors.map((e) => e.code)).toEqual(['UNSUPPORTED_MACHINE']);
+    expect(actor.getSnapshot().status).toBe('stopped');
+  });
+});
+
 describe('4. timers are keyed by what XState keys them by', () => {
   const reminders = setup({ types: { context: {} as { got: string[] }, events: {} as { type: 'remind'; what: string } | { type: 'cancel-b' } } }).createMachine({
     id: 'reminders',
