@@ -1,7 +1,7 @@
 /**
  * actorlog: an event-sourced actor system on XState v5 machines. Every event an actor receives is
  * appended to a log before the actor acts on it; a crashed service recovers every actor from the
- * log, and any actor replays offline. See README.md and DESIGN.md.
+ * log, and any actor replays offline. See README.md and docs/architecture.md.
  */
 export { ActorlogError, ErrorCodes, describeError, isActorlogError, type ErrorCode, type ErrorInfo } from './errors.ts';
 export { systemClock, type Clock } from './clock.ts';

@@ -5,7 +5,7 @@ import type { JobArtifact, JobPart, JobUpdate, RemoteJobState } from '../job/eve
  * zod schemas of the A2A v0.3 JSON-RPC payloads actorlog reads, and the pure mapping from them to the
  * generic {@link JobUpdate}. Section numbers refer to the A2A v0.3.0 specification
  * (https://a2a-protocol.org/v0.3.0/specification). Unknown keys are stripped; a payload that fails a
- * schema is recorded as `job.invalid` (DESIGN.md invariant 6), never thrown into a machine.
+ * schema is recorded as `job.invalid` (docs/architecture.md invariant 6), never thrown into a machine.
  */
 
 const metadata = z.record(z.string(), z.unknown()).optional();

@@ -45,7 +45,7 @@ export interface ConnectionOpenedEvent { type: 'connection.opened'; meta?: WireM
 /** A message (work item or observed event). */
 export interface ConnectionMessageEvent { type: 'connection.message'; message: ConnectionMessage; meta?: WireMeta }
 /**
- * A payload that failed its schema (DESIGN.md invariant 6): raw text (<= 4 KiB) and the error. With
+ * A payload that failed its schema (docs/architecture.md invariant 6): raw text (<= 4 KiB) and the error. With
  * `messageId`, the item it stood for is skipped in order, so the cursor can pass it.
  */
 export interface ConnectionInvalidEvent { type: 'connection.invalid'; raw: string; error: string; messageId?: string; cursor?: string; meta?: WireMeta }

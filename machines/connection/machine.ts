@@ -51,7 +51,7 @@ const unbound = <TInput>(name: string): ConnectionLogic<TInput> =>
  * the remote no longer knows is reset. Ends `offline` (`connection.close`) or `failed`
  * (a permanent error, or retries used up) with `reason` and `lastError`.
  *
- * Exactly-once dispatch (DESIGN.md invariant 5): `message.dispatched` is the event that moves the
+ * Exactly-once dispatch (docs/architecture.md invariant 5): `message.dispatched` is the event that moves the
  * cursor and marks a message done; it is appended to the log before the machine acts on it. After
  * a crash, recovery folds the queue back from the log, messages already marked are skipped as
  * duplicates when re-delivered, and an in-flight dispatch re-runs with the same idempotency key.

@@ -4,7 +4,7 @@ import type { ForemanJobStatus } from './schemas.ts';
  * Where a job status stands in the job's life, to tell new updates from duplicates and stale ones:
  * `attempt` first, then the state's rank (queued < running < done | failed). A terminal state is
  * never superseded. Written as the cursor of each update (`a<attempt>.<state>`, e.g. `a1.running`),
- * so a recovered follower resumes its dedupe from the log (DESIGN.md invariant 3).
+ * so a recovered follower resumes its dedupe from the log (docs/architecture.md invariant 3).
  *
  * Webhooks may be retried by the daemon (duplicates) and are not ordered (out-of-order delivery),
  * and the catch-up GET may race them: only updates {@link isNewer} than the last one are applied.

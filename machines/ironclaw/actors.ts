@@ -67,7 +67,7 @@ const invalidThenFail = (err: unknown): Observable<WorkerWireEvent> =>
  * The ironclaw binding's actors for {@link workerMachine}, each an XState `fromEventObservable`
  * sending JSON-safe {@link WorkerWireEvent}s. The token, the tools and the delivered credentials
  * live in this closure; credential values are scrubbed from everything the actors emit (tool
- * output, LLM text), so they never reach the log (DESIGN.md invariant 7).
+ * output, LLM text), so they never reach the log (docs/architecture.md invariant 7).
  *
  * - `fetchJob`: GET job -> `worker.job`. `fetchCredentials`: GET credentials (204/404: none) -> `worker.credentials { names, count }`.
  * - `llm`: POST llm/complete_with_tools (or llm/complete without tools) with `Idempotency-Key` -> `llm.completed`.

@@ -4,7 +4,7 @@ import type { Credential } from './schemas.ts';
 export const SCRUBBED = '[credential]';
 
 /**
- * The credentials delivered to one worker, held in process memory only (DESIGN.md invariant 7):
+ * The credentials delivered to one worker, held in process memory only (docs/architecture.md invariant 7):
  * the log records that they were delivered (names, count), never their values. After a restart the
  * vault is empty; {@link ensure} fetches them again before a tool needs them.
  *

@@ -23,7 +23,7 @@ export type WorkerWireEvent =
   | { type: 'report.done'; seq: number; ok: boolean; error?: string }
   /** POST complete accepted. */
   | { type: 'worker.completed' }
-  /** A response that failed its schema (DESIGN.md invariant 6): raw text (<= 4 KiB) and the error. */
+  /** A response that failed its schema (docs/architecture.md invariant 6): raw text (<= 4 KiB) and the error. */
   | { type: 'worker.invalid'; raw: string; error: string };
 
 /** Events the application sends to a worker actor. */

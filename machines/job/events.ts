@@ -49,7 +49,7 @@ export type WireMeta = Pick<EventMeta, 'source' | 'cursor'>;
 export interface JobAcceptedEvent { type: 'job.accepted'; remoteId: string; update: JobUpdate; pushUrl?: string; meta?: WireMeta }
 /** A status or artifact update, from a stream, a webhook or a poll. */
 export interface JobUpdateEvent { type: 'job.update'; update: JobUpdate; meta?: WireMeta }
-/** A payload that failed its schema (DESIGN.md invariant 6): raw text kept, with the error. */
+/** A payload that failed its schema (docs/architecture.md invariant 6): raw text kept, with the error. */
 export interface JobInvalidEvent { type: 'job.invalid'; raw: string; error: string; meta?: WireMeta }
 
 /** Events the binding's actors send to the job machine. */

@@ -24,7 +24,7 @@ const FINAL_STATES = new Set(['completed', 'failed', 'canceled']);
  * Transient errors (code TRANSIENT) are retried with capped backoff; permanent ones fail the job
  * (or, for the push source, switch the job to polling at once: `context.follow` becomes `poll`).
  * Invalid payloads (`job.invalid`) are counted and recorded in `lastError`; the job goes on
- * (DESIGN.md invariant 6). Bindings: A2A (machines/a2a), foreman (machines/foreman).
+ * (docs/architecture.md invariant 6). Bindings: A2A (machines/a2a), foreman (machines/foreman).
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * zod schemas of the Model Context Protocol messages actorlog reads (MCP specification 2025-11-25:
  * "Base Protocol" JSON-RPC messages, "Lifecycle" initialize, "Utilities" progress and cancellation,
  * "Server Features / Tools" tools/call). Unknown keys are kept (`looseObject`). A message that
- * fails its schema is recorded as `session.invalid` (DESIGN.md invariant 6), never thrown into a machine.
+ * fails its schema is recorded as `session.invalid` (docs/architecture.md invariant 6), never thrown into a machine.
  */
 
 /** The protocol version this binding speaks (the SDK's LATEST_PROTOCOL_VERSION; priming events need >= 2025-11-25). */

@@ -56,7 +56,7 @@ export function messageText(message: Pick<OpencodeMessage, 'parts'>): string {
  *   `promptId` of the prompt it answers when the prompt was ours (so a late part of an earlier turn
  *   is not merged into the current one)
  * - anything else of this session -> `session.event` with the event's `properties` as `data`
- * - not JSON, or failing its schema -> `session.invalid` (DESIGN.md invariant 6)
+ * - not JSON, or failing its schema -> `session.invalid` (docs/architecture.md invariant 6)
  */
 export function mapGlobalEvent(raw: string, sessionId: string, messages: MessageMemo): SessionWireEvent[] {
   const meta: WireMeta = { source: 'sse' };
@@ -131,7 +131,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 /**
  * Maps one event of the durable v2 stream `GET /api/session/:id/event?after=SEQ` (OpenAPI
  * `SessionDurableEvent`) to the session machine's events, each with `meta.cursor` = `durable.seq`
- * (DESIGN.md invariant 3). The durable stream carries no text deltas and no idle event:
+ * (docs/architecture.md invariant 3). The durable stream carries no text deltas and no idle event:
  * - `session.next.prompted` -> `session.status` busy
  * - `text.*`, `reasoning.*` -> `session.part` (`<assistantMessageID>:<textID>`, whole text at `.ended`)
  * - `tool.called` / `tool.success` / `tool.failed`, `shell.started` / `shell.ended` -> tool parts

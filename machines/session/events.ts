@@ -66,7 +66,7 @@ export interface SessionEndedEvent {
 }
 /** Any other event of this session, recorded as the protocol sent it (`data`); the machine only counts it. */
 export interface SessionOtherEvent { type: 'session.event'; kind: string; data?: unknown; meta?: WireMeta; channel?: SessionChannel }
-/** A payload that failed its schema (DESIGN.md invariant 6): raw text (<= 4 KiB) and the error. */
+/** A payload that failed its schema (docs/architecture.md invariant 6): raw text (<= 4 KiB) and the error. */
 export interface SessionInvalidEvent { type: 'session.invalid'; raw: string; error: string; meta?: WireMeta; channel?: SessionChannel }
 
 /** Events the binding's actors send to the session machine. */

@@ -117,7 +117,7 @@ export interface SubscribeOptions {
 /**
  * The log contract. Every store (stores/sqlite, stores/memory) implements it and passes the
  * conformance suite in test/conformance/. Writes are synchronous: the runtime appends inside
- * XState's synchronous `@xstate.event` inspection, before the transition (DESIGN.md, invariant 1).
+ * XState's synchronous `@xstate.event` inspection, before the transition (docs/architecture.md, invariant 1).
  *
  * Errors: `STREAM_EXISTS` (createStream), `STREAM_NOT_FOUND` (append, setStreamStatus on an
  * unknown stream), `VERSION_CONFLICT` (append), `APPEND_FAILED` (append: the write itself failed,

@@ -20,7 +20,7 @@ export interface ReplayOptions {
 
 /**
  * Replays a stream offline, event by event, from the machine's initial state for the logged input:
- * no I/O, no timers, no network (DESIGN.md invariant 2). Yields `{ record, event, snapshot }` per event.
+ * no I/O, no timers, no network (docs/architecture.md invariant 2). Yields `{ record, event, snapshot }` per event.
  *
  * @throws ActorlogError `STREAM_NOT_FOUND`
  * @example

@@ -65,7 +65,7 @@ export interface ActorSystem {
   /**
    * Resumes every `active` stream of the log that is not running here: folds its events (from its
    * latest snapshot), restarts it where it stood, restarts live sources from their last cursor and
-   * re-arms pending timers with their remaining time (DESIGN.md invariants 2-5).
+   * re-arms pending timers with their remaining time (docs/architecture.md invariants 2-5).
    */
   recover(): RecoveryReport;
   /** Commits pending writes, saves a snapshot of each actor and stops them all without marking their streams: a later `recover()` resumes them. */
@@ -74,7 +74,7 @@ export interface ActorSystem {
 
 /**
  * Creates an actor system whose actors journal every event they receive to `store` before acting
- * on it (write-ahead, DESIGN.md invariant 1).
+ * on it (write-ahead, docs/architecture.md invariant 1).
  *
  * @example
  * ```ts

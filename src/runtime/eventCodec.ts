@@ -8,7 +8,7 @@ const describeErrors = (_key: string, value: unknown): unknown => (value instanc
 /**
  * The JSON-safe `data` of an event's log record: the event without `type`, Error instances
  * replaced by {@link describeError} (so `xstate.error.actor.*` keeps its message). Nothing else is
- * changed: the runtime does not look for secrets in events (DESIGN.md invariant 7: bindings and
+ * changed: the runtime does not look for secrets in events (docs/architecture.md invariant 7: bindings and
  * transports redact what they name at the boundary, so an event already holds no secret, and
  * `"Basic usage of git"` or `next_page_token` are logged as sent). The common event with no object
  * field is returned without any copy. Replay rebuilds the event with {@link decodeEvent}.

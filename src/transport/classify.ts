@@ -13,7 +13,7 @@ export function truncateRaw(text: string): string {
 /**
  * The raw wire text a transport keeps, in the `raw` of an `*.invalid` event or in an error (a
  * server's error text): unambiguous credential forms scrubbed ({@link scrubCredentials}), then cut
- * to at most {@link MAX_RAW_BYTES} bytes. The only place actorlog scrubs by pattern (DESIGN.md
+ * to at most {@link MAX_RAW_BYTES} bytes. The only place actorlog scrubs by pattern (docs/architecture.md
  * invariant 7): ordinary events and input are logged as they are.
  *
  * @example
@@ -33,7 +33,7 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /**
- * The one classification of transport failures, shared by every binding (DESIGN.md, "Errors are
+ * The one classification of transport failures, shared by every binding (docs/architecture.md, "Errors are
  * classified once"; seeds 003 and 004): an HTTP status becomes `TRANSIENT` (5xx, 429, 408) or
  * `PERMANENT` (any other 4xx), with `details.status`.
  *

@@ -31,7 +31,7 @@ type Operations = Streams & ReadAll & Snapshots & Checkpoints & { append: Append
  * passes test/conformance. Create it with `openSqliteStore` (index.ts).
  *
  * This connection must be the only writer of the file's streams it appends to (one owner per stream,
- * DESIGN.md): versions are cached in memory (the `versionCacheSize` most recently written streams). Another process appending anyway is still caught
+ * docs/architecture.md): versions are cached in memory (the `versionCacheSize` most recently written streams). Another process appending anyway is still caught
  * (`VERSION_CONFLICT` from the unique index), and its records reach subscriptions by polling.
  *
  * Errors: the {@link LogStore} codes; every call on a closed store, and every write on a read-only

@@ -1,5 +1,5 @@
 /**
- * The poll source (DESIGN.md "Stream sources"): {@link poll} (interval, `until`, backoff on
+ * The poll source (docs/architecture.md, "Stream source"): {@link poll} (interval, `until`, backoff on
  * transient failures, scheduler-injected) and {@link requestText} (one undici request, failures
  * classified as the shared transport classification says).
  */

@@ -1,5 +1,5 @@
 /**
- * The Server-Sent Events source (DESIGN.md "Stream sources"): `sse(options)` is an RxJS Observable
+ * The Server-Sent Events source (docs/architecture.md, "Stream source"): `sse(options)` is an RxJS Observable
  * over undici and eventsource-parser that reconnects with backoff and `retry:`, resumes with
  * `Last-Event-ID` or a protocol cursor, handles keep-alives with a stall timeout, and classifies
  * transient and permanent errors once.

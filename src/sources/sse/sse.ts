@@ -20,7 +20,7 @@ const SEEN_LIMIT = 1024;
 
 /**
  * A Server-Sent Events source as an RxJS Observable, over undici with eventsource-parser
- * (DESIGN.md "Stream sources"). Parser (./parser.ts), one connection's lifecycle (./connection.ts),
+ * (docs/architecture.md, "Stream source"). Parser (./parser.ts), one connection's lifecycle (./connection.ts),
  * retry policy (./retryPolicy.ts) and options (./options.ts) live apart; this file is the
  * reconnection loop.
  *

@@ -1,5 +1,5 @@
 /**
- * The WebSocket stream source (DESIGN.md "Stream sources"): {@link webSocket} composes one
+ * The WebSocket stream source (docs/architecture.md, "Stream source"): {@link webSocket} composes one
  * connection's lifecycle ({@link connectOnce}), the reconnect policy ({@link decideReconnect}) and
  * the frame parser ({@link decodeFrame}, {@link parseJsonFrame}).
  */

@@ -41,7 +41,7 @@ export function decodeFrame(data: RawData, isBinary: boolean): DecodedFrame {
 /**
  * Parses a text frame as JSON and checks it with a zod schema. Pure; never throws: a frame that
  * is not JSON or fails the schema is returned as `{ ok: false, raw, error }` with the raw text kept
- * by {@link keepRaw} (credential forms scrubbed, cut to 4 KiB), ready for an `*.invalid` event (DESIGN.md invariant 6).
+ * by {@link keepRaw} (credential forms scrubbed, cut to 4 KiB), ready for an `*.invalid` event (docs/architecture.md invariant 6).
  *
  * @example
  * ```ts

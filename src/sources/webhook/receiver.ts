@@ -37,7 +37,7 @@ export interface WebhookReceiver {
 }
 
 /**
- * Creates the webhook receiver source (DESIGN.md "Stream sources": `webhook({ path, secret })`):
+ * Creates the webhook receiver source (docs/architecture.md, "Stream source": `webhook({ path, secret })`):
  * one local HTTP server per actor system, many followers routed by the key in the URL
  * (`POST <path>/<key>`, e.g. a job's id).
  *
