@@ -69,11 +69,35 @@ echo "$out"
 [ "$code" -eq 0 ] || fail "exit code $code, expected 0"
 grep -q '^verify: OK' <<<"$out" || fail "no 'verify: OK' line"
 rm machines.ts
+
+step "the README's usage example (## Use it), unchanged, on the example A2A agent"
+node -e '
+  const md = require("fs").readFileSync(process.argv[1], "utf8");
+  const at = md.indexOf("\n## Use it\n");
+  const start = md.indexOf("```ts\n", at);
+  const end = md.indexOf("\n```", start + 6);
+  if (at < 0 || start < 0 || end < 0) process.exit(1);
+  require("fs").writeFileSync("readme-example.ts", md.slice(start + 6, end + 1));
+' "$REPO/README.md" || fail "no \`\`\`ts block under '## Use it' in README.md"
+# the agent comes from the repository (its @a2a-js/sdk and express are devDependencies there)
+(cd "$REPO" && PORT=41241 A2A_STEP_MS=20 exec "$BIN/tsx" examples/a2a-agent-server.ts) > agent.log 2>&1 &
+AGENT=$!
+for _ in $(seq 1 100); do grep -q 'listening' agent.log && break; kill -0 "$AGENT" 2>/dev/null || break; sleep 0.2; done
+grep -q 'listening' agent.log || { cat agent.log; kill "$AGENT" 2>/dev/null; fail "the example agent did not start on 127.0.0.1:41241"; }
+out="$(timeout 120 node --import tsx readme-example.ts 2>&1)"
+code=$?
+kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null
+echo "$out"
+# it ends as the README says: the job is done, and the last line's send throws ACTOR_STOPPED
+grep -q "^done " <<<"$out" || fail "the job did not end in 'done' (exit $code)"
+grep -q "ACTOR_STOPPED" <<<"$out" || fail "the last send did not throw ACTOR_STOPPED (exit $code)"
 npm uninstall --no-audit --no-fund --loglevel=error tsx || fail "npm uninstall"
 
 step "typecheck a strict NodeNext TypeScript consumer (typescript, @types/node)"
 npm install --no-audit --no-fund --loglevel=error --save-dev "typescript@$(dev_version typescript)" "@types/node@$(dev_version @types/node)" || fail "npm install"
 node_modules/.bin/tsc -p tsconfig.json || fail "tsc reported errors (an unused @ts-expect-error means a type became any)"
+echo '{ "extends": "./tsconfig.json", "files": ["readme-example.ts"] }' > tsconfig.readme.json
+node_modules/.bin/tsc -p tsconfig.readme.json || fail "the README's usage example does not typecheck"
 
 step "publint"
 "$BIN/publint" run --strict "$TARBALL" || fail
