@@ -50,7 +50,7 @@ export async function measureJournaled(store: LogStore, options: MeasureJournale
   const { commit, events, streamId } = options;
   const tickBatch = Math.max(1, options.tickBatch ?? 100);
   const system = createActorSystem({ store, machines: { counter: benchCounter }, commit });
-  const actor = system.spawn<typeof benchCounter>('counter', { id: streamId });
+  const actor = system.spawn('counter', { id: streamId });
   const start = performance.now();
   if (commit === 'each') {
     for (let i = 0; i < events; i++) actor.send({ type: 'inc' });

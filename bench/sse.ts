@@ -88,7 +88,7 @@ async function journaled(url: string, events: number, commit: CommitMode, dir: s
   const system = createActorSystem({ store, machines: { session: machine }, commit });
   try {
     const start = performance.now();
-    const actor = system.spawn<SessionMachine>('session', { id: `bench-${commit}`, input: { sessionKey: `bench-${commit}` } });
+    const actor = system.spawn('session', { id: `bench-${commit}`, input: { sessionKey: `bench-${commit}` } });
     await actor.waitFor((s) => s.context.events >= events, { timeoutMs: 600_000 });
     const perSec = events / ((performance.now() - start) / 1000);
     system.close();

@@ -95,7 +95,7 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
   const tickSystem = createActorSystem({ store, machines: { yoi: yoiConnectionMachine() }, commit: 'tick' });
   const spawn = (workerId: string, on = system) => {
     const input = yoiConnectionInput({ baseUrl: server.url, runtimeId: 'bench', workerId });
-    return on.spawn<ConnectionMachine>('yoi', { id: input.connectionId, input });
+    return on.spawn('yoi', { id: input.connectionId, input });
   };
   const journaled = async (workerId: string, on = system) => {
     const actor = spawn(workerId, on);

@@ -74,7 +74,7 @@ let worker = system.get<WorkerMachine>(streamId);
 if (!worker && store.getStream(streamId)) {
   console.log(`job ${jobId} already finished (${store.getStream(streamId)!.status}) in this log`);
 } else {
-  worker ??= system.spawn<WorkerMachine>('ironclaw', { id: streamId, input: { jobId, promptPollMs: opts.promptPollMs, promptWaitMs: opts.promptWaitMs } });
+  worker ??= system.spawn('ironclaw', { id: streamId, input: { jobId, promptPollMs: opts.promptPollMs, promptWaitMs: opts.promptWaitMs } });
   await follow(worker);
 }
 console.log(`events logged: ${store.headPosition()} in ${opts.db}`);

@@ -48,7 +48,7 @@ console.log(`recovered ${report.recovered.length} actors from the log (${recover
 let batches = report.recovered.filter((a) => a.machineName === 'batch') as Array<JournaledActor<typeof batchMachine>>;
 if (batches.length === 0 && opts.newBatch && opts.jobs > 0) {
   const batchId = `batch-${new Date(started).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
-  batches = [system.spawn<typeof batchMachine>('batch', { id: batchId, input: { batchId, size: opts.jobs, prompts: PROMPTS } })];
+  batches = [system.spawn('batch', { id: batchId, input: { batchId, size: opts.jobs, prompts: PROMPTS } })];
   console.log(`new batch ${batchId}: ${opts.jobs} jobs`);
 }
 
@@ -61,7 +61,7 @@ for (const batch of batches) {
     if (running) jobs.push(follow(running, batch));
     else if (!stream) {
       const input = { jobId, request: { text: prompts[i % prompts.length] }, timeoutMs: opts.timeoutMs, pollIntervalMs: opts.pollMs };
-      jobs.push(follow(system.spawn<JobMachine>('job', { id: jobId, input }), batch));
+      jobs.push(follow(system.spawn('job', { id: jobId, input }), batch));
     } else if (!(jobId in finished)) {
       // finished before the crash, but the batch had not counted it yet
       const last = store.loadSnapshot(jobId)?.snapshot as { state?: { value?: unknown } } | undefined;

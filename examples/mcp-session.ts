@@ -22,7 +22,7 @@ console.log(`${at()} MCP server ${server.url}`);
 const store = openSqliteStore(dbPath);
 const system = createActorSystem({ store, machines: { session: mcpSessionMachine({ url: server.url }) } });
 const id = `mcp-${new Date(started).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
-const session = system.spawn<SessionMachine>('session', { id, input: { sessionKey: id } });
+const session = system.spawn('session', { id, input: { sessionKey: id } });
 
 let last = formatStateValue(session.getSnapshot().value);
 let progress = 0;

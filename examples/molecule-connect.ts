@@ -35,7 +35,7 @@ const conn = createMoleculeConnection({
 });
 const store = openSqliteStore(db);
 const system = createActorSystem({ store, machines: { molecule: conn.machine } });
-const actor = system.spawn<ConnectionMachine>('molecule', { id: conn.id, input: conn.input });
+const actor = system.spawn('molecule', { id: conn.id, input: conn.input });
 
 let last = '';
 const line = (s: AnyMachineSnapshot) => {

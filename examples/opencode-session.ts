@@ -27,7 +27,7 @@ console.log(`${at()} opencode ${server.url} (pid ${server.pid}), basic auth on`)
 const store = openSqliteStore(dbPath);
 const system = createActorSystem({ store, machines: { session: opencodeSessionMachine({ url: server.url, password }) } });
 const id = `opencode-${new Date(started).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
-const session = system.spawn<SessionMachine>('session', { id, input: { sessionKey: id, abortTimeoutMs: 5_000 } });
+const session = system.spawn('session', { id, input: { sessionKey: id, abortTimeoutMs: 5_000 } });
 
 let last = formatStateValue(session.getSnapshot().value);
 console.log(`${at()} state ${last}`);

@@ -34,7 +34,7 @@ async function onEvent({ seq, event }: YoiDelivery) {
 const store = openSqliteStore(db);
 const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine({ onEvent }) } });
 const input = yoiConnectionInput({ baseUrl: backend.url, runtimeId: 'rt-demo', workerId, deliver: 'dispatch', retryDelayMs: 100 });
-const actor = system.spawn<ConnectionMachine>('yoi', { id: input.connectionId, input });
+const actor = system.spawn('yoi', { id: input.connectionId, input });
 
 let last = '';
 let diagnostics = 0;

@@ -18,7 +18,7 @@ export type {
   StreamStatus,
   SubscribeOptions,
 } from './log/types.ts';
-export { createActorSystem, type ActorSystem, type ActorSystemOptions, type RecoveryReport } from './runtime/actorSystem.ts';
+export { createActorSystem, type ActorSystem, type ActorSystemOptions, type MachineOf, type MachineRegistry, type RecoveryReport, type SpawnOptions } from './runtime/actorSystem.ts';
 export { JournaledActor } from './runtime/journaledActor.ts';
 export type { CommitMode } from './runtime/committer.ts';
 export type { StoredSnapshot } from './runtime/journal.ts';

@@ -141,7 +141,7 @@ export async function submitAndWait(system: ActorSystem, options: SubmitAndWaitO
       return outcome;
     }
     const input: JobInput = { ...rest, jobId: id, request: foremanJobRequest(request) };
-    actor = system.spawn<JobMachine>(machine, { id, input });
+    actor = system.spawn(machine, { id, input });
   }
   return waitForForemanJob(actor, { signal });
 }

@@ -12,12 +12,24 @@ import { machineHash } from './machineInfo.ts';
 import { journalInput } from './eventCodec.ts';
 import { foldStream } from './recoverStream.ts';
 
+/** The machines a system can run, by the name their streams record. */
+export type MachineRegistry = Record<string, AnyStateMachine>;
+
+/**
+ * What `spawn` takes for a machine `M`: the stream id, and the input, required when the machine's
+ * input type does not admit `undefined`.
+ */
+export type SpawnOptions<M extends AnyStateMachine> = { id: string } & (undefined extends InputFrom<M> ? { input?: InputFrom<M> } : {} extends InputFrom<M> ? { input?: InputFrom<M> } : { input: InputFrom<M> });
+
+/** `M`, or `AnyStateMachine` when `M` is `any` (an `ActorSystem` whose machines are not known). */
+export type MachineOf<M> = 0 extends 1 & M ? AnyStateMachine : M extends AnyStateMachine ? M : AnyStateMachine;
+
 /** Options of {@link createActorSystem}. */
-export interface ActorSystemOptions {
+export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineRegistry> {
   /** The log. */
   store: LogStore;
   /** The machines actors can run, by the name streams record (e.g. `{ job: a2aJobMachine }`). */
-  machines: Record<string, AnyStateMachine>;
+  machines: TMachines;
   /** Time source for `recordedAt`, XState's timers and re-armed timers. @default systemClock */
   clock?: Clock;
   /** `each` (default): one transaction per event; `tick`: group commit, see {@link CommitMode}. */
@@ -46,18 +58,31 @@ export interface RecoveryReport {
   failed: Array<{ streamId: string; error: ErrorInfo }>;
 }
 
-/** A set of journaled actors on one log. See {@link createActorSystem}. */
-export interface ActorSystem {
+/**
+ * A set of journaled actors on one log. See {@link createActorSystem}. `TMachines` is the registry
+ * it was created with: `spawn` takes only its names and returns actors typed by their machine.
+ * `ActorSystem` without an argument is any system (for code that takes one whatever its machines).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface ActorSystem<TMachines extends MachineRegistry = any> {
   readonly store: LogStore;
   readonly clock: Clock;
   /**
-   * Starts a new actor of a registered machine, with a new stream `id`. Its input is recorded in
-   * the stream (secrets redacted).
-   * @throws `MACHINE_NOT_REGISTERED`, `STREAM_EXISTS` (the id is in the log: use `recover()`), `ACTOR_EXISTS`
+   * Starts a new actor of the machine registered as `machine`, with a new stream `id`. Its input is
+   * recorded in the stream as JSON (the actor starts from that copy, so replay matches it); keep
+   * secrets out of it. The returned actor's `send`, `getSnapshot` and `waitFor` are typed by that
+   * machine; an unknown name does not compile.
+   * @throws ActorlogError `MACHINE_NOT_REGISTERED`, `STREAM_EXISTS` (the id is in the log: use `recover()`), `ACTOR_EXISTS`
+   * @example
+   * ```ts
+   * const system = createActorSystem({ store, machines: { counter } });
+   * const actor = system.spawn('counter', { id: 'c-1', input: { start: 0 } });
+   * actor.send({ type: 'inc' });               // a type error for an event `counter` does not take
+   * ```
    */
-  spawn<M extends AnyStateMachine = AnyStateMachine>(machine: string, options: { id: string; input?: InputFrom<M> }): JournaledActor<M>;
-  /** The running actor with this id. */
-  get<M extends AnyStateMachine = AnyStateMachine>(id: string): JournaledActor<M> | undefined;
+  spawn<K extends keyof TMachines & string>(machine: K, options: SpawnOptions<MachineOf<TMachines[K]>>): JournaledActor<MachineOf<TMachines[K]>>;
+  /** The running actor with this id (name its machine type to get a typed actor: `get<typeof counter>('c-1')`). */
+  get<M extends AnyStateMachine = TMachines[keyof TMachines]>(id: string): JournaledActor<M> | undefined;
   /** All running actors. */
   list(): JournaledActor[];
   /** Stops an actor for good: its snapshot is saved and its stream marked `stopped` (not recovered). */
@@ -84,7 +109,7 @@ export interface ActorSystem {
  * await job.waitFor((s) => s.status === 'done');
  * ```
  */
-export function createActorSystem(options: ActorSystemOptions): ActorSystem {
+export function createActorSystem<const TMachines extends MachineRegistry>(options: ActorSystemOptions<TMachines>): ActorSystem<TMachines> {
   const { store, machines } = options;
   const clock = options.clock ?? systemClock;
   const committer = createCommitter(store, options.commit ?? 'each');
@@ -186,7 +211,7 @@ export function createActorSystem(options: ActorSystemOptions): ActorSystem {
     }
   }
 
-  const system: ActorSystem = {
+  const system: ActorSystem<TMachines> = {
     store,
     clock,
     spawn(name, { id, input }) {

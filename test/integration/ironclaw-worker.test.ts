@@ -47,7 +47,7 @@ function run(jobId: string, input: Partial<WorkerInput> = {}, binding: Partial<I
   const machine = ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId, token: token(jobId), tools: { search }, ...binding });
   const system = createActorSystem({ store, machines: { ironclaw: machine } });
   closers.push(() => system.close());
-  const worker = system.spawn<WorkerMachine>('ironclaw', { id: `ironclaw-${jobId}`, input: { jobId, ...fast, ...input } });
+  const worker = system.spawn('ironclaw', { id: `ironclaw-${jobId}`, input: { jobId, ...fast, ...input } });
   const live: AnyMachineSnapshot[] = [];
   worker.subscribe((s) => live.push(s));
   return { worker, live, finished: () => worker.waitFor((s) => s.status !== 'active', { timeoutMs: 15_000 }) };

@@ -31,7 +31,7 @@ afterAll(async () => {
 let n = 0;
 function spawnJob(text: string, extra: Partial<JobInput> = {}, on = system): { job: JournaledActor<JobMachine>; live: AnyMachineSnapshot[] } {
   const jobId = `job-${++n}`;
-  const job = on.spawn<JobMachine>('job', { id: jobId, input: { jobId, request: { text }, pollIntervalMs: 50, retryDelayMs: 20, ...extra } });
+  const job = on.spawn('job', { id: jobId, input: { jobId, request: { text }, pollIntervalMs: 50, retryDelayMs: 20, ...extra } });
   const live: AnyMachineSnapshot[] = [];
   job.subscribe((s) => {
     live.push(s);

@@ -36,7 +36,7 @@ afterAll(async () => {
 let n = 0;
 function spawn(on: ActorSystem, input: Record<string, unknown> = {}) {
   const id = `mcp-${++n}`;
-  const s = on.spawn<SessionMachine>('session', { id, input: { sessionKey: id, retryDelayMs: 20, ...input } });
+  const s = on.spawn('session', { id, input: { sessionKey: id, retryDelayMs: 20, ...input } });
   const live: AnyMachineSnapshot[] = [];
   s.subscribe((snap) => live.push(snap));
   return { s, live };

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromPromise } from 'xstate';
 import { connectionMachine, type ConnectionMachine } from '../../machines/connection/machine.ts';
 import { createMoleculeConnection, moleculeConnectionInput, type MoleculeConnectionOptions, type MoleculeMessage } from '../../machines/molecule/index.ts';
-import { createActorSystem, verifyReplay, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { durableBackend, startMoleculeServer, type MoleculeServerHandle } from '../servers/molecule-server.ts';
 import { tempDb } from '../support/tempDb.ts';
@@ -10,7 +10,7 @@ import { tempDb } from '../support/tempDb.ts';
 let server: MoleculeServerHandle;
 let store: SqliteStore;
 const db = tempDb();
-const systems: Array<ReturnType<typeof createActorSystem>> = [];
+const systems: ActorSystem[] = [];
 
 beforeAll(async () => {
   server = await startMoleculeServer();
@@ -37,7 +37,7 @@ function connect(opts: Opts = {}): { actor: JournaledActor<ConnectionMachine>; w
   });
   const system = createActorSystem({ store, machines: { molecule: conn.machine } });
   systems.push(system);
-  return { actor: system.spawn<ConnectionMachine>('molecule', { id: conn.id, input: conn.input }), workspaceId };
+  return { actor: system.spawn('molecule', { id: conn.id, input: conn.input }), workspaceId };
 }
 const until = (actor: JournaledActor<ConnectionMachine>, what: (s: ReturnType<JournaledActor<ConnectionMachine>['getSnapshot']>) => boolean) =>
   actor.waitFor(what, { timeoutMs: 10_000 });

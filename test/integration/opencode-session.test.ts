@@ -41,7 +41,7 @@ afterAll(async () => {
 let n = 0;
 function spawn(on: ActorSystem, input: Record<string, unknown> = {}): { s: JournaledActor<SessionMachine>; live: AnyMachineSnapshot[] } {
   const id = `oc-${++n}`;
-  const s = on.spawn<SessionMachine>('session', { id, input: { sessionKey: `${id}-${process.pid}`, retryDelayMs: 20, ...input } });
+  const s = on.spawn('session', { id, input: { sessionKey: `${id}-${process.pid}`, retryDelayMs: 20, ...input } });
   const live: AnyMachineSnapshot[] = [];
   s.subscribe((snap) => live.push(snap));
   return { s, live };

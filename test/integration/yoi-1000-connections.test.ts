@@ -29,7 +29,7 @@ describe('1,000 concurrent yoi connections held by one process', () => {
     const actors: Array<JournaledActor<ConnectionMachine>> = [];
     for (let i = 0; i < CONNECTIONS; i++) {
       const input = yoiConnectionInput({ baseUrl: server.url, runtimeId: 'fleet', workerId: `w${i}` });
-      actors.push(system.spawn<ConnectionMachine>('yoi', { id: input.connectionId, input }));
+      actors.push(system.spawn('yoi', { id: input.connectionId, input }));
     }
     // every connection: online, its observation socket open, and its first frame (the snapshot, seq 0) received
     await Promise.all(actors.map((a) => a.waitFor((s) => s.matches('online') && s.context.lastSeq === 0, { timeoutMs: 60_000 })));

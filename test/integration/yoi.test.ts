@@ -32,7 +32,7 @@ function observe(opts: Partial<YoiConnectionOptions> = {}, binding: YoiBindingOp
   const system = createActorSystem({ store: on, machines: { yoi: yoiConnectionMachine({ headers: { authorization: 'Bearer yoi-secret-token' }, ...binding }) } });
   systems.push(system);
   const input = yoiConnectionInput({ baseUrl: server.url, runtimeId: 'rt', retryDelayMs: 20, ...opts, workerId });
-  const actor = system.spawn<ConnectionMachine>('yoi', { id: input.connectionId, input });
+  const actor = system.spawn('yoi', { id: input.connectionId, input });
   return { actor, workerId, system };
 }
 const until = (actor: JournaledActor<ConnectionMachine>, what: (s: Snapshot) => boolean) => actor.waitFor(what, { timeoutMs: 10_000 });
@@ -198,7 +198,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
       const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine({ webSocket: { pingIntervalMs: 40, stallTimeoutMs: 120 } }) } });
       systems.push(system);
       const input = yoiConnectionInput({ baseUrl: stalled.url, runtimeId: 'rt', workerId: 'quiet', connectionId: 'yoi-stalled', retryDelayMs: 20 });
-      const actor = system.spawn<ConnectionMachine>('yoi', { id: input.connectionId, input });
+      const actor = system.spawn('yoi', { id: input.connectionId, input });
       await until(actor, (s) => s.context.lastClose?.reason === 'stalled');
       expect(store.readStream(actor.id).find((r) => r.type === 'connection.closed')!.data).toMatchObject({ code: 1006, reason: 'stalled' });
       await until(actor, (s) => stalled.stats.connections.length >= 2);

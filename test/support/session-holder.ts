@@ -31,7 +31,7 @@ const system = createActorSystem({ store, machines: { session: machine } });
 const print = (s: JournaledActor<SessionMachine>) => s.subscribe((snap) => console.log(`state ${JSON.stringify(snap.value)} events=${snap.context.events}`));
 
 if (mode === 'start') {
-  const s = system.spawn<SessionMachine>('session', { id: session, input: { sessionKey: session } });
+  const s = system.spawn('session', { id: session, input: { sessionKey: session } });
   print(s);
   // (the global stream of v1 has no cursor: prompt once it is connected, or its first events are missed)
   await s.waitFor((x) => (x.value as { open?: { turn?: unknown } }).open?.turn === 'idle' && (api !== 'v1' || x.context.channels.events === 'connected'), { timeoutMs: 20_000 });

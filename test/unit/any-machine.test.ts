@@ -226,7 +226,7 @@ describe('3. sendTo between journaled actors goes through the receiver journal, 
 
   it('refuses a delayed sendTo to another journaled actor with UNSUPPORTED_MACHINE', () => {
     const clock = new SimulatedClock();
-    const late = setup({}).createMachine({ id: 'late', entry: sendTo(({ system }) => system.get('b-1'), { type: 'ping', from: 'late' }, { delay: 10 }) });
+    const late = setup({}).createMachine({ id: 'late', entry: sendTo(({ system }) => system.get('b-1'), { type: 'ping', from: 'late' } as { type: string }, { delay: 10 }) });
     const file = logFile();
     const { system, errors } = processOn(file, { receiver, late }, { clock });
     const b = system.spawn('receiver', { id: 'b-1' });

@@ -47,7 +47,7 @@ function start(input: Partial<ConnectionInput> = {}, path?: string) {
   clock.set(1_000_000);
   const fakes = fakeActors();
   const system: ActorSystem = createActorSystem({ store, clock, machines: { connection: fakes.machine } });
-  const spawn = (id = 'conn-1') => system.spawn<ConnectionMachine>('connection', {
+  const spawn = (id = 'conn-1') => system.spawn('connection', {
     id, input: { connectionId: id, heartbeatIntervalMs: 1_000, retryDelayMs: 100, ...input },
   });
   return { ...fakes, store, clock, system, spawn, path: file };

@@ -43,7 +43,7 @@ describe('ordinary data is logged and delivered as sent (issue 8 item 7)', () =>
       { type: 'page', next_page_token: 'npt-page-2', tokenizer: 'cl100k_base' },
       { type: 'progress', params: { progressToken: 'job-1:p1', progress: 3 } },
     ];
-    const actor = system.spawn<typeof keeper>('keeper', { id: 'k-1', input });
+    const actor = system.spawn('keeper', { id: 'k-1', input });
     for (const e of events) actor.send(e);
 
     expect(actor.getSnapshot().context).toEqual({ input, seen: events });
@@ -126,7 +126,7 @@ describe('a binding-declared secret never reaches the file', () => {
     const store = openSqliteStore(db.path);
     const machine = feedMachine({ url, token: TOKEN });
     const system = createActorSystem({ store, machines: { feed: machine } });
-    const actor = system.spawn<typeof machine>('feed', { id: 'f-1' });
+    const actor = system.spawn('feed', { id: 'f-1' });
     const final = await actor.waitFor((s) => s.status === 'done', { timeoutMs: 5_000 });
     expect(final.context).toEqual({ frames: ['Basic usage of git', 'bye'], invalid: 1 });
 

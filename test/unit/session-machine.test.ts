@@ -36,7 +36,7 @@ function setup(input: Record<string, unknown> = {}) {
   const b = fakeBinding();
   const system = createActorSystem({ store, clock, machines: { session: b.machine } });
   const live: AnyMachineSnapshot[] = [];
-  const s = system.spawn<SessionMachine>('session', { id: 's-1', input: { sessionKey: 's-1', retryDelayMs: 100, ...input } });
+  const s = system.spawn('session', { id: 's-1', input: { sessionKey: 's-1', retryDelayMs: 100, ...input } });
   s.subscribe((snap) => live.push(snap));
   return { store, clock, system, s, live, ...b };
 }
