@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { transformSync } from 'esbuild';
 import type { AnyStateMachine } from 'xstate';
+import { canonicalSource } from './canonicalSource.ts';
 
 const hashes = new WeakMap<AnyStateMachine, string>();
+/** The canonical source text of each function hashed, kept while the function lives (bindings share most of theirs). */
+const texts = new WeakMap<Function, string>();
 
 /**
  * The hash of a machine's definition and of the code it runs: sha256 (hex, first 16 chars) over
@@ -20,9 +22,13 @@ const hashes = new WeakMap<AnyStateMachine, string>();
  * `fromTransition`) is hashed by the user's function it keeps in `.config`; a child machine is
  * hashed recursively (cycles are cut).
  *
- * Source text is compared in a canonical form (re-printed minified by esbuild, after removing the
- * module-import rewrites of tsx, esbuild's CommonJS output and vitest), so the same file loaded by
- * tsx, by vitest or as plain JavaScript hashes alike, and whitespace or comments do not count.
+ * Source text is compared in a canonical form: parsed with acorn and printed back as its syntax
+ * tree, with the loaders' rewrites undone (vitest's `__vite_ssr_import_N__.x`, esbuild's CommonJS
+ * `(0, import_mod.x)`, tsx's `__name(…)` keepNames wrappers, esbuild's `void 0` for `undefined`), so
+ * the same file loaded by tsx, by vitest or compiled by tsc hashes alike, and whitespace, comments,
+ * grouping parentheses, quote styles and number spellings do not count. The one exception is a use of
+ * a default or namespace import (`dflt(x)`, `ns.f(x)`): vitest's rewrite (and esbuild's CommonJS one,
+ * for a default import) loses its local name, so such a function hashes differently there.
  * What the text cannot show does not count either: values a closure captures (so
  * `a2aJobMachine({ url })` hashes alike for every `url`), the bodies of helpers a function calls,
  * and `fromTransition`'s initial state. A stream records the hash; recovery refuses a stream whose
@@ -51,7 +57,7 @@ function hashOf(machine: AnyStateMachine, visiting: Set<object>): string {
     implementations: walk.describe(machine.implementations),
   };
   visiting.delete(machine);
-  const text = JSON.stringify(tree) + '\n' + canonicalSources(walk.sources).join('\n');
+  const text = JSON.stringify(tree) + '\n' + walk.sources.join('\n');
   hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
   hashes.set(machine, hash);
   return hash;
@@ -63,7 +69,7 @@ const XSTATE_INTERNALS = new Set(['resolve', 'execute', 'retryResolve', 'check']
 const isMachine = (v: object): v is AnyStateMachine => (v as { __xstatenode?: unknown }).__xstatenode === true && 'implementations' in v && 'root' in v;
 const isActorLogic = (v: object): v is { config: unknown } => typeof (v as { transition?: unknown }).transition === 'function' && typeof (v as { config?: unknown }).config === 'function';
 
-/** Turns a value into JSON data, each user function replaced by `{ fn: n }`, its text in `sources[n]`. */
+/** Turns a value into JSON data, each user function replaced by `{ fn: n }`, its canonical text in `sources[n]`. */
 class Walk {
   readonly sources: string[] = [];
   private readonly seen = new Set<object>();
@@ -86,41 +92,15 @@ class Walk {
   private describeFunction(fn: Function): unknown {
     const keys = Object.keys(fn).sort();
     const builtIn = keys.some((k) => XSTATE_INTERNALS.has(k));
-    const out: Record<string, unknown> = builtIn ? { creator: (fn as { type?: unknown }).type ?? fn.name } : { fn: this.sources.push(Function.prototype.toString.call(fn)) - 1 };
+    const out: Record<string, unknown> = builtIn ? { creator: (fn as { type?: unknown }).type ?? fn.name } : { fn: this.sources.push(textOf(fn)) - 1 };
     for (const key of keys) if (!XSTATE_INTERNALS.has(key)) out[`.${key}`] = this.describe((fn as unknown as Record<string, unknown>)[key]);
     return out;
   }
 }
 
-/**
- * How loaders rewrite a use of an imported binding `x`: vitest `(0, __vite_ssr_import_3__.x)` or
- * `__vite_ssr_import_3__.x`, esbuild's CommonJS output (tsx on a CommonJS package) `(0, import_mod.x)`.
- */
-const IMPORT_CALL = /\(\s*0\s*,\s*(?:__vite_ssr_import_\d+__|import_[\w$]+)\.([\w$]+)\s*\)/g;
-const IMPORT_MEMBER = /\b(?:__vite_ssr_import_\d+__|import_[\w$]+)\.(?=[\w$])/g;
-/** A function's text that is an expression (not a method written `name() {}` in an object). */
-const EXPRESSION = /^(?:async\s*)?(?:function\b|class\b|\(|[\w$]+\s*=>)/;
-
-const wrap = (text: string) => (EXPRESSION.test(text) ? `(${text})` : `({${text}})`);
-const print = (code: string) => transformSync(code, { minifyWhitespace: true, minifySyntax: true, format: 'esm', loader: 'js' }).code;
-
-/**
- * The canonical text of each function source: loader rewrites removed, then re-printed by esbuild
- * (whitespace, comments, `undefined`/`void 0` and syntax variants made one). All in one esbuild call;
- * when one text does not parse (native code), each is printed alone and that one kept as it is.
- */
-function canonicalSources(sources: string[]): string[] {
-  if (sources.length === 0) return [];
-  const texts = sources.map((s) => s.replace(IMPORT_CALL, '$1').replace(IMPORT_MEMBER, '').trim());
-  try {
-    return [print(`export default [\n${texts.map(wrap).join(',\n')}\n]`)];
-  } catch {
-    return texts.map((text) => {
-      try {
-        return print(`export default ${wrap(text)}`);
-      } catch {
-        return text.replace(/\s+/g, ' ');
-      }
-    });
-  }
+/** A function's source in canonical form ({@link canonicalSource}), made once per function object. */
+function textOf(fn: Function): string {
+  let text = texts.get(fn);
+  if (text === undefined) texts.set(fn, (text = canonicalSource(Function.prototype.toString.call(fn))));
+  return text;
 }

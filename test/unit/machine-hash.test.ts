@@ -1,8 +1,14 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createMachine, enqueueActions, fromPromise, raise, setup, type AnyStateMachine } from 'xstate';
 import { isActorlogError, machineHash } from '../../src/index.ts';
 import { createRegistry } from '../../src/cli/registry.ts';
 import type { StreamRecord } from '../../src/log/types.ts';
+import { loadShippedMachines, shippedMachineHashes } from '../support/shippedMachines.ts';
+
+const run = promisify(execFile);
 
 /** A function made from its source text, so the test controls exactly what `toString()` returns. */
 const fn = (source: string): never => new Function(`return (${source});`)() as never;
@@ -61,9 +67,45 @@ describe('machineHash covers the code a machine runs (issue 8 item 8)', () => {
       action: '({ context }) => /* why */ console.log( context.count )',
     });
     expect(machineHash(spaced)).toBe(machineHash(userMachine()));
+    expect(machineHash(userMachine({ actor: 'async ({ input }) => ({ n: input.n })' }))).toBe(machineHash(userMachine({ actor: 'async ({ input: input }) => ({ n: input.n })' })));
     const plain = userMachine({ delay: '({ context }) => backoffMs(context, context.count)' });
     expect(machineHash(userMachine({ delay: '({ context }) => (0, __vite_ssr_import_3__.backoffMs)(context, context.count)' }))).toBe(machineHash(plain));
     expect(machineHash(userMachine({ delay: '({context})=>(0,import_context.backoffMs)(context,context.count)' }))).toBe(machineHash(plain));
+  });
+
+  it('does not change between the texts tsc, tsx and vitest print for one source', () => {
+    // one source as each prints it (copied from real output): tsc keeps the author's parentheses,
+    // quotes and numbers; tsx (esbuild, keepNames) adds __name(…), writes void 0, drops `()` after
+    // `new` and around one arrow parameter; vitest leaves a `;` after a block.
+    const printed = {
+      tsc: `({ input }) => {
+        const done = (reply) => (reply === undefined ? undefined : reply);
+        function inner(x) { return x; }
+        class Local {
+            static make() { return new Local(); }
+        }
+        if (input.n > 0) {
+            return [];
+        }
+        return [done, inner, Local, { ...(input.n !== undefined ? { n: input.n } : {}), s: 'it\\'s', h: 0xff, big: 1_000 }, new AbortController()];
+    }`,
+      tsx: `({input})=>{const done=__name(reply=>reply===void 0?void 0:reply,"done");function inner(x){return x}__name(inner,"inner");class Local{static{__name(this,"Local")}static make(){return new Local}}if(input.n>0){return[]}return[done,inner,Local,{...input.n!==void 0?{n:input.n}:{},s:"it's",h:255,big:1e3},new AbortController]}`,
+      vitest: `({ input }) => {\n\t\tconst done = (reply) => reply === undefined ? undefined : reply;\n\t\tfunction inner(x) {\n\t\t\treturn x;\n\t\t}\n\t\tclass Local {\n\t\t\tstatic make() {\n\t\t\t\treturn new Local();\n\t\t\t}\n\t\t}\n\t\tif (input.n > 0) {\n\t\t\treturn [];\n\t\t};\n\t\treturn [\n\t\t\tdone,\n\t\t\tinner,\n\t\t\tLocal,\n\t\t\t{\n\t\t\t\t...input.n !== undefined ? { n: input.n } : {},\n\t\t\t\ts: "it's",\n\t\t\t\th: 255,\n\t\t\t\tbig: 1e3\n\t\t\t},\n\t\t\tnew AbortController()\n\t\t];\n\t}`,
+    };
+    expect(machineHash(userMachine({ action: printed.tsx })), 'tsx').toBe(machineHash(userMachine({ action: printed.tsc })));
+    expect(machineHash(userMachine({ action: printed.vitest })), 'vitest').toBe(machineHash(userMachine({ action: printed.tsc })));
+    // a method's text (`report(x) { … }`, not an expression) is canonical too
+    const method = (text: string) => setup({ actions: { report: fn(`({ ${text} }).report`) } }).createMachine({ id: 'm', entry: 'report' });
+    expect(machineHash(method('report(x){return x}'))).toBe(machineHash(method('report(x) {\n  return x; // same\n}')));
+    expect(machineHash(method('report(x){return x}'))).not.toBe(machineHash(method('report(x){return -x}')));
+  });
+
+  it('still changes when parentheses, a string or a number change what the code does', () => {
+    const hashOf = (delay: string) => machineHash(userMachine({ delay }));
+    expect(hashOf('({ context }) => (context.count + 1) * 100')).not.toBe(hashOf('({ context }) => context.count + 1 * 100'));
+    expect(hashOf("({ context }) => context.count * 100 + 'ms'")).not.toBe(hashOf("({ context }) => context.count * 100 + 's'"));
+    expect(hashOf('({ context }) => context.count * 0x100')).not.toBe(hashOf('({ context }) => context.count * 100'));
+    expect(hashOf('({ context }) => void context.count')).not.toBe(hashOf('({ context }) => undefined'));
   });
 
   it("hashes XState's action and guard creators by their payload, not by XState's own code", () => {
@@ -93,31 +135,23 @@ describe('machineHash covers the code a machine runs (issue 8 item 8)', () => {
   });
 });
 
-describe('each shipped machine has a stable hash across two imports', () => {
+describe('each shipped machine has a stable hash', () => {
   afterEach(() => vi.resetModules());
-  const url = 'http://127.0.0.1:9';
-  const load = async (): Promise<Record<string, AnyStateMachine>> => ({
-    job: (await import('../../machines/job/machine.ts')).jobMachine,
-    session: (await import('../../machines/session/machine.ts')).sessionMachine,
-    connection: (await import('../../machines/connection/machine.ts')).connectionMachine,
-    worker: (await import('../../machines/ironclaw/machine.ts')).workerMachine,
-    a2a: (await import('../../machines/a2a/index.ts')).a2aJobMachine({ url }),
-    foreman: (await import('../../machines/foreman/index.ts')).foremanJobMachine({ url }),
-    opencode: (await import('../../machines/opencode/index.ts')).opencodeSessionMachine({ url }),
-    mcp: (await import('../../machines/mcp/index.ts')).mcpSessionMachine({ url }),
-    molecule: (await import('../../machines/molecule/index.ts')).moleculeConnectionMachine({ apiUrl: url, token: 't', backend: async () => undefined as never }),
-    yoi: (await import('../../machines/yoi/index.ts')).yoiConnectionMachine(),
-    ironclaw: (await import('../../machines/ironclaw/index.ts')).ironclawWorkerMachine({ orchestratorUrl: url, jobId: 'j', token: 't' }),
-  });
 
-  it('job, session, connection, worker and every binding', async () => {
-    const first = await load();
+  it('across two imports: job, session, connection, worker and every binding', async () => {
+    const first = await loadShippedMachines();
     vi.resetModules();
-    const second = await load();
+    const second = await loadShippedMachines();
     for (const name of Object.keys(first)) {
       expect(second[name], name).not.toBe(first[name]); // a fresh module evaluation: new functions, same code
       expect(machineHash(second[name]!), name).toBe(machineHash(first[name]!));
     }
+  });
+
+  it('under tsx as under vitest (a log written by one loader replays under the other)', async () => {
+    // tsx (esbuild, keepNames) and vitest print the same files differently: `__name(…)`, `void 0`, `x=>`
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/shippedMachines.ts', import.meta.url))]);
+    expect(JSON.parse(stdout)).toEqual(await shippedMachineHashes());
   });
 });
 
