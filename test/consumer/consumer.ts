@@ -34,13 +34,16 @@ createActorSystem({ machines: { counter } });
 createActorSystem({ store: './consumer.db', machines: { counter } });
 createActorSystem({ store: createMemoryStore(), machines: { counter } });
 
-// Typed spawn (issue 9 item 6) will type this actor from the name 'counter' and refuse unknown
-// names; until then the annotation gives the type. Add there:
-//   // @ts-expect-error no machine registered under this name
-//   system.spawn('countr', { id: 'c-2' });
-//   // @ts-expect-error the input of 'counter' is { start: number }
-//   system.spawn('counter', { id: 'c-3', input: { start: 'zero' } });
+// spawn is typed by the registered name: unknown names and wrong input are errors, and the actor
+// is typed by its machine (the annotation only restates it)
+// @ts-expect-error no machine registered under this name
+system.spawn('countr', { id: 'c-2' });
+// @ts-expect-error the input of 'counter' is { start: number }
+system.spawn('counter', { id: 'c-3', input: { start: 'zero' } });
 const actor: JournaledActor<typeof counter> = system.spawn('counter', { id: 'c-1', input: { start: 1 } });
+const typed = system.spawn('counter', { id: 'c-4', input: { start: 0 } });
+// @ts-expect-error typed by the machine registered as 'counter': no such event
+typed.send({ type: 'dec', by: 1 });
 actor.send({ type: 'inc', by: 2 });
 // @ts-expect-error no such event type
 actor.send({ type: 'dec', by: 1 });
