@@ -33,7 +33,7 @@ echo "$TARBALL_NAME: $(wc -l <<<"$FILES") files, $(du -h "$TARBALL" | cut -f1)"
 if grep -Ev '^package/(dist/|bin/|docs/|README\.md$|LICENSE$|package\.json$)' <<<"$FILES"; then
   fail "the tarball ships files outside dist/, bin/, docs/ (listed above)"
 fi
-for f in dist/src/index.js dist/src/index.d.ts dist/src/index.js.map dist/src/cli/main.js bin/actorlog.js LICENSE; do
+for f in dist/src/index.js dist/src/index.d.ts dist/src/index.js.map dist/cli/main.js bin/actorlog.js LICENSE; do
   grep -qx "package/$f" <<<"$FILES" || fail "the tarball has no $f"
 done
 

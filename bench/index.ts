@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
-import { formatTable } from '../src/cli/output.ts';
+import { formatTable } from '../cli/output.ts';
 import { measureAppend } from './append.ts';
 import { benchCounter, measureJournaled, measureUnjournaled } from './actor.ts';
 import { measureReplay } from './replay.ts';

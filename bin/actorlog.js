@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// The `actorlog` command. An installed package runs the compiled CLI (dist/src/cli/main.js) with
-// plain Node, no TypeScript loader. In a git checkout (src/ beside bin/, tsx installed as a
+// The `actorlog` command. An installed package runs the compiled CLI (dist/cli/main.js) with
+// plain Node, no TypeScript loader. In a git checkout (cli/main.ts beside bin/, tsx installed as a
 // devDependency) it runs the sources through tsx instead, so it never runs a stale build; there
 // `npm run actorlog -- …` is the same command.
 import { existsSync } from 'node:fs';
 
-const source = new URL('../src/cli/main.ts', import.meta.url);
-const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
+const source = new URL('../cli/main.ts', import.meta.url);
+const compiled = new URL('../dist/cli/main.js', import.meta.url);
 
 async function tsxRegister() {
   try {

@@ -8,7 +8,7 @@
  */
 import { mcpSessionMachine } from '../machines/mcp/index.ts';
 import { sessionMachine, type SessionMachine } from '../machines/session/index.ts';
-import { formatStateValue } from '../src/cli/replay.ts';
+import { formatStateValue } from '../cli/replay.ts';
 import { createActorSystem, verifyReplay, type JournaledActor } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { startMcpServer } from '../test/servers/mcp-server.ts';

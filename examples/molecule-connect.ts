@@ -11,7 +11,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { ConnectionMachine } from '../machines/connection/machine.ts';
 import type { ConnectionContext } from '../machines/connection/context.ts';
 import { createMoleculeConnection, type MoleculeMessage } from '../machines/molecule/index.ts';
-import { formatStateValue } from '../src/cli/replay.ts';
+import { formatStateValue } from '../cli/replay.ts';
 import { createActorSystem } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { startMoleculeServer } from '../test/servers/molecule-server.ts';

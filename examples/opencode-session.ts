@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { opencodeSessionMachine } from '../machines/opencode/index.ts';
 import type { SessionMachine } from '../machines/session/index.ts';
-import { formatStateValue } from '../src/cli/replay.ts';
+import { formatStateValue } from '../cli/replay.ts';
 import { createActorSystem, verifyReplay, type JournaledActor } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { startOpencodeServer } from '../test/servers/opencode-server.ts';

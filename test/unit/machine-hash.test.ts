@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createMachine, enqueueActions, fromPromise, raise, setup, type AnyStateMachine } from 'xstate';
 import { isActorlogError, machineHash } from '../../src/index.ts';
-import { createRegistry } from '../../src/cli/registry.ts';
+import { createRegistry } from '../../cli/registry.ts';
 import type { StreamRecord } from '../../src/log/types.ts';
 import { loadShippedMachines, shippedMachineHashes } from '../support/shippedMachines.ts';
 

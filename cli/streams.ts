@@ -1,5 +1,5 @@
-import type { StreamRecord, StreamStatus } from '../log/types.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import type { StreamRecord, StreamStatus } from '../src/log/types.ts';
+import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { ExitCodes, formatTable, isoTime, jsonLine, type Out } from './output.ts';
 
 /** Options of `actorlog streams`. */

@@ -1,7 +1,7 @@
 import type { StateValue } from 'xstate';
-import { ActorlogError } from '../errors.ts';
-import { replay, verifyReplay, type ReplayStep, type VerifyResult } from '../replay/replay.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { ActorlogError } from '../src/errors.ts';
+import { replay, verifyReplay, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
+import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { ExitCodes, formatTable, jsonLine, type Out } from './output.ts';
 import type { MachineRegistry } from './registry.ts';
 

@@ -1,6 +1,6 @@
 import { EMPTY, take, timeout, type Observable, type Subscription } from 'rxjs';
-import type { EventRecord } from '../log/types.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import type { EventRecord } from '../src/log/types.ts';
+import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { ExitCodes, formatFixedRow, jsonLine, type Out } from './output.ts';
 
 /** Options of `actorlog tail`. */

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
-import { jobMachine } from '../../machines/job/machine.ts';
-import { connectionMachine } from '../../machines/connection/machine.ts';
-import { workerMachine } from '../../machines/ironclaw/machine.ts';
-import { sessionMachine } from '../../machines/session/machine.ts';
-import { ActorlogError } from '../errors.ts';
-import type { StreamRecord } from '../log/types.ts';
-import { machineHash } from '../runtime/machineInfo.ts';
+import { jobMachine } from '../machines/job/machine.ts';
+import { connectionMachine } from '../machines/connection/machine.ts';
+import { workerMachine } from '../machines/ironclaw/machine.ts';
+import { sessionMachine } from '../machines/session/machine.ts';
+import { ActorlogError } from '../src/errors.ts';
+import type { StreamRecord } from '../src/log/types.ts';
+import { machineHash } from '../src/runtime/machineInfo.ts';
 
 /** The machines the CLI knows by the names streams record. Made per invocation, never global. */
 export interface MachineRegistry {
@@ -42,14 +42,14 @@ const placeholder = 'http://127.0.0.1:9';
  * `ironclaw` -> the ironclaw worker.
  */
 const bindings: Record<string, () => Promise<AnyStateMachine[]>> = {
-  job: async () => [(await import('../../machines/a2a/index.ts')).a2aJobMachine({ url: placeholder }), (await import('../../machines/foreman/index.ts')).foremanJobMachine({ url: placeholder })],
-  session: async () => [(await import('../../machines/opencode/index.ts')).opencodeSessionMachine({ url: placeholder }), (await import('../../machines/mcp/index.ts')).mcpSessionMachine({ url: placeholder })],
+  job: async () => [(await import('../machines/a2a/index.ts')).a2aJobMachine({ url: placeholder }), (await import('../machines/foreman/index.ts')).foremanJobMachine({ url: placeholder })],
+  session: async () => [(await import('../machines/opencode/index.ts')).opencodeSessionMachine({ url: placeholder }), (await import('../machines/mcp/index.ts')).mcpSessionMachine({ url: placeholder })],
   connection: async () => [
-    (await import('../../machines/molecule/index.ts')).moleculeConnectionMachine({ apiUrl: placeholder, token: 'unused', backend: async () => undefined as never }),
-    (await import('../../machines/yoi/index.ts')).yoiConnectionMachine(),
-    (await import('../../machines/yoi/index.ts')).yoiConnectionMachine({ onEvent: async () => undefined }), // `dispatch` is another actor with onEvent
+    (await import('../machines/molecule/index.ts')).moleculeConnectionMachine({ apiUrl: placeholder, token: 'unused', backend: async () => undefined as never }),
+    (await import('../machines/yoi/index.ts')).yoiConnectionMachine(),
+    (await import('../machines/yoi/index.ts')).yoiConnectionMachine({ onEvent: async () => undefined }), // `dispatch` is another actor with onEvent
   ],
-  ironclaw: async () => [(await import('../../machines/ironclaw/index.ts')).ironclawWorkerMachine({ orchestratorUrl: placeholder, jobId: 'unused', token: 'unused' })],
+  ironclaw: async () => [(await import('../machines/ironclaw/index.ts')).ironclawWorkerMachine({ orchestratorUrl: placeholder, jobId: 'unused', token: 'unused' })],
 };
 const bindingsOf: Record<string, keyof typeof bindings> = { job: 'job', foreman: 'job', session: 'session', connection: 'connection', molecule: 'connection', yoi: 'connection', ironclaw: 'ironclaw' };
 

@@ -1,6 +1,6 @@
 import { CommanderError, InvalidArgumentError } from 'commander';
-import { describeError, isActorlogError } from '../errors.ts';
-import type { StreamStatus } from '../log/types.ts';
+import { describeError, isActorlogError } from '../src/errors.ts';
+import type { StreamStatus } from '../src/log/types.ts';
 
 /** Where a command writes its lines (process.stdout, or a buffer in tests). */
 export interface Out {
