@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { errorLine, ExitCodes, parseCount, parsePositive, parseStatuses, type Out } from './output.ts';
-import { loadRegistry } from './registry.ts';
+import { loadConfig, logFile } from './config.ts';
+import { createRegistry, loadMachinesModule } from './registry.ts';
 import { runReplay } from './replay.ts';
 import { runStreams } from './streams.ts';
 import { runTail } from './tail.ts';
@@ -22,6 +23,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
   const program = new Command('actorlog')
     .description('Inspect an actorlog event log (SQLite): list streams, replay an actor offline, follow new events.')
     .version(version)
+    .option('--config <path>', 'the CLI config (default: actorlog.config.{js,mjs,ts} in the working directory): machine modules and the default log file')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -31,44 +33,48 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
       outputError: () => {},
     });
 
+  const config = () => loadConfig((program.opts() as { config?: string }).config);
+
   program
     .command('streams')
     .description('list the streams (actors) of a log: id, machine, status, version, times')
-    .argument('<db>', 'the log file')
+    .argument('[db]', 'the log file (default: the config\'s db)')
     .option('--status <list>', 'only these statuses, comma-separated (active,done,error,stopped)', parseStatuses)
     .option('--json', 'one JSON object per line (stream records, input included)')
-    .action((db: string, opts: { status?: ReturnType<typeof parseStatuses>; json?: boolean }) => {
-      result.code = runStreams(db, opts, io.out);
+    .action(async (db: string | undefined, opts: { status?: ReturnType<typeof parseStatuses>; json?: boolean }) => {
+      result.code = runStreams(logFile(db, await config()), opts, io.out);
     });
 
   program
     .command('replay')
     .description('replay a stream offline, one line per event with the state after it')
-    .argument('<db>', 'the log file')
-    .argument('<streamId>', 'the stream (actor id) to replay')
+    .argument('<db>', 'the log file; give only <streamId> to read the config\'s db')
+    .argument('[streamId]', 'the stream (actor id) to replay')
     .option('--to <version>', 'stop after this stream version', parseCount)
     .option('--verify', 'compare with every live snapshot the log recorded; exit 1 when one differs')
     .option('--strict', 'with --verify: exit 1 also when the stream has no live snapshot to compare with')
     .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
     .option('--ignore-hash', 'replay even if the registered machine (definition or code) differs from the logged one: a deliberate migration')
     .option('--json', 'one JSON object per event (data included); verify prints {"verify": {...}}')
-    .action(async (db: string, streamId: string, opts: { to?: number; verify?: boolean; strict?: boolean; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
-      const registry = await loadRegistry(opts.machines);
+    .action(async (first: string, second: string | undefined, opts: { to?: number; verify?: boolean; strict?: boolean; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
+      const loaded = await config();
+      const [db, streamId] = second === undefined ? [logFile(undefined, loaded), first] : [first, second];
+      const registry = createRegistry({ ...loaded.machines, ...(opts.machines ? await loadMachinesModule(opts.machines) : {}) });
       result.code = await runReplay(db, streamId, registry, opts, io.out, io.err);
     });
 
   program
     .command('tail')
     .description('follow new events live, one line per event')
-    .argument('<db>', 'the log file')
+    .argument('[db]', 'the log file (default: the config\'s db)')
     .option('--from <position>', 'start after this global position (default: the current head; 0 = whole log)', parseCount)
     .option('--stream <id>', 'only the events of this stream')
     .option('--limit <n>', 'exit after this many events', parseCount)
     .option('--idle-exit <ms>', 'exit after this long without events', parseCount)
     .option('--poll-interval <ms>', 'how often to look for events other processes append', parsePositive, 250)
     .option('--json', 'one JSON object per event (the whole record, data included)')
-    .action(async (db: string, opts: { from?: number; stream?: string; limit?: number; idleExit?: number; pollInterval: number; json?: boolean }) => {
-      result.code = await runTail(db, opts, io.out);
+    .action(async (db: string | undefined, opts: { from?: number; stream?: string; limit?: number; idleExit?: number; pollInterval: number; json?: boolean }) => {
+      result.code = await runTail(logFile(db, await config()), opts, io.out);
     });
 
   return program;

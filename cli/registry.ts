@@ -93,7 +93,8 @@ function isMachine(value: unknown): value is AnyStateMachine {
 }
 
 /**
- * Loads user machines from a module (`.ts` or `.js`, path relative to the working directory): its
+ * Loads user machines from a module (`.js`/`.mjs`; `.ts` when a TypeScript loader runs; path
+ * relative to the working directory): its
  * `machines` export, or else its default export, must be a `Record<string, AnyStateMachine>`.
  *
  * @throws ActorlogError `INVALID_OPTIONS` when the module cannot be imported or exports no such record
@@ -127,9 +128,4 @@ export async function loadMachinesModule(path: string): Promise<Record<string, A
     throw new ActorlogError('INVALID_OPTIONS', `--machines ${path}: not XState machines: ${invalid.join(', ')}`, { details: { path: file, invalid } });
   }
   return record as Record<string, AnyStateMachine>;
-}
-
-/** The registry of one invocation: built-ins, plus the machines of `modulePath` when given. */
-export async function loadRegistry(modulePath?: string): Promise<MachineRegistry> {
-  return createRegistry(modulePath ? await loadMachinesModule(modulePath) : {});
 }

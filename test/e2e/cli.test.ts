@@ -1,5 +1,5 @@
 import { execFile, type ChildProcess } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -9,6 +9,7 @@ import { createActorSystem } from '../../src/runtime/actorSystem.ts';
 import { machineHash } from '../../src/runtime/machineInfo.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine, fakeJobMachine } from '../support/cliMachines.ts';
+import { batchMachine } from '../../examples/batch-machine.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,11 +18,11 @@ const MACHINES = 'test/support/cliMachines.ts';
 
 interface Run { code: number | null; stdout: string; stderr: string; child: ChildProcess; done: Promise<Run> }
 
-/** Runs `node bin/actorlog.js …args` from the repo root, killed after `timeoutMs`. */
-function start(args: string[], timeoutMs = 20_000): Run {
+/** Runs `node bin/actorlog.js …args` from `cwd` (default: the repo root), killed after `timeoutMs`. */
+function start(args: string[], timeoutMs = 20_000, cwd = ROOT): Run {
   const run = {} as Run;
   run.done = new Promise((resolve) => {
-    run.child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: timeoutMs }, (err, stdout, stderr) => {
+    run.child = execFile(process.execPath, [BIN, ...args], { cwd, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (err as { code?: unknown }).code : 0;
       Object.assign(run, { code: typeof code === 'number' ? code : null, stdout, stderr });
       resolve(run);
@@ -192,6 +193,60 @@ describe('actorlog replay', () => {
     const noFile = await cli('streams', join(db.dir, 'absent.db'));
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toMatch(/\(STORE_UNAVAILABLE\)\n$/);
+  });
+});
+
+describe('actorlog.config', () => {
+  it('finds the machines and the log in actorlog.config.mjs of the working directory', async () => {
+    const dir = tempDb();
+    try {
+      copyFileSync(db.path, dir.path);
+      writeFileSync(join(dir.dir, 'actorlog.config.mjs'), `export default { machines: [${JSON.stringify(join(ROOT, MACHINES))}], db: './log.db' };\n`);
+      const replayed = await start(['replay', 'counter-1', '--verify'], 20_000, dir.dir).done;
+      expect(replayed.stderr).toBe('');
+      expect(replayed.code).toBe(0);
+      expect(replayed.stdout).toMatch(/verify: OK/);
+      const listed = await start(['streams', '--json'], 20_000, dir.dir).done;
+      expect(jsonLines(listed.stdout).map((s) => s.streamId)).toContain('counter-1');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('takes --config PATH, and says what is wrong with a config it cannot use', async () => {
+    const dir = tempDb();
+    try {
+      const config = join(dir.dir, 'my.config.mjs');
+      writeFileSync(config, `export default { machines: [${JSON.stringify(join(ROOT, MACHINES))}] };\n`);
+      const ok = await cli('--config', config, 'replay', db.path, 'counter-1');
+      expect(ok.code, ok.stderr).toBe(0);
+      const missing = await cli('--config', join(dir.dir, 'nope.mjs'), 'streams', db.path);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/no such file \(INVALID_OPTIONS\)/);
+      const noDb = await cli('--config', config, 'streams');
+      expect(noDb.code).toBe(2);
+      expect(noDb.stderr).toMatch(/names no db \(INVALID_OPTIONS\)/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("this repository's actorlog.config.ts replays the main job's batch streams with no flag", async () => {
+    const t = tempDb();
+    try {
+      const store = openSqliteStore(t.path);
+      const system = createActorSystem({ store, machines: { batch: batchMachine } });
+      const batch = system.spawn('batch', { id: 'batch-1', input: { batchId: 'batch-1', size: 1, prompts: ['x'] } });
+      batch.send({ type: 'job.finished', jobId: 'batch-1.job-01', state: 'done' });
+      system.close();
+      store.close();
+      const { code, stdout, stderr } = await cli('replay', t.path, 'batch-1', '--verify');
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/job\.finished\s+done\s+done/);
+    } finally {
+      t.cleanup();
+    }
   });
 });
 
