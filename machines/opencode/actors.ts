@@ -6,7 +6,9 @@ import type { SseRetryOptions } from '../../src/sources/sse/retryPolicy.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionWireEvent, WireMeta,
 } from '../session/events.ts';
-import { createOpencodeClient, opencodeMessageId, opencodeSessionId, type CallOptions, type OpencodeClient, type OpencodeClientOptions } from './client.ts';
+import {
+  createOpencodeClient, opencodeMessageId, opencodeSessionId, toServerModel, toServerTools, type OpencodeClient, type OpencodeClientOptions, type PromptBody,
+} from './client.ts';
 import { durableCursor, mapDurableEvent, mapGlobalEvent, messageText, type MessageMemo } from './mapEvents.ts';
 import type { OpencodeMessage } from './schemas.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
@@ -23,7 +25,7 @@ export interface OpencodeSessionActors {
   close: SessionWireLogic<CloseInput>;
 }
 
-/** Options of the OpenCode binding. Secrets (`password`) stay in the actors' closure. */
+/** Options of the OpenCode binding (all optional: `url` defaults to seed 001's `http://127.0.0.1:4096`). Secrets (`password`) stay in the actors' closure. */
 export interface OpencodeBindingOptions extends OpencodeClientOptions {
   /**
    * `v2` (default): sessions created with our own id (idempotent), prompts admitted durably with an
@@ -45,7 +47,7 @@ export interface OpencodeBindingOptions extends OpencodeClientOptions {
   stallTimeoutMs?: number;
   /** Reconnection policy of the event stream. @default { maxAttempts: 5, baseMs: 500 } */
   retry?: SseRetryOptions;
-  /** Scheduler of the stream's backoff and stall timers. */
+  /** Scheduler of the stream's backoff and stall timers and of the request timeout (`timeoutMs`). @default asyncScheduler */
   scheduler?: SchedulerLike;
 }
 
@@ -86,9 +88,13 @@ function openSession(client: OpencodeClient, options: OpencodeBindingOptions, in
     const health = await client.health(o);
     if (!health.healthy) throw new ActorlogError('TRANSIENT', `OpenCode server ${health.version} reports unhealthy`, { details: { version: health.version } });
     if (options.api === 'v1') {
-      const session = input.remoteId ? await client.getSession(input.remoteId, o) : await client.createSession({ title: input.title }, o);
+      const body = { ...(input.title === undefined ? {} : { title: input.title }), ...(input.parentId === undefined ? {} : { parentID: input.parentId }) };
+      const session = input.remoteId ? await client.getSession(input.remoteId, o) : await client.createSession(body, o);
       const statuses = await client.sessionStatus(o);
       return { type: 'session.opened', remoteId: session.id, title: session.title, status: statuses[session.id]?.type === 'busy' ? 'busy' : 'idle' };
+    }
+    if (input.parentId !== undefined && !input.remoteId) {
+      throw new ActorlogError('PERMANENT', 'OpenCode v2 sessions (POST /api/session) take no parentID: use api: \'v1\' for a child session', { details: { parentId: input.parentId } });
     }
     const session = input.remoteId ? await client.getSessionV2(input.remoteId, o) : await client.createSessionV2(opencodeSessionId(input.sessionKey), o);
     const active = await client.activeV2(o);
@@ -139,25 +145,42 @@ function prompt(client: OpencodeClient, options: OpencodeBindingOptions, input: 
     return defer(() => { throw new ActorlogError('PERMANENT', `OpenCode sessions take text prompts and shell commands, not "${p.kind}"`, { details: { kind: p.kind } }); });
   }
   const parts = [{ type: 'text' as const, text: p.text }];
-  if (options.api === 'v1' && options.promptMode === 'sync') {
-    return fromCall((o) => client.sendMessage(input.remoteId, { messageID, parts }, o)).pipe(map((m) => endedFromMessage('message', m)));
+  const extras = (['model', 'agent', 'system', 'tools'] as const).filter((k) => p[k] !== undefined);
+  if (options.api !== 'v1') {
+    if (extras.length) {
+      return defer(() => { throw new ActorlogError('PERMANENT', `OpenCode v2 prompts (POST /api/session/:id/prompt) take no ${extras.join(', ')}: use api: 'v1'`, { details: { fields: extras } }); });
+    }
+    return fromCall((o) => client.promptV2(input.remoteId, { id: messageID, text: p.text }, o)).pipe(concatMap(() => EMPTY));
   }
-  if (options.api === 'v1') return fromCall((o) => client.promptAsync(input.remoteId, { messageID, parts }, o)).pipe(concatMap(() => EMPTY));
-  return fromCall((o) => client.promptV2(input.remoteId, { id: messageID, text: p.text }, o)).pipe(concatMap(() => EMPTY));
+  const body = (): PromptBody => ({
+    messageID,
+    ...(p.model === undefined ? {} : { model: toServerModel(p.model) }),
+    ...(p.agent === undefined ? {} : { agent: p.agent }),
+    ...(p.system === undefined ? {} : { system: p.system }),
+    ...(p.tools === undefined ? {} : { tools: toServerTools(p.tools) }),
+    parts,
+  });
+  if (options.promptMode === 'sync') {
+    return fromCall((o) => client.sendMessage(input.remoteId, body(), o)).pipe(map((m) => endedFromMessage('message', m)));
+  }
+  return fromCall((o) => client.promptAsync(input.remoteId, body(), o)).pipe(concatMap(() => EMPTY));
 }
 
 /**
  * The OpenCode binding's actors for the generic session machine (seed 001 and the server's OpenAPI
  * document), each an XState `fromEventObservable` that sends JSON-safe session events to its parent:
  * - `open`: `GET /global/health`, then create the session (v2: `POST /api/session` with
- *   `ses_<sha256(sessionKey)>`, idempotent; v1: `POST /session`) or attach to `input.remoteId`,
- *   -> `session.opened` with the session's status.
+ *   `ses_<sha256(sessionKey)>`, idempotent; v1: `POST /session { title, parentID }`) or attach to
+ *   `input.remoteId`, -> `session.opened` with the session's status. v2 has no `parentID`: a
+ *   `parentId` input fails `PERMANENT`.
  * - `events`: the session's stream through the SSE source (src/sources/sse): v2 the durable stream
  *   from `input.cursor` (`?after=SEQ`, cursor = `durable.seq`, duplicates by seq dropped); v1 the
  *   global `GET /event` filtered to this session, `server.heartbeat` as keep-alive, and a
  *   `session.synced` re-read after every (re)connection. Reconnections -> `session.stream`.
  * - `prompt`: text via v2 `POST /api/session/:id/prompt` (`id` = `msg_<sha256(remoteId, promptId)>`,
- *   admitted once), v1 `prompt_async` or (sync) `POST /session/:id/message` (same `messageID`);
+ *   admitted once), v1 `prompt_async` or (sync) `POST /session/:id/message` (same `messageID`, and
+ *   the prompt's `model`, `agent`, `system`, `tools` as seed 001 sends them, in the server's forms:
+ *   {@link toServerModel}, {@link toServerTools}; v2 takes none of them: `PERMANENT`);
  *   shell via `POST /session/:id/shell`. Sync and shell send `session.ended` with the answer.
  * - `abort`: v2 `POST /api/session/:id/interrupt`, v1 `POST /session/:id/abort`.
  * - `close`: nothing remote (OpenCode sessions outlive their followers).
@@ -169,7 +192,7 @@ function prompt(client: OpencodeClient, options: OpencodeBindingOptions, input: 
  * const machine = sessionMachine.provide({ actors: opencodeSessionActors({ url: 'http://127.0.0.1:4096' }) });
  * ```
  */
-export function opencodeSessionActors(options: OpencodeBindingOptions): OpencodeSessionActors {
+export function opencodeSessionActors(options: OpencodeBindingOptions = {}): OpencodeSessionActors {
   const client = createOpencodeClient(options);
   return {
     open: fromEventObservable<SessionWireEvent, OpenInput>(({ input }) => openSession(client, options, input)),

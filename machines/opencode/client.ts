@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError } from '../../src/errors.ts';
@@ -9,16 +10,30 @@ import {
   type OpencodeHealth, type OpencodeMessage, type OpencodeSession,
 } from './schemas.ts';
 
+/** The seed's default server (seed 001 `NewClient`: `http://127.0.0.1:4096`). */
+export const OPENCODE_DEFAULT_URL = 'http://127.0.0.1:4096';
+/** The seed's request timeout, ms (seed 001 `NewClient`: `Timeout` 30 s). */
+export const OPENCODE_DEFAULT_TIMEOUT_MS = 30_000;
+
 /** Options of {@link createOpencodeClient} (seed 001 `ClientConfig`). The password stays in this closure. */
 export interface OpencodeClientOptions {
-  /** The server, e.g. `http://127.0.0.1:4096` (seed 001 default). A trailing `/` is removed. */
-  url: string;
+  /** The server. A trailing `/` is removed. @default 'http://127.0.0.1:4096' (seed 001 `NewClient`) */
+  url?: string;
   /** Basic auth user. @default 'opencode' (seed 001 `NewClient`) */
   username?: string;
   /** Basic auth password; none is sent when empty (seed 001 `setAuth`). @default process.env.OPENCODE_SERVER_PASSWORD */
   password?: string;
-  /** Time to wait for a response's headers, ms (seed 001 `Timeout`, 30 s). Synchronous prompts wait without limit. @default 30000 */
+  /**
+   * The whole time one request may take, ms: connect, headers and the body read to its end, as Go's
+   * `http.Client.Timeout` (seed 001 `ClientConfig.Timeout`, 30 s). It bounds every call, the
+   * synchronous `POST /session/:id/message` and `/shell` included (give a longer one, or `Infinity`,
+   * for long turns); past it the call fails `TRANSIENT` with `details.timeoutMs`. The event streams
+   * are not bounded by it (they are long-lived; their stall timeout watches them).
+   * @default 30000
+   */
   timeoutMs?: number;
+  /** The scheduler of the request timeout (an RxJS `SchedulerLike`; tests use a `VirtualTimeScheduler`). @default asyncScheduler */
+  scheduler?: SchedulerLike;
   dispatcher?: Dispatcher;
 }
 
@@ -29,18 +44,32 @@ export interface CallOptions { signal?: AbortSignal }
 export interface TextPartInput { type: 'text'; text: string }
 
 /**
+ * The body of `POST /session/:id/message` and `prompt_async` (seed 001 `SendMessageRequest`, in the
+ * forms opencode 1.18.33 accepts: `model` as `{ providerID, modelID }`, `tools` as a map of tool name
+ * to enabled; the seed's string and list forms are answered HTTP 400, see {@link toServerModel}).
+ */
+export interface PromptBody {
+  messageID?: string;
+  model?: { providerID: string; modelID: string };
+  agent?: string;
+  system?: string;
+  tools?: Record<string, boolean>;
+  parts: TextPartInput[];
+}
+
+/**
  * A small OpenCode HTTP client over undici: the calls of seed 001 (`Health`, `CreateSession`,
  * `GetSession`, `SendMessage`, `SendPromptAsync`, `AbortSession`, `RunShell`) and the v2 session API
  * of opencode 1.18.33 (`GET /doc`: `v2.session.create`, `v2.session.prompt`, `v2.session.interrupt`,
  * `v2.session.events`). Every failure is an {@link ActorlogError}: network errors and HTTP
  * 5xx/429/408 `TRANSIENT`, other 4xx `PERMANENT` (with `details.status` and, as seed 001's
  * `doRequest` does for debugging, the start of the response body); a body failing its schema
- * `INVALID_PAYLOAD`.
+ * `INVALID_PAYLOAD`; a call past `timeoutMs` (30 s, seed 001) `TRANSIENT` with `details.timeoutMs`.
  */
 export interface OpencodeClient {
   /** GET /global/health. */
   health(o?: CallOptions): Promise<OpencodeHealth>;
-  /** POST /session (not idempotent: a retry after a lost answer may create a second session). */
+  /** POST /session (seed `CreateSession`; `parentID` makes it a child session). Not idempotent: a retry after a lost answer may create a second session. */
   createSession(body: { title?: string; parentID?: string }, o?: CallOptions): Promise<OpencodeSession>;
   /** GET /session/:id. @throws PERMANENT (404) for an unknown session */
   getSession(id: string, o?: CallOptions): Promise<OpencodeSession>;
@@ -49,9 +78,9 @@ export interface OpencodeClient {
   /** GET /session/:id/message: the session's messages with their parts, oldest first. */
   messages(id: string, o?: CallOptions): Promise<OpencodeMessage[]>;
   /** POST /session/:id/message: a prompt answered when the turn ends (seed `SendMessage`). `messageID` makes it idempotent. */
-  sendMessage(id: string, body: { messageID?: string; parts: TextPartInput[] }, o?: CallOptions): Promise<OpencodeMessage>;
+  sendMessage(id: string, body: PromptBody, o?: CallOptions): Promise<OpencodeMessage>;
   /** POST /session/:id/prompt_async -> 204 (seed `SendPromptAsync`). The server answers a repeated `messageID` once. */
-  promptAsync(id: string, body: { messageID?: string; parts: TextPartInput[] }, o?: CallOptions): Promise<void>;
+  promptAsync(id: string, body: PromptBody, o?: CallOptions): Promise<void>;
   /** POST /session/:id/abort -> true (seed `AbortSession`). */
   abort(id: string, o?: CallOptions): Promise<void>;
   /** POST /session/:id/shell (seed `RunShell`): the command's message, when it finished. */
@@ -70,6 +99,36 @@ export interface OpencodeClient {
   globalEventsRequest(): SseRequest;
   /** The request opening the durable stream GET /api/session/:id/event, after `cursor` (a `durable.seq`) when given. */
   durableEventsRequest(id: string, cursor?: string): SseRequest;
+}
+
+/**
+ * A prompt's model in the form opencode 1.18.33 accepts. Seed 001 sends `Model` as a string, which
+ * the server answers HTTP 400 ("Expected object"); the string is read as `<providerID>/<modelID>`
+ * (the server's own config notation, e.g. `fake/slow`), split at the first `/`.
+ * @throws ActorlogError `PERMANENT` for a string without a `/`
+ * @example
+ * ```ts
+ * toServerModel('anthropic/claude-sonnet-4');   // { providerID: 'anthropic', modelID: 'claude-sonnet-4' }
+ * ```
+ */
+export function toServerModel(model: string | { providerID: string; modelID: string }): { providerID: string; modelID: string } {
+  if (typeof model !== 'string') return { providerID: model.providerID, modelID: model.modelID };
+  const i = model.indexOf('/');
+  if (i <= 0 || i === model.length - 1) throw new ActorlogError('PERMANENT', `OpenCode model "${model}" is not "<providerID>/<modelID>"`, { details: { model } });
+  return { providerID: model.slice(0, i), modelID: model.slice(i + 1) };
+}
+
+/**
+ * A prompt's tools in the form opencode 1.18.33 accepts: seed 001 sends `Tools` as a list of names,
+ * which the server answers HTTP 400 ("Expected object"); each listed tool becomes `name: true`
+ * (enabled). A map of name to enabled passes as it is.
+ * @example
+ * ```ts
+ * toServerTools(['bash', 'read']);   // { bash: true, read: true }
+ * ```
+ */
+export function toServerTools(tools: string[] | Record<string, boolean>): Record<string, boolean> {
+  return Array.isArray(tools) ? Object.fromEntries(tools.map((name) => [name, true])) : { ...tools };
 }
 
 const tag = (remoteId: string, promptId: string) => createHash('sha256').update(`${remoteId}\n${promptId}`).digest('hex').slice(0, 8);
@@ -97,7 +156,8 @@ export function opencodeSessionId(sessionKey: string): string {
 }
 
 /**
- * Creates an OpenCode client.
+ * Creates an OpenCode client (seed 001 `NewClient`: `http://127.0.0.1:4096`, user `opencode`, 30 s per request by default).
+ * @throws ActorlogError `INVALID_OPTIONS` when `timeoutMs` is not > 0
  * @example
  * ```ts
  * const oc = createOpencodeClient({ url: 'http://127.0.0.1:4096', password: process.env.OPENCODE_SERVER_PASSWORD });
@@ -105,29 +165,40 @@ export function opencodeSessionId(sessionKey: string): string {
  * await oc.promptAsync(s.id, { parts: [{ type: 'text', text: 'review the diff' }] });
  * ```
  */
-export function createOpencodeClient(options: OpencodeClientOptions): OpencodeClient {
-  const base = options.url.replace(/\/+$/, '');
+export function createOpencodeClient(options: OpencodeClientOptions = {}): OpencodeClient {
+  const base = (options.url || OPENCODE_DEFAULT_URL).replace(/\/+$/, '');
   const username = options.username || 'opencode';
   const password = options.password ?? process.env.OPENCODE_SERVER_PASSWORD ?? '';
   const auth: Record<string, string> = password ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } : {};
-  const headersTimeout = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? OPENCODE_DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new ActorlogError('INVALID_OPTIONS', `OpenCode timeoutMs must be > 0 ms or Infinity, not ${timeoutMs}`, { details: { timeoutMs } });
+  const scheduler = options.scheduler ?? asyncScheduler;
 
-  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, o: CallOptions = {}, wait = false): Promise<{ status: number; text: string }> {
+  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, o: CallOptions = {}): Promise<{ status: number; text: string }> {
     const label = `OpenCode ${method} ${path}`;
+    // One deadline for the whole exchange (Go's http.Client.Timeout): undici's own header and body timeouts are off.
+    const deadline = new AbortController();
+    const timer = Number.isFinite(timeoutMs) ? scheduler.schedule(() => deadline.abort(), timeoutMs) : undefined;
+    const signal = o.signal ? AbortSignal.any([o.signal, deadline.signal]) : deadline.signal;
+    const failed = (err: unknown) => (deadline.signal.aborted && !o.signal?.aborted
+      ? new ActorlogError('TRANSIENT', `${label}: timed out after ${timeoutMs} ms`, { cause: err, details: { timeoutMs, cause: 'timeout' } })
+      : networkError(label, err));
     let res: Dispatcher.ResponseData;
-    try {
-      res = await request(base + path, {
-        method,
-        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: o.signal,
-        dispatcher: options.dispatcher,
-        headersTimeout: wait ? 0 : headersTimeout,
-        bodyTimeout: wait ? 0 : headersTimeout,
-      });
-    } catch (err) { throw networkError(label, err); }
     let text: string;
-    try { text = await res.body.text(); } catch (err) { throw networkError(label, err); }
+    try {
+      try {
+        res = await request(base + path, {
+          method,
+          headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal,
+          dispatcher: options.dispatcher,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        });
+      } catch (err) { throw failed(err); }
+      try { text = await res.body.text(); } catch (err) { throw failed(err); }
+    } finally { timer?.unsubscribe(); }
     if (res.statusCode >= 400) {
       const body = keepRaw(text); // the server's text, credential forms scrubbed
       const err = httpStatusError(label, res.statusCode, { body: body.slice(0, 500) });
@@ -136,8 +207,8 @@ export function createOpencodeClient(options: OpencodeClientOptions): OpencodeCl
     return { status: res.statusCode, text };
   }
 
-  async function json<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown, o?: CallOptions, wait = false): Promise<T> {
-    const { text } = await call(method, path, body, o, wait);
+  async function json<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown, o?: CallOptions): Promise<T> {
+    const { text } = await call(method, path, body, o);
     let value: unknown;
     try { value = JSON.parse(text); } catch (err) { throw invalidPayload(`OpenCode ${method} ${path}`, text, `not JSON (${(err as Error).message})`); }
     const r = schema.safeParse(value);
@@ -152,10 +223,10 @@ export function createOpencodeClient(options: OpencodeClientOptions): OpencodeCl
     getSession: (id, o) => json('GET', `/session/${sid(id)}`, SessionSchema, undefined, o),
     sessionStatus: (o) => json('GET', '/session/status', StatusMapSchema, undefined, o),
     messages: (id, o) => json('GET', `/session/${sid(id)}/message`, z.array(MessageWithPartsSchema), undefined, o),
-    sendMessage: (id, body, o) => json('POST', `/session/${sid(id)}/message`, MessageWithPartsSchema, body, o, true),
+    sendMessage: (id, body, o) => json('POST', `/session/${sid(id)}/message`, MessageWithPartsSchema, body, o),
     promptAsync: async (id, body, o) => { await call('POST', `/session/${sid(id)}/prompt_async`, body, o); },
     abort: async (id, o) => { await call('POST', `/session/${sid(id)}/abort`, undefined, o); },
-    shell: (id, body, o) => json('POST', `/session/${sid(id)}/shell`, MessageWithPartsSchema, body, o, true),
+    shell: (id, body, o) => json('POST', `/session/${sid(id)}/shell`, MessageWithPartsSchema, body, o),
     createSessionV2: async (id, o) => (await json('POST', '/api/session', SessionV2ResponseSchema, { id }, o)).data,
     getSessionV2: async (id, o) => (await json('GET', `/api/session/${sid(id)}`, SessionV2ResponseSchema, undefined, o)).data,
     promptV2: async (id, body, o) => (await json('POST', `/api/session/${sid(id)}/prompt`, AdmittedResponseSchema, { id: body.id, prompt: { text: body.text } }, o)).data,

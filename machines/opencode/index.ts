@@ -3,7 +3,7 @@ import { opencodeSessionActors, type OpencodeBindingOptions } from './actors.ts'
 
 /**
  * The session machine bound to an OpenCode server (`opencode serve`; seed 001 and its OpenAPI at
- * `GET /doc`). Same states and transitions as {@link sessionMachine}: only the actors differ
+ * `GET /doc`), by default at seed 001's `http://127.0.0.1:4096` with its 30 s request timeout. Same states and transitions as {@link sessionMachine}: only the actors differ
  * (they count in `machineHash`), so register it under the name `session`.
  *
  * @example
@@ -14,10 +14,13 @@ import { opencodeSessionActors, type OpencodeBindingOptions } from './actors.ts'
  * await chat.waitFor((s) => s.context.turns === 1);
  * ```
  */
-export function opencodeSessionMachine(options: OpencodeBindingOptions) {
+export function opencodeSessionMachine(options: OpencodeBindingOptions = {}) {
   return sessionMachine.provide({ actors: opencodeSessionActors(options) });
 }
 
 export { opencodeSessionActors, type OpencodeBindingOptions, type OpencodeSessionActors } from './actors.ts';
-export { createOpencodeClient, opencodeMessageId, opencodeSessionId, type OpencodeClient, type OpencodeClientOptions } from './client.ts';
+export {
+  createOpencodeClient, opencodeMessageId, opencodeSessionId, toServerModel, toServerTools, OPENCODE_DEFAULT_URL, OPENCODE_DEFAULT_TIMEOUT_MS,
+  type OpencodeClient, type OpencodeClientOptions, type PromptBody,
+} from './client.ts';
 export { mapGlobalEvent, mapDurableEvent, durableCursor } from './mapEvents.ts';

@@ -9,6 +9,8 @@ export interface SessionInput {
   /** Attach to this remote session instead of creating one. */
   remoteId?: string;
   title?: string;
+  /** Create the remote session as a child of this remote session (OpenCode `parentID`; seed 001 `CreateSessionRequest.ParentID`). Not used when attaching with `remoteId`. */
+  parentId?: string;
   /** Transient failures to open the session tolerated before it fails. @default 5 */
   maxConnectAttempts?: number;
   /** Transient failures to send one prompt tolerated before the turn fails. @default 3 */
@@ -27,6 +29,7 @@ export interface SessionContext {
   sessionKey: string;
   remoteId?: string;
   title?: string;
+  parentId?: string;
   maxConnectAttempts: number;
   maxPromptAttempts: number;
   retryDelayMs: number;
@@ -67,6 +70,7 @@ export function initialSessionContext(input: SessionInput): SessionContext {
     sessionKey: input.sessionKey,
     remoteId: input.remoteId,
     title: input.title,
+    ...(input.parentId === undefined ? {} : { parentId: input.parentId }),
     maxConnectAttempts: input.maxConnectAttempts ?? 5,
     maxPromptAttempts: input.maxPromptAttempts ?? 3,
     retryDelayMs: input.retryDelayMs ?? 500,

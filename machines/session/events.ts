@@ -17,10 +17,20 @@ export type TurnEnd = 'completed' | 'aborted' | 'failed';
 /** The channels a session's events arrive on: its long-lived stream, or the stream of one prompt (MCP tools/call). */
 export type SessionChannel = 'events' | 'prompt';
 
+/**
+ * The model of a prompt: seed 001's `Model` string (`"<providerID>/<modelID>"`, e.g. `"anthropic/claude-sonnet-4"`)
+ * or the OpenCode server's own form `{ providerID, modelID }`.
+ */
+export type SessionModel = string | { providerID: string; modelID: string };
+
 /** What the application asks a session to do (a binding may support only some kinds). */
 export type SessionPrompt =
-  /** A text prompt (OpenCode `prompt_async` / `message`, v2 `prompt`). */
-  | { kind: 'text'; text: string }
+  /**
+   * A text prompt (OpenCode `prompt_async` / `message`, v2 `prompt`). `model`, `agent`, `system` and
+   * `tools` are seed 001's `SendMessageRequest` fields (OpenCode v1 only): `tools` is the seed's list
+   * of tool names to enable, or the server's map of tool name to enabled.
+   */
+  | { kind: 'text'; text: string; model?: SessionModel; agent?: string; system?: string; tools?: string[] | Record<string, boolean> }
   /** A shell command run in the session (OpenCode `POST /session/:id/shell`). */
   | { kind: 'shell'; command: string }
   /** A tool call (MCP `tools/call`), with progress streamed back. */
@@ -84,7 +94,11 @@ export type SessionCommandEvent =
   | { type: 'session.close' };
 
 /** Inputs of the binding's actors (see the session machine). */
-export interface OpenInput { sessionKey: string; remoteId?: string; title?: string }
+export interface OpenInput {
+  sessionKey: string; remoteId?: string; title?: string;
+  /** Create the session as a child of this remote session (OpenCode `parentID`, seed 001 `CreateSessionRequest`). */
+  parentId?: string;
+}
 export interface EventsInput { sessionKey: string; remoteId: string; cursor?: string }
 export interface PromptInput {
   sessionKey: string; remoteId: string;

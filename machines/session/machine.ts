@@ -53,7 +53,7 @@ export const sessionMachine = sessionSetup.createMachine({
           invoke: {
             id: 'open',
             src: 'open',
-            input: ({ context }) => ({ sessionKey: context.sessionKey, remoteId: context.remoteId, title: context.title }),
+            input: ({ context }) => ({ sessionKey: context.sessionKey, remoteId: context.remoteId, title: context.title, parentId: context.parentId }),
             onDone: {
               target: '#session.failed',
               actions: assign({ lastError: { name: 'NoSession', code: 'PERMANENT', message: 'the binding opened no session' } }),

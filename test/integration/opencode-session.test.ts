@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualTimeScheduler } from 'rxjs';
 import type { AnyMachineSnapshot } from 'xstate';
 import { createOpencodeClient, opencodeMessageId, opencodeSessionId, opencodeSessionMachine, type OpencodeBindingOptions } from '../../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
@@ -172,6 +173,36 @@ describe('OpenCode session on the real opencode server (v1: seed 001 API, global
     expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
   });
 
+  it("a prompt carries the seed's model, agent, system and tools (SendMessageRequest), async and sync", async () => {
+    const { s } = spawn(system({ api: 'v1' }));
+    await idle(s, true);
+    s.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'with options', model: 'fake/fast', agent: 'plan', system: 'Answer tersely.', tools: ['bash'] } });
+    await s.waitFor((x) => x.context.turns === 1 && x.context.lastEnd !== undefined && !JSON.stringify(x.value).includes('busy'), { timeoutMs: 30_000 });
+    const client = createOpencodeClient({ url: oc.url, password: PASSWORD });
+    const remoteId = s.getSnapshot().context.remoteId!;
+    const infos = async () => (await client.messages(remoteId)).map((m) => m.info as Record<string, unknown>);
+    await expect.poll(async () => (await infos()).length, { timeout: 10_000 }).toBe(2);
+    const [user, answer] = await infos();
+    expect(user).toMatchObject({ role: 'user', model: { providerID: 'fake', modelID: 'fast' }, agent: 'plan', system: 'Answer tersely.', tools: { bash: true } });
+    expect(answer).toMatchObject({ role: 'assistant', providerID: 'fake', modelID: 'fast', agent: 'plan' });
+    expect(s.getSnapshot().context.lastEnd).toBe('completed');
+
+    const sync = spawn(system({ api: 'v1', promptMode: 'sync' })).s;
+    await idle(sync, true);
+    sync.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'sync with options', model: { providerID: 'fake', modelID: 'fast' }, system: 'Be brief.', tools: { bash: false } } });
+    const done = await sync.waitFor((x) => x.context.turns === 1, { timeoutMs: 30_000 });
+    expect(done.context).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
+    expect((await client.messages(done.context.remoteId!))[0].info).toMatchObject({ model: { providerID: 'fake', modelID: 'fast' }, system: 'Be brief.', tools: { bash: false } });
+  });
+
+  it('creates a child session with parentID (seed CreateSessionRequest.ParentID)', async () => {
+    const client = createOpencodeClient({ url: oc.url, password: PASSWORD });
+    const parent = await client.createSession({ title: 'parent' });
+    const { s } = spawn(system({ api: 'v1' }), { parentId: parent.id, title: 'child' });
+    const opened = await idle(s);
+    expect(await client.getSession(opened.context.remoteId!)).toMatchObject({ title: 'child', parentID: parent.id });
+  });
+
   it('aborts a busy turn (POST /session/:id/abort): MessageAbortedError -> aborted', async () => {
     const { s } = spawn(system({ api: 'v1' }));
     await idle(s, true);
@@ -191,7 +222,54 @@ describe('OpenCode session on the real opencode server (v1: seed 001 API, global
   });
 });
 
+describe('OpenCode v2: what the durable API cannot carry fails PERMANENT, never dropped silently', () => {
+  it('a prompt with model, agent, system or tools, and a session with parentID', async () => {
+    const { s } = spawn(system());
+    await idle(s);
+    s.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'x', model: 'fake/fast', tools: ['bash'] } });
+    const failed = await s.waitFor((x) => x.context.turns === 1, { timeoutMs: 10_000 });
+    expect(failed.context).toMatchObject({ lastEnd: 'failed', lastError: { code: 'PERMANENT', message: expect.stringContaining('take no model, tools') } });
+    const child = spawn(system(), { parentId: 'ses_parent' }).s;
+    const ended = await child.waitFor((x) => x.status === 'done', { timeoutMs: 10_000 });
+    expect(ended.value).toBe('failed');
+    expect(ended.context.lastError).toMatchObject({ code: 'PERMANENT', message: expect.stringContaining('parentID') });
+  });
+});
+
 describe('OpenCode client (the calls of seed 001)', () => {
+  it('bounds every request by the seed\'s 30 s timeout, the synchronous /message and /shell included (virtual time)', async () => {
+    const client = createOpencodeClient({ url: oc.url, password: PASSWORD });
+    oc.stub.options.chunkDelayMs = 300;
+    oc.stub.options.words = Array.from({ length: 40 }, (_, i) => ` w${i}`);
+    const session = await client.createSession({ title: 'timeouts' });
+    try {
+      const settled = (p: Promise<unknown>) => { let state = 'pending'; p.then(() => (state = 'resolved'), () => (state = 'rejected')); return () => state; };
+      for (const [label, start] of [
+        ['message', (c: typeof client) => c.sendMessage(session.id, { parts: [{ type: 'text', text: 'talk slowly' }] })],
+        ['shell', (c: typeof client) => c.shell(session.id, { command: 'sleep 20', agent: 'build' })],
+      ] as const) {
+        const scheduler = new VirtualTimeScheduler(); // virtual time starts at 0 for each request
+        const pending = start(createOpencodeClient({ url: oc.url, password: PASSWORD, scheduler }));
+        const state = settled(pending);
+        await expect.poll(async () => (await client.sessionStatus())[session.id]?.type, { timeout: 15_000 }).toBe('busy');
+        scheduler.maxFrames = 29_999;
+        scheduler.flush();
+        await new Promise((r) => setTimeout(r, 50));
+        expect(state(), label).toBe('pending');
+        scheduler.maxFrames = 30_000;
+        scheduler.flush();
+        const err = await pending.catch((e: unknown) => e);
+        expect(err, label).toMatchObject({ code: 'TRANSIENT', details: { timeoutMs: 30_000 } });
+        expect((err as Error).message).toMatch(new RegExp(`^OpenCode POST /session/${session.id}/${label}: timed out after 30000 ms`));
+        await client.abort(session.id);
+        await expect.poll(async () => (await client.sessionStatus())[session.id]?.type ?? 'idle', { timeout: 15_000 }).toBe('idle');
+      }
+    } finally {
+      oc.stub.options.chunkDelayMs = 10;
+      oc.stub.options.words = WORDS;
+    }
+  });
+
   it('health, create and get a session, status, with basic auth as user "opencode"; a trailing / in the URL is trimmed', async () => {
     const client = createOpencodeClient({ url: `${oc.url}/`, password: PASSWORD });
     expect(await client.health()).toMatchObject({ healthy: true, version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });

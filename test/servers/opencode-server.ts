@@ -62,7 +62,8 @@ async function warmUp(url: string, auth: Record<string, string> | undefined, dea
  * Starts the real OpenCode server (PEERS.md) on 127.0.0.1 with a free port, its state in a fresh
  * temporary HOME (XDG dirs under it), models fetching and autoupdate off, and an
  * `opencode.json` whose only provider is the OpenAI-compatible stub (test/servers/openai-stub.ts),
- * so prompts run offline. Resolves once GET /global/health answers healthy and a warm-up prompt
+ * with two models, `fake/slow` (the default) and `fake/fast` (for prompts that name a model), so
+ * prompts run offline. Resolves once GET /global/health answers healthy and a warm-up prompt
  * was answered.
  *
  * @example
@@ -77,7 +78,7 @@ export async function startOpencodeServer(options: OpencodeServerOptions = {}): 
   const home = mkdtempSync(join(tmpdir(), 'actorlog-opencode-'));
   mkdirSync(join(home, '.config/opencode'), { recursive: true });
   writeFileSync(join(home, '.config/opencode/opencode.json'), JSON.stringify({
-    provider: { fake: { npm: '@ai-sdk/openai-compatible', options: { baseURL: stub.baseURL, apiKey: 'x' }, models: { slow: { name: 'slow' } } } },
+    provider: { fake: { npm: '@ai-sdk/openai-compatible', options: { baseURL: stub.baseURL, apiKey: 'x' }, models: { slow: { name: 'slow' }, fast: { name: 'fast' } } } },
     model: 'fake/slow', small_model: 'fake/slow', autoupdate: false, share: 'disabled',
   }));
   const env: NodeJS.ProcessEnv = {

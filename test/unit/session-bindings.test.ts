@@ -1,6 +1,8 @@
+import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { mapMcpMessage } from '../../machines/mcp/actors.ts';
-import { opencodeMessageId, opencodeSessionId, promptIdOf } from '../../machines/opencode/client.ts';
+import { opencodeSessionActors } from '../../machines/opencode/actors.ts';
+import { createOpencodeClient, opencodeMessageId, opencodeSessionId, promptIdOf, toServerModel, toServerTools } from '../../machines/opencode/client.ts';
 import { durableCursor, mapDurableEvent, mapGlobalEvent, type MessageMemo } from '../../machines/opencode/mapEvents.ts';
 
 const SES = 'ses_abc';
@@ -17,6 +19,40 @@ describe('OpenCode idempotency keys', () => {
     expect(promptIdOf(id, 'ses_other')).toBeUndefined();
     expect(promptIdOf('msg_2011dbb06001mGPMNx33TH6QQJ', SES)).toBeUndefined(); // a server-made id
     expect(opencodeSessionId('chat-1')).toMatch(/^ses_[0-9a-f]{26}$/);
+  });
+});
+
+describe('OpenCode client defaults (seed 001 NewClient)', () => {
+  it('talks to http://127.0.0.1:4096 when no url is given, as user "opencode"', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect(); // any other origin fails
+    const seen: Array<{ path: string; auth?: string }> = [];
+    agent.get('http://127.0.0.1:4096').intercept({ path: '/global/health', method: 'GET' }).reply(200, (opts) => {
+      seen.push({ path: opts.path, auth: (opts.headers as Record<string, string>).authorization });
+      return { healthy: true, version: '1.18.33' };
+    });
+    const client = createOpencodeClient({ password: 'p', dispatcher: agent });
+    expect(await client.health()).toEqual({ healthy: true, version: '1.18.33' });
+    expect(seen).toEqual([{ path: '/global/health', auth: `Basic ${Buffer.from('opencode:p').toString('base64')}` }]);
+    expect(client.globalEventsRequest().url).toBe('http://127.0.0.1:4096/event');
+    expect(createOpencodeClient().durableEventsRequest('ses_1', '7').url).toBe('http://127.0.0.1:4096/api/session/ses_1/event?after=7');
+    expect(() => opencodeSessionActors()).not.toThrow();
+    await agent.close();
+  });
+
+  it('refuses a timeout that is not > 0 (Infinity: none)', () => {
+    expect(() => createOpencodeClient({ timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => createOpencodeClient({ timeoutMs: Number.NaN })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => createOpencodeClient({ timeoutMs: Infinity })).not.toThrow();
+  });
+
+  it("turns the seed's model string and tools list into the forms opencode accepts", () => {
+    expect(toServerModel('fake/fast')).toEqual({ providerID: 'fake', modelID: 'fast' });
+    expect(toServerModel('openrouter/anthropic/claude')).toEqual({ providerID: 'openrouter', modelID: 'anthropic/claude' });
+    expect(toServerModel({ providerID: 'p', modelID: 'm' })).toEqual({ providerID: 'p', modelID: 'm' });
+    for (const bad of ['fast', '/fast', 'fake/']) expect(() => toServerModel(bad)).toThrow(expect.objectContaining({ code: 'PERMANENT' }));
+    expect(toServerTools(['bash', 'read'])).toEqual({ bash: true, read: true });
+    expect(toServerTools({ bash: false })).toEqual({ bash: false });
   });
 });
 
