@@ -4,8 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { firstValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ActorlogError, CREDENTIAL_HEADERS, invalidPayload, journalEventData, journalInput, keepRaw, MAX_RAW_BYTES, openSseConnection, REDACTED, redactHeaders, requestText, scrubCredentials,
+  ActorlogError,
 } from '../../src/index.ts';
+import { CREDENTIAL_HEADERS, invalidPayload, keepRaw, MAX_RAW_BYTES, REDACTED, redactHeaders, scrubCredentials } from '../../src/transport/index.ts';
+import { journalEventData, journalInput } from '../../src/runtime/eventCodec.ts';
+import { openSseConnection } from '../../src/sources/sse/connection.ts';
+import { requestText } from '../../src/sources/poll/index.ts';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.sGn4tUrE_x';
 

@@ -7,7 +7,9 @@ import { map } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, fromEventObservable, setup } from 'xstate';
 import { z } from 'zod';
-import { createActorSystem, parseJsonFrame, REDACTED, sse, verifyReplay } from 'actorlog';
+import { createActorSystem, verifyReplay } from 'actorlog';
+import { sse } from 'actorlog/sources/sse';
+import { parseJsonFrame, REDACTED } from 'actorlog/transport';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
 import { tempDb } from '../support/tempDb.ts';
 
