@@ -11,6 +11,14 @@ export type ReceiveMode = 'stream' | 'batch';
 /** `dispatch`: each message goes to the `dispatch` actor, in order, exactly once; `record`: messages are only logged. */
 export type DeliverMode = 'dispatch' | 'record';
 
+/**
+ * What the machine does when the receive source is lost: `fail` (seed 003) ends the connection
+ * `failed` on a permanent error or once the reconnects are used up; `stop` (seed 004) retries
+ * every loss, transient or not, up to `maxReconnects` in a row, then stops only the receive
+ * region (diagnostic `receive.stopped`): heartbeat, dispatch and commands go on.
+ */
+export type ReceiveLossPolicy = 'fail' | 'stop';
+
 /** Input of the connection machine. Durations in ms. */
 export interface ConnectionInput {
   /** The connection's id: its stream id, and the root of its idempotency keys. */
@@ -27,17 +35,37 @@ export interface ConnectionInput {
   retryDelayMs?: number;
   /** @default 60000 (seed 003: "exponential backoff (cap 60s)") */
   maxRetryDelayMs?: number;
-  /** Register attempts before a transient failure fails the connection. @default 5 */
+  /** Register attempts before a transient failure fails the connection. @default 5 (seed 003: "register-with-bounded-retry") */
   maxRegisterAttempts?: number;
-  /** Reconnects in a row (without a `connection.opened` or message between) before it fails. @default 3 (seed 004) */
-  maxReconnects?: number;
-  /** Dispatch attempts of one message before it is given up (recorded, cursor passes it). @default 3 */
-  maxDispatchAttempts?: number;
+  /** Reconnects in a row (without a `connection.opened` or message between); `null`: no bound. @default 3 (seed 004) */
+  maxReconnects?: number | null;
+  /** @default 'fail' */
+  onReceiveLost?: ReceiveLossPolicy;
+  /** Names the receive source in the `receive.stopped` diagnostic. @default 'receive' */
+  receiveLabel?: string;
+  /**
+   * Opt-in poison-message policy: after this many failed dispatch attempts of one message, it is
+   * parked (a `message.parked` event is logged, the cursor passes it). Omitted: a failing message
+   * stays at the cursor and is retried with capped backoff for ever (seed 003: never dropped).
+   */
+  parkAfterAttempts?: number;
   /** Reply attempts (transient failures) before a reply is given up. @default 5 */
   maxReplyAttempts?: number;
+  /** Command attempts (transient failures, same idempotency key) before the command is reported failed. @default 5 */
+  maxCommandAttempts?: number;
   /** Ids of recently delivered messages remembered to drop re-deliveries. @default 500 */
   dedupeWindow?: number;
+  /**
+   * A sequence every message must be above (seed 004: `last_sequence` starts at 0, so a sequence-0
+   * event is dropped); the floor again after a cursor reset. Omitted: no floor.
+   */
+  seqFloor?: Seq;
+  /** Queue every diagnostic as a message for the `dispatch` actor too (seed 004: diagnostics are events of the consumer's stream). @default false */
+  deliverDiagnostics?: boolean;
 }
+
+/** A sequence number: a number, or a non-negative integer in hex digits (compared exactly, any size). */
+export type Seq = number | string;
 
 /** Counters, for people and tests. */
 export interface ConnectionCounts {
@@ -49,9 +77,11 @@ export interface ConnectionCounts {
   replies: number;
   notReplied: number;
   dispatchFailures: number;
+  parked: number;
   replyFailures: number;
   heartbeats: number;
   commands: number;
+  commandFailures: number;
   cursorResets: number;
   retries: number;
   diagnostics: number;
@@ -67,20 +97,25 @@ export interface ConnectionContext {
   retryDelayMs: number;
   maxRetryDelayMs: number;
   maxRegisterAttempts: number;
-  maxReconnects: number;
-  maxDispatchAttempts: number;
+  maxReconnects: number | null;
+  onReceiveLost: ReceiveLossPolicy;
+  receiveLabel: string;
+  parkAfterAttempts: number | null;
   maxReplyAttempts: number;
+  maxCommandAttempts: number;
   dedupeWindow: number;
+  seqFloor: Seq | null;
+  deliverDiagnostics: boolean;
   registration?: Registration;
   /** The kind of message to skip once (from the registration). */
   skipKind?: string;
   /** Where the receive source resumes: the last dispatched message's cursor (batch + dispatch), else the last received. */
   cursor?: string;
   /** The highest sequence number received since the last cursor reset. */
-  lastSeq?: number;
+  lastSeq?: Seq;
   /** Messages received and not yet dispatched, in order; the head is the one being dispatched. */
   queue: ConnectionMessage[];
-  /** Ids of the last `dedupeWindow` messages delivered, oldest first. */
+  /** Ids (and `key:` dedupe keys) of the last `dedupeWindow` messages delivered, oldest first. */
   seen: string[];
   /** The reply to send before the next dispatch. */
   pendingReply?: { messageId: string; to: string; body: unknown };
@@ -91,8 +126,11 @@ export interface ConnectionContext {
   heartbeatFailures: number;
   dispatchAttempts: number;
   replyAttempts: number;
+  commandAttempts: number;
   /** Set when the heartbeat failed permanently: it stays stopped, the rest goes on (seed 003). */
   heartbeatStopped?: ErrorInfo;
+  /** Set when the receive region stopped (`onReceiveLost: 'stop'`): why. */
+  receiveStopped?: string;
   lastClose?: { code: number; reason: string };
   /** The last 20 diagnostics, oldest first. */
   diagnostics: Diagnostic[];
@@ -115,10 +153,15 @@ export function initialConnectionContext(input: ConnectionInput): ConnectionCont
     retryDelayMs: input.retryDelayMs ?? 500,
     maxRetryDelayMs: input.maxRetryDelayMs ?? 60_000,
     maxRegisterAttempts: input.maxRegisterAttempts ?? 5,
-    maxReconnects: input.maxReconnects ?? 3,
-    maxDispatchAttempts: input.maxDispatchAttempts ?? 3,
+    maxReconnects: input.maxReconnects === undefined ? 3 : input.maxReconnects,
+    onReceiveLost: input.onReceiveLost ?? 'fail',
+    receiveLabel: input.receiveLabel ?? 'receive',
+    parkAfterAttempts: input.parkAfterAttempts ?? null,
     maxReplyAttempts: input.maxReplyAttempts ?? 5,
+    maxCommandAttempts: input.maxCommandAttempts ?? 5,
     dedupeWindow: input.dedupeWindow ?? 500,
+    seqFloor: input.seqFloor ?? null,
+    deliverDiagnostics: input.deliverDiagnostics ?? false,
     queue: [],
     seen: [],
     commands: [],
@@ -127,10 +170,11 @@ export function initialConnectionContext(input: ConnectionInput): ConnectionCont
     heartbeatFailures: 0,
     dispatchAttempts: 0,
     replyAttempts: 0,
+    commandAttempts: 0,
     diagnostics: [],
     counts: {
-      received: 0, dispatched: 0, duplicates: 0, skipped: 0, invalid: 0, replies: 0, notReplied: 0, dispatchFailures: 0,
-      replyFailures: 0, heartbeats: 0, commands: 0, cursorResets: 0, retries: 0, diagnostics: 0,
+      received: 0, dispatched: 0, duplicates: 0, skipped: 0, invalid: 0, replies: 0, notReplied: 0, dispatchFailures: 0, parked: 0,
+      replyFailures: 0, heartbeats: 0, commands: 0, commandFailures: 0, cursorResets: 0, retries: 0, diagnostics: 0,
     },
   };
 }
@@ -147,17 +191,61 @@ export function advancesOnReceipt(context: Pick<ConnectionContext, 'receiveMode'
   return context.receiveMode === 'stream' || context.deliver === 'record';
 }
 
-/** True when `message` was already received: its `seq` is not above the last one, or (without seq) its id was seen or is queued. */
-export function isDuplicate(context: ConnectionContext, message: ConnectionMessage): boolean {
-  if (message.seq !== undefined) return context.lastSeq !== undefined && message.seq <= context.lastSeq;
-  return context.seen.includes(message.id) || context.queue.some((m) => m.id === message.id);
+const hexOf = (seq: Seq): string => {
+  const text = typeof seq === 'number' ? Math.trunc(seq).toString(16) : seq.toLowerCase();
+  return text.replace(/^0+(?=.)/, '');
+};
+
+/**
+ * Compares two sequence numbers exactly: numbers as numbers; hex digit strings (any length, e.g.
+ * seed 004's 16 digits of a u64) by their digits, never through a double, so two sequences above
+ * 2^53 that differ compare unequal. Negative, zero or positive, as `a - b` would be. Pure.
+ * @example
+ * ```ts
+ * compareSeq('0020000000000001', '0020000000000000'); // 1 (Number() would give 0)
+ * ```
+ */
+export function compareSeq(a: Seq, b: Seq): number {
+  if (typeof a === 'number' && typeof b === 'number') return Math.sign(a - b);
+  const x = hexOf(a);
+  const y = hexOf(b);
+  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** `list` with `id` appended, keeping the last `max` ids. */
-export function remember(list: string[], id: string, max: number): string[] {
-  const next = [...list, id];
+/** The sequence a message must be above: the last received, else the floor (seed 004: 0). */
+export function seqBound(context: Pick<ConnectionContext, 'lastSeq' | 'seqFloor'>): Seq | undefined {
+  return context.lastSeq ?? context.seqFloor ?? undefined;
+}
+
+/**
+ * Why `message` is a duplicate, or undefined when it is new: its `seq` is not above the last one
+ * (or the floor); or, without seq, its id, or its `dedupeKey`, was delivered or is queued.
+ */
+export function duplicateReason(context: ConnectionContext, message: ConnectionMessage): string | undefined {
+  if (message.seq !== undefined) {
+    const bound = seqBound(context);
+    return bound !== undefined && compareSeq(message.seq, bound) <= 0 ? `sequence ${message.seq} is not above ${bound}` : undefined;
+  }
+  if (context.seen.includes(message.id) || context.queue.some((m) => m.id === message.id && !m.diagnostic)) return 'its id was already received';
+  const key = message.dedupeKey;
+  if (key !== undefined && (context.seen.includes(`key:${key}`) || context.queue.some((m) => m.dedupeKey === key))) return `its key ${key} was already received`;
+  return undefined;
+}
+
+/** True when `message` was already received (see {@link duplicateReason}). */
+export function isDuplicate(context: ConnectionContext, message: ConnectionMessage): boolean {
+  return duplicateReason(context, message) !== undefined;
+}
+
+/** `list` with `ids` appended, keeping the last `max`. */
+export function remember(list: string[], id: string | Array<string | undefined>, max: number): string[] {
+  const add = (Array.isArray(id) ? id : [id]).filter((x): x is string => x !== undefined);
+  const next = [...list, ...add];
   return next.length > max ? next.slice(next.length - max) : next;
 }
+
+const memo = (m: ConnectionMessage) => [m.id, m.dedupeKey === undefined ? undefined : `key:${m.dedupeKey}`];
 
 /** Context changes for a new (not duplicate) message: counted, sequence and cursor kept, queued for dispatch or remembered. */
 export function receive(context: ConnectionContext, message: ConnectionMessage, skip: boolean): Partial<ConnectionContext> {
@@ -169,46 +257,79 @@ export function receive(context: ConnectionContext, message: ConnectionMessage, 
   if (advancesOnReceipt(context) && message.cursor !== undefined) out.cursor = message.cursor;
   if (skip) out.skipKind = undefined;
   else if (context.deliver === 'dispatch') out.queue = [...context.queue, message];
-  if (skip || (context.deliver === 'record' && message.seq === undefined)) out.seen = remember(context.seen, message.id, context.dedupeWindow);
+  if (skip || (context.deliver === 'record' && message.seq === undefined)) out.seen = remember(context.seen, memo(message), context.dedupeWindow);
   return out;
 }
 
 /**
- * Context changes when the head message is done with: dispatched (with the backend's reply), given
- * up after failures, or skipped as invalid. It leaves the queue, its id is remembered, and (batch +
- * dispatch) the cursor moves to it. A reply is kept for the `reply` actor when the message has a
- * `replyTo`; a reply for a message without one (seed 003: canvas origin) is not sent, and noted.
+ * Context changes for a message dropped as a duplicate: counted, and made visible with a
+ * `duplicate.dropped` diagnostic (the running count in its text). In batch + dispatch mode a
+ * duplicate that carries a cursor is queued as a skip marker, so the cursor passes it in order and
+ * the next poll does not ask for it again.
  */
-export function completeHead(context: ConnectionContext, outcome: { dispatched: true; reply?: unknown } | { dispatched: false; error?: ErrorInfo }): Partial<ConnectionContext> {
+export function dropDuplicate(context: ConnectionContext, message: ConnectionMessage, why: string): Partial<ConnectionContext> {
+  const counts = { ...context.counts, duplicates: context.counts.duplicates + 1 };
+  const out: Partial<ConnectionContext> = { counts };
+  if (!advancesOnReceipt(context) && context.deliver === 'dispatch' && message.cursor !== undefined && !context.queue.some((m) => m.id === message.id)) {
+    out.queue = [...context.queue, { id: message.id, cursor: message.cursor, duplicate: true, body: null }];
+  }
+  return {
+    ...out,
+    ...addDiagnostic({ ...context, ...out }, {
+      code: 'duplicate.dropped', message: `message ${message.id} dropped as a duplicate (${why}); ${counts.duplicates} dropped so far`,
+    }),
+  };
+}
+
+/** How the head message was done with. */
+export type HeadOutcome = { dispatched: true; reply?: unknown } | { parked: true; error?: ErrorInfo } | { skipped: true };
+
+/**
+ * Context changes when the head message is done with: dispatched (with the backend's reply),
+ * parked by the opt-in poison policy, or skipped (invalid, duplicate marker, delivered diagnostic).
+ * It leaves the queue, its id is remembered, and (batch + dispatch) the cursor moves to it. A reply
+ * is kept for the `reply` actor when the message has a `replyTo`; a reply for a message without
+ * one (seed 003: canvas origin) is not sent, and noted.
+ */
+export function completeHead(context: ConnectionContext, outcome: HeadOutcome): Partial<ConnectionContext> {
   const head = context.queue[0];
   if (!head) return {};
   const counts = { ...context.counts };
-  const out: Partial<ConnectionContext> = { queue: context.queue.slice(1), seen: remember(context.seen, head.id, context.dedupeWindow), dispatchAttempts: 0 };
+  const out: Partial<ConnectionContext> = { queue: context.queue.slice(1), dispatchAttempts: 0 };
+  if (!head.diagnostic) out.seen = remember(context.seen, memo(head), context.dedupeWindow);
   if (!advancesOnReceipt(context) && head.cursor !== undefined) out.cursor = head.cursor;
   let diagnostic: Diagnostic | undefined;
-  if (outcome.dispatched) {
-    counts.dispatched += 1;
+  if ('dispatched' in outcome) {
+    if (!head.diagnostic) counts.dispatched += 1;
     const hasReply = outcome.reply !== undefined && outcome.reply !== null;
     if (hasReply && head.replyTo !== undefined) out.pendingReply = { messageId: head.id, to: head.replyTo, body: outcome.reply };
     else if (hasReply) {
       counts.notReplied += 1;
       diagnostic = { code: 'reply.no_source', message: `message ${head.id} has no source to reply to (canvas origin): reply not sent` };
     }
-  } else if (head.invalid) {
+  } else if ('parked' in outcome) {
+    counts.parked += 1;
+    diagnostic = { code: 'message.parked', message: `message ${head.id} parked after ${context.dispatchAttempts} failed attempts: ${outcome.error?.message ?? 'unknown error'}` };
+  } else if (head.invalid !== undefined) {
     counts.skipped += 1;
-  } else {
-    counts.dispatchFailures += 1;
-    diagnostic = { code: 'dispatch.failed', message: `message ${head.id} given up after ${context.dispatchAttempts} attempts: ${outcome.error?.message ?? 'unknown error'}` };
   }
   out.counts = counts;
-  return diagnostic ? { ...out, ...addDiagnostic({ ...context, counts }, diagnostic) } : out;
+  return diagnostic ? { ...out, ...addDiagnostic({ ...context, ...out }, diagnostic) } : out;
 }
 
-/** Context changes adding a diagnostic (the last 20 kept). */
-export function addDiagnostic(context: Pick<ConnectionContext, 'diagnostics' | 'counts'>, diagnostic: Diagnostic): Pick<ConnectionContext, 'diagnostics' | 'counts'> {
+/**
+ * Context changes adding a diagnostic (the last 20 kept). With `deliverDiagnostics` and
+ * `deliver: 'dispatch'`, the diagnostic is also queued as a message (`diagnostic` = its code,
+ * body `{ code, message }`, id `diagnostic:<n>`) so the consumer's callback sees it in order.
+ */
+export function addDiagnostic(context: ConnectionContext, diagnostic: Diagnostic): Pick<ConnectionContext, 'diagnostics' | 'counts'> & { queue?: ConnectionMessage[] } {
   const diagnostics = [...context.diagnostics, { code: diagnostic.code, message: diagnostic.message }];
-  return {
+  const n = context.counts.diagnostics + 1;
+  const out = {
     diagnostics: diagnostics.length > MAX_DIAGNOSTICS ? diagnostics.slice(diagnostics.length - MAX_DIAGNOSTICS) : diagnostics,
-    counts: { ...context.counts, diagnostics: context.counts.diagnostics + 1 },
+    counts: { ...context.counts, diagnostics: n },
   };
+  if (!context.deliverDiagnostics || context.deliver !== 'dispatch') return out;
+  const message: ConnectionMessage = { id: `diagnostic:${n}`, kind: 'diagnostic', diagnostic: diagnostic.code, body: { code: diagnostic.code, message: diagnostic.message } };
+  return { ...out, queue: [...context.queue, message] };
 }

@@ -13,14 +13,23 @@ export interface ConnectionMessage {
   id: string;
   /** The resume point after this message (molecule `since_id`, yoi cursor). Absent: the message does not move the cursor. */
   cursor?: string;
-  /** A sequence number that only grows: a message at or below the last one is a duplicate (yoi). */
-  seq?: number;
+  /**
+   * A sequence number that only grows: a message at or below the last one is a duplicate (yoi).
+   * A number, or hex digits compared exactly at any size (yoi: the cursor's 16 hex digits, a u64).
+   */
+  seq?: number | string;
+  /** A second identity for duplicate detection (molecule: MessageID + IdempotencyKey): a new row carrying a message already received is dropped. */
+  dedupeKey?: string;
   /** The binding's kind of message (`a2a_receive`, `snapshot`, `text_delta`…). */
   kind?: string;
   /** Where a reply goes (molecule: the source workspace id). Absent: the message is not replied to. */
   replyTo?: string;
   /** Set when the message failed its schema: it is skipped in order (its cursor passes), never dispatched. */
   invalid?: string;
+  /** Set on a skip marker for a duplicate (batch mode): the cursor passes it, nothing is dispatched. */
+  duplicate?: true;
+  /** Set on a diagnostic delivered as a message (`deliverDiagnostics`): its code; body `{ code, message }`. */
+  diagnostic?: string;
   /** The payload. */
   body: unknown;
 }
@@ -35,6 +44,10 @@ export interface Diagnostic {
 export interface Registration {
   /** Skip (do not deliver) the first message of this kind (seed 004: the snapshot after a loaded transcript). */
   skipKind?: string;
+  /** Start the receive source from this cursor (yoi: the transcript's position), when none was logged yet. */
+  resumeCursor?: string;
+  /** The sequence of `resumeCursor`: messages at or below it are duplicates. */
+  resumeSeq?: number | string;
   [key: string]: unknown;
 }
 
@@ -63,6 +76,13 @@ export interface ConnectionRetryEvent { type: 'connection.retry'; error: ErrorIn
  */
 export interface MessageDispatchedEvent { type: 'message.dispatched'; messageId: string; reply?: unknown; meta?: WireMeta }
 
+/**
+ * The opt-in poison-message policy (`parkAfterAttempts`) set a message aside after that many
+ * failed dispatches: raised by the machine itself, so it is logged (`meta.source: 'self'`); the
+ * cursor passes the message. Never sent without the policy.
+ */
+export interface MessageParkedEvent { type: 'message.parked'; messageId: string; attempts: number; error: ErrorInfo; meta?: WireMeta }
+
 /** Events the binding's actors send to the connection machine. */
 export type ConnectionWireEvent =
   | ConnectionRegisteredEvent
@@ -73,7 +93,8 @@ export type ConnectionWireEvent =
   | ConnectionCursorResetEvent
   | ConnectionClosedEvent
   | ConnectionRetryEvent
-  | MessageDispatchedEvent;
+  | MessageDispatchedEvent
+  | MessageParkedEvent;
 
 /** Events the application sends to a connection actor. */
 export type ConnectionCommandEvent =
@@ -91,4 +112,5 @@ export interface HeartbeatInput { connectionId: string; target: ConnectionTarget
 export interface ReceiveInput { connectionId: string; target: ConnectionTarget; cursor?: string; registration?: Registration; reconnects: number }
 export interface DispatchInput { connectionId: string; target: ConnectionTarget; message: ConnectionMessage; idempotencyKey: string; attempt: number }
 export interface ReplyInput { connectionId: string; target: ConnectionTarget; messageId: string; to: string; body: unknown; idempotencyKey: string; attempt: number }
-export interface CommandInput { connectionId: string; target: ConnectionTarget; command: unknown; idempotencyKey: string }
+/** `attempt` counts from 1; `lastAttempt` is true when a transient failure will not be retried (report it instead of throwing). */
+export interface CommandInput { connectionId: string; target: ConnectionTarget; command: unknown; idempotencyKey: string; attempt: number; lastAttempt: boolean }

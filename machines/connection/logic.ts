@@ -1,5 +1,5 @@
 import { describeError, type ErrorInfo } from '../../src/errors.ts';
-import { addDiagnostic, advancesOnReceipt, completeHead, isDuplicate, receive, remember, type ConnectionContext } from './context.ts';
+import { addDiagnostic, advancesOnReceipt, completeHead, dropDuplicate, duplicateReason, receive, remember, type ConnectionContext } from './context.ts';
 import type { ConnectionCommandEvent, ConnectionWireEvent } from './events.ts';
 
 /** Every event the connection machine takes (plus XState's done/error events, seen through `error`). */
@@ -9,23 +9,35 @@ type Update = Partial<ConnectionContext>;
 /** The error of an `xstate.error.actor.*` event, JSON-safe. */
 export const errorOf = (event: unknown): ErrorInfo => describeError((event as { error?: unknown }).error);
 
+const messageOf = (event: Args['event']) => (event.type === 'connection.message' && 'message' in event ? event.message : undefined);
+const exhausted = (context: ConnectionContext) => context.maxReconnects !== null && context.reconnects > context.maxReconnects;
+
 /** The connection machine's guards (pure). */
 export const connectionGuards = {
   transient: ({ event }: Args) => errorOf(event).code === 'TRANSIENT',
   registerRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.registerAttempts < context.maxRegisterAttempts,
   replyRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.replyAttempts < context.maxReplyAttempts,
-  dispatchRetryable: ({ context }: Args) => context.dispatchAttempts < context.maxDispatchAttempts,
+  commandRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.commandAttempts < context.maxCommandAttempts,
+  /** A lost receive source is retried: always under `onReceiveLost: 'stop'` (seed 004), else only a transient loss. */
+  receiveRetryable: ({ context, event }: Args) => context.onReceiveLost === 'stop' || errorOf(event).code === 'TRANSIENT',
+  /** The opt-in poison policy says park (never without `parkAfterAttempts`). */
+  parkDispatch: ({ context }: Args) => context.parkAfterAttempts !== null && context.dispatchAttempts >= context.parkAfterAttempts,
   heartbeatOff: ({ context }: Args) => context.heartbeatIntervalMs <= 0,
   heartbeatStopped: ({ context }: Args) => context.heartbeatStopped !== undefined,
   batchMode: ({ context }: Args) => context.receiveMode === 'batch',
   drained: ({ context }: Args) => context.queue.length === 0 && context.pendingReply === undefined,
-  reconnectsExhausted: ({ context }: Args) => context.reconnects > context.maxReconnects,
-  duplicate: ({ context, event }: Args) => event.type === 'connection.message' && 'message' in event && isDuplicate(context, event.message),
-  skipOnce: ({ context, event }: Args) => event.type === 'connection.message' && 'message' in event && context.skipKind !== undefined && event.message.kind === context.skipKind,
+  stopReceiveOnLoss: ({ context }: Args) => exhausted(context) && context.onReceiveLost === 'stop',
+  reconnectsExhausted: ({ context }: Args) => exhausted(context),
+  duplicate: ({ context, event }: Args) => {
+    const message = messageOf(event);
+    return message !== undefined && duplicateReason(context, message) !== undefined;
+  },
+  skipOnce: ({ context, event }: Args) => context.skipKind !== undefined && messageOf(event)?.kind === context.skipKind,
   hasPendingReply: ({ context }: Args) => context.pendingReply !== undefined,
-  headInvalid: ({ context }: Args) => context.queue[0]?.invalid !== undefined,
+  headSkip: ({ context }: Args) => context.queue[0] !== undefined && (context.queue[0].invalid !== undefined || context.queue[0].duplicate === true),
   hasQueue: ({ context }: Args) => context.queue.length > 0,
   dispatchedHead: ({ context, event }: Args) => event.type === 'message.dispatched' && 'messageId' in event && context.queue[0]?.id === event.messageId,
+  parkedHead: ({ context, event }: Args) => event.type === 'message.parked' && 'messageId' in event && context.queue[0]?.id === event.messageId,
   hasCommand: ({ context }: Args) => context.commands.length > 0,
 };
 
@@ -34,9 +46,13 @@ const count = (context: ConnectionContext, key: keyof ConnectionContext['counts'
 /** The connection machine's context updates (pure), each the body of an `assign` action of the same name. */
 export const connectionUpdates = {
   countRegister: ({ context }: Args): Update => ({ registerAttempts: context.registerAttempts + 1 }),
-  registered: ({ event }: Args): Update => {
+  /** A registration may name where the receive source starts (`resumeCursor`, e.g. yoi's transcript position) and a kind to skip once. */
+  registered: ({ context, event }: Args): Update => {
     const registration = event.type === 'connection.registered' && 'registration' in event ? event.registration : undefined;
-    return { registration, skipKind: registration?.skipKind, registerAttempts: 0 };
+    const out: Update = { registration, skipKind: registration?.skipKind, registerAttempts: 0 };
+    if (typeof registration?.resumeCursor === 'string' && context.cursor === undefined) out.cursor = registration.resumeCursor;
+    if (registration?.resumeSeq !== undefined && context.lastSeq === undefined) out.lastSeq = registration.resumeSeq as string | number;
+    return out;
   },
   recordError: ({ event }: Args): Update => ({ lastError: errorOf(event) }),
   failRegister: ({ context, event }: Args): Update => {
@@ -45,9 +61,11 @@ export const connectionUpdates = {
     return { lastError: error, reason: `${why}: ${error.message}` };
   },
   failReceive: ({ event }: Args): Update => ({ lastError: errorOf(event), reason: `receive failed permanently: ${errorOf(event).message}` }),
-  failReconnects: ({ context }: Args): Update => {
-    const last = context.lastError?.message ?? (context.lastClose ? `last close code ${context.lastClose.code}` : 'no error');
-    return { reason: `receive stopped after ${context.maxReconnects} reconnect attempts (${last})` };
+  failReconnects: ({ context }: Args): Update => ({ reason: `receive stopped after ${context.maxReconnects} reconnect attempts (${lastLoss(context)})` }),
+  /** `onReceiveLost: 'stop'`: only the receive region stops, with the seed 004 diagnostic "… stopped after N reconnect attempts". */
+  stopReceive: ({ context }: Args): Update => {
+    const why = `${context.receiveLabel} stopped after ${context.maxReconnects} reconnect attempts`;
+    return { receiveStopped: `${why} (${lastLoss(context)})`, ...addDiagnostic(context, { code: 'receive.stopped', message: why }) };
   },
   closeOffline: ({ event }: Args): Update => ({ reason: event.type === 'connection.close' && 'reason' in event ? event.reason ?? 'closed by the application' : 'closed by the application' }),
   beat: ({ context }: Args): Update => ({ heartbeatFailures: 0, counts: count(context, 'heartbeats') }),
@@ -56,9 +74,18 @@ export const connectionUpdates = {
     const error = errorOf(event);
     return { heartbeatStopped: error, lastError: error, ...addDiagnostic(context, { code: 'heartbeat.stopped', message: `heartbeat stopped: ${error.message}` }) };
   },
-  accept: ({ context, event }: Args): Update => (event.type === 'connection.message' && 'message' in event ? receive(context, event.message, false) : {}),
-  skip: ({ context, event }: Args): Update => (event.type === 'connection.message' && 'message' in event ? receive(context, event.message, true) : {}),
-  countDuplicate: ({ context }: Args): Update => ({ counts: count(context, 'duplicates') }),
+  accept: ({ context, event }: Args): Update => {
+    const message = messageOf(event);
+    return message ? receive(context, message, false) : {};
+  },
+  skip: ({ context, event }: Args): Update => {
+    const message = messageOf(event);
+    return message ? receive(context, message, true) : {};
+  },
+  countDuplicate: ({ context, event }: Args): Update => {
+    const message = messageOf(event);
+    return message ? dropDuplicate(context, message, duplicateReason(context, message) ?? 'already received') : {};
+  },
   opened: (): Update => ({ reconnects: 0 }),
   closed: ({ event }: Args): Update => (event.type === 'connection.closed' && 'code' in event ? { lastClose: { code: event.code, reason: event.reason } } : {}),
   resetCursor: ({ context, event }: Args): Update => ({
@@ -82,8 +109,10 @@ export const connectionUpdates = {
   },
   countDispatch: ({ context }: Args): Update => ({ dispatchAttempts: context.dispatchAttempts + 1 }),
   markDispatched: ({ context, event }: Args): Update => completeHead(context, { dispatched: true, reply: event.type === 'message.dispatched' && 'reply' in event ? event.reply : undefined }),
-  giveUpDispatch: ({ context, event }: Args): Update => ({ lastError: errorOf(event), ...completeHead(context, { dispatched: false, error: errorOf(event) }) }),
-  skipInvalid: ({ context }: Args): Update => completeHead(context, { dispatched: false }),
+  /** A failed dispatch: the message stays at the head (and the cursor before it), retried after a capped backoff (seed 003: never dropped). */
+  dispatchFailed: ({ context, event }: Args): Update => ({ lastError: errorOf(event), counts: count(context, 'dispatchFailures') }),
+  park: ({ context, event }: Args): Update => completeHead(context, { parked: true, error: event.type === 'message.parked' && 'error' in event ? (event.error as ErrorInfo) : undefined }),
+  skipHead: ({ context }: Args): Update => completeHead(context, { skipped: true }),
   countReply: ({ context }: Args): Update => ({ replyAttempts: context.replyAttempts + 1 }),
   replied: ({ context }: Args): Update => ({ pendingReply: undefined, replyAttempts: 0, counts: count(context, 'replies') }),
   giveUpReply: ({ context, event }: Args): Update => ({
@@ -93,6 +122,17 @@ export const connectionUpdates = {
     }),
   }),
   enqueueCommand: ({ context, event }: Args): Update => (event.type === 'connection.command' && 'command' in event ? { commands: [...context.commands, event.command] } : {}),
-  commandDone: ({ context }: Args): Update => ({ commands: context.commands.slice(1), counts: count(context, 'commands') }),
+  countCommand: ({ context }: Args): Update => ({ commandAttempts: context.commandAttempts + 1 }),
+  commandDone: ({ context }: Args): Update => ({ commands: context.commands.slice(1), commandAttempts: 0, counts: count(context, 'commands') }),
+  commandFailed: ({ context, event }: Args): Update => ({
+    commands: context.commands.slice(1), commandAttempts: 0, lastError: errorOf(event),
+    ...addDiagnostic({ ...context, counts: { ...count(context, 'commands'), commandFailures: context.counts.commandFailures + 1 } }, {
+      code: 'command.failed', message: `command ${context.counts.commands + 1} failed after ${context.commandAttempts} attempts: ${errorOf(event).message}`,
+    }),
+  }),
   countReconnect: ({ context }: Args): Update => ({ reconnects: context.reconnects + 1 }),
 };
+
+function lastLoss(context: ConnectionContext): string {
+  return context.lastError?.message ?? (context.lastClose ? `last close code ${context.lastClose.code}` : 'no error');
+}

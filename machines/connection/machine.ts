@@ -1,8 +1,9 @@
 import { assign, fromEventObservable, setup, type ObservableActorLogic } from 'xstate';
-import { throwError } from 'rxjs';
+import { of, throwError } from 'rxjs';
 import { ActorlogError, type ErrorInfo } from '../../src/errors.ts';
 import { backoffMs, initialConnectionContext, type ConnectionContext, type ConnectionInput } from './context.ts';
 import { connectionGuards, connectionUpdates as u } from './logic.ts';
+import type { MessageParkedEvent } from './events.ts';
 import type {
   CommandInput, ConnectionCommandEvent, ConnectionWireEvent, DispatchInput, HeartbeatInput, ReceiveInput, RegisterInput, ReplyInput,
 } from './events.ts';
@@ -22,7 +23,11 @@ export interface ConnectionActors {
   dispatch: ConnectionLogic<DispatchInput>;
   /** Sends one reply, keyed by `input.idempotencyKey`. */
   reply: ConnectionLogic<ReplyInput>;
-  /** Sends one application command; reports outcomes as `connection.diagnostic`s. */
+  /**
+   * Sends one application command; reports outcomes as `connection.diagnostic`s. A `TRANSIENT`
+   * rejection is retried with the same idempotency key after a capped backoff, up to
+   * `maxCommandAttempts` (`input.lastAttempt` tells the actor to report rather than throw).
+   */
   command: ConnectionLogic<CommandInput>;
 }
 
@@ -46,10 +51,13 @@ const unbound = <TInput>(name: string): ConnectionLogic<TInput> =>
  * permanent one stops the heartbeat only, seed 003), `receive` (the binding's source: a stream
  * that runs until it drops, or a poll that answers one batch at a time), `dispatch` (each message
  * to the backend in order, then its reply; a slow dispatch never holds up the heartbeat) and
- * `commands` (application requests, in order). A dropped source goes `reconnecting` (capped
- * backoff, at most `maxReconnects` in a row) and back `online` from the logged cursor; a cursor
- * the remote no longer knows is reset. Ends `offline` (`connection.close`) or `failed`
- * (a permanent error, or retries used up) with `reason` and `lastError`.
+ * `commands` (application requests, in order; transient failures retried). A dropped source goes
+ * `receive.reconnecting` (capped backoff, at most `maxReconnects` in a row) and back to
+ * `listening` from the logged cursor while the other regions go on; a cursor the remote no longer
+ * knows is reset. Once the reconnects are used up the connection fails (`onReceiveLost: 'fail'`)
+ * or only the receive region stops (`'stop'`, seed 004). A failing dispatch keeps its message at
+ * the cursor and retries it for ever with capped backoff, unless the opt-in `parkAfterAttempts`
+ * parks it (`message.parked`). Ends `offline` (`connection.close`) or `failed` with `reason` and `lastError`.
  *
  * Exactly-once dispatch (docs/architecture.md invariant 5): `message.dispatched` is the event that moves the
  * cursor and marks a message done; it is appended to the log before the machine acts on it. After
@@ -78,6 +86,8 @@ export const connectionMachine = setup({
     dispatch: unbound<DispatchInput>('dispatch'),
     reply: unbound<ReplyInput>('reply'),
     command: unbound<CommandInput>('command'),
+    /** The poison policy's record: emits `message.parked` once, so the decision is an event in the log (not a binding's actor). */
+    park: fromEventObservable<MessageParkedEvent, MessageParkedEvent>(({ input }) => of(input)),
   },
   delays: {
     registerBackoff: ({ context }) => backoffMs(context, context.registerAttempts),
@@ -86,17 +96,19 @@ export const connectionMachine = setup({
     reconnectBackoff: ({ context }) => backoffMs(context, context.reconnects),
     dispatchBackoff: ({ context }) => backoffMs(context, context.dispatchAttempts),
     replyBackoff: ({ context }) => backoffMs(context, context.replyAttempts),
+    commandBackoff: ({ context }) => backoffMs(context, context.commandAttempts),
   },
   guards: connectionGuards,
   actions: {
     countRegister: assign(u.countRegister), registered: assign(u.registered), recordError: assign(u.recordError), failRegister: assign(u.failRegister),
-    failReceive: assign(u.failReceive), failReconnects: assign(u.failReconnects), closeOffline: assign(u.closeOffline),
+    failReceive: assign(u.failReceive), failReconnects: assign(u.failReconnects), stopReceive: assign(u.stopReceive), closeOffline: assign(u.closeOffline),
     beat: assign(u.beat), heartbeatFailed: assign(u.heartbeatFailed), stopHeartbeat: assign(u.stopHeartbeat), accept: assign(u.accept),
     skip: assign(u.skip), countDuplicate: assign(u.countDuplicate), opened: assign(u.opened), closed: assign(u.closed),
     resetCursor: assign(u.resetCursor), retrying: assign(u.retrying), recordDiagnostic: assign(u.recordDiagnostic), recordInvalid: assign(u.recordInvalid),
-    countDispatch: assign(u.countDispatch), markDispatched: assign(u.markDispatched), giveUpDispatch: assign(u.giveUpDispatch),
-    skipInvalid: assign(u.skipInvalid), countReply: assign(u.countReply), replied: assign(u.replied), giveUpReply: assign(u.giveUpReply),
-    enqueueCommand: assign(u.enqueueCommand), commandDone: assign(u.commandDone), countReconnect: assign(u.countReconnect),
+    countDispatch: assign(u.countDispatch), markDispatched: assign(u.markDispatched), dispatchFailed: assign(u.dispatchFailed), park: assign(u.park),
+    skipHead: assign(u.skipHead), countReply: assign(u.countReply), replied: assign(u.replied), giveUpReply: assign(u.giveUpReply),
+    enqueueCommand: assign(u.enqueueCommand), countCommand: assign(u.countCommand), commandDone: assign(u.commandDone), commandFailed: assign(u.commandFailed),
+    countReconnect: assign(u.countReconnect),
   },
 }).createMachine({
   id: 'connection',
@@ -171,14 +183,23 @@ export const connectionMachine = setup({
                 input: ({ context }) => ({
                   connectionId: context.connectionId, target: context.target, cursor: context.cursor, registration: context.registration, reconnects: context.reconnects,
                 }),
-                onDone: [{ guard: 'batchMode', target: 'draining' }, { target: '#connection.reconnecting' }],
+                onDone: [{ guard: 'batchMode', target: 'draining' }, { target: 'reconnecting' }],
                 onError: [
-                  { guard: 'transient', target: '#connection.reconnecting', actions: 'recordError' },
+                  { guard: 'receiveRetryable', target: 'reconnecting', actions: 'recordError' },
                   { target: '#connection.failed', actions: 'failReceive' },
                 ],
               },
             },
             draining: { always: { guard: 'drained', target: 'listening' } },
+            reconnecting: {
+              entry: 'countReconnect',
+              always: [
+                { guard: 'stopReceiveOnLoss', target: 'stopped', actions: 'stopReceive' },
+                { guard: 'reconnectsExhausted', target: '#connection.failed', actions: 'failReconnects' },
+              ],
+              after: { reconnectBackoff: 'listening' },
+            },
+            stopped: {},
           },
         },
         dispatch: {
@@ -187,11 +208,11 @@ export const connectionMachine = setup({
             idle: {
               always: [
                 { guard: 'hasPendingReply', target: 'replying' },
-                { guard: 'headInvalid', target: 'skipping' },
+                { guard: 'headSkip', target: 'skipping' },
                 { guard: 'hasQueue', target: 'dispatching' },
               ],
             },
-            skipping: { entry: 'skipInvalid', always: 'idle' },
+            skipping: { entry: 'skipHead', always: 'idle' },
             dispatching: {
               entry: 'countDispatch',
               on: { 'message.dispatched': { guard: 'dispatchedHead', target: 'idle', actions: 'markDispatched' } },
@@ -203,10 +224,18 @@ export const connectionMachine = setup({
                   idempotencyKey: `${context.connectionId}:${context.queue[0].id}`, attempt: context.dispatchAttempts,
                 }),
                 onDone: { target: 'idle', actions: 'markDispatched' },
-                onError: [{ guard: 'dispatchRetryable', target: 'backoff', actions: 'recordError' }, { target: 'idle', actions: 'giveUpDispatch' }],
+                onError: [{ guard: 'parkDispatch', target: 'parking', actions: 'dispatchFailed' }, { target: 'backoff', actions: 'dispatchFailed' }],
               },
             },
             backoff: { after: { dispatchBackoff: 'dispatching' } },
+            parking: {
+              on: { 'message.parked': { guard: 'parkedHead', target: 'idle', actions: 'park' } },
+              invoke: {
+                id: 'park',
+                src: 'park',
+                input: ({ context }) => ({ type: 'message.parked' as const, messageId: context.queue[0]?.id ?? '', attempts: context.dispatchAttempts, error: context.lastError ?? { name: 'Error', message: 'unknown error' } }),
+              },
+            },
             replying: {
               entry: 'countReply',
               invoke: {
@@ -228,24 +257,22 @@ export const connectionMachine = setup({
           states: {
             idle: { always: { guard: 'hasCommand', target: 'sending' } },
             sending: {
+              entry: 'countCommand',
               invoke: {
                 id: 'command',
                 src: 'command',
                 input: ({ context }) => ({
                   connectionId: context.connectionId, target: context.target, command: context.commands[0], idempotencyKey: `${context.connectionId}:c${context.counts.commands + 1}`,
+                  attempt: context.commandAttempts, lastAttempt: context.commandAttempts >= context.maxCommandAttempts,
                 }),
                 onDone: { target: 'idle', actions: 'commandDone' },
-                onError: { target: 'idle', actions: ['recordError', 'commandDone'] },
+                onError: [{ guard: 'commandRetryable', target: 'backoff', actions: 'recordError' }, { target: 'idle', actions: 'commandFailed' }],
               },
             },
+            backoff: { after: { commandBackoff: 'sending' } },
           },
         },
       },
-    },
-    reconnecting: {
-      entry: 'countReconnect',
-      always: { guard: 'reconnectsExhausted', target: 'failed', actions: 'failReconnects' },
-      after: { reconnectBackoff: 'online' },
     },
     offline: { type: 'final' },
     failed: { type: 'final' },

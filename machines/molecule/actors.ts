@@ -22,7 +22,8 @@ function rowEvents(items: ActivityItem[]): ConnectionWireEvent[] {
 /**
  * The receive actor: polls activity since `input.cursor` every `pollIntervalMs` until an answer
  * has rows, sends them, and completes (the machine dispatches them, then polls again from the new
- * cursor). Transient failures back off (capped at 60 s) and are sent as `connection.retry`;
+ * cursor). Transient failures (network, 5xx) are retried for ever by default, backing off up to
+ * `maxRetryDelayMs` (60 s, seed 003), each sent as `connection.retry`;
  * HTTP 410 (the cursor was pruned) sends `connection.cursorReset` and completes, so the next poll
  * starts with no cursor (seed 003: "410 on cursor lookup -> reset to "" and re-fetch"); a body that
  * is not an activity array is sent as `connection.invalid` and the poll goes on.
@@ -41,8 +42,9 @@ function receive(client: MoleculeClient, options: MoleculeBindingOptions) {
     }, {
       intervalMs: t.pollIntervalMs,
       until: (answer) => answer.items !== undefined && answer.items.length > 0,
-      maxAttempts: t.maxPollFailures,
+      maxAttempts: t.maxPollFailures ?? Infinity,
       baseMs: t.retryDelayMs,
+      capMs: t.maxRetryDelayMs ?? 60_000,
       scheduler: options.scheduler,
       onRetry: ({ error, attempt, delayMs }) => subscriber.next({ type: 'connection.retry', error: describeError(error), attempt, delayMs, meta: POLL }),
     }).subscribe({

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { requestText } from '../../src/sources/poll/http.ts';
+import { moleculeRequest } from './http.ts';
 import { parseActivityAnswer, type ActivityItem } from './schemas.ts';
 
 /** Options of {@link createMoleculeClient}. `token` is a secret: it stays in this closure. */
@@ -21,7 +21,8 @@ export interface MoleculeCallOptions { signal?: AbortSignal }
  * The molecule platform API a connection uses (seed 003 `internal/connect/client.go`). Every failure
  * is an ActorlogError classified once (src/transport/classify.ts): network, 5xx, 429, 408 ->
  * `TRANSIENT`; other 4xx -> `PERMANENT` with `details.status` (410 on activity: the cursor was pruned);
- * a body that is not JSON -> `INVALID_PAYLOAD`.
+ * the message quotes the server's body cut to 200 bytes plus `...` (seed 003); a body that is not
+ * JSON -> `INVALID_PAYLOAD`.
  */
 export interface MoleculeClient {
   /** POST /registry/register `{ id, agent_card: { name, description, version }, delivery_mode: 'poll' }` (no URL: poll mode). */
@@ -52,7 +53,7 @@ export function createMoleculeClient(options: MoleculeClientOptions): MoleculeCl
 
   const send = async (label: string, method: string, path: string, body: unknown, call?: MoleculeCallOptions) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    await requestText(label, { url: base + path, method, headers: { ...auth, 'content-type': 'application/json' }, body: text }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs });
+    await moleculeRequest(label, { url: base + path, method, headers: { ...auth, 'content-type': 'application/json' }, body: text }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs });
   };
 
   return {
@@ -71,10 +72,10 @@ export function createMoleculeClient(options: MoleculeClientOptions): MoleculeCl
       const q = new URLSearchParams({ type: 'a2a_receive' });
       if (sinceId) q.set('since_id', sinceId);
       if (limit > 0) q.set('limit', String(limit));
-      const res = await requestText('molecule activity', {
+      const text = await moleculeRequest('molecule activity', {
         url: `${base}/workspaces/${seg(workspaceId)}/activity?${q}`, headers: { ...auth, accept: 'application/json' },
       }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs });
-      return parseActivityAnswer(res.text);
+      return parseActivityAnswer(text);
     },
     replyA2A(sourceWorkspaceId, envelope, call) {
       return send('molecule reply', 'POST', `/workspaces/${seg(sourceWorkspaceId)}/a2a`, envelope, call);

@@ -35,14 +35,18 @@ export interface MoleculeConnectionOptions {
   pollIntervalMs?: number;
   /** Rows per activity request. @default 100 */
   limit?: number;
-  /** Consecutive transient poll failures before the connection reconnects. @default 20 */
+  /** Consecutive transient poll failures before the poll gives up and the connection reconnects. @default unbounded (seed 003 retries network errors and 5xx for ever) */
   maxPollFailures?: number;
   /** @default 30000 (seed 003: the platform's TTL is ~60 s, beat every 30 s) */
   heartbeatIntervalMs?: number;
+  /** First retry delay of every backoff. @default 500 */
   retryDelayMs?: number;
+  /** The cap of every backoff (poll, heartbeat, dispatch, reply). @default 60000 (seed 003: "exponential backoff (cap 60s)") */
+  maxRetryDelayMs?: number;
   maxRegisterAttempts?: number;
   maxReconnects?: number;
-  maxDispatchAttempts?: number;
+  /** Opt-in poison-message policy: park a message after this many failed dispatches (`message.parked`). @default never: retried for ever, never dropped (seed 003) */
+  parkAfterAttempts?: number;
   maxReplyAttempts?: number;
 }
 
@@ -52,9 +56,12 @@ export interface MoleculeTarget {
   agentName: string;
   pollIntervalMs: number;
   limit: number;
-  maxPollFailures: number;
+  /** null: unbounded. */
+  maxPollFailures: number | null;
   /** First delay of the poll's own backoff on transient failures (the connection's `retryDelayMs`). */
   retryDelayMs: number;
+  /** Cap of the poll's backoff (the connection's `maxRetryDelayMs`). */
+  maxRetryDelayMs: number;
 }
 
 const httpUrl = z.string().refine((u) => /^https?:\/\/[^/]/.test(u), 'must be an http:// or https:// URL');
@@ -69,8 +76,8 @@ const ConnectionSchema = z.object({
   workspaceId: z.string().trim().min(1, 'is required'),
   connectionId: z.string().min(1).optional(),
   agentName: z.string().min(1).optional(),
-  pollIntervalMs: ms, limit: ms, maxPollFailures: ms, heartbeatIntervalMs: ms, retryDelayMs: ms,
-  maxRegisterAttempts: ms, maxReconnects: ms, maxDispatchAttempts: ms, maxReplyAttempts: ms,
+  pollIntervalMs: ms, limit: ms, maxPollFailures: ms, heartbeatIntervalMs: ms, retryDelayMs: ms, maxRetryDelayMs: ms,
+  maxRegisterAttempts: ms, maxReconnects: ms, parkAfterAttempts: z.number().int().positive().optional(), maxReplyAttempts: ms,
 });
 
 function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -106,8 +113,9 @@ export function moleculeConnectionInput(options: MoleculeConnectionOptions): Con
     agentName: o.agentName ?? 'actorlog-connect',
     pollIntervalMs: o.pollIntervalMs ?? 1_000,
     limit: o.limit ?? 100,
-    maxPollFailures: o.maxPollFailures ?? 20,
+    maxPollFailures: o.maxPollFailures ?? null,
     retryDelayMs: o.retryDelayMs ?? 500,
+    maxRetryDelayMs: o.maxRetryDelayMs ?? 60_000,
   };
   const input: ConnectionInput = {
     connectionId: o.connectionId ?? `molecule-${o.workspaceId}`,
@@ -118,7 +126,7 @@ export function moleculeConnectionInput(options: MoleculeConnectionOptions): Con
     // after a 410 the platform answers the latest `limit` rows: remember at least that many dispatched ids
     dedupeWindow: Math.max(500, 2 * target.limit),
   };
-  for (const key of ['retryDelayMs', 'maxRegisterAttempts', 'maxReconnects', 'maxDispatchAttempts', 'maxReplyAttempts'] as const) {
+  for (const key of ['retryDelayMs', 'maxRetryDelayMs', 'maxRegisterAttempts', 'maxReconnects', 'parkAfterAttempts', 'maxReplyAttempts'] as const) {
     if (o[key] !== undefined) input[key] = o[key];
   }
   return input;

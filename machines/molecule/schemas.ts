@@ -1,22 +1,33 @@
 import { z } from 'zod';
 import { invalidPayload, keepRaw } from '../../src/transport/classify.ts';
+import { truncateBody } from './http.ts';
 import type { ConnectionMessage } from '../connection/events.ts';
+
+/** A Go `string` field: missing or null decodes to the zero value `""` (encoding/json leaves it unset). */
+const goString = z.string().nullish().transform((v) => v ?? '');
+/** A Go `*string` field: missing or null is nil. */
+const goStringPtr = z.string().nullish().transform((v) => v ?? null);
 
 /**
  * One row of GET /workspaces/:id/activity (seed 003 `client.go` `ActivityRow`, the platform's
- * activity_logs shape). Only the fields the connection uses are checked; the rest pass through.
+ * activity_logs shape), decoded as Go's encoding/json decodes it: a missing or null `string` field
+ * (`workspace_id`, `activity_type`, `status`, `created_at`) is `""` and a `*string` one
+ * (`source_id`, `target_id`, `method`, `summary`) is null, and the row is dispatched. Unknown
+ * fields pass through unread. Two differences, both safer: `id` must be a non-empty string (it is
+ * the cursor; Go would dispatch a row with ID ""), and a field of the wrong type makes only that
+ * row invalid (Go fails the whole answer).
  */
 export const ActivityRowSchema = z.object({
   id: z.string().min(1),
-  workspace_id: z.string(),
-  activity_type: z.string(),
-  source_id: z.string().nullable().optional(),
-  target_id: z.string().nullable().optional(),
-  method: z.string().nullable().optional(),
-  summary: z.string().nullable().optional(),
+  workspace_id: goString,
+  activity_type: goString,
+  source_id: goStringPtr,
+  target_id: goStringPtr,
+  method: goStringPtr,
+  summary: goStringPtr,
   request_body: z.unknown().optional(),
-  status: z.string(),
-  created_at: z.string(),
+  status: goString,
+  created_at: goString,
 });
 /** A checked activity row. */
 export type ActivityRow = z.infer<typeof ActivityRowSchema>;
@@ -43,18 +54,23 @@ export interface MoleculeMessage {
 export type MoleculeReply = string | { text: string } | { parts: unknown[] } | { envelope: unknown };
 
 /**
- * Parses an activity answer (a JSON array): one item per row. A row that fails the schema is kept
- * raw with its error (and its `id` when it has a string one, so the cursor can pass it).
- * @throws ActorlogError `INVALID_PAYLOAD` when the body is not JSON or not an array
+ * Parses an activity answer (a JSON array): one item per row. An empty body or `null` is zero rows,
+ * as seed 003 sees them (`if out != nil && len(respBody) > 0`; Go decodes `null` into a nil slice).
+ * A row that fails the schema is kept raw with its error (and its `id` when it has a string one,
+ * so the cursor can pass it).
+ * @throws ActorlogError `INVALID_PAYLOAD` when the body is not JSON or not an array; its message
+ *   quotes the body cut to 200 bytes plus `...` (seed 003 "decode …: … (body: …)")
  */
 export function parseActivityAnswer(text: string): ActivityItem[] {
+  if (text.length === 0) return [];
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw invalidPayload('molecule activity', text, `not JSON (${(err as Error).message})`);
+    throw invalidPayload('molecule activity', text, `not JSON (${(err as Error).message}) (body: ${truncateBody(text)})`);
   }
-  if (!Array.isArray(json)) throw invalidPayload('molecule activity', text, 'expected an array of activity rows');
+  if (json === null) return [];
+  if (!Array.isArray(json)) throw invalidPayload('molecule activity', text, `expected an array of activity rows (body: ${truncateBody(text)})`);
   return json.map((item): ActivityItem => {
     const row = ActivityRowSchema.safeParse(item);
     if (row.success) return { ok: true, row: row.data };
@@ -70,9 +86,30 @@ export function requestText(requestBody: unknown): string {
   return parts.flatMap((p) => (typeof (p as { text?: unknown })?.text === 'string' ? [(p as { text: string }).text] : [])).join('\n');
 }
 
-/** A row as a connection message: id and cursor = row id, reply to `source_id` (none from the canvas). */
+/**
+ * The identity seed 003 dispatches idempotently against: the A2A `MessageID` of the request
+ * (`params.message.messageId`) and its `IdempotencyKey` (`params.message.metadata.idempotency_key`,
+ * or `params.idempotency_key`; empty when absent). Undefined without a MessageID (the row id is
+ * then the only identity). Seed 003 names the pair but not where connect.go reads it: this is our
+ * reading of the A2A request the platform stores. Pure.
+ * @example
+ * ```ts
+ * messageDedupeKey({ params: { message: { messageId: 'm-1', metadata: { idempotency_key: 'k' } } } }); // '["m-1","k"]'
+ * ```
+ */
+export function messageDedupeKey(requestBody: unknown): string | undefined {
+  const params = (requestBody as { params?: { idempotency_key?: unknown; message?: { messageId?: unknown; metadata?: { idempotency_key?: unknown } } } } | null)?.params;
+  const messageId = params?.message?.messageId;
+  if (typeof messageId !== 'string' || messageId === '') return undefined;
+  const key = params?.message?.metadata?.idempotency_key ?? params?.idempotency_key;
+  return JSON.stringify([messageId, typeof key === 'string' ? key : '']);
+}
+
+/** A row as a connection message: id and cursor = row id, dedupe key = MessageID + IdempotencyKey, reply to `source_id` (none from the canvas). */
 export function rowToConnectionMessage(row: ActivityRow): ConnectionMessage {
   const message: ConnectionMessage = { id: row.id, cursor: row.id, kind: row.activity_type, body: row };
+  const dedupeKey = messageDedupeKey(row.request_body);
+  if (dedupeKey !== undefined) message.dedupeKey = dedupeKey;
   return row.source_id ? { ...message, replyTo: row.source_id } : message;
 }
 

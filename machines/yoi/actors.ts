@@ -4,30 +4,39 @@ import { ActorlogError, describeError } from '../../src/errors.ts';
 import { webSocket } from '../../src/sources/webSocket/webSocket.ts';
 import { backendDispatch, fromRequest } from '../connection/actors.ts';
 import type { ConnectionActors } from '../connection/machine.ts';
-import type { CommandInput, ConnectionWireEvent, Diagnostic, DispatchInput, HeartbeatInput, ReceiveInput, RegisterInput, ReplyInput } from '../connection/events.ts';
+import type { CommandInput, ConnectionMessage, ConnectionWireEvent, Diagnostic, DispatchInput, HeartbeatInput, ReceiveInput, RegisterInput, ReplyInput } from '../connection/events.ts';
 import { createYoiClient, type YoiClient } from './client.ts';
 import { backendCommandFromMethod, operationDiagnostics } from './commands.ts';
-import { observeFrame } from './observation.ts';
+import { observeFrame, SEQ_FLOOR } from './observation.ts';
 import type { YoiBindingOptions, YoiDelivery } from './options.ts';
 import type { YoiEvent } from './schemas.ts';
-import { decodeBackendCursor, displayLabel, observationWsUrl, type YoiTarget } from './target.ts';
+import { backendCursorSeq, displayLabel, observationWsUrl, type YoiTarget } from './target.ts';
 import { transcriptProjectionToEvents, transcriptUnavailable } from './transcript.ts';
 
 const diagnostic = (d: Diagnostic): ConnectionWireEvent => ({ type: 'connection.diagnostic', code: d.code, message: d.message });
 const target = (t: Record<string, unknown>) => t as unknown as YoiTarget;
 const aborted = (signal: AbortSignal, err: unknown) => signal.aborted || (err as { code?: string })?.code === 'ABORTED';
 
-/** register: the transcript snapshot, its events delivered first; when it loaded, the observation's first snapshot is skipped. */
+/**
+ * register: the transcript snapshot, its events delivered first. When the projection names its
+ * position (`cursor`), the observation resumes from it (no window between the load and the first
+ * WebSocket open) and no snapshot is skipped; otherwise, as seed 004, the observation starts
+ * without a cursor and its first snapshot is skipped. A failed load is a diagnostic, nothing skipped.
+ */
 function register(client: YoiClient) {
   return fromRequest<RegisterInput>(async (input, signal) => {
     const t = target(input.target);
     try {
       const transcript = await client.transcript(t, { signal });
       const { events, diagnostics } = transcriptProjectionToEvents(t, transcript);
+      const seq = transcript.cursor === undefined ? undefined : backendCursorSeq(transcript.cursor);
+      const registration = seq === undefined
+        ? { skipKind: 'snapshot', transcriptItems: transcript.items.length }
+        : { resumeCursor: transcript.cursor, resumeSeq: seq, transcriptItems: transcript.items.length };
       return [
         ...events.map((event, i): ConnectionWireEvent => ({ type: 'connection.message', message: { id: `transcript:${i}`, kind: event.type, body: event } })),
         ...diagnostics.map(diagnostic),
-        { type: 'connection.registered', registration: { skipKind: 'snapshot', transcriptItems: transcript.items.length } },
+        { type: 'connection.registered', registration },
       ];
     } catch (err) {
       if (aborted(signal, err)) throw err;
@@ -36,11 +45,16 @@ function register(client: YoiClient) {
   });
 }
 
-/** receive: the observation WebSocket from `input.cursor`, frames mapped by {@link observeFrame}; ends at a close or a cursor reset. */
+/**
+ * receive: the observation WebSocket from `input.cursor`, frames mapped by {@link observeFrame}.
+ * Ends (the machine reconnects) at a close, a drop (with the seed's "Backend observation WebSocket
+ * error for …" diagnostic) or a cursor reset; fails, after the seed's "… connect failed for …"
+ * diagnostic, when the connection could not be made (the machine retries that too, seed 004).
+ */
 function receive(options: YoiBindingOptions) {
   return fromEventObservable<ConnectionWireEvent, ReceiveInput>(({ input }) => new Observable<ConnectionWireEvent>((subscriber) => {
     const t = target(input.target);
-    let lastSeq = input.cursor === undefined ? undefined : decodeBackendCursor(input.cursor);
+    let lastSeq = (input.cursor === undefined ? undefined : backendCursorSeq(input.cursor)) ?? SEQ_FLOOR;
     let opened = false;
     const sub = webSocket(observationWsUrl(t), {
       ...options.webSocket,
@@ -54,17 +68,23 @@ function receive(options: YoiBindingOptions) {
           opened = true;
           subscriber.next({ type: 'connection.opened', meta: { source: 'ws' } });
         } else if (event.type === 'close') {
+          if (event.code === 1006) {
+            subscriber.next(diagnostic({ code: 'observation.ws_error', message: `Backend observation WebSocket error for ${displayLabel(t)}: ${event.reason || 'connection dropped (1006)'}` }));
+          }
           subscriber.next({ type: 'connection.closed', code: event.code, reason: event.reason, meta: { source: 'ws' } });
         } else if (event.type === 'message' && event.text !== undefined) {
           const frame = observeFrame(t, event.text, lastSeq);
           for (const e of frame.events) subscriber.next(e);
-          if (frame.seq !== undefined && (lastSeq === undefined || frame.seq > lastSeq)) lastSeq = frame.seq;
+          if (frame.seq !== undefined && frame.seq > lastSeq) lastSeq = frame.seq; // both 16 lower-case hex digits: string order is number order
           if (frame.reset) subscriber.complete();
         }
       },
       error: (err: unknown) => {
-        const info = describeError(err);
-        if (!opened) subscriber.next(diagnostic({ code: 'observation.connect_failed', message: `Backend observation WebSocket connect failed for ${displayLabel(t)}: ${info.message}` }));
+        if (opened) {
+          subscriber.complete(); // closed after it opened (the close event was sent): reconnect
+          return;
+        }
+        subscriber.next(diagnostic({ code: 'observation.connect_failed', message: `Backend observation WebSocket connect failed for ${displayLabel(t)}: ${describeError(err).message}` }));
         subscriber.error(err);
       },
       complete: () => subscriber.complete(),
@@ -73,7 +93,12 @@ function receive(options: YoiBindingOptions) {
   }));
 }
 
-/** command: a console method mapped to input or lifecycle (unsupported ones reported, never sent); outcomes as diagnostics, as the seed's `send`. */
+/**
+ * command: a console method mapped to input or lifecycle (unsupported ones reported, never sent);
+ * outcomes as diagnostics, as the seed's `send`. A `TRANSIENT` failure (network, 5xx) is thrown so
+ * the machine retries it with the same `Idempotency-Key`, except on the last attempt, which reports
+ * the seed's "Backend runtime {op} failed for …" diagnostic.
+ */
 function command(client: YoiClient) {
   return fromRequest<CommandInput>(async (input, signal) => {
     const t = target(input.target);
@@ -88,6 +113,7 @@ function command(client: YoiClient) {
     } catch (err) {
       if (aborted(signal, err)) throw err;
       const e = describeError(err);
+      if (e.code === 'TRANSIENT' && !input.lastAttempt) throw err;
       const message = e.code === 'INVALID_PAYLOAD'
         ? `Backend runtime ${op} response could not be decoded for ${label}: ${e.message}`
         : `Backend runtime ${op} failed for ${label}: ${e.message}`;
@@ -96,16 +122,28 @@ function command(client: YoiClient) {
   });
 }
 
+/** What `onEvent` receives for a queued message: an observed event, or a diagnostic as the seed's `Event::Error { code: Internal, message }`. */
+export function yoiDelivery(m: ConnectionMessage): YoiDelivery {
+  if (m.diagnostic !== undefined) {
+    const body = m.body as Diagnostic;
+    return { id: m.id, diagnostic: m.diagnostic, event: { type: 'error', code: 'internal', message: body.message } };
+  }
+  const delivery: YoiDelivery = { id: m.id, event: m.body as YoiEvent };
+  if (m.cursor !== undefined) delivery.cursor = m.cursor;
+  if (typeof m.seq === 'string') delivery.seq = BigInt(`0x${m.seq}`);
+  return delivery;
+}
+
 /**
  * The yoi binding's actors for the generic connection machine (seed 004, the TUI's Backend
  * Runtime API client):
  * - `register`: GET the transcript snapshot; its events (a snapshot, chat messages, alerts) are
- *   delivered first and the observation's first snapshot is then skipped; when it fails, a
- *   diagnostic, and the observation goes on without skipping;
+ *   delivered first; the observation then resumes from the transcript's `cursor` when it has one,
+ *   else its first snapshot is skipped; when the load fails, a diagnostic, and nothing is skipped;
  * - `receive`: the observation WebSocket `/api/runtimes/:rid/workers/:wid/events/ws?cursor=…`;
  * - `command`: console methods (`run`, `notify`, `cancel`, `shutdown`; others reported as
- *   unsupported and not sent), with the `Idempotency-Key` `<connectionId>:c<n>`;
- * - `dispatch`: `onEvent`, when given; `heartbeat`, `reply`: none in this protocol.
+ *   unsupported and not sent), with the `Idempotency-Key` `<connectionId>:c<n>`, transient failures retried;
+ * - `dispatch`: `onEvent`, when given (events and diagnostics, in order); `heartbeat`, `reply`: none in this protocol.
  *
  * @example
  * ```ts
@@ -122,9 +160,7 @@ export function yoiConnectionActors(options: YoiBindingOptions = {}): Connection
     heartbeat: none<HeartbeatInput>('heartbeat'),
     receive: receive(options),
     dispatch: options.onEvent
-      ? backendDispatch<YoiDelivery, unknown>(options.onEvent, {
-        toMessage: (m) => ({ id: m.id, cursor: m.cursor, seq: m.seq, event: m.body as YoiEvent }),
-      })
+      ? backendDispatch<YoiDelivery, unknown>(options.onEvent, { toMessage: yoiDelivery })
       : fromRequest<DispatchInput>(async () => {
         throw new ActorlogError('INVALID_OPTIONS', 'yoi connection with deliver: "dispatch" needs an onEvent handler');
       }),

@@ -19,14 +19,14 @@ export function yoiConnectionMachine(options: YoiBindingOptions = {}) {
   return connectionMachine.provide({ actors: yoiConnectionActors(options) });
 }
 
-export { yoiConnectionActors } from './actors.ts';
+export { yoiConnectionActors, yoiDelivery } from './actors.ts';
 export { createYoiClient, type YoiCallOptions, type YoiClient, type YoiClientOptions } from './client.ts';
 export { backendCommandFromMethod, flattenSegments, operationDiagnostics, type BackendCommand, type YoiMethod, type YoiSegment } from './commands.ts';
-export { observeFrame, eventMessage, type ObservedFrame } from './observation.ts';
+export { observeFrame, eventMessage, SEQ_FLOOR, type ObservedFrame } from './observation.ts';
 export { yoiConnectionInput, type YoiBindingOptions, type YoiConnectionOptions, type YoiDelivery } from './options.ts';
 export { CURSOR_EXPIRED, FrameSchema, TranscriptSchema, OperationResultSchema, YoiEventSchema, type YoiEvent, type YoiFrame, type YoiTranscript } from './schemas.ts';
 export {
-  decodeBackendCursor, displayLabel, encodeBackendCursor, httpBaseToWs, joinBaseAndPath, observationWsUrl, percentEncode,
+  backendCursorSeq, decodeBackendCursor, displayLabel, encodeBackendCursor, httpBaseToWs, joinBaseAndPath, observationWsUrl, percentEncode,
   transcriptUrl, validateYoiTarget, workerApiUrl, TRANSCRIPT_SNAPSHOT_LIMIT, type YoiTarget,
 } from './target.ts';
 export { transcriptProjectionToEvents, transcriptUnavailable } from './transcript.ts';

@@ -1,21 +1,24 @@
 import { parseJsonFrame } from '../../src/sources/webSocket/parser.ts';
 import type { ConnectionMessage, ConnectionWireEvent, WireMeta } from '../connection/events.ts';
 import { CURSOR_EXPIRED, FrameSchema, type YoiEvent } from './schemas.ts';
-import { decodeBackendCursor, displayLabel, type YoiTarget } from './target.ts';
+import { compareSeq } from '../connection/context.ts';
+import { backendCursorSeq, displayLabel, type YoiTarget } from './target.ts';
 
 const WS: WireMeta = { source: 'ws' };
+/** Seed 004 `let mut last_sequence = 0_u64`: every sequence must be above 0. */
+export const SEQ_FLOOR = '0000000000000000';
 
 /** What one observation frame becomes: connection events, in order, and whether the observation must reset and resubscribe. */
 export interface ObservedFrame {
   events: ConnectionWireEvent[];
-  /** The sequence number of an event frame (undefined: none, or a malformed cursor). */
-  seq?: number;
+  /** The sequence of an event frame, 16 lower-case hex digits (undefined: none, or a malformed cursor). */
+  seq?: string;
   /** True after a `backend.cursor_unknown_or_expired` diagnostic. */
   reset: boolean;
 }
 
 /** A yoi event as a connection message: id and cursor = the envelope cursor, seq from it, kind = the event's `type`. */
-export function eventMessage(cursor: string, seq: number | undefined, payload: YoiEvent): ConnectionMessage {
+export function eventMessage(cursor: string, seq: string | undefined, payload: YoiEvent): ConnectionMessage {
   const message: ConnectionMessage = { id: cursor, cursor, kind: payload.type, body: payload };
   return seq === undefined ? message : { ...message, seq };
 }
@@ -28,18 +31,20 @@ export function eventMessage(cursor: string, seq: number | undefined, payload: Y
  *   mismatch: got r:w, expected r:w", and the frame is ignored (its cursor is not taken).
  * - An event whose cursor is not `bo_` + 16 hex digits: a diagnostic "Backend observation cursor
  *   was malformed: …", then the event is delivered without a sequence number.
- * - An event: `connection.message` with `meta { source: 'ws', cursor }`. When `lastSeq` is given
- *   and the event's sequence is not above it (a re-sent frame), the meta carries no cursor so the
- *   logged resume point never moves back; the machine drops the duplicate.
+ * - An event: `connection.message` with `meta { source: 'ws', cursor }`, its `seq` the cursor's 16
+ *   hex digits. When the sequence is not above `lastSeq` (default `0000000000000000`: seed 004's
+ *   `last_sequence` starts at 0, so a sequence-0 event is dropped), compared exactly, the meta
+ *   carries no cursor so the logged resume point never moves back; the machine drops it as a
+ *   duplicate, counted and reported.
  * - A diagnostic frame: a diagnostic "Backend observation diagnostic [code]: message"; with code
  *   `backend.cursor_unknown_or_expired`, also `connection.cursorReset`, and `reset` is true.
  * @example
  * ```ts
- * const { events, reset } = observeFrame({ baseUrl, runtimeId: 'r1', workerId: 'w1' }, text, lastSeq);
+ * const { events, reset } = observeFrame({ baseUrl, runtimeId: 'r1', workerId: 'w1' }, text, '0000000000000007');
  * for (const e of events) parent.send(e);
  * ```
  */
-export function observeFrame(target: YoiTarget, text: string, lastSeq?: number): ObservedFrame {
+export function observeFrame(target: YoiTarget, text: string, lastSeq: string = SEQ_FLOOR): ObservedFrame {
   const frame = parseJsonFrame(text, FrameSchema);
   if (!frame.ok) return { events: [{ type: 'connection.invalid', raw: frame.raw, error: `Backend observation frame was not valid JSON: ${frame.error}`, meta: WS }], reset: false };
   if (frame.value.kind === 'diagnostic') {
@@ -59,12 +64,12 @@ export function observeFrame(target: YoiTarget, text: string, lastSeq?: number):
       reset: false,
     };
   }
-  const seq = decodeBackendCursor(envelope.cursor);
+  const seq = backendCursorSeq(envelope.cursor);
   const events: ConnectionWireEvent[] = [];
   if (seq === undefined) {
     events.push({ type: 'connection.diagnostic', code: 'observation.cursor_malformed', message: `Backend observation cursor was malformed: ${envelope.cursor}`, meta: WS });
   }
-  const stale = seq !== undefined && lastSeq !== undefined && seq <= lastSeq;
+  const stale = seq !== undefined && compareSeq(seq, lastSeq) <= 0;
   events.push({ type: 'connection.message', message: eventMessage(envelope.cursor, seq, envelope.payload), meta: stale ? WS : { source: 'ws', cursor: envelope.cursor } });
   return { events, seq, reset: false };
 }

@@ -3,14 +3,18 @@ import type { WebSocketSourceOptions } from '../../src/sources/webSocket/options
 import type { Backend } from '../connection/actors.ts';
 import type { ConnectionInput, DeliverMode } from '../connection/context.ts';
 import type { YoiEvent } from './schemas.ts';
-import { validateYoiTarget, type YoiTarget } from './target.ts';
+import { SEQ_FLOOR } from './observation.ts';
+import { displayLabel, validateYoiTarget, type YoiTarget } from './target.ts';
 
-/** What an `onEvent` handler receives for each delivered event. */
+/** What an `onEvent` handler receives for each delivered event or diagnostic. */
 export interface YoiDelivery {
-  /** The envelope cursor (`transcript:<n>` for events seeded from the transcript). */
+  /** The envelope cursor (`transcript:<n>` for events seeded from the transcript, `diagnostic:<n>` for a diagnostic). */
   id: string;
   cursor?: string;
-  seq?: number;
+  /** The cursor's sequence, exact (a u64). */
+  seq?: bigint;
+  /** Set for a diagnostic (its code); `event` is then `{ type: 'error', code: 'internal', message }`, seed 004's `diagnostic_event`. */
+  diagnostic?: string;
   event: YoiEvent;
 }
 
@@ -25,8 +29,9 @@ export interface YoiBindingOptions {
    */
   webSocket?: Pick<WebSocketSourceOptions, 'pingIntervalMs' | 'stallTimeoutMs' | 'handshakeTimeoutMs' | 'maxPayloadBytes' | 'scheduler' | 'WebSocket'>;
   /**
-   * Each observed event, in order, exactly once (connections with `deliver: 'dispatch'`): an async
-   * function or an XState actor logic (input `{ message, idempotencyKey }`).
+   * Each observed event and each diagnostic, in order, exactly once (connections with `deliver:
+   * 'dispatch'`), as seed 004's event stream carries both: an async function or an XState actor
+   * logic (input `{ message, idempotencyKey }`). A failure is retried with capped backoff, never skipped.
    */
   onEvent?: Backend<YoiDelivery, unknown>;
 }
@@ -37,15 +42,20 @@ export interface YoiConnectionOptions extends YoiTarget {
   connectionId?: string;
   /** `record` (default): events are logged and counted; `dispatch`: also handed to `onEvent`. */
   deliver?: DeliverMode;
-  /** Reconnects in a row before the observation stops. @default 3 (seed 004 `MAX_RECONNECT_ATTEMPTS`) */
+  /** Reconnects in a row before the observation stops (commands go on). @default 3 (seed 004 `MAX_RECONNECT_ATTEMPTS`) */
   maxReconnects?: number;
   /** First reconnect delay; doubles per attempt, capped at 60 s. @default 500 (seed 004 `RECONNECT_DELAY`) */
   retryDelayMs?: number;
+  /** Attempts of a command whose request fails transiently (network, 5xx). @default 5 */
+  maxCommandAttempts?: number;
 }
 
 /**
  * The connection machine's input for one observed worker, checked before any I/O (seed 004
- * `validate_target`): stream receive, no heartbeat (the WebSocket's pings keep it alive).
+ * `validate_target`): stream receive, no heartbeat (the WebSocket's pings keep it alive); losing
+ * the observation stops only the observation (`onReceiveLost: 'stop'`, diagnostic "Backend
+ * observation stream for r:w stopped after N reconnect attempts"); sequences must be above 0;
+ * diagnostics are delivered to `onEvent` with the events.
  * @throws ActorlogError `INVALID_OPTIONS` with the seed's messages
  * @example
  * ```ts
@@ -62,5 +72,10 @@ export function yoiConnectionInput(options: YoiConnectionOptions): ConnectionInp
     heartbeatIntervalMs: 0,
     maxReconnects: options.maxReconnects ?? 3,
     retryDelayMs: options.retryDelayMs ?? 500,
+    onReceiveLost: 'stop',
+    receiveLabel: `Backend observation stream for ${displayLabel(target)}`,
+    seqFloor: SEQ_FLOOR,
+    deliverDiagnostics: true,
+    ...(options.maxCommandAttempts === undefined ? {} : { maxCommandAttempts: options.maxCommandAttempts }),
   };
 }

@@ -25,10 +25,16 @@ export const FrameSchema = z.discriminatedUnion('kind', [
 ]);
 export type YoiFrame = z.infer<typeof FrameSchema>;
 
-/** `WorkerTranscriptProjection`: items and diagnostics default to empty. */
+/**
+ * `WorkerTranscriptProjection`: items and diagnostics default to empty. `cursor` is not in seed
+ * 004's struct (serde ignores unknown fields): when a backend sends it (the observation cursor
+ * `bo_<16 hex>` of the last event the projection covers), the observation resumes from it, so no
+ * event emitted between the transcript load and the WebSocket open is lost (docs/connections.md).
+ */
 export const TranscriptSchema = z.object({
   items: z.array(z.object({ role: z.string(), content: z.string() })).default([]),
   diagnostics: z.array(DiagnosticSchema).default([]),
+  cursor: z.string().optional(),
 });
 export type YoiTranscript = z.infer<typeof TranscriptSchema>;
 

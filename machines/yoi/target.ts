@@ -76,15 +76,35 @@ export function transcriptUrl(target: YoiTarget): string {
   return `${workerApiUrl(target, 'transcript')}?start=0&limit=${TRANSCRIPT_SNAPSHOT_LIMIT}`;
 }
 
-/** The sequence number in a backend cursor `bo_` + 16 hex digits; undefined when malformed (seed 004 `decode_backend_cursor`). */
-export function decodeBackendCursor(cursor: string): number | undefined {
+/**
+ * The sequence number in a backend cursor `bo_` + 16 hex digits, exactly (a u64, as seed 004
+ * `decode_backend_cursor`'s `u64::from_str_radix`); undefined when malformed. A bigint, never a
+ * double: cursors above 2^53 stay distinct.
+ * @example
+ * ```ts
+ * decodeBackendCursor('bo_ffffffffffffffff'); // 18446744073709551615n
+ * ```
+ */
+export function decodeBackendCursor(cursor: string): bigint | undefined {
+  const hex = backendCursorSeq(cursor);
+  return hex === undefined ? undefined : BigInt(`0x${hex}`);
+}
+
+/**
+ * The sequence of a backend cursor as its 16 hex digits in lower case (JSON-safe, ordered like the
+ * number, compared exactly by the connection machine); undefined when malformed. Pure.
+ * @example
+ * ```ts
+ * backendCursorSeq('bo_00000000000000fF'); // '00000000000000ff'
+ * ```
+ */
+export function backendCursorSeq(cursor: string): string | undefined {
   if (!cursor.startsWith('bo_')) return undefined;
   const hex = cursor.slice(3);
-  if (!/^[0-9a-fA-F]{16}$/.test(hex)) return undefined;
-  return Number(BigInt(`0x${hex}`));
+  return /^[0-9a-fA-F]{16}$/.test(hex) ? hex.toLowerCase() : undefined;
 }
 
 /** The cursor of sequence number `seq` (what a backend sends; the test server uses it). */
-export function encodeBackendCursor(seq: number): string {
-  return `bo_${seq.toString(16).padStart(16, '0')}`;
+export function encodeBackendCursor(seq: number | bigint): string {
+  return `bo_${BigInt(seq).toString(16).padStart(16, '0')}`;
 }

@@ -15,8 +15,12 @@ import type { AddressInfo } from 'node:net';
 export interface MoleculeFaults {
   register?: number[];
   heartbeat?: number[];
-  /** `malformed`: a 200 body that is not JSON; `badRow`: one row without `status`/`created_at` before the real rows. */
-  activity?: Array<number | 'malformed' | 'badRow'>;
+  /**
+   * `malformed`: a 200 body that is not JSON; `badRow`: one row whose `status` is a number (a type
+   * Go's decoder rejects) before the real rows; `empty` / `null`: a 200 with an empty body / `null`;
+   * `{ status, body }`: that status with that body text.
+   */
+  activity?: Array<number | 'malformed' | 'badRow' | 'empty' | 'null' | { status: number; body: string }>;
   reply?: number[];
   /** Message ids whose backend dispatch is executed and recorded, but never answered (the caller hangs). */
   holdDispatch?: string[];
@@ -49,8 +53,12 @@ export interface MoleculeServerHandle {
   token: string;
   faults: MoleculeFaults;
   stats: MoleculeStats;
-  /** Queues an `a2a_receive` row for `workspaceId`; `sourceId` null = from the canvas. Returns the row id. */
-  addMessage(workspaceId: string, text: string, sourceId?: string | null): string;
+  /** Queues an `a2a_receive` row for `workspaceId`; `sourceId` null = from the canvas; `idempotencyKey` in the A2A message metadata. Returns the row id. */
+  addMessage(workspaceId: string, text: string, sourceId?: string | null, options?: { idempotencyKey?: string }): string;
+  /** Stores the request of row `rowId` again under a new row id (a platform re-delivery); returns the new id. */
+  redeliver(workspaceId: string, rowId: string): string;
+  /** Queues a row as given (fields missing or null, as a platform may send them); `id` is assigned. Returns it. */
+  addRawRow(workspaceId: string, row: Record<string, unknown>): string;
   /** Drops the oldest `count` rows of a workspace (their ids then answer 410 as `since_id`). */
   prune(workspaceId: string, count: number): void;
   /** Answers every held request (dispatch and reply) now. */
@@ -58,7 +66,7 @@ export interface MoleculeServerHandle {
   close(): Promise<void>;
 }
 
-interface Row { id: string; workspace_id: string; activity_type: string; source_id: string | null; target_id: string; method: string; summary: string; request_body: unknown; status: string; created_at: string }
+interface Row { id: string; [field: string]: unknown }
 
 export async function startMoleculeServer(options: MoleculeServerOptions = {}): Promise<MoleculeServerHandle> {
   const token = options.token ?? 'molecule-test-token';
@@ -115,6 +123,8 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
       const record = (status: number) => stats.activityCalls.push({ workspaceId: ws, sinceId, limit: url.searchParams.get('limit'), status });
       if (typeof f === 'number') { record(f); return json(res, f, { error: `injected ${f}` }); }
       if (f === 'malformed') { record(200); res.writeHead(200, { 'content-type': 'text/html' }); return res.end('<html>502 Bad Gateway</html>'); }
+      if (f === 'empty' || f === 'null') { record(200); res.writeHead(200, { 'content-type': 'application/json' }); return res.end(f === 'null' ? 'null' : ''); }
+      if (typeof f === 'object') { record(f.status); res.writeHead(f.status, { 'content-type': 'text/plain' }); return res.end(f.body); }
       if (url.searchParams.get('type') !== 'a2a_receive') { record(400); return json(res, 400, { error: 'type must be a2a_receive' }); }
       const all = rows.get(ws) ?? [];
       let page: Row[];
@@ -126,7 +136,7 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
         page = all.slice(Math.max(0, all.length - limit));
       }
       record(200);
-      const out: unknown[] = f === 'badRow' ? [{ id: `bad-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive' }, ...page] : page;
+      const out: unknown[] = f === 'badRow' ? [{ id: `bad-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive', status: 500, created_at: '' }, ...page] : page;
       return json(res, 200, out);
     }
     const a2a = /^\/workspaces\/([^/]+)\/a2a$/.exec(url.pathname);
@@ -161,17 +171,30 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
     else answer();
   }
 
+  function push(workspaceId: string, row: Row): string {
+    const list = rows.get(workspaceId) ?? [];
+    list.push(row);
+    rows.set(workspaceId, list);
+    return row.id;
+  }
+
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url, token, faults, stats,
-    addMessage(workspaceId, text, sourceId = 'ws-peer') {
+    addMessage(workspaceId, text, sourceId = 'ws-peer', opts = {}) {
       const id = `act-${String(++seq).padStart(6, '0')}`;
-      const envelope = { jsonrpc: '2.0', id: `rpc-${id}`, method: 'message/send', params: { message: { role: 'user', messageId: `m-${id}`, parts: [{ kind: 'text', text }] } } };
-      const list = rows.get(workspaceId) ?? [];
-      list.push({ id, workspace_id: workspaceId, activity_type: 'a2a_receive', source_id: sourceId, target_id: workspaceId, method: 'message/send', summary: text.slice(0, 40), request_body: envelope, status: 'ok', created_at: new Date().toISOString() });
-      rows.set(workspaceId, list);
-      return id;
+      const metadata = opts.idempotencyKey === undefined ? {} : { metadata: { idempotency_key: opts.idempotencyKey } };
+      const envelope = { jsonrpc: '2.0', id: `rpc-${id}`, method: 'message/send', params: { message: { role: 'user', messageId: `m-${id}`, parts: [{ kind: 'text', text }], ...metadata } } };
+      return push(workspaceId, { id, workspace_id: workspaceId, activity_type: 'a2a_receive', source_id: sourceId, target_id: workspaceId, method: 'message/send', summary: text.slice(0, 40), request_body: envelope, status: 'ok', created_at: new Date().toISOString() });
+    },
+    redeliver(workspaceId, rowId) {
+      const original = rows.get(workspaceId)?.find((r) => r.id === rowId);
+      if (!original) throw new Error(`no row ${rowId}`);
+      return push(workspaceId, { ...original, id: `act-${String(++seq).padStart(6, '0')}`, created_at: new Date().toISOString() });
+    },
+    addRawRow(workspaceId, row) {
+      return push(workspaceId, { ...row, id: `act-${String(++seq).padStart(6, '0')}` });
     },
     prune(workspaceId, count) { rows.get(workspaceId)?.splice(0, count); },
     release() { for (const answer of held.splice(0)) answer(); },

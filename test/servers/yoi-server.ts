@@ -14,10 +14,17 @@ import { encodeBackendCursor } from '../../machines/yoi/target.ts';
  * then goes live; a cursor older than the retention (or unknown) gets the diagnostic
  * `backend.cursor_unknown_or_expired` and the socket is closed. An input makes the worker answer
  * (`user_message`, `text_delta`, `text_done`). Every worker id exists. Faults are consumed in order.
+ *
+ * As strict as seed 004 shows its backend, no more lenient: an `Idempotency-Key` is recorded but
+ * not honoured (a repeated command runs again: the seed never sends one), and the transcript has
+ * only `items` and `diagnostics` unless `transcriptCursor` is set (then also `cursor`, the
+ * observation cursor of the last event it covers: our extension, see docs/connections.md).
  */
 export interface YoiFaults {
   /** Statuses for the next transcript GETs. */
   transcript?: number[];
+  /** Run after the next transcript answers were sent (e.g. emit events before the WebSocket opens). */
+  afterTranscript?: Array<() => void>;
   /** Statuses for the next WebSocket upgrades (rejected with that HTTP status). */
   upgrade?: number[];
   /** Per new connection: destroy the socket (a drop, 1006) after this many frames. */
@@ -32,6 +39,8 @@ export interface YoiFaults {
   malformedFrame?: number;
   /** Next event broadcasts: sent with the cursor `bogus-cursor`. */
   malformedCursor?: number;
+  /** Next event broadcasts: sent with the cursor `bo_ffffffffffffffff` (the largest u64). */
+  maxCursor?: number;
   /** Answers of the next inputs / lifecycle calls: an HTTP status, a result, or a body that is not JSON. */
   input?: Array<number | { state: string; diagnostics?: Array<{ code: string; message: string }> } | 'malformed'>;
   lifecycle?: Array<number | { state: string; diagnostics?: Array<{ code: string; message: string }> } | 'malformed'>;
@@ -45,6 +54,10 @@ export interface YoiServerOptions {
   retention?: number;
   /** Require `Authorization: Bearer <token>` on every request and upgrade. */
   token?: string;
+  /** Add `cursor` (the head's observation cursor) to the transcript projection. @default false (seed 004's projection has none) */
+  transcriptCursor?: boolean;
+  /** The sequence a new worker's head starts at (its first event gets the next one); a u64. @default 0n */
+  firstSeq?: bigint;
   faults?: YoiFaults;
 }
 
@@ -66,7 +79,7 @@ export interface YoiServerHandle {
   /** Sets a worker's transcript projection. */
   setTranscript(runtimeId: string, workerId: string, transcript: { items: Array<{ role: string; content: string }>; diagnostics?: Array<{ code: string; message: string }> }): void;
   /** Expires every retained event up to `seq` (cursors at or before seq - 1 become expired). */
-  expire(runtimeId: string, workerId: string, seq: number): void;
+  expire(runtimeId: string, workerId: string, seq: number | bigint): void;
   /** Open observation sockets of a worker. */
   observers(runtimeId: string, workerId: string): number;
   /** Destroys every observation socket (a network drop). */
@@ -74,7 +87,7 @@ export interface YoiServerHandle {
   close(): Promise<void>;
 }
 
-interface Worker { seq: number; events: Array<{ seq: number; payload: Record<string, unknown> }>; floor: number; transcript: { items: Array<{ role: string; content: string }>; diagnostics: Array<{ code: string; message: string }> }; sockets: Set<WebSocket> }
+interface Worker { seq: bigint; events: Array<{ seq: bigint; payload: Record<string, unknown> }>; floor: bigint; transcript: { items: Array<{ role: string; content: string }>; diagnostics: Array<{ code: string; message: string }> }; sockets: Set<WebSocket> }
 
 export async function startYoiServer(options: YoiServerOptions = {}): Promise<YoiServerHandle> {
   const faults: YoiFaults = options.faults ?? {};
@@ -85,7 +98,7 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
   const worker = (rid: string, wid: string): Worker => {
     const key = `${rid}\u0000${wid}`;
     let w = workers.get(key);
-    if (!w) workers.set(key, (w = { seq: 0, events: [], floor: 1, transcript: { items: [], diagnostics: [] }, sockets: new Set() }));
+    if (!w) workers.set(key, (w = { seq: options.firstSeq ?? 0n, events: [], floor: (options.firstSeq ?? 0n) + 1n, transcript: { items: [], diagnostics: [] }, sockets: new Set() }));
     return w;
   };
   const route = (url: URL) => {
@@ -101,15 +114,16 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
 
   function emit(rid: string, wid: string, payload: Record<string, unknown>): string {
     const w = worker(rid, wid);
-    const seq = ++w.seq;
+    const seq = (w.seq += 1n);
     w.events.push({ seq, payload });
-    while (w.events.length > retention) w.floor = w.events.shift()!.seq + 1;
+    while (w.events.length > retention) w.floor = w.events.shift()!.seq + 1n;
     const cursor = encodeBackendCursor(seq);
     for (const ws of w.sockets) {
       if (faults.foreignFrame && faults.foreignFrame-- > 0) send(ws, frame(rid, `${wid}-other`, cursor, payload));
       if (faults.malformedFrame && faults.malformedFrame-- > 0) send(ws, '{"kind":"event","envelope":');
       const bad = faults.malformedCursor && faults.malformedCursor-- > 0;
-      const text = frame(rid, wid, bad ? 'bogus-cursor' : cursor, payload);
+      const max = faults.maxCursor && faults.maxCursor-- > 0;
+      const text = frame(rid, wid, bad ? 'bogus-cursor' : max ? 'bo_ffffffffffffffff' : cursor, payload);
       send(ws, text);
       if (faults.duplicateFrame && faults.duplicateFrame-- > 0) send(ws, text);
     }
@@ -139,7 +153,9 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
       stats.transcripts += 1;
       const status = faults.transcript?.shift();
       if (status) return json(res, status, { error: `injected ${status}` });
-      return json(res, 200, w.transcript);
+      json(res, 200, options.transcriptCursor ? { ...w.transcript, cursor: encodeBackendCursor(w.seq) } : w.transcript);
+      faults.afterTranscript?.shift()?.();
+      return;
     }
     if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
     let text = '';
@@ -153,10 +169,7 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
       if (typeof fault === 'number') return json(res, fault, { error: `injected ${fault}` });
       if (fault === 'malformed') return json(res, 200, '<html>oops</html>');
       if (fault) return json(res, 200, { diagnostics: [], ...fault });
-      if (key && keys.has(key)) {
-        stats.duplicateKeys += 1;
-        return json(res, 200, { state: 'accepted', diagnostics: [] });
-      }
+      if (key && keys.has(key)) stats.duplicateKeys += 1; // recorded, not honoured: the command runs again
       if (key) keys.add(key);
       json(res, 200, { state: 'accepted', diagnostics: [] });
       if (op === 'input' && body?.kind === 'user') {
@@ -198,8 +211,8 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
       }
       if (cursor !== null) {
         const m = /^bo_([0-9a-fA-F]{16})$/.exec(cursor);
-        const seq = m ? Number(BigInt(`0x${m[1]}`)) : NaN;
-        if (!(seq >= 0) || seq + 1 < w.floor || seq > w.seq) {
+        const seq = m ? BigInt(`0x${m[1]}`) : undefined;
+        if (seq === undefined || seq + 1n < w.floor || seq > w.seq) {
           ws.send(JSON.stringify({ kind: 'diagnostic', diagnostic: { code: 'backend.cursor_unknown_or_expired', message: `cursor ${cursor} is unknown or expired` } }));
           ws.close(1000, 'cursor expired');
           return;
@@ -224,8 +237,9 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
     setTranscript(rid, wid, transcript) { worker(rid, wid).transcript = { items: transcript.items, diagnostics: transcript.diagnostics ?? [] }; },
     expire(rid, wid, seq) {
       const w = worker(rid, wid);
-      w.events = w.events.filter((e) => e.seq > seq);
-      w.floor = Math.max(w.floor, seq + 1);
+      const at = BigInt(seq);
+      w.events = w.events.filter((e) => e.seq > at);
+      if (at + 1n > w.floor) w.floor = at + 1n;
     },
     observers: (rid, wid) => [...worker(rid, wid).sockets].filter((s) => s.readyState === s.OPEN).length,
     dropAll() { for (const w of workers.values()) for (const ws of w.sockets) ws.terminate(); },

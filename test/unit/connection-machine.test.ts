@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
 import { fromEventObservable, SimulatedClock } from 'xstate';
 import { connectionMachine, type ConnectionMachine } from '../../machines/connection/machine.ts';
-import { backoffMs, type ConnectionInput } from '../../machines/connection/context.ts';
+import { backoffMs, compareSeq, type ConnectionContext, type ConnectionInput } from '../../machines/connection/context.ts';
 import type { ConnectionMessage, ConnectionWireEvent } from '../../machines/connection/events.ts';
 import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { httpStatusError, networkError } from '../../src/transport/classify.ts';
@@ -204,7 +204,7 @@ describe('connection machine: reconnecting', () => {
     t.live.receive!.next(msg('e1', { seq: 1, cursor: 'c1' }));
     t.live.receive!.next({ type: 'connection.closed', code: 1006, reason: '' });
     t.live.receive!.complete();
-    expect(conn.getSnapshot().value).toBe('reconnecting');
+    expect(conn.getSnapshot().matches({ online: { receive: 'reconnecting' } })).toBe(true);
     t.clock.increment(backoffMs(conn.getSnapshot().context, 1));
     expect(t.inputs.receive.map((i) => i.cursor)).toEqual([undefined, 'c1']);
     t.live.receive!.next({ type: 'connection.opened' });
@@ -240,6 +240,143 @@ describe('connection machine: reconnecting', () => {
     t.live.register!.next({ type: 'connection.registered' });
     conn.send({ type: 'connection.close', reason: 'SIGTERM' });
     expect(conn.getSnapshot()).toMatchObject({ value: 'offline', status: 'done', context: { reason: 'SIGTERM' } });
+  });
+});
+
+describe('connection machine: a failing dispatch never drops its message (issue 10 item 1, seed 003)', () => {
+  it('keeps the message at the head and the cursor before it, retrying with capped backoff for ever, then dispatches it', () => {
+    const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, maxRetryDelayMs: 400 });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('a1'));
+    t.live.receive!.next(msg('a2'));
+    t.live.receive!.complete();
+    const delays: number[] = [];
+    for (let failure = 1; failure <= 12; failure++) {
+      t.live.dispatch!.error(new Error('backend down'));
+      const ctx: ConnectionContext = conn.getSnapshot().context;
+      expect(conn.getSnapshot().matches({ online: { dispatch: 'backoff' } })).toBe(true);
+      expect(ctx.queue.map((m) => m.id)).toEqual(['a1', 'a2']);
+      expect(ctx.cursor).toBeUndefined();
+      delays.push(backoffMs(ctx, ctx.dispatchAttempts));
+      t.clock.increment(delays.at(-1)!);
+    }
+    expect(Math.max(...delays)).toBe(400);
+    expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(Array(13).fill('conn-1:a1'));
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', meta: { source: 'child', cursor: 'a1' } });
+    const ctx = conn.getSnapshot().context;
+    expect(ctx).toMatchObject({ cursor: 'a1', counts: { dispatched: 1, dispatchFailures: 12, parked: 0 } });
+    expect(t.store.readStream('conn-1').some((r) => r.type === 'message.parked')).toBe(false);
+    expect(t.inputs.dispatch.at(-1)!.idempotencyKey).toBe('conn-1:a2');
+  });
+
+  it('the opt-in poison policy (parkAfterAttempts) parks a message with a logged message.parked event; the cursor passes it', () => {
+    const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, parkAfterAttempts: 2 });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('a1'));
+    t.live.receive!.next(msg('a2'));
+    t.live.receive!.complete();
+    t.live.dispatch!.error(new Error('poison'));
+    t.clock.increment(backoffMs(conn.getSnapshot().context, 1));
+    t.live.dispatch!.error(new Error('poison'));
+    const ctx = conn.getSnapshot().context;
+    expect(ctx).toMatchObject({ cursor: 'a1', counts: { parked: 1, dispatched: 0 } });
+    expect(ctx.diagnostics.at(-1)).toMatchObject({ code: 'message.parked', message: 'message a1 parked after 2 failed attempts: poison' });
+    const parked = t.store.readStream('conn-1').filter((r) => r.type === 'message.parked');
+    expect(parked.map((r) => [r.data, r.meta.source, r.meta.actor])).toEqual([[{ messageId: 'a1', attempts: 2, error: expect.objectContaining({ message: 'poison' }) }, 'child', 'park']]);
+    expect(t.inputs.dispatch.at(-1)!.idempotencyKey).toBe('conn-1:a2');
+    t.system.stop('conn-1');
+    expect(verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+  });
+});
+
+describe('connection machine: sequences and duplicates (issue 10 item 2, seed 004)', () => {
+  it('compares hex sequences exactly, above 2^53 too', () => {
+    expect(Number(BigInt('0x0020000000000001'))).toBe(Number(BigInt('0x0020000000000000'))); // what a double does
+    expect(compareSeq('0020000000000001', '0020000000000000')).toBe(1);
+    expect(compareSeq('ffffffffffffffff', 'fffffffffffffffe')).toBe(1);
+    expect(compareSeq('00000000000000FF', 'ff')).toBe(0);
+    expect(compareSeq('0000000000000009', '000000000000000a')).toBe(-1);
+    expect(compareSeq(3, 2)).toBe(1);
+  });
+
+  it('drops a sequence at or below the floor (seed: last_sequence starts at 0) and reports every dropped duplicate, counted', () => {
+    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', seqFloor: '0000000000000000' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('bo_0000000000000000', { seq: '0000000000000000', cursor: 'bo_0000000000000000' }));
+    t.live.receive!.next(msg('bo_0020000000000000', { seq: '0020000000000000', cursor: 'bo_0020000000000000' }));
+    t.live.receive!.next(msg('bo_0020000000000001', { seq: '0020000000000001', cursor: 'bo_0020000000000001' }));
+    t.live.receive!.next(msg('bo_ffffffffffffffff', { seq: 'ffffffffffffffff', cursor: 'bo_ffffffffffffffff' }));
+    t.live.receive!.next(msg('bo_0020000000000002', { seq: '0020000000000002', cursor: 'bo_0020000000000002' }));
+    const ctx: ConnectionContext = conn.getSnapshot().context;
+    expect(ctx.counts).toMatchObject({ received: 3, duplicates: 2 });
+    expect(ctx).toMatchObject({ lastSeq: 'ffffffffffffffff', cursor: 'bo_ffffffffffffffff' });
+    expect(ctx.diagnostics.filter((d) => d.code === 'duplicate.dropped').map((d) => d.message)).toEqual([
+      'message bo_0000000000000000 dropped as a duplicate (sequence 0000000000000000 is not above 0000000000000000); 1 dropped so far',
+      'message bo_0020000000000002 dropped as a duplicate (sequence 0020000000000002 is not above ffffffffffffffff); 2 dropped so far',
+    ]);
+  });
+
+  it('drops a message whose dedupe key (MessageID + IdempotencyKey) was dispatched under another id, and the cursor passes it', () => {
+    const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0 });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('r1', { dedupeKey: '["m-1","k-1"]' }));
+    t.live.receive!.complete();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'r1', meta: { source: 'child', cursor: 'r1' } });
+    t.live.receive!.next(msg('r2', { dedupeKey: '["m-1","k-1"]' }));
+    t.live.receive!.next(msg('r3', { dedupeKey: '["m-1","k-2"]' }));
+    t.live.receive!.complete();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'r3', meta: { source: 'child', cursor: 'r3' } });
+    expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:r1', 'conn-1:r3']);
+    expect(conn.getSnapshot().context).toMatchObject({ cursor: 'r3', counts: { dispatched: 2, duplicates: 1 } });
+    expect(t.inputs.receive.map((i) => i.cursor)).toEqual([undefined, 'r1', 'r3']);
+  });
+});
+
+describe('connection machine: losing the receive source stops only the receive (issue 10 item 3, seed 004)', () => {
+  it("onReceiveLost 'stop': every loss is retried, then only the receive region stops with the seed's diagnostic; commands go on, retried on transient failures", () => {
+    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'dispatch', onReceiveLost: 'stop', maxReconnects: 2, receiveLabel: 'Backend observation stream for r:w', deliverDiagnostics: true });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.error(httpStatusError('WebSocket upgrade', 404)); // permanent: retried as the seed retries any connect failure
+    expect(conn.getSnapshot().matches({ online: { receive: 'reconnecting' } })).toBe(true);
+    conn.send({ type: 'connection.command', command: { method: 'run' } }); // send() works while reconnecting
+    expect(t.inputs.command).toHaveLength(1);
+    t.live.command!.error(httpStatusError('yoi input', 503));
+    expect(conn.getSnapshot().matches({ online: { commands: 'backoff' } })).toBe(true);
+    for (let i = 1; i <= 2; i++) {
+      t.clock.increment(60_000);
+      t.live.receive!.error(networkError('ws', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
+    }
+    let snap = conn.getSnapshot();
+    expect(snap.matches({ online: { receive: 'stopped' } })).toBe(true);
+    expect(snap.status).toBe('active');
+    expect(snap.context.receiveStopped).toMatch(/^Backend observation stream for r:w stopped after 2 reconnect attempts/);
+    expect(snap.context.diagnostics.at(-1)).toEqual({ code: 'receive.stopped', message: 'Backend observation stream for r:w stopped after 2 reconnect attempts' });
+    // the command answered 503 was retried with the same key, and later commands still go out
+    expect(t.inputs.command.map((i) => [i.idempotencyKey, i.attempt])).toEqual([['conn-1:c1', 1], ['conn-1:c1', 2]]);
+    t.live.command!.complete();
+    conn.send({ type: 'connection.command', command: { method: 'cancel' } });
+    expect(t.inputs.command.at(-1)!.idempotencyKey).toBe('conn-1:c2');
+    // the diagnostic reached the dispatch actor (the consumer's callback), in order
+    expect(t.inputs.dispatch.map((i) => (i.message as ConnectionMessage).diagnostic)).toEqual(['receive.stopped']);
+    snap = conn.getSnapshot();
+    expect(snap.context.counts).toMatchObject({ commands: 1 });
+  });
+
+  it("onReceiveLost 'fail' (default) with maxReconnects null never gives up on transient losses", () => {
+    const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, maxReconnects: null, maxRetryDelayMs: 200 });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    for (let i = 0; i < 50; i++) {
+      t.live.receive!.error(httpStatusError('molecule activity', 503));
+      t.clock.increment(200);
+    }
+    expect(conn.getSnapshot().matches({ online: { receive: 'listening' } })).toBe(true);
+    expect(t.inputs.receive).toHaveLength(51);
   });
 });
 

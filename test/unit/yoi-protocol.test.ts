@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  backendCommandFromMethod, decodeBackendCursor, encodeBackendCursor, observationWsUrl, observeFrame, operationDiagnostics,
-  transcriptProjectionToEvents, transcriptUrl, validateYoiTarget, workerApiUrl, type YoiMethod,
+  backendCommandFromMethod, backendCursorSeq, decodeBackendCursor, encodeBackendCursor, observationWsUrl, observeFrame, operationDiagnostics,
+  transcriptProjectionToEvents, transcriptUrl, validateYoiTarget, workerApiUrl, yoiConnectionInput, yoiDelivery, type YoiMethod,
 } from '../../machines/yoi/index.ts';
 
 const target = { baseUrl: 'http://backend', runtimeId: 'runtime-a', workerId: 'worker-b' };
@@ -41,10 +41,16 @@ describe('yoi Backend Runtime API protocol (seed 004, pure parts)', () => {
     expect(validateYoiTarget(target)).toEqual(target);
   });
 
-  it('decodes backend cursors: bo_ and 16 hex digits (decode_backend_cursor)', () => {
-    expect(decodeBackendCursor('bo_0000000000000001')).toBe(1);
-    expect(decodeBackendCursor('bo_00000000000000fF')).toBe(255);
-    expect(decodeBackendCursor(encodeBackendCursor(123456))).toBe(123456);
+  it('decodes backend cursors: bo_ and 16 hex digits, exactly as a u64 (decode_backend_cursor)', () => {
+    expect(decodeBackendCursor('bo_0000000000000001')).toBe(1n);
+    expect(decodeBackendCursor('bo_00000000000000fF')).toBe(255n);
+    expect(decodeBackendCursor(encodeBackendCursor(123456))).toBe(123456n);
+    // above 2^53 a double cannot tell these apart; the cursor's sequence must
+    expect(decodeBackendCursor('bo_0020000000000001')).toBe(2n ** 53n + 1n);
+    expect(decodeBackendCursor('bo_ffffffffffffffff')).toBe(2n ** 64n - 1n);
+    expect(backendCursorSeq('bo_0020000000000001')).not.toBe(backendCursorSeq('bo_0020000000000000'));
+    expect(backendCursorSeq('bo_00000000000000fF')).toBe('00000000000000ff');
+    expect(encodeBackendCursor(2n ** 64n - 1n)).toBe('bo_ffffffffffffffff');
     for (const bad of ['0000000000000001', 'bo_1', 'bo_000000000000000g', 'bo_00000000000000001']) expect(decodeBackendCursor(bad)).toBeUndefined();
   });
 
@@ -73,10 +79,14 @@ describe('yoi Backend Runtime API protocol (seed 004, pure parts)', () => {
   it('maps observation frames: events, diagnostics, expired cursor, mismatch, malformed cursor, bad JSON, re-sent frames', () => {
     const ok = observeFrame(target, event('bo_0000000000000002', { type: 'text_delta', text: 'x' }));
     expect(ok).toEqual({
-      events: [{ type: 'connection.message', message: { id: 'bo_0000000000000002', cursor: 'bo_0000000000000002', seq: 2, kind: 'text_delta', body: { type: 'text_delta', text: 'x' } }, meta: { source: 'ws', cursor: 'bo_0000000000000002' } }],
-      seq: 2, reset: false,
+      events: [{ type: 'connection.message', message: { id: 'bo_0000000000000002', cursor: 'bo_0000000000000002', seq: '0000000000000002', kind: 'text_delta', body: { type: 'text_delta', text: 'x' } }, meta: { source: 'ws', cursor: 'bo_0000000000000002' } }],
+      seq: '0000000000000002', reset: false,
     });
-    expect(observeFrame(target, event('bo_0000000000000002', { type: 'text_delta' }), 2).events[0].meta).toEqual({ source: 'ws' });
+    expect(observeFrame(target, event('bo_0000000000000002', { type: 'text_delta' }), '0000000000000002').events[0].meta).toEqual({ source: 'ws' });
+    // seed 004: last_sequence starts at 0, so a sequence-0 event is stale from the start
+    expect(observeFrame(target, event('bo_0000000000000000', { type: 'snapshot' })).events[0].meta).toEqual({ source: 'ws' });
+    // exact above 2^53: the next sequence is new, not a re-sent frame
+    expect(observeFrame(target, event('bo_0020000000000001', { type: 'text_delta' }), '0020000000000000').events[0].meta).toEqual({ source: 'ws', cursor: 'bo_0020000000000001' });
     const mismatch = observeFrame(target, event('bo_0000000000000003', { type: 'x' }, 'runtime-a', 'other'));
     expect(mismatch.events).toEqual([expect.objectContaining({ type: 'connection.diagnostic', message: 'Backend observation frame target mismatch: got runtime-a:other, expected runtime-a:worker-b' })]);
     const malformed = observeFrame(target, event('nope', { type: 'x' }));
@@ -89,5 +99,18 @@ describe('yoi Backend Runtime API protocol (seed 004, pure parts)', () => {
     expect(expired.events[0]).toMatchObject({ message: 'Backend observation diagnostic [backend.cursor_unknown_or_expired]: gone' });
     const bad = observeFrame(target, '{"kind":"event"');
     expect(bad.events).toEqual([expect.objectContaining({ type: 'connection.invalid', raw: '{"kind":"event"', error: expect.stringMatching(/^Backend observation frame was not valid JSON/) })]);
+  });
+
+  it('delivers a diagnostic to onEvent as the seed does (an error event in the same stream) and an event with its exact sequence', () => {
+    expect(yoiDelivery({ id: 'diagnostic:3', kind: 'diagnostic', diagnostic: 'receive.stopped', body: { code: 'receive.stopped', message: 'Backend observation stream for r:w stopped after 3 reconnect attempts' } }))
+      .toEqual({ id: 'diagnostic:3', diagnostic: 'receive.stopped', event: { type: 'error', code: 'internal', message: 'Backend observation stream for r:w stopped after 3 reconnect attempts' } });
+    expect(yoiDelivery({ id: 'bo_ffffffffffffffff', cursor: 'bo_ffffffffffffffff', seq: 'ffffffffffffffff', kind: 'text_delta', body: { type: 'text_delta' } }))
+      .toEqual({ id: 'bo_ffffffffffffffff', cursor: 'bo_ffffffffffffffff', seq: 2n ** 64n - 1n, event: { type: 'text_delta' } });
+  });
+
+  it('a yoi connection stops only its observation when lost, drops sequence 0, and delivers diagnostics (seed 004)', () => {
+    expect(yoiConnectionInput({ ...target, deliver: 'dispatch' })).toMatchObject({
+      onReceiveLost: 'stop', maxReconnects: 3, seqFloor: '0000000000000000', deliverDiagnostics: true, receiveLabel: 'Backend observation stream for runtime-a:worker-b',
+    });
   });
 });
