@@ -30,7 +30,7 @@ export interface WorkerTool {
 
 /** Options of {@link ironclawWorkerActors}: the client's (orchestrator URL, job id, token), tools, limits. */
 export interface IronclawWorkerOptions extends WorkerClientOptions {
-  /** The tools, by name; without any, completions go to llm/complete instead of llm/complete_with_tools. */
+  /** The tools, by name, offered to the LLM on llm/complete_with_tools (`[]` without any); which endpoint is the worker input's `llmEndpoint`. */
   tools?: Record<string, WorkerTool>;
   /** Also set each credential on `process.env` (seed 002: "set each credential as an environment variable"). @default false */
   credentialsToProcessEnv?: boolean;
@@ -70,11 +70,11 @@ const invalidThenFail = (err: unknown): Observable<WorkerWireEvent> =>
  * output, LLM text), so they never reach the log (docs/architecture.md invariant 7).
  *
  * - `fetchJob`: GET job -> `worker.job`. `fetchCredentials`: GET credentials (204/404: none) -> `worker.credentials { names, count }`.
- * - `llm`: POST llm/complete_with_tools (or llm/complete without tools) with `Idempotency-Key` -> `llm.completed`.
+ * - `llm`: POST llm/complete_with_tools (with the tools, `[]` when none) or, when the input's `llmEndpoint` is `complete`, llm/complete, with `Idempotency-Key` -> `llm.completed`.
  * - `runTool`: runs a tool (credentials re-fetched first after a restart) -> `tool.completed` (errors are results).
- * - `pollPrompt`: GET prompt -> `prompt.none` (204) or `prompt.received`; a malformed answer -> `worker.invalid`, then `prompt.none`.
+ * - `pollPrompt`: GET prompt -> `prompt.none` (204) or `prompt.received`; a malformed answer -> `worker.invalid`, then the error (LlmProxyFailed, `INVALID_PAYLOAD`).
  * - `report`: POST status / POST event -> `report.done { ok }` (never fails: fire-and-forget).
- * - `finish`: POST complete with `Idempotency-Key` -> `worker.completed`.
+ * - `finish`: POST complete with `Idempotency-Key` -> `worker.completed` (an answer that is not JSON: `worker.invalid`, then the error).
  *
  * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) when neither `token` nor IRONCLAW_WORKER_TOKEN is set
  * @example
@@ -101,11 +101,13 @@ export function ironclawWorkerActors(options: IronclawWorkerOptions): IronclawWo
     fetchCredentials: logic<CredentialsInput>(() => call(() => vault.load()).pipe(map((names): WorkerWireEvent => ({ type: 'worker.credentials', names, count: names.length })))),
     llm: logic<LlmInput>((input) => call(async (signal) => {
       await vault.ensure();
-      return client.complete({
-        messages: input.messages,
-        ...(definitions.length ? { tools: definitions } : {}),
-        model: input.model, max_tokens: input.maxTokens, temperature: input.temperature, stop_sequences: input.stopSequences, tool_choice: input.toolChoice,
-      }, { key: input.key, signal });
+      const request = {
+        messages: input.messages, model: input.model, max_tokens: input.maxTokens, temperature: input.temperature, stop_sequences: input.stopSequences,
+      };
+      // The caller's choice of endpoint (seed 002: `llm_complete` or `llm_complete_with_tools`), not whether tools exist.
+      return input.llmEndpoint === 'complete'
+        ? client.complete(request, { key: input.key, signal })
+        : client.completeWithTools({ ...request, tools: definitions, tool_choice: input.toolChoice }, { key: input.key, signal });
     }).pipe(map((r): WorkerWireEvent => ({
       type: 'llm.completed',
       content: r.content ?? '',
@@ -126,12 +128,10 @@ export function ironclawWorkerActors(options: IronclawWorkerOptions): IronclawWo
         return done(`tool error: ${(err as Error)?.message ?? String(err)}`, true);
       }
     })),
+    // A prompt answer that does not parse is recorded (`worker.invalid`) and fails the call with the
+    // seed's LlmProxyFailed ("failed to parse prompt response"), as every other answer does.
     pollPrompt: logic<PromptInput>(() => call((s) => client.pollPrompt(s)).pipe(
       map((p): WorkerWireEvent => (p === null ? { type: 'prompt.none' } : { type: 'prompt.received', content: p.content, done: p.done })),
-      // A prompt answer that fails its schema is recorded and ignored: the worker polls again.
-      catchError((err: unknown) => (isActorlogError(err, 'INVALID_PAYLOAD')
-        ? of<WorkerWireEvent[]>({ type: 'worker.invalid', raw: String(err.details?.raw ?? ''), error: err.message }, { type: 'prompt.none' })
-        : throwError(() => err))),
     )),
     report: logic<ReportInput>(({ item }) => call(async (signal): Promise<WorkerWireEvent> => {
       if (item.kind === 'event') {

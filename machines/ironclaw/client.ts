@@ -19,13 +19,19 @@ export interface WorkerClientOptions {
   /** The job-scoped bearer token. @default process.env.IRONCLAW_WORKER_TOKEN ({@link workerTokenFromEnv}) */
   token?: string;
   dispatcher?: Dispatcher;
-  /** Per-request limit for headers and for body silence, ms. @default 120000 (LLM calls are slow) */
+  /**
+   * Per-request limit for headers and for body silence, ms. Unset, a request waits as long as the
+   * orchestrator takes: seed 002 builds its client with `reqwest::Client::new()`, which has no
+   * request timeout (undici's own 300 s header and body timeouts are turned off too).
+   * @default none
+   */
   requestTimeoutMs?: number;
 }
 
-/** An LLM request as the worker sends it (seed 002 `ProxyCompletionRequest` / `ProxyToolCompletionRequest`). */
+/** An LLM request as the worker sends it (seed 002 `ProxyCompletionRequest`; with `tools`, `ProxyToolCompletionRequest`). */
 export interface LlmRequest {
   messages: ChatMessage[];
+  /** Only sent by {@link WorkerClient.completeWithTools} (seed 002 `ProxyToolCompletionRequest.tools`, possibly empty). */
   tools?: ToolDefinition[];
   model?: string;
   max_tokens?: number;
@@ -40,19 +46,29 @@ export type LlmResponse = z.infer<typeof ProxyToolCompletionResponseSchema>;
 /** The worker's HTTP client to its orchestrator: every path is `/worker/{jobId}/…` with `Authorization: Bearer <token>`. */
 export interface WorkerClient {
   readonly jobId: string;
-  /** GET job. @throws OrchestratorRejected (non-2xx: 401/403 `PERMANENT`, 5xx `TRANSIENT`), ConnectionFailed (`TRANSIENT`), `INVALID_PAYLOAD` */
+  /** GET job. @throws OrchestratorRejected (non-2xx: 401/403 `PERMANENT`, 5xx `TRANSIENT`), ConnectionFailed (`TRANSIENT`), LlmProxyFailed (`INVALID_PAYLOAD`: the seed's `get_json` reports a body that does not parse so) */
   getJob(signal?: AbortSignal): Promise<JobDescription>;
-  /** POST llm/complete, or llm/complete_with_tools when `tools` are given. `key` goes in `Idempotency-Key`. @throws LlmProxyFailed (network, non-2xx), `INVALID_PAYLOAD` */
+  /**
+   * POST llm/complete (seed 002 `llm_complete`): `messages`, `model`, `max_tokens`, `temperature`,
+   * `stop_sequences`; tools are never sent. `key` goes in `Idempotency-Key`.
+   * @throws LlmProxyFailed (network, non-2xx; `INVALID_PAYLOAD` when the answer does not parse)
+   */
   complete(req: LlmRequest, options?: { key?: string; signal?: AbortSignal }): Promise<LlmResponse>;
+  /**
+   * POST llm/complete_with_tools (seed 002 `llm_complete_with_tools`): the request with its `tools`
+   * (`[]` when none) and `tool_choice`. The caller picks this call or {@link complete}, as in the seed.
+   * @throws LlmProxyFailed (network, non-2xx; `INVALID_PAYLOAD` when the answer does not parse)
+   */
+  completeWithTools(req: LlmRequest, options?: { key?: string; signal?: AbortSignal }): Promise<LlmResponse>;
   /** POST status: a non-2xx answer is returned, not thrown (seed 002 only warns). @throws ConnectionFailed */
   reportStatus(update: StatusUpdate, signal?: AbortSignal): Promise<{ ok: boolean; status: number }>;
   /** POST event, fire-and-forget: never throws; says what happened (seed 002 `post_event` logs at debug). */
   postEvent(payload: JobEventPayload, signal?: AbortSignal): Promise<{ ok: boolean; status?: number; error?: string }>;
-  /** GET prompt: `null` on 204 (nothing yet). @throws OrchestratorRejected (non-2xx), ConnectionFailed, `INVALID_PAYLOAD` */
+  /** GET prompt: `null` on 204 (nothing yet). @throws OrchestratorRejected (non-2xx), ConnectionFailed, LlmProxyFailed (`INVALID_PAYLOAD`: "failed to parse prompt response") */
   pollPrompt(signal?: AbortSignal): Promise<{ content: string; done: boolean } | null>;
   /** GET credentials: `[]` on 204 or 404 (none granted). @throws SecretResolveFailed (other non-2xx, or a body that does not parse: its raw text, full of secrets, is never kept) */
   fetchCredentials(signal?: AbortSignal): Promise<Credential[]>;
-  /** POST complete. @throws LlmProxyFailed (seed 002 `report_complete` goes through `post_json`) */
+  /** POST complete; the answer must be JSON (seed 002 `report_complete` reads it as a `serde_json::Value`). @throws LlmProxyFailed (network, non-2xx; `INVALID_PAYLOAD` when the answer is not JSON) */
   reportComplete(report: CompletionReport, options?: { key?: string; signal?: AbortSignal }): Promise<void>;
 }
 
@@ -92,7 +108,7 @@ const statusCode = (status: number): ErrorCode => (isTransientStatus(status) ? '
 export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
   const token = options.token ?? workerTokenFromEnv();
   const base = `${options.orchestratorUrl.replace(/\/+$/, '')}/worker/${encodeURIComponent(options.jobId)}/`;
-  const timeout = options.requestTimeoutMs ?? 120_000;
+  const timeout = options.requestTimeoutMs ?? 0; // 0: no limit (seed 002: reqwest::Client::new())
   const jobId = options.jobId;
 
   async function send(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
@@ -109,14 +125,27 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
     const e = networkError(label, err);
     return e.code === 'ABORTED' ? e : workerError(kind, 'TRANSIENT', e.message, e.details, err);
   };
-  const parse = <T>(label: string, raw: string, schema: z.ZodType<T>): T => {
+  /** A body that does not parse: `INVALID_PAYLOAD` (invariant 6) with the seed's kind and message, `<kind>: <what>: <reason>`. */
+  const parse = <T>(what: string, raw: string, schema: z.ZodType<T>, kind: WorkerErrorKind = 'LlmProxyFailed'): T => {
+    const fail = (reason: string) => {
+      const e = invalidPayload(`ironclaw ${what}`, raw, reason);
+      return new ActorlogError('INVALID_PAYLOAD', `${kind}: ${what}: ${e.details?.error as string}`, { details: { kind, ...e.details } });
+    };
     let json: unknown;
-    try { json = JSON.parse(raw); } catch (err) { throw invalidPayload(`ironclaw ${label}`, raw, `not JSON (${(err as Error).message})`); }
+    try { json = JSON.parse(raw); } catch (err) { throw fail(`not JSON (${(err as Error).message})`); }
     const r = schema.safeParse(json);
-    if (!r.success) throw invalidPayload(`ironclaw ${label}`, raw, z.prettifyError(r.error));
+    if (!r.success) throw fail(z.prettifyError(r.error));
     return r.data;
   };
   const ok = (status: number) => status >= 200 && status < 300;
+  /** POST one of the two LLM endpoints (seed 002 `post_json`): every failure is `LlmProxyFailed`. */
+  async function llm<T extends z.ZodType>(path: string, label: string, body: unknown, schema: T, o: { key?: string; signal?: AbortSignal }): Promise<LlmResponse> {
+    let r;
+    try { r = await send('POST', path, body, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport(label, 'LlmProxyFailed', err); }
+    if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `${label}: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, { status: r.status });
+    const answer = parse(`${label}: failed to parse response`, r.raw, schema) as z.infer<typeof ProxyToolCompletionResponseSchema> | z.infer<typeof ProxyCompletionResponseSchema>;
+    return { tool_calls: [], ...answer };
+  }
 
   return {
     jobId,
@@ -124,20 +153,16 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
       let r;
       try { r = await send('GET', 'job', undefined, {}, signal); } catch (err) { throw transport('GET /job', 'ConnectionFailed', err); }
       if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `GET /job returned ${r.status} (job ${jobId})`, { status: r.status });
-      const job = parse('GET /job', r.raw, JobDescriptionSchema);
+      const job = parse('GET /job: failed to parse response', r.raw, JobDescriptionSchema);
       return { title: job.title, description: job.description, ...(job.project_dir ? { projectDir: job.project_dir } : {}) };
     },
-    async complete(req, o = {}) {
-      const withTools = (req.tools?.length ?? 0) > 0;
-      const path = withTools ? 'llm/complete_with_tools' : 'llm/complete';
-      const label = withTools ? 'LLM tool complete' : 'LLM complete';
-      const body = withTools ? req : { messages: req.messages, model: req.model, max_tokens: req.max_tokens, temperature: req.temperature, stop_sequences: req.stop_sequences };
-      let r;
-      try { r = await send('POST', path, body, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport(label, 'LlmProxyFailed', err); }
-      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `${label}: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, { status: r.status });
-      if (withTools) return parse(label, r.raw, ProxyToolCompletionResponseSchema);
-      return { ...parse(label, r.raw, ProxyCompletionResponseSchema), tool_calls: [] };
-    },
+    complete: (req, o = {}) => llm('llm/complete', 'LLM complete', {
+      messages: req.messages, model: req.model, max_tokens: req.max_tokens, temperature: req.temperature, stop_sequences: req.stop_sequences,
+    }, ProxyCompletionResponseSchema, o),
+    completeWithTools: (req, o = {}) => llm('llm/complete_with_tools', 'LLM tool complete', {
+      messages: req.messages, tools: req.tools ?? [], model: req.model, max_tokens: req.max_tokens, temperature: req.temperature,
+      stop_sequences: req.stop_sequences, tool_choice: req.tool_choice,
+    }, ProxyToolCompletionResponseSchema, o),
     async reportStatus(update, signal) {
       let r;
       try { r = await send('POST', 'status', update, {}, signal); } catch (err) { throw transport('POST /status', 'ConnectionFailed', err); }
@@ -156,7 +181,7 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
       try { r = await send('GET', 'prompt', undefined, {}, signal); } catch (err) { throw transport('GET /prompt', 'ConnectionFailed', err); }
       if (r.status === 204) return null;
       if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `prompt endpoint returned ${r.status} (job ${jobId})`, { status: r.status });
-      return parse('GET /prompt', r.raw, PromptResponseSchema);
+      return parse('GET /prompt: failed to parse prompt response', r.raw, PromptResponseSchema);
     },
     async fetchCredentials(signal) {
       let r;
@@ -172,6 +197,7 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
       let r;
       try { r = await send('POST', 'complete', report, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport('report complete', 'LlmProxyFailed', err); }
       if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `report complete: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, { status: r.status });
+      parse('report complete: failed to parse response', r.raw, z.json());
     },
   };
 }

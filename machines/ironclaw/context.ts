@@ -1,6 +1,6 @@
 import { backoffDelay } from '../../src/transport/backoff.ts';
 import type { ErrorInfo } from '../../src/errors.ts';
-import type { WorkerReport } from './events.ts';
+import type { LlmEndpoint, WorkerReport } from './events.ts';
 import type { ChatMessage, JobDescription, JobEventPayload, StatusUpdate, ToolCall, Usage } from './schemas.ts';
 
 /** Input of the worker machine. Durations in ms. No secrets: the token and credentials live in the binding. */
@@ -14,6 +14,13 @@ export interface WorkerInput {
   temperature?: number;
   stopSequences?: string[];
   toolChoice?: string;
+  /**
+   * The LLM endpoint every completion uses, chosen by the caller as seed 002's caller picks
+   * `llm_complete` or `llm_complete_with_tools`: `complete_with_tools` sends the binding's tools
+   * (`[]` when it has none) and `toolChoice`; `complete` sends neither.
+   * @default 'complete_with_tools'
+   */
+  llmEndpoint?: LlmEndpoint;
   /** LLM completions before the worker gives up with an error. @default 20 */
   maxIterations?: number;
   /** Pause between prompt polls that answered 204. @default 1000 */
@@ -29,8 +36,8 @@ export interface WorkerInput {
 }
 
 /** The worker machine's context: JSON-safe, replayed from the log. */
-export interface WorkerContext extends Required<Omit<WorkerInput, 'model' | 'maxTokens' | 'temperature' | 'stopSequences' | 'toolChoice'>> {
-  llm: Pick<WorkerInput, 'model' | 'maxTokens' | 'temperature' | 'stopSequences' | 'toolChoice'>;
+export interface WorkerContext extends Required<Omit<WorkerInput, 'model' | 'maxTokens' | 'temperature' | 'stopSequences' | 'toolChoice' | 'llmEndpoint'>> {
+  llm: Pick<WorkerInput, 'model' | 'maxTokens' | 'temperature' | 'stopSequences' | 'toolChoice'> & { llmEndpoint: LlmEndpoint };
   job?: JobDescription;
   /** What was delivered: names and count, never values. */
   credentials?: { names: string[]; count: number };
@@ -59,7 +66,7 @@ export interface WorkerContext extends Required<Omit<WorkerInput, 'model' | 'max
 
 /** The context for an input, with defaults applied. */
 export function initialWorkerContext(input: WorkerInput): WorkerContext {
-  const llm: WorkerContext['llm'] = {};
+  const llm: WorkerContext['llm'] = { llmEndpoint: input.llmEndpoint ?? 'complete_with_tools' };
   for (const k of ['model', 'maxTokens', 'temperature', 'stopSequences', 'toolChoice'] as const) if (input[k] !== undefined) (llm as Record<string, unknown>)[k] = input[k];
   return {
     jobId: input.jobId,

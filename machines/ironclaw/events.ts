@@ -44,7 +44,11 @@ export interface LlmInput {
   temperature?: number;
   stopSequences?: string[];
   toolChoice?: string;
+  /** Which seed 002 call: `complete` (`llm_complete`) or `complete_with_tools` (`llm_complete_with_tools`). */
+  llmEndpoint?: LlmEndpoint;
 }
+/** The orchestrator's two LLM endpoints (seed 002 `llm_complete`, `llm_complete_with_tools`). */
+export type LlmEndpoint = 'complete' | 'complete_with_tools';
 export interface ToolInput { jobId: string; call: ToolCall; key: string }
 export interface PromptInput { jobId: string }
 export interface ReportInput { jobId: string; item: WorkerReport }

@@ -24,10 +24,12 @@ const retryOr = (backoff: string) => [
  *
  * - `main`: `loading` (GET job) -> `credentials` (GET credentials; 204/404 = none; the log keeps
  *   names and count, never values) -> the loop `thinking` (LLM completion proxied by the
- *   orchestrator, with tools when the binding has any) -> `acting` (each tool call, its result fed
+ *   orchestrator, on the endpoint `input.llmEndpoint` names) -> `acting` (each tool call, its result fed
  *   back) -> … -> `awaitingPrompt` (GET prompt every `promptPollMs`; 204 = nothing yet; a prompt
  *   starts another turn, `done` or `promptWaitMs` of silence ends the job) -> `completing` (POST
- *   complete, success) or `failing` (POST complete, failure) -> `finished`.
+ *   complete, success; its answer must be JSON, else the job ends failed with no second report) or
+ *   `failing` (POST complete, failure) -> `finished`. A malformed answer to any call (GET prompt
+ *   included) is recorded as `worker.invalid` and fails the job with the seed's error kind.
  * - `reporter`: sends the outbox in order: status updates and job events, fire-and-forget (a
  *   failure is recorded in `reportsFailed` / `lastReportError`, never fatal); `completing` waits
  *   for it to drain so the completion report comes last.
@@ -66,6 +68,8 @@ export const workerMachine = setup({
   },
   guards: {
     retryable: ({ context, event }) => errorOf(event).code === 'TRANSIENT' && context.attempts + 1 < context.maxAttempts,
+    /** The orchestrator answered 2xx with a body that does not parse (it may have taken the request). */
+    invalidAnswer: ({ event }) => errorOf(event).code === 'INVALID_PAYLOAD',
     hasPendingTools: ({ context }) => context.pendingTools.length > 0,
     iterationsLeft: ({ context }) => context.iteration < context.maxIterations,
     hasOutbox: ({ context }) => context.outbox.length > 0,
@@ -188,7 +192,12 @@ export const workerMachine = setup({
                     id: 'finish',
                     src: 'finish',
                     input: ({ context }) => ({ jobId: context.jobId, key: `${context.jobId}:complete`, report: { success: true, message: lastAnswer(context), iterations: context.iteration } }),
-                    onError: retryOr('backoff'),
+                    // A 2xx answer that is not JSON fails the report (seed 002 `report_complete`); the
+                    // orchestrator may have taken it, so no contradicting failure report follows.
+                    onError: [
+                      { guard: 'invalidAnswer', target: '#worker.running.main.finished', actions: ['recordError', 'fail'] },
+                      ...retryOr('backoff'),
+                    ],
                   },
                   on: { 'worker.completed': { target: '#worker.running.main.finished', actions: 'succeed' } },
                 },

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
-import { ironclawWorkerMachine, workerMachine, type IronclawWorkerOptions, type WorkerInput, type WorkerMachine, type WorkerTool } from '../../machines/ironclaw/index.ts';
+import { createWorkerClient, ironclawWorkerMachine, workerMachine, type IronclawWorkerOptions, type WorkerInput, type WorkerMachine, type WorkerTool } from '../../machines/ironclaw/index.ts';
 import { createActorSystem, replay, verifyReplay } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startIronclawOrchestrator, type IronclawOrchestrator, type OrchestratorJob } from '../servers/ironclaw-orchestrator.ts';
@@ -28,6 +29,13 @@ const JOBS: OrchestratorJob[] = [
   job('bad-prompt', { prompts: [{ content: '', done: true }] }),
   job('cancel', { prompts: [] }),
   job('max-iterations', { prompts: [] }),
+  job('endpoint-complete', { projectDir: undefined, prompts: [{ content: '', done: true }] }),
+  job('endpoint-no-tools', { prompts: [{ content: '', done: true }] }),
+  job('bad-job'),
+  job('bad-llm'),
+  job('bad-complete', { prompts: [{ content: '', done: true }] }),
+  job('finish-reasons', { prompts: [{ content: '', done: true }] }),
+  job('client'),
 ];
 
 let orchestrator: IronclawOrchestrator;
@@ -111,11 +119,11 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
 
   it('credentials: 204 and 404 both mean none; another failure status fails the job (SecretResolveFailed)', async () => {
     for (const jobId of ['cred-204', 'cred-404']) {
-      const { finished, live } = run(jobId, {}, { tools: {} });
+      const { finished, live } = run(jobId, { llmEndpoint: 'complete' }, { tools: {} });
       const final = await finished();
       expect(final.value, jobId).toBe('done');
       expect(final.context.credentials).toEqual({ names: [], count: 0 });
-      expect(requests(jobId, 'llm/complete')).toHaveLength(1); // no tools: llm/complete
+      expect(requests(jobId, 'llm/complete')).toHaveLength(1); // the caller chose llm/complete
       expect(final.context.messages.at(-1)).toMatchObject({ role: 'assistant', content: expect.stringMatching(/^Answer: Job /) });
       expectReplayEqualsLive(jobId, live);
     }
@@ -208,13 +216,116 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(failed.length).toBe(final.context.reportsFailed);
   });
 
-  it('records a malformed prompt answer as worker.invalid and keeps polling', async () => {
+  it('a malformed prompt answer is reported as the seed does (LlmProxyFailed), not swallowed while polling goes on', async () => {
     orchestrator.faults.malformedPrompts = 1;
     const final = await run('bad-prompt').finished();
-    expect(final.value).toBe('done');
+    expect(final.value).toBe('failed');
     expect(final.context.invalid).toBe(1);
+    expect(final.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: GET \/prompt: failed to parse prompt response: not JSON/) });
     const invalid = events('bad-prompt').find((r) => r.type === 'worker.invalid')!;
     expect((invalid.data as { raw: string }).raw).toBe('<html>oops</html>');
+    expect(requests('bad-prompt', 'prompt')).toHaveLength(1); // no poll after the bad answer
+    expect(orchestrator.completions('bad-prompt')).toEqual([expect.objectContaining({ success: false, message: expect.stringMatching(/^LlmProxyFailed: GET \/prompt/) })]);
+  });
+
+  it('a body that does not parse keeps the seed\'s error kind: GET job and the LLM answer are LlmProxyFailed', async () => {
+    orchestrator.faults.malformedJobs = 1;
+    const job = await run('bad-job').finished();
+    expect(job.value).toBe('failed');
+    expect(job.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: GET \/job: failed to parse response: not JSON/) });
+    orchestrator.faults.malformedLlm = 1;
+    const llm = await run('bad-llm').finished();
+    expect(llm.value).toBe('failed');
+    expect(llm.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: LLM tool complete: failed to parse response: not JSON/) });
+    expect(requests('bad-llm', 'llm/complete_with_tools')).toHaveLength(1); // not retried: the orchestrator answered
+    const client = createWorkerClient({ orchestratorUrl: orchestrator.url, jobId: 'client', token: token('client') });
+    orchestrator.faults.malformedJobs = 1;
+    await expect(client.getJob()).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', details: { kind: 'LlmProxyFailed', raw: '{"title":' } });
+    orchestrator.faults.malformedPrompts = 1;
+    await expect(client.pollPrompt()).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', details: { kind: 'LlmProxyFailed' } });
+    orchestrator.faults.malformedLlm = 1;
+    await expect(client.complete({ messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: LLM complete: failed to parse response/), details: { kind: 'LlmProxyFailed' },
+    });
+  });
+
+  it('the completion report needs a JSON answer (seed: serde_json::Value): an empty 200 fails the job, with no second report', async () => {
+    orchestrator.faults.malformedCompletes = 1;
+    orchestrator.faults.completeBody = '';
+    const final = await run('bad-complete').finished();
+    expect(final.value).toBe('failed');
+    expect(final.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: report complete: failed to parse response/) });
+    expect(final.context.outcome).toMatchObject({ success: false });
+    expect(orchestrator.completions('bad-complete')).toEqual([expect.objectContaining({ success: true })]);
+    const client = createWorkerClient({ orchestratorUrl: orchestrator.url, jobId: 'client', token: token('client') });
+    for (const body of ['null', '"ok"', '[]']) { // any JSON value will do
+      orchestrator.faults.malformedCompletes = 1;
+      orchestrator.faults.completeBody = body;
+      await expect(client.reportComplete({ success: true, message: null, iterations: 0 }), body).resolves.toBeUndefined();
+    }
+    orchestrator.faults.malformedCompletes = 1;
+    orchestrator.faults.completeBody = 'OK';
+    await expect(client.reportComplete({ success: true, message: null, iterations: 0 })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', details: { kind: 'LlmProxyFailed' } });
+    orchestrator.faults.completeBody = undefined;
+  });
+
+  it('the LLM endpoint is the caller\'s choice, not whether tools exist; a null project_dir is no project directory', async () => {
+    const plain = await run('endpoint-complete', { llmEndpoint: 'complete' }).finished(); // tools given, llm/complete chosen
+    expect(plain.value).toBe('done');
+    expect(requests('endpoint-complete', 'llm/complete_with_tools')).toHaveLength(0);
+    const [call] = requests('endpoint-complete', 'llm/complete');
+    expect(call.body).not.toHaveProperty('tools');
+    expect(call.body).not.toHaveProperty('tool_choice');
+    expect(orchestrator.requests.find((r) => r.path === 'endpoint-complete/job')).toBeDefined();
+    expect(plain.context.job).toEqual({ title: 'Job endpoint-complete', description: 'Find the failing test and explain it.' }); // project_dir: null
+    expect(plain.context.messages[1].content).not.toContain('Project directory');
+
+    const none = await run('endpoint-no-tools', {}, { tools: {} }).finished(); // no tools, the default endpoint
+    expect(none.value).toBe('done');
+    expect(requests('endpoint-no-tools', 'llm/complete')).toHaveLength(0);
+    expect(requests('endpoint-no-tools', 'llm/complete_with_tools').map((r) => (r.body as { tools: unknown }).tools)).toEqual([[]]);
+  });
+
+  it('maps the finish reason as the seed does (tool_calls is tool use)', async () => {
+    orchestrator.faults.finishReason = 'tool_calls';
+    const final = await run('finish-reasons').finished();
+    orchestrator.faults.finishReason = undefined;
+    expect(final.value).toBe('done');
+    expect(final.context).toMatchObject({ lastFinishReason: 'tool_use', toolCalls: 1 });
+    expect(orchestrator.events('finish-reasons').filter((e) => e.event_type === 'message').map((e) => (e.data as { finish_reason: string }).finish_reason)).toEqual(['tool_use', 'tool_use']);
+  });
+
+  it('the test orchestrator reads bodies as the seed\'s structs: 415 without JSON content type, 400 not JSON, 422 a missing field', async () => {
+    const post = (path: string, body: string, type = 'application/json') => fetch(`${orchestrator.url}/worker/client/${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${token('client')}`, 'content-type': type }, body,
+    }).then((r) => r.status);
+    const messages = [{ role: 'user', content: 'x' }];
+    const reported = orchestrator.completions('client').length;
+    expect(await post('llm/complete', JSON.stringify({ messages }), 'text/plain')).toBe(415);
+    expect(await post('llm/complete', '{"messages":')).toBe(400);
+    expect(await post('llm/complete_with_tools', JSON.stringify({ messages }))).toBe(422); // tools: Vec<ToolDefinition> is required
+    expect(await post('llm/complete_with_tools', JSON.stringify({ messages, tools: [] }))).toBe(200);
+    expect(await post('llm/complete', JSON.stringify({ messages, tools: [{ name: 'x' }] }))).toBe(200); // unknown fields ignored
+    expect(await post('status', JSON.stringify({ state: 'x', iteration: -1 }))).toBe(422);
+    expect(await post('event', JSON.stringify({ event_type: 'x' }))).toBe(422); // data: serde_json::Value is required
+    expect(await post('complete', JSON.stringify({ success: true, iterations: 1 }))).toBe(200); // message: Option, may be absent
+    expect(orchestrator.completions('client')).toHaveLength(reported + 1);
+  });
+
+  it('sets no request timeout unless asked (seed 002: reqwest::Client::new() has none)', async () => {
+    const seen: Array<{ headersTimeout?: number | null; bodyTimeout?: number | null }> = [];
+    class Recording extends Agent {
+      dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        seen.push({ headersTimeout: opts.headersTimeout, bodyTimeout: opts.bodyTimeout });
+        return super.dispatch(opts, handler);
+      }
+    }
+    const dispatcher = new Recording();
+    const opts = { orchestratorUrl: orchestrator.url, jobId: 'client', token: token('client'), dispatcher };
+    await createWorkerClient(opts).getJob();
+    await createWorkerClient({ ...opts, requestTimeoutMs: 5_000 }).getJob();
+    await dispatcher.close();
+    expect(seen).toEqual([{ headersTimeout: 0, bodyTimeout: 0 }, { headersTimeout: 5_000, bodyTimeout: 5_000 }]);
   });
 
   it('a cancel ends the job failed with the reason reported; maxIterations bounds the loop', async () => {
@@ -237,7 +348,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
       const bytes = readFileSync(file);
       for (const secret of [GITHUB, NPM, 'SECRETVALUE', 'SECRETTOKEN']) expect(bytes.includes(secret), `${secret} in ${file}`).toBe(false);
     }
-    expect(store.listStreams().length).toBe(JOBS.length);
+    expect(store.listStreams().length).toBe(JOBS.length - 1); // every job ran once as a worker, but 'client' (client calls only)
   });
 });
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
 
 /**
  * A protocol-faithful ironclaw orchestrator for tests and examples (seed 002, the worker side's
@@ -8,6 +9,12 @@ import { pathToFileURL } from 'node:url';
  * one or with an unknown one, 403 with another job's). GET job; GET credentials (a list, or 204 / 404 = none); POST
  * llm/complete and llm/complete_with_tools, answered by a scripted fake LLM; POST status; POST event;
  * GET prompt (204 until a follow-up prompt is due); POST complete.
+ *
+ * Request bodies are read as the seed's structs are deserialized (serde defaults: unknown fields
+ * ignored, `Option` fields may be absent or null, every other field required): a POST without
+ * `content-type: application/json` is answered 415, a body that is not JSON 400, one that misses a
+ * required field or has a wrong type 422 (axum's `Json` extractor answers so). `llm/complete_with_tools`
+ * needs its `tools` list (`Vec<ToolDefinition>`, possibly empty); `llm/complete` ignores one.
  *
  * The fake LLM: with tools, a user turn is answered with one call of the first tool (arguments
  * `{ "query": <the user's text> }`, finish `tool_use`); a tool result is answered with text
@@ -38,6 +45,15 @@ export interface OrchestratorFaults {
   holdLlmMs?: number;
   /** Next N prompt polls answer 200 with a body that is not JSON. */
   malformedPrompts?: number;
+  /** Next N LLM calls answer 200 with a body that is not JSON. */
+  malformedLlm?: number;
+  /** Next N GET job calls answer 200 with a body that is not JSON. */
+  malformedJobs?: number;
+  /** Next N POST complete calls are recorded, then answered 200 with this body (`completeBody`, default empty) instead of JSON. */
+  malformedCompletes?: number;
+  completeBody?: string;
+  /** The `finish_reason` of every LLM answer, instead of the fake LLM's own (`tool_use` / `stop`). Not a count. */
+  finishReason?: string;
 }
 
 export interface RecordedRequest { method: string; path: string; auth: 'ok' | 'missing' | 'wrong'; key?: string; body?: unknown }
@@ -57,19 +73,34 @@ export interface IronclawOrchestrator {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const take = (faults: OrchestratorFaults, key: 'llmFailures' | 'eventFailures' | 'statusFailures' | 'malformedPrompts') => {
+const take = (faults: OrchestratorFaults, key: 'llmFailures' | 'eventFailures' | 'statusFailures' | 'malformedPrompts' | 'malformedJobs' | 'malformedCompletes' | 'malformedLlm') => {
   const n = faults[key] ?? 0;
   if (n > 0) faults[key] = n - 1;
   return n > 0;
 };
-function readJson(req: IncomingMessage): Promise<unknown> {
+function readText(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c) => (body += c));
-    req.on('end', () => { try { resolve(body ? JSON.parse(body) : undefined); } catch { resolve(undefined); } });
+    req.on('end', () => resolve(body));
   });
 }
+
+/** The seed's request structs as serde reads them (Option: absent or null; others required; unknown keys ignored). */
+const opt = <T extends z.ZodType>(t: T) => t.nullish();
+const u32 = z.number().int().nonnegative().max(2 ** 32 - 1);
+const ChatMessage = z.object({ role: z.string(), content: z.string() });
+const CompletionRequest = {
+  messages: z.array(ChatMessage), model: opt(z.string()), max_tokens: opt(u32), temperature: opt(z.number()), stop_sequences: opt(z.array(z.string())),
+};
+const BODIES: Record<string, z.ZodType> = {
+  'llm/complete': z.object(CompletionRequest),
+  'llm/complete_with_tools': z.object({ ...CompletionRequest, tools: z.array(z.object({ name: z.string(), description: z.string(), parameters: z.unknown() })), tool_choice: opt(z.string()) }),
+  status: z.object({ state: z.string(), message: opt(z.string()), iteration: u32 }),
+  event: z.object({ event_type: z.string(), data: z.unknown().refine((v) => v !== undefined, 'missing field `data`') }),
+  complete: z.object({ success: z.boolean(), message: opt(z.string()), iterations: u32 }),
+};
 
 type Msg = { role: string; content: string; tool_call_id?: string; name?: string };
 
@@ -109,16 +140,27 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
     const header = req.headers.authorization;
     const auth: RecordedRequest['auth'] = !header ? 'missing' : job && header === `Bearer ${job.token}` ? 'ok' : 'wrong';
     const otherJob = [...byId.values()].some((j) => header === `Bearer ${j.token}`);
-    const body = req.method === 'POST' ? await readJson(req) : undefined;
+    const text = req.method === 'POST' ? await readText(req) : '';
+    let body: unknown;
+    let syntax = false;
+    if (text) { try { body = JSON.parse(text); } catch { syntax = true; } }
     const key = req.headers['idempotency-key'] as string | undefined;
     requests.push({ method: req.method ?? '', path: `${m?.[1] ?? '?'}/${path}`, auth, ...(key ? { key } : {}), ...(body !== undefined ? { body } : {}) });
     if (!m) return send(res, 404, { error: 'not found' });
     if (auth === 'missing') return send(res, 401, { error: 'missing bearer token' });
     if (!job) return send(res, 404, { error: 'unknown job' });
     if (auth === 'wrong') return otherJob ? send(res, 403, { error: 'token not scoped to this job' }) : send(res, 401, { error: 'invalid token' });
+    const schema = req.method === 'POST' ? BODIES[path] : undefined;
+    if (schema) {
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return send(res, 415, { error: 'Expected request with `Content-Type: application/json`' });
+      if (syntax || !text) return send(res, 400, { error: 'Failed to parse the request body as JSON' });
+      const r = schema.safeParse(body);
+      if (!r.success) return send(res, 422, { error: `Failed to deserialize the JSON body into the target type: ${z.prettifyError(r.error)}` });
+    }
     const id = job.jobId;
     switch (`${req.method} ${path}`) {
       case 'GET job':
+        if (take(faults, 'malformedJobs')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"title":');
         return send(res, 200, { title: job.title, description: job.description, project_dir: job.projectDir ?? null });
       case 'GET credentials': {
         const c = job.credentials ?? 204;
@@ -129,7 +171,9 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
         if (key) push(keys, id, key);
         if (faults.holdLlmMs) await sleep(faults.holdLlmMs);
         if (take(faults, 'llmFailures')) return send(res, faults.llmFailureStatus ?? 502, { error: 'upstream LLM unavailable' });
-        return send(res, 200, llm(body as never, path.endsWith('with_tools')));
+        if (take(faults, 'malformedLlm')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"content":');
+        const answer = llm(body as never, path.endsWith('with_tools'));
+        return send(res, 200, faults.finishReason ? { ...answer, finish_reason: faults.finishReason } : answer);
       }
       case 'POST status':
         if (take(faults, 'statusFailures')) return send(res, 503, { error: 'busy' });
@@ -149,6 +193,7 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
       }
       case 'POST complete':
         push(completions, id, body as never);
+        if (take(faults, 'malformedCompletes')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(faults.completeBody ?? '');
         return send(res, 200, { ok: true });
       default:
         return send(res, 404, { error: 'not found' });
