@@ -312,6 +312,21 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(orchestrator.completions('client')).toHaveLength(reported + 1);
   });
 
+  it('client errors keep the seed\'s kinds: refused is ConnectionFailed, a rejected prompt poll OrchestratorRejected; a trailing / is trimmed', async () => {
+    const gone = await startIronclawOrchestrator([]);
+    const url = gone.url;
+    await gone.close();
+    await expect(createWorkerClient({ orchestratorUrl: url, jobId: 'client', token: 't' }).getJob()).rejects.toMatchObject({
+      code: 'TRANSIENT', message: expect.stringMatching(/^ConnectionFailed: /), details: { kind: 'ConnectionFailed' },
+    });
+    await expect(createWorkerClient({ orchestratorUrl: orchestrator.url, jobId: 'client', token: token('loop') }).pollPrompt()).rejects.toMatchObject({
+      code: 'PERMANENT', message: 'OrchestratorRejected: prompt endpoint returned 403 (job client)', details: { kind: 'OrchestratorRejected', status: 403 },
+    });
+    const before = orchestrator.requests.length;
+    await createWorkerClient({ orchestratorUrl: `${orchestrator.url}//`, jobId: 'client', token: token('client') }).getJob();
+    expect(orchestrator.requests.slice(before).map((r) => r.path)).toEqual(['client/job']);
+  });
+
   it('sets no request timeout unless asked (seed 002: reqwest::Client::new() has none)', async () => {
     const seen: Array<{ headersTimeout?: number | null; bodyTimeout?: number | null }> = [];
     class Recording extends Agent {
