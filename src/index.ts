@@ -13,6 +13,7 @@ export { systemClock, type Clock } from './clock.ts';
 export type {
   AppendRequest,
   AppendResult,
+  DefinitionRecord,
   EventMeta,
   EventRecord,
   EventSource,
@@ -30,4 +31,5 @@ export type { StoredSnapshot } from './runtime/journal.ts';
 export type { Bookkeeping, PendingTimer } from './runtime/bookkeeping.ts';
 export { FAILED_EVENT, type FailureData } from './runtime/failure.ts';
 export { machineHash } from './runtime/machineInfo.ts';
+export { machineDefinition } from './runtime/definition.ts';
 export { replay, verifyReplay, comparable, type ReplayStep, type ReplayOptions, type VerifyResult } from './replay/replay.ts';

@@ -1,7 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../src/errors.ts';
 import { subscribeToLog, type LogFeed } from '../src/log/subscribe.ts';
-import type { AppendRequest, AppendResult, EventMeta, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../src/log/types.ts';
+import type { AppendRequest, AppendResult, DefinitionRecord, EventMeta, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../src/log/types.ts';
 
 interface StoredEvent {
   globalPosition: number;
@@ -81,6 +81,8 @@ export class MemoryStore implements LogStore {
   private readonly log: StoredEvent[] = [];
   private readonly snapshots = new Map<string, Map<number, { snapshot: string; recordedAt: number }>>();
   private readonly checkpoints = new Map<string, number>();
+  /** Machine definitions by hash: name, definition as JSON text, recordedAt. */
+  private readonly definitions = new Map<string, { name: string; definition: string; recordedAt: number }>();
   /** Snapshots kept per stream, an integer >= 1 or `Infinity`. */
   private readonly keepSnapshots: number;
   private readonly appended = new Subject<void>();
@@ -240,6 +242,20 @@ export class MemoryStore implements LogStore {
     return [...map.keys()]
       .sort((a, b) => a - b)
       .map((version) => ({ streamId, version, snapshot: JSON.parse(map.get(version)!.snapshot), recordedAt: map.get(version)!.recordedAt }));
+  }
+
+  saveDefinition(record: DefinitionRecord): void {
+    this.assertOpen();
+    const { hash, name, recordedAt } = record;
+    if (this.definitions.has(hash)) return;
+    this.definitions.set(hash, { name, definition: encode(record.definition), recordedAt });
+    this.onUndo(() => this.definitions.delete(hash));
+  }
+
+  loadDefinition(hash: string): DefinitionRecord | undefined {
+    this.assertOpen();
+    const found = this.definitions.get(hash);
+    return found === undefined ? undefined : { hash, name: found.name, definition: JSON.parse(found.definition), recordedAt: found.recordedAt };
   }
 
   saveCheckpoint(name: string, position: number): void {

@@ -83,6 +83,25 @@ export interface SnapshotRecord {
   recordedAt: number;
 }
 
+/**
+ * A machine's definition as the log keeps it, once per definition hash, so tools draw a stream's
+ * statechart from the log file alone, without the application's code.
+ */
+export interface DefinitionRecord {
+  /** The machine's hash, as streams record it in `machine.hash` (`machineHash`, hex). */
+  hash: string;
+  /** The name the machine was registered under when this definition was first saved. */
+  name: string;
+  /**
+   * `machine.toJSON()` as JSON: the state nodes (`id`, `key`, `type`, `initial`, `states`, `on` by
+   * event type with each transition's `target`, `guard`, `actions`, `invoke` with `id` and `src`,
+   * `entry`, `exit`, `tags`), completed where XState leaves things out (see `machineDefinition`).
+   */
+  definition: unknown;
+  /** When it was first saved, ms since the Unix epoch. */
+  recordedAt: number;
+}
+
 /** One append of a batch (see {@link LogStore.appendBatch}). */
 export interface AppendRequest {
   streamId: string;
@@ -160,6 +179,13 @@ export interface LogStore {
   loadSnapshot(streamId: string, atOrBeforeVersion?: number): SnapshotRecord | undefined;
   /** Every kept snapshot of a stream, in increasing version order, in one read ([] when none). */
   listSnapshots(streamId: string): SnapshotRecord[];
+  /**
+   * Saves a machine definition under its hash. The first record saved for a hash is kept: saving
+   * one again (same hash) is a no-op, whatever its name, definition or time.
+   */
+  saveDefinition(record: DefinitionRecord): void;
+  /** The definition saved under `hash`, or undefined (also for a log written before definitions were kept). */
+  loadDefinition(hash: string): DefinitionRecord | undefined;
   /** Saves a named subscriber's last processed global position. */
   saveCheckpoint(name: string, position: number): void;
   loadCheckpoint(name: string): number | undefined;

@@ -1,4 +1,4 @@
-import { createActor, type AnyActorRef, type AnyStateMachine, type InputFrom } from 'xstate';
+import { createActor, toObserver, type AnyActorRef, type AnyStateMachine, type InputFrom, type InspectionEvent, type Observer } from 'xstate';
 import { ActorlogError, describeError, isActorlogError, type ErrorInfo } from '../errors.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { LogStore, StreamRecord } from '../log/types.ts';
@@ -9,6 +9,7 @@ import { asTree, refAt } from './actorTree.ts';
 import type { ImpliedMessage } from './fold.ts';
 import { JournaledActor } from './journaledActor.ts';
 import { machineHash } from './machineInfo.ts';
+import { machineDefinition } from './definition.ts';
 import { journalInput } from './eventCodec.ts';
 import { foldStream } from './recoverStream.ts';
 
@@ -46,6 +47,25 @@ export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineR
    * @default prints one line to stderr
    */
   onError?: (actorId: string, error: ActorlogError) => void;
+  /**
+   * An XState inspection observer (or function) handed to every journaled actor, spawned or
+   * recovered, beside the journal: it sees each actor's and each of its children's inspection events
+   * (`@xstate.actor`, `@xstate.event`, `@xstate.snapshot`, `@xstate.action`, `@xstate.microstep`),
+   * each after the journal has seen it, so an `@xstate.event` is already in the log when it is called.
+   * Each journaled actor is the root of its own XState system: `rootId` is that actor's session id.
+   * `createBrowserInspector().inspect` and `createWebSocketInspector({ url }).inspect` from
+   * `@statelyai/inspect` are such observers. If it throws, the error is printed to stderr (the first
+   * time per actor) and the actor goes on: inspection never stops an actor.
+   * @example
+   * ```ts
+   * import { createWebSocketInspector } from '@statelyai/inspect';
+   * const inspector = createWebSocketInspector({ url: 'ws://127.0.0.1:8080' });
+   * const system = createActorSystem({ store, machines: { job }, inspect: inspector.inspect });
+   * // or your own: inspect: (ev) => { if (ev.type === '@xstate.event') console.log(ev.actorRef.id, ev.event.type); }
+   * ```
+   * @default none: only the journal observes the actors
+   */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
 /** What {@link ActorSystem.recover} did. */
@@ -118,6 +138,7 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
   /** The journal of each running root actor, by its XState ref (messages between journaled actors). */
   const journals = new WeakMap<object, Journal>();
   const report = options.onError ?? ((id: string, err: ActorlogError) => console.error(`actorlog: actor ${id} stopped: ${err.message} (${err.code})`));
+  const userInspect = options.inspect === undefined ? undefined : toObserver(options.inspect);
   const onError = (id: string, err: ActorlogError) => {
     try {
       report(id, err);
@@ -147,7 +168,7 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
         onError(id, err);
       },
     });
-    const ref = createActor(machine, { id, input: init.input, snapshot: init.snapshot as never, clock, inspect: journal.inspect });
+    const ref = createActor(machine, { id, input: init.input, snapshot: init.snapshot as never, clock, inspect: userInspect ? inspectBoth(id, journal, userInspect) : journal.inspect });
     journal.attach(ref);
     journals.set(ref, journal);
     // Another journaled actor is addressed by its stream id: `sendTo(({ system }) => system.get('b'), …)`.
@@ -175,6 +196,26 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
     ref.start();
     if (init.rearm) rearm(journal, ref, init.rearm);
     return actor;
+  }
+
+  /** Hashes whose definition this system has saved (or found saved): each is written once per system. */
+  const definitionsSaved = new Set<string>();
+  function saveDefinition(name: string, machine: AnyStateMachine, hash: string, at: number): void {
+    if (!definitionsSaved.has(hash)) store.saveDefinition({ hash, name, definition: machineDefinition(machine), recordedAt: at });
+  }
+
+  /** The journal's observer first (write-ahead), then the application's, whose errors never reach the actor. */
+  function inspectBoth(id: string, journal: Journal, user: Observer<InspectionEvent>): (ev: InspectionEvent) => void {
+    let reported = false;
+    return (ev) => {
+      journal.inspect(ev);
+      try {
+        user.next?.(ev);
+      } catch (err) {
+        if (!reported) console.error(`actorlog: the inspect observer threw on actor ${id} (${ev.type}): ${describeError(err).message}`);
+        reported = true;
+      }
+    };
   }
 
   /**
@@ -220,7 +261,13 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
       const createdAt = clock.now();
       // The actor starts from exactly the input the log keeps (its JSON copy), so replay and recovery match it.
       const logged = journalInput(input) as typeof input;
-      store.createStream({ streamId: id, machine: { name, hash: machineHash(machine) }, input: logged, createdAt });
+      const hash = machineHash(machine);
+      // The definition goes with the stream (same transaction), so tools draw its statechart from the log alone.
+      store.transaction(() => {
+        saveDefinition(name, machine, hash, createdAt);
+        store.createStream({ streamId: id, machine: { name, hash }, input: logged, createdAt });
+      });
+      definitionsSaved.add(hash);
       return start(name, machine, id, { input: logged ?? undefined, version: 0, startedAt: createdAt }) as never;
     },
     get: (id) => actors.get(id) as never,
@@ -240,6 +287,9 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
         if (actors.has(stream.streamId)) continue;
         try {
           const machine = machineFor(stream.machine.name, stream);
+          // a stream of a log written before definitions were kept gets its definition now
+          saveDefinition(stream.machine.name, machine, stream.machine.hash, clock.now());
+          definitionsSaved.add(stream.machine.hash);
           const folded = foldStream(store, machine, stream);
           if (folded.status !== 'active') {
             // The process died between the final event and its snapshot: write what the fold shows.

@@ -19,6 +19,10 @@ export const APPLICATION_ID = 0x41634c67;
  *
  * Version 2 adds `events (stream_id, global_position)`, the index of `readAll({ streamId })` (one
  * stream's events from a global position), and stamps the file with {@link APPLICATION_ID}.
+ *
+ * Version 3 adds `definitions`: one row per machine definition hash (`hash` as streams record it in
+ * `machine_hash`), the registered `name` it was first saved under, `definition` (JSON text of
+ * `machine.toJSON()`, see `machineDefinition`) and `recorded_at`; `WITHOUT ROWID`, keyed by `hash`.
  */
 export const migrations: readonly string[] = [
   `
@@ -57,12 +61,21 @@ export const migrations: readonly string[] = [
   CREATE INDEX events_stream_position ON events (stream_id, global_position);
   PRAGMA application_id = ${APPLICATION_ID};
   `,
+  `
+  CREATE TABLE definitions (
+    hash        TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    definition  TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**
- * The oldest schema version a read-only connection accepts: migrations since then only add indexes,
- * so every query of this build runs on it (slower without the index). Raise it with a migration that
- * changes a table.
+ * The oldest schema version a read-only connection accepts: migrations since then only add an index
+ * (2) and the `definitions` table (3), so every query of this build runs on it (slower without the
+ * index; `loadDefinition` finds nothing without the table). Raise it with a migration that changes a
+ * table.
  */
 export const READONLY_COMPATIBLE_FROM = 1;
 

@@ -2,9 +2,10 @@ import type Database from 'better-sqlite3';
 import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../../src/errors.ts';
 import { subscribeToLog, type LogFeed } from '../../src/log/subscribe.ts';
-import type { AppendRequest, AppendResult, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../../src/log/types.ts';
+import type { AppendRequest, AppendResult, DefinitionRecord, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../../src/log/types.ts';
 import { prepareAppendToStream, type AppendToStream } from './appendToStream.ts';
 import { prepareCheckpoints, type Checkpoints } from './checkpoints.ts';
+import { prepareDefinitions, type Definitions } from './definitions.ts';
 import { prepareReadAll, type ReadAll } from './readAll.ts';
 import { prepareReadStream, type ReadStream } from './readStream.ts';
 import { prepareSnapshots, type Snapshots } from './snapshots.ts';
@@ -23,7 +24,7 @@ export interface SqliteStoreSettings {
 }
 
 /** The prepared operations of one connection, one file each. */
-type Operations = Streams & ReadAll & Snapshots & Checkpoints & { append: AppendToStream; readStream: ReadStream };
+type Operations = Streams & ReadAll & Snapshots & Checkpoints & Definitions & { append: AppendToStream; readStream: ReadStream };
 
 /**
  * The SQLite log store (better-sqlite3): one long-lived connection in WAL mode, every statement
@@ -82,6 +83,7 @@ export class SqliteStore implements LogStore {
       ...prepareReadAll(db),
       ...prepareSnapshots(db, settings.keepSnapshots),
       ...prepareCheckpoints(db),
+      ...prepareDefinitions(db),
       append: prepareAppendToStream(db, this.versions),
       readStream: prepareReadStream(db),
     };
@@ -180,6 +182,18 @@ export class SqliteStore implements LogStore {
   listSnapshots(streamId: string): SnapshotRecord[] {
     this.assertOpen();
     return this.ops.listSnapshots(streamId);
+  }
+
+  /** Saves a machine definition under its hash; the first saved for a hash is kept. */
+  saveDefinition(record: DefinitionRecord): void {
+    if (!this.writable) this.unavailable();
+    this.ops.saveDefinition(record);
+  }
+
+  /** A machine definition by hash; undefined also on a read-only log of schema version 1 or 2 (no table). */
+  loadDefinition(hash: string): DefinitionRecord | undefined {
+    this.assertOpen();
+    return this.ops.loadDefinition(hash);
   }
 
   saveCheckpoint(name: string, position: number): void {

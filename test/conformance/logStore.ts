@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { LogStore } from '../../src/log/types.ts';
 import { appendSpecs } from './logStore/appends.ts';
+import { definitionSpecs } from './logStore/definitions.ts';
 import { snapshotSpecs } from './logStore/snapshots.ts';
 import { streamSpecs } from './logStore/streams.ts';
 import { subscribeSpecs } from './logStore/subscribe.ts';
@@ -24,7 +25,8 @@ export type LogStoreFactory = (options?: ConformanceOptions) => LogStore | Promi
  * and updatedAt, closed store), appends (versions, global positions, VERSION_CONFLICT stale and
  * ahead, STREAM_NOT_FOUND, empty appends, APPEND_FAILED, JSON round-trip and copies), reads
  * (readStream ranges, readAll order/after/limit/streamId, headPosition), appendBatch atomicity, transactions
- * (rollback, nesting), snapshots (listSnapshots, pruning to keepSnapshots), checkpoints and subscribe (on virtual time: no real sleeps).
+ * (rollback, nesting), snapshots (listSnapshots, pruning to keepSnapshots), checkpoints, machine definitions
+ * (first saved kept per hash, copies, rollback) and subscribe (on virtual time: no real sleeps).
  *
  * @param name shown in the test titles, e.g. `'sqlite'`
  * @param factory returns a fresh empty store for each test
@@ -56,5 +58,6 @@ export function logStoreConformance(name: string, factory: LogStoreFactory): voi
     transactionSpecs(get);
     snapshotSpecs(get, factory);
     subscribeSpecs(get);
+    definitionSpecs(get);
   });
 }
