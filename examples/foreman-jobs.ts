@@ -4,7 +4,9 @@
  * polling. Every event is journaled to a SQLite log (ACTORLOG_DB, default ./foreman-jobs.db).
  * With a daemon of its own (`--foreman-url`), kill it (kill -9 too) and start it again on the same
  * file: it recovers the jobs from the log and follows them to their end without submitting any again
- * (test/e2e/foreman-crash.test.ts does exactly that).
+ * (test/e2e/foreman-crash.test.ts does exactly that). A kill inside the submit window (after the
+ * daemon created a job, before its job_id was logged) makes the restarted run submit that job again:
+ * the daemon then runs it twice (docs/jobs-from-seeds.md, "The submit window").
  *
  * Without `--foreman-url` it starts the foreman test daemon (test/servers/foreman.ts) in-process, so
  * a killed run takes its daemon and the daemon's jobs with it: the restarted run finds them gone.
@@ -32,11 +34,11 @@ const opts = new Command('foreman-jobs')
   .option('--jobs <n>', 'jobs to run (ids foreman-1..n)', int('--jobs'), 4)
   .option('--webhook-port <port>', 'port of the webhook receiver (0: a free one)', int('--webhook-port'), 0)
   .option('--polling', 'never use webhooks: poll every job (behind NAT)', false)
-  .option('--poll-ms <ms>', 'poll interval', int('--poll-ms'), 250)
-  .option('--timeout-ms <ms>', 'overall timeout of each job', int('--timeout-ms'), 60_000)
+  .option('--poll-ms <ms>', 'poll interval of the client (seed 000 default: 2000)', int('--poll-ms'), 250)
+  .option('--timeout-ms <ms>', 'overall timeout of each job (default: none, as in seed 000)', int('--timeout-ms'))
   .option('--step-ms <ms>', 'step duration of a started test daemon', int('--step-ms'), 150)
   .parse()
-  .opts<{ db: string; foremanUrl?: string; jobs: number; webhookPort: number; polling: boolean; pollMs: number; timeoutMs: number; stepMs: number }>();
+  .opts<{ db: string; foremanUrl?: string; jobs: number; webhookPort: number; polling: boolean; pollMs: number; timeoutMs?: number; stepMs: number }>();
 
 const started = Date.now();
 const token = process.env.FOREMAN_TOKEN ?? (opts.foremanUrl ? undefined : randomBytes(16).toString('hex'));
@@ -46,7 +48,8 @@ if (!opts.foremanUrl) daemon = await startForemanServer({ token, webhookSecret: 
 const url = opts.foremanUrl ?? daemon!.url;
 
 const store = openSqliteStore(opts.db);
-const receiver = createWebhookReceiver({ port: opts.webhookPort, secret, signature: { header: 'x-foreman-signature' } });
+// The receiver reads `x-foreman-signature: sha256=<hex>` by default, the header foreman signs in.
+const receiver = createWebhookReceiver({ port: opts.webhookPort, secret });
 const hooks = opts.polling ? undefined : await receiver.listen().catch((err: Error) => {
   console.log(`webhook receiver cannot bind (${err.message}): jobs are followed by polling`);
   return undefined;
@@ -60,7 +63,7 @@ console.log(`models: ${models.map((m) => m.name).join(', ')}`);
 const embedded = await client.embed({ model: models.at(-1)?.name ?? 'nomic-embed-text', input: ['hello'] });
 console.log(`embed (bypasses the queue): ${embedded.embeddings.length} vector(s) of ${embedded.embeddings[0]?.length ?? 0} numbers`);
 
-const system = createActorSystem({ store, machines: { job: foremanJobMachine({ url, token, receiver, polling: opts.polling }) } });
+const system = createActorSystem({ store, machines: { job: foremanJobMachine({ url, token, receiver, polling: opts.polling, pollIntervalMs: opts.pollMs }) } });
 const report = system.recover();
 console.log(`recovered ${report.recovered.length} jobs from the log` + (report.finished.length ? `, ${report.finished.length} found finished` : ''));
 
@@ -87,7 +90,7 @@ for (let i = 1; i <= opts.jobs; i++) {
     settle(waitForForemanJob(running));
   } else {
     const request = { model: models[0]?.name ?? 'llama3', messages: [{ role: 'user', content: PROMPTS[(i - 1) % PROMPTS.length] }] };
-    const pending = submitAndWait(system, { id, request, timeoutMs: opts.timeoutMs, pollIntervalMs: opts.pollMs, follow: i === 2 ? 'poll' : undefined });
+    const pending = submitAndWait(system, { id, request, timeoutMs: opts.timeoutMs, follow: i === 2 ? 'poll' : undefined });
     const actor = system.get<JobMachine>(id);
     if (actor) watch(actor);
     settle(pending);

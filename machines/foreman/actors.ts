@@ -32,7 +32,28 @@ export interface ForemanBindingOptions extends ForemanClientOptions {
   polling?: boolean;
   /** Told about webhooks dropped as duplicates or stale (not logged: they change nothing). */
   onDiagnostic?: (d: ForemanDiagnostic) => void;
+  /**
+   * Time between two GET /jobs/{id} of a polled job, ms (seed 000 `WithPollInterval`, default 2 s).
+   * A job's own `pollIntervalMs` input takes precedence. @default 2000
+   */
+  pollIntervalMs?: number;
+  /**
+   * The header the daemon signs webhooks in (`sha256=<hex>`); it must be the receiver's
+   * (`createWebhookReceiver({ signature: { header } })`), or the binding refuses the receiver.
+   * @default {@link FOREMAN_SIGNATURE_HEADER}
+   */
+  signatureHeader?: string;
 }
+
+/**
+ * The header foreman daemons sign state webhooks in (`x-foreman-signature: sha256=<hex>`), also
+ * the webhook receiver's default (`DEFAULT_SIGNATURE_SCHEME`; a unit test holds them equal). Seed 000 verifies "HMAC-SHA256 on received events" but does
+ * not show the header's name; this is the one the foreman test daemon (test/servers/foreman.ts) uses.
+ */
+export const FOREMAN_SIGNATURE_HEADER = 'x-foreman-signature';
+
+/** Default of {@link ForemanBindingOptions.pollIntervalMs}: 2 s (seed 000 `New`: `pollInterval: 2 * time.Second`). */
+export const FOREMAN_POLL_INTERVAL_MS = 2000;
 
 /**
  * A foreman submit request as the job machine's {@link JobRequest}: `text` is the last message's
@@ -60,11 +81,31 @@ export function foremanSubmitBody(request: JobRequest): ForemanSubmitRequest {
   return body;
 }
 
-/** On INVALID_PAYLOAD: emit `job.invalid`, then fail with the same error. Other errors pass through. */
-const invalidThenFail = (err: unknown): Observable<JobWireEvent> => {
-  const e = invalidEvent(err, { source: 'child' });
+/** On INVALID_PAYLOAD: emit `job.invalid` (with `meta`), then fail with the same error. Other errors pass through. */
+const invalidThenFail = (meta: WireMeta) => (err: unknown): Observable<JobWireEvent> => {
+  const e = invalidEvent(err, meta);
   return e ? concat(of(e), throwError(() => err)) : throwError(() => err);
 };
+
+/**
+ * Checks the binding's options before any job runs.
+ * @throws ActorlogError `INVALID_OPTIONS` for a poll interval that is not a positive integer, or a
+ *   receiver that reads signatures from another header than the daemon signs in (every signed
+ *   webhook would be answered 401)
+ */
+function checkBindingOptions(options: ForemanBindingOptions): void {
+  const interval = options.pollIntervalMs;
+  if (interval !== undefined && (!Number.isInteger(interval) || interval < 1)) {
+    throw new ActorlogError('INVALID_OPTIONS', `foreman: pollIntervalMs must be an integer >= 1 (got ${interval})`, { details: { option: 'pollIntervalMs' } });
+  }
+  const header = (options.signatureHeader ?? FOREMAN_SIGNATURE_HEADER).toLowerCase();
+  const theirs = options.receiver?.signature.header;
+  if (!options.polling && theirs !== undefined && theirs !== header) {
+    throw new ActorlogError('INVALID_OPTIONS', `foreman: the webhook receiver reads signatures from "${theirs}" but the daemon signs in "${header}": every signed webhook would be rejected`, {
+      details: { option: 'signatureHeader', receiverHeader: theirs, header },
+    });
+  }
+}
 
 /**
  * The foreman binding's actors for the generic job machine (machines/job), each made with XState's
@@ -72,11 +113,16 @@ const invalidThenFail = (err: unknown): Observable<JobWireEvent> => {
  * `PERMANENT`, `INVALID_PAYLOAD`, `INVALID_OPTIONS`, `ABORTED`). The token and webhook secret stay
  * in closures, never in inputs, events or errors.
  *
+ * @throws ActorlogError `INVALID_OPTIONS` when `pollIntervalMs` is not a positive integer, or the
+ *   receiver reads signatures from another header than `signatureHeader`
+ *
  * - `submit`: POST /jobs with `Idempotency-Key: input.messageId` (logged before the send) and, when
  *   the job is followed by push and the receiver listens, `state_webhook_url` -> `job.accepted
  *   { remoteId: job_id, pushUrl, update: submitted }` (seed 000 `postJob`, `submitWithWebhook`).
  * - `follow`: the job's webhooks plus a catch-up GET ({@link followForemanJob}).
- * - `poll`: GET /jobs/{id} -> one `job.update` (or `job.invalid`), `meta { source: 'poll', cursor: job_id }` (seed 000 `pollUntilDone`).
+ * - `poll`: GET /jobs/{id} -> one `job.update`, `meta { source: 'poll', cursor: job_id }` (seed 000
+ *   `pollUntilDone`); a 200 that does not decode is recorded as `job.invalid` and fails the poll
+ *   `INVALID_PAYLOAD`, which ends the job `failed` with that error, as the seed ends the call.
  * - `reply`: fails `PERMANENT`: foreman jobs never ask for input.
  * - `cancel`: foreman has no cancel endpoint (seed 000 cancels by the caller's context only): it
  *   answers `job.update { state: 'canceled' }` at once, so the job stops following; the daemon may still run it.
@@ -87,6 +133,7 @@ const invalidThenFail = (err: unknown): Observable<JobWireEvent> => {
  * ```
  */
 export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActors {
+  checkBindingOptions(options);
   const client: ForemanClient = createForemanClient(options);
   const { receiver, polling = false } = options;
   return {
@@ -96,7 +143,7 @@ export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActo
       if (pushUrl) job.state_webhook_url = pushUrl;
       return fromCall((o) => client.submitJob(job, { ...o, idempotencyKey: input.messageId })).pipe(
         map((jobId): JobWireEvent => ({ type: 'job.accepted', remoteId: jobId, update: { state: 'submitted', remoteState: 'queued' }, ...(pushUrl ? { pushUrl } : {}) })),
-        catchError(invalidThenFail),
+        catchError(invalidThenFail({ source: 'child' })),
       );
     })),
     follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => followForemanJob(client, polling ? undefined : receiver, input, options.onDiagnostic)),
@@ -104,7 +151,8 @@ export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActo
       const meta: WireMeta = { source: 'poll', cursor: input.remoteId };
       return fromCall((o) => client.getJob(input.remoteId, o)).pipe(
         map((status): JobWireEvent => ({ type: 'job.update', update: statusToJobUpdate(status), meta })),
-        catchError((err: unknown) => { const e = invalidEvent(err, meta); return e ? of(e) : throwError(() => err); }),
+        // Seed 000 `pollUntilDone`: a 200 that does not decode ends the call with that error.
+        catchError(invalidThenFail(meta)),
       );
     }),
     reply: fromEventObservable<JobWireEvent, ReplyInput>(({ input }) =>

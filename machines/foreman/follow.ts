@@ -1,4 +1,4 @@
-import { catchError, defer, filter, map, merge, type Observable, of, takeWhile, throwError } from 'rxjs';
+import { catchError, concat, defer, filter, map, merge, type Observable, of, takeWhile, throwError } from 'rxjs';
 import { z } from 'zod';
 import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import type { WebhookDelivery, WebhookReceiver } from '../../src/sources/webhook/index.ts';
@@ -47,6 +47,11 @@ function parseDelivery(d: WebhookDelivery, remoteId: string): ForemanJobStatus |
  * (cursor `a<attempt>.<state>`, resumed from `input.cursor`); bad signatures and malformed bodies
  * become `job.invalid` events. Completes after a terminal state (`done`, `failed`).
  *
+ * The catch-up GET is what finds a job that ended while the process was down (its webhooks are
+ * gone): when it fails, with `TRANSIENT` or with `INVALID_PAYLOAD` (after a `job.invalid` event), the
+ * follower fails with that error, so the job machine follows again with a new catch-up GET instead
+ * of waiting for webhooks that will never come.
+ *
  * Fails `PERMANENT` (the job machine then polls) when the receiver does not listen, when the job
  * was submitted without a webhook URL, or when the URL it was given is not this receiver's (the
  * process restarted on another port): seed 000 `Submit` falls back to polling when the listener
@@ -87,11 +92,14 @@ export function followForemanJob(
       const status = parseDelivery(d, input.remoteId);
       return 'type' in status ? status : accept(status, 'webhook');
     }));
+    // A catch-up GET that fails (network, 5xx, or a 200 that does not decode) fails the follower:
+    // the job machine subscribes again after a backoff, with a new catch-up GET, and polls once its
+    // retries are spent. Webhooks that arrive meanwhile wait in the receiver's buffer.
     const catchUp = fromCall((o) => client.getJob(input.remoteId, o)).pipe(
       map((status) => accept(status, 'poll')),
       catchError((err: unknown) => {
         const e = invalidEvent(err, { source: 'poll' });
-        return e ? of(e) : throwError(() => err);
+        return e ? concat(of(e), throwError(() => err)) : throwError(() => err);
       }),
     );
     return merge(hooks, catchUp).pipe(

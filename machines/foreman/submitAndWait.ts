@@ -30,7 +30,11 @@ export interface SubmitAndWaitOptions extends Omit<Partial<JobInput>, 'jobId' | 
   request: ForemanSubmitRequest;
   /** The name the foreman-bound job machine is registered under. @default 'job' */
   machine?: string;
-  /** Overall time before the job ends `timed-out` (a logged timer) and this rejects `TIMEOUT`. @default 300000 */
+  /**
+   * Overall time before the job ends `timed-out` (a logged timer) and this rejects `TIMEOUT`, ms.
+   * Omitted: no overall timeout, the call waits until the job ends or `signal` aborts (seed 000
+   * `Submit` waits until the caller's context is canceled).
+   */
   timeoutMs?: number;
   /** Aborting cancels the job (it ends `canceled`) and rejects `ABORTED` (seed 000: the caller's context). */
   signal?: AbortSignal;
@@ -68,7 +72,8 @@ export function foremanOutcome(snapshot: Pick<JobSnapshot, 'value' | 'context'>)
  * Waits for a foreman job actor (new or recovered) to end and returns its {@link ForemanResult}.
  * A job that failed on the daemon resolves with `state: 'failed'` and `error`, as seed 000 returns it.
  * @throws ActorlogError `TIMEOUT` (ended timed-out), `ABORTED` (signal, or canceled), the job's
- *   `lastError` code when it failed on our side (`PERMANENT` 401, `TRANSIENT` after bounded retries), `APPEND_FAILED`,
+ *   `lastError` code when it failed on our side (`PERMANENT` 401, `TRANSIENT` after bounded retries,
+ *   `INVALID_PAYLOAD` when a poll answered 200 with a body that does not decode), `APPEND_FAILED`,
  *   `ACTOR_STOPPED` (the system was closed first: the job goes on after `recover()`)
  * @example
  * ```ts

@@ -12,9 +12,13 @@ export interface JobInput {
   request: JobRequest;
   /** `push` follows a stream or webhook (falling back to polling), `poll` only polls. @default 'push' */
   follow?: FollowMode;
-  /** @default 1000 */
+  /** Time between two polls, ms. Omitted: the binding's default ({@link DEFAULT_POLL_INTERVAL_MS} for the generic machine; foreman: its client's `pollIntervalMs`, 2000). */
   pollIntervalMs?: number;
-  /** Overall time before the job ends `timed-out`. @default 300000 */
+  /**
+   * Overall time before the job ends `timed-out` (a logged timer), ms. Omitted: no overall
+   * timeout; the job waits until it ends or is canceled (seed 000 `Submit` waits until the
+   * caller's context is canceled).
+   */
   timeoutMs?: number;
   /** First retry delay after a transient failure; doubles per attempt, capped at 60 s. @default 500 */
   retryDelayMs?: number;
@@ -31,8 +35,10 @@ export interface JobContext {
   jobId: string;
   request: JobRequest;
   follow: FollowMode;
-  pollIntervalMs: number;
-  timeoutMs: number;
+  /** Absent: the binding's default poll interval. */
+  pollIntervalMs?: number;
+  /** Absent: no overall timeout. */
+  timeoutMs?: number;
   retryDelayMs: number;
   maxSubmitAttempts: number;
   maxFollowRetries: number;
@@ -69,14 +75,24 @@ export interface JobContext {
   lastError?: ErrorInfo;
 }
 
-/** The context for an input, with defaults applied. */
+/** The generic job machine's poll interval when neither the job nor the binding sets one, ms. */
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
+
+/**
+ * The longest timer a Node process can arm (2^31 - 1 ms, about 24.8 days). A job without
+ * `timeoutMs` arms its `jobTimeout` timer with this delay behind a guard that never passes, because
+ * XState's `after` needs a number: when it fires, one no-op timer event is logged and nothing changes.
+ */
+export const NO_TIMEOUT_TIMER_MS = 2 ** 31 - 1;
+
+/** The context for an input, with defaults applied. `pollIntervalMs` and `timeoutMs` are present only when the input sets them. */
 export function initialJobContext(input: JobInput): JobContext {
   return {
     jobId: input.jobId,
     request: input.request,
     follow: input.follow ?? 'push',
-    pollIntervalMs: input.pollIntervalMs ?? 1000,
-    timeoutMs: input.timeoutMs ?? 300_000,
+    ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
+    ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
     retryDelayMs: input.retryDelayMs ?? 500,
     maxSubmitAttempts: input.maxSubmitAttempts ?? 5,
     maxFollowRetries: input.maxFollowRetries ?? 3,

@@ -1,7 +1,7 @@
 import { assign, fromEventObservable, setup } from 'xstate';
 import { throwError } from 'rxjs';
 import { ActorlogError, describeError } from '../../src/errors.ts';
-import { applyUpdate, backoffMs, initialJobContext, type JobContext, type JobInput } from './context.ts';
+import { applyUpdate, backoffMs, DEFAULT_POLL_INTERVAL_MS, initialJobContext, NO_TIMEOUT_TIMER_MS, type JobContext, type JobInput } from './context.ts';
 import type { CancelInput, FollowInput, JobCommandEvent, JobWireEvent, PollInput, ReplyInput, SubmitInput } from './events.ts';
 
 const unbound = (name: string) =>
@@ -15,8 +15,8 @@ const FINAL_STATES = new Set(['completed', 'failed', 'canceled']);
 /**
  * The generic job machine: a remote job submitted once (with an idempotency key), followed by a
  * push source (SSE stream or webhook) with fallback to polling, answered when it asks for input,
- * cancelable, and bounded by an overall timeout. Protocol bindings provide its actors:
- * `submit`, `follow`, `poll`, `reply`, `cancel` (inputs and events in ./events.ts), e.g.
+ * cancelable, and bounded by an overall timeout when `timeoutMs` is given (none by default).
+ * Protocol bindings provide its actors: `submit`, `follow`, `poll`, `reply`, `cancel` (inputs and events in ./events.ts), e.g.
  * `jobMachine.provide({ actors: a2aJobActors({ url }) })`.
  *
  * States: `active.submitted` -> `active.working` (streaming | resubscribing | polling | waiting |
@@ -46,13 +46,14 @@ export const jobMachine = setup({
     cancel: unbound('cancel') as ReturnType<typeof fromEventObservable<JobWireEvent, CancelInput>>,
   },
   delays: {
-    jobTimeout: ({ context }) => context.timeoutMs,
-    pollInterval: ({ context }) => context.pollIntervalMs,
+    jobTimeout: ({ context }) => context.timeoutMs ?? NO_TIMEOUT_TIMER_MS,
+    pollInterval: ({ context }) => context.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     submitBackoff: ({ context }) => backoffMs(context, context.submitAttempts),
     followBackoff: ({ context }) => backoffMs(context, context.followRetries),
     pollBackoff: ({ context }) => backoffMs(context, context.pollFailures),
   },
   guards: {
+    hasTimeout: ({ context }) => context.timeoutMs !== undefined,
     remoteCompleted: ({ context }) => context.remoteState === 'completed',
     remoteFailed: ({ context }) => context.remoteState === 'failed',
     remoteCanceled: ({ context }) => context.remoteState === 'canceled',
@@ -100,7 +101,8 @@ export const jobMachine = setup({
   }),
   states: {
     active: {
-      after: { jobTimeout: { target: 'timed-out' } },
+      // Without `timeoutMs` the timer is armed at NO_TIMEOUT_TIMER_MS and its guard never passes: no overall timeout.
+      after: { jobTimeout: { guard: 'hasTimeout', target: 'timed-out' } },
       always: [
         { guard: 'remoteCompleted', target: 'done' },
         { guard: 'remoteFailed', target: 'failed' },

@@ -6,6 +6,7 @@ import { submitAndWait, waitForForemanJob } from '../../machines/foreman/index.t
 import { isActorlogError, replay, type JournaledActor } from '../../src/index.ts';
 import { createWebhookReceiver } from '../../src/sources/webhook/index.ts';
 import { startForemanFixture, WEBHOOK_SECRET, type ForemanFixture } from '../servers/foreman-fixture.ts';
+import { until } from '../support/orchestrator.ts';
 
 let f: ForemanFixture;
 beforeAll(async () => {
@@ -114,6 +115,37 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const error = f.events(id).filter((r) => r.type === 'xstate.error.actor.follow').at(-1)!;
     expect((error.data as { error: { message: string } }).error.message).toMatch(/is not this receiver's/);
     f.expectReplayEqualsLive(id);
+  });
+
+  it('webhooks missed while the process was down, then a malformed catch-up GET: the follower asks again and every job ends done', async () => {
+    // The first process follows 4 jobs by webhook on a fixed port, then goes down before they end.
+    const before = await f.makeReceiver();
+    const port = Number(new URL(before.urlFor('x')).port);
+    const first = f.makeSystem({ receiver: before });
+    const ids = [f.nextId(), f.nextId(), f.nextId(), f.nextId()];
+    const pending = ids.map((id) => submitAndWait(first, { id, request: f.chat('missed'), ...f.fast, timeoutMs: 4_000 }).catch((e: unknown) => e));
+    for (const id of ids) await first.get<JobMachine>(id)!.waitFor((s) => s.matches({ active: { working: 'streaming' } }), { timeoutMs: 5_000 });
+    first.close();
+    await before.close();
+    await Promise.all(pending);
+    const remoteIds = ids.map((id) => (f.finalValue(id).context as { remoteId: string }).remoteId);
+    await until(() => remoteIds.every((r) => f.server.job(r)!.state === 'done'), 5_000, 'the jobs done on the daemon');
+    await f.server.settled(); // their last webhooks failed: nobody listened
+    // The process comes back on the same port; the first GET of each job's catch-up is cut short.
+    const again = await f.makeReceiver({ port });
+    f.server.faults.malformedGets = ids.length;
+    const second = f.makeSystem({ receiver: again });
+    const recovered = second.recover().recovered.filter((a) => ids.includes(a.id)) as Array<JournaledActor<JobMachine>>;
+    expect(recovered).toHaveLength(ids.length);
+    const results = await Promise.all(recovered.map((a) => waitForForemanJob(a).then((r) => r.state, (e: unknown) => (e as { code?: string }).code)));
+    expect(f.server.faults.malformedGets).toBe(0);
+    expect(results).toEqual(ids.map(() => 'done'));
+    for (const id of ids) {
+      const invalid = f.events(id).filter((r) => r.type === 'job.invalid');
+      expect(invalid.map((r) => r.meta.source), id).toEqual(['poll']);
+      expect(f.updates(id, 'poll').map(f.stateOf), id).toContain('done');
+      f.expectReplayEqualsLive(id);
+    }
   });
 
   it('replays every job offline to the live snapshots', () => {

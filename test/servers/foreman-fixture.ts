@@ -6,18 +6,19 @@ import { createActorSystem, verifyReplay, type ActorSystem, type EventRecord } f
 import { createWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '../../src/sources/webhook/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { startForemanServer, type ForemanServer } from './foreman.ts';
+import { startForemanServer, type ForemanServer, type ForemanServerOptions } from './foreman.ts';
 
 /** Secrets of the fixture: tests grep the log for them. */
 export const TOKEN = 'tok-foreman-7f3a9c1e-SECRET';
 export const WEBHOOK_SECRET = 'whsec-5d2b8e40-SECRET';
 
 /**
- * A foreman test daemon (token, HMAC secret), a SQLite log, a listening webhook receiver and an
- * actor system whose `job` is the foreman-bound job machine; `close()` ends everything it made.
+ * A foreman test daemon (token, HMAC secret; like the seed's, it ignores `Idempotency-Key` unless
+ * `serverOptions` says otherwise), a SQLite log, a listening webhook receiver (default signature
+ * header) and an actor system whose `job` is the foreman-bound job machine; `close()` ends everything it made.
  */
-export async function startForemanFixture(prefix: string) {
-  const server: ForemanServer = await startForemanServer({ token: TOKEN, webhookSecret: WEBHOOK_SECRET, stepMs: 40, workers: 4 });
+export async function startForemanFixture(prefix: string, serverOptions: Partial<ForemanServerOptions> = {}) {
+  const server: ForemanServer = await startForemanServer({ token: TOKEN, webhookSecret: WEBHOOK_SECRET, stepMs: 40, workers: 4, ...serverOptions });
   const db = tempDb();
   const store: SqliteStore = openSqliteStore(db.path);
   const diagnostics: ForemanDiagnostic[] = [];
@@ -26,7 +27,8 @@ export async function startForemanFixture(prefix: string) {
   let n = 0;
 
   async function makeReceiver(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
-    const r = createWebhookReceiver({ secret: WEBHOOK_SECRET, signature: { header: 'x-foreman-signature' }, ...options });
+    // No signature option: the receiver's default header is the one foreman signs in.
+    const r = createWebhookReceiver({ secret: WEBHOOK_SECRET, ...options });
     receivers.push(r);
     await r.listen();
     return r;

@@ -14,15 +14,21 @@ import { readBody } from './readBody.ts';
  * Jobs run one at a time per worker: queued -> running (attempt 1) -> done | failed. A prompt with
  * "fail" fails; "flaky" fails its first attempt and is retried (running, attempt 2); "slow" takes
  * 10x longer. Each state change is POSTed to the job's webhook URL (retried on network errors and
- * 5xx, never on 4xx). `Idempotency-Key` makes a repeated POST /jobs answer the same job_id.
+ * 5xx, never on 4xx).
+ *
+ * Like the seed's daemon, it ignores `Idempotency-Key` by default (seed 000 never sends one): a
+ * repeated POST /jobs creates a second job. `honourIdempotencyKey: true` makes it a daemon that
+ * answers a repeated key with the first job_id. Either way it records the key each job came with.
  */
 export interface ForemanServerOptions {
   /** Require `Authorization: Bearer <token>`. */
   token?: string;
   /** Sign webhooks: `<signatureHeader>: sha256=<hex HMAC-SHA256 of the body>`. */
   webhookSecret?: string;
-  /** @default 'x-foreman-signature' */
+  /** @default 'x-foreman-signature' (machines/foreman `FOREMAN_SIGNATURE_HEADER`) */
   signatureHeader?: string;
+  /** Answer a POST /jobs whose `Idempotency-Key` was seen before with that job's id (not in seed 000). @default false */
+  honourIdempotencyKey?: boolean;
   /** Duration of one step (queued and each running phase), ms. @default 60 */
   stepMs?: number;
   /** Jobs run at once. @default 1 */
@@ -44,6 +50,8 @@ export interface ForemanServerFaults {
   unsignedWebhooks?: number;
   /** Next N requests to /jobs (POST or GET) answer 503. */
   unavailable?: number;
+  /** Next N GET /jobs/{id} answer 200 with a body cut short (not JSON), as a broken proxy would. */
+  malformedGets?: number;
   /** Hold every POST /jobs this long (ms) after creating the job and before answering. Not a count. */
   holdAcceptMs?: number;
 }
@@ -52,10 +60,14 @@ interface Job {
   job_id: string; state: string; model: string; created_at: string; started_at: string | null; completed_at: string | null;
   attempt: number; result: unknown; error: string | null; artifacts: unknown[]; prompt: string; webhook?: string;
   scramble: boolean; duplicate: boolean; chain: Promise<void>;
+  /** The `Idempotency-Key` header the submit carried, if any. */
+  idempotencyKey?: string;
+  /** process.hrtime.bigint() when the job was created, and when its 202 was handed to the socket (ns). */
+  createdNs: bigint; answeredNs?: bigint;
 }
 
 export interface ForemanServerStats {
-  jobsCreated: number; duplicateSubmits: number; gets: number; unauthorized: number; embeds: number; tags: number;
+  jobsCreated: number; duplicateSubmits: number; gets: number; malformed: number; unauthorized: number; embeds: number; tags: number;
   webhooks: { sent: number; delivered: number; rejected: number; failed: number };
 }
 
@@ -64,6 +76,8 @@ export interface ForemanServer {
   faults: ForemanServerFaults;
   stats(): ForemanServerStats;
   job(jobId: string): Readonly<Job> | undefined;
+  /** Every job created, in order. */
+  jobs(): ReadonlyArray<Readonly<Job>>;
   /** Resolves when every webhook scheduled so far has been delivered or given up. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -90,7 +104,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
   const faults: ForemanServerFaults = {};
   const jobs = new Map<string, Job>();
   const byKey = new Map<string, string>();
-  const stats: ForemanServerStats = { jobsCreated: 0, duplicateSubmits: 0, gets: 0, unauthorized: 0, embeds: 0, tags: 0, webhooks: { sent: 0, delivered: 0, rejected: 0, failed: 0 } };
+  const stats: ForemanServerStats = { jobsCreated: 0, duplicateSubmits: 0, gets: 0, malformed: 0, unauthorized: 0, embeds: 0, tags: 0, webhooks: { sent: 0, delivered: 0, rejected: 0, failed: 0 } };
   const queue: Job[] = [];
   const pending = new Set<Promise<unknown>>();
   let running = 0;
@@ -204,7 +218,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
       if (!body.model) return send(res, 400, { error: 'model is required' });
       if (!Array.isArray(body.messages) || body.messages.length === 0) return send(res, 400, { error: 'messages are required' });
       const key = req.headers['idempotency-key'] as string | undefined;
-      if (key && byKey.has(key)) {
+      if (key && options.honourIdempotencyKey && byKey.has(key)) {
         stats.duplicateSubmits++;
         return send(res, 202, { job_id: byKey.get(key) });
       }
@@ -212,9 +226,10 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
         job_id: randomUUID(), state: 'queued', model: body.model, created_at: now(), started_at: null, completed_at: null, attempt: 0,
         result: null, error: null, artifacts: [], prompt: body.messages.map((m) => String(m.content ?? '')).join(' '),
         webhook: body.state_webhook_url, scramble: take(faults, 'outOfOrderWebhooks'), duplicate: take(faults, 'duplicateWebhooks'), chain: Promise.resolve(),
+        ...(key ? { idempotencyKey: key } : {}), createdNs: process.hrtime.bigint(),
       };
       jobs.set(j.job_id, j);
-      if (key) byKey.set(key, j.job_id);
+      if (key && !byKey.has(key)) byKey.set(key, j.job_id);
       stats.jobsCreated++;
       if (take(faults, 'webhookBeforeAccept')) {
         notify(j);
@@ -226,12 +241,18 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
         pump();
       }
       if (faults.holdAcceptMs) await sleep(faults.holdAcceptMs);
+      res.once('finish', () => { j.answeredNs = process.hrtime.bigint(); });
       return send(res, 202, { job_id: j.job_id });
     }
     const m = /^\/jobs\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && m) {
       stats.gets++;
       const j = jobs.get(decodeURIComponent(m[1]));
+      if (j && take(faults, 'malformedGets')) {
+        stats.malformed++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status(j)).slice(0, 40));
+        return;
+      }
       return j ? send(res, 200, status(j)) : send(res, 404, { error: 'job not found' });
     }
     if (req.method === 'GET' && path === '/api/tags') {
@@ -255,6 +276,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
     faults,
     stats: () => structuredClone(stats),
     job: (id) => jobs.get(id),
+    jobs: () => [...jobs.values()],
     async settled() {
       for (let rounds = 0; pending.size > 0 && rounds < 100; rounds++) await Promise.allSettled([...pending]);
     },

@@ -1,10 +1,99 @@
+import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { createActor, fromEventObservable, SimulatedClock } from 'xstate';
 import {
-  ForemanJobStatusSchema, foremanSubmitBody, foremanJobRequest, formatOrder, isNewer, jobStateOf, parseOrder, statusToJobUpdate, toForemanArtifact, toJobArtifact,
+  FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, ForemanJobStatusSchema, foremanJobActors, foremanJobMachine, foremanSubmitBody, foremanJobRequest,
+  formatOrder, isNewer, jobStateOf, parseOrder, statusToJobUpdate, toForemanArtifact, toJobArtifact, type ForemanBindingOptions,
 } from '../../machines/foreman/index.ts';
 import { foremanOutcome } from '../../machines/foreman/submitAndWait.ts';
-import { initialJobContext } from '../../machines/job/context.ts';
+import { initialJobContext, NO_TIMEOUT_TIMER_MS, type JobInput } from '../../machines/job/context.ts';
+import type { JobWireEvent, PollInput, SubmitInput } from '../../machines/job/events.ts';
 import { isActorlogError } from '../../src/index.ts';
+import { createWebhookReceiver, DEFAULT_SIGNATURE_SCHEME } from '../../src/sources/webhook/index.ts';
+
+/**
+ * The foreman-bound job machine with its submit and poll actors replaced by in-memory ones (the
+ * daemon accepts at once, every poll answers `running`), on XState's SimulatedClock: its timers
+ * (poll interval, overall timeout) run on injected time only.
+ */
+function simulatedForemanJob(binding: Partial<ForemanBindingOptions>, input: Partial<JobInput> = {}) {
+  const clock = new SimulatedClock();
+  const polls: number[] = [];
+  const machine = foremanJobMachine({ url: 'http://127.0.0.1:9', polling: true, ...binding }).provide({
+    actors: {
+      submit: fromEventObservable<JobWireEvent, SubmitInput>(() => of<JobWireEvent>({ type: 'job.accepted', remoteId: 'r-1', update: { state: 'submitted', remoteState: 'queued' } })),
+      poll: fromEventObservable<JobWireEvent, PollInput>(() => {
+        polls.push(clock.now());
+        return of<JobWireEvent>({ type: 'job.update', update: { state: 'working', remoteState: 'running', attempt: 1 }, meta: { source: 'poll', cursor: 'r-1' } });
+      }),
+    },
+  });
+  const actor = createActor(machine, { clock, input: { jobId: 'j-1', request: foremanJobRequest({ model: 'm', messages: [] }), follow: 'poll', ...input } });
+  actor.start();
+  return { clock, polls, actor };
+}
+
+describe('foreman defaults as seed 000 has them (time injected)', () => {
+  it('has no overall job timeout by default: a job the daemon never finishes is still waiting after 30 days; timeoutMs still bounds it', () => {
+    const { clock, actor } = simulatedForemanJob({});
+    expect(actor.getSnapshot().context.timeoutMs).toBeUndefined();
+    clock.increment(300_000); // the old default
+    expect(actor.getSnapshot().status).toBe('active');
+    clock.increment(NO_TIMEOUT_TIMER_MS); // the no-op timer fired (about 24.8 days)
+    clock.increment(6 * 24 * 3600_000);
+    expect(actor.getSnapshot().status).toBe('active');
+    expect(actor.getSnapshot().value).toEqual({ active: { working: 'waiting' } });
+    actor.stop();
+
+    const bounded = simulatedForemanJob({}, { timeoutMs: 5_000 });
+    bounded.clock.increment(4_999);
+    expect(bounded.actor.getSnapshot().status).toBe('active');
+    bounded.clock.increment(1);
+    expect(bounded.actor.getSnapshot().value).toBe('timed-out');
+  });
+
+  it('polls every 2 s by default; pollIntervalMs sets it per client, and a job\'s own pollIntervalMs wins', () => {
+    expect(FOREMAN_POLL_INTERVAL_MS).toBe(2_000);
+    const byDefault = simulatedForemanJob({});
+    byDefault.clock.increment(1_999);
+    expect(byDefault.polls).toEqual([0]);
+    byDefault.clock.increment(1);
+    byDefault.clock.increment(2_000);
+    expect(byDefault.polls).toEqual([0, 2_000, 4_000]);
+    byDefault.actor.stop();
+
+    const perClient = simulatedForemanJob({ pollIntervalMs: 500 });
+    perClient.clock.increment(500); // SimulatedClock runs timers armed during an increment on the next one
+    perClient.clock.increment(500);
+    expect(perClient.polls).toEqual([0, 500, 1_000]);
+    perClient.actor.stop();
+
+    const perJob = simulatedForemanJob({ pollIntervalMs: 500 }, { pollIntervalMs: 300 });
+    perJob.clock.increment(300);
+    perJob.clock.increment(300);
+    expect(perJob.polls).toEqual([0, 300, 600]);
+    perJob.actor.stop();
+
+    expect(() => foremanJobActors({ url: 'http://x', pollIntervalMs: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  });
+});
+
+describe('foreman webhook signatures: the receiver and the binding agree', () => {
+  it('the receiver reads foreman\'s header by default; the binding refuses a receiver that reads another one', () => {
+    expect(FOREMAN_SIGNATURE_HEADER).toBe('x-foreman-signature');
+    expect(DEFAULT_SIGNATURE_SCHEME.header).toBe(FOREMAN_SIGNATURE_HEADER);
+    expect(createWebhookReceiver({ secret: 's' }).signature).toEqual({ header: FOREMAN_SIGNATURE_HEADER, prefix: 'sha256=' });
+    expect(() => foremanJobActors({ url: 'http://x', receiver: createWebhookReceiver({ secret: 's' }) })).not.toThrow();
+    const elsewhere = createWebhookReceiver({ secret: 's', signature: { header: 'X-Signature-256' } });
+    let err: unknown;
+    try { foremanJobActors({ url: 'http://x', receiver: elsewhere }); } catch (e) { err = e; }
+    expect(isActorlogError(err, 'INVALID_OPTIONS')).toBe(true);
+    expect(err).toMatchObject({ details: { receiverHeader: 'x-signature-256', header: FOREMAN_SIGNATURE_HEADER } });
+    // A daemon configured to sign elsewhere: say so on both sides.
+    expect(() => foremanJobActors({ url: 'http://x', receiver: elsewhere, signatureHeader: 'x-signature-256' })).not.toThrow();
+    expect(() => foremanJobActors({ url: 'http://x', receiver: elsewhere, polling: true })).not.toThrow();
+  });
+});
 
 describe('foreman wire format (seed 000)', () => {
   it('reads GET /jobs/{id} as Go writes it (nulls, no artifacts) and maps it to a generic job update', () => {

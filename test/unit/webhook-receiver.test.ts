@@ -66,7 +66,21 @@ describe('webhook receiver (local HTTP source)', () => {
     await res.body.dump();
     return res.statusCode;
   };
-  const signed = (payload: string | Buffer) => ({ 'x-signature-256': signBody(SECRET, payload) });
+  const signed = (payload: string | Buffer) => ({ 'x-foreman-signature': signBody(SECRET, payload) });
+
+  it('reads the signature from x-foreman-signature by default, the header foreman signs in; another header counts as missing', async () => {
+    const r = await receiver();
+    expect(r.signature.header).toBe('x-foreman-signature');
+    const seen: WebhookDelivery[] = [];
+    r.deliveries('k').subscribe((d) => seen.push(d));
+    const payload = '{"job_id":"j-1","state":"done"}';
+    expect(await post(r.urlFor('k'), payload, { 'X-Foreman-Signature': signBody(SECRET, payload) })).toBe(204);
+    expect(await post(r.urlFor('k'), payload, { 'x-signature-256': signBody(SECRET, payload) })).toBe(401);
+    expect(seen.map((d) => d.signature)).toEqual(['verified', 'missing-signature']);
+    const github = await receiver({ signature: { header: 'X-Hub-Signature-256' } });
+    expect(github.signature.header).toBe('x-hub-signature-256');
+    expect(await post(github.urlFor('k'), payload, { 'x-hub-signature-256': signBody(SECRET, payload) })).toBe(202);
+  });
 
   it('routes by key: live deliveries (204), buffered ones (202) delivered first on subscribe, in order', async () => {
     const r = await receiver();
@@ -88,7 +102,7 @@ describe('webhook receiver (local HTTP source)', () => {
     const seen: WebhookDelivery[] = [];
     r.deliveries('k').subscribe((d) => seen.push(d));
     expect(await post(r.urlFor('k'), '{"a":1}')).toBe(401);
-    expect(await post(r.urlFor('k'), '{"a":1}', { 'x-signature-256': signBody('wrong', '{"a":1}') })).toBe(401);
+    expect(await post(r.urlFor('k'), '{"a":1}', { 'x-foreman-signature': signBody('wrong', '{"a":1}') })).toBe(401);
     expect(seen.map((d) => d.signature)).toEqual(['missing-signature', 'bad-signature']);
     expect(r.stats()).toMatchObject({ rejected: 2, accepted: 0 });
   });
@@ -142,7 +156,7 @@ describe('webhook receiver (local HTTP source)', () => {
     r.deliveries('k').subscribe((d) => seen.push(d));
     const path = new URL(r.urlFor('k')).pathname;
     const payload = '{"job_id":"j-1","state":"done"}';
-    const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Signature-256: ${signBody(SECRET, payload)}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Foreman-Signature: ${signBody(SECRET, payload)}\r\nTransfer-Encoding: chunked\r\n\r\n`;
     const chunked = `${head}a\r\n${payload.slice(0, 10)}\r\n${(payload.length - 10).toString(16)}\r\n${payload.slice(10)}\r\n0\r\n\r\n`;
     const bytes = Buffer.from(chunked);
     const pieces = [bytes.subarray(0, 7), bytes.subarray(7, 60), bytes.subarray(60, 61), bytes.subarray(61)];

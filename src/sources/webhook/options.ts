@@ -15,7 +15,7 @@ export interface WebhookReceiverOptions {
   publicUrl?: string;
   /** The shared HMAC-SHA256 secret. Without it, bodies are not verified (`'unsigned'`). Kept in this closure only. */
   secret?: string;
-  /** Where the signature travels. @default {@link DEFAULT_SIGNATURE_SCHEME} (`x-signature-256: sha256=<hex>`) */
+  /** Where the signature travels. @default {@link DEFAULT_SIGNATURE_SCHEME} (`x-foreman-signature: sha256=<hex>`, what foreman daemons send) */
   signature?: Partial<SignatureScheme>;
   /** Largest body accepted; a larger one is answered 413 and not read further. @default 1048576 (1 MiB) */
   maxBodyBytes?: number;

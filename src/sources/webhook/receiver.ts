@@ -5,7 +5,7 @@ import { ActorlogError } from '../../errors.ts';
 import { readBoundedBody } from './body.ts';
 import { KeyedBuffer } from './buffer.ts';
 import { resolveReceiverOptions, type WebhookDelivery, type WebhookReceiverOptions, type WebhookReceiverStats } from './options.ts';
-import { verifySignature } from './signature.ts';
+import { verifySignature, type SignatureScheme } from './signature.ts';
 
 /** A local HTTP server that receives webhooks for many followers, routed by key. See {@link createWebhookReceiver}. */
 export interface WebhookReceiver {
@@ -18,6 +18,8 @@ export interface WebhookReceiver {
   listen(): Promise<string>;
   /** True between a successful `listen()` and `close()`. */
   readonly listening: boolean;
+  /** Where this receiver reads signatures (header lower case, prefix), so a binding can check it is where its sender signs. */
+  readonly signature: Readonly<SignatureScheme>;
   /**
    * The URL a remote POSTs `key`'s webhooks to: `<base><path>/<encodeURIComponent(key)>`.
    * @throws ActorlogError `INVALID_OPTIONS` when the receiver is not listening
@@ -128,6 +130,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
     get listening() {
       return base !== undefined;
     },
+    signature: Object.freeze({ ...o.scheme }),
     listen() {
       listening ??= new Promise<string>((resolve, reject) => {
         const s = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {

@@ -2,14 +2,19 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** How a webhook signature is carried: the header and the text before the hex digest. */
 export interface SignatureScheme {
-  /** The request header holding the signature, lower case. @default 'x-signature-256' */
+  /** The request header holding the signature, lower case. @default 'x-foreman-signature' */
   header: string;
   /** The text before the hex HMAC in that header. @default 'sha256=' */
   prefix: string;
 }
 
-/** The scheme used when none is given: `X-Signature-256: sha256=<hex>` (the GitHub style). */
-export const DEFAULT_SIGNATURE_SCHEME: SignatureScheme = { header: 'x-signature-256', prefix: 'sha256=' };
+/**
+ * The scheme used when none is given: `X-Foreman-Signature: sha256=<hex>`, the header foreman
+ * daemons sign state webhooks in (machines/foreman `FOREMAN_SIGNATURE_HEADER`), so
+ * `createWebhookReceiver({ secret })` accepts them. Other senders: set `signature.header`
+ * (GitHub style: `x-hub-signature-256`).
+ */
+export const DEFAULT_SIGNATURE_SCHEME: SignatureScheme = { header: 'x-foreman-signature', prefix: 'sha256=' };
 
 /** The outcome of checking one request's signature. */
 export type SignatureCheck = 'verified' | 'unsigned' | 'missing-signature' | 'bad-signature';
@@ -41,7 +46,7 @@ export function signBody(secret: string, body: string | Buffer, scheme: Signatur
  * @returns `verified`, `unsigned` (no secret configured), `missing-signature` or `bad-signature`
  * @example
  * ```ts
- * verifySignature('s3cret', rawBody, req.headers['x-signature-256']); // 'verified' | 'bad-signature' | …
+ * verifySignature('s3cret', rawBody, req.headers['x-foreman-signature']); // 'verified' | 'bad-signature' | …
  * ```
  */
 export function verifySignature(
