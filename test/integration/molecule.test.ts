@@ -123,7 +123,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     const { actor, workspaceId } = connect({ token: 'wrong-token' });
     const final = await until(actor, (s) => s.status === 'done');
     expect(final.value).toBe('failed');
-    expect(final.context.reason).toBe('register failed permanently: molecule register: HTTP 401');
+    expect(final.context.reason).toBe('register failed permanently: molecule register: HTTP 401: {"error":"unauthorized"}');
     expect(final.context.lastError).toMatchObject({ code: 'PERMANENT', status: 401 });
     expect(server.stats.unauthorized - before).toBe(1);
     expect(server.stats.heartbeats.filter((h) => h.workspaceId === workspaceId)).toEqual([]);
@@ -174,7 +174,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     const after = await until(actor, (s) => s.context.counts.replies === 1);
     expect(after.matches({ online: { heartbeat: 'stopped' } })).toBe(true);
     expect(after.context.heartbeatStopped).toMatchObject({ code: 'PERMANENT', status: 401 });
-    expect(after.context.diagnostics.map((d) => d.message)).toContain('heartbeat stopped: molecule heartbeat: HTTP 401');
+    expect(after.context.diagnostics.map((d) => d.message)).toContain('heartbeat stopped: molecule heartbeat: HTTP 401: {"error":"injected 401"}');
   });
 
   it('records a malformed activity answer and a bad row as connection.invalid and carries on (invariant 6)', async () => {
@@ -212,4 +212,101 @@ describe('molecule connect (seed 003) on the test platform', () => {
     const reply = server.stats.replies.find((r) => r.envelope.params?.message?.metadata?.in_reply_to === row)!;
     expect(reply.envelope.params?.message?.parts).toEqual([{ kind: 'text', text: 'actor got hi' }]);
   });
+
+  it('never drops a message whose dispatch fails: it stays at the cursor and is retried with capped backoff until it succeeds (issue 10 item 1)', async () => {
+    let failures = 0;
+    const calls: string[] = [];
+    const backend = async (m: MoleculeMessage) => {
+      calls.push(m.text);
+      if (m.text === 'flaky' && failures < 6) {
+        failures += 1;
+        throw new Error(`backend down ${failures}`);
+      }
+      return `pong: ${m.text}`;
+    };
+    const { actor, workspaceId } = connect({ backend, maxRetryDelayMs: 40 });
+    await until(actor, (s) => s.matches('online'));
+    const flaky = server.addMessage(workspaceId, 'flaky', 'ws-caller');
+    const next = server.addMessage(workspaceId, 'next', 'ws-caller');
+    const s = await until(actor, (x) => x.context.cursor === next);
+    expect(calls).toEqual([...Array(7).fill('flaky'), 'next']);
+    expect(s.context.counts).toMatchObject({ dispatched: 2, dispatchFailures: 6, parked: 0, skipped: 0 });
+    expect(events(actor.id, 'message.dispatched').map((r) => r.meta.cursor)).toEqual([flaky, next]);
+    expect(events(actor.id, 'message.parked')).toEqual([]);
+  });
+
+  it('parks a poison message only when asked to (parkAfterAttempts), recording message.parked (issue 10 item 1)', async () => {
+    const { actor, workspaceId } = connect({ backend: async (m) => { if (m.text === 'poison') throw new Error('cannot handle'); return undefined; }, parkAfterAttempts: 3 });
+    await until(actor, (s) => s.matches('online'));
+    const poison = server.addMessage(workspaceId, 'poison');
+    const fine = server.addMessage(workspaceId, 'fine');
+    const s = await until(actor, (x) => x.context.cursor === fine);
+    expect(events(actor.id, 'message.parked').map((r) => r.data)).toEqual([{ messageId: poison, attempts: 3, error: expect.objectContaining({ message: 'cannot handle' }) }]);
+    expect(s.context.counts).toMatchObject({ parked: 1, dispatched: 1 });
+    expect(verifyReplay(store, connectionMachine, actor.id)).toMatchObject({ ok: true });
+  });
+
+  it("decodes rows as Go's decoder does: missing or null status, created_at, workspace_id, activity_type become \"\" and the row is dispatched (issue 10 item 4)", async () => {
+    const seen: MoleculeMessage[] = [];
+    const { actor, workspaceId } = connect({ backend: async (m) => { seen.push(m); } });
+    await until(actor, (s) => s.matches('online'));
+    const body = { jsonrpc: '2.0', id: 'rpc-x', method: 'message/send', params: { message: { role: 'user', messageId: 'm-sparse', parts: [{ kind: 'text', text: 'sparse' }] } } };
+    const sparse = server.addRawRow(workspaceId, { source_id: null, request_body: body });
+    const nulls = server.addRawRow(workspaceId, { workspace_id: null, activity_type: null, status: null, created_at: null, source_id: 'ws-x', method: null, summary: null, request_body: { ...body, params: { message: { ...body.params.message, messageId: 'm-nulls' } } } });
+    const s = await until(actor, (x) => x.context.cursor === nulls);
+    expect(seen.map((m) => [m.id, m.text, m.createdAt, m.sourceId])).toEqual([[sparse, 'sparse', '', null], [nulls, 'sparse', '', 'ws-x']]);
+    expect(s.context.counts).toMatchObject({ dispatched: 2, invalid: 0 });
+    const row = (events(actor.id, 'connection.message').at(-1)!.data as { message: { body: Record<string, unknown> } }).message.body;
+    expect(row).toMatchObject({ workspace_id: '', activity_type: '', status: '', created_at: '', target_id: null });
+  });
+
+  it('takes a null or empty 200 activity body as zero rows, as seed 003 does, never as invalid (issue 10 item 4)', async () => {
+    const { actor, workspaceId } = connect({ backend: async () => undefined });
+    await until(actor, (s) => s.matches('online'));
+    server.faults.activity = ['null', 'empty', 'null'];
+    await eventually(() => server.faults.activity!.length === 0);
+    const row = server.addMessage(workspaceId, 'after the empty answers');
+    const s = await until(actor, (x) => x.context.cursor === row);
+    expect(events(actor.id, 'connection.invalid')).toEqual([]);
+    expect(s.context.counts.invalid).toBe(0);
+  });
+
+  it('retries network errors and 5xx for ever (backoff capped at maxRetryDelayMs, 60 s by default): a 100-poll outage does not end the connection (issue 10 item 5)', async () => {
+    expect(moleculeConnectionInput({ workspaceId: 'x' })).toMatchObject({ target: { maxPollFailures: null, maxRetryDelayMs: 60_000 } });
+    const { actor, workspaceId } = connect({ backend: async () => undefined, retryDelayMs: 1, maxRetryDelayMs: 8 });
+    await until(actor, (s) => s.matches('online'));
+    server.faults.activity = Array(100).fill(503);
+    const row = server.addMessage(workspaceId, 'after the outage');
+    const s = await until(actor, (x) => x.context.cursor === row);
+    expect(s.matches('online')).toBe(true);
+    const retries = events(actor.id, 'connection.retry');
+    expect(retries.length).toBeGreaterThanOrEqual(100);
+    expect(Math.max(...retries.map((r) => (r.data as { delayMs: number }).delayMs))).toBeLessThanOrEqual(8);
+  }, 30_000);
+
+  it("quotes the server's body in error messages, cut to 200 bytes plus \"...\" (issue 10 item 5, seed 003 truncate)", async () => {
+    const { actor } = connect({ backend: async () => undefined });
+    await until(actor, (s) => s.matches('online'));
+    server.faults.activity = [{ status: 400, body: `${'x'.repeat(250)}` }];
+    const s = await until(actor, (x) => x.status === 'done');
+    expect(s.context.reason).toBe(`receive failed permanently: molecule activity: HTTP 400: ${'x'.repeat(200)}...`);
+    const short = connect({ token: 'wrong-token' });
+    const f = await until(short.actor, (x) => x.status === 'done');
+    expect(f.context.reason).toBe('register failed permanently: molecule register: HTTP 401: {"error":"unauthorized"}');
+  });
+
+  it('drops a message stored again under a new row by its MessageID + IdempotencyKey, and the cursor passes it (issue 10 item 5)', async () => {
+    const calls: string[] = [];
+    const { actor, workspaceId } = connect({ backend: async (m) => { calls.push(m.id); } });
+    await until(actor, (s) => s.matches('online'));
+    const first = server.addMessage(workspaceId, 'once', 'ws-caller', { idempotencyKey: 'k-1' });
+    await until(actor, (s) => s.context.cursor === first);
+    const again = server.redeliver(workspaceId, first);
+    const other = server.addMessage(workspaceId, 'another', 'ws-caller', { idempotencyKey: 'k-2' });
+    const s = await until(actor, (x) => x.context.cursor === other);
+    expect(calls).toEqual([first, other]);
+    expect(s.context.counts).toMatchObject({ dispatched: 2, duplicates: 1 });
+    expect(s.context.diagnostics.map((d) => d.message)).toContain(`message ${again} dropped as a duplicate (its key ["m-${first}","k-1"] was already received); 1 dropped so far`);
+  });
 });
+
