@@ -15,7 +15,11 @@ export interface ForemanClientOptions {
   token?: string;
   /** An undici dispatcher (seed 000 `WithHTTPClient`); the global one when omitted. */
   dispatcher?: Dispatcher;
-  /** Per-request limit for headers and for body silence, ms. @default 30000 */
+  /**
+   * Per-request limit for headers and for body silence, ms. Omitted: none (undici's 300 s limits
+   * are turned off too), as seed 000's `http.Client{Timeout: 0}`: a request ends when it is
+   * answered or its job is canceled.
+   */
   requestTimeoutMs?: number;
 }
 
@@ -75,7 +79,7 @@ function statusError(label: string, status: number, raw: string): ActorlogError 
  */
 export function createForemanClient(options: ForemanClientOptions): ForemanClient {
   const base = options.url.replace(/\/+$/, '');
-  const timeout = options.requestTimeoutMs ?? 30_000;
+  const timeout = options.requestTimeoutMs ?? 0; // 0: no limit (undici)
   const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
 
   async function call<T>(method: 'GET' | 'POST', path: string, expected: number, schema: z.ZodType<T>, body: unknown, o: ForemanCallOptions & { headers?: Record<string, string> } = {}): Promise<T> {

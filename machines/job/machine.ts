@@ -16,8 +16,8 @@ const FINAL_STATES = new Set(['completed', 'failed', 'canceled']);
  * The generic job machine: a remote job submitted once (with an idempotency key), followed by a
  * push source (SSE stream or webhook) with fallback to polling, answered when it asks for input,
  * cancelable, and bounded by an overall timeout when `timeoutMs` is given (none by default).
- * Protocol bindings provide its actors: `submit`, `follow`, `poll`, `reply`, `cancel` (inputs and events in ./events.ts), e.g.
- * `jobMachine.provide({ actors: a2aJobActors({ url }) })`.
+ * Protocol bindings provide its actors: `submit`, `follow`, `poll`, `reply`, `cancel` (inputs and
+ * events in ./events.ts), e.g. `jobMachine.provide({ actors: a2aJobActors({ url }) })`.
  *
  * States: `active.submitted` -> `active.working` (streaming | resubscribing | polling | waiting |
  * replying | canceling) <-> `active.input-required` -> `done` | `failed` | `canceled` | `timed-out`.

@@ -1,4 +1,5 @@
 import diagnostics_channel from 'node:diagnostics_channel';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
 import { createForemanClient, FOREMAN_SIGNATURE_HEADER, foremanJobRequest, submitAndWait, waitForForemanJob } from '../../machines/foreman/index.ts';
@@ -157,6 +158,28 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     expect((invalid[0].data as { error: string }).error).toMatch(/not JSON/);
     expect(f.updates(id, 'poll')).toHaveLength(0);
     f.expectReplayEqualsLive(id);
+  });
+
+  it('a 202 whose body does not decode ends the job with that error, not submitted again (seed 000 postJob)', async () => {
+    const id = f.nextId();
+    const before = f.server.stats().jobsCreated;
+    f.server.faults.malformedAccepts = 1;
+    const err = await submitAndWait(f.system, { id, request: f.chat('accepted, cut short'), ...f.fast }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_PAYLOAD' });
+    expect(f.finalValue(id).value).toBe('failed');
+    expect(f.events(id).filter((r) => r.type === 'job.invalid').map((r) => (r.data as { raw: string }).raw)).toEqual([expect.stringMatching(/^\{"job_id":"/)]);
+    expect(f.server.stats().jobsCreated).toBe(before + 1);
+  });
+
+  it('sets no request timeout unless asked (seed 000: http.Client{Timeout: 0})', async () => {
+    const seen: Array<{ headersTimeout?: number | null; bodyTimeout?: number | null }> = [];
+    const recording = (timeoutMs?: number) => createForemanClient({
+      url: f.server.url, token: TOKEN, ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}),
+      dispatcher: new Agent().compose((dispatch) => (opts, handler) => { seen.push({ headersTimeout: opts.headersTimeout, bodyTimeout: opts.bodyTimeout }); return dispatch(opts, handler); }),
+    });
+    await recording().tags();
+    await recording(5_000).tags();
+    expect(seen).toEqual([{ headersTimeout: 0, bodyTimeout: 0 }, { headersTimeout: 5_000, bodyTimeout: 5_000 }]);
   });
 
   it('the example in machines/foreman/index.ts: a receiver with only the secret accepts the daemon\'s signed webhooks', async () => {

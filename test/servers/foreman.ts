@@ -52,6 +52,8 @@ export interface ForemanServerFaults {
   unavailable?: number;
   /** Next N GET /jobs/{id} answer 200 with a body cut short (not JSON), as a broken proxy would. */
   malformedGets?: number;
+  /** Next N POST /jobs create the job, then answer 202 with a body cut short (not JSON). */
+  malformedAccepts?: number;
   /** Hold every POST /jobs this long (ms) after creating the job and before answering. Not a count. */
   holdAcceptMs?: number;
 }
@@ -242,6 +244,11 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
       }
       if (faults.holdAcceptMs) await sleep(faults.holdAcceptMs);
       res.once('finish', () => { j.answeredNs = process.hrtime.bigint(); });
+      if (take(faults, 'malformedAccepts')) {
+        stats.malformed++;
+        res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ job_id: j.job_id }).slice(0, 12));
+        return;
+      }
       return send(res, 202, { job_id: j.job_id });
     }
     const m = /^\/jobs\/([^/]+)$/.exec(path);
