@@ -3,7 +3,7 @@
  * observer to every journaled actor beside the journal, which sees each event first.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMachine, sendParent, setup, type InspectionEvent } from 'xstate';
+import { createMachine, sendParent, setup, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { createActorSystem, type EventRecord } from 'actorlog';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
 import { tempDb } from '../support/tempDb.ts';
@@ -46,7 +46,7 @@ describe('createActorSystem({ inspect })', () => {
     const inspect = (ev: InspectionEvent) => {
       kinds.add(ev.type);
       if (ev.type !== '@xstate.event' || ev.event.type === 'xstate.init') return;
-      seen.push({ actor: ev.actorRef.id, type: ev.event.type, logged: log.readStream('p-1').at(-1) });
+      seen.push({ actor: (ev.actorRef as AnyActorRef).id, type: ev.event.type, logged: log.readStream('p-1').at(-1) });
     };
     const system = createActorSystem({ store: log, machines: { parent }, inspect });
     const actor = system.spawn('parent', { id: 'p-1' });
@@ -71,7 +71,7 @@ describe('createActorSystem({ inspect })', () => {
     first.spawn('parent', { id: 'p-1' }).send({ type: 'start' });
     first.close();
     const types: string[] = [];
-    const system = createActorSystem({ store: log, machines: { parent }, inspect: { next: (ev) => void (ev.type === '@xstate.event' && types.push(`${ev.actorRef.id} ${ev.event.type}`)) } });
+    const system = createActorSystem({ store: log, machines: { parent }, inspect: { next: (ev) => void (ev.type === '@xstate.event' && types.push(`${(ev.actorRef as AnyActorRef).id} ${ev.event.type}`)) } });
     const [actor] = system.recover().recovered;
     (actor!.getSnapshot().children as Record<string, { send(e: { type: string }): void }>).kid!.send({ type: 'child.go' });
     expect(types.filter((t) => !t.endsWith('xstate.init'))).toEqual(['kid child.go', 'p-1 child.finished']);
