@@ -27,6 +27,12 @@ export interface A2AServerFaults {
   unavailable?: number;
   /** Hold every message/send this long (ms) after counting it and before handling it, so a test can crash the caller with the request in flight. Not a count. */
   holdSendMs?: number;
+  /** message/send answers cut short after the agent handled them (the task exists): HTTP 200 with the first half of the JSON body, correctly framed. */
+  truncatedSendAnswers?: number;
+  /** SSE responses (message/stream, tasks/resubscribe) that go silent after their first frame: nothing more is written and the stream is never ended (a stall). */
+  stallStreams?: number;
+  /** tasks/get calls never answered (a stall). */
+  stallGet?: number;
 }
 
 /** Options of {@link startA2AServer}. */
@@ -136,7 +142,7 @@ function messageIdRegistry() {
 
 /** Express middleware in front of the SDK: faults, stats and messageId idempotency. */
 function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<typeof messageIdRegistry>): RequestHandler {
-  const take = (name: 'malformedStreamFrames' | 'nonJsonGet' | 'nonJsonSend' | 'unavailable') =>
+  const take = (name: 'malformedStreamFrames' | 'nonJsonGet' | 'nonJsonSend' | 'unavailable' | 'truncatedSendAnswers' | 'stallStreams' | 'stallGet') =>
     (faults[name] ?? 0) > 0 ? ((faults[name] = faults[name]! - 1), true) : false;
   const dropped = new Set<string>();
   let malformedSent = 0;
@@ -144,13 +150,15 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
 
   function tapStream(res: Response, taskIdHint: string | undefined): void {
     const malformed = take('malformedStreamFrames') ? MALFORMED[malformedSent++ % 2] : undefined;
+    const stall = take('stallStreams');
     const dropAfter = faults.dropStreamAfterFrames;
     let frames = 0;
     let cut = false;
     let taskId = taskIdHint;
     const write = res.write.bind(res) as (chunk: string, cb?: () => void) => boolean;
+    if (stall) res.end = (() => res) as Response['end']; // a stalled stream is never ended
     res.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (cut) return true;
+      if (cut || (stall && frames >= 1)) return true;
       const text = String(chunk);
       if (!text.startsWith('data:')) return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
       frames += 1;
@@ -172,6 +180,13 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
     const method = body.method;
     if (take('unavailable')) return void res.status(503).type('text/plain').send('unavailable (injected)');
     if (method === 'tasks/get' && take('nonJsonGet')) return void html(res);
+    if (method === 'tasks/get' && take('stallGet')) return; // never answered
+    if (method === 'message/send' && take('truncatedSendAnswers')) {
+      res.json = ((payload: unknown) => {
+        const text = JSON.stringify(payload);
+        return res.type('application/json').send(text.slice(0, Math.floor(text.length / 2)));
+      }) as Response['json'];
+    }
     if (method === 'message/send' && take('nonJsonSend')) return void html(res);
     if (method === 'message/send' || method === 'message/stream') {
       stats.messagesReceived += 1;

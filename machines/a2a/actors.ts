@@ -1,12 +1,12 @@
 import { catchError, concat, defer, map, Observable, of, takeWhile, throwError } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
-import { isActorlogError } from '../../src/errors.ts';
+import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
 import type {
   CancelInput, FollowInput, JobInvalidEvent, JobUpdate, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta,
 } from '../job/events.ts';
-import { createA2AClient, type A2AClient, type A2AClientOptions, type CallOptions } from './client.ts';
-import { messageToJobUpdate, streamResultToJobUpdate, taskToJobUpdate, TERMINAL_JOB_STATES } from './schemas.ts';
+import { createA2AClient, type A2AClient, type A2AClientOptions, type SendMessageArgs } from './client.ts';
+import { messageToJobUpdate, streamResultToJobUpdate, taskToJobUpdate, TERMINAL_JOB_STATES, type A2ASendResult } from './schemas.ts';
 
 /** An XState actor logic that sends {@link JobWireEvent}s to its parent, then completes. */
 export type JobWireLogic<TInput> = ObservableActorLogic<JobWireEvent, TInput>;
@@ -34,6 +34,45 @@ function invalidEvent(err: unknown, meta?: WireMeta): JobInvalidEvent | undefine
 function invalidThenFail(err: unknown): Observable<JobWireEvent> {
   const event = invalidEvent(err);
   return event ? concat(of(event), throwError(() => err)) : throwError(() => err);
+}
+
+/** Re-sends of the same messageId after an unreadable message/send answer, before the outcome is called unknown. */
+export const SEND_LOOKUPS = 2;
+
+/**
+ * message/send, and when its answer cannot be read (INVALID_PAYLOAD: cut short, not JSON, off
+ * schema) although the agent may have made the task: record `job.invalid`, then send the same
+ * `messageId` again, up to {@link SEND_LOOKUPS} times. A2A v0.3 has no lookup by messageId; the
+ * messageId is the agent's idempotency key (the example agent answers a known one with the existing
+ * task, creating nothing), so the re-send finds the task and the job follows it. A TRANSIENT
+ * failure passes through (the job machine re-sends the same messageId after its backoff: the same
+ * lookup). When no re-send gives a readable answer: `OUTCOME_UNKNOWN`, naming the messageId, and
+ * nothing more is sent.
+ */
+function sendFindingTask(client: A2AClient, args: SendMessageArgs, toEvent: (result: A2ASendResult) => JobWireEvent): Observable<JobWireEvent> {
+  const attempt = (lookups: number, first?: ActorlogError): Observable<JobWireEvent> =>
+    fromCall((o) => client.sendMessage(args, o)).pipe(
+      map(toEvent),
+      catchError((err: unknown): Observable<JobWireEvent> => {
+        const invalid = invalidEvent(err);
+        if (first === undefined && !invalid) return throwError(() => err);
+        const firstError = first ?? (err as ActorlogError);
+        const unreadable = isActorlogError(err, 'INVALID_PAYLOAD');
+        if (!unreadable && (isActorlogError(err, 'TRANSIENT') || isActorlogError(err, 'ABORTED'))) return throwError(() => err);
+        const next = unreadable && lookups < SEND_LOOKUPS ? attempt(lookups + 1, firstError) : throwError(() => outcomeUnknown(args, firstError, err, lookups));
+        return invalid ? concat(of(invalid), next) : next;
+      }),
+    );
+  return attempt(0);
+}
+
+function outcomeUnknown(args: SendMessageArgs, first: ActorlogError, last: unknown, lookups: number): ActorlogError {
+  const what = args.taskId ? `the reply to task "${args.taskId}"` : 'a task for this message';
+  const lastReason = isActorlogError(last) ? last.message : String(last);
+  return new ActorlogError('OUTCOME_UNKNOWN',
+    `A2A message/send: the answer for messageId "${args.messageId}" could not be read (${String(first.details?.error ?? first.message).slice(0, 200)}), `
+    + `and ${lookups} re-send(s) of the same messageId did not give a readable answer (last: ${lastReason.slice(0, 200)}): the agent may hold ${what}; not sent again`,
+    { cause: last, details: { method: 'message/send', messageId: args.messageId, ...(args.taskId ? { taskId: args.taskId } : {}), lookups, raw: first.details?.raw } });
 }
 
 /** The frame number after `cursor` (`<taskId>:<n>`), so cursors keep increasing across resubscriptions. */
@@ -74,13 +113,15 @@ function follow(client: A2AClient, input: FollowInput): Observable<JobWireEvent>
  * The A2A binding's actors for the generic job machine, each made with XState's `fromEventObservable`:
  * it sends JSON-safe {@link JobWireEvent}s to its parent, then completes. A failure is an observable
  * error, so the parent receives `xstate.error.actor.<id>` with an {@link ActorlogError}
- * (`TRANSIENT`, `PERMANENT`, `INVALID_PAYLOAD`, `ABORTED`; record it with `describeError`).
+ * (`TRANSIENT`, `PERMANENT`, `INVALID_PAYLOAD`, `OUTCOME_UNKNOWN`, `ABORTED`; record it with `describeError`).
  * Stopping an actor aborts its request. Secrets in `options.headers` stay in this closure, never in
  * inputs, events or errors.
  *
  * - `submit`: message/send (§7.1, blocking false, `messageId` = `input.messageId`, the agent's
  *   idempotency key) -> `job.accepted { remoteId: task.id, update }`. A direct Message answer is
- *   accepted as completed (remoteId = its taskId, else the messageId).
+ *   accepted as completed (remoteId = its taskId, else the messageId). An unreadable answer (the
+ *   task may exist) -> `job.invalid`, then the same messageId is sent again to find the task (up to
+ *   {@link SEND_LOOKUPS} times); when that fails too, `OUTCOME_UNKNOWN` naming the messageId.
  * - `follow`: tasks/resubscribe (§7.9) -> one `job.update` per frame, `meta { source: 'sse', cursor:
  *   '<taskId>:<n>' }`, n continuing after `input.cursor`; the first frame of every subscription is a
  *   full Task snapshot (artifacts replace, not append). Malformed frames -> `job.invalid` and the
@@ -88,9 +129,11 @@ function follow(client: A2AClient, input: FollowInput): Observable<JobWireEvent>
  *   at input-required without `final`). A task already terminal -> one `job.update` from tasks/get
  *   (`source: 'poll'`).
  * - `poll`: tasks/get (§7.3) -> one `job.update` (or `job.invalid`), `meta { source: 'poll', cursor: taskId }`.
- * - `reply`: message/send on `input.remoteId` with `input.messageId` -> `job.update`.
+ * - `reply`: message/send on `input.remoteId` with `input.messageId` -> `job.update` (an unreadable
+ *   answer: re-sent with the same messageId, as for `submit`).
  * - `cancel`: tasks/cancel (§7.4) -> `job.update` (normally `canceled`); a terminal task -> PERMANENT.
- * `submit`, `reply` and `cancel` emit `job.invalid` before failing with INVALID_PAYLOAD.
+ * `cancel` emits `job.invalid` before failing with INVALID_PAYLOAD. Calls and the stream fail
+ * TRANSIENT after `stallTimeoutMs` (45 s) without a byte (the job machine retries, resubscribes or polls).
  *
  * @example
  * ```ts
@@ -102,12 +145,9 @@ export function a2aJobActors(options: A2AClientOptions): A2AJobActors {
   const client = createA2AClient(options);
   return {
     submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) =>
-      fromCall((o) => client.sendMessage({ messageId: input.messageId, text: input.request.text, data: input.request.data }, o)).pipe(
-        map((result): JobWireEvent => result.kind === 'task'
-          ? { type: 'job.accepted', remoteId: result.id, update: taskToJobUpdate(result) }
-          : { type: 'job.accepted', remoteId: result.taskId ?? input.messageId, update: messageToJobUpdate(result) }),
-        catchError(invalidThenFail),
-      )),
+      sendFindingTask(client, { messageId: input.messageId, text: input.request.text, data: input.request.data }, (result) => (result.kind === 'task'
+        ? { type: 'job.accepted', remoteId: result.id, update: taskToJobUpdate(result) }
+        : { type: 'job.accepted', remoteId: result.taskId ?? input.messageId, update: messageToJobUpdate(result) }))),
     follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => follow(client, input)),
     poll: fromEventObservable<JobWireEvent, PollInput>(({ input }) => {
       const meta: WireMeta = { source: 'poll', cursor: input.remoteId };
@@ -117,12 +157,9 @@ export function a2aJobActors(options: A2AClientOptions): A2AJobActors {
       );
     }),
     reply: fromEventObservable<JobWireEvent, ReplyInput>(({ input }) =>
-      fromCall((o) => client.sendMessage({ messageId: input.messageId, text: input.text, taskId: input.remoteId }, o)).pipe(
-        map((result): JobWireEvent => ({
-          type: 'job.update', update: result.kind === 'task' ? taskToJobUpdate(result) : messageToJobUpdate(result),
-        })),
-        catchError(invalidThenFail),
-      )),
+      sendFindingTask(client, { messageId: input.messageId, text: input.text, taskId: input.remoteId }, (result) => ({
+        type: 'job.update', update: result.kind === 'task' ? taskToJobUpdate(result) : messageToJobUpdate(result),
+      }))),
     cancel: fromEventObservable<JobWireEvent, CancelInput>(({ input }) =>
       fromCall((o) => client.cancelTask(input.remoteId, o)).pipe(
         map((task): JobWireEvent => ({ type: 'job.update', update: taskToJobUpdate(task) })),

@@ -1,9 +1,10 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { Observable } from 'rxjs';
+import { asyncScheduler, concatMap, defer, EMPTY, Observable, of, throwError, type SchedulerLike } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
-import { httpStatusError, invalidPayload, networkError, truncateRaw } from '../../src/transport/classify.ts';
+import { httpStatusError, invalidPayload, networkError } from '../../src/transport/classify.ts';
+import { openSseConnection } from '../../src/sources/sse/connection.ts';
+import { DEFAULT_A2A_STALL_TIMEOUT_MS, watchStall } from './stall.ts';
 import {
   JsonRpcResponseSchema, SendMessageResultSchema, StreamResultSchema, TaskSchema,
   type A2ASendResult, type A2AStreamResult, type A2ATask, type JsonRpcError,
@@ -17,6 +18,16 @@ export interface A2AClientOptions {
   headers?: Record<string, string>;
   /** An undici dispatcher (pool, agent, mock); the global dispatcher when omitted. */
   dispatcher?: Dispatcher;
+  /**
+   * No byte for this long, ms, fails a call (message/send, tasks/get, tasks/cancel) or a
+   * tasks/resubscribe stream `TRANSIENT` with `details { cause: 'stall', stallTimeoutMs }`: the job
+   * machine then retries the call or resubscribes. The same bound as the SSE source (MCP, OpenCode),
+   * instead of undici's 300 s defaults. 0 disables it.
+   * @default 45000
+   */
+  stallTimeoutMs?: number;
+  /** Scheduler of the stall timers (tests pass a VirtualTimeScheduler). @default asyncScheduler */
+  scheduler?: SchedulerLike;
 }
 
 /** What {@link A2AClient.sendMessage} sends: one user message, a text part and an optional data part. */
@@ -103,7 +114,7 @@ function parseResponse<T>(method: string, raw: string, schema: z.ZodType<T>): T 
 }
 
 /** One SSE event as a frame; a JSON-RPC error (in `event: error` or `data:`) ends the stream as PERMANENT. */
-function parseFrame(method: string, event: EventSourceMessage): StreamFrame | ActorlogError {
+function parseFrame(method: string, event: { data: string }): StreamFrame | ActorlogError {
   try {
     return { ok: true, value: parseResponse(method, event.data, StreamResultSchema) };
   } catch (err) {
@@ -117,8 +128,10 @@ function parseFrame(method: string, event: EventSourceMessage): StreamFrame | Ac
  * Creates an A2A v0.3 JSON-RPC client over undici (SSE parsed by eventsource-parser).
  * Failures are classified once: network errors, HTTP 5xx/429/408 -> `TRANSIENT` (`details.status`);
  * other 4xx and JSON-RPC errors -> `PERMANENT` (`details.status` or `details.rpcCode`); a body that is
- * not JSON or fails its schema -> `INVALID_PAYLOAD` (`details.raw`, at most 4 KiB, and `details.error`).
- * Requests carry `A2A-Version: 0.3`.
+ * not JSON or fails its schema -> `INVALID_PAYLOAD` (`details.raw`, at most 4 KiB, and `details.error`);
+ * no byte for `stallTimeoutMs` (45 s) -> `TRANSIENT` with `details.cause` `stall`.
+ * Requests carry `A2A-Version: 0.3`. The tasks/resubscribe stream is read by the SSE source's
+ * connection (src/sources/sse/connection.ts: eventsource-parser, stall timer, error classification).
  * @example
  * ```ts
  * const a2a = createA2AClient({ url, headers: { authorization: `Bearer ${token}` } });
@@ -131,23 +144,30 @@ export function createA2AClient(options: A2AClientOptions): A2AClient {
   const baseHeaders: Record<string, string> = { 'content-type': 'application/json', 'a2a-version': '0.3' };
   for (const [k, v] of Object.entries(options.headers ?? {})) baseHeaders[k.toLowerCase()] = v;
 
-  async function post(method: string, params: unknown, accept: string, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params });
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(options.url, { method: 'POST', headers: { ...baseHeaders, accept }, body, signal, dispatcher: options.dispatcher });
-    } catch (err) { throw transportError(method, err); }
-    if (res.statusCode >= 400) {
-      await res.body.dump().catch(() => undefined);
-      throw statusError(method, res.statusCode);
-    }
-    return res;
-  }
+  const stallMs = options.stallTimeoutMs ?? DEFAULT_A2A_STALL_TIMEOUT_MS;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const rpcBody = (method: string, params: unknown) => JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params });
 
+  /** One JSON-RPC call: the body read whole under the stall watchdog, then parsed and checked. */
   async function call<T>(method: string, params: unknown, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
-    const res = await post(method, params, 'application/json', signal);
-    let raw: string;
-    try { raw = await res.body.text(); } catch (err) { throw transportError(method, err); }
+    const watch = watchStall(`A2A ${method}`, stallMs, scheduler, signal);
+    let raw = '';
+    try {
+      const res = await request(options.url, {
+        method: 'POST', headers: { ...baseHeaders, accept: 'application/json' }, body: rpcBody(method, params), signal: watch.signal, dispatcher: options.dispatcher,
+      });
+      watch.touch();
+      if (res.statusCode >= 400) {
+        await res.body.dump().catch(() => undefined);
+        throw statusError(method, res.statusCode);
+      }
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body) { watch.touch(); raw += decoder.decode(chunk as Buffer, { stream: true }); }
+      raw += decoder.decode();
+    } catch (err) {
+      if (watch.stalled) throw watch.stalledError(err);
+      throw transportError(method, err);
+    } finally { watch.stop(); }
     return parseResponse(method, raw, schema);
   }
 
@@ -162,37 +182,18 @@ export function createA2AClient(options: A2AClientOptions): A2AClient {
     cancelTask: (taskId, opts) => call('tasks/cancel', { id: taskId }, TaskSchema, opts?.signal),
     resubscribe(taskId) {
       const method = 'tasks/resubscribe';
-      return new Observable<StreamFrame>((subscriber) => {
-        const abort = new AbortController();
-        (async () => {
-          const res = await post(method, { id: taskId }, 'text/event-stream', abort.signal);
-          if (!String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
-            const raw = await res.body.text();
-            parseResponse(method, raw, z.never()); // throws the JSON-RPC error or INVALID_PAYLOAD
-          }
-          let failure: ActorlogError | undefined;
-          const parser = createParser({
-            onEvent(event) {
-              if (failure || subscriber.closed) return;
-              const frame = parseFrame(method, event);
-              if (frame instanceof ActorlogError) failure = frame;
-              else subscriber.next(frame);
-            },
-          });
-          const decoder = new TextDecoder();
-          try {
-            for await (const chunk of res.body) {
-              parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
-              if (failure || subscriber.closed) break;
-            }
-          } catch (err) { throw transportError(method, err); }
-          if (failure) throw failure;
-          subscriber.complete();
-        })().catch((err: unknown) => {
-          if (!abort.signal.aborted) subscriber.error(transportError(method, err));
-        });
-        return () => abort.abort();
-      });
+      return defer(() => openSseConnection(
+        { url: options.url, method: 'POST', headers: { ...baseHeaders, accept: 'text/event-stream' }, body: rpcBody(method, { id: taskId }) },
+        { label: `A2A ${method}`, stallTimeoutMs: stallMs, scheduler, dispatcher: options.dispatcher },
+      )).pipe(concatMap((item): Observable<StreamFrame> => {
+        if (item.kind === 'message') {
+          const frame = parseFrame(method, item.message);
+          return frame instanceof ActorlogError ? throwError(() => frame) : of(frame);
+        }
+        // Not an event stream: a JSON-RPC error answer (e.g. -32004 for a task already terminal), thrown.
+        if (item.kind === 'body') return defer(() => { parseResponse(method, item.text, z.never()); return EMPTY; });
+        return EMPTY;
+      }));
     },
   };
 }

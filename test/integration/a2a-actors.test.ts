@@ -150,12 +150,22 @@ describe('A2A job actors against the example A2A server', () => {
     expect(updates(resumed.events).at(-1)).toMatchObject({ state: 'completed', final: true });
   });
 
-  it('submit: a non-JSON answer is job.invalid, then the actor fails INVALID_PAYLOAD', async () => {
+  it('submit: a non-JSON answer is job.invalid, then the same messageId is sent again and its task accepted', async () => {
     agent.faults.nonJsonSend = 1;
-    const { ended, events, error } = await run(actors.submit, { jobId: 'job-1', messageId: 'msg-x', request: { text: 'hello' } });
+    const { ended, events } = await run(actors.submit, { jobId: 'job-1', messageId: 'msg-x', request: { text: 'hello' } });
+    expect(ended).toBe('done');
+    expect(events).toEqual([
+      { type: 'job.invalid', raw: expect.stringContaining('<html>'), error: expect.any(String) },
+      { type: 'job.accepted', remoteId: expect.any(String), update: expect.objectContaining({ state: 'submitted' }) },
+    ]);
+  });
+
+  it('submit: OUTCOME_UNKNOWN (with the messageId) when the send and every re-send answer unreadably', async () => {
+    agent.faults.nonJsonSend = 3;
+    const { ended, events, error } = await run(actors.submit, { jobId: 'job-1', messageId: 'msg-y', request: { text: 'hello' } });
     expect(ended).toBe('failed');
-    expect(events).toEqual([{ type: 'job.invalid', raw: expect.stringContaining('<html>'), error: expect.any(String) }]);
-    expect(isActorlogError(error, 'INVALID_PAYLOAD')).toBe(true);
+    expect(events.map((e) => e.type)).toEqual(['job.invalid', 'job.invalid', 'job.invalid']);
+    expect(isActorlogError(error, 'OUTCOME_UNKNOWN') && error.details).toMatchObject({ messageId: 'msg-y', lookups: 2 });
   });
 
   it('fails TRANSIENT on a refused connection and PERMANENT on a 4xx, without leaking headers', async () => {

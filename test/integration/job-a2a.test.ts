@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualTimeScheduler } from 'rxjs';
 import type { AnyMachineSnapshot } from 'xstate';
 import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
 import { a2aJobMachine } from '../../machines/a2a/index.ts';
@@ -161,6 +162,40 @@ describe('job machine on a real A2A agent', () => {
     crashed.cleanup();
   });
 
+  it('issue 11 item 2: a message/send answer cut short (the task exists) is recorded, and the re-sent messageId finds that task: one task, done', async () => {
+    agent.faults.truncatedSendAnswers = 1;
+    const before = agent.stats();
+    const { job } = spawnJob('summarise');
+    const final = await finished(job);
+    expect(final.value).toBe('done');
+    expect(agent.stats().tasksCreated).toBe(before.tasksCreated + 1);
+    expect(agent.stats().duplicateMessageIds).toBe(before.duplicateMessageIds + 1); // the lookup: same messageId, no new task
+    const log = store.readStream(job.id);
+    const invalid = log.filter((r) => r.type === 'job.invalid');
+    expect(invalid).toHaveLength(1);
+    expect((invalid[0].data as { raw: string }).raw).toMatch(/^\{"jsonrpc":"2.0"/);
+    const accepted = log.filter((r) => r.type === 'job.accepted');
+    expect(accepted).toHaveLength(1);
+    expect(final.context.submitAttempts).toBe(1);
+    expect(final.context.remoteId).toBe((accepted[0].data as { remoteId: string }).remoteId);
+    expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+  });
+
+  it('issue 11 item 2: when no re-send of the messageId gives a readable answer, the job fails OUTCOME_UNKNOWN naming the messageId, one task, nothing sent again', async () => {
+    agent.faults.truncatedSendAnswers = 3; // the send and both lookups
+    const before = agent.stats();
+    const { job } = spawnJob('summarise');
+    const final = await finished(job);
+    expect(final.value).toBe('failed');
+    expect(final.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect(final.context.lastError!.message).toContain(`messageId "${final.context.messageId}"`);
+    expect(final.context.lastError!.message).toContain('the agent may hold a task');
+    expect(agent.stats().tasksCreated).toBe(before.tasksCreated + 1);
+    expect(agent.stats().messagesReceived).toBe(before.messagesReceived + 3);
+    expect(store.readStream(job.id).filter((r) => r.type === 'job.invalid')).toHaveLength(3);
+    expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+  });
+
   it('cancels a job whose cancel arrived before the agent accepted it, once its task id is known', async () => {
     agent.faults.holdSendMs = 200;
     const { job } = spawnJob('slow work');
@@ -171,5 +206,58 @@ describe('job machine on a real A2A agent', () => {
     expect(final.context.remoteId).toBeDefined();
     expect(final.context.remoteState).toBe('canceled');
     expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+  });
+});
+
+/** Moves virtual time forward by `ms`, running the timers due meanwhile (as test/unit/sse-source.test.ts does). */
+function advance(scheduler: VirtualTimeScheduler, ms: number): void {
+  const target = scheduler.frame + ms;
+  scheduler.maxFrames = target;
+  scheduler.flush();
+  scheduler.frame = target;
+}
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virtual time)', () => {
+  it('a tasks/resubscribe stream silent for 45 s fails TRANSIENT (stall) and is resubscribed: the job finishes done', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const stalling = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, scheduler }) } });
+    try {
+      agent.faults.stallStreams = 1;
+      const { job } = spawnJob('summarise', {}, stalling);
+      await expect.poll(() => store.readStream(job.id).filter((r) => r.meta.source === 'sse').length, { timeout: 5_000 }).toBe(1);
+      await settle(400); // the task ends after 4 steps of 40 ms: on a live stream the job would be done by now
+      expect(job.getSnapshot().matches({ active: { working: 'streaming' } })).toBe(true);
+      advance(scheduler, 44_999);
+      await settle(50);
+      expect(job.getSnapshot().matches({ active: { working: 'streaming' } })).toBe(true); // not before 45 s
+      advance(scheduler, 1);
+      const final = await finished(job);
+      expect(final.value).toBe('done');
+      expect(final.context.followRetries).toBe(1);
+      const failure = store.readStream(job.id).find((r) => r.type === 'xstate.error.actor.follow');
+      expect(JSON.stringify(failure?.data)).toContain('no data for 45000 ms (stalled)');
+      expect(final.context.artifacts[0].parts).toHaveLength(2);
+      expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+    } finally { stalling.close(); }
+  });
+
+  it('a tasks/get poll unanswered for 45 s fails TRANSIENT (stall) and is polled again: the job finishes done', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const stalling = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, scheduler, stallTimeoutMs: 30_000 }) } });
+    try {
+      agent.faults.stallGet = 1;
+      const { job } = spawnJob('summarise', { follow: 'poll' }, stalling);
+      await expect.poll(() => agent.faults.stallGet, { timeout: 5_000 }).toBe(0);
+      await settle(400);
+      expect(job.getSnapshot().matches({ active: { working: 'polling' } })).toBe(true);
+      expect(store.readStream(job.id).some((r) => r.type === 'xstate.error.actor.poll')).toBe(false);
+      advance(scheduler, 30_000); // the option: 30 s here
+      const final = await finished(job);
+      expect(final.value).toBe('done');
+      const failure = store.readStream(job.id).find((r) => r.type === 'xstate.error.actor.poll');
+      expect(JSON.stringify(failure?.data)).toContain('no data for 30000 ms (stalled)');
+      expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+    } finally { stalling.close(); }
   });
 });
