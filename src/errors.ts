@@ -39,6 +39,12 @@ export const ErrorCodes = {
   TRANSIENT: 'TRANSIENT',
   /** A permanent transport failure (4xx other than 408/429): not retried. */
   PERMANENT: 'PERMANENT',
+  /**
+   * A request may have taken effect remotely, but its answer was lost or unreadable and the protocol
+   * offers no safe way to find it again or re-send it (an MCP tools/call not marked idempotent, an A2A
+   * message/send whose answers could not be read): not re-sent, so it never runs twice silently.
+   */
+  OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   /** A wait ended by its timeout. */
   TIMEOUT: 'TIMEOUT',
   /** A wait ended by an AbortSignal. */
