@@ -7,7 +7,7 @@ import type { ConnectionActors } from '../connection/machine.ts';
 import type { CommandInput, ConnectionMessage, ConnectionWireEvent, Diagnostic, DispatchInput, HeartbeatInput, ReceiveInput, RegisterInput, ReplyInput } from '../connection/events.ts';
 import { createYoiClient, type YoiClient } from './client.ts';
 import { backendCommandFromMethod, operationDiagnostics } from './commands.ts';
-import { observeFrame, SEQ_FLOOR } from './observation.ts';
+import { observeFrame, SEQ_FLOOR, unreadableFrame } from './observation.ts';
 import type { YoiBindingOptions, YoiDelivery } from './options.ts';
 import type { YoiEvent } from './schemas.ts';
 import { backendCursorSeq, displayLabel, observationWsUrl, type YoiTarget } from './target.ts';
@@ -72,8 +72,10 @@ function receive(options: YoiBindingOptions) {
             subscriber.next(diagnostic({ code: 'observation.ws_error', message: `Backend observation WebSocket error for ${displayLabel(t)}: ${event.reason || 'connection dropped (1006)'}` }));
           }
           subscriber.next({ type: 'connection.closed', code: event.code, reason: event.reason, meta: { source: 'ws' } });
+        } else if (event.type === 'invalid' || (event.type === 'message' && event.text === undefined)) {
+          subscriber.next(unreadableFrame(event)); // binary, not UTF-8, or over maxPayloadBytes: recorded, never dropped
         } else if (event.type === 'message' && event.text !== undefined) {
-          const frame = observeFrame(t, event.text, lastSeq);
+          const frame = observeFrame(t, event.text, lastSeq, options.json);
           for (const e of frame.events) subscriber.next(e);
           if (frame.seq !== undefined && frame.seq > lastSeq) lastSeq = frame.seq; // both 16 lower-case hex digits: string order is number order
           if (frame.reset) subscriber.complete();

@@ -1,4 +1,7 @@
+import type { WebSocketEvent } from '../../src/sources/webSocket/webSocket.ts';
 import { parseJsonFrame } from '../../src/sources/webSocket/parser.ts';
+import type { JsonLimits } from '../../src/transport/boundedJson.ts';
+import { keepRawBytes } from '../../src/transport/rawBytes.ts';
 import type { ConnectionMessage, ConnectionWireEvent, WireMeta } from '../connection/events.ts';
 import { CURSOR_EXPIRED, FrameSchema, type YoiEvent } from './schemas.ts';
 import { compareSeq } from '../connection/context.ts';
@@ -26,7 +29,8 @@ export function eventMessage(cursor: string, seq: string | undefined, payload: Y
 /**
  * Maps one text frame of the observation WebSocket to connection events, as seed 004
  * `observe_worker_events` handles it. Pure.
- * - Not JSON or not a frame: `connection.invalid` (raw text <= 4 KiB and the error), then the stream goes on.
+ * - Not JSON, not a frame, or over the JSON `limits` (default: 1 MiB, 64 levels deep):
+ *   `connection.invalid` (raw text <= 4 KiB and the error), then the stream goes on.
  * - An event for another runtime or worker: a diagnostic "Backend observation frame target
  *   mismatch: got r:w, expected r:w", and the frame is ignored (its cursor is not taken).
  * - An event whose cursor is not `bo_` + 16 hex digits: a diagnostic "Backend observation cursor
@@ -44,8 +48,8 @@ export function eventMessage(cursor: string, seq: string | undefined, payload: Y
  * for (const e of events) parent.send(e);
  * ```
  */
-export function observeFrame(target: YoiTarget, text: string, lastSeq: string = SEQ_FLOOR): ObservedFrame {
-  const frame = parseJsonFrame(text, FrameSchema);
+export function observeFrame(target: YoiTarget, text: string, lastSeq: string = SEQ_FLOOR, limits?: JsonLimits): ObservedFrame {
+  const frame = parseJsonFrame(text, FrameSchema, limits);
   if (!frame.ok) return { events: [{ type: 'connection.invalid', raw: frame.raw, error: `Backend observation frame was not valid JSON: ${frame.error}`, meta: WS }], reset: false };
   if (frame.value.kind === 'diagnostic') {
     const { code, message } = frame.value.diagnostic;
@@ -72,4 +76,17 @@ export function observeFrame(target: YoiTarget, text: string, lastSeq: string = 
   const stale = seq !== undefined && compareSeq(seq, lastSeq) <= 0;
   events.push({ type: 'connection.message', message: eventMessage(envelope.cursor, seq, envelope.payload), meta: stale ? WS : { source: 'ws', cursor: envelope.cursor } });
   return { events, seq, reset: false };
+}
+
+/**
+ * A frame the observation cannot read as text, as `connection.invalid` (seed 004 reads text frames
+ * only and would skip it; here it is recorded, never dropped): a binary frame or a text frame that
+ * is not UTF-8, its first bytes kept ({@link keepRawBytes}: base64, or scrubbed text when it holds a
+ * credential form) and its length; a message over `maxPayloadBytes`, that `ws` refused unread.
+ */
+export function unreadableFrame(event: Extract<WebSocketEvent, { type: 'message' | 'invalid' }>): ConnectionWireEvent {
+  if (event.type === 'invalid' && event.bytes === undefined) return { type: 'connection.invalid', raw: '', error: `Backend observation frame was refused: ${event.error}`, meta: WS };
+  const kept = keepRawBytes(event.bytes ?? Buffer.alloc(0));
+  const what = event.type === 'invalid' ? 'not valid UTF-8' : 'binary';
+  return { type: 'connection.invalid', raw: kept.raw, error: `Backend observation frame was ${what} (${kept.byteLength} bytes; raw ${kept.encoding})`, meta: WS };
 }

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { WebSocketSourceOptions } from '../../src/sources/webSocket/options.ts';
+import type { JsonLimits } from '../../src/transport/boundedJson.ts';
 import type { Backend } from '../connection/actors.ts';
 import type { ConnectionInput, DeliverMode } from '../connection/context.ts';
 import type { YoiEvent } from './schemas.ts';
@@ -28,6 +29,8 @@ export interface YoiBindingOptions {
    * made by the connection machine (so each one is in the log), not by the source.
    */
   webSocket?: Pick<WebSocketSourceOptions, 'pingIntervalMs' | 'stallTimeoutMs' | 'handshakeTimeoutMs' | 'maxPayloadBytes' | 'scheduler' | 'WebSocket'>;
+  /** Bounds of an observation frame's JSON; a frame over them is recorded as `connection.invalid`. @default 1 MiB, 64 levels deep */
+  json?: JsonLimits;
   /**
    * Each observed event and each diagnostic, in order, exactly once (connections with `deliver:
    * 'dispatch'`), as seed 004's event stream carries both: an async function or an XState actor

@@ -3,13 +3,15 @@
  * events, for your own invoked actors. Failures are classified once (`httpStatusError`,
  * `networkError`: `TRANSIENT` or `PERMANENT`; `invalidPayload`: `INVALID_PAYLOAD`), retries back
  * off the same way (`backoffDelay`), a promise becomes an abortable observable (`fromCall`), a JSON
- * frame is parsed against a zod schema without throwing (`parseJsonFrame`), and what you keep of a
- * raw frame or header set is scrubbed of credentials (`keepRaw`, `redactHeaders`,
- * `scrubCredentials`).
+ * payload is parsed within depth and size bounds without throwing (`parseJson`; `parseJsonFrame`
+ * adds a zod schema), and what you keep of a raw frame or header set is scrubbed of credentials
+ * (`keepRaw`, `keepRawBytes` for bytes, `redactHeaders`, `scrubCredentials`).
  */
 export { backoffDelay, type BackoffOptions } from './backoff.ts';
 export { httpStatusError, invalidPayload, isTransientStatus, keepRaw, MAX_RAW_BYTES, networkError, truncateRaw } from './classify.ts';
 export { CREDENTIAL_HEADERS, REDACTED, redactHeaders } from './credentialHeaders.ts';
+export { DEFAULT_JSON_LIMITS, parseJson, type JsonLimits, type JsonRefusal, type ParsedJson } from './boundedJson.ts';
 export { fromCall } from './fromCall.ts';
+export { keepRawBytes, type KeptBytes } from './rawBytes.ts';
 export { scrubCredentials } from './scrubCredentials.ts';
 export { parseJsonFrame, type ParsedFrame } from '../sources/webSocket/parser.ts';

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { Subject } from 'rxjs';
 import { webSocket, type WebSocketEvent } from '../../src/sources/webSocket/index.ts';
 import { virtualTime } from '../support/websocket-virtual-time.ts';
 
@@ -14,6 +15,7 @@ async function wsServer(options: { autoPong?: boolean } = {}) {
   const pings: number[] = [];
   const reject: number[] = [];
   let onConnect: (ws: WebSocket, url: URL) => void = () => {};
+  const received: string[] = [];
   http.on('upgrade', (req, socket, head) => {
     urls.push(req.url ?? '');
     const status = reject.shift();
@@ -24,13 +26,14 @@ async function wsServer(options: { autoPong?: boolean } = {}) {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.push(ws);
       ws.on('ping', () => pings.push(Date.now()));
+      ws.on('message', (data) => received.push(String(data)));
       onConnect(ws, new URL(req.url ?? '/', 'http://x'));
     });
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   return {
     url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/events`,
-    sockets, urls, pings, reject,
+    sockets, urls, pings, reject, received,
     onConnect(fn: (ws: WebSocket, url: URL) => void) { onConnect = fn; },
     close: () => new Promise<void>((r) => { for (const s of wss.clients) s.terminate(); wss.close(); http.closeAllConnections(); http.close(() => r()); }),
   };
@@ -75,7 +78,7 @@ describe('webSocket source on a real ws server', () => {
       { type: 'message', text: '{"cursor":"c1","n":1}', cursor: 'c1' },
       { type: 'message', text: '{"cursor":"c2","n":2}', cursor: 'c2' },
       { type: 'message', bytes: Buffer.from([7]) },
-      { type: 'close', code: 1000, reason: 'done', reconnect: false, attempt: 0, delayMs: undefined },
+      { type: 'close', code: 1000, reason: 'done', delivered: 3, reconnect: false, attempt: 0, delayMs: undefined },
     ]);
   });
 
@@ -94,7 +97,7 @@ describe('webSocket source on a real ws server', () => {
     const s = collect(webSocket(server.url, { cursor: 'c5', cursorOf: (t) => JSON.parse(t).cursor, scheduler: vt.scheduler, reconnect: { random: () => 0 } }));
     cleanup.push(() => s.sub.unsubscribe());
     await s.wait(() => s.count('close') === 1, 'the drop');
-    expect(s.events.at(-1)).toEqual({ type: 'close', code: 1006, reason: '', reconnect: true, attempt: 1, delayMs: 500 });
+    expect(s.events.at(-1)).toEqual({ type: 'close', code: 1006, reason: '', delivered: 1, reconnect: true, attempt: 1, delayMs: 500 });
     vt.advance(499);
     await vt.settle();
     expect(server.urls).toHaveLength(1);
@@ -178,5 +181,174 @@ describe('webSocket source on a real ws server', () => {
     const closed = new Promise<number>((r) => server.sockets[0].once('close', (code) => r(code)));
     s.sub.unsubscribe();
     expect(await closed).toBe(1006);
+  });
+});
+
+describe('issue 11 item 1: nothing from the wire vanishes or closes the socket silently', () => {
+  it('emits a binary frame as bytes, a text frame that is not UTF-8 as invalid (the socket stays open), and goes on', async () => {
+    const server = await wsServer();
+    cleanup.push(server.close);
+    server.onConnect((ws) => {
+      ws.send(Buffer.from([0, 1, 2, 0xff]), { binary: true });
+      ws.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false }); // "{", a broken 2-byte sequence, "}"
+      ws.send('{"after":"the bad frame"}');
+      ws.close(1000);
+    });
+    const s = collect(webSocket(server.url));
+    await s.wait(() => s.state.done, 'completion');
+    expect(s.events.map((e) => e.type)).toEqual(['open', 'message', 'invalid', 'message', 'close']);
+    expect(s.events[1]).toEqual({ type: 'message', bytes: Buffer.from([0, 1, 2, 0xff]) });
+    expect(s.events[2]).toMatchObject({ type: 'invalid', reason: 'invalid-utf8', bytes: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) });
+    expect(s.events[3]).toMatchObject({ text: '{"after":"the bad frame"}' });
+    expect(s.events[4]).toMatchObject({ code: 1000, delivered: 3 });
+  });
+
+  it('reports a message over maxPayloadBytes as invalid (too-large) before the close ws makes, then reconnects', async () => {
+    const server = await wsServer();
+    cleanup.push(server.close);
+    let connects = 0;
+    server.onConnect((ws) => {
+      connects += 1;
+      if (connects === 1) ws.send('x'.repeat(2_000));
+      else ws.send('{"small":true}');
+    });
+    const vt = virtualTime();
+    const s = collect(webSocket(server.url, { maxPayloadBytes: 1_000, scheduler: vt.scheduler, reconnect: { random: () => 0 } }));
+    cleanup.push(() => s.sub.unsubscribe());
+    await s.wait(() => s.count('close') === 1, 'the close');
+    expect(s.events.slice(1)).toEqual([
+      { type: 'invalid', reason: 'too-large', limitBytes: 1_000, error: expect.stringContaining('maxPayloadBytes (1000 bytes)') },
+      { type: 'close', code: 1006, reason: 'message over maxPayloadBytes (1000 bytes)', delivered: 1, reconnect: true, attempt: 1, delayMs: 500 },
+    ]);
+    vt.advance(500);
+    await s.wait(() => s.count('message') === 1, 'the next frame');
+  });
+});
+
+describe('issue 11 item 5: the source sends (on open, from the resume point; later, commands)', () => {
+  it('sends onOpen messages built from the cursor on every open, before queued commands; the URL carries no cursor in message mode', async () => {
+    const server = await wsServer();
+    cleanup.push(server.close);
+    let connects = 0;
+    server.onConnect((ws) => {
+      connects += 1;
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { type: string; after?: number };
+        if (m.type !== 'subscribe') return;
+        if (connects === 1) { ws.send(JSON.stringify({ seq: (m.after ?? 0) + 1 })); setImmediate(() => ws.terminate()); } else ws.send(JSON.stringify({ seq: (m.after ?? 0) + 1 }));
+      });
+    });
+    const commands = new Subject<string>();
+    const vt = virtualTime();
+    const s = collect(webSocket(server.url, {
+      cursor: '4', cursorOf: (t) => String(JSON.parse(t).seq), scheduler: vt.scheduler, reconnect: { random: () => 0 }, outgoing: commands,
+      onOpen: ({ cursor, attempt }) => [JSON.stringify({ type: 'init', attempt }), JSON.stringify({ type: 'subscribe', after: Number(cursor) })],
+    }));
+    cleanup.push(() => s.sub.unsubscribe());
+    await s.wait(() => s.count('close') === 1, 'the drop');
+    commands.next('{"type":"command","n":1}'); // no connection open: waits for the next one
+    vt.advance(500);
+    await s.wait(() => s.count('message') === 2, 'the resumed frame');
+    await s.wait(() => server.received.length === 5, 'the queued command');
+    expect(server.urls).toEqual(['/events', '/events']);
+    expect(server.received).toEqual([
+      '{"type":"init","attempt":0}', '{"type":"subscribe","after":4}',
+      '{"type":"init","attempt":1}', '{"type":"subscribe","after":5}', '{"type":"command","n":1}',
+    ]);
+    commands.next('{"type":"command","n":2}'); // open: sent at once
+    await s.wait(() => server.received.length === 6, 'the live command');
+    expect(s.events.filter((e) => e.type === 'message').map((e) => e.type === 'message' && e.cursor)).toEqual(['5', '6']);
+  });
+
+  it('keeps URL mode as it was: the cursor in the query, nothing sent', async () => {
+    const server = await wsServer();
+    cleanup.push(server.close);
+    server.onConnect((ws) => ws.close(1000));
+    const s = collect(webSocket(server.url, { cursor: 'c9' }));
+    await s.wait(() => s.state.done, 'completion');
+    expect(server.urls).toEqual(['/events?cursor=c9']);
+    expect(server.received).toEqual([]);
+  });
+
+  it('fails with PERMANENT when more than maxQueuedSends commands wait for a connection', async () => {
+    const server = await wsServer();
+    cleanup.push(server.close);
+    server.reject.push(503);
+    const commands = new Subject<string>();
+    const vt = virtualTime();
+    const s = collect(webSocket(server.url, { outgoing: commands, maxQueuedSends: 2, scheduler: vt.scheduler }));
+    cleanup.push(() => s.sub.unsubscribe());
+    await s.wait(() => s.count('error') === 1, 'the failed connect');
+    commands.next('a');
+    commands.next('b');
+    expect(s.state.error).toBeUndefined();
+    commands.next('c');
+    expect(s.state.error).toMatchObject({ code: 'PERMANENT', details: { maxQueuedSends: 2 } });
+  });
+});
+
+describe('issue 11 item 6: close codes classified, a session that delivers nothing is a failed attempt', () => {
+  it('a login rejected after the socket opened (4403, 4401) ends the source at once with PERMANENT: one connect, no retry', async () => {
+    for (const code of [4403, 4401]) {
+      const server = await wsServer();
+      cleanup.push(server.close);
+      server.onConnect((ws) => ws.close(code, 'Forbidden'));
+      const s = collect(webSocket(server.url));
+      await s.wait(() => s.state.error !== undefined, 'the error');
+      expect(s.state.error).toMatchObject({ code: 'PERMANENT', details: { closeCode: code } });
+      expect(s.events.at(-1)).toMatchObject({ type: 'close', code, delivered: 0, reconnect: false });
+      expect(server.urls).toHaveLength(1);
+    }
+  });
+
+  it('counts connections that close before delivering anything: maxAttempts applies though every connect succeeds', async () => {
+    const server = await wsServer();
+    cleanup.push(server.close);
+    server.onConnect((ws) => ws.close(4000, 'go away'));
+    const vt = virtualTime();
+    const s = collect(webSocket(server.url, { scheduler: vt.scheduler, reconnect: { maxAttempts: 2, baseMs: 100, random: () => 0 } }));
+    cleanup.push(() => s.sub.unsubscribe());
+    for (let i = 1; i <= 2; i++) {
+      await s.wait(() => s.count('close') === i, `close ${i}`);
+      vt.advance(100 * 2 ** (i - 1));
+    }
+    await s.wait(() => s.state.error !== undefined, 'the final error');
+    expect(s.state.error).toMatchObject({ code: 'TRANSIENT', details: { attempts: 2, closeCode: 4000 } });
+    expect(s.events.filter((e) => e.type === 'close').map((e) => e.type === 'close' && [e.attempt, e.delayMs])).toEqual([[1, 100], [2, 200], [2, undefined]]);
+    expect(server.urls).toHaveLength(3);
+  });
+
+  it('a connection that delivered a frame starts the count again', async () => {
+    const server = await wsServer();
+    cleanup.push(server.close);
+    let connects = 0;
+    server.onConnect((ws) => {
+      connects += 1;
+      if (connects === 2) ws.send('{"n":1}');
+      ws.close(4000);
+    });
+    const vt = virtualTime();
+    const s = collect(webSocket(server.url, { scheduler: vt.scheduler, reconnect: { maxAttempts: 2, baseMs: 100, random: () => 0 } }));
+    cleanup.push(() => s.sub.unsubscribe());
+    await s.wait(() => s.count('close') === 1, 'close 1');
+    vt.advance(100);
+    await s.wait(() => s.count('close') === 2, 'close 2');
+    expect(s.events.at(-1)).toMatchObject({ delivered: 1, attempt: 1, delayMs: 100 });
+  });
+
+  it('classifies 1011-1013 as transient by default, and follows reconnect.classifyClose', async () => {
+    const server = await wsServer();
+    cleanup.push(server.close);
+    const codes = [1011, 1012, 1013, 4400];
+    server.onConnect((ws) => ws.close(codes.shift()!));
+    const vt = virtualTime();
+    const s = collect(webSocket(server.url, { scheduler: vt.scheduler, reconnect: { maxAttempts: 5, baseMs: 10, random: () => 0, classifyClose: (c) => (c === 4400 ? 'permanent' : undefined) } }));
+    for (let i = 1; i <= 3; i++) {
+      await s.wait(() => s.count('close') === i, `close ${i}`);
+      expect(s.events.at(-1)).toMatchObject({ reconnect: true });
+      vt.advance(10 * 2 ** (i - 1));
+    }
+    await s.wait(() => s.state.error !== undefined, 'the error');
+    expect(s.state.error).toMatchObject({ code: 'PERMANENT', details: { closeCode: 4400 } });
   });
 });

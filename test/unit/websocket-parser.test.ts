@@ -29,7 +29,7 @@ describe('WebSocket parser (pure)', () => {
   });
 
   it('keeps text that is not valid UTF-8 as bytes, never throws', () => {
-    expect(decodeFrame(Buffer.from('c328', 'hex'), false)).toEqual({ kind: 'binary', bytes: Buffer.from('c328', 'hex') });
+    expect(decodeFrame(Buffer.from('c328', 'hex'), false)).toEqual({ kind: 'invalid-text', bytes: Buffer.from('c328', 'hex') });
     expect(decodeFrame([Buffer.from('e282', 'hex'), Buffer.from('ac', 'hex')], false)).toEqual({ kind: 'text', text: '€' });
     expect(decodeFrame(new Uint8Array([0x68, 0x69]).buffer, false)).toEqual({ kind: 'text', text: 'hi' });
   });
@@ -43,13 +43,24 @@ describe('WebSocket parser (pure)', () => {
     const big = parseJsonFrame(`"${'x'.repeat(10_000)}`, schema);
     expect(big.ok || big.raw.length).toBe(4096);
   });
+
+  it('refuses a frame over its depth or size bound before parsing it (issue 11 item 1), a valid 4,200-level frame included', () => {
+    const loose = z.unknown();
+    const deep = '{"a":'.repeat(4_200) + '1' + '}'.repeat(4_200);
+    expect(parseJsonFrame(deep, loose)).toMatchObject({ ok: false, error: 'payload nested too deep (> maxDepth 64)' });
+    expect(parseJsonFrame(deep, loose, { maxDepth: 5_000 })).toMatchObject({ ok: true });
+    expect(parseJsonFrame(`"${'x'.repeat(2_000)}"`, loose, { maxBytes: 1_000 })).toMatchObject({ ok: false, error: expect.stringMatching(/^payload too large \(2002 bytes/) });
+  });
 });
 
 describe('WebSocket retry policy (pure)', () => {
   const noJitter = { random: () => 0 };
   it('classifies close codes: 1000 normal, policy/protocol codes permanent, the rest transient', () => {
-    expect([1000, 1001, 1006, 1011, 1012, 1013, 4000].map(classifyClose)).toEqual(['normal', 'transient', 'transient', 'transient', 'transient', 'transient', 'transient']);
-    expect([1002, 1003, 1007, 1008, 1009, 1010, 3000, 3003].map(classifyClose)).toEqual(Array(8).fill('permanent'));
+    expect([1000, 1001, 1006, 1011, 1012, 1013, 4000].map((c) => classifyClose(c))).toEqual(['normal', 'transient', 'transient', 'transient', 'transient', 'transient', 'transient']);
+    expect([1002, 1003, 1007, 1008, 1009, 1010, 3000, 3003, 4401, 4403].map((c) => classifyClose(c))).toEqual(Array(10).fill('permanent'));
+    expect(classifyClose(4409, '', (c) => (c === 4409 ? 'permanent' : undefined))).toBe('permanent');
+    expect(classifyClose(4403, '', () => 'transient')).toBe('transient');
+    expect(classifyClose(4403, '', () => { throw new Error('bug'); })).toBe('permanent');
   });
 
   it('reconnects after transient ends with capped exponential backoff and jitter, up to maxAttempts in a row', () => {

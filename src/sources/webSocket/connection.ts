@@ -2,13 +2,16 @@ import { Observable, type Subscription } from 'rxjs';
 import type WebSocket from 'ws';
 import { ActorlogError } from '../../errors.ts';
 import { httpStatusError, networkError } from '../../transport/classify.ts';
-import type { ResolvedWebSocketOptions } from './options.ts';
+import type { ResolvedWebSocketOptions, WebSocketOutgoing } from './options.ts';
 import { decodeFrame, type DecodedFrame } from './parser.ts';
 
 /** What one WebSocket connection reports, in order: `open`, any number of `message`s, one `close`. */
 export type ConnectionEvent =
-  | { type: 'open'; protocol: string }
+  /** Open; `send` writes one message on this connection (a no-op once it is closing). */
+  | { type: 'open'; protocol: string; send: (data: WebSocketOutgoing) => void }
   | { type: 'message'; frame: DecodedFrame }
+  /** `ws` refused a message over `maxPayloadBytes` without reading it; a `close` (1006) follows. */
+  | { type: 'oversize'; limitBytes: number }
   /** The connection ended: the peer's close code (1006 when it dropped or stalled) and reason. */
   | { type: 'close'; code: number; reason: string };
 
@@ -18,7 +21,9 @@ export const STALLED = 'stalled';
 /**
  * One WebSocket connection as an Observable (the lifecycle, apart from parsing and retries): it
  * opens `url`, emits `open`, every message decoded ({@link decodeFrame}), and finally `close`
- * with its code, then completes. While open it sends a ping every `pingIntervalMs` and closes the
+ * with its code, then completes. Text is checked for UTF-8 here (`decodeFrame`), not by `ws`,
+ * so a bad frame is reported instead of closing the socket; a message over `maxPayloadBytes` is
+ * reported as `oversize` before the close `ws` makes (1006, reason `message over maxPayloadBytes`). While open it sends a ping every `pingIntervalMs` and closes the
  * connection (code 1006, reason `stalled`) when nothing (frame, ping, pong) arrived for
  * `stallTimeoutMs`; both run on `options.scheduler`. Unsubscribing terminates the socket.
  *
@@ -38,6 +43,7 @@ export function connectOnce(url: string, options: ResolvedWebSocketOptions): Obs
       handshakeTimeout: options.handshakeTimeoutMs || undefined,
       maxPayload: options.maxPayloadBytes,
       perMessageDeflate: false,
+      skipUTF8Validation: true, // decodeFrame checks it, and a bad frame becomes a record instead of a close (1007)
     });
     let opened = false;
     let failure: ActorlogError | undefined;
@@ -72,7 +78,7 @@ export function connectOnce(url: string, options: ResolvedWebSocketOptions): Obs
     ws.on('open', () => {
       opened = true;
       seen();
-      subscriber.next({ type: 'open', protocol: ws.protocol });
+      subscriber.next({ type: 'open', protocol: ws.protocol, send: (data) => { if (ws.readyState === ws.OPEN) ws.send(data, { binary: typeof data !== 'string' }); } });
       startKeepAlive();
     });
     ws.on('message', (data, isBinary) => {
@@ -82,6 +88,10 @@ export function connectOnce(url: string, options: ResolvedWebSocketOptions): Obs
     ws.on('ping', seen);
     ws.on('pong', seen);
     ws.on('error', (err) => {
+      if (opened && (err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        dropReason ??= `message over maxPayloadBytes (${options.maxPayloadBytes} bytes)`;
+        subscriber.next({ type: 'oversize', limitBytes: options.maxPayloadBytes });
+      }
       if (opened) dropReason ??= (err as Error).message;
       else failure ??= networkError('WebSocket connect', err);
     });

@@ -5,4 +5,4 @@
  */
 export { webSocket, type WebSocketEvent } from './webSocket.ts';
 export type { CloseKind } from './retry.ts';
-export type { ReconnectOptions, WebSocketSourceOptions } from './options.ts';
+export type { ReconnectOptions, WebSocketOutgoing, WebSocketResumePoint, WebSocketSourceOptions } from './options.ts';

@@ -1,12 +1,26 @@
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import WebSocket from 'ws';
 import { ActorlogError } from '../../errors.ts';
 import { scrubCredentials } from '../../transport/scrubCredentials.ts';
+import type { CloseKind } from './retry.ts';
+
+/** A message the source sends: a string goes as a text frame, bytes as a binary frame. */
+export type WebSocketOutgoing = string | Uint8Array;
+
+/** Where a connection resumes from, as `onOpen` is told. */
+export interface WebSocketResumePoint {
+  /** The last cursor a frame carried (`cursorOf`), or the `cursor` option; undefined: from the start. */
+  cursor?: string;
+  /** 0 for the first connection, then the reconnect attempt (1, 2, …). */
+  attempt: number;
+}
 
 /** How {@link webSocket} reconnects after a transient close or error. Durations in ms. */
 export interface ReconnectOptions {
   /**
-   * Reconnects tried in a row (counted from the last successful open) before the source fails.
+   * Reconnects tried in a row before the source fails. The count starts again after a connection
+   * that delivered a frame; a connection that opens and closes before delivering anything (a
+   * rejected login) counts as a failed attempt, so the bound holds even when every connect succeeds.
    * 0: never reconnect (the caller, e.g. the connection machine, reconnects itself).
    * @default 3 (seed 004 `MAX_RECONNECT_ATTEMPTS`)
    */
@@ -21,13 +35,26 @@ export interface ReconnectOptions {
   random?: () => number;
   /** Reconnect also after a normal close (1000). @default false: a normal close completes the source */
   onNormalClose?: boolean;
+  /**
+   * Classifies a close code for the protocol spoken (e.g. a graphql-ws server's 4400 Bad Request
+   * or 4409 duplicate subscriber as `permanent`); return undefined to keep the default
+   * classification: 1000 `normal`; 1002, 1003, 1007-1010, 3000, 3003, 4401, 4403 `permanent`;
+   * everything else, 1011-1013 included, `transient`.
+   */
+  classifyClose?: (code: number, reason: string) => CloseKind | undefined;
 }
 
 /** Options of {@link webSocket}. Durations in ms, sizes in bytes. */
 export interface WebSocketSourceOptions {
-  /** Where to resume: sent as `?<cursorParam>=<cursor>` on the first connect. */
+  /**
+   * Where to resume: sent as `?<cursorParam>=<cursor>` on the first connect (URL mode), and given
+   * to `onOpen` (message mode).
+   */
   cursor?: string;
-  /** The query parameter that carries the cursor. @default 'cursor' */
+  /**
+   * The query parameter that carries the cursor. @default 'cursor'; with `onOpen` and without this
+   * option, the URL carries no cursor (the messages do)
+   */
   cursorParam?: string;
   /** Builds the URL of each (re)connect from the current cursor; replaces `cursorParam`. */
   urlFor?: (cursor: string | undefined) => string;
@@ -36,6 +63,24 @@ export interface WebSocketSourceOptions {
    * resumes from the last one seen. Return undefined for frames without one. Must not throw.
    */
   cursorOf?: (text: string) => string | undefined;
+  /**
+   * Messages to send each time a connection opens, before anything from `outgoing`, built from the
+   * resume point: a protocol that resumes by message rather than by URL (graphql-ws: a
+   * `connection_init`, then a `subscribe` whose variables carry the cursor). May carry secrets
+   * (a token in `connection_init`): they are sent, never emitted or logged. Must not throw (a
+   * throw fails the source with `PERMANENT`).
+   */
+  onOpen?: (resume: WebSocketResumePoint) => Iterable<WebSocketOutgoing> | undefined;
+  /**
+   * Messages to send later (commands), e.g. an RxJS Subject the machine's callback actor feeds:
+   * each is sent at once while a connection is open; between connections it waits, in order, and
+   * goes after the next connection's `onOpen` messages. A message is sent at most once (one that
+   * was sent as the connection dropped is not sent again). Subscribed for the life of the source;
+   * its error fails the source.
+   */
+  outgoing?: Observable<WebSocketOutgoing>;
+  /** Messages from `outgoing` kept while no connection is open; one more fails the source (`PERMANENT`). @default 1000 */
+  maxQueuedSends?: number;
   /** Request headers of the handshake (may carry secrets: they stay in this closure). */
   headers?: Record<string, string>;
   /** Subprotocols to offer. */
@@ -49,7 +94,12 @@ export interface WebSocketSourceOptions {
   stallTimeoutMs?: number;
   /** The opening handshake must finish within this. @default 10000 */
   handshakeTimeoutMs?: number;
-  /** Largest accepted message. @default 16777216 (16 MiB) */
+  /**
+   * Largest message `ws` takes in, bytes. A larger one is not read: `ws` closes the connection
+   * (the source then emits `invalid` with reason `too-large`, then `close` with code 1006, and
+   * reconnects). Bound the payloads you parse lower, with `parseJsonFrame`'s limits, to record
+   * them as `*.invalid` instead. @default 16777216 (16 MiB)
+   */
   maxPayloadBytes?: number;
   reconnect?: ReconnectOptions;
   /** Timers (pings, stall checks, reconnect delays). Tests pass a VirtualTimeScheduler. @default asyncScheduler */
@@ -63,13 +113,16 @@ export interface ResolvedWebSocketOptions {
   cursor?: string;
   urlFor: (cursor: string | undefined) => string;
   cursorOf?: (text: string) => string | undefined;
+  onOpen?: (resume: WebSocketResumePoint) => Iterable<WebSocketOutgoing> | undefined;
+  outgoing?: Observable<WebSocketOutgoing>;
+  maxQueuedSends: number;
   headers?: Record<string, string>;
   protocols?: string[];
   pingIntervalMs: number;
   stallTimeoutMs: number;
   handshakeTimeoutMs: number;
   maxPayloadBytes: number;
-  reconnect: Required<ReconnectOptions>;
+  reconnect: Required<Omit<ReconnectOptions, 'classifyClose'>> & Pick<ReconnectOptions, 'classifyClose'>;
   scheduler: SchedulerLike;
   WebSocket: typeof WebSocket;
 }
@@ -94,9 +147,9 @@ export function resolveWebSocketOptions(url: string, options: WebSocketSourceOpt
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
     throw new ActorlogError('INVALID_OPTIONS', `webSocket: the URL must start with ws:// or wss:// (got ${parsed.protocol}//)`, { details: { option: 'url' } });
   }
-  const param = options.cursorParam ?? 'cursor';
+  const param = options.cursorParam ?? (options.onOpen ? undefined : 'cursor');
   const urlFor = options.urlFor ?? ((cursor: string | undefined) => {
-    if (cursor === undefined) return url;
+    if (cursor === undefined || param === undefined) return url;
     const u = new URL(url);
     u.searchParams.set(param, cursor);
     return u.toString();
@@ -107,6 +160,9 @@ export function resolveWebSocketOptions(url: string, options: WebSocketSourceOpt
     cursor: options.cursor,
     urlFor,
     cursorOf: options.cursorOf,
+    onOpen: options.onOpen,
+    outgoing: options.outgoing,
+    maxQueuedSends: nonNegative('maxQueuedSends', options.maxQueuedSends, 1000),
     headers: options.headers,
     protocols: options.protocols,
     pingIntervalMs,
@@ -120,6 +176,7 @@ export function resolveWebSocketOptions(url: string, options: WebSocketSourceOpt
       jitter: nonNegative('reconnect.jitter', r.jitter, 0.2),
       random: r.random ?? Math.random,
       onNormalClose: r.onNormalClose ?? false,
+      classifyClose: r.classifyClose,
     },
     scheduler: options.scheduler ?? asyncScheduler,
     WebSocket: options.WebSocket ?? WebSocket,
