@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { errorLine, ExitCodes, parseCount, parsePositive, parseStatuses, type Out } from './output.ts';
 import { loadConfig, logFile } from './config.ts';
 import { createRegistry, loadMachinesModule } from './registry.ts';
+import { DEFAULT_INSPECTOR_URL, runInspect } from './inspect.ts';
 import { runReplay } from './replay.ts';
 import { runStreams } from './streams.ts';
 import { runTail } from './tail.ts';
@@ -75,6 +76,22 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .option('--json', 'one JSON object per event (the whole record, data included)')
     .action(async (db: string | undefined, opts: { from?: number; stream?: string; limit?: number; idleExit?: number; pollInterval: number; json?: boolean }) => {
       result.code = await runTail(logFile(db, await config()), opts, io.out);
+    });
+
+  program
+    .command('inspect')
+    .description('re-send the recorded run of an actor (or of all) to the Stately Inspector over its WebSocket protocol')
+    .argument('<db>', 'the log file')
+    .argument('[streamId]', 'only this stream (its actor and children); default every stream, in log order')
+    .option('--to <n>', 'stop after this stream version (with streamId) or global position (without)', parseCount)
+    .option('--url <ws-url>', 'the inspector\'s WebSocket server', DEFAULT_INSPECTOR_URL)
+    .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
+    .option('--ignore-hash', 'replay snapshots even if the registered machine differs from the logged one')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (db: string, streamId: string | undefined, opts: { to?: number; url: string; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
+      const loaded = await config();
+      const registry = createRegistry({ ...loaded.machines, ...(opts.machines ? await loadMachinesModule(opts.machines) : {}) });
+      result.code = await runInspect(db, streamId, registry, opts, io.out, io.err);
     });
 
   return program;
