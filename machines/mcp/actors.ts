@@ -1,4 +1,4 @@
-import { catchError, concat, concatMap, defer, EMPTY, Observable, of, takeWhile, throwError } from 'rxjs';
+import { asyncScheduler, catchError, concat, concatMap, defer, EMPTY, Observable, of, takeWhile, throwError, timer, type SchedulerLike } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
 import { ActorlogError, describeError, isActorlogError } from '../../src/errors.ts';
 import { keepRaw } from '../../src/transport/classify.ts';
@@ -6,7 +6,7 @@ import type { SseItem } from '../../src/sources/sse/index.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionChannel, SessionWireEvent, WireMeta,
 } from '../session/events.ts';
-import { createMcpClient, parseRpcMessage, type CallOptions, type McpClient, type McpClientOptions } from './client.ts';
+import { answerLost, createMcpClient, parseRpcMessage, type McpClient, type McpClientOptions } from './client.ts';
 import { CallToolResultSchema, ProgressParamsSchema, rpcKind } from './schemas.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
 
@@ -73,14 +73,25 @@ export function mapMcpMessage(raw: string, promptId: string | undefined, meta: W
 
 const isAnswer = (e: SessionWireEvent) => e.type === 'session.ended';
 
-function prompt(client: McpClient, input: PromptInput): Observable<SessionWireEvent> {
+/**
+ * The prompt cursor logged right before a tools/call is POSTed: the request is out and no SSE event
+ * id has arrived yet. An empty id is no resume point in SSE (WHATWG HTML §9.2.6), so nothing is
+ * resumed from it; it only tells a re-run (recovery, retry) that the call may have run.
+ */
+export const SENT_CURSOR = '';
+
+function prompt(client: McpClient, input: PromptInput, scheduler: SchedulerLike): Observable<SessionWireEvent> {
   const p = input.prompt;
   if (p.kind !== 'tool') {
     return defer(() => throwError(() => new ActorlogError('PERMANENT', `MCP sessions take tool calls, not "${p.kind}" prompts`, { details: { kind: p.kind } })));
   }
+  const idempotent = p.idempotent === true;
+  // Sent before, and no event id logged since: MCP cannot tell whether the tool ran. Re-send only an idempotent call.
+  if (input.cursor === SENT_CURSOR && !idempotent) return defer(() => throwError(() => answerLost('MCP tools/call', input.promptId)));
+  const resumeFrom = input.cursor === SENT_CURSOR ? undefined : input.cursor;
   // The JSON-RPC id and the progress token are the prompt's idempotency key, fixed in the log before the POST.
   const message = { id: input.promptId, method: 'tools/call', params: { name: p.name, arguments: p.arguments ?? {}, _meta: { progressToken: input.promptId } } };
-  return client.requestStream(input.remoteId, message, input.cursor).pipe(
+  const stream = client.requestStream(input.remoteId, message, resumeFrom, { idempotent }).pipe(
     concatMap((item): Observable<SessionWireEvent> => {
       if (item.kind === 'open' || item.kind === 'retry') return of(notice(item, 'prompt'));
       if (item.kind === 'body') return of(mapMcpMessage(item.text, input.promptId, { source: 'sse' }, 'prompt'));
@@ -89,6 +100,13 @@ function prompt(client: McpClient, input: PromptInput): Observable<SessionWireEv
     }),
     takeWhile((e) => !isAnswer(e), true),
   );
+  if (resumeFrom !== undefined) return stream;
+  const sent: SessionWireEvent = {
+    type: 'session.event', kind: 'mcp.request-sent', channel: 'prompt', data: { id: input.promptId, method: 'tools/call', idempotent }, meta: { source: 'sse', cursor: SENT_CURSOR },
+  };
+  // POST on the next macrotask, once the parent has appended (and, in tick mode, committed) `sent`:
+  // a kill -9 can then never leave a POST on the wire that the log does not know about.
+  return concat(of(sent), timer(0, scheduler).pipe(concatMap(() => stream)));
 }
 
 function events(client: McpClient, options: McpBindingOptions, input: EventsInput): Observable<SessionWireEvent> {
@@ -121,6 +139,10 @@ function events(client: McpClient, options: McpBindingOptions, input: EventsInpu
  *   the priming event, `notifications/progress` (-> progress parts) and the result (-> `session.ended`),
  *   each with `meta.cursor` = the SSE event id. A dropped stream, or a recovery with `input.cursor`,
  *   resumes by `GET` with `Last-Event-ID`: the server replays what was missed, nothing is re-posted.
+ *   Before the POST it logs `session.event` `mcp.request-sent` with cursor {@link SENT_CURSOR} (`''`).
+ *   When the answer is lost before any event id (a drop, or a kill -9 and recovery with cursor `''`),
+ *   MCP has no idempotency for tools/call: only a prompt with `idempotent: true` is POSTed again;
+ *   any other ends the turn `failed` with `OUTCOME_UNKNOWN` (never a silent second run).
  * - `abort`: `notifications/cancelled { requestId: promptId }`, then `session.ended` aborted (the
  *   server sends no answer to a cancelled request, "Cancellation").
  * - `close`: `DELETE` the session.
@@ -141,7 +163,7 @@ export function mcpSessionActors(options: McpBindingOptions): McpSessionActors {
       })));
     }),
     events: fromEventObservable<SessionWireEvent, EventsInput>(({ input }) => events(client, options, input)),
-    prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) => prompt(client, input)),
+    prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) => prompt(client, input, options.scheduler ?? asyncScheduler)),
     abort: fromEventObservable<SessionWireEvent, AbortInput>(({ input }) => {
       if (!input.promptId) return EMPTY;
       const cancel = fromCall((o) => client.notify(input.remoteId, 'notifications/cancelled', { requestId: input.promptId!, reason: 'aborted by the client' }, o));

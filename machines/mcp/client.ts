@@ -1,4 +1,4 @@
-import { filter, firstValueFrom, map, type Observable, type SchedulerLike } from 'rxjs';
+import { defer, filter, firstValueFrom, map, tap, type Observable, type SchedulerLike } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError } from '../../src/errors.ts';
@@ -45,8 +45,13 @@ export interface McpClient {
    * POSTs one request whose answer streams (e.g. `tools/call` with a progress token): the SSE items
    * of its response. After a drop the stream resumes by `GET` with `Last-Event-ID` (the last event
    * id, or `cursor` when given: then nothing is POSTed again), as "Resumability and Redelivery" says.
+   * A drop before any event id arrived leaves nothing to resume from: the request is POSTed again
+   * only when `options.idempotent` is true or the failure shows it never reached the server
+   * (connection refused, DNS, HTTP 429/503); otherwise the stream fails `OUTCOME_UNKNOWN`.
    */
-  requestStream(sessionId: string, message: { id: string; method: string; params: Record<string, unknown> }, cursor?: string): Observable<SseItem>;
+  requestStream(
+    sessionId: string, message: { id: string; method: string; params: Record<string, unknown> }, cursor?: string, options?: { idempotent?: boolean },
+  ): Observable<SseItem>;
   /** The session's standalone stream (`GET`), resumed from `cursor` with `Last-Event-ID`. */
   standaloneStream(sessionId: string, cursor?: string): Observable<SseItem>;
   /** `DELETE` the session. A session already gone (404) counts as deleted; a server that refuses (405) is told apart by `false`. */
@@ -63,6 +68,28 @@ export function parseRpcMessage(label: string, raw: string): JsonRpcMessage {
   const r = JsonRpcMessageSchema.safeParse(json);
   if (!r.success) throw invalidPayload(label, raw, z.prettifyError(r.error));
   return r.data;
+}
+
+/** Connection failures that happen before a request is written, and statuses that say it was not handled. */
+const NOT_SENT_CAUSES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_HANDLED_STATUSES = new Set([429, 503]);
+
+function neverDelivered(err: ActorlogError | undefined): boolean {
+  const cause = err?.details?.cause;
+  const status = err?.details?.status;
+  return (typeof cause === 'string' && NOT_SENT_CAUSES.has(cause)) || (typeof status === 'number' && NOT_HANDLED_STATUSES.has(status));
+}
+
+/**
+ * The error of a request whose answer was lost before any SSE event id arrived: it may have run, and
+ * MCP has no idempotency for it (tools/call), so it is not sent again (issue: never a silent second run).
+ */
+export function answerLost(label: string, requestId: string, cause?: unknown): ActorlogError {
+  const why = cause instanceof Error ? ` (${cause.message.slice(0, 200)})` : '';
+  return new ActorlogError('OUTCOME_UNKNOWN',
+    `${label} (id "${requestId}"): the request was sent but its answer was lost before any event id was logged${why}; `
+    + 'MCP has no idempotency for it, so it is not sent again: it may or may not have run (mark the call idempotent to have it re-sent)',
+    { cause, details: { requestId, label } });
 }
 
 /**
@@ -126,15 +153,23 @@ export function createMcpClient(options: McpClientOptions): McpClient {
       const res = await post(`MCP ${method}`, sessionHeaders(sessionId), { jsonrpc: '2.0', method, params }, o);
       await res.body.dump();
     },
-    requestStream(sessionId, message, cursor) {
+    requestStream(sessionId, message, cursor, opts) {
       const body = JSON.stringify({ jsonrpc: '2.0', ...message });
-      return sse({
-        ...streamOptions,
-        label: `MCP ${message.method}`,
-        cursor,
-        request: ({ cursor: last }) => (last === undefined
-          ? { url: options.url, method: 'POST', headers: { ...sessionHeaders(sessionId), accept, 'content-type': 'application/json' }, body }
-          : { url: options.url, method: 'GET', headers: { ...sessionHeaders(sessionId), accept: 'text/event-stream' } }),
+      const label = `MCP ${message.method}`;
+      return defer(() => {
+        let posted = false;
+        let lastFailure: ActorlogError | undefined;
+        return sse({
+          ...streamOptions,
+          label,
+          cursor,
+          request: ({ cursor: last }) => {
+            if (last !== undefined) return { url: options.url, method: 'GET', headers: { ...sessionHeaders(sessionId), accept: 'text/event-stream' } };
+            if (posted && opts?.idempotent !== true && !neverDelivered(lastFailure)) throw answerLost(label, message.id, lastFailure);
+            posted = true;
+            return { url: options.url, method: 'POST', headers: { ...sessionHeaders(sessionId), accept, 'content-type': 'application/json' }, body };
+          },
+        }).pipe(tap((item) => { if (item.kind === 'retry') lastFailure = item.error; }));
       });
     },
     standaloneStream(sessionId, cursor) {

@@ -33,8 +33,13 @@ export type SessionPrompt =
   | { kind: 'text'; text: string; model?: SessionModel; agent?: string; system?: string; tools?: string[] | Record<string, boolean> }
   /** A shell command run in the session (OpenCode `POST /session/:id/shell`). */
   | { kind: 'shell'; command: string }
-  /** A tool call (MCP `tools/call`), with progress streamed back. */
-  | { kind: 'tool'; name: string; arguments?: Record<string, unknown> };
+  /**
+   * A tool call (MCP `tools/call`), with progress streamed back. MCP has no idempotency for
+   * tools/call: when the call's answer is lost before any SSE event id is logged (a kill -9, a
+   * dropped connection), it is sent again only when `idempotent` is true (the tool may then run
+   * twice); otherwise the turn fails `OUTCOME_UNKNOWN`. @default idempotent false
+   */
+  | { kind: 'tool'; name: string; arguments?: Record<string, unknown>; idempotent?: boolean };
 
 /** One streamed piece of a turn: text (whole or a delta), reasoning, a tool call's state, progress. */
 export interface SessionPart {
@@ -105,7 +110,11 @@ export interface PromptInput {
   /** The prompt's idempotency key, `<sessionKey>:p<n>`, fixed before the request is sent (invariant 5). */
   promptId: string;
   prompt: SessionPrompt;
-  /** The last cursor this prompt's own stream delivered (resume instead of re-sending). */
+  /**
+   * The last cursor this prompt's own stream delivered (resume instead of re-sending). `''` (an SSE
+   * id that is no resume point, WHATWG HTML §9.2.6) means the request was sent and no event id
+   * arrived yet: the binding must not send it again unless the prompt says it is idempotent.
+   */
   cursor?: string;
 }
 export interface AbortInput { sessionKey: string; remoteId: string; promptId?: string }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionMachine } from '../../machines/session/index.ts';
-import { verifyReplay, type EventRecord } from '../../src/index.ts';
+import { replay, verifyReplay, type EventRecord } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
@@ -137,6 +137,43 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       try { expect(verifyReplay(store, sessionMachine, 'held-mcp')).toMatchObject({ ok: true }); } finally { store.close(); }
     } finally {
       first.child.kill('SIGKILL');
+      db.cleanup();
+    }
+  }, 90_000);
+
+  it('issue 11 item 3: MCP killed between the tools/call POST and its first SSE event: not POSTed again, the turn fails OUTCOME_UNKNOWN, the tool ran once', async () => {
+    const db = tempDb();
+    const held = await startMcpServer({ holdFirstCallMs: 2_000 }); // no byte of the answer for 2 s: the kill lands in the window
+    const id = 'held-lost';
+    const args = { db: db.path, binding: 'mcp', url: held.url, session: id };
+    const first = holder('start', args);
+    try {
+      await until(() => held.stats().callsReceived[`${id}:p1`] === 1, 30_000, `the tools/call POST arrived\n${first.output()}`);
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toBe('SIGKILL');
+      const atKill = records(db.path, id);
+      expect(atKill.filter((r) => (r.data as { kind?: string }).kind === 'mcp.request-sent').map((r) => r.meta.cursor)).toEqual(['']);
+      expect(atKill.some((r) => (r.data as { channel?: string }).channel === 'prompt' && r.meta.cursor)).toBe(false); // no event id logged
+
+      const second = holder('recover', args);
+      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => { second.child.kill('SIGKILL'); throw e; });
+      expect(code, second.output()).toBe(0);
+      expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'failed' });
+      const store = openSqliteStore(db.path, { readonly: true });
+      try {
+        const last = [...replay(store, sessionMachine, id)].at(-1)!.snapshot;
+        expect(last.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+        expect(last.context.lastError.message).toContain(`id "${id}:p1"`);
+        expect(verifyReplay(store, sessionMachine, id)).toMatchObject({ ok: true });
+      } finally { store.close(); }
+      // the held call is handled by the server after the hold: that run is the only one
+      await until(() => held.stats().toolRuns[`${id}:p1`] === 1, 10_000, 'the first run started on the server');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(held.stats().callsReceived[`${id}:p1`]).toBe(1);
+      expect(held.stats().toolRuns[`${id}:p1`]).toBe(1);
+    } finally {
+      first.child.kill('SIGKILL');
+      await held.close();
       db.cleanup();
     }
   }, 90_000);

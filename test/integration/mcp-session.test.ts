@@ -126,6 +126,37 @@ describe('MCP session on a real @modelcontextprotocol/sdk server (Streamable HTT
   });
 });
 
+describe('issue 11 item 3: a tools/call whose answer is lost before any event id', () => {
+  it('is not sent again: the turn fails OUTCOME_UNKNOWN and the tool ran once', async () => {
+    const { s } = spawn(system());
+    await ready(s);
+    mcp.faults.loseAnswers = 1;
+    call(s, { n: 2, stepMs: 10 });
+    const done = await s.waitFor((x) => x.context.turns === 1, { timeoutMs: 10_000 });
+    expect(done.context.lastEnd).toBe('failed');
+    expect(done.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect(done.context.lastError!.message).toContain(`id "${s.id}:p1"`);
+    await new Promise((r) => setTimeout(r, 200)); // the first run ends on the server meanwhile
+    expect(mcp.stats().callsReceived[`${s.id}:p1`]).toBe(1);
+    expect(mcp.stats().toolRuns[`${s.id}:p1`]).toBe(1);
+    const sent = store.readStream(s.id).filter((r) => (r.data as { kind?: string }).kind === 'mcp.request-sent');
+    expect(sent.map((r) => r.meta.cursor)).toEqual(['']); // logged before the POST: the call may have run
+    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+  });
+
+  it('is sent again, with the same id, when the caller marked the call idempotent', async () => {
+    const { s } = spawn(system());
+    await ready(s);
+    mcp.faults.loseAnswers = 1;
+    s.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'count', arguments: { n: 2, stepMs: 10 }, idempotent: true } });
+    const done = await s.waitFor((x) => x.context.turns === 1, { timeoutMs: 10_000 });
+    expect(done.context).toMatchObject({ lastEnd: 'completed', output: 'Counted to 2' });
+    expect(mcp.stats().callsReceived[`${s.id}:p1`]).toBe(2);
+    expect(mcp.stats().toolRuns[`${s.id}:p1`]).toBe(2); // explicit: the caller allowed a second run
+    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+  });
+});
+
 describe('MCP session failures', () => {
   it('a server that goes away mid-session: failed with TRANSIENT after bounded reconnections', async () => {
     const doomed = await startMcpServer({ stepMs: 20 });

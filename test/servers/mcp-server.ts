@@ -15,6 +15,8 @@ export interface McpTestServerOptions {
   keepAliveMs?: number;
   /** The `retry:` the SDK puts in its priming events, ms. */
   retryInterval?: number;
+  /** Hold the first POST of each `tools/call` id this long (ms) before the SDK sees it: no byte of its answer (not even the priming event) goes out meanwhile, so a test can kill the caller in that window. The held call is then handled (the tool runs). */
+  holdFirstCallMs?: number;
 }
 
 /** Counters since start. */
@@ -26,12 +28,22 @@ export interface McpTestServerStats {
   toolRuns: Record<string, number>;
   /** `count` calls that saw their request cancelled (notifications/cancelled). */
   cancelled: number;
+  /** `tools/call` POSTs received, by JSON-RPC request id (counted on arrival, before any hold). */
+  callsReceived: Record<string, number>;
+}
+
+/** Faults armed at run time (live object): each count is decremented as it is used. */
+export interface McpTestServerFaults {
+  /** `tools/call` POSTs whose answer is lost: the SDK takes the call (the tool runs), the client's connection is destroyed before any byte of the answer. */
+  loseAnswers?: number;
 }
 
 /** A running MCP server. */
 export interface McpTestServer {
   /** The Streamable HTTP endpoint, `http://127.0.0.1:<port>/mcp`. */
   url: string;
+  /** Live faults (see {@link McpTestServerFaults}). */
+  faults: McpTestServerFaults;
   stats(): McpTestServerStats;
   close(): Promise<void>;
 }
@@ -43,7 +55,8 @@ export interface McpTestServer {
  * event (protocol 2025-11-25). Its tool `count { n, stepMs? }` sends `notifications/progress`
  * 1..n over time (to the request's progress token) and answers `Counted to n`; it stops when the
  * request is cancelled. `echo { text }` answers at once. DELETE /mcp ends a session (later requests:
- * 404, JSON-RPC -32001). The routing follows the SDK's `simpleStreamableHttp` example.
+ * 404, JSON-RPC -32001). `holdFirstCallMs` and `faults.loseAnswers` open the window between a
+ * `tools/call` POST and its first SSE event (issue 11 item 3). The routing follows the SDK's `simpleStreamableHttp` example.
  *
  * @example
  * ```ts
@@ -54,7 +67,8 @@ export interface McpTestServer {
  */
 export async function startMcpServer(options: McpTestServerOptions = {}): Promise<McpTestServer> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
-  const stats: McpTestServerStats = { sessions: 0, deleted: 0, toolRuns: {}, cancelled: 0 };
+  const stats: McpTestServerStats = { sessions: 0, deleted: 0, toolRuns: {}, cancelled: 0, callsReceived: {} };
+  const faults: McpTestServerFaults = {};
   const sockets = new Set<Socket>();
 
   function mcpServer(): McpServer {
@@ -92,6 +106,17 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
     const existing = sessionId ? transports.get(sessionId) : undefined;
     if (req.method === 'POST') {
       const body = await readJson(req);
+      const call = body as { method?: unknown; id?: unknown } | undefined;
+      if (existing && call?.method === 'tools/call') {
+        const id = String(call.id);
+        stats.callsReceived[id] = (stats.callsReceived[id] ?? 0) + 1;
+        if (options.holdFirstCallMs && stats.callsReceived[id] === 1) await new Promise((r) => setTimeout(r, options.holdFirstCallMs));
+        if ((faults.loseAnswers ?? 0) > 0) {
+          faults.loseAnswers! -= 1;
+          const writeHead = res.writeHead.bind(res);
+          res.writeHead = ((...args: Parameters<typeof res.writeHead>) => { res.socket?.destroy(); return writeHead(...args); }) as typeof res.writeHead;
+        }
+      }
       if (existing) { await existing.handleRequest(req, res, body); return; }
       if (sessionId) { notFound(res); return; }
       if (!isInitializeRequest(body)) {
@@ -126,6 +151,7 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    faults,
     stats: () => structuredClone(stats),
     close: async () => {
       for (const t of transports.values()) await t.close().catch(() => undefined);
