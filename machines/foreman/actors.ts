@@ -1,6 +1,6 @@
 import { catchError, concat, defer, map, of, throwError, type Observable } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
-import { ActorlogError } from '../../src/errors.ts';
+import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import type { WebhookReceiver } from '../../src/sources/webhook/index.ts';
 import type { CancelInput, FollowInput, JobRequest, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta } from '../job/events.ts';
 import { createForemanClient, type ForemanClient, type ForemanClientOptions, type ForemanJobSubmission } from './client.ts';
@@ -81,7 +81,21 @@ export function foremanSubmitBody(request: JobRequest): ForemanSubmitRequest {
   return body;
 }
 
-/** On INVALID_PAYLOAD: emit `job.invalid` (with `meta`), then fail with the same error. Other errors pass through. */
+/**
+ * A 202 to POST /jobs whose body cannot be read: the daemon accepted a job whose id we never learnt,
+ * and foreman has no way to look a job up by anything else (seed 000 `postJob` reads only `job_id`).
+ * The job ends with `OUTCOME_UNKNOWN`, naming what is known, and is not submitted again. The error keeps
+ * the payload's `details` (`raw`), so `job.invalid` still records the answer.
+ */
+function acceptedButUnreadable(err: unknown, messageId: string): unknown {
+  if (!isActorlogError(err, 'INVALID_PAYLOAD')) return err;
+  return new ActorlogError('OUTCOME_UNKNOWN', `foreman accepted the job (202) but its answer could not be read, so its job_id is unknown: the daemon may hold a job for it (Idempotency-Key ${messageId}); it is not submitted again. ${err.message}`, {
+    cause: err,
+    details: { ...err.details, status: 202, idempotencyKey: messageId, remoteMayHoldJob: true },
+  });
+}
+
+/** On INVALID_PAYLOAD or OUTCOME_UNKNOWN: emit `job.invalid` (with `meta`), then fail with the same error. Other errors pass through. */
 const invalidThenFail = (meta: WireMeta) => (err: unknown): Observable<JobWireEvent> => {
   const e = invalidEvent(err, meta);
   return e ? concat(of(e), throwError(() => err)) : throwError(() => err);
@@ -143,7 +157,7 @@ export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActo
       if (pushUrl) job.state_webhook_url = pushUrl;
       return fromCall((o) => client.submitJob(job, { ...o, idempotencyKey: input.messageId })).pipe(
         map((jobId): JobWireEvent => ({ type: 'job.accepted', remoteId: jobId, update: { state: 'submitted', remoteState: 'queued' }, ...(pushUrl ? { pushUrl } : {}) })),
-        catchError(invalidThenFail({ source: 'child' })),
+        catchError((err: unknown) => invalidThenFail({ source: 'child' })(acceptedButUnreadable(err, input.messageId))),
       );
     })),
     follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => followForemanJob(client, polling ? undefined : receiver, input, options.onDiagnostic)),

@@ -21,7 +21,7 @@ export interface ForemanDiagnostic {
 
 /** The `job.invalid` event for an INVALID_PAYLOAD error (raw <= 4 KiB), or undefined for other errors. */
 export function invalidEvent(err: unknown, meta: WireMeta): JobInvalidEvent | undefined {
-  if (!isActorlogError(err, 'INVALID_PAYLOAD')) return undefined;
+  if (!isActorlogError(err, 'INVALID_PAYLOAD') && !(isActorlogError(err, 'OUTCOME_UNKNOWN') && err.details?.raw !== undefined)) return undefined;
   return { type: 'job.invalid', raw: String(err.details?.raw ?? ''), error: err.message, meta };
 }
 

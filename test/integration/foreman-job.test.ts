@@ -160,12 +160,14 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     f.expectReplayEqualsLive(id);
   });
 
-  it('a 202 whose body does not decode ends the job with that error, not submitted again (seed 000 postJob)', async () => {
+  it('a 202 whose body does not decode ends the job OUTCOME_UNKNOWN: the daemon may hold it, not submitted again (seed 000 postJob; issue 11 item 2)', async () => {
     const id = f.nextId();
     const before = f.server.stats().jobsCreated;
     f.server.faults.malformedAccepts = 1;
     const err = await submitAndWait(f.system, { id, request: f.chat('accepted, cut short'), ...f.fast }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'INVALID_PAYLOAD' });
+    expect(err).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect((err as Error).message).toMatch(/may hold a job for it \(Idempotency-Key [^)]+\)/);
+    expect((f.finalValue(id).context as { lastError?: { code?: string } }).lastError?.code).toBe('OUTCOME_UNKNOWN');
     expect(f.finalValue(id).value).toBe('failed');
     expect(f.events(id).filter((r) => r.type === 'job.invalid').map((r) => (r.data as { raw: string }).raw)).toEqual([expect.stringMatching(/^\{"job_id":"/)]);
     expect(f.server.stats().jobsCreated).toBe(before + 1);
