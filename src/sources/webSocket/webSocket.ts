@@ -35,8 +35,9 @@ export type WebSocketEvent =
  *
  * Resuming: in URL mode (the default) the cursor goes into each connect's URL (`cursorParam`,
  * `urlFor`); in message mode `onOpen({ cursor, attempt })` returns the messages to send on each
- * open (a `connection_init` and a `subscribe` carrying the cursor). Later messages (commands)
- * come from the `outgoing` Observable, sent while open and queued between connections.
+ * open (a `connection_init`, a `subscribe` carrying the cursor when the protocol takes it at
+ * once). Later messages (a `subscribe` after graphql-ws's `connection_ack`, commands) come from
+ * the `outgoing` Observable, sent while open and queued between connections.
  *
  * Nothing from the wire vanishes: text frames are `message` with `text`, binary frames `message`
  * with `bytes`, text that is not UTF-8 and messages over `maxPayloadBytes` are `invalid` events,
@@ -59,17 +60,18 @@ export type WebSocketEvent =
  * // URL mode: seed 004's observation socket
  * webSocket('ws://127.0.0.1:8787/events/ws', { cursor: 'bo_0000000000000007', cursorOf: (t) => JSON.parse(t).cursor })
  *   .subscribe((e) => e.type === 'message' && console.log(e.cursor, e.text));
- * // message mode: graphql-ws, resumed by a subscription argument; commands through a Subject
+ * // message mode (graphql-ws): log in on every open; subscribe, from the last tick, once the server acks
  * const commands = new Subject<string>();
+ * let after: number | null = lastLoggedSeq;
  * webSocket('ws://127.0.0.1:4000/graphql', {
- *   protocols: ['graphql-transport-ws'], cursor: lastLoggedCursor, cursorOf: (t) => JSON.parse(t).payload?.data?.ticks?.seq?.toString(),
- *   onOpen: ({ cursor }) => [
- *     JSON.stringify({ type: 'connection_init', payload: { token } }),
- *     JSON.stringify({ type: 'subscribe', id: 's1', payload: { query: 'subscription($after: Int) { ticks(after: $after) { seq } }', variables: { after: Number(cursor ?? 0) } } }),
- *   ],
+ *   protocols: ['graphql-transport-ws'],
+ *   onOpen: () => [JSON.stringify({ type: 'connection_init', payload: { token } })],
  *   outgoing: commands,
- * }).subscribe(handle);
- * commands.next(JSON.stringify({ type: 'complete', id: 's1' }));
+ * }).subscribe((e) => {
+ *   const m = e.type === 'message' && e.text ? JSON.parse(e.text) : undefined;
+ *   if (m?.type === 'connection_ack') commands.next(JSON.stringify({ type: 'subscribe', id: 's1', payload: { query, variables: { after } } }));
+ *   if (m?.type === 'next') after = m.payload.data.ticks.seq;
+ * });
  * ```
  */
 export function webSocket(url: string, options: WebSocketSourceOptions = {}): Observable<WebSocketEvent> {

@@ -1,0 +1,145 @@
+/**
+ * Issue 11, "Done means": a WebSocket server nobody here wrote (the `graphql-ws` package on
+ * 127.0.0.1, test/servers/graphql-ws-server.ts). The example (`npm run example:graphql-ws`) is
+ * killed with SIGKILL mid-subscription and started again on the same log: it recovers the stream,
+ * resubscribes after the last logged tick and finishes with every tick once. A refused login
+ * (graphql-ws closes with 4403 after accepting the socket) ends the stream instead of reconnecting
+ * forever, with one logged event per try, after at most `maxAttempts` reconnects (items 5 and 6).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { graphqlTicksMachine } from '../../examples/graphql-ws.ts';
+import { createActorSystem } from '../../src/index.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { startGraphqlWsServer } from '../servers/graphql-ws-server.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+let cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+/** The example as its own process; `exited` resolves to its exit code or the signal that ended it. */
+function example(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'graphql-ws.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
+  return { child, exited, output: () => out };
+}
+
+function ticksIn(path: string, stream = 'graphql-ticks'): number[] {
+  if (!existsSync(path)) return [];
+  try {
+    const store = openSqliteStore(path, { readonly: true });
+    try { return store.readStream(stream).filter((r) => r.type === 'tick').map((r) => (r.data as { seq: number }).seq); } finally { store.close(); }
+  } catch {
+    return []; // not created yet
+  }
+}
+
+async function until(check: () => boolean, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+describe('graphql-ws subscription example (a real graphql-ws server)', () => {
+  it('survives kill -9: restarted on the same log it recovers, resubscribes after the last logged tick and finishes with every tick once', async () => {
+    const db = tempDb();
+    cleanups.push(db.cleanup);
+    const serverState = `${db.path}.graphql-ws.json`;
+    cleanups.push(() => {
+      if (existsSync(serverState)) { const { pid } = JSON.parse(readFileSync(serverState, 'utf8')) as { pid: number }; if (alive(pid)) process.kill(pid, 'SIGTERM'); }
+    });
+    const args = ['--db', db.path, '--count', '60', '--step-ms', '40'];
+    const first = example(args);
+    await until(() => ticksIn(db.path).length >= 15, 30_000, '15 ticks in the log');
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    const atKill = ticksIn(db.path);
+    expect(atKill.length).toBeLessThan(60);
+    const { pid } = JSON.parse(readFileSync(serverState, 'utf8')) as { pid: number };
+    expect(alive(pid), 'the server outlives the killed client').toBe(true);
+
+    const second = example(args);
+    const code = await Promise.race([second.exited, new Promise((r) => setTimeout(() => r('still running'), 40_000))]);
+    if (code === 'still running') second.child.kill('SIGKILL');
+    expect(code, second.output()).toBe(0);
+    expect(second.output()).toContain('(left by an earlier run)');
+    expect(second.output()).toContain('recovered 1 actors');
+    expect(second.output()).toContain('log: 60 ticks, each once and in order');
+    expect(ticksIn(db.path)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    const store = openSqliteStore(db.path, { readonly: true });
+    try {
+      expect(store.getStream('graphql-ticks')?.status).toBe('done');
+      expect(readFileSync(db.path).toString('latin1')).not.toContain('example-token');
+    } finally { store.close(); }
+  }, 90_000);
+
+  it('a refused login (4403) ends the example at once: one connect, one close logged, the stream is not left active', async () => {
+    const server = await startGraphqlWsServer({ token: 'right-token', stepMs: 5 });
+    cleanups.push(server.close);
+    const db = tempDb();
+    cleanups.push(db.cleanup);
+    const run = example(['--db', db.path, '--server-url', server.url, '--token', 'wrong-token', '--max-attempts', '3']);
+    expect(await run.exited, run.output()).toBe(1);
+    expect(run.output()).toContain('failed: 0 ticks');
+    expect(run.output()).toContain('WebSocket closed with code 4403 (Forbidden)');
+    expect(server.stats).toMatchObject({ connects: 1, rejected: 1, subscribes: [] });
+    const store = openSqliteStore(db.path, { readonly: true });
+    try {
+      expect(store.getStream('graphql-ticks')?.status).not.toBe('active');
+      expect(store.readStream('graphql-ticks').map((r) => r.type)).toEqual(['ticks.closed', 'ticks.failed']);
+      expect(readFileSync(db.path).toString('latin1')).not.toContain('wrong-token');
+    } finally { store.close(); }
+  }, 30_000);
+
+  it('a login refusal classified transient still ends after maxAttempts: each connect succeeds, but a session that delivered nothing is a failed attempt; one event logged per try', async () => {
+    const server = await startGraphqlWsServer({ token: 'right-token', stepMs: 5 });
+    cleanups.push(server.close);
+    const db = tempDb();
+    cleanups.push(db.cleanup);
+    const store = openSqliteStore(db.path);
+    const machine = graphqlTicksMachine({
+      url: server.url, token: 'wrong-token',
+      webSocket: { reconnect: { maxAttempts: 2, baseMs: 10, random: () => 0, classifyClose: (code) => (code === 4403 ? 'transient' : undefined) } },
+    });
+    const system = createActorSystem({ store, machines: { ticks: machine } });
+    cleanups.push(() => { system.close(); store.close(); });
+    const actor = system.spawn('ticks', { id: 'graphql-ticks', input: { count: 5 } });
+    const end = await actor.waitFor((s) => s.status !== 'active', { timeoutMs: 10_000 });
+    expect(end.value).toBe('failed');
+    expect(end.context.error?.message).toMatch(/4403.*stopped after 2 reconnect attempts/);
+    expect(server.stats.connects).toBe(3);
+    expect(store.readStream('graphql-ticks').map((r) => r.type)).toEqual(['ticks.closed', 'ticks.closed', 'ticks.closed', 'ticks.failed']);
+  });
+
+  it('delivers every tick once in process and resumes after a dropped socket from the last tick (subscribe sent after connection_ack)', async () => {
+    const server = await startGraphqlWsServer({ stepMs: 10 });
+    cleanups.push(server.close);
+    const db = tempDb();
+    cleanups.push(db.cleanup);
+    const store = openSqliteStore(db.path);
+    const system = createActorSystem({ store, machines: { ticks: graphqlTicksMachine({ url: server.url, webSocket: { reconnect: { baseMs: 10, random: () => 0 } } }) } });
+    cleanups.push(() => { system.close(); store.close(); });
+    const actor = system.spawn('ticks', { id: 'graphql-ticks', input: { count: 20 } });
+    await actor.waitFor((s) => s.context.lastSeq >= 8, { timeoutMs: 10_000 });
+    server.dropAll();
+    const end = await actor.waitFor((s) => s.status !== 'active', { timeoutMs: 10_000 });
+    expect(end.value).toBe('done');
+    expect(store.readStream('graphql-ticks').filter((r) => r.type === 'tick').map((r) => (r.data as { seq: number }).seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(server.stats.subscribes[0]).toBeNull();
+    expect(server.stats.subscribes[1]).toBeGreaterThanOrEqual(8);
+    expect(end.context.duplicates).toBe(0);
+  });
+});
