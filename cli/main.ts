@@ -7,6 +7,7 @@ import { DEFAULT_INSPECTOR_URL, runInspect } from './inspect.ts';
 import { runReplay } from './replay.ts';
 import { runStreams } from './streams.ts';
 import { runTail } from './tail.ts';
+import { runView } from './view.ts';
 
 /** Where the CLI writes: stdout for results, stderr for errors and warnings. */
 export interface CliIo {
@@ -15,7 +16,7 @@ export interface CliIo {
 }
 
 /**
- * Builds the `actorlog` command line (commander): `streams`, `replay`, `tail`, each with `--json`.
+ * Builds the `actorlog` command line (commander): `streams`, `replay`, `tail`, each with `--json`, and `view` (the viewer in the browser).
  * Every command opens the log read-only. An action's exit code is stored in `result.code`.
  * Usage errors are reported as `actorlog: <message> (INVALID_OPTIONS)` and exit 2 (see {@link runCli}).
  */
@@ -92,6 +93,20 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
       const loaded = await config();
       const registry = createRegistry({ ...loaded.machines, ...(opts.machines ? await loadMachinesModule(opts.machines) : {}) });
       result.code = await runInspect(db, streamId, registry, opts, io.out, io.err);
+    });
+
+  program
+    .command('view')
+    .description('serve an offline viewer of a log in the browser (127.0.0.1): streams, statecharts, timelines, snapshots, the service at any position')
+    .argument('[db]', 'the log file (default: the config\'s db)')
+    .option('--port <n>', 'the port on 127.0.0.1 (default: a free port)', parseCount)
+    .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
+    .option('--ignore-hash', 'fold streams even if the registered machine differs from the logged one')
+    .option('--poll-interval <ms>', 'how often to look for events other processes append', parsePositive, 200)
+    .action(async (db: string | undefined, opts: { port?: number; machines?: string; ignoreHash?: boolean; pollInterval: number }) => {
+      const loaded = await config();
+      const registry = createRegistry({ ...loaded.machines, ...(opts.machines ? await loadMachinesModule(opts.machines) : {}) });
+      result.code = await runView(logFile(db, loaded), registry, opts, io.out);
     });
 
   return program;
