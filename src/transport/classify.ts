@@ -4,10 +4,17 @@ import { scrubCredentials } from './scrubCredentials.ts';
 /** The most bytes of a bad payload kept in an error or an `*.invalid` event. */
 export const MAX_RAW_BYTES = 4096;
 
-/** `text` cut to at most {@link MAX_RAW_BYTES} bytes of UTF-8 (no scrub: raw text that is kept goes through {@link keepRaw}). */
+/**
+ * `text` cut to at most {@link MAX_RAW_BYTES} bytes of UTF-8, at a character boundary (a cut inside
+ * a character would decode to U+FFFD, 3 bytes, and overshoot). No scrub: raw text that is kept
+ * goes through {@link keepRaw}.
+ */
 export function truncateRaw(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
-  return bytes.length <= MAX_RAW_BYTES ? text : bytes.subarray(0, MAX_RAW_BYTES).toString('utf8');
+  if (bytes.length <= MAX_RAW_BYTES) return text;
+  let end = MAX_RAW_BYTES;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // bytes[end] continues the character before it
+  return bytes.subarray(0, end).toString('utf8');
 }
 
 /**

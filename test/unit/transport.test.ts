@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../src/transport/backoff.ts';
-import { httpStatusError, invalidPayload, MAX_RAW_BYTES, networkError } from '../../src/transport/classify.ts';
+import { httpStatusError, invalidPayload, MAX_RAW_BYTES, networkError, truncateRaw } from '../../src/transport/classify.ts';
 import { ActorlogError } from '../../src/errors.ts';
 import { DEFAULT_JSON_LIMITS, exceedsJsonDepth, parseJson } from '../../src/transport/boundedJson.ts';
 import { keepRawBytes } from '../../src/transport/rawBytes.ts';
@@ -72,5 +72,14 @@ describe('bounded JSON parse (issue 11 item 1)', () => {
     expect(secret.encoding).toBe('text');
     expect(secret.raw).toContain('Authorization: Bearer [redacted]');
     expect(secret.raw).not.toContain('abc123');
+  });
+});
+
+describe('truncateRaw at a character boundary (found by the wire fuzz, issue 11)', () => {
+  it('never exceeds 4 KiB when the cut falls inside a multi-byte character', () => {
+    const text = 'ab' + '€'.repeat(3_000); // 2 + 3 bytes each: byte 4096 is inside a character
+    const cut = truncateRaw(text);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_RAW_BYTES);
+    expect(cut).toBe('ab' + '€'.repeat(1_364));
   });
 });
