@@ -16,7 +16,8 @@ const syncedEndsTurn = [
  * - `open`: create or attach the remote session -> `session.opened { remoteId }`;
  * - `events`: the session's event stream (SSE), every event sent up with `meta { source, cursor }`;
  * - `prompt`: send one prompt with its idempotency key `promptId`; it may stream the turn itself
- *   (MCP tools/call) and resume from `input.cursor`;
+ *   (MCP tools/call) and resume from `input.cursor` (`''`: sent before, no event id yet, so a
+ *   binding re-sends only an idempotent prompt and otherwise fails `OUTCOME_UNKNOWN`);
  * - `abort`, `close`: the protocol's abort and close requests.
  *
  * States: `connecting` (opening <-> backoff) -> `open`, a parallel state of `stream` (live <->
