@@ -1,6 +1,7 @@
 import { assign, fromEventObservable, setup, type ObservableActorLogic } from 'xstate';
-import { of, throwError } from 'rxjs';
-import { ActorlogError, type ErrorInfo } from '../../src/errors.ts';
+import { of } from 'rxjs';
+import type { ErrorInfo } from '../../src/errors.ts';
+import { unboundActor } from '../../src/binding/index.ts';
 import { backoffMs, initialConnectionContext, type ConnectionContext, type ConnectionInput } from './context.ts';
 import { connectionGuards, connectionUpdates as u } from './logic.ts';
 import type { MessageParkedEvent } from './events.ts';
@@ -39,10 +40,7 @@ export interface ConnectionOutput {
   counts: ConnectionContext['counts'];
 }
 
-const unbound = <TInput>(name: string): ConnectionLogic<TInput> =>
-  fromEventObservable<ConnectionWireEvent, TInput>(() =>
-    throwError(() => new ActorlogError('INVALID_OPTIONS', `the connection machine has no "${name}" actor: give it a binding with .provide({ actors })`)),
-  );
+const unbound = <TInput>(name: string): ConnectionLogic<TInput> => unboundActor<ConnectionWireEvent, TInput>('connection', name);
 
 /**
  * The generic connection machine: the long-lived link between a service and a platform. It

@@ -1,15 +1,16 @@
-import { catchError, concat, defer, map, of, throwError, type Observable } from 'rxjs';
-import { fromEventObservable, type ObservableActorLogic } from 'xstate';
+import { catchError, defer, map, of, throwError } from 'rxjs';
+import { fromEventObservable } from 'xstate';
 import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import type { WebhookReceiver } from '../../src/sources/webhook/index.ts';
 import type { CancelInput, FollowInput, JobRequest, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta } from '../job/events.ts';
 import { createForemanClient, type ForemanClient, type ForemanClientOptions, type ForemanJobSubmission } from './client.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
-import { followForemanJob, invalidEvent, type ForemanDiagnostic } from './follow.ts';
+import { followForemanJob, type ForemanDiagnostic } from './follow.ts';
+import { recordInvalidThenFail, type WireLogic } from '../../src/binding/index.ts';
 import { statusToJobUpdate, type ForemanSubmitRequest } from './schemas.ts';
 
 /** An XState actor logic that sends {@link JobWireEvent}s to its parent, then completes. */
-export type ForemanWireLogic<TInput> = ObservableActorLogic<JobWireEvent, TInput>;
+export type ForemanWireLogic<TInput> = WireLogic<JobWireEvent, TInput>;
 
 /** The five actor logics the job machine invokes, for a foreman daemon. */
 export interface ForemanJobActors {
@@ -95,11 +96,8 @@ function acceptedButUnreadable(err: unknown, messageId: string): unknown {
   });
 }
 
-/** On INVALID_PAYLOAD or OUTCOME_UNKNOWN: emit `job.invalid` (with `meta`), then fail with the same error. Other errors pass through. */
-const invalidThenFail = (meta: WireMeta) => (err: unknown): Observable<JobWireEvent> => {
-  const e = invalidEvent(err, meta);
-  return e ? concat(of(e), throwError(() => err)) : throwError(() => err);
-};
+/** Records an unreadable answer as `job.invalid` (with `meta`), then fails with the same error (binding kit). */
+const invalidThenFail = (meta: WireMeta) => recordInvalidThenFail<JobWireEvent>('job.invalid', meta);
 
 /**
  * Checks the binding's options before any job runs.

@@ -1,9 +1,10 @@
-import { catchError, concat, defer, filter, map, merge, type Observable, of, takeWhile, throwError } from 'rxjs';
+import { catchError, defer, filter, map, merge, type Observable, takeWhile, throwError } from 'rxjs';
 import { z } from 'zod';
-import { ActorlogError, isActorlogError } from '../../src/errors.ts';
+import { ActorlogError } from '../../src/errors.ts';
 import type { WebhookDelivery, WebhookReceiver } from '../../src/sources/webhook/index.ts';
 import { keepRaw } from '../../src/transport/classify.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
+import { recordInvalidThenFail } from '../../src/binding/index.ts';
 import type { FollowInput, JobInvalidEvent, JobWireEvent, WireMeta } from '../job/events.ts';
 import type { ForemanClient } from './client.ts';
 import { formatOrder, isNewer, orderOf, parseOrder, type StatusOrder } from './order.ts';
@@ -19,11 +20,6 @@ export interface ForemanDiagnostic {
   last?: string;
 }
 
-/** The `job.invalid` event for an INVALID_PAYLOAD error (raw <= 4 KiB), or undefined for other errors. */
-export function invalidEvent(err: unknown, meta: WireMeta): JobInvalidEvent | undefined {
-  if (!isActorlogError(err, 'INVALID_PAYLOAD') && !(isActorlogError(err, 'OUTCOME_UNKNOWN') && err.details?.raw !== undefined)) return undefined;
-  return { type: 'job.invalid', raw: String(err.details?.raw ?? ''), error: err.message, meta };
-}
 
 const permanent = (message: string, details: Record<string, unknown>) => new ActorlogError('PERMANENT', `foreman follow: ${message}`, { details });
 
@@ -97,10 +93,7 @@ export function followForemanJob(
     // retries are spent. Webhooks that arrive meanwhile wait in the receiver's buffer.
     const catchUp = fromCall((o) => client.getJob(input.remoteId, o)).pipe(
       map((status) => accept(status, 'poll')),
-      catchError((err: unknown) => {
-        const e = invalidEvent(err, { source: 'poll' });
-        return e ? concat(of(e), throwError(() => err)) : throwError(() => err);
-      }),
+      catchError(recordInvalidThenFail<JobWireEvent>('job.invalid', { source: 'poll' })),
     );
     return merge(hooks, catchUp).pipe(
       filter((e): e is JobWireEvent => e !== undefined),

@@ -1,11 +1,12 @@
-import { catchError, concat, defer, map, of, throwError, type Observable } from 'rxjs';
+import { catchError, defer, map, of, type Observable } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
-import { ActorlogError, isActorlogError } from '../../src/errors.ts';
+import { ActorlogError } from '../../src/errors.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
 import { createWorkerClient, type WorkerClient, type WorkerClientOptions } from './client.ts';
 import { CredentialVault } from './credentials.ts';
 import type { CredentialsInput, FetchJobInput, FinishInput, LlmInput, PromptInput, ReportInput, ToolInput, WorkerWireEvent } from './events.ts';
 import { parseFinishReason, type ToolDefinition } from './schemas.ts';
+import { recordInvalidThenFail } from '../../src/binding/index.ts';
 
 /** What a tool gets besides its arguments. */
 export interface ToolContext {
@@ -57,11 +58,8 @@ function cutBytes(text: string, max: number): string {
   return bytes.length <= max ? text : `${bytes.subarray(0, max).toString('utf8')}…[cut]`;
 }
 
-/** INVALID_PAYLOAD -> a `worker.invalid` event (raw <= 4 KiB), then the same error; others pass through. */
-const invalidThenFail = (err: unknown): Observable<WorkerWireEvent> =>
-  isActorlogError(err, 'INVALID_PAYLOAD')
-    ? concat(of<WorkerWireEvent>({ type: 'worker.invalid', raw: String(err.details?.raw ?? ''), error: err.message }), throwError(() => err))
-    : throwError(() => err);
+/** INVALID_PAYLOAD -> a `worker.invalid` event (raw <= 4 KiB), then the same error; others pass through (binding kit). */
+const invalidThenFail = recordInvalidThenFail<WorkerWireEvent>('worker.invalid');
 
 /**
  * The ironclaw binding's actors for {@link workerMachine}, each an XState `fromEventObservable`

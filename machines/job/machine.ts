@@ -1,13 +1,9 @@
-import { assign, fromEventObservable, setup } from 'xstate';
-import { throwError } from 'rxjs';
-import { ActorlogError, describeError } from '../../src/errors.ts';
+import { assign, setup } from 'xstate';
+import { describeError } from '../../src/errors.ts';
+import { unboundActor } from '../../src/binding/index.ts';
 import { applyUpdate, backoffMs, DEFAULT_POLL_INTERVAL_MS, initialJobContext, NO_TIMEOUT_TIMER_MS, type JobContext, type JobInput } from './context.ts';
 import type { CancelInput, FollowInput, JobCommandEvent, JobWireEvent, PollInput, ReplyInput, SubmitInput } from './events.ts';
 
-const unbound = (name: string) =>
-  fromEventObservable<JobWireEvent, never>(() =>
-    throwError(() => new ActorlogError('INVALID_OPTIONS', `the job machine has no "${name}" actor: give it a binding with .provide({ actors })`)),
-  );
 
 const errorCode = (error: unknown) => describeError(error).code;
 const FINAL_STATES = new Set(['completed', 'failed', 'canceled']);
@@ -39,11 +35,11 @@ export const jobMachine = setup({
     events: {} as JobWireEvent | JobCommandEvent,
   },
   actors: {
-    submit: unbound('submit') as ReturnType<typeof fromEventObservable<JobWireEvent, SubmitInput>>,
-    follow: unbound('follow') as ReturnType<typeof fromEventObservable<JobWireEvent, FollowInput>>,
-    poll: unbound('poll') as ReturnType<typeof fromEventObservable<JobWireEvent, PollInput>>,
-    reply: unbound('reply') as ReturnType<typeof fromEventObservable<JobWireEvent, ReplyInput>>,
-    cancel: unbound('cancel') as ReturnType<typeof fromEventObservable<JobWireEvent, CancelInput>>,
+    submit: unboundActor<JobWireEvent, SubmitInput>('job', 'submit'),
+    follow: unboundActor<JobWireEvent, FollowInput>('job', 'follow'),
+    poll: unboundActor<JobWireEvent, PollInput>('job', 'poll'),
+    reply: unboundActor<JobWireEvent, ReplyInput>('job', 'reply'),
+    cancel: unboundActor<JobWireEvent, CancelInput>('job', 'cancel'),
   },
   delays: {
     jobTimeout: ({ context }) => context.timeoutMs ?? NO_TIMEOUT_TIMER_MS,
