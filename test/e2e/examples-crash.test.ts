@@ -1,0 +1,209 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { AnyStateMachine } from 'xstate';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectionMachine } from '../../machines/connection/machine.ts';
+import { sessionMachine } from '../../machines/session/index.ts';
+import { replay, verifyReplay } from '../../src/index.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { opencodeBinary } from '../support/opencodeBinary.ts';
+import { eventCount } from '../support/orchestrator.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+/**
+ * Issue 11 item 7: the molecule, yoi, MCP and OpenCode examples survive the kill -9 they advertise.
+ * Each example runs as a child process on a log in a temp dir; it is SIGKILLed after its log has N
+ * more events, two or three times, then started again until it exits 0. Its server runs detached
+ * (examples/server-process.ts), so it outlives every kill and is reused; the example recovers its
+ * stream (a stable id recorded beside the log) and finishes its script from the actor's state.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+interface Case {
+  file: string;
+  /** The example's name for its server record (`<db>.<name>.json`). */
+  name: string;
+  machine: AnyStateMachine;
+  final: string;
+  /** The script's outcome in the final snapshot's context (a restart must finish the remaining steps, not skip them). */
+  context(context: Record<string, unknown>, output: string): void;
+  /** SIGKILL once this run has appended this many more events. */
+  kills: number[];
+  /** Bound of one run, ms. */
+  runMs: number;
+  /** What the server says about doubled effects, read from the summary the example printed before stopping it. */
+  effects(output: string, kills: number): void;
+}
+
+const CASES: Case[] = [
+  {
+    file: 'examples/molecule-connect.ts', name: 'molecule', machine: connectionMachine, final: 'offline', kills: [5, 9, 9],
+    context: (ctx) => expect(ctx).toMatchObject({ reason: 'example finished', counts: { dispatched: 5, replies: 4, notReplied: 1, cursorResets: 1 } }),
+    runMs: 60_000,
+    effects(output) {
+      // the platform's durable backend: each message executed once, whatever was re-run with its key
+      expect(output).toMatch(/platform: executed 5 dispatches/);
+      expect(output).toMatch(/summary: offline \(example finished\); dispatched 5, replied 4, not replied 1/);
+    },
+  },
+  {
+    file: 'examples/yoi-observe.ts', name: 'yoi', machine: connectionMachine, final: 'offline', kills: [6, 10, 12],
+    context: (ctx) => expect(ctx).toMatchObject({ reason: 'example finished', counts: { commands: 4 } }),
+    runMs: 60_000,
+    effects(output, kills) {
+      // three commands reach the backend (pause is never sent); a re-send carries the same key, and
+      // only a kill between a command's POST and its logged answer can cause one
+      const [, received, resent] = /commands received (\d+), (\d+) of them re-sent/.exec(output)!.map(Number);
+      expect(received - resent).toBe(3);
+      expect(resent).toBeLessThanOrEqual(kills);
+      expect(output).toMatch(/commands 4, last cursor bo_/);
+    },
+  },
+  {
+    file: 'examples/mcp-session.ts', name: 'mcp', machine: sessionMachine, final: 'closed', kills: [8, 8, 3],
+    context(ctx, output) {
+      expect(ctx).toMatchObject({ prompts: 2, turns: 2 });
+      // the long call is cancelled, unless a kill between its POST and its first logged event left its outcome unknown (issue 11 item 3: never re-sent)
+      if (ctx.lastEnd === 'aborted') expect(output).toMatch(/server: 1 session, 1 deleted, 1 call cancelled/);
+      else expect(ctx).toMatchObject({ lastEnd: 'failed', lastError: { code: 'OUTCOME_UNKNOWN' } });
+    },
+    runMs: 60_000,
+    effects(output) {
+      // no tools/call ran twice (a call whose outcome a kill left unknown is not sent again)
+      const runs = JSON.parse(/count runs by request id (\{.*?\})/.exec(output)![1]) as Record<string, number>;
+      expect(Object.keys(runs).length).toBeGreaterThanOrEqual(1);
+      expect(Object.values(runs).every((n) => n === 1), `a tool ran twice: ${JSON.stringify(runs)}`).toBe(true);
+      expect(output).toMatch(/server: 1 session, 1 deleted/);
+    },
+  },
+  {
+    file: 'examples/opencode-session.ts', name: 'opencode', machine: sessionMachine, final: 'closed', kills: [5, 7, 5],
+    context: (ctx) => expect(ctx).toMatchObject({ prompts: 2, turns: 2, lastEnd: 'aborted' }),
+    runMs: 120_000, // opencode serve and its warm-up prompt take 30-50 s to start on a busy machine
+    effects(output) {
+      expect(output).toMatch(/the server holds 2 prompts in ses_\w+ \(each admitted once by its id\): "What is the log\?", "Talk for a long time\."/);
+    },
+  },
+];
+
+interface Run { child: ChildProcess; output(): string; exited: Promise<number | string>; done(): boolean }
+
+function start(file: string, db: string): Run {
+  const child = spawn(process.execPath, ['--import', TSX, file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ACTORLOG_DB: db } });
+  let out = '';
+  let done = false;
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => { done = true; resolve(code ?? signal ?? -1); }));
+  return { child, exited, output: () => out, done: () => done };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const opencodeMissing = !existsSync(opencodeBinary());
+/** Processes this test started (the examples) or made start (their detached servers): killed by PID if a test fails midway. */
+const started = new Set<number>();
+afterEach(() => {
+  for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  started.clear();
+});
+
+describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
+  for (const c of CASES) {
+    const skip = c.name === 'opencode' && opencodeMissing;
+    it.skipIf(skip)(`${c.file}: killed ${c.kills.length} times, restarted on the same log, finishes with nothing lost or doubled${skip ? ' (skipped: the opencode binary of opencode-linux-x64 is missing)' : ''}`, async () => {
+      const db = tempDb();
+      const recordFile = `${db.path}.${c.name}.json`;
+      const servers = new Set<number>();
+      const noteServer = () => {
+        if (!existsSync(recordFile)) return;
+        const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { pid: number; childPid?: number };
+        for (const pid of [record.pid, record.childPid]) if (pid) { servers.add(pid); started.add(pid); }
+      };
+      try {
+        const outputs: string[] = [];
+        let killedActive = 0;
+        for (const n of c.kills) {
+          const before = eventCount(db.path);
+          const run = start(c.file, db.path);
+          started.add(run.child.pid!);
+          const deadline = Date.now() + c.runMs;
+          while (!run.done() && eventCount(db.path) < before + n && Date.now() < deadline) await sleep(10);
+          noteServer();
+          if (!run.done()) {
+            run.child.kill('SIGKILL');
+            expect(await run.exited, run.output()).toBe('SIGKILL');
+            const store = openSqliteStore(db.path, { readonly: true });
+            if (store.listStreams({ status: ['active'] }).length === 1) killedActive += 1;
+            store.close();
+          } else {
+            expect(await run.exited, run.output()).toBe(0);
+          }
+          outputs.push(run.output());
+        }
+        expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
+
+        // start again until it exits 0 (each run bounded)
+        let final: Run | undefined;
+        for (let attempt = 0; attempt < 3; attempt++) {
+          final = start(c.file, db.path);
+          started.add(final.child.pid!);
+          const code = await Promise.race([final.exited, sleep(c.runMs).then(() => 'still running')]);
+          noteServer();
+          if (code === 'still running') final.child.kill('SIGKILL');
+          outputs.push(final.output());
+          if (code === 0) break;
+        }
+        const output = final!.output();
+        expect(await final!.exited, outputs.join('\n----\n')).toBe(0);
+        // the detached server outlived every kill: one server for the whole run, reused by each restart
+        expect(output).toMatch(/left by an earlier run/);
+        // every restart picked up the same stream: resumed it, or (killed after its end) found it finished
+        for (const out of outputs.slice(1)) expect(out).toMatch(/: (recovered from the log|found finished in the log)/);
+        expect(outputs.slice(1).join('\n')).toMatch(/: recovered from the log/);
+        expect(output).toMatch(/replay it: +npm run -s actorlog -- replay /);
+        c.effects(output, killedActive);
+
+        const store = openSqliteStore(db.path, { readonly: true });
+        try {
+          const streams = store.listStreams();
+          expect(streams.map((s) => s.status)).toEqual(['done']);
+          const id = streams[0].streamId;
+          expect(output).toContain(id);
+          const versions = store.readStream(id).map((r) => r.version);
+          expect(versions, 'no version gap').toEqual(versions.map((_, i) => i + 1));
+          const verify = verifyReplay(store, c.machine, id);
+          expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
+          const last = [...replay(store, c.machine, id)].at(-1)!.snapshot;
+          expect(last.value).toBe(c.final);
+          c.context(last.context as Record<string, unknown>, output);
+          if (c.machine === connectionMachine) {
+            // each message dispatched once: no message.dispatched twice for one message
+            const dispatched = store.readStream(id).filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId);
+            expect(new Set(dispatched).size).toBe(dispatched.length);
+          }
+        } finally {
+          store.close();
+        }
+
+        // the server was stopped at the end (its PID, and OpenCode's own, are gone) and forgotten
+        expect(servers.size, 'one server process (plus OpenCode itself) for every run').toBe(c.name === 'opencode' ? 2 : 1);
+        for (const pid of servers) expect(alive(pid), `server pid ${pid} still running`).toBe(false);
+        expect(existsSync(recordFile)).toBe(false);
+        expect(existsSync(`${db.path}.${c.name}.run.json`)).toBe(false);
+      } finally {
+        db.cleanup();
+      }
+    }, c.runMs * 5);
+  }
+});
