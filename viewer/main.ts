@@ -170,13 +170,15 @@ function App() {
   useEffect(() => void (liveRows.current = new Map()), [selected]);
   useEffect(() => {
     const source = new EventSource('/api/live');
+    // the list, the head and the service follow at most four times a second; the selected stream at once
     let refresh: ReturnType<typeof setTimeout> | undefined;
-    const soon = () => (refresh ??= setTimeout(() => ((refresh = undefined), setStreamsTick((t) => t + 1)), 250));
+    let newest = 0;
+    const soon = () => (refresh ??= setTimeout(() => ((refresh = undefined), setHead((h) => Math.max(h, newest)), setStreamsTick((t) => t + 1)), 250));
     source.addEventListener('open', () => setLive(true));
     source.addEventListener('error', () => setLive(false));
     source.addEventListener('append', (m) => {
       const r = JSON.parse((m as MessageEvent).data) as EventRow & { streamId: string };
-      setHead((h) => Math.max(h, r.globalPosition));
+      newest = Math.max(newest, r.globalPosition);
       if (r.streamId === selectedRef.current) {
         liveRows.current.set(r.version, r);
         if (liveRows.current.size > 1_000) liveRows.current.delete(liveRows.current.keys().next().value!);

@@ -197,7 +197,8 @@ export class ViewApi {
 
   /**
    * `GET /api/service?position=N&offset&limit`: every stream that existed at global position N (it
-   * had an event at or before N, or was created before the event at N was recorded), with its last
+   * had an event at or before N, or was created before the event at N was recorded; at the head,
+   * every stream), with its last
    * event at or before N (null: none yet, the initial state) and its state after it. Each stream's last version at N is
    * found by a binary search over its versions (positions increase with versions), its state by a
    * bounded fold; the page of streams is at most {@link MAX_WINDOW}.
@@ -208,7 +209,8 @@ export class ViewApi {
     const offset = clamp(params.get('offset'), 0, Number.MAX_SAFE_INTEGER, 0);
     const limit = clamp(params.get('limit'), 1, MAX_WINDOW, 100);
     // a stream with no event yet at N existed if it was created before the event at N was recorded
-    const at = position > 0 ? this.store.readAll({ after: position - 1, limit: 1 })[0]?.meta.recordedAt ?? Infinity : -Infinity;
+    // (at the head: every stream, also those created after the last event)
+    const at = position >= head ? Infinity : position > 0 ? this.store.readAll({ after: position - 1, limit: 1 })[0]?.meta.recordedAt ?? Infinity : -Infinity;
     const existing: Array<{ stream: StreamRecord; record?: EventRecord }> = [];
     for (const stream of this.store.listStreams()) {
       const record = this.lastAt(stream, position);

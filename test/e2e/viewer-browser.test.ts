@@ -173,16 +173,23 @@ describe('actorlog view in Chromium', () => {
     await page.waitForFunction((v) => document.querySelector('[data-testid=version-label]')?.textContent === `v${v} of ${v}`, job.version);
     await page.waitForFunction(() => document.querySelector('.live.on'));
     // a second subscriber in the page tells the server's share of the delay from the page's
-    await page.evaluate(() => {
-      const w = window as unknown as { probeAt?: number };
+    // and the page itself notes when the row appears (Playwright's own polling would add its delay)
+    await page.evaluate((v) => {
+      const w = window as unknown as { probeAt?: number; shownAt?: number };
       new EventSource('/api/live').addEventListener('append', () => (w.probeAt ??= Date.now()));
-    });
+      const seen = () => document.querySelector(`.tl-body .row[data-version="${v}"] .c-t`)?.textContent?.includes('viewer.probe');
+      new MutationObserver(() => seen() && (w.shownAt ??= Date.now())).observe(document.body, { subtree: true, childList: true, characterData: true });
+    }, job.version + 1);
     await page.waitForTimeout(300);
     await appendFromAnotherProcess(main.path, job.streamId, job.version);
     const appended = Date.now();
     await page.waitForSelector(`.tl-body .row[data-version="${job.version + 1}"] .c-t:has-text("viewer.probe")`, { timeout: 5_000 });
-    const elapsed = Date.now() - appended;
-    const delivered = (await page.evaluate(() => (window as unknown as { probeAt?: number }).probeAt ?? NaN)) - appended;
+    const times = await page.evaluate(() => {
+      const w = window as unknown as { probeAt?: number; shownAt?: number };
+      return { probeAt: w.probeAt ?? NaN, shownAt: w.shownAt ?? NaN };
+    });
+    const elapsed = times.shownAt - appended; // page and test read the same system clock
+    const delivered = times.probeAt - appended;
     console.log(`appended event shown after ${elapsed} ms (delivered to the page after ${delivered} ms)`);
     expect(elapsed).toBeLessThan(1_000);
     await page.waitForFunction((v) => document.querySelector('[data-testid=version-label]')?.textContent === `v${v} of ${v}`, job.version + 1);
