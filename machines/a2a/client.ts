@@ -9,6 +9,7 @@ import {
   JsonRpcResponseSchema, SendMessageResultSchema, StreamResultSchema, TaskSchema,
   type A2ASendResult, type A2AStreamResult, type A2ATask, type JsonRpcError,
 } from './schemas.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** Options of {@link createA2AClient}. `headers` may carry secrets: they never reach an error or a result. */
 export interface A2AClientOptions {
@@ -104,7 +105,9 @@ function invalid(method: string, raw: string, error: string): ActorlogError {
 /** Parses a JSON-RPC response body: the checked `result`, or throws PERMANENT (rpc error) / INVALID_PAYLOAD. */
 function parseResponse<T>(method: string, raw: string, schema: z.ZodType<T>): T {
   let json: unknown;
-  try { json = JSON.parse(raw); } catch (err) { throw invalid(method, raw, `not JSON (${(err as Error).message})`); }
+  const parsed = parseJson(raw); // bounded: depth and size (binding kit)
+  if (!parsed.ok) throw invalid(method, raw, parsed.error);
+  json = parsed.value;
   const envelope = JsonRpcResponseSchema.safeParse(json);
   if (!envelope.success) throw invalid(method, raw, z.prettifyError(envelope.error));
   if ('error' in envelope.data) throw rpcError(method, envelope.data.error);

@@ -6,6 +6,7 @@ import {
   ForemanEmbedResponseSchema, ForemanErrorBodySchema, ForemanJobStatusSchema, ForemanSubmitResponseSchema, ForemanTagsSchema,
   type ForemanEmbedRequest, type ForemanEmbedResponse, type ForemanJobStatus, type ForemanModelInfo, type ForemanSubmitRequest,
 } from './schemas.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** Options of {@link createForemanClient}. The token stays in this closure: never in an error, event or log. */
 export interface ForemanClientOptions {
@@ -50,7 +51,9 @@ export interface ForemanClient {
 
 function parse<T>(label: string, raw: string, schema: z.ZodType<T>): T {
   let json: unknown;
-  try { json = JSON.parse(raw); } catch (err) { throw invalidPayload(label, raw, `not JSON (${(err as Error).message})`); }
+  const parsed = parseJson(raw); // bounded: depth and size (binding kit)
+  if (!parsed.ok) throw invalidPayload(label, raw, parsed.error);
+  json = parsed.value;
   const result = schema.safeParse(json);
   if (!result.success) throw invalidPayload(label, raw, z.prettifyError(result.error));
   return result.data;

@@ -9,6 +9,7 @@ import type { FollowInput, JobInvalidEvent, JobWireEvent, WireMeta } from '../jo
 import type { ForemanClient } from './client.ts';
 import { formatOrder, isNewer, orderOf, parseOrder, type StatusOrder } from './order.ts';
 import { FOREMAN_TERMINAL, ForemanJobStatusSchema, statusToJobUpdate, type ForemanJobStatus } from './schemas.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** Something the follower dropped without telling the job (it would change nothing), for people and tests. */
 export interface ForemanDiagnostic {
@@ -29,7 +30,9 @@ function parseDelivery(d: WebhookDelivery, remoteId: string): ForemanJobStatus |
   const invalid = (error: string): JobInvalidEvent => ({ type: 'job.invalid', raw: keepRaw(d.body), error, meta });
   if (d.signature !== 'verified' && d.signature !== 'unsigned') return invalid(`webhook rejected (${d.signature}): answered 401, not acted on`);
   let json: unknown;
-  try { json = JSON.parse(d.body); } catch (err) { return invalid(`webhook body is not JSON (${(err as Error).message})`); }
+  const body = parseJson(d.body); // bounded: depth and size (binding kit)
+  if (!body.ok) return invalid(`webhook body refused: ${body.error}`);
+  json = body.value;
   const parsed = ForemanJobStatusSchema.safeParse(json);
   if (!parsed.success) return invalid(`webhook body fails its schema: ${z.prettifyError(parsed.error).slice(0, 1000)}`);
   if (parsed.data.job_id !== remoteId) return invalid(`webhook for job ${parsed.data.job_id} arrived at the URL of job ${remoteId}`);

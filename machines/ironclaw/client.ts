@@ -6,6 +6,7 @@ import {
   CredentialsSchema, JobDescriptionSchema, PromptResponseSchema, ProxyCompletionResponseSchema, ProxyToolCompletionResponseSchema,
   type ChatMessage, type CompletionReport, type Credential, type JobDescription, type JobEventPayload, type StatusUpdate, type ToolDefinition,
 } from './schemas.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** The worker's error kinds (seed 002 `WorkerError`), kept in `details.kind` and at the start of the message. */
 export type WorkerErrorKind = 'MissingToken' | 'ConnectionFailed' | 'OrchestratorRejected' | 'LlmProxyFailed' | 'SecretResolveFailed';
@@ -132,7 +133,9 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
       return new ActorlogError('INVALID_PAYLOAD', `${kind}: ${what}: ${e.details?.error as string}`, { details: { kind, ...e.details } });
     };
     let json: unknown;
-    try { json = JSON.parse(raw); } catch (err) { throw fail(`not JSON (${(err as Error).message})`); }
+    const parsed = parseJson(raw); // bounded: depth and size (binding kit)
+    if (!parsed.ok) throw fail(parsed.error);
+    json = parsed.value;
     const r = schema.safeParse(json);
     if (!r.success) throw fail(z.prettifyError(r.error));
     return r.data;

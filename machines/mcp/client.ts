@@ -7,6 +7,7 @@ import { openSseConnection, type SseRequest } from '../../src/sources/sse/connec
 import { sse, type SseItem } from '../../src/sources/sse/index.ts';
 import type { SseRetryOptions } from '../../src/sources/sse/retryPolicy.ts';
 import { InitializeResultSchema, JsonRpcMessageSchema, MCP_PROTOCOL_VERSION, rpcKind, type InitializeResult, type JsonRpcMessage } from './schemas.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** Options of {@link createMcpClient}. `headers` may carry secrets (authorization): they stay in this closure. */
 export interface McpClientOptions {
@@ -64,7 +65,9 @@ export interface McpClient {
  */
 export function parseRpcMessage(label: string, raw: string): JsonRpcMessage {
   let json: unknown;
-  try { json = JSON.parse(raw); } catch (err) { throw invalidPayload(label, raw, `not JSON (${(err as Error).message})`); }
+  const parsed = parseJson(raw); // bounded: depth and size (binding kit)
+  if (!parsed.ok) throw invalidPayload(label, raw, parsed.error);
+  json = parsed.value;
   const r = JsonRpcMessageSchema.safeParse(json);
   if (!r.success) throw invalidPayload(label, raw, z.prettifyError(r.error));
   return r.data;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { invalidPayload, keepRaw } from '../../src/transport/classify.ts';
 import { truncateBody } from './http.ts';
 import type { ConnectionMessage } from '../connection/events.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** A Go `string` field: missing or null decodes to the zero value `""` (encoding/json leaves it unset). */
 const goString = z.string().nullish().transform((v) => v ?? '');
@@ -63,12 +64,9 @@ export type MoleculeReply = string | { text: string } | { parts: unknown[] } | {
  */
 export function parseActivityAnswer(text: string): ActivityItem[] {
   if (text.length === 0) return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw invalidPayload('molecule activity', text, `not JSON (${(err as Error).message}) (body: ${truncateBody(text)})`);
-  }
+  const parsed = parseJson(text); // bounded: depth and size (binding kit)
+  if (!parsed.ok) throw invalidPayload('molecule activity', text, `${parsed.error} (body: ${truncateBody(text)})`);
+  const json = parsed.value;
   if (json === null) return [];
   if (!Array.isArray(json)) throw invalidPayload('molecule activity', text, `expected an array of activity rows (body: ${truncateBody(text)})`);
   return json.map((item): ActivityItem => {

@@ -9,6 +9,7 @@ import {
   ActiveResponseSchema, AdmittedResponseSchema, HealthSchema, MessageWithPartsSchema, SessionSchema, SessionV2ResponseSchema, StatusMapSchema,
   type OpencodeHealth, type OpencodeMessage, type OpencodeSession,
 } from './schemas.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** The seed's default server (seed 001 `NewClient`: `http://127.0.0.1:4096`). */
 export const OPENCODE_DEFAULT_URL = 'http://127.0.0.1:4096';
@@ -210,7 +211,9 @@ export function createOpencodeClient(options: OpencodeClientOptions = {}): Openc
   async function json<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown, o?: CallOptions): Promise<T> {
     const { text } = await call(method, path, body, o);
     let value: unknown;
-    try { value = JSON.parse(text); } catch (err) { throw invalidPayload(`OpenCode ${method} ${path}`, text, `not JSON (${(err as Error).message})`); }
+    const parsed = parseJson(text); // bounded: depth and size (binding kit)
+    if (!parsed.ok) throw invalidPayload(`OpenCode ${method} ${path}`, text, parsed.error);
+    value = parsed.value;
     const r = schema.safeParse(value);
     if (!r.success) throw invalidPayload(`OpenCode ${method} ${path}`, text, z.prettifyError(r.error));
     return r.data;

@@ -7,6 +7,7 @@ import {
   DurableEventSchema, ErrorPropsSchema, GlobalEventSchema, MessageUpdatedPropsSchema, PartDeltaPropsSchema,
   PartUpdatedPropsSchema, StatusPropsSchema, type OpencodeMessage, type OpencodePart,
 } from './schemas.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /**
  * What the global stream said about each message (`message.updated`): its role, so the user's own
@@ -20,9 +21,6 @@ function withPrompt(event: SessionPartEvent, promptId: string | undefined): Sess
   return promptId === undefined ? event : { ...event, promptId };
 }
 
-function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; error: string } {
-  try { return { ok: true, value: JSON.parse(raw) }; } catch (err) { return { ok: false, error: `not JSON (${(err as Error).message})` }; }
-}
 
 /** An OpenCode part as a generic {@link SessionPart}. */
 export function toSessionPart(part: OpencodePart): SessionPart {

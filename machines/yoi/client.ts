@@ -4,6 +4,7 @@ import { invalidPayload } from '../../src/transport/classify.ts';
 import { requestText } from '../../src/sources/poll/http.ts';
 import { OperationResultSchema, TranscriptSchema, type YoiOperationResult, type YoiTranscript } from './schemas.ts';
 import { transcriptUrl, workerApiUrl, type YoiTarget } from './target.ts';
+import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** Options of {@link createYoiClient}. `headers` may carry secrets (authorization): they stay in this closure. */
 export interface YoiClientOptions {
@@ -29,12 +30,9 @@ export interface YoiClient {
 }
 
 function decode<T>(label: string, text: string, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw invalidPayload(label, text, `not JSON (${(err as Error).message})`);
-  }
+  const parsed = parseJson(text); // bounded: depth and size (binding kit)
+  if (!parsed.ok) throw invalidPayload(label, text, parsed.error);
+  const json = parsed.value;
   const result = schema.safeParse(json);
   if (!result.success) throw invalidPayload(label, text, z.prettifyError(result.error));
   return result.data;
