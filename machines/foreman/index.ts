@@ -34,10 +34,9 @@ export function foremanJobMachine(options: ForemanBindingOptions) {
 }
 
 export {
-  foremanJobActors, foremanJobRequest, foremanSubmitBody, FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, type ForemanBindingOptions, type ForemanJobActors,
+  foremanJobActors, foremanJobRequest, FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, type ForemanBindingOptions, type ForemanJobActors,
 } from './actors.ts';
 export { createForemanClient, type ForemanClient, type ForemanClientOptions, type ForemanCallOptions, type ForemanJobSubmission } from './client.ts';
-export { followForemanJob, type ForemanDiagnostic } from './follow.ts';
-export { formatOrder, isNewer, orderOf, parseOrder, type StatusOrder } from './order.ts';
+export type { ForemanDiagnostic } from './follow.ts';
 export { submitAndWait, waitForForemanJob, foremanOutcome, type ForemanResult, type SubmitAndWaitOptions } from './submitAndWait.ts';
 export * from './schemas.ts';

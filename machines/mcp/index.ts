@@ -18,6 +18,6 @@ export function mcpSessionMachine(options: McpBindingOptions) {
   return sessionMachine.provide({ actors: mcpSessionActors(options) });
 }
 
-export { mcpSessionActors, mapMcpMessage, SENT_CURSOR, type McpBindingOptions, type McpSessionActors } from './actors.ts';
-export { answerLost, createMcpClient, parseRpcMessage, type McpClient, type McpClientOptions } from './client.ts';
-export { MCP_PROTOCOL_VERSION, rpcKind, type CallToolResult, type InitializeResult, type JsonRpcMessage } from './schemas.ts';
+export { mcpSessionActors, type McpBindingOptions, type McpSessionActors } from './actors.ts';
+export { createMcpClient, type McpClient, type McpClientOptions } from './client.ts';
+export { MCP_PROTOCOL_VERSION, type CallToolResult, type InitializeResult, type JsonRpcMessage } from './schemas.ts';

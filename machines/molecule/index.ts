@@ -54,6 +54,6 @@ export {
   type MoleculeBackend, type MoleculeBindingOptions, type MoleculeConnectionOptions, type MoleculeTarget,
 } from './options.ts';
 export {
-  ActivityRowSchema, parseActivityAnswer, replyEnvelope, requestText,
+  ActivityRowSchema,
   type ActivityItem, type ActivityRow, type MoleculeMessage, type MoleculeReply,
 } from './schemas.ts';

@@ -23,4 +23,3 @@ export {
   createOpencodeClient, opencodeMessageId, opencodeSessionId, toServerModel, toServerTools, OPENCODE_DEFAULT_URL, OPENCODE_DEFAULT_TIMEOUT_MS,
   type OpencodeClient, type OpencodeClientOptions, type PromptBody,
 } from './client.ts';
-export { mapGlobalEvent, mapDurableEvent, durableCursor } from './mapEvents.ts';

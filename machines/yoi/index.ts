@@ -21,12 +21,9 @@ export function yoiConnectionMachine(options: YoiBindingOptions = {}) {
 
 export { yoiConnectionActors, yoiDelivery } from './actors.ts';
 export { createYoiClient, type YoiCallOptions, type YoiClient, type YoiClientOptions } from './client.ts';
-export { backendCommandFromMethod, flattenSegments, operationDiagnostics, type BackendCommand, type YoiMethod, type YoiSegment } from './commands.ts';
-export { observeFrame, eventMessage, SEQ_FLOOR, type ObservedFrame } from './observation.ts';
+export type { BackendCommand, YoiMethod, YoiSegment } from './commands.ts';
 export { yoiConnectionInput, type YoiBindingOptions, type YoiConnectionOptions, type YoiDelivery } from './options.ts';
 export { CURSOR_EXPIRED, FrameSchema, TranscriptSchema, OperationResultSchema, YoiEventSchema, type YoiEvent, type YoiFrame, type YoiTranscript } from './schemas.ts';
 export {
-  backendCursorSeq, decodeBackendCursor, displayLabel, encodeBackendCursor, httpBaseToWs, joinBaseAndPath, observationWsUrl, percentEncode,
-  transcriptUrl, validateYoiTarget, workerApiUrl, TRANSCRIPT_SNAPSHOT_LIMIT, type YoiTarget,
+  decodeBackendCursor, encodeBackendCursor, validateYoiTarget, TRANSCRIPT_SNAPSHOT_LIMIT, type YoiTarget,
 } from './target.ts';
-export { transcriptProjectionToEvents, transcriptUnavailable } from './transcript.ts';

@@ -2,9 +2,12 @@ import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromEventObservable, SimulatedClock } from 'xstate';
 import {
-  FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, ForemanJobStatusSchema, foremanJobActors, foremanJobMachine, foremanSubmitBody, foremanJobRequest,
-  formatOrder, isNewer, jobStateOf, parseOrder, statusToJobUpdate, toForemanArtifact, toJobArtifact, type ForemanBindingOptions,
+  FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, ForemanJobStatusSchema, foremanJobActors, foremanJobMachine, foremanJobRequest,
+  jobStateOf, statusToJobUpdate, toForemanArtifact, toJobArtifact, type ForemanBindingOptions,
 } from '../../machines/foreman/index.ts';
+// the binding's internals, tested where they live
+import { foremanSubmitBody } from '../../machines/foreman/actors.ts';
+import { formatOrder, isNewer, parseOrder } from '../../machines/foreman/order.ts';
 import { foremanOutcome } from '../../machines/foreman/submitAndWait.ts';
 import { initialJobContext, NO_TIMEOUT_TIMER_MS, type JobInput } from '../../machines/job/context.ts';
 import type { JobWireEvent, PollInput, SubmitInput } from '../../machines/job/events.ts';

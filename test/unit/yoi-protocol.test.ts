@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  backendCommandFromMethod, backendCursorSeq, decodeBackendCursor, encodeBackendCursor, observationWsUrl, observeFrame, operationDiagnostics,
-  transcriptProjectionToEvents, transcriptUrl, validateYoiTarget, workerApiUrl, yoiConnectionInput, yoiDelivery, type YoiMethod,
-} from '../../machines/yoi/index.ts';
+import { decodeBackendCursor, encodeBackendCursor, validateYoiTarget, yoiConnectionInput, yoiDelivery, type YoiMethod } from '../../machines/yoi/index.ts';
+// the binding's internals, tested where they live
+import { backendCommandFromMethod, operationDiagnostics } from '../../machines/yoi/commands.ts';
+import { observeFrame } from '../../machines/yoi/observation.ts';
+import { backendCursorSeq, observationWsUrl, transcriptUrl, workerApiUrl } from '../../machines/yoi/target.ts';
+import { transcriptProjectionToEvents } from '../../machines/yoi/transcript.ts';
 
 const target = { baseUrl: 'http://backend', runtimeId: 'runtime-a', workerId: 'worker-b' };
 const event = (cursor: string, payload: object, rid = 'runtime-a', wid = 'worker-b') => JSON.stringify({ kind: 'event', envelope: { cursor, runtime_id: rid, worker_id: wid, payload } });
