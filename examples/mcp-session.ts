@@ -64,17 +64,18 @@ try {
       progress = p?.progress ?? 0;
     });
     // The script goes on from the session's own state (its log), not from what this process did.
+    const live = () => session.getSnapshot().status === 'active';
     const wait = (what: (s: Snapshot) => boolean, timeoutMs = 20_000) => session.waitFor((s) => s.status !== 'active' || what(s), { timeoutMs });
     const opened = await wait((s) => turn(s) !== undefined || s.value === 'closing');
     console.log(`${at()} mcp-session-id ${opened.context.remoteId} (${opened.context.title})`);
 
-    if (session.getSnapshot().context.prompts === 0) {
+    if (live() && session.getSnapshot().context.prompts === 0) {
       session.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'count', arguments: { n: 5 } } });
     }
     const answered = await wait((s) => s.context.turns >= 1);
     if (answered.context.prompts === 1) reportTurn(answered);
 
-    if (session.getSnapshot().context.prompts === 1) {
+    if (live() && session.getSnapshot().context.prompts === 1) {
       session.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'count', arguments: { n: 100 } } });
     }
     const long = await wait((s) => s.context.turns >= 2 || (s.context.parts[0]?.progress ?? 0) >= 3);
@@ -85,7 +86,7 @@ try {
     const ended = await wait((s) => s.context.turns >= 2, 10_000);
     if (ended.context.lastEnd !== 'aborted') reportTurn(ended);
 
-    if (turn(session.getSnapshot()) !== undefined) session.send({ type: 'session.close' });
+    if (live() && turn(session.getSnapshot()) !== undefined) session.send({ type: 'session.close' });
     await wait(() => false, 5_000);
   }
   const final = session?.getSnapshot() ?? [...replay(store, sessionMachine, id)].at(-1)!.snapshot;

@@ -71,11 +71,12 @@ try {
       last = state;
     });
     // The script goes on from the session's own state (its log), not from what this process did.
+    const live = () => session.getSnapshot().status === 'active';
     const wait = (what: (s: Snapshot) => boolean, timeoutMs = 30_000) => session.waitFor((s) => s.status !== 'active' || what(s), { timeoutMs });
     await wait((s) => turn(s) !== undefined || s.value === 'closing');
     console.log(`${at()} remote session ${session.getSnapshot().context.remoteId}`);
 
-    if (session.getSnapshot().context.prompts === 0) session.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'What is the log?' } });
+    if (live() && session.getSnapshot().context.prompts === 0) session.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'What is the log?' } });
     const answered = await wait((s) => s.context.turns >= 1 && (s.context.prompts > 1 || (turn(s) !== undefined && !busy(s))));
     if (answered.context.prompts === 1) {
       console.log(`${at()} answer: "${answered.context.output?.trim()}" (${answered.context.events} streamed events, cursor seq ${answered.context.cursor})`);
@@ -83,7 +84,7 @@ try {
 
     await server.control.set('stub.options.chunkDelayMs', 400, once('slow'));
     await server.control.set('stub.options.words', Array.from({ length: 50 }, (_, i) => ` word${i}`), once('long'));
-    if (session.getSnapshot().context.prompts === 1) session.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'Talk for a long time.' } });
+    if (live() && session.getSnapshot().context.prompts === 1) session.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'Talk for a long time.' } });
     const long = await wait((s) => s.context.turns >= 2 || (s.context.sawBusy && s.context.parts.length > 0));
     if (long.status === 'active' && long.context.turns < 2 && !long.context.abortRequested) {
       console.log(`${at()} busy: aborting`);
@@ -91,7 +92,7 @@ try {
     }
     await wait((s) => s.context.turns >= 2, 15_000);
 
-    if (turn(session.getSnapshot()) !== undefined) session.send({ type: 'session.close' });
+    if (live() && turn(session.getSnapshot()) !== undefined) session.send({ type: 'session.close' });
     await wait(() => false, 5_000);
   }
   const final = session?.getSnapshot() ?? [...replay(store, sessionMachine, id)].at(-1)!.snapshot;

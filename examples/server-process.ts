@@ -251,7 +251,7 @@ async function host(): Promise<void> {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end('unauthorized');
-      apply(JSON.parse(body) as ControlRequest).then(
+      Promise.resolve().then(() => apply(JSON.parse(body) as ControlRequest)).then(
         (value) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value })),
         (err: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(String(err)),
       );

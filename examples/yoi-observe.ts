@@ -78,7 +78,7 @@ if (actor) {
   ];
   /** Commands the connection has taken (done, or queued in its log): the script goes on after them. */
   const taken = () => actor.getSnapshot().context.counts.commands + actor.getSnapshot().context.commands.length;
-  const sendUpTo = (n: number) => { for (let i = taken(); i < n; i++) actor.send({ type: 'connection.command', command: script[i] }); };
+  const sendUpTo = (n: number) => { for (let i = taken(); i < n && actor.getSnapshot().status === 'active'; i++) actor.send({ type: 'connection.command', command: script[i] }); };
 
   // the first frame is the observation's snapshot at sequence 0: dropped as seed 004 drops it
   await wait((s) => s.context.counts.duplicates >= 1);
