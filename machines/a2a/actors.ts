@@ -1,5 +1,5 @@
 import { catchError, concat, defer, map, Observable, of, takeWhile, throwError } from 'rxjs';
-import { fromEventObservable, type ObservableActorLogic } from 'xstate';
+import { fromEventObservable } from 'xstate';
 import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
 import type {
@@ -7,9 +7,10 @@ import type {
 } from '../job/events.ts';
 import { createA2AClient, type A2AClient, type A2AClientOptions, type SendMessageArgs } from './client.ts';
 import { messageToJobUpdate, streamResultToJobUpdate, taskToJobUpdate, TERMINAL_JOB_STATES, type A2ASendResult } from './schemas.ts';
+import { invalidRecord, recordInvalidThenFail, type WireLogic } from '../../src/binding/index.ts';
 
 /** An XState actor logic that sends {@link JobWireEvent}s to its parent, then completes. */
-export type JobWireLogic<TInput> = ObservableActorLogic<JobWireEvent, TInput>;
+export type JobWireLogic<TInput> = WireLogic<JobWireEvent, TInput>;
 
 /** The five actor logics a job machine invokes for an A2A agent. */
 export interface A2AJobActors {
@@ -23,18 +24,12 @@ export interface A2AJobActors {
 /** A2A v0.3 §8.2 UnsupportedOperationError: tasks/resubscribe answers it for a task already terminal. */
 const UNSUPPORTED_OPERATION = -32004;
 
-/** The `job.invalid` event for an INVALID_PAYLOAD error: raw text (<= 4 KiB) and the reason, plain JSON. */
-function invalidEvent(err: unknown, meta?: WireMeta): JobInvalidEvent | undefined {
-  if (!isActorlogError(err, 'INVALID_PAYLOAD')) return undefined;
-  const event: JobInvalidEvent = { type: 'job.invalid', raw: String(err.details?.raw ?? ''), error: err.message };
-  return meta ? { ...event, meta } : event;
-}
+/** The `job.invalid` event for an INVALID_PAYLOAD error: raw text (<= 4 KiB) and the reason (binding kit). */
+const invalidEvent = (err: unknown, meta?: WireMeta): JobInvalidEvent | undefined =>
+  isActorlogError(err, 'INVALID_PAYLOAD') ? (invalidRecord('job.invalid', err, meta) as JobInvalidEvent) : undefined;
 
-/** On INVALID_PAYLOAD: emit `job.invalid`, then fail with the same error. Other errors pass through. */
-function invalidThenFail(err: unknown): Observable<JobWireEvent> {
-  const event = invalidEvent(err);
-  return event ? concat(of(event), throwError(() => err)) : throwError(() => err);
-}
+/** On INVALID_PAYLOAD: emit `job.invalid`, then fail with the same error. Other errors pass through (binding kit). */
+const invalidThenFail = recordInvalidThenFail<JobWireEvent>('job.invalid');
 
 /** Re-sends of the same messageId after an unreadable message/send answer, before the outcome is called unknown. */
 export const SEND_LOOKUPS = 2;

@@ -1,14 +1,14 @@
 import { asyncScheduler, catchError, concat, concatMap, defer, EMPTY, Observable, of, takeWhile, throwError, timer, type SchedulerLike } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
-import { ActorlogError, describeError, isActorlogError } from '../../src/errors.ts';
+import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import { keepRaw } from '../../src/transport/classify.ts';
-import type { SseItem } from '../../src/sources/sse/index.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionChannel, SessionWireEvent, WireMeta,
 } from '../session/events.ts';
 import { answerLost, createMcpClient, parseRpcMessage, type McpClient, type McpClientOptions } from './client.ts';
 import { CallToolResultSchema, ProgressParamsSchema, rpcKind } from './schemas.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
+import { streamNotice as notice } from '../session/streamNotice.ts';
 
 /** An XState actor logic that sends {@link SessionWireEvent}s to its parent, then completes. */
 export type SessionWireLogic<TInput> = ObservableActorLogic<SessionWireEvent, TInput>;
@@ -28,11 +28,6 @@ export interface McpBindingOptions extends McpClientOptions {
   standaloneStream?: boolean;
 }
 
-
-function notice(item: Extract<SseItem, { kind: 'open' | 'retry' }>, channel: SessionChannel): SessionWireEvent {
-  if (item.kind === 'open') return { type: 'session.stream', channel, state: 'connected', meta: { source: 'sse' } };
-  return { type: 'session.stream', channel, state: 'reconnecting', attempt: item.attempt, error: describeError(item.error), meta: { source: 'sse' } };
-}
 
 /**
  * Maps one message of an MCP stream (an SSE `data:` or a JSON body) to session events: the priming

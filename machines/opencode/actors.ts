@@ -1,7 +1,7 @@
 import { concat, concatMap, defer, EMPTY, from, map, Observable, of, type SchedulerLike } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
-import { ActorlogError, describeError } from '../../src/errors.ts';
-import { sse, type SseItem } from '../../src/sources/sse/index.ts';
+import { ActorlogError } from '../../src/errors.ts';
+import { sse } from '../../src/sources/sse/index.ts';
 import type { SseRetryOptions } from '../../src/sources/sse/retryPolicy.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionWireEvent, WireMeta,
@@ -12,6 +12,7 @@ import {
 import { durableCursor, mapDurableEvent, mapGlobalEvent, messageText, type MessageMemo } from './mapEvents.ts';
 import type { OpencodeMessage } from './schemas.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
+import { streamNotice } from '../session/streamNotice.ts';
 
 /** An XState actor logic that sends {@link SessionWireEvent}s to its parent, then completes. */
 export type SessionWireLogic<TInput> = ObservableActorLogic<SessionWireEvent, TInput>;
@@ -54,11 +55,6 @@ export interface OpencodeBindingOptions extends OpencodeClientOptions {
 const POLL: WireMeta = { source: 'poll' };
 
 
-/** Lifecycle notices of the SSE source as `session.stream` events (no cursor: they do not move it). */
-function streamNotice(item: Extract<SseItem, { kind: 'open' | 'retry' }>, channel: 'events' | 'prompt'): SessionWireEvent {
-  if (item.kind === 'open') return { type: 'session.stream', channel, state: 'connected', meta: { source: 'sse' } };
-  return { type: 'session.stream', channel, state: 'reconnecting', attempt: item.attempt, error: describeError(item.error), meta: { source: 'sse' } };
-}
 
 /** The turn's end from a finished message (sync prompt, shell): aborted, failed or completed, with its text. */
 function endedFromMessage(kind: string, message: OpencodeMessage): SessionWireEvent {

@@ -1,17 +1,14 @@
-import { assign, fromEventObservable, setup } from 'xstate';
-import { throwError } from 'rxjs';
-import { ActorlogError, describeError } from '../../src/errors.ts';
+import { assign, setup, type ObservableActorLogic } from 'xstate';
+import { describeError } from '../../src/errors.ts';
 import { mergePart, sessionBackoffMs, textOutput, type SessionContext, type SessionInput } from './context.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionCommandEvent, SessionWireEvent, TurnEnd,
 } from './events.ts';
+import { unboundActor } from '../../src/binding/index.ts';
 
-type Logic<TInput> = ReturnType<typeof fromEventObservable<SessionWireEvent, TInput>>;
+type Logic<TInput> = ObservableActorLogic<SessionWireEvent, TInput>;
 
-const unbound = (name: string) =>
-  fromEventObservable<SessionWireEvent, never>(() =>
-    throwError(() => new ActorlogError('INVALID_OPTIONS', `the session machine has no "${name}" actor: give it a binding with .provide({ actors })`)),
-  );
+const unbound = (name: string) => unboundActor<SessionWireEvent>('session', name);
 
 const errorCode = (error: unknown) => describeError(error).code;
 /** Every event the session machine takes. */
