@@ -36,6 +36,9 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     });
 
   const config = () => loadConfig((program.opts() as { config?: string }).config);
+  /** The built-in machines, the config's, then `--machines` (each wins over the one before on a name). */
+  const registryOf = async (loaded: Awaited<ReturnType<typeof config>>, modulePath?: string) =>
+    createRegistry({ ...loaded.machines, ...(modulePath ? await loadMachinesModule(modulePath) : {}) });
 
   program
     .command('streams')
@@ -61,7 +64,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .action(async (first: string, second: string | undefined, opts: { to?: number; verify?: boolean; strict?: boolean; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
       const loaded = await config();
       const [db, streamId] = second === undefined ? [logFile(undefined, loaded), first] : [first, second];
-      const registry = createRegistry({ ...loaded.machines, ...(opts.machines ? await loadMachinesModule(opts.machines) : {}) });
+      const registry = await registryOf(loaded, opts.machines);
       result.code = await runReplay(db, streamId, registry, opts, io.out, io.err);
     });
 
@@ -90,8 +93,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .option('--ignore-hash', 'replay snapshots even if the registered machine differs from the logged one')
     .option('--json', 'print the summary as one JSON object')
     .action(async (db: string, streamId: string | undefined, opts: { to?: number; url: string; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
-      const loaded = await config();
-      const registry = createRegistry({ ...loaded.machines, ...(opts.machines ? await loadMachinesModule(opts.machines) : {}) });
+      const registry = await registryOf(await config(), opts.machines);
       result.code = await runInspect(db, streamId, registry, opts, io.out, io.err);
     });
 
@@ -105,7 +107,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .option('--poll-interval <ms>', 'how often to look for events other processes append', parsePositive, 200)
     .action(async (db: string | undefined, opts: { port?: number; machines?: string; ignoreHash?: boolean; pollInterval: number }) => {
       const loaded = await config();
-      const registry = createRegistry({ ...loaded.machines, ...(opts.machines ? await loadMachinesModule(opts.machines) : {}) });
+      const registry = await registryOf(loaded, opts.machines);
       result.code = await runView(logFile(db, loaded), registry, opts, io.out);
     });
 

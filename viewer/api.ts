@@ -21,36 +21,9 @@ export interface StreamsPage {
   items: StreamItem[];
 }
 
-export interface EventRow {
-  version: number;
-  globalPosition: number;
-  type: string;
-  source: string;
-  cursor?: string;
-  actor?: string;
-  target?: string;
-  causationId?: string;
-  recordedAt: number;
-  state?: string;
-  status?: string;
-}
-
-export interface ChildView {
-  path: string;
-  src?: string;
-  machine: boolean;
-  status?: string;
-  value?: string;
-}
-
-export interface SnapshotView {
-  value: unknown;
-  state: string;
-  status: string;
-  context: unknown;
-  error?: unknown;
-  children: ChildView[];
-}
+// The row and snapshot shapes are the server's own (type-only: nothing of the server reaches the page).
+export type { ChildView, EventRow, SnapshotView } from '../cli/view/api.ts';
+import type { EventRow, SnapshotView } from '../cli/view/api.ts';
 
 export interface Taken {
   source: string;
