@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/connection/machine.ts';
+import { jobMachine } from '../../machines/job/machine.ts';
 import { sessionMachine } from '../../machines/session/index.ts';
 import { replay, verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
@@ -13,7 +14,7 @@ import { eventCount } from '../support/orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 /**
- * Issue 11 item 7: the molecule, yoi, MCP and OpenCode examples survive the kill -9 they advertise.
+ * Issue 11 item 7: the molecule, yoi, MCP, OpenCode and foreman examples survive the kill -9 they advertise.
  * Each example runs as a child process on a log in a temp dir; it is SIGKILLed after its log has N
  * more events, two or three times, then started again until it exits 0. Its server runs detached
  * (examples/server-process.ts), so it outlives every kill and is reused; the example recovers its
@@ -91,8 +92,8 @@ const CASES: Case[] = [
 
 interface Run { child: ChildProcess; output(): string; exited: Promise<number | string>; done(): boolean }
 
-function start(file: string, db: string): Run {
-  const child = spawn(process.execPath, ['--import', TSX, file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ACTORLOG_DB: db } });
+function start(file: string, db: string, args: string[] = []): Run {
+  const child = spawn(process.execPath, ['--import', TSX, file, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ACTORLOG_DB: db } });
   let out = '';
   let done = false;
   child.stdout!.on('data', (d) => (out += d));
@@ -206,4 +207,122 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
       }
     }, c.runMs * 5);
   }
+
+  it('examples/foreman-jobs.ts: killed 3 times, restarted on the same log, its daemon outlives the kills and every job ends once', async () => {
+    // Without --foreman-url the example runs the test daemon detached (examples/server-process.ts):
+    // a restarted run finds it, with its jobs, and recovers its own jobs against it (not a fresh
+    // daemon that answers 404). The daemon is like the seed's (no idempotency): a kill inside the
+    // submit window (a job spawned in the log, its job_id not logged yet) may submit that job twice
+    // (docs/jobs-from-seeds.md, "The submit window"); every other kill submits nothing again.
+    const JOBS = 4;
+    const args = ['--step-ms', '800', '--poll-ms', '100'];
+    const db = tempDb();
+    const recordFile = `${db.path}.foreman.json`;
+    const servers = new Set<number>();
+    const noteServer = () => {
+      if (!existsSync(recordFile)) return;
+      const pid = (JSON.parse(readFileSync(recordFile, 'utf8')) as { pid: number }).pid;
+      servers.add(pid);
+      started.add(pid);
+    };
+    /** The log's job streams: active ones, and active ones without a job.accepted (in the submit window, or not sent yet). */
+    const atKill = () => {
+      const store = openSqliteStore(db.path, { readonly: true });
+      try {
+        const active = store.listStreams({ status: ['active'] });
+        return { active: active.length, inWindow: active.filter((st) => !store.readStream(st.streamId).some((r) => r.type === 'job.accepted')).length };
+      } finally {
+        store.close();
+      }
+    };
+    try {
+      const outputs: string[] = [];
+      let killedActive = 0;
+      let inWindow = 0;
+      let final: Run | undefined;
+      for (const n of [8, 3, 3]) {
+        const before = eventCount(db.path);
+        const run = start('examples/foreman-jobs.ts', db.path, args);
+        started.add(run.child.pid!);
+        const deadline = Date.now() + 60_000;
+        while (!run.done() && eventCount(db.path) < before + n && Date.now() < deadline) await sleep(10);
+        noteServer();
+        if (run.done()) {
+          final = run; // it finished before this kill: no more kills
+          break;
+        }
+        run.child.kill('SIGKILL');
+        expect(await run.exited, run.output()).toBe('SIGKILL');
+        outputs.push(run.output());
+        const state = atKill();
+        if (state.active > 0) killedActive += 1;
+        inWindow += state.inWindow;
+      }
+      expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
+
+      // start again until it exits 0 (each run bounded)
+      for (let attempt = 0; attempt < 3 && !final; attempt++) {
+        const run = start('examples/foreman-jobs.ts', db.path, args);
+        started.add(run.child.pid!);
+        const code = await Promise.race([run.exited, sleep(60_000).then(() => 'still running')]);
+        noteServer();
+        if (code === 'still running') run.child.kill('SIGKILL');
+        if (code === 0) final = run;
+        else outputs.push(run.output());
+      }
+      expect(final, outputs.join('\n----\n')).toBeDefined();
+      const output = final!.output();
+      outputs.push(output);
+      expect(await final!.exited, output).toBe(0);
+      // one daemon for the whole run, reused by each restart; each restart recovered the same run's jobs
+      expect(output).toMatch(/\(test daemon, pid \d+, left by an earlier run\)/);
+      for (const out of outputs.slice(1)) expect(out).toMatch(/run foreman \(resumed\)/);
+      expect(outputs.slice(1).join('\n')).toMatch(/foreman-\d: recovered from the log/);
+      expect(output).toMatch(/replay a job: +npm run -s actorlog -- replay /);
+      expect(output).not.toMatch(/error (NOT_FOUND|PERMANENT)|404/);
+
+      // the daemon ran each job once, unless a kill landed inside the submit window: then at most once more per job caught there
+      const created = Number(/daemon: (\d+) jobs created/.exec(output)![1]);
+      if (inWindow === 0) expect(created, output).toBe(JOBS);
+      else {
+        expect(created).toBeGreaterThanOrEqual(JOBS);
+        expect(created).toBeLessThanOrEqual(JOBS + inWindow);
+      }
+
+      const store = openSqliteStore(db.path, { readonly: true });
+      try {
+        const streams = store.listStreams();
+        expect(streams.map((st) => st.streamId).sort()).toEqual(['foreman-1', 'foreman-2', 'foreman-3', 'foreman-4']);
+        const finals: Record<string, unknown> = {};
+        for (const st of streams) {
+          const id = st.streamId;
+          const events = store.readStream(id);
+          expect(st.status, id).toBe('done');
+          expect(events.map((r) => r.version), `${id} has no version gap`).toEqual(events.map((_, i) => i + 1));
+          // the stream follows one daemon job to its end: one job.accepted; another job's webhooks are only recorded as job.invalid
+          expect(events.filter((r) => r.type === 'job.accepted'), id).toHaveLength(1);
+          const invalid = events.filter((r) => r.type === 'job.invalid').map((r) => (r.data as { error: string }).error);
+          expect(invalid.every((e) => /webhook for job .* arrived at the URL of job/.test(e)), invalid.join('\n')).toBe(true);
+          const verify = verifyReplay(store, jobMachine, id);
+          expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
+          const last = [...replay(store, jobMachine, id)].at(-1)!.snapshot;
+          finals[id] = last.value;
+          // and the job it follows is this stream's (the daemon echoes the prompt the stream submitted)
+          const prompt = (st.input as { request: { text: string } }).request.text;
+          if (last.value === 'done') expect(last.context.result, id).toMatchObject({ message: { content: `echo: ${prompt}` } });
+        }
+        expect(finals).toEqual({ 'foreman-1': 'done', 'foreman-2': 'done', 'foreman-3': 'done', 'foreman-4': 'failed' });
+      } finally {
+        store.close();
+      }
+
+      // the daemon was stopped at the end and forgotten, and so was the run
+      expect(servers.size, 'one daemon process for every run').toBe(1);
+      for (const pid of servers) expect(alive(pid), `daemon pid ${pid} still running`).toBe(false);
+      expect(existsSync(recordFile)).toBe(false);
+      expect(existsSync(`${db.path}.foreman.run.json`)).toBe(false);
+    } finally {
+      db.cleanup();
+    }
+  }, 300_000);
 });
