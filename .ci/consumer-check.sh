@@ -24,7 +24,7 @@ dev_version() { node -p "require('$REPO/package.json').devDependencies['$1']"; }
 
 step "pack (prepack: npm run build)"
 cd "$REPO" || fail
-TARBALL_NAME="$(npm pack --silent --pack-destination "$WORK")" || fail "npm pack"
+TARBALL_NAME="$(npm pack --silent --pack-destination "$WORK" | tail -n 1)" || fail "npm pack"
 TARBALL="$WORK/$TARBALL_NAME"
 [ -f "$TARBALL" ] || fail "no tarball at $TARBALL"
 FILES="$(tar -tzf "$TARBALL")" || fail "cannot list $TARBALL"

@@ -40,5 +40,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   mkdirSync(out, { recursive: true });
   const files = await buildViewer();
   for (const [path, body] of files) writeFileSync(`${out}/${path.slice(1)}`, body);
-  console.log(`viewer: ${[...files.keys()].join(' ')} -> ${out}`);
+  console.error(`viewer: ${[...files.keys()].join(' ')} -> ${out}`);
 }
