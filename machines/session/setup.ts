@@ -1,4 +1,4 @@
-import { assign, setup, type ObservableActorLogic } from 'xstate';
+import { assign, fromEventObservable, setup } from 'xstate';
 import { describeError } from '../../src/errors.ts';
 import { mergePart, sessionBackoffMs, textOutput, type SessionContext, type SessionInput } from './context.ts';
 import type {
@@ -6,7 +6,7 @@ import type {
 } from './events.ts';
 import { unboundActor } from '../../src/binding/index.ts';
 
-type Logic<TInput> = ObservableActorLogic<SessionWireEvent, TInput>;
+type Logic<TInput> = ReturnType<typeof fromEventObservable<SessionWireEvent, TInput>>;
 
 const unbound = (name: string) => unboundActor<SessionWireEvent>('session', name);
 
