@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/connection/machine.ts';
+import { workerMachine } from '../../machines/ironclaw/machine.ts';
 import { jobMachine } from '../../machines/job/machine.ts';
 import { sessionMachine } from '../../machines/session/index.ts';
 import { replay, verifyReplay } from '../../src/index.ts';
@@ -14,7 +15,7 @@ import { eventCount } from '../support/orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 /**
- * Issue 11 item 7: the molecule, yoi, MCP, OpenCode and foreman examples survive the kill -9 they advertise.
+ * Issue 11 item 7: the molecule, yoi, MCP, OpenCode, foreman and ironclaw examples survive the kill -9 they advertise.
  * Each example runs as a child process on a log in a temp dir; it is SIGKILLed after its log has N
  * more events, two or three times, then started again until it exits 0. Its server runs detached
  * (examples/server-process.ts), so it outlives every kill and is reused; the example recovers its
@@ -321,6 +322,127 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
       for (const pid of servers) expect(alive(pid), `daemon pid ${pid} still running`).toBe(false);
       expect(existsSync(recordFile)).toBe(false);
       expect(existsSync(`${db.path}.foreman.run.json`)).toBe(false);
+    } finally {
+      db.cleanup();
+    }
+  }, 300_000);
+  it('examples/ironclaw-worker.ts: killed 3 times, restarted on the same log, its orchestrator outlives the kills and sees one completion', async () => {
+    // Without --orchestrator-url the example runs the test orchestrator detached (examples/server-process.ts):
+    // a restarted run finds it (the job, its token, the prompts already delivered) and recovers the
+    // worker against it. GET prompt is not idempotent in seed 002: a kill while a prompt poll is in
+    // flight (the worker in awaitingPrompt.polling) may lose the prompt it delivered; the worker then
+    // ends on the next one. Every other kill loses nothing and redoes no report.
+    const db = tempDb();
+    const recordFile = `${db.path}.ironclaw.json`;
+    const servers = new Set<number>();
+    const secrets = new Set<string>();
+    const noteServer = () => {
+      if (!existsSync(recordFile)) return;
+      const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { pid: number; options: { jobs: Array<{ token: string; credentials: Array<{ value: string }> }> } };
+      servers.add(record.pid);
+      started.add(record.pid);
+      for (const job of record.options.jobs) [job.token, ...job.credentials.map((c) => c.value)].forEach((v) => secrets.add(v));
+    };
+    /** The log's bytes (db, -wal, -shm): no token or credential value in them. */
+    const expectNoSecretInLog = () => {
+      expect(secrets.size, 'the secrets read from the server record').toBe(2);
+      for (const file of [db.path, `${db.path}-wal`, `${db.path}-shm`]) {
+        if (!existsSync(file)) continue;
+        const bytes = readFileSync(file);
+        for (const secret of secrets) expect(bytes.includes(secret), `${secret.slice(0, 4)}… in ${file}`).toBe(false);
+      }
+    };
+    /** Whether the log has an active worker, and whether it stands in a prompt poll (a kill there may lose a prompt). */
+    const atKill = () => {
+      const store = openSqliteStore(db.path, { readonly: true });
+      try {
+        const [active] = store.listStreams({ status: ['active'] });
+        if (!active) return { active: false, polling: false };
+        const last = [...replay(store, workerMachine, active.streamId)].at(-1)?.snapshot;
+        return { active: true, polling: JSON.stringify(last?.value ?? '').includes('"awaitingPrompt":"polling"') };
+      } finally {
+        store.close();
+      }
+    };
+    try {
+      const outputs: string[] = [];
+      let killedActive = 0;
+      let inPromptPoll = 0;
+      let final: Run | undefined;
+      for (const n of [5, 8, 8]) {
+        const before = eventCount(db.path);
+        const run = start('examples/ironclaw-worker.ts', db.path);
+        started.add(run.child.pid!);
+        const deadline = Date.now() + 60_000;
+        while (!run.done() && eventCount(db.path) < before + n && Date.now() < deadline) await sleep(10);
+        noteServer();
+        if (run.done()) {
+          final = run; // it finished before this kill: no more kills
+          break;
+        }
+        run.child.kill('SIGKILL');
+        expect(await run.exited, run.output()).toBe('SIGKILL');
+        outputs.push(run.output());
+        const state = atKill();
+        if (state.active) killedActive += 1;
+        if (state.polling) inPromptPoll += 1;
+        expectNoSecretInLog(); // the -wal holds the killed run's appends
+      }
+      expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
+
+      // start again until it exits 0 (each run bounded)
+      for (let attempt = 0; attempt < 3 && !final; attempt++) {
+        const run = start('examples/ironclaw-worker.ts', db.path);
+        started.add(run.child.pid!);
+        const code = await Promise.race([run.exited, sleep(60_000).then(() => 'still running')]);
+        noteServer();
+        if (code === 'still running') run.child.kill('SIGKILL');
+        if (code === 0) final = run;
+        else outputs.push(run.output());
+      }
+      expect(final, outputs.join('\n----\n')).toBeDefined();
+      const output = final!.output();
+      outputs.push(output);
+      expect(await final!.exited, output).toBe(0);
+      // one orchestrator for the whole run, reused by each restart; each restart picked up the same job
+      expect(output).toMatch(/\(test orchestrator, pid \d+, left by an earlier run\)/);
+      const jobId = /ironclaw worker: job ([\w-]+)/.exec(outputs[0])![1];
+      for (const out of outputs.slice(1)) expect(out).toMatch(new RegExp(`ironclaw worker: job ${jobId} \\(resumed\\)`));
+      expect(outputs.slice(1).join('\n')).toMatch(/ironclaw-\S+: recovered from the log/);
+      // the orchestrator saw one completion report, and no output holds a secret
+      const delivered = Number(new RegExp(`orchestrator: (\\d+) prompts delivered, 1 completion report\\(s\\) for job ${jobId}`).exec(output)?.[1]);
+      expect(delivered, output).toBe(2);
+      for (const out of outputs) for (const secret of secrets) expect(out.includes(secret)).toBe(false);
+
+      const store = openSqliteStore(db.path, { readonly: true });
+      try {
+        const streams = store.listStreams();
+        expect(streams.map((st) => [st.streamId, st.status])).toEqual([[`ironclaw-${jobId}`, 'done']]);
+        const id = streams[0].streamId;
+        const events = store.readStream(id);
+        expect(events.map((r) => r.version), 'no version gap').toEqual(events.map((_, i) => i + 1));
+        expect(events.filter((r) => r.type === 'worker.completed')).toHaveLength(1);
+        const verify = verifyReplay(store, workerMachine, id);
+        expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
+        const last = [...replay(store, workerMachine, id)].at(-1)!.snapshot;
+        expect(last.value).toBe('done');
+        // the script's remaining steps were finished, not skipped: every prompt the orchestrator delivered
+        // was taken once, none twice; only a kill inside a prompt poll may have lost the one it delivered
+        const ctx = last.context as { outcome?: { success: boolean }; prompts: number; iteration: number; toolCalls: number };
+        expect(ctx.outcome).toMatchObject({ success: true });
+        expect(ctx.prompts).toBeLessThanOrEqual(delivered);
+        expect(ctx.prompts).toBeGreaterThanOrEqual(delivered - inPromptPoll);
+        if (ctx.prompts === delivered) expect(ctx).toMatchObject({ iteration: 4, toolCalls: 2 });
+      } finally {
+        store.close();
+      }
+      expectNoSecretInLog();
+
+      // the orchestrator was stopped at the end and forgotten, and so was the run
+      expect(servers.size, 'one orchestrator process for every run').toBe(1);
+      for (const pid of servers) expect(alive(pid), `orchestrator pid ${pid} still running`).toBe(false);
+      expect(existsSync(recordFile)).toBe(false);
+      expect(existsSync(`${db.path}.ironclaw.run.json`)).toBe(false);
     } finally {
       db.cleanup();
     }

@@ -69,6 +69,8 @@ export interface IronclawOrchestrator {
   completions(jobId: string): Array<{ success: boolean; message: string | null; iterations: number }>;
   /** Idempotency keys of the LLM calls, in order (a re-sent call repeats its key). */
   llmKeys(jobId: string): string[];
+  /** The follow-up prompts answered to the worker's polls, in order (a prompt a killed worker never logged is still here). */
+  prompts(jobId: string): Array<{ content: string; done?: boolean }>;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
   const events = per<{ event_type: string; data: unknown }>();
   const completions = per<{ success: boolean; message: string | null; iterations: number }>();
   const keys = per<string>();
+  const delivered = per<{ content: string; done?: boolean }>();
   const push = <T>(m: Map<string, T[]>, id: string, v: T) => m.set(id, [...(m.get(id) ?? []), v]);
   let calls = 0;
 
@@ -189,6 +192,7 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
         if (!next || ++job.polls <= (next.afterPolls ?? 1)) return send(res, 204);
         job.polls = 0;
         job.promptIndex++;
+        push(delivered, id, next);
         return send(res, 200, { content: next.content, ...(next.done ? { done: true } : {}) });
       }
       case 'POST complete':
@@ -210,10 +214,26 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
     events: (id) => events.get(id) ?? [],
     completions: (id) => completions.get(id) ?? [],
     llmKeys: (id) => keys.get(id) ?? [],
+    prompts: (id) => delivered.get(id) ?? [],
     async close() {
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
     },
   };
+}
+
+/** The options of {@link startIronclawOrchestratorServer}, as JSON: the jobs, and the port (0: a free one). */
+export interface IronclawOrchestratorOptions { jobs: OrchestratorJob[]; port?: number }
+
+/**
+ * Starts the orchestrator from one JSON object: the `start` export examples/server-process.ts
+ * runs detached (examples/ironclaw-worker.ts), so the orchestrator outlives a killed worker.
+ * @example
+ * ```ts
+ * const o = await startIronclawOrchestratorServer({ jobs: [{ jobId: 'job-1', token, title: 't', description: 'd' }] });
+ * ```
+ */
+export function startIronclawOrchestratorServer(options: IronclawOrchestratorOptions): Promise<IronclawOrchestrator> {
+  return startIronclawOrchestrator(options.jobs, { port: options.port });
 }
 
 /** Runs the orchestrator as its own process with one job from the environment (IRONCLAW_JOB_ID, IRONCLAW_WORKER_TOKEN, PORT). */
