@@ -78,9 +78,16 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
   return { path, machines, db: config.db === undefined ? undefined : resolve(base, config.db) };
 }
 
-/** The log file of a command: the one given, else the config's, else an `INVALID_OPTIONS` error. */
-export function logFile(given: string | undefined, config: LoadedConfig): string {
+/**
+ * The log file of a command: the one given, else `ACTORLOG_DB` (the variable the examples and the
+ * main job write to), else the config's `db`, else an `INVALID_OPTIONS` error.
+ */
+export function logFile(given: string | undefined, config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): string {
   if (given !== undefined) return given;
-  if (config.db !== undefined) return config.db;
+  if (env.ACTORLOG_DB) return env.ACTORLOG_DB;
+  if (config.db !== undefined) {
+    if (!existsSync(config.db)) throw new ActorlogError('STORE_UNAVAILABLE', `no log file at ${config.db} (the db named by ${config.path}); pass <db> or set ACTORLOG_DB`, { details: { path: config.db } });
+    return config.db;
+  }
   throw new ActorlogError('INVALID_OPTIONS', config.path ? `no log file given, and ${config.path} names no db` : 'no log file given (pass <db>, or name `db` in actorlog.config.mjs)');
 }

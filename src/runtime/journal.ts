@@ -71,6 +71,7 @@ export class Journal {
   /** The stream version of the last event appended. */
   version: number;
   failed?: ActorlogError;
+  private failedAt = 0;
 
   constructor(private readonly options: JournalOptions) {
     this.version = options.version;
@@ -99,7 +100,7 @@ export class Journal {
       if (pathOf(ev.actorRef, this.root) === undefined) return;
       const params = ev.action.params as { to?: unknown; delay?: unknown } | undefined;
       if (ev.action.type === 'xstate.sendTo' && typeof params?.delay === 'number' && this.options.peerOf(params.to)) {
-        this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `a delayed sendTo to another journaled actor (${this.options.peerOf(params.to)!.streamId}) cannot be journaled: delay in the receiver instead`, {
+        this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `actor ${this.streamId} scheduled a delayed sendTo to another journaled actor (${this.options.peerOf(params.to)!.streamId}): that cannot be journaled; delay in the receiver instead`, {
           details: { streamId: this.streamId, to: this.options.peerOf(params.to)!.streamId },
         }));
         return;
@@ -347,6 +348,15 @@ export class Journal {
     );
   }
 
+  /** Marks the stream `error` (best effort: the store may be what failed). */
+  private markRefused(): void {
+    try {
+      this.options.store.setStreamStatus(this.streamId, 'error', this.failedAt);
+    } catch {
+      // the refusal is still reported through onFailure
+    }
+  }
+
   /**
    * Stops the actor because a write failed (each mode: before the transition; tick mode: at commit,
    * after the transitions of its tick) or the actor cannot be journaled. The actor is stopped first,
@@ -354,6 +364,7 @@ export class Journal {
    */
   fail(err: unknown): void {
     if (this.failed) return;
+    this.failedAt = this.options.clock.now();
     this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR')
       ? err
       : new ActorlogError('APPEND_FAILED', isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.streamId}: ${(err as Error)?.message ?? err}`, {
@@ -362,6 +373,8 @@ export class Journal {
       });
     try {
       (this.root as (AnyActorRef & { stop?: () => void }) | undefined)?.stop?.();
+      // A machine the journal cannot record faithfully is not resumed by a later recover(): its stream ends `error`.
+      if (this.failed.code !== 'APPEND_FAILED') this.markRefused();
     } finally {
       try {
         this.options.onFailure(this.failed);

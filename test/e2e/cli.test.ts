@@ -19,10 +19,10 @@ const MACHINES = 'test/support/cliMachines.ts';
 interface Run { code: number | null; stdout: string; stderr: string; child: ChildProcess; done: Promise<Run> }
 
 /** Runs `node bin/actorlog.js …args` from `cwd` (default: the repo root), killed after `timeoutMs`. */
-function start(args: string[], timeoutMs = 20_000, cwd = ROOT): Run {
+function start(args: string[], timeoutMs = 20_000, cwd = ROOT, env: Record<string, string> = {}): Run {
   const run = {} as Run;
   run.done = new Promise((resolve) => {
-    run.child = execFile(process.execPath, [BIN, ...args], { cwd, timeout: timeoutMs }, (err, stdout, stderr) => {
+    run.child = execFile(process.execPath, [BIN, ...args], { cwd, timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err ? (err as { code?: unknown }).code : 0;
       Object.assign(run, { code: typeof code === 'number' ? code : null, stdout, stderr });
       resolve(run);
@@ -223,6 +223,9 @@ describe('actorlog.config', () => {
       const missing = await cli('--config', join(dir.dir, 'nope.mjs'), 'streams', db.path);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toMatch(/no such file \(INVALID_OPTIONS\)/);
+      const fromEnv = await start(['--config', config, 'streams', '--json'], 20_000, ROOT, { ACTORLOG_DB: db.path }).done;
+      expect(fromEnv.code, fromEnv.stderr).toBe(0);
+      expect(jsonLines(fromEnv.stdout).map((r) => r.streamId)).toContain('counter-1');
       const noDb = await cli('--config', config, 'streams');
       expect(noDb.code).toBe(2);
       expect(noDb.stderr).toMatch(/names no db \(INVALID_OPTIONS\)/);

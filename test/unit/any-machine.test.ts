@@ -251,6 +251,9 @@ describe('refused shapes', () => {
     expect(() => actor.send({ type: 'more' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_MACHINE' }));
     expect(errors.map((e) => e.code)).toEqual(['UNSUPPORTED_MACHINE']);
     expect(actor.getSnapshot().status).toBe('stopped');
+    // refused for good: its stream ends `error`, so a restarted process does not resume it
+    expect(file.open().getStream('sp-1')!.status).toBe('error');
+    expect(processOn(file, { spawner }).system.recover().recovered).toEqual([]);
   });
 });
 
