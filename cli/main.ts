@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { ActorlogError } from '../src/errors.ts';
 import { errorLine, ExitCodes, parseCount, parsePositive, parseStatuses, type Out } from './output.ts';
 import { loadConfig, logFile } from './config.ts';
 import { createRegistry, loadMachinesModule } from './registry.ts';
@@ -63,6 +65,9 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .option('--json', 'one JSON object per event (data included); verify prints {"verify": {...}}')
     .action(async (first: string, second: string | undefined, opts: { to?: number; verify?: boolean; strict?: boolean; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
       const loaded = await config();
+      if (second === undefined && /\.(db|sqlite3?)$/.test(first) && existsSync(first)) {
+        throw new ActorlogError('INVALID_OPTIONS', `missing <streamId>: actorlog replay ${first} <streamId> (list them with actorlog streams ${first})`);
+      }
       const [db, streamId] = second === undefined ? [logFile(undefined, loaded), first] : [first, second];
       const registry = await registryOf(loaded, opts.machines);
       result.code = await runReplay(db, streamId, registry, opts, io.out, io.err);
