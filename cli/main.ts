@@ -11,6 +11,9 @@ import { runStreams } from './streams.ts';
 import { runTail } from './tail.ts';
 import { runView } from './view.ts';
 
+/** The `--machines` option of the commands that fold streams (replay, inspect, view). */
+const MACHINES_HELP = 'a .js/.mjs module (.ts with a loader) exporting `machines` (or a default) Record<string, machine>; adds to actorlog.config';
+
 /** Where the CLI writes: stdout for results, stderr for errors and warnings. */
 export interface CliIo {
   out: Out;
@@ -60,7 +63,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .option('--to <version>', 'stop after this stream version', parseCount)
     .option('--verify', 'compare with every live snapshot the log recorded; exit 1 when one differs')
     .option('--strict', 'with --verify: exit 1 also when the stream has no live snapshot to compare with')
-    .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
+    .option('--machines <module>', MACHINES_HELP)
     .option('--ignore-hash', 'replay even if the registered machine (definition or code) differs from the logged one: a deliberate migration')
     .option('--json', 'one JSON object per event (data included); verify prints {"verify": {...}}')
     .action(async (first: string, second: string | undefined, opts: { to?: number; verify?: boolean; strict?: boolean; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
@@ -94,7 +97,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .argument('[streamId]', 'only this stream (its actor and children); default every stream, in log order')
     .option('--to <n>', 'stop after this stream version (with streamId) or global position (without)', parseCount)
     .option('--url <ws-url>', 'the inspector\'s WebSocket server', DEFAULT_INSPECTOR_URL)
-    .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
+    .option('--machines <module>', MACHINES_HELP)
     .option('--ignore-hash', 'replay snapshots even if the registered machine differs from the logged one')
     .option('--json', 'print the summary as one JSON object')
     .action(async (db: string, streamId: string | undefined, opts: { to?: number; url: string; machines?: string; ignoreHash?: boolean; json?: boolean }) => {
@@ -107,7 +110,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .description('serve an offline viewer of a log in the browser (127.0.0.1): streams, statecharts, timelines, snapshots, the service at any position')
     .argument('[db]', 'the log file (default: the config\'s db)')
     .option('--port <n>', 'the port on 127.0.0.1 (default: a free port)', parseCount)
-    .option('--machines <module>', 'a .ts/.js module exporting `machines` (or a default) Record<string, machine>')
+    .option('--machines <module>', MACHINES_HELP)
     .option('--ignore-hash', 'fold streams even if the registered machine differs from the logged one')
     .option('--poll-interval <ms>', 'how often to look for events other processes append', parsePositive, 200)
     .action(async (db: string | undefined, opts: { port?: number; machines?: string; ignoreHash?: boolean; pollInterval: number }) => {

@@ -19,6 +19,7 @@ import { createActorSystem, describeError, type ErrorInfo } from '../src/index.t
 import { webSocket, type WebSocketEvent, type WebSocketSourceOptions } from '../src/sources/webSocket/index.ts';
 import { keepRawBytes, parseJsonFrame } from '../src/transport/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { alive } from './server-process.ts';
 
 /** graphql-ws messages from the server (the `graphql-transport-ws` protocol). */
 const ServerMessage = z.discriminatedUnion('type', [
@@ -150,7 +151,6 @@ export function graphqlTicksMachine(options: GraphqlTicksOptions) {
 async function ensureServer(db: string, stepMs: number, token: string): Promise<{ url: string; reused: boolean; stop(): void }> {
   const stateFile = `${db}.graphql-ws.json`;
   const logFile = `${db}.graphql-ws.log`;
-  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
   const forget = (pid: number) => () => { if (alive(pid)) process.kill(pid, 'SIGTERM'); rmSync(stateFile, { force: true }); };
   if (existsSync(stateFile)) {
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { url: string; pid: number };

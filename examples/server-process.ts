@@ -84,7 +84,8 @@ export interface ServerSpec<TOptions> {
 
 interface ServerRecord { url: string; pid: number; childPid?: number; controlUrl?: string; controlToken?: string; options?: unknown }
 
-function alive(pid: number): boolean {
+/** True while a process with this PID exists (signal 0 probes it). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

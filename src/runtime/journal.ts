@@ -86,6 +86,9 @@ export class Journal {
   /** The actors of the tree as restored from a snapshot (recovery), before `start()`. */
   private readonly restored = new WeakSet<object>();
 
+  /** Resolves a ref named by an action (`sendTo`, `stopChild`) to its path in the tree, as the bookkeeping keys it. */
+  private readonly targetOf = (ref: unknown): string | undefined => currentPath(ref, this.root, asTree(this.root!));
+
   /** Binds the journal to its root actor (before `start()`). */
   attach(root: AnyActorRef): void {
     this.root = root;
@@ -99,9 +102,10 @@ export class Journal {
     else if (ev.type === '@xstate.action') {
       if (pathOf(ev.actorRef, this.root) === undefined) return;
       const params = ev.action.params as { to?: unknown; delay?: unknown } | undefined;
-      if (ev.action.type === 'xstate.sendTo' && typeof params?.delay === 'number' && this.options.peerOf(params.to)) {
-        this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `actor ${this.streamId} scheduled a delayed sendTo to another journaled actor (${this.options.peerOf(params.to)!.streamId}): that cannot be journaled; delay in the receiver instead`, {
-          details: { streamId: this.streamId, to: this.options.peerOf(params.to)!.streamId },
+      const peer = ev.action.type === 'xstate.sendTo' && typeof params?.delay === 'number' ? this.options.peerOf(params.to) : undefined;
+      if (peer) {
+        this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `actor ${this.streamId} scheduled a delayed sendTo to another journaled actor (${peer.streamId}): that cannot be journaled; delay in the receiver instead`, {
+          details: { streamId: this.streamId, to: peer.streamId },
         }));
         return;
       }
@@ -234,8 +238,7 @@ export class Journal {
     this.actions.delete(actorRef);
     const queue = this.pending.get(path);
     const entry = queue?.[0]?.event === event ? queue.shift() : undefined;
-    const tree = asTree(this.root!);
-    const targetOf = (ref: unknown) => currentPath(ref, this.root, tree);
+    const targetOf = this.targetOf;
     if (entry === undefined) {
       // xstate.init: the initial actions count from the event being processed by the parent (or the actor's start)
       if (event.type === 'xstate.init') {
@@ -251,9 +254,10 @@ export class Journal {
       this.save(entry.version, snapshot.status === 'done' ? 'done' : 'error');
       return;
     }
-    this.dropOrphans(tree);
+    this.dropOrphans(asTree(this.root!));
     const every = this.options.snapshotEvery;
-    if (every > 0) {
+    // (v <= version, so a snapshot is due only once `every` events were appended since the last one)
+    if (every > 0 && this.version - this.lastSaved >= every) {
       // The tree's state is exactly "after version v" when every event up to v has been processed and none after it.
       const v = this.lastProcessed();
       if (this.pendingCount === this.version - v && v - this.lastSaved >= every) this.save(v);

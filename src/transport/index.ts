@@ -10,8 +10,8 @@
 export { backoffDelay, type BackoffOptions } from './backoff.ts';
 export { httpStatusError, invalidPayload, isTransientStatus, keepRaw, MAX_RAW_BYTES, networkError, truncateRaw } from './classify.ts';
 export { CREDENTIAL_HEADERS, REDACTED, redactHeaders } from './credentialHeaders.ts';
-export { DEFAULT_JSON_LIMITS, parseJson, type JsonLimits, type JsonRefusal, type ParsedJson } from './boundedJson.ts';
+export { DEFAULT_JSON_LIMITS, parseJson, parseJsonFrame, type JsonLimits, type JsonRefusal, type ParsedFrame, type ParsedJson } from './boundedJson.ts';
 export { fromCall } from './fromCall.ts';
 export { keepRawBytes, type KeptBytes } from './rawBytes.ts';
 export { scrubCredentials } from './scrubCredentials.ts';
-export { parseJsonFrame, type ParsedFrame } from '../sources/webSocket/parser.ts';
+

@@ -1,4 +1,4 @@
-import { keepRaw, MAX_RAW_BYTES } from './classify.ts';
+import { MAX_RAW_BYTES, truncateRaw } from './classify.ts';
 import { scrubCredentials } from './scrubCredentials.ts';
 
 /** Raw bytes as an `*.invalid` event keeps them: text or base64, at most 4 KiB, and the full length. */
@@ -14,7 +14,7 @@ export interface KeptBytes {
 /**
  * What is kept of a payload that is not text (a binary WebSocket frame, a text frame that is not
  * valid UTF-8): its first bytes, and its length. The bytes are kept as base64 unless, read as
- * UTF-8, they hold a credential form {@link keepRaw} recognises; then as that scrubbed text, so a
+ * UTF-8, they hold a credential form `scrubCredentials` recognises; then as that scrubbed text, so a
  * secret never reaches the log in an encoding the scrubber cannot see (docs/architecture.md invariant 7).
  *
  * @example
@@ -26,7 +26,8 @@ export function keepRawBytes(bytes: Uint8Array): KeptBytes {
   const byteLength = bytes.byteLength;
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(byteLength, 16 * MAX_RAW_BYTES));
   const text = head.toString('utf8');
-  if (scrubCredentials(text) !== text) return { encoding: 'text', raw: keepRaw(text), byteLength };
+  const scrubbed = scrubCredentials(text); // once: keepRaw would scrub the same text again
+  if (scrubbed !== text) return { encoding: 'text', raw: truncateRaw(scrubbed), byteLength };
   const prefix = head.subarray(0, (MAX_RAW_BYTES / 4) * 3); // base64 of 3 KiB is 4 KiB
   return { encoding: 'base64', raw: prefix.toString('base64'), byteLength };
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { alive } from '../../examples/server-process.ts';
 import type { AnyStateMachine } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/connection/machine.ts';
@@ -103,13 +104,22 @@ function start(file: string, db: string, args: string[] = []): Run {
   return { child, exited, output: () => out, done: () => done };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/**
+ * Starts the example again until it exits 0: at most 3 runs of `runMs` each (a run still going then
+ * is killed). Returns the run that exited 0, if one did, and the output of those that did not.
+ */
+async function restartUntilDone(file: string, db: string, args: string[], runMs: number, noteServer: () => void): Promise<{ final?: Run; failed: string[] }> {
+  const failed: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const run = start(file, db, args);
+    started.add(run.child.pid!);
+    const code = await Promise.race([run.exited, sleep(runMs).then(() => 'still running')]);
+    noteServer();
+    if (code === 'still running') run.child.kill('SIGKILL');
+    if (code === 0) return { final: run, failed };
+    failed.push(run.output());
   }
+  return { failed };
 }
 
 const opencodeMissing = !existsSync(opencodeBinary());
@@ -156,17 +166,11 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
         expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
 
         // start again until it exits 0 (each run bounded)
-        let final: Run | undefined;
-        for (let attempt = 0; attempt < 3; attempt++) {
-          final = start(c.file, db.path);
-          started.add(final.child.pid!);
-          const code = await Promise.race([final.exited, sleep(c.runMs).then(() => 'still running')]);
-          noteServer();
-          if (code === 'still running') final.child.kill('SIGKILL');
-          outputs.push(final.output());
-          if (code === 0) break;
-        }
+        const { final, failed } = await restartUntilDone(c.file, db.path, [], c.runMs, noteServer);
+        outputs.push(...failed);
+        expect(final, outputs.join('\n----\n')).toBeDefined();
         const output = final!.output();
+        outputs.push(output);
         expect(await final!.exited, outputs.join('\n----\n')).toBe(0);
         // the detached server outlived every kill: one server for the whole run, reused by each restart
         expect(output).toMatch(/left by an earlier run/);
@@ -262,15 +266,9 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
       expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
 
       // start again until it exits 0 (each run bounded)
-      for (let attempt = 0; attempt < 3 && !final; attempt++) {
-        const run = start('examples/foreman-jobs.ts', db.path, args);
-        started.add(run.child.pid!);
-        const code = await Promise.race([run.exited, sleep(60_000).then(() => 'still running')]);
-        noteServer();
-        if (code === 'still running') run.child.kill('SIGKILL');
-        if (code === 0) final = run;
-        else outputs.push(run.output());
-      }
+      const restarted = await restartUntilDone('examples/foreman-jobs.ts', db.path, args, 60_000, noteServer);
+      outputs.push(...restarted.failed);
+      final = restarted.final;
       expect(final, outputs.join('\n----\n')).toBeDefined();
       const output = final!.output();
       outputs.push(output);
@@ -391,15 +389,9 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
       expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
 
       // start again until it exits 0 (each run bounded)
-      for (let attempt = 0; attempt < 3 && !final; attempt++) {
-        const run = start('examples/ironclaw-worker.ts', db.path);
-        started.add(run.child.pid!);
-        const code = await Promise.race([run.exited, sleep(60_000).then(() => 'still running')]);
-        noteServer();
-        if (code === 'still running') run.child.kill('SIGKILL');
-        if (code === 0) final = run;
-        else outputs.push(run.output());
-      }
+      const restarted = await restartUntilDone('examples/ironclaw-worker.ts', db.path, [], 60_000, noteServer);
+      outputs.push(...restarted.failed);
+      final = restarted.final;
       expect(final, outputs.join('\n----\n')).toBeDefined();
       const output = final!.output();
       outputs.push(output);

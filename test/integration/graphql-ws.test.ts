@@ -15,6 +15,7 @@ import { createActorSystem } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startGraphqlWsServer } from '../servers/graphql-ws-server.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { alive } from '../../examples/server-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let cleanups: Array<() => Promise<void> | void> = [];
@@ -50,8 +51,6 @@ async function until(check: () => boolean, ms: number, what: string) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 describe('graphql-ws subscription example (a real graphql-ws server)', () => {
   it('survives kill -9: restarted on the same log it recovers, resubscribes after the last logged tick and finishes with every tick once', async () => {

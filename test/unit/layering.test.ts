@@ -38,10 +38,14 @@ describe('layers', () => {
   });
 
   it('stores/ imports nothing from machines/ or cli/', () => {
-    expect(importsOf('stores').filter((i) => /^(machines|cli)\//.test(i.target))).toEqual([]);
+    const imports = importsOf('stores');
+    expect(imports.length).toBeGreaterThan(10);
+    expect(imports.filter((i) => /^(machines|cli)\//.test(i.target))).toEqual([]);
   });
 
   it('machines/ import nothing from stores/ or cli/', () => {
-    expect(importsOf('machines').filter((i) => /^(stores|cli)\//.test(i.target))).toEqual([]);
+    const imports = importsOf('machines');
+    expect(imports.length).toBeGreaterThan(50);
+    expect(imports.filter((i) => /^(stores|cli)\//.test(i.target))).toEqual([]);
   });
 });

@@ -6,7 +6,6 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { and, assign, createMachine, fromPromise, not, setup } from 'xstate';
 import { createActorSystem, machineHash, type LogStore } from 'actorlog';
-import { createMemoryStore } from 'actorlog/stores/memory';
 import { openSqliteStore, SCHEMA_VERSION } from 'actorlog/stores/sqlite';
 import { migrations } from '../../stores/sqlite/schema.ts';
 import { expectCode } from '../conformance/logStore/fixtures.ts';
@@ -95,7 +94,7 @@ describe('machine definitions in the log', () => {
   });
 
   it('saves a definition once per hash, in the transaction of the stream: a spawn that fails saves nothing', () => {
-    const store = opened(createMemoryStore());
+    const store = opened(openSqliteStore(temp())); // SQLite's own rollback, on a real file
     const saved: string[] = [];
     const save = store.saveDefinition.bind(store);
     store.saveDefinition = (r) => (saved.push(r.hash), save(r));
