@@ -2,6 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../src/errors.ts';
 import { subscribeToLog, type LogFeed } from '../src/log/subscribe.ts';
 import type { AppendRequest, AppendResult, DefinitionRecord, EventMeta, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../src/log/types.ts';
+import { resolveKeepSnapshots } from '../src/log/keepSnapshots.ts';
 
 interface StoredEvent {
   globalPosition: number;
@@ -35,8 +36,7 @@ export interface MemoryStoreOptions {
   keepSnapshots?: number;
 }
 
-/** Default of {@link MemoryStoreOptions.keepSnapshots}: 10 snapshots per stream (as the SQLite store). */
-export const DEFAULT_KEEP_SNAPSHOTS = 10;
+export { DEFAULT_KEEP_SNAPSHOTS } from '../src/log/keepSnapshots.ts';
 
 /** The index of the first event of `events` (sorted by global position) with position > `after`. */
 function firstAfter(events: readonly StoredEvent[], after: number): number {
@@ -98,11 +98,7 @@ export class MemoryStore implements LogStore {
    * @throws ActorlogError `INVALID_OPTIONS` when `keepSnapshots` is not an integer >= 0 or `Infinity`
    */
   constructor(options: MemoryStoreOptions = {}) {
-    const keep = options.keepSnapshots ?? DEFAULT_KEEP_SNAPSHOTS;
-    if (keep !== Infinity && !(Number.isInteger(keep) && keep >= 0)) {
-      throw new ActorlogError('INVALID_OPTIONS', `keepSnapshots must be an integer >= 0 or Infinity, not ${String(keep)}`, { details: { keepSnapshots: keep } });
-    }
-    this.keepSnapshots = keep === 0 ? Infinity : keep;
+    this.keepSnapshots = resolveKeepSnapshots(options.keepSnapshots);
   }
 
   private assertOpen(): void {

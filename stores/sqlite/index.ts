@@ -2,12 +2,12 @@ import { ActorlogError } from '../../src/errors.ts';
 import { openConnection } from './connection.ts';
 import { SqliteStore } from './store.ts';
 import { DEFAULT_VERSION_CACHE_SIZE } from './versionCache.ts';
+import { resolveKeepSnapshots } from '../../src/log/keepSnapshots.ts';
 
 export { SqliteStore } from './store.ts';
 export { SCHEMA_VERSION } from './schema.ts';
 
-/** Default of {@link SqliteStoreOptions.keepSnapshots}: 10 snapshots per stream. */
-export const DEFAULT_KEEP_SNAPSHOTS = 10;
+export { DEFAULT_KEEP_SNAPSHOTS } from '../../src/log/keepSnapshots.ts';
 export { DEFAULT_VERSION_CACHE_SIZE };
 
 /** Options of {@link openSqliteStore}. */
@@ -44,10 +44,10 @@ export interface SqliteStoreOptions {
 }
 
 /** Validates an option that is a count: a non-negative integer (`min` and up), or `Infinity` when allowed. */
-function count(name: string, value: number | undefined, fallback: number, min: number, infinity: boolean): number {
+function count(name: string, value: number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if ((infinity && value === Infinity) || (Number.isInteger(value) && value >= min)) return value;
-  throw new ActorlogError('INVALID_OPTIONS', `${name} must be an integer >= ${min}${infinity ? ' or Infinity' : ''}, not ${String(value)}`, {
+  if (Number.isInteger(value) && value >= min) return value;
+  throw new ActorlogError('INVALID_OPTIONS', `${name} must be an integer >= ${min}, not ${String(value)}`, {
     details: { [name]: value },
   });
 }
@@ -78,12 +78,12 @@ function count(name: string, value: number | undefined, fallback: number, min: n
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const readonly = options.readonly ?? false;
-  const keep = count('keepSnapshots', options.keepSnapshots, DEFAULT_KEEP_SNAPSHOTS, 0, true);
-  const versionCacheSize = count('versionCacheSize', options.versionCacheSize, DEFAULT_VERSION_CACHE_SIZE, 1, false);
+  const keepSnapshots = resolveKeepSnapshots(options.keepSnapshots);
+  const versionCacheSize = count('versionCacheSize', options.versionCacheSize, DEFAULT_VERSION_CACHE_SIZE, 1);
   const { db, immutable } = openConnection(path, {
     synchronous: options.synchronous ?? 'NORMAL',
     busyTimeoutMs: options.busyTimeoutMs ?? 5000,
     readonly,
   });
-  return new SqliteStore(path, db, { readonly, immutable, keepSnapshots: keep === 0 ? Infinity : keep, versionCacheSize });
+  return new SqliteStore(path, db, { readonly, immutable, keepSnapshots, versionCacheSize });
 }
