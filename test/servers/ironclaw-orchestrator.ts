@@ -13,7 +13,8 @@ import { z } from 'zod';
  * Request bodies are read as the seed's structs are deserialized (serde defaults: unknown fields
  * ignored, `Option` fields may be absent or null, every other field required): a POST without
  * `content-type: application/json` is answered 415, a body that is not JSON 400, one that misses a
- * required field or has a wrong type 422 (axum's `Json` extractor answers so). `llm/complete_with_tools`
+ * required field or has a wrong type 422 (axum's `Json` extractor answers so; seed 002 shows none of
+ * these statuses, only `is_success()` and 204/404, so they make this server stricter than the seed, never easier). `llm/complete_with_tools`
  * needs its `tools` list (`Vec<ToolDefinition>`, possibly empty); `llm/complete` ignores one.
  *
  * The fake LLM: with tools, a user turn is answered with one call of the first tool (arguments
