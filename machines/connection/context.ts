@@ -49,8 +49,14 @@ export interface ConnectionInput {
    * stays at the cursor and is retried with capped backoff for ever (seed 003: never dropped).
    */
   parkAfterAttempts?: number;
-  /** Reply attempts (transient failures) before a reply is given up. @default 5 */
-  maxReplyAttempts?: number;
+  /**
+   * Opt-in bound on reply attempts: after this many transient failures a reply is given up
+   * (diagnostic `reply.failed`). Omitted or `null`: a reply is retried with capped backoff for as
+   * long as the connection lives (seed 003's transient rule: network and 5xx are retried, only a
+   * permanent 4xx ends it); the pending reply is context, so it survives a crash and is sent after
+   * recovery. @default null (never given up)
+   */
+  maxReplyAttempts?: number | null;
   /** Command attempts (transient failures, same idempotency key) before the command is reported failed. @default 5 */
   maxCommandAttempts?: number;
   /** Ids of recently delivered messages remembered to drop re-deliveries. @default 500 */
@@ -101,7 +107,7 @@ export interface ConnectionContext {
   onReceiveLost: ReceiveLossPolicy;
   receiveLabel: string;
   parkAfterAttempts: number | null;
-  maxReplyAttempts: number;
+  maxReplyAttempts: number | null;
   maxCommandAttempts: number;
   dedupeWindow: number;
   seqFloor: Seq | null;
@@ -117,7 +123,7 @@ export interface ConnectionContext {
   queue: ConnectionMessage[];
   /** Ids (and `key:` dedupe keys) of the last `dedupeWindow` messages delivered, oldest first. */
   seen: string[];
-  /** The reply to send before the next dispatch. */
+  /** The reply to send before the next dispatch: state, so a crash never loses it (recovery sends it, the backend is not run again). */
   pendingReply?: { messageId: string; to: string; body: unknown };
   /** Commands waiting for the `command` actor, in order. */
   commands: unknown[];
@@ -157,7 +163,7 @@ export function initialConnectionContext(input: ConnectionInput): ConnectionCont
     onReceiveLost: input.onReceiveLost ?? 'fail',
     receiveLabel: input.receiveLabel ?? 'receive',
     parkAfterAttempts: input.parkAfterAttempts ?? null,
-    maxReplyAttempts: input.maxReplyAttempts ?? 5,
+    maxReplyAttempts: input.maxReplyAttempts ?? null,
     maxCommandAttempts: input.maxCommandAttempts ?? 5,
     dedupeWindow: input.dedupeWindow ?? 500,
     seqFloor: input.seqFloor ?? null,

@@ -16,7 +16,8 @@ const exhausted = (context: ConnectionContext) => context.maxReconnects !== null
 export const connectionGuards = {
   transient: ({ event }: Args) => errorOf(event).code === 'TRANSIENT',
   registerRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.registerAttempts < context.maxRegisterAttempts,
-  replyRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.replyAttempts < context.maxReplyAttempts,
+  /** A reply is retried on every transient failure for as long as the connection lives, unless the opt-in `maxReplyAttempts` bounds it. */
+  replyRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && (context.maxReplyAttempts === null || context.replyAttempts < context.maxReplyAttempts),
   commandRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.commandAttempts < context.maxCommandAttempts,
   /** A lost receive source is retried: always under `onReceiveLost: 'stop'` (seed 004), else only a transient loss. */
   receiveRetryable: ({ context, event }: Args) => context.onReceiveLost === 'stop' || errorOf(event).code === 'TRANSIENT',
@@ -115,12 +116,17 @@ export const connectionUpdates = {
   skipHead: ({ context }: Args): Update => completeHead(context, { skipped: true }),
   countReply: ({ context }: Args): Update => ({ replyAttempts: context.replyAttempts + 1 }),
   replied: ({ context }: Args): Update => ({ pendingReply: undefined, replyAttempts: 0, counts: count(context, 'replies') }),
-  giveUpReply: ({ context, event }: Args): Update => ({
-    pendingReply: undefined, replyAttempts: 0, lastError: errorOf(event),
-    ...addDiagnostic({ ...context, counts: count(context, 'replyFailures') }, {
-      code: 'reply.failed', message: `reply to ${context.pendingReply?.to} for message ${context.pendingReply?.messageId} given up: ${errorOf(event).message}`,
-    }),
-  }),
+  /** A reply that failed permanently (4xx), or used up the opt-in `maxReplyAttempts`: recorded (`reply.failed`, `counts.replyFailures`), and the next message goes on. */
+  giveUpReply: ({ context, event }: Args): Update => {
+    const error = errorOf(event);
+    const why = error.code === 'TRANSIENT' ? `given up after ${context.replyAttempts} attempts` : 'failed permanently';
+    return {
+      pendingReply: undefined, replyAttempts: 0, lastError: error,
+      ...addDiagnostic({ ...context, counts: count(context, 'replyFailures') }, {
+        code: 'reply.failed', message: `reply to ${context.pendingReply?.to} for message ${context.pendingReply?.messageId} ${why}: ${error.message}`,
+      }),
+    };
+  },
   enqueueCommand: ({ context, event }: Args): Update => (event.type === 'connection.command' && 'command' in event ? { commands: [...context.commands, event.command] } : {}),
   countCommand: ({ context }: Args): Update => ({ commandAttempts: context.commandAttempts + 1 }),
   commandDone: ({ context }: Args): Update => ({ commands: context.commands.slice(1), commandAttempts: 0, counts: count(context, 'commands') }),

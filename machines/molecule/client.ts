@@ -12,6 +12,8 @@ export interface MoleculeClientOptions {
   dispatcher?: Dispatcher;
   /** Per-request timeout (headers, then between body chunks). @default 30000 (seed 003: the http.Client's 30 s) */
   timeoutMs?: number;
+  /** The most bytes of an answer read; an activity answer over it is `INVALID_PAYLOAD`, saying so. @default 1048576 (seed 003 `io.LimitReader(resp.Body, 1<<20)`) */
+  maxBodyBytes?: number;
 }
 
 /** Per-call options: an AbortSignal ends the call with code `ABORTED`. */
@@ -21,8 +23,8 @@ export interface MoleculeCallOptions { signal?: AbortSignal }
  * The molecule platform API a connection uses (seed 003 `internal/connect/client.go`). Every failure
  * is an ActorlogError classified once (src/transport/classify.ts): network, 5xx, 429, 408 ->
  * `TRANSIENT`; other 4xx -> `PERMANENT` with `details.status` (410 on activity: the cursor was pruned);
- * the message quotes the server's body cut to 200 bytes plus `...` (seed 003); a body that is not
- * JSON -> `INVALID_PAYLOAD`.
+ * the message quotes the server's body, credential forms scrubbed, cut to 200 bytes plus `...`
+ * (seed 003); an activity body that is not JSON, or over `maxBodyBytes` -> `INVALID_PAYLOAD`.
  */
 export interface MoleculeClient {
   /** POST /registry/register `{ id, agent_card: { name, description, version }, delivery_mode: 'poll' }` (no URL: poll mode). */
@@ -53,7 +55,7 @@ export function createMoleculeClient(options: MoleculeClientOptions): MoleculeCl
 
   const send = async (label: string, method: string, path: string, body: unknown, call?: MoleculeCallOptions) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    await moleculeRequest(label, { url: base + path, method, headers: { ...auth, 'content-type': 'application/json' }, body: text }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs });
+    await moleculeRequest(label, { url: base + path, method, headers: { ...auth, 'content-type': 'application/json' }, body: text }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes });
   };
 
   return {
@@ -72,10 +74,10 @@ export function createMoleculeClient(options: MoleculeClientOptions): MoleculeCl
       const q = new URLSearchParams({ type: 'a2a_receive' });
       if (sinceId) q.set('since_id', sinceId);
       if (limit > 0) q.set('limit', String(limit));
-      const text = await moleculeRequest('molecule activity', {
+      const answer = await moleculeRequest('molecule activity', {
         url: `${base}/workspaces/${seg(workspaceId)}/activity?${q}`, headers: { ...auth, accept: 'application/json' },
-      }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs });
-      return parseActivityAnswer(text);
+      }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes });
+      return parseActivityAnswer(answer.text, { cut: answer.cut, maxBytes: options.maxBodyBytes });
     },
     replyA2A(sourceWorkspaceId, envelope, call) {
       return send('molecule reply', 'POST', `/workspaces/${seg(sourceWorkspaceId)}/a2a`, envelope, call);

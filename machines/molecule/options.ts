@@ -20,6 +20,8 @@ export interface MoleculeBindingOptions {
   dispatcher?: Dispatcher;
   /** Per-request timeout. @default 30000 (seed 003) */
   timeoutMs?: number;
+  /** The most bytes of an answer read; an activity answer over it is recorded as `connection.invalid`. @default 1048576 (seed 003) */
+  maxBodyBytes?: number;
   /** Timers of the activity poll. @default asyncScheduler */
   scheduler?: SchedulerLike;
 }
@@ -27,6 +29,12 @@ export interface MoleculeBindingOptions {
 /** One workspace connection: what goes into the connection's input (logged). Durations in ms. */
 export interface MoleculeConnectionOptions {
   workspaceId: string;
+  /**
+   * The delivery mode registered with the platform (seed 003 `--mode`). Only `poll` exists: `push`
+   * is refused before any I/O with the seed's "M4" error (push mode is a later milestone there).
+   * @default 'poll'
+   */
+  mode?: 'poll' | 'push';
   /** The stream id. @default `molecule-<workspaceId>` */
   connectionId?: string;
   /** The agent card name sent at register. @default 'actorlog-connect' */
@@ -47,6 +55,12 @@ export interface MoleculeConnectionOptions {
   maxReconnects?: number;
   /** Opt-in poison-message policy: park a message after this many failed dispatches (`message.parked`). @default never: retried for ever, never dropped (seed 003) */
   parkAfterAttempts?: number;
+  /**
+   * Opt-in bound on the attempts of one reply (transient failures), after which it is given up and
+   * recorded (`reply.failed`). @default never: a reply is retried with capped backoff for as long as
+   * the connection lives, and survives a crash (seed 003: network errors and 5xx are transient;
+   * only a 4xx ends a reply, recorded as a permanent failure)
+   */
   maxReplyAttempts?: number;
 }
 
@@ -70,14 +84,17 @@ const BindingSchema = z.object({
   apiUrl: httpUrl,
   token: z.string().min(1, 'is required'),
   backend: z.custom<MoleculeBackend>(isBackend, 'is required: an async function or an XState actor logic'),
+  timeoutMs: z.number().int().positive().optional(),
+  maxBodyBytes: z.number().int().positive().optional(),
 });
 const ms = z.number().int().nonnegative().optional();
 const ConnectionSchema = z.object({
   workspaceId: z.string().trim().min(1, 'is required'),
+  mode: z.enum(['poll', 'push']).optional(),
   connectionId: z.string().min(1).optional(),
   agentName: z.string().min(1).optional(),
   pollIntervalMs: ms, limit: ms, maxPollFailures: ms, heartbeatIntervalMs: ms, retryDelayMs: ms, maxRetryDelayMs: ms,
-  maxRegisterAttempts: ms, maxReconnects: ms, parkAfterAttempts: z.number().int().positive().optional(), maxReplyAttempts: ms,
+  maxRegisterAttempts: ms, maxReconnects: ms, parkAfterAttempts: z.number().int().positive().optional(), maxReplyAttempts: z.number().int().positive().optional(),
 });
 
 function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -100,7 +117,7 @@ export function validateMoleculeBinding(options: MoleculeBindingOptions): Molecu
 /**
  * The connection machine's input for one workspace, checked before any I/O: batch receive (the
  * activity poll), dispatch delivery, and the molecule target.
- * @throws ActorlogError `INVALID_OPTIONS` (e.g. no `workspaceId`)
+ * @throws ActorlogError `INVALID_OPTIONS` (e.g. no `workspaceId`; `mode: 'push'`, seed 003's "M4" error)
  * @example
  * ```ts
  * system.spawn('molecule', { id: 'molecule-ws-1', input: moleculeConnectionInput({ workspaceId: 'ws-1' }) });
@@ -108,6 +125,9 @@ export function validateMoleculeBinding(options: MoleculeBindingOptions): Molecu
  */
 export function moleculeConnectionInput(options: MoleculeConnectionOptions): ConnectionInput {
   const o = check(ConnectionSchema, options, 'connection');
+  if (o.mode === 'push') {
+    throw new ActorlogError('INVALID_OPTIONS', 'molecule connection: mode "push" is not implemented yet (M4): use mode "poll" (seed 003: --mode push surfaces this M4 error)', { details: { invalid: ['mode'], milestone: 'M4' } });
+  }
   const target: MoleculeTarget = {
     workspaceId: o.workspaceId,
     agentName: o.agentName ?? 'actorlog-connect',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { invalidPayload, keepRaw } from '../../src/transport/classify.ts';
-import { truncateBody } from './http.ts';
+import { bodyExcerpt, MAX_BODY_BYTES } from './http.ts';
 import type { ConnectionMessage } from '../connection/events.ts';
 import { parseJson } from '../../src/transport/boundedJson.ts';
 
@@ -59,16 +59,21 @@ export type MoleculeReply = string | { text: string } | { parts: unknown[] } | {
  * as seed 003 sees them (`if out != nil && len(respBody) > 0`; Go decodes `null` into a nil slice).
  * A row that fails the schema is kept raw with its error (and its `id` when it has a string one,
  * so the cursor can pass it).
- * @throws ActorlogError `INVALID_PAYLOAD` when the body is not JSON or not an array; its message
- *   quotes the body cut to 200 bytes plus `...` (seed 003 "decode …: … (body: …)")
+ * @param answer.cut the answer was longer than `maxBytes` and only its first bytes were read
+ * @throws ActorlogError `INVALID_PAYLOAD` when the body is not JSON, not an array, or was cut at
+ *   `maxBytes` (default 1 MiB, seed 003's LimitReader); its message quotes the body, credential
+ *   forms scrubbed, cut to 200 bytes plus `...` (seed 003 "decode …: … (body: …)")
  */
-export function parseActivityAnswer(text: string): ActivityItem[] {
+export function parseActivityAnswer(text: string, answer: { cut?: boolean; maxBytes?: number } = {}): ActivityItem[] {
+  const maxBytes = answer.maxBytes ?? MAX_BODY_BYTES;
+  const excerpt = () => bodyExcerpt(text);
+  if (answer.cut) throw invalidPayload('molecule activity', text, `answer over maxBodyBytes (${maxBytes} bytes): only that much is read, as seed 003 reads through a 1 MiB LimitReader (body: ${excerpt()})`);
   if (text.length === 0) return [];
-  const parsed = parseJson(text); // bounded: depth and size (binding kit)
-  if (!parsed.ok) throw invalidPayload('molecule activity', text, `${parsed.error} (body: ${truncateBody(text)})`);
+  const parsed = parseJson(text, { maxBytes }); // bounded: depth and size (binding kit)
+  if (!parsed.ok) throw invalidPayload('molecule activity', text, `${parsed.error} (body: ${excerpt()})`);
   const json = parsed.value;
   if (json === null) return [];
-  if (!Array.isArray(json)) throw invalidPayload('molecule activity', text, `expected an array of activity rows (body: ${truncateBody(text)})`);
+  if (!Array.isArray(json)) throw invalidPayload('molecule activity', text, `expected an array of activity rows (body: ${excerpt()})`);
   return json.map((item): ActivityItem => {
     const row = ActivityRowSchema.safeParse(item);
     if (row.success) return { ok: true, row: row.data };
@@ -87,26 +92,28 @@ export function requestText(requestBody: unknown): string {
 /**
  * The identity seed 003 dispatches idempotently against: the A2A `MessageID` of the request
  * (`params.message.messageId`) and its `IdempotencyKey` (`params.message.metadata.idempotency_key`,
- * or `params.idempotency_key`; empty when absent). Undefined without a MessageID (the row id is
- * then the only identity). Seed 003 names the pair but not where connect.go reads it: this is our
- * reading of the A2A request the platform stores. Pure.
+ * or `params.idempotency_key`; empty when absent), scoped to the sender (`source_id`; `""` for the
+ * canvas). A MessageID is the sender's choice, unique only among its own messages: two workspaces
+ * that both send messageId "1" send two messages. Undefined without a MessageID (the row id is then
+ * the only identity). Seed 003 names the pair but not where connect.go reads it: this is our reading
+ * of the A2A request the platform stores. Pure.
  * @example
  * ```ts
- * messageDedupeKey({ params: { message: { messageId: 'm-1', metadata: { idempotency_key: 'k' } } } }); // '["m-1","k"]'
+ * messageDedupeKey({ params: { message: { messageId: 'm-1', metadata: { idempotency_key: 'k' } } } }, 'ws-a'); // '["ws-a","m-1","k"]'
  * ```
  */
-export function messageDedupeKey(requestBody: unknown): string | undefined {
+export function messageDedupeKey(requestBody: unknown, sourceId: string | null): string | undefined {
   const params = (requestBody as { params?: { idempotency_key?: unknown; message?: { messageId?: unknown; metadata?: { idempotency_key?: unknown } } } } | null)?.params;
   const messageId = params?.message?.messageId;
   if (typeof messageId !== 'string' || messageId === '') return undefined;
   const key = params?.message?.metadata?.idempotency_key ?? params?.idempotency_key;
-  return JSON.stringify([messageId, typeof key === 'string' ? key : '']);
+  return JSON.stringify([sourceId ?? '', messageId, typeof key === 'string' ? key : '']);
 }
 
-/** A row as a connection message: id and cursor = row id, dedupe key = MessageID + IdempotencyKey, reply to `source_id` (none from the canvas). */
+/** A row as a connection message: id and cursor = row id, dedupe key = sender + MessageID + IdempotencyKey, reply to `source_id` (none from the canvas). */
 export function rowToConnectionMessage(row: ActivityRow): ConnectionMessage {
   const message: ConnectionMessage = { id: row.id, cursor: row.id, kind: row.activity_type, body: row };
-  const dedupeKey = messageDedupeKey(row.request_body);
+  const dedupeKey = messageDedupeKey(row.request_body, row.source_id);
   if (dedupeKey !== undefined) message.dedupeKey = dedupeKey;
   return row.source_id ? { ...message, replyTo: row.source_id } : message;
 }

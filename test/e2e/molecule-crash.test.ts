@@ -100,4 +100,54 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     expect(readdirSync(db.dir).filter((f) => !f.startsWith('log.db'))).toEqual([]);
     expect(statSync(db.path).mode & 0o777).toBe(0o600); // owner-only, as seed 003's state file
   }, 90_000);
+
+  it('a reply the platform refuses (503) past the old bound of 5 attempts survives kill -9: sent once after recovery, the backend not run again (issue 16 item 1)', async () => {
+    const ws = 'ws-reply-crash';
+    const log = tempDb();
+    try {
+      const row = server.addMessage(ws, 'answer me across a crash', 'ws-asker');
+      const envelopeId = `molecule-${ws}:${row}`;
+      const attempts = () => server.stats.replyAttempts.filter((a) => a.id === envelopeId);
+      const args = ['--db', log.path, '--api', server.url, '--token', server.token, '--workspace', ws, '--until', '1', '--max-retry-delay', '40'];
+      server.faults.reply = Array(1000).fill(503);
+
+      const first = holder(args);
+      await until(() => attempts().length >= 8, 20_000, 'eight refused reply attempts');
+      first.child.kill('SIGKILL');
+      expect(await first.exited, first.output()).toBe('SIGKILL');
+      const store = openSqliteStore(log.path, { readonly: true });
+      try {
+        const records = await store.readStream(`molecule-${ws}`);
+        expect(records.filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId)).toEqual([row]);
+        expect(records.filter((r) => r.type === 'xstate.error.actor.reply').length).toBeGreaterThanOrEqual(7);
+      } finally {
+        await store.close();
+      }
+      expect(server.stats.replies.filter((r) => r.envelope.id === envelopeId)).toEqual([]);
+
+      server.faults.reply = [503, 503]; // still refused a little after the restart
+      const second = holder(args);
+      const code = await Promise.race([second.exited, new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
+      if (code === 'still running') second.child.kill('SIGKILL');
+      expect(code, second.output()).toBe(0);
+      expect(second.output()).toMatch(/recovered molecule-ws-reply-crash/);
+      expect(second.output()).toMatch(/finished: "offline" done counts=\{[^}]*"dispatched":1,[^}]*"replies":1,[^}]*"replyFailures":0,/);
+
+      const statuses = attempts().map((a) => a.status);
+      expect(statuses.at(-1)).toBe(200);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1); // sent once it could be
+      expect(statuses.length).toBeGreaterThan(10);
+      expect(server.stats.replies.filter((r) => r.envelope.id === envelopeId).map((r) => r.to)).toEqual(['ws-asker']);
+      expect(server.stats.dispatchCalls.filter((c) => c.messageId === row)).toHaveLength(1); // the backend is not run again for it
+      const after = openSqliteStore(log.path, { readonly: true });
+      try {
+        const records = await after.readStream(`molecule-${ws}`);
+        expect(await verifyReplay(after, connectionMachine, `molecule-${ws}`)).toMatchObject({ ok: true });
+      } finally {
+        await after.close();
+      }
+    } finally {
+      log.cleanup();
+    }
+  }, 90_000);
 });

@@ -306,7 +306,102 @@ describe('molecule connect (seed 003) on the test platform', () => {
     const s = await until(actor, (x) => x.context.cursor === other);
     expect(calls).toEqual([first, other]);
     expect(s.context.counts).toMatchObject({ dispatched: 2, duplicates: 1 });
-    expect(s.context.diagnostics.map((d) => d.message)).toContain(`message ${again} dropped as a duplicate (its key ["m-${first}","k-1"] was already received); 1 dropped so far`);
+    expect(s.context.diagnostics.map((d) => d.message)).toContain(`message ${again} dropped as a duplicate (its key ["ws-caller","m-${first}","k-1"] was already received); 1 dropped so far`);
+  });
+});
+
+describe('molecule under stress (issue 16): replies never given up, ids scoped to their sender, slow and big answers', () => {
+  const repliesTo = (rowId: string) => server.stats.replies.filter((r) => r.envelope.params?.message?.metadata?.in_reply_to === rowId);
+
+  it('two senders that reuse messageId "1" (and one idempotency key) send two messages: both dispatched, each replied to its sender (item 4)', async () => {
+    const seen: MoleculeMessage[] = [];
+    const { actor, workspaceId } = connect({ backend: async (m) => { seen.push(m); return `pong to ${m.sourceId}`; } });
+    await until(actor, (s) => s.matches('online'));
+    const fromA = server.addMessage(workspaceId, 'hello from a', 'ws-a', { messageId: '1', idempotencyKey: 'k' });
+    const fromB = server.addMessage(workspaceId, 'hello from b', 'ws-b', { messageId: '1', idempotencyKey: 'k' });
+    const s = await until(actor, (x) => x.context.counts.replies === 2);
+    expect(seen.map((m) => [m.id, m.sourceId])).toEqual([[fromA, 'ws-a'], [fromB, 'ws-b']]);
+    expect(s.context.counts).toMatchObject({ dispatched: 2, duplicates: 0 });
+    expect([...repliesTo(fromA), ...repliesTo(fromB)].map((r) => [r.to, r.envelope.params?.message?.parts?.[0]?.text])).toEqual([['ws-a', 'pong to ws-a'], ['ws-b', 'pong to ws-b']]);
+    // the same sender re-sending its messageId "1" is still one message
+    const again = server.addMessage(workspaceId, 'hello from a', 'ws-a', { messageId: '1', idempotencyKey: 'k' });
+    const later = server.addMessage(workspaceId, 'next', 'ws-a', { messageId: '2' });
+    const t = await until(actor, (x) => x.context.cursor === later && x.context.pendingReply === undefined);
+    expect(t.context.counts).toMatchObject({ dispatched: 3, duplicates: 1 });
+    expect(seen.map((m) => m.id)).not.toContain(again);
+  });
+
+  it('retries a failing reply past the old bound of 5 attempts (12 x 503) until it lands, once; the backend runs once (items 1 and 10)', async () => {
+    const { actor, workspaceId } = connect({ retryDelayMs: 5, maxRetryDelayMs: 20 });
+    await until(actor, (s) => s.matches('online'));
+    server.faults.reply = Array(12).fill(503);
+    const row = server.addMessage(workspaceId, 'answer me', 'ws-caller');
+    const s = await until(actor, (x) => x.context.counts.replies === 1);
+    expect(server.stats.replyAttempts.filter((a) => a.id === `molecule-${workspaceId}:${row}`).map((a) => a.status)).toEqual([...Array(12).fill(503), 200]);
+    expect(repliesTo(row)).toHaveLength(1);
+    expect(server.stats.executions.filter((e) => e.messageId === row)).toHaveLength(1);
+    expect(server.stats.dispatchCalls.filter((c) => c.messageId === row)).toHaveLength(1);
+    expect(s.context.counts.replyFailures).toBe(0);
+    expect(events(actor.id, 'xstate.error.actor.reply')).toHaveLength(12);
+  });
+
+  it('a reply answered 4xx is a recorded permanent failure, not retried; the next message goes on (item 1)', async () => {
+    const { actor, workspaceId } = connect();
+    await until(actor, (s) => s.matches('online'));
+    server.faults.reply = [404];
+    const lost = server.addMessage(workspaceId, 'to a removed workspace', 'ws-gone');
+    const next = server.addMessage(workspaceId, 'next', 'ws-caller');
+    const s = await until(actor, (x) => x.context.counts.replies === 1);
+    expect(server.stats.replyAttempts.filter((a) => a.to === 'ws-gone').map((a) => a.status)).toEqual([404]);
+    expect(s.context.counts).toMatchObject({ dispatched: 2, replyFailures: 1 });
+    expect(s.context.diagnostics.map((d) => d.message)).toContain(`reply to ws-gone for message ${lost} failed permanently: molecule reply: HTTP 404: {"error":"injected 404"}`);
+    expect(repliesTo(next)).toHaveLength(1);
+    expect(events(actor.id, 'xstate.error.actor.reply').map((r) => (r.data as { error: { status: number } }).error.status)).toEqual([404]);
+  });
+
+  it('a reply answered slower than the client timeout is sent again with the same envelope id, which the platform can recognise (item 12)', async () => {
+    const { actor, workspaceId } = connect({ backend: durableBackend(server.url), retryDelayMs: 5, timeoutMs: 100 } as Opts);
+    await until(actor, (s) => s.matches('online'));
+    server.faults.slow = { reply: [1_500] }; // undici checks its timeouts about every 0.5 s
+    const row = server.addMessage(workspaceId, 'slow platform', 'ws-caller');
+    const s = await until(actor, (x) => x.context.counts.replies === 1);
+    const attempts = server.stats.replyAttempts.filter((a) => a.id === `molecule-${workspaceId}:${row}`);
+    expect(attempts).toHaveLength(2);
+    expect(repliesTo(row)).toHaveLength(1);
+    expect(server.stats.duplicateReplies).toBeGreaterThanOrEqual(1);
+    expect(events(actor.id, 'xstate.error.actor.reply').map((r) => (r.data as { error: { code: string } }).error.code)).toEqual(['TRANSIENT']);
+    expect(s.context.counts.replyFailures).toBe(0);
+  });
+
+  it('an activity answer over 1 MiB is recorded as connection.invalid saying so, and the poll goes on (item 12)', async () => {
+    const { actor, workspaceId } = connect({ backend: async () => undefined });
+    await until(actor, (s) => s.matches('online'));
+    server.faults.bigBody = 1;
+    const row = server.addMessage(workspaceId, 'after the big answer');
+    await until(actor, (s) => s.context.cursor === row);
+    const invalid = events(actor.id, 'connection.invalid');
+    expect(invalid).toHaveLength(1);
+    expect((invalid[0].data as { error: string }).error).toMatch(/^answer over maxBodyBytes \(1048576 bytes\)/);
+    expect(Buffer.byteLength((invalid[0].data as { raw: string }).raw)).toBeLessThanOrEqual(4096);
+  });
+
+  it("refuses push mode before any I/O with the seed's M4 error (item 11)", () => {
+    const before = server.stats.registrations.length + server.stats.unauthorized;
+    expect(() => createMoleculeConnection({ apiUrl: server.url, token: server.token, workspaceId: 'ws-push', mode: 'push', backend: async () => undefined }))
+      .toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('(M4)') }));
+    expect(moleculeConnectionInput({ workspaceId: 'ws-poll', mode: 'poll' })).toMatchObject({ receiveMode: 'batch' });
+    expect(server.stats.registrations.length + server.stats.unauthorized).toBe(before);
+  });
+
+  it('scrubs the error excerpt before cutting it: a URL password whose "@" falls past byte 200 never reaches connection.invalid (item 18)', async () => {
+    const { actor } = connect({ backend: async () => undefined });
+    await until(actor, (s) => s.matches('online'));
+    const body = `<html>${'x'.repeat(160)} https://deploy:hunter2-secret-password@internal.example/</html>`; // the '@' at byte 205, past the cut
+    server.faults.activity = [{ status: 200, body }];
+    await eventually(() => events(actor.id, 'connection.invalid').length === 1);
+    const [invalid] = events(actor.id, 'connection.invalid');
+    expect(JSON.stringify(invalid.data)).not.toContain('hunter2');
+    expect((invalid.data as { error: string }).error).toContain('https://deploy:[redacted]');
   });
 });
 

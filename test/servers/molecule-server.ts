@@ -9,6 +9,11 @@ import type { AddressInfo } from 'node:net';
  * `since_id` that is not (or no longer) retained answers 410 Gone (the cursor was pruned); no
  * `since_id` answers the latest `limit` rows. It also hosts a durable test backend
  * (POST /_backend/dispatch) that executes each idempotency key once.
+ *
+ * As strict as a real platform: it can fail replies (`faults.reply`, every attempt counted in
+ * `stats.replyAttempts`), answer slower than the client's timeout after taking the request
+ * (`faults.slow`), send an activity answer over 1 MiB (`faults.bigBody`), and senders may reuse
+ * one A2A messageId (`addMessage(…, { messageId })`).
  */
 
 /** Faults, consumed in order: each list entry answers one call of that endpoint (then 200). */
@@ -28,6 +33,14 @@ export interface MoleculeFaults {
   holdReply?: string[];
   /** Every backend dispatch answers after this long (ms). Not consumed. */
   dispatchDelayMs?: number;
+  /**
+   * Slow answers, per endpoint: each entry delays one call's answer by that many ms (past the
+   * client's timeout, the call is cut while the platform has taken it: a reply is then recorded
+   * although the client saw a timeout). Consumed in order.
+   */
+  slow?: Partial<Record<'register' | 'heartbeat' | 'activity' | 'reply', number[]>>;
+  /** The next this-many activity answers are a valid JSON array over 1 MiB (a row with a 1.5 MiB summary first). */
+  bigBody?: number;
 }
 
 /** Options of {@link startMoleculeServer}. */
@@ -39,6 +52,8 @@ export interface MoleculeStats {
   /** Heartbeats by time received (ms since epoch). */
   heartbeats: Array<{ workspaceId: string; at: number }>;
   activityCalls: Array<{ workspaceId: string; sinceId: string | null; limit: string | null; status: number }>;
+  /** Every reply POST, failed or not, in order (`status`: what it was answered). */
+  replyAttempts: Array<{ to: string; id: string; status: number }>;
   /** Replies, first copy of each envelope id. */
   replies: Array<{ to: string; envelope: { id?: string; params?: { message?: { parts?: Array<{ text?: string }>; metadata?: { in_reply_to?: string } } } } }>;
   duplicateReplies: number;
@@ -53,8 +68,12 @@ export interface MoleculeServerHandle {
   token: string;
   faults: MoleculeFaults;
   stats: MoleculeStats;
-  /** Queues an `a2a_receive` row for `workspaceId`; `sourceId` null = from the canvas; `idempotencyKey` in the A2A message metadata. Returns the row id. */
-  addMessage(workspaceId: string, text: string, sourceId?: string | null, options?: { idempotencyKey?: string }): string;
+  /**
+   * Queues an `a2a_receive` row for `workspaceId`; `sourceId` null = from the canvas; `idempotencyKey`
+   * in the A2A message metadata; `messageId` the A2A messageId (default `m-<row id>`; senders choose
+   * theirs, so two senders may reuse one). Returns the row id.
+   */
+  addMessage(workspaceId: string, text: string, sourceId?: string | null, options?: { idempotencyKey?: string; messageId?: string }): string;
   /** Stores the request of row `rowId` again under a new row id (a platform re-delivery); returns the new id. */
   redeliver(workspaceId: string, rowId: string): string;
   /** Queues a row as given (fields missing or null, as a platform may send them); `id` is assigned. Returns it. */
@@ -71,7 +90,7 @@ interface Row { id: string; [field: string]: unknown }
 export async function startMoleculeServer(options: MoleculeServerOptions = {}): Promise<MoleculeServerHandle> {
   const token = options.token ?? 'molecule-test-token';
   const faults: MoleculeFaults = options.faults ?? {};
-  const stats: MoleculeStats = { registrations: [], heartbeats: [], activityCalls: [], replies: [], duplicateReplies: 0, dispatchCalls: [], executions: [], unauthorized: 0 };
+  const stats: MoleculeStats = { registrations: [], heartbeats: [], activityCalls: [], replyAttempts: [], replies: [], duplicateReplies: 0, dispatchCalls: [], executions: [], unauthorized: 0 };
   const rows = new Map<string, Row[]>();
   const replyIds = new Set<string>();
   const executed = new Map<string, string>();
@@ -88,6 +107,12 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
     req.on('end', () => { try { resolve(text ? JSON.parse(text) : undefined); } catch { resolve(undefined); } });
   });
   const hold = (res: ServerResponse, answer: () => void) => held.push(() => { if (!res.writableEnded && !res.destroyed) answer(); });
+  /** Runs `answer` now, or after the next slow delay of `endpoint` (never on a socket the client closed). */
+  const later = (endpoint: keyof NonNullable<MoleculeFaults['slow']>, res: ServerResponse, answer: () => void) => {
+    const ms = faults.slow?.[endpoint]?.shift();
+    if (!ms) return answer();
+    setTimeout(() => { if (!res.writableEnded && !res.destroyed) answer(); }, ms);
+  };
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -104,7 +129,7 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
       if (status) return json(res, status, { error: `injected ${status}` });
       if (!b?.id || b.delivery_mode !== 'poll' || !b.agent_card?.name) return json(res, 400, { error: 'bad register body' });
       stats.registrations.push({ workspaceId: b.id, body: b });
-      return json(res, 200, { status: 'registered' });
+      return later('register', res, () => json(res, 200, { status: 'registered' }));
     }
     if (req.method === 'POST' && url.pathname === '/registry/heartbeat') {
       const b = body as { workspace_id?: string; runtime_state?: string } | undefined;
@@ -112,7 +137,7 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
       if (status) return json(res, status, { error: `injected ${status}` });
       if (!b?.workspace_id || b.runtime_state !== 'ok') return json(res, 400, { error: 'bad heartbeat body' });
       stats.heartbeats.push({ workspaceId: b.workspace_id, at: Date.now() });
-      return json(res, 200, { status: 'ok' });
+      return later('heartbeat', res, () => json(res, 200, { status: 'ok' }));
     }
     const activity = /^\/workspaces\/([^/]+)\/activity$/.exec(url.pathname);
     if (req.method === 'GET' && activity) {
@@ -137,20 +162,22 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
       }
       record(200);
       const out: unknown[] = f === 'badRow' ? [{ id: `bad-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive', status: 500, created_at: '' }, ...page] : page;
-      return json(res, 200, out);
+      if (faults.bigBody && faults.bigBody-- > 0) out.unshift({ id: `big-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive', summary: 'x'.repeat(1.5 * 1024 * 1024), status: 'ok', created_at: '' });
+      return later('activity', res, () => json(res, 200, out));
     }
     const a2a = /^\/workspaces\/([^/]+)\/a2a$/.exec(url.pathname);
     if (req.method === 'POST' && a2a) {
       const envelope = body as MoleculeStats['replies'][number]['envelope'];
-      const status = fault(faults.reply);
-      if (status) return json(res, status, { error: `injected ${status}` });
       const id = String(envelope?.id ?? '');
+      const status = fault(faults.reply);
+      stats.replyAttempts.push({ to: decodeURIComponent(a2a[1]), id, status: status ?? 200 });
+      if (status) return json(res, status, { error: `injected ${status}` });
       if (replyIds.has(id)) stats.duplicateReplies += 1;
       else { replyIds.add(id); stats.replies.push({ to: decodeURIComponent(a2a[1]), envelope }); }
       const inReplyTo = envelope?.params?.message?.metadata?.in_reply_to ?? '';
       const at = faults.holdReply?.indexOf(inReplyTo) ?? -1;
       if (at >= 0) { faults.holdReply!.splice(at, 1); return hold(res, () => json(res, 200, { jsonrpc: '2.0', id, result: {} })); }
-      return json(res, 200, { jsonrpc: '2.0', id, result: {} });
+      return later('reply', res, () => json(res, 200, { jsonrpc: '2.0', id, result: {} }));
     }
     json(res, 404, { error: 'not found' });
   });
@@ -185,7 +212,7 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
     addMessage(workspaceId, text, sourceId = 'ws-peer', opts = {}) {
       const id = `act-${String(++seq).padStart(6, '0')}`;
       const metadata = opts.idempotencyKey === undefined ? {} : { metadata: { idempotency_key: opts.idempotencyKey } };
-      const envelope = { jsonrpc: '2.0', id: `rpc-${id}`, method: 'message/send', params: { message: { role: 'user', messageId: `m-${id}`, parts: [{ kind: 'text', text }], ...metadata } } };
+      const envelope = { jsonrpc: '2.0', id: `rpc-${id}`, method: 'message/send', params: { message: { role: 'user', messageId: opts.messageId ?? `m-${id}`, parts: [{ kind: 'text', text }], ...metadata } } };
       return push(workspaceId, { id, workspace_id: workspaceId, activity_type: 'a2a_receive', source_id: sourceId, target_id: workspaceId, method: 'message/send', summary: text.slice(0, 40), request_body: envelope, status: 'ok', created_at: new Date().toISOString() });
     },
     redeliver(workspaceId, rowId) {

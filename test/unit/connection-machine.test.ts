@@ -8,6 +8,7 @@ import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor 
 import { httpStatusError, networkError } from '../../src/transport/classify.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { moleculeConnectionInput } from '../../machines/molecule/options.ts';
 
 type Name = 'register' | 'heartbeat' | 'receive' | 'dispatch' | 'reply' | 'command';
 const NAMES: Name[] = ['register', 'heartbeat', 'receive', 'dispatch', 'reply', 'command'];
@@ -288,6 +289,79 @@ describe('connection machine: a failing dispatch never drops its message (issue 
     expect(t.inputs.dispatch.at(-1)!.idempotencyKey).toBe('conn-1:a2');
     t.system.stop('conn-1');
     expect(verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+  });
+});
+
+describe('connection machine: replies are never given up (issue 16 items 1 and 10, seed 003)', () => {
+  it('retries a transiently failing reply with the same key and capped backoff for as long as the connection lives; the next message waits', () => {
+    const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, retryDelayMs: 500, maxRetryDelayMs: 60_000 });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('a1', { replyTo: 'ws-src' }));
+    t.live.receive!.next(msg('a2', { replyTo: 'ws-src' }));
+    t.live.receive!.complete();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', reply: { text: 'pong' }, meta: { source: 'child', cursor: 'a1' } });
+    const delays: number[] = [];
+    for (let failure = 1; failure <= 30; failure++) {
+      t.live.reply!.error(failure % 2 ? httpStatusError('molecule reply', 503) : networkError('molecule reply', Object.assign(new Error('reset'), { code: 'ECONNRESET' })));
+      const snap = conn.getSnapshot();
+      expect(snap.matches({ online: { dispatch: 'replyBackoff' } })).toBe(true);
+      expect(snap.context.pendingReply).toEqual({ messageId: 'a1', to: 'ws-src', body: { text: 'pong' } });
+      delays.push(backoffMs(snap.context, snap.context.replyAttempts));
+      t.clock.increment(delays.at(-1)!);
+    }
+    // 500 ms doubling (plus a fixed jitter of up to 20 %), then capped at 60 s (seed 003)
+    expect(delays.slice(0, 4).map((d, i) => d >= 500 * 2 ** i && d <= 600 * 2 ** i)).toEqual([true, true, true, true]);
+    expect(delays.slice(8)).toEqual(Array(22).fill(60_000));
+    expect(t.inputs.reply.map((i) => i.idempotencyKey)).toEqual(Array(31).fill('conn-1:a1:reply'));
+    expect(t.inputs.reply.map((i) => i.attempt)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    expect(t.inputs.dispatch).toHaveLength(1); // a2 waits for the reply to a1
+    t.live.reply!.complete();
+    expect(conn.getSnapshot().context).toMatchObject({ pendingReply: undefined, counts: { replies: 1, replyFailures: 0 } });
+    expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a1', 'conn-1:a2']);
+  });
+
+  it('a 4xx ends the reply as a recorded permanent failure (reply.failed), and the opt-in maxReplyAttempts bounds transient ones', () => {
+    const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, maxReplyAttempts: 3 });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('a1', { replyTo: 'ws-gone' }));
+    t.live.receive!.next(msg('a2', { replyTo: 'ws-src' }));
+    t.live.receive!.complete();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', reply: 'pong', meta: { source: 'child', cursor: 'a1' } });
+    t.live.reply!.error(httpStatusError('molecule reply', 404));
+    let ctx = conn.getSnapshot().context;
+    expect(ctx).toMatchObject({ pendingReply: undefined, counts: { replyFailures: 1 }, lastError: { code: 'PERMANENT', status: 404 } });
+    expect(ctx.diagnostics.at(-1)).toEqual({ code: 'reply.failed', message: 'reply to ws-gone for message a1 failed permanently: molecule reply: HTTP 404' });
+    expect(t.inputs.reply).toHaveLength(1);
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a2', reply: 'pong', meta: { source: 'child', cursor: 'a2' } });
+    for (let i = 1; i <= 3; i++) {
+      t.live.reply!.error(httpStatusError('molecule reply', 503));
+      t.clock.increment(60_000);
+    }
+    ctx = conn.getSnapshot().context;
+    expect(t.inputs.reply).toHaveLength(4);
+    expect(ctx.diagnostics.at(-1)).toEqual({ code: 'reply.failed', message: 'reply to ws-src for message a2 given up after 3 attempts: molecule reply: HTTP 503' });
+    t.system.stop('conn-1');
+    expect(verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+  });
+
+  it("molecule's defaults: a heartbeat every 30 s (seed 003: the platform's TTL is ~60 s) and replies never given up", () => {
+    const input = moleculeConnectionInput({ workspaceId: 'ws-1' });
+    expect(input.maxReplyAttempts).toBeUndefined();
+    const t = start(input);
+    const conn = t.spawn('molecule-ws-1');
+    expect(conn.getSnapshot().context).toMatchObject({ heartbeatIntervalMs: 30_000, maxReplyAttempts: null, maxRetryDelayMs: 60_000 });
+    t.live.register!.next({ type: 'connection.registered' });
+    expect(t.inputs.heartbeat).toHaveLength(1);
+    t.live.heartbeat!.complete();
+    t.clock.increment(29_999);
+    expect(t.inputs.heartbeat).toHaveLength(1);
+    t.clock.increment(1);
+    expect(t.inputs.heartbeat).toHaveLength(2);
+    t.live.heartbeat!.complete();
+    t.clock.increment(30_000);
+    expect(t.inputs.heartbeat.map((i) => i.beat)).toEqual([1, 2, 3]);
   });
 });
 
