@@ -1,4 +1,5 @@
-import { backoffDelay } from '../../src/transport/backoff.ts';
+import { DEFAULT_RETRY, seededBackoffDelay } from '../../src/transport/backoff.ts';
+import { retryAfterMsOf } from '../../src/transport/retryAfter.ts';
 import type { ErrorInfo } from '../../src/errors.ts';
 import type { JobArtifact, JobRequest, JobUpdate, RemoteJobState } from './events.ts';
 
@@ -93,7 +94,7 @@ export function initialJobContext(input: JobInput): JobContext {
     follow: input.follow ?? 'push',
     ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
-    retryDelayMs: input.retryDelayMs ?? 500,
+    retryDelayMs: input.retryDelayMs ?? DEFAULT_RETRY.baseMs,
     maxSubmitAttempts: input.maxSubmitAttempts ?? 5,
     maxFollowRetries: input.maxFollowRetries ?? 3,
     maxPollFailures: input.maxPollFailures ?? 10,
@@ -144,9 +145,12 @@ export function mergeArtifacts(current: JobArtifact[], chunks: JobArtifact[]): J
   return out;
 }
 
-/** Exponential backoff for attempt n (1-based), capped at 60 s ({@link backoffDelay}), with a jitter derived from the job id and attempt, so replay re-arms the same delay. */
-export function backoffMs(context: Pick<JobContext, 'retryDelayMs' | 'jobId'>, attempt: number): number {
-  let h = attempt;
-  for (let i = 0; i < context.jobId.length; i++) h = (h * 31 + context.jobId.charCodeAt(i)) >>> 0;
-  return backoffDelay(attempt, { baseMs: context.retryDelayMs, random: () => (h % 1000) / 1000 });
+/**
+ * The retry delay of attempt n (1-based): the shared seeded backoff ({@link seededBackoffDelay}:
+ * `retryDelayMs` doubled per attempt, capped at 60 s, jitter derived from the job id and attempt, so
+ * replay re-arms the same delay), and at least the `Retry-After` of the last failure (a 429 or 503),
+ * capped at 60 s too.
+ */
+export function backoffMs(context: Pick<JobContext, 'retryDelayMs' | 'jobId' | 'lastError'>, attempt: number): number {
+  return seededBackoffDelay(context.jobId, attempt, { baseMs: context.retryDelayMs, capMs: DEFAULT_RETRY.capMs }, retryAfterMsOf(context.lastError));
 }

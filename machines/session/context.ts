@@ -1,4 +1,5 @@
-import { backoffDelay } from '../../src/transport/backoff.ts';
+import { DEFAULT_RETRY, seededBackoffDelay } from '../../src/transport/backoff.ts';
+import { retryAfterMsOf } from '../../src/transport/retryAfter.ts';
 import type { ErrorInfo } from '../../src/errors.ts';
 import type { RemoteStatus, SessionChannel, SessionPart, SessionPrompt, TurnEnd } from './events.ts';
 
@@ -73,7 +74,7 @@ export function initialSessionContext(input: SessionInput): SessionContext {
     ...(input.parentId === undefined ? {} : { parentId: input.parentId }),
     maxConnectAttempts: input.maxConnectAttempts ?? 5,
     maxPromptAttempts: input.maxPromptAttempts ?? 3,
-    retryDelayMs: input.retryDelayMs ?? 500,
+    retryDelayMs: input.retryDelayMs ?? DEFAULT_RETRY.baseMs,
     abortTimeoutMs: input.abortTimeoutMs ?? 10_000,
     connectAttempts: 0,
     promptAttempts: 0,
@@ -109,9 +110,11 @@ export function textOutput(parts: SessionPart[]): string {
   return parts.filter((p) => p.type === 'text').map((p) => p.text ?? '').join('');
 }
 
-/** Capped exponential backoff (src/transport/backoff.ts) with a jitter derived from the session key and attempt, so replay re-arms the same delay. */
-export function sessionBackoffMs(context: Pick<SessionContext, 'retryDelayMs' | 'sessionKey'>, attempt: number): number {
-  let h = attempt;
-  for (let i = 0; i < context.sessionKey.length; i++) h = (h * 31 + context.sessionKey.charCodeAt(i)) >>> 0;
-  return backoffDelay(attempt, { baseMs: context.retryDelayMs, random: () => (h % 1000) / 1000 });
+/**
+ * The retry delay of attempt n (1-based): the shared seeded backoff (`seededBackoffDelay`, jitter
+ * derived from the session key and attempt, so replay re-arms the same delay; capped at 60 s), and
+ * at least the `Retry-After` of the last failure (a 429 or 503), capped at 60 s too.
+ */
+export function sessionBackoffMs(context: Pick<SessionContext, 'retryDelayMs' | 'sessionKey' | 'lastError'>, attempt: number): number {
+  return seededBackoffDelay(context.sessionKey, attempt, { baseMs: context.retryDelayMs, capMs: DEFAULT_RETRY.capMs }, retryAfterMsOf(context.lastError));
 }

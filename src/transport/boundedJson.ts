@@ -67,7 +67,7 @@ export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
  * refused payload comes back as `{ ok: false, raw, error, reason }`, its raw text kept by
  * {@link keepRaw} (credential forms scrubbed, then cut to 4 KiB), ready for an `*.invalid` event.
  * Every binding that parses a frame, an SSE `data:` payload or a response body calls this (or
- * `parseJsonFrame`, which adds a zod schema).
+ * `decodeJson`, which adds a zod schema).
  *
  * @param text the payload (an SSE `data:` field, a WebSocket text frame, a response body)
  * @param limits depth and size bounds; {@link DEFAULT_JSON_LIMITS} by default
@@ -93,30 +93,45 @@ export function parseJson(text: string, limits?: JsonLimits): ParsedJson {
   }
 }
 
-/** A text frame checked against a schema: the value, or the raw text (<= 4 KiB) with the reason. */
-export type ParsedFrame<T> = { ok: true; value: T } | { ok: false; raw: string; error: string };
+/** What {@link decodeJson} returns: the checked value, or the raw text (<= 4 KiB, scrubbed) with the reason. */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; raw: string; error: string };
+/** @deprecated the same as {@link Decoded}: the name of the frame decoder before it decoded bodies too. */
+export type ParsedFrame<T> = Decoded<T>;
+
+/** A zod error as one line: `path: message; path: message` (the root is `(root)`), at most 1000 characters. */
+export function schemaErrorText(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ').slice(0, 1000);
+}
 
 /**
- * Parses a text frame as JSON within bounds and checks it with a zod schema. Pure; never throws
- * for any text: a frame over `limits.maxBytes` (default 1 MiB) or nested deeper than
- * `limits.maxDepth` (default 64), one that is not JSON, or one that fails the schema is returned
- * as `{ ok: false, raw, error }` with the raw text kept by {@link keepRaw} (credential forms
- * scrubbed, cut to 4 KiB), ready for an `*.invalid` event (docs/architecture.md invariant 6). The
- * bounds keep a valid but absurd payload (thousands of levels deep) out of the journal, whose
- * `JSON.stringify` would overflow the stack on it and stop the actor.
+ * The one decoder of wire JSON, for every client and source: bounded JSON ({@link parseJson}:
+ * size, then depth, then `JSON.parse`), then the zod schema. Pure; never throws for any text: a
+ * payload over `limits.maxBytes` (default 1 MiB; a binding sets its own, e.g. 64 MiB for results)
+ * or nested deeper than `limits.maxDepth` (default 64), one that is not JSON, or one that fails
+ * the schema comes back as `{ ok: false, raw, error }`, the raw text kept by {@link keepRaw}
+ * (credential forms scrubbed, cut to 4 KiB), ready for an `*.invalid` event (docs/architecture.md
+ * invariant 6) or, in a client, for `invalidPayload(label, raw, error)` (`INVALID_PAYLOAD`). The
+ * depth bound keeps a valid but absurd payload out of the journal, whose `JSON.stringify` would
+ * overflow the stack on it and stop the actor.
  *
+ * @param text a response body, an SSE `data:` field, a WebSocket text frame
  * @param limits depth and size bounds (`parseJson`'s); the defaults by default
  * @throws ActorlogError `INVALID_OPTIONS` only for bad `limits`
  * @example
  * ```ts
- * const frame = parseJsonFrame('{"kind":"event"}', FrameSchema, { maxDepth: 32 });
+ * const frame = decodeJson('{"kind":"event"}', FrameSchema, { maxDepth: 32 });
  * if (!frame.ok) parent.send({ type: 'connection.invalid', raw: frame.raw, error: frame.error });
+ * const status = decodeJson(body, JobStatusSchema, { maxBytes: 64 * 1024 * 1024 });
+ * if (!status.ok) throw invalidPayload('foreman GET /jobs/{id}', status.raw, status.error);
  * ```
  */
-export function parseJsonFrame<T>(text: string, schema: z.ZodType<T>, limits?: JsonLimits): ParsedFrame<T> {
+export function decodeJson<T>(text: string, schema: z.ZodType<T>, limits?: JsonLimits): Decoded<T> {
   const json = parseJson(text, limits);
   if (!json.ok) return { ok: false, raw: json.raw, error: json.error };
   const result = schema.safeParse(json.value);
-  if (!result.success) return { ok: false, raw: keepRaw(text), error: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ').slice(0, 1000) };
+  if (!result.success) return { ok: false, raw: keepRaw(text), error: schemaErrorText(result.error) };
   return { ok: true, value: result.data };
 }
+
+/** @deprecated {@link decodeJson} under its former name (it decoded WebSocket frames first). */
+export const parseJsonFrame = decodeJson;

@@ -1,4 +1,5 @@
 import { ActorlogError, type ErrorCode } from '../errors.ts';
+import { retryAfterOf } from './retryAfter.ts';
 import { scrubCredentials } from './scrubCredentials.ts';
 
 /** The most bytes of a bad payload kept in an error or an `*.invalid` event. */
@@ -42,13 +43,23 @@ export function isTransientStatus(status: number): boolean {
 /**
  * The one classification of transport failures, shared by every binding (docs/architecture.md, "Errors are
  * classified once"; seeds 003 and 004): an HTTP status becomes `TRANSIENT` (5xx, 429, 408) or
- * `PERMANENT` (any other 4xx), with `details.status`.
+ * `PERMANENT` (any other 4xx), with `details.status`. Given the answer's headers, a 429 or 503
+ * carrying `Retry-After` (seconds or an HTTP date) adds `details.retryAfterMs`, which every retry
+ * path honours (`backoffDelay`, `seededBackoffDelay`; `describeError` logs it).
  *
  * @param label what failed, for the message (`A2A tasks/get`, `molecule register`); never a URL with credentials
+ * @param headers the answer's headers, read for `Retry-After` only
+ * @example
+ * ```ts
+ * httpStatusError('foreman POST /jobs', 503, {}, { 'retry-after': '5' }); // TRANSIENT, details { status: 503, retryAfterMs: 5000 }
+ * ```
  */
-export function httpStatusError(label: string, status: number, details: Record<string, unknown> = {}): ActorlogError {
+export function httpStatusError(label: string, status: number, details: Record<string, unknown> = {}, headers?: Record<string, string | string[] | undefined>): ActorlogError {
   const code: ErrorCode = isTransientStatus(status) ? 'TRANSIENT' : 'PERMANENT';
-  return new ActorlogError(code, `${label}: HTTP ${status}`, { details: { ...details, status } });
+  const retryAfterMs = retryAfterOf(status, headers);
+  return new ActorlogError(code, `${label}: HTTP ${status}${retryAfterMs === undefined ? '' : ` (Retry-After ${retryAfterMs} ms)`}`, {
+    details: { ...details, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+  });
 }
 
 /**

@@ -101,7 +101,7 @@ describe('requestText (undici) classifies failures once', () => {
       }
       expect((await requestText('t', { url: `${base}/200` }, { maxBytes: 1_000 })).text).toHaveLength(1_000);
       // no answer within timeoutMs (seed 003: the client's 30 s timeout) is TRANSIENT
-      await expect(requestText('t', { url: `${base}/hang` }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'TRANSIENT', details: { cause: 'UND_ERR_HEADERS_TIMEOUT' } });
+      await expect(requestText('t', { url: `${base}/hang` }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'TRANSIENT', details: { cause: 'timeout', timeoutMs: 100 } });
     } finally {
       await new Promise((r) => server.close(r));
     }

@@ -1,5 +1,7 @@
 import { request, type Dispatcher } from 'undici';
-import { httpStatusError, networkError } from '../../transport/classify.ts';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { watchCall } from '../../transport/callWatch.ts';
+import { httpStatusError } from '../../transport/classify.ts';
 import { redactHeaders } from '../../transport/credentialHeaders.ts';
 
 /** One HTTP request, as {@link requestText} sends it. */
@@ -29,11 +31,14 @@ export interface RequestTextOptions {
   /** The most body bytes read. @default 1048576 (1 MiB, seed 003 `io.LimitReader(resp.Body, 1<<20)`) */
   maxBytes?: number;
   /**
-   * The longest wait for the answer's headers, and then between body chunks (undici's own
-   * `headersTimeout` / `bodyTimeout`); when it passes the call fails `TRANSIENT`.
+   * The overall deadline of the call, from the request to the last body byte (Go's
+   * `http.Client.Timeout`): a body that drips does not extend it. Past it the call fails `TRANSIENT`
+   * (`details.cause` `timeout`). `Infinity`: none.
    * @default 30000 (seed 003 `http.Client{Timeout: 30 * time.Second}`)
    */
   timeoutMs?: number;
+  /** The scheduler of the deadline (tests pass a `VirtualTimeScheduler`). @default asyncScheduler */
+  scheduler?: SchedulerLike;
   /** Response headers that carry secrets, redacted in the answer besides the credential headers (see {@link redactHeaders}). */
   secretHeaders?: readonly string[];
 }
@@ -42,7 +47,7 @@ export interface RequestTextOptions {
  * Sends one HTTP request with undici and reads the body as text, classifying failures once
  * (src/transport/classify.ts): a network failure is `TRANSIENT`; a status of 400 or more is
  * `TRANSIENT` (5xx, 429, 408) or `PERMANENT` (other 4xx) with `details.status`; an abort is
- * `ABORTED`; no answer within `timeoutMs` is `TRANSIENT`. `label` names the operation in messages
+ * `ABORTED`; no whole answer within `timeoutMs` is `TRANSIENT`. `label` names the operation in messages
  * (never a URL with credentials).
  *
  * @example
@@ -53,40 +58,45 @@ export interface RequestTextOptions {
  */
 export async function requestText(label: string, spec: HttpRequestSpec, options: RequestTextOptions = {}): Promise<HttpTextResponse> {
   const maxBytes = options.maxBytes ?? 1 << 20;
-  let res: Dispatcher.ResponseData;
+  const watch = watchCall(label, { timeoutMs: options.timeoutMs ?? 30_000 }, options.scheduler ?? asyncScheduler, options.signal);
   try {
-    res = await request(spec.url, {
-      method: (spec.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: spec.headers,
-      body: spec.body,
-      signal: options.signal,
-      dispatcher: options.dispatcher,
-      headersTimeout: options.timeoutMs ?? 30_000,
-      bodyTimeout: options.timeoutMs ?? 30_000,
-    });
-  } catch (err) {
-    throw networkError(label, err);
-  }
-  if (res.statusCode >= 400) {
-    await res.body.dump().catch(() => undefined);
-    throw httpStatusError(label, res.statusCode);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of res.body) {
-      const buf = chunk as Buffer;
-      if (size + buf.length >= maxBytes) {
-        chunks.push(buf.subarray(0, maxBytes - size));
-        size = maxBytes;
-        res.body.destroy();
-        break;
-      }
-      chunks.push(buf);
-      size += buf.length;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(spec.url, {
+        method: (spec.method ?? 'GET') as Dispatcher.HttpMethod,
+        headers: spec.headers,
+        body: spec.body,
+        signal: watch.signal,
+        dispatcher: options.dispatcher,
+        headersTimeout: 0, // the deadline bounds the whole call
+        bodyTimeout: 0,
+      });
+    } catch (err) {
+      throw watch.error(err);
     }
-  } catch (err) {
-    throw networkError(label, err);
+    if (res.statusCode >= 400) {
+      await res.body.dump().catch(() => undefined);
+      throw httpStatusError(label, res.statusCode, {}, res.headers);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body) {
+        const buf = chunk as Buffer;
+        if (size + buf.length >= maxBytes) {
+          chunks.push(buf.subarray(0, maxBytes - size));
+          size = maxBytes;
+          res.body.destroy();
+          break;
+        }
+        chunks.push(buf);
+        size += buf.length;
+      }
+    } catch (err) {
+      throw watch.error(err);
+    }
+    return { status: res.statusCode, headers: redactHeaders(res.headers, options.secretHeaders), text: Buffer.concat(chunks).toString('utf8') };
+  } finally {
+    watch.stop();
   }
-  return { status: res.statusCode, headers: redactHeaders(res.headers, options.secretHeaders), text: Buffer.concat(chunks).toString('utf8') };
 }

@@ -1,5 +1,6 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { ActorlogError } from '../../errors.ts';
+import { resolveRetryOptions, type RetryOptions } from '../../transport/backoff.ts';
 
 /** One retry {@link poll} is about to make after a transient failure. */
 export interface PollRetry {
@@ -11,8 +12,11 @@ export interface PollRetry {
   delayMs: number;
 }
 
-/** Options of {@link poll}. Durations in ms. */
-export interface PollOptions<T> {
+/**
+ * Options of {@link poll}. Durations in ms. The retry of a transient failure takes the shared
+ * {@link RetryOptions} (`baseMs` 500, `capMs` 60000, `jitter` 0.2) and honours a 429/503's `Retry-After`.
+ */
+export interface PollOptions<T> extends RetryOptions {
   /** The wait between one answer and the next request. */
   intervalMs: number;
   /** Complete after the first answer for which this holds (that answer is emitted). @default never */
@@ -21,14 +25,6 @@ export interface PollOptions<T> {
   immediate?: boolean;
   /** Consecutive transient failures tolerated; one more fails the poll with `TRANSIENT`. @default Infinity */
   maxAttempts?: number;
-  /** First retry delay; doubles per consecutive failure. @default 500 */
-  baseMs?: number;
-  /** Largest retry delay. @default 60000 (seed 003: "exponential backoff (cap 60s)") */
-  capMs?: number;
-  /** Jitter fraction added to each retry delay. @default 0.2 */
-  jitter?: number;
-  /** Random source in [0, 1) for the jitter. @default Math.random */
-  random?: () => number;
   /** Told before each retry (e.g. to record it). Must not throw. */
   onRetry?: (retry: PollRetry) => void;
   /** Timers of the interval and the backoff. Tests pass a VirtualTimeScheduler. @default asyncScheduler */
@@ -58,10 +54,7 @@ export function resolvePollOptions<T>(options: PollOptions<T>): Required<Omit<Po
     until: options.until,
     immediate: options.immediate ?? true,
     maxAttempts: check('maxAttempts', options.maxAttempts ?? Infinity),
-    baseMs: check('baseMs', options.baseMs ?? 500),
-    capMs: check('capMs', options.capMs ?? 60_000),
-    jitter: check('jitter', options.jitter ?? 0.2),
-    random: options.random ?? Math.random,
+    ...resolveRetryOptions(options, 'poll'),
     onRetry: options.onRetry,
     scheduler: options.scheduler ?? asyncScheduler,
   };

@@ -1,5 +1,6 @@
 import { Observable, type Subscription } from 'rxjs';
 import { ActorlogError } from '../../errors.ts';
+import { retryAfterMsOf } from '../../transport/retryAfter.ts';
 import { backoffDelay } from '../../transport/backoff.ts';
 import { isTransient, networkError } from '../../transport/classify.ts';
 import { resolvePollOptions, type PollContext, type PollOptions } from './options.ts';
@@ -65,7 +66,7 @@ export function poll<T>(request: (context: PollContext) => Promise<T>, options: 
         }));
         return;
       }
-      const delayMs = backoffDelay(failures, { baseMs: o.baseMs, capMs: o.capMs, jitter: o.jitter, random: o.random });
+      const delayMs = backoffDelay(failures, o, retryAfterMsOf(error)); // at least a 429/503's Retry-After
       o.onRetry?.({ error, attempt: failures, delayMs });
       if (!subscriber.closed) schedule(delayMs);
     };

@@ -3,6 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { ActorlogError } from '../../errors.ts';
 import { httpStatusError, invalidPayload, keepRaw, networkError } from '../../transport/classify.ts';
 import { redactHeaders } from '../../transport/credentialHeaders.ts';
+import { readBodyText } from '../../transport/readBody.ts';
 import { createSseDecoder, type SseMessage } from './parser.ts';
 
 /** One HTTP request that opens an event stream. Headers may hold secrets: they never reach an error or an item. */
@@ -37,7 +38,11 @@ export type SseConnectionItem =
 export interface SseConnectionOptions {
   /** What the connection is, for error messages (`OpenCode /event`); never a URL with credentials. */
   label: string;
-  /** Abort and fail `TRANSIENT` when no byte arrives for this long (ms); 0 disables. @default 45000 */
+  /**
+   * Abort and fail `TRANSIENT` when nothing complete arrives for this long (ms): the headers, then
+   * an event, a comment (keep-alive) or a `retry:` field, or a non-stream body read whole. Bytes that
+   * drip without completing one do not re-arm it. 0 disables. @default 45000
+   */
   stallTimeoutMs?: number;
   /** Scheduler of the stall timer. @default asyncScheduler */
   scheduler?: SchedulerLike;
@@ -103,12 +108,12 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
       if (res.statusCode >= 400) {
         let body = '';
         try { body = keepRaw(await res.body.text()).slice(0, 500); } catch { /* the status says enough */ }
-        throw httpStatusError(label, res.statusCode, body ? { body } : {});
+        throw httpStatusError(label, res.statusCode, body ? { body } : {}, res.headers);
       }
       if (res.statusCode === 204) { await res.body.dump(); subscriber.next({ kind: 'stop' }); return; }
       const contentType = String(res.headers['content-type'] ?? '');
       if (!contentType.toLowerCase().startsWith('text/event-stream')) {
-        const text = await readCapped(res, options.maxBodyBytes ?? 1024 * 1024, label);
+        const text = await readBodyText(res.body, { label, maxBytes: options.maxBodyBytes ?? 1024 * 1024 });
         subscriber.next({ kind: 'body', status: res.statusCode, contentType, text, headers: flatHeaders(res.headers, options.secretHeaders) });
         return;
       }
@@ -116,16 +121,16 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
       let overflow: ActorlogError | undefined;
       const decoder = createSseDecoder({
         onMessage: (message) => {
+          armStall(); // progress is a complete event, not a byte: a dripping body does not re-arm the stall timer
           if (subscriber.closed) return;
           subscriber.next(options.isHeartbeat?.(message) ? { kind: 'heartbeat' } : { kind: 'message', message });
         },
-        onRetry: (retryMs) => subscriber.next({ kind: 'retry', retryMs }),
-        onComment: () => subscriber.next({ kind: 'heartbeat' }),
+        onRetry: (retryMs) => { armStall(); subscriber.next({ kind: 'retry', retryMs }); },
+        onComment: () => { armStall(); subscriber.next({ kind: 'heartbeat' }); },
         onOverflow: (e) => { overflow = invalidPayload(label, '', e.message); },
       }, { maxBufferChars: options.maxEventChars });
       try {
         for await (const chunk of res.body) {
-          armStall();
           decoder.feed(chunk as Buffer);
           if (overflow) throw overflow;
           if (subscriber.closed) return;
@@ -142,19 +147,4 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
       abort.abort();
     };
   });
-}
-
-async function readCapped(res: Dispatcher.ResponseData, maxBytes: number, label: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) throw invalidPayload(label, Buffer.concat(chunks).toString('utf8'), `body larger than ${maxBytes} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    throw err instanceof ActorlogError ? err : networkError(label, err);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

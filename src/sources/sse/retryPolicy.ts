@@ -1,18 +1,14 @@
 import { ActorlogError } from '../../errors.ts';
-import { backoffDelay } from '../../transport/backoff.ts';
+import { retryAfterMsOf } from '../../transport/retryAfter.ts';
+import { backoffDelay, type RetryOptions } from '../../transport/backoff.ts';
 
-/** The reconnection rules of an SSE source. All durations in ms. */
-export interface SseRetryOptions {
+/**
+ * The reconnection rules of an SSE source: the shared {@link RetryOptions} (`baseMs` 500, unless the
+ * server sent `retry:`; `capMs` 60000; `jitter` 0.2) and a bound on attempts. All durations in ms.
+ */
+export interface SseRetryOptions extends RetryOptions {
   /** Consecutive failed connection attempts tolerated; the next failure ends the source with it. @default 5 */
   maxAttempts?: number;
-  /** First delay, unless the server sent `retry:`. @default 500 */
-  baseMs?: number;
-  /** Largest delay. @default 30000 */
-  capMs?: number;
-  /** Up to this fraction of the delay is added at random. @default 0.2 */
-  jitter?: number;
-  /** Random source in [0, 1) for the jitter. @default Math.random */
-  random?: () => number;
 }
 
 /** What to do after a connection ended: wait `delayMs` and reconnect, or stop with `error`. */
@@ -51,11 +47,7 @@ export function decideRetry(error: ActorlogError | undefined, attempt: number, s
       }),
     };
   }
-  const delayMs = backoffDelay(attempt, {
-    baseMs: serverRetryMs ?? options.baseMs ?? 500,
-    capMs: options.capMs ?? 30_000,
-    jitter: options.jitter ?? 0.2,
-    random: options.random,
-  });
+  // at least the Retry-After of a 429/503 answer, capped (src/transport/retryAfter.ts)
+  const delayMs = backoffDelay(attempt, { ...options, ...(serverRetryMs === undefined ? {} : { baseMs: serverRetryMs }) }, retryAfterMsOf(failure));
   return { retry: true, delayMs };
 }

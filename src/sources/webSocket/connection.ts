@@ -71,7 +71,7 @@ export function connectOnce(url: string, options: ResolvedWebSocketOptions): Obs
     };
 
     ws.on('unexpected-response', (_req, res) => {
-      failure = httpStatusError('WebSocket upgrade', res.statusCode ?? 0);
+      failure = httpStatusError('WebSocket upgrade', res.statusCode ?? 0, {}, res.headers);
       res.resume();
       ws.terminate(); // aborts the handshake: ws then emits 'error' and 'close'
     });

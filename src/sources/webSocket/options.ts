@@ -1,6 +1,7 @@
 import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import WebSocket from 'ws';
 import { ActorlogError } from '../../errors.ts';
+import { resolveRetryOptions, type RetryOptions } from '../../transport/backoff.ts';
 import { scrubCredentials } from '../../transport/scrubCredentials.ts';
 import type { CloseKind } from './retry.ts';
 
@@ -15,8 +16,11 @@ export interface WebSocketResumePoint {
   attempt: number;
 }
 
-/** How {@link webSocket} reconnects after a transient close or error. Durations in ms. */
-export interface ReconnectOptions {
+/**
+ * How {@link webSocket} reconnects after a transient close or error: the shared {@link RetryOptions}
+ * (`baseMs` 500, seed 004 `RECONNECT_DELAY`; `capMs` 60000; `jitter` 0.2) and the rules below. Durations in ms.
+ */
+export interface ReconnectOptions extends RetryOptions {
   /**
    * Reconnects tried in a row before the source fails. The count starts again after a connection
    * that delivered a frame; a connection that opens and closes before delivering anything (a
@@ -25,14 +29,6 @@ export interface ReconnectOptions {
    * @default 3 (seed 004 `MAX_RECONNECT_ATTEMPTS`)
    */
   maxAttempts?: number;
-  /** The first delay. @default 500 (seed 004 `RECONNECT_DELAY`) */
-  baseMs?: number;
-  /** The largest delay. @default 60000 (seed 003: "exponential backoff (cap 60s)") */
-  capMs?: number;
-  /** Up to this fraction of a delay is added at random. @default 0.2 */
-  jitter?: number;
-  /** Random source in [0, 1) for the jitter. @default Math.random */
-  random?: () => number;
   /** Reconnect also after a normal close (1000). @default false: a normal close completes the source */
   onNormalClose?: boolean;
   /**
@@ -171,10 +167,7 @@ export function resolveWebSocketOptions(url: string, options: WebSocketSourceOpt
     maxPayloadBytes: nonNegative('maxPayloadBytes', options.maxPayloadBytes, 16 * 1024 * 1024),
     reconnect: {
       maxAttempts: nonNegative('reconnect.maxAttempts', r.maxAttempts, 3),
-      baseMs: nonNegative('reconnect.baseMs', r.baseMs, 500),
-      capMs: nonNegative('reconnect.capMs', r.capMs, 60_000),
-      jitter: nonNegative('reconnect.jitter', r.jitter, 0.2),
-      random: r.random ?? Math.random,
+      ...resolveRetryOptions(r, 'webSocket reconnect'),
       onNormalClose: r.onNormalClose ?? false,
       classifyClose: r.classifyClose,
     },

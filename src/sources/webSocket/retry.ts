@@ -1,4 +1,5 @@
 import { ActorlogError } from '../../errors.ts';
+import { retryAfterMsOf } from '../../transport/retryAfter.ts';
 import { backoffDelay } from '../../transport/backoff.ts';
 import type { ReconnectOptions } from './options.ts';
 
@@ -49,7 +50,7 @@ export type ConnectionEnd = { close: { code: number; reason: string } } | { erro
  * ```
  */
 export function decideReconnect(end: ConnectionEnd, attempt: number, policy: ReconnectOptions = {}): ReconnectDecision {
-  const { maxAttempts = 3, baseMs = 500, capMs = 60_000, jitter = 0.2, random = Math.random, onNormalClose = false } = policy;
+  const { maxAttempts = 3, onNormalClose = false } = policy;
   if ('close' in end) {
     const kind = classifyClose(end.close.code, end.close.reason, policy.classifyClose);
     if (kind === 'normal' && !onNormalClose) return { reconnect: false };
@@ -71,5 +72,5 @@ export function decideReconnect(end: ConnectionEnd, attempt: number, policy: Rec
       }),
     };
   }
-  return { reconnect: true, attempt: next, delayMs: backoffDelay(next, { baseMs, capMs, jitter, random }) };
+  return { reconnect: true, attempt: next, delayMs: backoffDelay(next, policy, 'error' in end ? retryAfterMsOf(end.error) : undefined) };
 }
