@@ -28,6 +28,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One throwaway PostgreSQL server for the whole run, started by the first test file that needs it
+    // and stopped here at the end (test/support/postgres.ts).
+    globalSetup: ['test/support/postgresGlobalSetup.ts'],
     // The JSON report lets .ci/run print its totals as `N passed, N failed`.
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-results.json' },

@@ -1,0 +1,59 @@
+import type { AppendResult } from '../../src/log/types.ts';
+import { appendToStream } from './appendToStream.ts';
+import type { Queryable } from './connection.ts';
+import type { WriteBatch } from './contract.ts';
+import { saveDefinitions } from './definitions.ts';
+import type { Fence } from './fence.ts';
+import { consumeMessages, postMessages } from './inbox.ts';
+import { saveSnapshot } from './snapshots.ts';
+import { createStream, setStreamStatus } from './streams.ts';
+
+/** What {@link applyBatch} wrote: the append results and the transaction's id (when it appended). */
+export interface Applied {
+  results: AppendResult[];
+  /** xid8 of the transaction, decimal, when it appended events; undefined otherwise. */
+  transactionId: string | undefined;
+}
+
+/**
+ * Applies a {@link WriteBatch} on one client inside the caller's transaction (or, for a batch of one
+ * statement, on the pool: `inTransaction` false), in the contract's
+ * order: definitions (one statement), streams, appends (one fenced statement per request), messages
+ * (one statement), consumed (one statement), snapshots, statuses. The first error is thrown as it
+ * is (an ActorlogError: STREAM_EXISTS, VERSION_CONFLICT, STREAM_NOT_FOUND, LEASE_LOST,
+ * ACTOR_STOPPED, APPEND_FAILED…); the caller rolls the transaction back, so nothing of the batch stays.
+ *
+ * @example
+ * ```ts
+ * await connection.transaction('write', (client) => applyBatch(client, true, S, fence, 10, { streams: [s], appends: [a] }));
+ * ```
+ */
+export async function applyBatch(client: Queryable, inTransaction: boolean, S: string, fence: Fence, keepSnapshots: number, batch: WriteBatch): Promise<Applied> {
+  await saveDefinitions(client, S, batch.definitions ?? []);
+  for (const stream of batch.streams ?? []) await createStream(client, S, fence, stream);
+  const results: AppendResult[] = [];
+  let transactionId: string | undefined;
+  for (const request of batch.appends ?? []) {
+    const appended = await appendToStream(client, S, fence, request.streamId, request.expectedVersion, request.events, inTransaction);
+    results.push(appended.result);
+    if (request.events.length > 0) transactionId = appended.transactionId;
+  }
+  await postMessages(client, S, batch.messages ?? []);
+  await consumeMessages(client, S, batch.consumed ?? []);
+  for (const snapshot of batch.snapshots ?? []) await saveSnapshot(client, S, keepSnapshots, snapshot);
+  for (const s of batch.statuses ?? []) await setStreamStatus(client, S, fence, s.streamId, s.status, s.at);
+  return { results, transactionId };
+}
+
+/** How many statements {@link applyBatch} runs for `batch` (a batch of one statement needs no BEGIN/COMMIT). */
+export function statementCount(batch: WriteBatch): number {
+  return (
+    (batch.definitions?.length ? 1 : 0) +
+    (batch.streams?.length ?? 0) +
+    (batch.appends?.length ?? 0) +
+    (batch.messages?.length ? 1 : 0) +
+    (batch.consumed?.length ? 1 : 0) +
+    (batch.snapshots?.length ?? 0) +
+    (batch.statuses?.length ?? 0)
+  );
+}
