@@ -1,0 +1,71 @@
+import { expect } from 'vitest';
+import { isActorlogError, type ErrorCode } from '../../../src/errors.ts';
+import type { EventMeta, EventRecord, NewEvent, StreamRecord } from '../../../src/log/types.ts';
+import type { AsyncLogStore, LogCursor } from '../../../stores/postgres/contract.ts';
+
+/** The store of the running test (a fresh one per test, closed after it). */
+export type GetStore = () => AsyncLogStore;
+
+/** A machine reference for test streams. */
+export const machine = { name: 'job', hash: 'c0ffee' };
+
+/** A new event `type` with `data`, recorded at `recordedAt` ms (default 1000). */
+export function event(type: string, data: unknown = {}, meta: Partial<EventMeta> = {}): NewEvent {
+  return { type, data, meta: { source: 'external', recordedAt: 1000, ...meta } };
+}
+
+/** `n` events named `${prefix}.1…n`, recorded at 1001, 1002, … ms. */
+export function events(n: number, prefix = 'e'): NewEvent[] {
+  return Array.from({ length: n }, (_, i) => event(`${prefix}.${i + 1}`, { i: i + 1 }, { recordedAt: 1001 + i }));
+}
+
+/** Creates stream `streamId` created at `createdAt` ms (default 100). */
+export function createStream(store: AsyncLogStore, streamId: string, createdAt = 100, input: unknown = { id: streamId }): Promise<StreamRecord> {
+  return store.createStream({ streamId, machine, input, createdAt });
+}
+
+/**
+ * Runs `fn` (which may throw, or return a promise that rejects), expects an ActorlogError with `code`
+ * (and `details` containing `details`); returns it.
+ */
+export async function expectCode(fn: () => unknown, code: ErrorCode, details?: Record<string, unknown>) {
+  let thrown: unknown;
+  try {
+    await fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown, `expected ${code}`).toBeDefined();
+  if (!isActorlogError(thrown, code)) throw new Error(`expected ActorlogError ${code}, got ${String(thrown)}`, { cause: thrown });
+  if (details) expect(thrown.details).toMatchObject(details);
+  return thrown;
+}
+
+/** An event record without its `transactionId` (which only PostgreSQL fills in), to compare with literals. */
+export function plain(record: EventRecord): EventRecord {
+  const { transactionId: _omitted, ...rest } = record as EventRecord & { transactionId?: string };
+  return rest;
+}
+
+/** The resume point after `record`: its transaction id ('0' on stores without one) and global position. */
+export function cursorOf(record: EventRecord): LogCursor {
+  return { transactionId: (record as EventRecord & { transactionId?: string }).transactionId ?? '0', globalPosition: record.globalPosition };
+}
+
+/**
+ * Waits until `condition()` holds, checking every 5 ms (the test's timeout bounds the wait). For
+ * deliveries that arrive asynchronously; never a timed assertion.
+ */
+export async function until(condition: () => boolean, what: string): Promise<void> {
+  while (!condition()) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  expect(condition(), what).toBe(true);
+}
+
+/** `streamId@version` of each record: compact to compare. */
+export const ids = (records: readonly EventRecord[]) => records.map((r) => `${r.streamId}@${r.version}`);
+/** Global positions of records. */
+export const positions = (records: readonly EventRecord[]) => records.map((r) => r.globalPosition);
+/** True when the numbers strictly increase. */
+export const increasing = (values: readonly number[]) => values.every((v, i) => i === 0 || v > values[i - 1]!);
