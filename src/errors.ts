@@ -5,12 +5,6 @@
 export const ErrorCodes = {
   /** Append stated an expected stream version that differs from the stream's current version. */
   VERSION_CONFLICT: 'VERSION_CONFLICT',
-  /**
-   * A write to a stream this node does not own (any more): another node claimed it after this node's
-   * lease expired, this node re-registered with a newer epoch, or the store is not registered and the
-   * stream has an owner (PostgreSQL ownership). Nothing was written; the actor must stop here.
-   */
-  LEASE_LOST: 'LEASE_LOST',
   /** A stream with this id already exists (createStream, spawn). */
   STREAM_EXISTS: 'STREAM_EXISTS',
   /** No stream with this id is in the log. */
