@@ -127,18 +127,20 @@ export class PostgresOwnership implements StreamOwnership {
     const node = this.current;
     if (node === undefined) throw new ActorlogError(LEASE_LOST, 'this store has no node incarnation: register() first', { details: { nodeId: this.nodeId, reason: 'not registered' } });
     if (limit === 0) return [];
-    // The liveness test is a correlated subquery, not a join: when a row locked here was claimed by
-    // another node meanwhile, PostgreSQL re-evaluates it against the new owner (READ COMMITTED), so
-    // a stream just claimed by a live node is skipped instead of taken twice.
+    // The liveness test is a scalar correlated subquery, which stays a subplan: when a row locked here
+    // was claimed by another node after this statement's snapshot, PostgreSQL re-checks the row's new
+    // version (READ COMMITTED) and re-runs the subplan for its new owner, so a stream just claimed by
+    // a live node is skipped. (A NOT EXISTS would become an anti-join, whose re-check does not look at
+    // the nodes table again: the stream would be taken twice; the concurrency test catches that.)
     const { rows } = await this.connection.query<StreamRow>(
       'claim orphaned streams',
       `UPDATE ${this.S}.streams s SET owner_node = $1, owner_epoch = $2
        WHERE s.stream_id IN (
          SELECT o.stream_id FROM ${this.S}.streams o
          WHERE o.status = 'active'
-           AND NOT EXISTS (
-             SELECT 1 FROM ${this.S}.nodes n
-             WHERE n.node_id = o.owner_node AND n.epoch = o.owner_epoch AND n.heartbeat_at >= now() - $3 * interval '1 millisecond')
+           AND COALESCE(
+             (SELECT n.heartbeat_at FROM ${this.S}.nodes n WHERE n.node_id = o.owner_node AND n.epoch = o.owner_epoch),
+             '-infinity') < now() - $3 * interval '1 millisecond'
          ORDER BY o.seq LIMIT $4 FOR UPDATE OF o SKIP LOCKED)
        RETURNING ${STREAM_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}, s.seq`,
       [node.nodeId, node.epoch, this.leaseMs, limit],
