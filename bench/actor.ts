@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { assign, createActor, setup } from 'xstate';
-import type { LogStore } from '../src/log/types.ts';
+import type { EmbeddedLogStore } from '../src/log/types.ts';
 import { createActorSystem } from '../src/runtime/actorSystem.ts';
-import type { CommitMode } from '../src/runtime/committer.ts';
+import type { CommitMode } from '../src/runtime/groupCommit.ts';
 
 /** The machine every actor figure runs: one state, one counting transition (`inc`). */
 export const benchCounter = setup({
@@ -46,7 +46,7 @@ export interface MeasureJournaledOptions {
  * const perSec = await measureJournaled(openSqliteStore(file), { commit: 'each', events: 10_000, streamId: 'run-1' });
  * ```
  */
-export async function measureJournaled(store: LogStore, options: MeasureJournaledOptions): Promise<number> {
+export async function measureJournaled(store: EmbeddedLogStore, options: MeasureJournaledOptions): Promise<number> {
   const { commit, events, streamId } = options;
   const tickBatch = Math.max(1, options.tickBatch ?? 100);
   const system = createActorSystem({ store, machines: { counter: benchCounter }, commit });

@@ -69,8 +69,9 @@ async function measureLevel(synchronous: Sync, events: number, runs: number, dir
       actor.plain.push(measureUnjournaled(events));
     }
     log(`${synchronous}: replay warm-up and ${runs} runs`);
-    measureReplay(store, benchCounter, 'warm-each');
-    const replays = Array.from({ length: runs }, (_, i) => measureReplay(store, benchCounter, `each-${i + 1}`));
+    await measureReplay(store, benchCounter, 'warm-each');
+    const replays = [];
+    for (let i = 0; i < runs; i++) replays.push(await measureReplay(store, benchCounter, `each-${i + 1}`));
     const pick = <T>(list: T[], key: keyof T) => Math.round(median(list.map((x) => x[key] as number)));
     const f = {
       appendPerSec: pick(append, 'appendPerSec'), rawAppendPerSec: pick(append, 'rawAppendPerSec'), groupCommitPerSec: pick(append, 'groupCommitPerSec'),

@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject, Snapshot } from 'xstate';
 import { describeError } from '../src/errors.ts';
-import type { EventRecord, LogStore, StreamRecord } from '../src/log/types.ts';
+import type { EventRecord, EmbeddedLogStore, StreamRecord } from '../src/log/types.ts';
 import { isMachineRef, refAt, ROOT_PATH, walkTree, type TreeRef } from '../src/runtime/actorTree.ts';
 import { machineDefinition } from '../src/runtime/definition.ts';
 import { decodeEvent } from '../src/runtime/eventCodec.ts';
@@ -127,7 +127,7 @@ function sourceOf(record: EventRecord): string | undefined {
  * for (const ev of inspectionEvents(store, { streamId: 'job-7', machines: new Map([['job-7', jobMachine]]) })) socket.send(JSON.stringify(ev));
  * ```
  */
-export function* inspectionEvents(store: LogStore, options: InspectionOptions): Generator<InspectorEvent> {
+export function* inspectionEvents(store: EmbeddedLogStore, options: InspectionOptions): Generator<InspectorEvent> {
   const streams = new Map<string, Tracked>();
   const only = options.streamId;
   const track = (stream: StreamRecord): Tracked => {
@@ -162,7 +162,7 @@ export function* inspectionEvents(store: LogStore, options: InspectionOptions): 
 }
 
 /** The log's records up to global position `to`, read 1000 at a time (never the whole log at once). */
-function* pages(store: LogStore, to: number | undefined): Generator<EventRecord> {
+function* pages(store: EmbeddedLogStore, to: number | undefined): Generator<EventRecord> {
   let after = 0;
   for (;;) {
     const page = store.readAll({ after, limit: 1000 });
@@ -176,7 +176,7 @@ function* pages(store: LogStore, to: number | undefined): Generator<EventRecord>
 }
 
 /** The root's registration and its initial children. */
-function* register(store: LogStore, tracked: Tracked, position: number): Generator<InspectorEvent> {
+function* register(store: EmbeddedLogStore, tracked: Tracked, position: number): Generator<InspectorEvent> {
   const { stream, fold } = tracked;
   const stored = store.loadDefinition(stream.machine.hash)?.definition ?? (fold ? machineDefinition(fold.folder.machine) : undefined);
   yield {

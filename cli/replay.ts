@@ -101,18 +101,18 @@ export async function runReplay(dbPath: string, streamId: string, registry: Mach
     if (options.json) {
       let chunk = '';
       let n = 0;
-      for (const step of steps) {
+      for await (const step of steps) {
         chunk += jsonStep(step);
         if (++n % 500 === 0) (out.write(chunk), (chunk = ''));
       }
       out.write(chunk);
     } else {
       const rows: string[][] = [];
-      for (const step of steps) rows.push(tableRow(step));
+      for await (const step of steps) rows.push(tableRow(step));
       out.write(formatTable(HEADERS, rows));
     }
     if (!options.verify) return ExitCodes.OK;
-    const result = verifyReplay(store, machine, streamId);
+    const result = await verifyReplay(store, machine, streamId);
     out.write(options.json ? jsonLine({ verify: result }) : verifyText(result, streamId));
     if (!result.ok) return ExitCodes.MISMATCH;
     return result.nothingToCompare && options.strict ? ExitCodes.NOT_VERIFIED : ExitCodes.OK;

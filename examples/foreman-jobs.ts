@@ -91,7 +91,7 @@ const embedded = await client.embed({ model: models.at(-1)?.name ?? 'nomic-embed
 console.log(`embed (bypasses the queue): ${embedded.embeddings.length} vector(s) of ${embedded.embeddings[0]?.length ?? 0} numbers`);
 
 const system = createActorSystem({ store, machines: { job: foremanJobMachine({ url, token, receiver, polling: opts.polling, pollIntervalMs: opts.pollMs }) } });
-const report = system.recover();
+const report = await system.recover();
 console.log(`recovered ${report.recovered.length} jobs from the log` + (report.finished.length ? `, ${report.finished.length} found finished` : ''));
 
 /** Prints a job's state each time it changes. */

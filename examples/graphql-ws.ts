@@ -199,7 +199,7 @@ async function main() {
   console.log(`graphql-ws example: log ${opts.db}, server ${url}${server?.reused ? ' (left by an earlier run)' : ''}`);
   const machine = graphqlTicksMachine({ url, token: opts.token, webSocket: { reconnect: { maxAttempts: opts.maxAttempts, baseMs: 200 } } });
   const system = createActorSystem({ store, machines: { ticks: machine } });
-  const report = system.recover();
+  const report = await system.recover();
   console.log(`recovered ${report.recovered.length} actors${report.finished.length ? `, ${report.finished.length} found finished` : ''}`);
   let actor = system.get<typeof machine>(opts.stream);
   if (!actor && !store.getStream(opts.stream)) actor = system.spawn('ticks', { id: opts.stream, input: { count: opts.count } });

@@ -83,7 +83,7 @@ const tools: Record<string, WorkerTool> = {
 
 const store = openSqliteStore(opts.db);
 const system = createActorSystem({ store, machines: { ironclaw: ironclawWorkerMachine({ orchestratorUrl, jobId, token, tools }) } });
-const report = system.recover();
+const report = await system.recover();
 const streamId = `ironclaw-${jobId}`;
 console.log(`ironclaw worker: job ${jobId}${run?.resumed ? ' (resumed)' : ''}, orchestrator ${orchestratorUrl}` +
   (orchestrator ? ` (test orchestrator, pid ${orchestrator.pid}${orchestrator.reused ? ', left by an earlier run' : ''})` : '') + `, log ${opts.db}`);

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mcpSessionMachine } from '../machines/mcp/index.ts';
 import { sessionMachine, type SessionMachine } from '../machines/session/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
-import { createActorSystem, replay, verifyReplay, type JournaledActor } from '../src/index.ts';
+import { createActorSystem, replay, replaySteps, verifyReplay, type JournaledActor } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import type { McpTestServerStats } from '../test/servers/mcp-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';
@@ -32,7 +32,7 @@ const server = await ensureServer({
 console.log(`${at()} MCP server ${server.url} (pid ${server.pid}${server.reused ? ', left by an earlier run' : ''}); session ${id}; log ${dbPath}`);
 const store = openSqliteStore(dbPath);
 const system = createActorSystem({ store, machines: { session: mcpSessionMachine({ url: server.url }) } });
-const report = system.recover();
+const report = await system.recover();
 const session = system.get<SessionMachine>(id) ?? (store.getStream(id) ? undefined : system.spawn('session', { id, input: { sessionKey: id } }));
 console.log(`${at()} session ${id}: ${session === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
 
@@ -89,7 +89,7 @@ try {
     if (live() && turn(session.getSnapshot()) !== undefined) session.send({ type: 'session.close' });
     await wait(() => false, 5_000);
   }
-  const final = session?.getSnapshot() ?? [...replay(store, sessionMachine, id)].at(-1)!.snapshot;
+  const final = session?.getSnapshot() ?? (await replaySteps(store, sessionMachine, id)).at(-1)!.snapshot;
   // the tool sees its cancellation at its next step
   let stats = await server.control.call<McpTestServerStats>('stats');
   for (let i = 0; i < 40 && stats.cancelled === 0; i++) {
@@ -99,7 +99,7 @@ try {
   console.log(`${at()} session ${formatStateValue(final.value)} after ${final.context.turns} turns`);
   console.log(`${at()} server: ${stats.sessions} session, ${stats.deleted} deleted, ${stats.cancelled} call cancelled; ` +
     `count runs by request id ${JSON.stringify(stats.toolRuns)} (a 2 would be a tool run twice)`);
-  console.log(`${at()} ${store.readStream(id).length} events logged to ${dbPath}; replay equals live: ${verifyReplay(store, sessionMachine, id).ok}`);
+  console.log(`${at()} ${store.readStream(id).length} events logged to ${dbPath}; replay equals live: ${(await verifyReplay(store, sessionMachine, id)).ok}`);
   console.log(`replay it: npm run -s actorlog -- replay ${dbPath} ${id} --verify`);
   closedOk = final.value === 'closed';
 } finally {

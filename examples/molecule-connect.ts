@@ -20,7 +20,7 @@ import { connectionMachine, type ConnectionMachine } from '../machines/connectio
 import type { ConnectionContext } from '../machines/connection/context.ts';
 import { createMoleculeConnection, type MoleculeMessage } from '../machines/molecule/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
-import { createActorSystem, replay, type JournaledActor } from '../src/index.ts';
+import { createActorSystem, replay, replaySteps, type JournaledActor } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import type { MoleculeStats } from '../test/servers/molecule-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';
@@ -56,7 +56,7 @@ const conn = createMoleculeConnection({
 });
 const store = openSqliteStore(db);
 const system = createActorSystem({ store, machines: { molecule: conn.machine } });
-const report = system.recover();
+const report = await system.recover();
 const actor = system.get<ConnectionMachine>(conn.id) ?? (store.getStream(conn.id) ? undefined : system.spawn('molecule', { id: conn.id, input: conn.input }));
 const how = actor === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === conn.id) ? 'recovered from the log' : 'spawned';
 console.log(`connection ${conn.id}: ${how}`);
@@ -92,7 +92,7 @@ if (actor) {
   if (actor.getSnapshot().status === 'active') actor.send({ type: 'connection.close', reason: 'example finished' });
 }
 
-const snapshot = actor?.getSnapshot() ?? [...replay(store, connectionMachine, conn.id)].at(-1)!.snapshot;
+const snapshot = actor?.getSnapshot() ?? (await replaySteps(store, connectionMachine, conn.id)).at(-1)!.snapshot;
 const final = snapshot.context as ConnectionContext;
 const stats = await platform.control.get<MoleculeStats>('stats');
 const mine = (key: string) => key.startsWith(`${conn.id}:`);

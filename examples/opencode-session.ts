@@ -18,7 +18,7 @@ import { request } from 'undici';
 import { opencodeSessionMachine } from '../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../machines/session/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
-import { createActorSystem, replay, verifyReplay, type JournaledActor } from '../src/index.ts';
+import { createActorSystem, replay, replaySteps, verifyReplay, type JournaledActor } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import type { OpencodeServerOptions } from '../test/servers/opencode-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';
@@ -40,7 +40,7 @@ console.log(`${at()} opencode ${server.url} (pid ${server.childPid}, host pid ${
 
 const store = openSqliteStore(dbPath);
 const system = createActorSystem({ store, machines: { session: opencodeSessionMachine({ url: server.url, password }) } });
-const report = system.recover();
+const report = await system.recover();
 const session = system.get<SessionMachine>(id) ?? (store.getStream(id) ? undefined : system.spawn('session', { id, input: { sessionKey: id, abortTimeoutMs: 5_000 } }));
 console.log(`${at()} session ${id}: ${session === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
 
@@ -95,12 +95,12 @@ try {
     if (live() && turn(session.getSnapshot()) !== undefined) session.send({ type: 'session.close' });
     await wait(() => false, 5_000);
   }
-  const final = session?.getSnapshot() ?? [...replay(store, sessionMachine, id)].at(-1)!.snapshot;
+  const final = session?.getSnapshot() ?? (await replaySteps(store, sessionMachine, id)).at(-1)!.snapshot;
   const remoteId = final.context.remoteId;
   const prompts = remoteId ? await userMessages(remoteId) : [];
   console.log(`${at()} session ${formatStateValue(final.value)} after ${final.context.turns} turns; ` +
     `the server holds ${prompts.length} prompts in ${remoteId} (each admitted once by its id): ${prompts.map((p) => JSON.stringify(p)).join(', ')}`);
-  const verify = verifyReplay(store, sessionMachine, id);
+  const verify = await verifyReplay(store, sessionMachine, id);
   console.log(`${at()} ${store.readStream(id).length} events logged to ${dbPath}; replay equals live: ${verify.ok}`);
   console.log(`replay it: npm run -s actorlog -- replay ${dbPath} ${id} --verify`);
   closedOk = final.value === 'closed';

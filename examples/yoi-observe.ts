@@ -20,7 +20,7 @@ import type { ConnectionContext } from '../machines/connection/context.ts';
 import { connectionMachine, type ConnectionMachine } from '../machines/connection/machine.ts';
 import { decodeBackendCursor, yoiConnectionInput, yoiConnectionMachine, type YoiDelivery, type YoiMethod } from '../machines/yoi/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
-import { createActorSystem, replay, type JournaledActor } from '../src/index.ts';
+import { createActorSystem, replay, replaySteps, type JournaledActor } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import type { YoiStats } from '../test/servers/yoi-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';
@@ -48,7 +48,7 @@ const store = openSqliteStore(db);
 const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine({ onEvent }) } });
 const input = yoiConnectionInput({ baseUrl: backend.url, runtimeId: 'rt-demo', workerId, deliver: 'dispatch', retryDelayMs: 100 });
 const id = input.connectionId;
-const report = system.recover();
+const report = await system.recover();
 const actor = system.get<ConnectionMachine>(id) ?? (store.getStream(id) ? undefined : system.spawn('yoi', { id, input }));
 console.log(`connection ${id}: ${actor === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
 
@@ -96,7 +96,7 @@ if (actor) {
   if (actor.getSnapshot().status === 'active') actor.send({ type: 'connection.close', reason: 'example finished' });
 }
 
-const snapshot = actor?.getSnapshot() ?? [...replay(store, connectionMachine, id)].at(-1)!.snapshot;
+const snapshot = actor?.getSnapshot() ?? (await replaySteps(store, connectionMachine, id)).at(-1)!.snapshot;
 const final = snapshot.context as ConnectionContext;
 const stats = await backend.control.get<YoiStats>('stats');
 const mine = stats.connections.filter((c) => c.workerId === workerId);

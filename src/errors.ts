@@ -11,6 +11,12 @@ export const ErrorCodes = {
   STREAM_NOT_FOUND: 'STREAM_NOT_FOUND',
   /** The store could not write; the actor that needed the write is stopped with this error. */
   APPEND_FAILED: 'APPEND_FAILED',
+  /**
+   * This process no longer owns the stream (a shared PostgreSQL log: its node's lease expired and
+   * another node claimed the stream, or a newer incarnation replaced it): nothing was written; the
+   * actor is stopped here and goes on at its new owner.
+   */
+  LEASE_LOST: 'LEASE_LOST',
   /** The store is closed or read-only, or its file cannot be opened or is not an actorlog log. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   /** The file's schema version is newer than this build understands. */

@@ -23,13 +23,21 @@ export type {
   StreamRecord,
   StreamStatus,
   SubscribeOptions,
+  EmbeddedLogStore,
+  Awaitable,
+  LogCursor,
+  NewStream,
+  InboxMessage,
+  StoredInboxMessage,
+  WriteBatch,
+  StreamOwnership,
 } from './log/types.ts';
 export { createActorSystem, type ActorSystem, type ActorSystemOptions, type MachineOf, type MachineRegistry, type RecoveryReport, type SpawnOptions } from './runtime/actorSystem.ts';
 export { JournaledActor } from './runtime/journaledActor.ts';
-export type { CommitMode } from './runtime/committer.ts';
+export type { CommitMode } from './runtime/groupCommit.ts';
 export type { StoredSnapshot } from './runtime/journal.ts';
 export type { Bookkeeping, PendingTimer } from './runtime/bookkeeping.ts';
 export { FAILED_EVENT, type FailureData } from './runtime/failure.ts';
 export { machineHash } from './runtime/machineInfo.ts';
 export { machineDefinition } from './runtime/definition.ts';
-export { replay, verifyReplay, comparable, type ReplayStep, type ReplayOptions, type VerifyResult } from './replay/replay.ts';
+export { replay, replaySteps, verifyReplay, comparable, type ReplayStep, type ReplayOptions, type VerifyResult } from './replay/replay.ts';

@@ -1,7 +1,8 @@
 import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../src/errors.ts';
 import { subscribeToLog, type LogFeed } from '../src/log/subscribe.ts';
-import type { AppendRequest, AppendResult, DefinitionRecord, EventMeta, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../src/log/types.ts';
+import type { AppendRequest, AppendResult, DefinitionRecord, EventMeta, EventRecord, InboxMessage, LogCursor, LogStore, NewEvent, NewStream, SnapshotRecord, StoredInboxMessage, StreamRecord, StreamStatus, SubscribeOptions, WriteBatch } from '../src/log/types.ts';
+import { applyWriteBatch, positionAfter } from '../src/log/writeBatch.ts';
 import { resolveKeepSnapshots } from '../src/log/keepSnapshots.ts';
 
 interface StoredEvent {
@@ -81,6 +82,10 @@ export class MemoryStore implements LogStore {
   private readonly log: StoredEvent[] = [];
   private readonly snapshots = new Map<string, Map<number, { snapshot: string; recordedAt: number }>>();
   private readonly checkpoints = new Map<string, number>();
+  /** Inbox messages by id (ids increase), and the (stream, causation id) pairs posted. */
+  private readonly inbox = new Map<number, StoredInboxMessage>();
+  private readonly posted = new Set<string>();
+  private nextMessageId = 1;
   /** Machine definitions by hash: name, definition as JSON text, recordedAt. */
   private readonly definitions = new Map<string, { name: string; definition: string; recordedAt: number }>();
   /** Snapshots kept per stream, an integer >= 1 or `Infinity`. */
@@ -114,7 +119,7 @@ export class MemoryStore implements LogStore {
     return s;
   }
 
-  createStream(stream: { streamId: string; machine: { name: string; hash: string }; input: unknown; createdAt: number }): StreamRecord {
+  createStream(stream: NewStream): StreamRecord {
     this.assertOpen();
     const { streamId, machine, createdAt } = stream;
     if (this.streams.has(streamId)) throw new ActorlogError('STREAM_EXISTS', `stream ${streamId} already exists`, { details: { streamId } });
@@ -189,11 +194,12 @@ export class MemoryStore implements LogStore {
   }
 
   /** With `streamId`, a binary search of that stream's events (sorted by global position): no scan of the log. */
-  readAll(options?: { after?: number; limit?: number; streamId?: string }): EventRecord[] {
+  readAll(options?: { after?: number | LogCursor; limit?: number; streamId?: string }): EventRecord[] {
     this.assertOpen();
     const streamId = options?.streamId;
+    const after = positionAfter(options?.after);
     const source = streamId === undefined ? this.log : (this.streams.get(streamId)?.events ?? []);
-    const start = streamId === undefined ? Math.max(0, Math.floor(options?.after ?? 0)) : firstAfter(source, options?.after ?? 0);
+    const start = streamId === undefined ? Math.max(0, Math.floor(after)) : firstAfter(source, after);
     const limit = options?.limit;
     const end = limit === undefined ? source.length : Math.min(source.length, start + Math.max(0, limit));
     return start < end ? source.slice(start, end).map(toEventRecord) : [];
@@ -254,11 +260,64 @@ export class MemoryStore implements LogStore {
     return found === undefined ? undefined : { hash, name: found.name, definition: JSON.parse(found.definition), recordedAt: found.recordedAt };
   }
 
-  saveCheckpoint(name: string, position: number): void {
+  saveCheckpoint(name: string, position: number, expected?: number): boolean {
     this.assertOpen();
     const before = this.checkpoints.get(name);
+    if (expected !== undefined && (before ?? 0) !== expected) return false;
     this.checkpoints.set(name, position);
     this.onUndo(() => (before === undefined ? this.checkpoints.delete(name) : this.checkpoints.set(name, before)));
+    return true;
+  }
+
+  write(batch: WriteBatch): AppendResult[] {
+    this.assertOpen();
+    return applyWriteBatch(this.writes, batch);
+  }
+
+  private readonly writes = {
+    transaction: <T>(fn: () => T): T => this.transaction(fn),
+    saveDefinition: (d: DefinitionRecord) => this.saveDefinition(d),
+    createStream: (s: NewStream) => this.createStream(s),
+    append: (id: string, v: number, events: NewEvent[]) => this.append(id, v, events),
+    saveSnapshot: (s: SnapshotRecord) => this.saveSnapshot(s),
+    setStreamStatus: (id: string, status: StreamStatus, at: number) => this.setStreamStatus(id, status, at),
+    postMessage: (m: InboxMessage) => {
+      const key = `${m.streamId}\u0000${m.causationId}`;
+      if (this.posted.has(key)) return;
+      const id = this.nextMessageId++;
+      this.posted.add(key);
+      this.inbox.set(id, { ...m, data: JSON.parse(encode(m.data)), id });
+      this.onUndo(() => {
+        this.posted.delete(key);
+        this.inbox.delete(id);
+      });
+    },
+    consumeMessage: (streamId: string, id: number) => {
+      const m = this.inbox.get(id);
+      if (!m || m.streamId !== streamId) return;
+      this.inbox.delete(id);
+      this.onUndo(() => this.inbox.set(id, m));
+    },
+  };
+
+  readInbox(streamId: string, limit = Number.MAX_SAFE_INTEGER): StoredInboxMessage[] {
+    this.assertOpen();
+    const out: StoredInboxMessage[] = [];
+    for (const m of this.inbox.values()) {
+      if (out.length >= limit) break;
+      if (m.streamId === streamId) out.push({ ...m, data: JSON.parse(encode(m.data)) });
+    }
+    return out;
+  }
+
+  inboxStreams(limit = 1000): string[] {
+    this.assertOpen();
+    const ids = new Set<string>();
+    for (const m of this.inbox.values()) {
+      if (ids.size >= limit) break;
+      ids.add(m.streamId);
+    }
+    return [...ids];
   }
 
   loadCheckpoint(name: string): number | undefined {

@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { ActorlogError } from '../../src/errors.ts';
-import type { EventRecord, LogStore, StreamRecord, StreamStatus } from '../../src/log/types.ts';
+import type { EventRecord, EmbeddedLogStore, StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import { isMachineRef } from '../../src/runtime/actorTree.ts';
 import type { MachineRegistry } from '../registry.ts';
 import { formatStateValue } from '../replay.ts';
@@ -98,7 +98,7 @@ function clamp(value: string | null, min: number, max: number, fallback: number)
 export class ViewApi {
   private readonly folds = new Map<string, Promise<StreamFolds | ActorlogError>>();
 
-  constructor(readonly store: LogStore, private readonly registry: MachineRegistry, private readonly options: { ignoreHash?: boolean } = {}) {}
+  constructor(readonly store: EmbeddedLogStore, private readonly registry: MachineRegistry, private readonly options: { ignoreHash?: boolean } = {}) {}
 
   private stream(streamId: string): StreamRecord {
     const stream = this.store.getStream(streamId);

@@ -1,5 +1,5 @@
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
-import type { EventRecord, LogStore, StreamRecord } from '../../src/log/types.ts';
+import type { EventRecord, EmbeddedLogStore, StreamRecord } from '../../src/log/types.ts';
 import type { Bookkeeping } from '../../src/runtime/bookkeeping.ts';
 import { decodeEvent } from '../../src/runtime/eventCodec.ts';
 import { Folder, type FoldState } from '../../src/runtime/fold.ts';
@@ -54,7 +54,7 @@ function taken(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: Ev
 export class StreamFolds {
   private readonly checkpoints: Checkpoint[] = [];
 
-  constructor(private readonly store: LogStore, readonly machine: AnyStateMachine, readonly stream: StreamRecord) {}
+  constructor(private readonly store: EmbeddedLogStore, readonly machine: AnyStateMachine, readonly stream: StreamRecord) {}
 
   /** The initial snapshot (version 0). */
   initial(): AnyMachineSnapshot {

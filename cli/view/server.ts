@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { isActorlogError } from '../../src/errors.ts';
-import type { LogStore } from '../../src/log/types.ts';
+import type { EmbeddedLogStore } from '../../src/log/types.ts';
 import { eventRow, type ViewApi } from './api.ts';
 import type { Assets } from './assets.ts';
 
@@ -42,7 +42,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  *
  * @throws the `listen` error (e.g. `EADDRINUSE`) as a rejection
  */
-export async function startViewServer(store: LogStore, options: ViewServerOptions): Promise<ViewServer> {
+export async function startViewServer(store: EmbeddedLogStore, options: ViewServerOptions): Promise<ViewServer> {
   const { api, assets } = options;
   const clients = new Set<ServerResponse>();
   const broadcast = (event: string, data: unknown) => {

@@ -137,9 +137,11 @@ export async function submitAndWait(system: ActorSystem, options: SubmitAndWaitO
   if (signal?.aborted) throw new ActorlogError('ABORTED', `foreman job ${id}: aborted before submit`, { cause: signal.reason });
   let actor = system.get<JobMachine>(id);
   if (!actor) {
-    const stream = system.store.getStream(id);
+    // An embedded store answers at once: the job is then spawned in this very call, as before.
+    const found = system.store.getStream(id);
+    const stream = found instanceof Promise ? await found : found;
     if (stream) {
-      const saved = system.store.loadSnapshot(id)?.snapshot as { state?: Pick<JobSnapshot, 'value' | 'context'> } | undefined;
+      const saved = (await system.store.loadSnapshot(id))?.snapshot as { state?: Pick<JobSnapshot, 'value' | 'context'> } | undefined;
       if (stream.status === 'active' || !saved?.state) throw new ActorlogError('STREAM_EXISTS', `job ${id} is in the log but not running: call system.recover() first`, { details: { streamId: id } });
       const outcome = foremanOutcome(saved.state);
       if (outcome instanceof ActorlogError) throw outcome;

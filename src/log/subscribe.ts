@@ -1,5 +1,6 @@
 import { asyncScheduler, Observable, type SchedulerAction } from 'rxjs';
 import type { EventRecord, SubscribeOptions } from './types.ts';
+import { positionAfter } from './writeBatch.ts';
 
 /** What {@link subscribeToLog} needs from a store. */
 export interface LogFeed {
@@ -56,7 +57,7 @@ export const DEFAULT_BATCH_SIZE = 500;
  * ```
  */
 export function subscribeToLog(feed: LogFeed, options: SubscribeOptions = {}): Observable<EventRecord> {
-  const after = options.after ?? 0;
+  const after = positionAfter(options.after);
   const streamId = options.streamId;
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);

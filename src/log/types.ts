@@ -53,6 +53,8 @@ export interface EventRecord extends NewEvent {
   streamId: string;
   /** 1, 2, 3… within the stream. */
   version: number;
+  /** The writing transaction's id (PostgreSQL `xid8`, decimal); absent on SQLite and memory (read as `'0'`). */
+  transactionId?: string;
 }
 
 /** The status of a stream (an actor): `active` until the actor ends. */
@@ -116,10 +118,103 @@ export interface AppendResult {
   lastGlobalPosition: number;
 }
 
+/**
+ * A value now or later: what a store method returns. An embedded store (SQLite, memory) returns the
+ * value itself, so a caller on it pays no microtask; a networked one (PostgreSQL) returns a Promise.
+ * Code written against {@link LogStore} always `await`s it.
+ */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * A point in the log's commit-safe order, to resume a reader from: the transaction that wrote an
+ * event and its global position. On PostgreSQL positions are assigned before commit, so a lower
+ * position may become visible after a higher one; readers order by (transaction id, global position)
+ * and only read transactions older than every one still running. On SQLite and memory writes are
+ * serial: `transactionId` is `'0'` and the global position alone is the order.
+ */
+export interface LogCursor {
+  /** The writing transaction's id as a decimal string (PostgreSQL `xid8`); `'0'` on SQLite and memory. */
+  transactionId: string;
+  globalPosition: number;
+}
+
+/** A stream to create: version 0, status `active`. */
+export interface NewStream {
+  streamId: string;
+  machine: { name: string; hash: string };
+  /** The actor's input, JSON-safe. */
+  input: unknown;
+  /** ms since the Unix epoch. */
+  createdAt: number;
+}
+
+/**
+ * A message to a journaled actor, waiting in its inbox until the process that runs the actor appends
+ * it to the actor's stream (and removes it in the same write). Messages between actors that are not
+ * running in the same process (another node owns the receiver, or it is not recovered yet) travel
+ * this way; the sender posts in the same write as the event that caused the send.
+ */
+export interface InboxMessage {
+  /** The receiving stream. */
+  streamId: string;
+  /** Unique per send (see {@link EventMeta.causationId}): posting the same (streamId, causationId) again keeps the first. */
+  causationId: string;
+  type: string;
+  /** The event without its `type`, JSON-safe. */
+  data: unknown;
+  /** The sender: its stream id, with `/` and the child path when a child machine sent it. */
+  from: string;
+  /** ms since the Unix epoch. */
+  postedAt: number;
+}
+
+/** An inbox message as stored, with its id (increasing per store). */
+export interface StoredInboxMessage extends InboxMessage {
+  id: number;
+}
+
+/**
+ * One atomic unit of writes (see {@link LogStore.write}), applied in one transaction in this order:
+ * `definitions` (a hash already saved is kept), `streams` (created at version 0), `appends` (each at its
+ * expected version), `messages` (posted to inboxes; a duplicate causation id is ignored), `consumed`
+ * (inbox messages removed because this batch appends them), `snapshots`, `statuses`.
+ */
+export interface WriteBatch {
+  definitions?: DefinitionRecord[];
+  streams?: NewStream[];
+  appends?: AppendRequest[];
+  messages?: InboxMessage[];
+  consumed?: Array<{ streamId: string; id: number }>;
+  snapshots?: SnapshotRecord[];
+  statuses?: Array<{ streamId: string; status: StreamStatus; at: number }>;
+}
+
+/**
+ * Fenced ownership of streams, on a store shared by several processes (PostgreSQL). Each process
+ * incarnation registers a node (an id and an epoch from a sequence, with a heartbeat kept by the
+ * database clock); each active stream records its owner node and epoch; every append checks owner,
+ * epoch, expected version and status in one statement, so a node whose lease was taken over writes
+ * nothing (`LEASE_LOST`). Absent on SQLite and memory, which one process owns.
+ */
+export interface StreamOwnership {
+  /** How long a node's heartbeat stays valid (ms): after that its streams may be claimed by another node. */
+  readonly leaseMs: number;
+  /** This process's node once registered. */
+  readonly node: { nodeId: string; epoch: number } | undefined;
+  /** Registers a new incarnation of this node (a new epoch); streams it creates from now on are its own. */
+  register(): Promise<{ nodeId: string; epoch: number }>;
+  /** Renews this node's lease. @throws LEASE_LOST when the lease expired or a newer epoch replaced it */
+  heartbeat(): Promise<void>;
+  /** Takes up to `limit` active streams whose owner is gone (lease expired, superseded epoch, or none) and returns them. */
+  claimOrphans(limit: number): Promise<StreamRecord[]>;
+  /** Gives up the streams (owner none), so another node claims them at once (a clean shutdown). */
+  release(streamIds: string[]): Promise<void>;
+}
+
 /** Options of {@link LogStore.subscribe}. */
 export interface SubscribeOptions {
-  /** Deliver records whose global position is greater than this. Default 0 (from the start). */
-  after?: number;
+  /** Deliver records after this global position (or {@link LogCursor}, on every store). Default 0 (from the start). */
+  after?: number | LogCursor;
   /**
    * Only records of this stream. The subscription then reads through `readAll({ after, limit, streamId })`,
    * an index lookup of that stream's events, never the whole log.
@@ -134,73 +229,99 @@ export interface SubscribeOptions {
 }
 
 /**
- * The log contract. Every store (stores/sqlite, stores/memory) implements it and passes the
- * conformance suite in test/conformance/. Writes are synchronous: the runtime appends inside
- * XState's synchronous `@xstate.event` inspection, before the transition (docs/architecture.md, invariant 1).
+ * The log contract. Every store (stores/sqlite, stores/memory, stores/postgres) implements it and
+ * passes the conformance suite in test/conformance/. Every method returns an {@link Awaitable}: the
+ * embedded stores answer at once, PostgreSQL with a Promise; callers `await` each call. The runtime
+ * appends an input before XState acts on it (docs/architecture.md, invariant 1): on an embedded
+ * store in the same call, on a networked one in a group commit whose completion releases the inputs.
  *
  * Errors: `STREAM_EXISTS` (createStream), `STREAM_NOT_FOUND` (append, setStreamStatus on an
- * unknown stream), `VERSION_CONFLICT` (append), `APPEND_FAILED` (append: the write itself failed,
- * e.g. data not JSON-safe or a disk error, with `cause`), `STORE_UNAVAILABLE` (closed store), all
- * {@link ActorlogError}s.
+ * unknown stream), `VERSION_CONFLICT` (append), `LEASE_LOST` (append on a store with
+ * {@link StreamOwnership}, when this node no longer owns the stream), `APPEND_FAILED` (the write
+ * itself failed, e.g. data not JSON-safe or a disk error, with `cause`), `STORE_UNAVAILABLE` (closed
+ * store), all {@link ActorlogError}s.
  */
 export interface LogStore {
   /** Creates a stream at version 0. @throws STREAM_EXISTS */
-  createStream(stream: { streamId: string; machine: { name: string; hash: string }; input: unknown; createdAt: number }): StreamRecord;
-  getStream(streamId: string): StreamRecord | undefined;
+  createStream(stream: NewStream): Awaitable<StreamRecord>;
+  getStream(streamId: string): Awaitable<StreamRecord | undefined>;
   /** Streams ordered by creation, optionally only those with one of the given statuses. */
-  listStreams(filter?: { status?: StreamStatus[] }): StreamRecord[];
+  listStreams(filter?: { status?: StreamStatus[] }): Awaitable<StreamRecord[]>;
   /** @throws STREAM_NOT_FOUND */
-  setStreamStatus(streamId: string, status: StreamStatus, at: number): void;
+  setStreamStatus(streamId: string, status: StreamStatus, at: number): Awaitable<void>;
   /**
    * Appends events atomically at `expectedVersion + 1…`. An empty `events` writes nothing: it checks
    * the version and returns `{ nextVersion: expectedVersion, lastGlobalPosition }` of the stream's
    * event at that version (0 when none).
-   * @throws VERSION_CONFLICT when the stream is not at `expectedVersion`; STREAM_NOT_FOUND
+   * @throws VERSION_CONFLICT when the stream is not at `expectedVersion`; STREAM_NOT_FOUND; LEASE_LOST
    */
-  append(streamId: string, expectedVersion: number, events: NewEvent[]): AppendResult;
+  append(streamId: string, expectedVersion: number, events: NewEvent[]): Awaitable<AppendResult>;
   /** Several appends in one transaction: all or none (group commit). */
-  appendBatch(requests: AppendRequest[]): AppendResult[];
-  /** Events of one stream with `fromVersion <= version <= toVersion`, in version order. */
-  readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): EventRecord[];
+  appendBatch(requests: AppendRequest[]): Awaitable<AppendResult[]>;
   /**
-   * Events with global position greater than `after` (default 0), in global order, at most `limit`
-   * (default all); with `streamId`, only that stream's events (an index range, not a scan of the log).
+   * Every write of `batch` in one transaction, all or none (the order is given at {@link WriteBatch});
+   * returns the results of `batch.appends`, in their order. The runtime's group commit.
+   * @throws the codes of createStream, append and setStreamStatus; nothing is written then
    */
-  readAll(options?: { after?: number; limit?: number; streamId?: string }): EventRecord[];
+  write(batch: WriteBatch): Awaitable<AppendResult[]>;
+  /** Events of one stream with `fromVersion <= version <= toVersion`, in version order. */
+  readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): Awaitable<EventRecord[]>;
+  /**
+   * Events after `after` in the log's commit-safe order, at most `limit` (default all); with
+   * `streamId`, only that stream's events (an index range, not a scan of the log). `after` is a global
+   * position (events with a greater one) or a {@link LogCursor} (events after that pair). On
+   * PostgreSQL only events of transactions older than every running one are returned, ordered by
+   * (transaction id, global position), so a reader that resumes from the last record's cursor skips
+   * nothing; on SQLite and memory the order is the global position.
+   */
+  readAll(options?: { after?: number | LogCursor; limit?: number; streamId?: string }): Awaitable<EventRecord[]>;
   /** The global position of the last event in the log, 0 when empty. */
-  headPosition(): number;
+  headPosition(): Awaitable<number>;
   /**
    * Saves a snapshot; a later one for the same stream and version replaces it. In the same write the
    * store prunes the stream's snapshots to the `keepSnapshots` highest versions (a store option,
    * default 10; 0 or `Infinity` keeps all).
    */
-  saveSnapshot(snapshot: SnapshotRecord): void;
+  saveSnapshot(snapshot: SnapshotRecord): Awaitable<void>;
   /** The latest snapshot of a stream at or before `atOrBeforeVersion` (default: latest). */
-  loadSnapshot(streamId: string, atOrBeforeVersion?: number): SnapshotRecord | undefined;
+  loadSnapshot(streamId: string, atOrBeforeVersion?: number): Awaitable<SnapshotRecord | undefined>;
   /** Every kept snapshot of a stream, in increasing version order, in one read ([] when none). */
-  listSnapshots(streamId: string): SnapshotRecord[];
+  listSnapshots(streamId: string): Awaitable<SnapshotRecord[]>;
   /**
    * Saves a machine definition under its hash. The first record saved for a hash is kept: saving
    * one again (same hash) is a no-op, whatever its name, definition or time.
    */
-  saveDefinition(record: DefinitionRecord): void;
+  saveDefinition(record: DefinitionRecord): Awaitable<void>;
   /** The definition saved under `hash`, or undefined (also for a log written before definitions were kept). */
-  loadDefinition(hash: string): DefinitionRecord | undefined;
-  /** Saves a named subscriber's last processed global position. */
-  saveCheckpoint(name: string, position: number): void;
-  loadCheckpoint(name: string): number | undefined;
+  loadDefinition(hash: string): Awaitable<DefinitionRecord | undefined>;
   /**
-   * Records from a global position: catches up from the log, then delivers new records live
-   * (appends of this process at once, appends of other processes within `pollIntervalMs`).
-   * Local appends are delivered synchronously, after their commit, inside the call that committed
-   * them (`append`, `appendBatch`, or the outermost `transaction`). Completes when the store closes.
+   * Saves a named subscriber's last processed global position. With `expected`, only if the stored
+   * position is still `expected` (`undefined` stored counts as 0): compare-and-set, so two
+   * subscribers sharing a name never move it backwards. Returns whether it was saved.
+   */
+  saveCheckpoint(name: string, position: number, expected?: number): Awaitable<boolean>;
+  loadCheckpoint(name: string): Awaitable<number | undefined>;
+  /** The inbox of a stream (messages posted by {@link WriteBatch.messages} and not consumed), oldest first, at most `limit`. */
+  readInbox(streamId: string, limit?: number): Awaitable<StoredInboxMessage[]>;
+  /** Ids of streams with inbox messages waiting, at most `limit` (default 1000). */
+  inboxStreams(limit?: number): Awaitable<string[]>;
+  /**
+   * Records from a point of the log: catches up, then delivers new records live (appends of this
+   * process at once, appends of other processes within `pollIntervalMs`), each once, skipping none.
+   * Completes when the store closes.
    */
   subscribe(options?: SubscribeOptions): Observable<EventRecord>;
-  /**
-   * Runs `fn` (synchronous) in one transaction and returns its result; if `fn` throws, every write
-   * it made is undone and the error rethrown. Nested calls join the outer one as a savepoint: an
-   * inner call that throws undoes only its own writes; nothing commits before the outermost call.
-   */
-  transaction<T>(fn: () => T): T;
-  close(): void;
+  /** Fenced stream ownership, on stores shared by several processes (PostgreSQL); absent otherwise. */
+  readonly ownership?: StreamOwnership;
+  /** Closes the store; later calls throw `STORE_UNAVAILABLE`, subscriptions complete. */
+  close(): Awaitable<void>;
 }
+
+/**
+ * A {@link LogStore} whose methods answer at once (the embedded stores: SQLite and memory): each
+ * method's result is the value itself, never a Promise. Tools that only ever open a log file (the
+ * CLI's file reader, tests) may take this type and skip the `await`s.
+ */
+export type EmbeddedLogStore = {
+  [K in keyof LogStore]: LogStore[K] extends (...args: infer A) => infer R ? (...args: A) => Awaited<R> : LogStore[K];
+};

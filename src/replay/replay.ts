@@ -25,14 +25,14 @@ export interface ReplayOptions {
  * @throws ActorlogError `STREAM_NOT_FOUND`
  * @example
  * ```ts
- * for (const step of replay(store, jobMachine, 'job-7', { to: 12 })) console.log(step.record.version, step.snapshot.value);
+ * for await (const step of replay(store, jobMachine, 'job-7', { to: 12 })) console.log(step.record.version, step.snapshot.value);
  * ```
  */
-export function* replay(store: LogStore, machine: AnyStateMachine, streamId: string, options: ReplayOptions = {}): Generator<ReplayStep> {
-  const stream = requireStream(store, streamId);
+export async function* replay(store: LogStore, machine: AnyStateMachine, streamId: string, options: ReplayOptions = {}): AsyncGenerator<ReplayStep> {
+  const stream = await requireStream(store, streamId);
   const folder = new Folder(machine);
   const state = folder.initial(stream.input, stream.createdAt);
-  for (const record of store.readStream(streamId, { toVersion: options.to })) {
+  for (const record of await store.readStream(streamId, { toVersion: options.to })) {
     const event = decodeEvent(record);
     folder.applyEvent(state, event, record);
     yield { record, event, snapshot: state.snapshot };
@@ -40,8 +40,8 @@ export function* replay(store: LogStore, machine: AnyStateMachine, streamId: str
 }
 
 /** The initial snapshot of a stream's actor (before its first event). */
-export function initialSnapshot(store: LogStore, machine: AnyStateMachine, streamId: string): AnyMachineSnapshot {
-  const stream = requireStream(store, streamId);
+export async function initialSnapshot(store: LogStore, machine: AnyStateMachine, streamId: string): Promise<AnyMachineSnapshot> {
+  const stream = await requireStream(store, streamId);
   return new Folder(machine).initial(stream.input, stream.createdAt).snapshot;
 }
 
@@ -80,14 +80,14 @@ export interface VerifyResult {
  * @throws ActorlogError `STREAM_NOT_FOUND`
  * @example
  * ```ts
- * const result = verifyReplay(store, jobMachine, 'job-7');
+ * const result = await verifyReplay(store, jobMachine, 'job-7');
  * if (!result.ok) console.log(result.differences);
  * else if (result.nothingToCompare) console.log('no live snapshot recorded for job-7');
  * ```
  */
-export function verifyReplay(store: LogStore, machine: AnyStateMachine, streamId: string): VerifyResult {
-  requireStream(store, streamId);
-  const saved = new Map<number, SnapshotRecord>(store.listSnapshots(streamId).map((s) => [s.version, s]));
+export async function verifyReplay(store: LogStore, machine: AnyStateMachine, streamId: string): Promise<VerifyResult> {
+  await requireStream(store, streamId);
+  const saved = new Map<number, SnapshotRecord>((await store.listSnapshots(streamId)).map((s) => [s.version, s]));
   const last = Math.max(0, ...saved.keys());
   const differences: VerifyResult['differences'] = [];
   const compare = (version: number, replayed: AnyMachineSnapshot) => {
@@ -100,13 +100,28 @@ export function verifyReplay(store: LogStore, machine: AnyStateMachine, streamId
     }
   };
   if (saved.size === 0) return { ok: true, version: 0, checked: 0, nothingToCompare: true, differences };
-  compare(0, initialSnapshot(store, machine, streamId));
-  for (const step of replay(store, machine, streamId, { to: last })) compare(step.record.version, step.snapshot);
+  compare(0, await initialSnapshot(store, machine, streamId));
+  for await (const step of replay(store, machine, streamId, { to: last })) compare(step.record.version, step.snapshot);
   return { ok: differences.length === 0, version: last, checked: saved.size, nothingToCompare: false, differences };
 }
 
-function requireStream(store: LogStore, streamId: string): StreamRecord {
-  const stream = store.getStream(streamId);
+async function requireStream(store: LogStore, streamId: string): Promise<StreamRecord> {
+  const stream = await store.getStream(streamId);
   if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in the log`, { details: { streamId } });
   return stream;
+}
+
+/**
+ * {@link replay} collected into an array: every step of the stream (up to `options.to`).
+ * @throws ActorlogError `STREAM_NOT_FOUND`
+ * @example
+ * ```ts
+ * const steps = await replaySteps(store, jobMachine, 'job-7');
+ * console.log(steps.at(-1)?.snapshot.value);
+ * ```
+ */
+export async function replaySteps(store: LogStore, machine: AnyStateMachine, streamId: string, options: ReplayOptions = {}): Promise<ReplayStep[]> {
+  const steps: ReplayStep[] = [];
+  for await (const step of replay(store, machine, streamId, options)) steps.push(step);
+  return steps;
 }

@@ -2,10 +2,12 @@ import { createActor, toObserver, type AnyActorRef, type AnyStateMachine, type I
 import { ActorlogError, describeError, isActorlogError, type ErrorInfo } from '../errors.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { LogStore, StreamRecord } from '../log/types.ts';
+import { ingressClock } from './ingress.ts';
+import { startOwnership, type Ownership } from './ownership.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
-import { createCommitter, type CommitMode } from './committer.ts';
+import { createGroupCommit, type CommitMode } from './groupCommit.ts';
 import { Journal } from './journal.ts';
-import { asTree, refAt } from './actorTree.ts';
+import { asTree, PEER, peerStreamOf, refAt } from './actorTree.ts';
 import type { ImpliedMessage } from './fold.ts';
 import { JournaledActor } from './journaledActor.ts';
 import { machineHash } from './machineInfo.ts';
@@ -26,15 +28,21 @@ export type SpawnOptions<M extends AnyStateMachine> = { id: string } & (undefine
 export type MachineOf<M> = 0 extends 1 & M ? AnyStateMachine : M extends AnyStateMachine ? M : AnyStateMachine;
 
 /** Options of {@link createActorSystem}. */
-export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineRegistry> {
+export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineRegistry, TStore extends LogStore = LogStore> {
   /** The log. */
-  store: LogStore;
+  store: TStore;
   /** The machines actors can run, by the name streams record (e.g. `{ job: a2aJobMachine }`). */
   machines: TMachines;
   /** Time source for `recordedAt`, XState's timers and re-armed timers. @default systemClock */
   clock?: Clock;
-  /** `each` (default): one transaction per event; `tick`: group commit, see {@link CommitMode}. */
+  /** `each` (default) or `tick`: how writes are batched, see {@link CommitMode}. Either way an input is committed before the actor acts on it. */
   commit?: CommitMode;
+  /**
+   * On a store shared by several processes (one with `ownership`, PostgreSQL): how often this node
+   * looks for streams whose owner is gone (lease expired) and takes them over, and for messages in
+   * the inboxes of its actors (ms). `recover()` starts it. @default 1000
+   */
+  claimIntervalMs?: number;
   /** Save a snapshot every this many events of an actor, to shorten recovery. 0 = final only. @default 100 */
   snapshotEvery?: number;
   /**
@@ -84,8 +92,9 @@ export interface RecoveryReport {
  * `ActorSystem` without an argument is any system (for code that takes one whatever its machines).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface ActorSystem<TMachines extends MachineRegistry = any> {
-  readonly store: LogStore;
+export interface ActorSystem<TMachines extends MachineRegistry = any, TStore extends LogStore = LogStore> {
+  /** The log, as given to {@link createActorSystem} (typed as given: an embedded store's reads answer at once). */
+  readonly store: TStore;
   readonly clock: Clock;
   /**
    * Starts a new actor of the machine registered as `machine`, with a new stream `id`. Its input is
@@ -110,11 +119,24 @@ export interface ActorSystem<TMachines extends MachineRegistry = any> {
   /**
    * Resumes every `active` stream of the log that is not running here: folds its events (from its
    * latest snapshot), restarts it where it stood, restarts live sources from their last cursor and
-   * re-arms pending timers with their remaining time (docs/architecture.md invariants 2-5).
+   * re-arms pending timers with their remaining time (docs/architecture.md invariants 2-5). Every
+   * actor is created and wired before any starts, so a message one sends while starting reaches
+   * another recovered in the same call. On a shared store (PostgreSQL) it registers this node,
+   * takes the streams no live node owns, and from then on keeps its lease and keeps taking orphaned
+   * streams every `claimIntervalMs` (continuous recovery), until `close()`.
    */
-  recover(): RecoveryReport;
-  /** Commits pending writes, saves a snapshot of each actor and stops them all without marking their streams: a later `recover()` resumes them. */
-  close(): void;
+  recover(): Promise<RecoveryReport>;
+  /**
+   * Resolves once every write queued so far has committed and every input taken so far has reached
+   * its actor. On an embedded store in `each` mode that is already so when `send` returns.
+   */
+  settled(): Promise<void>;
+  /**
+   * Saves a snapshot of each actor, stops them all without marking their streams (a later
+   * `recover()` resumes them), waits for the pending writes and, on a shared store, gives up this
+   * node's streams so another node takes them at once.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -129,16 +151,20 @@ export interface ActorSystem<TMachines extends MachineRegistry = any> {
  * await job.waitFor((s) => s.status === 'done');
  * ```
  */
-export function createActorSystem<const TMachines extends MachineRegistry>(options: ActorSystemOptions<TMachines>): ActorSystem<TMachines> {
+export function createActorSystem<const TMachines extends MachineRegistry, TStore extends LogStore = LogStore>(options: ActorSystemOptions<TMachines, TStore>): ActorSystem<TMachines, TStore> {
   const { store, machines } = options;
   const clock = options.clock ?? systemClock;
-  const committer = createCommitter(store, options.commit ?? 'each');
+  const commit = createGroupCommit(store, options.commit ?? 'each');
   const snapshotEvery = options.snapshotEvery ?? 100;
   const actors = new Map<string, JournaledActor>();
   /** The journal of each running root actor, by its XState ref (messages between journaled actors). */
   const journals = new WeakMap<object, Journal>();
+  /** Stand-ins for journaled actors that do not run here: a send to one is posted to its inbox. */
+  const remotes = new Map<string, object>();
   const report = options.onError ?? ((id: string, err: ActorlogError) => console.error(`actorlog: actor ${id} stopped: ${err.message} (${err.code})`));
   const userInspect = options.inspect === undefined ? undefined : toObserver(options.inspect);
+  let ownership: Ownership | undefined;
+  let closed = false;
   const onError = (id: string, err: ActorlogError) => {
     try {
       report(id, err);
@@ -158,23 +184,39 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
     return machine;
   }
 
-  function start(name: string, machine: AnyStateMachine, id: string, init: { input?: unknown; snapshot?: unknown; version: number; bookkeeping?: Bookkeeping; startedAt: number; rearm?: Bookkeeping['timers'] }): JournaledActor {
+  /** The stand-in of a journaled actor that does not run here (the fold uses the same kind, see fold.ts). */
+  function remoteRef(streamId: string): object {
+    let ref = remotes.get(streamId);
+    if (!ref) {
+      ref = { id: streamId, sessionId: `actorlog-peer:${streamId}`, [PEER]: streamId, send() {}, _send() {}, getSnapshot: () => ({ status: 'active' }) };
+      remotes.set(streamId, ref);
+    }
+    return ref;
+  }
+
+  type Init = { input?: unknown; snapshot?: unknown; version: number; bookkeeping?: Bookkeeping; startedAt: number; rearm?: Bookkeeping['timers'] };
+
+  /** Creates and wires an actor (not started): `go()` starts it. */
+  function create(name: string, machine: AnyStateMachine, id: string, init: Init): { actor: JournaledActor; go: () => void } {
     if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
     const journal = new Journal({
-      store, committer, clock, streamId: id, version: init.version, bookkeeping: init.bookkeeping, startedAt: init.startedAt, snapshotEvery,
+      store, commit, clock, streamId: id, version: init.version, bookkeeping: init.bookkeeping, startedAt: init.startedAt, snapshotEvery,
       peerOf: (ref) => journals.get(ref as object),
+      remoteOf: (ref) => peerStreamOf(ref),
       onFailure: (err) => {
         actors.delete(id);
         onError(id, err);
       },
     });
-    const ref = createActor(machine, { id, input: init.input, snapshot: init.snapshot as never, clock, inspect: userInspect ? inspectBoth(id, journal, userInspect) : journal.inspect });
-    journal.attach(ref);
+    const actorClock = ingressClock(clock);
+    const ref = createActor(machine, { id, input: init.input, snapshot: init.snapshot as never, clock: actorClock, inspect: userInspect ? inspectBoth(id, journal, userInspect) : journal.inspect });
+    journal.attach(ref, actorClock);
     journals.set(ref, journal);
-    // Another journaled actor is addressed by its stream id: `sendTo(({ system }) => system.get('b'), …)`.
+    // Another journaled actor is addressed by its stream id: `sendTo(({ system }) => system.get('b'), …)`;
+    // one that does not run here (another node's, not recovered yet) gets a stand-in that posts to its inbox.
     const xsystem = ref.system as unknown as { get(systemId: string): unknown };
     const get = xsystem.get.bind(xsystem);
-    xsystem.get = (systemId: string) => get(systemId) ?? actors.get(systemId)?.ref;
+    xsystem.get = (systemId: string) => get(systemId) ?? actors.get(systemId)?.ref ?? (typeof systemId === 'string' && systemId !== id ? remoteRef(systemId) : undefined);
     const actor = new JournaledActor(id, name, ref, journal);
     actors.set(id, actor);
     ref.subscribe({
@@ -186,23 +228,22 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
         if (journal.failed) return;
         journal.recordFailure(err);
         journal.save(undefined, 'error');
-        committer.flush();
         onError(id, new ActorlogError('ACTOR_FAILED', `actor ${id} failed: ${describeError(err).message}`, { cause: err, details: { streamId: id } }));
         for (const child of Object.values((ref.getSnapshot() as { children?: Record<string, unknown> }).children ?? {})) {
           (child as { _stop?: () => void })._stop?.();
         }
       },
     });
-    ref.start();
-    if (init.rearm) rearm(journal, ref, init.rearm);
-    return actor;
+    const go = () => {
+      if (journal.failed) return;
+      ref.start();
+      if (init.rearm) rearm(journal, ref, init.rearm);
+    };
+    return { actor, go };
   }
 
   /** Hashes whose definition this system has saved (or found saved): each is written once per system. */
   const definitionsSaved = new Set<string>();
-  function saveDefinition(name: string, machine: AnyStateMachine, hash: string, at: number): void {
-    if (!definitionsSaved.has(hash)) store.saveDefinition({ hash, name, definition: machineDefinition(machine), recordedAt: at });
-  }
 
   /** The journal's observer first (write-ahead), then the application's, whose errors never reach the actor. */
   function inspectBoth(id: string, journal: Journal, user: Observer<InspectionEvent>): (ev: InspectionEvent) => void {
@@ -238,37 +279,108 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
   /**
    * Delivers, once, the messages to other journaled actors that a recovered stream's log implies
    * but whose receiver did not log (the process died between the two appends): each is looked up
-   * by its causation id in the receiver's stream, after the sender's event that caused it.
+   * by its causation id in the receiver's stream, after the sender's event that caused it; a
+   * receiver that does not run here gets it in its inbox (posting is idempotent by causation id).
    */
-  function redeliver(messages: ImpliedMessage[]): void {
+  async function redeliver(messages: ImpliedMessage[]): Promise<void> {
     for (const message of messages) {
-      const receiver = actors.get(message.to);
-      if (!receiver || receiver.journal.failed) continue;
-      const logged = store.readAll({ after: message.after, streamId: message.to }).some((r) => r.streamId === message.to && r.meta.causationId === message.causationId);
+      const logged = (await store.readAll({ after: message.after, streamId: message.to })).some((r) => r.streamId === message.to && r.meta.causationId === message.causationId);
       if (logged) continue;
       const from = message.causationId.slice(0, message.causationId.length - message.causationId.split(':').slice(-3).join(':').length - 1);
-      receiver.journal.expect(message.event, { source: 'actor', actor: from, causationId: message.causationId });
-      receiver.ref.send(message.event);
+      const receiver = actors.get(message.to);
+      if (receiver && !receiver.journal.failed) {
+        receiver.journal.expect(message.event, { source: 'actor', actor: from, causationId: message.causationId });
+        receiver.ref.send(message.event);
+        continue;
+      }
+      const { type, ...data } = message.event;
+      commit.enqueue({ messages: [{ streamId: message.to, causationId: message.causationId, type, data, from, postedAt: clock.now() }], failed: (err) => onError(message.to, asActorlogError(err, message.to)) });
     }
   }
 
-  const system: ActorSystem<TMachines> = {
+  /** Appends the inbox messages of running actors (of `ids`, or of every stream with mail) and delivers them. */
+  async function deliverInbox(ids?: readonly string[]): Promise<void> {
+    for (const id of ids ?? (await store.inboxStreams())) {
+      const actor = actors.get(id);
+      if (!actor || actor.journal.failed) continue;
+      const messages = await store.readInbox(id);
+      if (messages.length > 0) actors.get(id)?.journal.receiveInbox(messages);
+    }
+  }
+
+  /** Folds and resumes `streams`: all are created and wired first, then started. */
+  async function recoverStreams(streams: readonly StreamRecord[]): Promise<RecoveryReport> {
+    const result: RecoveryReport = { recovered: [], finished: [], failed: [] };
+    const outbox: ImpliedMessage[] = [];
+    const ready: Array<() => void> = [];
+    for (const stream of streams) {
+      if (actors.has(stream.streamId)) continue;
+      try {
+        const machine = machineFor(stream.machine.name, stream);
+        const at = clock.now();
+        // a stream of a log written before definitions were kept gets its definition now
+        const definitions = definitionsSaved.has(stream.machine.hash) ? [] : [{ hash: stream.machine.hash, name: stream.machine.name, definition: machineDefinition(machine), recordedAt: at }];
+        definitionsSaved.add(stream.machine.hash);
+        if (definitions.length > 0) commit.enqueue({ definitions, failed: () => definitionsSaved.delete(stream.machine.hash) });
+        const folded = await foldStream(store, machine, stream);
+        if (actors.has(stream.streamId)) continue;
+        if (folded.status !== 'active') {
+          // The process died between the final event and its snapshot: write what the fold shows.
+          const snapshot = { streamId: stream.streamId, version: folded.version, snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping }, recordedAt: at };
+          await new Promise<void>((resolve, reject) => commit.enqueue({ snapshots: [snapshot], statuses: [{ streamId: stream.streamId, status: folded.status === 'done' ? 'done' : 'error', at }], committed: resolve, failed: reject }));
+          result.finished.push(stream.streamId);
+          continue;
+        }
+        const { actor, go } = create(stream.machine.name, machine, stream.streamId, {
+          input: stream.input, snapshot: folded.persisted, version: folded.version, bookkeeping: folded.bookkeeping, startedAt: stream.createdAt,
+          rearm: folded.bookkeeping.timers,
+        });
+        ready.push(go);
+        outbox.push(...folded.outbox);
+        result.recovered.push(actor);
+      } catch (err) {
+        result.failed.push({ streamId: stream.streamId, error: describeError(err) });
+        onError(stream.streamId, asActorlogError(err, stream.streamId));
+      }
+    }
+    for (const go of ready) go();
+    await redeliver(outbox);
+    await deliverInbox(result.recovered.map((a) => a.id));
+    return result;
+  }
+
+  const system: ActorSystem<TMachines, TStore> = {
     store,
     clock,
     spawn(name, { id, input }) {
+      if (closed) throw new ActorlogError('STORE_UNAVAILABLE', `the actor system is closed: cannot spawn ${id}`, { details: { streamId: id } });
       const machine = machineFor(name);
       if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
       const createdAt = clock.now();
       // The actor starts from exactly the input the log keeps (its JSON copy), so replay and recovery match it.
       const logged = journalInput(input) as typeof input;
       const hash = machineHash(machine);
-      // The definition goes with the stream (same transaction), so tools draw its statechart from the log alone.
-      store.transaction(() => {
-        saveDefinition(name, machine, hash, createdAt);
-        store.createStream({ streamId: id, machine: { name, hash }, input: logged, createdAt });
+      const { actor, go } = create(name, machine, id, { input: logged ?? undefined, version: 0, startedAt: createdAt });
+      let refused: unknown;
+      let sync = true;
+      // The definition goes with the stream (same transaction), so tools draw its statechart from the log alone;
+      // the actor starts once its stream is committed.
+      commit.enqueue({
+        definitions: definitionsSaved.has(hash) ? undefined : [{ hash, name, definition: machineDefinition(machine), recordedAt: createdAt }],
+        streams: [{ streamId: id, machine: { name, hash }, input: logged, createdAt }],
+        committed: () => {
+          definitionsSaved.add(hash);
+          go();
+        },
+        failed: (err) => {
+          refused = err;
+          actors.delete(id);
+          if (!sync) onError(id, asActorlogError(err, id));
+        },
       });
-      definitionsSaved.add(hash);
-      return start(name, machine, id, { input: logged ?? undefined, version: 0, startedAt: createdAt }) as never;
+      sync = false;
+      if (refused !== undefined) throw refused;
+      return actor as never;
     },
     get: (id) => actors.get(id) as never,
     list: () => [...actors.values()],
@@ -276,52 +388,49 @@ export function createActorSystem<const TMachines extends MachineRegistry>(optio
       const actor = actors.get(id);
       if (!actor) return;
       actor.journal.saveIfSettled('stopped');
-      committer.flush();
       actors.delete(id);
       actor.ref.stop();
     },
-    recover() {
-      const report: RecoveryReport = { recovered: [], finished: [], failed: [] };
-      const outbox: ImpliedMessage[] = [];
-      for (const stream of store.listStreams({ status: ['active'] })) {
-        if (actors.has(stream.streamId)) continue;
-        try {
-          const machine = machineFor(stream.machine.name, stream);
-          // a stream of a log written before definitions were kept gets its definition now
-          saveDefinition(stream.machine.name, machine, stream.machine.hash, clock.now());
-          definitionsSaved.add(stream.machine.hash);
-          const folded = foldStream(store, machine, stream);
-          if (folded.status !== 'active') {
-            // The process died between the final event and its snapshot: write what the fold shows.
-            const at = clock.now();
-            store.transaction(() => {
-              store.saveSnapshot({ streamId: stream.streamId, version: folded.version, snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping }, recordedAt: at });
-              store.setStreamStatus(stream.streamId, folded.status === 'done' ? 'done' : 'error', at);
-            });
-            report.finished.push(stream.streamId);
-            continue;
-          }
-          const actor = start(stream.machine.name, machine, stream.streamId, {
-            input: stream.input, snapshot: folded.persisted, version: folded.version, bookkeeping: folded.bookkeeping, startedAt: stream.createdAt,
-            rearm: folded.bookkeeping.timers,
-          });
-          outbox.push(...folded.outbox);
-          report.recovered.push(actor);
-        } catch (err) {
-          report.failed.push({ streamId: stream.streamId, error: describeError(err) });
-          onError(stream.streamId, isActorlogError(err) ? err : new ActorlogError('ACTOR_FAILED', `cannot recover stream ${stream.streamId}: ${describeError(err).message}`, { cause: err, details: { streamId: stream.streamId } }));
-        }
+    async recover() {
+      if (store.ownership) {
+        ownership ??= await startOwnership(store.ownership, {
+          clock,
+          intervalMs: options.claimIntervalMs ?? 1000,
+          recover: (streams) => recoverStreams(streams),
+          deliverInbox: () => deliverInbox(),
+          lost: () => {
+            // This node's lease is gone: its actors go on at the nodes that claim them.
+            for (const actor of [...actors.values()]) {
+              actors.delete(actor.id);
+              actor.journal.fail(new ActorlogError('LEASE_LOST', `node lease lost: actor ${actor.id} goes on at the node that claims it`, { details: { streamId: actor.id } }));
+            }
+          },
+        });
+        return ownership.claimNow();
       }
-      redeliver(outbox);
-      return report;
+      return recoverStreams(await store.listStreams({ status: ['active'] }));
     },
-    close() {
+    settled: async () => {
+      for (;;) {
+        await commit.drain();
+        const busy = [...actors.values()].filter((a) => a.journal.backlog > 0);
+        if (busy.length === 0) return;
+        await Promise.all(busy.map((a) => a.journal.idle()));
+      }
+    },
+    async close() {
+      closed = true;
       const running = [...actors.values()];
       for (const actor of running) actor.journal.saveIfSettled();
-      committer.flush();
       actors.clear();
       for (const actor of running) actor.ref.stop();
+      await commit.drain();
+      await ownership?.stop(running.map((a) => a.id));
     },
   };
   return system;
+}
+
+function asActorlogError(err: unknown, streamId: string): ActorlogError {
+  return isActorlogError(err) ? err : new ActorlogError('ACTOR_FAILED', `cannot recover stream ${streamId}: ${describeError(err).message}`, { cause: err, details: { streamId } });
 }

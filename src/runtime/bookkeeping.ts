@@ -125,9 +125,19 @@ export class BookkeepingTracker {
     if (done && childPath(meta.target ?? ROOT_PATH, done[2]!) === meta.actor) this.state.completed[meta.actor] = record.version;
   }
 
-  /** The pending timer scheduled with this very event object (live matching of a fired timer). */
-  timerFor(event: EventObject): PendingTimer | undefined {
-    return this.state.timers.find((t) => t.event === event);
+  /**
+   * The pending timer that just fired: the one of `owner` with send id `id` when XState was given one;
+   * else (a delayed event without an id) the earliest due one of `owner` scheduled with this very
+   * event object (XState shares one object between timers, so the owner and the due order decide).
+   */
+  timerFired(owner: string, id: string | undefined, event: EventObject): PendingTimer | undefined {
+    if (id !== undefined) {
+      const named = this.state.timers.find((t) => t.key === `${owner}#${id}`);
+      if (named) return named;
+    }
+    let best: PendingTimer | undefined;
+    for (const t of this.state.timers) if (t.owner === owner && t.event === event && (best === undefined || t.dueAt < best.dueAt)) best = t;
+    return best;
   }
 
   private schedule(timer: PendingTimer): void {

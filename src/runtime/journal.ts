@@ -1,10 +1,11 @@
 import type { AnyActorRef, AnyMachineSnapshot, EventObject, InspectionEvent } from 'xstate';
 import { ActorlogError, describeError, isActorlogError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
-import type { EventMeta, EventSource, LogStore, NewEvent } from '../log/types.ts';
+import type { EventMeta, EventSource, LogStore, NewEvent, StoredInboxMessage } from '../log/types.ts';
 import { asTree, currentPath, isMachineRef, isWithin, pathOf, refAt, ROOT_PATH, walkTree, type TreeRef } from './actorTree.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
-import type { Committer } from './committer.ts';
+import type { GroupCommit, PendingWrite } from './groupCommit.ts';
+import { installIngress, type FiredTimer, type Ingress, type IngressClock } from './ingress.ts';
 import { journalEventData } from './eventCodec.ts';
 import { FAILED_EVENT, type FailureData } from './failure.ts';
 
@@ -21,7 +22,7 @@ const DECLARED = new Set<EventSource>(['poll', 'sse', 'ws', 'webhook']);
 /** Options of a {@link Journal}. */
 export interface JournalOptions {
   store: LogStore;
-  committer: Committer;
+  commit: GroupCommit;
   clock: Clock;
   streamId: string;
   /** The stream's version before the actor starts (0 for a new actor). */
@@ -33,6 +34,8 @@ export interface JournalOptions {
   snapshotEvery: number;
   /** The journal of another journaled actor whose root is `ref`, if it is one (for `sendTo` between actors). */
   peerOf(ref: unknown): Journal | undefined;
+  /** The stream id of a journaled actor that does not run here, when `ref` is its stand-in (see `remoteRef`). */
+  remoteOf(ref: unknown): string | undefined;
   /** Called once when a write fails or the actor cannot be journaled; the actor is then stopped. */
   onFailure(error: ActorlogError): void;
 }
@@ -89,10 +92,106 @@ export class Journal {
   /** Resolves a ref named by an action (`sendTo`, `stopChild`) to its path in the tree, as the bookkeeping keys it. */
   private readonly targetOf = (ref: unknown): string | undefined => currentPath(ref, this.root, asTree(this.root!));
 
-  /** Binds the journal to its root actor (before `start()`). */
-  attach(root: AnyActorRef): void {
+  /** The gate in front of the root's XState system (see ingress.ts). */
+  private ingress?: Ingress;
+  /** Inputs appended (or being appended), delivered to XState in this order once committed. */
+  private readonly held: Array<{ source: AnyActorRef | undefined; target: AnyActorRef; event: EventObject; ready: boolean }> = [];
+  private releasing = false;
+  /** The input being handed to XState now: its `@xstate.event` is already recorded. */
+  private delivering?: EventObject;
+  /** Inbox messages taken for delivery (by id), so a later read of the inbox does not take them twice. */
+  private readonly inboxTaken = new Set<number>();
+  /** Resolvers waiting for every held input to be delivered. */
+  private readonly whenIdle: Array<() => void> = [];
+
+  /** Binds the journal to its root actor (before `start()`) and puts the mailbox in front of its system. */
+  attach(root: AnyActorRef, clock: IngressClock): void {
     this.root = root;
     for (const { ref } of walkTree(asTree(root))) this.restored.add(ref);
+    this.ingress = installIngress(root, clock, (source, target, event, timer) => this.admit(source, target, event, timer));
+  }
+
+  /**
+   * The mailbox (docs/architecture.md invariant 1): called for every event XState relays in this
+   * actor's system. An input the tree cannot compute from its log (an external send, a child I/O
+   * actor's output, a fired timer, a message from outside the tree) is appended and reaches XState
+   * only once its append has committed, in order; `true` means the journal took it. What a machine
+   * of the tree sends to another one (a parent's `sendTo`, `sendParent`, a machine child's done
+   * event) follows its cause at once (`false`: XState relays it, the inspection records it).
+   */
+  private admit(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject, timer: FiredTimer | undefined): boolean {
+    if (this.failed) return true;
+    const path = this.pathOf(target);
+    const from = source === undefined ? undefined : this.pathOf(source);
+    if (path === undefined) {
+      if (from === undefined || timer) return false;
+      const peer = this.options.peerOf(target);
+      if (peer && peer !== this) {
+        this.sendToPeer(peer, event, from);
+        return true;
+      }
+      const remote = this.options.remoteOf(target);
+      if (remote !== undefined) {
+        this.postToRemote(remote, event, from);
+        return true;
+      }
+      return false;
+    }
+    if (event.type === 'xstate.init') return false;
+    if (path !== ROOT_PATH && !isMachineRef(target)) return false;
+    const input = timer !== undefined || source === undefined || from === undefined || (from !== ROOT_PATH && !isMachineRef(source));
+    if (!input) return false;
+    if (target.getSnapshot().status !== 'active') return false;
+    const meta = { recordedAt: this.options.clock.now() } as EventMeta;
+    if (this.expected?.event === event && source === undefined) {
+      Object.assign(meta, this.expected.meta);
+      this.expected = undefined;
+    } else if (!this.classify(event, source, path, meta, timer)) return true;
+    if (path !== ROOT_PATH) meta.target = path;
+    this.hold(source, target, event, (committed) => this.record(path, event, meta, committed));
+    return true;
+  }
+
+  /** Queues an input for delivery after `append` (given the delivery callback) has committed. */
+  private hold(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject, append: (committed: () => void) => void, consumed?: PendingWrite['consumed']): void {
+    const entry = { source, target, event, ready: false };
+    this.held.push(entry);
+    append(() => {
+      entry.ready = true;
+      this.release();
+    });
+    void consumed;
+  }
+
+  /** Hands the committed inputs at the head of the mailbox to XState, in order. */
+  private release(): void {
+    if (this.releasing) return;
+    this.releasing = true;
+    try {
+      while (this.held[0]?.ready && !this.failed) {
+        const { source, target, event } = this.held.shift()!;
+        this.delivering = event;
+        try {
+          this.ingress!.relay(source, target, event);
+        } finally {
+          this.delivering = undefined;
+        }
+      }
+    } finally {
+      this.releasing = false;
+    }
+    if (this.held.length === 0 || this.failed) for (const resolve of this.whenIdle.splice(0)) resolve();
+  }
+
+  /** Resolves once every input taken so far has been delivered to XState (or the actor failed). */
+  idle(): Promise<void> {
+    if (this.held.length === 0 || this.failed) return Promise.resolve();
+    return new Promise((resolve) => this.whenIdle.push(resolve));
+  }
+
+  /** How many inputs wait for their commit. */
+  get backlog(): number {
+    return this.held.length;
   }
 
   /** The inspection observer to pass to `createActor(machine, { inspect })`. */
@@ -102,8 +201,8 @@ export class Journal {
     else if (ev.type === '@xstate.action') {
       if (pathOf(ev.actorRef, this.root) === undefined) return;
       const params = ev.action.params as { to?: unknown; delay?: unknown } | undefined;
-      const peer = ev.action.type === 'xstate.sendTo' && typeof params?.delay === 'number' ? this.options.peerOf(params.to) : undefined;
-      if (peer) {
+      const peer = ev.action.type === 'xstate.sendTo' && typeof params?.delay === 'number' ? (this.options.peerOf(params.to) ?? remoteJournal(this.options.remoteOf(params.to))) : undefined;
+      if (peer && peer !== this) {
         this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `actor ${this.streamId} scheduled a delayed sendTo to another journaled actor (${peer.streamId}): that cannot be journaled; delay in the receiver instead`, {
           details: { streamId: this.streamId, to: peer.streamId },
         }));
@@ -119,7 +218,12 @@ export class Journal {
     return pathOf(ref, this.root);
   }
 
+  /** Records an event XState relays at once: one a machine of the tree sent to another (see `admit`). */
   private onEvent(event: EventObject, sourceRef: AnyActorRef | undefined, targetRef: AnyActorRef): void {
+    if (this.delivering === event) {
+      this.delivering = undefined; // an input of the mailbox: appended before it was released
+      return;
+    }
     const path = this.pathOf(targetRef);
     if (event.type === 'xstate.init') {
       if (path === undefined || path === ROOT_PATH) return;
@@ -134,35 +238,28 @@ export class Journal {
       if (!this.restored.has(targetRef)) this.tracker.onChildStarted(path);
       return;
     }
-    if (path === undefined) {
-      const peer = this.options.peerOf(targetRef);
-      const from = sourceRef && this.pathOf(sourceRef);
-      if (peer && from !== undefined) this.sendToPeer(peer, event, from);
-      return;
-    }
+    if (path === undefined) return;
     // Promises, callbacks and observables are I/O: what they receive is not state to fold.
     if (path !== ROOT_PATH && !isMachineRef(targetRef)) return;
     // An event to an actor that has ended is dropped by XState (and by the fold).
     if (targetRef.getSnapshot().status !== 'active') return;
     const meta = { recordedAt: this.options.clock.now() } as EventMeta;
-    if (this.expected?.event === event && sourceRef === undefined) {
-      Object.assign(meta, this.expected.meta);
-      this.expected = undefined;
-    } else if (!this.classify(event, sourceRef, path, meta)) return;
+    if (!this.classify(event, sourceRef, path, meta, undefined)) return;
     if (path !== ROOT_PATH) meta.target = path;
     this.record(path, event, meta);
   }
 
   /** Fills `meta.source`, `actor`, `timer` and `cursor`; false when the event cannot be journaled (the actor is then failed). */
-  private classify(event: EventObject, sourceRef: AnyActorRef | undefined, path: string, meta: EventMeta): boolean {
-    if (sourceRef === undefined) {
-      meta.source = 'external';
+  private classify(event: EventObject, sourceRef: AnyActorRef | undefined, path: string, meta: EventMeta, fired: FiredTimer | undefined): boolean {
+    if (fired) {
+      const owner = this.pathOf(fired.owner);
+      const timer = owner === undefined ? undefined : this.tracker.timerFired(owner, fired.id, event);
+      meta.source = 'timer';
+      meta.timer = timer?.key ?? `${owner ?? ''}#${fired.id ?? ''}`;
       return true;
     }
-    const timer = this.tracker.timerFor(event);
-    if (timer) {
-      meta.source = 'timer';
-      meta.timer = timer.key;
+    if (sourceRef === undefined) {
+      meta.source = 'external';
       return true;
     }
     const from = this.pathOf(sourceRef);
@@ -193,8 +290,8 @@ export class Journal {
     return true;
   }
 
-  /** Appends `event` for the actor at `path`, then lets XState deliver it. */
-  private record(path: string, event: EventObject, meta: EventMeta): void {
+  /** Appends `event` for the actor at `path`; `committed` is called once the append has committed. */
+  private record(path: string, event: EventObject, meta: EventMeta, committed?: () => void, consumed?: PendingWrite['consumed']): void {
     let record: NewEvent;
     try {
       record = { type: event.type, data: journalEventData(event), meta };
@@ -209,13 +306,40 @@ export class Journal {
     queue.push({ event, version: this.version, at: meta.recordedAt });
     this.pendingCount++;
     this.tracker.onEvent({ type: record.type, meta, version: this.version });
-    this.write(() => this.options.store.append(this.streamId, expected, [record]));
+    this.write({ appends: [{ streamId: this.streamId, expectedVersion: expected, events: [record] }], consumed, committed });
   }
 
-  /** Logs an event another journaled actor's tree sends to this root (called inside the sender's inspection, before delivery). */
+  /** Logs an event another journaled actor's tree sends to this root, and delivers it once committed. */
   receive(event: EventObject, from: string, causationId: string): void {
     if (this.failed || !this.root || this.root.getSnapshot().status !== 'active') return;
-    this.record(ROOT_PATH, event, { source: 'actor', actor: from, causationId, recordedAt: this.options.clock.now() });
+    const meta: EventMeta = { source: 'actor', actor: from, causationId, recordedAt: this.options.clock.now() };
+    this.hold(undefined, this.root, event, (committed) => this.record(ROOT_PATH, event, meta, committed));
+  }
+
+  /** Appends messages of this actor's inbox (posted by actors elsewhere) and delivers them once committed. */
+  receiveInbox(messages: readonly StoredInboxMessage[]): void {
+    for (const m of messages) {
+      if (this.failed || !this.root || this.root.getSnapshot().status !== 'active') return;
+      if (this.inboxTaken.has(m.id)) continue;
+      this.inboxTaken.add(m.id);
+      const event = { ...(m.data !== null && typeof m.data === 'object' ? (m.data as object) : {}), type: m.type } as EventObject;
+      const meta: EventMeta = { source: 'actor', actor: m.from, causationId: m.causationId, recordedAt: this.options.clock.now() };
+      this.hold(undefined, this.root, event, (committed) => this.record(ROOT_PATH, event, meta, committed, [{ streamId: this.streamId, id: m.id }]));
+    }
+  }
+
+  /** Posts a message to the inbox of a journaled actor that does not run here, in order with this actor's writes. */
+  private postToRemote(streamId: string, event: EventObject, from: string): void {
+    const causationId = this.nextCausationId(from);
+    let data: unknown;
+    try {
+      data = journalEventData(event);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    const sender = from === ROOT_PATH ? this.streamId : `${this.streamId}/${from}`;
+    this.write({ messages: [{ streamId, causationId, type: event.type, data, from: sender, postedAt: this.options.clock.now() }] });
   }
 
   /** The next external `send` of exactly `event` is logged with `meta` (recovery re-delivering a message). */
@@ -224,11 +348,16 @@ export class Journal {
   }
 
   private sendToPeer(peer: Journal, event: EventObject, from: string): void {
+    peer.receive(event, this.streamId, this.nextCausationId(from));
+  }
+
+  /** `<stream>:<version>:<path>:<n>`: the n-th send of the actor at `from` while it processes the event at `version`. */
+  private nextCausationId(from: string): string {
     const version = (this.pending.get(from)?.[0] ?? this.processing(from))?.version ?? this.options.version;
     const key = `${from}:${version}`;
     const n = this.sends.get(key) ?? 0;
     this.sends.set(key, n + 1);
-    peer.receive(event, this.streamId, `${this.streamId}:${version}:${from}:${n}`);
+    return `${this.streamId}:${version}:${from}:${n}`;
   }
 
   private onSnapshot(actorRef: AnyActorRef, event: EventObject, snapshot: AnyMachineSnapshot): void {
@@ -295,14 +424,11 @@ export class Journal {
    */
   save(version = this.version, status?: 'done' | 'error' | 'stopped'): void {
     if (this.failed || !this.root) return;
-    const { store, clock } = this.options;
+    const { clock } = this.options;
     const payload: StoredSnapshot = { state: this.root.getPersistedSnapshot(), bookkeeping: this.tracker.toJSON() };
     const at = clock.now();
     this.lastSaved = version;
-    this.write(() => {
-      store.saveSnapshot({ streamId: this.streamId, version, snapshot: payload, recordedAt: at });
-      if (status) store.setStreamStatus(this.streamId, status, at);
-    });
+    this.write({ snapshots: [{ streamId: this.streamId, version, snapshot: payload, recordedAt: at }], statuses: status ? [{ streamId: this.streamId, status, at }] : undefined });
   }
 
   /**
@@ -326,7 +452,7 @@ export class Journal {
     const expected = this.version;
     this.version = expected + 1;
     const record: NewEvent = { type: FAILED_EVENT, data, meta: { source: 'system', recordedAt: this.options.clock.now(), ...(actor !== undefined ? { target: actor } : {}) } };
-    this.write(() => this.options.store.append(this.streamId, expected, [record]));
+    this.write({ appends: [{ streamId: this.streamId, expectedVersion: expected, events: [record] }] });
   }
 
   /** Saves a snapshot if every appended event has been processed (else recovery folds from the log). */
@@ -342,23 +468,15 @@ export class Journal {
     return first - 1;
   }
 
-  /** Runs a store write through the committer; a write of an actor that already failed is skipped. */
-  private write(fn: () => void): void {
-    this.options.committer.write(
-      () => {
-        if (!this.failed) fn();
-      },
-      (err) => this.fail(err),
-    );
+  /** Queues a write of this actor in the system's group commit; a write of an actor that already failed is skipped. */
+  private write(write: Omit<PendingWrite, 'failed'>): void {
+    if (this.failed) return;
+    this.options.commit.enqueue({ ...write, failed: (err) => this.fail(err) });
   }
 
   /** Marks the stream `error` (best effort: the store may be what failed). */
   private markRefused(): void {
-    try {
-      this.options.store.setStreamStatus(this.streamId, 'error', this.failedAt);
-    } catch {
-      // the refusal is still reported through onFailure
-    }
+    this.options.commit.enqueue({ statuses: [{ streamId: this.streamId, status: 'error', at: this.failedAt }], failed: () => {} });
   }
 
   /**
@@ -369,7 +487,7 @@ export class Journal {
   fail(err: unknown): void {
     if (this.failed) return;
     this.failedAt = this.options.clock.now();
-    this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR')
+    this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR') || isActorlogError(err, 'LEASE_LOST')
       ? err
       : new ActorlogError('APPEND_FAILED', isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.streamId}: ${(err as Error)?.message ?? err}`, {
         cause: err,
@@ -378,8 +496,9 @@ export class Journal {
     try {
       (this.root as (AnyActorRef & { stop?: () => void }) | undefined)?.stop?.();
       // A machine the journal cannot record faithfully is not resumed by a later recover(): its stream ends `error`.
-      if (this.failed.code !== 'APPEND_FAILED') this.markRefused();
+      if (this.failed.code !== 'APPEND_FAILED' && this.failed.code !== 'LEASE_LOST') this.markRefused();
     } finally {
+      for (const resolve of this.whenIdle.splice(0)) resolve();
       try {
         this.options.onFailure(this.failed);
       } catch (reportErr) {
@@ -387,6 +506,11 @@ export class Journal {
       }
     }
   }
+}
+
+/** A stand-in for the journal of a journaled actor that does not run here (only its stream id is read). */
+function remoteJournal(streamId: string | undefined): { streamId: string } | undefined {
+  return streamId === undefined ? undefined : { streamId };
 }
 
 /** The first stack frame of `error` outside XState and Node's internals: where the machine threw. */

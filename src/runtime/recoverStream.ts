@@ -24,9 +24,9 @@ export interface FoldedStream {
  * Starts a fold of `stream` from its latest snapshot at or before `toVersion` (or from its input)
  * and returns it with the folder, ready to apply the remaining events.
  */
-export function startFold(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, toVersion?: number): { folder: Folder; state: FoldState } {
+export async function startFold(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, toVersion?: number): Promise<{ folder: Folder; state: FoldState }> {
   const folder = new Folder(machine);
-  const saved = store.loadSnapshot(stream.streamId, toVersion);
+  const saved = await store.loadSnapshot(stream.streamId, toVersion);
   const payload = saved?.snapshot as StoredSnapshot | undefined;
   const state = payload?.state && payload.bookkeeping
     ? folder.restore(payload.state, saved!.version, payload.bookkeeping, stream.streamId)
@@ -40,15 +40,15 @@ export function startFold(store: LogStore, machine: AnyStateMachine, stream: Str
  * is logged is marked finished, so it is not run again; an invoked source that is still live gets
  * `input.cursor` set to the last cursor it delivered, so it resumes where the log stops.
  */
-export function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord): FoldedStream {
-  const { folder, state } = startFold(store, machine, stream);
-  for (const record of store.readStream(stream.streamId, { fromVersion: state.version + 1 })) folder.apply(state, record);
+export async function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord): Promise<FoldedStream> {
+  const { folder, state } = await startFold(store, machine, stream);
+  for (const record of await store.readStream(stream.streamId, { fromVersion: state.version + 1 })) folder.apply(state, record);
   const persisted = folder.persist(state);
   const bookkeeping = state.tracker.toJSON();
   for (const [path, version] of Object.entries(bookkeeping.completed)) {
     const child = persistedAt(persisted, path)?.snapshot;
     if (child?.status !== 'active') continue;
-    const record = store.readStream(stream.streamId, { fromVersion: version, toVersion: version })[0];
+    const record = (await store.readStream(stream.streamId, { fromVersion: version, toVersion: version }))[0];
     const failed = record?.type.startsWith('xstate.error.actor.');
     child.status = failed ? 'error' : 'done';
     if (!failed) child.output = (record?.data as { output?: unknown } | undefined)?.output;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { EventRecord } from '../../src/log/types.ts';
+import type { EventRecord, LogCursor } from '../../src/log/types.ts';
+import { positionAfter } from '../../src/log/writeBatch.ts';
 import { EVENT_COLUMNS, toEventRecord, type EventRow } from './rows.ts';
 
 /** The whole-log reads of the SQLite store (see {@link prepareReadAll}). */
@@ -8,7 +9,7 @@ export interface ReadAll {
    * Events with global position greater than `after` (default 0), in order, at most `limit` (default
    * all); with `streamId`, only that stream's.
    */
-  readAll(options?: { after?: number; limit?: number; streamId?: string }): EventRecord[];
+  readAll(options?: { after?: number | LogCursor; limit?: number; streamId?: string }): EventRecord[];
   /** The global position of the last event, 0 when the log is empty. */
   headPosition(): number;
 }
@@ -38,7 +39,7 @@ export function prepareReadAll(db: Database.Database): ReadAll {
   const head = db.prepare('SELECT COALESCE(MAX(global_position), 0) FROM events').pluck();
   return {
     readAll(options) {
-      const after = options?.after ?? 0;
+      const after = positionAfter(options?.after);
       const limit = options?.limit === undefined ? -1 : Math.max(0, options.limit);
       const streamId = options?.streamId;
       const rows = streamId === undefined ? select.all(after, limit) : selectStream.all(streamId, after, limit);

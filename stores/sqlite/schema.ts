@@ -69,6 +69,18 @@ export const migrations: readonly string[] = [
     recorded_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE inbox (
+    id            INTEGER PRIMARY KEY,
+    stream_id     TEXT NOT NULL,
+    causation_id  TEXT NOT NULL,
+    type          TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    sender        TEXT NOT NULL,
+    posted_at     INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX inbox_stream_causation ON inbox (stream_id, causation_id);
+  `,
 ];
 
 /**

@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3';
 import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../../src/errors.ts';
 import { subscribeToLog, type LogFeed } from '../../src/log/subscribe.ts';
-import type { AppendRequest, AppendResult, DefinitionRecord, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamStatus, SubscribeOptions } from '../../src/log/types.ts';
+import type { AppendRequest, AppendResult, DefinitionRecord, EventRecord, LogCursor, LogStore, NewEvent, NewStream, SnapshotRecord, StoredInboxMessage, StreamRecord, StreamStatus, SubscribeOptions, WriteBatch } from '../../src/log/types.ts';
+import { applyWriteBatch, type SyncWrites } from '../../src/log/writeBatch.ts';
+import { prepareInbox, type Inbox } from './inbox.ts';
 import { prepareAppendToStream, type AppendToStream } from './appendToStream.ts';
 import { prepareCheckpoints, type Checkpoints } from './checkpoints.ts';
 import { prepareDefinitions, type Definitions } from './definitions.ts';
@@ -24,7 +26,7 @@ export interface SqliteStoreSettings {
 }
 
 /** The prepared operations of one connection, one file each. */
-type Operations = Streams & ReadAll & Snapshots & Checkpoints & Definitions & { append: AppendToStream; readStream: ReadStream };
+type Operations = Streams & ReadAll & Snapshots & Checkpoints & Definitions & Inbox & { append: AppendToStream; readStream: ReadStream };
 
 /**
  * The SQLite log store (better-sqlite3): one long-lived connection in WAL mode, every statement
@@ -84,6 +86,7 @@ export class SqliteStore implements LogStore {
       ...prepareSnapshots(db, settings.keepSnapshots),
       ...prepareCheckpoints(db),
       ...prepareDefinitions(db),
+      ...prepareInbox(db),
       append: prepareAppendToStream(db, this.versions),
       readStream: prepareReadStream(db),
     };
@@ -113,7 +116,7 @@ export class SqliteStore implements LogStore {
     else if (this.appended.observed) this.appended.next();
   }
 
-  createStream(stream: { streamId: string; machine: { name: string; hash: string }; input: unknown; createdAt: number }): StreamRecord {
+  createStream(stream: NewStream): StreamRecord {
     if (!this.writable) this.unavailable();
     return this.ops.createStream(stream);
   }
@@ -158,7 +161,7 @@ export class SqliteStore implements LogStore {
     return this.ops.readStream(streamId, range);
   }
 
-  readAll(options?: { after?: number; limit?: number; streamId?: string }): EventRecord[] {
+  readAll(options?: { after?: number | LogCursor; limit?: number; streamId?: string }): EventRecord[] {
     this.assertOpen();
     return this.ops.readAll(options);
   }
@@ -196,9 +199,36 @@ export class SqliteStore implements LogStore {
     return this.ops.loadDefinition(hash);
   }
 
-  saveCheckpoint(name: string, position: number): void {
+  saveCheckpoint(name: string, position: number, expected?: number): boolean {
     if (!this.writable) this.unavailable();
-    this.ops.saveCheckpoint(name, position);
+    return this.ops.saveCheckpoint(name, position, expected);
+  }
+
+  /** Every write of `batch` in one `BEGIN IMMEDIATE` transaction (see {@link LogStore.write}). */
+  write(batch: WriteBatch): AppendResult[] {
+    if (!this.writable) this.unavailable();
+    return applyWriteBatch(this.writes, batch);
+  }
+
+  private readonly writes: SyncWrites = {
+    transaction: (fn) => this.transaction(fn),
+    saveDefinition: (d) => this.ops.saveDefinition(d),
+    createStream: (s) => this.ops.createStream(s),
+    append: (id, v, events) => this.append(id, v, events),
+    postMessage: (m) => this.ops.postMessage(m),
+    consumeMessage: (id, n) => this.ops.consumeMessage(id, n),
+    saveSnapshot: (s) => this.saveSnapshot(s),
+    setStreamStatus: (id, status, at) => this.setStreamStatus(id, status, at),
+  };
+
+  readInbox(streamId: string, limit?: number): StoredInboxMessage[] {
+    this.assertOpen();
+    return this.ops.readInbox(streamId, limit);
+  }
+
+  inboxStreams(limit?: number): string[] {
+    this.assertOpen();
+    return this.ops.inboxStreams(limit);
   }
 
   loadCheckpoint(name: string): number | undefined {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ActorlogError } from '../../src/errors.ts';
-import type { LogStore, StreamRecord, StreamStatus } from '../../src/log/types.ts';
+import type { NewStream, StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import { encodeJson, STREAM_COLUMNS, toStreamRecord, type StreamRow } from './rows.ts';
 import type { VersionCache } from './versionCache.ts';
 
@@ -14,7 +14,12 @@ const STATUSES: readonly StreamStatus[] = ['active', 'done', 'error', 'stopped']
 export const LIST_STREAMS_BY_STATUS_SQL = `SELECT ${STREAM_COLUMNS} FROM streams s WHERE s.status IN (?, ?, ?, ?) ORDER BY s.rowid`;
 
 /** The stream operations of the SQLite store (see {@link prepareStreams}). */
-export type Streams = Pick<LogStore, 'createStream' | 'getStream' | 'listStreams' | 'setStreamStatus'>;
+export interface Streams {
+  createStream(stream: NewStream): StreamRecord;
+  getStream(streamId: string): StreamRecord | undefined;
+  listStreams(filter?: { status?: StreamStatus[] }): StreamRecord[];
+  setStreamStatus(streamId: string, status: StreamStatus, at: number): void;
+}
 
 /**
  * Prepares the operations on `streams`. A stream's `version` and the append part of `updatedAt` are

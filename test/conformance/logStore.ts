@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe } from 'vitest';
-import type { LogStore } from '../../src/log/types.ts';
+import type { EmbeddedStore as LogStore } from './embeddedStore.ts';
 import { appendSpecs } from './logStore/appends.ts';
 import { definitionSpecs } from './logStore/definitions.ts';
 import { snapshotSpecs } from './logStore/snapshots.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { jobMachine } from '../../machines/job/machine.ts';
-import { comparable, replay, verifyReplay } from '../../src/index.ts';
+import { comparable, replay, replaySteps, verifyReplay } from '../../src/index.ts';
 import { eventCount, startOrchestrator, until } from '../support/orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
 
@@ -52,11 +52,11 @@ describe('crash recovery of the main job (kill -9)', () => {
         expect(stream.status, stream.streamId).toBe('done');
         const versions = store.readStream(stream.streamId).map((r) => r.version);
         expect(versions, `${stream.streamId} has no version gap`).toEqual(versions.map((_, i) => i + 1));
-        const verify = verifyReplay(store, jobMachine, stream.streamId);
+        const verify = await verifyReplay(store, jobMachine, stream.streamId);
         expect(verify, stream.streamId).toMatchObject({ ok: true });
         expect(verify.checked).toBeGreaterThan(0);
         // Events queued before the actor ended (never acted on) may follow the final snapshot: folding them changes nothing.
-        const all = [...replay(store, jobMachine, stream.streamId)];
+        const all = (await replaySteps(store, jobMachine, stream.streamId));
         expect(comparable(all.at(-1)!.snapshot)).toEqual(comparable((store.loadSnapshot(stream.streamId)!.snapshot as { state: object }).state));
         const final = (store.loadSnapshot(stream.streamId)!.snapshot as { state: { value: string } }).state.value;
         expect(['done', 'failed']).toContain(final);

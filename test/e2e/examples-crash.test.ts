@@ -9,7 +9,7 @@ import { connectionMachine } from '../../machines/connection/machine.ts';
 import { workerMachine } from '../../machines/ironclaw/machine.ts';
 import { jobMachine } from '../../machines/job/machine.ts';
 import { sessionMachine } from '../../machines/session/index.ts';
-import { replay, verifyReplay } from '../../src/index.ts';
+import { replay, replaySteps, verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { opencodeBinary } from '../support/opencodeBinary.ts';
 import { eventCount } from '../support/orchestrator.ts';
@@ -188,9 +188,9 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
           expect(output).toContain(id);
           const versions = store.readStream(id).map((r) => r.version);
           expect(versions, 'no version gap').toEqual(versions.map((_, i) => i + 1));
-          const verify = verifyReplay(store, c.machine, id);
+          const verify = await verifyReplay(store, c.machine, id);
           expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
-          const last = [...replay(store, c.machine, id)].at(-1)!.snapshot;
+          const last = (await replaySteps(store, c.machine, id)).at(-1)!.snapshot;
           expect(last.value).toBe(c.final);
           c.context(last.context as Record<string, unknown>, output);
           if (c.machine === connectionMachine) {
@@ -231,7 +231,7 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
       started.add(pid);
     };
     /** The log's job streams: active ones, and active ones without a job.accepted (in the submit window, or not sent yet). */
-    const atKill = () => {
+    const atKill = async () => {
       const store = openSqliteStore(db.path, { readonly: true });
       try {
         const active = store.listStreams({ status: ['active'] });
@@ -259,7 +259,7 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
         run.child.kill('SIGKILL');
         expect(await run.exited, run.output()).toBe('SIGKILL');
         outputs.push(run.output());
-        const state = atKill();
+        const state = await atKill();
         if (state.active > 0) killedActive += 1;
         inWindow += state.inWindow;
       }
@@ -302,9 +302,9 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
           expect(events.filter((r) => r.type === 'job.accepted'), id).toHaveLength(1);
           const invalid = events.filter((r) => r.type === 'job.invalid').map((r) => (r.data as { error: string }).error);
           expect(invalid.every((e) => /webhook for job .* arrived at the URL of job/.test(e)), invalid.join('\n')).toBe(true);
-          const verify = verifyReplay(store, jobMachine, id);
+          const verify = await verifyReplay(store, jobMachine, id);
           expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
-          const last = [...replay(store, jobMachine, id)].at(-1)!.snapshot;
+          const last = (await replaySteps(store, jobMachine, id)).at(-1)!.snapshot;
           finals[id] = last.value;
           // and the job it follows is this stream's (the daemon echoes the prompt the stream submitted)
           const prompt = (st.input as { request: { text: string } }).request.text;
@@ -351,12 +351,12 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
       }
     };
     /** Whether the log has an active worker, and whether it stands in a prompt poll (a kill there may lose a prompt). */
-    const atKill = () => {
+    const atKill = async () => {
       const store = openSqliteStore(db.path, { readonly: true });
       try {
         const [active] = store.listStreams({ status: ['active'] });
         if (!active) return { active: false, polling: false };
-        const last = [...replay(store, workerMachine, active.streamId)].at(-1)?.snapshot;
+        const last = (await replaySteps(store, workerMachine, active.streamId)).at(-1)?.snapshot;
         return { active: true, polling: JSON.stringify(last?.value ?? '').includes('"awaitingPrompt":"polling"') };
       } finally {
         store.close();
@@ -381,7 +381,7 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
         run.child.kill('SIGKILL');
         expect(await run.exited, run.output()).toBe('SIGKILL');
         outputs.push(run.output());
-        const state = atKill();
+        const state = await atKill();
         if (state.active) killedActive += 1;
         if (state.polling) inPromptPoll += 1;
         expectNoSecretInLog(); // the -wal holds the killed run's appends
@@ -414,9 +414,9 @@ describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
         const events = store.readStream(id);
         expect(events.map((r) => r.version), 'no version gap').toEqual(events.map((_, i) => i + 1));
         expect(events.filter((r) => r.type === 'worker.completed')).toHaveLength(1);
-        const verify = verifyReplay(store, workerMachine, id);
+        const verify = await verifyReplay(store, workerMachine, id);
         expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
-        const last = [...replay(store, workerMachine, id)].at(-1)!.snapshot;
+        const last = (await replaySteps(store, workerMachine, id)).at(-1)!.snapshot;
         expect(last.value).toBe('done');
         // the script's remaining steps were finished, not skipped: every prompt the orchestrator delivered
         // was taken once, none twice; only a kill inside a prompt poll may have lost the one it delivered

@@ -52,7 +52,7 @@ function acceptedJobs(path: string): number {
 }
 
 /** Every stream of the log: status, final value, job.accepted count, version gaps, replay; and the log holds no secret. */
-function checkLog(path: string) {
+async function checkLog(path: string) {
   const store = openSqliteStore(path, { readonly: true });
   try {
     const streams = store.listStreams();
@@ -64,7 +64,7 @@ function checkLog(path: string) {
       expect(stream.status, stream.streamId).toBe('done');
       expect(events.map((r) => r.version), `${stream.streamId} has no version gap`).toEqual(events.map((_, i) => i + 1));
       expect(events.filter((r) => r.type === 'job.accepted'), stream.streamId).toHaveLength(1);
-      expect(verifyReplay(store, jobMachine, stream.streamId), stream.streamId).toMatchObject({ ok: true });
+      expect(await verifyReplay(store, jobMachine, stream.streamId), stream.streamId).toMatchObject({ ok: true });
       finals[stream.streamId] = (store.loadSnapshot(stream.streamId)!.snapshot as { state: { value: string } }).state.value;
       invalid.push(...events.filter((r) => r.type === 'job.invalid').map((r) => (r.data as { error: string }).error));
     }
@@ -118,7 +118,7 @@ describe('foreman jobs after kill -9 (seed 000)', () => {
     const { server, db } = await start();
     await killAndRecover(server, db, () => acceptedJobs(db) === JOBS, `${JOBS} accepted jobs in the log`);
     expect(server.stats().jobsCreated).toBe(JOBS);
-    checkLog(db);
+    await checkLog(db);
   }, 120_000);
 
   it('killed inside the submit window (jobs created on the daemon, no job_id logged yet): each is submitted again, exactly once more', async () => {
@@ -133,7 +133,7 @@ describe('foreman jobs after kill -9 (seed 000)', () => {
       server.faults.holdAcceptMs = 0;
     });
     expect(server.stats().jobsCreated).toBe(2 * JOBS);
-    const { accepted, invalid } = checkLog(db);
+    const { accepted, invalid } = await checkLog(db);
     for (let i = 1; i <= JOBS; i++) {
       const id = `foreman-${i}`;
       const submitted = server.jobs().filter((j) => j.idempotencyKey === `${id}:m1`);

@@ -78,7 +78,7 @@ describe('ironclaw worker after kill -9 mid-loop (seed 002)', () => {
       expect(events.map((r) => r.version)).toEqual(events.map((_, i) => i + 1));
       expect(events.filter((r) => r.type === 'llm.completed')).toHaveLength(4);
       expect(events.filter((r) => r.type === 'worker.completed')).toHaveLength(1);
-      expect(verifyReplay(store, workerMachine, s.streamId)).toMatchObject({ ok: true });
+      expect(await verifyReplay(store, workerMachine, s.streamId)).toMatchObject({ ok: true });
     } finally {
       store.close();
     }

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { comparable, verifyReplay, type EventRecord, type LogStore } from 'actorlog';
+import { comparable, verifyReplay, type EventRecord, type EmbeddedLogStore } from 'actorlog';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
 import { machines } from '../support/treeMachines.ts';
 import { eventCount, until } from '../support/orchestrator.ts';
@@ -46,7 +46,7 @@ function random(seed: number): () => number {
 
 interface Outcome {
   final: Record<string, unknown>;
-  store: LogStore;
+  store: EmbeddedLogStore;
 }
 
 function finalStates(path: string): Outcome {
@@ -97,7 +97,7 @@ describe('a user-style machine tree under kill -9', () => {
       for (const id of ['p-1', 'b-1']) {
         const stream = store.getStream(id)!;
         expect(stream.status).toBe('done');
-        const verify = verifyReplay(store, machines[id === 'p-1' ? 'parent' : 'receiver'], id);
+        const verify = await verifyReplay(store, machines[id === 'p-1' ? 'parent' : 'receiver'], id);
         expect(verify.differences, id).toEqual([]);
         expect(verify.checked, id).toBeGreaterThan(0);
       }

@@ -91,7 +91,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
       const records = store.readStream(id);
       expect(records.map((r) => r.version)).toEqual(records.map((_, i) => i + 1));
       expect(records.filter((r) => r.type === 'message.dispatched').map((r) => r.meta.cursor)).toEqual(rows);
-      expect(verifyReplay(store, connectionMachine, id)).toMatchObject({ ok: true });
+      expect(await verifyReplay(store, connectionMachine, id)).toMatchObject({ ok: true });
       expect(store.getStream(id)!.status).toBe('done');
     } finally {
       store.close();

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionMachine } from '../../machines/session/index.ts';
-import { replay, verifyReplay, type EventRecord } from '../../src/index.ts';
+import { replay, replaySteps, verifyReplay, type EventRecord } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
@@ -76,7 +76,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(log.filter((r) => (r.data as { kind?: string }).kind === 'session.next.prompt.admitted')).toHaveLength(1);
       expect(log.map((r) => r.version)).toEqual(log.map((_, i) => i + 1));
       const store = openSqliteStore(db.path, { readonly: true });
-      try { expect(verifyReplay(store, sessionMachine, 'held-oc')).toMatchObject({ ok: true }); } finally { store.close(); }
+      try { expect(await verifyReplay(store, sessionMachine, 'held-oc')).toMatchObject({ ok: true }); } finally { store.close(); }
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -102,7 +102,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(log.filter((r) => r.type === 'session.synced')).toHaveLength(2); // at the first connection, and after recovery
       expect(log.filter((r) => r.type === 'session.prompt')).toHaveLength(1);
       const store = openSqliteStore(db.path, { readonly: true });
-      try { expect(verifyReplay(store, sessionMachine, 'held-v1')).toMatchObject({ ok: true }); } finally { store.close(); }
+      try { expect(await verifyReplay(store, sessionMachine, 'held-v1')).toMatchObject({ ok: true }); } finally { store.close(); }
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -134,7 +134,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(new Set(ids).size).toBe(ids.length);
       expect(mcp.stats().toolRuns['held-mcp:p1']).toBe(1); // resumed by GET + Last-Event-ID, not re-posted
       const store = openSqliteStore(db.path, { readonly: true });
-      try { expect(verifyReplay(store, sessionMachine, 'held-mcp')).toMatchObject({ ok: true }); } finally { store.close(); }
+      try { expect(await verifyReplay(store, sessionMachine, 'held-mcp')).toMatchObject({ ok: true }); } finally { store.close(); }
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -161,10 +161,10 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'failed' });
       const store = openSqliteStore(db.path, { readonly: true });
       try {
-        const last = [...replay(store, sessionMachine, id)].at(-1)!.snapshot;
+        const last = (await replaySteps(store, sessionMachine, id)).at(-1)!.snapshot;
         expect(last.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
         expect(last.context.lastError.message).toContain(`id "${id}:p1"`);
-        expect(verifyReplay(store, sessionMachine, id)).toMatchObject({ ok: true });
+        expect(await verifyReplay(store, sessionMachine, id)).toMatchObject({ ok: true });
       } finally { store.close(); }
       // the held call is handled by the server after the hold: that run is the only one
       await until(() => held.stats().toolRuns[`${id}:p1`] === 1, 10_000, 'the first run started on the server');

@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../cli/registry.ts';
 import type { NewEvent } from '../../src/log/types.ts';
-import { replay } from '../../src/replay/replay.ts';
+import { replay, replaySteps } from '../../src/replay/replay.ts';
 import { machineDefinition } from '../../src/runtime/definition.ts';
 import { machineHash } from '../../src/runtime/machineInfo.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
@@ -131,7 +131,7 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
     const store = openSqliteStore(main.path, { readonly: true });
     const job = store.listStreams().find((s) => s.machine.name === 'job')!;
     const { machine } = await createRegistry().resolve(job);
-    const steps = [...replay(store, machine, job.streamId)];
+    const steps = (await replaySteps(store, machine, job.streamId));
     store.close();
     const final = steps.at(-1)!.snapshot.value as string;
     const before = steps.at(-2)!.snapshot.value;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
 import { submitAndWait, waitForForemanJob } from '../../machines/foreman/index.ts';
-import { isActorlogError, replay, type JournaledActor } from '../../src/index.ts';
+import { isActorlogError, replay, replaySteps, type JournaledActor } from '../../src/index.ts';
 import { createWebhookReceiver } from '../../src/sources/webhook/index.ts';
 import { startForemanFixture, WEBHOOK_SECRET, type ForemanFixture } from '../servers/foreman-fixture.ts';
 import { until } from '../support/orchestrator.ts';
@@ -54,7 +54,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const error = f.events(id).find((r) => r.type === 'xstate.error.actor.follow')!;
     expect((error.data as { error: { code: string; message: string } }).error).toMatchObject({ code: 'PERMANENT', message: expect.stringMatching(/no webhook receiver/) });
     expect(f.updates(id, 'poll').length).toBeGreaterThan(0);
-    f.expectReplayEqualsLive(id);
+    await f.expectReplayEqualsLive(id);
   });
 
   it('keeps a webhook that arrives before the 202 is read (buffered by job id) and applies it', async () => {
@@ -68,7 +68,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const done = f.events(id).findIndex((r) => r.type === 'job.update' && f.stateOf(r) === 'done');
     expect(done).toBeGreaterThan(accepted);
     expect(f.events(id)[done].meta.source).toBe('webhook');
-    f.expectReplayEqualsLive(id);
+    await f.expectReplayEqualsLive(id);
   });
 
   it('applies duplicate webhooks once', async () => {
@@ -93,7 +93,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     expect(snapshot.state.context.history).toEqual(['submitted', 'working', 'completed']);
     const kinds = f.diagnostics.slice(from).filter((d) => d.jobId === id).map((d) => d.kind);
     expect(kinds).toEqual(expect.arrayContaining(['stale', 'duplicate']));
-    f.expectReplayEqualsLive(id);
+    await f.expectReplayEqualsLive(id);
   });
 
   it('recovers a job in a new system whose receiver moved: not submitted again, followed by polling to its end', async () => {
@@ -106,7 +106,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const created = f.server.stats().jobsCreated;
     const moved = await f.makeReceiver();
     const second = f.makeSystem({ receiver: moved });
-    const recovered = second.recover().recovered.find((a) => a.id === id) as JournaledActor<JobMachine>;
+    const recovered = (await second.recover()).recovered.find((a) => a.id === id) as JournaledActor<JobMachine>;
     expect(recovered).toBeDefined();
     const result = await waitForForemanJob(recovered);
     expect(result.state).toBe('done');
@@ -114,7 +114,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     expect(f.events(id).filter((r) => r.type === 'job.accepted')).toHaveLength(1);
     const error = f.events(id).filter((r) => r.type === 'xstate.error.actor.follow').at(-1)!;
     expect((error.data as { error: { message: string } }).error.message).toMatch(/is not this receiver's/);
-    f.expectReplayEqualsLive(id);
+    await f.expectReplayEqualsLive(id);
   });
 
   it('webhooks missed while the process was down, then a malformed catch-up GET: the follower asks again and every job ends done', async () => {
@@ -135,7 +135,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const again = await f.makeReceiver({ port });
     f.server.faults.malformedGets = ids.length;
     const second = f.makeSystem({ receiver: again });
-    const recovered = second.recover().recovered.filter((a) => ids.includes(a.id)) as Array<JournaledActor<JobMachine>>;
+    const recovered = (await second.recover()).recovered.filter((a) => ids.includes(a.id)) as Array<JournaledActor<JobMachine>>;
     expect(recovered).toHaveLength(ids.length);
     const results = await Promise.all(recovered.map((a) => waitForForemanJob(a).then((r) => r.state, (e: unknown) => (e as { code?: string }).code)));
     expect(f.server.faults.malformedGets).toBe(0);
@@ -144,19 +144,19 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
       const invalid = f.events(id).filter((r) => r.type === 'job.invalid');
       expect(invalid.map((r) => r.meta.source), id).toEqual(['poll']);
       expect(f.updates(id, 'poll').map(f.stateOf), id).toContain('done');
-      f.expectReplayEqualsLive(id);
+      await f.expectReplayEqualsLive(id);
     }
   });
 
-  it('replays every job offline to the live snapshots', () => {
+  it('replays every job offline to the live snapshots', async () => {
     for (const stream of f.store.listStreams()) {
-      const steps = [...replay(f.store, jobMachine, stream.streamId)];
+      const steps = (await replaySteps(f.store, jobMachine, stream.streamId));
       expect(steps.length, stream.streamId).toBe(stream.version);
-      if (stream.status !== 'active') f.expectReplayEqualsLive(stream.streamId);
+      if (stream.status !== 'active') await f.expectReplayEqualsLive(stream.streamId);
     }
   });
 
-  it('never writes the bearer token or the webhook secret to the log (db, -wal, -shm)', () => {
+  it('never writes the bearer token or the webhook secret to the log (db, -wal, -shm)', async () => {
     f.expectNoSecretsInLog();
   });
 });

@@ -3,7 +3,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
 import { createWorkerClient, ironclawWorkerMachine, workerMachine, type IronclawWorkerOptions, type WorkerInput, type WorkerMachine, type WorkerTool } from '../../machines/ironclaw/index.ts';
-import { createActorSystem, replay, verifyReplay } from '../../src/index.ts';
+import { createActorSystem, replay, replaySteps, verifyReplay } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startIronclawOrchestrator, type IronclawOrchestrator, type OrchestratorJob } from '../servers/ironclaw-orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
@@ -62,11 +62,11 @@ function run(jobId: string, input: Partial<WorkerInput> = {}, binding: Partial<I
 }
 const events = (jobId: string) => store.readStream(`ironclaw-${jobId}`);
 const requests = (jobId: string, path: string) => orchestrator.requests.filter((r) => r.path === `${jobId}/${path}`);
-const expectReplayEqualsLive = (jobId: string, live?: AnyMachineSnapshot[]) => {
+const expectReplayEqualsLive = async (jobId: string, live?: AnyMachineSnapshot[]) => {
   const id = `ironclaw-${jobId}`;
-  expect(verifyReplay(store, workerMachine, id), id).toMatchObject({ ok: true });
+  expect(await verifyReplay(store, workerMachine, id), id).toMatchObject({ ok: true });
   if (!live) return;
-  const steps = [...replay(store, workerMachine, id)];
+  const steps = (await replaySteps(store, workerMachine, id));
   const norm = (s: AnyMachineSnapshot) => JSON.parse(JSON.stringify({ value: s.value, context: s.context, status: s.status }));
   expect(steps.map((s) => norm(s.snapshot))).toEqual(live.slice(0, steps.length).map(norm));
 };
@@ -114,7 +114,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     const delivered = events('loop').find((r) => r.type === 'worker.credentials')!;
     expect(delivered.data).toEqual({ names: ['GITHUB_TOKEN', 'NPM_TOKEN'], count: 2 });
     expect(worker.getSnapshot().status).toBe('done');
-    expectReplayEqualsLive('loop', live);
+    await expectReplayEqualsLive('loop', live);
   });
 
   it('credentials: 204 and 404 both mean none; another failure status fails the job (SecretResolveFailed)', async () => {
@@ -125,7 +125,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
       expect(final.context.credentials).toEqual({ names: [], count: 0 });
       expect(requests(jobId, 'llm/complete')).toHaveLength(1); // the caller chose llm/complete
       expect(final.context.messages.at(-1)).toMatchObject({ role: 'assistant', content: expect.stringMatching(/^Answer: Job /) });
-      expectReplayEqualsLive(jobId, live);
+      await expectReplayEqualsLive(jobId, live);
     }
     const { finished } = run('cred-500', { maxAttempts: 2 });
     const final = await finished();
@@ -145,7 +145,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(timer?.meta.source).toBe('timer');
     expect(events('silent').filter((r) => r.type === 'prompt.none').length).toBe(final.context.emptyPolls);
     expect(orchestrator.completions('silent')).toEqual([expect.objectContaining({ success: true, iterations: 2 })]);
-    expectReplayEqualsLive('silent', live);
+    await expectReplayEqualsLive('silent', live);
   });
 
   it('keeps credential values out of tool output, LLM text, the log and the orchestrator-bound reports', async () => {
@@ -357,7 +357,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(capped.context.lastError?.message).toMatch(/max iterations \(1\)/);
   });
 
-  it('never writes a token or a credential value to the log (db, -wal, -shm)', () => {
+  it('never writes a token or a credential value to the log (db, -wal, -shm)', async () => {
     for (const file of [db.path, `${db.path}-wal`, `${db.path}-shm`]) {
       if (!existsSync(file)) continue;
       const bytes = readFileSync(file);

@@ -5,7 +5,7 @@ import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-s
 import { a2aJobMachine } from '../../machines/a2a/index.ts';
 import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
 import type { JobInput } from '../../machines/job/context.ts';
-import { createActorSystem, replay, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, replay, replaySteps, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
@@ -50,14 +50,14 @@ describe('job machine on a real A2A agent', () => {
     const finals = await Promise.all(runs.map((r) => finished(r.job)));
     expect(finals.map((s) => s.value)).toEqual(['done', 'done', 'failed']);
     for (const { job, live } of runs) {
-      const steps = [...replay(store, jobMachine, job.id)];
+      const steps = (await replaySteps(store, jobMachine, job.id));
       expect(steps.length).toBe(live.length);
       steps.forEach((step, i) => {
         expect({ value: step.snapshot.value, context: step.snapshot.context, status: step.snapshot.status }).toEqual(
           JSON.parse(JSON.stringify({ value: live[i].value, context: live[i].context, status: live[i].status })),
         );
       });
-      expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+      expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
     }
     const asked = runs[1].job.getSnapshot().context;
     expect(asked.history).toEqual(expect.arrayContaining(['input-required', 'completed']));
@@ -150,7 +150,7 @@ describe('job machine on a real A2A agent', () => {
     expect(store1.readonly).toBe(false);
     const store2 = openSqliteStore(crashed.path);
     const second = createActorSystem({ store: store2, machines: { job: a2aJobMachine({ url: agent.url }) } });
-    const [recovered] = second.recover().recovered as Array<JournaledActor<JobMachine>>;
+    const [recovered] = (await second.recover()).recovered as Array<JournaledActor<JobMachine>>;
     expect(recovered.id).toBe(job.id);
     expect((await finished(recovered)).value).toBe('done');
     expect(job.error?.code).toBe('APPEND_FAILED');
@@ -178,7 +178,7 @@ describe('job machine on a real A2A agent', () => {
     expect(accepted).toHaveLength(1);
     expect(final.context.submitAttempts).toBe(1);
     expect(final.context.remoteId).toBe((accepted[0].data as { remoteId: string }).remoteId);
-    expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+    expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
   });
 
   it('issue 11 item 2: when no re-send of the messageId gives a readable answer, the job fails OUTCOME_UNKNOWN naming the messageId, one task, nothing sent again', async () => {
@@ -193,7 +193,7 @@ describe('job machine on a real A2A agent', () => {
     expect(agent.stats().tasksCreated).toBe(before.tasksCreated + 1);
     expect(agent.stats().messagesReceived).toBe(before.messagesReceived + 3);
     expect(store.readStream(job.id).filter((r) => r.type === 'job.invalid')).toHaveLength(3);
-    expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+    expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
   });
 
   it('cancels a job whose cancel arrived before the agent accepted it, once its task id is known', async () => {
@@ -205,7 +205,7 @@ describe('job machine on a real A2A agent', () => {
     expect(final.value).toBe('canceled');
     expect(final.context.remoteId).toBeDefined();
     expect(final.context.remoteState).toBe('canceled');
-    expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+    expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
   });
 });
 
@@ -238,7 +238,7 @@ describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virt
       const failure = store.readStream(job.id).find((r) => r.type === 'xstate.error.actor.follow');
       expect(JSON.stringify(failure?.data)).toContain('no data for 45000 ms (stalled)');
       expect(final.context.artifacts[0].parts).toHaveLength(2);
-      expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+      expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
     } finally { stalling.close(); }
   });
 
@@ -257,7 +257,7 @@ describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virt
       expect(final.value).toBe('done');
       const failure = store.readStream(job.id).find((r) => r.type === 'xstate.error.actor.poll');
       expect(JSON.stringify(failure?.data)).toContain('no data for 30000 ms (stalled)');
-      expect(verifyReplay(store, jobMachine, job.id).ok).toBe(true);
+      expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
     } finally { stalling.close(); }
   });
 });

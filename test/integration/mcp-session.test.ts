@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
 import { createMcpClient, mcpSessionMachine, type McpBindingOptions } from '../../machines/mcp/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
-import { createActorSystem, replay, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, replay, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startSseFaultProxy, type SseFaultProxy } from '../servers/sse-fault-proxy.ts';
@@ -72,9 +72,9 @@ describe('MCP session on a real @modelcontextprotocol/sdk server (Streamable HTT
     const again = await createMcpClient({ url: mcp.url }).notify(done.context.remoteId!, 'notifications/initialized', {}).catch((e) => e);
     expect(again).toMatchObject({ code: 'PERMANENT', details: { status: 404 } });
     expect((again.details as { body: string }).body).toContain('-32001');
-    const steps = [...replay(store, sessionMachine, s.id)];
+    const steps = (await replaySteps(store, sessionMachine, s.id));
     expect(steps.map((x) => JSON.parse(JSON.stringify([x.snapshot.value, x.snapshot.context])))).toEqual(live.map((x) => JSON.parse(JSON.stringify([x.value, x.context]))));
-    expect(verifyReplay(store, sessionMachine, s.id)).toMatchObject({ ok: true });
+    expect(await verifyReplay(store, sessionMachine, s.id)).toMatchObject({ ok: true });
   });
 
   it('aborts a running tool call with notifications/cancelled and takes the next call', async () => {
@@ -90,7 +90,7 @@ describe('MCP session on a real @modelcontextprotocol/sdk server (Streamable HTT
     call(s, { n: 2 });
     const next = await s.waitFor((x) => x.context.turns === 2, { timeoutMs: 10_000 });
     expect(next.context).toMatchObject({ lastEnd: 'completed', output: 'Counted to 2' });
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 
   it('resumes a dropped tool-call stream with Last-Event-ID: every progress once, the tool run once', async () => {
@@ -109,7 +109,7 @@ describe('MCP session on a real @modelcontextprotocol/sdk server (Streamable HTT
     const drop = records.findIndex((r) => r.type === 'session.stream' && (r.data as { state: string }).state === 'reconnecting');
     const lastBeforeDrop = records.slice(0, drop).filter((r) => r.meta.cursor !== undefined).at(-1)!.meta.cursor;
     expect(proxy.requests).toContainEqual({ method: 'GET', path: '/mcp', lastEventId: lastBeforeDrop });
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 
   it('records a malformed SSE payload as session.invalid and finishes the call', async () => {
@@ -141,7 +141,7 @@ describe('issue 11 item 3: a tools/call whose answer is lost before any event id
     expect(mcp.stats().toolRuns[`${s.id}:p1`]).toBe(1);
     const sent = store.readStream(s.id).filter((r) => (r.data as { kind?: string }).kind === 'mcp.request-sent');
     expect(sent.map((r) => r.meta.cursor)).toEqual(['']); // logged before the POST: the call may have run
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 
   it('is sent again, with the same id, when the caller marked the call idempotent', async () => {
@@ -153,7 +153,7 @@ describe('issue 11 item 3: a tools/call whose answer is lost before any event id
     expect(done.context).toMatchObject({ lastEnd: 'completed', output: 'Counted to 2' });
     expect(mcp.stats().callsReceived[`${s.id}:p1`]).toBe(2);
     expect(mcp.stats().toolRuns[`${s.id}:p1`]).toBe(2); // explicit: the caller allowed a second run
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 });
 

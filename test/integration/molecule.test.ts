@@ -72,7 +72,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(JSON.stringify(store.readStream(actor.id))).not.toContain(server.token); // the bearer token stays in the binding's closure
     actor.send({ type: 'connection.close', reason: 'SIGTERM' });
     expect(actor.getSnapshot().value).toBe('offline');
-    expect(verifyReplay(store, connectionMachine, actor.id)).toMatchObject({ ok: true });
+    expect(await verifyReplay(store, connectionMachine, actor.id)).toMatchObject({ ok: true });
   });
 
   it('dispatches a canvas-origin message (no source) but sends no reply; the cursor still moves (TestRun_CanvasOriginMessageNotReplied)', async () => {
@@ -243,7 +243,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     const s = await until(actor, (x) => x.context.cursor === fine);
     expect(events(actor.id, 'message.parked').map((r) => r.data)).toEqual([{ messageId: poison, attempts: 3, error: expect.objectContaining({ message: 'cannot handle' }) }]);
     expect(s.context.counts).toMatchObject({ parked: 1, dispatched: 1 });
-    expect(verifyReplay(store, connectionMachine, actor.id)).toMatchObject({ ok: true });
+    expect(await verifyReplay(store, connectionMachine, actor.id)).toMatchObject({ ok: true });
   });
 
   it("decodes rows as Go's decoder does: missing or null status, created_at, workspace_id, activity_type become \"\" and the row is dispatched (issue 10 item 4)", async () => {

@@ -6,7 +6,7 @@ import { VirtualTimeScheduler } from 'rxjs';
 import type { AnyMachineSnapshot } from 'xstate';
 import { createOpencodeClient, opencodeMessageId, opencodeSessionId, opencodeSessionMachine, type OpencodeBindingOptions } from '../../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
-import { createActorSystem, replay, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, replay, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
 import { startSseFaultProxy, type SseFaultProxy } from '../servers/sse-fault-proxy.ts';
@@ -75,11 +75,11 @@ describe('OpenCode session on the real opencode server (v2 durable stream)', () 
     expect(records.map((r) => r.type)).toEqual(expect.arrayContaining(['session.opened', 'session.status', 'session.part', 'session.ended']));
     s.send({ type: 'session.close' });
     await s.waitFor((x) => x.status === 'done', { timeoutMs: 5_000 });
-    const steps = [...replay(store, sessionMachine, s.id)];
+    const steps = (await replaySteps(store, sessionMachine, s.id));
     expect(steps.map((x) => JSON.parse(JSON.stringify([x.snapshot.value, x.snapshot.context])))).toEqual(
       live.map((x) => JSON.parse(JSON.stringify([x.value, x.context]))),
     );
-    expect(verifyReplay(store, sessionMachine, s.id)).toMatchObject({ ok: true });
+    expect(await verifyReplay(store, sessionMachine, s.id)).toMatchObject({ ok: true });
   });
 
   it('aborts a busy turn (interrupt) and takes the next prompt', async () => {
@@ -100,7 +100,7 @@ describe('OpenCode session on the real opencode server (v2 durable stream)', () 
     }
     const next = await promptAndWait(s, 'again', 2);
     expect(next.context).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 
   it('resumes a dropped stream from the logged seq (?after=SEQ): no gap, no event twice', async () => {
@@ -120,7 +120,7 @@ describe('OpenCode session on the real opencode server (v2 durable stream)', () 
     const drop = records.findIndex((r) => r.type === 'session.stream' && (r.data as { state: string }).state === 'reconnecting');
     const lastBeforeDrop = records.slice(0, drop).filter((r) => r.meta.cursor !== undefined).at(-1)!.meta.cursor;
     expect(proxy.requests.map((r) => r.path)).toContain(`/api/session/${done.context.remoteId}/event?after=${lastBeforeDrop}`);
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 
   it('records a malformed SSE payload as session.invalid and finishes the turn', async () => {
@@ -134,7 +134,7 @@ describe('OpenCode session on the real opencode server (v2 durable stream)', () 
     expect(bad[0].meta.source).toBe('sse');
     expect(bad[0].meta.cursor).toBeUndefined(); // a bad frame does not move the cursor
     expect((bad[0].data as { raw: string }).raw).toContain('"sessionID":');
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 });
 
@@ -147,7 +147,7 @@ describe('OpenCode session on the real opencode server (v1: seed 001 API, global
     const records = store.readStream(s.id);
     expect(records.filter((r) => r.type === 'session.part' && (r.data as { kind: string }).kind === 'message.part.delta').length).toBeGreaterThanOrEqual(WORDS.length);
     expect(records.filter((r) => r.type === 'session.synced')).toHaveLength(1);
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 
   it('a sync prompt (POST /session/:id/message) and a shell command answer in their request', async () => {
@@ -158,7 +158,7 @@ describe('OpenCode session on the real opencode server (v1: seed 001 API, global
     s.send({ type: 'session.prompt', prompt: { kind: 'shell', command: 'echo shell-$((40+2))' } });
     const shell = await s.waitFor((x) => x.context.turns === 2, { timeoutMs: 20_000 });
     expect(shell.context.output).toContain('shell-42');
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 
   it('re-reads the session over HTTP after the global stream drops (it has no cursor) and ends the turn', async () => {
@@ -170,7 +170,7 @@ describe('OpenCode session on the real opencode server (v1: seed 001 API, global
     expect(done.context).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
     const records = store.readStream(s.id);
     expect(records.filter((r) => r.type === 'session.synced').length).toBe(2); // at connect, and after the reconnection
-    expect(verifyReplay(store, sessionMachine, s.id).ok).toBe(true);
+    expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
 
   it("a prompt carries the seed's model, agent, system and tools (SendMessageRequest), async and sync", async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../cli/registry.ts';
 import { MAX_WINDOW, ViewApi } from '../../cli/view/api.ts';
 import { CHECKPOINT_EVERY } from '../../cli/view/folds.ts';
-import type { LogStore } from '../../src/log/types.ts';
-import { replay } from '../../src/replay/replay.ts';
+import type { EmbeddedLogStore } from '../../src/log/types.ts';
+import { replay, replaySteps } from '../../src/replay/replay.ts';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine } from '../support/cliMachines.ts';
@@ -11,7 +11,7 @@ import { tempDb } from '../support/tempDb.ts';
 
 const db = tempDb();
 const LONG = 3 * CHECKPOINT_EVERY + 40;
-let store: LogStore;
+let store: EmbeddedLogStore;
 let reads = 0;
 let api: ViewApi;
 const cycle = ['inc', 'pause', 'resume'] as const;
@@ -42,7 +42,7 @@ afterAll(() => (store.close(), db.cleanup()));
 const q = (o: Record<string, string | number>) => new URLSearchParams(Object.entries(o).map(([k, v]) => [k, String(v)]));
 
 describe('actorlog view API (cli/view/api.ts)', () => {
-  it('lists streams with counts by status, filtered by status, machine and id', () => {
+  it('lists streams with counts by status, filtered by status, machine and id', async () => {
     const all = api.streams(q({})) as { all: number; counts: Record<string, number>; items: Array<{ streamId: string; input?: unknown }>; machines: string[] };
     expect(all.all).toBe(3);
     expect(all.counts).toEqual({ active: 2, done: 1, error: 0, stopped: 0 });
@@ -57,7 +57,7 @@ describe('actorlog view API (cli/view/api.ts)', () => {
   });
 
   it('reads events in version windows of at most MAX_WINDOW, each with the state replay gives', async () => {
-    const expected = [...replay(store, counterMachine, 'counter-b')];
+    const expected = (await replaySteps(store, counterMachine, 'counter-b'));
     const page = (await api.events('counter-b', q({ from: 301, limit: 50 }))) as { version: number; events: Array<{ version: number; state: string; globalPosition: number }> };
     expect(page.version).toBe(LONG);
     expect(page.events.map((e) => e.version)).toEqual(Array.from({ length: 50 }, (_, i) => 301 + i));
@@ -68,7 +68,7 @@ describe('actorlog view API (cli/view/api.ts)', () => {
 
   it('gives the snapshot at a version, the one before it and the transition the event took', async () => {
     const at = (await api.at('counter-a', 3)) as { event: { type: string }; snapshot: { value: unknown; context: unknown }; previous: { value: unknown }; transitions: Array<{ source: string; index: number; targets: string[] }> };
-    const steps = [...replay(store, counterMachine, 'counter-a')];
+    const steps = (await replaySteps(store, counterMachine, 'counter-a'));
     expect(at.event.type).toBe('pause');
     expect(at.snapshot.value).toEqual(steps[2]!.snapshot.value);
     expect(at.snapshot.context).toEqual(steps[2]!.snapshot.context);

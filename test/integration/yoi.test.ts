@@ -308,7 +308,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     try {
       const system = createActorSystem({ store: second, machines: { yoi: yoiConnectionMachine({ headers: { authorization: 'Bearer yoi-secret-token' } }) } });
       systems.push(system);
-      const [recovered] = system.recover().recovered as Array<JournaledActor<ConnectionMachine>>;
+      const [recovered] = (await system.recover()).recovered as Array<JournaledActor<ConnectionMachine>>;
       server.emit('rt', workerId, { type: 'text_delta', text: 'after' });
       await until(recovered, (s) => s.context.lastSeq === SEQ(5));
       expect(server.stats.connections.filter((c) => c.workerId === workerId).at(-1)!.cursor).toBe(encodeBackendCursor(3));
@@ -316,7 +316,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
       expect(seqs).toEqual([0, 1, 2, 3, 4, 5]);
       expect(recovered.getSnapshot().context.counts).toMatchObject({ received: 6, duplicates: 1 });
       system.stop(recovered.id);
-      expect(verifyReplay(second, connectionMachine, recovered.id)).toMatchObject({ ok: true });
+      expect(await verifyReplay(second, connectionMachine, recovered.id)).toMatchObject({ ok: true });
     } finally {
       second.close();
       t.cleanup();

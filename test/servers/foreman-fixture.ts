@@ -54,8 +54,8 @@ export async function startForemanFixture(prefix: string, serverOptions: Partial
     updates: (id: string, source?: string) => events(id).filter((r) => r.type === 'job.update' && (!source || r.meta.source === source)),
     stateOf: (r: { data: unknown }) => (r.data as { update: { remoteState: string } }).update.remoteState,
     finalValue: (id: string) => (store.loadSnapshot(id)!.snapshot as { state: { value: string; context: Record<string, unknown> } }).state,
-    expectReplayEqualsLive(id: string) {
-      const v = verifyReplay(store, jobMachine, id);
+    async expectReplayEqualsLive(id: string) {
+      const v = await verifyReplay(store, jobMachine, id);
       expect(v, id).toMatchObject({ ok: true });
       expect(v.checked).toBeGreaterThan(0);
     },

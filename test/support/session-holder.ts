@@ -7,7 +7,7 @@
  *
  * `start` spawns the session, sends one prompt (OpenCode: a text prompt; MCP: `count` with
  * progress) and keeps running until it is killed. `recover` opens the same log in a new system,
- * calls `system.recover()`, waits for the turn to end and prints `RESULT <json>`, then exits 0.
+ * calls `await system.recover()`, waits for the turn to end and prints `RESULT <json>`, then exits 0.
  * The OpenCode password comes from OPENCODE_SERVER_PASSWORD, never from the command line.
  */
 import { parseArgs } from 'node:util';
@@ -42,7 +42,7 @@ if (mode === 'start') {
   console.log('prompt sent');
   await new Promise(() => undefined); // held until killed
 } else if (mode === 'recover') {
-  const report = system.recover();
+  const report = await system.recover();
   console.log(`recovered ${report.recovered.map((a) => a.id).join(',')} failed ${JSON.stringify(report.failed)}`);
   const s = system.get<SessionMachine>(session);
   if (!s) throw new Error(`session ${session} was not recovered`);

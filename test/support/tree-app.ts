@@ -12,7 +12,7 @@ const db = process.argv[2]!;
 if (process.env.ACTORLOG_EFFECTS) appendFileSync(process.env.ACTORLOG_EFFECTS, `run ${process.pid}\n`);
 const store = openSqliteStore(db);
 const system = createActorSystem({ store, machines, snapshotEvery: Number(process.env.SNAPSHOT_EVERY ?? 5) });
-const report = system.recover();
+const report = await system.recover();
 if (report.failed.length > 0) throw new Error(`could not recover: ${JSON.stringify(report.failed)}`);
 if (!store.getStream('b-1')) system.spawn('receiver', { id: 'b-1' });
 if (!store.getStream('p-1')) system.spawn('parent', { id: 'p-1', input: { peer: 'b-1' } });

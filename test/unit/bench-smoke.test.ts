@@ -37,7 +37,7 @@ describe('bench smoke', () => {
       expect(positiveFinite(await measureJournaled(store, { commit: 'tick', events: 250, streamId: 'tick', tickBatch: 100 }))).toBe(true);
       expect(positiveFinite(measureUnjournaled(200))).toBe(true);
       expect(store.getStream('tick')!.version).toBe(250);
-      const replayed = measureReplay(store, benchCounter, 'tick');
+      const replayed = await measureReplay(store, benchCounter, 'tick');
       expect(replayed.events).toBe(250);
       for (const key of ['replayPerSec', 'folderPerSec', 'transitionFoldPerSec'] as const) expect(positiveFinite(replayed[key]), key).toBe(true);
     } finally {

@@ -55,7 +55,7 @@ function start(input: Partial<ConnectionInput> = {}, path?: string) {
 }
 
 describe('connection machine: backoff', () => {
-  it('doubles from retryDelayMs with a jitter fixed by the connection id and attempt, capped at 60 s (seed 003)', () => {
+  it('doubles from retryDelayMs with a jitter fixed by the connection id and attempt, capped at 60 s (seed 003)', async () => {
     const ctx = { connectionId: 'conn-1', retryDelayMs: 500, maxRetryDelayMs: 60_000 };
     const delays = [1, 2, 3, 4].map((n) => backoffMs(ctx, n));
     delays.forEach((d, i) => expect(d).toBeGreaterThanOrEqual(500 * 2 ** i));
@@ -66,7 +66,7 @@ describe('connection machine: backoff', () => {
 });
 
 describe('connection machine: registering', () => {
-  it('retries a transient register failure with backoff and goes online', () => {
+  it('retries a transient register failure with backoff and goes online', async () => {
     const t = start();
     const conn = t.spawn();
     t.live.register!.error(httpStatusError('register', 503));
@@ -79,7 +79,7 @@ describe('connection machine: registering', () => {
     expect(conn.getSnapshot().context.registerAttempts).toBe(0);
   });
 
-  it('fails at once, with a clear reason, on a permanent register failure', () => {
+  it('fails at once, with a clear reason, on a permanent register failure', async () => {
     const t = start();
     const conn = t.spawn();
     t.live.register!.error(httpStatusError('molecule register', 401));
@@ -88,7 +88,7 @@ describe('connection machine: registering', () => {
     expect(t.inputs.register).toHaveLength(1);
   });
 
-  it('fails after maxRegisterAttempts transient failures', () => {
+  it('fails after maxRegisterAttempts transient failures', async () => {
     const t = start({ maxRegisterAttempts: 2 });
     const conn = t.spawn();
     t.live.register!.error(networkError('register', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
@@ -100,7 +100,7 @@ describe('connection machine: registering', () => {
 });
 
 describe('connection machine: online', () => {
-  it('beats every interval, backs off a transient failure, and a permanent one stops only the heartbeat', () => {
+  it('beats every interval, backs off a transient failure, and a permanent one stops only the heartbeat', async () => {
     const t = start({ receiveMode: 'batch' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -125,7 +125,7 @@ describe('connection machine: online', () => {
     expect(t.inputs.heartbeat).toHaveLength(3);
   });
 
-  it('dispatches in order, one at a time, and a slow dispatch does not hold up the heartbeat', () => {
+  it('dispatches in order, one at a time, and a slow dispatch does not hold up the heartbeat', async () => {
     const t = start({ receiveMode: 'batch' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -146,7 +146,7 @@ describe('connection machine: online', () => {
     expect(t.inputs.receive.map((i) => i.cursor)).toEqual([undefined, 'a2']);
   });
 
-  it('moves the cursor only when a message is dispatched (batch), and replies only to messages with a source', () => {
+  it('moves the cursor only when a message is dispatched (batch), and replies only to messages with a source', async () => {
     const t = start({ receiveMode: 'batch' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -166,7 +166,7 @@ describe('connection machine: online', () => {
     expect(ctx.diagnostics.at(-1)).toMatchObject({ code: 'reply.no_source' });
   });
 
-  it('drops re-delivered messages by id and by sequence, and skips the first message of the registration skipKind', () => {
+  it('drops re-delivered messages by id and by sequence, and skips the first message of the registration skipKind', async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered', registration: { skipKind: 'snapshot' } });
@@ -181,7 +181,7 @@ describe('connection machine: online', () => {
     expect(t.inputs.heartbeat).toHaveLength(0);
   });
 
-  it('records an invalid item and lets the cursor pass it in order', () => {
+  it('records an invalid item and lets the cursor pass it in order', async () => {
     const t = start({ receiveMode: 'batch' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -197,7 +197,7 @@ describe('connection machine: online', () => {
 });
 
 describe('connection machine: reconnecting', () => {
-  it('reconnects from the cursor after a drop, resets the count when the source opens, and fails after maxReconnects in a row', () => {
+  it('reconnects from the cursor after a drop, resets the count when the source opens, and fails after maxReconnects in a row', async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', maxReconnects: 2 });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -219,7 +219,7 @@ describe('connection machine: reconnecting', () => {
     expect(conn.getSnapshot().context.reason).toMatch(/^receive stopped after 2 reconnect attempts/);
   });
 
-  it('resets the cursor when the remote no longer knows it, and fails on a permanent receive error', () => {
+  it('resets the cursor when the remote no longer knows it, and fails on a permanent receive error', async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -235,7 +235,7 @@ describe('connection machine: reconnecting', () => {
     expect(conn.getSnapshot().context.reason).toBe('receive failed permanently: WebSocket upgrade: HTTP 404');
   });
 
-  it('ends offline on connection.close', () => {
+  it('ends offline on connection.close', async () => {
     const t = start();
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -245,7 +245,7 @@ describe('connection machine: reconnecting', () => {
 });
 
 describe('connection machine: a failing dispatch never drops its message (issue 10 item 1, seed 003)', () => {
-  it('keeps the message at the head and the cursor before it, retrying with capped backoff for ever, then dispatches it', () => {
+  it('keeps the message at the head and the cursor before it, retrying with capped backoff for ever, then dispatches it', async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, maxRetryDelayMs: 400 });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -271,7 +271,7 @@ describe('connection machine: a failing dispatch never drops its message (issue 
     expect(t.inputs.dispatch.at(-1)!.idempotencyKey).toBe('conn-1:a2');
   });
 
-  it('the opt-in poison policy (parkAfterAttempts) parks a message with a logged message.parked event; the cursor passes it', () => {
+  it('the opt-in poison policy (parkAfterAttempts) parks a message with a logged message.parked event; the cursor passes it', async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, parkAfterAttempts: 2 });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -288,12 +288,12 @@ describe('connection machine: a failing dispatch never drops its message (issue 
     expect(parked.map((r) => [r.data, r.meta.source, r.meta.actor])).toEqual([[{ messageId: 'a1', attempts: 2, error: expect.objectContaining({ message: 'poison' }) }, 'child', 'park']]);
     expect(t.inputs.dispatch.at(-1)!.idempotencyKey).toBe('conn-1:a2');
     t.system.stop('conn-1');
-    expect(verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+    expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
   });
 });
 
 describe('connection machine: replies are never given up (issue 16 items 1 and 10, seed 003)', () => {
-  it('retries a transiently failing reply with the same key and capped backoff for as long as the connection lives; the next message waits', () => {
+  it('retries a transiently failing reply with the same key and capped backoff for as long as the connection lives; the next message waits', async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, retryDelayMs: 500, maxRetryDelayMs: 60_000 });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -321,7 +321,7 @@ describe('connection machine: replies are never given up (issue 16 items 1 and 1
     expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a1', 'conn-1:a2']);
   });
 
-  it('a 4xx ends the reply as a recorded permanent failure (reply.failed), and the opt-in maxReplyAttempts bounds transient ones', () => {
+  it('a 4xx ends the reply as a recorded permanent failure (reply.failed), and the opt-in maxReplyAttempts bounds transient ones', async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, maxReplyAttempts: 3 });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -343,10 +343,10 @@ describe('connection machine: replies are never given up (issue 16 items 1 and 1
     expect(t.inputs.reply).toHaveLength(4);
     expect(ctx.diagnostics.at(-1)).toEqual({ code: 'reply.failed', message: 'reply to ws-src for message a2 given up after 3 attempts: molecule reply: HTTP 503' });
     t.system.stop('conn-1');
-    expect(verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+    expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
   });
 
-  it("molecule's defaults: a heartbeat every 30 s (seed 003: the platform's TTL is ~60 s) and replies never given up", () => {
+  it("molecule's defaults: a heartbeat every 30 s (seed 003: the platform's TTL is ~60 s) and replies never given up", async () => {
     const input = moleculeConnectionInput({ workspaceId: 'ws-1' });
     expect(input.maxReplyAttempts).toBeUndefined();
     const t = start(input);
@@ -366,7 +366,7 @@ describe('connection machine: replies are never given up (issue 16 items 1 and 1
 });
 
 describe('connection machine: sequences and duplicates (issue 10 item 2, seed 004)', () => {
-  it('compares hex sequences exactly, above 2^53 too', () => {
+  it('compares hex sequences exactly, above 2^53 too', async () => {
     expect(Number(BigInt('0x0020000000000001'))).toBe(Number(BigInt('0x0020000000000000'))); // what a double does
     expect(compareSeq('0020000000000001', '0020000000000000')).toBe(1);
     expect(compareSeq('ffffffffffffffff', 'fffffffffffffffe')).toBe(1);
@@ -375,7 +375,7 @@ describe('connection machine: sequences and duplicates (issue 10 item 2, seed 00
     expect(compareSeq(3, 2)).toBe(1);
   });
 
-  it('drops a sequence at or below the floor (seed: last_sequence starts at 0) and reports every dropped duplicate, counted', () => {
+  it('drops a sequence at or below the floor (seed: last_sequence starts at 0) and reports every dropped duplicate, counted', async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', seqFloor: '0000000000000000' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -393,7 +393,7 @@ describe('connection machine: sequences and duplicates (issue 10 item 2, seed 00
     ]);
   });
 
-  it('drops a message whose dedupe key (MessageID + IdempotencyKey) was dispatched under another id, and the cursor passes it', () => {
+  it('drops a message whose dedupe key (MessageID + IdempotencyKey) was dispatched under another id, and the cursor passes it', async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0 });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -411,7 +411,7 @@ describe('connection machine: sequences and duplicates (issue 10 item 2, seed 00
 });
 
 describe('connection machine: losing the receive source stops only the receive (issue 10 item 3, seed 004)', () => {
-  it("onReceiveLost 'stop': every loss is retried, then only the receive region stops with the seed's diagnostic; commands go on, retried on transient failures", () => {
+  it("onReceiveLost 'stop': every loss is retried, then only the receive region stops with the seed's diagnostic; commands go on, retried on transient failures", async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'dispatch', onReceiveLost: 'stop', maxReconnects: 2, receiveLabel: 'Backend observation stream for r:w', deliverDiagnostics: true });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -441,7 +441,7 @@ describe('connection machine: losing the receive source stops only the receive (
     expect(snap.context.counts).toMatchObject({ commands: 1 });
   });
 
-  it("onReceiveLost 'fail' (default) with maxReconnects null never gives up on transient losses", () => {
+  it("onReceiveLost 'fail' (default) with maxReconnects null never gives up on transient losses", async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, maxReconnects: null, maxRetryDelayMs: 200 });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -455,7 +455,7 @@ describe('connection machine: losing the receive source stops only the receive (
 });
 
 describe('connection machine: log', () => {
-  it('replays to the live snapshots, and recovery re-runs only the in-flight dispatch with its key', () => {
+  it('replays to the live snapshots, and recovery re-runs only the in-flight dispatch with its key', async () => {
     const t = start({ receiveMode: 'batch' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -464,12 +464,12 @@ describe('connection machine: log', () => {
     t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', meta: { source: 'child', cursor: 'a1' } });
     expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a1', 'conn-1:a2']);
     t.system.stop('conn-1');
-    expect(verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+    expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
     const dispatched = t.store.readStream('conn-1').filter((r) => r.type === 'message.dispatched');
     expect(dispatched.map((r) => r.meta)).toEqual([expect.objectContaining({ source: 'child', actor: 'dispatch', cursor: 'a1' })]);
   });
 
-  it('after a crash mid-batch, resumes the queue from the log: the in-flight message again (same key), none dispatched twice', () => {
+  it('after a crash mid-batch, resumes the queue from the log: the in-flight message again (same key), none dispatched twice', async () => {
     const first = start({ receiveMode: 'batch' });
     const conn = first.spawn();
     first.live.register!.next({ type: 'connection.registered' });
@@ -479,7 +479,7 @@ describe('connection machine: log', () => {
     expect(conn.getSnapshot().context.cursor).toBe('a1');
     // the process dies with a2 in flight: the system is abandoned, not closed
     const second = start({ receiveMode: 'batch' }, first.path);
-    const [recovered] = second.system.recover().recovered as Array<JournaledActor<ConnectionMachine>>;
+    const [recovered] = (await second.system.recover()).recovered as Array<JournaledActor<ConnectionMachine>>;
     expect(recovered.getSnapshot().context.queue.map((m) => m.id)).toEqual(['a2', 'a3']);
     expect(second.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a2']);
     second.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a2', meta: { source: 'child', cursor: 'a2' } });

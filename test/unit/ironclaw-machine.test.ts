@@ -50,7 +50,7 @@ function fakeWorker(script: { llmFailures?: number; prompts?: Array<'none' | 'pr
 }
 
 describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
-  it('polls for prompts every promptPollMs and completes when promptWaitMs passes without one (timers from the clock)', () => {
+  it('polls for prompts every promptPollMs and completes when promptWaitMs passes without one (timers from the clock)', async () => {
     const { calls, clock, store, system } = fakeWorker({ prompts: ['none', 'none', 'none', 'none'] });
     const w = system.spawn('ironclaw', { id: 'w-1', input: { jobId: 'j', promptPollMs: 1_000, promptWaitMs: 2_500 } });
     expect(w.getSnapshot().matches({ running: { main: { awaitingPrompt: 'idle' } } })).toBe(true);
@@ -63,10 +63,10 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     expect(w.getSnapshot().value).toBe('done');
     expect(w.getSnapshot().context).toMatchObject({ emptyPolls: 3, iteration: 1, outcome: { success: true, message: 'answer' } });
     expect(calls.at(-1)).toBe('finish');
-    expect(verifyReplay(store, workerMachine, 'w-1').ok).toBe(true);
+    expect((await verifyReplay(store, workerMachine, 'w-1')).ok).toBe(true);
   });
 
-  it('retries a transient LLM failure after its backoff, then goes on; a prompt starts another turn, done ends the job', () => {
+  it('retries a transient LLM failure after its backoff, then goes on; a prompt starts another turn, done ends the job', async () => {
     const { calls, clock, system } = fakeWorker({ llmFailures: 1, prompts: ['prompt', 'done'] });
     const w = system.spawn('ironclaw', { id: 'w-2', input: { jobId: 'j', retryDelayMs: 100, promptPollMs: 10 } });
     expect(w.getSnapshot().matches({ running: { main: 'thinkingBackoff' } })).toBe(true);
@@ -79,22 +79,22 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     expect(w.getSnapshot().context).toMatchObject({ prompts: 2, iteration: 2, attempts: 0 });
   });
 
-  it('re-arms a pending prompt-wait timer with its remaining time after recovery', () => {
+  it('re-arms a pending prompt-wait timer with its remaining time after recovery', async () => {
     const first = fakeWorker({ prompts: ['none', 'none', 'none'] });
     first.system.spawn('ironclaw', { id: 'w-3', input: { jobId: 'j', promptPollMs: 10_000, promptWaitMs: 3_000 } });
     first.clock.increment(1_000);
     first.system.close();
     const second = createActorSystem({ store: first.store, clock: first.clock, machines: { ironclaw: first.machine } });
-    const [w] = second.recover().recovered;
+    const [w] = (await second.recover()).recovered;
     expect(w.getSnapshot().status).toBe('active');
     first.clock.increment(1_999);
     expect(w.getSnapshot().status).toBe('active');
     first.clock.increment(1);
     expect(w.getSnapshot().value).toBe('done');
-    expect(verifyReplay(first.store, workerMachine, 'w-3').ok).toBe(true);
+    expect((await verifyReplay(first.store, workerMachine, 'w-3')).ok).toBe(true);
   });
 
-  it('passes the caller\'s LLM endpoint to every completion (default complete_with_tools, whatever the tools)', () => {
+  it('passes the caller\'s LLM endpoint to every completion (default complete_with_tools, whatever the tools)', async () => {
     const a = fakeWorker({ prompts: ['done'] });
     a.system.spawn('ironclaw', { id: 'w-e1', input: { jobId: 'j' } });
     const b = fakeWorker({ prompts: ['done'] });
@@ -103,7 +103,7 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     expect(b.llmInputs).toEqual([expect.objectContaining({ llmEndpoint: 'complete' })]);
   });
 
-  it('a malformed prompt answer fails the job (no poll after it), reported failed', () => {
+  it('a malformed prompt answer fails the job (no poll after it), reported failed', async () => {
     const { calls, system, finishInputs } = fakeWorker({ prompts: ['invalid', 'done'] });
     const w = system.spawn('ironclaw', { id: 'w-p', input: { jobId: 'j', promptPollMs: 10 } });
     expect(w.getSnapshot().value).toBe('failed');
@@ -112,7 +112,7 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     expect(finishInputs).toEqual([expect.objectContaining({ report: expect.objectContaining({ success: false }) })]);
   });
 
-  it('a completion report answered with no JSON ends the job failed without a second, contradicting report', () => {
+  it('a completion report answered with no JSON ends the job failed without a second, contradicting report', async () => {
     const { system, finishInputs } = fakeWorker({ prompts: ['done'], finishInvalid: true });
     const w = system.spawn('ironclaw', { id: 'w-c', input: { jobId: 'j' } });
     expect(w.getSnapshot().value).toBe('failed');
@@ -120,7 +120,7 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     expect(finishInputs).toHaveLength(1);
   });
 
-  it('bounds the outbox: past maxOutbox the oldest waiting event is dropped, never the one in flight', () => {
+  it('bounds the outbox: past maxOutbox the oldest waiting event is dropped, never the one in flight', async () => {
     let c = { ...initialWorkerContext({ jobId: 'j', maxOutbox: 3 }) };
     for (let i = 0; i < 5; i++) c = { ...c, ...enqueue(c, { kind: 'event', body: { event_type: `e${i}`, data: null } }) };
     expect(c.outbox.map((r) => (r.kind === 'event' ? r.body.event_type : r.kind))).toEqual(['e0', 'e3', 'e4']);
@@ -129,7 +129,7 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
 });
 
 describe('ironclaw wire format (seed 002 unit tests)', () => {
-  it('parse_finish_reason: stop, length, tool_use and tool_calls, content_filter; anything else unknown', () => {
+  it('parse_finish_reason: stop, length, tool_use and tool_calls, content_filter; anything else unknown', async () => {
     expect(parseFinishReason('stop')).toBe('stop');
     expect(parseFinishReason('length')).toBe('length');
     expect(parseFinishReason('tool_use')).toBe('tool_use');
@@ -138,7 +138,7 @@ describe('ironclaw wire format (seed 002 unit tests)', () => {
     for (const other of ['unknown', '', 'STOP', 'end_turn']) expect(parseFinishReason(other), other).toBe('unknown');
   });
 
-  it('JobDescription: a null or absent project_dir is none (test_job_description_deserialization)', () => {
+  it('JobDescription: a null or absent project_dir is none (test_job_description_deserialization)', async () => {
     expect(JobDescriptionSchema.parse(JSON.parse('{"title":"Test","description":"desc","project_dir":null}'))).toEqual({ title: 'Test', description: 'desc', project_dir: null });
     expect(JobDescriptionSchema.parse({ title: 'Test', description: 'desc' })).toEqual({ title: 'Test', description: 'desc' });
     expect(JobDescriptionSchema.parse({ title: 'T', description: 'd', project_dir: '/w' }).project_dir).toBe('/w');

@@ -39,7 +39,7 @@ const parent = setup({ actors: { child } }).createMachine({
 interface Seen { actor: string; type: string; logged: EventRecord | undefined }
 
 describe('createActorSystem({ inspect })', () => {
-  it('a user observer sees the events of a root and of its child machine, each already in the log', () => {
+  it('a user observer sees the events of a root and of its child machine, each already in the log', async () => {
     const log = store();
     const seen: Seen[] = [];
     const kinds = new Set<string>();
@@ -65,20 +65,20 @@ describe('createActorSystem({ inspect })', () => {
     system.close();
   });
 
-  it('an Observer object works too, and a recovered actor is inspected as a spawned one', () => {
+  it('an Observer object works too, and a recovered actor is inspected as a spawned one', async () => {
     const log = store();
     const first = createActorSystem({ store: log, machines: { parent } });
     first.spawn('parent', { id: 'p-1' }).send({ type: 'start' });
     first.close();
     const types: string[] = [];
     const system = createActorSystem({ store: log, machines: { parent }, inspect: { next: (ev) => void (ev.type === '@xstate.event' && types.push(`${(ev.actorRef as AnyActorRef).id} ${ev.event.type}`)) } });
-    const [actor] = system.recover().recovered;
+    const [actor] = (await system.recover()).recovered;
     (actor!.getSnapshot().children as Record<string, { send(e: { type: string }): void }>).kid!.send({ type: 'child.go' });
     expect(types.filter((t) => !t.endsWith('xstate.init'))).toEqual(['kid child.go', 'p-1 child.finished']);
     system.close();
   });
 
-  it('an observer that throws never stops the actor nor the journal; it is reported once on stderr', () => {
+  it('an observer that throws never stops the actor nor the journal; it is reported once on stderr', async () => {
     const log = store();
     const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
     const system = createActorSystem({ store: log, machines: { parent }, inspect: () => { throw new Error('inspector bug'); } });

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { and, assign, createMachine, fromPromise, not, setup } from 'xstate';
-import { createActorSystem, machineHash, type LogStore } from 'actorlog';
+import { createActorSystem, machineHash, type EmbeddedLogStore } from 'actorlog';
 import { openSqliteStore, SCHEMA_VERSION } from 'actorlog/stores/sqlite';
 import { migrations } from '../../stores/sqlite/schema.ts';
 import { expectCode } from '../conformance/logStore/fixtures.ts';
@@ -59,7 +59,7 @@ interface Transition { target?: string[]; guard?: unknown; actions?: unknown[]; 
 interface StateDef { id: string; type: string; initial?: { target: string[] }; states: Record<string, StateDef>; on: Record<string, Transition[]>; always?: Transition[]; invoke: Array<{ id: string; src: string }> }
 
 describe('machine definitions in the log', () => {
-  it('a stream\'s statechart reads back from the log file alone: states, transitions with event names, guards, actions, actors', () => {
+  it('a stream\'s statechart reads back from the log file alone: states, transitions with event names, guards, actions, actors', async () => {
     const file = temp();
     const writer = openSqliteStore(file);
     const system = createActorSystem({ store: writer, machines: { order: orderMachine }, snapshotEvery: 0 });
@@ -93,7 +93,7 @@ describe('machine definitions in the log', () => {
     expect(cancelled!.type).toBe('final');
   });
 
-  it('saves a definition once per hash, in the transaction of the stream: a spawn that fails saves nothing', () => {
+  it('saves a definition once per hash, in the transaction of the stream: a spawn that fails saves nothing', async () => {
     const store = opened(openSqliteStore(temp())); // SQLite's own rollback, on a real file
     const saved: string[] = [];
     const save = store.saveDefinition.bind(store);
@@ -110,7 +110,7 @@ describe('machine definitions in the log', () => {
     expect(store.loadDefinition(machineHash(orderMachine))?.name).toBe('order');
   });
 
-  it('recover() saves the definition of a stream whose log has none (written before definitions were kept)', () => {
+  it('recover() saves the definition of a stream whose log has none (written before definitions were kept)', async () => {
     const file = temp();
     const first = openSqliteStore(file);
     createActorSystem({ store: first, machines: { order: orderMachine } }).spawn('order', { id: 'o-1' });
@@ -121,7 +121,7 @@ describe('machine definitions in the log', () => {
     const store = opened(openSqliteStore(file));
     expect(store.loadDefinition(machineHash(orderMachine))).toBeUndefined();
     const system = createActorSystem({ store, machines: { order: orderMachine } });
-    expect(system.recover().recovered.map((a) => a.id)).toEqual(['o-1']);
+    expect((await system.recover()).recovered.map((a) => a.id)).toEqual(['o-1']);
     expect(store.loadDefinition(machineHash(orderMachine))).toMatchObject({ name: 'order', definition: { id: 'order' } });
     system.close();
   });
@@ -150,14 +150,14 @@ describe('sqlite: the definitions table (schema version 3)', () => {
     }
   };
 
-  it('is at schema version 3, a WITHOUT ROWID table keyed by hash', () => {
+  it('is at schema version 3, a WITHOUT ROWID table keyed by hash', async () => {
     const file = temp();
     opened(openSqliteStore(file));
     expect(SCHEMA_VERSION).toBe(3);
     expect(tableSql(file)).toMatch(/hash\s+TEXT PRIMARY KEY[\s\S]*WITHOUT ROWID/);
   });
 
-  it('read-only on a version 2 log: reads work, loadDefinition is undefined (no table), nothing is migrated', () => {
+  it('read-only on a version 2 log: reads work, loadDefinition is undefined (no table), nothing is migrated', async () => {
     const file = version2File();
     const reader = opened(openSqliteStore(file, { readonly: true }));
     expect(reader.pragma('user_version')).toBe(2);
@@ -167,11 +167,11 @@ describe('sqlite: the definitions table (schema version 3)', () => {
     expect(tableSql(file)).toBeUndefined();
   });
 
-  it('a read-write open migrates a version 2 log to 3 and keeps what it held; a reader opened before sees the table once it exists', () => {
+  it('a read-write open migrates a version 2 log to 3 and keeps what it held; a reader opened before sees the table once it exists', async () => {
     const file = version2File();
     const reader = opened(openSqliteStore(file, { readonly: true }));
     expect(reader.loadDefinition('h2')).toBeUndefined();
-    const writer: LogStore & { pragma(n: string): unknown } = opened(openSqliteStore(file));
+    const writer: EmbeddedLogStore & { pragma(n: string): unknown } = opened(openSqliteStore(file));
     expect(writer.pragma('user_version')).toBe(3);
     expect(writer.readStream('s').map((r) => r.type)).toEqual(['submit']);
     writer.saveDefinition({ hash: 'h2', name: 'order', definition: { id: 'order' }, recordedAt: 3 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { toArray } from '../support/toArray.ts';
 import { assign, fromEventObservable, initialTransition, setup, SimulatedClock, transition, type AnyMachineSnapshot } from 'xstate';
 import { from, Subject } from 'rxjs';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
@@ -63,7 +64,7 @@ afterEach(() => {
 });
 
 describe('write-ahead journaling (invariant 1)', () => {
-  it('appends an external event before the transition that acts on it', () => {
+  it('appends an external event before the transition that acts on it', async () => {
     const log = store();
     const seenAtTransition: number[] = [];
     const machine = setup({ types: { events: {} as { type: 'ping' } } }).createMachine({
@@ -81,7 +82,7 @@ describe('write-ahead journaling (invariant 1)', () => {
     ]);
   });
 
-  it('stops the actor with APPEND_FAILED when the append fails, without processing the event', () => {
+  it('stops the actor with APPEND_FAILED when the append fails, without processing the event', async () => {
     const log = store();
     const reported: string[] = [];
     const system = createActorSystem({ store: log, machines: { counter }, onError: (id, err) => reported.push(`${id} ${err.code}`) });
@@ -102,7 +103,7 @@ describe('write-ahead journaling (invariant 1)', () => {
     expect(log.readStream('c-1')).toHaveLength(1);
   });
 
-  it('stops the actor when the append of a timer event fails, and reports it instead of throwing', () => {
+  it('stops the actor when the append of a timer event fails, and reports it instead of throwing', async () => {
     const log = store();
     const clock = new SimulatedClock();
     const reported: string[] = [];
@@ -117,7 +118,7 @@ describe('write-ahead journaling (invariant 1)', () => {
     expect(actor.getSnapshot().status).toBe('stopped');
   });
 
-  it('records source events with their source kind, child id and cursor in meta', () => {
+  it('records source events with their source kind, child id and cursor in meta', async () => {
     const log = store();
     const system = createActorSystem({ store: log, machines: { counter } });
     const actor = system.spawn('counter', { id: 'c-2', input: { start: 0 } });
@@ -130,7 +131,7 @@ describe('write-ahead journaling (invariant 1)', () => {
 });
 
 describe('deterministic replay (invariant 2)', () => {
-  it('folds to the live snapshots, and the fast fold equals XState transition()', () => {
+  it('folds to the live snapshots, and the fast fold equals XState transition()', async () => {
     const log = store();
     const clock = new SimulatedClock();
     clock.set(1_000);
@@ -145,10 +146,10 @@ describe('deterministic replay (invariant 2)', () => {
     actor.send({ type: 'stop' });
     expect(actor.getSnapshot().status).toBe('done');
 
-    const steps = [...replay(log, counter, 'c-3')];
+    const steps = (await toArray(replay(log, counter, 'c-3')));
     expect(steps.map((s) => s.snapshot.value)).toEqual(live.map((s) => s.value));
     expect(steps.map((s) => s.snapshot.context)).toEqual(live.map((s) => s.context));
-    expect(verifyReplay(log, counter, 'c-3')).toMatchObject({ ok: true, version: 7 });
+    expect(await verifyReplay(log, counter, 'c-3')).toMatchObject({ ok: true, version: 7 });
     expect(log.getStream('c-3')!.status).toBe('done');
 
     let [pure] = initialTransition(counter, { start: 5 });
@@ -161,7 +162,7 @@ describe('deterministic replay (invariant 2)', () => {
     }
   });
 
-  it('saves each snapshot under the version of the event it follows, when one event object is queued twice', () => {
+  it('saves each snapshot under the version of the event it follows, when one event object is queued twice', async () => {
     const tick = { type: 'tick' as const };
     const twice = setup({
       types: { context: {} as { n: number }, events: {} as { type: 'tick' } },
@@ -178,10 +179,10 @@ describe('deterministic replay (invariant 2)', () => {
     expect(log.readStream('t-1').map((r) => r.type)).toEqual(['tick', 'tick', 'xstate.done.actor.source']);
     expect((log.loadSnapshot('t-1', 1)!.snapshot as { state: { context: { n: number } } }).state.context.n).toBe(1);
     expect((log.loadSnapshot('t-1', 2)!.snapshot as { state: { context: { n: number } } }).state.context.n).toBe(2);
-    expect(verifyReplay(log, twice, 't-1')).toMatchObject({ ok: true, checked: 3, version: 3 });
+    expect(await verifyReplay(log, twice, 't-1')).toMatchObject({ ok: true, checked: 3, version: 3 });
   });
 
-  it('verifyReplay reports a difference when the logged snapshot disagrees', () => {
+  it('verifyReplay reports a difference when the logged snapshot disagrees', async () => {
     const log = store();
     const system = createActorSystem({ store: log, machines: { counter } });
     const actor = system.spawn('counter', { id: 'c-4', input: { start: 0 } });
@@ -191,14 +192,14 @@ describe('deterministic replay (invariant 2)', () => {
     const tampered = JSON.parse(JSON.stringify(saved.snapshot));
     tampered.state.context.count = 99;
     log.saveSnapshot({ ...saved, snapshot: tampered });
-    const result = verifyReplay(log, counter, 'c-4');
+    const result = await verifyReplay(log, counter, 'c-4');
     expect(result.ok).toBe(false);
     expect(result.differences.map((d) => [d.version, d.key])).toEqual([[saved.version, 'context']]);
   });
 });
 
 describe('recovery', () => {
-  it('re-arms an after timer with its remaining time (invariant 4)', () => {
+  it('re-arms an after timer with its remaining time (invariant 4)', async () => {
     const t = tempDb();
     dirs.push(t.cleanup);
     const clock1 = new SimulatedClock();
@@ -210,7 +211,7 @@ describe('recovery', () => {
     const clock2 = new SimulatedClock();
     clock2.set(56_000); // restarted 6 s after the timer was armed: 4 s remain
     const second = createActorSystem({ store: store(t.path), machines: { counter }, clock: clock2 });
-    const { recovered } = second.recover();
+    const { recovered } = await second.recover();
     expect(recovered.map((a) => a.id)).toEqual(['c-5']);
     const actor = recovered[0];
     expect(actor.getSnapshot().context.count).toBe(1);
@@ -223,7 +224,7 @@ describe('recovery', () => {
     expect(second.store.getStream('c-5')!.status).toBe('done');
   });
 
-  it('restarts a live source from its last logged cursor and loses no frame (invariant 3)', () => {
+  it('restarts a live source from its last logged cursor and loses no frame (invariant 3)', async () => {
     const t = tempDb();
     dirs.push(t.cleanup);
     const first = createActorSystem({ store: store(t.path), machines: { counter } });
@@ -233,7 +234,7 @@ describe('recovery', () => {
     feeds.get('start')!.next({ type: 'frame', n: 2, meta: { source: 'sse', cursor: 'c2' } });
 
     const second = createActorSystem({ store: store(t.path), machines: { counter } });
-    const [b] = second.recover().recovered;
+    const [b] = (await second.recover()).recovered;
     expect(started.at(-1)).toEqual({ cursor: 'c2' });
     expect(b.getSnapshot().context.seen).toEqual([1, 2]);
     feeds.get('c2')!.next({ type: 'frame', n: 3, meta: { source: 'sse', cursor: 'c3' } });
@@ -241,7 +242,7 @@ describe('recovery', () => {
     expect(second.store.readStream('c-6').map((r) => r.version)).toEqual([1, 2, 3, 4]);
   });
 
-  it('resumes from a saved snapshot and its bookkeeping', () => {
+  it('resumes from a saved snapshot and its bookkeeping', async () => {
     const t = tempDb();
     dirs.push(t.cleanup);
     const first = createActorSystem({ store: store(t.path), machines: { counter }, snapshotEvery: 2 });
@@ -249,12 +250,12 @@ describe('recovery', () => {
     for (let i = 0; i < 5; i++) a.send({ type: 'inc' });
     expect(first.store.loadSnapshot('c-7')!.version).toBe(4);
     const second = createActorSystem({ store: store(t.path), machines: { counter } });
-    const [b] = second.recover().recovered;
+    const [b] = (await second.recover()).recovered;
     expect(b.getSnapshot().context.count).toBe(5);
     expect(b.version).toBe(5);
   });
 
-  it('completes a stream whose final event was logged but whose final snapshot was not', () => {
+  it('completes a stream whose final event was logged but whose final snapshot was not', async () => {
     const t = tempDb();
     dirs.push(t.cleanup);
     const first = createActorSystem({ store: store(t.path), machines: { counter } });
@@ -267,21 +268,21 @@ describe('recovery', () => {
     };
     expect(() => a.send({ type: 'stop' })).toThrowError(expect.objectContaining({ code: 'APPEND_FAILED' }));
     const second = createActorSystem({ store: store(t.path), machines: { counter } });
-    const report = second.recover();
+    const report = await second.recover();
     expect(report.recovered).toEqual([]);
     expect(report.finished).toEqual(['c-11']);
     expect(second.store.getStream('c-11')!.status).toBe('done');
-    expect(verifyReplay(second.store, counter, 'c-11')).toMatchObject({ ok: true, checked: 1, version: 2 });
+    expect(await verifyReplay(second.store, counter, 'c-11')).toMatchObject({ ok: true, checked: 1, version: 2 });
   });
 
-  it('does not resume streams of a stopped or finished actor', () => {
+  it('does not resume streams of a stopped or finished actor', async () => {
     const t = tempDb();
     dirs.push(t.cleanup);
     const first = createActorSystem({ store: store(t.path), machines: { counter } });
     first.spawn('counter', { id: 'c-8', input: { start: 0 } });
     first.stop('c-8');
     const second = createActorSystem({ store: store(t.path), machines: { counter } });
-    expect(second.recover().recovered).toEqual([]);
+    expect((await second.recover()).recovered).toEqual([]);
     expect(second.store.getStream('c-8')!.status).toBe('stopped');
   });
 });
@@ -295,12 +296,12 @@ describe('group commit', () => {
     expect(log.readStream('c-9')).toHaveLength(0);
     await Promise.resolve();
     expect(log.readStream('c-9')).toHaveLength(100);
-    expect([...replay(log, counter, 'c-9')].at(-1)!.snapshot.context.count).toBe(100);
+    expect((await toArray(replay(log, counter, 'c-9'))).at(-1)!.snapshot.context.count).toBe(100);
   });
 });
 
 describe('verifyReplay', () => {
-  it('compares snapshots whatever the order their context keys were set in', () => {
+  it('compares snapshots whatever the order their context keys were set in', async () => {
     const t = tempDb();
     dirs.push(t.cleanup);
     const log = store(t.path);
@@ -313,12 +314,12 @@ describe('verifyReplay', () => {
     reordered.state.context = { ...rest, count };
     log.saveSnapshot({ ...saved, snapshot: reordered });
     expect(Object.keys((log.loadSnapshot('c-12')!.snapshot as { state: { context: object } }).state.context)[0]).not.toBe('count');
-    expect(verifyReplay(log, counter, 'c-12')).toMatchObject({ ok: true });
+    expect(await verifyReplay(log, counter, 'c-12')).toMatchObject({ ok: true });
   });
 });
 
 describe('failures inside an actor', () => {
-  it('marks the stream error, reports ACTOR_FAILED and stops the children when the machine throws', () => {
+  it('marks the stream error, reports ACTOR_FAILED and stops the children when the machine throws', async () => {
     let ticks = 0;
     const ticker = new Subject<{ type: 'tick' }>();
     const throwing = setup({
@@ -345,10 +346,10 @@ describe('failures inside an actor', () => {
     expect(reported).toEqual(['x-1 ACTOR_FAILED']);
     expect(log.getStream('x-1')!.status).toBe('error');
     expect(ticker.observed).toBe(false); // the child source was stopped
-    expect(system.recover().recovered).toEqual([]);
+    expect((await system.recover()).recovered).toEqual([]);
   });
 
-  it('stops the actor with APPEND_FAILED, instead of throwing, for an event that is not JSON-safe', () => {
+  it('stops the actor with APPEND_FAILED, instead of throwing, for an event that is not JSON-safe', async () => {
     const log = store();
     const system = createActorSystem({ store: log, machines: { counter }, onError: () => {} });
     const actor = system.spawn('counter', { id: 'c-13', input: { start: 0 } });
@@ -381,7 +382,7 @@ describe('failures inside an actor', () => {
 });
 
 describe('timers after a long outage', () => {
-  it('fires overdue timers in due order, not in the order they were armed', () => {
+  it('fires overdue timers in due order, not in the order they were armed', async () => {
     const order = setup({
       types: { context: {} as { fired: string[] }, events: {} as { type: 'arm' } },
       delays: { long: 5_000, short: 100 },
@@ -412,7 +413,7 @@ describe('timers after a long outage', () => {
     const clock2 = new SimulatedClock();
     clock2.set(10_000); // both overdue
     const second = createActorSystem({ store: store(t.path), machines: { order }, clock: clock2 });
-    const [b] = second.recover().recovered;
+    const [b] = (await second.recover()).recovered;
     clock2.increment(0);
     expect(b.getSnapshot().context.fired).toEqual(['short', 'long']);
   });

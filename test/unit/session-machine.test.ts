@@ -4,7 +4,7 @@ import { fromEventObservable, SimulatedClock, type AnyMachineSnapshot } from 'xs
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
 import type { SessionWireEvent } from '../../machines/session/events.ts';
 import { ActorlogError } from '../../src/errors.ts';
-import { createActorSystem, replay, verifyReplay, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, replay, replaySteps, verifyReplay, type JournaledActor } from '../../src/index.ts';
 import { createMemoryStore } from '../../stores/memory.ts';
 
 /** Fake binding: each invocation of an actor gets a Subject the test drives; inputs are recorded. */
@@ -47,7 +47,7 @@ function openIdle(t: ReturnType<typeof setup>) {
 }
 
 describe('session machine (fake binding, simulated clock)', () => {
-  it('connecting -> idle -> busy -> idle, with streamed parts merged, cursors kept, and replay equal to live', () => {
+  it('connecting -> idle -> busy -> idle, with streamed parts merged, cursors kept, and replay equal to live', async () => {
     const t = setup();
     expect(value(t.s)).toBe('{"connecting":"opening"}');
     openIdle(t);
@@ -71,14 +71,14 @@ describe('session machine (fake binding, simulated clock)', () => {
     t.s.send({ type: 'session.close' });
     t.feed('close').complete();
     expect(t.s.getSnapshot().value).toBe('closed');
-    const steps = [...replay(t.store, t.machine, 's-1')];
+    const steps = (await replaySteps(t.store, t.machine, 's-1'));
     expect(steps.map((x) => JSON.parse(JSON.stringify({ v: x.snapshot.value, c: x.snapshot.context })))).toEqual(
       t.live.map((x) => JSON.parse(JSON.stringify({ v: x.value, c: x.context }))),
     );
-    expect(verifyReplay(t.store, sessionMachine, 's-1').ok).toBe(true);
+    expect((await verifyReplay(t.store, sessionMachine, 's-1')).ok).toBe(true);
   });
 
-  it('does not end a new turn on a late idle of the turn before: only idle after busy counts', () => {
+  it('does not end a new turn on a late idle of the turn before: only idle after busy counts', async () => {
     const t = setup();
     openIdle(t);
     t.s.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'a' } });
@@ -90,7 +90,7 @@ describe('session machine (fake binding, simulated clock)', () => {
     expect(value(t.s)).toContain('"turn":"idle"');
   });
 
-  it('aborts a busy turn: aborting -> stopping -> aborted when the remote ends it, or when the abort timeout fires', () => {
+  it('aborts a busy turn: aborting -> stopping -> aborted when the remote ends it, or when the abort timeout fires', async () => {
     const t = setup({ abortTimeoutMs: 2_000 });
     openIdle(t);
     t.s.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'slow' } });
@@ -114,10 +114,10 @@ describe('session machine (fake binding, simulated clock)', () => {
     t.clock.increment(1);
     expect(value(t.s)).toContain('"turn":"aborted"');
     expect(t.store.readStream('s-1').at(-1)).toMatchObject({ meta: { source: 'timer' } });
-    expect(verifyReplay(t.store, sessionMachine, 's-1').ok).toBe(true);
+    expect((await verifyReplay(t.store, sessionMachine, 's-1')).ok).toBe(true);
   });
 
-  it('retries a transient open failure with backoff, then fails TRANSIENT after maxConnectAttempts; a permanent one fails at once', () => {
+  it('retries a transient open failure with backoff, then fails TRANSIENT after maxConnectAttempts; a permanent one fails at once', async () => {
     const t = setup({ maxConnectAttempts: 3 });
     const refused = () => new ActorlogError('TRANSIENT', 'open: network error (ECONNREFUSED)');
     t.feed('open').error(refused());
@@ -135,7 +135,7 @@ describe('session machine (fake binding, simulated clock)', () => {
     expect(p.s.getSnapshot().context.lastError).toMatchObject({ code: 'PERMANENT', status: 401 });
   });
 
-  it('shows reconnecting while a channel reconnects, and fails when the event stream gives up', () => {
+  it('shows reconnecting while a channel reconnects, and fails when the event stream gives up', async () => {
     const t = setup();
     openIdle(t);
     const error = { name: 'ActorlogError', message: 'drop', code: 'TRANSIENT' };
@@ -149,7 +149,7 @@ describe('session machine (fake binding, simulated clock)', () => {
     expect(t.s.getSnapshot().context.lastError).toMatchObject({ code: 'TRANSIENT' });
   });
 
-  it('records an invalid payload and goes on; retries a transient prompt failure with the same key; a permanent one fails the turn', () => {
+  it('records an invalid payload and goes on; retries a transient prompt failure with the same key; a permanent one fails the turn', async () => {
     const t = setup({ maxPromptAttempts: 2 });
     openIdle(t);
     t.feed('events').next({ type: 'session.invalid', raw: '{"type":', error: 'not JSON', meta: sse() });
@@ -166,7 +166,7 @@ describe('session machine (fake binding, simulated clock)', () => {
     expect(t.s.getSnapshot().context).toMatchObject({ lastEnd: 'failed', lastError: { code: 'PERMANENT' } });
   });
 
-  it('keeps the prompt stream cursor apart (channel prompt) and ends the turn on its result', () => {
+  it('keeps the prompt stream cursor apart (channel prompt) and ends the turn on its result', async () => {
     const t = setup();
     openIdle(t);
     t.s.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'count', arguments: { n: 2 } } });
@@ -180,7 +180,7 @@ describe('session machine (fake binding, simulated clock)', () => {
     expect(value(t.s)).toContain('"turn":"idle"');
   });
 
-  it('restarts the event stream from its last logged cursor after recovery (invariant 3)', () => {
+  it('restarts the event stream from its last logged cursor after recovery (invariant 3)', async () => {
     const t = setup();
     openIdle(t);
     t.feed('events').next({ type: 'session.event', kind: 'x', meta: sse('41') });
@@ -188,7 +188,7 @@ describe('session machine (fake binding, simulated clock)', () => {
     t.system.close();
     const b = fakeBinding();
     const again = createActorSystem({ store: t.store, clock: t.clock, machines: { session: b.machine } });
-    const [recovered] = again.recover().recovered;
+    const [recovered] = (await again.recover()).recovered;
     expect(recovered.id).toBe('s-1');
     expect(b.inputs.find((i) => i.actor === 'events')!.input).toMatchObject({ remoteId: 'ses_1', cursor: '42' });
     again.close();

@@ -1,7 +1,8 @@
 import { VirtualTimeScheduler } from 'rxjs';
 import { expect } from 'vitest';
 import { isActorlogError, type ErrorCode } from '../../../src/errors.ts';
-import type { EventMeta, EventRecord, LogStore, NewEvent, StreamRecord } from '../../../src/log/types.ts';
+import type { EventMeta, EventRecord, NewEvent, StreamRecord } from '../../../src/log/types.ts';
+import type { EmbeddedStore as LogStore } from '../embeddedStore.ts';
 
 /** Gives the store of the running test (a fresh one per test, closed after it). */
 export type GetStore = () => LogStore;

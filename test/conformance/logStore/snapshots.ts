@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LogStore } from '../../../src/log/types.ts';
+import type { EmbeddedStore as LogStore } from '../embeddedStore.ts';
 import type { ConformanceOptions, LogStoreFactory } from '../logStore.ts';
 import type { GetStore } from './fixtures.ts';
 

@@ -66,7 +66,7 @@ export function subscribeSpecs(store: GetStore): void {
       createStream(store(), 'b');
       store().append('a', 0, events(20));
       store().append('b', 0, events(2));
-      const calls: Array<{ after?: number; limit?: number; streamId?: string }> = [];
+      const calls: Array<{ after?: unknown; limit?: number; streamId?: string }> = [];
       const s = store();
       const readAll = s.readAll.bind(s);
       s.readAll = (options) => (calls.push({ ...options }), readAll(options));
