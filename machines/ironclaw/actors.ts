@@ -74,7 +74,7 @@ const invalidThenFail = recordInvalidThenFail<WorkerWireEvent>('worker.invalid')
  * - `report`: POST status / POST event -> `report.done { ok }` (never fails: fire-and-forget).
  * - `finish`: POST complete with `Idempotency-Key` -> `worker.completed` (an answer that is not JSON: `worker.invalid`, then the error).
  *
- * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) when neither `token` nor IRONCLAW_WORKER_TOKEN is set
+ * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) when neither `token` nor IRONCLAW_WORKER_TOKEN is set, or the one given is empty
  * @example
  * ```ts
  * const actors = ironclawWorkerActors({ orchestratorUrl, jobId, tools: { echo: { description: 'echo', parameters: {}, run: async (a) => a } } });

@@ -17,7 +17,10 @@ export interface WorkerClientOptions {
   orchestratorUrl: string;
   /** The one job this worker (and its token) is scoped to. */
   jobId: string;
-  /** The job-scoped bearer token. @default process.env.IRONCLAW_WORKER_TOKEN ({@link workerTokenFromEnv}) */
+  /**
+   * The job-scoped bearer token; an empty one is refused (`MissingToken`) as an unset one is.
+   * @default process.env.IRONCLAW_WORKER_TOKEN ({@link workerTokenFromEnv})
+   */
   token?: string;
   dispatcher?: Dispatcher;
   /**
@@ -27,7 +30,17 @@ export interface WorkerClientOptions {
    * @default none
    */
   requestTimeoutMs?: number;
+  /**
+   * The largest answer parsed, bytes. A job description, an LLM answer or a prompt over it is
+   * `INVALID_PAYLOAD` saying so (recorded as `worker.invalid`). The seed reads any size
+   * (reqwest's `.json()`); a bound keeps one answer from filling the log.
+   * @default 67108864 (64 MiB: big LLM answers and job descriptions are ordinary)
+   */
+  maxBodyBytes?: number;
 }
+
+/** The default {@link WorkerClientOptions.maxBodyBytes}: 64 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** An LLM request as the worker sends it (seed 002 `ProxyCompletionRequest`; with `tools`, `ProxyToolCompletionRequest`). */
 export interface LlmRequest {
@@ -75,6 +88,9 @@ export interface WorkerClient {
 
 /**
  * The worker's bearer token from `IRONCLAW_WORKER_TOKEN` (seed 002 `WorkerHttpClient::from_env`).
+ * Unset is `MissingToken`, as in the seed. Empty is `MissingToken` too, where the seed's
+ * `std::env::var` would accept `""` and send `Authorization: Bearer ` for the orchestrator to refuse
+ * (401) on the first call: refused here before any I/O, with what is wrong.
  * @throws ActorlogError `INVALID_OPTIONS` with `details.kind: 'MissingToken'` when unset or empty
  * @example
  * ```ts
@@ -82,8 +98,13 @@ export interface WorkerClient {
  * ```
  */
 export function workerTokenFromEnv(env: Record<string, string | undefined> = process.env): string {
-  const token = env.IRONCLAW_WORKER_TOKEN;
-  if (!token) throw new ActorlogError('INVALID_OPTIONS', 'MissingToken: IRONCLAW_WORKER_TOKEN is not set', { details: { kind: 'MissingToken' } });
+  return checkToken(env.IRONCLAW_WORKER_TOKEN, 'IRONCLAW_WORKER_TOKEN');
+}
+
+/** `token`, or `MissingToken` when it is undefined or empty (`where` names its source in the message). */
+function checkToken(token: string | undefined, where: string): string {
+  if (token === undefined) throw new ActorlogError('INVALID_OPTIONS', `MissingToken: ${where} is not set`, { details: { kind: 'MissingToken' } });
+  if (token === '') throw new ActorlogError('INVALID_OPTIONS', `MissingToken: ${where} is empty (the orchestrator would refuse "Bearer " with 401)`, { details: { kind: 'MissingToken', empty: true } });
   return token;
 }
 
@@ -98,7 +119,7 @@ const statusCode = (status: number): ErrorCode => (isTransientStatus(status) ? '
  * network failures and 5xx/429/408 are `TRANSIENT`, other statuses `PERMANENT`, bodies that fail
  * their schema `INVALID_PAYLOAD` (raw <= 4 KiB, except credentials, whose raw text is dropped).
  *
- * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) when no token is given nor in the environment
+ * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) when no token is given nor in the environment, or it is empty
  * @example
  * ```ts
  * const client = createWorkerClient({ orchestratorUrl: 'http://127.0.0.1:50051', jobId });   // token from IRONCLAW_WORKER_TOKEN
@@ -107,7 +128,8 @@ const statusCode = (status: number): ErrorCode => (isTransientStatus(status) ? '
  * ```
  */
 export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
-  const token = options.token ?? workerTokenFromEnv();
+  const token = options.token === undefined ? workerTokenFromEnv() : checkToken(options.token, 'the token option');
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const base = `${options.orchestratorUrl.replace(/\/+$/, '')}/worker/${encodeURIComponent(options.jobId)}/`;
   const timeout = options.requestTimeoutMs ?? 0; // 0: no limit (seed 002: reqwest::Client::new())
   const jobId = options.jobId;
@@ -133,7 +155,7 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
       return new ActorlogError('INVALID_PAYLOAD', `${kind}: ${what}: ${e.details?.error as string}`, { details: { kind, ...e.details } });
     };
     let json: unknown;
-    const parsed = parseJson(raw); // bounded: depth and size (binding kit)
+    const parsed = parseJson(raw, { maxBytes: maxBodyBytes }); // bounded: depth and size (binding kit)
     if (!parsed.ok) throw fail(parsed.error);
     json = parsed.value;
     const r = schema.safeParse(json);

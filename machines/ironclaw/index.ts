@@ -6,7 +6,7 @@ import { workerMachine } from './machine.ts';
  * token (option `token`, else `IRONCLAW_WORKER_TOKEN`), the application's tools. Same states
  * and transitions as {@link workerMachine}; its actors count in `machineHash` (`actorlog replay` knows it as `ironclaw`).
  *
- * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) before any I/O when no token is found
+ * @throws ActorlogError `INVALID_OPTIONS` (MissingToken) before any I/O when no token is found, or it is empty
  * @example
  * ```ts
  * const machine = ironclawWorkerMachine({ orchestratorUrl: process.env.IRONCLAW_ORCHESTRATOR_URL!, jobId, tools });

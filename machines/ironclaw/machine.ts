@@ -28,7 +28,7 @@ const retryOr = (backoff: string) => [
  *   back) -> … -> `awaitingPrompt` (GET prompt every `promptPollMs`; 204 = nothing yet; a prompt
  *   starts another turn, `done` or `promptWaitMs` of silence ends the job) -> `completing` (POST
  *   complete, success; its answer must be JSON, else the job ends failed with no second report) or
- *   `failing` (POST complete, failure) -> `finished`. A malformed answer to any call (GET prompt
+ *   `failing` (POST complete, failure; retried as the success report is) -> `finished`. A malformed answer to any call (GET prompt
  *   included) is recorded as `worker.invalid` and fails the job with the seed's error kind.
  * - `reporter`: sends the outbox in order: status updates and job events, fire-and-forget (a
  *   failure is recorded in `reportsFailed` / `lastReportError`, never fatal); `completing` waits
@@ -81,6 +81,7 @@ export const workerMachine = setup({
   },
   actions: {
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
+    resetAttempts: assign({ attempts: 0 }),
     recordError: assign({ lastError: ({ event }) => errorOf(event) }),
     recordInvalid: assign(({ context, event }) => event.type !== 'worker.invalid' ? {} : {
       invalid: context.invalid + 1, lastError: { name: 'InvalidPayload', code: 'INVALID_PAYLOAD', message: event.error },
@@ -99,7 +100,9 @@ export const workerMachine = setup({
     reportFailing: assign(({ context }) => enqueue(context, statusOf(context, 'failed', context.lastError?.message ?? 'failed'))),
     reportCompleting: assign(({ context }) => enqueue(context, statusOf(context, 'completed', null))),
     succeed: assign(({ context }) => ({ outcome: { success: true, message: lastAnswer(context) }, attempts: 0 })),
-    fail: assign(({ context }) => ({ outcome: { success: false, message: context.lastError?.message ?? 'failed' } })),
+    /** The job failed: its outcome (the report's message) is `lastError`'s, and the attempts of the failure report start afresh. */
+    fail: assign(({ context }) => ({ outcome: { success: false, message: context.lastError?.message ?? 'failed' }, attempts: 0 })),
+    recordReportError: assign({ lastReportError: ({ event }) => `report complete failed: ${errorOf(event).message}` }),
     reportSent: assign(({ context, event }) => onReportDone(context, event)),
   },
 }).createMachine({
@@ -183,7 +186,7 @@ export const workerMachine = setup({
               },
             },
             completing: {
-              entry: 'reportCompleting',
+              entry: ['resetAttempts', 'reportCompleting'],
               initial: 'draining',
               states: {
                 draining: { always: { guard: 'outboxEmpty', target: 'reporting' } },
@@ -205,7 +208,8 @@ export const workerMachine = setup({
               },
             },
             failing: {
-              entry: 'reportFailing',
+              // the outcome is decided on entry, so a retried failure report says the same thing
+              entry: ['fail', 'reportFailing'],
               initial: 'draining',
               states: {
                 draining: { always: { guard: 'outboxEmpty', target: 'reporting' } },
@@ -213,12 +217,18 @@ export const workerMachine = setup({
                   invoke: {
                     id: 'finish',
                     src: 'finish',
-                    input: ({ context }) => ({ jobId: context.jobId, key: `${context.jobId}:complete`, report: { success: false, message: context.lastError?.message ?? 'failed', iterations: context.iteration } }),
-                    onDone: { target: '#worker.running.main.finished', actions: 'fail' },
-                    onError: { target: '#worker.running.main.finished', actions: 'fail' },
+                    input: ({ context }) => ({ jobId: context.jobId, key: `${context.jobId}:complete`, report: { success: false, message: context.outcome?.message ?? 'failed', iterations: context.iteration } }),
+                    // Retried like the success report (a 503 must not hide a failed job from the
+                    // orchestrator); a report error never replaces the job's own in `lastError`.
+                    onError: [
+                      { guard: 'invalidAnswer', target: '#worker.running.main.finished', actions: 'recordReportError' },
+                      { guard: 'retryable', target: 'backoff', actions: ['countAttempt', 'recordReportError'] },
+                      { target: '#worker.running.main.finished', actions: 'recordReportError' },
+                    ],
                   },
-                  on: { 'worker.completed': { target: '#worker.running.main.finished', actions: 'fail' } },
+                  on: { 'worker.completed': { target: '#worker.running.main.finished' } },
                 },
+                backoff: { after: { retryBackoff: 'reporting' } },
               },
             },
             finished: { type: 'final' },

@@ -36,6 +36,10 @@ const JOBS: OrchestratorJob[] = [
   job('bad-complete', { prompts: [{ content: '', done: true }] }),
   job('finish-reasons', { prompts: [{ content: '', done: true }] }),
   job('client'),
+  job('fail-report', { credentials: 500 }),
+  job('big-job', { prompts: [{ content: '', done: true }] }),
+  job('reused-ids', { prompts: [{ content: 'again', afterPolls: 1 }, { content: '', done: true }] }),
+  job('slow-complete', { prompts: [{ content: '', done: true }] }),
 ];
 
 let orchestrator: IronclawOrchestrator;
@@ -169,7 +173,11 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     delete process.env.IRONCLAW_WORKER_TOKEN;
     const before = orchestrator.requests.length;
     try {
-      expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected' })).toThrow(/MissingToken/);
+      expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected' })).toThrow(/MissingToken: IRONCLAW_WORKER_TOKEN is not set/);
+      // an empty token is refused as a missing one, however it is given (issue 16 item 11)
+      process.env.IRONCLAW_WORKER_TOKEN = '';
+      expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected' })).toThrow(/MissingToken: IRONCLAW_WORKER_TOKEN is empty/);
+      expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected', token: '' })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/^MissingToken: the token option is empty/) }));
       process.env.IRONCLAW_WORKER_TOKEN = token('cred-204');
       expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'cred-204' })).not.toThrow();
     } finally {
@@ -355,6 +363,54 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     const capped = await run('max-iterations', { maxIterations: 1 }).finished();
     expect(capped.value).toBe('failed');
     expect(capped.context.lastError?.message).toMatch(/max iterations \(1\)/);
+  });
+
+  it('the failure report is retried like the success report: one 503 does not hide a failed job from the orchestrator (issue 16 item 8)', async () => {
+    orchestrator.faults.completeFailures = 1;
+    const final = await run('fail-report').finished();
+    expect(final.value).toBe('failed');
+    expect(requests('fail-report', 'complete')).toHaveLength(2);
+    expect(orchestrator.completions('fail-report')).toEqual([{ success: false, message: expect.stringMatching(/^SecretResolveFailed: \(all\): credentials endpoint returned 500/), iterations: 0 }]);
+    // the job's own error stays the job's; the report's 503 is the report's
+    expect(final.context.lastError?.message).toMatch(/^SecretResolveFailed/);
+    expect(final.context.lastReportError).toMatch(/^report complete failed: LlmProxyFailed: report complete: orchestrator returned 503/);
+    expect(requests('fail-report', 'complete').map((r) => [r.key, (r.body as { success: boolean }).success])).toEqual([['fail-report:complete', false], ['fail-report:complete', false]]);
+    await expectReplayEqualsLive('fail-report');
+  });
+
+  it('a job description over 1 MiB is an ordinary answer (64 MiB bound); one over a smaller maxBodyBytes is INVALID_PAYLOAD saying so (issue 16 item 12)', async () => {
+    orchestrator.faults.bigJobs = 1;
+    const final = await run('big-job', {}, { tools: {} }).finished();
+    expect(final.value).toBe('done');
+    expect(final.context.job?.description).toHaveLength(1.5 * 1024 * 1024);
+    const client = createWorkerClient({ orchestratorUrl: orchestrator.url, jobId: 'client', token: token('client'), maxBodyBytes: 1024 * 1024 });
+    orchestrator.faults.bigJobs = 1;
+    await expect(client.getJob()).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: GET \/job: failed to parse response: payload too large \(\d+ bytes > maxBytes 1048576\)/) });
+  });
+
+  it('tool call ids the LLM reuses across turns are each run and answered (issue 16 item 12)', async () => {
+    orchestrator.faults.reuseToolCallIds = true;
+    try {
+      const final = await run('reused-ids').finished();
+      expect(final.value).toBe('done');
+      const tools = final.context.messages.filter((m) => m.role === 'tool');
+      expect(tools.map((m) => [m.tool_call_id, m.content])).toEqual([
+        ['call_1', expect.stringMatching(/^3 results for "Job reused-ids/)],
+        ['call_1', '3 results for "again" (github auth: no)'],
+      ]);
+      expect(final.context.toolCalls).toBe(2);
+    } finally {
+      orchestrator.faults.reuseToolCallIds = false;
+    }
+  });
+
+  it('a completion answered after requestTimeoutMs is sent again with the same Idempotency-Key (the orchestrator had taken it)', async () => {
+    orchestrator.faults.slow = { complete: [1_500] }; // undici checks its timeouts about every 0.5 s
+    const final = await run('slow-complete', {}, { requestTimeoutMs: 200 }).finished();
+    expect(final.value).toBe('done');
+    expect(requests('slow-complete', 'complete').map((r) => r.key)).toEqual(['slow-complete:complete', 'slow-complete:complete']);
+    expect(orchestrator.completions('slow-complete')).toHaveLength(2); // it deduplicates nothing, as seed 002 shows no key
+    expect((await events('slow-complete')).filter((r) => r.type === 'xstate.error.actor.finish').map((r) => (r.data as { error: { code: string } }).error.code)).toEqual(['TRANSIENT']);
   });
 
   it('never writes a token or a credential value to the log (db, -wal, -shm)', async () => {

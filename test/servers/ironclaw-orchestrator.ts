@@ -55,6 +55,20 @@ export interface OrchestratorFaults {
   completeBody?: string;
   /** The `finish_reason` of every LLM answer, instead of the fake LLM's own (`tool_use` / `stop`). Not a count. */
   finishReason?: string;
+  /** Next N POST complete calls answer `completeFailureStatus` (default 503) and are not taken (not in `completions`). */
+  completeFailures?: number;
+  completeFailureStatus?: number;
+  /**
+   * Slow answers, per route (`job`, `prompt`, `complete`, `status`, `llm`): each entry delays one
+   * answer by that many ms, after the request was taken (past the worker's timeout the worker sees a
+   * timeout while the orchestrator has acted). Consumed in order.
+   */
+  slow?: Partial<Record<'job' | 'prompt' | 'complete' | 'status' | 'llm', number[]>>;
+  /** Next N GET job answers carry a description of this many bytes (over 1 MiB: a big body is ordinary). */
+  bigJobs?: number;
+  bigJobBytes?: number;
+  /** Every tool call the fake LLM makes has the id `call_1` (ids reused across turns, as an LLM may). Not a count. */
+  reuseToolCallIds?: boolean;
 }
 
 export interface RecordedRequest { method: string; path: string; auth: 'ok' | 'missing' | 'wrong'; key?: string; body?: unknown }
@@ -76,7 +90,7 @@ export interface IronclawOrchestrator {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const take = (faults: OrchestratorFaults, key: 'llmFailures' | 'eventFailures' | 'statusFailures' | 'malformedPrompts' | 'malformedJobs' | 'malformedCompletes' | 'malformedLlm') => {
+const take = (faults: OrchestratorFaults, key: 'llmFailures' | 'eventFailures' | 'statusFailures' | 'malformedPrompts' | 'malformedJobs' | 'malformedCompletes' | 'malformedLlm' | 'completeFailures' | 'bigJobs') => {
   const n = faults[key] ?? 0;
   if (n > 0) faults[key] = n - 1;
   return n > 0;
@@ -131,7 +145,7 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
     const usage = { input_tokens: body.messages.reduce((n, m) => n + m.content.length, 0), output_tokens: 12, cache_read_input_tokens: 3 };
     if (withTools && body.tools?.length && last.role === 'user') {
       calls++;
-      return { content: null, tool_calls: [{ id: `call_${calls}`, name: body.tools[0].name, arguments: { query: last.content } }], finish_reason: 'tool_use', ...usage };
+      return { content: null, tool_calls: [{ id: faults.reuseToolCallIds ? 'call_1' : `call_${calls}`, name: body.tools[0].name, arguments: { query: last.content } }], finish_reason: 'tool_use', ...usage };
     }
     const content = last.role === 'tool' ? `Done: ${last.content}` : `Answer: ${last.content}`;
     return withTools ? { content, tool_calls: [], finish_reason: 'stop', ...usage } : { content, finish_reason: 'stop', ...usage };
@@ -162,9 +176,20 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
       if (!r.success) return send(res, 422, { error: `Failed to deserialize the JSON body into the target type: ${z.prettifyError(r.error)}` });
     }
     const id = job.jobId;
+    const route = path.startsWith('llm/') ? 'llm' : path;
+    const delay = faults.slow?.[route as keyof NonNullable<OrchestratorFaults['slow']>]?.shift();
+    if (delay) {
+      // act now, answer late: the answer (headers and body) leaves when `end` runs
+      const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+      res.end = ((...a: unknown[]) => {
+        setTimeout(() => { if (!res.destroyed) end(...a); }, delay);
+        return res;
+      }) as typeof res.end;
+    }
     switch (`${req.method} ${path}`) {
       case 'GET job':
         if (take(faults, 'malformedJobs')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"title":');
+        if (take(faults, 'bigJobs')) return send(res, 200, { title: job.title, description: 'd'.repeat(faults.bigJobBytes ?? 1.5 * 1024 * 1024), project_dir: null });
         return send(res, 200, { title: job.title, description: job.description, project_dir: job.projectDir ?? null });
       case 'GET credentials': {
         const c = job.credentials ?? 204;
@@ -197,6 +222,7 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
         return send(res, 200, { content: next.content, ...(next.done ? { done: true } : {}) });
       }
       case 'POST complete':
+        if (take(faults, 'completeFailures')) return send(res, faults.completeFailureStatus ?? 503, { error: 'orchestrator busy' });
         push(completions, id, body as never);
         if (take(faults, 'malformedCompletes')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(faults.completeBody ?? '');
         return send(res, 200, { ok: true });
