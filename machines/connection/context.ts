@@ -12,10 +12,12 @@ export type ReceiveMode = 'stream' | 'batch';
 export type DeliverMode = 'dispatch' | 'record';
 
 /**
- * What the machine does when the receive source is lost: `fail` (seed 003) ends the connection
- * `failed` on a permanent error or once the reconnects are used up; `stop` (seed 004) retries
- * every loss, transient or not, up to `maxReconnects` in a row, then stops only the receive
- * region (diagnostic `receive.stopped`): heartbeat, dispatch and commands go on.
+ * What the machine does when the receive source is lost for good: `fail` (seed 003) ends the
+ * connection `failed` on a permanent error or once the reconnects are used up; `stop` (seed 004)
+ * stops only the receive region (diagnostic `receive.stopped`): heartbeat, dispatch and commands
+ * go on. Either way a transient loss is retried up to `maxReconnects` in a row, and a permanent one
+ * (the binding's classification: yoi takes a refused connect as transient, as seed 004 retries it,
+ * and a close code such as 4403 as permanent) is never retried.
  */
 export type ReceiveLossPolicy = 'fail' | 'stop';
 
@@ -117,8 +119,13 @@ export interface ConnectionContext {
   skipKind?: string;
   /** Where the receive source resumes: the last dispatched message's cursor (batch + dispatch), else the last received. */
   cursor?: string;
-  /** The highest sequence number received since the last cursor reset. */
+  /** The last sequence number taken (the highest, unless the stream went back: see {@link seqOrder}), since the last cursor reset. */
   lastSeq?: Seq;
+  /**
+   * The sequence taken last on the current connection of the receive source (cleared by
+   * `connection.opened`): a message below it, on the same connection, shows the stream went back.
+   */
+  streamSeq?: Seq;
   /** Messages received and not yet dispatched, in order; the head is the one being dispatched. */
   queue: ConnectionMessage[];
   /** Ids (and `key:` dedupe keys) of the last `dedupeWindow` messages delivered, oldest first. */
@@ -224,16 +231,46 @@ export function seqBound(context: Pick<ConnectionContext, 'lastSeq' | 'seqFloor'
   return context.lastSeq ?? context.seqFloor ?? undefined;
 }
 
+/** Where a sequence stands: `new` (above the last), `stale` (not above it: a re-send), `backwards` (see {@link seqOrder}). */
+export type SeqOrder = 'new' | 'stale' | 'backwards';
+
 /**
- * Why `message` is a duplicate, or undefined when it is new: its `seq` is not above the last one
- * (or the floor); or, without seq, its id, or its `dedupeKey`, was delivered or is queued.
+ * Where sequence `seq` stands against `lastSeq` (or the floor) and `streamSeq`, the sequence taken
+ * last on the current connection. Seed 004's rule: a sequence not above the last is a re-send,
+ * `stale`. One exception: a sequence *below* the one taken last on the same connection (`streamSeq`)
+ * is `backwards`. A live connection delivers in order, and a backend replays old events only at the
+ * start of a connection, so a live stream that goes back shows that the last sequence came from a
+ * frame out of line (e.g. one cursor `bo_ffffffffffffffff`); under the seed's rule alone every
+ * later event would be dropped until a reconnect. Pure.
+ * @example
+ * ```ts
+ * seqOrder('000000000000000c', 'ffffffffffffffff', 'ffffffffffffffff'); // 'backwards'
+ * seqOrder('000000000000000c', 'ffffffffffffffff', undefined);          // 'stale' (a replay at the start of a connection)
+ * ```
+ */
+export function seqOrder(seq: Seq, lastSeq: Seq | undefined, streamSeq: Seq | undefined): SeqOrder {
+  if (lastSeq === undefined || compareSeq(seq, lastSeq) > 0) return 'new';
+  return streamSeq !== undefined && compareSeq(seq, streamSeq) < 0 ? 'backwards' : 'stale';
+}
+
+/** True when a message with this id was delivered (remembered in `seen`) or is queued. */
+const alreadyHas = (context: ConnectionContext, id: string) => context.seen.includes(id) || context.queue.some((m) => m.id === id && !m.diagnostic);
+
+/**
+ * Why `message` is a duplicate, or undefined when it is new. A message marked `unkeyed` never is.
+ * With a `seq`: it is `stale` ({@link seqOrder}: not above the last one, or the floor), or it went
+ * `backwards` but its id was already delivered (an old frame re-sent). Without seq: its id, or its
+ * `dedupeKey`, was delivered or is queued.
  */
 export function duplicateReason(context: ConnectionContext, message: ConnectionMessage): string | undefined {
+  if (message.unkeyed) return undefined;
   if (message.seq !== undefined) {
     const bound = seqBound(context);
-    return bound !== undefined && compareSeq(message.seq, bound) <= 0 ? `sequence ${message.seq} is not above ${bound}` : undefined;
+    const order = seqOrder(message.seq, bound, context.streamSeq);
+    if (order === 'stale') return `sequence ${message.seq} is not above ${bound}`;
+    return order === 'backwards' && alreadyHas(context, message.id) ? `sequence ${message.seq} went back to an event already received` : undefined;
   }
-  if (context.seen.includes(message.id) || context.queue.some((m) => m.id === message.id && !m.diagnostic)) return 'its id was already received';
+  if (alreadyHas(context, message.id)) return 'its id was already received';
   const key = message.dedupeKey;
   if (key !== undefined && (context.seen.includes(`key:${key}`) || context.queue.some((m) => m.dedupeKey === key))) return `its key ${key} was already received`;
   return undefined;
@@ -253,17 +290,38 @@ export function remember(list: string[], id: string | Array<string | undefined>,
 
 const memo = (m: ConnectionMessage) => [m.id, m.dedupeKey === undefined ? undefined : `key:${m.dedupeKey}`];
 
-/** Context changes for a new (not duplicate) message: counted, sequence and cursor kept, queued for dispatch or remembered. */
+/**
+ * Context changes for a new (not duplicate) message: counted, sequence and cursor kept, queued for
+ * dispatch or remembered. An `unkeyed` message gets the id `<id>#<n>`, n its receipt number, so
+ * two of them never share an id (nor a dispatch idempotency key). A sequence that went `backwards`
+ * ({@link seqOrder}) becomes the last one, with a `sequence.backwards` diagnostic.
+ */
 export function receive(context: ConnectionContext, message: ConnectionMessage, skip: boolean): Partial<ConnectionContext> {
-  const out: Partial<ConnectionContext> = {
-    counts: { ...context.counts, received: context.counts.received + 1, skipped: context.counts.skipped + (skip ? 1 : 0) },
+  const n = context.counts.received + 1;
+  const m = message.unkeyed ? { ...message, id: `${message.id}#${n}` } : message;
+  let out: Partial<ConnectionContext> = {
+    counts: { ...context.counts, received: n, skipped: context.counts.skipped + (skip ? 1 : 0) },
     reconnects: 0,
   };
-  if (message.seq !== undefined) out.lastSeq = message.seq;
-  if (advancesOnReceipt(context) && message.cursor !== undefined) out.cursor = message.cursor;
+  if (m.seq !== undefined) {
+    const bound = seqBound(context);
+    if (seqOrder(m.seq, bound, context.streamSeq) === 'backwards') {
+      out = {
+        ...out,
+        ...addDiagnostic({ ...context, ...out }, {
+          code: 'sequence.backwards',
+          message: `message ${m.id}: sequence ${m.seq} is below ${context.streamSeq}, taken last on this connection: the stream went back, so ${bound} is no longer the last sequence (seed 004 would drop every event up to it)`,
+        }),
+      };
+    }
+    out.lastSeq = m.seq;
+    out.streamSeq = m.seq;
+  }
+  if (advancesOnReceipt(context) && m.cursor !== undefined) out.cursor = m.cursor;
+  const queue = out.queue ?? context.queue;
   if (skip) out.skipKind = undefined;
-  else if (context.deliver === 'dispatch') out.queue = [...context.queue, message];
-  if (skip || (context.deliver === 'record' && message.seq === undefined)) out.seen = remember(context.seen, memo(message), context.dedupeWindow);
+  else if (context.deliver === 'dispatch') out.queue = [...queue, m];
+  if (skip || context.deliver === 'record') out.seen = remember(context.seen, memo(m), context.dedupeWindow);
   return out;
 }
 

@@ -28,6 +28,11 @@ export interface ConnectionMessage {
   invalid?: string;
   /** Set on a skip marker for a duplicate (batch mode): the cursor passes it, nothing is dispatched. */
   duplicate?: true;
+  /**
+   * Set when the message has no identity of its own (yoi: an event whose cursor is malformed): it
+   * is never a duplicate, and the machine makes its id `<id>#<n>` (n: its receipt number).
+   */
+  unkeyed?: true;
   /** Set on a diagnostic delivered as a message (`deliverDiagnostics`): its code; body `{ code, message }`. */
   diagnostic?: string;
   /** The payload. */

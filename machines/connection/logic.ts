@@ -19,8 +19,10 @@ export const connectionGuards = {
   /** A reply is retried on every transient failure for as long as the connection lives, unless the opt-in `maxReplyAttempts` bounds it. */
   replyRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && (context.maxReplyAttempts === null || context.replyAttempts < context.maxReplyAttempts),
   commandRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.commandAttempts < context.maxCommandAttempts,
-  /** A lost receive source is retried: always under `onReceiveLost: 'stop'` (seed 004), else only a transient loss. */
-  receiveRetryable: ({ context, event }: Args) => context.onReceiveLost === 'stop' || errorOf(event).code === 'TRANSIENT',
+  /** A lost receive source is retried when the loss is transient; a permanent one is never retried (the source says reconnecting would get the same answer). */
+  receiveRetryable: ({ event }: Args) => errorOf(event).code === 'TRANSIENT',
+  /** `onReceiveLost: 'stop'`: a permanent loss stops only the receive region, at once. */
+  stopReceiveOnRefusal: ({ context }: Args) => context.onReceiveLost === 'stop',
   /** The opt-in poison policy says park (never without `parkAfterAttempts`). */
   parkDispatch: ({ context }: Args) => context.parkAfterAttempts !== null && context.dispatchAttempts >= context.parkAfterAttempts,
   heartbeatOff: ({ context }: Args) => context.heartbeatIntervalMs <= 0,
@@ -62,6 +64,12 @@ export const connectionUpdates = {
     return { lastError: error, reason: `${why}: ${error.message}` };
   },
   failReceive: ({ event }: Args): Update => ({ lastError: errorOf(event), reason: `receive failed permanently: ${errorOf(event).message}` }),
+  /** `onReceiveLost: 'stop'` and a permanent loss (e.g. close code 4403): only the receive region stops, with a `receive.stopped` diagnostic; it is not reconnected. */
+  refuseReceive: ({ context, event }: Args): Update => {
+    const error = errorOf(event);
+    const why = `${context.receiveLabel} stopped: ${error.message} (permanent: not reconnected)`;
+    return { lastError: error, receiveStopped: why, ...addDiagnostic(context, { code: 'receive.stopped', message: why }) };
+  },
   failReconnects: ({ context }: Args): Update => ({ reason: `receive stopped after ${context.maxReconnects} reconnect attempts (${lastLoss(context)})` }),
   /** `onReceiveLost: 'stop'`: only the receive region stops, with the seed 004 diagnostic "… stopped after N reconnect attempts". */
   stopReceive: ({ context }: Args): Update => {
@@ -87,11 +95,13 @@ export const connectionUpdates = {
     const message = messageOf(event);
     return message ? dropDuplicate(context, message, duplicateReason(context, message) ?? 'already received') : {};
   },
-  opened: (): Update => ({ reconnects: 0 }),
+  /** The source connected: the reconnect count and the connection's own sequence start afresh. */
+  opened: (): Update => ({ reconnects: 0, streamSeq: undefined }),
   closed: ({ event }: Args): Update => (event.type === 'connection.closed' && 'code' in event ? { lastClose: { code: event.code, reason: event.reason } } : {}),
   resetCursor: ({ context, event }: Args): Update => ({
     cursor: undefined,
     lastSeq: undefined,
+    streamSeq: undefined,
     ...addDiagnostic({ ...context, counts: count(context, 'cursorResets') }, {
       code: 'cursor.reset', message: `cursor ${context.cursor ?? '(none)'} reset: ${event.type === 'connection.cursorReset' && 'reason' in event ? event.reason : ''}`,
     }),

@@ -52,8 +52,9 @@ const unbound = <TInput>(name: string): ConnectionLogic<TInput> => unboundActor<
  * `commands` (application requests, in order; transient failures retried). A dropped source goes
  * `receive.reconnecting` (capped backoff, at most `maxReconnects` in a row) and back to
  * `listening` from the logged cursor while the other regions go on; a cursor the remote no longer
- * knows is reset. Once the reconnects are used up the connection fails (`onReceiveLost: 'fail'`)
- * or only the receive region stops (`'stop'`, seed 004). A failing dispatch keeps its message at
+ * knows is reset. Once the reconnects are used up, or the source fails permanently (a close code
+ * such as 4403: reconnecting would get the same answer), the connection fails (`onReceiveLost:
+ * 'fail'`) or only the receive region stops (`'stop'`, seed 004). A failing dispatch keeps its message at
  * the cursor and retries it for ever with capped backoff, unless the opt-in `parkAfterAttempts`
  * parks it (`message.parked`). Ends `offline` (`connection.close`) or `failed` with `reason` and `lastError`.
  *
@@ -99,7 +100,7 @@ export const connectionMachine = setup({
   guards: connectionGuards,
   actions: {
     countRegister: assign(u.countRegister), registered: assign(u.registered), recordError: assign(u.recordError), failRegister: assign(u.failRegister),
-    failReceive: assign(u.failReceive), failReconnects: assign(u.failReconnects), stopReceive: assign(u.stopReceive), closeOffline: assign(u.closeOffline),
+    failReceive: assign(u.failReceive), refuseReceive: assign(u.refuseReceive), failReconnects: assign(u.failReconnects), stopReceive: assign(u.stopReceive), closeOffline: assign(u.closeOffline),
     beat: assign(u.beat), heartbeatFailed: assign(u.heartbeatFailed), stopHeartbeat: assign(u.stopHeartbeat), accept: assign(u.accept),
     skip: assign(u.skip), countDuplicate: assign(u.countDuplicate), opened: assign(u.opened), closed: assign(u.closed),
     resetCursor: assign(u.resetCursor), retrying: assign(u.retrying), recordDiagnostic: assign(u.recordDiagnostic), recordInvalid: assign(u.recordInvalid),
@@ -184,6 +185,7 @@ export const connectionMachine = setup({
                 onDone: [{ guard: 'batchMode', target: 'draining' }, { target: 'reconnecting' }],
                 onError: [
                   { guard: 'receiveRetryable', target: 'reconnecting', actions: 'recordError' },
+                  { guard: 'stopReceiveOnRefusal', target: 'stopped', actions: 'refuseReceive' },
                   { target: '#connection.failed', actions: 'failReceive' },
                 ],
               },

@@ -1,13 +1,13 @@
 import { Observable } from 'rxjs';
 import { fromEventObservable } from 'xstate';
-import { ActorlogError, describeError } from '../../src/errors.ts';
+import { ActorlogError, describeError, isActorlogError } from '../../src/errors.ts';
 import { webSocket } from '../../src/sources/webSocket/webSocket.ts';
 import { backendDispatch, fromRequest } from '../connection/actors.ts';
 import type { ConnectionActors } from '../connection/machine.ts';
 import type { CommandInput, ConnectionMessage, ConnectionWireEvent, Diagnostic, DispatchInput, HeartbeatInput, ReceiveInput, RegisterInput, ReplyInput } from '../connection/events.ts';
 import { createYoiClient, type YoiClient } from './client.ts';
 import { backendCommandFromMethod, operationDiagnostics } from './commands.ts';
-import { observeFrame, SEQ_FLOOR, unreadableFrame } from './observation.ts';
+import { observeFrame, SEQ_FLOOR, unreadableFrame, type SeqPosition } from './observation.ts';
 import type { YoiBindingOptions, YoiDelivery } from './options.ts';
 import type { YoiEvent } from './schemas.ts';
 import { backendCursorSeq, displayLabel, observationWsUrl, type YoiTarget } from './target.ts';
@@ -48,20 +48,25 @@ function register(client: YoiClient) {
 /**
  * receive: the observation WebSocket from `input.cursor`, frames mapped by {@link observeFrame}.
  * Ends (the machine reconnects) at a close, a drop (with the seed's "Backend observation WebSocket
- * error for …" diagnostic) or a cursor reset; fails, after the seed's "… connect failed for …"
- * diagnostic, when the connection could not be made (the machine retries that too, seed 004).
+ * error for …" diagnostic) or a cursor reset. Fails `TRANSIENT`, after the seed's "… connect failed
+ * for …" diagnostic, when the connection could not be made, a refused upgrade (HTTP 4xx) too: seed
+ * 004 retries every failed connect, a bounded number of times. Fails `PERMANENT` after a close the
+ * WebSocket source classifies permanent (4401, 4403, 1008…: reconnecting would get the same
+ * answer), so the machine stops the observation instead of reconnecting (seed 004 reconnects after
+ * any close, and for ever when the server accepts each connection before closing it).
  */
 function receive(options: YoiBindingOptions) {
   return fromEventObservable<ConnectionWireEvent, ReceiveInput>(({ input }) => new Observable<ConnectionWireEvent>((subscriber) => {
     const t = target(input.target);
-    let lastSeq = (input.cursor === undefined ? undefined : backendCursorSeq(input.cursor)) ?? SEQ_FLOOR;
+    const position: SeqPosition = { lastSeq: (input.cursor === undefined ? undefined : backendCursorSeq(input.cursor)) ?? SEQ_FLOOR };
     let opened = false;
+    const { classifyClose, ...socket } = options.webSocket ?? {};
     const sub = webSocket(observationWsUrl(t), {
-      ...options.webSocket,
+      ...socket,
       headers: options.headers,
       cursor: input.cursor,
       urlFor: (cursor) => observationWsUrl(t, cursor),
-      reconnect: { maxAttempts: 0 },
+      reconnect: { maxAttempts: 0, ...(classifyClose ? { classifyClose } : {}) },
     }).subscribe({
       next: (event) => {
         if (event.type === 'open') {
@@ -75,19 +80,23 @@ function receive(options: YoiBindingOptions) {
         } else if (event.type === 'invalid' || (event.type === 'message' && event.text === undefined)) {
           subscriber.next(unreadableFrame(event)); // binary, not UTF-8, or over maxPayloadBytes: recorded, never dropped
         } else if (event.type === 'message' && event.text !== undefined) {
-          const frame = observeFrame(t, event.text, lastSeq, options.json);
+          const frame = observeFrame(t, event.text, position, options.json);
           for (const e of frame.events) subscriber.next(e);
-          if (frame.seq !== undefined && frame.seq > lastSeq) lastSeq = frame.seq; // both 16 lower-case hex digits: string order is number order
+          if (frame.seq !== undefined && !frame.stale) position.lastSeq = position.streamSeq = frame.seq; // as the machine takes it
           if (frame.reset) subscriber.complete();
         }
       },
       error: (err: unknown) => {
         if (opened) {
-          subscriber.complete(); // closed after it opened (the close event was sent): reconnect
+          // closed after it opened (the close event was sent): reconnect, unless the close is permanent (4403…)
+          if (isActorlogError(err, 'PERMANENT')) subscriber.error(err);
+          else subscriber.complete();
           return;
         }
-        subscriber.next(diagnostic({ code: 'observation.connect_failed', message: `Backend observation WebSocket connect failed for ${displayLabel(t)}: ${describeError(err).message}` }));
-        subscriber.error(err);
+        const message = describeError(err).message;
+        subscriber.next(diagnostic({ code: 'observation.connect_failed', message: `Backend observation WebSocket connect failed for ${displayLabel(t)}: ${message}` }));
+        // seed 004 retries a failed connect, a refused upgrade too (bounded by maxReconnects)
+        subscriber.error(isActorlogError(err, 'PERMANENT') ? new ActorlogError('TRANSIENT', message, { cause: err, details: { ...err.details, retried: 'seed 004 retries every failed connect' } }) : err);
       },
       complete: () => subscriber.complete(),
     });

@@ -28,7 +28,13 @@ export interface YoiBindingOptions {
    * The observation WebSocket: pings, stall timeout, scheduler, WebSocket class. Reconnects are
    * made by the connection machine (so each one is in the log), not by the source.
    */
-  webSocket?: Pick<WebSocketSourceOptions, 'pingIntervalMs' | 'stallTimeoutMs' | 'handshakeTimeoutMs' | 'maxPayloadBytes' | 'scheduler' | 'WebSocket'>;
+  webSocket?: Pick<WebSocketSourceOptions, 'pingIntervalMs' | 'stallTimeoutMs' | 'handshakeTimeoutMs' | 'maxPayloadBytes' | 'scheduler' | 'WebSocket'> & {
+    /**
+     * Which closes are permanent (the observation stops, no reconnect) or transient (reconnect):
+     * return undefined to keep the source's classification (1008, 3000, 3003, 4401, 4403…: permanent).
+     */
+    classifyClose?: NonNullable<WebSocketSourceOptions['reconnect']>['classifyClose'];
+  };
   /** Bounds of an observation frame's JSON; a frame over them is recorded as `connection.invalid`. @default 1 MiB, 64 levels deep */
   json?: JsonLimits;
   /**
@@ -78,6 +84,8 @@ export function yoiConnectionInput(options: YoiConnectionOptions): ConnectionInp
     onReceiveLost: 'stop',
     receiveLabel: `Backend observation stream for ${displayLabel(target)}`,
     seqFloor: SEQ_FLOOR,
+    // the ids of recent events, to tell an old frame re-sent from a stream that went back (seqOrder)
+    dedupeWindow: 64,
     deliverDiagnostics: true,
     ...(options.maxCommandAttempts === undefined ? {} : { maxCommandAttempts: options.maxCommandAttempts }),
   };

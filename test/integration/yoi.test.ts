@@ -128,16 +128,38 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     });
   });
 
-  it('one frame with cursor bo_ffffffffffffffff makes every later event a duplicate, as in the seed, but each drop is a counted diagnostic', async () => {
-    const { actor, workerId } = observe();
+  it('one frame with cursor bo_ffffffffffffffff does not make every later event a duplicate: the stream going back is followed, with a diagnostic (issue 16 item 16)', async () => {
+    const delivered: string[] = [];
+    const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { if (d.cursor !== undefined) delivered.push(d.cursor); } });
     await ready(actor, workerId);
     server.faults.maxCursor = 1;
     server.emit('rt', workerId, { type: 'text_delta', text: 'rogue' });
-    for (let i = 0; i < 10; i++) server.emit('rt', workerId, { type: 'text_delta', text: `lost ${i}` });
-    const s = await until(actor, (x) => x.context.counts.duplicates === 11);
-    expect(s.context.lastSeq).toBe('ffffffffffffffff');
-    const drops = s.context.diagnostics.filter((d) => d.code === 'duplicate.dropped');
-    expect(drops.at(-1)!.message).toBe(`message ${encodeBackendCursor(11)} dropped as a duplicate (sequence ${SEQ(11)} is not above ffffffffffffffff); 11 dropped so far`);
+    for (let i = 0; i < 10; i++) server.emit('rt', workerId, { type: 'text_delta', text: `kept ${i}` });
+    const s = await until(actor, (x) => x.context.lastSeq === SEQ(11) && x.context.queue.length === 0);
+    expect(delivered).toEqual(['bo_ffffffffffffffff', ...Array.from({ length: 10 }, (_, i) => encodeBackendCursor(i + 2))]);
+    expect(s.context.counts.duplicates).toBe(1); // only the sequence-0 snapshot
+    expect(messages(s)).toContain(`message ${encodeBackendCursor(2)}: sequence ${SEQ(2)} is below ffffffffffffffff, taken last on this connection: the stream went back, so ffffffffffffffff is no longer the last sequence (seed 004 would drop every event up to it)`);
+    // the logged resume point follows the stream: a reconnect resumes after event 11, not after the rogue cursor
+    server.dropAll();
+    server.emit('rt', workerId, { type: 'text_delta', text: 'after the drop' });
+    await until(actor, (x) => x.context.lastSeq === SEQ(12));
+    expect(server.stats.connections.filter((c) => c.workerId === workerId).at(-1)!.cursor).toBe(encodeBackendCursor(11));
+  });
+
+  it('delivers each of several events that share a malformed cursor, each with the diagnostic, as the seed does (issue 16 item 6)', async () => {
+    const delivered: YoiDelivery[] = [];
+    const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { delivered.push(d); } });
+    await ready(actor, workerId);
+    server.faults.malformedCursor = 3;
+    for (let i = 1; i <= 3; i++) server.emit('rt', workerId, { type: 'text_delta', text: `shared ${i}` });
+    const s = await until(actor, (x) => delivered.filter((d) => d.cursor === 'bogus-cursor').length === 3 && x.context.queue.length === 0);
+    const events = delivered.filter((d) => d.diagnostic === undefined && !d.id.startsWith('transcript:'));
+    expect(events.map((d) => [d.cursor, (d.event as { text?: string }).text])).toEqual([['bogus-cursor', 'shared 1'], ['bogus-cursor', 'shared 2'], ['bogus-cursor', 'shared 3']]);
+    // each under an id of its own (its receipt number), so each has its own idempotency key
+    expect(events.map((d) => d.id)).toEqual([expect.stringMatching(/^bogus-cursor#\d+$/), expect.stringMatching(/^bogus-cursor#\d+$/), expect.stringMatching(/^bogus-cursor#\d+$/)]);
+    expect(new Set(events.map((d) => d.id)).size).toBe(3);
+    expect(delivered.filter((d) => d.diagnostic === 'observation.cursor_malformed')).toHaveLength(3);
+    expect(s.context.counts.duplicates).toBe(1); // the sequence-0 snapshot only
   });
 
   it('resumes the observation from the transcript position: events emitted between the load and the WebSocket open are delivered, after two failed upgrades too (issue 10 item 2)', async () => {
@@ -261,12 +283,25 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(server.stats.commands.filter((c) => c.key === `${actor.id}:c1`).map((c) => c.body)).toEqual([{ kind: 'system', content: 'still there?' }]);
   });
 
-  it('reconnects after a close with a policy code (1008), as the seed reconnects after any close', async () => {
+  it('a close the source classifies permanent (4403 forbidden, 1008 policy) stops the observation: one socket, not one per close; commands go on (issue 16 item 16)', async () => {
+    for (const code of [4403, 1008]) {
+      server.faults.closeCode = Array(30).fill(code);
+      const { actor, workerId } = observe();
+      const s = await until(actor, (x) => x.matches({ online: { receive: 'stopped' } }));
+      expect(server.stats.connections.filter((c) => c.workerId === workerId)).toHaveLength(1);
+      expect(s.context.lastClose).toEqual({ code, reason: 'injected close' });
+      expect(messages(s)).toContain(`Backend observation stream for rt:${workerId} stopped: WebSocket closed with code ${code} (injected close) (permanent: not reconnected)`);
+      actor.send({ type: 'connection.command', command: { method: 'notify', message: 'still there?' } });
+      await until(actor, (x) => x.context.counts.commands === 1);
+      expect(server.stats.connections.filter((c) => c.workerId === workerId)).toHaveLength(1);
+    }
+  });
+
+  it('classifyClose can make a close transient again: then it reconnects, as seed 004 reconnects after any close', async () => {
     server.faults.closeCode = [1008];
-    const { actor, workerId } = observe();
+    const { actor, workerId } = observe({}, { webSocket: { classifyClose: (code) => (code === 1008 ? 'transient' : undefined) } });
     await ready(actor, workerId);
-    const s = actor.getSnapshot();
-    expect(s.context.lastClose).toEqual({ code: 1008, reason: 'injected close' });
+    expect(actor.getSnapshot().context.lastClose).toEqual({ code: 1008, reason: 'injected close' });
     expect(server.stats.connections.filter((c) => c.workerId === workerId)).toHaveLength(2);
   });
 

@@ -4,7 +4,7 @@ import { fromEventObservable, SimulatedClock } from 'xstate';
 import { connectionMachine, type ConnectionMachine } from '../../machines/connection/machine.ts';
 import { backoffMs, compareSeq, type ConnectionContext, type ConnectionInput } from '../../machines/connection/context.ts';
 import type { ConnectionMessage, ConnectionWireEvent } from '../../machines/connection/events.ts';
-import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
+import { ActorlogError, createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { httpStatusError, networkError } from '../../src/transport/classify.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
@@ -173,7 +173,7 @@ describe('connection machine: online', () => {
     t.live.receive!.next(msg('s', { seq: 1, kind: 'snapshot', cursor: 'c1' }));
     t.live.receive!.next(msg('e2', { seq: 2, cursor: 'c2' }));
     t.live.receive!.next(msg('e2', { seq: 2, cursor: 'c2' }));
-    t.live.receive!.next(msg('e1', { seq: 1, cursor: 'c1' }));
+    t.live.receive!.next(msg('s', { seq: 1, cursor: 'c1' })); // the snapshot re-sent
     t.live.receive!.next(msg('s2', { seq: 3, kind: 'snapshot', cursor: 'c3' }));
     const ctx = conn.getSnapshot().context;
     expect(ctx.counts).toMatchObject({ received: 3, skipped: 1, duplicates: 2 });
@@ -379,18 +379,60 @@ describe('connection machine: sequences and duplicates (issue 10 item 2, seed 00
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', seqFloor: '0000000000000000' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next({ type: 'connection.opened' });
     t.live.receive!.next(msg('bo_0000000000000000', { seq: '0000000000000000', cursor: 'bo_0000000000000000' }));
     t.live.receive!.next(msg('bo_0020000000000000', { seq: '0020000000000000', cursor: 'bo_0020000000000000' }));
     t.live.receive!.next(msg('bo_0020000000000001', { seq: '0020000000000001', cursor: 'bo_0020000000000001' }));
-    t.live.receive!.next(msg('bo_ffffffffffffffff', { seq: 'ffffffffffffffff', cursor: 'bo_ffffffffffffffff' }));
-    t.live.receive!.next(msg('bo_0020000000000002', { seq: '0020000000000002', cursor: 'bo_0020000000000002' }));
+    t.live.receive!.next(msg('bo_0020000000000001', { seq: '0020000000000001', cursor: 'bo_0020000000000001' }));
     const ctx: ConnectionContext = conn.getSnapshot().context;
-    expect(ctx.counts).toMatchObject({ received: 3, duplicates: 2 });
-    expect(ctx).toMatchObject({ lastSeq: 'ffffffffffffffff', cursor: 'bo_ffffffffffffffff' });
+    expect(ctx.counts).toMatchObject({ received: 2, duplicates: 2 });
+    expect(ctx).toMatchObject({ lastSeq: '0020000000000001', cursor: 'bo_0020000000000001' });
     expect(ctx.diagnostics.filter((d) => d.code === 'duplicate.dropped').map((d) => d.message)).toEqual([
       'message bo_0000000000000000 dropped as a duplicate (sequence 0000000000000000 is not above 0000000000000000); 1 dropped so far',
-      'message bo_0020000000000002 dropped as a duplicate (sequence 0020000000000002 is not above ffffffffffffffff); 2 dropped so far',
+      'message bo_0020000000000001 dropped as a duplicate (sequence 0020000000000001 is not above 0020000000000001); 2 dropped so far',
     ]);
+  });
+
+  it('one frame out of line (cursor bo_ffffffffffffffff) does not make every later event a duplicate: a live stream that goes back is followed, with a diagnostic (issue 16 item 16)', async () => {
+    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', seqFloor: '0000000000000000' });
+    const conn = t.spawn();
+    const seq = (n: number | string) => (typeof n === 'string' ? n : n.toString(16).padStart(16, '0'));
+    const frame = (n: number | string) => msg(`bo_${seq(n)}`, { seq: seq(n), cursor: `bo_${seq(n)}` });
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next({ type: 'connection.opened' });
+    for (const n of [1, 2, 'ffffffffffffffff', 3, 4, 4, 2, 5]) t.live.receive!.next(frame(n));
+    let ctx: ConnectionContext = conn.getSnapshot().context;
+    // 3 follows 2, not the rogue frame; the re-sent 4 and the old 2 (already received) are duplicates
+    expect(ctx.counts).toMatchObject({ received: 6, duplicates: 2 });
+    expect(ctx).toMatchObject({ lastSeq: seq(5), cursor: `bo_${seq(5)}` });
+    expect(ctx.diagnostics.filter((d) => d.code === 'sequence.backwards').map((d) => d.message)).toEqual([
+      `message bo_${seq(3)}: sequence ${seq(3)} is below ffffffffffffffff, taken last on this connection: the stream went back, so ffffffffffffffff is no longer the last sequence (seed 004 would drop every event up to it)`,
+    ]);
+    expect(ctx.diagnostics.filter((d) => d.code === 'duplicate.dropped').map((d) => d.message)).toEqual([
+      `message bo_${seq(4)} dropped as a duplicate (sequence ${seq(4)} is not above ${seq(4)}); 1 dropped so far`,
+      `message bo_${seq(2)} dropped as a duplicate (sequence ${seq(2)} went back to an event already received); 2 dropped so far`,
+    ]);
+    // at the start of a connection a backend replays from the cursor: anything not above the last sequence is a re-send, as in the seed
+    t.live.receive!.next({ type: 'connection.opened' });
+    t.live.receive!.next(frame(3));
+    t.live.receive!.next(frame(6));
+    ctx = conn.getSnapshot().context;
+    expect(ctx.counts).toMatchObject({ received: 7, duplicates: 3 });
+    expect(ctx.lastSeq).toBe(seq(6));
+    t.system.stop('conn-1');
+    expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+  });
+
+  it('delivers every message marked unkeyed, even when several share an id, each under an id of its own (issue 16 item 6)', async () => {
+    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'dispatch' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    for (let i = 0; i < 3; i++) t.live.receive!.next(msg('bogus-cursor', { unkeyed: true, cursor: 'bogus-cursor' }));
+    expect(conn.getSnapshot().context.counts).toMatchObject({ received: 3, duplicates: 0 });
+    expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:bogus-cursor#1']);
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'bogus-cursor#1', meta: { source: 'child' } });
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'bogus-cursor#2', meta: { source: 'child' } });
+    expect(t.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:bogus-cursor#1', 'conn-1:bogus-cursor#2', 'conn-1:bogus-cursor#3']);
   });
 
   it('drops a message whose dedupe key (MessageID + IdempotencyKey) was dispatched under another id, and the cursor passes it', async () => {
@@ -415,7 +457,7 @@ describe('connection machine: losing the receive source stops only the receive (
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'dispatch', onReceiveLost: 'stop', maxReconnects: 2, receiveLabel: 'Backend observation stream for r:w', deliverDiagnostics: true });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
-    t.live.receive!.error(httpStatusError('WebSocket upgrade', 404)); // permanent: retried as the seed retries any connect failure
+    t.live.receive!.error(networkError('ws', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
     expect(conn.getSnapshot().matches({ online: { receive: 'reconnecting' } })).toBe(true);
     conn.send({ type: 'connection.command', command: { method: 'run' } }); // send() works while reconnecting
     expect(t.inputs.command).toHaveLength(1);
@@ -439,6 +481,23 @@ describe('connection machine: losing the receive source stops only the receive (
     expect(t.inputs.dispatch.map((i) => (i.message as ConnectionMessage).diagnostic)).toEqual(['receive.stopped']);
     snap = conn.getSnapshot();
     expect(snap.context.counts).toMatchObject({ commands: 1 });
+  });
+
+  it("onReceiveLost 'stop': a permanent loss (close code 4403) stops the receive region at once, never re-invoking the source (issue 16 item 16)", async () => {
+    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', onReceiveLost: 'stop', maxReconnects: 3, receiveLabel: 'Backend observation stream for r:w' });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next({ type: 'connection.opened' });
+    t.live.receive!.next({ type: 'connection.closed', code: 4403, reason: 'forbidden' });
+    t.live.receive!.error(new ActorlogError('PERMANENT', 'WebSocket closed with code 4403 (forbidden)', { details: { closeCode: 4403 } }));
+    t.clock.increment(10 * 60_000);
+    const snap = conn.getSnapshot();
+    expect(t.inputs.receive).toHaveLength(1);
+    expect(snap.matches({ online: { receive: 'stopped' } })).toBe(true);
+    expect(snap.status).toBe('active');
+    expect(snap.context.diagnostics.at(-1)).toEqual({ code: 'receive.stopped', message: 'Backend observation stream for r:w stopped: WebSocket closed with code 4403 (forbidden) (permanent: not reconnected)' });
+    conn.send({ type: 'connection.command', command: { method: 'cancel' } }); // commands still go out
+    expect(t.inputs.command).toHaveLength(1);
   });
 
   it("onReceiveLost 'fail' (default) with maxReconnects null never gives up on transient losses", async () => {
