@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import { fromEventObservable } from 'xstate';
 import { ActorlogError, describeError, isActorlogError } from '../../src/errors.ts';
 import { webSocket } from '../../src/sources/webSocket/webSocket.ts';
+import { unlessNotDelivered } from '../../src/transport/outcome.ts';
 import { backendDispatch, fromRequest } from '../connection/actors.ts';
 import type { ConnectionActors } from '../connection/machine.ts';
 import type { CommandInput, ConnectionMessage, ConnectionWireEvent, Diagnostic, DispatchInput, HeartbeatInput, ReceiveInput, RegisterInput, ReplyInput } from '../connection/events.ts';
@@ -106,11 +107,15 @@ function receive(options: YoiBindingOptions) {
 
 /**
  * command: a console method mapped to input or lifecycle (unsupported ones reported, never sent);
- * outcomes as diagnostics, as the seed's `send`. A `TRANSIENT` failure (network, 5xx) is thrown so
- * the machine retries it with the same `Idempotency-Key`, except on the last attempt, which reports
- * the seed's "Backend runtime {op} failed for …" diagnostic.
+ * outcomes as diagnostics, as the seed's `send`. A command is sent once: a failure after which it
+ * may have taken effect (a deadline passed, the connection cut after the request was written, a
+ * 500/502/504) is `OUTCOME_UNKNOWN`, reported ("Backend runtime {op} outcome unknown for …") and
+ * never re-sent, unless `idempotentCommands` declares that the backend honours `Idempotency-Key`.
+ * A failure that certainly had no effect (refused connection, 503, 429, 408) is thrown `TRANSIENT`
+ * so the machine retries it with the same key, except on the last attempt, which reports the
+ * seed's "Backend runtime {op} failed for …" diagnostic.
  */
-function command(client: YoiClient) {
+function command(client: YoiClient, idempotent: boolean) {
   return fromRequest<CommandInput>(async (input, signal) => {
     const t = target(input.target);
     const label = displayLabel(t);
@@ -121,10 +126,14 @@ function command(client: YoiClient) {
       const call = { signal, idempotencyKey: input.idempotencyKey };
       const result = cmd.kind === 'input' ? await client.input(t, cmd.input, call) : await client.lifecycle(t, cmd.action, cmd.reason, call);
       return operationDiagnostics(op, label, result.state, result.diagnostics).map(diagnostic);
-    } catch (err) {
-      if (aborted(signal, err)) throw err;
+    } catch (caught) {
+      if (aborted(signal, caught)) throw caught;
+      const err = idempotent ? caught : unlessNotDelivered(`yoi ${op}`, caught, { idempotencyKey: input.idempotencyKey });
       const e = describeError(err);
       if (e.code === 'TRANSIENT' && !input.lastAttempt) throw err;
+      if (e.code === 'OUTCOME_UNKNOWN') {
+        return [diagnostic({ code: `${op}.outcome_unknown`, message: `Backend runtime ${op} outcome unknown for ${label} (not sent again: the backend is not declared to honour Idempotency-Key ${input.idempotencyKey}): ${e.message}` })];
+      }
       const message = e.code === 'INVALID_PAYLOAD'
         ? `Backend runtime ${op} response could not be decoded for ${label}: ${e.message}`
         : `Backend runtime ${op} failed for ${label}: ${e.message}`;
@@ -153,7 +162,8 @@ export function yoiDelivery(m: ConnectionMessage): YoiDelivery {
  *   else its first snapshot is skipped; when the load fails, a diagnostic, and nothing is skipped;
  * - `receive`: the observation WebSocket `/api/runtimes/:rid/workers/:wid/events/ws?cursor=…`;
  * - `command`: console methods (`run`, `notify`, `cancel`, `shutdown`; others reported as
- *   unsupported and not sent), with the `Idempotency-Key` `<connectionId>:c<n>`, transient failures retried;
+ *   unsupported and not sent), with the `Idempotency-Key` `<connectionId>:c<n>`, sent once (no
+ *   deadline by default; a lost answer is an unknown outcome, not re-sent unless `idempotentCommands`);
  * - `dispatch`: `onEvent`, when given (events and diagnostics, in order); `heartbeat`, `reply`: none in this protocol.
  *
  * @example
@@ -162,7 +172,10 @@ export function yoiDelivery(m: ConnectionMessage): YoiDelivery {
  * ```
  */
 export function yoiConnectionActors(options: YoiBindingOptions = {}): ConnectionActors {
-  const client = createYoiClient({ headers: options.headers, dispatcher: options.dispatcher });
+  const client = createYoiClient({
+    headers: options.headers, dispatcher: options.dispatcher, commandTimeoutMs: options.commandTimeoutMs, transcriptTimeoutMs: options.transcriptTimeoutMs,
+    maxBodyBytes: options.maxBodyBytes, ...(options.webSocket?.scheduler ? { scheduler: options.webSocket.scheduler } : {}),
+  });
   const none = <TInput>(what: string) => fromRequest<TInput>(async () => {
     throw new ActorlogError('PERMANENT', `the yoi protocol has no ${what}`);
   });
@@ -176,6 +189,6 @@ export function yoiConnectionActors(options: YoiBindingOptions = {}): Connection
         throw new ActorlogError('INVALID_OPTIONS', 'yoi connection with deliver: "dispatch" needs an onEvent handler');
       }),
     reply: none<ReplyInput>('reply'),
-    command: command(client),
+    command: command(client, options.idempotentCommands === true),
   };
 }

@@ -35,6 +35,21 @@ export interface YoiBindingOptions {
      */
     classifyClose?: NonNullable<WebSocketSourceOptions['reconnect']>['classifyClose'];
   };
+  /**
+   * The overall deadline of a command, ms. @default none: as seed 004's client, a command waits for
+   * its answer. One that outlasts a deadline has an unknown outcome (diagnostic `<op>.outcome_unknown`).
+   */
+  commandTimeoutMs?: number;
+  /**
+   * The backend honours `Idempotency-Key` (it runs a command once per key): a command whose answer
+   * was lost is then sent again with the same key. @default false: seed 004's client sends no key,
+   * so its backend need not read one, and a command whose outcome is unknown is never re-sent
+   */
+  idempotentCommands?: boolean;
+  /** The overall deadline of the transcript GET, ms. @default 30000 (then the observation starts without it, as after a failed load) */
+  transcriptTimeoutMs?: number;
+  /** The largest HTTP answer read (the transcript, a command's result), bytes. @default 67108864 (64 MiB) */
+  maxBodyBytes?: number;
   /** Bounds of an observation frame's JSON; a frame over them is recorded as `connection.invalid`. @default 1 MiB, 64 levels deep */
   json?: JsonLimits;
   /**
@@ -55,7 +70,7 @@ export interface YoiConnectionOptions extends YoiTarget {
   maxReconnects?: number;
   /** First reconnect delay; doubles per attempt, capped at 60 s. @default 500 (seed 004 `RECONNECT_DELAY`) */
   retryDelayMs?: number;
-  /** Attempts of a command whose request fails transiently (network, 5xx). @default 5 */
+  /** Attempts of a command whose request certainly had no effect (refused connection, 503, 429, 408). @default 5 */
   maxCommandAttempts?: number;
 }
 

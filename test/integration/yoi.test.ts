@@ -1,6 +1,7 @@
+import { VirtualTimeScheduler } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionMachine, type ConnectionMachine } from '../../machines/connection/machine.ts';
-import { encodeBackendCursor, yoiConnectionInput, yoiConnectionMachine, type YoiBindingOptions, type YoiConnectionOptions, type YoiDelivery } from '../../machines/yoi/index.ts';
+import { createYoiClient, encodeBackendCursor, yoiConnectionInput, yoiConnectionMachine, type YoiBindingOptions, type YoiConnectionOptions, type YoiDelivery } from '../../machines/yoi/index.ts';
 import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startYoiServer, type YoiServerHandle, type YoiServerOptions } from '../servers/yoi-server.ts';
@@ -260,6 +261,63 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(server.stats.commands.filter((c) => c.key === `${actor.id}:c1`).map((c) => c.op)).toEqual(['input', 'input']);
     expect(s.context.counts).toMatchObject({ commandFailures: 0 });
     expect(received(actor.id).filter((r) => (r.data as { message: { kind: string } }).message.kind === 'user_message')).toHaveLength(1);
+  });
+
+  it('a command that outlasts its deadline is OUTCOME_UNKNOWN and never re-sent: the worker runs it once (issue 16 item 3)', async () => {
+    const { actor, workerId } = observe({}, { commandTimeoutMs: 100 });
+    await ready(actor, workerId);
+    const late = server.stats.lateAnswers;
+    server.faults.slowCommands = [1_500]; // undici and the deadline: the answer comes well after 100 ms
+    actor.send({ type: 'connection.command', command: { method: 'run', input: [{ type: 'text', text: 'slow one' }] } });
+    const s = await until(actor, (x) => x.context.counts.commands === 1);
+    while (server.stats.lateAnswers < late + 1) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // a re-send would come within this
+    expect(server.stats.commands.filter((c) => c.key === `${actor.id}:c1`)).toHaveLength(1);
+    expect(s.context.diagnostics.filter((d) => d.code === 'input.outcome_unknown').map((d) => d.message)).toEqual([
+      expect.stringMatching(new RegExp(`^Backend runtime input outcome unknown for rt:${workerId} \\(not sent again: the backend is not declared to honour Idempotency-Key ${actor.id}:c1\\): yoi input: the request was sent but its answer was lost`)),
+    ]);
+    // a 500 may have run the command too: unknown, not re-sent
+    server.faults.input = [500];
+    actor.send({ type: 'connection.command', command: { method: 'notify', message: 'five hundred' } });
+    const t = await until(actor, (x) => x.context.counts.commands === 2);
+    expect(server.stats.commands.filter((c) => c.key === `${actor.id}:c2`)).toHaveLength(1);
+    expect(t.context.diagnostics.at(-1)?.code).toBe('input.outcome_unknown');
+  });
+
+  it('without a deadline (the default, as seed 004 waits) a slow command waits for its answer; with idempotentCommands a lost answer is sent again with the same key (issue 16 item 3)', async () => {
+    const { actor, workerId } = observe();
+    await ready(actor, workerId);
+    server.faults.slowCommands = [1_500];
+    actor.send({ type: 'connection.command', command: { method: 'notify', message: 'patience' } });
+    const s = await until(actor, (x) => x.context.counts.commands === 1);
+    expect(server.stats.commands.filter((c) => c.key === `${actor.id}:c1`)).toHaveLength(1);
+    expect(s.context.diagnostics.filter((d) => d.code.startsWith('input.'))).toEqual([]);
+    // no deadline at all: hours of (virtual) time pass while the answer is on its way, and the command still gets it
+    const clock = new VirtualTimeScheduler();
+    const client = createYoiClient({ headers: { authorization: 'Bearer yoi-secret-token' }, scheduler: clock });
+    server.faults.slowCommands = [300];
+    const answer = client.input({ baseUrl: server.url, runtimeId: 'rt', workerId }, { kind: 'system', content: 'no deadline' });
+    await new Promise((r) => setTimeout(r, 50));
+    clock.schedule(() => undefined, 3 * 3_600_000);
+    clock.flush();
+    await expect(answer).resolves.toEqual({ state: 'accepted', diagnostics: [] });
+
+    const keyed = observe({}, { commandTimeoutMs: 100, idempotentCommands: true });
+    await ready(keyed.actor, keyed.workerId);
+    server.faults.slowCommands = [1_500];
+    keyed.actor.send({ type: 'connection.command', command: { method: 'cancel' } });
+    const k = await until(keyed.actor, (x) => x.context.counts.commands === 1);
+    expect(server.stats.commands.filter((c) => c.key === `${keyed.actor.id}:c1`).map((c) => c.op)).toEqual(['cancel', 'cancel']);
+    expect(k.context.diagnostics.filter((d) => d.code.startsWith('cancel.'))).toEqual([]);
+  });
+
+  it('a transcript over 1 MiB is an ordinary answer (issue 16 item 12)', async () => {
+    server.faults.bigTranscript = [1.5 * 1024 * 1024];
+    const { actor, workerId } = observe();
+    const s = await ready(actor, workerId);
+    const texts = received(actor.id).map((r) => (r.data as { message: { body: { type: string; text?: string } } }).message.body).filter((b) => b.type === 'text_done');
+    expect(texts.map((b) => b.text!.length)).toEqual([1.5 * 1024 * 1024]);
+    expect(messages(s).filter((m) => m.startsWith('Backend initial transcript unavailable'))).toEqual([]);
   });
 
   it('losing the observation stops only the observation, with the seed diagnostic; send() keeps working and onEvent sees the diagnostics (issue 10 item 3)', async () => {

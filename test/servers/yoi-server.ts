@@ -16,7 +16,9 @@ import { encodeBackendCursor } from '../../machines/yoi/target.ts';
  * (`user_message`, `text_delta`, `text_done`). Every worker id exists. Faults are consumed in order.
  *
  * As strict as seed 004 shows its backend, no more lenient: an `Idempotency-Key` is recorded but
- * not honoured (a repeated command runs again: the seed never sends one), and the transcript has
+ * not honoured (a repeated command runs again: the seed never sends one); it can run a command and
+ * answer it late (`slowCommands`), fail commands, send a transcript over 1 MiB (`bigTranscript`),
+ * and send events that share one malformed cursor (`malformedCursor`); the transcript has
  * only `items` and `diagnostics` unless `transcriptCursor` is set (then also `cursor`, the
  * observation cursor of the last event it covers: our extension, see docs/connections.md).
  */
@@ -41,6 +43,13 @@ export interface YoiFaults {
   malformedCursor?: number;
   /** Next event broadcasts: sent with the cursor `bo_ffffffffffffffff` (the largest u64). */
   maxCursor?: number;
+  /**
+   * The next commands (input, cancel, stop) are run at once but answered this many ms later (past
+   * the client's deadline the client cannot know the command ran). Consumed in order.
+   */
+  slowCommands?: number[];
+  /** The next transcript answers carry one assistant item of this many bytes (over 1 MiB: a big body is ordinary). */
+  bigTranscript?: number[];
   /** Answers of the next inputs / lifecycle calls: an HTTP status, a result, or a body that is not JSON. */
   input?: Array<number | { state: string; diagnostics?: Array<{ code: string; message: string }> } | 'malformed'>;
   lifecycle?: Array<number | { state: string; diagnostics?: Array<{ code: string; message: string }> } | 'malformed'>;
@@ -65,6 +74,8 @@ export interface YoiStats {
   connections: Array<{ runtimeId: string; workerId: string; cursor: string | null }>;
   transcripts: number;
   commands: Array<{ op: 'input' | 'cancel' | 'stop'; body: unknown; key?: string }>;
+  /** Slow command answers written so far (an answer to a client that gave up is still written). */
+  lateAnswers: number;
   duplicateKeys: number;
   rejected: number;
 }
@@ -92,7 +103,7 @@ interface Worker { seq: bigint; events: Array<{ seq: bigint; payload: Record<str
 export async function startYoiServer(options: YoiServerOptions = {}): Promise<YoiServerHandle> {
   const faults: YoiFaults = options.faults ?? {};
   const retention = options.retention ?? 1000;
-  const stats: YoiStats = { connections: [], transcripts: 0, commands: [], duplicateKeys: 0, rejected: 0 };
+  const stats: YoiStats = { connections: [], transcripts: 0, commands: [], lateAnswers: 0, duplicateKeys: 0, rejected: 0 };
   const workers = new Map<string, Worker>();
   const keys = new Set<string>();
   const worker = (rid: string, wid: string): Worker => {
@@ -153,7 +164,9 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
       stats.transcripts += 1;
       const status = faults.transcript?.shift();
       if (status) return json(res, status, { error: `injected ${status}` });
-      json(res, 200, options.transcriptCursor ? { ...w.transcript, cursor: encodeBackendCursor(w.seq) } : w.transcript);
+      const big = faults.bigTranscript?.shift();
+      const transcript = big ? { ...w.transcript, items: [...w.transcript.items, { role: 'assistant', content: 'b'.repeat(big) }] } : w.transcript;
+      json(res, 200, options.transcriptCursor ? { ...transcript, cursor: encodeBackendCursor(w.seq) } : transcript);
       faults.afterTranscript?.shift()?.();
       return;
     }
@@ -171,7 +184,15 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
       if (fault) return json(res, 200, { diagnostics: [], ...fault });
       if (key && keys.has(key)) stats.duplicateKeys += 1; // recorded, not honoured: the command runs again
       if (key) keys.add(key);
-      json(res, 200, { state: 'accepted', diagnostics: [] });
+      const slow = faults.slowCommands?.shift();
+      if (slow) {
+        setTimeout(() => {
+          stats.lateAnswers += 1;
+          if (!res.destroyed) json(res, 200, { state: 'accepted', diagnostics: [] });
+        }, slow);
+      } else {
+        json(res, 200, { state: 'accepted', diagnostics: [] });
+      }
       if (op === 'input' && body?.kind === 'user') {
         emit(r.rid, r.wid, { type: 'user_message', segments: [{ type: 'text', text: body.content }] });
         setImmediate(() => {
