@@ -3,9 +3,9 @@ import { fromEventObservable } from 'xstate';
 import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import type { WebhookReceiver } from '../../src/sources/webhook/index.ts';
 import type { CancelInput, FollowInput, JobRequest, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta } from '../job/events.ts';
-import { createForemanClient, type ForemanClient, type ForemanClientOptions, type ForemanJobSubmission } from './client.ts';
+import { createForemanClient, FOREMAN_MAX_BODY_BYTES, type ForemanClient, type ForemanClientOptions, type ForemanJobSubmission } from './client.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
-import { followForemanJob, type ForemanDiagnostic } from './follow.ts';
+import { followForemanJob, type ForemanDiagnostic, type ForemanFollowOptions } from './follow.ts';
 import { recordInvalidThenFail, type WireLogic } from '../../src/binding/index.ts';
 import { statusToJobUpdate, type ForemanSubmitRequest } from './schemas.ts';
 
@@ -22,11 +22,12 @@ export interface ForemanJobActors {
 }
 
 /** Options of {@link foremanJobActors}: the client's, plus how jobs are followed. */
-export interface ForemanBindingOptions extends ForemanClientOptions {
+export interface ForemanBindingOptions extends ForemanClientOptions, Pick<ForemanFollowOptions, 'safetyPollIntervalMs'> {
   /**
    * The system's webhook receiver (`createWebhookReceiver`, already `listen()`ed). Jobs submitted
    * while it listens get `state_webhook_url = receiver.urlFor(jobId)` and are followed by webhook;
-   * without one, or when it could not bind, they are followed by polling.
+   * without one, or when it could not bind, they are followed by polling. Its body bound is raised
+   * to `maxBodyBytes` (64 MiB), so a webhook carrying a big result is read, not refused 413.
    */
   receiver?: WebhookReceiver;
   /** Never give the daemon a webhook URL; poll every job (seed 000 `WithPollingMode`: behind NAT or a firewall). @default false */
@@ -110,6 +111,14 @@ function checkBindingOptions(options: ForemanBindingOptions): void {
   if (interval !== undefined && (!Number.isInteger(interval) || interval < 1)) {
     throw new ActorlogError('INVALID_OPTIONS', `foreman: pollIntervalMs must be an integer >= 1 (got ${interval})`, { details: { option: 'pollIntervalMs' } });
   }
+  const safety = options.safetyPollIntervalMs;
+  if (safety !== undefined && safety !== Infinity && (!Number.isInteger(safety) || safety < 1)) {
+    throw new ActorlogError('INVALID_OPTIONS', `foreman: safetyPollIntervalMs must be an integer >= 1 or Infinity (got ${safety})`, { details: { option: 'safetyPollIntervalMs' } });
+  }
+  const maxBody = options.maxBodyBytes;
+  if (maxBody !== undefined && (!Number.isInteger(maxBody) || maxBody < 1)) {
+    throw new ActorlogError('INVALID_OPTIONS', `foreman: maxBodyBytes must be an integer >= 1 (got ${maxBody})`, { details: { option: 'maxBodyBytes' } });
+  }
   const header = (options.signatureHeader ?? FOREMAN_SIGNATURE_HEADER).toLowerCase();
   const theirs = options.receiver?.signature.header;
   if (!options.polling && theirs !== undefined && theirs !== header) {
@@ -131,7 +140,11 @@ function checkBindingOptions(options: ForemanBindingOptions): void {
  * - `submit`: POST /jobs with `Idempotency-Key: input.messageId` (logged before the send) and, when
  *   the job is followed by push and the receiver listens, `state_webhook_url` -> `job.accepted
  *   { remoteId: job_id, pushUrl, update: submitted }` (seed 000 `postJob`, `submitWithWebhook`).
- * - `follow`: the job's webhooks plus a catch-up GET ({@link followForemanJob}).
+ *   A 202 that cannot be read, or an answer lost after the request was written (reset, timeout,
+ *   500/502/504), ends the job `OUTCOME_UNKNOWN`: the daemon may hold the job, and seed 000's
+ *   ignores `Idempotency-Key`, so it is not submitted again (unless `honoursIdempotencyKey`).
+ * - `follow`: the job's webhooks plus a catch-up GET and a safety GET every
+ *   `safetyPollIntervalMs` ({@link followForemanJob}); the first terminal answer wins, once.
  * - `poll`: GET /jobs/{id} -> one `job.update`, `meta { source: 'poll', cursor: job_id }` (seed 000
  *   `pollUntilDone`); a 200 that does not decode is recorded as `job.invalid` and fails the poll
  *   `INVALID_PAYLOAD`, which ends the job `failed` with that error, as the seed ends the call.
@@ -148,6 +161,9 @@ export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActo
   checkBindingOptions(options);
   const client: ForemanClient = createForemanClient(options);
   const { receiver, polling = false } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? FOREMAN_MAX_BODY_BYTES;
+  if (!polling) receiver?.acceptBodiesUpTo(maxBodyBytes); // the receiver's body bound follows the binding's
+  const followOptions: ForemanFollowOptions = { onDiagnostic: options.onDiagnostic, maxBodyBytes, safetyPollIntervalMs: options.safetyPollIntervalMs, scheduler: options.scheduler };
   return {
     submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) => defer(() => {
       const job: ForemanJobSubmission = foremanSubmitBody(input.request);
@@ -158,7 +174,7 @@ export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActo
         catchError((err: unknown) => invalidThenFail({ source: 'child' })(acceptedButUnreadable(err, input.messageId))),
       );
     })),
-    follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => followForemanJob(client, polling ? undefined : receiver, input, options.onDiagnostic)),
+    follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => followForemanJob(client, polling ? undefined : receiver, input, followOptions)),
     poll: fromEventObservable<JobWireEvent, PollInput>(({ input }) => {
       const meta: WireMeta = { source: 'poll', cursor: input.remoteId };
       return fromCall((o) => client.getJob(input.remoteId, o)).pipe(

@@ -1,5 +1,4 @@
-import { catchError, defer, filter, map, merge, type Observable, takeWhile, throwError } from 'rxjs';
-import { z } from 'zod';
+import { asyncScheduler, catchError, defer, exhaustMap, filter, map, merge, type Observable, type SchedulerLike, takeWhile, throwError, timer } from 'rxjs';
 import { ActorlogError } from '../../src/errors.ts';
 import type { WebhookDelivery, WebhookReceiver } from '../../src/sources/webhook/index.ts';
 import { keepRaw } from '../../src/transport/classify.ts';
@@ -9,7 +8,7 @@ import type { FollowInput, JobInvalidEvent, JobWireEvent, WireMeta } from '../jo
 import type { ForemanClient } from './client.ts';
 import { formatOrder, isNewer, orderOf, parseOrder, type StatusOrder } from './order.ts';
 import { FOREMAN_TERMINAL, ForemanJobStatusSchema, statusToJobUpdate, type ForemanJobStatus } from './schemas.ts';
-import { parseJson } from '../../src/transport/boundedJson.ts';
+import { decodeJson } from '../../src/transport/boundedJson.ts';
 
 /** Something the follower dropped without telling the job (it would change nothing), for people and tests. */
 export interface ForemanDiagnostic {
@@ -25,24 +24,43 @@ export interface ForemanDiagnostic {
 const permanent = (message: string, details: Record<string, unknown>) => new ActorlogError('PERMANENT', `foreman follow: ${message}`, { details });
 
 /** A webhook body as a job status, or the `job.invalid` event that records why not. */
-function parseDelivery(d: WebhookDelivery, remoteId: string): ForemanJobStatus | JobInvalidEvent {
+function parseDelivery(d: WebhookDelivery, remoteId: string, maxBytes: number): ForemanJobStatus | JobInvalidEvent {
   const meta: WireMeta = { source: 'webhook' };
   const invalid = (error: string): JobInvalidEvent => ({ type: 'job.invalid', raw: keepRaw(d.body), error, meta });
+  if (d.refused) return invalid(`webhook body of ${d.refused.bytes} bytes is over the receiver's maxBodyBytes ${d.refused.maxBodyBytes}: answered 413, not read (the safety poll reads the job)`);
   if (d.signature !== 'verified' && d.signature !== 'unsigned') return invalid(`webhook rejected (${d.signature}): answered 401, not acted on`);
-  let json: unknown;
-  const body = parseJson(d.body); // bounded: depth and size (binding kit)
+  const body = decodeJson(d.body, ForemanJobStatusSchema, { maxBytes }); // bounded JSON, then the schema (binding kit)
   if (!body.ok) return invalid(`webhook body refused: ${body.error}`);
-  json = body.value;
-  const parsed = ForemanJobStatusSchema.safeParse(json);
-  if (!parsed.success) return invalid(`webhook body fails its schema: ${z.prettifyError(parsed.error).slice(0, 1000)}`);
-  if (parsed.data.job_id !== remoteId) return invalid(`webhook for job ${parsed.data.job_id} arrived at the URL of job ${remoteId}`);
-  return parsed.data;
+  if (body.value.job_id !== remoteId) return invalid(`webhook for job ${body.value.job_id} arrived at the URL of job ${remoteId}`);
+  return body.value;
 }
+
+/** How {@link followForemanJob} reads and double-checks webhooks. Durations in ms. */
+export interface ForemanFollowOptions {
+  /** Told about webhooks dropped as duplicates or stale. */
+  onDiagnostic?: (d: ForemanDiagnostic) => void;
+  /** The largest webhook body decoded, bytes. @default 64 MiB */
+  maxBodyBytes?: number;
+  /**
+   * While waiting for webhooks, GET /jobs/{id} this often too (after the catch-up GET): a terminal
+   * webhook that never arrives (413, a 401 after a secret mismatch, a receiver the daemon cannot
+   * reach) does not leave the job waiting for ever. The first terminal answer, webhook or GET, wins,
+   * once. `Infinity`: no safety poll. @default 10000
+   */
+  safetyPollIntervalMs?: number;
+  /** The scheduler of the safety poll. @default asyncScheduler */
+  scheduler?: SchedulerLike;
+}
+
+/** Default of {@link ForemanFollowOptions.safetyPollIntervalMs}: 10 s, five times seed 000's 2 s poll interval. */
+export const FOREMAN_SAFETY_POLL_INTERVAL_MS = 10_000;
 
 /**
  * The foreman follower: the job's state webhooks from the system's receiver (source `webhook`),
- * plus one catch-up GET /jobs/{id} (source `poll`) made after subscribing, which covers webhooks
- * sent while this process was down. Updates are de-duplicated and ordered by {@link isNewer}
+ * plus a catch-up GET /jobs/{id} (source `poll`) made after subscribing, which covers webhooks
+ * sent while this process was down, and a safety GET every `safetyPollIntervalMs` (10 s), which
+ * covers a terminal webhook that never arrives (413, 401, unreachable receiver).
+ * A webhook over the receiver's body bound (answered 413) is recorded as `job.invalid`. Updates are de-duplicated and ordered by {@link isNewer}
  * (cursor `a<attempt>.<state>`, resumed from `input.cursor`); bad signatures and malformed bodies
  * become `job.invalid` events. Completes after a terminal state (`done`, `failed`).
  *
@@ -66,8 +84,9 @@ export function followForemanJob(
   client: ForemanClient,
   receiver: WebhookReceiver | undefined,
   input: FollowInput,
-  onDiagnostic?: (d: ForemanDiagnostic) => void,
+  options: ForemanFollowOptions = {},
 ): Observable<JobWireEvent> {
+  const { onDiagnostic, maxBodyBytes = 64 * 1024 * 1024, safetyPollIntervalMs = FOREMAN_SAFETY_POLL_INTERVAL_MS, scheduler = asyncScheduler } = options;
   return defer(() => {
     const details = { jobId: input.jobId, remoteId: input.remoteId };
     if (!receiver?.listening) return throwError(() => permanent('no webhook receiver is listening', details));
@@ -88,17 +107,20 @@ export function followForemanJob(
     };
 
     const hooks = receiver.deliveries(input.jobId).pipe(map((d) => {
-      const status = parseDelivery(d, input.remoteId);
+      const status = parseDelivery(d, input.remoteId, maxBodyBytes);
       return 'type' in status ? status : accept(status, 'webhook');
     }));
-    // A catch-up GET that fails (network, 5xx, or a 200 that does not decode) fails the follower:
-    // the job machine subscribes again after a backoff, with a new catch-up GET, and polls once its
-    // retries are spent. Webhooks that arrive meanwhile wait in the receiver's buffer.
-    const catchUp = fromCall((o) => client.getJob(input.remoteId, o)).pipe(
+    // The catch-up GET at once, then a safety GET every safetyPollIntervalMs (never two at a time).
+    // One that fails (network, 5xx, or a 200 that does not decode) fails the follower: the job
+    // machine subscribes again after a backoff, with a new catch-up GET, and polls once its retries
+    // are spent. Webhooks that arrive meanwhile wait in the receiver's buffer.
+    const ticks = Number.isFinite(safetyPollIntervalMs) ? timer(0, safetyPollIntervalMs, scheduler) : timer(0, scheduler);
+    const polls = ticks.pipe(
+      exhaustMap(() => fromCall((o) => client.getJob(input.remoteId, o))),
       map((status) => accept(status, 'poll')),
       catchError(recordInvalidThenFail<JobWireEvent>('job.invalid', { source: 'poll' })),
     );
-    return merge(hooks, catchUp).pipe(
+    return merge(hooks, polls).pipe(
       filter((e): e is JobWireEvent => e !== undefined),
       takeWhile((e) => !(e.type === 'job.update' && FOREMAN_TERMINAL.has(e.update.remoteState ?? '')), true),
     );

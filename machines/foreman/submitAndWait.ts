@@ -15,7 +15,7 @@ export interface ForemanResult {
   model: string;
   attempt: number;
   result?: unknown;
-  /** The daemon's error text when `state` is `failed`. */
+  /** The daemon's `error` text when its last status had one (seed 000 `Result.Error`: kept whatever the state); `''` for a failed job without one. */
   error?: string;
   /** Never undefined: `[]` when the job made none (seed 000 `statusToResult`). */
   artifacts: ForemanArtifact[];
@@ -61,7 +61,7 @@ export function foremanOutcome(snapshot: Pick<JobSnapshot, 'value' | 'context'>)
     model: str(d.model) ?? str((c.request.data as { model?: unknown } | undefined)?.model) ?? '',
     attempt: c.attempt ?? 0,
     ...(c.result !== undefined ? { result: c.result } : {}),
-    ...(c.remoteState === 'failed' ? { error: c.statusMessage ?? '' } : {}),
+    ...(c.statusMessage ? { error: c.statusMessage } : c.remoteState === 'failed' ? { error: '' } : {}),
     artifacts: c.artifacts.map(toForemanArtifact),
     ...(str(d.created_at) ? { createdAt: str(d.created_at) } : {}),
     ...(str(d.completed_at) ? { completedAt: str(d.completed_at) } : {}),

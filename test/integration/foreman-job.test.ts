@@ -31,10 +31,14 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     expect(result.artifacts.find((a) => a.name === 'trace.json')).toMatchObject({ url: expect.stringContaining('/artifacts/'), size: 2048, content_type: 'application/json' });
     expect(result.createdAt).toMatch(/^\d{4}-/);
     expect(result.completedAt).toMatch(/^\d{4}-/);
-    const hooks = f.updates(id, 'webhook');
-    expect(hooks.map(f.stateOf)).toContain('done');
-    expect(hooks.at(-1)!.meta.cursor).toBe('a1.done');
-    expect(f.server.stats().gets - before.gets).toBeLessThanOrEqual(1); // the catch-up GET only
+    // What the protocol guarantees, whichever of the webhook and the catch-up GET reports the end first:
+    // the daemon POSTs each state to our receiver, and exactly one terminal update is applied, in order.
+    await f.server.settled();
+    expect(f.server.stats().webhooks.delivered - before.webhooks.delivered).toBeGreaterThanOrEqual(3); // queued, running, done
+    const applied = f.updates(id);
+    expect(applied.filter((r) => f.stateOf(r) === 'done')).toHaveLength(1);
+    expect(applied.at(-1)!.meta.cursor).toBe('a1.done');
+    expect(f.server.stats().gets - before.gets).toBeLessThanOrEqual(1); // the catch-up GET only (the safety poll waits 10 s)
     expect(f.server.job(result.jobId)!.webhook).toBe(f.receiver.urlFor(id));
     expect(f.events(id).filter((r) => r.type === 'job.accepted')).toHaveLength(1);
     await f.expectReplayEqualsLive(id);
@@ -181,7 +185,8 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     });
     await recording().tags();
     await recording(5_000).tags();
-    expect(seen).toEqual([{ headersTimeout: 0, bodyTimeout: 0 }, { headersTimeout: 5_000, bodyTimeout: 5_000 }]);
+    // undici's own per-phase limits are off either way: requestTimeoutMs is an overall deadline (see the trickle test)
+    expect(seen).toEqual([{ headersTimeout: 0, bodyTimeout: 0 }, { headersTimeout: 0, bodyTimeout: 0 }]);
   });
 
   it('the example in machines/foreman/index.ts: a receiver with only the secret accepts the daemon\'s signed webhooks', async () => {

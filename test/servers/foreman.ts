@@ -33,6 +33,8 @@ export interface ForemanServerOptions {
   stepMs?: number;
   /** Jobs run at once. @default 1 */
   workers?: number;
+  /** Bytes of the inline artifact (`big.bin`, base64 in `data`) a done job carries besides its answer: results over 1 MiB, as seed 000 allows. @default 0 (none) */
+  resultBytes?: number;
   port?: number;
 }
 
@@ -56,6 +58,16 @@ export interface ForemanServerFaults {
   malformedAccepts?: number;
   /** Hold every POST /jobs this long (ms) after creating the job and before answering. Not a count. */
   holdAcceptMs?: number;
+  /** Next N POST /jobs create the job, then cut the connection without an answer (the answer is lost). */
+  dropAccepts?: number;
+  /** Hold every GET /jobs/{id} this long (ms) before answering (slower than a client's timeout). Not a count. */
+  holdGetMs?: number;
+  /** Next N GET /jobs/{id} answer 200 and then drip their body, a byte every 20 ms, for ever. */
+  dripGets?: number;
+  /** Next N POST /jobs answer 503 with `Retry-After: <retryAfter>` (and create nothing). */
+  busyWithRetryAfter?: number;
+  /** The `Retry-After` value of `busyWithRetryAfter` answers (seconds or an HTTP date). @default '1' */
+  retryAfter?: string;
 }
 
 interface Job {
@@ -91,8 +103,11 @@ export const MODELS = [
 ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `bytes` of a repeating pattern, base64: what a job's big inline artifact holds. */
+const bigArtifact = (bytes: number) => Buffer.alloc(bytes, 'foreman-artifact:').toString('base64');
 const now = () => new Date().toISOString();
-const take = (faults: ForemanServerFaults, key: keyof ForemanServerFaults) => {
+type CountedFault = { [K in keyof ForemanServerFaults]-?: ForemanServerFaults[K] extends number | undefined ? K : never }[keyof ForemanServerFaults];
+const take = (faults: ForemanServerFaults, key: Exclude<CountedFault, 'holdAcceptMs' | 'holdGetMs'>) => {
   const n = faults[key] ?? 0;
   if (n > 0) faults[key] = n - 1;
   return n > 0;
@@ -187,6 +202,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
           { name: 'answer.txt', content_type: 'text/plain', size: Buffer.byteLength(answer), data: Buffer.from(answer).toString('base64') },
           { name: 'trace.json', content_type: 'application/json', size: 2048, url: `${base}/artifacts/${j.job_id}/trace.json` },
         ];
+        if (options.resultBytes) j.artifacts.push({ name: 'big.bin', content_type: 'application/octet-stream', size: options.resultBytes, data: bigArtifact(options.resultBytes) });
       }
       notify(j);
     }
@@ -214,6 +230,10 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
       }
     }
     if (path.startsWith('/jobs') && take(faults, 'unavailable')) return send(res, 503, { error: 'queue unavailable' });
+    if (req.method === 'POST' && path === '/jobs' && take(faults, 'busyWithRetryAfter')) {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': faults.retryAfter ?? '1' }).end(JSON.stringify({ error: 'queue full' }));
+      return;
+    }
     if (req.method === 'POST' && path === '/jobs') {
       let body: { model?: string; messages?: Array<{ content?: unknown }>; state_webhook_url?: string };
       try { body = JSON.parse(await readBody(req)); } catch { return send(res, 400, { error: 'invalid JSON' }); }
@@ -243,6 +263,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
         pump();
       }
       if (faults.holdAcceptMs) await sleep(faults.holdAcceptMs);
+      if (take(faults, 'dropAccepts')) { res.socket?.destroy(); return; } // created, but the answer is lost
       res.once('finish', () => { j.answeredNs = process.hrtime.bigint(); });
       if (take(faults, 'malformedAccepts')) {
         stats.malformed++;
@@ -255,6 +276,16 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
     if (req.method === 'GET' && m) {
       stats.gets++;
       const j = jobs.get(decodeURIComponent(m[1]));
+      if (faults.holdGetMs) await sleep(faults.holdGetMs);
+      if (j && take(faults, 'dripGets')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        const body = JSON.stringify(status(j));
+        let i = 0;
+        const t = setInterval(() => { if (i < body.length - 1) res.write(body[i++]); }, 20); // never the last byte
+        res.on('close', () => clearInterval(t));
+        return;
+      }
       if (j && take(faults, 'malformedGets')) {
         stats.malformed++;
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status(j)).slice(0, 40));

@@ -2,9 +2,9 @@ import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromEventObservable, SimulatedClock } from 'xstate';
 import {
-  FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, ForemanJobStatusSchema, foremanJobActors, foremanJobMachine, foremanJobRequest,
-  jobStateOf, statusToJobUpdate, toForemanArtifact, toJobArtifact, type ForemanBindingOptions,
+  FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, foremanJobActors, foremanJobMachine, foremanJobRequest, type ForemanBindingOptions,
 } from '../../machines/foreman/index.ts';
+import { ForemanJobStatusSchema, jobStateOf, statusToJobUpdate, toForemanArtifact, toJobArtifact } from '../../machines/foreman/schemas.ts';
 // the binding's internals, tested where they live
 import { foremanSubmitBody } from '../../machines/foreman/actors.ts';
 import { formatOrder, isNewer, parseOrder } from '../../machines/foreman/order.ts';
@@ -107,7 +107,7 @@ describe('foreman wire format (seed 000)', () => {
     };
     const update = statusToJobUpdate(ForemanJobStatusSchema.parse(raw));
     expect(update).toEqual({
-      state: 'completed', remoteState: 'done', attempt: 2, result: { message: { content: 'hi' } },
+      state: 'completed', remoteState: 'done', attempt: 2, message: '', result: { message: { content: 'hi' } },
       artifacts: [
         { artifactId: 'a.txt', name: 'a.txt', parts: [{ kind: 'file', name: 'a.txt', mimeType: 'text/plain', size: 2, bytes: 'aGk=' }] },
         { artifactId: 'b.json', name: 'b.json', parts: [{ kind: 'file', name: 'b.json', mimeType: 'application/json', size: 10, uri: 'http://x/b' }] },
@@ -119,7 +119,11 @@ describe('foreman wire format (seed 000)', () => {
     const failed = statusToJobUpdate(ForemanJobStatusSchema.parse({ job_id: 'j-2', state: 'failed', error: 'boom', started_at: null, completed_at: null, artifacts: null }));
     expect(failed).toEqual({ state: 'failed', remoteState: 'failed', attempt: 0, message: 'boom' });
     expect(['queued', 'running', 'done', 'failed', 'warming'].map(jobStateOf)).toEqual(['submitted', 'working', 'completed', 'failed', 'working']);
-    expect(ForemanJobStatusSchema.safeParse({ state: 'done' }).success).toBe(false);
+    // Go reads an absent field as its zero value: no state is '' (not terminal: polled on), no name is '' (ids kept apart)
+    expect(statusToJobUpdate(ForemanJobStatusSchema.parse({ job_id: 'j-3' }))).toEqual({ state: 'working', remoteState: '', attempt: 0, message: '' });
+    const unnamed = statusToJobUpdate(ForemanJobStatusSchema.parse({ job_id: 'j-4', state: 'done', artifacts: [{ size: 1 }, { name: null, url: 'http://x/u' }] }));
+    expect(unnamed.artifacts!.map((a) => [a.artifactId, a.name])).toEqual([['#0', ''], ['#1', '']]);
+    expect(ForemanJobStatusSchema.safeParse({ state: 'done', job_id: 7 }).success).toBe(false);
   });
 
   it('orders updates by attempt, then queued < running < done | failed; a terminal state is never superseded', () => {
@@ -151,6 +155,10 @@ describe('foreman wire format (seed 000)', () => {
     const base = { ...initialJobContext({ jobId: 'j', request: foremanJobRequest({ model: 'm', messages: [] }) }), remoteId: 'r-1' };
     expect(foremanOutcome({ value: 'done', context: { ...base, remoteState: 'completed', attempt: 1, result: 42 } })).toEqual({ jobId: 'r-1', state: 'done', model: 'm', attempt: 1, result: 42, artifacts: [] });
     expect(foremanOutcome({ value: 'failed', context: { ...base, remoteState: 'failed', statusMessage: 'boom' } })).toMatchObject({ state: 'failed', error: 'boom' });
+    // seed 000 statusToResult keeps Error whatever the state; a failed job without one reports ''
+    expect(foremanOutcome({ value: 'done', context: { ...base, remoteState: 'completed', statusMessage: 'degraded: fell back to CPU' } })).toMatchObject({ state: 'done', error: 'degraded: fell back to CPU' });
+    expect(foremanOutcome({ value: 'done', context: { ...base, remoteState: 'completed', statusMessage: '' } })).not.toHaveProperty('error');
+    expect(foremanOutcome({ value: 'failed', context: { ...base, remoteState: 'failed', statusMessage: '' } })).toMatchObject({ state: 'failed', error: '' });
     expect(foremanOutcome({ value: 'timed-out', context: base })).toMatchObject({ code: 'TIMEOUT' });
     expect(foremanOutcome({ value: 'canceled', context: base })).toMatchObject({ code: 'ABORTED' });
     expect(foremanOutcome({ value: 'failed', context: { ...base, lastError: { name: 'ActorlogError', code: 'PERMANENT', message: 'HTTP 401', status: 401 } } })).toMatchObject({ code: 'PERMANENT', details: { status: 401 } });

@@ -115,7 +115,22 @@ describe('webhook receiver (local HTTP source)', () => {
     expect(await post(r.urlFor('k'), '', {}, 'GET')).toBe(405);
     const big = JSON.stringify({ pad: 'x'.repeat(200) });
     expect(await post(r.urlFor('k'), big, signed(big))).toBe(413);
-    expect(r.stats()).toMatchObject({ tooLarge: 1, refused: 3, buffered: 0 });
+    // the refusal is reported to the key's follower (buffered until one follows), its body unread
+    expect(r.stats()).toMatchObject({ tooLarge: 1, refused: 3, buffered: 1, accepted: 0 });
+    const seen: WebhookDelivery[] = [];
+    r.deliveries('k').subscribe((d) => seen.push(d));
+    expect(seen).toMatchObject([{ key: 'k', body: '', signature: 'unread', refused: { reason: 'too-large', bytes: big.length, maxBodyBytes: 64 } }]);
+  });
+
+  it('raises its body bound to a binding\'s (never lowers it): a body refused 413 before is then read and verified', async () => {
+    const r = await receiver({ maxBodyBytes: 64 });
+    const big = JSON.stringify({ pad: 'x'.repeat(200) });
+    expect(await post(r.urlFor('k'), big, signed(big))).toBe(413);
+    r.acceptBodiesUpTo(1024);
+    r.acceptBodiesUpTo(10);
+    expect(r.maxBodyBytes).toBe(1024);
+    expect(await post(r.urlFor('k2'), big, signed(big))).toBe(202);
+    expect(() => r.acceptBodiesUpTo(0)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });
 
   it('answers 503 when the buffer is full, and forgets buffered webhooks after ttlMs (injected clock)', async () => {
@@ -166,7 +181,8 @@ describe('webhook receiver (local HTTP source)', () => {
     const big = 'x'.repeat(100);
     const over = Buffer.from(`${head}${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`);
     expect(await raw(r.urlFor('k'), [over.subarray(0, 150), over.subarray(150)])).toBe('HTTP/1.1 413 Payload Too Large');
-    expect(seen).toHaveLength(1);
+    expect(seen).toHaveLength(2); // the refusal is reported with the head of what was read, never acted on
+    expect(seen[1]).toMatchObject({ signature: 'unread', body: expect.stringMatching(/^x+$/), refused: { reason: 'too-large', maxBodyBytes: 64 } });
     expect(r.stats().tooLarge).toBe(1);
   });
 

@@ -1,7 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 
 /** The body of a request, or why it was not read. */
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'aborted' };
+export type BodyResult =
+  | { ok: true; body: Buffer }
+  /** Over `maxBytes`: its first bytes (at most 4 KiB; none when the declared length was refused unread) and its size (declared, or read so far). */
+  | { ok: false; reason: 'too-large'; head: Buffer; bytes: number }
+  | { ok: false; reason: 'aborted' };
 
 /**
  * Reads a request body up to `maxBytes` bytes. A declared `content-length` over the limit is
@@ -16,7 +20,7 @@ export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-
  */
 export function readBoundedBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve({ ok: false, reason: 'too-large' });
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve({ ok: false, reason: 'too-large', head: Buffer.alloc(0), bytes: declared });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -31,7 +35,7 @@ export function readBoundedBody(req: IncomingMessage, maxBytes: number): Promise
       size += chunk.length;
       if (size > maxBytes) {
         req.pause();
-        finish({ ok: false, reason: 'too-large' });
+        finish({ ok: false, reason: 'too-large', head: Buffer.concat([...chunks, chunk]).subarray(0, 4096), bytes: size });
       } else chunks.push(chunk);
     };
     req.on('data', onData);

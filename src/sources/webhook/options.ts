@@ -17,7 +17,11 @@ export interface WebhookReceiverOptions {
   secret?: string;
   /** Where the signature travels. @default {@link DEFAULT_SIGNATURE_SCHEME} (`x-foreman-signature: sha256=<hex>`, what foreman daemons send) */
   signature?: Partial<SignatureScheme>;
-  /** Largest body accepted; a larger one is answered 413 and not read further. @default 1048576 (1 MiB) */
+  /**
+   * Largest body accepted; a larger one is answered 413, not read further, and reported to the key's
+   * follower (`refused: 'too-large'`). A binding raises it to its own bound (`acceptBodiesUpTo`:
+   * foreman's results are 64 MiB). @default 1048576 (1 MiB)
+   */
   maxBodyBytes?: number;
   /** Bounds of the buffer that holds webhooks for keys nobody follows yet. @default {@link DEFAULT_BUFFER_LIMITS} */
   buffer?: Partial<KeyedBufferLimits>;
@@ -35,10 +39,15 @@ export interface WebhookDelivery {
   seq: number;
   /** ms since the Unix epoch. */
   receivedAt: number;
-  /** The raw body, UTF-8 (at most `maxBodyBytes`). */
+  /** The raw body, UTF-8 (at most `maxBodyBytes`; for a `too-large` one its first 4 KiB at most). */
   body: string;
-  /** `verified` or `unsigned` deliveries were accepted (2xx); the others were answered 401 and must never be acted on. */
-  signature: SignatureCheck;
+  /**
+   * `verified` or `unsigned` deliveries were accepted (2xx); the others were answered 401 (or 413,
+   * `unread`: a body over `maxBodyBytes` is not checked) and must never be acted on.
+   */
+  signature: SignatureCheck | 'unread';
+  /** Set when the body was over `maxBodyBytes`: answered 413 and reported so the follower records it. */
+  refused?: { reason: 'too-large'; bytes: number; maxBodyBytes: number };
   /** The request's content type, if any. */
   contentType?: string;
 }

@@ -18,6 +18,14 @@ export interface WebhookReceiver {
   listen(): Promise<string>;
   /** True between a successful `listen()` and `close()`. */
   readonly listening: boolean;
+  /** The largest body accepted now, bytes (`maxBodyBytes`, or more once a binding raised it). */
+  readonly maxBodyBytes: number;
+  /**
+   * Raises the largest body accepted to at least `bytes` (never lowers it): a binding whose webhooks
+   * carry big payloads (foreman results with inline artifacts) makes the receiver's bound follow its own.
+   * @throws ActorlogError `INVALID_OPTIONS` for a bound that is not a whole number >= 1
+   */
+  acceptBodiesUpTo(bytes: number): void;
   /** Where this receiver reads signatures (header lower case, prefix), so a binding can check it is where its sender signs. */
   readonly signature: Readonly<SignatureScheme>;
   /**
@@ -92,6 +100,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
     return true;
   };
 
+  /** A refused request (bad signature, too large) goes to the key's follower, at most `maxRejectedPerKey` per key. */
+  function reportRefused(delivery: WebhookDelivery): void {
+    const n = rejectedPerKey.get(delivery.key) ?? 0;
+    if (rejectedPerKey.size > o.buffer.maxKeys) rejectedPerKey.clear();
+    if (n >= o.maxRejectedPerKey) return;
+    rejectedPerKey.set(delivery.key, n + 1);
+    if (!hand(delivery)) buffer.push(delivery.key, delivery, Buffer.byteLength(delivery.body), delivery.receivedAt);
+  }
+
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const key = keyOf(req.url);
     if (key === undefined) { counts.refused++; return reply(res, 404); }
@@ -99,8 +116,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
     counts.received++;
     const read = await readBoundedBody(req, o.maxBodyBytes);
     if (!read.ok) {
-      if (read.reason === 'too-large') counts.tooLarge++;
       res.shouldKeepAlive = false;
+      if (read.reason === 'too-large') {
+        counts.tooLarge++;
+        // reported, never silent: the follower records it (its job would otherwise wait for a webhook that never comes)
+        reportRefused({
+          key, seq: ++seq, receivedAt: o.clock.now(), body: read.head.toString('utf8'), signature: 'unread',
+          refused: { reason: 'too-large', bytes: read.bytes, maxBodyBytes: o.maxBodyBytes },
+        });
+      }
       return reply(res, read.reason === 'too-large' ? 413 : 400, { connection: 'close' });
     }
     const signature = verifySignature(o.secret, read.body, req.headers[o.scheme.header], o.scheme);
@@ -111,12 +135,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
     const now = delivery.receivedAt;
     if (signature !== 'verified' && signature !== 'unsigned') {
       counts.rejected++;
-      const n = rejectedPerKey.get(key) ?? 0;
-      if (rejectedPerKey.size > o.buffer.maxKeys) rejectedPerKey.clear();
-      if (n < o.maxRejectedPerKey) {
-        rejectedPerKey.set(key, n + 1);
-        if (!hand(delivery)) buffer.push(key, delivery, read.body.length, now);
-      }
+      reportRefused(delivery);
       return reply(res, 401, { 'www-authenticate': 'HMAC-SHA256' });
     }
     if (hand(delivery)) { counts.accepted++; return reply(res, 204); }
@@ -131,6 +150,13 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
       return base !== undefined;
     },
     signature: Object.freeze({ ...o.scheme }),
+    get maxBodyBytes() {
+      return o.maxBodyBytes;
+    },
+    acceptBodiesUpTo(bytes) {
+      if (!Number.isInteger(bytes) || bytes < 1) throw new ActorlogError('INVALID_OPTIONS', `webhook receiver: acceptBodiesUpTo needs a whole number >= 1 (got ${bytes})`, { details: { option: 'maxBodyBytes' } });
+      o.maxBodyBytes = Math.max(o.maxBodyBytes, bytes);
+    },
     listen() {
       listening ??= new Promise<string>((resolve, reject) => {
         const s = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
