@@ -1,4 +1,4 @@
-import { concat, concatMap, defer, EMPTY, from, map, Observable, of, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, concat, concatMap, defer, EMPTY, exhaustMap, filter, from, map, Observable, of, retry, take, throwError, timer, type SchedulerLike } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
 import { ActorlogError } from '../../src/errors.ts';
 import { sse } from '../../src/sources/sse/index.ts';
@@ -12,7 +12,12 @@ import {
 import { durableCursor, mapDurableEvent, mapGlobalEvent, messageText, type MessageMemo } from './mapEvents.ts';
 import type { OpencodeMessage } from './schemas.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
+import { backoffDelay } from '../../src/transport/backoff.ts';
+import { isTransient } from '../../src/transport/classify.ts';
+import { notDelivered } from '../../src/transport/outcome.ts';
+import { retryAfterMsOf } from '../../src/transport/retryAfter.ts';
 import { streamNotice } from '../session/streamNotice.ts';
+import { recordInvalidThenFail } from '../../src/binding/index.ts';
 
 /** An XState actor logic that sends {@link SessionWireEvent}s to its parent, then completes. */
 export type SessionWireLogic<TInput> = ObservableActorLogic<SessionWireEvent, TInput>;
@@ -48,9 +53,22 @@ export interface OpencodeBindingOptions extends OpencodeClientOptions {
   stallTimeoutMs?: number;
   /** Reconnection policy of the event stream. @default { maxAttempts: 5, baseMs: 500 } */
   retry?: SseRetryOptions;
-  /** Scheduler of the stream's backoff and stall timers and of the request timeout (`timeoutMs`). @default asyncScheduler */
+  /** Scheduler of the stream's backoff and stall timers, of the request timeout (`timeoutMs`) and of the shell follower. @default asyncScheduler */
   scheduler?: SchedulerLike;
+  /**
+   * How often a shell command whose answer was lost (a timeout, a kill -9) is looked up in the
+   * session's messages until it finishes, ms. @default 1000
+   */
+  shellPollIntervalMs?: number;
 }
+
+/**
+ * The prompt cursor logged right before a shell command is POSTed: the request may be out, its
+ * answer not in. A re-run (retry, recovery) that sees it looks the command up instead of re-sending it.
+ */
+export const SHELL_SENT_CURSOR = '';
+/** The prompt cursor logged when a shell command's POST certainly never reached the server (refused, 408, 429, 503): a re-run sends it afresh. */
+export const SHELL_UNSENT_CURSOR = 'unsent';
 
 const POLL: WireMeta = { source: 'poll' };
 
@@ -65,8 +83,13 @@ function endedFromMessage(kind: string, message: OpencodeMessage): SessionWireEv
   return { type: 'session.ended', kind, reason: 'completed', output, channel: 'prompt' };
 }
 
-/** v1: re-reads status and last answer over HTTP (the global stream has no cursor to resume from). */
-function sync(client: OpencodeClient, remoteId: string): Observable<SessionWireEvent> {
+/**
+ * v1: re-reads status and last answer over HTTP (the global stream has no cursor to resume from). A
+ * transient failure (network, 5xx, a timeout) is retried with the shared backoff (a 429/503's
+ * Retry-After honoured) up to `retry.maxAttempts` (5) times: one 503 does not end the session.
+ */
+function sync(client: OpencodeClient, remoteId: string, options: OpencodeBindingOptions): Observable<SessionWireEvent> {
+  const scheduler = options.scheduler ?? asyncScheduler;
   return fromCall(async (o) => {
     const statuses = await client.sessionStatus(o);
     const status = statuses[remoteId]?.type === 'busy' || statuses[remoteId]?.type === 'retry' ? 'busy' as const : 'idle' as const;
@@ -76,7 +99,68 @@ function sync(client: OpencodeClient, remoteId: string): Observable<SessionWireE
       if (last) event.output = messageText(last);
     }
     return event;
-  });
+  }).pipe(retry({
+    count: options.retry?.maxAttempts ?? 5,
+    delay: (err: unknown, n: number) => (isTransient(err) ? timer(backoffDelay(n, options.retry, retryAfterMsOf(err)), scheduler) : throwError(() => err)),
+  }));
+}
+
+/** The answer to our shell command in the session's messages: asked (its user message is there), and its first run's answer. */
+function shellRun(messages: OpencodeMessage[], messageID: string): { asked: boolean; answer?: OpencodeMessage } {
+  return { asked: messages.some((m) => m.info.id === messageID), answer: messages.find((m) => m.info.role === 'assistant' && m.info.parentID === messageID) };
+}
+
+/**
+ * A shell command whose answer was lost: look its `messageID` up in the session's messages (the
+ * server has them) and follow it until its answer is finished; when it is absent, re-send it only
+ * when the prompt is idempotent, else fail `OUTCOME_UNKNOWN` (OpenCode would run it again).
+ */
+function followShell(client: OpencodeClient, options: OpencodeBindingOptions, input: PromptInput, messageID: string, resend: () => Observable<SessionWireEvent>, cause?: unknown): Observable<SessionWireEvent> {
+  const idempotent = input.prompt.kind === 'shell' && input.prompt.idempotent === true;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const lookup = fromCall((o) => client.messages(input.remoteId, o)).pipe(retry({
+    count: options.retry?.maxAttempts ?? 5, // a busy server may answer the look-up slowly: transient failures are retried here
+    delay: (err: unknown, n: number) => (isTransient(err) ? timer(backoffDelay(n, options.retry, retryAfterMsOf(err)), scheduler) : throwError(() => err)),
+  }));
+  return timer(0, options.shellPollIntervalMs ?? 1000, scheduler).pipe(
+    exhaustMap(() => lookup),
+    map((messages) => shellRun(messages, messageID)),
+    concatMap((run): Observable<SessionWireEvent | undefined> => {
+      if (!run.asked) {
+        if (idempotent) return resend();
+        return throwError(() => new ActorlogError('OUTCOME_UNKNOWN',
+          `OpenCode POST /session/:id/shell (messageID ${messageID}): the answer was lost and the session has no such message: the command may still arrive and run; OpenCode runs a re-sent command again, so it is not re-sent (mark the prompt idempotent to have it re-sent)`,
+          { cause, details: { messageID, promptId: input.promptId, lostAnswer: true } }));
+      }
+      return of(run.answer?.info.time?.completed !== undefined ? endedFromMessage('shell', run.answer) : undefined);
+    }),
+    filter((e): e is SessionWireEvent => e !== undefined),
+    take(1),
+  );
+}
+
+/**
+ * A shell command (seed 001 `RunShell`): logs {@link SHELL_SENT_CURSOR} on the prompt channel, then
+ * POSTs on the next macrotask. A re-run that finds that cursor, and a call whose answer was lost
+ * after the request may have been written (timeout, reset), look the command up ({@link followShell}).
+ */
+function shell(client: OpencodeClient, options: OpencodeBindingOptions, input: PromptInput, messageID: string): Observable<SessionWireEvent> {
+  const p = input.prompt as Extract<PromptInput['prompt'], { kind: 'shell' }>;
+  const send = (): Observable<SessionWireEvent> => fromCall((o) => client.shell(input.remoteId, { command: p.command, agent: options.agent ?? 'build', messageID }, o)).pipe(
+    map((m) => endedFromMessage('shell', m)),
+    catchError((err: unknown) => {
+      if (!isTransient(err)) return throwError(() => err);
+      if (!notDelivered(err)) return followShell(client, options, input, messageID, send, err);
+      const unsent: SessionWireEvent = { type: 'session.event', kind: 'opencode.shell-not-sent', channel: 'prompt', data: { messageID }, meta: { source: 'sse', cursor: SHELL_UNSENT_CURSOR } };
+      return concat(of(unsent), throwError(() => err)); // never reached the server: the retry sends it afresh
+    }),
+  );
+  if (input.cursor === SHELL_SENT_CURSOR) return followShell(client, options, input, messageID, send);
+  const sent: SessionWireEvent = {
+    type: 'session.event', kind: 'opencode.shell-sent', channel: 'prompt', data: { messageID, idempotent: p.idempotent === true }, meta: { source: 'sse', cursor: SHELL_SENT_CURSOR },
+  };
+  // POST on the next macrotask, once the parent has appended `sent`: a kill -9 never leaves a command on the wire the log does not know about.
+  return concat(of(sent), timer(0, options.scheduler ?? asyncScheduler).pipe(concatMap(send)));
 }
 
 function openSession(client: OpencodeClient, options: OpencodeBindingOptions, input: OpenInput): Observable<SessionWireEvent> {
@@ -108,11 +192,11 @@ function events(client: OpencodeClient, options: OpencodeBindingOptions, input: 
       request: () => client.globalEventsRequest(),
       isHeartbeat: (m) => m.data.includes('"server.heartbeat"'),
     }).pipe(concatMap((item): Observable<SessionWireEvent> => {
-      if (item.kind === 'open') return concat(sync(client, input.remoteId), of(streamNotice(item, 'events')));
+      if (item.kind === 'open') return concat(sync(client, input.remoteId, options), of(streamNotice(item, 'events')));
       if (item.kind === 'retry') return of(streamNotice(item, 'events'));
       if (item.kind === 'message') return from(mapGlobalEvent(item.data, input.remoteId, messages));
       return EMPTY;
-    }));
+    }), catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })));
   }
   return sse({
     ...common,
@@ -126,17 +210,13 @@ function events(client: OpencodeClient, options: OpencodeBindingOptions, input: 
     if (item.kind === 'open' || item.kind === 'retry') return of(streamNotice(item, 'events'));
     if (item.kind === 'message') return of(mapDurableEvent(item.data));
     return EMPTY;
-  }));
+  }), catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' }))); // an event over the parser's bound: recorded raw, then the stream fails
 }
 
 function prompt(client: OpencodeClient, options: OpencodeBindingOptions, input: PromptInput): Observable<SessionWireEvent> {
   const messageID = opencodeMessageId(input.remoteId, input.promptId);
   const p = input.prompt;
-  if (p.kind === 'shell') {
-    return fromCall((o) => client.shell(input.remoteId, { command: p.command, agent: options.agent ?? 'build', messageID }, o)).pipe(
-      map((m) => endedFromMessage('shell', m)),
-    );
-  }
+  if (p.kind === 'shell') return shell(client, options, input, messageID);
   if (p.kind !== 'text') {
     return defer(() => { throw new ActorlogError('PERMANENT', `OpenCode sessions take text prompts and shell commands, not "${p.kind}"`, { details: { kind: p.kind } }); });
   }
@@ -172,12 +252,17 @@ function prompt(client: OpencodeClient, options: OpencodeBindingOptions, input: 
  * - `events`: the session's stream through the SSE source (src/sources/sse): v2 the durable stream
  *   from `input.cursor` (`?after=SEQ`, cursor = `durable.seq`, duplicates by seq dropped); v1 the
  *   global `GET /event` filtered to this session, `server.heartbeat` as keep-alive, and a
- *   `session.synced` re-read after every (re)connection. Reconnections -> `session.stream`.
+ *   `session.synced` re-read after every (re)connection (a transient failure of the re-read is
+ *   retried with backoff). Reconnections -> `session.stream`.
  * - `prompt`: text via v2 `POST /api/session/:id/prompt` (`id` = `msg_<sha256(remoteId, promptId)>`,
  *   admitted once), v1 `prompt_async` or (sync) `POST /session/:id/message` (same `messageID`, and
  *   the prompt's `model`, `agent`, `system`, `tools` as seed 001 sends them, in the server's forms:
  *   {@link toServerModel}, {@link toServerTools}; v2 takes none of them: `PERMANENT`);
- *   shell via `POST /session/:id/shell`. Sync and shell send `session.ended` with the answer.
+ *   shell via `POST /session/:id/shell`. Sync and shell send `session.ended` with the answer. A
+ *   shell command is never re-sent blindly: {@link SHELL_SENT_CURSOR} is logged before the POST,
+ *   and after a lost answer (timeout, reset, kill -9) its `messageID` is looked up in
+ *   `GET /session/:id/message` and followed to its end; absent, it is re-sent only when the prompt
+ *   is `idempotent`, else the turn fails `OUTCOME_UNKNOWN`.
  * - `abort`: v2 `POST /api/session/:id/interrupt`, v1 `POST /session/:id/abort`.
  * - `close`: nothing remote (OpenCode sessions outlive their followers).
  * Failures are {@link ActorlogError}s (`TRANSIENT`, `PERMANENT`, `INVALID_PAYLOAD`); a stream payload

@@ -3,18 +3,22 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError } from '../../src/errors.ts';
-import { httpStatusError, invalidPayload, keepRaw, networkError } from '../../src/transport/classify.ts';
+import { decodeJson } from '../../src/transport/boundedJson.ts';
+import { watchCall } from '../../src/transport/callWatch.ts';
+import { httpStatusError, invalidPayload, keepRaw } from '../../src/transport/classify.ts';
+import { readBodyText } from '../../src/transport/readBody.ts';
 import type { SseRequest } from '../../src/sources/sse/connection.ts';
 import {
   ActiveResponseSchema, AdmittedResponseSchema, HealthSchema, MessageWithPartsSchema, SessionSchema, SessionV2ResponseSchema, StatusMapSchema,
   type OpencodeHealth, type OpencodeMessage, type OpencodeSession,
 } from './schemas.ts';
-import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** The seed's default server (seed 001 `NewClient`: `http://127.0.0.1:4096`). */
 export const OPENCODE_DEFAULT_URL = 'http://127.0.0.1:4096';
 /** The seed's request timeout, ms (seed 001 `NewClient`: `Timeout` 30 s). */
 export const OPENCODE_DEFAULT_TIMEOUT_MS = 30_000;
+/** The largest answer read, bytes (64 MiB): a session's message history (`GET /session/:id/message`) easily passes 1 MiB. */
+export const OPENCODE_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Options of {@link createOpencodeClient} (seed 001 `ClientConfig`). The password stays in this closure. */
 export interface OpencodeClientOptions {
@@ -36,6 +40,8 @@ export interface OpencodeClientOptions {
   /** The scheduler of the request timeout (an RxJS `SchedulerLike`; tests use a `VirtualTimeScheduler`). @default asyncScheduler */
   scheduler?: SchedulerLike;
   dispatcher?: Dispatcher;
+  /** The largest answer read, bytes; a larger one fails the call `INVALID_PAYLOAD`. @default {@link OPENCODE_MAX_BODY_BYTES} (64 MiB) */
+  maxBodyBytes?: number;
 }
 
 /** Per-call options: an AbortSignal ends the call with code ABORTED. */
@@ -78,13 +84,17 @@ export interface OpencodeClient {
   sessionStatus(o?: CallOptions): Promise<Record<string, { type: 'idle' | 'busy' | 'retry' }>>;
   /** GET /session/:id/message: the session's messages with their parts, oldest first. */
   messages(id: string, o?: CallOptions): Promise<OpencodeMessage[]>;
-  /** POST /session/:id/message: a prompt answered when the turn ends (seed `SendMessage`). `messageID` makes it idempotent. */
+  /** POST /session/:id/message: a prompt answered when the turn ends (seed `SendMessage`). opencode 1.18.33 answers a re-sent `messageID` once. */
   sendMessage(id: string, body: PromptBody, o?: CallOptions): Promise<OpencodeMessage>;
-  /** POST /session/:id/prompt_async -> 204 (seed `SendPromptAsync`). The server answers a repeated `messageID` once. */
+  /** POST /session/:id/prompt_async -> 204 (seed `SendPromptAsync`), with the prompt's `messageID`. */
   promptAsync(id: string, body: PromptBody, o?: CallOptions): Promise<void>;
   /** POST /session/:id/abort -> true (seed `AbortSession`). */
   abort(id: string, o?: CallOptions): Promise<void>;
-  /** POST /session/:id/shell (seed `RunShell`): the command's message, when it finished. */
+  /**
+   * POST /session/:id/shell (seed `RunShell`): the command's message, when it finished. Not
+   * idempotent: opencode 1.18.33 runs a command re-sent with the same `messageID` again (its user
+   * message is `messageID`, each run's answer a new assistant message whose `parentID` is it).
+   */
   shell(id: string, body: { command: string; agent: string; messageID?: string }, o?: CallOptions): Promise<OpencodeMessage>;
   /** POST /api/session with our own `id` (`ses_…`): idempotent, a second call answers the same session. */
   createSessionV2(id: string, o?: CallOptions): Promise<{ id: string; title?: string }>;
@@ -173,36 +183,33 @@ export function createOpencodeClient(options: OpencodeClientOptions = {}): Openc
   const auth: Record<string, string> = password ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } : {};
   const timeoutMs = options.timeoutMs ?? OPENCODE_DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new ActorlogError('INVALID_OPTIONS', `OpenCode timeoutMs must be > 0 ms or Infinity, not ${timeoutMs}`, { details: { timeoutMs } });
+  const maxBytes = options.maxBodyBytes ?? OPENCODE_MAX_BODY_BYTES;
   const scheduler = options.scheduler ?? asyncScheduler;
 
   async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, o: CallOptions = {}): Promise<{ status: number; text: string }> {
     const label = `OpenCode ${method} ${path}`;
     // One deadline for the whole exchange (Go's http.Client.Timeout): undici's own header and body timeouts are off.
-    const deadline = new AbortController();
-    const timer = Number.isFinite(timeoutMs) ? scheduler.schedule(() => deadline.abort(), timeoutMs) : undefined;
-    const signal = o.signal ? AbortSignal.any([o.signal, deadline.signal]) : deadline.signal;
-    const failed = (err: unknown) => (deadline.signal.aborted && !o.signal?.aborted
-      ? new ActorlogError('TRANSIENT', `${label}: timed out after ${timeoutMs} ms`, { cause: err, details: { timeoutMs, cause: 'timeout' } })
-      : networkError(label, err));
+    const watch = watchCall(label, { timeoutMs }, scheduler, o.signal);
     let res: Dispatcher.ResponseData;
     let text: string;
     try {
-      try {
-        res = await request(base + path, {
-          method,
-          headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal,
-          dispatcher: options.dispatcher,
-          headersTimeout: 0,
-          bodyTimeout: 0,
-        });
-      } catch (err) { throw failed(err); }
-      try { text = await res.body.text(); } catch (err) { throw failed(err); }
-    } finally { timer?.unsubscribe(); }
+      res = await request(base + path, {
+        method,
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: watch.signal,
+        dispatcher: options.dispatcher,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      text = await readBodyText(res.body, { label, maxBytes: res.statusCode >= 400 ? 64 * 1024 : maxBytes }).catch((err: unknown) => {
+        if (res.statusCode >= 400 && (err as ActorlogError).code === 'INVALID_PAYLOAD') return ''; // an error page too long to quote: the status says enough
+        throw err;
+      });
+    } catch (err) { throw watch.error(err); } finally { watch.stop(); }
     if (res.statusCode >= 400) {
       const body = keepRaw(text); // the server's text, credential forms scrubbed
-      const err = httpStatusError(label, res.statusCode, { body: body.slice(0, 500) });
+      const err = httpStatusError(label, res.statusCode, { body: body.slice(0, 500) }, res.headers);
       throw new ActorlogError(err.code, `${err.message}: ${body.slice(0, 200)}`, { details: err.details });
     }
     return { status: res.statusCode, text };
@@ -210,13 +217,9 @@ export function createOpencodeClient(options: OpencodeClientOptions = {}): Openc
 
   async function json<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown, o?: CallOptions): Promise<T> {
     const { text } = await call(method, path, body, o);
-    let value: unknown;
-    const parsed = parseJson(text); // bounded: depth and size (binding kit)
-    if (!parsed.ok) throw invalidPayload(`OpenCode ${method} ${path}`, text, parsed.error);
-    value = parsed.value;
-    const r = schema.safeParse(value);
-    if (!r.success) throw invalidPayload(`OpenCode ${method} ${path}`, text, z.prettifyError(r.error));
-    return r.data;
+    const decoded = decodeJson(text, schema, { maxBytes }); // bounded JSON, then the schema (binding kit)
+    if (!decoded.ok) throw invalidPayload(`OpenCode ${method} ${path}`, text, decoded.error);
+    return decoded.value;
   }
 
   const sid = (id: string) => encodeURIComponent(id);

@@ -38,6 +38,8 @@ export const MessageInfoSchema = z.looseObject({
   role: z.enum(['user', 'assistant']),
   parentID: z.string().optional(),
   error: z.looseObject({ name: z.string(), data: z.looseObject({ message: z.string().optional() }).optional() }).optional(),
+  /** ms since the epoch; `completed` is set once an answer is finished (a shell command's included). */
+  time: z.looseObject({ created: z.number().optional(), completed: z.number().optional() }).optional(),
 });
 
 /** Seed 001 `SendMessageResponse` (POST /session/:id/message, also the answer of /shell): `{ info, parts }`. */

@@ -31,8 +31,13 @@ export type SessionPrompt =
    * of tool names to enable, or the server's map of tool name to enabled.
    */
   | { kind: 'text'; text: string; model?: SessionModel; agent?: string; system?: string; tools?: string[] | Record<string, boolean> }
-  /** A shell command run in the session (OpenCode `POST /session/:id/shell`). */
-  | { kind: 'shell'; command: string }
+  /**
+   * A shell command run in the session (OpenCode `POST /session/:id/shell`). OpenCode runs a re-sent
+   * command again: after a lost answer (a timeout, a kill -9) the binding looks its message up and
+   * follows it; it sends it again only when it is absent and `idempotent` is true, otherwise the
+   * turn fails `OUTCOME_UNKNOWN`. @default idempotent false
+   */
+  | { kind: 'shell'; command: string; idempotent?: boolean }
   /**
    * A tool call (MCP `tools/call`), with progress streamed back. MCP has no idempotency for
    * tools/call: when the call's answer is lost before any SSE event id is logged (a kill -9, a

@@ -10,6 +10,10 @@ export interface SseFaults {
   drop?: { path: RegExp; method?: string; afterEvents: number };
   /** Insert `frame` (a malformed one by default) after this many events were forwarded. */
   malformed?: { path: RegExp; method?: string; afterEvents: number; frame?: string };
+  /** Answer the next `times` matching requests (any content type) with `status` (and `Retry-After`, when given) without forwarding them. */
+  fail?: { path: RegExp; method?: string; status: number; times: number; retryAfter?: string };
+  /** Send the next `bytes` matching SSE event (its `data:` padded to this many bytes) instead of the real one: an event over a parser's buffer. */
+  oversized?: { path: RegExp; method?: string; afterEvents: number; bytes: number };
 }
 
 /** A running proxy. */
@@ -49,15 +53,25 @@ export async function startSseFaultProxy(target: string): Promise<SseFaultProxy>
     const path = req.url ?? '/';
     const lastEventId = req.headers['last-event-id'];
     state.requests.push({ method: req.method ?? 'GET', path, ...(typeof lastEventId === 'string' ? { lastEventId } : {}) });
+    const fail = state.faults.fail;
+    if (fail && fail.times > 0 && fail.path.test(path) && (!fail.method || fail.method === req.method)) {
+      if (--fail.times === 0) delete state.faults.fail;
+      state.fired.push(`fail ${fail.status} ${path}`);
+      req.resume();
+      res.writeHead(fail.status, { 'content-type': 'text/plain', ...(fail.retryAfter ? { 'retry-after': fail.retryAfter } : {}) }).end('injected failure');
+      return;
+    }
     const proxied = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       const isStream = String(up.headers['content-type'] ?? '').startsWith('text/event-stream');
       const matches = (f?: { path: RegExp; method?: string }) => isStream && f !== undefined && f.path.test(path) && (!f.method || f.method === req.method);
       const drop = matches(state.faults.drop) ? state.faults.drop : undefined;
       const bad = matches(state.faults.malformed) ? state.faults.malformed : undefined;
+      const big = matches(state.faults.oversized) ? state.faults.oversized : undefined;
       if (drop) delete state.faults.drop;
       if (bad) delete state.faults.malformed;
-      if (!drop && !bad) { up.pipe(res); return; }
+      if (big) delete state.faults.oversized;
+      if (!drop && !bad && !big) { up.pipe(res); return; }
       let buffer = '';
       let events = 0;
       up.setEncoding('utf8');
@@ -72,6 +86,10 @@ export async function startSseFaultProxy(target: string): Promise<SseFaultProxy>
           res.write(frame);
           if (/^data:/m.test(frame)) events += 1;
           if (bad && events === bad.afterEvents) { res.write(bad.frame ?? MALFORMED_FRAME); state.fired.push(`malformed ${path}`); }
+          if (big && events === big.afterEvents) {
+            res.write(`data: {"type":"oversized","pad":"${'x'.repeat(big.bytes)}"}\n\n`);
+            state.fired.push(`oversized ${path}`);
+          }
           if (drop && events === drop.afterEvents) {
             state.fired.push(`drop ${path}`);
             res.socket?.destroy();

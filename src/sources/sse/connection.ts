@@ -4,7 +4,7 @@ import { ActorlogError } from '../../errors.ts';
 import { httpStatusError, invalidPayload, keepRaw, networkError } from '../../transport/classify.ts';
 import { redactHeaders } from '../../transport/credentialHeaders.ts';
 import { readBodyText } from '../../transport/readBody.ts';
-import { createSseDecoder, type SseMessage } from './parser.ts';
+import { createSseDecoder, DEFAULT_MAX_EVENT_CHARS, type SseMessage } from './parser.ts';
 
 /** One HTTP request that opens an event stream. Headers may hold secrets: they never reach an error or an item. */
 export interface SseRequest {
@@ -127,7 +127,7 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
         },
         onRetry: (retryMs) => { armStall(); subscriber.next({ kind: 'retry', retryMs }); },
         onComment: () => { armStall(); subscriber.next({ kind: 'heartbeat' }); },
-        onOverflow: (e) => { overflow = invalidPayload(label, '', e.message); },
+        onOverflow: (e, head) => { overflow = invalidPayload(label, head, `${e.message} (an event over maxEventChars ${options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS})`); },
       }, { maxBufferChars: options.maxEventChars });
       try {
         for await (const chunk of res.body) {

@@ -17,8 +17,12 @@ export interface SseDecoderHandlers {
   onRetry?(retryMs: number): void;
   /** A comment line (`: keepalive`): a heartbeat that carries no event. */
   onComment?(comment: string): void;
-  /** A buffered event grew past `maxBufferChars`; the decoder is then unusable until `reset()`. */
-  onOverflow?(error: ParseError): void;
+  /**
+   * A buffered event grew past `maxBufferChars`; the decoder is then unusable until `reset()`.
+   * `head` is the start of the text fed since the last complete event (at most 16 KiB): the raw
+   * input to record.
+   */
+  onOverflow?(error: ParseError, head: string): void;
 }
 
 /** A byte-level SSE decoder: UTF-8 decoding across chunk boundaries plus eventsource-parser. */
@@ -49,9 +53,14 @@ export const DEFAULT_MAX_EVENT_CHARS = 4 * 1024 * 1024;
  */
 export function createSseDecoder(handlers: SseDecoderHandlers, options: { maxBufferChars?: number } = {}): SseDecoder {
   let text = new TextDecoder('utf-8');
+  // The start of the text fed since the last complete event: kept (bounded) for an overflow's record.
+  let head = '';
+  let dispatched = false;
+  const HEAD = 16 * 1024;
   const parser: EventSourceParser = createParser({
     maxBufferSize: options.maxBufferChars ?? DEFAULT_MAX_EVENT_CHARS,
     onEvent: (event) => {
+      dispatched = true;
       const message: SseMessage = { data: event.data };
       if (event.id !== undefined) message.id = event.id;
       if (event.event !== undefined) message.event = event.event;
@@ -60,16 +69,25 @@ export function createSseDecoder(handlers: SseDecoderHandlers, options: { maxBuf
     onRetry: (ms) => handlers.onRetry?.(ms),
     onComment: (comment) => handlers.onComment?.(comment),
     onError: (error) => {
-      if (error.type === 'max-buffer-size-exceeded') handlers.onOverflow?.(error);
+      if (error.type === 'max-buffer-size-exceeded') handlers.onOverflow?.(error, head);
     },
   });
   return {
     feed(bytes) {
-      parser.feed(text.decode(bytes, { stream: true }));
+      const chunk = text.decode(bytes, { stream: true });
+      if (head.length < HEAD) head += chunk.slice(0, HEAD - head.length);
+      dispatched = false;
+      parser.feed(chunk);
+      if (dispatched) {
+        // an event ended in this chunk: what follows its blank line starts the next one
+        const m = /(?:\r\n\r\n|\n\n|\r\r)(?![\s\S]*(?:\r\n\r\n|\n\n|\r\r))/.exec(chunk);
+        head = m ? chunk.slice(m.index + m[0].length, m.index + m[0].length + HEAD) : '';
+      }
     },
     reset() {
       parser.reset();
       text = new TextDecoder('utf-8');
+      head = '';
     },
   };
 }
