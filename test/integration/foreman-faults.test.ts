@@ -31,7 +31,7 @@ describe('foreman under faults: lost answers, lost webhooks, slow and trickling 
     await f.server.settled();
     expect(f.server.stats().jobsCreated).toBe(before + 1); // the seed's daemon ignores Idempotency-Key: a re-send would make a second job
     expect(f.server.jobs().at(-1)!.idempotencyKey).toBe(`${id}:m1`);
-    f.expectReplayEqualsLive(id);
+    await f.expectReplayEqualsLive(id);
   });
 
   it('against a daemon declared to honour Idempotency-Key, a lost answer is re-sent and the key finds the first job', async () => {
@@ -58,7 +58,7 @@ describe('foreman under faults: lost answers, lost webhooks, slow and trickling 
     expect(updates.every((r) => r.meta.source === 'poll')).toBe(true);
     expect(updates.filter((r) => f.stateOf(r) === 'done')).toHaveLength(1);
     expect(f.events(id).filter((r) => r.type === 'job.invalid').length).toBeGreaterThan(0); // the 401s are recorded
-    f.expectReplayEqualsLive(id);
+    await f.expectReplayEqualsLive(id);
   });
 
   it('a result over 1 MiB (2 MiB inline artifact) arrives by webhook and by polling; one over the binding\'s bound is recorded and fails the job', async () => {
@@ -81,7 +81,7 @@ describe('foreman under faults: lost answers, lost webhooks, slow and trickling 
       expect(invalid).toHaveLength(1);
       expect((invalid[0].data as { error: string }).error).toMatch(/body larger than maxBytes 1048576/);
       expect((invalid[0].data as { raw: string }).raw.length).toBeLessThanOrEqual(4096);
-      big.expectReplayEqualsLive(byWebhook);
+      await big.expectReplayEqualsLive(byWebhook);
     } finally {
       await big.close();
     }
