@@ -102,6 +102,8 @@ export interface ErrorInfo {
   message: string;
   code?: string;
   status?: number;
+  /** The wait a 429 or 503 asked for with `Retry-After`, ms (`details.retryAfterMs`): retry timers honour it. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -111,7 +113,7 @@ export interface ErrorInfo {
  */
 export function describeError(err: unknown): ErrorInfo {
   if (typeof err === 'object' && err !== null) {
-    const e = err as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; details?: { status?: unknown } };
+    const e = err as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; retryAfterMs?: unknown; details?: { status?: unknown; retryAfterMs?: unknown } };
     const info: ErrorInfo = {
       name: typeof e.name === 'string' ? e.name : 'Error',
       message: typeof e.message === 'string' ? e.message : String(err),
@@ -119,6 +121,9 @@ export function describeError(err: unknown): ErrorInfo {
     if (typeof e.code === 'string') info.code = e.code;
     if (typeof e.status === 'number') info.status = e.status;
     else if (typeof e.details?.status === 'number') info.status = e.details.status;
+    // a live error carries it in details; a logged description (replay) at the top
+    const retryAfterMs = typeof e.retryAfterMs === 'number' ? e.retryAfterMs : e.details?.retryAfterMs;
+    if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) info.retryAfterMs = retryAfterMs;
     return info;
   }
   return { name: 'Error', message: String(err) };

@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ActorlogError } from '../../src/errors.ts';
+import { ActorlogError, describeError } from '../../src/errors.ts';
+import { backoffMs } from '../../machines/job/context.ts';
+import { sessionBackoffMs } from '../../machines/session/context.ts';
 import { poll, type PollRetry } from '../../src/sources/poll/index.ts';
 import { decideRetry } from '../../src/sources/sse/retryPolicy.ts';
 import { decideReconnect } from '../../src/sources/webSocket/retry.ts';
@@ -34,6 +36,17 @@ describe('Retry-After (RFC 9110 §10.2.3)', () => {
     expect(retryAfterMsOf(e503)).toBe(5000);
     expect(retryAfterMsOf({ name: 'ActorlogError', message: 'x', retryAfterMs: 7000 })).toBe(7000); // a logged description
     expect(retryAfterMsOf(httpStatusError('x', 429))).toBeUndefined();
+  });
+
+  it('is logged by describeError, so the journaled machines\' retry timers wait it out, live and on replay alike', () => {
+    const e503 = httpStatusError('foreman POST /jobs', 503, {}, { 'retry-after': '5' });
+    const live = describeError(e503);
+    expect(live.retryAfterMs).toBe(5000);
+    const logged = describeError(JSON.parse(JSON.stringify(live))); // what a replay reads back from the log
+    expect(logged).toEqual(live);
+    expect(backoffMs({ jobId: 'job-1', retryDelayMs: 20, lastError: live }, 1)).toBe(5000);
+    expect(sessionBackoffMs({ sessionKey: 's-1', retryDelayMs: 20, lastError: logged }, 1)).toBe(5000);
+    expect(backoffMs({ jobId: 'job-1', retryDelayMs: 20, lastError: describeError(httpStatusError('x', 500)) }, 1)).toBeLessThan(25);
   });
 
   it('makes every retry path wait at least that long, capped at capMs', () => {
