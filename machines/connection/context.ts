@@ -1,5 +1,6 @@
 import type { ErrorInfo } from '../../src/errors.ts';
-import { backoffDelay } from '../../src/transport/backoff.ts';
+import { DEFAULT_RETRY, seededBackoffDelay } from '../../src/transport/backoff.ts';
+import { retryAfterMsOf } from '../../src/transport/retryAfter.ts';
 import type { ConnectionMessage, ConnectionTarget, Diagnostic, Registration } from './events.ts';
 
 /**
@@ -163,8 +164,8 @@ export function initialConnectionContext(input: ConnectionInput): ConnectionCont
     receiveMode: input.receiveMode ?? 'stream',
     deliver: input.deliver ?? 'dispatch',
     heartbeatIntervalMs: input.heartbeatIntervalMs ?? 30_000,
-    retryDelayMs: input.retryDelayMs ?? 500,
-    maxRetryDelayMs: input.maxRetryDelayMs ?? 60_000,
+    retryDelayMs: input.retryDelayMs ?? DEFAULT_RETRY.baseMs,
+    maxRetryDelayMs: input.maxRetryDelayMs ?? DEFAULT_RETRY.capMs,
     maxRegisterAttempts: input.maxRegisterAttempts ?? 5,
     maxReconnects: input.maxReconnects === undefined ? 3 : input.maxReconnects,
     onReceiveLost: input.onReceiveLost ?? 'fail',
@@ -192,11 +193,14 @@ export function initialConnectionContext(input: ConnectionInput): ConnectionCont
   };
 }
 
-/** Retry delay for attempt n (1-based): `retryDelayMs · 2^(n-1)` capped at `maxRetryDelayMs`, with a jitter derived from the connection id and n, so replay re-arms the same delay. */
-export function backoffMs(context: Pick<ConnectionContext, 'connectionId' | 'retryDelayMs' | 'maxRetryDelayMs'>, attempt: number): number {
-  let h = attempt;
-  for (let i = 0; i < context.connectionId.length; i++) h = (h * 31 + context.connectionId.charCodeAt(i)) >>> 0;
-  return backoffDelay(Math.max(1, attempt), { baseMs: context.retryDelayMs, capMs: context.maxRetryDelayMs, random: () => (h % 1000) / 1000 });
+/**
+ * Retry delay for attempt n (1-based): the shared seeded backoff (`seededBackoffDelay`:
+ * `retryDelayMs · 2^(n-1)` capped at `maxRetryDelayMs`, a jitter derived from the connection id and
+ * n, so replay re-arms the same delay), and at least the `Retry-After` of the last failure (a 429
+ * or 503, logged with it as `lastError.retryAfterMs`), capped at `maxRetryDelayMs` too.
+ */
+export function backoffMs(context: Pick<ConnectionContext, 'connectionId' | 'retryDelayMs' | 'maxRetryDelayMs' | 'lastError'>, attempt: number): number {
+  return seededBackoffDelay(context.connectionId, Math.max(1, attempt), { baseMs: context.retryDelayMs, capMs: context.maxRetryDelayMs }, retryAfterMsOf(context.lastError));
 }
 
 /** The cursor moves when a message is received (stream or record), or only when it is dispatched (batch + dispatch). */

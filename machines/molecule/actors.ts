@@ -89,7 +89,7 @@ function receive(client: MoleculeClient, options: MoleculeBindingOptions) {
  */
 export function moleculeConnectionActors(options: MoleculeBindingOptions): ConnectionActors {
   validateMoleculeBinding(options);
-  const client = createMoleculeClient({ apiUrl: options.apiUrl, token: options.token, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes });
+  const client = createMoleculeClient({ apiUrl: options.apiUrl, token: options.token, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes, scheduler: options.scheduler });
   return {
     register: fromRequest(async (input, signal) => {
       await client.register(target(input.target).workspaceId, target(input.target).agentName, { signal });

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { SchedulerLike } from 'rxjs';
 import { moleculeRequest } from './http.ts';
 import { parseActivityAnswer, type ActivityItem } from './schemas.ts';
 
@@ -10,8 +11,10 @@ export interface MoleculeClientOptions {
   token: string;
   /** An undici dispatcher (pool, agent); the global one when omitted. */
   dispatcher?: Dispatcher;
-  /** Per-request timeout (headers, then between body chunks). @default 30000 (seed 003: the http.Client's 30 s) */
+  /** The overall deadline of a request, from the request to the last byte of the answer (a dripping body does not extend it). @default 30000 (seed 003: the http.Client's 30 s `Timeout`) */
   timeoutMs?: number;
+  /** The deadline's scheduler. @default asyncScheduler */
+  scheduler?: SchedulerLike;
   /** The most bytes of an answer read; an activity answer over it is `INVALID_PAYLOAD`, saying so. @default 1048576 (seed 003 `io.LimitReader(resp.Body, 1<<20)`) */
   maxBodyBytes?: number;
 }
@@ -55,7 +58,7 @@ export function createMoleculeClient(options: MoleculeClientOptions): MoleculeCl
 
   const send = async (label: string, method: string, path: string, body: unknown, call?: MoleculeCallOptions) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    await moleculeRequest(label, { url: base + path, method, headers: { ...auth, 'content-type': 'application/json' }, body: text }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes });
+    await moleculeRequest(label, { url: base + path, method, headers: { ...auth, 'content-type': 'application/json' }, body: text }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes, scheduler: options.scheduler });
   };
 
   return {
@@ -76,7 +79,7 @@ export function createMoleculeClient(options: MoleculeClientOptions): MoleculeCl
       if (limit > 0) q.set('limit', String(limit));
       const answer = await moleculeRequest('molecule activity', {
         url: `${base}/workspaces/${seg(workspaceId)}/activity?${q}`, headers: { ...auth, accept: 'application/json' },
-      }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes });
+      }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes, scheduler: options.scheduler });
       return parseActivityAnswer(answer.text, { cut: answer.cut, maxBytes: options.maxBodyBytes });
     },
     replyA2A(sourceWorkspaceId, envelope, call) {

@@ -22,7 +22,7 @@ export interface MoleculeBindingOptions {
   timeoutMs?: number;
   /** The most bytes of an answer read; an activity answer over it is recorded as `connection.invalid`. @default 1048576 (seed 003) */
   maxBodyBytes?: number;
-  /** Timers of the activity poll. @default asyncScheduler */
+  /** Timers of the activity poll and of the request deadlines. @default asyncScheduler */
   scheduler?: SchedulerLike;
 }
 

@@ -385,6 +385,29 @@ describe('molecule under stress (issue 16): replies never given up, ids scoped t
     expect(Buffer.byteLength((invalid[0].data as { raw: string }).raw)).toBeLessThanOrEqual(4096);
   });
 
+  it('an activity answer that drips past the overall deadline is cut (a dripping body does not extend it), retried, and the poll goes on (item 15)', async () => {
+    const { actor, workspaceId } = connect({ backend: async () => undefined, timeoutMs: 300 } as Opts);
+    await until(actor, (s) => s.matches('online'));
+    const row = server.addMessage(workspaceId, 'behind a slow answer');
+    server.faults.drip = [40]; // ~300 bytes at 40 ms a byte: 12 s, though a byte comes every 40 ms
+    await until(actor, (s) => s.context.cursor === row);
+    const retries = events(actor.id, 'connection.retry').map((r) => (r.data as { error: { code: string; message: string } }).error);
+    expect(retries).toEqual([{ name: 'ActorlogError', code: 'TRANSIENT', message: 'molecule activity: timed out after 300 ms' }]);
+  });
+
+  it("waits out a 503's Retry-After on a reply: it is logged with the error, so the journaled retry timer honours it (item 14)", async () => {
+    const { actor, workspaceId } = connect({ retryDelayMs: 5 });
+    await until(actor, (s) => s.matches('online'));
+    server.faults.retryAfter = '1';
+    server.faults.reply = [503];
+    const row = server.addMessage(workspaceId, 'wait for it', 'ws-caller');
+    await until(actor, (s) => s.context.counts.replies === 1);
+    expect(events(actor.id, 'xstate.error.actor.reply').map((r) => (r.data as { error: { status: number; retryAfterMs?: number } }).error)).toEqual([
+      expect.objectContaining({ status: 503, retryAfterMs: 1_000 }),
+    ]);
+    expect(repliesTo(row)).toHaveLength(1);
+  });
+
   it("refuses push mode before any I/O with the seed's M4 error (item 11)", () => {
     const before = server.stats.registrations.length + server.stats.unauthorized;
     expect(() => createMoleculeConnection({ apiUrl: server.url, token: server.token, workspaceId: 'ws-push', mode: 'push', backend: async () => undefined }))

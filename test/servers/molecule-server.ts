@@ -41,6 +41,10 @@ export interface MoleculeFaults {
   slow?: Partial<Record<'register' | 'heartbeat' | 'activity' | 'reply', number[]>>;
   /** The next this-many activity answers are a valid JSON array over 1 MiB (a row with a 1.5 MiB summary first). */
   bigBody?: number;
+  /** The next activity answers drip: one byte every this many ms (an answer that never quite stalls). Consumed in order. */
+  drip?: number[];
+  /** The `Retry-After` header sent with the injected `reply` (and `register`, `heartbeat`) failures. Not consumed. */
+  retryAfter?: string;
 }
 
 /** Options of {@link startMoleculeServer}. */
@@ -98,8 +102,19 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
   let seq = 0;
 
   const json = (res: ServerResponse, status: number, body?: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
+    const retry = status >= 400 && faults.retryAfter !== undefined ? { 'retry-after': faults.retryAfter } : {};
+    res.writeHead(status, { 'content-type': 'application/json', ...retry });
     res.end(body === undefined ? '' : JSON.stringify(body));
+  };
+  /** Writes `text` one byte every `ms` (stops when the client goes). */
+  const drip = (res: ServerResponse, text: string, ms: number) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const bytes = Buffer.from(text);
+    let i = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed || i >= bytes.length) { clearInterval(timer); if (!res.destroyed) res.end(); return; }
+      res.write(bytes.subarray(i, ++i));
+    }, ms);
   };
   const readBody = (req: IncomingMessage) => new Promise<unknown>((resolve) => {
     let text = '';
@@ -163,6 +178,8 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
       record(200);
       const out: unknown[] = f === 'badRow' ? [{ id: `bad-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive', status: 500, created_at: '' }, ...page] : page;
       if (faults.bigBody && faults.bigBody-- > 0) out.unshift({ id: `big-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive', summary: 'x'.repeat(1.5 * 1024 * 1024), status: 'ok', created_at: '' });
+      const dripMs = faults.drip?.shift();
+      if (dripMs) return drip(res, JSON.stringify(out), dripMs);
       return later('activity', res, () => json(res, 200, out));
     }
     const a2a = /^\/workspaces\/([^/]+)\/a2a$/.exec(url.pathname);

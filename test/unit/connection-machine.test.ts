@@ -346,6 +346,31 @@ describe('connection machine: replies are never given up (issue 16 items 1 and 1
     expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
   });
 
+  it("waits out a 429/503's Retry-After before the next attempt (capped at maxRetryDelayMs), live and on replay (issue 16 item 14)", async () => {
+    const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, retryDelayMs: 100, maxRetryDelayMs: 60_000 });
+    const conn = t.spawn();
+    t.live.register!.next({ type: 'connection.registered' });
+    t.live.receive!.next(msg('a1', { replyTo: 'ws-src' }));
+    t.live.receive!.complete();
+    t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', reply: 'pong', meta: { source: 'child', cursor: 'a1' } });
+    t.live.reply!.error(httpStatusError('molecule reply', 503, {}, { 'retry-after': '5' }));
+    expect(conn.getSnapshot().context.lastError).toMatchObject({ code: 'TRANSIENT', status: 503, retryAfterMs: 5_000 });
+    t.clock.increment(4_999);
+    expect(t.inputs.reply).toHaveLength(1); // without Retry-After the backoff would be about 100 ms
+    t.clock.increment(1);
+    expect(t.inputs.reply).toHaveLength(2);
+    t.live.reply!.error(httpStatusError('molecule reply', 429, {}, { 'retry-after': '3600' })); // an hour: capped at maxRetryDelayMs
+    t.clock.increment(59_999);
+    expect(t.inputs.reply).toHaveLength(2);
+    t.clock.increment(1);
+    expect(t.inputs.reply).toHaveLength(3);
+    t.live.reply!.complete();
+    t.system.stop('conn-1');
+    const errors = (await t.store.readStream('conn-1')).filter((r) => r.type === 'xstate.error.actor.reply').map((r) => (r.data as { error: { retryAfterMs?: number } }).error.retryAfterMs);
+    expect(errors).toEqual([5_000, 3_600_000]);
+    expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
+  });
+
   it("molecule's defaults: a heartbeat every 30 s (seed 003: the platform's TTL is ~60 s) and replies never given up", async () => {
     const input = moleculeConnectionInput({ workspaceId: 'ws-1' });
     expect(input.maxReplyAttempts).toBeUndefined();
