@@ -1,12 +1,16 @@
 import { request, type Dispatcher } from 'undici';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
+import { decodeJson } from '../../src/transport/boundedJson.ts';
+import { watchCall } from '../../src/transport/callWatch.ts';
 import { invalidPayload, isTransientStatus, keepRaw, networkError } from '../../src/transport/classify.ts';
+import { readBodyText } from '../../src/transport/readBody.ts';
+import { retryAfterOf } from '../../src/transport/retryAfter.ts';
 import {
   CredentialsSchema, JobDescriptionSchema, PromptResponseSchema, ProxyCompletionResponseSchema, ProxyToolCompletionResponseSchema,
   type ChatMessage, type CompletionReport, type Credential, type JobDescription, type JobEventPayload, type StatusUpdate, type ToolDefinition,
 } from './schemas.ts';
-import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** The worker's error kinds (seed 002 `WorkerError`), kept in `details.kind` and at the start of the message. */
 export type WorkerErrorKind = 'MissingToken' | 'ConnectionFailed' | 'OrchestratorRejected' | 'LlmProxyFailed' | 'SecretResolveFailed';
@@ -24,16 +28,20 @@ export interface WorkerClientOptions {
   token?: string;
   dispatcher?: Dispatcher;
   /**
-   * Per-request limit for headers and for body silence, ms. Unset, a request waits as long as the
-   * orchestrator takes: seed 002 builds its client with `reqwest::Client::new()`, which has no
-   * request timeout (undici's own 300 s header and body timeouts are turned off too).
+   * The overall deadline of a request, ms, from the request to the last byte of the answer (a
+   * dripping answer does not extend it); past it the call fails `TRANSIENT` (`details.cause`
+   * `timeout`). Unset, a request waits as long as the orchestrator takes: seed 002 builds its client
+   * with `reqwest::Client::new()`, which has no request timeout (undici's own 300 s header and body
+   * timeouts are turned off too).
    * @default none
    */
   requestTimeoutMs?: number;
+  /** The deadline's scheduler (tests pass a `VirtualTimeScheduler`). @default asyncScheduler */
+  scheduler?: SchedulerLike;
   /**
-   * The largest answer parsed, bytes. A job description, an LLM answer or a prompt over it is
-   * `INVALID_PAYLOAD` saying so (recorded as `worker.invalid`). The seed reads any size
-   * (reqwest's `.json()`); a bound keeps one answer from filling the log.
+   * The largest answer read, bytes. A job description, an LLM answer or a prompt over it is
+   * `INVALID_PAYLOAD` saying so (recorded as `worker.invalid`), read no further. The seed reads any
+   * size (reqwest's `.json()`); a bound keeps one answer from filling memory and the log.
    * @default 67108864 (64 MiB: big LLM answers and job descriptions are ordinary)
    */
   maxBodyBytes?: number;
@@ -131,43 +139,57 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
   const token = options.token === undefined ? workerTokenFromEnv() : checkToken(options.token, 'the token option');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const base = `${options.orchestratorUrl.replace(/\/+$/, '')}/worker/${encodeURIComponent(options.jobId)}/`;
-  const timeout = options.requestTimeoutMs ?? 0; // 0: no limit (seed 002: reqwest::Client::new())
+  const timeoutMs = options.requestTimeoutMs ?? Infinity; // none (seed 002: reqwest::Client::new())
   const jobId = options.jobId;
 
+  /** One request under the overall deadline; the answer read within `maxBodyBytes` (over it: `INVALID_PAYLOAD`, too-large). */
   async function send(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
-    const res = await request(base + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal, dispatcher: options.dispatcher, headersTimeout: timeout, bodyTimeout: timeout,
-    });
-    const raw = await res.body.text();
-    return { status: res.statusCode, raw };
+    const label = `ironclaw ${method} ${path}`;
+    const watch = watchCall(label, { timeoutMs }, options.scheduler ?? asyncScheduler, signal);
+    try {
+      const res = await request(base + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: watch.signal, dispatcher: options.dispatcher, headersTimeout: 0, bodyTimeout: 0,
+      });
+      const raw = await readBodyText(res.body, { label, maxBytes: maxBodyBytes });
+      return { status: res.statusCode, raw, retryAfterMs: retryAfterOf(res.statusCode, res.headers) };
+    } catch (err) {
+      throw watch.error(err);
+    } finally {
+      watch.stop();
+    }
   }
+  /**
+   * A failed send with the seed's kind: network failures and deadlines `TRANSIENT`; an answer over
+   * `maxBodyBytes` stays `INVALID_PAYLOAD` (recorded as `worker.invalid`) with the kind the seed
+   * gives an answer it cannot parse, `LlmProxyFailed`.
+   */
   const transport = (label: string, kind: WorkerErrorKind, err: unknown) => {
     const e = networkError(label, err);
-    return e.code === 'ABORTED' ? e : workerError(kind, 'TRANSIENT', e.message, e.details, err);
+    if (e.code === 'ABORTED') return e;
+    if (e.code === 'INVALID_PAYLOAD') return new ActorlogError('INVALID_PAYLOAD', `LlmProxyFailed: ${label}: failed to parse response: ${e.details?.error as string}`, { details: { ...e.details, kind: 'LlmProxyFailed' } });
+    return workerError(kind, 'TRANSIENT', e.message, e.details, err);
   };
+  /** The details of a status error: the status, and a 429/503's `Retry-After`. */
+  const statusDetails = (r: { status: number; retryAfterMs?: number }) => ({ status: r.status, ...(r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }) });
   /** A body that does not parse: `INVALID_PAYLOAD` (invariant 6) with the seed's kind and message, `<kind>: <what>: <reason>`. */
   const parse = <T>(what: string, raw: string, schema: z.ZodType<T>, kind: WorkerErrorKind = 'LlmProxyFailed'): T => {
     const fail = (reason: string) => {
       const e = invalidPayload(`ironclaw ${what}`, raw, reason);
       return new ActorlogError('INVALID_PAYLOAD', `${kind}: ${what}: ${e.details?.error as string}`, { details: { kind, ...e.details } });
     };
-    let json: unknown;
-    const parsed = parseJson(raw, { maxBytes: maxBodyBytes }); // bounded: depth and size (binding kit)
-    if (!parsed.ok) throw fail(parsed.error);
-    json = parsed.value;
-    const r = schema.safeParse(json);
-    if (!r.success) throw fail(z.prettifyError(r.error));
-    return r.data;
+    const decoded = decodeJson(raw, schema, { maxBytes: maxBodyBytes }); // the shared decoder: bounded, then the schema
+    if (!decoded.ok) throw fail(decoded.error);
+    return decoded.value;
   };
   const ok = (status: number) => status >= 200 && status < 300;
   /** POST one of the two LLM endpoints (seed 002 `post_json`): every failure is `LlmProxyFailed`. */
   async function llm<T extends z.ZodType>(path: string, label: string, body: unknown, schema: T, o: { key?: string; signal?: AbortSignal }): Promise<LlmResponse> {
     let r;
     try { r = await send('POST', path, body, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport(label, 'LlmProxyFailed', err); }
-    if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `${label}: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, { status: r.status });
+    if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `${label}: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, statusDetails(r));
     const answer = parse(`${label}: failed to parse response`, r.raw, schema) as z.infer<typeof ProxyToolCompletionResponseSchema> | z.infer<typeof ProxyCompletionResponseSchema>;
     return { tool_calls: [], ...answer };
   }
@@ -177,7 +199,7 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
     async getJob(signal) {
       let r;
       try { r = await send('GET', 'job', undefined, {}, signal); } catch (err) { throw transport('GET /job', 'ConnectionFailed', err); }
-      if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `GET /job returned ${r.status} (job ${jobId})`, { status: r.status });
+      if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `GET /job returned ${r.status} (job ${jobId})`, statusDetails(r));
       const job = parse('GET /job: failed to parse response', r.raw, JobDescriptionSchema);
       return { title: job.title, description: job.description, ...(job.project_dir ? { projectDir: job.project_dir } : {}) };
     },
@@ -205,23 +227,29 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
       let r;
       try { r = await send('GET', 'prompt', undefined, {}, signal); } catch (err) { throw transport('GET /prompt', 'ConnectionFailed', err); }
       if (r.status === 204) return null;
-      if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `prompt endpoint returned ${r.status} (job ${jobId})`, { status: r.status });
+      if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `prompt endpoint returned ${r.status} (job ${jobId})`, statusDetails(r));
       return parse('GET /prompt: failed to parse prompt response', r.raw, PromptResponseSchema);
     },
     async fetchCredentials(signal) {
       let r;
-      try { r = await send('GET', 'credentials', undefined, {}, signal); } catch (err) { throw transport('GET /credentials', 'ConnectionFailed', err); }
+      try {
+        r = await send('GET', 'credentials', undefined, {}, signal);
+      } catch (err) {
+        const e = transport('GET /credentials', 'ConnectionFailed', err);
+        // an answer over maxBodyBytes: its first bytes are secrets, never kept
+        if (e.code === 'INVALID_PAYLOAD') throw workerError('SecretResolveFailed', 'INVALID_PAYLOAD', `(all): credentials answer over maxBodyBytes ${maxBodyBytes} (body not kept: it holds secrets)`, { which: '(all)' });
+        throw e;
+      }
       if (r.status === 204 || r.status === 404) return [];
-      if (!ok(r.status)) throw workerError('SecretResolveFailed', statusCode(r.status), `(all): credentials endpoint returned ${r.status}`, { status: r.status, which: '(all)' });
-      let parsed;
-      try { parsed = CredentialsSchema.safeParse(JSON.parse(r.raw)); } catch { parsed = undefined; }
-      if (!parsed?.success) throw workerError('SecretResolveFailed', 'PERMANENT', '(all): failed to parse credentials response (body not kept: it holds secrets)', { which: '(all)' });
-      return parsed.data;
+      if (!ok(r.status)) throw workerError('SecretResolveFailed', statusCode(r.status), `(all): credentials endpoint returned ${r.status}`, { ...statusDetails(r), which: '(all)' });
+      const decoded = decodeJson(r.raw, CredentialsSchema, { maxBytes: maxBodyBytes });
+      if (!decoded.ok) throw workerError('SecretResolveFailed', 'PERMANENT', '(all): failed to parse credentials response (body not kept: it holds secrets)', { which: '(all)' });
+      return decoded.value;
     },
     async reportComplete(report, o = {}) {
       let r;
       try { r = await send('POST', 'complete', report, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport('report complete', 'LlmProxyFailed', err); }
-      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `report complete: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, { status: r.status });
+      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `report complete: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, statusDetails(r));
       parse('report complete: failed to parse response', r.raw, z.json());
     },
   };

@@ -1,4 +1,5 @@
-import { backoffDelay } from '../../src/transport/backoff.ts';
+import { DEFAULT_RETRY, seededBackoffDelay } from '../../src/transport/backoff.ts';
+import { retryAfterMsOf } from '../../src/transport/retryAfter.ts';
 import type { ErrorInfo } from '../../src/errors.ts';
 import type { LlmEndpoint, WorkerReport } from './events.ts';
 import type { ChatMessage, JobDescription, JobEventPayload, StatusUpdate, ToolCall, Usage } from './schemas.ts';
@@ -74,7 +75,7 @@ export function initialWorkerContext(input: WorkerInput): WorkerContext {
     maxIterations: input.maxIterations ?? 20,
     promptPollMs: input.promptPollMs ?? 1_000,
     promptWaitMs: input.promptWaitMs ?? 30_000,
-    retryDelayMs: input.retryDelayMs ?? 500,
+    retryDelayMs: input.retryDelayMs ?? DEFAULT_RETRY.baseMs,
     maxAttempts: input.maxAttempts ?? 3,
     maxOutbox: input.maxOutbox ?? 100,
     llm,
@@ -121,9 +122,12 @@ export const statusOf = (context: WorkerContext, state: string, message: string 
 /** A job event body (seed 002 `JobEventPayload`). */
 export const eventOf = (eventType: string, data: unknown) => ({ kind: 'event' as const, body: { event_type: eventType, data } });
 
-/** Retry delay for the current request, capped at 60 s, with a jitter derived from the job id and attempt (replay re-arms the same delay). */
-export function retryDelayMs(context: Pick<WorkerContext, 'retryDelayMs' | 'jobId' | 'attempts'>): number {
-  let h = context.attempts;
-  for (let i = 0; i < context.jobId.length; i++) h = (h * 31 + context.jobId.charCodeAt(i)) >>> 0;
-  return backoffDelay(context.attempts, { baseMs: context.retryDelayMs, random: () => (h % 1000) / 1000 });
+/**
+ * Retry delay for the current request: the shared seeded backoff (`seededBackoffDelay`:
+ * `retryDelayMs` doubled per attempt, capped at 60 s, a jitter derived from the job id and attempt,
+ * so replay re-arms the same delay), and at least the `Retry-After` of the last failure (a 429 or
+ * 503, logged with it as `lastError.retryAfterMs`), capped at 60 s too.
+ */
+export function retryDelayMs(context: Pick<WorkerContext, 'retryDelayMs' | 'jobId' | 'attempts' | 'lastError'>): number {
+  return seededBackoffDelay(context.jobId, context.attempts, { baseMs: context.retryDelayMs, capMs: DEFAULT_RETRY.capMs }, retryAfterMsOf(context.lastError));
 }

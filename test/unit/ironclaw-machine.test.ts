@@ -7,7 +7,7 @@ import { ActorlogError, createActorSystem, verifyReplay } from '../../src/index.
 import { createMemoryStore } from '../../stores/memory.ts';
 
 /** The worker machine with synchronous fake actors: a scripted orchestrator, no network, time by SimulatedClock. */
-function fakeWorker(script: { llmFailures?: number; prompts?: Array<'none' | 'prompt' | 'done' | 'invalid'>; finishInvalid?: boolean } = {}) {
+function fakeWorker(script: { llmFailures?: number; llmRetryAfterMs?: number; prompts?: Array<'none' | 'prompt' | 'done' | 'invalid'>; finishInvalid?: boolean } = {}) {
   const calls: string[] = [];
   const llmInputs: unknown[] = [];
   const finishInputs: unknown[] = [];
@@ -25,7 +25,7 @@ function fakeWorker(script: { llmFailures?: number; prompts?: Array<'none' | 'pr
       llm: fromEventObservable<WorkerWireEvent, never>(({ input }) => {
         calls.push('llm');
         llmInputs.push(input);
-        if (llmFailures-- > 0) return throwError(() => new ActorlogError('TRANSIENT', 'LlmProxyFailed: 502'));
+        if (llmFailures-- > 0) return throwError(() => new ActorlogError('TRANSIENT', 'LlmProxyFailed: 502', script.llmRetryAfterMs === undefined ? {} : { details: { status: 503, retryAfterMs: script.llmRetryAfterMs } }));
         return of<WorkerWireEvent>({ type: 'llm.completed', content: 'answer', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 2, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 } });
       }),
       pollPrompt: fromEventObservable<WorkerWireEvent, never>(() => {
@@ -77,6 +77,21 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     expect(w.getSnapshot().value).toBe('done');
     expect(calls.filter((c) => c === 'llm')).toHaveLength(3);
     expect(w.getSnapshot().context).toMatchObject({ prompts: 2, iteration: 2, attempts: 0 });
+  });
+
+  it("waits out a 503's Retry-After before retrying (capped at 60 s), live and on replay (issue 16 item 14)", async () => {
+    const { calls, clock, store, system } = fakeWorker({ llmFailures: 2, llmRetryAfterMs: 7_000, prompts: ['done'] });
+    const w = system.spawn('ironclaw', { id: 'w-ra', input: { jobId: 'j', retryDelayMs: 100, maxAttempts: 5 } });
+    expect(calls.filter((c) => c === 'llm')).toHaveLength(1);
+    expect(w.getSnapshot().context.lastError).toMatchObject({ code: 'TRANSIENT', retryAfterMs: 7_000 });
+    clock.increment(6_999);
+    expect(calls.filter((c) => c === 'llm')).toHaveLength(1); // the backoff alone would be about 100 ms
+    clock.increment(1);
+    expect(calls.filter((c) => c === 'llm')).toHaveLength(2);
+    clock.increment(7_000);
+    expect(calls.filter((c) => c === 'llm')).toHaveLength(3);
+    expect((await w.waitFor((s) => s.status === 'done', { timeoutMs: 1_000 })).value).toBe('done');
+    expect(await verifyReplay(store, workerMachine, 'w-ra')).toMatchObject({ ok: true });
   });
 
   it('re-arms a pending prompt-wait timer with its remaining time after recovery', async () => {
