@@ -35,7 +35,7 @@ export const appendSql = (S: string): string => `
   RETURNING global_position, transaction_id::text AS transaction_id`;
 
 /** The columns of the append statement, encoded; a value that is not JSON-safe throws APPEND_FAILED. */
-function encode(streamId: string, expectedVersion: number, events: readonly NewEvent[]): { types: string[]; data: string[]; meta: string[]; lastAt: number | null } {
+export function encodeEvents(streamId: string, expectedVersion: number, events: readonly NewEvent[]): { types: string[]; data: string[]; meta: string[]; lastAt: number | null } {
   const types: string[] = [];
   const data: string[] = [];
   const meta: string[] = [];
@@ -85,7 +85,7 @@ export async function appendToStream(
     if ('error' in found) throw found.error;
     return { result: { nextVersion: expectedVersion, lastGlobalPosition: found.position }, transactionId: '0' };
   }
-  const { types, data, meta, lastAt } = encode(streamId, expectedVersion, events);
+  const { types, data, meta, lastAt } = encodeEvents(streamId, expectedVersion, events);
   const values = [streamId, expectedVersion, events.length, lastAt, fence.node, fence.epoch, types, data, meta];
   for (let attempt = 0; ; attempt++) {
     let rows: Array<{ global_position: string; transaction_id: string }>;

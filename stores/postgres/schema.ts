@@ -23,6 +23,10 @@ import type { Connection } from './connection.ts';
  *   position); `inbox` (messages to a stream: `id` identity, unique `(stream_id, causation_id)`);
  *   `nodes` (one row per node id: its current epoch and heartbeat time, database clock) with the
  *   epoch sequence `node_epoch`.
+ *
+ * Version 2 adds `fence_check(passed, wanted)`, which raises SQLSTATE `AL001` when they differ: the
+ * multi-stream append statement calls it with the count of stream rows its fenced UPDATE matched,
+ * so one refused stream undoes the whole statement.
  */
 export const migrations: readonly ((S: string) => string)[] = [
   (S) => `
@@ -90,7 +94,23 @@ export const migrations: readonly ((S: string) => string)[] = [
     heartbeat_at timestamptz NOT NULL
   );
   `,
+  (S) => `
+  CREATE FUNCTION ${S}.fence_check(passed bigint, wanted bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+  BEGIN
+    IF passed <> wanted THEN
+      RAISE EXCEPTION 'actorlog: % of % streams refused the append', wanted - passed, wanted USING ERRCODE = 'AL001';
+    END IF;
+    RETURN true;
+  END
+  $$;
+  `,
 ];
+
+/**
+ * The SQLSTATE `fence_check` (migration 2) raises when some streams of a multi-stream append refused
+ * it: the whole statement is undone and the store reads why (see appendBatch.ts).
+ */
+export const FENCE_REFUSED = 'AL001';
 
 /** The schema version this build writes and understands. */
 export const SCHEMA_VERSION = migrations.length;

@@ -1,4 +1,5 @@
 import type { AppendResult } from '../../src/log/types.ts';
+import { appendBatch, oneStatement } from './appendBatch.ts';
 import { appendToStream } from './appendToStream.ts';
 import type { Queryable } from './connection.ts';
 import type { WriteBatch } from './contract.ts';
@@ -18,7 +19,8 @@ export interface Applied {
 /**
  * Applies a {@link WriteBatch} on one client inside the caller's transaction (or, for a batch of one
  * statement, on the pool: `inTransaction` false), in the contract's
- * order: definitions (one statement), streams, appends (one fenced statement per request), messages
+ * order: definitions (one statement), streams, appends (one fenced statement for all the streams,
+ * see appendBatch.ts; request by request when the batch has an empty or non-contiguous one), messages
  * (one statement), consumed (one statement), snapshots, statuses. The first error is thrown as it
  * is (an ActorlogError: STREAM_EXISTS, VERSION_CONFLICT, STREAM_NOT_FOUND, LEASE_LOST,
  * ACTOR_STOPPED, APPEND_FAILED…); the caller rolls the transaction back, so nothing of the batch stays.
@@ -33,10 +35,17 @@ export async function applyBatch(client: Queryable, inTransaction: boolean, S: s
   for (const stream of batch.streams ?? []) await createStream(client, S, fence, stream);
   const results: AppendResult[] = [];
   let transactionId: string | undefined;
-  for (const request of batch.appends ?? []) {
-    const appended = await appendToStream(client, S, fence, request.streamId, request.expectedVersion, request.events, inTransaction);
-    results.push(appended.result);
-    if (request.events.length > 0) transactionId = appended.transactionId;
+  const appends = batch.appends ?? [];
+  if (oneStatement(appends)) {
+    const appended = await appendBatch(client, S, fence, appends, inTransaction);
+    results.push(...appended.map((a) => a.result));
+    transactionId = appended[0]!.transactionId;
+  } else {
+    for (const request of appends) {
+      const appended = await appendToStream(client, S, fence, request.streamId, request.expectedVersion, request.events, inTransaction);
+      results.push(appended.result);
+      if (request.events.length > 0) transactionId = appended.transactionId;
+    }
   }
   await postMessages(client, S, batch.messages ?? []);
   await consumeMessages(client, S, batch.consumed ?? []);
@@ -50,7 +59,7 @@ export function statementCount(batch: WriteBatch): number {
   return (
     (batch.definitions?.length ? 1 : 0) +
     (batch.streams?.length ?? 0) +
-    (batch.appends?.length ?? 0) +
+    (batch.appends === undefined || batch.appends.length === 0 ? 0 : oneStatement(batch.appends) ? 1 : batch.appends.length) +
     (batch.messages?.length ? 1 : 0) +
     (batch.consumed?.length ? 1 : 0) +
     (batch.snapshots?.length ?? 0) +

@@ -7,12 +7,14 @@ import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { expectCode } from '../conformance/store/fixtures.ts';
 
-// Ownership of streams by node incarnations, on a real server: two (or three) stores on one schema
-// play the nodes. Leases are 300 ms; a test that needs one to expire waits until the database clock
-// says so (never a fixed sleep of its own).
+// Ownership of streams by node incarnations, on a real server: two to four stores on one schema
+// play the nodes. The test that needs a lease to expire uses 300 ms and waits until the database
+// clock says so (never a fixed sleep of its own); the others use a lease that cannot expire during
+// the test, so a slow machine cannot change their outcome.
 
 const LEASE_LOST = 'LEASE_LOST' as ErrorCode;
-const LEASE_MS = 300;
+const SHORT_LEASE_MS = 300;
+const LONG_LEASE_MS = 600_000;
 const machine = { name: 'job', hash: 'c0ffee' };
 const ev = (type: string): NewEvent => ({ type, data: {}, meta: { source: 'external', recordedAt: 1 } });
 
@@ -39,7 +41,7 @@ async function nodes(count: number, options: PostgresStoreOptions = {}): Promise
   const schema = `own_${++schemaN}`;
   const stores: PostgresStore[] = [];
   for (let i = 0; i < count; i++) {
-    const store = await openPostgresStore(db.url, { schema, leaseMs: LEASE_MS, nodeId: `node-${'abcdefgh'[i]}`, ...options });
+    const store = await openPostgresStore(db.url, { schema, leaseMs: LONG_LEASE_MS, nodeId: `node-${'abcdefgh'[i]}`, ...options });
     opened.push(store);
     stores.push(store);
   }
@@ -49,7 +51,7 @@ async function nodes(count: number, options: PostgresStoreOptions = {}): Promise
 /** Waits until the database clock says `nodeId`'s heartbeat is older than the lease, renewing `keepAlive`'s lease meanwhile. */
 async function leaseExpired(schema: string, nodeId: string, keepAlive?: PostgresStore): Promise<void> {
   const expired = async () =>
-    (await admin.query<{ expired: boolean }>(`SELECT heartbeat_at < now() - $2 * interval '1 millisecond' AS expired FROM "${schema}".nodes WHERE node_id = $1`, [nodeId, LEASE_MS])).rows[0]!.expired;
+    (await admin.query<{ expired: boolean }>(`SELECT heartbeat_at < now() - $2 * interval '1 millisecond' AS expired FROM "${schema}".nodes WHERE node_id = $1`, [nodeId, SHORT_LEASE_MS])).rows[0]!.expired;
   while (!(await expired())) {
     await keepAlive?.ownership.heartbeat();
     await new Promise((r) => setTimeout(r, 25));
@@ -76,7 +78,7 @@ describe('postgres ownership', () => {
   });
 
   it("after A's lease expires, B claims A's streams; A's next append fails LEASE_LOST and writes nothing", async () => {
-    const { stores: [a, b], schema } = await nodes(2);
+    const { stores: [a, b], schema } = await nodes(2, { leaseMs: SHORT_LEASE_MS });
     const { epoch: epochA } = await a!.ownership.register();
     const { epoch: epochB } = await b!.ownership.register();
     for (const id of ['s1', 's2', 's3']) {
@@ -91,7 +93,8 @@ describe('postgres ownership', () => {
     expect(claimed[0]).toMatchObject({ streamId: 's1', version: 1, status: 'active' });
 
     await expectCode(() => a!.append('s1', 1, [ev('zombie')]), LEASE_LOST, { streamId: 's1', ownerNode: 'node-b', ownerEpoch: epochB });
-    await expectCode(() => a!.appendBatch([{ streamId: 's2', expectedVersion: 1, events: [ev('zombie')] }]), LEASE_LOST);
+    // one statement for several streams: refused as a whole, the first refused stream named
+    await expectCode(() => a!.appendBatch([{ streamId: 's2', expectedVersion: 1, events: [ev('zombie')] }, { streamId: 's1', expectedVersion: 1, events: [ev('zombie')] }]), LEASE_LOST, { streamId: 's2' });
     await expectCode(() => a!.setStreamStatus('s1', 'error', 3), LEASE_LOST);
     expect(await b!.append('s1', 1, [ev('by b')])).toMatchObject({ nextVersion: 2 });
     expect((await b!.readStream('s1')).map((r) => r.type)).toEqual(['by a', 'by b']);
@@ -133,7 +136,7 @@ describe('postgres ownership', () => {
 
   it('a superseded epoch loses its streams at once: the new incarnation claims them without waiting for the lease', async () => {
     const { stores: [old], schema } = await nodes(1);
-    const restarted = await openPostgresStore(db.url, { schema, leaseMs: LEASE_MS, nodeId: 'node-a' });
+    const restarted = await openPostgresStore(db.url, { schema, leaseMs: LONG_LEASE_MS, nodeId: 'node-a' });
     opened.push(restarted);
     const { epoch: first } = await old!.ownership.register();
     await old!.createStream({ streamId: 's', machine, input: null, createdAt: 1 });
@@ -208,7 +211,7 @@ describe('postgres ownership', () => {
     const first = await beatAt();
     await untilAsync(async () => (await beatAt()) > first);
     const lost = firstValueFrom(a!.ownership.lost);
-    const successor = await openPostgresStore(db.url, { schema, leaseMs: LEASE_MS, nodeId: 'node-a' });
+    const successor = await openPostgresStore(db.url, { schema, leaseMs: LONG_LEASE_MS, nodeId: 'node-a' });
     opened.push(successor);
     await successor.ownership.register();
     expect(await lost).toMatchObject({ code: 'LEASE_LOST', details: { nodeId: 'node-a', epoch, reason: 'superseded' } });
