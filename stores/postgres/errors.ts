@@ -1,11 +1,5 @@
 import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
 
-/**
- * The code of a write to a stream this node does not own. `ErrorCodes.LEASE_LOST` (src/errors.ts)
- * arrives with the asynchronous store contract; until then the store names it here.
- */
-export const LEASE_LOST = 'LEASE_LOST' as ErrorCode;
-
 /** SQLSTATE classes that mean "the server or the connection is not usable" rather than "this statement failed". */
 const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', '28', '3D'];
 /** Node socket errors of a connection that could not be made or was lost. */

@@ -1,6 +1,6 @@
 import { ActorlogError } from '../../src/errors.ts';
 import type { Queryable } from './connection.ts';
-import { LEASE_LOST, wrapPgError } from './errors.ts';
+import { wrapPgError } from './errors.ts';
 
 /**
  * The writer's fencing token: the node incarnation the store is registered as, or none. Every append
@@ -57,7 +57,7 @@ export async function diagnose(q: Queryable, S: string, fence: Fence, streamId: 
     const owner = row.owner_node === null ? 'no node' : `node ${row.owner_node} (epoch ${ownerEpoch})`;
     const self = fence.node === null ? 'this store is not registered' : `this store is node ${fence.node} (epoch ${fence.epoch})`;
     return {
-      error: new ActorlogError(LEASE_LOST, `stream ${streamId} is owned by ${owner}, and ${self}: nothing was written`, {
+      error: new ActorlogError('LEASE_LOST', `stream ${streamId} is owned by ${owner}, and ${self}: nothing was written`, {
         details: { streamId, ownerNode: row.owner_node, ownerEpoch, nodeId: fence.node, epoch: fence.epoch },
       }),
     };

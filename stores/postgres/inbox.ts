@@ -1,6 +1,6 @@
 import { ActorlogError } from '../../src/errors.ts';
 import type { Queryable } from './connection.ts';
-import type { InboxMessage, StoredInboxMessage } from './contract.ts';
+import type { InboxMessage, StoredInboxMessage } from '../../src/log/types.ts';
 import { wrapPgError } from './errors.ts';
 import { encodeJson } from './rows.ts';
 
@@ -69,11 +69,11 @@ export async function readInbox(q: Queryable, S: string, streamId: string, limit
   return rows.map((r) => ({ id: Number(r.id), streamId: r.stream_id, causationId: r.causation_id, type: r.type, data: r.data, from: r.sender, postedAt: r.posted_at }));
 }
 
-/** The streams that have messages waiting, those with the oldest message first, at most `limit` (default all). */
+/** The streams that have messages waiting, those with the oldest message first, at most `limit` (default 1000). */
 export async function inboxStreams(q: Queryable, S: string, limit?: number): Promise<string[]> {
   const { rows } = await q.query<{ stream_id: string }>(
     `SELECT stream_id FROM ${S}.inbox GROUP BY stream_id ORDER BY min(id) LIMIT $1`,
-    [limit === undefined ? null : Math.max(0, limit)],
+    [limit === undefined ? 1000 : Math.max(0, limit)],
   );
   return rows.map((r) => r.stream_id);
 }

@@ -14,7 +14,6 @@ export { PostgresOwnership } from './ownership.ts';
 export { SCHEMA_VERSION } from './schema.ts';
 export { DEFAULT_POLL_INTERVAL_MS, DEFAULT_BATCH_SIZE, MIN_POLL_INTERVAL_MS } from './subscribe.ts';
 export { redactUrl } from './errors.ts';
-export type { AsyncLogStore, AsyncSubscribeOptions, InboxMessage, LogCursor, NewStream, PgEventRecord, StoredInboxMessage, StreamOwnership, WriteBatch } from './contract.ts';
 
 /** Default of {@link PostgresStoreOptions.leaseMs}: 10 s. */
 export const DEFAULT_LEASE_MS = 10_000;

@@ -2,8 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../../src/errors.ts';
 import type { StreamRecord } from '../../src/log/types.ts';
 import type { Connection } from './connection.ts';
-import { LEASE_LOST } from './errors.ts';
-import type { StreamOwnership } from './contract.ts';
+import type { StreamOwnership } from '../../src/log/types.ts';
 import { NO_OWNER, type Fence } from './fence.ts';
 import { STREAM_COLUMNS, toStreamRecord, type StreamRow } from './rows.ts';
 
@@ -100,7 +99,7 @@ export class PostgresOwnership implements StreamOwnership {
   async heartbeat(): Promise<void> {
     this.assertOpen();
     const node = this.current;
-    if (node === undefined) throw new ActorlogError(LEASE_LOST, 'this store has no node incarnation: register() first', { details: { nodeId: this.nodeId, reason: 'not registered' } });
+    if (node === undefined) throw new ActorlogError('LEASE_LOST', 'this store has no node incarnation: register() first', { details: { nodeId: this.nodeId, reason: 'not registered' } });
     const { rows } = await this.connection.query<{ renewed: boolean }>(
       'renew the lease',
       `UPDATE ${this.S}.nodes SET heartbeat_at = now()
@@ -111,7 +110,7 @@ export class PostgresOwnership implements StreamOwnership {
     const row = (await this.connection.query<{ epoch: string }>('read this node', `SELECT epoch FROM ${this.S}.nodes WHERE node_id = $1`, [node.nodeId])).rows[0];
     const reason = row !== undefined && Number(row.epoch) === node.epoch ? 'expired' : 'superseded';
     if (this.current === node) this.forget();
-    throw new ActorlogError(LEASE_LOST, `node ${node.nodeId} epoch ${node.epoch} lost its lease (${reason}): stop its actors, register again and claim`, {
+    throw new ActorlogError('LEASE_LOST', `node ${node.nodeId} epoch ${node.epoch} lost its lease (${reason}): stop its actors, register again and claim`, {
       details: { nodeId: node.nodeId, epoch: node.epoch, reason },
     });
   }
@@ -125,7 +124,7 @@ export class PostgresOwnership implements StreamOwnership {
     this.assertOpen();
     if (!Number.isInteger(limit) || limit < 0) throw new ActorlogError('INVALID_OPTIONS', `limit must be an integer >= 0, not ${String(limit)}`, { details: { limit } });
     const node = this.current;
-    if (node === undefined) throw new ActorlogError(LEASE_LOST, 'this store has no node incarnation: register() first', { details: { nodeId: this.nodeId, reason: 'not registered' } });
+    if (node === undefined) throw new ActorlogError('LEASE_LOST', 'this store has no node incarnation: register() first', { details: { nodeId: this.nodeId, reason: 'not registered' } });
     if (limit === 0) return [];
     // The liveness test is a scalar correlated subquery, which stays a subplan: when a row locked here
     // was claimed by another node after this statement's snapshot, PostgreSQL re-checks the row's new
@@ -168,8 +167,8 @@ export class PostgresOwnership implements StreamOwnership {
     if (this.settings.heartbeatMs <= 0 || this.timer !== undefined) return;
     this.timer = setInterval(() => {
       this.heartbeat().catch((err: unknown) => {
-        if (err instanceof ActorlogError && err.code === LEASE_LOST) this.lostSubject.next(err);
-        // other failures (the connection): the next beat tries again; an expired lease is then LEASE_LOST
+        if (err instanceof ActorlogError && err.code === 'LEASE_LOST') this.lostSubject.next(err);
+        // other failures (the connection): the next beat tries again; an expired lease is then 'LEASE_LOST'
       });
     }, this.settings.heartbeatMs);
     this.timer.unref();

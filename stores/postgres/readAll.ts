@@ -1,5 +1,5 @@
 import type { Queryable } from './connection.ts';
-import type { LogCursor, PgEventRecord } from './contract.ts';
+import type { EventRecord, LogCursor } from '../../src/log/types.ts';
 import { eventColumns, toEventRecord, type EventRow } from './rows.ts';
 
 /** Where a read of the global order starts (both bounds apply when both are given). */
@@ -14,7 +14,7 @@ export interface ReadFrom {
 
 /** A batch of the global order and the horizon it was read under. */
 export interface ReadBatch {
-  records: PgEventRecord[];
+  records: EventRecord[];
   /**
    * `pg_snapshot_xmin(pg_current_snapshot())` of the read, as a bigint: every transaction with a
    * smaller id had ended when the read ran; events of transactions from this id on were left out.

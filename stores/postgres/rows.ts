@@ -1,5 +1,5 @@
 import type { EventMeta, StreamRecord, StreamStatus } from '../../src/log/types.ts';
-import type { PgEventRecord } from './contract.ts';
+import type { EventRecord } from '../../src/log/types.ts';
 
 // node-postgres returns bigint (int8) columns as strings and parses json columns into fresh objects;
 // the store converts int8 with Number() per column (it never changes pg's global type parsers, which
@@ -44,7 +44,7 @@ export function encodeJson(value: unknown): string {
 }
 
 /** Turns an `events` row into an event record with its transaction id. */
-export function toEventRecord(row: EventRow): PgEventRecord {
+export function toEventRecord(row: EventRow): EventRecord {
   return {
     globalPosition: Number(row.global_position),
     streamId: row.stream_id,

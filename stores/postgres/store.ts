@@ -4,7 +4,7 @@ import { ActorlogError } from '../../src/errors.ts';
 import type { AppendRequest, AppendResult, DefinitionRecord, EventRecord, NewEvent, SnapshotRecord, StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoints.ts';
 import type { Connection } from './connection.ts';
-import type { AsyncLogStore, AsyncSubscribeOptions, InboxMessage, LogCursor, NewStream, StoredInboxMessage, WriteBatch } from './contract.ts';
+import type { InboxMessage, LogCursor, LogStore, NewStream, StoredInboxMessage, SubscribeOptions, WriteBatch } from '../../src/log/types.ts';
 import { loadDefinition } from './definitions.ts';
 import { wrapPgError } from './errors.ts';
 import { inboxStreams, readInbox } from './inbox.ts';
@@ -33,7 +33,7 @@ const OWN_WRITE_WAIT_MS = [1, 2, 5, 10, 20, 50];
  * with `openPostgresStore` (index.ts), which documents the behaviour; this class adds
  * `schema` and `ownership` (always present).
  */
-export class PostgresStore implements AsyncLogStore {
+export class PostgresStore implements LogStore {
   /** The PostgreSQL schema holding the store's tables. */
   readonly schema: string;
   readonly ownership: PostgresOwnership;
@@ -196,7 +196,7 @@ export class PostgresStore implements AsyncLogStore {
     return this.read('list inboxes', (q) => inboxStreams(q, this.S, limit));
   }
 
-  subscribe(options?: AsyncSubscribeOptions): Observable<EventRecord> {
+  subscribe(options?: SubscribeOptions): Observable<EventRecord> {
     this.assertOpen();
     return subscribeToPostgres(
       {

@@ -1,7 +1,7 @@
 import { ActorlogError } from '../../src/errors.ts';
 import type { StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import type { Queryable } from './connection.ts';
-import type { NewStream } from './contract.ts';
+import type { NewStream } from '../../src/log/types.ts';
 import { pgCode, wrapPgError } from './errors.ts';
 import { diagnose, type Fence } from './fence.ts';
 import { encodeJson, STREAM_COLUMNS, toStreamRecord, type StreamRow } from './rows.ts';

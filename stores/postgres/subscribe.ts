@@ -1,7 +1,6 @@
 import { asyncScheduler, Observable, type Subscription } from 'rxjs';
 import { ActorlogError } from '../../src/errors.ts';
-import type { EventRecord } from '../../src/log/types.ts';
-import type { AsyncSubscribeOptions, LogCursor, PgEventRecord } from './contract.ts';
+import type { EventRecord, LogCursor, SubscribeOptions } from '../../src/log/types.ts';
 import type { ReadBatch, ReadFrom } from './readAll.ts';
 
 /** The shortest wait between two polls (ms): after a poll that found records. */
@@ -43,7 +42,7 @@ export interface PostgresFeed {
  * store.subscribe({ after: saved }).subscribe((r) => { project(r); cursor = { transactionId: r.transactionId!, globalPosition: r.globalPosition }; });
  * ```
  */
-export function subscribeToPostgres(feed: PostgresFeed, options: AsyncSubscribeOptions = {}): Observable<EventRecord> {
+export function subscribeToPostgres(feed: PostgresFeed, options: SubscribeOptions = {}): Observable<EventRecord> {
   const after = options.after;
   const afterPosition = typeof after === 'number' ? after : undefined;
   const maxInterval = Math.max(MIN_POLL_INTERVAL_MS, options.pollIntervalMs ?? feed.pollIntervalMs);
@@ -85,7 +84,7 @@ export function subscribeToPostgres(feed: PostgresFeed, options: AsyncSubscribeO
             if (cursor !== undefined) from.afterCursor = cursor;
             if (streamId !== undefined) from.streamId = streamId;
             const { records } = await feed.read(from);
-            for (const record of records as PgEventRecord[]) {
+            for (const record of records as EventRecord[]) {
               if (subscriber.closed) return;
               cursor = { transactionId: record.transactionId ?? '0', globalPosition: record.globalPosition };
               subscriber.next(record);

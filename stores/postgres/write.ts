@@ -2,7 +2,7 @@ import type { AppendResult } from '../../src/log/types.ts';
 import { appendBatch, oneStatement } from './appendBatch.ts';
 import { appendToStream } from './appendToStream.ts';
 import type { Queryable } from './connection.ts';
-import type { WriteBatch } from './contract.ts';
+import type { WriteBatch } from '../../src/log/types.ts';
 import { saveDefinitions } from './definitions.ts';
 import type { Fence } from './fence.ts';
 import { consumeMessages, postMessages } from './inbox.ts';

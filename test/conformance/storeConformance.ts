@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe } from 'vitest';
-import type { AsyncLogStore } from '../../stores/postgres/contract.ts';
+import type { LogStore } from '../../src/log/types.ts';
 import { appendSpecs } from './store/appends.ts';
 import { batchSpecs } from './store/batches.ts';
 import { checkpointSpecs } from './store/checkpoints.ts';
@@ -16,7 +16,7 @@ export interface ConformanceOptions {
 }
 
 /** Makes a fresh, empty store for one test, with `options` when given. The suite closes it after the test. */
-export type StoreFactory = (options?: ConformanceOptions) => Promise<AsyncLogStore>;
+export type StoreFactory = (options?: ConformanceOptions) => Promise<LogStore>;
 
 /**
  * The conformance suite of the asynchronous store contract (issue 17): every store runs it from its
@@ -41,8 +41,8 @@ export type StoreFactory = (options?: ConformanceOptions) => Promise<AsyncLogSto
  */
 export function storeConformance(name: string, factory: StoreFactory): void {
   describe(`store conformance: ${name}`, () => {
-    let store: AsyncLogStore | undefined;
-    const get = (): AsyncLogStore => {
+    let store: LogStore | undefined;
+    const get = (): LogStore => {
       if (store === undefined) throw new Error('no store: the factory has not run');
       return store;
     };

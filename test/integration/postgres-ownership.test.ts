@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
-import type { ErrorCode } from '../../src/errors.ts';
 import type { NewEvent } from '../../src/log/types.ts';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../stores/postgres/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
@@ -12,7 +11,7 @@ import { expectCode } from '../conformance/store/fixtures.ts';
 // clock says so (never a fixed sleep of its own); the others use a lease that cannot expire during
 // the test, so a slow machine cannot change their outcome.
 
-const LEASE_LOST = 'LEASE_LOST' as ErrorCode;
+const LEASE_LOST = 'LEASE_LOST';
 const SHORT_LEASE_MS = 300;
 const LONG_LEASE_MS = 600_000;
 const machine = { name: 'job', hash: 'c0ffee' };

@@ -33,7 +33,7 @@ export function checkpointSpecs(store: GetStore): void {
 
     it('two compare-and-sets from the same position at once: exactly one wins', async () => {
       await store().saveCheckpoint('p', 10);
-      const outcomes = await Promise.all([store().saveCheckpoint('p', 20, 10), store().saveCheckpoint('p', 30, 10)]);
+      const outcomes = await Promise.all([(async () => store().saveCheckpoint('p', 20, 10))(), (async () => store().saveCheckpoint('p', 30, 10))()]);
       expect(outcomes.filter(Boolean)).toHaveLength(1);
       expect(await store().loadCheckpoint('p')).toBe(outcomes[0] ? 20 : 30);
     });

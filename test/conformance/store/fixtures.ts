@@ -1,10 +1,10 @@
 import { expect } from 'vitest';
 import { isActorlogError, type ErrorCode } from '../../../src/errors.ts';
 import type { EventMeta, EventRecord, NewEvent, StreamRecord } from '../../../src/log/types.ts';
-import type { AsyncLogStore, LogCursor } from '../../../stores/postgres/contract.ts';
+import type { LogCursor, LogStore } from '../../../src/log/types.ts';
 
 /** The store of the running test (a fresh one per test, closed after it). */
-export type GetStore = () => AsyncLogStore;
+export type GetStore = () => LogStore;
 
 /** A machine reference for test streams. */
 export const machine = { name: 'job', hash: 'c0ffee' };
@@ -20,8 +20,8 @@ export function events(n: number, prefix = 'e'): NewEvent[] {
 }
 
 /** Creates stream `streamId` created at `createdAt` ms (default 100). */
-export function createStream(store: AsyncLogStore, streamId: string, createdAt = 100, input: unknown = { id: streamId }): Promise<StreamRecord> {
-  return store.createStream({ streamId, machine, input, createdAt });
+export async function createStream(store: LogStore, streamId: string, createdAt = 100, input: unknown = { id: streamId }): Promise<StreamRecord> {
+  return await store.createStream({ streamId, machine, input, createdAt });
 }
 
 /**

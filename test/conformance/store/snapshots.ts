@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AsyncLogStore } from '../../../stores/postgres/contract.ts';
+import type { LogStore } from '../../../src/log/types.ts';
 import type { ConformanceOptions, StoreFactory } from '../storeConformance.ts';
 import { createStream, events, expectCode, type GetStore } from './fixtures.ts';
 
@@ -7,8 +7,8 @@ import { createStream, events, expectCode, type GetStore } from './fixtures.ts';
 export function snapshotSpecs(store: GetStore, factory: StoreFactory): void {
   describe('snapshots', () => {
     const snap = (version: number, value: unknown = { v: version }) => ({ streamId: 'a', version, snapshot: value, recordedAt: 5000 + version });
-    const versionsOf = async (s: AsyncLogStore, streamId = 'a') => (await s.listSnapshots(streamId)).map((r) => r.version);
-    const extra: AsyncLogStore[] = [];
+    const versionsOf = async (s: LogStore, streamId = 'a') => (await s.listSnapshots(streamId)).map((r) => r.version);
+    const extra: LogStore[] = [];
     /** Another fresh store with `options`, closed after the test. */
     const open = async (options: ConformanceOptions) => {
       const s = await factory(options);

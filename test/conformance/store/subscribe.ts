@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../../src/log/types.ts';
-import type { AsyncSubscribeOptions } from '../../../stores/postgres/contract.ts';
+import type { SubscribeOptions } from '../../../src/log/types.ts';
 import { createStream, cursorOf, event, events, expectCode, ids, plain, positions, until, type GetStore } from './fixtures.ts';
 
 /** subscribe(): catch-up then live, after a position or a cursor, filters, failed batches, teardown. */
 export function subscribeSpecs(store: GetStore): void {
   describe('subscribe', () => {
     /** Subscribes and collects what arrives (real time: deliveries are awaited with `until`, never timed). */
-    function collect(options: AsyncSubscribeOptions = {}, onRecord?: (r: EventRecord) => void) {
+    function collect(options: SubscribeOptions = {}, onRecord?: (r: EventRecord) => void) {
       const received: EventRecord[] = [];
       const state = { completed: false, error: undefined as unknown };
       const subscription = store()
