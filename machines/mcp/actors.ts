@@ -5,7 +5,8 @@ import { keepRaw } from '../../src/transport/classify.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionChannel, SessionWireEvent, WireMeta,
 } from '../session/events.ts';
-import { answerLost, createMcpClient, parseRpcMessage, type McpClient, type McpClientOptions } from './client.ts';
+import { answerLost, createMcpClient, MCP_MAX_MESSAGE_BYTES, parseRpcMessage, type McpClient, type McpClientOptions } from './client.ts';
+import { recordInvalidThenFail } from '../../src/binding/index.ts';
 import { CallToolResultSchema, ProgressParamsSchema, rpcKind } from './schemas.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
 import { streamNotice as notice } from '../session/streamNotice.ts';
@@ -36,11 +37,11 @@ export interface McpBindingOptions extends McpClientOptions {
  * `isError: true`) with the text content as `output` and the CallToolResult as `result`; anything
  * else -> `session.event` with its params; a message failing its schema -> `session.invalid`.
  */
-export function mapMcpMessage(raw: string, promptId: string | undefined, meta: WireMeta, channel: SessionChannel): SessionWireEvent {
+export function mapMcpMessage(raw: string, promptId: string | undefined, meta: WireMeta, channel: SessionChannel, maxBytes = MCP_MAX_MESSAGE_BYTES): SessionWireEvent {
   const tag = <E extends SessionWireEvent>(e: E): E => (channel === 'prompt' ? { ...e, channel } : e);
   if (raw.trim() === '') return tag({ type: 'session.event', kind: 'mcp.priming', meta });
   let message;
-  try { message = rpcKind(parseRpcMessage('MCP stream', raw)); } catch (err) {
+  try { message = rpcKind(parseRpcMessage('MCP stream', raw, { maxBytes })); } catch (err) {
     const details = isActorlogError(err) ? err.details : undefined;
     return tag({ type: 'session.invalid', raw: keepRaw(raw), error: String(details?.error ?? (err as Error).message), meta });
   }
@@ -75,7 +76,7 @@ const isAnswer = (e: SessionWireEvent) => e.type === 'session.ended';
  */
 export const SENT_CURSOR = '';
 
-function prompt(client: McpClient, input: PromptInput, scheduler: SchedulerLike): Observable<SessionWireEvent> {
+function prompt(client: McpClient, input: PromptInput, scheduler: SchedulerLike, maxBytes: number): Observable<SessionWireEvent> {
   const p = input.prompt;
   if (p.kind !== 'tool') {
     return defer(() => throwError(() => new ActorlogError('PERMANENT', `MCP sessions take tool calls, not "${p.kind}" prompts`, { details: { kind: p.kind } })));
@@ -89,11 +90,12 @@ function prompt(client: McpClient, input: PromptInput, scheduler: SchedulerLike)
   const stream = client.requestStream(input.remoteId, message, resumeFrom, { idempotent }).pipe(
     concatMap((item): Observable<SessionWireEvent> => {
       if (item.kind === 'open' || item.kind === 'retry') return of(notice(item, 'prompt'));
-      if (item.kind === 'body') return of(mapMcpMessage(item.text, input.promptId, { source: 'sse' }, 'prompt'));
+      if (item.kind === 'body') return of(mapMcpMessage(item.text, input.promptId, { source: 'sse' }, 'prompt', maxBytes));
       const meta: WireMeta = item.cursor === undefined ? { source: 'sse' } : { source: 'sse', cursor: item.cursor };
-      return of(mapMcpMessage(item.data, input.promptId, meta, 'prompt'));
+      return of(mapMcpMessage(item.data, input.promptId, meta, 'prompt', maxBytes));
     }),
     takeWhile((e) => !isAnswer(e), true),
+    catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })), // an event over the parser's bound: recorded raw
   );
   if (resumeFrom !== undefined) return stream;
   const sent: SessionWireEvent = {
@@ -106,15 +108,17 @@ function prompt(client: McpClient, input: PromptInput, scheduler: SchedulerLike)
 
 function events(client: McpClient, options: McpBindingOptions, input: EventsInput): Observable<SessionWireEvent> {
   if (options.standaloneStream === false) return EMPTY;
+  const maxBytes = options.maxMessageBytes ?? MCP_MAX_MESSAGE_BYTES;
   return client.standaloneStream(input.remoteId, input.cursor).pipe(
     concatMap((item): Observable<SessionWireEvent> => {
       if (item.kind === 'open' || item.kind === 'retry') return of(notice(item, 'events'));
       if (item.kind === 'body') return EMPTY;
       const meta: WireMeta = item.cursor === undefined ? { source: 'sse' } : { source: 'sse', cursor: item.cursor };
-      return of(mapMcpMessage(item.data, undefined, meta, 'events'));
+      return of(mapMcpMessage(item.data, undefined, meta, 'events', maxBytes));
     }),
     // A server without a standalone stream answers 405 (MCP "Listening for Messages from the Server");
     // one that still holds an earlier GET stream of this session answers 409. Neither ends the session.
+    catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })), // an event over the parser's bound: recorded raw
     catchError((err: unknown) => {
       const status = isActorlogError(err, 'PERMANENT') ? err.details?.status : undefined;
       if (status !== 405 && status !== 409) return throwError(() => err);
@@ -153,12 +157,16 @@ export function mcpSessionActors(options: McpBindingOptions): McpSessionActors {
   return {
     open: fromEventObservable<SessionWireEvent, OpenInput>(({ input }) => {
       if (input.remoteId) return of<SessionWireEvent>({ type: 'session.opened', remoteId: input.remoteId, status: 'idle' });
-      return fromCall((o) => client.initialize(o)).pipe(concatMap(({ sessionId, result }) => of<SessionWireEvent>({
-        type: 'session.opened', remoteId: sessionId, status: 'idle', title: `${result.serverInfo.name} ${result.serverInfo.version}`,
-      })));
+      return fromCall((o) => client.initialize(o)).pipe(
+        concatMap(({ sessionId, result }) => of<SessionWireEvent>({
+          type: 'session.opened', remoteId: sessionId, status: 'idle', title: `${result.serverInfo.name} ${result.serverInfo.version}`,
+        })),
+        // a malformed initialize answer is recorded raw (bounded) as session.invalid, then the open fails
+        catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })),
+      );
     }),
     events: fromEventObservable<SessionWireEvent, EventsInput>(({ input }) => events(client, options, input)),
-    prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) => prompt(client, input, options.scheduler ?? asyncScheduler)),
+    prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) => prompt(client, input, options.scheduler ?? asyncScheduler, options.maxMessageBytes ?? MCP_MAX_MESSAGE_BYTES)),
     abort: fromEventObservable<SessionWireEvent, AbortInput>(({ input }) => {
       if (!input.promptId) return EMPTY;
       const cancel = fromCall((o) => client.notify(input.remoteId, 'notifications/cancelled', { requestId: input.promptId!, reason: 'aborted by the client' }, o));

@@ -1,13 +1,14 @@
-import { defer, filter, firstValueFrom, map, tap, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, concatMap, defer, filter, firstValueFrom, map, race, tap, throwError, timer, type Observable, type SchedulerLike } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
-import { z } from 'zod';
 import { ActorlogError } from '../../src/errors.ts';
-import { httpStatusError, invalidPayload, keepRaw, networkError } from '../../src/transport/classify.ts';
+import { decodeJson, schemaErrorText, type JsonLimits } from '../../src/transport/boundedJson.ts';
+import { watchCall } from '../../src/transport/callWatch.ts';
+import { httpStatusError, invalidPayload, keepRaw } from '../../src/transport/classify.ts';
+import { notDelivered } from '../../src/transport/outcome.ts';
 import { openSseConnection, type SseRequest } from '../../src/sources/sse/connection.ts';
 import { sse, type SseItem } from '../../src/sources/sse/index.ts';
 import type { SseRetryOptions } from '../../src/sources/sse/retryPolicy.ts';
 import { InitializeResultSchema, JsonRpcMessageSchema, MCP_PROTOCOL_VERSION, rpcKind, type InitializeResult, type JsonRpcMessage } from './schemas.ts';
-import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** Options of {@link createMcpClient}. `headers` may carry secrets (authorization): they stay in this closure. */
 export interface McpClientOptions {
@@ -21,10 +22,27 @@ export interface McpClientOptions {
   stallTimeoutMs?: number;
   /** Reconnection policy of its streams. */
   retry?: SseRetryOptions;
-  /** Scheduler of the streams' backoff and stall timers. */
+  /** Scheduler of the streams' backoff and stall timers, and of `timeoutMs`. */
   scheduler?: SchedulerLike;
   dispatcher?: Dispatcher;
+  /**
+   * The overall deadline of one request/response exchange (`initialize`, a notification, `DELETE`),
+   * ms: a server that answers slowly or trickles its answer fails it `TRANSIENT` (`details.cause`
+   * `timeout`). The SDK client's default request timeout. Streams of a tools/call are long-lived:
+   * their stall bound watches them instead. @default 60000
+   */
+  timeoutMs?: number;
+  /**
+   * The largest JSON-RPC message read, bytes: one SSE event (the parser's buffer), a JSON body, the
+   * decode bound. A tool result may be large. @default {@link MCP_MAX_MESSAGE_BYTES} (16 MiB)
+   */
+  maxMessageBytes?: number;
 }
+
+/** The MCP SDK client's default request timeout (`DEFAULT_REQUEST_TIMEOUT_MSEC`), ms. */
+export const MCP_DEFAULT_TIMEOUT_MS = 60_000;
+/** Default of {@link McpClientOptions.maxMessageBytes}: 16 MiB. */
+export const MCP_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** Per-call options: an AbortSignal ends the call with code ABORTED. */
 export interface CallOptions { signal?: AbortSignal }
@@ -60,27 +78,14 @@ export interface McpClient {
 }
 
 /**
- * Parses one JSON-RPC message (an SSE `data:` or a JSON body).
+ * Parses one JSON-RPC message (an SSE `data:` or a JSON body) with the one decoder (bounded JSON,
+ * then the schema; `limits.maxBytes` 1 MiB unless given).
  * @throws ActorlogError `INVALID_PAYLOAD` with the raw text (<= 4 KiB) and the reason
  */
-export function parseRpcMessage(label: string, raw: string): JsonRpcMessage {
-  let json: unknown;
-  const parsed = parseJson(raw); // bounded: depth and size (binding kit)
-  if (!parsed.ok) throw invalidPayload(label, raw, parsed.error);
-  json = parsed.value;
-  const r = JsonRpcMessageSchema.safeParse(json);
-  if (!r.success) throw invalidPayload(label, raw, z.prettifyError(r.error));
-  return r.data;
-}
-
-/** Connection failures that happen before a request is written, and statuses that say it was not handled. */
-const NOT_SENT_CAUSES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-const NOT_HANDLED_STATUSES = new Set([429, 503]);
-
-function neverDelivered(err: ActorlogError | undefined): boolean {
-  const cause = err?.details?.cause;
-  const status = err?.details?.status;
-  return (typeof cause === 'string' && NOT_SENT_CAUSES.has(cause)) || (typeof status === 'number' && NOT_HANDLED_STATUSES.has(status));
+export function parseRpcMessage(label: string, raw: string, limits?: JsonLimits): JsonRpcMessage {
+  const decoded = decodeJson(raw, JsonRpcMessageSchema, limits);
+  if (!decoded.ok) throw invalidPayload(label, raw, decoded.error);
+  return decoded.value;
 }
 
 /**
@@ -110,18 +115,24 @@ export function createMcpClient(options: McpClientOptions): McpClient {
   for (const [k, v] of Object.entries(options.headers ?? {})) extra[k.toLowerCase()] = v;
   const accept = 'application/json, text/event-stream';
   const sessionHeaders = (sessionId: string) => ({ ...extra, 'mcp-session-id': sessionId, 'mcp-protocol-version': MCP_PROTOCOL_VERSION });
-  const streamOptions = { stallTimeoutMs: options.stallTimeoutMs ?? 45_000, retry: options.retry, scheduler: options.scheduler, dispatcher: options.dispatcher };
+  const maxBytes = options.maxMessageBytes ?? MCP_MAX_MESSAGE_BYTES;
+  const timeoutMs = options.timeoutMs ?? MCP_DEFAULT_TIMEOUT_MS;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const streamOptions = {
+    stallTimeoutMs: options.stallTimeoutMs ?? 45_000, retry: options.retry, scheduler: options.scheduler, dispatcher: options.dispatcher, maxEventChars: maxBytes, maxBodyBytes: maxBytes,
+  };
 
-  async function post(label: string, headers: Record<string, string>, body: unknown, o?: CallOptions): Promise<Dispatcher.ResponseData> {
-    let res: Dispatcher.ResponseData;
+  /** POSTs one notification under the deadline; the answer's body is discarded. */
+  async function post(label: string, headers: Record<string, string>, body: unknown, o?: CallOptions): Promise<void> {
+    const watch = watchCall(label, { timeoutMs }, scheduler, o?.signal);
     try {
-      res = await request(options.url, { method: 'POST', headers: { ...headers, accept, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: o?.signal, dispatcher: options.dispatcher });
-    } catch (err) { throw networkError(label, err); }
-    if (res.statusCode >= 400) {
-      const text = await res.body.text().catch(() => '');
-      throw httpStatusError(label, res.statusCode, { body: keepRaw(text).slice(0, 500) });
-    }
-    return res;
+      const res = await request(options.url, { method: 'POST', headers: { ...headers, accept, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: watch.signal, dispatcher: options.dispatcher });
+      if (res.statusCode >= 400) {
+        const text = await res.body.text().catch(() => '');
+        throw httpStatusError(label, res.statusCode, { body: keepRaw(text).slice(0, 500) }, res.headers);
+      }
+      await res.body.dump();
+    } catch (err) { throw watch.error(err); } finally { watch.stop(); }
   }
 
   return {
@@ -134,27 +145,31 @@ export function createMcpClient(options: McpClientOptions): McpClient {
       // The answer comes as JSON or as an event stream (the SDK server streams it after a priming event).
       const req: SseRequest = { url: options.url, method: 'POST', headers: { ...extra, accept, 'content-type': 'application/json' }, body: JSON.stringify(message) };
       let sessionId: string | undefined;
-      const answer = await firstValueFrom(openSseConnection(req, { label, ...streamOptions }).pipe(
+      // One deadline for the whole exchange: a server that trickles its answer cannot hold it open.
+      const deadline = timer(timeoutMs, scheduler).pipe(concatMap(() => throwError(() => new ActorlogError('TRANSIENT', `${label}: no answer within ${timeoutMs} ms`, {
+        details: { cause: 'timeout', timeoutMs },
+      }))));
+      const answered = openSseConnection(req, { label, ...streamOptions }).pipe(
         map((item) => {
           if (item.kind === 'open' || item.kind === 'body') sessionId = item.headers['mcp-session-id'];
           if (item.kind === 'body') return item.text;
           return item.kind === 'message' && item.message.data !== '' ? item.message.data : undefined;
         }),
         filter((raw): raw is string => raw !== undefined),
-      ), { defaultValue: undefined }).catch((err: unknown) => { throw networkError(label, err); });
+      );
+      const answer = await firstValueFrom(Number.isFinite(timeoutMs) ? race(answered, deadline) : answered, { defaultValue: undefined });
       if (answer === undefined) throw new ActorlogError('TRANSIENT', `${label}: the stream ended without an answer`);
-      const rpc = rpcKind(parseRpcMessage(label, answer));
+      const rpc = rpcKind(parseRpcMessage(label, answer, { maxBytes }));
       if (rpc.kind === 'error') throw new ActorlogError('PERMANENT', `${label}: JSON-RPC error ${rpc.error.code}: ${rpc.error.message}`, { details: { rpcCode: rpc.error.code } });
       if (rpc.kind !== 'result') throw invalidPayload(label, answer, 'not a response');
       const result = InitializeResultSchema.safeParse(rpc.result);
-      if (!result.success) throw invalidPayload(label, answer, z.prettifyError(result.error));
+      if (!result.success) throw invalidPayload(label, answer, schemaErrorText(result.error));
       if (!sessionId) throw new ActorlogError('PERMANENT', `${label}: the server gave no mcp-session-id (stateless servers are not supported)`);
       await this.notify(sessionId, 'notifications/initialized', {}, o);
       return { sessionId, result: result.data };
     },
     async notify(sessionId, method, params, o) {
-      const res = await post(`MCP ${method}`, sessionHeaders(sessionId), { jsonrpc: '2.0', method, params }, o);
-      await res.body.dump();
+      await post(`MCP ${method}`, sessionHeaders(sessionId), { jsonrpc: '2.0', method, params }, o);
     },
     requestStream(sessionId, message, cursor, opts) {
       const body = JSON.stringify({ jsonrpc: '2.0', ...message });
@@ -168,7 +183,7 @@ export function createMcpClient(options: McpClientOptions): McpClient {
           cursor,
           request: ({ cursor: last }) => {
             if (last !== undefined) return { url: options.url, method: 'GET', headers: { ...sessionHeaders(sessionId), accept: 'text/event-stream' } };
-            if (posted && opts?.idempotent !== true && !neverDelivered(lastFailure)) throw answerLost(label, message.id, lastFailure);
+            if (posted && opts?.idempotent !== true && !notDelivered(lastFailure)) throw answerLost(label, message.id, lastFailure);
             posted = true;
             return { url: options.url, method: 'POST', headers: { ...sessionHeaders(sessionId), accept, 'content-type': 'application/json' }, body };
           },
@@ -180,14 +195,15 @@ export function createMcpClient(options: McpClientOptions): McpClient {
     },
     async deleteSession(sessionId, o) {
       const label = 'MCP DELETE';
+      const watch = watchCall(label, { timeoutMs }, scheduler, o?.signal);
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(options.url, { method: 'DELETE', headers: sessionHeaders(sessionId), signal: o?.signal, dispatcher: options.dispatcher });
-      } catch (err) { throw networkError(label, err); }
-      await res.body.dump();
+        res = await request(options.url, { method: 'DELETE', headers: sessionHeaders(sessionId), signal: watch.signal, dispatcher: options.dispatcher });
+        await res.body.dump();
+      } catch (err) { throw watch.error(err); } finally { watch.stop(); }
       if (res.statusCode === 404) return true;
       if (res.statusCode === 405) return false;
-      if (res.statusCode >= 400) throw httpStatusError(label, res.statusCode);
+      if (res.statusCode >= 400) throw httpStatusError(label, res.statusCode, {}, res.headers);
       return true;
     },
   };

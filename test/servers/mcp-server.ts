@@ -36,6 +36,12 @@ export interface McpTestServerStats {
 export interface McpTestServerFaults {
   /** `tools/call` POSTs whose answer is lost: the SDK takes the call (the tool runs), the client's connection is destroyed before any byte of the answer. */
   loseAnswers?: number;
+  /** `initialize` POSTs answered 200 JSON with a session id and a body cut short (not JSON-RPC). */
+  malformedInitialize?: number;
+  /** `initialize` POSTs answered with event-stream headers, then a byte every 20 ms for ever (never an event). */
+  dripInitialize?: number;
+  /** The next `times` POSTs are answered `status` (with `Retry-After`, when given) without reaching the SDK. */
+  fail?: { status: number; times: number; retryAfter?: string };
 }
 
 /** A running MCP server. */
@@ -89,6 +95,10 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
       return { content: [{ type: 'text', text: `Counted to ${n}` }] };
     });
     server.registerTool('echo', { description: 'Echo a text', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+    server.registerTool('big', {
+      description: 'Answer a text of `bytes` bytes (results over 1 MiB)',
+      inputSchema: { bytes: z.number().int().min(1).max(64 * 1024 * 1024) },
+    }, async ({ bytes }) => ({ content: [{ type: 'text', text: 'b'.repeat(bytes) }] }));
     return server;
   }
 
@@ -107,6 +117,25 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
     if (req.method === 'POST') {
       const body = await readJson(req);
       const call = body as { method?: unknown; id?: unknown } | undefined;
+      if (faults.fail && faults.fail.times > 0) {
+        const { status, retryAfter } = faults.fail;
+        if (--faults.fail.times === 0) delete faults.fail;
+        res.writeHead(status, { 'content-type': 'text/plain', ...(retryAfter ? { 'retry-after': retryAfter } : {}) }).end('injected failure');
+        return;
+      }
+      if (call?.method === 'initialize' && (faults.malformedInitialize ?? 0) > 0) {
+        faults.malformedInitialize! -= 1;
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': randomUUID() }).end('{"jsonrpc":"2.0","id":"initialize","result":{"protocolVer');
+        return;
+      }
+      if (call?.method === 'initialize' && (faults.dripInitialize ?? 0) > 0) {
+        faults.dripInitialize! -= 1;
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'mcp-session-id': randomUUID() });
+        res.flushHeaders();
+        const t = setInterval(() => res.write('d'), 20); // "ddd…": an event that never ends
+        res.on('close', () => clearInterval(t));
+        return;
+      }
       if (existing && call?.method === 'tools/call') {
         const id = String(call.id);
         stats.callsReceived[id] = (stats.callsReceived[id] ?? 0) + 1;

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMcpClient, mcpSessionMachine, type McpBindingOptions } from '../../machines/mcp/index.ts';
+import type { SessionMachine } from '../../machines/session/index.ts';
+import { createActorSystem, type ActorSystem, type JournaledActor } from '../../src/index.ts';
+import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
+import { tempDb } from '../support/tempDb.ts';
+import { virtualTime } from '../support/websocket-virtual-time.ts';
+
+let mcp: McpTestServer;
+let store: SqliteStore;
+const db = tempDb();
+const systems: ActorSystem[] = [];
+
+function system(extra: Partial<McpBindingOptions> = {}): ActorSystem {
+  const s = createActorSystem({ store, machines: { session: mcpSessionMachine({ url: mcp.url, retry: { baseMs: 20, maxAttempts: 3 }, ...extra }) }, onError: () => {} });
+  systems.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  mcp = await startMcpServer({ stepMs: 10 });
+  store = openSqliteStore(db.path);
+});
+afterAll(async () => {
+  for (const s of systems) s.close();
+  store?.close();
+  await mcp?.close();
+  db.cleanup();
+});
+
+let n = 0;
+const spawn = (on: ActorSystem, input: Record<string, unknown> = {}): JournaledActor<SessionMachine> => {
+  const id = `mcpf-${++n}`;
+  return on.spawn('session', { id, input: { sessionKey: id, retryDelayMs: 20, ...input } });
+};
+/** Lets real I/O run until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+describe('MCP under faults: malformed, trickled and refused answers, big results', () => {
+  it('a malformed initialize answer is recorded raw (bounded) as session.invalid, and the session fails INVALID_PAYLOAD', async () => {
+    mcp.faults.malformedInitialize = 1;
+    const s = spawn(system());
+    const end = await s.waitFor((x) => x.status !== 'active', { timeoutMs: 10_000 });
+    expect(end.value).toBe('failed');
+    expect(end.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD' });
+    const invalid = (await store.readStream(s.id)).filter((r) => r.type === 'session.invalid');
+    expect(invalid).toHaveLength(1);
+    expect((invalid[0].data as { raw: string }).raw).toBe('{"jsonrpc":"2.0","id":"initialize","result":{"protocolVer');
+    expect(invalid[0].meta.source).toBe('sse');
+  });
+
+  it('an initialize answer that trickles for ever ends at the deadline (timeoutMs), TRANSIENT cause timeout', async () => {
+    mcp.faults.dripInitialize = 1;
+    const vt = virtualTime();
+    const client = createMcpClient({ url: mcp.url, timeoutMs: 20_000, stallTimeoutMs: 45_000, scheduler: vt.scheduler });
+    let settled = false;
+    const init = client.initialize().catch((e: unknown) => e).finally(() => { settled = true; });
+    await until(() => mcp.faults.dripInitialize === 0);
+    await new Promise((r) => setTimeout(r, 100)); // bytes drip in
+    vt.advance(19_999);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled).toBe(false);
+    vt.advance(1);
+    expect(await init).toMatchObject({ code: 'TRANSIENT', details: { cause: 'timeout', timeoutMs: 20_000 } });
+  });
+
+  it('a 503 with Retry-After on initialize is TRANSIENT with details.retryAfterMs, and the session retries and opens', async () => {
+    mcp.faults.fail = { status: 503, times: 1, retryAfter: '7' };
+    const err = await createMcpClient({ url: mcp.url }).initialize().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'TRANSIENT', details: { status: 503, retryAfterMs: 7000 } });
+    mcp.faults.fail = { status: 503, times: 1, retryAfter: '0' };
+    const s = spawn(system());
+    const open = await s.waitFor((x) => x.context.remoteId !== undefined, { timeoutMs: 10_000 });
+    expect(open.context.connectAttempts).toBe(2);
+  });
+
+  it('a tool result over 1 MiB (3 MiB of text in one SSE event) arrives whole', async () => {
+    const s = spawn(system());
+    await s.waitFor((x) => x.context.remoteId !== undefined, { timeoutMs: 10_000 });
+    s.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'big', arguments: { bytes: 3 * 1024 * 1024 } } });
+    const done = await s.waitFor((x) => x.context.turns === 1, { timeoutMs: 20_000 });
+    expect(done.context.lastEnd).toBe('completed');
+    expect(done.context.output).toHaveLength(3 * 1024 * 1024);
+  });
+});
