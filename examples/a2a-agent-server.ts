@@ -33,6 +33,10 @@ export interface A2AServerFaults {
   stallStreams?: number;
   /** tasks/get calls never answered (a stall). */
   stallGet?: number;
+  /** message/send calls handled (the task is made), then the connection cut before any byte of the answer (a lost answer). */
+  loseSendAnswers?: number;
+  /** tasks/get calls answered 200 with headers, then a byte every 20 ms for ever (a trickled body). */
+  dripGet?: number;
 }
 
 /** Options of {@link startA2AServer}. */
@@ -41,6 +45,11 @@ export interface A2AServerOptions {
   port?: number;
   /** Duration of one task step, ms; a task takes 4 steps, "slow" ones 10x longer. @default 500 */
   stepMs?: number;
+  /**
+   * Take `messageId` as an idempotency key: a message/send whose messageId was seen returns that
+   * task. `false`: like the SDK's own request handler, every message/send makes a new task. @default true
+   */
+  dedupeMessageIds?: boolean;
   faults?: A2AServerFaults;
 }
 /** Counters since start. */
@@ -141,8 +150,8 @@ function messageIdRegistry() {
 }
 
 /** Express middleware in front of the SDK: faults, stats and messageId idempotency. */
-function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<typeof messageIdRegistry>): RequestHandler {
-  const take = (name: 'malformedStreamFrames' | 'nonJsonGet' | 'nonJsonSend' | 'unavailable' | 'truncatedSendAnswers' | 'stallStreams' | 'stallGet') =>
+function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<typeof messageIdRegistry>, dedupe: boolean): RequestHandler {
+  const take = (name: 'malformedStreamFrames' | 'nonJsonGet' | 'nonJsonSend' | 'unavailable' | 'truncatedSendAnswers' | 'stallStreams' | 'stallGet' | 'loseSendAnswers' | 'dripGet') =>
     (faults[name] ?? 0) > 0 ? ((faults[name] = faults[name]! - 1), true) : false;
   const dropped = new Set<string>();
   let malformedSent = 0;
@@ -181,6 +190,16 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
     if (take('unavailable')) return void res.status(503).type('text/plain').send('unavailable (injected)');
     if (method === 'tasks/get' && take('nonJsonGet')) return void html(res);
     if (method === 'tasks/get' && take('stallGet')) return; // never answered
+    if (method === 'tasks/get' && take('dripGet')) {
+      res.status(200).type('application/json');
+      res.flushHeaders();
+      const t = setInterval(() => res.write(' '), 20); // whitespace for ever: the JSON never comes
+      res.on('close', () => clearInterval(t));
+      return;
+    }
+    if (method === 'message/send' && take('loseSendAnswers')) {
+      res.json = (() => { res.socket?.destroy(); return res; }) as Response['json']; // handled, answer lost
+    }
     if (method === 'message/send' && take('truncatedSendAnswers')) {
       res.json = ((payload: unknown) => {
         const text = JSON.stringify(payload);
@@ -191,7 +210,7 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
     if (method === 'message/send' || method === 'message/stream') {
       stats.messagesReceived += 1;
       const messageId = body.params?.message?.messageId;
-      const taskId = typeof messageId === 'string' ? await ids.claim(messageId, res) : undefined;
+      const taskId = typeof messageId === 'string' && dedupe ? await ids.claim(messageId, res) : undefined;
       if (method === 'message/send' && faults.holdSendMs) await sleep(faults.holdSendMs);
       if (taskId) { // seen before: answer with the existing task, create nothing
         stats.duplicateMessageIds += 1;
@@ -248,7 +267,7 @@ export async function startA2AServer(options: A2AServerOptions = {}): Promise<A2
   const requestHandler = new DefaultRequestHandler(agentCard(url), new InMemoryTaskStore(), executor);
   const legacyCompat = { enabled: true };
   app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: requestHandler, legacyCompat }));
-  app.use(RPC_PATH, express.json(), front(faults, stats, ids), jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat }));
+  app.use(RPC_PATH, express.json(), front(faults, stats, ids, options.dedupeMessageIds ?? true), jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat }));
   return {
     url, faults, stats: () => ({ ...stats }),
     close: () => { executor.stopAll(); server.closeAllConnections(); return new Promise<void>((done) => server.close(() => done())); },

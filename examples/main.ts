@@ -38,7 +38,7 @@ const agent: AgentProcess | undefined = opts.agentUrl ? undefined : await ensure
 const url = opts.agentUrl ?? agent!.url;
 console.log(`actorlog main job: log ${opts.db}, agent ${url}${agent?.reused ? ' (left by an earlier run)' : ''}`);
 
-const system = createActorSystem({ store, machines: { job: a2aJobMachine({ url }), batch: batchMachine } });
+const system = createActorSystem({ store, machines: { job: a2aJobMachine({ url, dedupesMessageId: true }), batch: batchMachine } });
 const report = await system.recover();
 const recoveredJobs = report.recovered.filter((a) => a.machineName === 'job').length;
 console.log(`recovered ${report.recovered.length} actors from the log (${recoveredJobs} jobs)` +

@@ -2,6 +2,7 @@ import { catchError, concat, defer, map, Observable, of, takeWhile, throwError }
 import { fromEventObservable } from 'xstate';
 import { ActorlogError, isActorlogError } from '../../src/errors.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
+import { notDelivered } from '../../src/transport/outcome.ts';
 import type {
   CancelInput, FollowInput, JobInvalidEvent, JobUpdate, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta,
 } from '../job/events.ts';
@@ -34,6 +35,18 @@ const invalidThenFail = recordInvalidThenFail<JobWireEvent>('job.invalid');
 /** Re-sends of the same messageId after an unreadable message/send answer, before the outcome is called unknown. */
 export const SEND_LOOKUPS = 2;
 
+/** Options of {@link a2aJobActors}: the client's, and whether the agent takes `messageId` as an idempotency key. */
+export interface A2ABindingOptions extends A2AClientOptions {
+  /**
+   * The agent answers a `message/send` whose `messageId` it has seen with the task it made for it,
+   * creating nothing (A2A v0.3 lets agents use `messageId` so; the `@a2a-js/sdk` request handler
+   * does not). When true, a message/send whose answer was lost or unreadable is sent again with the
+   * same `messageId` to find its task. When false, such a send ends the job `OUTCOME_UNKNOWN` at
+   * once, never sent twice. @default false
+   */
+  dedupesMessageId?: boolean;
+}
+
 /**
  * message/send, and when its answer cannot be read (INVALID_PAYLOAD: cut short, not JSON, off
  * schema) although the agent may have made the task: record `job.invalid`, then send the same
@@ -44,12 +57,19 @@ export const SEND_LOOKUPS = 2;
  * lookup). When no re-send gives a readable answer: `OUTCOME_UNKNOWN`, naming the messageId, and
  * nothing more is sent.
  */
-function sendFindingTask(client: A2AClient, args: SendMessageArgs, toEvent: (result: A2ASendResult) => JobWireEvent): Observable<JobWireEvent> {
+function sendFindingTask(client: A2AClient, args: SendMessageArgs, toEvent: (result: A2ASendResult) => JobWireEvent, dedupes: boolean): Observable<JobWireEvent> {
   const attempt = (lookups: number, first?: ActorlogError): Observable<JobWireEvent> =>
     fromCall((o) => client.sendMessage(args, o)).pipe(
       map(toEvent),
       catchError((err: unknown): Observable<JobWireEvent> => {
         const invalid = invalidEvent(err);
+        if (!dedupes) {
+          // An agent that does not take messageId as a key would make a second task: a lost or unreadable answer is an unknown outcome.
+          const lost = isActorlogError(err, 'TRANSIENT') && !notDelivered(err);
+          if (!invalid && !lost) return throwError(() => err);
+          const unknown = outcomeUnknown(args, err as ActorlogError, err, 0);
+          return invalid ? concat(of(invalid), throwError(() => unknown)) : throwError(() => unknown);
+        }
         if (first === undefined && !invalid) return throwError(() => err);
         const firstError = first ?? (err as ActorlogError);
         const unreadable = isActorlogError(err, 'INVALID_PAYLOAD');
@@ -66,7 +86,8 @@ function outcomeUnknown(args: SendMessageArgs, first: ActorlogError, last: unkno
   const lastReason = isActorlogError(last) ? last.message : String(last);
   return new ActorlogError('OUTCOME_UNKNOWN',
     `A2A message/send: the answer for messageId "${args.messageId}" could not be read (${String(first.details?.error ?? first.message).slice(0, 200)}), `
-    + `and ${lookups} re-send(s) of the same messageId did not give a readable answer (last: ${lastReason.slice(0, 200)}): the agent may hold ${what}; not sent again`,
+    + `and ${lookups} re-send(s) of the same messageId did not give a readable answer (last: ${lastReason.slice(0, 200)}): the agent may hold ${what}; not sent again`
+    + (lookups === 0 ? ' (the agent is not declared to take messageId as an idempotency key: dedupesMessageId)' : ''),
     { cause: last, details: { method: 'message/send', messageId: args.messageId, ...(args.taskId ? { taskId: args.taskId } : {}), lookups, raw: first.details?.raw } });
 }
 
@@ -115,8 +136,9 @@ function follow(client: A2AClient, input: FollowInput): Observable<JobWireEvent>
  * - `submit`: message/send (§7.1, blocking false, `messageId` = `input.messageId`, the agent's
  *   idempotency key) -> `job.accepted { remoteId: task.id, update }`. A direct Message answer is
  *   accepted as completed (remoteId = its taskId, else the messageId). An unreadable answer (the
- *   task may exist) -> `job.invalid`, then the same messageId is sent again to find the task (up to
- *   {@link SEND_LOOKUPS} times); when that fails too, `OUTCOME_UNKNOWN` naming the messageId.
+ *   task may exist) -> `job.invalid`; with `dedupesMessageId`, the same messageId is sent again to
+ *   find the task (up to {@link SEND_LOOKUPS} times), and a lost answer is re-sent by the job
+ *   machine; without it (the default), either is `OUTCOME_UNKNOWN` naming the messageId, never sent twice.
  * - `follow`: tasks/resubscribe (§7.9) -> one `job.update` per frame, `meta { source: 'sse', cursor:
  *   '<taskId>:<n>' }`, n continuing after `input.cursor`; the first frame of every subscription is a
  *   full Task snapshot (artifacts replace, not append). Malformed frames -> `job.invalid` and the
@@ -136,13 +158,14 @@ function follow(client: A2AClient, input: FollowInput): Observable<JobWireEvent>
  * // invoke: { id: 'follow', src: 'follow', input: ({ context }) => ({ jobId, remoteId, cursor }) }
  * ```
  */
-export function a2aJobActors(options: A2AClientOptions): A2AJobActors {
+export function a2aJobActors(options: A2ABindingOptions): A2AJobActors {
   const client = createA2AClient(options);
+  const dedupes = options.dedupesMessageId === true;
   return {
     submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) =>
       sendFindingTask(client, { messageId: input.messageId, text: input.request.text, data: input.request.data }, (result) => (result.kind === 'task'
         ? { type: 'job.accepted', remoteId: result.id, update: taskToJobUpdate(result) }
-        : { type: 'job.accepted', remoteId: result.taskId ?? input.messageId, update: messageToJobUpdate(result) }))),
+        : { type: 'job.accepted', remoteId: result.taskId ?? input.messageId, update: messageToJobUpdate(result) }), dedupes)),
     follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => follow(client, input)),
     poll: fromEventObservable<JobWireEvent, PollInput>(({ input }) => {
       const meta: WireMeta = { source: 'poll', cursor: input.remoteId };
@@ -154,7 +177,7 @@ export function a2aJobActors(options: A2AClientOptions): A2AJobActors {
     reply: fromEventObservable<JobWireEvent, ReplyInput>(({ input }) =>
       sendFindingTask(client, { messageId: input.messageId, text: input.text, taskId: input.remoteId }, (result) => ({
         type: 'job.update', update: result.kind === 'task' ? taskToJobUpdate(result) : messageToJobUpdate(result),
-      }))),
+      }), dedupes)),
     cancel: fromEventObservable<JobWireEvent, CancelInput>(({ input }) =>
       fromCall((o) => client.cancelTask(input.remoteId, o)).pipe(
         map((task): JobWireEvent => ({ type: 'job.update', update: taskToJobUpdate(task) })),

@@ -2,14 +2,20 @@ import { asyncScheduler, concatMap, defer, EMPTY, Observable, of, throwError, ty
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
-import { httpStatusError, invalidPayload, networkError } from '../../src/transport/classify.ts';
+import { decodeJson } from '../../src/transport/boundedJson.ts';
+import { watchCall } from '../../src/transport/callWatch.ts';
+import { httpStatusError, invalidPayload } from '../../src/transport/classify.ts';
+import { readBodyText } from '../../src/transport/readBody.ts';
 import { openSseConnection } from '../../src/sources/sse/connection.ts';
-import { DEFAULT_A2A_STALL_TIMEOUT_MS, watchStall } from './stall.ts';
 import {
   JsonRpcResponseSchema, SendMessageResultSchema, StreamResultSchema, TaskSchema,
   type A2ASendResult, type A2AStreamResult, type A2ATask, type JsonRpcError,
 } from './schemas.ts';
-import { parseJson } from '../../src/transport/boundedJson.ts';
+
+/** The stall bound of A2A calls and streams when none is given, ms: the same as the SSE source's (MCP, OpenCode). */
+export const DEFAULT_A2A_STALL_TIMEOUT_MS = 45_000;
+/** The largest A2A answer or stream event read, bytes (64 MiB): a task carries its artifacts inline. */
+export const A2A_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Options of {@link createA2AClient}. `headers` may carry secrets: they never reach an error or a result. */
 export interface A2AClientOptions {
@@ -20,13 +26,19 @@ export interface A2AClientOptions {
   /** An undici dispatcher (pool, agent, mock); the global dispatcher when omitted. */
   dispatcher?: Dispatcher;
   /**
-   * No byte for this long, ms, fails a call (message/send, tasks/get, tasks/cancel) or a
-   * tasks/resubscribe stream `TRANSIENT` with `details { cause: 'stall', stallTimeoutMs }`: the job
-   * machine then retries the call or resubscribes. The same bound as the SSE source (MCP, OpenCode),
-   * instead of undici's 300 s defaults. 0 disables it.
+   * A call (message/send, tasks/get, tasks/cancel) fails `TRANSIENT` with `details { cause: 'stall',
+   * stallTimeoutMs }` when its answer's headers do not come within this long, or its whole body not
+   * within this long after them (a body that drips does not re-arm it); a tasks/resubscribe stream
+   * when no complete event or keep-alive comes for this long. The job machine then retries the call
+   * or resubscribes. The same bound as the SSE source (MCP, OpenCode), instead of undici's 300 s
+   * defaults. 0 disables it.
    * @default 45000
    */
   stallTimeoutMs?: number;
+  /** The overall deadline of one call, ms (`details.cause` `timeout`). The A2A SDK client sets none. @default Infinity */
+  timeoutMs?: number;
+  /** The largest answer or stream event read, bytes; larger: `INVALID_PAYLOAD`. @default {@link A2A_MAX_BODY_BYTES} (64 MiB) */
+  maxBodyBytes?: number;
   /** Scheduler of the stall timers (tests pass a VirtualTimeScheduler). @default asyncScheduler */
   scheduler?: SchedulerLike;
 }
@@ -79,16 +91,6 @@ export interface A2AClient {
 /** Raw payloads kept in errors and `job.invalid` events are cut to 4 KiB (src/transport/classify.ts). */
 export { MAX_RAW_BYTES, truncateRaw } from '../../src/transport/classify.ts';
 
-/** Network failures are TRANSIENT; an abort is ABORTED; an ActorlogError passes through. */
-function transportError(method: string, err: unknown): ActorlogError {
-  return networkError(`A2A ${method}`, err);
-}
-
-/** 5xx, 429 and 408 are TRANSIENT (retry with backoff); any other 4xx is PERMANENT. */
-function statusError(method: string, status: number): ActorlogError {
-  return httpStatusError(`A2A ${method}`, status, { method });
-}
-
 function fail(code: ErrorCode, method: string, reason: string, details: Record<string, unknown>, cause?: unknown): ActorlogError {
   return new ActorlogError(code, `A2A ${method}: ${reason}`, { cause, details: { method, ...details } });
 }
@@ -102,24 +104,20 @@ function invalid(method: string, raw: string, error: string): ActorlogError {
   return invalidPayload(`A2A ${method}`, raw, error);
 }
 
-/** Parses a JSON-RPC response body: the checked `result`, or throws PERMANENT (rpc error) / INVALID_PAYLOAD. */
-function parseResponse<T>(method: string, raw: string, schema: z.ZodType<T>): T {
-  let json: unknown;
-  const parsed = parseJson(raw); // bounded: depth and size (binding kit)
-  if (!parsed.ok) throw invalid(method, raw, parsed.error);
-  json = parsed.value;
-  const envelope = JsonRpcResponseSchema.safeParse(json);
-  if (!envelope.success) throw invalid(method, raw, z.prettifyError(envelope.error));
-  if ('error' in envelope.data) throw rpcError(method, envelope.data.error);
-  const result = schema.safeParse(envelope.data.result);
+/** Parses a JSON-RPC response body with the one decoder: the checked `result`, or throws PERMANENT (rpc error) / INVALID_PAYLOAD. */
+function parseResponse<T>(method: string, raw: string, schema: z.ZodType<T>, maxBytes = A2A_MAX_BODY_BYTES): T {
+  const envelope = decodeJson(raw, JsonRpcResponseSchema, { maxBytes });
+  if (!envelope.ok) throw invalid(method, raw, envelope.error);
+  if ('error' in envelope.value) throw rpcError(method, envelope.value.error);
+  const result = schema.safeParse(envelope.value.result);
   if (!result.success) throw invalid(method, raw, z.prettifyError(result.error));
   return result.data;
 }
 
 /** One SSE event as a frame; a JSON-RPC error (in `event: error` or `data:`) ends the stream as PERMANENT. */
-function parseFrame(method: string, event: { data: string }): StreamFrame | ActorlogError {
+function parseFrame(method: string, event: { data: string }, maxBytes: number): StreamFrame | ActorlogError {
   try {
-    return { ok: true, value: parseResponse(method, event.data, StreamResultSchema) };
+    return { ok: true, value: parseResponse(method, event.data, StreamResultSchema, maxBytes) };
   } catch (err) {
     const e = err as ActorlogError;
     if (e.code !== 'INVALID_PAYLOAD') return e;
@@ -148,30 +146,30 @@ export function createA2AClient(options: A2AClientOptions): A2AClient {
   for (const [k, v] of Object.entries(options.headers ?? {})) baseHeaders[k.toLowerCase()] = v;
 
   const stallMs = options.stallTimeoutMs ?? DEFAULT_A2A_STALL_TIMEOUT_MS;
+  const maxBytes = options.maxBodyBytes ?? A2A_MAX_BODY_BYTES;
   const scheduler = options.scheduler ?? asyncScheduler;
   const rpcBody = (method: string, params: unknown) => JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params });
 
-  /** One JSON-RPC call: the body read whole under the stall watchdog, then parsed and checked. */
+  /** One JSON-RPC call: the headers, then the whole body, each within the stall bound (a drip does not re-arm it), then parsed and checked. */
   async function call<T>(method: string, params: unknown, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
-    const watch = watchStall(`A2A ${method}`, stallMs, scheduler, signal);
+    const label = `A2A ${method}`;
+    const watch = watchCall(label, { stallTimeoutMs: stallMs, timeoutMs: options.timeoutMs }, scheduler, signal);
     let raw = '';
     try {
       const res = await request(options.url, {
         method: 'POST', headers: { ...baseHeaders, accept: 'application/json' }, body: rpcBody(method, params), signal: watch.signal, dispatcher: options.dispatcher,
+        headersTimeout: 0, bodyTimeout: 0,
       });
-      watch.touch();
+      watch.answered();
       if (res.statusCode >= 400) {
         await res.body.dump().catch(() => undefined);
-        throw statusError(method, res.statusCode);
+        throw httpStatusError(label, res.statusCode, { method }, res.headers);
       }
-      const decoder = new TextDecoder();
-      for await (const chunk of res.body) { watch.touch(); raw += decoder.decode(chunk as Buffer, { stream: true }); }
-      raw += decoder.decode();
+      raw = await readBodyText(res.body, { label, maxBytes });
     } catch (err) {
-      if (watch.stalled) throw watch.stalledError(err);
-      throw transportError(method, err);
+      throw err instanceof ActorlogError && watch.expired === undefined ? err : watch.error(err);
     } finally { watch.stop(); }
-    return parseResponse(method, raw, schema);
+    return parseResponse(method, raw, schema, maxBytes);
   }
 
   return {
@@ -187,14 +185,14 @@ export function createA2AClient(options: A2AClientOptions): A2AClient {
       const method = 'tasks/resubscribe';
       return defer(() => openSseConnection(
         { url: options.url, method: 'POST', headers: { ...baseHeaders, accept: 'text/event-stream' }, body: rpcBody(method, { id: taskId }) },
-        { label: `A2A ${method}`, stallTimeoutMs: stallMs, scheduler, dispatcher: options.dispatcher },
+        { label: `A2A ${method}`, stallTimeoutMs: stallMs, scheduler, dispatcher: options.dispatcher, maxEventChars: maxBytes, maxBodyBytes: maxBytes },
       )).pipe(concatMap((item): Observable<StreamFrame> => {
         if (item.kind === 'message') {
-          const frame = parseFrame(method, item.message);
+          const frame = parseFrame(method, item.message, maxBytes);
           return frame instanceof ActorlogError ? throwError(() => frame) : of(frame);
         }
         // Not an event stream: a JSON-RPC error answer (e.g. -32004 for a task already terminal), thrown.
-        if (item.kind === 'body') return defer(() => { parseResponse(method, item.text, z.never()); return EMPTY; });
+        if (item.kind === 'body') return defer(() => { parseResponse(method, item.text, z.never(), maxBytes); return EMPTY; });
         return EMPTY;
       }));
     },

@@ -1,5 +1,4 @@
-import type { A2AClientOptions } from './client.ts';
-import { a2aJobActors } from './actors.ts';
+import { a2aJobActors, type A2ABindingOptions } from './actors.ts';
 import { jobMachine } from '../job/machine.ts';
 
 /**
@@ -16,9 +15,9 @@ import { jobMachine } from '../job/machine.ts';
  * system.spawn('job', { id: 'job-1', input: { jobId: 'job-1', request: { text: 'summarise' } } });
  * ```
  */
-export function a2aJobMachine(options: A2AClientOptions) {
+export function a2aJobMachine(options: A2ABindingOptions) {
   return jobMachine.provide({ actors: a2aJobActors(options) });
 }
 
-export { a2aJobActors, type A2AJobActors } from './actors.ts';
+export { a2aJobActors, type A2ABindingOptions, type A2AJobActors } from './actors.ts';
 export { createA2AClient, type A2AClient, type A2AClientOptions } from './client.ts';

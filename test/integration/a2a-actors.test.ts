@@ -11,7 +11,7 @@ let actors: A2AJobActors;
 
 beforeEach(async () => {
   agent = await startA2AServer({ stepMs: 60 });
-  actors = a2aJobActors({ url: agent.url, headers: { authorization: 'Bearer s3cret-token' } });
+  actors = a2aJobActors({ url: agent.url, headers: { authorization: 'Bearer s3cret-token' }, dedupesMessageId: true });
 });
 afterEach(async () => { await agent.close(); });
 

@@ -17,7 +17,7 @@ const db = tempDb();
 beforeAll(async () => {
   agent = await startA2AServer({ stepMs: 40 });
   store = openSqliteStore(db.path);
-  system = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url }) } });
+  system = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, dedupesMessageId: true }) } });
 });
 afterEach(() => {
   Object.keys(agent.faults).forEach((k) => delete (agent.faults as Record<string, unknown>)[k]);
@@ -137,7 +137,7 @@ describe('job machine on a real A2A agent', () => {
   it('re-sends the logged messageId after a crash mid-submit: one task, no double dispatch (invariant 5)', async () => {
     const crashed = tempDb();
     const store1 = openSqliteStore(crashed.path);
-    const first = createActorSystem({ store: store1, machines: { job: a2aJobMachine({ url: agent.url }) } });
+    const first = createActorSystem({ store: store1, machines: { job: a2aJobMachine({ url: agent.url, dedupesMessageId: true }) } });
     const before = agent.stats();
     agent.faults.holdSendMs = 300; // the answer to the send arrives after the "crash"
     const { job } = spawnJob('summarise', {}, first);
@@ -149,7 +149,7 @@ describe('job machine on a real A2A agent', () => {
     store1.close(); // the process "dies" with the request in flight: its answer is never logged
     expect(store1.readonly).toBe(false);
     const store2 = openSqliteStore(crashed.path);
-    const second = createActorSystem({ store: store2, machines: { job: a2aJobMachine({ url: agent.url }) } });
+    const second = createActorSystem({ store: store2, machines: { job: a2aJobMachine({ url: agent.url, dedupesMessageId: true }) } });
     const [recovered] = (await second.recover()).recovered as Array<JournaledActor<JobMachine>>;
     expect(recovered.id).toBe(job.id);
     expect((await finished(recovered)).value).toBe('done');
@@ -221,7 +221,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virtual time)', () => {
   it('a tasks/resubscribe stream silent for 45 s fails TRANSIENT (stall) and is resubscribed: the job finishes done', async () => {
     const scheduler = new VirtualTimeScheduler();
-    const stalling = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, scheduler }) } });
+    const stalling = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, scheduler, dedupesMessageId: true }) } });
     try {
       agent.faults.stallStreams = 1;
       const { job } = spawnJob('summarise', {}, stalling);
@@ -244,7 +244,7 @@ describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virt
 
   it('a tasks/get poll unanswered for 45 s fails TRANSIENT (stall) and is polled again: the job finishes done', async () => {
     const scheduler = new VirtualTimeScheduler();
-    const stalling = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, scheduler, stallTimeoutMs: 30_000 }) } });
+    const stalling = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, scheduler, stallTimeoutMs: 30_000, dedupesMessageId: true }) } });
     try {
       agent.faults.stallGet = 1;
       const { job } = spawnJob('summarise', { follow: 'poll' }, stalling);
@@ -256,7 +256,7 @@ describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virt
       const final = await finished(job);
       expect(final.value).toBe('done');
       const failure = store.readStream(job.id).find((r) => r.type === 'xstate.error.actor.poll');
-      expect(JSON.stringify(failure?.data)).toContain('no data for 30000 ms (stalled)');
+      expect(JSON.stringify(failure?.data)).toContain('no complete answer within 30000 ms (stalled)');
       expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
     } finally { stalling.close(); }
   });

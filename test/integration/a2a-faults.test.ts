@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
+import { a2aJobMachine, createA2AClient } from '../../machines/a2a/index.ts';
+import type { JobMachine } from '../../machines/job/machine.ts';
+import { createActorSystem, type ActorSystem, type JournaledActor } from '../../src/index.ts';
+import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import { tempDb } from '../support/tempDb.ts';
+import { virtualTime } from '../support/websocket-virtual-time.ts';
+
+// An agent like the SDK's own request handler: every message/send makes a new task (messageId is no key).
+let agent: A2AServerHandle;
+let store: SqliteStore;
+let system: ActorSystem;
+const db = tempDb();
+
+beforeAll(async () => {
+  agent = await startA2AServer({ stepMs: 20, dedupeMessageIds: false });
+  store = openSqliteStore(db.path);
+  system = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url }) }, onError: () => {} });
+});
+afterAll(async () => {
+  system.close();
+  store.close();
+  await agent.close();
+  db.cleanup();
+});
+
+let n = 0;
+async function run(text: string) {
+  const id = `a2af-${++n}`;
+  const job: JournaledActor<JobMachine> = system.spawn('job', { id, input: { jobId: id, request: { text }, retryDelayMs: 10 } });
+  return { job, final: await job.waitFor((s) => s.status !== 'active', { timeoutMs: 20_000 }) };
+}
+/** Lets real I/O run until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+describe('A2A against an agent that does not take messageId as a key: never two tasks for one job', () => {
+  it('a message/send whose answer is lost after the agent made the task ends OUTCOME_UNKNOWN, sent once', async () => {
+    const before = agent.stats();
+    agent.faults.loseSendAnswers = 1;
+    const { final } = await run('answer lost');
+    expect(final.value).toBe('failed');
+    expect(final.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect(final.context.submitAttempts).toBe(1);
+    expect(agent.stats().messagesReceived - before.messagesReceived).toBe(1);
+    expect(agent.stats().tasksCreated - before.tasksCreated).toBe(1);
+  });
+
+  it('an unreadable message/send answer is recorded as job.invalid and ends OUTCOME_UNKNOWN at once, sent once', async () => {
+    const before = agent.stats();
+    agent.faults.truncatedSendAnswers = 1;
+    const { job, final } = await run('answer cut short');
+    expect(final.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect(final.context.lastError!.message).toContain('dedupesMessageId');
+    expect((await store.readStream(job.id)).filter((r) => r.type === 'job.invalid')).toHaveLength(1);
+    expect(agent.stats().messagesReceived - before.messagesReceived).toBe(1);
+  });
+
+  it('a 503 (the agent did not act) is still retried: one task, done', async () => {
+    const before = agent.stats();
+    agent.faults.unavailable = 1;
+    const { final } = await run('after a 503');
+    expect(final.value).toBe('done');
+    expect(agent.stats().tasksCreated - before.tasksCreated).toBe(1);
+  });
+
+  it('a tasks/get whose body drips is ended by the stall bound after the headers (a drip does not re-arm it)', async () => {
+    const client = createA2AClient({ url: agent.url });
+    const task = await client.sendMessage({ messageId: 'drip-1', text: 'hello' });
+    const vt = virtualTime();
+    const dripping = createA2AClient({ url: agent.url, stallTimeoutMs: 11_000, scheduler: vt.scheduler });
+    agent.faults.dripGet = 1;
+    let settled = false;
+    const get = dripping.getTask(task.kind === 'task' ? task.id : '').catch((e: unknown) => e).finally(() => { settled = true; });
+    await until(() => agent.faults.dripGet === 0);
+    await new Promise((r) => setTimeout(r, 100)); // headers and a few bytes arrived
+    vt.advance(6_000);
+    await new Promise((r) => setTimeout(r, 100)); // more bytes
+    vt.advance(4_999);
+    expect(settled).toBe(false);
+    vt.advance(1);
+    expect(await get).toMatchObject({ code: 'TRANSIENT', details: { cause: 'stall', stallTimeoutMs: 11_000 } });
+  });
+});
