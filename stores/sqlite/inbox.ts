@@ -21,7 +21,7 @@ interface InboxRow {
 }
 
 /**
- * Prepares the operations on `inbox` (schema version 5): messages to a journaled actor that wait
+ * Prepares the operations on `inbox` (schema version 4): messages to a journaled actor that wait
  * until the process running it appends them to its stream. Posting keeps the first message of a
  * (stream, causation id) pair (`INSERT … ON CONFLICT DO NOTHING`); consuming deletes the row, in the
  * transaction that appends it. A read-only store of an older schema (no table) reads an empty inbox.
@@ -38,7 +38,7 @@ export function prepareInbox(db: Database.Database): Inbox {
   if (!hasTable()) {
     return {
       postMessage: () => {
-        throw new Error('the log file has no inbox table (schema older than 5)');
+        throw new Error('the log file has no inbox table (schema older than 4)');
       },
       consumeMessage: () => {},
       readInbox: () => [],

@@ -212,8 +212,8 @@ export class SqliteStore implements LogStore {
 
   private readonly writes: SyncWrites = {
     transaction: (fn) => this.transaction(fn),
-    saveDefinition: (d) => this.ops.saveDefinition(d),
-    createStream: (s) => this.ops.createStream(s),
+    saveDefinition: (d) => this.saveDefinition(d),
+    createStream: (s) => this.createStream(s),
     append: (id, v, events) => this.append(id, v, events),
     postMessage: (m) => this.ops.postMessage(m),
     consumeMessage: (id, n) => this.ops.consumeMessage(id, n),
