@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, inject } from 'vitest';
 import { openPostgresStore } from '../../stores/postgres/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
+import { usePostgresDatabase } from '../support/postgresDatabase.ts';
 import { storeConformance } from './storeConformance.ts';
 
-let db: TestDatabase;
+const database = usePostgresDatabase();
 let n = 0;
 
-beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresHarness'));
-});
-afterAll(async () => {
-  await db?.drop();
-});
-
 // a fresh schema per store: the suite's stores are empty and apart, on one database of the shared server
-storeConformance('postgres', (options) => openPostgresStore(db.url, { ...options, schema: `conformance_${++n}` }));
+storeConformance('postgres', (options) => openPostgresStore(database().url, { ...options, schema: `conformance_${++n}` }));

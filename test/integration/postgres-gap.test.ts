@@ -1,10 +1,10 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { EventRecord, NewEvent } from '../../src/log/types.ts';
 import { appendToStream } from '../../stores/postgres/appendToStream.ts';
 import { NO_OWNER } from '../../stores/postgres/fence.ts';
 import { openPostgresStore, type PostgresStore } from '../../stores/postgres/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
+import { usePostgresDatabase } from '../support/postgresDatabase.ts';
 import { cursorOf, until } from '../conformance/store/fixtures.ts';
 
 // The gap case of a log whose positions are assigned before commit: a slow transaction holds a lower
@@ -15,23 +15,17 @@ import { cursorOf, until } from '../conformance/store/fixtures.ts';
 const machine = { name: 'job', hash: 'c0ffee' };
 const ev = (type: string): NewEvent => ({ type, data: { type }, meta: { source: 'external', recordedAt: 1 } });
 
-let db: TestDatabase;
+const database = usePostgresDatabase();
 let schemaN = 0;
 const cleanup: Array<() => Promise<void> | void> = [];
 
-beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresHarness'));
-});
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-afterAll(async () => {
-  await db?.drop();
 });
 
 /** A pool whose log reads (the statements that take the horizon) are counted. */
 function countingPool(): { pool: pg.Pool; reads: () => number } {
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const pool = new pg.Pool({ connectionString: database().url, max: 4 });
   let reads = 0;
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
@@ -45,10 +39,10 @@ function countingPool(): { pool: pg.Pool; reads: () => number } {
 /** Two stores on one fresh schema (a writer and a reader, each with its own pool) and a raw client for the slow transaction. */
 async function setup() {
   const schema = `gap_${++schemaN}`;
-  const writer = await openPostgresStore(db.url, { schema, pollIntervalMs: 50 });
+  const writer = await openPostgresStore(database().url, { schema, pollIntervalMs: 50 });
   const readerPool = countingPool();
   const reader = await openPostgresStore(readerPool.pool, { schema, pollIntervalMs: 50 });
-  const slow = new pg.Client({ connectionString: db.url });
+  const slow = new pg.Client({ connectionString: database().url });
   await slow.connect();
   cleanup.push(() => writer.close(), () => reader.close(), () => slow.end());
   for (const id of ['slow', 'fast']) await writer.createStream({ streamId: id, machine, input: null, createdAt: 1 });
@@ -136,7 +130,7 @@ describe('postgres: the gap of a slow transaction', () => {
     const writer = await openPostgresStore(pool, { schema });
     cleanup.push(() => writer.close());
     for (const id of ['slow', 'fast']) await writer.createStream({ streamId: id, machine, input: null, createdAt: 1 });
-    const slow = new pg.Client({ connectionString: db.url });
+    const slow = new pg.Client({ connectionString: database().url });
     await slow.connect();
     cleanup.push(() => slow.end());
 
