@@ -86,7 +86,7 @@ export function logFile(given: string | undefined, config: LoadedConfig, env: No
   if (given !== undefined) return given;
   if (env.ACTORLOG_DB) return env.ACTORLOG_DB;
   if (config.db !== undefined) {
-    if (!existsSync(config.db)) throw new ActorlogError('STORE_UNAVAILABLE', `no log file at ${config.db} (the db named by ${config.path}); pass <db> or set ACTORLOG_DB`, { details: { path: config.db } });
+    if (!/^postgres(ql)?:\/\//i.test(config.db) && !existsSync(config.db)) throw new ActorlogError('STORE_UNAVAILABLE', `no log file at ${config.db} (the db named by ${config.path}); pass <db> or set ACTORLOG_DB`, { details: { path: config.db } });
     return config.db;
   }
   throw new ActorlogError('INVALID_OPTIONS', config.path ? `no log file given, and ${config.path} names no db` : 'no log file given (pass <db>, or name `db` in actorlog.config.mjs)');

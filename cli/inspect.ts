@@ -2,7 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import WebSocket from 'ws';
 import { ActorlogError, describeError, isActorlogError } from '../src/errors.ts';
 import type { StreamRecord } from '../src/log/types.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLogCopy } from './openLog.ts';
 import { inspectionEvents, type InspectorEvent } from './inspectEvents.ts';
 import { ExitCodes, jsonLine, type Out } from './output.ts';
 import type { MachineRegistry } from './registry.ts';
@@ -105,7 +105,8 @@ async function machinesOf(streams: StreamRecord[], registry: MachineRegistry, ig
  */
 export async function runInspect(dbPath: string, streamId: string | undefined, registry: MachineRegistry, options: InspectCommandOptions, out: Out, err: Out): Promise<number> {
   const url = options.url ?? DEFAULT_INSPECTOR_URL;
-  const store = openSqliteStore(dbPath, { readonly: true });
+  const log = await openLogCopy(dbPath);
+  const store = log.store;
   try {
     let streams: StreamRecord[];
     if (streamId === undefined) streams = store.listStreams();
@@ -135,6 +136,6 @@ export async function runInspect(dbPath: string, streamId: string | undefined, r
     out.write(options.json ? jsonLine(summary) : `sent ${summary.actors} actor(s), ${summary.events} event(s), ${summary.snapshots} snapshot(s) of ${summary.streams} stream(s) to ${url}\n`);
     return ExitCodes.OK;
   } finally {
-    store.close();
+    await log.close();
   }
 }

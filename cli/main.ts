@@ -52,7 +52,7 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .option('--status <list>', 'only these statuses, comma-separated (active,done,error,stopped)', parseStatuses)
     .option('--json', 'one JSON object per line (stream records, input included)')
     .action(async (db: string | undefined, opts: { status?: ReturnType<typeof parseStatuses>; json?: boolean }) => {
-      result.code = runStreams(logFile(db, await config()), opts, io.out);
+      result.code = await runStreams(logFile(db, await config()), opts, io.out);
     });
 
   program

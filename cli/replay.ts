@@ -1,7 +1,7 @@
 import type { StateValue } from 'xstate';
 import { ActorlogError } from '../src/errors.ts';
 import { replay, verifyReplay, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLog } from './openLog.ts';
 import { ExitCodes, formatTable, jsonLine, type Out } from './output.ts';
 import type { MachineRegistry } from './registry.ts';
 
@@ -91,9 +91,10 @@ function verifyText(result: VerifyResult, streamId: string): string {
  * ```
  */
 export async function runReplay(dbPath: string, streamId: string, registry: MachineRegistry, options: ReplayCommandOptions, out: Out, err: Out): Promise<number> {
-  const store = openSqliteStore(dbPath, { readonly: true });
+  const log = await openLog(dbPath);
+  const store = log.store;
   try {
-    const stream = store.getStream(streamId);
+    const stream = await store.getStream(streamId);
     if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in ${dbPath}`, { details: { streamId } });
     const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash });
     if (mismatch) err.write(`actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`);
@@ -117,6 +118,6 @@ export async function runReplay(dbPath: string, streamId: string, registry: Mach
     if (!result.ok) return ExitCodes.MISMATCH;
     return result.nothingToCompare && options.strict ? ExitCodes.NOT_VERIFIED : ExitCodes.OK;
   } finally {
-    store.close();
+    await log.close();
   }
 }

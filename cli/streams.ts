@@ -1,5 +1,5 @@
 import type { StreamRecord, StreamStatus } from '../src/log/types.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLog } from './openLog.ts';
 import { ExitCodes, formatTable, isoTime, jsonLine, type Out } from './output.ts';
 
 /** Options of `actorlog streams`. */
@@ -33,14 +33,15 @@ function row(stream: StreamRecord): string[] {
  * actorlog streams ./actorlog.db --status active
  * ```
  */
-export function runStreams(dbPath: string, options: StreamsCommandOptions, out: Out): number {
-  const store = openSqliteStore(dbPath, { readonly: true });
+export async function runStreams(dbPath: string, options: StreamsCommandOptions, out: Out): Promise<number> {
+  const log = await openLog(dbPath);
+  const store = log.store;
   try {
-    const streams = store.listStreams(options.status ? { status: options.status } : undefined);
+    const streams = await store.listStreams(options.status ? { status: options.status } : undefined);
     if (options.json) out.write(streams.map(jsonLine).join(''));
     else out.write(formatTable(HEADERS, streams.map(row)));
     return ExitCodes.OK;
   } finally {
-    store.close();
+    await log.close();
   }
 }

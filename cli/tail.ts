@@ -1,6 +1,6 @@
 import { EMPTY, take, timeout, type Observable, type Subscription } from 'rxjs';
 import type { EventRecord } from '../src/log/types.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLog } from './openLog.ts';
 import { ExitCodes, formatFixedRow, jsonLine, type Out } from './output.ts';
 
 /** Options of `actorlog tail`. */
@@ -49,14 +49,15 @@ function tableRow(r: EventRecord): string {
  * actorlog tail ./actorlog.db --from 0 --limit 100 --idle-exit 2000
  * ```
  */
-export function runTail(dbPath: string, options: TailCommandOptions, out: Out, signals: TailSignals = process): Promise<number> {
-  const store = openSqliteStore(dbPath, { readonly: true });
+export async function runTail(dbPath: string, options: TailCommandOptions, out: Out, signals: TailSignals = process): Promise<number> {
+  const log = await openLog(dbPath);
+  const store = log.store;
   let source: Observable<EventRecord>;
   try {
-    const after = options.from ?? store.headPosition();
+    const after = options.from ?? (await store.headPosition());
     source = store.subscribe({ after, streamId: options.stream, pollIntervalMs: options.pollInterval ?? 250 });
   } catch (err) {
-    store.close();
+    await log.close();
     throw err;
   }
   if (options.limit !== undefined) source = source.pipe(take(options.limit));
@@ -69,9 +70,10 @@ export function runTail(dbPath: string, options: TailCommandOptions, out: Out, s
       finished = true;
       signals.off('SIGINT', onSigint);
       subscription?.unsubscribe();
-      store.close();
-      if (error === undefined) resolve(ExitCodes.OK);
-      else reject(error);
+      void log.close().then(
+        () => (error === undefined ? resolve(ExitCodes.OK) : reject(error)),
+        (closeErr: unknown) => reject(error ?? closeErr),
+      );
     };
     const onSigint = (): void => finish();
     signals.once('SIGINT', onSigint);

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { isPostgresUrl, openLogCopy } from './openLog.ts';
+import { redactUrl } from '../stores/postgres/errors.ts';
 import { ExitCodes, type Out } from './output.ts';
 import type { MachineRegistry } from './registry.ts';
 import { ViewApi } from './view/api.ts';
@@ -33,13 +34,14 @@ export interface ViewSignals {
  * ```
  */
 export async function openViewer(dbPath: string, registry: MachineRegistry, options: ViewCommandOptions = {}): Promise<ViewServer> {
-  const store = openSqliteStore(dbPath, { readonly: true });
+  const log = await openLogCopy(dbPath);
+  const store = log.store;
   try {
     const api = new ViewApi(store, registry, { ignoreHash: options.ignoreHash });
-    const viewer = await startViewServer(store, { api, assets: loadAssets(), db: basename(dbPath), port: options.port, pollIntervalMs: options.pollInterval });
-    return { ...viewer, close: async () => (await viewer.close(), store.close()) };
+    const viewer = await startViewServer(store, { api, assets: loadAssets(), db: isPostgresUrl(dbPath) ? redactUrl(dbPath) : basename(dbPath), port: options.port, pollIntervalMs: options.pollInterval });
+    return { ...viewer, close: async () => (await viewer.close(), await log.close()) };
   } catch (err) {
-    store.close();
+    await log.close();
     throw err;
   }
 }

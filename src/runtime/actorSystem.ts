@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createActor, toObserver, type AnyActorRef, type AnyStateMachine, type InputFrom, type InspectionEvent, type Observer } from 'xstate';
 import { ActorlogError, describeError, isActorlogError, type ErrorInfo } from '../errors.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -114,6 +115,22 @@ export interface ActorSystem<TMachines extends MachineRegistry = any, TStore ext
   get<M extends AnyStateMachine = TMachines[keyof TMachines]>(id: string): JournaledActor<M> | undefined;
   /** All running actors. */
   list(): JournaledActor[];
+  /**
+   * Sends an event to the journaled actor `id` wherever it runs. Running here: as
+   * `get(id).send(event)` (appended, then delivered). Not running here (another node owns it, or it
+   * is not recovered yet): posted to its inbox; the process that runs it appends it to the stream
+   * (source `external`, with the causation id) and delivers it. Resolves once the event, or the inbox
+   * message, is committed.
+   * @param options.causationId names this send: posting the same id to the same actor twice delivers
+   *   it once (default: a random UUID, each call a new send)
+   * @throws ActorlogError (as a rejection) `APPEND_FAILED` / `LEASE_LOST` when the write failed;
+   *   `ACTOR_STOPPED` when the actor runs here and has ended
+   * @example
+   * ```ts
+   * await system.send('batch-7', { type: 'job.finished', jobId: 'batch-7.job-03', state: 'done' });
+   * ```
+   */
+  send(id: string, event: { type: string; [key: string]: unknown }, options?: { causationId?: string }): Promise<void>;
   /** Stops an actor for good: its snapshot is saved and its stream marked `stopped` (not recovered). */
   stop(id: string): void;
   /**
@@ -384,6 +401,18 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     },
     get: (id) => actors.get(id) as never,
     list: () => [...actors.values()],
+    async send(id, event, sendOptions) {
+      const local = actors.get(id);
+      if (local) {
+        local.send(event as never);
+        await local.journal.idle();
+        if (local.journal.failed) throw local.journal.failed;
+        return;
+      }
+      const { type, ...data } = event;
+      const causationId = sendOptions?.causationId ?? randomUUID();
+      await new Promise<void>((resolve, reject) => commit.enqueue({ messages: [{ streamId: id, causationId, type, data, from: '', postedAt: clock.now() }], committed: resolve, failed: reject }));
+    },
     stop(id) {
       const actor = actors.get(id);
       if (!actor) return;

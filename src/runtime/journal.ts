@@ -323,7 +323,8 @@ export class Journal {
       if (this.inboxTaken.has(m.id)) continue;
       this.inboxTaken.add(m.id);
       const event = { ...(m.data !== null && typeof m.data === 'object' ? (m.data as object) : {}), type: m.type } as EventObject;
-      const meta: EventMeta = { source: 'actor', actor: m.from, causationId: m.causationId, recordedAt: this.options.clock.now() };
+      // `from` is empty for an application's `system.send` to an actor that ran elsewhere
+      const meta: EventMeta = m.from === '' ? { source: 'external', causationId: m.causationId, recordedAt: this.options.clock.now() } : { source: 'actor', actor: m.from, causationId: m.causationId, recordedAt: this.options.clock.now() };
       this.hold(undefined, this.root, event, (committed) => this.record(ROOT_PATH, event, meta, committed, [{ streamId: this.streamId, id: m.id }]));
     }
   }
