@@ -1,6 +1,7 @@
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { describeError, isActorlogError } from '../src/errors.ts';
 import type { StreamStatus } from '../src/log/types.ts';
+import { isStreamStatus, STREAM_STATUSES } from './streamStatuses.ts';
 
 /** Where a command writes its lines (process.stdout, or a buffer in tests). */
 export interface Out {
@@ -47,14 +48,13 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-const STATUSES: readonly StreamStatus[] = ['active', 'done', 'error', 'stopped'];
 
 /** Commander parser of `--status active,done`. @throws InvalidArgumentError on an unknown status */
 export function parseStatuses(value: string): StreamStatus[] {
   const list = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const unknown = list.filter((s) => !STATUSES.includes(s as StreamStatus));
+  const unknown = list.filter((s) => !isStreamStatus(s));
   if (list.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(`expected a comma-separated list of ${STATUSES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+    throw new InvalidArgumentError(`expected a comma-separated list of ${STREAM_STATUSES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
   }
   return list as StreamStatus[];
 }

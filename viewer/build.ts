@@ -1,6 +1,6 @@
 /**
- * Builds the viewer page (`actorlog view`) with esbuild: viewer/main.ts and what it imports
- * (preact, htm, elkjs's API, jsondiffpatch) bundled into one `app.js`, and `style.css`, beside
+ * Builds the viewer page (`actorlog view`) with esbuild: viewer/main.tsx and what it imports
+ * (preact, elkjs's API, jsondiffpatch; TSX compiled to preact's `jsx` calls) bundled into one `app.js`, and `style.css`, beside
  * `index.html` and elkjs's layout worker (`elk-worker.js`).
  * `npm run build` writes them to dist/viewer/, which the package ships; in a checkout the CLI calls
  * {@link buildViewer} in memory instead (cli/view/assets.ts).
@@ -16,7 +16,9 @@ const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 /** The page's files by URL path (`/index.html`, `/app.js`, `/style.css`, `/elk-worker.js`). */
 export async function buildViewer(): Promise<Map<string, Uint8Array>> {
   const result = await build({
-    entryPoints: { app: here('main.ts'), style: here('style.css') },
+    entryPoints: { app: here('main.tsx'), style: here('style.css') },
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
     bundle: true,
     format: 'esm',
     target: 'es2022',

@@ -4,46 +4,14 @@ import type { EventRecord, EmbeddedLogStore, StreamRecord, StreamStatus } from '
 import { isMachineRef } from '../../src/runtime/actorTree.ts';
 import type { MachineRegistry } from '../registry.ts';
 import { formatStateValue } from '../replay.ts';
-import { StreamFolds, type TakenTransition } from './folds.ts';
+import { STREAM_STATUSES, isStreamStatus } from '../streamStatuses.ts';
+import { StreamFolds } from './folds.ts';
+import type { AtResult, ChildView, EventRow, EventsPage, InfoView, ServiceItem, ServicePage, SnapshotView, StreamInfo, StreamsPage } from './types.ts';
+
+export type { ChildView, EventRow, SnapshotView } from './types.ts';
 
 /** Most rows one windowed read returns (events, streams, service). */
 export const MAX_WINDOW = 500;
-const STATUSES: readonly StreamStatus[] = ['active', 'done', 'error', 'stopped'];
-
-/** A child actor of a snapshot, by its path in the stream's actor tree. */
-export interface ChildView {
-  path: string;
-  src?: string;
-  machine: boolean;
-  status?: string;
-  value?: string;
-}
-
-/** A snapshot as the page shows it: JSON only. */
-export interface SnapshotView {
-  value: unknown;
-  state: string;
-  status: string;
-  context: unknown;
-  error?: unknown;
-  children: ChildView[];
-}
-
-/** An event as a timeline row: no data (the page reads it with the event). */
-export interface EventRow {
-  version: number;
-  globalPosition: number;
-  type: string;
-  source: string;
-  cursor?: string;
-  actor?: string;
-  target?: string;
-  causationId?: string;
-  recordedAt: number;
-  /** The state after the event (dotted), when the stream's machine could be resolved. */
-  state?: string;
-  status?: string;
-}
 
 const json = (value: unknown): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v))));
 
@@ -121,18 +89,18 @@ export class ViewApi {
   }
 
   /** `GET /api/info`. */
-  info(db: string): unknown {
+  info(db: string): InfoView {
     return { db, head: this.store.headPosition(), streams: this.store.listStreams().length, window: MAX_WINDOW };
   }
 
   /** `GET /api/streams?status=a,b&machine=m&q=text&offset&limit`: a page of streams, with counts by status over the machine and search filters. */
-  streams(params: URLSearchParams): unknown {
+  streams(params: URLSearchParams): StreamsPage {
     const all = this.store.listStreams();
     const machine = params.get('machine') || undefined;
     const q = (params.get('q') ?? '').toLowerCase();
-    const statuses = (params.get('status') ?? '').split(',').filter((s): s is StreamStatus => STATUSES.includes(s as StreamStatus));
+    const statuses = (params.get('status') ?? '').split(',').filter(isStreamStatus);
     const matching = all.filter((s) => (!machine || s.machine.name === machine) && (!q || s.streamId.toLowerCase().includes(q)));
-    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<StreamStatus, number>;
+    const counts = Object.fromEntries(STREAM_STATUSES.map((s) => [s, 0])) as Record<StreamStatus, number>;
     for (const s of matching) counts[s.status]++;
     const shown = statuses.length ? matching.filter((s) => statuses.includes(s.status)) : matching;
     const offset = clamp(params.get('offset'), 0, Number.MAX_SAFE_INTEGER, 0);
@@ -148,7 +116,7 @@ export class ViewApi {
   }
 
   /** `GET /api/stream/:id`: the stream record and its machine definition (from the log, else from the registered machine). */
-  async streamInfo(streamId: string): Promise<unknown> {
+  async streamInfo(streamId: string): Promise<StreamInfo> {
     const stream = this.stream(streamId);
     const saved = this.store.loadDefinition(stream.machine.hash);
     const folds = await this.foldsOf(stream);
@@ -162,7 +130,7 @@ export class ViewApi {
   }
 
   /** `GET /api/stream/:id/events?from=V&limit=N`: the events with `from <= version < from + limit`, each with the state after it. */
-  async events(streamId: string, params: URLSearchParams): Promise<unknown> {
+  async events(streamId: string, params: URLSearchParams): Promise<EventsPage> {
     const stream = this.stream(streamId);
     const from = clamp(params.get('from'), 1, Number.MAX_SAFE_INTEGER, 1);
     const limit = clamp(params.get('limit'), 1, MAX_WINDOW, 100);
@@ -177,7 +145,7 @@ export class ViewApi {
   }
 
   /** `GET /api/stream/:id/at/:version`: the event at `version` (data included), the snapshots after and before it, the transitions it took. */
-  async at(streamId: string, version: number): Promise<unknown> {
+  async at(streamId: string, version: number): Promise<AtResult> {
     const stream = this.stream(streamId);
     const v = Math.min(Math.max(0, version), stream.version);
     const folds = await this.foldsOf(stream);
@@ -188,11 +156,11 @@ export class ViewApi {
       const [record] = this.store.readStream(streamId, { fromVersion: v, toVersion: v });
       return { streamId, version: v, event: record ?? null, snapshot: null, previous: null, transitions: [], error: { code: folds.code, message: folds.message } };
     }
-    let result: unknown;
+    let result: AtResult | undefined;
     folds.walk(v, v, ({ record, before, after, transitions }) => {
-      result = { streamId, version: v, event: record, snapshot: snapshotView(after), previous: snapshotView(before), transitions: transitions satisfies TakenTransition[] };
+      result = { streamId, version: v, event: record, snapshot: snapshotView(after), previous: snapshotView(before), transitions };
     });
-    return result;
+    return result!;
   }
 
   /**
@@ -203,7 +171,7 @@ export class ViewApi {
    * found by a binary search over its versions (positions increase with versions), its state by a
    * bounded fold; the page of streams is at most {@link MAX_WINDOW}.
    */
-  async service(params: URLSearchParams): Promise<unknown> {
+  async service(params: URLSearchParams): Promise<ServicePage> {
     const head = this.store.headPosition();
     const position = clamp(params.get('position'), 0, head, head);
     const offset = clamp(params.get('offset'), 0, Number.MAX_SAFE_INTEGER, 0);
@@ -216,7 +184,7 @@ export class ViewApi {
       const record = this.lastAt(stream, position);
       if (record || stream.createdAt <= at) existing.push({ stream, record });
     }
-    const items = [];
+    const items: ServiceItem[] = [];
     for (const { stream, record } of existing.slice(offset, offset + limit)) {
       const folds = await this.foldsOf(stream);
       const version = record?.version ?? 0;

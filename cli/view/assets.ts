@@ -35,7 +35,7 @@ function table(files: Map<string, Uint8Array>): Assets {
  */
 export function loadAssets(): Assets {
   const dir = new URL('../../viewer/', import.meta.url);
-  if (existsSync(new URL('main.ts', dir))) {
+  if (existsSync(new URL('main.tsx', dir))) {
     let built: Promise<Assets> | undefined;
     const build = async (): Promise<Assets> => {
       // a computed specifier: the compiled CLI never imports the build script (or esbuild)

@@ -4,19 +4,13 @@ import type { Bookkeeping } from '../../src/runtime/bookkeeping.ts';
 import { decodeEvent } from '../../src/runtime/eventCodec.ts';
 import { Folder, type FoldState } from '../../src/runtime/fold.ts';
 import type { StoredSnapshot } from '../../src/runtime/journal.ts';
+import type { Taken } from './types.ts';
 
 /** How often (in stream versions) a fold keeps a snapshot in memory to start later folds from. */
 export const CHECKPOINT_EVERY = 250;
 /** Events read per query while folding. */
 const READ_CHUNK = 2_000;
 
-/** The transition an event took, as the definition names it: `transitions[index]` of the state node `source`. */
-export interface TakenTransition {
-  source: string;
-  index: number;
-  eventType: string;
-  targets: string[];
-}
 
 /** One folded step: the event, the snapshots before and after it and the transitions it took (root events only). */
 export interface FoldStep {
@@ -24,7 +18,7 @@ export interface FoldStep {
   event: EventObject;
   before: AnyMachineSnapshot;
   after: AnyMachineSnapshot;
-  transitions: TakenTransition[];
+  transitions: Taken[];
 }
 
 interface Checkpoint {
@@ -34,7 +28,7 @@ interface Checkpoint {
 }
 
 /** The transitions `event` enables in `snapshot` (XState's own selection, guards evaluated: they are pure). */
-function taken(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject): TakenTransition[] {
+function taken(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject): Taken[] {
   if (snapshot.status !== 'active') return [];
   try {
     const chosen = machine.getTransitionData(snapshot as never, event) as Array<{ source: { id: string; transitions: Map<string, unknown[]> }; eventType: string; target?: Array<{ id: string }> }>;

@@ -3,14 +3,12 @@
  * server in pages of {@link PAGE} versions (and kept while the stream is open), so a stream of
  * 100,000 events scrolls like one of ten.
  */
-import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, streamPath, type EventRow } from './api.ts';
+import { get, streamPath, type EventRow, type EventsPage } from './api.ts';
+import { clockTime } from './format.ts';
 
 export const PAGE = 100;
 export const ROW = 24;
-
-const time = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
 /** The sender of a message between journaled actors: `<stream>:<version>:…` of its causation id. */
 export function sender(row: EventRow): { stream: string; version: number } | undefined {
@@ -18,8 +16,17 @@ export function sender(row: EventRow): { stream: string; version: number } | und
   return m ? { stream: m[1]!, version: Number(m[2]) } : undefined;
 }
 
-/** `live`: rows the live feed brought, shown until the page holding them is read (with their states). */
-export function Timeline(props: { streamId: string; total: number; selected: number; live: Map<number, EventRow>; onSelect(v: number): void; onJump(stream: string, v: number): void }) {
+export interface TimelineProps {
+  streamId: string;
+  total: number;
+  selected: number;
+  /** Rows the live feed brought, shown until the page holding them is read (with their states). */
+  live: Map<number, EventRow>;
+  onSelect(version: number): void;
+  onJump(streamId: string, version: number): void;
+}
+
+export function Timeline(props: TimelineProps) {
   const { streamId, total, selected } = props;
   const pages = useRef(new Map<number, EventRow[]>());
   const loading = useRef(new Set<number>());
@@ -49,7 +56,7 @@ export function Timeline(props: { streamId: string; total: number; selected: num
       if (pages.current.has(start) || loading.current.has(start)) continue;
       loading.current.add(start);
       const id = streamId;
-      get<{ events: EventRow[] }>(streamPath(id, '/events'), { from: start, limit: PAGE })
+      get<EventsPage>(streamPath(id, '/events'), { from: start, limit: PAGE })
         .then((r) => {
           if (id !== current.current) return;
           pages.current.set(start, r.events);
@@ -78,23 +85,37 @@ export function Timeline(props: { streamId: string; total: number; selected: num
   for (let v = first; v <= last; v++) {
     const r = rowAt(v);
     const from = r ? sender(r) : undefined;
-    rows.push(html`<div role="row" class=${`row${v === selected ? ' selected' : ''}${r?.source === 'actor' ? ' message' : ''}${r?.target ? ' child' : ''}`} style=${`top:${(v - 1) * ROW}px`}
-        aria-selected=${v === selected} data-version=${v} onClick=${() => props.onSelect(v)}>
-      ${r
-        ? html`<span class="c-v">${r.version}</span><span class="c-p">${r.globalPosition}</span><span class=${`c-s src-${r.source}`}>${r.source}</span>
-          <span class="c-t" title=${r.type}>${r.target ? html`<b class="to" title=${`delivered to child ${r.target}`}>→${r.target}</b> ` : null}${r.type}</span>
-          <span class="c-a">${from
-            ? html`<a href=${`#stream=${encodeURIComponent(from.stream)}&v=${from.version}`} title=${`message from ${from.stream} (its version ${from.version})`} onClick=${(e: Event) => (e.preventDefault(), e.stopPropagation(), props.onJump(from.stream, from.version))}>← ${from.stream}</a>`
-            : r.actor ? html`<span title="sent by this child">← ${r.actor}</span>` : ''}</span>
-          <span class="c-c" title=${r.cursor ?? ''}>${r.cursor ?? ''}</span><span class="c-time" title=${new Date(r.recordedAt).toISOString()}>${time(r.recordedAt)}</span><span class="c-st" title=${r.state ?? ''}>${r.state ?? ''}</span>`
-        : html`<span class="c-v">${v}</span><span class="loading">…</span>`}
-    </div>`);
+    rows.push(
+      <div role="row" class={`row${v === selected ? ' selected' : ''}${r?.source === 'actor' ? ' message' : ''}${r?.target ? ' child' : ''}`} style={`top:${(v - 1) * ROW}px`}
+        aria-selected={v === selected} data-version={v} onClick={() => props.onSelect(v)}>
+        {r ? (
+          <>
+            <span class="c-v">{r.version}</span>
+            <span class="c-p">{r.globalPosition}</span>
+            <span class={`c-s src-${r.source}`}>{r.source}</span>
+            <span class="c-t" title={r.type}>{r.target ? <><b class="to" title={`delivered to child ${r.target}`}>→{r.target}</b> </> : null}{r.type}</span>
+            <span class="c-a">
+              {from ? (
+                <a href={`#stream=${encodeURIComponent(from.stream)}&v=${from.version}`} title={`message from ${from.stream} (its version ${from.version})`}
+                  onClick={(e) => (e.preventDefault(), e.stopPropagation(), props.onJump(from.stream, from.version))}>← {from.stream}</a>
+              ) : r.actor ? <span title="sent by this child">← {r.actor}</span> : ''}
+            </span>
+            <span class="c-c" title={r.cursor ?? ''}>{r.cursor ?? ''}</span>
+            <span class="c-time" title={new Date(r.recordedAt).toISOString()}>{clockTime(r.recordedAt)}</span>
+            <span class="c-st" title={r.state ?? ''}>{r.state ?? ''}</span>
+          </>
+        ) : (
+          <><span class="c-v">{v}</span><span class="loading">…</span></>
+        )}
+      </div>,
+    );
   }
-  return html`
-    <div class="timeline" role="grid" aria-label="events" aria-rowcount=${total}>
+  return (
+    <div class="timeline" role="grid" aria-label="events" aria-rowcount={total}>
       <div class="row head" role="row"><span class="c-v">ver</span><span class="c-p">pos</span><span class="c-s">source</span><span class="c-t">type</span><span class="c-a">from</span><span class="c-c">cursor</span><span class="c-time">time (UTC)</span><span class="c-st">state after</span></div>
-      <div class="tl-body" ref=${body} data-testid="timeline" onScroll=${(e: Event) => { const el = e.currentTarget as HTMLElement; setScroll({ top: el.scrollTop, height: el.clientHeight }); }}>
-        <div class="tl-space" style=${`height:${total * ROW}px`}>${rows}</div>
+      <div class="tl-body" ref={body} data-testid="timeline" onScroll={(e) => { const el = e.currentTarget; setScroll({ top: el.scrollTop, height: el.clientHeight }); }}>
+        <div class="tl-space" style={`height:${total * ROW}px`}>{rows}</div>
       </div>
-    </div>`;
+    </div>
+  );
 }

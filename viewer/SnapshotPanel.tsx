@@ -1,0 +1,52 @@
+/** The snapshot after the selected event: its state, the change from the snapshot before, children, context, the event itself. */
+import { useMemo } from 'preact/hooks';
+import type { AtResult, SnapshotView } from './api.ts';
+import { diffRows } from './diff.ts';
+import { short } from './format.ts';
+
+/** What the diff compares of a snapshot: value, status, context, and each child's source, status and value. */
+function comparable(s: SnapshotView | null): unknown {
+  if (!s) return null;
+  return { value: s.value, status: s.status, context: s.context, children: Object.fromEntries(s.children.map((c) => [c.path, { src: c.src, status: c.status, value: c.value }])) };
+}
+
+export function SnapshotPanel(props: { at: AtResult | null }) {
+  const { at } = props;
+  const rows = useMemo(() => (at ? diffRows(comparable(at.previous), comparable(at.snapshot)) : []), [at]);
+  if (!at) return <aside class="inspect" aria-label="snapshot"><div class="empty">select an event</div></aside>;
+  const s = at.snapshot;
+  return (
+    <aside class="inspect" aria-label="snapshot">
+      <h2>{at.version === 0 ? 'initial state' : <>after v{at.version}: <code>{at.event?.type}</code></>}</h2>
+      {at.error ? <div class="warn">{at.error.message}</div> : null}
+      {s ? (
+        <>
+          <div class="kv"><span>state</span><code data-testid="state">{s.state}</code></div>
+          <div class="kv"><span>status</span><span class={`badge st-${s.status}`}>{s.status}</span></div>
+        </>
+      ) : null}
+      <h3>changes from the previous snapshot <small>{rows.length} path{rows.length === 1 ? '' : 's'}</small></h3>
+      <table class="diff" data-testid="diff">
+        <tbody>
+          {rows.length === 0 ? <tr><td class="none">no change</td></tr> : rows.map((r) => (
+            <tr class={`op-${r.op}`}>
+              <td class="path" title={r.path}><code>{r.path || '(root)'}</code></td>
+              <td class="before" title={JSON.stringify(r.before) ?? ''}>{r.op === 'add' ? '' : short(r.before)}</td>
+              <td class="arrow">→</td>
+              <td class="after" title={JSON.stringify(r.after) ?? ''}>{r.op === 'remove' ? '(removed)' : short(r.after)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {s && s.children.length ? (
+        <>
+          <h3>children</h3>
+          <table class="children"><tbody>{s.children.map((c) => <tr><td><code>{c.path}</code></td><td>{c.src ?? ''}</td><td>{c.value ?? ''}</td><td>{c.status ?? ''}</td></tr>)}</tbody></table>
+        </>
+      ) : null}
+      {s ? <details open><summary>context</summary><pre data-testid="context">{JSON.stringify(s.context, null, 2)}</pre></details> : null}
+      {s?.error ? <details open><summary>error</summary><pre>{JSON.stringify(s.error, null, 2)}</pre></details> : null}
+      {at.event ? <details><summary>event data and meta</summary><pre>{JSON.stringify({ data: at.event.data, meta: at.event.meta, globalPosition: at.event.globalPosition }, null, 2)}</pre></details> : null}
+    </aside>
+  );
+}
