@@ -116,7 +116,8 @@ export function createProgram(io: CliIo, result: { code: number }): Command {
     .action(async (db: string | undefined, opts: { port?: number; machines?: string; ignoreHash?: boolean; pollInterval: number }) => {
       const loaded = await config();
       const registry = await registryOf(loaded, opts.machines);
-      result.code = await runView(logFile(db, loaded), registry, opts, io.out);
+      const recipe = { config: (program.opts() as { config?: string }).config, machines: opts.machines, cwd: process.cwd() };
+      result.code = await runView(logFile(db, loaded), registry, { ...opts, recipe, err: io.err }, io.out);
     });
 
   return program;

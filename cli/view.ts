@@ -1,11 +1,15 @@
 import { basename } from 'node:path';
-import { isPostgresUrl, openLogCopy } from './openLog.ts';
 import { redactUrl } from '../stores/postgres/errors.ts';
+import { isPostgresUrl, openLog } from './openLog.ts';
 import { ExitCodes, type Out } from './output.ts';
 import type { MachineRegistry } from './registry.ts';
+import type { RegistryRecipe } from './registryRecipe.ts';
 import { ViewApi } from './view/api.ts';
 import { loadAssets } from './view/assets.ts';
 import { startViewServer, type ViewServer } from './view/server.ts';
+import { StreamListing } from './view/streamList.ts';
+import type { StreamReads } from './view/streamReads.ts';
+import { WorkerReads } from './view/workerReads.ts';
 
 /** Options of `actorlog view`. */
 export interface ViewCommandOptions {
@@ -15,6 +19,17 @@ export interface ViewCommandOptions {
   ignoreHash?: boolean;
   /** How often to look for events other processes append (ms). @default 200 */
   pollInterval?: number;
+  /**
+   * How `registry` was made: given, the folds run in a worker thread that makes the same registry
+   * (so a long fold never holds up the server); absent, they run in the server's thread with `registry`.
+   */
+  recipe?: RegistryRecipe;
+  /** Where refused requests are told (a stranger `Host`, too many live clients, a client too slow to send its request). */
+  err?: Out;
+  /** Most live (`/api/live`) clients at once. @default 32 */
+  maxLiveClients?: number;
+  /** A client must send its request head within this time (ms). @default 10000 */
+  headersTimeoutMs?: number;
 }
 
 /** The process hooks `view` waits on; tests may pass their own. */
@@ -34,13 +49,20 @@ export interface ViewSignals {
  * ```
  */
 export async function openViewer(dbPath: string, registry: MachineRegistry, options: ViewCommandOptions = {}): Promise<ViewServer> {
-  const log = await openLogCopy(dbPath);
+  const log = await openLog(dbPath);
   const store = log.store;
+  const reads: StreamReads = options.recipe
+    ? new WorkerReads({ db: dbPath, registry: options.recipe, ignoreHash: options.ignoreHash })
+    : new ViewApi(store, registry, { ignoreHash: options.ignoreHash });
   try {
-    const api = new ViewApi(store, registry, { ignoreHash: options.ignoreHash });
-    const viewer = await startViewServer(store, { api, assets: loadAssets(), db: isPostgresUrl(dbPath) ? redactUrl(dbPath) : basename(dbPath), port: options.port, pollIntervalMs: options.pollInterval });
-    return { ...viewer, close: async () => (await viewer.close(), await log.close()) };
+    const viewer = await startViewServer(store, {
+      listing: new StreamListing(store), reads, assets: loadAssets(), db: isPostgresUrl(dbPath) ? redactUrl(dbPath) : basename(dbPath), port: options.port, pollIntervalMs: options.pollInterval,
+      maxLiveClients: options.maxLiveClients, headersTimeoutMs: options.headersTimeoutMs,
+      onRefused: (line) => options.err?.write(`actorlog view: ${line}\n`),
+    });
+    return { ...viewer, close: async () => (await viewer.close(), await reads.close(), await log.close()) };
   } catch (err) {
+    await reads.close();
     await log.close();
     throw err;
   }
@@ -59,7 +81,7 @@ export async function openViewer(dbPath: string, registry: MachineRegistry, opti
  * ```
  */
 export async function runView(dbPath: string, registry: MachineRegistry, options: ViewCommandOptions, out: Out, signals: ViewSignals = process): Promise<number> {
-  const viewer = await openViewer(dbPath, registry, options);
+  const viewer = await openViewer(dbPath, registry, { err: out, ...options });
   out.write(`actorlog view: ${viewer.url} (log ${dbPath}, Ctrl-C stops)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {

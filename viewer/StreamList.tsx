@@ -1,11 +1,12 @@
-/** The list of streams, with its filters: search by id, machine, status chips. One tab stop; arrow keys move inside it. */
+/** The list of streams with how each ended, and its filters: search by id, machine, outcome chips with counts. One tab stop; arrow keys move inside it. */
 import { useRef } from 'preact/hooks';
-import { STREAM_STATUSES, type StreamStatus, type StreamsPage } from './api.ts';
+import type { StreamsPage } from './api.ts';
 import { dateTime } from './format.ts';
+import { OutcomeBadge } from './OutcomeBadge.tsx';
 
 /** The list's filters, as the URL keeps them. */
 export interface StreamFilter {
-  status: Set<StreamStatus>;
+  outcome: Set<string>;
   machine: string;
   q: string;
 }
@@ -45,12 +46,15 @@ export function StreamList(props: StreamListProps) {
     next.focus();
     next.scrollIntoView({ block: 'nearest' });
   };
-  const toggle = (s: StreamStatus) => {
-    const next = new Set(props.status);
-    if (next.has(s)) next.delete(s);
-    else next.add(s);
-    props.onFilter({ status: next });
+  const toggle = (label: string) => {
+    const next = new Set(props.outcome);
+    if (next.has(label)) next.delete(label);
+    else next.add(label);
+    props.onFilter({ outcome: next });
   };
+  // a chosen outcome that no longer matches anything stays listed, at 0, so it can be cleared
+  const outcomes = [...(page?.outcomes ?? [])];
+  for (const label of props.outcome) if (!outcomes.some((o) => o.label === label)) outcomes.push({ label, tone: 'neutral', count: 0 });
   return (
     <aside class="streams" aria-label="streams">
       <div class="filters">
@@ -60,10 +64,10 @@ export function StreamList(props: StreamListProps) {
           <option value="">all machines</option>
           {page?.machines.map((m) => <option value={m}>{m}</option>)}
         </select>
-        <div class="chips" role="group" aria-label="status">
-          {STREAM_STATUSES.map((s) => (
-            <button type="button" class={`chip st-${s}`} aria-pressed={props.status.has(s)} data-status={s} onClick={() => toggle(s)}>
-              {s} <b>{page?.counts[s] ?? 0}</b>
+        <div class="chips" role="group" aria-label="how the actors ended">
+          {outcomes.map((o) => (
+            <button type="button" class={`chip tone-${o.tone}`} aria-pressed={props.outcome.has(o.label)} data-outcome={o.label} onClick={() => toggle(o.label)}>
+              {o.label} <b>{o.count}</b>
             </button>
           ))}
         </div>
@@ -78,7 +82,7 @@ export function StreamList(props: StreamListProps) {
             <div class="sid" title={s.streamId}>{s.streamId}</div>
             <div class="meta">
               <span class="machine">{s.machine.name}</span>
-              <span class={`badge st-${s.status}`}>{s.status}</span>
+              <OutcomeBadge outcome={s.outcome} status={s.status} />
               <span>v{s.version}</span>
               <span class="upd" title="last update (UTC)">{dateTime(s.updatedAt)}</span>
             </div>

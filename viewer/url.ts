@@ -1,17 +1,31 @@
-/** The view in the URL's hash, so a link reproduces it: `#stream=job-7&v=12&pos=340`. */
+/** The view in the URL's hash, so a link reproduces it: `#stream=job-7&v=12&actor=worker&pos=340`. */
 export interface ViewHash {
   stream?: string;
   v?: number;
+  /** The actor of the stream's tree shown (a child machine's path); absent: the root. */
+  actor?: string;
+  /** The center tab: `chart` (default) or `sequence`. */
+  tab?: string;
   pos?: number;
-  status?: string;
+  /** The list's filters. */
+  outcome?: string;
   machine?: string;
   q?: string;
+  /** The timeline's filters. */
+  type?: string;
+  source?: string;
 }
+
+const NUMBERS = new Set(['v', 'pos']);
 
 export function readHash(hash = location.hash): ViewHash {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
-  const num = (k: string) => (p.has(k) && /^\d+$/.test(p.get(k)!) ? Number(p.get(k)) : undefined);
-  return { stream: p.get('stream') || undefined, v: num('v'), pos: num('pos'), status: p.get('status') || undefined, machine: p.get('machine') || undefined, q: p.get('q') || undefined };
+  const out: Record<string, string | number | undefined> = {};
+  for (const [k, v] of p) {
+    if (NUMBERS.has(k)) out[k] = /^\d+$/.test(v) ? Number(v) : undefined;
+    else if (v !== '') out[k] = v;
+  }
+  return out as ViewHash;
 }
 
 export function writeHash(view: ViewHash): void {

@@ -178,7 +178,7 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
     // and the page itself notes when the row appears (Playwright's own polling would add its delay)
     await page.evaluate((v) => {
       const w = window as unknown as { probeAt?: number; shownAt?: number };
-      new EventSource('/api/live').addEventListener('append', () => (w.probeAt ??= Date.now()));
+      new EventSource('/api/live').addEventListener('appends', () => (w.probeAt ??= Date.now()));
       const seen = () => document.querySelector(`.tl-body .row[data-version="${v}"] .c-t`)?.textContent?.includes('viewer.probe');
       new MutationObserver(() => seen() && (w.shownAt ??= Date.now())).observe(document.body, { subtree: true, childList: true, characterData: true });
     }, job.version + 1);

@@ -1,19 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../cli/registry.ts';
 import { MAX_WINDOW, ViewApi } from '../../cli/view/api.ts';
-import { CHECKPOINT_EVERY } from '../../cli/view/folds.ts';
-import type { EmbeddedLogStore } from '../../src/log/types.ts';
-import { replay, replaySteps } from '../../src/replay/replay.ts';
+import { KEEP_EVERY } from '../../cli/view/folds.ts';
+import { StreamListing } from '../../cli/view/streamList.ts';
+import type { LogStore } from '../../src/log/types.ts';
+import { replaySteps } from '../../src/replay/replay.ts';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine } from '../support/cliMachines.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 const db = tempDb();
-const LONG = 3 * CHECKPOINT_EVERY + 40;
-let store: EmbeddedLogStore;
+const LONG = 3 * KEEP_EVERY + 40;
+let store: LogStore;
 let reads = 0;
 let api: ViewApi;
+let listing: StreamListing;
 const cycle = ['inc', 'pause', 'resume'] as const;
 
 beforeAll(() => {
@@ -36,6 +38,7 @@ beforeAll(() => {
     },
   });
   api = new ViewApi(store, createRegistry({ counter: counterMachine }));
+  listing = new StreamListing(store);
 });
 afterAll(() => (store.close(), db.cleanup()));
 
@@ -43,21 +46,21 @@ const q = (o: Record<string, string | number>) => new URLSearchParams(Object.ent
 
 describe('actorlog view API (cli/view/api.ts)', () => {
   it('lists streams with counts by status, filtered by status, machine and id', async () => {
-    const all = api.streams(q({})) as { all: number; counts: Record<string, number>; items: Array<{ streamId: string; input?: unknown }>; machines: string[] };
+    const all = await listing.streams(q({}));
     expect(all.all).toBe(3);
     expect(all.counts).toEqual({ active: 2, done: 1, error: 0, stopped: 0 });
     expect(all.machines).toEqual(['counter']);
     expect(all.items[0]).not.toHaveProperty('input');
-    const done = api.streams(q({ status: 'done' })) as typeof all & { total: number };
+    const done = await listing.streams(q({ status: 'done' }));
     expect(done.items.map((s) => s.streamId)).toEqual(['counter-a']);
-    const search = api.streams(q({ q: 'COUNTER-B' })) as typeof done;
+    const search = await listing.streams(q({ q: 'COUNTER-B' }));
     expect(search.items.map((s) => s.streamId)).toEqual(['counter-b']);
     expect(search.counts.active).toBe(1);
-    expect((api.streams(q({ machine: 'job' })) as typeof done).total).toBe(0);
+    expect((await listing.streams(q({ machine: 'job' }))).total).toBe(0);
   });
 
   it('reads events in version windows of at most MAX_WINDOW, each with the state replay gives', async () => {
-    const expected = (await replaySteps(store, counterMachine, 'counter-b'));
+    const expected = await replaySteps(store, counterMachine, 'counter-b');
     const page = (await api.events('counter-b', q({ from: 301, limit: 50 }))) as { version: number; events: Array<{ version: number; state: string; globalPosition: number }> };
     expect(page.version).toBe(LONG);
     expect(page.events.map((e) => e.version)).toEqual(Array.from({ length: 50 }, (_, i) => 301 + i));
@@ -68,7 +71,7 @@ describe('actorlog view API (cli/view/api.ts)', () => {
 
   it('gives the snapshot at a version, the one before it and the transition the event took', async () => {
     const at = (await api.at('counter-a', 3)) as { event: { type: string }; snapshot: { value: unknown; context: unknown }; previous: { value: unknown }; transitions: Array<{ source: string; index: number; targets: string[] }> };
-    const steps = (await replaySteps(store, counterMachine, 'counter-a'));
+    const steps = await replaySteps(store, counterMachine, 'counter-a');
     expect(at.event.type).toBe('pause');
     expect(at.snapshot.value).toEqual(steps[2]!.snapshot.value);
     expect(at.snapshot.context).toEqual(steps[2]!.snapshot.context);
@@ -86,10 +89,10 @@ describe('actorlog view API (cli/view/api.ts)', () => {
     await api.at('counter-b', LONG); // the first visit folds the whole stream once, keeping checkpoints
     reads = 0;
     await api.at('counter-b', LONG - 5);
-    expect(reads).toBeLessThanOrEqual(CHECKPOINT_EVERY);
+    expect(reads).toBeLessThanOrEqual(KEEP_EVERY);
     reads = 0;
-    await api.events('counter-b', q({ from: 2 * CHECKPOINT_EVERY + 10, limit: 20 }));
-    expect(reads).toBeLessThanOrEqual(CHECKPOINT_EVERY + 20);
+    await api.events('counter-b', q({ from: 2 * KEEP_EVERY + 10, limit: 20 }));
+    expect(reads).toBeLessThanOrEqual(KEEP_EVERY + 20);
   });
 
   it('shows the whole service at a global position: which streams existed, their state and last event then', async () => {

@@ -1,0 +1,75 @@
+import { Worker } from 'node:worker_threads';
+import { ActorlogError, type ErrorCode } from '../../src/errors.ts';
+import type { FoldWorkerData } from './foldWorker.ts';
+import type { ReadCall, StreamReads } from './streamReads.ts';
+
+/** The worker's module: the compiled `.js` beside this one, or in a checkout the `.ts` source run through tsx. */
+function startWorker(data: FoldWorkerData): Worker {
+  const source = import.meta.url.endsWith('.ts');
+  const target = new URL(source ? './foldWorker.ts' : './foldWorker.js', import.meta.url);
+  if (!source) return new Worker(target, { workerData: data });
+  // a worker does not inherit the loader tsx registered in this thread: it registers its own first
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(target.href)}))`, { eval: true, workerData: data });
+}
+
+/**
+ * {@link StreamReads} answered by a worker thread (cli/view/foldWorker.ts) that holds its own
+ * read-only connection and `ViewApi`: the server's thread only sends a call and waits. A worker
+ * that dies fails the calls it had (`INTERNAL`) and is started again on the next call.
+ */
+export class WorkerReads implements StreamReads {
+  private worker?: Worker;
+  private next = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private closed = false;
+
+  constructor(private readonly data: FoldWorkerData) {}
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const worker = startWorker(this.data);
+    worker.unref();
+    worker.on('message', (m: { id?: number; result?: unknown; error?: { code: string; message: string } }) => {
+      const waiting = m.id === undefined ? undefined : this.pending.get(m.id);
+      if (!waiting) return;
+      this.pending.delete(m.id!);
+      if (m.error) waiting.reject(new ActorlogError(m.error.code as ErrorCode, m.error.message));
+      else waiting.resolve(m.result);
+    });
+    const fail = (reason: string) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      for (const [id, waiting] of this.pending) (this.pending.delete(id), waiting.reject(new Error(`the viewer's fold worker ${reason}`)));
+    };
+    worker.on('error', (err) => fail(`failed: ${err.message}`));
+    worker.on('exit', (code) => fail(`exited (${code})`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private call<T>(call: ReadCall, ...args: unknown[]): Promise<T> {
+    if (this.closed) return Promise.reject(new ActorlogError('STORE_UNAVAILABLE', 'the viewer is closed'));
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.ensure().postMessage({ id, call, args });
+    });
+  }
+
+  streamInfo(streamId: string) { return this.call<Awaited<ReturnType<StreamReads['streamInfo']>>>('streamInfo', streamId); }
+  events(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['events']>>>('events', streamId, query); }
+  at(streamId: string, version: number, actor: string) { return this.call<Awaited<ReturnType<StreamReads['at']>>>('at', streamId, version, actor); }
+  definition(streamId: string, actor: string, version: number) { return this.call<Awaited<ReturnType<StreamReads['definition']>>>('definition', streamId, actor, version); }
+  kinds(streamId: string) { return this.call<Awaited<ReturnType<StreamReads['kinds']>>>('kinds', streamId); }
+  sequence(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['sequence']>>>('sequence', streamId, query); }
+  service(query: string) { return this.call<Awaited<ReturnType<StreamReads['service']>>>('service', query); }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const [id, waiting] of this.pending) (this.pending.delete(id), waiting.reject(new ActorlogError('STORE_UNAVAILABLE', 'the viewer is closed')));
+    await worker?.terminate();
+  }
+}

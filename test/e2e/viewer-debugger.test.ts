@@ -1,0 +1,127 @@
+/**
+ * `actorlog view` as a debugger, in Chromium, on a log the journaled runtime wrote
+ * (test/support/viewerLog.ts): how each actor ended and where it failed, the timeline's filters, a
+ * child machine's chart and snapshot, the messages between two journaled actors, the diff of a
+ * queue. Screenshots go to test-results/viewer/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.ts';
+import { tempDb } from '../support/tempDb.ts';
+import { startView, type ViewProcess } from '../support/viewerProcess.ts';
+import { PINGS, writeViewerLog } from '../support/viewerLog.ts';
+
+const ARTIFACTS = join(fileURLToPath(new URL('../..', import.meta.url)), 'test-results/viewer');
+const db = tempDb('viewer.db');
+let browser: Browser;
+let view: ViewProcess;
+let page: Page;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await writeViewerLog(db.path);
+  browser = await launchChromium();
+  view = await startView(db.path, ['--machines', 'test/support/viewerMachines.ts']);
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await view?.stop();
+  db.cleanup();
+});
+
+const label = (p: Page) => p.textContent('[data-testid=version-label]');
+const shown = (p: Page) => p.$$eval('li[data-stream]', (els) => els.map((e) => e.getAttribute('data-stream')));
+async function openAt(hash: string): Promise<void> {
+  await page.goto(`${view.url}#${hash}`);
+  await page.reload();
+}
+
+describe('actorlog view as a debugger, in Chromium', { retry: 1 }, () => {
+  it('shows how each actor ended, counts and filters by it, and jumps to where one threw', async () => {
+    await openAt('');
+    await page.waitForSelector('li[data-stream="crash-1"] [data-outcome="threw in running"]');
+    expect(await page.textContent('li[data-stream="job-failed"] .badge')).toBe('failed');
+    expect(await page.textContent('li[data-stream="job-ok"] .badge')).toBe('done');
+    expect(await page.textContent('li[data-stream="job-canceled"] .badge')).toBe('canceled');
+    expect(await page.textContent('button.chip[data-outcome="failed"]')).toBe('failed 2');
+    await page.click('button.chip[data-outcome="failed"]');
+    await page.click('button.chip[data-outcome="threw in running"]');
+    await page.waitForFunction(() => document.querySelectorAll('li[data-stream]').length === 3);
+    expect(await shown(page)).toEqual(['job-failed', 'job-failed-2', 'crash-1']);
+    expect(page.url()).toContain('outcome=failed%2Cthrew+in+running');
+    await page.screenshot({ path: join(ARTIFACTS, 'outcome-filter.png') });
+
+    await page.click('li[data-stream="crash-1"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=version-label]')?.textContent === 'v3 of 3');
+    // the event it threw on (v2) and the runtime's record of it (v3) are marked
+    await page.waitForSelector('.tl-body .row.failing[data-version="2"] .fail-mark');
+    await page.waitForSelector('.tl-body .row.failing[data-version="3"]');
+    expect(await page.$$eval('.tl-body .row.failing', (els) => els.map((e) => e.getAttribute('data-version')))).toEqual(['2', '3']);
+    await page.keyboard.press('f');
+    await page.waitForFunction(() => document.querySelector('[data-testid=version-label]')?.textContent === 'v2 of 3');
+    expect(await page.textContent('[data-testid=state]')).toBe('running');
+    await page.screenshot({ path: join(ARTIFACTS, 'failure-jump.png') });
+  });
+
+  it('filters the timeline by event type and by source', async () => {
+    await openAt('stream=ping-1');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=version-label]')?.textContent === `v${n} of ${n}`, 3 * PINGS);
+    await page.hover('[data-testid=type-filter]');
+    await page.waitForSelector('[data-testid=type-filter] option[value="pong"]', { state: 'attached' });
+    await page.selectOption('[data-testid=type-filter]', 'pong');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=match-count]')?.textContent === `${n} of ${3 * n} events match`, PINGS);
+    await page.waitForFunction(() => document.querySelectorAll('.tl-body .row .c-t').length === 3);
+    expect(await page.$$eval('.tl-body .row', (els) => els.map((e) => `${e.getAttribute('data-version')} ${e.querySelector('.c-t')?.textContent}`))).toEqual(['3 pong', '6 pong', '9 pong']);
+    await page.selectOption('[data-testid=type-filter]', '');
+    await page.selectOption('[data-testid=source-filter]', 'parent');
+    await page.waitForFunction(() => document.querySelectorAll('.tl-body .row .c-t').length === 3);
+    expect(await page.$$eval('.tl-body .row', (els) => els.map((e) => e.querySelector('.c-t')?.textContent))).toEqual(['→counter inc', '→counter inc', '→counter inc']);
+    expect(page.url()).toContain('source=parent');
+  });
+
+  it('draws a child machine\'s own chart, snapshot and diff, picked from the actor tree', async () => {
+    await openAt('stream=ping-1&v=2');
+    await page.waitForSelector('.actor-tree [data-actor="counter"] button');
+    await page.click('.actor-tree [data-actor="counter"] button');
+    await page.waitForSelector('[data-testid=statechart][aria-label^="statechart of ping-1 / counter"]');
+    await page.waitForSelector('g.state[data-state="tally.counting"][data-active="true"]');
+    expect(await page.$$eval('g.state', (els) => els.map((e) => e.getAttribute('data-state')).sort())).toEqual(['tally', 'tally.counting', 'tally.stopped']);
+    expect(await page.$$eval('g.edge[data-taken="true"]', (els) => els.length)).toBe(1); // the `inc` it took
+    await page.waitForFunction(() => document.querySelector('[data-testid=context]')?.textContent?.includes('"count": 1'));
+    expect(await page.$$eval('[data-testid=diff] tr', (els) => els.map((e) => e.getAttribute('data-path')))).toEqual(['context/count', 'context/seen/0']);
+    expect(page.url()).toContain('actor=counter');
+    await page.screenshot({ path: join(ARTIFACTS, 'child-chart.png') });
+    // back to the root: its chart, and the child's change shows in the root's diff too
+    await page.click('.actor-tree [data-actor=""] button');
+    await page.waitForSelector('g.state[data-state="ping.active"][data-active="true"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=diff] tr[data-path="children/counter/context/count"]'));
+  });
+
+  it('draws the messages between two journaled actors, each arrow a link to its event', async () => {
+    await openAt('stream=ping-1&v=1&tab=sequence');
+    await page.waitForSelector('[data-testid=sequence] .arrow-link');
+    expect(await page.$$eval('[data-testid=sequence] .lane', (els) => els.map((e) => e.getAttribute('data-lane')))).toEqual(['source:external', 'actor:', 'actor:counter', 'stream:peer-1']);
+    const arrows = await page.$$eval('[data-testid=sequence] .arrow-link', (els) => els.map((e) => `${e.getAttribute('data-version')} ${e.getAttribute('data-from')}>${e.getAttribute('data-to')}`));
+    expect(arrows.slice(0, 4)).toEqual(['1 source:external>actor:', '1 actor:>stream:peer-1', '2 actor:>actor:counter', '3 actor:counter>actor:']);
+    expect(arrows).toHaveLength(3 * PINGS + PINGS);
+    await page.screenshot({ path: join(ARTIFACTS, 'sequence.png') });
+    // the note sent at the sender links to the event the receiver logged for it
+    await page.click('[data-testid=sequence] .arrow-link.sent >> nth=1');
+    await page.waitForFunction(() => location.hash.includes('stream=peer-1') && document.querySelector('[data-testid=version-label]')?.textContent?.startsWith('v2 '));
+    await page.waitForSelector('[data-testid=sequence] .lane[data-lane="stream:ping-1"]');
+  });
+
+  it('diffs a queue by identity: taking the head is one removal', async () => {
+    await openAt('stream=queue-1&v=5');
+    await page.waitForFunction(() => document.querySelector('[data-testid=version-label]')?.textContent === 'v5 of 5');
+    await page.waitForSelector('[data-testid=diff] tr[data-op]');
+    const rows = await page.$$eval('[data-testid=diff] tr[data-op]', (els) => els.map((e) => `${e.getAttribute('data-op')} ${e.getAttribute('data-path')} ${e.querySelector('.before')?.textContent}`));
+    expect(rows).toEqual(['remove context/queue/0 {"id":"j1","text":"first"}']);
+    await page.screenshot({ path: join(ARTIFACTS, 'queue-diff.png') });
+  });
+});
