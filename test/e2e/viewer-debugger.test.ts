@@ -104,7 +104,7 @@ describe('actorlog view as a debugger, in Chromium', { retry: 1 }, () => {
 
   it('draws the messages between two journaled actors, each arrow a link to its event', async () => {
     await openAt('stream=ping-1&v=1&tab=sequence');
-    await page.waitForSelector('[data-testid=sequence] .arrow-link');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=sequence] .arrow-link').length === n, 4 * PINGS);
     expect(await page.$$eval('[data-testid=sequence] .lane', (els) => els.map((e) => e.getAttribute('data-lane')))).toEqual(['source:external', 'actor:', 'actor:counter', 'stream:peer-1']);
     const arrows = await page.$$eval('[data-testid=sequence] .arrow-link', (els) => els.map((e) => `${e.getAttribute('data-version')} ${e.getAttribute('data-from')}>${e.getAttribute('data-to')}`));
     expect(arrows.slice(0, 4)).toEqual(['1 source:external>actor:', '1 actor:>stream:peer-1', '2 actor:>actor:counter', '3 actor:counter>actor:']);

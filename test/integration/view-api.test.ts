@@ -18,7 +18,7 @@ let api: ViewApi;
 let listing: StreamListing;
 const cycle = ['inc', 'pause', 'resume'] as const;
 
-beforeAll(() => {
+beforeAll(async () => {
   const writer = openSqliteStore(db.path);
   const system = createActorSystem({ store: writer, machines: { counter: counterMachine }, snapshotEvery: 1_000_000 });
   const a = system.spawn('counter', { id: 'counter-a', input: { step: 2 } });
@@ -27,20 +27,21 @@ beforeAll(() => {
   b.send({ type: 'start' });
   for (let i = 0; i < LONG - 1; i++) b.send({ type: cycle[i % 3]! });
   system.spawn('counter', { id: 'idle-c', input: {} });
-  system.close();
+  await system.settled();
+  await system.close();
   writer.close();
   const readonly = openSqliteStore(db.path, { readonly: true });
   // count the events the api reads, to hold its folds to their bound
   store = new Proxy(readonly, {
     get(target, key) {
-      if (key === 'readStream') return (id: string, range?: object) => { const r = target.readStream(id, range); reads += r.length; return r; };
+      if (key === 'readStream') return async (id: string, range?: object) => { const r = await target.readStream(id, range); reads += r.length; return r; };
       return Reflect.get(target, key);
     },
   });
   api = new ViewApi(store, createRegistry({ counter: counterMachine }));
   listing = new StreamListing(store);
 });
-afterAll(() => (store.close(), db.cleanup()));
+afterAll(async () => (await store.close(), db.cleanup()));
 
 const q = (o: Record<string, string | number>) => new URLSearchParams(Object.entries(o).map(([k, v]) => [k, String(v)]));
 
@@ -96,8 +97,8 @@ describe('actorlog view API (cli/view/api.ts)', () => {
   });
 
   it('shows the whole service at a global position: which streams existed, their state and last event then', async () => {
-    const head = store.headPosition();
-    const early = store.readStream('counter-b', { fromVersion: 1, toVersion: 1 })[0]!.globalPosition;
+    const head = await store.headPosition();
+    const early = (await store.readStream('counter-b', { fromVersion: 1, toVersion: 1 }))[0]!.globalPosition;
     const at = (await api.service(q({ position: early }))) as { total: number; items: Array<{ streamId: string; state: string; version: number; event: { type: string } | null }> };
     expect(at.items.map((i) => [i.streamId, i.state, i.version, i.event?.type])).toEqual([
       ['counter-a', 'finished', 6, 'finish'],

@@ -29,8 +29,9 @@ export async function writeViewerLog(path: string): Promise<void> {
     const queue = system.spawn('queue', { id: 'queue-1' });
     for (const [id, text] of [['j1', 'first'], ['j2', 'second'], ['j3', 'third'], ['j4', 'fourth']]) queue.send({ type: 'enqueue', id, text });
     queue.send({ type: 'take' });
+    await system.settled();
   } finally {
-    system.close();
+    await system.close();
     await store.close();
   }
 }

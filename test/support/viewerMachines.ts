@@ -83,7 +83,7 @@ export const peerMachine = setup({ types: { context: {} as { notes: number } } }
 
 /** A queue of jobs: `enqueue` appends one (`{ id, text }`), `take` removes the head. */
 export const queueMachine = setup({
-  types: { context: {} as { queue: Array<{ id: string; text: string }> } },
+  types: { context: {} as { queue: Array<{ id: string; text: string }> }, events: {} as { type: 'enqueue'; id: string; text: string } | { type: 'take' } },
 }).createMachine({
   id: 'queue',
   context: { queue: [] },
@@ -91,7 +91,7 @@ export const queueMachine = setup({
   states: {
     open: {
       on: {
-        enqueue: { actions: assign({ queue: ({ context, event }) => [...context.queue, { id: (event as { id: string }).id, text: (event as { text: string }).text }] }) },
+        enqueue: { actions: assign({ queue: ({ context, event }) => [...context.queue, { id: event.id, text: event.text }] }) },
         take: { actions: assign({ queue: ({ context }) => context.queue.slice(1) }) },
       },
     },
