@@ -142,7 +142,11 @@ const shutdown = (signal: string) => {
 process.once('SIGINT', () => shutdown('SIGINT'));
 process.once('SIGTERM', () => shutdown('SIGTERM'));
 
-await Promise.all(batches.map((b) => b.waitFor((s) => s.status !== 'active')));
+// On a shared log a batch may stop here with LEASE_LOST (this replica was paused past its lease):
+// it goes on at the replica that took it, and the loop below waits for it there.
+await Promise.all(batches.map((b) => b.waitFor((s) => s.status !== 'active').catch((err: unknown) => {
+  if (!shared || b.error?.code !== 'LEASE_LOST') throw err;
+})));
 if (shared) {
   // A replica stays while any batch in the shared log is unfinished: it may have to take one over.
   for (;;) {
