@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openPostgresStore } from '../../stores/postgres/index.ts';
+import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+
+/**
+ * Messages between journaled actors on different nodes of one PostgreSQL log travel through the
+ * receiver's inbox; each is delivered exactly once, whichever node owns which actor, across a
+ * SIGKILL of the receiver's node and then of the sender's.
+ */
+const database = usePostgresDatabase();
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
+const LEASE_MS = 1200;
+const TOTAL = 1000;
+const nodes: ChildProcess[] = [];
+
+function startNode(url: string, ...spawns: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['--import', TSX, 'test/support/pg-node.ts', url, String(LEASE_MS), ...spawns], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  nodes.push(child);
+  return { child, output: () => out };
+}
+
+async function until(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+afterEach(() => {
+  for (const child of nodes.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+describe('messages between actors on different nodes', () => {
+  it(`${TOTAL} pings and pongs through a SIGKILL of the receiver's node, then of the sender's: each delivered exactly once`, async () => {
+    const url = database().url;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const count = async (stream: string, type: string) => Number((await admin.query('SELECT count(*) AS n FROM actorlog.events WHERE stream_id = $1 AND type = $2', [stream, type]).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
+    try {
+      const nodeA = startNode(url, `a:${TOTAL}`);
+      const nodeB = startNode(url, 'b');
+      const spare = startNode(url);
+      await until(async () => (await count('b', 'ping')) >= 300, 60_000, '300 pings at b');
+      nodeB.child.kill('SIGKILL');
+      await until(async () => (await count('a', 'pong')) >= 600, 90_000, '600 pongs at a (b taken over)');
+      nodeA.child.kill('SIGKILL');
+      const status = async () => (await admin.query("SELECT status FROM actorlog.streams WHERE stream_id = 'a'")).rows[0]?.status as string | undefined;
+      await until(async () => (await status()) === 'done', 120_000, `a done (spare: ${spare.output().slice(-500)})`);
+    } finally {
+      await admin.end();
+    }
+    const store = await openPostgresStore(url);
+    try {
+      const numbers = async (stream: string, type: string) => (await store.readStream(stream)).filter((r) => r.type === type).map((r) => (r.data as { n: number }).n);
+      const expected = Array.from({ length: TOTAL }, (_, i) => i + 1);
+      expect(await numbers('b', 'ping')).toEqual(expected);
+      expect((await numbers('a', 'pong')).sort((x, y) => x - y)).toEqual(expected);
+      const messages = (await store.readStream('b')).filter((r) => r.type === 'ping');
+      expect(new Set(messages.map((r) => r.meta.causationId)).size).toBe(TOTAL);
+      expect(await store.inboxStreams()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 300_000);
+});
