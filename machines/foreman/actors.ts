@@ -27,7 +27,7 @@ export interface ForemanBindingOptions extends ForemanClientOptions, Pick<Forema
    * The system's webhook receiver (`createWebhookReceiver`, already `listen()`ed). Jobs submitted
    * while it listens get `state_webhook_url = receiver.urlFor(jobId)` and are followed by webhook;
    * without one, or when it could not bind, they are followed by polling. Its body bound is raised
-   * to `maxBodyBytes` (64 MiB), so a webhook carrying a big result is read, not refused 413.
+   * to `maxBodyBytes` (128 MiB), so a webhook carrying a big result is read, not refused 413.
    */
   receiver?: WebhookReceiver;
   /** Never give the daemon a webhook URL; poll every job (seed 000 `WithPollingMode`: behind NAT or a firewall). @default false */

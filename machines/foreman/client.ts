@@ -13,10 +13,11 @@ import {
 } from './schemas.ts';
 
 /**
- * The largest foreman answer or webhook body read, bytes (64 MiB): a job status carries the
- * result and artifacts inline as base64 (seed 000 `Artifact.Data`), easily past 1 MiB.
+ * The largest foreman answer or webhook body read, bytes (128 MiB): a job status carries the
+ * result and artifacts inline as base64 (seed 000 `Artifact.Data`), easily past 1 MiB; a 50 MiB
+ * artifact is 67 MiB of base64.
  */
-export const FOREMAN_MAX_BODY_BYTES = 64 * 1024 * 1024;
+export const FOREMAN_MAX_BODY_BYTES = 128 * 1024 * 1024;
 
 /** Options of {@link createForemanClient}. The token stays in this closure: never in an error, event or log. */
 export interface ForemanClientOptions {
@@ -35,7 +36,7 @@ export interface ForemanClientOptions {
   requestTimeoutMs?: number;
   /**
    * The largest answer read, bytes; a larger one ends the call `INVALID_PAYLOAD` (recorded as
-   * `job.invalid` by the binding). @default {@link FOREMAN_MAX_BODY_BYTES} (64 MiB)
+   * `job.invalid` by the binding). @default {@link FOREMAN_MAX_BODY_BYTES} (128 MiB)
    */
   maxBodyBytes?: number;
   /**
@@ -88,7 +89,7 @@ function statusError(label: string, status: number, raw: string, headers: Record
  * Creates a foreman client over undici. Failures are classified once (src/transport/classify.ts):
  * network, 5xx, 429, 408 -> `TRANSIENT`; other unexpected statuses -> `PERMANENT` (`details.status`,
  * and the server's `error` text in the message, as seed 000 formats `POST /jobs returned 401: …`);
- * a body that is not JSON, fails its schema or is over `maxBodyBytes` (64 MiB) -> `INVALID_PAYLOAD`
+ * a body that is not JSON, fails its schema or is over `maxBodyBytes` (128 MiB) -> `INVALID_PAYLOAD`
  * (`details.raw` <= 4 KiB); a 429/503's `Retry-After` -> `details.retryAfterMs`; past
  * `requestTimeoutMs` (none by default) -> `TRANSIENT` `details.cause` `timeout`.
  *

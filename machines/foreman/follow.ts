@@ -39,7 +39,7 @@ function parseDelivery(d: WebhookDelivery, remoteId: string, maxBytes: number): 
 export interface ForemanFollowOptions {
   /** Told about webhooks dropped as duplicates or stale. */
   onDiagnostic?: (d: ForemanDiagnostic) => void;
-  /** The largest webhook body decoded, bytes. @default 64 MiB */
+  /** The largest webhook body decoded, bytes. @default 128 MiB (`FOREMAN_MAX_BODY_BYTES`) */
   maxBodyBytes?: number;
   /**
    * While waiting for webhooks, GET /jobs/{id} this often too (after the catch-up GET): a terminal
@@ -86,7 +86,7 @@ export function followForemanJob(
   input: FollowInput,
   options: ForemanFollowOptions = {},
 ): Observable<JobWireEvent> {
-  const { onDiagnostic, maxBodyBytes = 64 * 1024 * 1024, safetyPollIntervalMs = FOREMAN_SAFETY_POLL_INTERVAL_MS, scheduler = asyncScheduler } = options;
+  const { onDiagnostic, maxBodyBytes = 128 * 1024 * 1024, safetyPollIntervalMs = FOREMAN_SAFETY_POLL_INTERVAL_MS, scheduler = asyncScheduler } = options;
   return defer(() => {
     const details = { jobId: input.jobId, remoteId: input.remoteId };
     if (!receiver?.listening) return throwError(() => permanent('no webhook receiver is listening', details));

@@ -67,7 +67,7 @@ describe('foreman under faults: lost answers, lost webhooks, slow and trickling 
       const byWebhook = big.nextId();
       const pushed = await submitAndWait(big.system, { id: byWebhook, request: big.chat('big result'), ...big.fast });
       expect(Buffer.from(pushed.artifacts.find((a) => a.name === 'big.bin')!.data!, 'base64')).toHaveLength(2 * 1024 * 1024);
-      expect(big.receiver.maxBodyBytes).toBe(64 * 1024 * 1024); // the receiver's bound followed the binding's
+      expect(big.receiver.maxBodyBytes).toBe(128 * 1024 * 1024); // the receiver's bound followed the binding's
       expect(big.updates(byWebhook, 'webhook').some((r) => big.stateOf(r) === 'done') || big.updates(byWebhook, 'poll').some((r) => big.stateOf(r) === 'done')).toBe(true);
       const byPolling = big.nextId();
       const polled = await submitAndWait(big.system, { id: byPolling, request: big.chat('big result polled'), ...big.fast, follow: 'poll' });
