@@ -7,19 +7,15 @@
  * Kill it at any moment (kill -9 too) and start it again on the same file: it recovers the stream
  * and finishes with every tick once, none lost, none doubled.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Subject } from 'rxjs';
 import { assign, fromCallback, sendTo, setup } from 'xstate';
 import { z } from 'zod';
 import { createActorSystem, describeError, type ErrorInfo } from '../src/index.ts';
 import { webSocket, type WebSocketEvent, type WebSocketSourceOptions } from '../src/sources/webSocket/index.ts';
-import { keepRawBytes, parseJsonFrame } from '../src/transport/index.ts';
+import { decodeJson, keepRawBytes } from '../src/transport/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
-import { alive } from './server-process.ts';
+import { ensureServer } from './server-process.ts';
 
 /** graphql-ws messages from the server (the `graphql-transport-ws` protocol). */
 const ServerMessage = z.discriminatedUnion('type', [
@@ -54,7 +50,7 @@ function toEvents(e: WebSocketEvent, reply: (what: 'pong' | 'subscribe') => void
   if (e.type === 'invalid') return [{ type: 'ticks.invalid', raw: e.bytes ? keepRawBytes(e.bytes).raw : '', error: e.error, meta: WS }];
   if (e.type !== 'message') return [];
   if (e.text === undefined) return [{ type: 'ticks.invalid', raw: keepRawBytes(e.bytes ?? Buffer.alloc(0)).raw, error: 'a binary frame', meta: WS }];
-  const m = parseJsonFrame(e.text, ServerMessage);
+  const m = decodeJson(e.text, ServerMessage);
   if (!m.ok) return [{ type: 'ticks.invalid', raw: m.raw, error: m.error, meta: WS }];
   const msg = m.value;
   if (msg.type === 'ping') reply('pong');
@@ -147,64 +143,44 @@ export function graphqlTicksMachine(options: GraphqlTicksOptions) {
   });
 }
 
-/** The server as its own process (detached: a killed client leaves it running), reused by the next run on the same log. */
-async function ensureServer(db: string, stepMs: number, token: string): Promise<{ url: string; reused: boolean; stop(): void }> {
-  const stateFile = `${db}.graphql-ws.json`;
-  const logFile = `${db}.graphql-ws.log`;
-  const forget = (pid: number) => () => { if (alive(pid)) process.kill(pid, 'SIGTERM'); rmSync(stateFile, { force: true }); };
-  if (existsSync(stateFile)) {
-    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { url: string; pid: number };
-    if (alive(state.pid)) return { url: state.url, reused: true, stop: forget(state.pid) };
-    rmSync(stateFile, { force: true });
-  }
-  const server = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'servers', 'graphql-ws-server.ts');
-  const out = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), server], {
-    detached: true, stdio: ['ignore', out, out], env: { ...process.env, PORT: '0', GQL_TOKEN: token, GQL_STEP_MS: String(stepMs) },
-  });
-  closeSync(out);
-  child.unref();
-  const pid = child.pid!;
-  for (let waited = 0; waited < 20_000; waited += 100) {
-    const match = /listening on (ws:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(readFileSync(logFile, 'utf8'));
-    if (match) {
-      writeFileSync(stateFile, JSON.stringify({ url: match[1], pid }), { mode: 0o600 });
-      return { url: match[1], reused: false, stop: forget(pid) };
-    }
-    if (!alive(pid)) break;
-    await sleep(100);
-  }
-  forget(pid)();
-  throw new Error(`the graphql-ws server did not start; see ${logFile}`);
-}
+/**
+ * The machines of this example's streams, for `actorlog replay --verify --machines examples/graphql-ws.ts`
+ * (the URL and token are closure values: they do not count in the machine's hash).
+ */
+export const machines = { ticks: graphqlTicksMachine({ url: 'ws://127.0.0.1:0/graphql' }) };
 
 async function main() {
   const { Command, InvalidArgumentError } = await import('commander');
   const int = (name: string) => (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1`); return n; };
   const opts = new Command('graphql-ws-example')
-    .description('Follow a graphql-ws subscription into a journaled actor; recover whatever the log holds first.')
-    .option('--db <path>', 'the SQLite log', './graphql-ws.db')
+    .description('Follow a graphql-ws subscription into a journaled actor; recover whatever the log holds first. '
+      + 'The login token is read from GQL_TOKEN, the token a started server accepts from GQL_SERVER_TOKEN (both default example-token): never from the command line.')
+    .option('--db <path>', 'the SQLite log (env ACTORLOG_DB)', process.env.ACTORLOG_DB ?? './graphql-ws.db')
     .option('--count <n>', 'ticks the subscription delivers', int('--count'), 50)
     .option('--step-ms <ms>', 'delay between ticks of a started server', int('--step-ms'), 50)
     .option('--server-url <url>', 'use this graphql-ws endpoint instead of starting the example server')
-    .option('--token <token>', 'the login token (env GQL_TOKEN)', process.env.GQL_TOKEN ?? 'example-token')
-    .option('--server-token <token>', 'the token a started server accepts', 'example-token')
     .option('--max-attempts <n>', 'reconnects in a row before the subscription fails', int('--max-attempts'), 3)
     .option('--stream <id>', 'the stream id', 'graphql-ticks')
-    .parse().opts<{ db: string; count: number; stepMs: number; serverUrl?: string; token: string; serverToken: string; maxAttempts: number; stream: string }>();
+    .parse().opts<{ db: string; count: number; stepMs: number; serverUrl?: string; maxAttempts: number; stream: string }>();
+  const token = process.env.GQL_TOKEN ?? 'example-token';
 
   const store = openSqliteStore(opts.db);
-  const server = opts.serverUrl ? undefined : await ensureServer(opts.db, opts.stepMs, opts.serverToken);
+  const server = opts.serverUrl ? undefined : await ensureServer({
+    db: opts.db, name: 'graphql-ws', module: fileURLToPath(new URL('../test/servers/graphql-ws-server.ts', import.meta.url)),
+    env: { PORT: '0', GQL_TOKEN: process.env.GQL_SERVER_TOKEN ?? 'example-token', GQL_STEP_MS: String(opts.stepMs) },
+  });
   const url = opts.serverUrl ?? server!.url;
   console.log(`graphql-ws example: log ${opts.db}, server ${url}${server?.reused ? ' (left by an earlier run)' : ''}`);
-  const machine = graphqlTicksMachine({ url, token: opts.token, webSocket: { reconnect: { maxAttempts: opts.maxAttempts, baseMs: 200 } } });
+  const machine = graphqlTicksMachine({ url, token, webSocket: { reconnect: { maxAttempts: opts.maxAttempts, baseMs: 200 } } });
   const system = createActorSystem({ store, machines: { ticks: machine } });
   const report = await system.recover();
   console.log(`recovered ${report.recovered.length} actors${report.finished.length ? `, ${report.finished.length} found finished` : ''}`);
   let actor = system.get<typeof machine>(opts.stream);
-  if (!actor && !store.getStream(opts.stream)) actor = system.spawn('ticks', { id: opts.stream, input: { count: opts.count } });
+  if (!actor && !(await store.getStream(opts.stream))) actor = system.spawn('ticks', { id: opts.stream, input: { count: opts.count } });
   if (!actor) {
-    console.log(`stream ${opts.stream} is already ${store.getStream(opts.stream)?.status}; use another --db or --stream`);
+    // Finished by an earlier run (a kill may have landed in its shutdown): its server is no longer needed.
+    console.log(`stream ${opts.stream} is already ${(await store.getStream(opts.stream))?.status}; use another --db or --stream`);
+    await server?.stop();
   } else {
     process.once('SIGINT', () => { system.close(); store.close(); console.log('\nstopped; start again to finish'); process.exit(130); });
     let shown = -1;
@@ -212,10 +188,11 @@ async function main() {
     const end = await actor.waitFor((s) => s.status !== 'active');
     const c = end.context;
     console.log(`${String(end.value)}: ${c.received} ticks (last ${c.lastSeq}), ${c.duplicates} duplicates, ${c.invalid} invalid, ${c.closes} closes${c.error ? `; ${c.error.message}` : ''}`);
-    const seqs = store.readStream(opts.stream).filter((r) => r.type === 'tick').map((r) => (r.data as { seq: number }).seq);
+    const seqs = (await store.readStream(opts.stream)).filter((r) => r.type === 'tick').map((r) => (r.data as { seq: number }).seq);
     const once = seqs.length === new Set(seqs).size && seqs.every((s, i) => s === i + 1);
     console.log(`log: ${seqs.length} ticks, ${once ? 'each once and in order' : 'NOT each once in order'}`);
-    if (end.value === 'done') server?.stop();
+    await server?.stop(); // the stream has ended (done, stopped or failed): a later start finds it finished
+    console.log(`replay it: npm run -s actorlog -- replay ${opts.db} ${opts.stream} --verify --machines examples/graphql-ws.ts`);
     process.exitCode = end.value === 'done' && once ? 0 : 1;
   }
   system.close();

@@ -41,7 +41,7 @@ console.log(`${at()} opencode ${server.url} (pid ${server.childPid}, host pid ${
 const store = openSqliteStore(dbPath);
 const system = createActorSystem({ store, machines: { session: opencodeSessionMachine({ url: server.url, password }) } });
 const report = await system.recover();
-const session = system.get<SessionMachine>(id) ?? (store.getStream(id) ? undefined : system.spawn('session', { id, input: { sessionKey: id, abortTimeoutMs: 5_000 } }));
+const session = system.get<SessionMachine>(id) ?? ((await store.getStream(id)) ? undefined : system.spawn('session', { id, input: { sessionKey: id, abortTimeoutMs: 5_000 } }));
 console.log(`${at()} session ${id}: ${session === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
 
 type Snapshot = ReturnType<JournaledActor<SessionMachine>['getSnapshot']>;
@@ -50,11 +50,12 @@ const busy = (s: Snapshot) => JSON.stringify(s.value).includes('busy');
 /** Each change of the model stub is made once per run (the server remembers the key). */
 const once = (step: string) => ({ once: `${id}:${step}` });
 
-/** The user messages of a remote session (GET /api/session/:id/message, the v2 API): the prompts the server admitted. */
-async function userMessages(remoteId: string): Promise<string[]> {
+/** The user messages of a remote session (GET /api/session/:id/message, the v2 API): the prompts the server admitted; undefined when this server does not know the session. */
+async function userMessages(remoteId: string): Promise<string[] | undefined> {
   const res = await request(`${server.url}/api/session/${encodeURIComponent(remoteId)}/message?limit=100&order=asc`, {
     headers: { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString('base64')}` }, headersTimeout: 10_000, bodyTimeout: 10_000,
   });
+  if (res.statusCode === 404) { await res.body.dump(); return undefined; } // a server started after the one that held it
   if (res.statusCode !== 200) throw new Error(`GET messages answered ${res.statusCode}: ${await res.body.text()}`);
   const { data } = (await res.body.json()) as { data: Array<{ type: string; text?: string }> };
   return data.filter((m) => m.type === 'user').map((m) => m.text ?? '');
@@ -98,17 +99,19 @@ try {
   const final = session?.getSnapshot() ?? (await replaySteps(store, sessionMachine, id)).at(-1)!.snapshot;
   const remoteId = final.context.remoteId;
   const prompts = remoteId ? await userMessages(remoteId) : [];
-  console.log(`${at()} session ${formatStateValue(final.value)} after ${final.context.turns} turns; ` +
-    `the server holds ${prompts.length} prompts in ${remoteId} (each admitted once by its id): ${prompts.map((p) => JSON.stringify(p)).join(', ')}`);
+  console.log(`${at()} session ${formatStateValue(final.value)} after ${final.context.turns} turns; ` + (prompts === undefined
+    ? `this server does not hold ${remoteId} (the one that did was stopped when an earlier run ended)`
+    : `the server holds ${prompts.length} prompts in ${remoteId} (each admitted once by its id): ${prompts.map((p) => JSON.stringify(p)).join(', ')}`));
   const verify = await verifyReplay(store, sessionMachine, id);
-  console.log(`${at()} ${store.readStream(id).length} events logged to ${dbPath}; replay equals live: ${verify.ok}`);
+  console.log(`${at()} ${(await store.readStream(id)).length} events logged to ${dbPath}; replay equals live: ${verify.ok}`);
   console.log(`replay it: npm run -s actorlog -- replay ${dbPath} ${id} --verify`);
   closedOk = final.value === 'closed';
 } finally {
   system.close();
   store.close();
 }
-// the example is over: its server and its run record go (a failure above leaves both for a restart)
-await server.stop();
+// the example is over: its run record goes first, then its server (a failure above leaves both for a
+// restart; a kill between the two leaves a server the next run reuses and stops)
 run.finish();
+await server.stop();
 process.exit(closedOk ? 0 : 1);

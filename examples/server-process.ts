@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +21,7 @@ import { request } from 'undici';
 
 const TSX = import.meta.resolve('tsx');
 const SELF = fileURLToPath(import.meta.url);
-const URL_LINE = /listening on (http:\/\/127\.0\.0\.1:\d+\S*)/;
+const URL_LINE = /listening on ((?:http|ws):\/\/127\.0\.0\.1:\d+\S*)/;
 const CONTROL_LINE = /control on (http:\/\/127\.0\.0\.1:\d+)/;
 const CHILD_LINE = /child pid (\d+)/;
 
@@ -82,7 +82,41 @@ export interface ServerSpec<TOptions> {
   startTimeoutMs?: number;
 }
 
-interface ServerRecord { url: string; pid: number; childPid?: number; controlUrl?: string; controlToken?: string; options?: unknown }
+/**
+ * What `<db>.<name>.json` holds. It is written before the server is spawned (`tag` only), again
+ * with its `pid` right after, and with its `url` once it listens: a run killed at any point leaves
+ * a record the next run can find the server by.
+ */
+interface ServerRecord { tag?: string; url?: string; pid?: number; childPid?: number; controlUrl?: string; controlToken?: string; options?: unknown }
+
+/**
+ * The processes whose environment carries `ACTORLOG_SERVER_TAG=<tag>`: a server spawned with that
+ * tag (and what it spawned), found when the run that spawned it was killed before it could record
+ * the PID. Reads `/proc` (Linux); elsewhere, none are found.
+ */
+function processesTagged(tag: string): number[] {
+  if (!existsSync('/proc')) return [];
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`ACTORLOG_SERVER_TAG=${tag}`)) found.push(Number(entry));
+    } catch { /* gone, or not ours */ }
+  }
+  return found;
+}
+
+/**
+ * Ends a server process and everything it started: SIGTERM to its process group (it was spawned
+ * detached, so it leads one; OpenCode's `opencode serve` is in it), SIGKILL after 10 s.
+ */
+async function stopGroup(pid: number): Promise<void> {
+  const signal = (s: NodeJS.Signals) => { try { process.kill(-pid, s); } catch { if (alive(pid)) process.kill(pid, s); } };
+  if (alive(pid)) signal('SIGTERM');
+  for (let waited = 0; alive(pid) && waited < 10_000; waited += 50) await sleep(50);
+  if (alive(pid)) signal('SIGKILL');
+  for (let waited = 0; alive(pid) && waited < 2_000; waited += 50) await sleep(50);
+}
 
 /** True while a process with this PID exists (signal 0 probes it). */
 export function alive(pid: number): boolean {
@@ -131,16 +165,14 @@ function controlOf(record: ServerRecord): ServerControl {
 export async function ensureServer<TOptions = unknown>(spec: ServerSpec<TOptions>): Promise<ServerProcess<TOptions>> {
   const recordFile = `${spec.db}.${spec.name}.json`;
   const logFile = `${spec.db}.${spec.name}.log`;
-  const handle = (record: ServerRecord, reused: boolean): ServerProcess<TOptions> => ({
+  const handle = (record: ServerRecord & { url: string; pid: number }, reused: boolean): ServerProcess<TOptions> => ({
     url: record.url, pid: record.pid, childPid: record.childPid, reused, options: record.options as TOptions, control: controlOf(record),
     async stop() {
-      if (alive(record.pid)) process.kill(record.pid, 'SIGTERM');
-      for (let waited = 0; alive(record.pid) && waited < 10_000; waited += 50) await sleep(50);
-      if (alive(record.pid)) process.kill(record.pid, 'SIGKILL');
+      await stopGroup(record.pid);
       rmSync(recordFile, { force: true });
     },
   });
-  const answers = async (record: ServerRecord) => {
+  const answers = async (record: ServerRecord & { url: string }) => {
     if (spec.answers) return spec.answers(record.url);
     if (!record.controlUrl) return true;
     try {
@@ -152,13 +184,21 @@ export async function ensureServer<TOptions = unknown>(spec: ServerSpec<TOptions
 
   if (existsSync(recordFile)) {
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as ServerRecord;
-    if (alive(record.pid) && (await answers(record))) return handle(record, true);
+    const ready = record.url !== undefined && record.pid !== undefined;
+    if (ready && alive(record.pid!) && (await answers(record as ServerRecord & { url: string }))) return handle(record as ServerRecord & { url: string; pid: number }, true);
+    // A server an earlier run started but never saw ready (killed in its first second), or one that
+    // no longer answers: stop it (and what it started) rather than leave it running for good.
+    const pids = new Set([...(record.pid !== undefined ? [record.pid] : []), ...(record.tag ? processesTagged(record.tag) : [])]);
+    for (const pid of pids) await stopGroup(pid);
     rmSync(recordFile, { force: true });
   }
 
   const controlToken = spec.start ? randomBytes(16).toString('hex') : undefined;
   const module = resolve(spec.module);
-  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env };
+  const tag = randomBytes(8).toString('hex');
+  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, ACTORLOG_SERVER_TAG: tag };
+  // The record comes first: a kill from here on leaves a server the next run finds (by its tag, then its PID) and stops or reuses.
+  writeFileSync(recordFile, JSON.stringify({ tag, options: spec.options } satisfies ServerRecord), { mode: 0o600 });
   if (spec.start) {
     env.ACTORLOG_SERVER_MODULE = module;
     env.ACTORLOG_SERVER_START = spec.start;
@@ -170,13 +210,14 @@ export async function ensureServer<TOptions = unknown>(spec: ServerSpec<TOptions
   closeSync(out);
   child.unref();
   const pid = child.pid!;
+  writeFileSync(recordFile, JSON.stringify({ tag, pid, options: spec.options } satisfies ServerRecord), { mode: 0o600 });
   const timeoutMs = spec.startTimeoutMs ?? 20_000;
   for (let waited = 0; waited < timeoutMs; waited += 100) {
     const text = readFileSync(logFile, 'utf8');
     const url = URL_LINE.exec(text)?.[1];
     if (url) {
-      const record: ServerRecord = {
-        url, pid, childPid: CHILD_LINE.exec(text) ? Number(CHILD_LINE.exec(text)![1]) : undefined,
+      const record: ServerRecord & { url: string; pid: number } = {
+        tag, url, pid, childPid: CHILD_LINE.exec(text) ? Number(CHILD_LINE.exec(text)![1]) : undefined,
         controlUrl: CONTROL_LINE.exec(text)?.[1], controlToken, options: spec.options,
       };
       writeFileSync(recordFile, JSON.stringify(record), { mode: 0o600 });
@@ -185,7 +226,8 @@ export async function ensureServer<TOptions = unknown>(spec: ServerSpec<TOptions
     if (!alive(pid)) break;
     await sleep(100);
   }
-  if (alive(pid)) process.kill(pid, 'SIGTERM');
+  await stopGroup(pid);
+  rmSync(recordFile, { force: true });
   throw new Error(`the ${spec.name} server did not start within ${timeoutMs} ms; see ${logFile}`);
 }
 

@@ -6,8 +6,8 @@
  * (graphql-ws closes with 4403 after accepting the socket) ends the stream instead of reconnecting
  * forever, with one logged event per try, after at most `maxAttempts` reconnects (items 5 and 6).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { graphqlTicksMachine } from '../../examples/graphql-ws.ts';
@@ -15,7 +15,7 @@ import { createActorSystem } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startGraphqlWsServer } from '../servers/graphql-ws-server.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { alive } from '../../examples/server-process.ts';
+import { alive, ensureServer } from '../../examples/server-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let cleanups: Array<() => Promise<void> | void> = [];
@@ -25,8 +25,8 @@ afterEach(async () => {
 });
 
 /** The example as its own process; `exited` resolves to its exit code or the signal that ended it. */
-function example(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'graphql-ws.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function example(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'graphql-ws.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (out += c));
@@ -60,8 +60,10 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     cleanups.push(() => {
       if (existsSync(serverState)) { const { pid } = JSON.parse(readFileSync(serverState, 'utf8')) as { pid: number }; if (alive(pid)) process.kill(pid, 'SIGTERM'); }
     });
-    const args = ['--db', db.path, '--count', '60', '--step-ms', '40'];
-    const first = example(args);
+    // the log goes where ACTORLOG_DB says (no --db)
+    const args = ['--count', '60', '--step-ms', '40'];
+    const env = { ACTORLOG_DB: db.path };
+    const first = example(args, env);
     await until(() => ticksIn(db.path).length >= 15, 30_000, '15 ticks in the log');
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
@@ -70,7 +72,9 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     const { pid } = JSON.parse(readFileSync(serverState, 'utf8')) as { pid: number };
     expect(alive(pid), 'the server outlives the killed client').toBe(true);
 
-    const second = example(args);
+    expect(statSync(`${db.path}.graphql-ws.log`).mode & 0o777, 'the server log is private').toBe(0o600);
+
+    const second = example(args, env);
     const code = await Promise.race([second.exited, new Promise((r) => setTimeout(() => r('still running'), 40_000))]);
     if (code === 'still running') second.child.kill('SIGKILL');
     expect(code, second.output()).toBe(0);
@@ -78,6 +82,19 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     expect(second.output()).toContain('recovered 1 actors');
     expect(second.output()).toContain('log: 60 ticks, each once and in order');
     expect(ticksIn(db.path)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(alive(pid), 'the finished example stops its server').toBe(false);
+    expect(existsSync(serverState)).toBe(false);
+    // its machines replay: the module is given to the CLI
+    const replay = spawnSync(process.execPath, [join(ROOT, 'bin/actorlog.js'), 'replay', db.path, 'graphql-ticks', '--verify', '--machines', 'examples/graphql-ws.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(replay.status, replay.stdout + replay.stderr).toBe(0);
+
+    // a kill inside the shutdown leaves the stream finished and the server running: the next start stops it
+    const leftover = await ensureServer({ db: db.path, name: 'graphql-ws', module: join(ROOT, 'test/servers/graphql-ws-server.ts'), env: { PORT: '0' } });
+    expect(alive(leftover.pid)).toBe(true);
+    const third = example(args, env);
+    expect(await third.exited, third.output()).toBe(0);
+    expect(third.output()).toContain('stream graphql-ticks is already done');
+    expect(alive(leftover.pid), 'the leftover server is stopped').toBe(false);
     const store = openSqliteStore(db.path, { readonly: true });
     try {
       expect(store.getStream('graphql-ticks')?.status).toBe('done');
@@ -90,7 +107,7 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     cleanups.push(server.close);
     const db = tempDb();
     cleanups.push(db.cleanup);
-    const run = example(['--db', db.path, '--server-url', server.url, '--token', 'wrong-token', '--max-attempts', '3']);
+    const run = example(['--db', db.path, '--server-url', server.url, '--max-attempts', '3'], { GQL_TOKEN: 'wrong-token' }); // the token from the environment, never argv
     expect(await run.exited, run.output()).toBe(1);
     expect(run.output()).toContain('failed: 0 ticks');
     expect(run.output()).toContain('WebSocket closed with code 4403 (Forbidden)');

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { opencodeBinary } from '../support/opencodeBinary.ts';
 import { startOpenAIStub, type OpenAIStub, type OpenAIStubOptions } from './openai-stub.ts';
@@ -30,6 +31,15 @@ export interface OpencodeServer {
   output(): string;
   /** Stops the server (by its own handle), the stub, and removes the temporary HOME. */
   close(): Promise<void>;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the OS's pick for port 0). */
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /**
@@ -87,8 +97,9 @@ export async function startOpencodeServer(options: OpencodeServerOptions = {}): 
     OPENCODE_DISABLE_MODELS_FETCH: '1', OPENCODE_DISABLE_AUTOUPDATE: '1',
   };
   if (options.password) env.OPENCODE_SERVER_PASSWORD = options.password;
-  // --port 0 tries 4096 first and falls back to a free port; the URL is read from the banner.
-  const child: ChildProcess = spawn(OPENCODE_BIN, ['serve', '--port', '0', '--hostname', '127.0.0.1'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --port 0 tries 4096 first (and fails when another opencode holds it): a port the OS just gave is free.
+  const port = await freePort();
+  const child: ChildProcess = spawn(OPENCODE_BIN, ['serve', '--port', String(port), '--hostname', '127.0.0.1'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const close = async () => {

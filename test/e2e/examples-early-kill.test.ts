@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive } from '../../examples/server-process.ts';
+import { tempDb } from '../support/tempDb.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TSX = import.meta.resolve('tsx');
+
+/** PIDs of the processes whose environment says they belong to this log (an example and every server it started inherit ACTORLOG_DB). */
+function processesOf(db: string): number[] {
+  const mine: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`ACTORLOG_DB=${db}`)) mine.push(Number(entry));
+    } catch { /* gone, or not ours */ }
+  }
+  return mine;
+}
+
+const started: ChildProcess[] = [];
+const dbs: Array<ReturnType<typeof tempDb>> = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) {
+    for (const pid of processesOf(db.path)) if (alive(pid)) process.kill(pid, 'SIGKILL'); // what a failed test left
+    db.cleanup();
+  }
+  started.length = 0;
+});
+
+function run(file: string, db: string): { child: ChildProcess; exited: Promise<number | string>; output: () => string } {
+  const child = spawn(process.execPath, ['--import', TSX, file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ACTORLOG_DB: db } });
+  started.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, exited, output: () => out };
+}
+
+describe('no example leaves a server behind when killed in its first second', () => {
+  for (const [file, name] of [['examples/mcp-session.ts', 'mcp'], ['examples/yoi-observe.ts', 'yoi']] as const) {
+    it(`${file}: killed right after it spawned its server, then run to its end: no process of that log is left`, async () => {
+      const db = tempDb();
+      dbs.push(db);
+      const first = run(file, db.path);
+      // kill -9 the example as soon as its server process exists (long before the server listens)
+      const isServer = (pid: number) => { try { return /server-process\.ts|test\/servers\//.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1')); } catch { return false; } };
+      while (!processesOf(db.path).some(isServer)) {
+        if (first.child.exitCode !== null) throw new Error(`the example ended before starting its server:\n${first.output()}`);
+        await sleep(2);
+      }
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toBe('SIGKILL');
+      const orphans = processesOf(db.path);
+      expect(orphans.length, 'the server spawned before the kill runs on').toBeGreaterThan(0);
+      expect(existsSync(`${db.path}.${name}.json`), 'its record is beside the log').toBe(true);
+
+      const second = run(file, db.path);
+      const code = await Promise.race([second.exited, sleep(90_000).then(() => 'still running')]);
+      if (code === 'still running') second.child.kill('SIGKILL');
+      expect(code, second.output()).toBe(0);
+      for (let waited = 0; processesOf(db.path).length > 0 && waited < 5_000; waited += 100) await sleep(100);
+      expect(processesOf(db.path), 'servers left running').toEqual([]);
+      for (const pid of orphans) expect(alive(pid)).toBe(false);
+    }, 120_000);
+  }
+});
