@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -68,4 +68,22 @@ describe('no example leaves a server behind when killed in its first second', ()
       for (const pid of orphans) expect(alive(pid)).toBe(false);
     }, 120_000);
   }
+});
+
+describe('the opencode example after a kill inside its shutdown', () => {
+  it('started again with the finished run still recorded (its server already stopped), it finishes: exit 0, no server left', async () => {
+    const db = tempDb();
+    dbs.push(db);
+    const first = run('examples/opencode-session.ts', db.path);
+    expect(await Promise.race([first.exited, sleep(150_000).then(() => 'still running')]), first.output()).toBe(0);
+    const id = /session (opencode-\w+): spawned/.exec(first.output())![1];
+    // a kill between stopping the server and forgetting the run leaves exactly this behind
+    writeFileSync(`${db.path}.opencode.run.json`, JSON.stringify({ id }), { mode: 0o600 });
+    const second = run('examples/opencode-session.ts', db.path);
+    expect(await Promise.race([second.exited, sleep(150_000).then(() => 'still running')]), second.output()).toBe(0);
+    expect(second.output()).toContain(`session ${id}: found finished in the log`);
+    expect(second.output()).toMatch(/this server does not hold ses_\w+/);
+    for (let waited = 0; processesOf(db.path).length > 0 && waited < 10_000; waited += 100) await sleep(100);
+    expect(processesOf(db.path), 'servers left running').toEqual([]);
+  }, 320_000);
 });
