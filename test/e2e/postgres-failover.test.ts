@@ -93,10 +93,18 @@ describe('replicas of the main job on one PostgreSQL log', () => {
         WHERE e.type = 'job.accepted' AND s.status = 'active' AND s.stream_id LIKE $1`, [`%-${victim.child.pid}.job-%`]).catch(() => [{ n: '0' }]);
       return Number(rows[0]!.n) >= 2;
     }, 60_000, 'jobs in flight at the victim');
+    const [{ epoch }] = (await query<{ epoch: string }>(url, `SELECT max(owner_epoch)::text AS epoch FROM actorlog.streams WHERE stream_id LIKE $1`, [`%-${victim.child.pid}%`])) as [{ epoch: string }];
     victim.child.kill('SIGKILL');
+    const killedAt = Date.now();
     expect(await victim.exited).toBe('SIGKILL');
+    // a figure for the README (not asserted): from the kill to the first event another node wrote on one of the victim's streams
+    const takeover = until(async () => {
+      const rows = await query<{ n: string }>(url, 'SELECT count(*) AS n FROM actorlog.events WHERE stream_id LIKE $1 AND owner_epoch <> $2', [`%-${victim.child.pid}%`, epoch]);
+      return Number(rows[0]!.n) > 0;
+    }, 60_000, 'a write by the node that took over').then(() => console.log(`failover (lease ${LEASE_MS} ms): first write by the new owner ${Date.now() - killedAt} ms after SIGKILL`));
     const open = await query<{ n: string }>(url, `SELECT count(*) AS n FROM actorlog.streams WHERE status = 'active' AND stream_id LIKE $1`, [`%-${victim.child.pid}%`]);
     expect(Number(open[0]!.n), 'the victim left unfinished streams').toBeGreaterThan(0);
+    await takeover;
     for (const run of runs.slice(1)) expect(await exitOf(run, 120_000), run.output()).toBe(0);
     expect(agent.stats().tasksCreated - before).toBe(60);
     await checkLog(url, 'actorlog', 60, { stats: () => ({ ...agent.stats(), tasksCreated: agent.stats().tasksCreated - before }) } as A2AServerHandle);
