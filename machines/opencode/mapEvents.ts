@@ -7,7 +7,10 @@ import {
   DurableEventSchema, ErrorPropsSchema, GlobalEventSchema, MessageUpdatedPropsSchema, PartDeltaPropsSchema,
   PartUpdatedPropsSchema, StatusPropsSchema, type OpencodeMessage, type OpencodePart,
 } from './schemas.ts';
-import { parseJson } from '../../src/transport/boundedJson.ts';
+import { decodeJson, parseJson, type JsonLimits } from '../../src/transport/boundedJson.ts';
+
+/** The decode bound of one stream event: above the SSE parser's own (4 MiB of characters), so that one is the bound that applies. */
+const EVENT_LIMITS: JsonLimits = { maxBytes: 16 * 1024 * 1024 };
 
 /**
  * What the global stream said about each message (`message.updated`): its role, so the user's own
@@ -58,11 +61,9 @@ export function messageText(message: Pick<OpencodeMessage, 'parts'>): string {
  */
 export function mapGlobalEvent(raw: string, sessionId: string, messages: MessageMemo): SessionWireEvent[] {
   const meta: WireMeta = { source: 'sse' };
-  const json = parseJson(raw);
-  if (!json.ok) return [invalid(raw, json.error, meta)];
-  const env = GlobalEventSchema.safeParse(json.value);
-  if (!env.success) return [invalid(raw, z.prettifyError(env.error), meta)];
-  const { type: kind, properties } = env.data;
+  const env = decodeJson(raw, GlobalEventSchema, EVENT_LIMITS); // the one decoder: bounded JSON, then the schema
+  if (!env.ok) return [invalid(raw, env.error, meta)];
+  const { type: kind, properties } = env.value;
   if (properties.sessionID !== sessionId) return [];
   const check = <T>(schema: z.ZodType<T>): { value: T; bad?: undefined } | { bad: SessionWireEvent } => {
     const r = schema.safeParse(properties);
@@ -118,7 +119,7 @@ export function mapGlobalEvent(raw: string, sessionId: string, messages: Message
 
 /** The cursor of a durable event (`durable.seq` as a string), or undefined when the payload has none. */
 export function durableCursor(raw: string): string | undefined {
-  const json = parseJson(raw);
+  const json = parseJson(raw, EVENT_LIMITS);
   if (!json.ok) return undefined;
   const seq = (json.value as { durable?: { seq?: unknown } } | null)?.durable?.seq;
   return typeof seq === 'number' && Number.isInteger(seq) ? String(seq) : undefined;
@@ -138,11 +139,9 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * - anything else -> `session.event` with the event's `data`
  */
 export function mapDurableEvent(raw: string): SessionWireEvent {
-  const json = parseJson(raw);
-  if (!json.ok) return invalid(raw, json.error, { source: 'sse' });
-  const r = DurableEventSchema.safeParse(json.value);
-  if (!r.success) return invalid(raw, z.prettifyError(r.error), { source: 'sse' });
-  const { type: kind, durable, data } = r.data;
+  const r = decodeJson(raw, DurableEventSchema, EVENT_LIMITS); // the one decoder: bounded JSON, then the schema
+  if (!r.ok) return invalid(raw, r.error, { source: 'sse' });
+  const { type: kind, durable, data } = r.value;
   const meta: WireMeta = { source: 'sse', cursor: String(durable.seq) };
   const msg = str(data.assistantMessageID) ?? '';
   const part = (p: SessionPart): SessionWireEvent => ({ type: 'session.part', kind, part: p, meta });
