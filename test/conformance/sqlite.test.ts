@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../src/log/types.ts';
 import { openSqliteStore, SCHEMA_VERSION, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { logStoreConformance } from './logStore.ts';
+import { storeConformance } from './storeConformance.ts';
 import { advance, createStream, event, events, expectCode, positions, virtualTime } from './logStore/fixtures.ts';
 
 let dir: string;
@@ -20,6 +21,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 logStoreConformance('sqlite', (options) => openSqliteStore(freshPath(), options));
+storeConformance('sqlite', async (options) => openSqliteStore(freshPath(), options));
 
 describe('sqlite store', () => {
   type Closable = { close(): void } | { unsubscribe(): void };
