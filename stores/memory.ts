@@ -54,6 +54,15 @@ function firstAfter(events: readonly StoredEvent[], after: number): number {
 /** JSON text of a value; `undefined` becomes `null`, as in the SQLite store. */
 const encode = (value: unknown): string => JSON.stringify(value) ?? 'null';
 
+/** {@link encode} for a write: a value JSON cannot hold fails it with `APPEND_FAILED` (as in the SQLite store). */
+function encodeForWrite(value: unknown, what: string, details: Record<string, unknown>): string {
+  try {
+    return encode(value);
+  } catch (err) {
+    throw new ActorlogError('APPEND_FAILED', `could not write the ${what}: ${(err as Error).message}`, { cause: err, details });
+  }
+}
+
 const toEventRecord = (e: StoredEvent): EventRecord => {
   const { globalPosition, streamId, version, type } = e;
   return { globalPosition, streamId, version, type, data: JSON.parse(e.data), meta: JSON.parse(e.meta) as EventMeta };
@@ -216,7 +225,7 @@ export class MemoryStore implements LogStore {
     const map = this.snapshots.get(streamId) ?? new Map<number, { snapshot: string; recordedAt: number }>();
     this.snapshots.set(streamId, map);
     const before = map.get(version);
-    map.set(version, { snapshot: encode(snapshot.snapshot), recordedAt: snapshot.recordedAt });
+    map.set(version, { snapshot: encodeForWrite(snapshot.snapshot, `snapshot of ${streamId}`, { streamId, version }), recordedAt: snapshot.recordedAt });
     this.onUndo(() => (before === undefined ? map.delete(version) : map.set(version, before)));
     if (map.size <= this.keepSnapshots) return;
     const pruned = [...map.keys()].sort((a, b) => b - a).slice(this.keepSnapshots);
@@ -284,9 +293,10 @@ export class MemoryStore implements LogStore {
     postMessage: (m: InboxMessage) => {
       const key = `${m.streamId}\u0000${m.causationId}`;
       if (this.posted.has(key)) return;
+      const data: unknown = JSON.parse(encodeForWrite(m.data, `message to ${m.streamId}`, { streamId: m.streamId, causationId: m.causationId }));
       const id = this.nextMessageId++;
       this.posted.add(key);
-      this.inbox.set(id, { ...m, data: JSON.parse(encode(m.data)), id });
+      this.inbox.set(id, { ...m, data, id });
       this.onUndo(() => {
         this.posted.delete(key);
         this.inbox.delete(id);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { InboxMessage, StoredInboxMessage } from '../../src/log/types.ts';
-import { encodeJson } from './rows.ts';
+import { encodeForWrite } from './rows.ts';
 
 /** The inbox operations of the SQLite store (see {@link prepareInbox}). */
 export interface Inbox {
@@ -51,7 +51,7 @@ export function prepareInbox(db: Database.Database): Inbox {
   const streams = db.prepare<[number], string>('SELECT DISTINCT stream_id FROM inbox LIMIT ?').pluck();
   return {
     postMessage(m) {
-      insert.run(m.streamId, m.causationId, m.type, encodeJson(m.data), m.from, m.postedAt);
+      insert.run(m.streamId, m.causationId, m.type, encodeForWrite(m.data, `message to ${m.streamId}`, { streamId: m.streamId, causationId: m.causationId }), m.from, m.postedAt);
     },
     consumeMessage(streamId, id) {
       remove.run(id, streamId);

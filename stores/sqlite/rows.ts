@@ -1,3 +1,4 @@
+import { ActorlogError } from '../../src/errors.ts';
 import type { EventMeta, EventRecord, StreamRecord, StreamStatus } from '../../src/log/types.ts';
 
 /** A row of `events` as better-sqlite3 returns it. */
@@ -41,6 +42,18 @@ export const EVENT_COLUMNS = 'global_position, stream_id, version, type, data, m
 /** JSON text of a value to store; `undefined` is stored as `null` (JSON has no undefined). */
 export function encodeJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * {@link encodeJson} for a write: a value JSON cannot hold (a cycle, a BigInt) fails the write with
+ * `APPEND_FAILED` naming `what` (e.g. `snapshot of job-1`), the JSON error as `cause`.
+ */
+export function encodeForWrite(value: unknown, what: string, details: Record<string, unknown>): string {
+  try {
+    return encodeJson(value);
+  } catch (err) {
+    throw new ActorlogError('APPEND_FAILED', `could not write the ${what}: ${(err as Error).message}`, { cause: err, details });
+  }
 }
 
 /** Turns an `events` row into an {@link EventRecord} (fresh objects: callers may mutate them). */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SnapshotRecord } from '../../src/log/types.ts';
-import { encodeJson } from './rows.ts';
+import { encodeForWrite } from './rows.ts';
 
 /** The snapshot operations of the SQLite store (see {@link prepareSnapshots}). */
 export interface Snapshots {
@@ -51,12 +51,12 @@ export function prepareSnapshots(db: Database.Database, keep: number): Snapshots
        (SELECT version FROM snapshots WHERE stream_id = ? ORDER BY version DESC LIMIT 1 OFFSET ?)`,
   );
   const saveAndPrune = db.transaction((s: SnapshotRecord) => {
-    upsert.run(s.streamId, s.version, encodeJson(s.snapshot), s.recordedAt);
+    upsert.run(s.streamId, s.version, encodeForWrite(s.snapshot, `snapshot of ${s.streamId}`, { streamId: s.streamId, version: s.version }), s.recordedAt);
     prune.run(s.streamId, s.streamId, keep - 1);
   });
   return {
     saveSnapshot(s) {
-      if (keep === Infinity) upsert.run(s.streamId, s.version, encodeJson(s.snapshot), s.recordedAt);
+      if (keep === Infinity) upsert.run(s.streamId, s.version, encodeForWrite(s.snapshot, `snapshot of ${s.streamId}`, { streamId: s.streamId, version: s.version }), s.recordedAt);
       else saveAndPrune.immediate(s);
     },
     loadSnapshot(streamId, atOrBeforeVersion) {
