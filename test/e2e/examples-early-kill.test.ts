@@ -9,16 +9,23 @@ import { tempDb } from '../support/tempDb.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const TSX = import.meta.resolve('tsx');
 
-/** PIDs of the processes whose environment says they belong to this log (an example and every server it started inherit ACTORLOG_DB). */
+/**
+ * PIDs of the processes of this log: those whose environment says so (an example and every server
+ * it started inherit ACTORLOG_DB), and those in their process groups (OpenCode's `opencode serve`
+ * gets an environment of its own, in its host's group).
+ */
 function processesOf(db: string): number[] {
-  const mine: number[] = [];
+  const mine = new Set<number>();
+  const groups = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`ACTORLOG_DB=${db}`)) mine.push(Number(entry));
+      groups.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'latin1').replace(/^.*\) /s, '').split(' ')[2]));
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`ACTORLOG_DB=${db}`)) mine.add(Number(entry));
     } catch { /* gone, or not ours */ }
   }
-  return mine;
+  for (const [pid, group] of groups) if (mine.has(group)) mine.add(pid);
+  return [...mine];
 }
 
 const started: ChildProcess[] = [];
