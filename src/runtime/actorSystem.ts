@@ -211,6 +211,15 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     return ref;
   }
 
+  /**
+   * Another journaled actor is addressed by its stream id: `sendTo(({ system }) => system.get('b'), …)`;
+   * one that does not run here (another node's, not recovered yet, ended) gets a stand-in that posts to its inbox.
+   */
+  function wire(xsystem: { get(systemId: string): unknown }, id: string): void {
+    const get = xsystem.get.bind(xsystem);
+    xsystem.get = (systemId: string) => get(systemId) ?? actors.get(systemId)?.ref ?? (typeof systemId === 'string' && systemId !== id ? remoteRef(systemId) : undefined);
+  }
+
   type Init = { input?: unknown; snapshot?: unknown; version: number; bookkeeping?: Bookkeeping; startedAt: number; rearm?: Bookkeeping['timers'] };
 
   /** Creates and wires an actor (not started): `go()` starts it. */
@@ -218,7 +227,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
     const journal = new Journal({
       store, commit, clock, streamId: id, version: init.version, bookkeeping: init.bookkeeping, startedAt: init.startedAt, snapshotEvery,
-      peerOf: (ref) => journals.get(ref as object),
+      peerOf: (ref) => journals.get(rootOf(ref)),
       remoteOf: (ref) => peerStreamOf(ref),
       onFailure: (err) => {
         actors.delete(id);
@@ -226,14 +235,20 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       },
     });
     const actorClock = ingressClock(clock);
-    const ref = createActor(machine, { id, input: init.input, snapshot: init.snapshot as never, clock: actorClock, inspect: userInspect ? inspectBoth(id, journal, userInspect) : journal.inspect });
+    const observe = userInspect ? inspectBoth(id, journal, userInspect) : journal.inspect;
+    let wired = false;
+    const ref = createActor(machine, {
+      id, input: init.input, snapshot: init.snapshot as never, clock: actorClock,
+      inspect: (ev: InspectionEvent) => {
+        // The first inspection event (`@xstate.actor` of the root) comes before XState computes the
+        // initial state, whose entry actions may already address another journaled actor.
+        if (!wired) wire((ev.actorRef as AnyActorRef).system, id);
+        wired = true;
+        observe(ev);
+      },
+    });
     journal.attach(ref, actorClock);
     journals.set(ref, journal);
-    // Another journaled actor is addressed by its stream id: `sendTo(({ system }) => system.get('b'), …)`;
-    // one that does not run here (another node's, not recovered yet) gets a stand-in that posts to its inbox.
-    const xsystem = ref.system as unknown as { get(systemId: string): unknown };
-    const get = xsystem.get.bind(xsystem);
-    xsystem.get = (systemId: string) => get(systemId) ?? actors.get(systemId)?.ref ?? (typeof systemId === 'string' && systemId !== id ? remoteRef(systemId) : undefined);
     const actor = new JournaledActor(id, name, ref, journal);
     actors.set(id, actor);
     ref.subscribe({
@@ -306,6 +321,8 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       const from = message.causationId.slice(0, message.causationId.length - message.causationId.split(':').slice(-3).join(':').length - 1);
       const receiver = actors.get(message.to);
       if (receiver && !receiver.journal.failed) {
+        // posted to its inbox while it ran elsewhere: delivered from there (deliverInbox), once
+        if ((await store.readInbox(message.to)).some((m) => m.causationId === message.causationId)) continue;
         receiver.journal.expect(message.event, { source: 'actor', actor: from, causationId: message.causationId });
         receiver.ref.send(message.event);
         continue;
@@ -458,6 +475,13 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     },
   };
   return system;
+}
+
+/** The root of the XState tree `ref` belongs to (`ref` itself for a root, or for what is not an actor). */
+function rootOf(ref: unknown): object {
+  let at = ref as { _parent?: unknown };
+  while (at?._parent) at = at._parent as { _parent?: unknown };
+  return at as object;
 }
 
 function asActorlogError(err: unknown, streamId: string): ActorlogError {

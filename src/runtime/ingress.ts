@@ -17,7 +17,16 @@ export type Admit = (source: AnyActorRef | undefined, target: AnyActorRef, event
 export interface Ingress {
   /** XState's own relay: delivers `event` to `target` now (its `@xstate.event` inspection, then the target's mailbox). */
   relay(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject): void;
+  /**
+   * Puts the gate in front of `ref`'s own mailbox (`_send`) too: an actor of another XState system
+   * (a plain `createActor`, or another journaled tree) delivers through its own system's relay,
+   * straight into `ref._send`. Such a delivery is asked about as coming from {@link FOREIGN}.
+   */
+  guard(ref: AnyActorRef): void;
 }
+
+/** The source `admit` is given for an event another XState system delivered straight to an actor's mailbox. */
+export const FOREIGN = Object.freeze({ id: '(another XState system)' }) as unknown as AnyActorRef;
 
 interface XStateSystem {
   _relay(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject): void;
@@ -33,8 +42,10 @@ interface XStateSystem {
  * apart by wrapping `scheduler.schedule`, so `admit` knows exactly which timer fired (owner and
  * send id), not only which event object (XState shares one between timers).
  *
- * `_relay` and `scheduler` are XState internals (5.33): test/unit/xstate-internals.test.ts fails if
- * they change shape.
+ * An actor of another XState system delivers through its own system's relay, straight into the
+ * target's `_send`: `guard` wraps each actor's `_send` so such a delivery is asked about too.
+ *
+ * `_relay`, `_send` and `scheduler` are XState internals (5.33).
  *
  * @example
  * ```ts
@@ -45,12 +56,33 @@ interface XStateSystem {
  */
 export function installIngress(root: AnyActorRef, clock: IngressClock, admit: Admit): Ingress {
   const system = root.system as unknown as XStateSystem;
-  const relay = system._relay.bind(system);
+  const xrelay = system._relay.bind(system);
   const schedule = system.scheduler.schedule.bind(system.scheduler);
+  /** The deliveries this system's relay is making now (innermost last): a `_send` that is not one of them is foreign. */
+  const relaying: Array<{ target: AnyActorRef; event: EventObject }> = [];
+  const relay = (source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject): void => {
+    relaying.push({ target, event });
+    try {
+      xrelay(source, target, event);
+    } finally {
+      relaying.pop();
+    }
+  };
   system._relay = (source, target, event) => {
     const timer = clock.firing;
     clock.firing = undefined;
     if (!admit(source, target, event, timer)) relay(source, target, event);
+  };
+  const guarded = new WeakSet<object>();
+  const guard = (ref: AnyActorRef): void => {
+    if (guarded.has(ref)) return;
+    guarded.add(ref);
+    const actor = ref as unknown as { _send(event: EventObject): void };
+    const send = actor._send.bind(actor);
+    actor._send = (event) => {
+      const own = relaying[relaying.length - 1];
+      if ((own !== undefined && own.target === ref && own.event === event) || !admit(FOREIGN, ref, event, undefined)) send(event);
+    };
   };
   system.scheduler.schedule = (source, target, event, delay, id) => {
     clock.scheduling = { owner: source, id };
@@ -60,7 +92,8 @@ export function installIngress(root: AnyActorRef, clock: IngressClock, admit: Ad
       clock.scheduling = undefined;
     }
   };
-  return { relay };
+  guard(root);
+  return { relay, guard };
 }
 
 /** The clock a journaled actor's system runs on: the system's clock, telling which timer fires. */

@@ -5,7 +5,7 @@ import type { EventMeta, EventSource, LogStore, NewEvent, StoredInboxMessage } f
 import { asTree, currentPath, isMachineRef, isWithin, pathOf, refAt, ROOT_PATH, walkTree, type TreeRef } from './actorTree.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
 import type { GroupCommit, PendingWrite } from './groupCommit.ts';
-import { installIngress, type FiredTimer, type Ingress, type IngressClock } from './ingress.ts';
+import { FOREIGN, installIngress, type FiredTimer, type Ingress, type IngressClock } from './ingress.ts';
 import { journalEventData } from './eventCodec.ts';
 import { FAILED_EVENT, type FailureData } from './failure.ts';
 
@@ -109,6 +109,7 @@ export class Journal {
     this.root = root;
     for (const { ref } of walkTree(asTree(root))) this.restored.add(ref);
     this.ingress = installIngress(root, clock, (source, target, event, timer) => this.admit(source, target, event, timer));
+    for (const { ref } of walkTree(asTree(root))) this.ingress.guard(ref as unknown as AnyActorRef);
   }
 
   /**
@@ -127,7 +128,7 @@ export class Journal {
       if (from === undefined || timer) return false;
       const peer = this.options.peerOf(target);
       if (peer && peer !== this) {
-        this.sendToPeer(peer, event, from);
+        this.sendToPeer(peer, target, event, from);
         return true;
       }
       const remote = this.options.remoteOf(target);
@@ -148,7 +149,7 @@ export class Journal {
       this.expected = undefined;
     } else if (!this.classify(event, source, path, meta, timer)) return true;
     if (path !== ROOT_PATH) meta.target = path;
-    this.hold(source, target, event, (committed) => this.record(path, event, meta, committed));
+    this.hold(source === FOREIGN ? undefined : source, target, event, (committed) => this.record(path, event, meta, committed));
     return true;
   }
 
@@ -198,6 +199,7 @@ export class Journal {
   readonly inspect = (ev: InspectionEvent): void => {
     if (this.failed) return;
     if (ev.type === '@xstate.event') this.onEvent(ev.event, ev.sourceRef as AnyActorRef | undefined, ev.actorRef as AnyActorRef);
+    else if (ev.type === '@xstate.actor') this.ingress?.guard(ev.actorRef as AnyActorRef);
     else if (ev.type === '@xstate.action') {
       if (pathOf(ev.actorRef, this.root) === undefined) return;
       const params = ev.action.params as { to?: unknown; delay?: unknown } | undefined;
@@ -309,11 +311,18 @@ export class Journal {
     this.write({ appends: [{ streamId: this.streamId, expectedVersion: expected, events: [record] }], consumed, committed });
   }
 
-  /** Logs an event another journaled actor's tree sends to this root, and delivers it once committed. */
-  receive(event: EventObject, from: string, causationId: string): void {
-    if (this.failed || !this.root || this.root.getSnapshot().status !== 'active') return;
+  /**
+   * Logs an event another journaled actor's tree sends to this tree (its root, or a child machine it
+   * was given as a ref), and delivers it once committed. An event for an actor of the tree that has
+   * ended is dropped, as XState drops it.
+   */
+  receive(event: EventObject, from: string, causationId: string, target: AnyActorRef | undefined = this.root): void {
+    if (this.failed || !this.root || !target || this.root.getSnapshot().status !== 'active') return;
+    const path = this.pathOf(target);
+    if (path === undefined || target.getSnapshot().status !== 'active' || (path !== ROOT_PATH && !isMachineRef(target))) return;
     const meta: EventMeta = { source: 'actor', actor: from, causationId, recordedAt: this.options.clock.now() };
-    this.hold(undefined, this.root, event, (committed) => this.record(ROOT_PATH, event, meta, committed));
+    if (path !== ROOT_PATH) meta.target = path;
+    this.hold(undefined, target, event, (committed) => this.record(path, event, meta, committed));
   }
 
   /** Appends messages of this actor's inbox (posted by actors elsewhere) and delivers them once committed. */
@@ -348,8 +357,8 @@ export class Journal {
     this.expected = { event, meta };
   }
 
-  private sendToPeer(peer: Journal, event: EventObject, from: string): void {
-    peer.receive(event, this.streamId, this.nextCausationId(from));
+  private sendToPeer(peer: Journal, target: AnyActorRef, event: EventObject, from: string): void {
+    peer.receive(event, this.streamId, this.nextCausationId(from), target);
   }
 
   /** `<stream>:<version>:<path>:<n>`: the n-th send of the actor at `from` while it processes the event at `version`. */

@@ -1,5 +1,8 @@
 /** The issue 15 crash scenarios, by name (test/support/shapes/app.ts runs one phase of one). */
 import type { Scenario } from './scenario.ts';
+import { foreign } from './foreign.ts';
+import { messages } from './messages.ts';
+import { tick } from './tick.ts';
 import { timers } from './timers.ts';
 
-export const scenarios: Record<string, Scenario> = { timers };
+export const scenarios: Record<string, Scenario> = { foreign, messages, tick, timers };
