@@ -62,7 +62,7 @@ export async function measureJournaled(store: EmbeddedLogStore, options: Measure
     }
   }
   const elapsed = performance.now() - start;
-  system.close();
+  await system.close();
   const logged = store.getStream(streamId)?.version;
   if (actor.getSnapshot().context.count !== events || logged !== events) {
     throw new Error(`journaled run ${streamId} is broken: count ${actor.getSnapshot().context.count}, logged ${logged}, sent ${events}`);

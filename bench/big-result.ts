@@ -45,7 +45,7 @@ export async function measureBigResult(follow: 'poll' | 'webhook', resultMiB: nu
     const { size } = await import('node:fs').then((fs) => fs.statSync(join(dir, 'log.db')));
     return { resultMiB, follow, rssBeforeMiB, peakRssMiB, logMiB: mib(size) };
   } finally {
-    system.close();
+    await system.close();
     await receiver.close();
     await server.close();
     store.close();

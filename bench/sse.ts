@@ -91,7 +91,7 @@ async function journaled(url: string, events: number, commit: CommitMode, dir: s
     const actor = system.spawn('session', { id: `bench-${commit}`, input: { sessionKey: `bench-${commit}` } });
     await actor.waitFor((s) => s.context.events >= events, { timeoutMs: 600_000 });
     const perSec = events / ((performance.now() - start) / 1000);
-    system.close();
+    await system.close();
     const logged = store.readStream(`bench-${commit}`).filter((r) => r.meta.source === 'sse').length;
     if (logged !== events) throw new Error(`the log holds ${logged} of ${events} events`);
     return perSec;

@@ -148,8 +148,8 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
       durationMs: round(performance.now() - started),
     };
   } finally {
-    system.close();
-    tickSystem.close();
+    await system.close();
+    await tickSystem.close();
     store.close();
     await server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -148,7 +148,7 @@ if (daemon) {
 console.log(`events logged: ${store.headPosition()} in ${opts.db}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`replay a job:  npm run -s actorlog -- replay ${opts.db} ${run.id}-1`);
 console.log(`verify it:     npm run -s actorlog -- replay ${opts.db} ${run.id}-1 --verify`);
-system.close();
+await system.close();
 await receiver.close();
 store.close();
 // the example is over: its daemon and its run record go (a throw above leaves both for a restart)

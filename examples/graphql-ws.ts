@@ -182,7 +182,21 @@ async function main() {
     console.log(`stream ${opts.stream} is already ${(await store.getStream(opts.stream))?.status}; use another --db or --stream`);
     await server?.stop();
   } else {
-    process.once('SIGINT', () => { system.close(); store.close(); console.log('\nstopped; start again to finish'); process.exit(130); });
+    // The process exits once the system has closed (its pending appends committed) and the store with it;
+    // a close that fails is printed, and the process exits all the same.
+    process.once('SIGINT', () => {
+      void (async () => {
+        try {
+          await system.close();
+          await store.close();
+          console.log('\nstopped; start again to finish');
+        } catch (err) {
+          console.error(`graphql-ws example: ${(err as Error).message}`);
+        } finally {
+          process.exit(130);
+        }
+      })();
+    });
     let shown = -1;
     actor.subscribe((s) => { if (s.context.received !== shown && s.context.received % 10 === 0) { shown = s.context.received; console.log(`ticks ${s.context.lastSeq}/${s.context.count}`); } });
     const end = await actor.waitFor((s) => s.status !== 'active');
@@ -195,7 +209,7 @@ async function main() {
     console.log(`replay it: npm run -s actorlog -- replay ${opts.db} ${opts.stream} --verify --machines examples/graphql-ws.ts`);
     process.exitCode = end.value === 'done' && once ? 0 : 1;
   }
-  system.close();
+  await system.close();
   store.close();
 }
 

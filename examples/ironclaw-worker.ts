@@ -108,7 +108,7 @@ if (orchestrator) {
 console.log(`events logged: ${store.headPosition()} in ${opts.db}`);
 console.log(`replay it:  npm run -s actorlog -- replay ${opts.db} ${streamId} --verify`);
 const failed = worker?.getSnapshot().value === 'failed';
-system.close();
+await system.close();
 store.close();
 // the example is over: its orchestrator and its run record go (a throw above leaves both for a restart)
 await orchestrator?.stop();

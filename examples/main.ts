@@ -131,30 +131,46 @@ const adoption = (async () => {
     if (adopting) await adopt().catch((err: unknown) => console.error(`actorlog main job: ${(err as Error).message}`));
   }
 })();
+/** Set by SIGINT or SIGTERM: the main flow below stops where it is, and the process exits once the system has closed. */
+let interrupted: Promise<void> | undefined;
 const shutdown = (signal: string) => {
+  if (interrupted) return;
   stopProgress();
   adopting = false;
-  void system.close().finally(() => store.close());
-  console.log(`\n${signal}: stopped; the log holds every event. Start again to finish the jobs.` +
-    (agent ? ` The agent (pid ${agent.pid}) is left running for that.` : ''));
-  process.exit(130);
+  // The process exits once the system has closed (its pending appends committed) and the store with it;
+  // a close that fails is printed, and the process exits all the same. This promise never settles.
+  interrupted = (async () => {
+    try {
+      await system.close();
+      await store.close();
+      console.log(`\n${signal}: stopped; the log holds every event. Start again to finish the jobs.` +
+        (agent ? ` The agent (pid ${agent.pid}) is left running for that.` : ''));
+    } catch (err) {
+      console.error(`actorlog main job: ${(err as Error).message}`);
+    } finally {
+      process.exit(130);
+    }
+  })();
 };
 process.once('SIGINT', () => shutdown('SIGINT'));
 process.once('SIGTERM', () => shutdown('SIGTERM'));
 
 // On a shared log a batch may stop here with LEASE_LOST (this replica was paused past its lease):
 // it goes on at the replica that took it, and the loop below waits for it there.
+// (an actor the shutdown stopped ends its wait too: the shutdown exits the process, the flow goes no further)
 await Promise.all(batches.map((b) => b.waitFor((s) => s.status !== 'active').catch((err: unknown) => {
-  if (!shared || b.error?.code !== 'LEASE_LOST') throw err;
+  if (!interrupted && (!shared || b.error?.code !== 'LEASE_LOST')) throw err;
 })));
 if (shared) {
   // A replica stays while any batch in the shared log is unfinished: it may have to take one over.
   for (;;) {
+    if (interrupted) await interrupted;
     const open = (await store.listStreams({ status: ['active'] })).filter((s) => s.machine.name === 'batch');
     if (open.length === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+if (interrupted) await interrupted;
 adopting = false;
 await adoption;
 stopProgress();

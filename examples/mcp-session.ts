@@ -103,7 +103,7 @@ try {
   console.log(`replay it: npm run -s actorlog -- replay ${dbPath} ${id} --verify`);
   closedOk = final.value === 'closed';
 } finally {
-  system.close();
+  await system.close();
   store.close();
 }
 // the example is over: its server and its run record go (a failure above leaves both for a restart)

@@ -108,7 +108,7 @@ for (const reply of stats.replies.filter((r) => executed.has(r.envelope.params?.
 console.log(`events logged: ${store.readStream(conn.id).length} in ${db}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`replay it:  npm run -s actorlog -- replay ${db} ${conn.id}`);
 console.log(`verify it:  npm run -s actorlog -- replay ${db} ${conn.id} --verify`);
-system.close();
+await system.close();
 store.close();
 await platform.stop();
 run.finish();

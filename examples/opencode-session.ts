@@ -107,7 +107,7 @@ try {
   console.log(`replay it: npm run -s actorlog -- replay ${dbPath} ${id} --verify`);
   closedOk = final.value === 'closed';
 } finally {
-  system.close();
+  await system.close();
   store.close();
 }
 // the example is over: its run record goes first, then its server (a failure above leaves both for a

@@ -108,7 +108,7 @@ console.log(`backend: observation connections ${mine.map((c) => c.cursor ?? '(st
 console.log(`events logged: ${store.readStream(id).length} in ${db}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`replay it:  npm run -s actorlog -- replay ${db} ${id}`);
 console.log(`verify it:  npm run -s actorlog -- replay ${db} ${id} --verify`);
-system.close();
+await system.close();
 store.close();
 await backend.stop();
 run.finish();
