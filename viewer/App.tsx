@@ -56,7 +56,8 @@ export function App() {
   // the streams list (debounced while typing)
   useEffect(() => {
     const ctl = new AbortController();
-    const t = setTimeout(() => get<StreamsPage>('streams', { outcome: [...outcome].join(','), machine, q, limit }, ctl.signal).then(setStreams, () => undefined), 120);
+    // void: the read's failure goes to its rejection handler (the list stays as it was)
+    const t = setTimeout(() => void get<StreamsPage>('streams', { outcome: [...outcome].join(','), machine, q, limit }, ctl.signal).then(setStreams, () => undefined), 120);
     return () => (clearTimeout(t), ctl.abort());
   }, [outcome, machine, q, limit, streamsTick]);
 
@@ -95,7 +96,8 @@ export function App() {
   const pos = position ?? head;
   useEffect(() => {
     const ctl = new AbortController();
-    const t = setTimeout(() => get<ServicePage>('service', { position: pos, limit: serviceLimit }, ctl.signal).then(setService, () => undefined), position === undefined ? 1_000 : 150);
+    // void: the read's failure goes to its rejection handler (the panel stays as it was)
+    const t = setTimeout(() => void get<ServicePage>('service', { position: pos, limit: serviceLimit }, ctl.signal).then(setService, () => undefined), position === undefined ? 1_000 : 150);
     return () => (clearTimeout(t), ctl.abort());
   }, [pos, serviceLimit]);
 

@@ -28,7 +28,8 @@ export function SequenceDiagram(props: SequenceDiagramProps) {
   useEffect(() => {
     if (total === 0) return;
     const ctl = new AbortController();
-    const t = setTimeout(() => get<SequenceView>(streamPath(streamId, '/sequence'), { from, to }, ctl.signal).then((v) => (setView(v), setError(null)), (e: Error) => !isAbort(e) && setError(e.message)), 120);
+    // void: the read's failure goes to its rejection handler (shown unless aborted)
+    const t = setTimeout(() => void get<SequenceView>(streamPath(streamId, '/sequence'), { from, to }, ctl.signal).then((v) => (setView(v), setError(null)), (e: Error) => !isAbort(e) && setError(e.message)), 120);
     return () => (clearTimeout(t), ctl.abort());
   }, [streamId, from, to]);
   const layout = useMemo(() => (view ? layoutSequence(view) : null), [view]);

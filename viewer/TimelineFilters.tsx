@@ -19,7 +19,8 @@ export function TimelineFilters(props: TimelineFiltersProps) {
   useEffect(() => {
     if (!wanted && !filter.type && !filter.source) return;
     const ctl = new AbortController();
-    const t = setTimeout(() => get<KindsView>(streamPath(streamId, '/kinds'), {}, ctl.signal).then(setKinds, (e: Error) => !isAbort(e) && setKinds(null)), kinds ? 500 : 0);
+    // void: the read's failure goes to its rejection handler (no kinds shown)
+    const t = setTimeout(() => void get<KindsView>(streamPath(streamId, '/kinds'), {}, ctl.signal).then(setKinds, (e: Error) => !isAbort(e) && setKinds(null)), kinds ? 500 : 0);
     return () => (clearTimeout(t), ctl.abort());
   }, [streamId, wanted, total > (kinds?.version ?? 0)]);
   const options = (list: KindsView['types'] | undefined, chosen: string | undefined) => {
