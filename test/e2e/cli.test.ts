@@ -59,7 +59,7 @@ beforeAll(async () => {
   system.spawn('counter', { id: 'counter-2', input: {} }).send({ type: 'start' });
   const job = system.spawn('job', { id: 'job-1', input: { jobId: 'job-1', request: { text: 'hello' } } });
   await job.waitFor((s) => s.status === 'done', { timeoutMs: 5_000 });
-  system.close();
+  await system.close();
   store.close(); // the last connection checkpoints the WAL into the file: it can be copied alone
   copyFileSync(db.path, tampered);
   const raw = new Database(tampered);
@@ -241,7 +241,7 @@ describe('actorlog.config', () => {
       const system = createActorSystem({ store, machines: { batch: batchMachine } });
       const batch = system.spawn('batch', { id: 'batch-1', input: { batchId: 'batch-1', size: 1, prompts: ['x'] } });
       batch.send({ type: 'job.finished', jobId: 'batch-1.job-01', state: 'done' });
-      system.close();
+      await system.close();
       store.close();
       const { code, stdout, stderr } = await cli('replay', t.path, 'batch-1', '--verify');
       expect(stderr).toBe('');
@@ -261,7 +261,7 @@ describe('actorlog tail', () => {
     const system = createActorSystem({ store: writer, machines: { counter: counterMachine } });
     const actor = system.spawn('counter', { id: 'counter-3' });
     for (const type of ['start', 'inc', 'pause'] as const) actor.send({ type });
-    system.close();
+    await system.close();
     writer.close();
     const { code, stdout } = await run.done;
     expect(code).toBe(0);

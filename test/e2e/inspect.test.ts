@@ -115,7 +115,7 @@ beforeAll(async () => {
   const store = openSqliteStore(db.path);
   const system = createActorSystem({ store, machines });
   await run(system);
-  system.close();
+  await system.close();
   store.close();
 });
 afterAll(() => db.cleanup());
@@ -167,7 +167,7 @@ describe('actorlog inspect', () => {
       const system = createActorSystem({ store: createMemoryStore(), machines, inspect: inspector.inspect });
       await run(system);
       await expect.poll(() => (rx.connections[0]?.frames as StatelyInspectionEvent[] | undefined)?.some((f) => f.type === '@xstate.event' && f.event.type === 'ship'), { timeout: 5_000 }).toBe(true);
-      system.close();
+      await system.close();
       inspector.stop();
       const live = rx.connections[0]!.frames as StatelyInspectionEvent[];
       const { frames } = await inspect(db.path, '--machines', MACHINES);

@@ -19,7 +19,7 @@ beforeAll(async () => {
   system = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url }) }, onError: () => {} });
 });
 afterAll(async () => {
-  system.close();
+  await system.close();
   store.close();
   await agent.close();
   db.cleanup();

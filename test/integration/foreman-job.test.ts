@@ -244,8 +244,8 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     expect(recovered.id).toBe(id);
     const result = await waitForForemanJob(recovered);
     const accepted = store2.readStream(id).filter((r) => r.type === 'job.accepted');
-    second.close();
-    first.close();
+    await second.close();
+    await first.close();
     store2.close();
     crashed.cleanup();
     return { result, accepted, before, after: fixture.server.stats(), submitted: fixture.server.jobs().filter((j) => j.idempotencyKey === `${id}:m1`) };

@@ -101,7 +101,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const id = f.nextId();
     const pending = submitAndWait(first, { id, request: f.chat('slow survivor'), ...f.fast }).catch((e: unknown) => e);
     await first.get<JobMachine>(id)!.waitFor((s) => s.matches({ active: { working: 'streaming' } }), { timeoutMs: 5_000 });
-    first.close(); // the process stops; its stream stays active in the log
+    await first.close(); // the process stops; its stream stays active in the log
     await pending;
     const created = f.server.stats().jobsCreated;
     const moved = await f.makeReceiver();
@@ -125,7 +125,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const ids = [f.nextId(), f.nextId(), f.nextId(), f.nextId()];
     const pending = ids.map((id) => submitAndWait(first, { id, request: f.chat('missed'), ...f.fast, timeoutMs: 4_000 }).catch((e: unknown) => e));
     for (const id of ids) await first.get<JobMachine>(id)!.waitFor((s) => s.matches({ active: { working: 'streaming' } }), { timeoutMs: 5_000 });
-    first.close();
+    await first.close();
     await before.close();
     await Promise.all(pending);
     const remoteIds = ids.map((id) => (f.finalValue(id).context as { remoteId: string }).remoteId);

@@ -131,7 +131,7 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
       webSocket: { reconnect: { maxAttempts: 2, baseMs: 10, random: () => 0, classifyClose: (code) => (code === 4403 ? 'transient' : undefined) } },
     });
     const system = createActorSystem({ store, machines: { ticks: machine } });
-    cleanups.push(() => { system.close(); store.close(); });
+    cleanups.push(async () => { await system.close(); store.close(); });
     const actor = system.spawn('ticks', { id: 'graphql-ticks', input: { count: 5 } });
     const end = await actor.waitFor((s) => s.status !== 'active', { timeoutMs: 10_000 });
     expect(end.value).toBe('failed');
@@ -147,7 +147,7 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     cleanups.push(db.cleanup);
     const store = openSqliteStore(db.path);
     const system = createActorSystem({ store, machines: { ticks: graphqlTicksMachine({ url: server.url, webSocket: { reconnect: { baseMs: 10, random: () => 0 } } }) } });
-    cleanups.push(() => { system.close(); store.close(); });
+    cleanups.push(async () => { await system.close(); store.close(); });
     const actor = system.spawn('ticks', { id: 'graphql-ticks', input: { count: 20 } });
     await actor.waitFor((s) => s.context.lastSeq >= 8, { timeoutMs: 10_000 });
     server.dropAll();

@@ -46,7 +46,7 @@ const JOBS: OrchestratorJob[] = [
 let orchestrator: IronclawOrchestrator;
 let store: SqliteStore;
 const db = tempDb();
-const closers: Array<() => void> = [];
+const closers: Array<() => Promise<void>> = [];
 
 const search: WorkerTool = {
   description: 'Search the project',
@@ -81,7 +81,7 @@ beforeAll(async () => {
   store = openSqliteStore(db.path);
 });
 afterAll(async () => {
-  for (const close of closers) close();
+  for (const close of closers) await close();
   store.close();
   await orchestrator.close();
   db.cleanup();

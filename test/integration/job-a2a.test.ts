@@ -23,7 +23,7 @@ afterEach(() => {
   Object.keys(agent.faults).forEach((k) => delete (agent.faults as Record<string, unknown>)[k]);
 });
 afterAll(async () => {
-  system.close();
+  await system.close();
   store.close();
   await agent.close();
   db.cleanup();
@@ -131,7 +131,7 @@ describe('job machine on a real A2A agent', () => {
     expect(final.value).toBe('failed');
     expect(final.context.submitAttempts).toBe(3);
     expect(final.context.lastError).toMatchObject({ code: 'TRANSIENT' });
-    other.close();
+    await other.close();
   });
 
   it('re-sends the logged messageId after a crash mid-submit: one task, no double dispatch (invariant 5)', async () => {
@@ -157,7 +157,7 @@ describe('job machine on a real A2A agent', () => {
     expect(agent.stats().tasksCreated).toBe(before.tasksCreated + 1);
     expect(agent.stats().duplicateMessageIds).toBe(before.duplicateMessageIds + 1);
     expect(store2.readStream(job.id).filter((r) => r.type === 'job.accepted')).toHaveLength(1);
-    second.close();
+    await second.close();
     store2.close();
     crashed.cleanup();
   });
@@ -239,7 +239,7 @@ describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virt
       expect(JSON.stringify(failure?.data)).toContain('no data for 45000 ms (stalled)');
       expect(final.context.artifacts[0].parts).toHaveLength(2);
       expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
-    } finally { stalling.close(); }
+    } finally { await stalling.close(); }
   });
 
   it('a tasks/get poll unanswered for 45 s fails TRANSIENT (stall) and is polled again: the job finishes done', async () => {
@@ -258,6 +258,6 @@ describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virt
       const failure = store.readStream(job.id).find((r) => r.type === 'xstate.error.actor.poll');
       expect(JSON.stringify(failure?.data)).toContain('no complete answer within 30000 ms (stalled)');
       expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
-    } finally { stalling.close(); }
+    } finally { await stalling.close(); }
   });
 });

@@ -26,7 +26,7 @@ beforeAll(async () => {
   store = openSqliteStore(db.path);
 });
 afterAll(async () => {
-  for (const s of systems) s.close();
+  for (const s of systems) await s.close();
   store?.close();
   await proxy?.close();
   await mcp?.close();

@@ -16,8 +16,8 @@ beforeAll(async () => {
   server = await startMoleculeServer();
   store = openSqliteStore(db.path);
 });
-afterEach(() => {
-  for (const s of systems.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of systems.splice(0)) await s.close();
   for (const key of Object.keys(server.faults)) delete (server.faults as Record<string, unknown>)[key];
 });
 afterAll(async () => {

@@ -28,7 +28,7 @@ beforeAll(async () => {
   store = openSqliteStore(db.path);
 }, 60_000);
 afterAll(async () => {
-  for (const s of systems) s.close();
+  for (const s of systems) await s.close();
   for (const s of servers) { s.closeAllConnections(); await new Promise((r) => s.close(r)); }
   store?.close();
   await proxy?.close();
@@ -74,7 +74,7 @@ describe('OpenCode /shell is never re-sent blindly (real opencode binary)', () =
     const messageID = opencodeMessageId(remoteId, promptId);
     const reader = createOpencodeClient({ url: oc.url });
     while (!(await reader.messages(remoteId)).some((m) => m.info.id === messageID)) await new Promise((r) => setTimeout(r, 20)); // the server has it
-    first.close(); // the process goes away mid-command (no more events are logged)
+    await first.close(); // the process goes away mid-command (no more events are logged)
     const second = system({ timeoutMs: 30_000 });
     await second.recover();
     const again = second.get<SessionMachine>(s.id)!;

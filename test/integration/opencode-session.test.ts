@@ -32,7 +32,7 @@ beforeAll(async () => {
   store = openSqliteStore(db.path);
 }, 60_000);
 afterAll(async () => {
-  for (const s of systems) s.close();
+  for (const s of systems) await s.close();
   store?.close();
   await proxy?.close();
   await oc?.close();

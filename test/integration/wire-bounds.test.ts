@@ -39,7 +39,7 @@ function journaled(baseUrl: string) {
   const store = openSqliteStore(db.path);
   const errors: ActorlogError[] = [];
   const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine() }, onError: (_id, err) => errors.push(err) });
-  cleanups.push(() => { system.close(); store.close(); db.cleanup(); });
+  cleanups.push(async () => { await system.close(); store.close(); db.cleanup(); });
   const input = yoiConnectionInput({ baseUrl, runtimeId: 'rt', workerId: 'w1', retryDelayMs: 20 });
   const actor = system.spawn('yoi', { id: input.connectionId, input });
   return { actor, store, errors, db };

@@ -19,7 +19,7 @@ describe('1,000 concurrent yoi connections held by one process', () => {
     system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine() } });
   });
   afterAll(async () => {
-    system.close();
+    await system.close();
     store.close();
     await server.close();
     db.cleanup();

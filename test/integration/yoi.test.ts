@@ -16,8 +16,8 @@ beforeAll(async () => {
   server = await startYoiServer({ token: 'yoi-secret-token' });
   store = openSqliteStore(db.path);
 });
-afterEach(() => {
-  for (const s of systems.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of systems.splice(0)) await s.close();
   for (const key of Object.keys(server.faults)) delete (server.faults as Record<string, unknown>)[key];
 });
 afterAll(async () => {
@@ -42,7 +42,7 @@ async function withServer(options: YoiServerOptions, run: (backend: YoiServerHan
   try {
     await run(backend);
   } finally {
-    for (const s of systems.splice(0)) s.close();
+    for (const s of systems.splice(0)) await s.close();
     await backend.close();
   }
 }

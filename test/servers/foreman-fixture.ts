@@ -67,7 +67,7 @@ export async function startForemanFixture(prefix: string, serverOptions: Partial
       }
     },
     async close() {
-      for (const s of systems) s.close();
+      for (const s of systems) await s.close();
       for (const r of receivers) await r.close();
       store.close();
       await server.close();

@@ -129,7 +129,8 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
     setTimeout(() => { if (!res.writableEnded && !res.destroyed) answer(); }, ms);
   };
 
-  const server = createServer(async (req, res) => {
+  /** Answers one request (what it returns is the answer it wrote: nothing reads it). */
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const url = new URL(req.url ?? '/', 'http://x');
     const body = req.method === 'POST' ? await readBody(req) : undefined;
     if (url.pathname === '/_backend/dispatch') return backend(body as { key: string; messageId: string; text: string }, res);
@@ -197,7 +198,9 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
       return later('reply', res, () => json(res, 200, { jsonrpc: '2.0', id, result: {} }));
     }
     json(res, 404, { error: 'not found' });
-  });
+  }
+  // a request the handler fails on (a body that did not arrive whole) is answered 500
+  const server = createServer((req, res) => void handle(req, res).catch(() => json(res, 500, { error: 'internal' })));
 
   function backend(b: { key: string; messageId: string; text: string }, res: ServerResponse) {
     stats.dispatchCalls.push({ key: b.key, messageId: b.messageId, at: Date.now() });

@@ -29,6 +29,6 @@ const target = Number(values.until);
 const final = await actor.waitFor((s) => s.status !== 'active' || (s.context.counts.dispatched >= target && s.context.pendingReply === undefined), { timeoutMs: 30_000 });
 if (final.status === 'active') actor.send({ type: 'connection.close', reason: 'done' });
 console.log(`finished: ${JSON.stringify(actor.getSnapshot().value)} ${actor.getSnapshot().context.reason ?? ''} counts=${JSON.stringify(actor.getSnapshot().context.counts)}`);
-system.close();
+await system.close();
 store.close();
 process.exit(actor.getSnapshot().value === 'offline' ? 0 : 1);

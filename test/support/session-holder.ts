@@ -49,7 +49,7 @@ if (mode === 'start') {
   print(s);
   const done = await s.waitFor((x) => x.context.turns >= 1 && !JSON.stringify(x.value).includes('busy'), { timeoutMs: 30_000 });
   console.log(`RESULT ${JSON.stringify({ value: done.value, lastEnd: done.context.lastEnd, output: done.context.output, remoteId: done.context.remoteId })}`);
-  system.close();
+  await system.close();
   store.close();
   process.exit(0);
 } else {

@@ -19,12 +19,8 @@ if (!store.getStream('p-1')) system.spawn('parent', { id: 'p-1', input: { peer: 
 
 const ended = () => ['p-1', 'b-1'].every((id) => store.getStream(id)!.status !== 'active');
 const deadline = Date.now() + 20_000;
-const timer = setInterval(() => {
-  if (ended() || Date.now() > deadline) {
-    clearInterval(timer);
-    const ok = ended();
-    system.close();
-    store.close();
-    process.exit(ok ? 0 : 3);
-  }
-}, 20);
+while (!ended() && Date.now() <= deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+const ok = ended();
+await system.close();
+store.close();
+process.exit(ok ? 0 : 3);

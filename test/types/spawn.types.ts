@@ -18,9 +18,8 @@ const pinger = setup({ types: { events: {} as { type: 'ping' } } }).createMachin
 const system = createActorSystem({ store: createMemoryStore(), machines: { counter, pinger } });
 const c = system.spawn('counter', { id: 'c-1', input: { start: 1 } });
 c.send({ type: 'inc', by: 2 });
-const count: number = c.getSnapshot().context.count;
-void count;
-void c.waitFor((s) => s.context.count > 2);
+export const count: number = c.getSnapshot().context.count;
+export const reached: Promise<{ context: { count: number } }> = c.waitFor((s) => s.context.count > 2);
 system.spawn('pinger', { id: 'p-1' }).send({ type: 'ping' });
 
 // @ts-expect-error an unknown machine name
@@ -34,12 +33,12 @@ c.send({ type: 'ping' });
 // @ts-expect-error inc carries a number
 c.send({ type: 'inc', by: 'two' });
 // @ts-expect-error the context has no such field
-void c.getSnapshot().context.total;
+export const total = c.getSnapshot().context.total;
 // @ts-expect-error pinger takes ping only
 system.spawn('pinger', { id: 'p-2' }).send({ type: 'inc', by: 1 });
 
 /** Code that takes any system still compiles with a typed one. */
-function closeAll(s: ActorSystem): void {
-  s.close();
+async function closeAll(s: ActorSystem): Promise<void> {
+  await s.close();
 }
-closeAll(system);
+await closeAll(system);

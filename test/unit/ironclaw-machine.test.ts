@@ -98,7 +98,7 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     const first = fakeWorker({ prompts: ['none', 'none', 'none'] });
     first.system.spawn('ironclaw', { id: 'w-3', input: { jobId: 'j', promptPollMs: 10_000, promptWaitMs: 3_000 } });
     first.clock.increment(1_000);
-    first.system.close();
+    await first.system.close();
     const second = createActorSystem({ store: first.store, clock: first.clock, machines: { ironclaw: first.machine } });
     const [w] = (await second.recover()).recovered;
     expect(w.getSnapshot().status).toBe('active');

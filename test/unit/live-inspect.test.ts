@@ -62,20 +62,20 @@ describe('createActorSystem({ inspect })', () => {
       ['child.finished', undefined],
     ]);
     expect([...kinds]).toEqual(expect.arrayContaining(['@xstate.actor', '@xstate.event', '@xstate.snapshot']));
-    system.close();
+    await system.close();
   });
 
   it('an Observer object works too, and a recovered actor is inspected as a spawned one', async () => {
     const log = store();
     const first = createActorSystem({ store: log, machines: { parent } });
     first.spawn('parent', { id: 'p-1' }).send({ type: 'start' });
-    first.close();
+    await first.close();
     const types: string[] = [];
     const system = createActorSystem({ store: log, machines: { parent }, inspect: { next: (ev) => void (ev.type === '@xstate.event' && types.push(`${(ev.actorRef as AnyActorRef).id} ${ev.event.type}`)) } });
     const [actor] = (await system.recover()).recovered;
     (actor!.getSnapshot().children as Record<string, { send(e: { type: string }): void }>).kid!.send({ type: 'child.go' });
     expect(types.filter((t) => !t.endsWith('xstate.init'))).toEqual(['kid child.go', 'p-1 child.finished']);
-    system.close();
+    await system.close();
   });
 
   it('an observer that throws never stops the actor nor the journal; it is reported once on stderr', async () => {
@@ -88,6 +88,6 @@ describe('createActorSystem({ inspect })', () => {
     expect(log.readStream('p-1').map((r) => r.type)).toEqual(['start']);
     expect(stderr).toHaveBeenCalledTimes(1);
     expect(String(stderr.mock.calls[0]![0])).toMatch(/inspect observer threw on actor p-1 .*inspector bug/);
-    system.close();
+    await system.close();
   });
 });

@@ -64,7 +64,7 @@ describe('machine definitions in the log', () => {
     const writer = openSqliteStore(file);
     const system = createActorSystem({ store: writer, machines: { order: orderMachine }, snapshotEvery: 0 });
     system.spawn('order', { id: 'order-1' }).send({ type: 'submit' });
-    system.close();
+    await system.close();
     writer.close();
 
     // A new connection to the file and nothing of the application: no machine, no hash computed here.
@@ -102,7 +102,7 @@ describe('machine definitions in the log', () => {
     system.spawn('order', { id: 'a' });
     system.spawn('order', { id: 'b' });
     expect(saved).toEqual([machineHash(orderMachine)]);
-    system.close();
+    await system.close();
     // another machine on an id the log already has: STREAM_EXISTS, and its definition is rolled back with it
     expectCode(() => createActorSystem({ store, machines: { worker } }).spawn('worker', { id: 'a' }), 'STREAM_EXISTS');
     expect(saved).toHaveLength(2);
@@ -123,7 +123,7 @@ describe('machine definitions in the log', () => {
     const system = createActorSystem({ store, machines: { order: orderMachine } });
     expect((await system.recover()).recovered.map((a) => a.id)).toEqual(['o-1']);
     expect(store.loadDefinition(machineHash(orderMachine))).toMatchObject({ name: 'order', definition: { id: 'order' } });
-    system.close();
+    await system.close();
   });
 });
 

@@ -185,12 +185,12 @@ describe('session machine (fake binding, simulated clock)', () => {
     openIdle(t);
     t.feed('events').next({ type: 'session.event', kind: 'x', meta: sse('41') });
     t.feed('events').next({ type: 'session.event', kind: 'x', meta: sse('42') });
-    t.system.close();
+    await t.system.close();
     const b = fakeBinding();
     const again = createActorSystem({ store: t.store, clock: t.clock, machines: { session: b.machine } });
     const [recovered] = (await again.recover()).recovered;
     expect(recovered.id).toBe('s-1');
     expect(b.inputs.find((i) => i.actor === 'events')!.input).toMatchObject({ remoteId: 'ses_1', cursor: '42' });
-    again.close();
+    await again.close();
   });
 });

@@ -138,7 +138,7 @@ describe(`wire fuzz (seed ${SEED}, ${FRAMES} frames per source)`, () => {
       const store = openSqliteStore(db.path);
       const errors: ActorlogError[] = [];
       const system = createActorSystem({ store, machines: { wire: wireMachine }, onError: (_id, err) => errors.push(err) });
-      cleanups.push(() => { system.close(); store.close(); db.cleanup(); });
+      cleanups.push(async () => { await system.close(); store.close(); db.cleanup(); });
       const actor = system.spawn('wire', { id: `fuzz-${transport}`, input: { url, transport } });
       const end = await actor.waitFor((s) => s.context.ok + s.context.invalid >= list.length || s.status !== 'active', { timeoutMs: DEADLINE_MS });
       const why = `seed ${SEED}, ${transport}`;
