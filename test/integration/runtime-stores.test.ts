@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { assign, fromEventObservable, fromPromise, setup, SimulatedClock } from 'xstate';
+import { assign, fromEventObservable, fromPromise, sendTo, setup, SimulatedClock } from 'xstate';
 import { Subject } from 'rxjs';
 import { createActorSystem, verifyReplay, type LogStore, type WriteBatch } from '../../src/index.ts';
 import { createMemoryStore } from '../../stores/memory.ts';
@@ -167,6 +167,85 @@ describe.each(['memory', 'sqlite', 'postgres'])('the runtime on the %s store', (
     for (const a of actors) expect(a.getSnapshot().context.n).toBe(10);
     expect(transactions).toBeLessThan(50);
     for (const a of actors.slice(0, 3)) expect((await store.readStream(a.id)).map((r) => r.version)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    await system.close();
+  });
+});
+
+let runs = 0;
+const once = setup({
+  types: { context: {} as { result?: number; beats: number } },
+  actors: { work: fromPromise(async () => ++runs) },
+  delays: { beat: 1_000 },
+}).createMachine({
+  id: 'once',
+  context: { beats: 0 },
+  initial: 'working',
+  states: {
+    working: { invoke: { id: 'work', src: 'work', onDone: { target: 'beating', actions: assign({ result: ({ event }) => event.output }) } } },
+    beating: { after: { beat: [{ guard: ({ context }) => context.beats < 2, target: 'beating', reenter: true, actions: assign({ beats: ({ context }) => context.beats + 1 }) }, { target: 'finished' }] } },
+    finished: { type: 'final' },
+  },
+});
+
+const relay = setup({
+  types: { context: {} as { got: string[] }, events: {} as { type: 'hello'; from: string } | { type: 'greet'; to: string } },
+}).createMachine({
+  id: 'relay',
+  context: { got: [] },
+  on: {
+    greet: { actions: sendTo(({ system, event }) => system.get(event.to), ({ self }) => ({ type: 'hello', from: self.id })) },
+    hello: { actions: assign({ got: ({ context, event }) => [...context.got, event.from] }) },
+  },
+});
+
+describe.each(['memory', 'sqlite', 'postgres'])('recovery on the %s store', (kind) => {
+  it('does not run a completed child again, and re-arms a pending timer with its remaining time', async () => {
+    const log = await openLog(kind);
+    const clock = new SimulatedClock();
+    clock.set(10_000);
+    runs = 0;
+    const first = createActorSystem({ store: log.store, machines: { once }, clock });
+    if (kind === 'postgres') await first.recover();
+    const a = first.spawn('once', { id: 'o-1' });
+    await first.settled();
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the promise resolves
+    await first.settled();
+    expect(a.getSnapshot().value).toBe('beating');
+    clock.increment(1_000);
+    await first.settled();
+    clock.increment(400); // 600 ms left on the second beat
+    await first.close();
+    const again = createActorSystem({ store: await log.reopen(), machines: { once }, clock });
+    const [b] = (await again.recover()).recovered;
+    expect(runs).toBe(1);
+    expect(b!.getSnapshot().context).toMatchObject({ result: 1, beats: 1 });
+    clock.increment(599);
+    await again.settled();
+    expect(b!.getSnapshot().context.beats).toBe(1);
+    clock.increment(1);
+    await again.settled();
+    expect(b!.getSnapshot().context.beats).toBe(2);
+    clock.increment(1_000);
+    await again.settled();
+    expect(b!.getSnapshot().status).toBe('done');
+    expect(runs).toBe(1);
+    await again.close();
+  });
+
+  it('delivers a message between two journaled actors once: logged in the receiver with its causation id', async () => {
+    const log = await openLog(kind);
+    const system = createActorSystem({ store: log.store, machines: { relay } });
+    if (kind === 'postgres') await system.recover();
+    const a = system.spawn('relay', { id: 'r-a' });
+    const b = system.spawn('relay', { id: 'r-b' });
+    await system.settled();
+    a.send({ type: 'greet', to: 'r-b' });
+    b.send({ type: 'greet', to: 'r-a' });
+    await system.settled();
+    expect(b.getSnapshot().context.got).toEqual(['r-a']);
+    expect(a.getSnapshot().context.got).toEqual(['r-b']);
+    const logged = (await log.store.readStream('r-b')).filter((r) => r.type === 'hello');
+    expect(logged.map((r) => [r.meta.source, r.meta.actor, r.meta.causationId])).toEqual([['actor', 'r-a', 'r-a:1::0']]);
     await system.close();
   });
 });
