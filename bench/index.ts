@@ -12,6 +12,7 @@ import { benchCounter, measureJournaled, measureUnjournaled } from './actor.ts';
 import { measureReplay } from './replay.ts';
 import { measureWs } from './ws.ts';
 import { measureSse } from './sse.ts';
+import { actorsPostgresMain } from './actorsPostgresCli.ts';
 
 type Sync = 'NORMAL' | 'FULL';
 /** The figures of one `synchronous` level, in events per second, and their ratios. */
@@ -148,6 +149,8 @@ function positive(value: string): number {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // --postgres: the PostgreSQL actors bench instead, with its own options (bench/actorsPostgresCli.ts)
+  if (argv.includes('--postgres')) return actorsPostgresMain(argv.filter((arg) => arg !== '--postgres'));
   const opts = new Command('bench')
     .description('actorlog benchmark: append, journaled actor and replay throughput, synchronous NORMAL and FULL')
     .option('--events <n>', `events per measurement, synchronous NORMAL (default ${DEFAULT_EVENTS})`, positive)
@@ -155,6 +158,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--runs <n>', 'measured runs per figure (median reported)', positive, 3)
     .option('--json', 'print one JSON object on stdout, progress on stderr')
     .option('--core-only', 'skip the transport figures (WebSocket, SSE)')
+    .option('--postgres', 'run the PostgreSQL actors bench instead (journaled actors vs raw inserts, 1/100/1000 actors; `--postgres --help` lists its options)')
     .parse(argv)
     .opts<{ events?: number; eventsFull?: number; runs: number; json?: boolean; coreOnly?: boolean }>();
   const events = opts.events ?? DEFAULT_EVENTS;

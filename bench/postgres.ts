@@ -94,6 +94,11 @@ export async function runPostgresBench(options: PostgresBenchOptions = {}): Prom
   }
   const schema = `bench_${process.pid}`;
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // After pool.end() a closing client may still get the server's shutdown (57P01): expected then, reported before.
+  let ending = false;
+  pool.on('error', (err) => {
+    if (!ending) log(`an idle PostgreSQL connection failed: ${err.message}`);
+  });
   const store = await openPostgresStore(pool, { schema });
   try {
     const S = `"${schema}"`;
@@ -203,6 +208,7 @@ export async function runPostgresBench(options: PostgresBenchOptions = {}): Prom
   } finally {
     await pool.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => {});
     await store.close();
+    ending = true;
     await pool.end();
     if (server) await stopPostgres(server);
   }
