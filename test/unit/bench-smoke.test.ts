@@ -3,6 +3,7 @@ import { benchCounter, measureJournaled, measureUnjournaled } from '../../bench/
 import { formatBench, runBench } from '../../bench/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { measureReplay } from '../../bench/replay.ts';
+import { BEFORE_REF, measureSqliteBeforeAfter } from '../../bench/sqliteBeforeAfter.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 // Smoke only: the bench runs end to end and reports every figure. Nothing is asserted about speed.
@@ -44,5 +45,16 @@ describe('bench smoke', () => {
       store.close();
       db.cleanup();
     }
+  });
+
+  it('measures SQLite each mode by the runtime before the change and by this checkout, each in its own process', async () => {
+    const lines: string[] = [];
+    const r = await measureSqliteBeforeAfter({ events: 300, runs: 1, log: (l) => lines.push(l) });
+    expect(r).toMatchObject({ before: BEFORE_REF, events: 300, runs: 1 });
+    expect(r.beforeRuns).toHaveLength(1);
+    expect(r.afterRuns).toHaveLength(1);
+    for (const key of ['beforePerSec', 'afterPerSec', 'ratio', 'beforeCpuUsPerEvent', 'afterCpuUsPerEvent', 'cpuRatio'] as const) expect(positiveFinite(r[key]), key).toBe(true);
+    expect(r.ratio).toBeCloseTo(r.afterPerSec / r.beforePerSec, 2);
+    expect(lines).toHaveLength(1);
   });
 });
