@@ -104,7 +104,9 @@ export async function runActorLoad(system: ActorSystem<{ counter: typeof benchCo
   for (const actor of actors) {
     const count = actor.getSnapshot().context.count;
     if (count !== eventsPerActor || actor.version !== eventsPerActor) {
-      throw new Error(`journaled run ${actor.id} is broken: count ${count}, version ${actor.version}, sent ${eventsPerActor}${actor.error ? ` (${actor.error.code}: ${actor.error.message})` : ''}`);
+      throw new Error(
+        `journaled run ${actor.id} is broken: count ${count}, version ${actor.version}, sent ${eventsPerActor}${actor.error ? ` (${actor.error.code}: ${actor.error.message})` : ''}`,
+      );
     }
   }
   for (const actor of actors) system.stop(actor.id);

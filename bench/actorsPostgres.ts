@@ -120,7 +120,15 @@ export async function runActorsPostgresBench(options: ActorsPostgresOptions = {}
     if (server) await stopPostgres(server);
   }
   // after the server is gone: nothing else of this bench competes for the cores
-  const sqlite = options.sqlite === false ? undefined : await measureSqliteBeforeAfter({ events: options.sqlite?.events ?? 20_000, runs: options.sqlite?.runs ?? 3, beforeDir: options.sqlite?.beforeDir, log });
+  const sqlite =
+    options.sqlite === false
+      ? undefined
+      : await measureSqliteBeforeAfter({
+          events: options.sqlite?.events ?? 20_000,
+          runs: options.sqlite?.runs ?? 3,
+          beforeDir: options.sqlite?.beforeDir,
+          log,
+        });
   return {
     machine,
     server: `PostgreSQL ${measured.version}${server ? ' (throwaway, fsync and synchronous_commit on)' : ''}`,
@@ -145,7 +153,11 @@ interface Settings {
 }
 
 /** The PostgreSQL part: one actor system on a schema of its own (dropped after), every actor count, runs alternating journaled and raw. */
-async function measureOnPostgres(url: string, settings: Settings, log: (line: string) => void): Promise<{ version: string; figures: ActorCountFigures[]; idleDelay: LoopDelay }> {
+async function measureOnPostgres(
+  url: string,
+  settings: Settings,
+  log: (line: string) => void,
+): Promise<{ version: string; figures: ActorCountFigures[]; idleDelay: LoopDelay }> {
   const { batch, singleRows, slice, runs } = settings;
   const schema = `bench_actors_${process.pid}`;
   const S = `"${schema}"`;
@@ -183,7 +195,8 @@ async function measureOnPostgres(url: string, settings: Settings, log: (line: st
           log(`${actors} actors x ${eventsPerActor} events, run ${r + 1}/${runs}: journaled, then the same rows raw (${batch}/txn, 1/txn)`);
           journaled.push(await runActorLoad(system, { actors, eventsPerActor, prefix, slice, count: counted.count }));
           const rows = await readEventRows(pool, S, prefix);
-          if (rows.streamId.length !== actors * eventsPerActor) throw new Error(`journaled run ${prefix} is broken: ${rows.streamId.length} rows in the log, ${actors * eventsPerActor} sent`);
+          if (rows.streamId.length !== actors * eventsPerActor)
+            throw new Error(`journaled run ${prefix} is broken: ${rows.streamId.length} rows in the log, ${actors * eventsPerActor} sent`);
           batched.push(await insertRaw(pool, S, rows, { batch }));
           single.push(await insertRaw(pool, S, rows, { batch: 1, limit: singleRows }));
         }

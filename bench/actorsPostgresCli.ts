@@ -8,10 +8,24 @@ import { runActorsPostgresBench, type ActorsPostgresOptions, type ActorsPostgres
 export function actorsPostgresTargets(r: ActorsPostgresResult): Array<{ target: string; measured: string; met: boolean }> {
   const targets: Array<{ target: string; measured: string; met: boolean }> = [];
   const thousand = r.counts.find((c) => c.actors === 1000);
-  if (thousand) targets.push({ target: '1,000 actors: journaled >= 0.8x raw batched', measured: `${thousand.batchedRatio.toFixed(2)}x`, met: thousand.batchedRatio >= 0.8 });
+  if (thousand)
+    targets.push({
+      target: '1,000 actors: journaled >= 0.8x raw batched',
+      measured: `${thousand.batchedRatio.toFixed(2)}x`,
+      met: thousand.batchedRatio >= 0.8,
+    });
   const worst = Math.max(...r.counts.map((c) => c.delayP99Ms));
-  targets.push({ target: `event-loop delay p99 < 20 ms (${r.counts.map((c) => c.actors.toLocaleString('en-US')).join(' / ')} actors)`, measured: r.counts.map((c) => `${c.delayP99Ms.toFixed(1)}`).join(' / ') + ' ms', met: worst < 20 });
-  if (r.sqlite) targets.push({ target: 'SQLite each mode: after >= before (events/s)', measured: `${r.sqlite.ratio.toFixed(2)}x (CPU per event ${r.sqlite.cpuRatio.toFixed(2)}x)`, met: r.sqlite.ratio >= 1 });
+  targets.push({
+    target: `event-loop delay p99 < 20 ms (${r.counts.map((c) => c.actors.toLocaleString('en-US')).join(' / ')} actors)`,
+    measured: r.counts.map((c) => `${c.delayP99Ms.toFixed(1)}`).join(' / ') + ' ms',
+    met: worst < 20,
+  });
+  if (r.sqlite)
+    targets.push({
+      target: 'SQLite each mode: after >= before (events/s)',
+      measured: `${r.sqlite.ratio.toFixed(2)}x (CPU per event ${r.sqlite.cpuRatio.toFixed(2)}x)`,
+      met: r.sqlite.ratio >= 1,
+    });
   return targets;
 }
 
@@ -41,13 +55,23 @@ export function formatActorsPostgres(r: ActorsPostgresResult): string {
   if (r.sqlite) {
     const s = r.sqlite;
     const each = (list: typeof s.beforeRuns) => list.map((x) => n(x.perSec)).join(', ');
-    out += '\n' + formatTable([`SQLite, 1 journaled actor, commit each, ${n(s.events)} events`, 'events/s (each run)', 'CPU per event'], [
-      [`before the change (${s.before})`, `${n(s.beforePerSec)}/s (${each(s.beforeRuns)})`, `${s.beforeCpuUsPerEvent.toFixed(1)} µs`],
-      ['after (this checkout)', `${n(s.afterPerSec)}/s (${each(s.afterRuns)})`, `${s.afterCpuUsPerEvent.toFixed(1)} µs`],
-      ['  ratio after / before', `${s.ratio.toFixed(2)}x`, `${s.cpuRatio.toFixed(2)}x (before / after)`],
-    ]);
+    out +=
+      '\n' +
+      formatTable(
+        [`SQLite, 1 journaled actor, commit each, ${n(s.events)} events`, 'events/s (each run)', 'CPU per event'],
+        [
+          [`before the change (${s.before})`, `${n(s.beforePerSec)}/s (${each(s.beforeRuns)})`, `${s.beforeCpuUsPerEvent.toFixed(1)} µs`],
+          ['after (this checkout)', `${n(s.afterPerSec)}/s (${each(s.afterRuns)})`, `${s.afterCpuUsPerEvent.toFixed(1)} µs`],
+          ['  ratio after / before', `${s.ratio.toFixed(2)}x`, `${s.cpuRatio.toFixed(2)}x (before / after)`],
+        ],
+      );
   }
-  out += '\n' + formatTable(['target (measured, not asserted)', 'measured', 'met'], actorsPostgresTargets(r).map((t) => [t.target, t.measured, t.met ? 'yes' : 'no']));
+  out +=
+    '\n' +
+    formatTable(
+      ['target (measured, not asserted)', 'measured', 'met'],
+      actorsPostgresTargets(r).map((t) => [t.target, t.measured, t.met ? 'yes' : 'no']),
+    );
   return out;
 }
 
@@ -59,7 +83,8 @@ function positive(value: string): number {
 
 function counts(value: string): number[] {
   const list = value.split(',').map((x) => Number(x.trim()));
-  if (list.length === 0 || list.some((x) => !Number.isSafeInteger(x) || x < 1)) throw new InvalidArgumentError('expected positive integers separated by commas');
+  if (list.length === 0 || list.some((x) => !Number.isSafeInteger(x) || x < 1))
+    throw new InvalidArgumentError('expected positive integers separated by commas');
   return list;
 }
 
@@ -72,7 +97,9 @@ const QUICK = { events: 5_000, runs: 1, singleRows: 200, sqliteEvents: 5_000, sq
  */
 export async function actorsPostgresMain(argv: string[]): Promise<void> {
   const opts = new Command('bench:actors-postgres')
-    .description('journaled actors on PostgreSQL against raw inserts of the same rows, 1/100/1000 active actors, event-loop delay, SQLite each mode before/after')
+    .description(
+      'journaled actors on PostgreSQL against raw inserts of the same rows, 1/100/1000 active actors, event-loop delay, SQLite each mode before/after',
+    )
     .option('--url <url>', 'use this server (default: start a throwaway durable one from /usr/lib/postgresql/15/bin)')
     .option('--actors <list>', 'numbers of concurrently active actors (default 1,100,1000)', counts)
     .option('--events <n>', 'events per measurement, shared among the actors (default 20000)', positive)
@@ -83,17 +110,39 @@ export async function actorsPostgresMain(argv: string[]): Promise<void> {
     .option('--sqlite-runs <n>', 'pairs of SQLite runs, before and after alternating (default 3)', positive)
     .option('--sqlite-before <dir>', 'a checkout of the runtime before the change (default: git archive of 0c9467b into a temporary directory)')
     .option('--no-sqlite', 'skip the SQLite before/after figures')
-    .option('--quick', `a short run: ${QUICK.events} events, 1 run, ${QUICK.singleRows} single rows, ${QUICK.sqliteRuns} x ${QUICK.sqliteEvents} SQLite events (under 60 s)`)
+    .option(
+      '--quick',
+      `a short run: ${QUICK.events} events, 1 run, ${QUICK.singleRows} single rows, ${QUICK.sqliteRuns} x ${QUICK.sqliteEvents} SQLite events (under 60 s)`,
+    )
     .option('--json', 'print one JSON object on stdout')
     .parse(argv)
-    .opts<{ url?: string; actors?: number[]; events?: number; batch?: number; singleRows?: number; runs?: number; sqliteEvents?: number; sqliteRuns?: number; sqliteBefore?: string; sqlite: boolean; quick?: boolean; json?: boolean }>();
+    .opts<{
+      url?: string;
+      actors?: number[];
+      events?: number;
+      batch?: number;
+      singleRows?: number;
+      runs?: number;
+      sqliteEvents?: number;
+      sqliteRuns?: number;
+      sqliteBefore?: string;
+      sqlite: boolean;
+      quick?: boolean;
+      json?: boolean;
+    }>();
   const quick = opts.quick === true;
   const options: ActorsPostgresOptions = {
     log: (line) => process.stderr.write(`bench: ${line}\n`),
     events: opts.events ?? (quick ? QUICK.events : undefined),
     runs: opts.runs ?? (quick ? QUICK.runs : undefined),
     singleRows: opts.singleRows ?? (quick ? QUICK.singleRows : undefined),
-    sqlite: opts.sqlite ? { events: opts.sqliteEvents ?? (quick ? QUICK.sqliteEvents : 20_000), runs: opts.sqliteRuns ?? (quick ? QUICK.sqliteRuns : 3), beforeDir: opts.sqliteBefore } : false,
+    sqlite: opts.sqlite
+      ? {
+          events: opts.sqliteEvents ?? (quick ? QUICK.sqliteEvents : 20_000),
+          runs: opts.sqliteRuns ?? (quick ? QUICK.sqliteRuns : 3),
+          beforeDir: opts.sqliteBefore,
+        }
+      : false,
   };
   if (opts.url !== undefined) options.url = opts.url;
   if (opts.actors !== undefined) options.actors = opts.actors;

@@ -74,7 +74,14 @@ export async function insertRaw(pool: pg.Pool, S: string, rows: EventRows, optio
     const sql = INSERT_MANY(S);
     for (let from = 0; from < total; from += options.batch) {
       const to = Math.min(total, from + options.batch);
-      await pool.query(sql, [rows.streamId.slice(from, to), rows.version.slice(from, to), rows.ownerEpoch.slice(from, to), rows.type.slice(from, to), rows.data.slice(from, to), rows.meta.slice(from, to)]);
+      await pool.query(sql, [
+        rows.streamId.slice(from, to),
+        rows.version.slice(from, to),
+        rows.ownerEpoch.slice(from, to),
+        rows.type.slice(from, to),
+        rows.data.slice(from, to),
+        rows.meta.slice(from, to),
+      ]);
     }
   }
   const elapsedMs = performance.now() - start;

@@ -58,7 +58,9 @@ async function checkoutBefore(ref: string): Promise<{ dir: string; remove(): voi
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`cannot check out the runtime before the change (${ref}) from ${REPO_ROOT}: ${(err as Error).message}; pass --sqlite-before <checkout>`, { cause: err });
+    throw new Error(`cannot check out the runtime before the change (${ref}) from ${REPO_ROOT}: ${(err as Error).message}; pass --sqlite-before <checkout>`, {
+      cause: err,
+    });
   }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -68,7 +70,8 @@ async function measureIn(root: string, events: number): Promise<EachRun> {
   const child = join(REPO_ROOT, 'bench', 'sqliteEachChild.ts');
   const { stdout } = await run(process.execPath, ['--import', 'tsx', child, root, String(events)], { cwd: REPO_ROOT, timeout: 300_000 });
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as Partial<EachRun>;
-  if (typeof result.perSec !== 'number' || !(result.perSec > 0) || typeof result.cpuUsPerEvent !== 'number') throw new Error(`the SQLite measurement in ${root} printed no rate: ${stdout}`);
+  if (typeof result.perSec !== 'number' || !(result.perSec > 0) || typeof result.cpuUsPerEvent !== 'number')
+    throw new Error(`the SQLite measurement in ${root} printed no rate: ${stdout}`);
   return { perSec: result.perSec, cpuUsPerEvent: result.cpuUsPerEvent };
 }
 

@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 interface ActorBench {
-  measureJournaled(store: unknown, options: { commit: 'each'; events: number; streamId: string }): Promise<number>;
+  measureJournaled: (store: unknown, options: { commit: 'each'; events: number; streamId: string }) => Promise<number>;
 }
 interface SqliteStores {
-  openSqliteStore(file: string): { close(): unknown };
+  openSqliteStore: (file: string) => { close(): unknown };
 }
 
 const [root, eventsArg] = process.argv.slice(2);

@@ -53,10 +53,34 @@ describe('PostgreSQL actors bench', () => {
 
   it('reports every figure for each number of active actors, with the machine and the targets', async () => {
     const lines: string[] = [];
-    const result = await runActorsPostgresBench({ url: database().url, actors: [1, 20], events: 200, batch: 50, singleRows: 10, runs: 1, sqlite: false, log: (l) => lines.push(l) });
-    expect(result.counts.map((c) => [c.actors, c.eventsPerActor, c.events])).toEqual([[1, 200, 200], [20, 10, 200]]);
+    const result = await runActorsPostgresBench({
+      url: database().url,
+      actors: [1, 20],
+      events: 200,
+      batch: 50,
+      singleRows: 10,
+      runs: 1,
+      sqlite: false,
+      log: (l) => lines.push(l),
+    });
+    expect(result.counts.map((c) => [c.actors, c.eventsPerActor, c.events])).toEqual([
+      [1, 200, 200],
+      [20, 10, 200],
+    ]);
     for (const c of result.counts) {
-      for (const key of ['journaledPerSec', 'rawBatchedPerSec', 'rawSinglePerSec', 'batchedRatio', 'singleRatio', 'delayP50Ms', 'delayP99Ms', 'delayMaxMs', 'cpuUsPerEvent', 'transactions', 'eventsPerTransaction'] as const) {
+      for (const key of [
+        'journaledPerSec',
+        'rawBatchedPerSec',
+        'rawSinglePerSec',
+        'batchedRatio',
+        'singleRatio',
+        'delayP50Ms',
+        'delayP99Ms',
+        'delayMaxMs',
+        'cpuUsPerEvent',
+        'transactions',
+        'eventsPerTransaction',
+      ] as const) {
         expect(positiveFinite(c[key]), `${c.actors} actors: ${key}`).toBe(true);
       }
       expect(c.batchedRatio).toBeCloseTo(c.journaledPerSec / c.rawBatchedPerSec, 2);
