@@ -1,7 +1,7 @@
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { describeError, isActorlogError } from '../src/errors.ts';
 import type { StreamStatus } from '../src/log/types.ts';
-import { isStreamStatus, STREAM_STATUSES } from './streamStatuses.ts';
+import { isStreamStatus, STREAM_STATUSES } from '../src/log/streamStatus.ts';
 
 /** Where a command writes its lines (process.stdout, or a buffer in tests). */
 export interface Out {

@@ -2,7 +2,7 @@
 import type { ErrorBody } from '../cli/view/types.ts';
 
 export type * from '../cli/view/types.ts';
-export { STREAM_STATUSES } from '../cli/streamStatuses.ts';
+export { STREAM_STATUSES } from '../src/log/streamStatus.ts';
 
 /** Query parameters of an API read; empty and undefined ones are left out. */
 export type Params = Record<string, string | number | undefined>;

@@ -1,5 +1,5 @@
 import type { LogStore, StreamRecord, StreamStatus } from '../../src/log/types.ts';
-import { isStreamStatus, STREAM_STATUSES } from '../streamStatuses.ts';
+import { isStreamStatus, STREAM_STATUSES } from '../../src/log/streamStatus.ts';
 import { clamp, MAX_WINDOW } from './limits.ts';
 import { OutcomeIndex } from './outcomes.ts';
 import type { InfoView, OutcomeCount, StreamItem, StreamsPage } from './types.ts';

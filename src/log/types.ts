@@ -1,4 +1,5 @@
 import type { Observable, SchedulerLike } from 'rxjs';
+import type { StreamStatus } from './streamStatus.ts';
 
 /**
  * Where an event came from. `external`: `actor.send()` by the application; `timer`: a delayed or
@@ -57,8 +58,7 @@ export interface EventRecord extends NewEvent {
   transactionId?: string;
 }
 
-/** The status of a stream (an actor): `active` until the actor ends. */
-export type StreamStatus = 'active' | 'done' | 'error' | 'stopped';
+export type { StreamStatus } from './streamStatus.ts';
 
 /** What a stream records about the actor whose events it holds. */
 export interface StreamRecord {

@@ -1,11 +1,9 @@
 import type Database from 'better-sqlite3';
 import { ActorlogError } from '../../src/errors.ts';
 import type { NewStream, StreamRecord, StreamStatus } from '../../src/log/types.ts';
+import { STREAM_STATUSES } from '../../src/log/streamStatus.ts';
 import { encodeJson, STREAM_COLUMNS, toStreamRecord, type StreamRow } from './rows.ts';
 import type { VersionCache } from './versionCache.ts';
-
-/** Every stream status, the values the `streams.status` CHECK allows. */
-const STATUSES: readonly StreamStatus[] = ['active', 'done', 'error', 'stopped'];
 
 /**
  * `listStreams({ status })`: four status parameters (a shorter list repeats a value), a search of the
@@ -78,7 +76,7 @@ export function prepareStreams(db: Database.Database, versions: VersionCache): S
     },
     listStreams(filter) {
       if (filter?.status === undefined) return listAll.all().map(toStreamRecord);
-      const wanted = STATUSES.filter((s) => filter.status!.includes(s));
+      const wanted = STREAM_STATUSES.filter((s) => filter.status!.includes(s));
       if (wanted.length === 0) return [];
       const [a, b = a, c = b, d = c] = wanted as [StreamStatus, ...StreamStatus[]];
       return listByStatus.all(a, b, c, d).map(toStreamRecord);
