@@ -1,8 +1,8 @@
 import type { ErrorInfo } from '../../src/errors.ts';
-import type { EventMeta } from '../../src/log/types.ts';
+import type { WireMeta } from '../../src/binding/wireLogic.ts';
 
-/** Per-event origin: the runtime copies it into the log record's meta (source, cursor). */
-export type WireMeta = Pick<EventMeta, 'source' | 'cursor'>;
+/** Per-event origin (src/binding/wireLogic.ts). */
+export type { WireMeta };
 
 /**
  * One unit of work or one observed event a connection received, JSON-safe. Bindings map their

@@ -1,4 +1,4 @@
-import type { EventMeta } from '../../src/log/types.ts';
+import type { WireMeta } from '../../src/binding/wireLogic.ts';
 
 /**
  * The generic states of a remote job, as every job binding reports them. A2A maps its task states
@@ -38,8 +38,8 @@ export interface JobUpdate {
   details?: Record<string, unknown>;
 }
 
-/** Per-event origin: the runtime copies it into the log record's meta (source, cursor). */
-export type WireMeta = Pick<EventMeta, 'source' | 'cursor'>;
+/** Per-event origin (src/binding/wireLogic.ts). */
+export type { WireMeta };
 
 /**
  * The remote accepted the job: its id there (A2A task id, foreman job_id) and first update.

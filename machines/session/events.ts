@@ -1,12 +1,10 @@
-import type { EventMeta } from '../../src/log/types.ts';
+import type { WireMeta } from '../../src/binding/wireLogic.ts';
 import type { ErrorInfo } from '../../src/errors.ts';
 
-/**
- * Per-event origin: the runtime copies it into the log record's meta (source, cursor; invariant 3).
- * Every wire event may also say `channel: 'prompt'` when the prompt actor's own stream delivered it
- * (its cursor is then the prompt's resume point, not the session stream's).
- */
-export type WireMeta = Pick<EventMeta, 'source' | 'cursor'>;
+// Per-event origin (src/binding/wireLogic.ts; invariant 3). Every wire event may also say
+// `channel: 'prompt'` when the prompt actor's own stream delivered it (its cursor is then the
+// prompt's resume point, not the session stream's).
+export type { WireMeta };
 
 /** Whether the remote is working on a turn. */
 export type RemoteStatus = 'idle' | 'busy';

@@ -4,5 +4,5 @@
  * classified by `actorlog/transport`, unreadable payloads recorded with {@link recordInvalidThenFail}.
  * @internal (used by machines/; not a public subpath yet)
  */
-export { unboundActor, type WireLogic } from './wireLogic.ts';
+export { unboundActor, type WireLogic, type WireMeta } from './wireLogic.ts';
 export { invalidRecord, recordInvalidThenFail, type InvalidRecord } from './invalid.ts';

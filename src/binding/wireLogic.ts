@@ -1,6 +1,14 @@
 import { throwError } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
 import { ActorlogError } from '../errors.ts';
+import type { EventMeta } from '../log/types.ts';
+
+/**
+ * Where a wire event came from, as a binding's actor marks it in `event.meta`: the runtime copies
+ * `source` (`poll`, `sse`, `ws`, `webhook`) and `cursor` (the resume point, a string or a finite
+ * number) into the logged event's meta. The one declaration; the machines' event types re-export it.
+ */
+export type WireMeta = Pick<EventMeta, 'source' | 'cursor'>;
 
 /**
  * The logic of one protocol actor a binding gives a generic machine: an observable of the machine's
