@@ -4,7 +4,7 @@ import { refAt, walkTree, type TreeRef } from '../../src/runtime/actorTree.ts';
 import type { Bookkeeping } from '../../src/runtime/bookkeeping.ts';
 import { decodeEvent } from '../../src/runtime/eventCodec.ts';
 import { Folder, type FoldState, type ImpliedMessage } from '../../src/runtime/fold.ts';
-import type { StoredSnapshot } from '../../src/runtime/journal.ts';
+import { startFold } from '../../src/runtime/recoverStream.ts';
 import type { Taken } from './types.ts';
 
 /** How often (in stream versions) a fold keeps a snapshot in memory to start later folds from. */
@@ -124,18 +124,15 @@ export class StreamFolds {
     }
   }
 
-  /** The latest known state at or before `version`: a kept snapshot, one the runtime saved, or the initial state. */
+  /** The latest known state at or before `version`: a kept snapshot, or where recovery starts (one the runtime saved, or the initial state). */
   private async start(folder: Folder, version: number): Promise<FoldState> {
     let best: Kept | undefined;
     for (const c of this.kept) if (c.version <= version && (!best || c.version > best.version)) best = c;
-    const saved = await this.store.loadSnapshot(this.stream.streamId, version);
-    if (saved && (!best || saved.version > best.version)) {
-      const stored = saved.snapshot as StoredSnapshot;
-      try {
-        return folder.restore(stored.state, saved.version, stored.bookkeeping, this.stream.streamId);
-      } catch {
-        // a snapshot this definition cannot restore: fold from a kept one or the start instead
-      }
+    try {
+      const { state } = await startFold(this.store, this.machine, this.stream, version, folder);
+      if (!best || state.version > best.version) return state;
+    } catch {
+      // a snapshot this definition cannot restore: fold from a kept one or the start instead
     }
     if (best) return folder.restore(best.persisted, best.version, best.bookkeeping, this.stream.streamId);
     return folder.initial(this.stream.input, this.stream.createdAt, this.stream.streamId);

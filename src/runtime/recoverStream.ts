@@ -22,10 +22,11 @@ export interface FoldedStream {
 
 /**
  * Starts a fold of `stream` from its latest snapshot at or before `toVersion` (or from its input)
- * and returns it with the folder, ready to apply the remaining events.
+ * and returns it with the folder, ready to apply the remaining events. The one place a fold starts
+ * from a saved snapshot: recovery and the viewer (cli/view/folds.ts, which also keeps its own) use it.
+ * @param folder the folder to restore into (a new one for `machine` by default)
  */
-export async function startFold(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, toVersion?: number): Promise<{ folder: Folder; state: FoldState }> {
-  const folder = new Folder(machine);
+export async function startFold(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, toVersion?: number, folder = new Folder(machine)): Promise<{ folder: Folder; state: FoldState }> {
   const saved = await store.loadSnapshot(stream.streamId, toVersion);
   const payload = saved?.snapshot as StoredSnapshot | undefined;
   const state = payload?.state && payload.bookkeeping

@@ -86,8 +86,8 @@ describe('actorlog view API (cli/view/api.ts)', () => {
     expect(initial).toMatchObject({ event: null, snapshot: { value: 'idle' } });
   });
 
-  it('folds from the nearest checkpoint: a snapshot near the end of a long stream reads a bounded number of events', async () => {
-    await api.at('counter-b', LONG); // the first visit folds the whole stream once, keeping checkpoints
+  it('folds from the nearest kept snapshot: a state near the end of a long stream reads a bounded number of events', async () => {
+    await api.at('counter-b', LONG); // the first visit folds the whole stream once, keeping a snapshot every KEEP_EVERY versions in memory
     reads = 0;
     await api.at('counter-b', LONG - 5);
     expect(reads).toBeLessThanOrEqual(KEEP_EVERY);
