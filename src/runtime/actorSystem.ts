@@ -377,9 +377,12 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         onError(stream.streamId, asActorlogError(err, stream.streamId));
       }
     }
-    for (const go of ready) go();
-    await redeliver(outbox);
+    // What reached these actors while they were down (their inboxes) and what their logs imply they
+    // sent (the outbox) goes into the mailboxes first: everything they receive or send once started
+    // queues behind it, so messages keep the order they were sent in.
     await deliverInbox(result.recovered.map((a) => a.id));
+    await redeliver(outbox);
+    for (const go of ready) go();
     return result;
   }
 

@@ -95,7 +95,7 @@ export class Journal {
   /** The gate in front of the root's XState system (see ingress.ts). */
   private ingress?: Ingress;
   /** Inputs appended (or being appended), delivered to XState in this order once committed. */
-  private readonly held: Array<{ source: AnyActorRef | undefined; target: AnyActorRef; event: EventObject; ready: boolean }> = [];
+  private readonly held: Array<{ source: AnyActorRef | undefined; target: AnyActorRef; event: EventObject; append: (committed: () => void) => boolean; appended: boolean; ready: boolean }> = [];
   private releasing = false;
   /** The input being handed to XState now: its `@xstate.event` is already recorded. */
   private delivering?: EventObject;
@@ -143,37 +143,64 @@ export class Journal {
     const input = timer !== undefined || source === undefined || from === undefined || (from !== ROOT_PATH && !isMachineRef(source));
     if (!input) return false;
     if (target.getSnapshot().status !== 'active') return false;
-    const meta = { recordedAt: this.options.clock.now() } as EventMeta;
+    let expected: Partial<EventMeta> | undefined;
     if (this.expected?.event === event && source === undefined) {
-      Object.assign(meta, this.expected.meta);
+      expected = this.expected.meta;
       this.expected = undefined;
-    } else if (!this.classify(event, source, path, meta, timer)) return true;
-    if (path !== ROOT_PATH) meta.target = path;
-    this.hold(source === FOREIGN ? undefined : source, target, event, (committed) => this.record(path, event, meta, committed));
+    }
+    // Classified and appended when its turn comes (see `release`): after everything the inputs
+    // before it made the tree do, so the log keeps the order XState processes things in.
+    this.hold(source === FOREIGN ? undefined : source, target, event, (committed) => {
+      const at = this.pathOf(target);
+      if (at === undefined || target.getSnapshot().status !== 'active') return false; // ended meanwhile: XState would drop it
+      const meta = { recordedAt: this.options.clock.now(), ...expected } as EventMeta;
+      if (expected === undefined && !this.classify(event, source, at, meta, timer)) return false;
+      if (at !== ROOT_PATH) meta.target = at;
+      return this.record(at, event, meta, committed);
+    });
     return true;
   }
 
-  /** Queues an input for delivery after `append` (given the delivery callback) has committed. */
-  private hold(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject, append: (committed: () => void) => void, consumed?: PendingWrite['consumed']): void {
-    const entry = { source, target, event, ready: false };
-    this.held.push(entry);
-    append(() => {
-      entry.ready = true;
-      this.release();
-    });
-    void consumed;
+  /**
+   * Queues an input. `append` is called when its turn comes, with the callback that releases it once
+   * the append has committed; it returns false when the input is dropped instead (nothing appended).
+   */
+  private hold(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject, append: (committed: () => void) => boolean): void {
+    this.held.push({ source, target, event, append, appended: false, ready: false });
+    this.release();
   }
 
-  /** Hands the committed inputs at the head of the mailbox to XState, in order. */
+  /**
+   * Works the mailbox, one input at a time: appends the input at its head, and once that append has
+   * committed hands it to XState; what the tree does for it (sends between its machines, their
+   * records) happens inside that call. Only then is the next input appended, so the log holds every
+   * input after everything the ones before it caused: a fold replays them in the order they ran.
+   * The inputs of many actors still commit together (group commit); one actor's inputs take one
+   * commit each, except on an embedded store in `each` mode, where a commit is a call.
+   */
   private release(): void {
     if (this.releasing) return;
     this.releasing = true;
     try {
-      while (this.held[0]?.ready && !this.failed) {
-        const { source, target, event } = this.held.shift()!;
-        this.delivering = event;
+      for (;;) {
+        const head = this.held[0];
+        if (!head || this.failed) break;
+        if (!head.appended) {
+          head.appended = true;
+          const taken = head.append(() => {
+            head.ready = true;
+            if (!this.releasing) this.release();
+          });
+          if (!taken) {
+            this.held.shift();
+            continue;
+          }
+        }
+        if (!head.ready) break; // its commit is in flight
+        this.held.shift();
+        this.delivering = head.event;
         try {
-          this.ingress!.relay(source, target, event);
+          this.ingress!.relay(head.source, head.target, head.event);
         } finally {
           this.delivering = undefined;
         }
@@ -293,13 +320,13 @@ export class Journal {
   }
 
   /** Appends `event` for the actor at `path`; `committed` is called once the append has committed. */
-  private record(path: string, event: EventObject, meta: EventMeta, committed?: () => void, consumed?: PendingWrite['consumed']): void {
+  private record(path: string, event: EventObject, meta: EventMeta, committed?: () => void, consumed?: PendingWrite['consumed']): boolean {
     let record: NewEvent;
     try {
       record = { type: event.type, data: journalEventData(event), meta };
     } catch (err) {
       this.fail(err); // not JSON-safe (a cycle, a BigInt): stop before processing it unlogged
-      return;
+      return false;
     }
     const expected = this.version;
     this.version = expected + 1;
@@ -309,6 +336,7 @@ export class Journal {
     this.pendingCount++;
     this.tracker.onEvent({ type: record.type, meta, version: this.version });
     this.write({ appends: [{ streamId: this.streamId, expectedVersion: expected, events: [record] }], consumed, committed });
+    return true;
   }
 
   /**

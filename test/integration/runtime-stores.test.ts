@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { assign, fromEventObservable, fromPromise, sendTo, setup, SimulatedClock } from 'xstate';
+import { assign, fromEventObservable, fromPromise, sendParent, sendTo, setup, SimulatedClock } from 'xstate';
 import { Subject } from 'rxjs';
 import { createActorSystem, verifyReplay, type LogStore, type WriteBatch } from '../../src/index.ts';
 import { createMemoryStore } from '../../stores/memory.ts';
@@ -247,5 +247,42 @@ describe.each(['memory', 'sqlite', 'postgres'])('recovery on the %s store', (kin
     const logged = (await log.store.readStream('r-b')).filter((r) => r.type === 'hello');
     expect(logged.map((r) => [r.meta.source, r.meta.actor, r.meta.causationId])).toEqual([['actor', 'r-a', 'r-a:1::0']]);
     await system.close();
+  });
+});
+
+const kid = setup({ types: { events: {} as { type: 'ping'; n: number } } }).createMachine({
+  id: 'kid',
+  on: { ping: { actions: sendParent(({ event }) => ({ type: 'pong', n: event.n })) } },
+});
+const talker = setup({
+  types: { context: {} as { said: string[] }, events: {} as { type: 'say'; n: number } | { type: 'pong'; n: number } },
+  actors: { kid },
+}).createMachine({
+  id: 'talker',
+  context: { said: [] },
+  invoke: { id: 'kid', src: 'kid' },
+  on: {
+    say: { actions: [assign({ said: ({ context, event }) => [...context.said, `say ${event.n}`] }), sendTo('kid', ({ event }) => ({ type: 'ping', n: event.n }))] },
+    pong: { actions: assign({ said: ({ context, event }) => [...context.said, `pong ${event.n}`] }) },
+  },
+});
+
+describe.each([
+  ['memory', 'tick'],
+  ['sqlite', 'tick'],
+  ['postgres', 'each'],
+] as const)('inputs queued together on the %s store (%s)', (kind, commit) => {
+  it('are appended each after what the one before made the tree do, so replay equals live', async () => {
+    const log = await openLog(kind);
+    const system = createActorSystem({ store: log.store, machines: { talker }, commit, snapshotEvery: 1 });
+    if (kind === 'postgres') await system.recover();
+    const actor = system.spawn('talker', { id: 'k-1' });
+    await system.settled();
+    for (const n of [1, 2, 3]) actor.send({ type: 'say', n });
+    await system.settled();
+    expect(actor.getSnapshot().context.said).toEqual(['say 1', 'pong 1', 'say 2', 'pong 2', 'say 3', 'pong 3']);
+    await system.close();
+    expect((await log.store.readStream('k-1')).map((r) => `${r.type}${r.meta.target ? `>${r.meta.target}` : ''}`)).toEqual(['say', 'ping>kid', 'pong', 'say', 'ping>kid', 'pong', 'say', 'ping>kid', 'pong']);
+    expect(await verifyReplay(log.store, talker, 'k-1')).toMatchObject({ ok: true });
   });
 });

@@ -288,15 +288,22 @@ describe('recovery', () => {
 });
 
 describe('group commit', () => {
-  it('commits a tick of events in one transaction, after the tick', async () => {
+  it('commits the inputs of a tick, one per actor, in one transaction after the tick; an actor takes its next input once it acted on the last', async () => {
     const log = store();
     const system = createActorSystem({ store: log, machines: { counter }, commit: 'tick' });
-    const actor = system.spawn('counter', { id: 'c-9', input: { start: 0 } });
-    for (let i = 0; i < 100; i++) actor.send({ type: 'inc' });
-    expect(log.readStream('c-9')).toHaveLength(0);
+    const actors = Array.from({ length: 100 }, (_, i) => system.spawn('counter', { id: `c-9-${i}`, input: { start: 0 } }));
+    await system.settled();
+    const head = log.headPosition();
+    for (const actor of actors) actor.send({ type: 'inc' });
+    actors[0]!.send({ type: 'inc' }); // a second input of one actor: appended once the first was acted on
+    expect(log.headPosition()).toBe(head);
+    expect(actors[0]!.getSnapshot().context.count).toBe(0); // nothing acted on before its commit
     await Promise.resolve();
-    expect(log.readStream('c-9')).toHaveLength(100);
-    expect((await toArray(replay(log, counter, 'c-9'))).at(-1)!.snapshot.context.count).toBe(100);
+    expect(log.headPosition()).toBe(head + 100);
+    expect(actors.every((a) => a.getSnapshot().context.count >= 1)).toBe(true);
+    await system.settled();
+    expect(log.readStream('c-9-0').map((r) => r.type)).toEqual(['inc', 'inc']);
+    expect((await toArray(replay(log, counter, 'c-9-0'))).at(-1)!.snapshot.context.count).toBe(2);
   });
 });
 
