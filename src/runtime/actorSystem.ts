@@ -358,6 +358,11 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         if (definitions.length > 0) commit.enqueue({ definitions, failed: () => definitionsSaved.delete(stream.machine.hash) });
         const folded = await foldStream(store, machine, stream);
         if (actors.has(stream.streamId)) continue;
+        if (folded.tail.length > 0) {
+          // what the tree derived from its last input, lost in a crash between two commits: appended now, as live
+          const appends = [{ streamId: stream.streamId, expectedVersion: folded.version - folded.tail.length, events: folded.tail }];
+          await new Promise<void>((resolve, reject) => commit.enqueue({ appends, committed: resolve, failed: reject }));
+        }
         if (folded.status !== 'active') {
           // The process died between the final event and its snapshot: write what the fold shows.
           const snapshot = { streamId: stream.streamId, version: folded.version, snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping }, recordedAt: at };

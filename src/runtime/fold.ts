@@ -58,6 +58,8 @@ export class Folder {
   private readonly known = new WeakSet<object>();
   private readonly peers = new Map<string, object>();
   private actions: ActionLike[] = [];
+  /** What the machines of the tree sent one another (no delay) for the last event applied, in order. */
+  private sends: Array<{ from: string; to: string; event: EventObject }> = [];
   private history = new Map<string, Array<{ version: number; before: AnyMachineSnapshot }>>();
 
   constructor(readonly machine: AnyStateMachine) {
@@ -132,6 +134,7 @@ export class Folder {
   /** Applies an already decoded event (the replay CLI keeps both). */
   applyEvent(state: FoldState, event: EventObject, record: EventRecord): FoldState {
     state.version = record.version;
+    this.sends = [];
     if (record.type === FAILED_EVENT && record.meta.source === 'system') {
       this.applyFailure(state, record.data as FailureData);
       return state;
@@ -177,6 +180,22 @@ export class Folder {
     const version = record?.version ?? 0;
     state.tracker.onActions(path, actions, version, record?.meta.recordedAt ?? state.startedAt, (ref) => currentPath(ref, this.self, this.rootRef(state)));
     this.collect(state, path, actions, version, record?.globalPosition ?? 0);
+    for (const action of actions) {
+      const params = action.params as { to?: unknown; event?: EventObject; delay?: unknown } | undefined;
+      if (action.type !== 'xstate.sendTo' || typeof params?.delay === 'number' || !params?.event) continue;
+      const to = currentPath(params.to, this.self, this.rootRef(state));
+      if (to === undefined) continue;
+      const ref = to === ROOT_PATH ? this.self : refAt(this.rootRef(state), to);
+      if (to === ROOT_PATH || (ref && isMachineRef(ref))) this.sends.push({ from: path, to, event: params.event });
+    }
+  }
+
+  /**
+   * The events the machines of the tree sent one another for the last event applied, that a live
+   * actor relays at once and the journal appends after their cause (see `rederive`).
+   */
+  sendsOfLast(): ReadonlyArray<{ from: string; to: string; event: EventObject }> {
+    return this.sends;
   }
 
   /** Keeps the messages to other journaled actors among `actions` (sent by the actor at `path` for the event at `version`). */

@@ -1,6 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
-import type { LogStore, StreamRecord } from '../log/types.ts';
-import { persistedAt } from './actorTree.ts';
+import type { EventMeta, EventRecord, LogStore, NewEvent, StreamRecord } from '../log/types.ts';
+import { journalEventData } from './eventCodec.ts';
+import { isWithin, persistedAt, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
 import { Folder, type FoldState, type ImpliedMessage } from './fold.ts';
 import type { StoredSnapshot } from './journal.ts';
@@ -18,6 +19,11 @@ export interface FoldedStream {
   bookkeeping: Bookkeeping;
   /** Messages to other journaled actors sent by the events folded after the latest snapshot. */
   outbox: ImpliedMessage[];
+  /**
+   * Events the tree's machines sent one another for the last logged event, which a crash kept out of
+   * the log; folded already (`version` counts them): recovery appends them before the actor starts.
+   */
+  tail: NewEvent[];
 }
 
 /**
@@ -43,7 +49,9 @@ export async function startFold(store: LogStore, machine: AnyStateMachine, strea
  */
 export async function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord): Promise<FoldedStream> {
   const { folder, state } = await startFold(store, machine, stream);
-  for (const record of await store.readStream(stream.streamId, { fromVersion: state.version + 1 })) folder.apply(state, record);
+  const records = await store.readStream(stream.streamId, { fromVersion: state.version + 1 });
+  for (const record of records) folder.apply(state, record);
+  const tail = records.length > 0 ? rederive(folder, state, records[records.length - 1]!) : [];
   const persisted = folder.persist(state);
   const bookkeeping = state.tracker.toJSON();
   for (const [path, version] of Object.entries(bookkeeping.completed)) {
@@ -60,5 +68,33 @@ export async function foldStream(store: LogStore, machine: AnyStateMachine, stre
       child.input = { ...(child.input as object), cursor };
     }
   }
-  return { persisted, status: state.snapshot.status, version: state.version, bookkeeping, outbox: state.outbox };
+  return { persisted, status: state.snapshot.status, version: state.version, bookkeeping, outbox: state.outbox, tail };
+}
+
+/**
+ * The events the tree's machines sent one another for the stream's last event, when the log ends
+ * right after it: the live journal appends them in the commit after their cause, so a crash between
+ * the two commits leaves them out. They follow from the log (the machines are deterministic): the
+ * fold applies them now, with whatever they in turn send, and recovery appends them before the actor
+ * starts, as the live actor would have. A logged event after the last one means they are there (they
+ * commit together), so nothing is re-derived.
+ */
+function rederive(folder: Folder, state: FoldState, last: EventRecord): NewEvent[] {
+  const queue = [...folder.sendsOfLast()];
+  const tail: NewEvent[] = [];
+  while (queue.length > 0 && tail.length < 10_000) {
+    const { from, to, event } = queue.shift()!;
+    // an event to a machine that has ended is dropped by XState, and not logged by the journal
+    const target = to === ROOT_PATH ? state.snapshot : (refAt({ id: '', getSnapshot: () => state.snapshot } as TreeRef, to)?.getSnapshot() as { status?: string } | undefined);
+    if (target?.status !== 'active') continue;
+    const meta: EventMeta = { source: from === to ? 'self' : isWithin(from, to) ? 'child' : isWithin(to, from) ? 'parent' : 'actor', recordedAt: last.meta.recordedAt };
+    if (from !== ROOT_PATH) meta.actor = from;
+    if (to !== ROOT_PATH) meta.target = to;
+    const record: NewEvent = { type: event.type, data: journalEventData(event), meta };
+    const before = state.version;
+    folder.applyEvent(state, event, { ...record, streamId: last.streamId, version: before + 1, globalPosition: last.globalPosition });
+    tail.push(record);
+    queue.push(...folder.sendsOfLast());
+  }
+  return tail;
 }
