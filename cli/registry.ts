@@ -7,7 +7,7 @@ import { workerMachine } from '../machines/ironclaw/machine.ts';
 import { sessionMachine } from '../machines/session/machine.ts';
 import { ActorlogError } from '../src/errors.ts';
 import type { StreamRecord } from '../src/log/types.ts';
-import { machineHash } from '../src/runtime/machineInfo.ts';
+import { machineHash } from '../src/runtime/machineHash.ts';
 
 /** The machines the CLI knows by the names streams record. Made per invocation, never global. */
 export interface MachineRegistry {

@@ -38,6 +38,6 @@ export type { CommitMode } from './runtime/groupCommit.ts';
 export type { StoredSnapshot } from './runtime/journal.ts';
 export type { Bookkeeping, PendingTimer } from './runtime/bookkeeping.ts';
 export { FAILED_EVENT, type FailureData } from './runtime/failure.ts';
-export { machineHash } from './runtime/machineInfo.ts';
+export { machineHash } from './runtime/machineHash.ts';
 export { machineDefinition } from './runtime/definition.ts';
 export { replay, replaySteps, verifyReplay, comparable, type ReplayStep, type ReplayOptions, type VerifyResult } from './replay/replay.ts';

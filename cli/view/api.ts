@@ -3,7 +3,7 @@ import { ActorlogError } from '../../src/errors.ts';
 import type { LogStore, StreamRecord } from '../../src/log/types.ts';
 import { refAt } from '../../src/runtime/actorTree.ts';
 import { machineDefinition } from '../../src/runtime/definition.ts';
-import { machineHash } from '../../src/runtime/machineInfo.ts';
+import { machineHash } from '../../src/runtime/machineHash.ts';
 import type { MachineRegistry } from '../registry.ts';
 import { formatStateValue } from '../replay.ts';
 import { EventKinds, type KindFilter } from './eventKinds.ts';

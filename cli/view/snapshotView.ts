@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { EventRecord } from '../../src/log/types.ts';
 import { isMachineRef, refAt, splitPath, walkTree } from '../../src/runtime/actorTree.ts';
-import { machineHash } from '../../src/runtime/machineInfo.ts';
+import { machineHash } from '../../src/runtime/machineHash.ts';
 import { formatStateValue } from '../replay.ts';
 import { rootRef, treeSnapshots } from './folds.ts';
 import type { ChildView, EventRow, SnapshotView } from './types.ts';

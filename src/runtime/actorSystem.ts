@@ -11,7 +11,7 @@ import { Journal } from './journal.ts';
 import { asTree, PEER, peerStreamOf, refAt } from './actorTree.ts';
 import type { ImpliedMessage } from './fold.ts';
 import { JournaledActor } from './journaledActor.ts';
-import { machineHash } from './machineInfo.ts';
+import { machineHash } from './machineHash.ts';
 import { machineDefinition } from './definition.ts';
 import { journalInput } from './eventCodec.ts';
 import { foldStream } from './recoverStream.ts';

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { a2aJobMachine } from '../../machines/a2a/index.ts';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
-import { machineHash } from '../../src/runtime/machineInfo.ts';
+import { machineHash } from '../../src/runtime/machineHash.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine, fakeJobMachine } from '../support/cliMachines.ts';
 import { batchMachine } from '../../examples/batch-machine.ts';

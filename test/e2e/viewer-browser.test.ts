@@ -13,7 +13,7 @@ import { createRegistry } from '../../cli/registry.ts';
 import type { NewEvent } from '../../src/log/types.ts';
 import { replay, replaySteps } from '../../src/replay/replay.ts';
 import { machineDefinition } from '../../src/runtime/definition.ts';
-import { machineHash } from '../../src/runtime/machineInfo.ts';
+import { machineHash } from '../../src/runtime/machineHash.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine } from '../support/cliMachines.ts';
 import { startOrchestrator } from '../support/orchestrator.ts';

@@ -1,6 +1,6 @@
 import type { NewEvent } from '../../src/log/types.ts';
 import { machineDefinition } from '../../src/runtime/definition.ts';
-import { machineHash } from '../../src/runtime/machineInfo.ts';
+import { machineHash } from '../../src/runtime/machineHash.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine } from './cliMachines.ts';
 

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
-import { machineHash } from '../../src/runtime/machineInfo.ts';
+import { machineHash } from '../../src/runtime/machineHash.ts';
 
 const url = 'http://127.0.0.1:9';
 
