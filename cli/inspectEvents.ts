@@ -5,6 +5,7 @@ import { isMachineRef, refAt, ROOT_PATH, walkTree, type TreeRef } from '../src/r
 import { machineDefinition } from '../src/runtime/definition.ts';
 import { decodeEvent } from '../src/runtime/eventCodec.ts';
 import { Folder, type FoldState } from '../src/runtime/fold.ts';
+import { parseCausationId } from '../src/log/causationId.ts';
 import { definitionToConfig } from './machineConfig.ts';
 
 /**
@@ -96,12 +97,8 @@ function inspected(snapshot: AnyMachineSnapshot | Snapshot<unknown>): InspectedS
 function sourceOf(record: EventRecord): string | undefined {
   const { meta, streamId } = record;
   const target = meta.target ?? ROOT_PATH;
-  if (meta.causationId !== undefined) {
-    // `<sender stream>:<sender version>:<sender path>:<n>`: the stream id is what precedes the last three parts
-    const parts = meta.causationId.split(':');
-    const path = parts.at(-2) ?? ROOT_PATH;
-    return sessionOf(parts.slice(0, -3).join(':'), path);
-  }
+  const sender = meta.causationId !== undefined ? parseCausationId(meta.causationId) : undefined;
+  if (sender) return sessionOf(sender.streamId, sender.path);
   // a child path: the sender is in this stream's tree
   if (meta.actor !== undefined) return sessionOf(streamId, meta.actor);
   if (meta.source === 'parent') return streamId;

@@ -1,6 +1,6 @@
 /** One event of the timeline: version, position, source, type (and the child it went to), sender, cursor, time, state after. */
 import type { EventRow } from './api.ts';
-import { parseCausationId } from '../cli/causationId.ts';
+import { parseCausationId } from '../src/log/causationId.ts';
 import { clockTime } from './format.ts';
 
 /** A row's height in px (the windowed lists place rows by it). */

@@ -1,6 +1,6 @@
 import type { EventRecord, LogStore } from '../../src/log/types.ts';
 import type { ImpliedMessage } from '../../src/runtime/fold.ts';
-import { parseCausationId } from '../causationId.ts';
+import { parseCausationId } from '../../src/log/causationId.ts';
 import type { SequenceArrow, SequenceLane, SequenceView } from './types.ts';
 
 /** Events of the receiver read to find a sent message (it is logged soon after its sender's event). */

@@ -31,7 +31,8 @@ export interface EventMeta {
   timer?: string;
   /**
    * The id of the send that caused this event, for messages between journaled actors:
-   * `<sender stream>:<sender version>:<sender path>:<n>`. Recovery delivers a message its sender's log
+   * `<sender stream>:<sender version>:<sender path>:<n>`, a `:` inside the path written `%3A`
+   * (src/log/causationId.ts writes and reads it). Recovery delivers a message its sender's log
    * implies once: it looks this id up in the receiver's stream first.
    */
   causationId?: string;

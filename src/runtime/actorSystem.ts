@@ -3,6 +3,7 @@ import { createActor, toObserver, type AnyActorRef, type AnyStateMachine, type I
 import { ActorlogError, describeError, isActorlogError, type ErrorInfo } from '../errors.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { LogStore, StreamRecord } from '../log/types.ts';
+import { causationIdForms } from '../log/causationId.ts';
 import { ingressClock } from './ingress.ts';
 import { startOwnership, type Ownership } from './ownership.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
@@ -316,13 +317,14 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
    */
   async function redeliver(messages: ImpliedMessage[]): Promise<void> {
     for (const message of messages) {
-      const logged = (await store.readAll({ after: message.after, streamId: message.to })).some((r) => r.streamId === message.to && r.meta.causationId === message.causationId);
+      const forms = causationIdForms(message.causationId);
+      const logged = (await store.readAll({ after: message.after, streamId: message.to })).some((r) => r.streamId === message.to && r.meta.causationId !== undefined && forms.includes(r.meta.causationId));
       if (logged) continue;
-      const from = message.causationId.slice(0, message.causationId.length - message.causationId.split(':').slice(-3).join(':').length - 1);
+      const from = message.from;
       const receiver = actors.get(message.to);
       if (receiver && !receiver.journal.failed) {
         // posted to its inbox while it ran elsewhere: delivered from there (deliverInbox), once
-        if ((await store.readInbox(message.to)).some((m) => m.causationId === message.causationId)) continue;
+        if ((await store.readInbox(message.to)).some((m) => forms.includes(m.causationId))) continue;
         receiver.journal.expect(message.event, { source: 'actor', actor: from, causationId: message.causationId });
         receiver.ref.send(message.event);
         continue;

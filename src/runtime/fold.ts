@@ -1,5 +1,6 @@
 import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
 import type { EventRecord } from '../log/types.ts';
+import { formatCausationId } from '../log/causationId.ts';
 import { childPath, currentPath, isMachineRef, PEER, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
 import { BookkeepingTracker, readBookkeeping, type ActionLike, type Bookkeeping } from './bookkeeping.ts';
 import { decodeEvent } from './eventCodec.ts';
@@ -12,7 +13,7 @@ export interface ImpliedMessage {
   /** The receiving stream. */
   to: string;
   event: EventObject;
-  /** `<sender stream>:<version>:<sender path>:<n>`, as the live journal wrote it (see `EventMeta.causationId`). */
+  /** The send's causation id, as the live journal wrote it (src/log/causationId.ts). */
   causationId: string;
   /** The global position of the sender's event that caused it: the receiver logged it after this. */
   after: number;
@@ -205,7 +206,7 @@ export class Folder {
       const params = action.params as { to?: unknown; event?: EventObject; delay?: unknown } | undefined;
       const to = (params?.to as { [PEER]?: string } | undefined)?.[PEER];
       if (action.type !== 'xstate.sendTo' || to === undefined || typeof params?.delay === 'number') continue;
-      state.outbox.push({ from: state.streamId, to, event: params!.event!, causationId: `${state.streamId}:${version}:${path}:${n++}`, after });
+      state.outbox.push({ from: state.streamId, to, event: params!.event!, causationId: formatCausationId({ streamId: state.streamId, version, path, index: n++ }), after });
     }
   }
 

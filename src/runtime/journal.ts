@@ -2,6 +2,7 @@ import type { AnyActorRef, AnyMachineSnapshot, EventObject, InspectionEvent } fr
 import { ActorlogError, describeError, isActorlogError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { EventMeta, EventSource, LogStore, NewEvent, StoredInboxMessage } from '../log/types.ts';
+import { formatCausationId } from '../log/causationId.ts';
 import { asTree, currentPath, isMachineRef, isWithin, pathOf, refAt, ROOT_PATH, walkTree, type TreeRef } from './actorTree.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
 import type { GroupCommit, PendingWrite } from './groupCommit.ts';
@@ -389,13 +390,13 @@ export class Journal {
     peer.receive(event, this.streamId, this.nextCausationId(from), target);
   }
 
-  /** `<stream>:<version>:<path>:<n>`: the n-th send of the actor at `from` while it processes the event at `version`. */
+  /** The causation id of the n-th send of the actor at `from` while it processes the event at `version` (src/log/causationId.ts). */
   private nextCausationId(from: string): string {
     const version = (this.pending.get(from)?.[0] ?? this.processing(from))?.version ?? this.options.version;
     const key = `${from}:${version}`;
     const n = this.sends.get(key) ?? 0;
     this.sends.set(key, n + 1);
-    return `${this.streamId}:${version}:${from}:${n}`;
+    return formatCausationId({ streamId: this.streamId, version, path: from, index: n });
   }
 
   private onSnapshot(actorRef: AnyActorRef, event: EventObject, snapshot: AnyMachineSnapshot): void {
