@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createActorSystem, type JournaledActor } from '../src/index.ts';
 import { createWebhookReceiver } from '../src/sources/webhook/index.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLogStore, shownLog } from './openLogStore.ts';
 import type { JobMachine } from '../machines/job/machine.ts';
 import { createForemanClient, foremanJobMachine, submitAndWait, waitForForemanJob, type ForemanResult } from '../machines/foreman/index.ts';
 import type { ForemanServerOptions, ForemanServerStats } from '../test/servers/foreman.ts';
@@ -49,13 +49,11 @@ const opts = new Command('foreman-jobs')
   .opts<{ db: string; foremanUrl?: string; jobs: number; webhookPort: number; polling: boolean; pollMs: number; timeoutMs?: number; stepMs: number }>();
 
 const started = Date.now();
-const store = openSqliteStore(opts.db);
+const store = await openLogStore(opts.db);
 // One run of the example on this log, stable across kills. Its jobs are `<run>-1..n`: foreman-1..n
 // unless a finished run on this file used those ids already.
-const run = exampleRun(opts.db, 'foreman', () => {
-  const first = store.getStream('foreman-1');
-  return !first || first.status === 'active' ? 'foreman' : `foreman-${new Date(started).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
-});
+const first = await store.getStream('foreman-1');
+const run = exampleRun(opts.db, 'foreman', () => (!first || first.status === 'active' ? 'foreman' : `foreman-${new Date(started).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`));
 
 // Without --foreman-url: the test daemon as a process of its own, which outlives a killed run and
 // keeps its jobs; a restarted run finds it (and the token and secret it was started with) again.
@@ -80,7 +78,7 @@ const hooks = opts.polling ? undefined : await receiver.listen().catch((err: Err
   console.log(`webhook receiver cannot bind (${err.message}): jobs are followed by polling`);
   return undefined;
 });
-console.log(`foreman jobs: run ${run.id}${run.resumed ? ' (resumed)' : ''}, log ${opts.db}, daemon ${url}` +
+console.log(`foreman jobs: run ${run.id}${run.resumed ? ' (resumed)' : ''}, log ${shownLog(opts.db)}, daemon ${url}` +
   (daemon ? ` (test daemon, pid ${daemon.pid}${daemon.reused ? ', left by an earlier run' : ''})` : '') + ', ' +
   (hooks ? `webhooks to ${hooks}${secret ? ' (HMAC-SHA256 verified)' : ''}` : 'polling'));
 
@@ -120,7 +118,7 @@ for (let i = 1; i <= opts.jobs; i++) {
     watch(running);
     settle(waitForForemanJob(running));
   } else {
-    if (store.getStream(id)) console.log(`  ${id}: found finished in the log`);
+    if (await store.getStream(id)) console.log(`  ${id}: found finished in the log`);
     const request = { model: models[0]?.name ?? 'llama3', messages: [{ role: 'user', content: PROMPTS[(i - 1) % PROMPTS.length] }] };
     const pending = submitAndWait(system, { id, request, timeoutMs: opts.timeoutMs, follow: i === 2 ? 'poll' : undefined });
     const actor = system.get<JobMachine>(id);
@@ -145,12 +143,12 @@ if (daemon) {
   console.log(`daemon: ${stats.jobsCreated} jobs created (more than ${opts.jobs} only after a kill inside the submit window), ` +
     `${stats.webhooks.delivered} webhooks delivered, ${stats.gets} polls`);
 }
-console.log(`events logged: ${store.headPosition()} in ${opts.db}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`replay a job:  npm run -s actorlog -- replay ${opts.db} ${run.id}-1`);
-console.log(`verify it:     npm run -s actorlog -- replay ${opts.db} ${run.id}-1 --verify`);
+console.log(`events logged: ${await store.headPosition()} in ${shownLog(opts.db)}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`replay a job:  npm run -s actorlog -- replay ${shownLog(opts.db)} ${run.id}-1`);
+console.log(`verify it:     npm run -s actorlog -- replay ${shownLog(opts.db)} ${run.id}-1 --verify`);
 await system.close();
 await receiver.close();
-store.close();
+await store.close();
 // the example is over: its daemon and its run record go (a throw above leaves both for a restart)
 await daemon?.stop();
 run.finish();

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { createActorSystem, describeError, type ErrorInfo } from '../src/index.ts';
 import { webSocket, type WebSocketEvent, type WebSocketSourceOptions } from '../src/sources/webSocket/index.ts';
 import { decodeJson, keepRawBytes } from '../src/transport/index.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLogStore, shownLog } from './openLogStore.ts';
 import { ensureServer } from './server-process.ts';
 
 /** graphql-ws messages from the server (the `graphql-transport-ws` protocol). */
@@ -164,13 +164,13 @@ async function main() {
     .parse().opts<{ db: string; count: number; stepMs: number; serverUrl?: string; maxAttempts: number; stream: string }>();
   const token = process.env.GQL_TOKEN ?? 'example-token';
 
-  const store = openSqliteStore(opts.db);
+  const store = await openLogStore(opts.db);
   const server = opts.serverUrl ? undefined : await ensureServer({
     db: opts.db, name: 'graphql-ws', module: fileURLToPath(new URL('../test/servers/graphql-ws-server.ts', import.meta.url)),
     env: { PORT: '0', GQL_TOKEN: process.env.GQL_SERVER_TOKEN ?? 'example-token', GQL_STEP_MS: String(opts.stepMs) },
   });
   const url = opts.serverUrl ?? server!.url;
-  console.log(`graphql-ws example: log ${opts.db}, server ${url}${server?.reused ? ' (left by an earlier run)' : ''}`);
+  console.log(`graphql-ws example: log ${shownLog(opts.db)}, server ${url}${server?.reused ? ' (left by an earlier run)' : ''}`);
   const machine = graphqlTicksMachine({ url, token, webSocket: { reconnect: { maxAttempts: opts.maxAttempts, baseMs: 200 } } });
   const system = createActorSystem({ store, machines: { ticks: machine } });
   const report = await system.recover();
@@ -206,11 +206,11 @@ async function main() {
     const once = seqs.length === new Set(seqs).size && seqs.every((s, i) => s === i + 1);
     console.log(`log: ${seqs.length} ticks, ${once ? 'each once and in order' : 'NOT each once in order'}`);
     await server?.stop(); // the stream has ended (done, stopped or failed): a later start finds it finished
-    console.log(`replay it: npm run -s actorlog -- replay ${opts.db} ${opts.stream} --verify --machines examples/graphql-ws.ts`);
+    console.log(`replay it: npm run -s actorlog -- replay ${shownLog(opts.db)} ${opts.stream} --verify --machines examples/graphql-ws.ts`);
     process.exitCode = end.value === 'done' && once ? 0 : 1;
   }
   await system.close();
-  store.close();
+  await store.close();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

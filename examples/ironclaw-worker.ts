@@ -20,7 +20,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createActorSystem, type JournaledActor } from '../src/index.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLogStore, shownLog } from './openLogStore.ts';
 import { ironclawWorkerMachine, workerTokenFromEnv, type WorkerMachine, type WorkerTool } from '../machines/ironclaw/index.ts';
 import type { IronclawOrchestratorOptions } from '../test/servers/ironclaw-orchestrator.ts';
 import { ensureServer, exampleRun, type ExampleRun, type ServerProcess } from './server-process.ts';
@@ -81,7 +81,7 @@ const tools: Record<string, WorkerTool> = {
   },
 };
 
-const store = openSqliteStore(opts.db);
+const store = await openLogStore(opts.db);
 const system = createActorSystem({ store, machines: { ironclaw: ironclawWorkerMachine({ orchestratorUrl, jobId, token, tools }) } });
 const report = await system.recover();
 const streamId = `ironclaw-${jobId}`;
@@ -92,7 +92,7 @@ console.log(`recovered ${report.recovered.length} workers from the log`);
 // The script goes on from the worker's own state (its log): a worker running in the log is
 // followed, one that ended is reported from the log, only a job the log does not hold is started.
 let worker = system.get<WorkerMachine>(streamId);
-const finished = worker ? undefined : store.getStream(streamId);
+const finished = worker ? undefined : await store.getStream(streamId);
 if (finished) {
   console.log(`  ${streamId}: found finished in the log (${finished.status})`);
 } else {
@@ -105,11 +105,11 @@ if (orchestrator) {
   const prompts = await orchestrator.control.call<unknown[]>('prompts', [jobId]);
   console.log(`orchestrator: ${prompts.length} prompts delivered, ${completions.length} completion report(s) for job ${jobId}`);
 }
-console.log(`events logged: ${store.headPosition()} in ${opts.db}`);
-console.log(`replay it:  npm run -s actorlog -- replay ${opts.db} ${streamId} --verify`);
+console.log(`events logged: ${await store.headPosition()} in ${shownLog(opts.db)}`);
+console.log(`replay it:  npm run -s actorlog -- replay ${shownLog(opts.db)} ${streamId} --verify`);
 const failed = worker?.getSnapshot().value === 'failed';
 await system.close();
-store.close();
+await store.close();
 // the example is over: its orchestrator and its run record go (a throw above leaves both for a restart)
 await orchestrator?.stop();
 run?.finish();

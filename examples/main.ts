@@ -7,7 +7,6 @@
  * batch, and each keeps taking over the streams of a copy whose lease expired (a killed replica's jobs
  * are finished by the others); a copy exits once no batch in the log is unfinished.
  */
-import { createHash } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { createActorSystem, type JournaledActor } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
@@ -43,9 +42,8 @@ const started = Date.now();
 const shared = /^postgres(ql)?:\/\//i.test(opts.db);
 const logName = shared ? redactUrl(opts.db) : opts.db;
 const store = shared ? await openPostgresStore(opts.db, { leaseMs: opts.leaseMs }) : openSqliteStore(opts.db);
-// The example agent's record lives beside the log; for a URL, in a file named after it (every replica on one log shares one agent).
-const agentDb = shared ? `./actorlog-pg-${createHash('sha256').update(opts.db).digest('hex').slice(0, 12)}` : opts.db;
-const agent: AgentProcess | undefined = opts.agentUrl ? undefined : await ensureAgent({ db: agentDb, stepMs: opts.stepMs });
+// The example agent's record lives beside the log; for a URL, in a local file named after it (every replica on one log shares one agent).
+const agent: AgentProcess | undefined = opts.agentUrl ? undefined : await ensureAgent({ db: opts.db, stepMs: opts.stepMs });
 const url = opts.agentUrl ?? agent!.url;
 console.log(`actorlog main job: log ${logName}, agent ${url}${agent?.reused ? ' (left by an earlier run)' : ''}`);
 

@@ -16,7 +16,7 @@ import { mcpSessionMachine } from '../machines/mcp/index.ts';
 import { sessionMachine, type SessionMachine } from '../machines/session/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
 import { createActorSystem, replay, replaySteps, verifyReplay, type JournaledActor } from '../src/index.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLogStore, shownLog } from './openLogStore.ts';
 import type { McpTestServerStats } from '../test/servers/mcp-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';
 
@@ -29,11 +29,11 @@ const id = run.id;
 const server = await ensureServer({
   db: dbPath, name: 'mcp', module: fileURLToPath(new URL('../test/servers/mcp-server.ts', import.meta.url)), start: 'startMcpServer', options: { stepMs: 150 },
 });
-console.log(`${at()} MCP server ${server.url} (pid ${server.pid}${server.reused ? ', left by an earlier run' : ''}); session ${id}; log ${dbPath}`);
-const store = openSqliteStore(dbPath);
+console.log(`${at()} MCP server ${server.url} (pid ${server.pid}${server.reused ? ', left by an earlier run' : ''}); session ${id}; log ${shownLog(dbPath)}`);
+const store = await openLogStore(dbPath);
 const system = createActorSystem({ store, machines: { session: mcpSessionMachine({ url: server.url }) } });
 const report = await system.recover();
-const session = system.get<SessionMachine>(id) ?? (store.getStream(id) ? undefined : system.spawn('session', { id, input: { sessionKey: id } }));
+const session = system.get<SessionMachine>(id) ?? ((await store.getStream(id)) ? undefined : system.spawn('session', { id, input: { sessionKey: id } }));
 console.log(`${at()} session ${id}: ${session === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
 
 type Snapshot = ReturnType<JournaledActor<SessionMachine>['getSnapshot']>;
@@ -99,12 +99,12 @@ try {
   console.log(`${at()} session ${formatStateValue(final.value)} after ${final.context.turns} turns`);
   console.log(`${at()} server: ${stats.sessions} session, ${stats.deleted} deleted, ${stats.cancelled} call cancelled; ` +
     `count runs by request id ${JSON.stringify(stats.toolRuns)} (a 2 would be a tool run twice)`);
-  console.log(`${at()} ${store.readStream(id).length} events logged to ${dbPath}; replay equals live: ${(await verifyReplay(store, sessionMachine, id)).ok}`);
-  console.log(`replay it: npm run -s actorlog -- replay ${dbPath} ${id} --verify`);
+  console.log(`${at()} ${(await store.readStream(id)).length} events logged to ${shownLog(dbPath)}; replay equals live: ${(await verifyReplay(store, sessionMachine, id)).ok}`);
+  console.log(`replay it: npm run -s actorlog -- replay ${shownLog(dbPath)} ${id} --verify`);
   closedOk = final.value === 'closed';
 } finally {
   await system.close();
-  store.close();
+  await store.close();
 }
 // the example is over: its server and its run record go (a failure above leaves both for a restart)
 await server.stop();

@@ -21,7 +21,7 @@ import type { ConnectionContext } from '../machines/connection/context.ts';
 import { createMoleculeConnection, type MoleculeMessage } from '../machines/molecule/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
 import { createActorSystem, replay, replaySteps, type JournaledActor } from '../src/index.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLogStore, shownLog } from './openLogStore.ts';
 import type { MoleculeStats } from '../test/servers/molecule-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';
 
@@ -54,10 +54,10 @@ const conn = createMoleculeConnection({
   apiUrl: platform.url, token, workspaceId, backend,
   pollIntervalMs: 100, heartbeatIntervalMs: 400, retryDelayMs: 100,
 });
-const store = openSqliteStore(db);
+const store = await openLogStore(db);
 const system = createActorSystem({ store, machines: { molecule: conn.machine } });
 const report = await system.recover();
-const actor = system.get<ConnectionMachine>(conn.id) ?? (store.getStream(conn.id) ? undefined : system.spawn('molecule', { id: conn.id, input: conn.input }));
+const actor = system.get<ConnectionMachine>(conn.id) ?? ((await store.getStream(conn.id)) ? undefined : system.spawn('molecule', { id: conn.id, input: conn.input }));
 const how = actor === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === conn.id) ? 'recovered from the log' : 'spawned';
 console.log(`connection ${conn.id}: ${how}`);
 
@@ -105,11 +105,11 @@ const executed = new Set(stats.executions.filter((e) => mine(e.key)).map((e) => 
 for (const reply of stats.replies.filter((r) => executed.has(r.envelope.params?.message?.metadata?.in_reply_to ?? ''))) {
   console.log(`  reply in ${reply.to}: ${reply.envelope.params?.message?.parts?.[0]?.text}`);
 }
-console.log(`events logged: ${store.readStream(conn.id).length} in ${db}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`replay it:  npm run -s actorlog -- replay ${db} ${conn.id}`);
-console.log(`verify it:  npm run -s actorlog -- replay ${db} ${conn.id} --verify`);
+console.log(`events logged: ${(await store.readStream(conn.id)).length} in ${shownLog(db)}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`replay it:  npm run -s actorlog -- replay ${shownLog(db)} ${conn.id}`);
+console.log(`verify it:  npm run -s actorlog -- replay ${shownLog(db)} ${conn.id} --verify`);
 await system.close();
-store.close();
+await store.close();
 await platform.stop();
 run.finish();
 process.exit(snapshot.value === 'offline' ? 0 : 1);

@@ -19,7 +19,7 @@ import { opencodeSessionMachine } from '../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../machines/session/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
 import { createActorSystem, replay, replaySteps, verifyReplay, type JournaledActor } from '../src/index.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLogStore, shownLog } from './openLogStore.ts';
 import type { OpencodeServerOptions } from '../test/servers/opencode-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';
 
@@ -38,7 +38,7 @@ const server = await ensureServer<OpencodeServerOptions>({
 const password = server.options.password!;
 console.log(`${at()} opencode ${server.url} (pid ${server.childPid}, host pid ${server.pid}${server.reused ? ', left by an earlier run' : ''}), basic auth on; session ${id}`);
 
-const store = openSqliteStore(dbPath);
+const store = await openLogStore(dbPath);
 const system = createActorSystem({ store, machines: { session: opencodeSessionMachine({ url: server.url, password }) } });
 const report = await system.recover();
 const session = system.get<SessionMachine>(id) ?? ((await store.getStream(id)) ? undefined : system.spawn('session', { id, input: { sessionKey: id, abortTimeoutMs: 5_000 } }));
@@ -103,12 +103,12 @@ try {
     ? `this server does not hold ${remoteId} (the one that did was stopped when an earlier run ended)`
     : `the server holds ${prompts.length} prompts in ${remoteId} (each admitted once by its id): ${prompts.map((p) => JSON.stringify(p)).join(', ')}`));
   const verify = await verifyReplay(store, sessionMachine, id);
-  console.log(`${at()} ${(await store.readStream(id)).length} events logged to ${dbPath}; replay equals live: ${verify.ok}`);
-  console.log(`replay it: npm run -s actorlog -- replay ${dbPath} ${id} --verify`);
+  console.log(`${at()} ${(await store.readStream(id)).length} events logged to ${shownLog(dbPath)}; replay equals live: ${verify.ok}`);
+  console.log(`replay it: npm run -s actorlog -- replay ${shownLog(dbPath)} ${id} --verify`);
   closedOk = final.value === 'closed';
 } finally {
   await system.close();
-  store.close();
+  await store.close();
 }
 // the example is over: its run record goes first, then its server (a failure above leaves both for a
 // restart; a kill between the two leaves a server the next run reuses and stops)

@@ -9,6 +9,7 @@
  * `listening on <url>`, and answers control requests (read a field of the server's handle, set
  * one, call a method: what the examples do to the platform in their script) until SIGTERM.
  */
+import { localPathOf } from './openLogStore.ts';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -163,8 +164,8 @@ function controlOf(record: ServerRecord): ServerControl {
  * ```
  */
 export async function ensureServer<TOptions = unknown>(spec: ServerSpec<TOptions>): Promise<ServerProcess<TOptions>> {
-  const recordFile = `${spec.db}.${spec.name}.json`;
-  const logFile = `${spec.db}.${spec.name}.log`;
+  const recordFile = `${localPathOf(spec.db)}.${spec.name}.json`;
+  const logFile = `${localPathOf(spec.db)}.${spec.name}.log`;
   const handle = (record: ServerRecord & { url: string; pid: number }, reused: boolean): ServerProcess<TOptions> => ({
     url: record.url, pid: record.pid, childPid: record.childPid, reused, options: record.options as TOptions, control: controlOf(record),
     async stop() {
@@ -253,7 +254,7 @@ export interface ExampleRun {
  * ```
  */
 export function exampleRun(db: string, name: string, make: () => string): ExampleRun {
-  const file = `${db}.${name}.run.json`;
+  const file = `${localPathOf(db)}.${name}.run.json`;
   const finish = () => rmSync(file, { force: true });
   if (existsSync(file)) return { id: (JSON.parse(readFileSync(file, 'utf8')) as { id: string }).id, resumed: true, finish };
   const id = make();

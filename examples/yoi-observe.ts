@@ -21,7 +21,7 @@ import { connectionMachine, type ConnectionMachine } from '../machines/connectio
 import { decodeBackendCursor, yoiConnectionInput, yoiConnectionMachine, type YoiDelivery, type YoiMethod } from '../machines/yoi/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
 import { createActorSystem, replay, replaySteps, type JournaledActor } from '../src/index.ts';
-import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { openLogStore, shownLog } from './openLogStore.ts';
 import type { YoiStats } from '../test/servers/yoi-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';
 
@@ -33,7 +33,7 @@ const backend = await ensureServer({ db, name: 'yoi', module: fileURLToPath(new 
 /** Each step of the backend's side is done once per run (the backend remembers the key): a restarted process repeats the script from the top. */
 const once = (step: string) => ({ once: `${workerId}:${step}` });
 await backend.control.call('setTranscript', ['rt-demo', workerId, { items: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello, how can I help?' }] }], once('transcript'));
-console.log(`yoi backend on ${backend.url} (pid ${backend.pid}${backend.reused ? ', left by an earlier run' : ''}); worker rt-demo:${workerId}; log ${db}`);
+console.log(`yoi backend on ${backend.url} (pid ${backend.pid}${backend.reused ? ', left by an earlier run' : ''}); worker rt-demo:${workerId}; log ${shownLog(db)}`);
 
 let seen = 0;
 /** Each observed event, in order (deliver: 'dispatch'), rendered by a console that takes a moment per event. */
@@ -44,12 +44,12 @@ async function onEvent({ seq, event }: YoiDelivery) {
   console.log(`  event ${seq === undefined ? '(transcript or diagnostic)' : `#${seq}`} ${event.type}${text}`);
 }
 
-const store = openSqliteStore(db);
+const store = await openLogStore(db);
 const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine({ onEvent }) } });
 const input = yoiConnectionInput({ baseUrl: backend.url, runtimeId: 'rt-demo', workerId, deliver: 'dispatch', retryDelayMs: 100 });
 const id = input.connectionId;
 const report = await system.recover();
-const actor = system.get<ConnectionMachine>(id) ?? (store.getStream(id) ? undefined : system.spawn('yoi', { id, input }));
+const actor = system.get<ConnectionMachine>(id) ?? ((await store.getStream(id)) ? undefined : system.spawn('yoi', { id, input }));
 console.log(`connection ${id}: ${actor === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
 
 let last = '';
@@ -105,11 +105,11 @@ console.log(`\nsummary: ${formatStateValue(snapshot.value)} (${final.reason}); e
   `duplicates dropped ${final.counts.duplicates} (each one a diagnostic), snapshot skipped ${final.counts.skipped}, commands ${final.counts.commands}, last cursor ${final.cursor}`);
 console.log(`backend: observation connections ${mine.map((c) => c.cursor ?? '(start)').join(', ')}; ` +
   `commands received ${keys.length}, ${keys.length - new Set(keys).size} of them re-sent after a crash (same Idempotency-Key)`);
-console.log(`events logged: ${store.readStream(id).length} in ${db}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`replay it:  npm run -s actorlog -- replay ${db} ${id}`);
-console.log(`verify it:  npm run -s actorlog -- replay ${db} ${id} --verify`);
+console.log(`events logged: ${(await store.readStream(id)).length} in ${shownLog(db)}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`replay it:  npm run -s actorlog -- replay ${shownLog(db)} ${id}`);
+console.log(`verify it:  npm run -s actorlog -- replay ${shownLog(db)} ${id} --verify`);
 await system.close();
-store.close();
+await store.close();
 await backend.stop();
 run.finish();
 process.exit(snapshot.value === 'offline' ? 0 : 1);
