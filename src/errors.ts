@@ -33,6 +33,13 @@ export const ErrorCodes = {
   UNSUPPORTED_MACHINE: 'UNSUPPORTED_MACHINE',
   /** A child declared a `meta.cursor` that is neither a string nor a finite number; the actor is stopped. */
   INVALID_CURSOR: 'INVALID_CURSOR',
+  /**
+   * An event or a `spawn` input holds a value the log cannot keep exactly (a `Date`, `Map`, `Set`,
+   * `NaN`, `Infinity`, a BigInt, a function, a class instance, a cycle); `details.path` names where.
+   * A `send` or `spawn` of the application is refused (nothing appended, the actor keeps running); an
+   * event a machine or child produced that the log cannot hold at all (a BigInt, a cycle) stops the actor.
+   */
+  INVALID_EVENT: 'INVALID_EVENT',
   /** The actor is stopped, done or failed and takes no more events. */
   ACTOR_STOPPED: 'ACTOR_STOPPED',
   /** A replayed snapshot differs from a live snapshot the log recorded (reported by `verifyReplay` / `replay --verify`, exit 1). */

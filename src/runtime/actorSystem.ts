@@ -14,7 +14,8 @@ import type { ImpliedMessage } from './fold.ts';
 import { JournaledActor } from './journaledActor.ts';
 import { machineHash } from './machineHash.ts';
 import { machineDefinition } from './definition.ts';
-import { journalInput } from './eventCodec.ts';
+import { exactEventData, exactInput, invalidEvent } from './eventCodec.ts';
+import { NotJson } from './jsonValue.ts';
 import { foldStream } from './recoverStream.ts';
 
 /** The machines a system can run, by the name their streams record. */
@@ -402,7 +403,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
       const createdAt = clock.now();
       // The actor starts from exactly the input the log keeps (its JSON copy), so replay and recovery match it.
-      const logged = journalInput(input) as typeof input;
+      const logged = exactInput(input, id) as typeof input;
       const hash = machineHash(machine);
       const { actor, go } = create(name, machine, id, { input: logged ?? undefined, version: 0, startedAt: createdAt });
       let refused: unknown;
@@ -436,7 +437,13 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         if (local.journal.failed) throw local.journal.failed;
         return;
       }
-      const { type, ...data } = event;
+      let data: unknown;
+      try {
+        data = exactEventData(event);
+      } catch (err) {
+        throw err instanceof NotJson ? invalidEvent(err, { streamId: id, event: event.type }, `event ${event.type} to actor ${id}`) : err;
+      }
+      const { type } = event;
       const causationId = sendOptions?.causationId ?? randomUUID();
       await new Promise<void>((resolve, reject) => commit.enqueue({ messages: [{ streamId: id, causationId, type, data, from: '', postedAt: clock.now() }], committed: resolve, failed: reject }));
     },

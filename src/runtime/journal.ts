@@ -7,7 +7,8 @@ import { asTree, currentPath, isMachineRef, isWithin, pathOf, refAt, ROOT_PATH, 
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
 import type { GroupCommit, PendingWrite } from './groupCommit.ts';
 import { FOREIGN, installIngress, type FiredTimer, type Ingress, type IngressClock } from './ingress.ts';
-import { journalEventData } from './eventCodec.ts';
+import { exactEventData, invalidEvent, loggedEvent } from './eventCodec.ts';
+import { NotJson } from './jsonValue.ts';
 import { FAILED_EVENT, type FailureData } from './failure.ts';
 
 /** The payload of a snapshot record written by the runtime. */
@@ -142,24 +143,57 @@ export class Journal {
     if (event.type === 'xstate.init') return false;
     if (path !== ROOT_PATH && !isMachineRef(target)) return false;
     const input = timer !== undefined || source === undefined || from === undefined || (from !== ROOT_PATH && !isMachineRef(source));
-    if (!input) return false;
     if (target.getSnapshot().status !== 'active') return false;
+    if (!input) {
+      // A machine of the tree sends to another: recorded by the inspection (onEvent), as the log holds it.
+      const logged = this.logged(event, false);
+      if (!logged) return true;
+      this.internal = logged;
+      if (logged.event === event) return false;
+      this.ingress!.relay(source, target, logged.event);
+      return true;
+    }
     let expected: Partial<EventMeta> | undefined;
     if (this.expected?.event === event && source === undefined) {
       expected = this.expected.meta;
       this.expected = undefined;
     }
+    // The application's own send is refused here, thrown to the caller, when the log cannot hold it
+    // exactly; any other input is delivered as the log holds it.
+    const logged = this.logged(event, source === undefined && expected === undefined);
+    if (!logged) return true;
     // Classified and appended when its turn comes (see `release`): after everything the inputs
     // before it made the tree do, so the log keeps the order XState processes things in.
-    this.hold(source === FOREIGN ? undefined : source, target, event, (committed) => {
+    this.hold(source === FOREIGN ? undefined : source, target, logged.event, (committed) => {
       const at = this.pathOf(target);
       if (at === undefined || target.getSnapshot().status !== 'active') return false; // ended meanwhile: XState would drop it
       const meta = { recordedAt: this.options.clock.now(), ...expected } as EventMeta;
-      if (expected === undefined && !this.classify(event, source, at, meta, timer)) return false;
+      if (expected === undefined && !this.classify(logged.event, source, at, meta, timer)) return false;
       if (at !== ROOT_PATH) meta.target = at;
-      return this.record(at, event, meta, committed);
+      return this.record(at, logged.event, meta, logged.data, committed);
     });
     return true;
+  }
+
+  /** The last tree-internal event admitted, as the log holds it (onEvent records it). */
+  private internal?: { event: EventObject; data: unknown };
+
+  /**
+   * `event` as the log holds it, with its data (see `loggedEvent`). `strict` (the application's
+   * send): an event the log cannot hold exactly is refused, `INVALID_EVENT` thrown, nothing
+   * appended. Otherwise (an event a machine or child produced) it is delivered as the log holds it;
+   * one JSON cannot write at all stops the actor with `INVALID_EVENT` (`undefined` is returned).
+   */
+  private logged(event: EventObject, strict: boolean): { event: EventObject; data: unknown } | undefined {
+    try {
+      return strict ? { event, data: exactEventData(event) } : loggedEvent(event);
+    } catch (err) {
+      if (!(err instanceof NotJson)) throw err;
+      const refused = invalidEvent(err, { streamId: this.streamId, event: event.type }, `event ${event.type} to actor ${this.streamId}`);
+      if (strict) throw refused;
+      this.fail(refused);
+      return undefined;
+    }
   }
 
   /**
@@ -276,7 +310,9 @@ export class Journal {
     const meta = { recordedAt: this.options.clock.now() } as EventMeta;
     if (!this.classify(event, sourceRef, path, meta, undefined)) return;
     if (path !== ROOT_PATH) meta.target = path;
-    this.record(path, event, meta);
+    const logged = this.internal?.event === event ? this.internal : this.logged(event, false);
+    this.internal = undefined;
+    if (logged) this.record(path, event, meta, logged.data);
   }
 
   /** Fills `meta.source`, `actor`, `timer` and `cursor`; false when the event cannot be journaled (the actor is then failed). */
@@ -321,14 +357,8 @@ export class Journal {
   }
 
   /** Appends `event` for the actor at `path`; `committed` is called once the append has committed. */
-  private record(path: string, event: EventObject, meta: EventMeta, committed?: () => void, consumed?: PendingWrite['consumed']): boolean {
-    let record: NewEvent;
-    try {
-      record = { type: event.type, data: journalEventData(event), meta };
-    } catch (err) {
-      this.fail(err); // not JSON-safe (a cycle, a BigInt): stop before processing it unlogged
-      return false;
-    }
+  private record(path: string, event: EventObject, meta: EventMeta, data: unknown, committed?: () => void, consumed?: PendingWrite['consumed']): boolean {
+    const record: NewEvent = { type: event.type, data, meta };
     const expected = this.version;
     this.version = expected + 1;
     let queue = this.pending.get(path);
@@ -349,9 +379,11 @@ export class Journal {
     if (this.failed || !this.root || !target || this.root.getSnapshot().status !== 'active') return;
     const path = this.pathOf(target);
     if (path === undefined || target.getSnapshot().status !== 'active' || (path !== ROOT_PATH && !isMachineRef(target))) return;
+    const logged = this.logged(event, false);
+    if (!logged) return;
     const meta: EventMeta = { source: 'actor', actor: from, causationId, recordedAt: this.options.clock.now() };
     if (path !== ROOT_PATH) meta.target = path;
-    this.hold(undefined, target, event, (committed) => this.record(path, event, meta, committed));
+    this.hold(undefined, target, logged.event, (committed) => this.record(path, logged.event, meta, logged.data, committed));
   }
 
   /** Appends messages of this actor's inbox (posted by actors elsewhere) and delivers them once committed. */
@@ -360,23 +392,20 @@ export class Journal {
       if (this.failed || !this.root || this.root.getSnapshot().status !== 'active') return;
       if (this.inboxTaken.has(m.id)) continue;
       this.inboxTaken.add(m.id);
-      const event = { ...(m.data !== null && typeof m.data === 'object' ? (m.data as object) : {}), type: m.type } as EventObject;
+      const data = m.data !== null && typeof m.data === 'object' ? (m.data as object) : {};
+      const event = { ...data, type: m.type } as EventObject;
       // `from` is empty for an application's `system.send` to an actor that ran elsewhere
       const meta: EventMeta = m.from === '' ? { source: 'external', causationId: m.causationId, recordedAt: this.options.clock.now() } : { source: 'actor', actor: m.from, causationId: m.causationId, recordedAt: this.options.clock.now() };
-      this.hold(undefined, this.root, event, (committed) => this.record(ROOT_PATH, event, meta, committed, [{ streamId: this.streamId, id: m.id }]));
+      this.hold(undefined, this.root, event, (committed) => this.record(ROOT_PATH, event, meta, data, committed, [{ streamId: this.streamId, id: m.id }]));
     }
   }
 
   /** Posts a message to the inbox of a journaled actor that does not run here, in order with this actor's writes. */
   private postToRemote(streamId: string, event: EventObject, from: string): void {
     const causationId = this.nextCausationId(from);
-    let data: unknown;
-    try {
-      data = journalEventData(event);
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
+    const logged = this.logged(event, false);
+    if (!logged) return;
+    const data = logged.data;
     const sender = from === ROOT_PATH ? this.streamId : `${this.streamId}/${from}`;
     this.write({ messages: [{ streamId, causationId, type: event.type, data, from: sender, postedAt: this.options.clock.now() }] });
   }
@@ -526,7 +555,7 @@ export class Journal {
   fail(err: unknown): void {
     if (this.failed) return;
     this.failedAt = this.options.clock.now();
-    this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR') || isActorlogError(err, 'LEASE_LOST')
+    this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR') || isActorlogError(err, 'INVALID_EVENT') || isActorlogError(err, 'LEASE_LOST')
       ? err
       : new ActorlogError('APPEND_FAILED', isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.streamId}: ${(err as Error)?.message ?? err}`, {
         cause: err,

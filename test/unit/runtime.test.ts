@@ -356,15 +356,17 @@ describe('failures inside an actor', () => {
     expect((await system.recover()).recovered).toEqual([]);
   });
 
-  it('stops the actor with APPEND_FAILED, instead of throwing, for an event that is not JSON-safe', async () => {
+  it('refuses a send that is not JSON-safe with INVALID_EVENT; the actor keeps running (issue 15 item 10)', async () => {
     const log = store();
     const system = createActorSystem({ store: log, machines: { counter }, onError: () => {} });
     const actor = system.spawn('counter', { id: 'c-13', input: { start: 0 } });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(() => actor.send({ type: 'inc', cyclic } as never)).toThrowError(expect.objectContaining({ code: 'APPEND_FAILED' }));
+    expect(() => actor.send({ type: 'inc', cyclic } as never)).toThrowError(expect.objectContaining({ code: 'INVALID_EVENT', details: expect.objectContaining({ path: 'event.cyclic.self' }) }));
     expect(actor.getSnapshot().context.count).toBe(0);
     expect(log.readStream('c-13')).toHaveLength(0);
+    actor.send({ type: 'inc' });
+    expect(actor.getSnapshot().context.count).toBe(1);
   });
 
   it('in tick mode, one bad write stops only the actor that made it', async () => {
