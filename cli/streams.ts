@@ -13,7 +13,7 @@ export interface StreamsCommandOptions {
 const HEADERS = ['STREAM', 'MACHINE', 'STATUS', 'VERSION', 'CREATED', 'UPDATED'];
 
 function row(stream: StreamRecord): string[] {
-  return [stream.streamId, stream.machine.name, stream.status, String(stream.version), isoTime(stream.createdAt), isoTime(stream.updatedAt)];
+  return [stream.streamId ?? '(no id)', stream.machine.name, stream.status, String(stream.version), isoTime(stream.createdAt), isoTime(stream.updatedAt)];
 }
 
 /**

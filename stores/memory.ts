@@ -4,6 +4,7 @@ import { subscribeToLog, type LogFeed } from '../src/log/subscribe.ts';
 import type { AppendRequest, AppendResult, DefinitionRecord, EventMeta, EventRecord, InboxMessage, LogCursor, LogStore, NewEvent, NewStream, SnapshotRecord, StoredInboxMessage, StreamRecord, StreamStatus, SubscribeOptions, WriteBatch } from '../src/log/types.ts';
 import { applyWriteBatch, positionAfter } from '../src/log/writeBatch.ts';
 import { resolveKeepSnapshots } from '../src/log/keepSnapshots.ts';
+import { assertStreamId } from '../src/log/streamId.ts';
 
 interface StoredEvent {
   globalPosition: number;
@@ -131,6 +132,7 @@ export class MemoryStore implements LogStore {
   createStream(stream: NewStream): StreamRecord {
     this.assertOpen();
     const { streamId, machine, createdAt } = stream;
+    assertStreamId(streamId, 'createStream');
     if (this.streams.has(streamId)) throw new ActorlogError('STREAM_EXISTS', `stream ${streamId} already exists`, { details: { streamId } });
     const input = encode(stream.input);
     const stored: StoredStream = { streamId, machine: { name: machine.name, hash: machine.hash }, input, status: 'active', createdAt, statusAt: createdAt, events: [] };

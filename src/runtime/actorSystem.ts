@@ -16,6 +16,8 @@ import { machineHash } from './machineHash.ts';
 import { machineDefinition } from './definition.ts';
 import { exactEventData, exactInput, invalidEvent } from './eventCodec.ts';
 import { NotJson } from './jsonValue.ts';
+import { spawnOptions } from './spawnOptions.ts';
+import { assertStreamId } from '../log/streamId.ts';
 import { foldStream } from './recoverStream.ts';
 
 /** The machines a system can run, by the name their streams record. */
@@ -104,7 +106,9 @@ export interface ActorSystem<TMachines extends MachineRegistry = any, TStore ext
    * recorded in the stream as JSON (the actor starts from that copy, so replay matches it); keep
    * secrets out of it. The returned actor's `send`, `getSnapshot` and `waitFor` are typed by that
    * machine; an unknown name does not compile.
-   * @throws ActorlogError `MACHINE_NOT_REGISTERED`, `STREAM_EXISTS` (the id is in the log: use `recover()`), `ACTOR_EXISTS`
+   * @throws ActorlogError `INVALID_OPTIONS` (no `id`, an empty one, an unknown option: nothing is written),
+   *   `MACHINE_NOT_REGISTERED`, `STREAM_EXISTS` (the id is in the log: use `recover()`), `ACTOR_EXISTS`,
+   *   `INVALID_EVENT` (an input the log cannot keep exactly, `details.path`), `STORE_UNAVAILABLE` (after `close()`)
    * @example
    * ```ts
    * const system = createActorSystem({ store, machines: { counter } });
@@ -353,6 +357,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     for (const stream of streams) {
       if (actors.has(stream.streamId)) continue;
       try {
+        assertStreamId(stream.streamId, 'recover'); // a NULL id an older version let through: not resumed
         const machine = machineFor(stream.machine.name, stream);
         const at = clock.now();
         // a stream of a log written before definitions were kept gets its definition now
@@ -397,7 +402,8 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   const system: ActorSystem<TMachines, TStore> = {
     store,
     clock,
-    spawn(name, { id, input }) {
+    spawn(name, options) {
+      const { id, input } = spawnOptions(name, options);
       if (closed) throw new ActorlogError('STORE_UNAVAILABLE', `the actor system is closed: cannot spawn ${id}`, { details: { streamId: id } });
       const machine = machineFor(name);
       if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ActorlogError } from '../../src/errors.ts';
+import { assertStreamId } from '../../src/log/streamId.ts';
 import type { NewStream, StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import { STREAM_STATUSES } from '../../src/log/streamStatus.ts';
 import { encodeJson, STREAM_COLUMNS, toStreamRecord, type StreamRow } from './rows.ts';
@@ -25,7 +26,7 @@ export interface Streams {
  * `updatedAt` is the later of the last status change (or creation) and the last event's
  * `meta.recordedAt` (ms).
  *
- * `createStream` throws ActorlogError `STREAM_EXISTS`; `setStreamStatus` throws `STREAM_NOT_FOUND`.
+ * `createStream` throws ActorlogError `STREAM_EXISTS`, and `INVALID_OPTIONS` for an id that is not a non-empty string; `setStreamStatus` throws `STREAM_NOT_FOUND`.
  * A created stream is put in `versions` at 0. `listStreams` with a status filter searches the
  * `streams_status` index (no scan of `streams`); without one it reads every stream in creation order.
  *
@@ -49,6 +50,7 @@ export function prepareStreams(db: Database.Database, versions: VersionCache): S
   return {
     createStream(stream): StreamRecord {
       const { streamId, machine, createdAt } = stream;
+      assertStreamId(streamId, 'createStream');
       const input = encodeJson(stream.input);
       try {
         insert.run(streamId, machine.name, machine.hash, input, createdAt, createdAt);

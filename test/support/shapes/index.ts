@@ -1,8 +1,9 @@
 /** The issue 15 crash scenarios, by name (test/support/shapes/app.ts runs one phase of one). */
 import type { Scenario } from './scenario.ts';
 import { foreign } from './foreign.ts';
+import { ids } from './ids.ts';
 import { messages } from './messages.ts';
 import { tick } from './tick.ts';
 import { timers } from './timers.ts';
 
-export const scenarios: Record<string, Scenario> = { foreign, messages, tick, timers };
+export const scenarios: Record<string, Scenario> = { foreign, ids, messages, tick, timers };
