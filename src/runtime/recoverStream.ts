@@ -1,6 +1,6 @@
 import type { AnyStateMachine } from 'xstate';
 import type { EventMeta, EventRecord, LogStore, NewEvent, StreamRecord } from '../log/types.ts';
-import { journalEventData } from './eventCodec.ts';
+import { loggedEvent } from './eventCodec.ts';
 import { isWithin, persistedAt, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
 import { Folder, type FoldState, type ImpliedMessage } from './fold.ts';
@@ -90,9 +90,11 @@ function rederive(folder: Folder, state: FoldState, last: EventRecord): NewEvent
     const meta: EventMeta = { source: from === to ? 'self' : isWithin(from, to) ? 'child' : isWithin(to, from) ? 'parent' : 'actor', recordedAt: last.meta.recordedAt };
     if (from !== ROOT_PATH) meta.actor = from;
     if (to !== ROOT_PATH) meta.target = to;
-    const record: NewEvent = { type: event.type, data: journalEventData(event), meta };
+    // as the live journal delivers it: as the log holds it (issue 15 item 10)
+    const logged = loggedEvent(event);
+    const record: NewEvent = { type: event.type, data: logged.data, meta };
     const before = state.version;
-    folder.applyEvent(state, event, { ...record, streamId: last.streamId, version: before + 1, globalPosition: last.globalPosition });
+    folder.applyEvent(state, logged.event, { ...record, streamId: last.streamId, version: before + 1, globalPosition: last.globalPosition });
     tail.push(record);
     queue.push(...folder.sendsOfLast());
   }
