@@ -371,6 +371,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
           const appends = [{ streamId: stream.streamId, expectedVersion: folded.version - folded.tail.length, events: folded.tail }];
           await new Promise<void>((resolve, reject) => commit.enqueue({ appends, committed: resolve, failed: reject }));
         }
+        if (folded.status === 'error' && !folded.failureLogged) throw foldFailed(stream.streamId, folded);
         if (folded.status !== 'active') {
           // The process died between the final event and its snapshot: write what the fold shows.
           const snapshot = { streamId: stream.streamId, version: folded.version, snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping }, recordedAt: at };
@@ -505,6 +506,18 @@ function rootOf(ref: unknown): object {
   let at = ref as { _parent?: unknown };
   while (at?._parent) at = at._parent as { _parent?: unknown };
   return at as object;
+}
+
+/**
+ * The fold of a stream ended in error where the log records no failure of the actor: the fold's own
+ * error (it could not run the machine as the live actor did), never the actor's, so the stream is not
+ * marked final; it stays `active` and `recover()` lists it in `failed`.
+ */
+function foldFailed(streamId: string, folded: { version: number; persisted: unknown }): ActorlogError {
+  const error = describeError((folded.persisted as { error?: unknown } | undefined)?.error);
+  return new ActorlogError('REPLAY_MISMATCH', `stream ${streamId}: folding its log ends in error at version ${folded.version} (${error.message}), a failure the log does not record: not resumed, the stream stays active`, {
+    details: { streamId, version: folded.version, error },
+  });
 }
 
 function asActorlogError(err: unknown, streamId: string): ActorlogError {

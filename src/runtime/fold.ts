@@ -30,6 +30,11 @@ export interface FoldState {
   streamId: string;
   /** When the actor started (ms): the time the initial state's timers count from. */
   startedAt: number;
+  /**
+   * True once an `actorlog.failed` record of the root was applied: an `error` status is then the live
+   * actor's. An `error` the fold reached otherwise is the fold's own (the log does not say the actor failed).
+   */
+  failureLogged?: boolean;
 }
 
 /** How many earlier snapshots per actor a fold keeps, to undo the events an actor never processed when it threw. */
@@ -67,10 +72,18 @@ export class Folder {
     // The actor is never started: it only lends the scope a `self` and a system for child refs.
     const self = createActor(machine, { input: undefined as never });
     this.self = self as unknown as TreeRef;
-    const system = self.system as unknown as { get(id: string): unknown; _unregister(ref: unknown): void };
+    const system = self.system as unknown as { get(id: string): unknown; getAll(): Record<string, unknown>; _set(id: string, ref: unknown): void; _unregister(ref: unknown): void };
     const get = system.get.bind(system);
     // Another journaled actor, addressed by its stream id (`system.get(id)`): a stand-in records the send.
     system.get = (id: string) => get(id) ?? this.peer(id);
+    // A child invoked with a `systemId` is made again by each initial or restored state of the fold
+    // (the unstarted actor above made one already): the newest holds the id, as the live tree has one.
+    const set = system._set.bind(system);
+    system._set = (id: string, ref: unknown) => {
+      const existing = get(id);
+      if (existing !== undefined && existing !== ref) system._unregister(existing);
+      set(id, ref);
+    };
     this.scope = this.scopeFor(self);
   }
 
@@ -256,6 +269,7 @@ export class Folder {
     const entry = this.history.get(path)?.find((h) => h.version === failure.at);
     const base = entry?.before ?? current;
     const failed = { ...base, status: 'error', error: failure.error } as AnyMachineSnapshot;
+    if (path === ROOT_PATH) state.failureLogged = true;
     if (path === ROOT_PATH) state.snapshot = failed;
     else (target as unknown as { _snapshot: AnyMachineSnapshot })._snapshot = failed;
   }

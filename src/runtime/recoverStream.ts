@@ -15,6 +15,8 @@ export interface FoldedStream {
    */
   persisted: unknown;
   status: string;
+  /** The log records the root's failure (`actorlog.failed`): an `error` status is the live actor's, not the fold's own. */
+  failureLogged: boolean;
   version: number;
   bookkeeping: Bookkeeping;
   /** Messages to other journaled actors sent by the events folded after the latest snapshot. */
@@ -68,7 +70,7 @@ export async function foldStream(store: LogStore, machine: AnyStateMachine, stre
       child.input = { ...(child.input as object), cursor };
     }
   }
-  return { persisted, status: state.snapshot.status, version: state.version, bookkeeping, outbox: state.outbox, tail };
+  return { persisted, status: state.snapshot.status, failureLogged: state.failureLogged === true, version: state.version, bookkeeping, outbox: state.outbox, tail };
 }
 
 /**

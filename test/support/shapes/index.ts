@@ -3,7 +3,8 @@ import type { Scenario } from './scenario.ts';
 import { foreign } from './foreign.ts';
 import { ids } from './ids.ts';
 import { messages } from './messages.ts';
+import { systemId } from './systemId.ts';
 import { tick } from './tick.ts';
 import { timers } from './timers.ts';
 
-export const scenarios: Record<string, Scenario> = { foreign, ids, messages, tick, timers };
+export const scenarios: Record<string, Scenario> = { foreign, ids, messages, systemId, tick, timers };
