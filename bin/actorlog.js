@@ -19,9 +19,9 @@ async function tsxRegister() {
 const register = existsSync(source) ? await tsxRegister() : undefined;
 if (register) {
   register();
-  await import(source.href);
+  await (await import(source.href)).main();
 } else if (existsSync(compiled)) {
-  await import(compiled.href);
+  await (await import(compiled.href)).main();
 } else {
   process.stderr.write('actorlog: the compiled CLI (dist/) is missing: run `npm run build`, or `npm run actorlog -- <args>` in a checkout\n');
   process.exitCode = 2;

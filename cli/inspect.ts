@@ -4,7 +4,9 @@ import { ActorlogError, describeError, isActorlogError } from '../src/errors.ts'
 import type { StreamRecord } from '../src/log/types.ts';
 import { openLogCopy } from './openLog.ts';
 import { inspectionEvents, type InspectorEvent } from './inspectEvents.ts';
-import { ExitCodes, jsonLine, type Out } from './output.ts';
+import { Command } from 'commander';
+import { ignoreHashOption, machinesOption, type CommandContext } from './command.ts';
+import { ExitCodes, jsonLine, parseCount, type Out } from './output.ts';
 import type { MachineRegistry } from './registry.ts';
 
 /** Where `actorlog inspect` sends by default: the WebSocket server `@statelyai/inspect` uses (its `createInspectorServer()`). */
@@ -138,4 +140,20 @@ export async function runInspect(dbPath: string, streamId: string | undefined, r
   } finally {
     await log.close();
   }
+}
+
+/** `actorlog inspect <db> [streamId] [--to N] [--url ws-url] [--machines m] [--ignore-hash] [--json]`: its arguments, options and help. */
+export function inspectCommand(ctx: CommandContext): Command {
+  return new Command('inspect')
+    .description('re-send the recorded run of an actor (or of all) to the Stately Inspector over its WebSocket protocol')
+    .argument('<db>', 'the log file or postgres:// URL')
+    .argument('[streamId]', 'only this stream (its actor and children); default every stream, in log order')
+    .option('--to <n>', 'stop after this stream version (with streamId) or global position (without)', parseCount)
+    .option('--url <ws-url>', "the inspector's WebSocket server", DEFAULT_INSPECTOR_URL)
+    .addOption(machinesOption())
+    .addOption(ignoreHashOption('replay snapshots'))
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (db: string, streamId: string | undefined, opts: InspectCommandOptions & { machines?: string }) => {
+      ctx.result.code = await runInspect(db, streamId, await ctx.registry(opts.machines), opts, ctx.io.out, ctx.io.err);
+    });
 }

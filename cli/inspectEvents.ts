@@ -204,8 +204,9 @@ function* step(tracked: Tracked, record: EventRecord): Generator<InspectorEvent>
   if (!fold) return;
   fold.folder.applyEvent(fold.state, event, record);
   const target = path === ROOT_PATH ? fold.state.snapshot : (refAt(rootRef(fold.state), path)?.getSnapshot() as AnyMachineSnapshot | undefined);
-  if (target) yield { type: '@xstate.snapshot', ...base(rootId, sessionId, at, `${position}:snapshot:${sessionId}`), event: json(event), snapshot: inspected(target) };
+  // as XState's own inspection does: the children that came or went during the transition, then the actor's snapshot after it
   yield* childrenChanged(tracked, position, at, event);
+  if (target) yield { type: '@xstate.snapshot', ...base(rootId, sessionId, at, `${position}:snapshot:${sessionId}`), event: json(event), snapshot: inspected(target) };
 }
 
 /** The folded tree's root as a ref (its snapshot is the fold's), to walk its children. */
@@ -217,10 +218,13 @@ function rootRef(state: FoldState): TreeRef {
 function* childrenChanged(tracked: Tracked, position: number, at: number, event: EventObject | undefined): Generator<InspectorEvent> {
   const rootId = tracked.stream.streamId;
   const now = new Map<string, { ref: TreeRef; parent: string }>();
+  // a root that ended (done, error) stops every child still in its tree, as XState does
+  const ended = tracked.fold!.state.snapshot.status !== 'active';
   for (const { path, ref } of walkTree(rootRef(tracked.fold!.state))) {
-    if (path !== ROOT_PATH) now.set(path, { ref, parent: path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ROOT_PATH });
+    if (path !== ROOT_PATH && !ended) now.set(path, { ref, parent: path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ROOT_PATH });
   }
-  for (const [path, known] of [...tracked.children]) {
+  // the deepest first: a child stops before its parent
+  for (const [path, known] of [...tracked.children].sort(([a], [b]) => b.split('/').length - a.split('/').length)) {
     if (now.get(path)?.ref === known.ref) continue;
     tracked.children.delete(path);
     // a child machine's final (or failed) snapshot was already sent with the event that ended it
@@ -228,7 +232,7 @@ function* childrenChanged(tracked: Tracked, position: number, at: number, event:
     const id = known.id;
     const status = event?.type.startsWith(`xstate.done.actor.${id}`) ? 'done' : event?.type.startsWith(`xstate.error.actor.${id}`) ? 'error' : 'stopped';
     const snapshot = { status, output: status === 'done' ? json((event as { output?: unknown }).output) : undefined, error: status === 'error' ? json((event as { error?: unknown }).error) : undefined } as InspectedSnapshot;
-    yield { type: '@xstate.snapshot', ...base(rootId, known.sessionId, at, `${position}:snapshot:${known.sessionId}`), event: event ? json(event) : { type: 'xstate.stop' }, snapshot };
+    yield { type: '@xstate.snapshot', ...base(rootId, known.sessionId, at, `${position}:snapshot:${known.sessionId}`), event: event && status !== 'stopped' ? json(event) : { type: 'xstate.stop' }, snapshot };
   }
   for (const [path, { ref, parent }] of now) {
     if (tracked.children.has(path)) continue;

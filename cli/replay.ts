@@ -2,7 +2,11 @@ import type { StateValue } from 'xstate';
 import { ActorlogError } from '../src/errors.ts';
 import { replay, verifyReplay, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
 import { openLog } from './openLog.ts';
-import { ExitCodes, formatTable, jsonLine, type Out } from './output.ts';
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
+import { ignoreHashOption, machinesOption, type CommandContext } from './command.ts';
+import { logFile } from './config.ts';
+import { ExitCodes, formatTable, jsonLine, parseCount, type Out } from './output.ts';
 import type { MachineRegistry } from './registry.ts';
 
 /** Options of `actorlog replay`. */
@@ -120,4 +124,26 @@ export async function runReplay(dbPath: string, streamId: string, registry: Mach
   } finally {
     await log.close();
   }
+}
+
+/** `actorlog replay <db> <streamId> [--to N] [--verify [--strict]] [--machines m] [--ignore-hash] [--json]`: its arguments, options and help. */
+export function replayCommand(ctx: CommandContext): Command {
+  return new Command('replay')
+    .description('replay a stream offline, one line per event with the state after it')
+    .argument('<db>', "the log file or postgres:// URL; give only <streamId> to read the config's db")
+    .argument('[streamId]', 'the stream (actor id) to replay')
+    .option('--to <version>', 'stop after this stream version', parseCount)
+    .option('--verify', 'compare with every live snapshot the log recorded; exit 1 when one differs')
+    .option('--strict', 'with --verify: exit 1 also when the stream has no live snapshot to compare with')
+    .addOption(machinesOption())
+    .addOption(ignoreHashOption('replay (a deliberate migration)'))
+    .option('--json', 'one JSON object per event (data included); verify prints {"verify": {...}}')
+    .action(async (first: string, second: string | undefined, opts: ReplayCommandOptions & { machines?: string }) => {
+      const loaded = await ctx.config();
+      if (second === undefined && /\.(db|sqlite3?|actorlog)$/.test(first) && existsSync(first)) {
+        throw new ActorlogError('INVALID_OPTIONS', `missing <streamId>: actorlog replay ${first} <streamId> (list them with actorlog streams ${first})`);
+      }
+      const [db, streamId] = second === undefined ? [logFile(undefined, loaded), first] : [first, second];
+      ctx.result.code = await runReplay(db, streamId, await ctx.registry(opts.machines), opts, ctx.io.out, ctx.io.err);
+    });
 }

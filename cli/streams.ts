@@ -1,6 +1,9 @@
+import { Command } from 'commander';
 import type { StreamRecord, StreamStatus } from '../src/log/types.ts';
+import type { CommandContext } from './command.ts';
+import { logFile } from './config.ts';
 import { openLog } from './openLog.ts';
-import { ExitCodes, formatTable, isoTime, jsonLine, type Out } from './output.ts';
+import { ExitCodes, formatTable, isoTime, jsonLine, parseStatuses, type Out } from './output.ts';
 
 /** Options of `actorlog streams`. */
 export interface StreamsCommandOptions {
@@ -44,4 +47,16 @@ export async function runStreams(dbPath: string, options: StreamsCommandOptions,
   } finally {
     await log.close();
   }
+}
+
+/** `actorlog streams [db] [--status list] [--json]`: its arguments, options and help. */
+export function streamsCommand(ctx: CommandContext): Command {
+  return new Command('streams')
+    .description('list the streams (actors) of a log: id, machine, status, version, times')
+    .argument('[db]', "the log file or postgres:// URL (default: the config's db)")
+    .option('--status <list>', 'only these statuses, comma-separated (active,done,error,stopped)', parseStatuses)
+    .option('--json', 'one JSON object per line (stream records, input included)')
+    .action(async (db: string | undefined, opts: StreamsCommandOptions) => {
+      ctx.result.code = await runStreams(logFile(db, await ctx.config()), opts, ctx.io.out);
+    });
 }

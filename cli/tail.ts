@@ -1,7 +1,10 @@
 import { EMPTY, take, timeout, type Observable, type Subscription } from 'rxjs';
 import type { EventRecord } from '../src/log/types.ts';
 import { openLog } from './openLog.ts';
-import { ExitCodes, formatFixedRow, jsonLine, type Out } from './output.ts';
+import { Command } from 'commander';
+import type { CommandContext } from './command.ts';
+import { logFile } from './config.ts';
+import { ExitCodes, formatFixedRow, jsonLine, parseCount, parsePositive, type Out } from './output.ts';
 
 /** Options of `actorlog tail`. */
 export interface TailCommandOptions {
@@ -87,4 +90,20 @@ export async function runTail(dbPath: string, options: TailCommandOptions, out: 
     // the source may have ended while catching up, inside subscribe()
     if (finished) subscription.unsubscribe();
   });
+}
+
+/** `actorlog tail [db] [--from P] [--stream id] [--limit n] [--idle-exit ms] [--poll-interval ms] [--json]`: its arguments, options and help. */
+export function tailCommand(ctx: CommandContext): Command {
+  return new Command('tail')
+    .description('follow new events live, one line per event')
+    .argument('[db]', "the log file or postgres:// URL (default: the config's db)")
+    .option('--from <position>', 'start after this global position (default: the current head; 0 = whole log)', parseCount)
+    .option('--stream <id>', 'only the events of this stream')
+    .option('--limit <n>', 'exit after this many events', parseCount)
+    .option('--idle-exit <ms>', 'exit after this long without events', parseCount)
+    .option('--poll-interval <ms>', 'how often to look for events other processes append', parsePositive, 250)
+    .option('--json', 'one JSON object per event (the whole record, data included)')
+    .action(async (db: string | undefined, opts: TailCommandOptions) => {
+      ctx.result.code = await runTail(logFile(db, await ctx.config()), opts, ctx.io.out);
+    });
 }

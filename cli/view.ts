@@ -1,7 +1,10 @@
 import { basename } from 'node:path';
 import { redactUrl } from '../stores/postgres/errors.ts';
 import { isPostgresUrl, openLog } from './openLog.ts';
-import { ExitCodes, type Out } from './output.ts';
+import { Command } from 'commander';
+import { ignoreHashOption, machinesOption, type CommandContext } from './command.ts';
+import { logFile } from './config.ts';
+import { ExitCodes, parseCount, parsePositive, type Out } from './output.ts';
 import type { MachineRegistry } from './registry.ts';
 import type { RegistryRecipe } from './registryRecipe.ts';
 import { ViewApi } from './view/api.ts';
@@ -94,4 +97,20 @@ export async function runView(dbPath: string, registry: MachineRegistry, options
   });
   await viewer.close();
   return ExitCodes.OK;
+}
+
+/** `actorlog view [db] [--port N] [--machines m] [--ignore-hash] [--poll-interval ms]`: its arguments, options and help. */
+export function viewCommand(ctx: CommandContext): Command {
+  return new Command('view')
+    .description('serve an offline viewer of a log in the browser (127.0.0.1): streams and how they ended, statecharts of the whole actor tree, messages between actors, timelines, snapshots, the service at any position')
+    .argument('[db]', "the log file (an exported .actorlog too) or postgres:// URL (default: the config's db)")
+    .option('--port <n>', 'the port on 127.0.0.1 (default: a free port)', parseCount)
+    .addOption(machinesOption())
+    .addOption(ignoreHashOption('fold streams'))
+    .option('--poll-interval <ms>', 'how often to look for events other processes append', parsePositive, 200)
+    .action(async (db: string | undefined, opts: ViewCommandOptions & { machines?: string }) => {
+      const loaded = await ctx.config();
+      const registry = await ctx.registry(opts.machines);
+      ctx.result.code = await runView(logFile(db, loaded), registry, { ...opts, recipe: ctx.recipe(opts.machines), err: ctx.io.err }, ctx.io.out);
+    });
 }

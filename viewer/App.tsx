@@ -19,7 +19,7 @@ import { StreamHeader } from './StreamHeader.tsx';
 import { StreamList, type StreamFilter } from './StreamList.tsx';
 import { Timeline } from './Timeline.tsx';
 import { TimelineFilters } from './TimelineFilters.tsx';
-import { readHash, writeHash } from './url.ts';
+import { readHash, writeHash, type ViewHash } from './url.ts';
 import { useLatest } from './useLatest.ts';
 import { useLiveFeed, type LiveBatch } from './useLiveFeed.ts';
 
@@ -135,17 +135,28 @@ export function App() {
     if (batch.rows.length || batch.streamsChanged) refreshSoon();
   });
 
-  useEffect(
-    () => writeHash({ stream: selected, v: version, actor: actor || undefined, tab: tab === 'chart' ? undefined : tab, pos: position, outcome: [...outcome].join(','), machine, q, type: eventFilter.type, source: eventFilter.source }),
-    [selected, version, actor, tab, position, outcome, machine, q, eventFilter],
-  );
+  // the URL follows the view; a URL changed from outside (a link, the address bar, back) moves the view
+  const written = useRef<string | undefined>(undefined);
+  const applyHash = useCallback((h: ViewHash) => {
+    if (h.stream !== selectedRef.current) (setSelected(h.stream), setTotal(0));
+    setActor(h.actor ?? '');
+    setTab(h.tab === 'sequence' ? 'sequence' : 'chart');
+    follow.current = h.v === undefined;
+    setVersion(h.v);
+    setPosition(h.pos);
+    setOutcome(new Set((h.outcome ?? '').split(',').filter((x) => x !== '')));
+    setMachine(h.machine ?? '');
+    setQ(h.q ?? '');
+    setEventFilter({ type: h.type, source: h.source });
+  }, []);
   useEffect(() => {
-    const onHash = () => {
-      const h = readHash();
-      if (h.stream !== selectedRef.current) (setSelected(h.stream), setActor(h.actor ?? ''), setTotal(0));
-      if (h.v !== undefined) (follow.current = false), setVersion(h.v);
-      if (h.pos !== undefined) setPosition(h.pos);
-    };
+    if (written.current !== undefined && location.hash !== written.current) return applyHash(readHash());
+    const view: ViewHash = { stream: selected, v: version, actor: actor || undefined, tab: tab === 'chart' ? undefined : tab, pos: position, outcome: [...outcome].join(','), machine, q, type: eventFilter.type, source: eventFilter.source };
+    writeHash(view);
+    written.current = location.hash;
+  }, [selected, version, actor, tab, position, outcome, machine, q, eventFilter]);
+  useEffect(() => {
+    const onHash = () => location.hash !== written.current && applyHash(readHash());
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
@@ -197,6 +208,10 @@ export function App() {
     ? infoFor?.definition ? { hash: infoFor.stream.machine.hash, definition: infoFor.definition as DefinitionNode } : null
     : childDefinition?.actor === actor ? { hash: childDefinition.hash, definition: childDefinition.definition as DefinitionNode } : null;
   const filtered = eventFilter.type !== undefined || eventFilter.source !== undefined;
+  // the download: the selected stream up to the selected event, whole when it follows the last one
+  const upTo = version !== undefined && version < total ? version : undefined;
+  const exportTo = upTo === undefined ? undefined : upTo === 0 ? 0 : at?.version === upTo ? at.event?.globalPosition : undefined;
+  const download = { href: `/api/export?${new URLSearchParams({ stream: selected ?? '', ...(exportTo !== undefined ? { to: String(exportTo) } : {}) })}`, upTo: exportTo !== undefined ? upTo : undefined };
   return (
     <>
       <header>
@@ -210,7 +225,7 @@ export function App() {
           {!selected ? <div class="empty big">select a stream on the left</div> : (
             <>
               <div class="chart-panel">
-                <StreamHeader streamId={selected} info={infoFor} error={error} onFailure={failure !== undefined ? jumpToFailure : undefined} />
+                <StreamHeader streamId={selected} info={infoFor} error={error} onFailure={failure !== undefined ? jumpToFailure : undefined} download={download} />
                 <div class="tabs" role="tablist" aria-label="views of the stream">
                   <button type="button" role="tab" aria-selected={tab === 'chart'} id="tab-chart" aria-controls="panel-main" onClick={() => setTab('chart')}>statechart</button>
                   <button type="button" role="tab" aria-selected={tab === 'sequence'} id="tab-sequence" aria-controls="panel-main" data-testid="sequence-tab" onClick={() => setTab('sequence')}>messages between actors</button>

@@ -52,9 +52,10 @@ export function SequenceDiagram(props: SequenceDiagramProps) {
           const current = a.version === version && a.kind === 'event';
           const href = `#stream=${encodeURIComponent(a.link.streamId)}&v=${a.link.version}`;
           const label = `${a.kind === 'sent' ? 'sent ' : ''}${eventLabel(a.label)}`;
+          const shown = label.length > 26 ? `${label.slice(0, 25)}…` : label;
+          const lane = (id: string) => view.lanes.find((l) => l.id === id)?.label ?? id;
           return (
             <a href={href} class={`arrow-link${current ? ' current' : ''} ${a.kind}`} data-version={a.version} data-from={a.from} data-to={a.to}
-              aria-label={`v${a.version}: ${label}, ${a.from.replace(/^\w+:/, '')} to ${a.to.replace(/^\w+:/, '')}`}
               onClick={(e) => (e.preventDefault(), props.onOpen(a.link.streamId, a.link.version))}>
               <rect class="hit" x={Math.min(a.x1, a.x2) - 30} y={a.y - 16} width={Math.abs(a.x2 - a.x1) + 60} height={22} />
               {a.self ? (
@@ -62,8 +63,9 @@ export function SequenceDiagram(props: SequenceDiagramProps) {
               ) : (
                 <line x1={a.x1} x2={a.x2 + (a.x2 > a.x1 ? -2 : 2)} y1={a.y} y2={a.y} marker-end="url(#seq-arrow)" />
               )}
-              <text x={a.self ? a.x1 + 30 : (a.x1 + a.x2) / 2} y={a.y - 4} text-anchor={a.self ? 'start' : 'middle'}>{label.length > 26 ? `${label.slice(0, 25)}…` : label}</text>
+              <text x={a.self ? a.x1 + 30 : (a.x1 + a.x2) / 2} y={a.y - 4} text-anchor={a.self ? 'start' : 'middle'}>{shown}</text>
               <text class="ver" x={4} y={a.y + 4}>{a.version}</text>
+              <text class="sr" x={4} y={a.y + 4}>, version {a.version}, from {lane(a.from)} to {lane(a.to)}</text>
             </a>
           );
         })}

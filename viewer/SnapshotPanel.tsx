@@ -1,14 +1,8 @@
 /** The snapshot of the shown actor after the selected event: its state, the change from the snapshot before, its children, context, the event itself. */
 import { useMemo } from 'preact/hooks';
-import type { AtResult, SnapshotView } from './api.ts';
-import { diffRows } from './diff.ts';
+import { comparable, diffRows } from '../cli/snapshotDiff.ts';
+import type { AtResult } from './api.ts';
 import { short } from './format.ts';
-
-/** What the diff compares of a snapshot: value, status, context, and each child's source, status, state and context. */
-function comparable(s: SnapshotView | null): unknown {
-  if (!s) return null;
-  return { value: s.value, status: s.status, context: s.context, children: Object.fromEntries(s.children.map((c) => [c.path, { src: c.src, status: c.status, value: c.value, context: c.context }])) };
-}
 
 export function SnapshotPanel(props: { at: AtResult | null }) {
   const { at } = props;

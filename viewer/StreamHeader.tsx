@@ -7,6 +7,8 @@ export interface StreamHeaderProps {
   info: StreamInfo | null;
   error: string | null;
   onFailure?(): void;
+  /** The download of the selection as a log file: the stream up to the selected event (`upTo`), or whole. */
+  download: { href: string; upTo?: number };
 }
 
 export function StreamHeader(props: StreamHeaderProps) {
@@ -28,6 +30,9 @@ export function StreamHeader(props: StreamHeaderProps) {
           ) : null}
         </>
       ) : null}
+      <a class="download" href={props.download.href} download data-testid="download" title="the stream as a log file of its own (events, snapshots, definitions): open it with actorlog view">
+        ⤓ .actorlog{props.download.upTo !== undefined ? ` up to v${props.download.upTo}` : ''}
+      </a>
       {info && !info.replay.ok ? <span class="warn">{info.replay.message}</span> : null}
       {props.error ? <span class="warn">{props.error}</span> : null}
     </div>

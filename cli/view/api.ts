@@ -4,6 +4,7 @@ import type { LogStore, StreamRecord } from '../../src/log/types.ts';
 import { refAt } from '../../src/runtime/actorTree.ts';
 import { machineDefinition } from '../../src/runtime/definition.ts';
 import { machineHash } from '../../src/runtime/machineHash.ts';
+import { exportLog, type ExportSummary } from '../exportLog.ts';
 import type { MachineRegistry } from '../registry.ts';
 import { formatStateValue } from '../replay.ts';
 import { EventKinds, type KindFilter } from './eventKinds.ts';
@@ -197,6 +198,11 @@ export class ViewApi implements StreamReads {
       });
     }
     return { position, head, total: existing.length, offset, items };
+  }
+
+  /** Writes the streams up to global position `to` as a log file of their own at `path` (the page's download). */
+  exportTo(path: string, streamIds: string[], to?: number): Promise<ExportSummary> {
+    return exportLog(this.store, streamIds, path, { to });
   }
 
   /** Nothing to release: the store is the caller's. */

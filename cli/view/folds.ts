@@ -88,8 +88,19 @@ export class StreamFolds {
     return last ?? this.initial();
   }
 
-  /** Folds through `to`, calling `visit` for every event with `from <= version <= to`. */
-  async walk(from: number, to: number, visit: (step: FoldStep) => void): Promise<void> {
+  /**
+   * Folds through `to`, calling `visit` for every event with `from <= version <= to`. Walks of one
+   * stream take turns: a read that comes while a deep one runs starts from the snapshots it kept.
+   */
+  walk(from: number, to: number, visit: (step: FoldStep) => void): Promise<void> {
+    const turn = this.turn.then(() => this.fold(from, to, visit));
+    this.turn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private async fold(from: number, to: number, visit: (step: FoldStep) => void): Promise<void> {
     const folder = new Folder(this.machine);
     const state = await this.start(folder, Math.max(0, from - 1));
     let next = state.version + 1;

@@ -1,4 +1,9 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo, Socket } from 'node:net';
 import { describeError, isActorlogError } from '../../src/errors.ts';
 import type { LogStore } from '../../src/log/types.ts';
@@ -86,6 +91,7 @@ export async function startViewServer(store: LogStore, options: ViewServerOption
     if (path === '/api/info') return send(res, 200, await listing.info(options.db));
     if (path === '/api/streams') return send(res, 200, await listing.streams(url.searchParams));
     if (path === '/api/service') return send(res, 200, await reads.service(query));
+    if (path === '/api/export') return download(res, url.searchParams);
     const m = /^\/api\/stream\/([^/]+)(?:\/(events|at|definition|kinds|sequence)(?:\/(\d+))?)?$/.exec(path);
     if (m) {
       const id = decodeURIComponent(m[1]!);
@@ -104,6 +110,22 @@ export async function startViewServer(store: LogStore, options: ViewServerOption
     if (!asset) return fail(res, 404, 'INVALID_OPTIONS', `no such file: ${path}`);
     res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
     res.end(asset.body);
+  }
+
+  /** `GET /api/export?stream=a&stream=b&to=N`: the streams up to global position N as a log file (`exportLog`), sent as an attachment. */
+  async function download(res: ServerResponse, params: URLSearchParams): Promise<void> {
+    const streams = params.getAll('stream').filter((s) => s !== '');
+    const to = params.get('to');
+    const dir = await mkdtemp(join(tmpdir(), 'actorlog-view-export-'));
+    try {
+      const file = join(dir, 'export.actorlog');
+      await reads.exportTo(file, streams, to === null || to === '' ? undefined : Number(to));
+      const name = `${(streams[0] ?? 'log').replace(/[^\w.-]+/g, '_')}${streams.length > 1 ? `+${streams.length - 1}` : ''}${to ? `-to-${Number(to)}` : ''}.actorlog`;
+      res.writeHead(200, { 'content-type': 'application/vnd.sqlite3', 'content-disposition': `attachment; filename="${name}"`, 'cache-control': 'no-store' });
+      await pipeline(createReadStream(file), res);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   const headersTimeout = options.headersTimeoutMs ?? 10_000;

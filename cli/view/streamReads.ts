@@ -1,3 +1,4 @@
+import type { ExportSummary } from '../exportLog.ts';
 import type { AtResult, DefinitionView, EventsPage, KindsView, MatchesPage, SequenceView, ServicePage, StreamInfo } from './types.ts';
 
 /**
@@ -13,9 +14,11 @@ export interface StreamReads {
   kinds(streamId: string): Promise<KindsView>;
   sequence(streamId: string, query: string): Promise<SequenceView>;
   service(query: string): Promise<ServicePage>;
+  /** Writes the streams up to global position `to` as a log file of their own at `path` (see `exportLog`). */
+  exportTo(path: string, streamIds: string[], to?: number): Promise<ExportSummary>;
   close(): Promise<void>;
 }
 
 /** The names of the {@link StreamReads} calls a worker answers. */
-export const READ_CALLS = ['streamInfo', 'events', 'at', 'definition', 'kinds', 'sequence', 'service'] as const;
+export const READ_CALLS = ['streamInfo', 'events', 'at', 'definition', 'kinds', 'sequence', 'service', 'exportTo'] as const;
 export type ReadCall = (typeof READ_CALLS)[number];

@@ -13,16 +13,11 @@ function startWorker(data: FoldWorkerData): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(target.href)}))`, { eval: true, workerData: data });
 }
 
-/**
- * {@link StreamReads} answered by a worker thread (cli/view/foldWorker.ts) that holds its own
- * read-only connection and `ViewApi`: the server's thread only sends a call and waits. A worker
- * that dies fails the calls it had (`INTERNAL`) and is started again on the next call.
- */
-export class WorkerReads implements StreamReads {
+/** One worker thread and the calls it has not answered yet; a worker that dies fails them and is started again on the next call. */
+class Lane {
   private worker?: Worker;
   private next = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
-  private closed = false;
 
   constructor(private readonly data: FoldWorkerData) {}
 
@@ -40,7 +35,7 @@ export class WorkerReads implements StreamReads {
     const fail = (reason: string) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
-      for (const [id, waiting] of this.pending) (this.pending.delete(id), waiting.reject(new Error(`the viewer's fold worker ${reason}`)));
+      this.failAll(new Error(`the viewer's fold worker ${reason}`));
     };
     worker.on('error', (err) => fail(`failed: ${err.message}`));
     worker.on('exit', (code) => fail(`exited (${code})`));
@@ -48,8 +43,11 @@ export class WorkerReads implements StreamReads {
     return worker;
   }
 
-  private call<T>(call: ReadCall, ...args: unknown[]): Promise<T> {
-    if (this.closed) return Promise.reject(new ActorlogError('STORE_UNAVAILABLE', 'the viewer is closed'));
+  private failAll(err: unknown): void {
+    for (const [id, waiting] of this.pending) (this.pending.delete(id), waiting.reject(err));
+  }
+
+  call<T>(call: ReadCall, args: unknown[]): Promise<T> {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -57,19 +55,46 @@ export class WorkerReads implements StreamReads {
     });
   }
 
-  streamInfo(streamId: string) { return this.call<Awaited<ReturnType<StreamReads['streamInfo']>>>('streamInfo', streamId); }
-  events(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['events']>>>('events', streamId, query); }
-  at(streamId: string, version: number, actor: string) { return this.call<Awaited<ReturnType<StreamReads['at']>>>('at', streamId, version, actor); }
-  definition(streamId: string, actor: string, version: number) { return this.call<Awaited<ReturnType<StreamReads['definition']>>>('definition', streamId, actor, version); }
-  kinds(streamId: string) { return this.call<Awaited<ReturnType<StreamReads['kinds']>>>('kinds', streamId); }
-  sequence(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['sequence']>>>('sequence', streamId, query); }
-  service(query: string) { return this.call<Awaited<ReturnType<StreamReads['service']>>>('service', query); }
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failAll(new ActorlogError('STORE_UNAVAILABLE', 'the viewer is closed'));
+    await worker?.terminate();
+  }
+}
+
+/**
+ * {@link StreamReads} answered by worker threads (cli/view/foldWorker.ts), each with its own
+ * read-only connection and `ViewApi`: the server's thread only sends a call and waits. The selected
+ * stream's reads (its snapshots, events, chart, sequence) go to one worker, the service at a
+ * position (which folds many streams) to another, so on two cores neither waits for the other.
+ */
+export class WorkerReads implements StreamReads {
+  private readonly streams: Lane;
+  private readonly service_: Lane;
+  private closed = false;
+
+  constructor(data: FoldWorkerData) {
+    this.streams = new Lane(data);
+    this.service_ = new Lane(data);
+  }
+
+  private call<T>(lane: Lane, call: ReadCall, ...args: unknown[]): Promise<T> {
+    if (this.closed) return Promise.reject(new ActorlogError('STORE_UNAVAILABLE', 'the viewer is closed'));
+    return lane.call<T>(call, args);
+  }
+
+  streamInfo(streamId: string) { return this.call<Awaited<ReturnType<StreamReads['streamInfo']>>>(this.streams, 'streamInfo', streamId); }
+  events(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['events']>>>(this.streams, 'events', streamId, query); }
+  at(streamId: string, version: number, actor: string) { return this.call<Awaited<ReturnType<StreamReads['at']>>>(this.streams, 'at', streamId, version, actor); }
+  definition(streamId: string, actor: string, version: number) { return this.call<Awaited<ReturnType<StreamReads['definition']>>>(this.streams, 'definition', streamId, actor, version); }
+  kinds(streamId: string) { return this.call<Awaited<ReturnType<StreamReads['kinds']>>>(this.streams, 'kinds', streamId); }
+  sequence(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['sequence']>>>(this.streams, 'sequence', streamId, query); }
+  service(query: string) { return this.call<Awaited<ReturnType<StreamReads['service']>>>(this.service_, 'service', query); }
+  exportTo(path: string, streamIds: string[], to?: number) { return this.call<Awaited<ReturnType<StreamReads['exportTo']>>>(this.service_, 'exportTo', path, streamIds, to); }
 
   async close(): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    for (const [id, waiting] of this.pending) (this.pending.delete(id), waiting.reject(new ActorlogError('STORE_UNAVAILABLE', 'the viewer is closed')));
-    await worker?.terminate();
+    await Promise.all([this.streams.close(), this.service_.close()]);
   }
 }

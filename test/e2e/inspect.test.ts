@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createWebSocketInspector, type StatelyActorEvent, type StatelyEventEvent, type StatelyInspectionEvent, type StatelySnapshotEvent } from '@statelyai/inspect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createMachine, type AnyStateMachine } from 'xstate';
+import { assign, createActor, createMachine, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { createActorSystem, type ActorSystem } from '../../src/index.ts';
 import { inspectionEvents } from '../../cli/inspectEvents.ts';
 import { createMemoryStore } from '../../stores/memory.ts';
@@ -130,14 +130,15 @@ describe('actorlog inspect', () => {
 
     const line = (f: StatelyInspectionEvent) =>
       f.type === '@xstate.actor' ? `actor ${f.sessionId} parent=${f.parentId ?? '-'}` : f.type === '@xstate.event' ? `event ${f.sessionId} ${f.event.type} from=${f.sourceId ?? '-'}` : `snapshot ${f.sessionId} ${f.snapshot.status} ${JSON.stringify((f.snapshot as { value?: unknown }).value ?? null)}`;
-    // in the log's order; the shipper, with no event before position 4, is registered when its first event comes
+    // in the log's order; the shipper, with no event before position 4, is registered when its first event comes;
+    // as XState's own inspection, the children that come or go in a transition before the snapshot after it
     expect(frames.map(line)).toEqual([
       'actor order-1 parent=-',
       'actor order-1/charge parent=order-1',
       'event order-1 xstate.done.actor.charge from=order-1/charge',
-      'snapshot order-1 active "packing"',
       'snapshot order-1/charge done null',
       'actor order-1/worker parent=order-1',
+      'snapshot order-1 active "packing"',
       'event order-1/worker worker.finish from=-',
       'snapshot order-1/worker done "finished"',
       'event order-1 worker.done from=order-1/worker',
@@ -182,6 +183,43 @@ describe('actorlog inspect', () => {
     } finally {
       await rx.close();
     }
+  });
+
+  it('a spawned child still running when its parent ends gets a stopped snapshot, where and as XState\'s own inspection sends it', async () => {
+    const child = createMachine({ id: 'child', initial: 'idle', states: { idle: {} } });
+    const parent = setup({ actors: { child }, types: { context: {} as { ref: AnyActorRef | null } } }).createMachine({
+      id: 'parent',
+      context: { ref: null },
+      initial: 'open',
+      states: { open: { on: { go: { actions: assign({ ref: ({ spawn }) => spawn('child', { id: 'w1' }) }) }, end: 'closed' } }, closed: { type: 'final' } },
+    });
+    // live: XState's inspection of the same run (the root's session id is its own, here renamed to the stream id)
+    const live: string[] = [];
+    const actor = createActor(parent, {
+      inspect: (ev) => {
+        const who = (ev.actorRef as AnyActorRef).id === 'w1' ? 'p-1/w1' : 'p-1';
+        if (ev.type === '@xstate.snapshot') live.push(`snapshot ${who} ${ev.event.type} ${ev.snapshot.status}`);
+        if (ev.type === '@xstate.actor' && who !== 'p-1') live.push(`actor ${who}`);
+      },
+    });
+    actor.start();
+    actor.send({ type: 'go' });
+    actor.send({ type: 'end' });
+    const store = createMemoryStore();
+    const system = createActorSystem({ store, machines: { parent } });
+    const journaled = system.spawn('parent', { id: 'p-1' });
+    journaled.send({ type: 'go' });
+    journaled.send({ type: 'end' });
+    await system.settled();
+    await system.close();
+    const sent: string[] = [];
+    for (const ev of inspectionEvents(store, { machines: new Map([['p-1', parent]]) })) {
+      if (ev.type === '@xstate.snapshot') sent.push(`snapshot ${ev.sessionId} ${ev.event.type} ${ev.snapshot.status}`);
+      if (ev.type === '@xstate.actor' && ev.parentId) sent.push(`actor ${ev.sessionId}`);
+    }
+    expect(sent).toEqual(['actor p-1/w1', 'snapshot p-1 go active', 'snapshot p-1/w1 xstate.stop stopped', 'snapshot p-1 end done']);
+    // the live run, after its start (xstate.init snapshots), has the same children's and the root's snapshots in the same order
+    expect(live.filter((l) => !l.includes('xstate.init'))).toEqual(sent);
   });
 
   it('one stream up to a version: only its actor tree, only its events up to --to', async () => {

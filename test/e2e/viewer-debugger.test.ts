@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { axeViolations } from '../support/axe.ts';
 import { launchChromium } from '../support/browser.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 import { startView, type ViewProcess } from '../support/viewerProcess.ts';
 import { PINGS, writeViewerLog } from '../support/viewerLog.ts';
@@ -123,5 +127,70 @@ describe('actorlog view as a debugger, in Chromium', { retry: 1 }, () => {
     const rows = await page.$$eval('[data-testid=diff] tr[data-op]', (els) => els.map((e) => `${e.getAttribute('data-op')} ${e.getAttribute('data-path')} ${e.querySelector('.before')?.textContent}`));
     expect(rows).toEqual(['remove context/queue/0 {"id":"j1","text":"first"}']);
     await page.screenshot({ path: join(ARTIFACTS, 'queue-diff.png') });
+  });
+
+  it('axe-core finds no violation: the list, a chart with its timeline and snapshot, the sequence, a filtered timeline, a failure', async () => {
+    for (const hash of ['', 'stream=ping-1&v=2', 'stream=ping-1&v=2&actor=counter', 'stream=ping-1&v=2&tab=sequence', 'stream=ping-1&type=pong', 'stream=crash-1&outcome=failed']) {
+      await openAt(hash);
+      await page.waitForSelector('li[data-stream]');
+      if (hash.includes('tab=sequence')) await page.waitForSelector('[data-testid=sequence] .arrow-link');
+      else if (hash.includes('type=')) await page.waitForSelector('.tl-body .row .c-t');
+      else if (hash) await page.waitForSelector('g.state[data-active="true"]');
+      expect(await axeViolations(page), hash || 'front page').toEqual([]);
+    }
+  });
+
+  it('lays a machine out once: another stream of it, and the page opened again, lay out nothing', async () => {
+    await page.evaluate('localStorage.clear()');
+    const layouts = () => page.evaluate(`performance.getEntriesByName('actorlog.layout').length`) as Promise<number>;
+    await openAt('stream=job-ok');
+    await page.waitForSelector('g.state[data-state="outcome.done"][data-active="true"]');
+    expect(await layouts()).toBe(1);
+    await page.click('li[data-stream="job-failed"]');
+    await page.waitForSelector('g.state[data-state="outcome.failed"][data-active="true"]');
+    await page.click('li[data-stream="job-canceled"]');
+    await page.waitForSelector('g.state[data-state="outcome.canceled"][data-active="true"]');
+    expect(await layouts()).toBe(1); // three streams of one machine hash, one layout
+    await openAt('stream=job-failed');
+    await page.waitForSelector('g.state[data-state="outcome.failed"][data-active="true"]');
+    expect(await layouts()).toBe(0); // a new page: the layout kept from the last one
+  });
+
+  it('exports streams with actorlog export and opens the file with actorlog view; the page downloads the selection too', async () => {
+    const file = join(db.dir, 'bug.actorlog');
+    // `actorlog export … > bug.actorlog`: its standard output is the file
+    const out = openSync(file, 'w');
+    const run = spawnSync(process.execPath, [join(fileURLToPath(new URL('../..', import.meta.url)), 'bin/actorlog.js'), 'export', db.path, 'ping-1', 'peer-1'], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+    closeSync(out);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^actorlog: exported 2 stream\(s\), 12 event\(s\)/);
+    const bug = await startView(file, ['--machines', 'test/support/viewerMachines.ts']);
+    const p = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      await p.goto(`${bug.url}#stream=ping-1&v=1&tab=sequence`);
+      await p.waitForFunction(() => document.querySelectorAll('li[data-stream]').length === 2);
+      expect(await shown(p)).toEqual(['peer-1', 'ping-1']);
+      await p.waitForFunction((n) => document.querySelectorAll('[data-testid=sequence] .arrow-link.sent').length === n, PINGS);
+      await p.screenshot({ path: join(ARTIFACTS, 'exported-view.png') });
+      // the download button: ping-1 up to its version 4
+      await p.goto(`${bug.url}#stream=ping-1&v=4`);
+      await p.reload();
+      await p.waitForSelector('[data-testid=download]:has-text("up to v4")');
+      const [download] = await Promise.all([p.waitForEvent('download'), p.click('[data-testid=download]')]);
+      const saved = join(db.dir, 'downloaded.actorlog');
+      await download.saveAs(saved);
+      expect(download.suggestedFilename()).toMatch(/^ping-1-to-\d+\.actorlog$/);
+      const store = openSqliteStore(saved, { readonly: true });
+      try {
+        expect(store.listStreams().map((s) => [s.streamId, s.version])).toEqual([['ping-1', 4]]);
+        expect(store.readStream('ping-1').map((r) => r.type)).toEqual(['ping', 'inc', 'pong', 'ping']);
+      } finally {
+        store.close();
+      }
+      expect(readFileSync(saved).subarray(0, 15).toString()).toBe('SQLite format 3');
+    } finally {
+      await p.close();
+      await bug.stop();
+    }
   });
 });

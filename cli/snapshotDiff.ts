@@ -1,5 +1,6 @@
 /**
- * The difference between two snapshots, path by path (jsondiffpatch, as JSON Patch operations).
+ * The difference between two snapshots, path by path (jsondiffpatch, as JSON Patch operations): what
+ * the viewer's diff shows and `actorlog diff` prints.
  * Lists of objects are matched by identity, not by index: by an id-like key (`id`, `key`,
  * `messageId`, `taskId`, `name`, …, the first one an item has) or else by content, so removing the
  * head of a queue is one removal, not "last removed, every other changed".
@@ -77,4 +78,10 @@ export function diffRows(before: unknown, after: unknown): DiffRow[] {
     if (op.op === 'replace') return { op: 'replace', path, before: was, after: op.value };
     return { op: 'move', path, before: op.from.slice(1) };
   });
+}
+
+/** What a diff compares of a snapshot view: value, status, context, and each child's source, status, state and context. */
+export function comparable(s: { value: unknown; status: string; context: unknown; children: Array<{ path: string; src?: string; status?: string; value?: string; context?: unknown }> } | null): unknown {
+  if (!s) return null;
+  return { value: s.value, status: s.status, context: s.context, children: Object.fromEntries(s.children.map((c) => [c.path, { src: c.src, status: c.status, value: c.value, context: c.context }])) };
 }
