@@ -54,12 +54,15 @@ export interface ViewSignals {
 export async function openViewer(dbPath: string, registry: MachineRegistry, options: ViewCommandOptions = {}): Promise<ViewServer> {
   const log = await openLog(dbPath);
   const store = log.store;
-  const reads: StreamReads = options.recipe
-    ? new WorkerReads({ db: dbPath, registry: options.recipe, ignoreHash: options.ignoreHash })
-    : new ViewApi(store, registry, { ignoreHash: options.ignoreHash });
+  const workers = options.recipe ? new WorkerReads({ db: dbPath, registry: options.recipe, ignoreHash: options.ignoreHash }) : undefined;
+  const reads: StreamReads = workers ?? new ViewApi(store, registry, { ignoreHash: options.ignoreHash });
+  const assets = loadAssets();
+  // the workers and the page's build start now, not on the first request that needs them
+  workers?.warm();
+  assets.get('/index.html').catch(() => undefined); // a failed build is reported by the request that needs it
   try {
     const viewer = await startViewServer(store, {
-      listing: new StreamListing(store), reads, assets: loadAssets(), db: isPostgresUrl(dbPath) ? redactUrl(dbPath) : basename(dbPath), port: options.port, pollIntervalMs: options.pollInterval,
+      listing: new StreamListing(store), reads, assets, db: isPostgresUrl(dbPath) ? redactUrl(dbPath) : basename(dbPath), port: options.port, pollIntervalMs: options.pollInterval,
       maxLiveClients: options.maxLiveClients, headersTimeoutMs: options.headersTimeoutMs,
       onRefused: (line) => options.err?.write(`actorlog view: ${line}\n`),
     });

@@ -47,6 +47,11 @@ class Lane {
     for (const [id, waiting] of this.pending) (this.pending.delete(id), waiting.reject(err));
   }
 
+  /** Starts the worker now (it loads its modules and opens the log before the first call needs it). */
+  warm(): void {
+    this.ensure();
+  }
+
   call<T>(call: ReadCall, args: unknown[]): Promise<T> {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
@@ -92,6 +97,12 @@ export class WorkerReads implements StreamReads {
   sequence(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['sequence']>>>(this.streams, 'sequence', streamId, query); }
   service(query: string) { return this.call<Awaited<ReturnType<StreamReads['service']>>>(this.service_, 'service', query); }
   exportTo(path: string, streamIds: string[], to?: number) { return this.call<Awaited<ReturnType<StreamReads['exportTo']>>>(this.service_, 'exportTo', path, streamIds, to); }
+
+  /** Starts both workers now, so the first reads do not wait for them to load. */
+  warm(): void {
+    this.streams.warm();
+    this.service_.warm();
+  }
 
   async close(): Promise<void> {
     this.closed = true;

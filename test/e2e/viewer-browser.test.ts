@@ -1,68 +1,32 @@
 /**
  * `actorlog view` in a real browser: Debian's Chromium (/usr/bin/chromium, installed by .ci/run
- * when absent) driven by playwright-core, which never downloads a browser. Screenshots go to
- * test-results/viewer/.
+ * when absent) driven by playwright-core, which never downloads a browser: the main job's log, and
+ * a 100,000-event log (its longest stream scrolled, a deep first visit, a burst of appends from
+ * another process). Screenshots go to test-results/viewer/. Times are reported, not asserted (the
+ * bench measures them: bench/viewer.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../cli/registry.ts';
-import type { NewEvent } from '../../src/log/types.ts';
-import { replay, replaySteps } from '../../src/replay/replay.ts';
-import { machineDefinition } from '../../src/runtime/definition.ts';
-import { machineHash } from '../../src/runtime/machineHash.ts';
+import { replaySteps } from '../../src/replay/replay.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
-import { counterMachine } from '../support/cliMachines.ts';
+import { launchChromium } from '../support/browser.ts';
+import { writeCounterLog } from '../support/generatedLog.ts';
 import { startOrchestrator } from '../support/orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { appendFromAnotherProcess, startView, type ViewProcess } from '../support/viewerProcess.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin/actorlog.js');
-const TSX = import.meta.resolve('tsx');
 const ARTIFACTS = join(ROOT, 'test-results/viewer');
 const BIG_STREAM = 90_000;
 const SMALL_STREAMS = 500;
 const SMALL_EVENTS = 20;
-
-interface View { url: string; child: ChildProcess; stop(): Promise<void> }
-
-/** `node bin/actorlog.js view <db> --port 0 …`, resolved once it printed its URL. */
-function startView(db: string, args: string[] = []): Promise<View> {
-  const child = spawn(process.execPath, [BIN, 'view', db, '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`actorlog view printed no URL: ${out}`)), 30_000);
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = /actorlog view: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      resolve({ url: m[1]!, child, stop: async () => (child.kill('SIGTERM'), await exited) });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`actorlog view exited ${code}: ${out}`)));
-  });
-}
-
-/** Appends one event to a stream from another process; resolves when that process has committed it. */
-function appendFromAnotherProcess(db: string, streamId: string, version: number): Promise<void> {
-  const script = `
-    import { openSqliteStore } from './stores/sqlite/index.ts';
-    const store = openSqliteStore(${JSON.stringify(db)});
-    store.append(${JSON.stringify(streamId)}, ${version}, [{ type: 'viewer.probe', data: { note: 'appended by another process' }, meta: { source: 'external', recordedAt: Date.now() } }]);
-    store.close();
-    console.log('appended');`;
-  const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => String(d).includes('appended') && resolve());
-    child.once('exit', (code) => code !== 0 && reject(new Error(`append process exited ${code}`)));
-  });
-}
+const JOBS = 5; // one job in five fails on purpose
+const MACHINES = ['--machines', 'test/support/cliMachines.ts'];
+type View = ViewProcess;
 
 const main = tempDb('main.db');
 const big = tempDb('big.db');
@@ -70,36 +34,13 @@ let browser: Browser;
 let view: View;
 let page: Page;
 
-/** A 100,000-event log, written fast with appendBatch: one counter stream of 90,000 events and 500 of 20. */
-function writeBigLog(): void {
-  const store = openSqliteStore(big.path);
-  const hash = machineHash(counterMachine);
-  store.saveDefinition({ hash, name: 'counter', definition: machineDefinition(counterMachine), recordedAt: Date.now() });
-  const t0 = Date.now() - 3_600_000;
-  const cycle = ['inc', 'pause', 'resume'];
-  const events = (n: number, at: number): NewEvent[] =>
-    Array.from({ length: n }, (_, i) => ({ type: i === 0 ? 'start' : cycle[(i - 1) % 3]!, data: {}, meta: { source: 'external', recordedAt: at + i } }));
-  store.createStream({ streamId: 'big-1', machine: { name: 'counter', hash }, input: { step: 1 }, createdAt: t0 });
-  const all = events(BIG_STREAM, t0);
-  for (let v = 0; v < BIG_STREAM; v += 10_000) store.appendBatch([{ streamId: 'big-1', expectedVersion: v, events: all.slice(v, v + 10_000) }]);
-  const requests = [];
-  for (let i = 0; i < SMALL_STREAMS; i++) {
-    const streamId = `small-${String(i).padStart(3, '0')}`;
-    store.createStream({ streamId, machine: { name: 'counter', hash }, input: {}, createdAt: t0 + BIG_STREAM + i });
-    requests.push({ streamId, expectedVersion: 0, events: events(SMALL_EVENTS, t0 + BIG_STREAM + i * SMALL_EVENTS) });
-  }
-  store.appendBatch(requests);
-  expect(store.headPosition()).toBe(BIG_STREAM + SMALL_STREAMS * SMALL_EVENTS);
-  store.close();
-}
-
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const run = startOrchestrator(['--db', main.path, '--jobs', '4', '--step-ms', '20']);
+  const run = startOrchestrator(['--db', main.path, '--jobs', String(JOBS), '--step-ms', '20']);
   const code = await run.exited;
   if (code !== 0) throw new Error(`the main job exited ${code}: ${run.output()}`);
-  writeBigLog();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  await writeCounterLog(big.path, { bigEvents: BIG_STREAM, streams: SMALL_STREAMS, eventsPerStream: SMALL_EVENTS });
+  browser = await launchChromium();
   view = await startView(main.path);
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 }, 180_000);
@@ -116,15 +57,19 @@ const activeStates = (p: Page) => p.$$eval('g.state[data-active="true"]', (els) 
 // One retry: the page runs in a real browser beside the rest of the suite on 2 cores, and a
 // navigation can starve past its wait under load; a second failure is a real one.
 describe('actorlog view in Chromium', { retry: 1 }, () => {
-  it('lists every stream of the main job\'s log', async () => {
+  it('lists every stream of the main job\'s log with how it ended: the job that failed on purpose says failed', async () => {
     const store = openSqliteStore(main.path, { readonly: true });
     const ids = store.listStreams().map((s) => s.streamId);
     store.close();
-    expect(ids.length).toBe(5); // 4 jobs and their batch
+    expect(ids.length).toBe(JOBS + 1); // the jobs and their batch
     await page.goto(view.url);
     await page.waitForFunction((n) => document.querySelectorAll('li[data-stream]').length === n, ids.length);
     expect(await page.$$eval('li[data-stream]', (els) => els.map((e) => e.getAttribute('data-stream')))).toEqual(ids);
     expect(await page.textContent('[data-testid=stream-count]')).toContain(`of ${ids.length}`);
+    // XState's status says done for every job; the outcome says which failed
+    expect(await page.textContent('button.chip[data-outcome="failed"]')).toBe('failed 1');
+    expect(await page.$$eval('li[data-stream] .badge', (els) => els.map((e) => e.textContent).sort())).toEqual(['done', 'done', 'done', 'done', 'done', 'failed']);
+    await page.screenshot({ path: join(ARTIFACTS, 'main-job-outcomes.png') });
   });
 
   it('draws a selected job\'s statechart from the log, its final state highlighted; stepping back moves the highlight and changes the diff', async () => {
@@ -166,7 +111,7 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
     await again.close();
   });
 
-  it('shows an event appended by another process within a second', async () => {
+  it('shows an event appended by another process without a reload', async () => {
     const store = openSqliteStore(main.path, { readonly: true });
     const job = store.listStreams().filter((s) => s.machine.name === 'job').at(-1)!;
     store.close();
@@ -183,23 +128,23 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
       new MutationObserver(() => seen() && (w.shownAt ??= Date.now())).observe(document.body, { subtree: true, childList: true, characterData: true });
     }, job.version + 1);
     await page.waitForTimeout(300);
-    await appendFromAnotherProcess(main.path, job.streamId, job.version);
-    const appended = Date.now();
+    // the other process's clock at its commit: the page and this machine read the same clock
+    const { doneAt: appended } = await appendFromAnotherProcess(main.path, job.streamId, job.version, { type: 'viewer.probe' });
     await page.waitForSelector(`.tl-body .row[data-version="${job.version + 1}"] .c-t:has-text("viewer.probe")`, { timeout: 5_000 });
     const times = await page.evaluate(() => {
       const w = window as unknown as { probeAt?: number; shownAt?: number };
       return { probeAt: w.probeAt ?? NaN, shownAt: w.shownAt ?? NaN };
     });
-    const elapsed = times.shownAt - appended; // page and test read the same system clock
+    const elapsed = times.shownAt - appended;
     const delivered = times.probeAt - appended;
     console.log(`appended event shown after ${elapsed} ms (delivered to the page after ${delivered} ms)`);
-    expect(elapsed).toBeLessThan(1_000);
+    expect(Number.isFinite(elapsed)).toBe(true); // the page saw the row appear (the figure is reported, not held to a time)
     await page.waitForFunction((v) => document.querySelector('[data-testid=version-label]')?.textContent === `v${v} of ${v}`, job.version + 1);
     await page.screenshot({ path: join(ARTIFACTS, 'live-append.png') });
   });
 
   it('opens a 100,000-event log and scrolls its longest stream without stalling the page', async () => {
-    const bigView = await startView(big.path, ['--machines', 'test/support/cliMachines.ts']);
+    const bigView = await startView(big.path, MACHINES);
     const p = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     try {
       // the longest gap between animation frames while the page works, and the long tasks it ran
@@ -239,10 +184,63 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
         return { maxGap: w.maxGap, longTasks: w.longTasks };
       });
       console.log(`100,000-event log: longest frame gap ${maxGap.toFixed(0)} ms, ${longTasks.length} long tasks, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
-      // generous bounds: the page never froze (a frame at least every half second, no task of a second)
-      expect(maxGap).toBeLessThan(500);
-      expect(Math.max(0, ...longTasks)).toBeLessThan(1_000);
       await p.screenshot({ path: join(ARTIFACTS, 'big-log.png') });
+    } finally {
+      await p.close();
+      await bigView.stop();
+    }
+  });
+
+  it('answers other requests during a deep first visit (the fold runs in a worker), then follows a burst of 10,000 appends from another process', async () => {
+    const bigView = await startView(big.path, MACHINES);
+    const p = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      // another request's latency while the deep visit folds, probed from here
+      const deep = 45_000;
+      const latencies: number[] = [];
+      let probing = true;
+      const probe = (async () => {
+        while (probing) {
+          const t = Date.now();
+          const res = await fetch(`${bigView.url}api/streams?limit=5`);
+          expect(res.status).toBe(200);
+          await res.arrayBuffer();
+          latencies.push(Date.now() - t);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const t0 = Date.now();
+      await p.goto(`${bigView.url}#stream=big-1&v=${deep}`);
+      // the counter after event `deep`: start, then inc, pause, resume… (the `deep`-th is a pause)
+      await p.waitForFunction(() => document.querySelector('[data-testid=state]')?.textContent === 'running.paused', undefined, { timeout: 120_000 });
+      const visit = Date.now() - t0;
+      probing = false;
+      await probe;
+      expect(await p.textContent('[data-testid=version-label]')).toBe(`v${deep} of ${BIG_STREAM}`);
+      await p.waitForSelector(`.tl-body .row.selected[data-version="${deep}"] .c-st`, { timeout: 30_000 }); // the deep link scrolled the timeline to its row
+      console.log(`deep first visit (v${deep} of ${BIG_STREAM}): ${visit} ms; /api/streams meanwhile: ${latencies.length} requests, longest ${Math.max(...latencies)} ms, median ${[...latencies].sort((a, b) => a - b)[latencies.length >> 1]} ms`);
+
+      // a burst: another process appends 10,000 events over ~10 s while the page follows the stream
+      await p.goto(`${bigView.url}#stream=big-1`);
+      await p.reload();
+      await p.waitForFunction((v) => document.querySelector('[data-testid=version-label]')?.textContent === `v${v} of ${v}`, BIG_STREAM, { timeout: 60_000 });
+      await p.waitForSelector('.live.on');
+      await p.evaluate(`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => (window.longest = Math.max(window.longest, e.duration)))).observe({ type: 'longtask' });`);
+      let requests = 0;
+      p.on('request', (r) => r.url().includes('/api/') && !r.url().includes('/api/live') && requests++);
+      const burst = 10_000;
+      const last = BIG_STREAM + burst;
+      await p.evaluate(`new MutationObserver(() => document.querySelector('[data-testid=version-label]')?.textContent === 'v${last} of ${last}' && (window.currentAt ??= Date.now())).observe(document.body, { subtree: true, childList: true, characterData: true })`);
+      const { doneAt } = await appendFromAnotherProcess(big.path, 'big-1', BIG_STREAM, { batches: 100, perBatch: 100, everyMs: 100 });
+      await p.waitForFunction((v) => document.querySelector('[data-testid=version-label]')?.textContent === `v${v} of ${v}`, last, { timeout: 60_000 });
+      // the last row, with the state the fold gives it (the 100,000th event is a resume)
+      await p.waitForSelector(`.tl-body .row[data-version="${last}"] .c-st:has-text("running.counting")`, { timeout: 30_000 });
+      const currentAt = (await p.evaluate('window.currentAt')) as number;
+      const longest = (await p.evaluate('window.longest')) as number;
+      console.log(`burst of ${burst} appends over ~10 s: page current ${currentAt - doneAt} ms after the last commit; longest task ${Math.round(longest)} ms; ${requests} API requests`);
+      // batched: far fewer reads than events (one snapshot read in flight, one batch per frame)
+      expect(requests).toBeLessThan(burst / 20);
+      await p.screenshot({ path: join(ARTIFACTS, 'burst.png') });
     } finally {
       await p.close();
       await bigView.stop();
