@@ -123,8 +123,11 @@ export async function measureViewer(options: { db: string; root?: string; big: n
     const burstRequests = requests;
     log(`burst: current ${burstCatchUpMs} ms after the last commit; longest task ${burstLongestTaskMs} ms; ${burstRequests} API requests`);
 
-    // idle: nothing appended; CPU of the server and of the page's renderer
-    await new Promise((r) => setTimeout(r, 3_000));
+    // idle: nothing appended; once the page has made no request for 3 s (the reads the burst left
+    // behind are done), the CPU of the server and of the page's renderer
+    let lastRequest = Date.now();
+    page.on('request', () => (lastRequest = Date.now()));
+    for (const until = Date.now() + 120_000; Date.now() - lastRequest < 3_000 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     const taskDuration = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0);

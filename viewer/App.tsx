@@ -92,14 +92,17 @@ export function App() {
     return () => ctl.abort();
   }, [selected, actor, infoFor !== null]);
 
-  // the service at a position (debounced while sliding or while the head moves)
+  // the service at a position (debounced while sliding or while the head moves); it folds many
+  // streams, so it waits until the selected stream's snapshot is shown
   const pos = position ?? head;
+  const serviceReady = !selected || at !== null || error !== null;
   useEffect(() => {
+    if (!serviceReady) return;
     const ctl = new AbortController();
     // void: the read's failure goes to its rejection handler (the panel stays as it was)
     const t = setTimeout(() => void get<ServicePage>('service', { position: pos, limit: serviceLimit }, ctl.signal).then(setService, () => undefined), position === undefined ? 1_000 : 150);
     return () => (clearTimeout(t), ctl.abort());
-  }, [pos, serviceLimit]);
+  }, [pos, serviceLimit, serviceReady]);
 
   // live: events appended by any process, one batch per frame
   const selectedRef = useRef(selected);

@@ -98,10 +98,9 @@ export class WorkerReads implements StreamReads {
   service(query: string) { return this.call<Awaited<ReturnType<StreamReads['service']>>>(this.service_, 'service', query); }
   exportTo(path: string, streamIds: string[], to?: number) { return this.call<Awaited<ReturnType<StreamReads['exportTo']>>>(this.service_, 'exportTo', path, streamIds, to); }
 
-  /** Starts both workers now, so the first reads do not wait for them to load. */
+  /** Starts the selected stream's worker now, so the first reads do not wait for it to load (the service's starts on its first read). */
   warm(): void {
     this.streams.warm();
-    this.service_.warm();
   }
 
   async close(): Promise<void> {
