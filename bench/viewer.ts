@@ -54,7 +54,14 @@ async function versionShown(page: Page, label: string, timeout: number): Promise
 }
 
 /** Runs every measurement on the log at `db` (generated when missing) with the viewer of the checkout at `root`. */
-export async function measureViewer(options: { db: string; root?: string; big: number; streams: number; perStream: number; log(line: string): void }): Promise<ViewerFigures> {
+export async function measureViewer(options: {
+  db: string;
+  root?: string;
+  big: number;
+  streams: number;
+  perStream: number;
+  log: (line: string) => void;
+}): Promise<ViewerFigures> {
   const { db, root, big, log } = options;
   if (!existsSync(db)) {
     log(`writing ${options.streams} streams + big-1 of ${big} events to ${db}`);
@@ -70,8 +77,14 @@ export async function measureViewer(options: { db: string; root?: string; big: n
     let page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     let t0 = Date.now();
     await page.goto(view.url);
-    const firstPaintMs = await page.waitForSelector('li[data-stream]', { timeout: 120_000 }).then(() => Date.now() - t0, () => -1);
-    const servicePaintMs = await page.waitForSelector('.svc tbody tr', { timeout: 120_000 }).then(() => Date.now() - t0, () => -1);
+    const firstPaintMs = await page.waitForSelector('li[data-stream]', { timeout: 120_000 }).then(
+      () => Date.now() - t0,
+      () => -1,
+    );
+    const servicePaintMs = await page.waitForSelector('.svc tbody tr', { timeout: 120_000 }).then(
+      () => Date.now() - t0,
+      () => -1,
+    );
     log(`first paint ${firstPaintMs} ms, service ${servicePaintMs} ms`);
     await page.close();
     await view.stop();
@@ -93,8 +106,13 @@ export async function measureViewer(options: { db: string; root?: string; big: n
     t0 = Date.now();
     await page.goto(`${view.url}#stream=big-1&v=${half}`);
     const deepVisitMs = await versionShown(page, `v${half} of ${big}`, 300_000)
-      .then(() => page.waitForFunction(`(document.querySelector('[data-testid=state]')?.textContent ?? '') !== ''`, undefined, { timeout: 300_000, polling: 50 }))
-      .then(() => Date.now() - t0, () => -1);
+      .then(() =>
+        page.waitForFunction(`(document.querySelector('[data-testid=state]')?.textContent ?? '') !== ''`, undefined, { timeout: 300_000, polling: 50 }),
+      )
+      .then(
+        () => Date.now() - t0,
+        () => -1,
+      );
     probing = false;
     await probe;
     log(`deep visit ${deepVisitMs} ms; /api/info meanwhile max ${Math.max(...latencies)} ms, median ${median(latencies)} ms (${latencies.length} probes)`);
@@ -115,7 +133,10 @@ export async function measureViewer(options: { db: string; root?: string; big: n
       .observe(document.body, { subtree: true, childList: true, characterData: true });`);
     const { doneAt } = await appendFromAnotherProcess(db, 'big-1', big, { batches: 100, perBatch: 100, everyMs: 100 });
     // not current 120 s after the burst: reported as -1, with what the page showed then
-    const current = await versionShown(page, `v${last} of ${last}`, 120_000).then(() => true, () => false);
+    const current = await versionShown(page, `v${last} of ${last}`, 120_000).then(
+      () => true,
+      () => false,
+    );
     const shownAt = (await page.evaluate('window.shownAt ?? Date.now()')) as number;
     const burstCatchUpMs = current ? Math.max(0, shownAt - doneAt) : -1;
     if (!current) log(`burst: not current 120 s after the last commit; the page shows ${await page.textContent('[data-testid=version-label]')}`);
@@ -127,10 +148,10 @@ export async function measureViewer(options: { db: string; root?: string; big: n
     // behind are done), the CPU of the server and of the page's renderer
     let lastRequest = Date.now();
     page.on('request', () => (lastRequest = Date.now()));
-    for (const until = Date.now() + 120_000; Date.now() - lastRequest < 3_000 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
+    for (const until = Date.now() + 120_000; Date.now() - lastRequest < 3_000 && Date.now() < until;) await new Promise((r) => setTimeout(r, 200));
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
-    const taskDuration = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0);
+    const taskDuration = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
     const idleSeconds = 10;
     const server0 = cpuTicks(view.child.pid!);
     const page0 = await taskDuration();
@@ -139,9 +160,20 @@ export async function measureViewer(options: { db: string; root?: string; big: n
     const idlePageCpuPct = Math.round((((await taskDuration()) - page0) / idleSeconds) * 1000) / 10;
     log(`idle: server ${idleServerCpuPct}% of a core, page ${idlePageCpuPct}%`);
     return {
-      events, streams: options.streams + 1, firstPaintMs, servicePaintMs, deepVisitMs,
-      infoLatencyMaxMs: Math.max(...latencies), infoLatencyMedianMs: median(latencies),
-      burstCatchUpMs, burstEvents, burstLongestTaskMs, burstRequests, idleServerCpuPct, idlePageCpuPct, idleSeconds,
+      events,
+      streams: options.streams + 1,
+      firstPaintMs,
+      servicePaintMs,
+      deepVisitMs,
+      infoLatencyMaxMs: Math.max(...latencies),
+      infoLatencyMedianMs: median(latencies),
+      burstCatchUpMs,
+      burstEvents,
+      burstLongestTaskMs,
+      burstRequests,
+      idleServerCpuPct,
+      idlePageCpuPct,
+      idleSeconds,
     };
   } finally {
     await browser.close();
@@ -173,7 +205,8 @@ async function main(argv: string[]): Promise<void> {
     const f = await measureViewer({ db, root: opts.root, big: opts.big, streams: opts.streams, perStream: opts.perStream, log });
     if (opts.json) return void process.stdout.write(JSON.stringify(f) + '\n');
     const rows = [
-      ['first paint (stream list)', `${f.firstPaintMs} ms`], ['service table drawn', `${f.servicePaintMs} ms`],
+      ['first paint (stream list)', `${f.firstPaintMs} ms`],
+      ['service table drawn', `${f.servicePaintMs} ms`],
       [`deep first visit (v${Math.floor(opts.big / 2)} of big-1, cold)`, `${f.deepVisitMs} ms`],
       ['/api/info meanwhile: max / median', `${f.infoLatencyMaxMs} / ${f.infoLatencyMedianMs} ms`],
       [`burst of ${f.burstEvents}: current after the last commit`, f.burstCatchUpMs < 0 ? 'not within 120 s' : `${f.burstCatchUpMs} ms`],

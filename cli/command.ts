@@ -30,7 +30,10 @@ export interface CommandContext {
 
 /** `--machines <module>`, for the commands that fold streams. */
 export function machinesOption(): Option {
-  return new Option('--machines <module>', 'a .js/.mjs module (.ts with a loader) exporting `machines` (or a default) Record<string, machine>; adds to actorlog.config');
+  return new Option(
+    '--machines <module>',
+    'a .js/.mjs module (.ts with a loader) exporting `machines` (or a default) Record<string, machine>; adds to actorlog.config',
+  );
 }
 
 /** `--ignore-hash`, for the commands that fold streams: `doing` says what it lets them do anyway. */

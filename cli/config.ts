@@ -57,22 +57,27 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
     mod = await import(pathToFileURL(path).href);
   } catch (err) {
     const needsLoader = /\.[cm]?tsx?$/.test(path) && (err as NodeJS.ErrnoException)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
-    const reason = needsLoader ? 'Node cannot import TypeScript without a loader: run with `NODE_OPTIONS="--import tsx"`, or use actorlog.config.mjs' : (err as Error)?.message ?? String(err);
+    const reason = needsLoader
+      ? 'Node cannot import TypeScript without a loader: run with `NODE_OPTIONS="--import tsx"`, or use actorlog.config.mjs'
+      : ((err as Error)?.message ?? String(err));
     throw new ActorlogError('INVALID_OPTIONS', `cannot load config ${path}: ${reason}`, { cause: err, details: { path } });
   }
   const config = (mod.default ?? mod.config ?? {}) as ActorlogConfig;
   if (typeof config !== 'object' || config === null) throw new ActorlogError('INVALID_OPTIONS', `config ${path} exports no object`, { details: { path } });
-  if (config.db !== undefined && typeof config.db !== 'string') throw new ActorlogError('INVALID_OPTIONS', `config ${path}: db must be a path`, { details: { path } });
+  if (config.db !== undefined && typeof config.db !== 'string')
+    throw new ActorlogError('INVALID_OPTIONS', `config ${path}: db must be a path`, { details: { path } });
   const base = dirname(path);
   let machines: Record<string, AnyStateMachine> = {};
   const listed = config.machines;
   if (typeof listed === 'string' || Array.isArray(listed)) {
     for (const module of [listed].flat()) {
-      if (typeof module !== 'string') throw new ActorlogError('INVALID_OPTIONS', `config ${path}: machines lists something that is not a module path`, { details: { path } });
+      if (typeof module !== 'string')
+        throw new ActorlogError('INVALID_OPTIONS', `config ${path}: machines lists something that is not a module path`, { details: { path } });
       machines = { ...machines, ...(await loadMachinesModule(resolve(base, module))) };
     }
   } else if (listed !== undefined) {
-    if (typeof listed !== 'object' || listed === null) throw new ActorlogError('INVALID_OPTIONS', `config ${path}: machines must be module paths or a record of machines`, { details: { path } });
+    if (typeof listed !== 'object' || listed === null)
+      throw new ActorlogError('INVALID_OPTIONS', `config ${path}: machines must be module paths or a record of machines`, { details: { path } });
     machines = listed;
   }
   return { path, machines, db: config.db === undefined ? undefined : resolve(base, config.db) };
@@ -86,8 +91,14 @@ export function logFile(given: string | undefined, config: LoadedConfig, env: No
   if (given !== undefined) return given;
   if (env.ACTORLOG_DB) return env.ACTORLOG_DB;
   if (config.db !== undefined) {
-    if (!/^postgres(ql)?:\/\//i.test(config.db) && !existsSync(config.db)) throw new ActorlogError('STORE_UNAVAILABLE', `no log file at ${config.db} (the db named by ${config.path}); pass <db> or set ACTORLOG_DB`, { details: { path: config.db } });
+    if (!/^postgres(ql)?:\/\//i.test(config.db) && !existsSync(config.db))
+      throw new ActorlogError('STORE_UNAVAILABLE', `no log file at ${config.db} (the db named by ${config.path}); pass <db> or set ACTORLOG_DB`, {
+        details: { path: config.db },
+      });
     return config.db;
   }
-  throw new ActorlogError('INVALID_OPTIONS', config.path ? `no log file given, and ${config.path} names no db` : 'no log file given (pass <db>, or name `db` in actorlog.config.mjs)');
+  throw new ActorlogError(
+    'INVALID_OPTIONS',
+    config.path ? `no log file given, and ${config.path} names no db` : 'no log file given (pass <db>, or name `db` in actorlog.config.mjs)',
+  );
 }

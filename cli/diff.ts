@@ -20,7 +20,7 @@ export interface DiffCommandOptions {
 
 const MARK: Record<DiffRow['op'], string> = { add: '+', remove: '-', replace: '~', move: '>' };
 const show = (v: unknown) => {
-  const text = v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v));
+  const text = v === undefined ? 'undefined' : (JSON.stringify(v) ?? typeof v);
   return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 };
 
@@ -46,20 +46,36 @@ function line(r: DiffRow): string {
  * actorlog diff ./actorlog.db order-1 2 5 --actor worker --json
  * ```
  */
-export async function runDiff(dbPath: string, streamId: string, from: number, to: number, registry: MachineRegistry, options: DiffCommandOptions, out: Out, err: Out): Promise<number> {
+export async function runDiff(
+  dbPath: string,
+  streamId: string,
+  from: number,
+  to: number,
+  registry: MachineRegistry,
+  options: DiffCommandOptions,
+  out: Out,
+  err: Out,
+): Promise<number> {
   const log = await openLog(dbPath);
   try {
     const stream = await log.store.getStream(streamId);
     if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in ${dbPath}`, { details: { streamId } });
     for (const v of [from, to]) {
-      if (v > stream.version) throw new ActorlogError('INVALID_OPTIONS', `${streamId} has ${stream.version} event(s): there is no version ${v}`, { details: { streamId, version: v } });
+      if (v > stream.version)
+        throw new ActorlogError('INVALID_OPTIONS', `${streamId} has ${stream.version} event(s): there is no version ${v}`, {
+          details: { streamId, version: v },
+        });
     }
     const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash });
-    if (mismatch) err.write(`actorlog: warning: folding ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`);
+    if (mismatch)
+      err.write(
+        `actorlog: warning: folding ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`,
+      );
     const folds = new StreamFolds(log.store, machine, stream);
     const actor = options.actor ?? '';
     const [a, b] = [snapshotView(await folds.at(from), actor), snapshotView(await folds.at(to), actor)];
-    if (!a && !b) throw new ActorlogError('INVALID_OPTIONS', `no child machine "${actor}" in ${streamId} at version ${from} or ${to}`, { details: { streamId, actor } });
+    if (!a && !b)
+      throw new ActorlogError('INVALID_OPTIONS', `no child machine "${actor}" in ${streamId} at version ${from} or ${to}`, { details: { streamId, actor } });
     const changes = diffRows(comparable(a), comparable(b));
     const state = { from: a?.state ?? null, to: b?.state ?? null };
     if (options.json) {

@@ -37,7 +37,8 @@ export interface BinaryOut {
  * ```
  */
 export async function runExport(dbPath: string, streamIds: string[], options: ExportCommandOptions, stdout: BinaryOut, err: Out): Promise<number> {
-  if (!options.out && stdout.isTTY) throw new ActorlogError('INVALID_OPTIONS', 'export writes a binary log file: redirect it (> bug.actorlog) or pass --out <file>');
+  if (!options.out && stdout.isTTY)
+    throw new ActorlogError('INVALID_OPTIONS', 'export writes a binary log file: redirect it (> bug.actorlog) or pass --out <file>');
   const dir = options.out ? undefined : mkdtempSync(join(tmpdir(), 'actorlog-export-'));
   const path = options.out ? resolve(options.out) : join(dir!, 'export.actorlog');
   const log = await openLog(dbPath);
@@ -46,7 +47,9 @@ export async function runExport(dbPath: string, streamIds: string[], options: Ex
     if (!options.out) {
       for await (const chunk of createReadStream(path)) stdout.write(chunk as Uint8Array);
     }
-    err.write(`actorlog: exported ${summary.streams} stream(s), ${summary.events} event(s), ${summary.snapshots} snapshot(s), ${summary.definitions} definition(s) up to position ${summary.to}${options.out ? ` to ${options.out}` : ''}\n`);
+    err.write(
+      `actorlog: exported ${summary.streams} stream(s), ${summary.events} event(s), ${summary.snapshots} snapshot(s), ${summary.definitions} definition(s) up to position ${summary.to}${options.out ? ` to ${options.out}` : ''}\n`,
+    );
     return ExitCodes.OK;
   } finally {
     await log.close();
@@ -57,7 +60,9 @@ export async function runExport(dbPath: string, streamIds: string[], options: Ex
 /** `actorlog export <db> <streamId...> [--to N] [--out file]`: its arguments, options and help. */
 export function exportCommand(ctx: CommandContext): Command {
   return new Command('export')
-    .description('write the streams named (their events, snapshots and definitions, up to a global position) as a log file of their own: a bug report that actorlog view opens')
+    .description(
+      'write the streams named (their events, snapshots and definitions, up to a global position) as a log file of their own: a bug report that actorlog view opens',
+    )
     .argument('<db>', 'the log file or postgres:// URL')
     .argument('<streamId...>', 'the streams to export')
     .option('--to <position>', 'the last global position to export (default: the head)', parseCount)

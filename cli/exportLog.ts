@@ -24,11 +24,17 @@ class Cursor {
   private next = 1;
   private done = false;
 
-  constructor(private readonly store: LogStore, readonly stream: StreamRecord, private readonly to: number) {}
+  constructor(
+    private readonly store: LogStore,
+    readonly stream: StreamRecord,
+    private readonly to: number,
+  ) {}
 
   async peek(): Promise<EventRecord | undefined> {
     if (this.buffer.length === 0 && !this.done) {
-      this.buffer = (await this.store.readStream(this.stream.streamId, { fromVersion: this.next, toVersion: this.next + READ_CHUNK - 1 })).filter((r) => r.globalPosition <= this.to);
+      this.buffer = (await this.store.readStream(this.stream.streamId, { fromVersion: this.next, toVersion: this.next + READ_CHUNK - 1 })).filter(
+        (r) => r.globalPosition <= this.to,
+      );
       if (this.buffer.length < READ_CHUNK) this.done = true;
       this.next += READ_CHUNK;
     }
@@ -68,12 +74,15 @@ export async function exportLog(source: LogStore, streamIds: string[], path: str
   }
   streams.sort((a, b) => a.createdAt - b.createdAt);
   const to = Math.min(options.to ?? Infinity, await source.headPosition());
-  const target = openSqliteStore(path, { keepSnapshots: Infinity });
+  // the contract's type: its calls are awaited whatever store writes the file
+  const target: LogStore = openSqliteStore(path, { keepSnapshots: Infinity });
   const summary: ExportSummary = { streams: streams.length, events: 0, snapshots: 0, definitions: 0, to };
   try {
     for (const hash of new Set(streams.map((s) => s.machine.hash))) {
       const definition = await source.loadDefinition(hash);
-      if (definition) (await target.saveDefinition(definition), summary.definitions++);
+      if (!definition) continue;
+      await target.saveDefinition(definition);
+      summary.definitions++;
     }
     for (const s of streams) await target.createStream({ streamId: s.streamId, machine: s.machine, input: s.input, createdAt: s.createdAt });
     // every stream's events merged in the source's global order
@@ -91,7 +100,10 @@ export async function exportLog(source: LogStore, streamIds: string[], path: str
       let firstAt = Infinity;
       for (const c of cursors) {
         const r = await c.peek();
-        if (r && r.globalPosition < firstAt) (first = c), (firstAt = r.globalPosition);
+        if (r && r.globalPosition < firstAt) {
+          first = c;
+          firstAt = r.globalPosition;
+        }
       }
       if (!first) break;
       const r = first.take();
@@ -107,7 +119,9 @@ export async function exportLog(source: LogStore, streamIds: string[], path: str
     for (const s of streams) {
       const exported = versions.get(s.streamId)!;
       for (const snapshot of await source.listSnapshots(s.streamId)) {
-        if (snapshot.version <= exported) (await target.saveSnapshot(snapshot), summary.snapshots++);
+        if (snapshot.version > exported) continue;
+        await target.saveSnapshot(snapshot);
+        summary.snapshots++;
       }
       if (exported === s.version && s.status !== 'active') await target.setStreamStatus(s.streamId, s.status, s.updatedAt);
     }

@@ -46,12 +46,18 @@ function connect(url: string, timeoutMs: number): Promise<WebSocket> {
   } catch (err) {
     throw new ActorlogError('INVALID_OPTIONS', `--url ${url} is not a URL`, { cause: err, details: { url } });
   }
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new ActorlogError('INVALID_OPTIONS', `--url must be a ws:// or wss:// URL, not ${url}`, { details: { url } });
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
+    throw new ActorlogError('INVALID_OPTIONS', `--url must be a ws:// or wss:// URL, not ${url}`, { details: { url } });
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { handshakeTimeout: timeoutMs });
     socket.once('open', () => resolve(socket));
     socket.once('error', (err) => {
-      reject(new ActorlogError('TRANSIENT', `cannot connect to the inspector at ${url}: ${describeError(err).message} (is its server running?)`, { cause: err, details: { url } }));
+      reject(
+        new ActorlogError('TRANSIENT', `cannot connect to the inspector at ${url}: ${describeError(err).message} (is its server running?)`, {
+          cause: err,
+          details: { url },
+        }),
+      );
     });
   });
 }
@@ -75,7 +81,10 @@ async function machinesOf(streams: StreamRecord[], registry: MachineRegistry, ig
   for (const stream of streams) {
     try {
       const { machine, mismatch } = await registry.resolve(stream, { ignoreHash });
-      if (mismatch) err.write(`actorlog: warning: replaying ${stream.streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`);
+      if (mismatch)
+        err.write(
+          `actorlog: warning: replaying ${stream.streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`,
+        );
       machines.set(stream.streamId, machine);
     } catch (e) {
       if (!isActorlogError(e, 'MACHINE_NOT_REGISTERED') && !isActorlogError(e, 'MACHINE_MISMATCH')) throw e;
@@ -105,7 +114,14 @@ async function machinesOf(streams: StreamRecord[], registry: MachineRegistry, ig
  * actorlog inspect ./actorlog.db --url ws://127.0.0.1:8080
  * ```
  */
-export async function runInspect(dbPath: string, streamId: string | undefined, registry: MachineRegistry, options: InspectCommandOptions, out: Out, err: Out): Promise<number> {
+export async function runInspect(
+  dbPath: string,
+  streamId: string | undefined,
+  registry: MachineRegistry,
+  options: InspectCommandOptions,
+  out: Out,
+  err: Out,
+): Promise<number> {
   const url = options.url ?? DEFAULT_INSPECTOR_URL;
   const log = await openLogCopy(dbPath);
   const store = log.store;
@@ -120,7 +136,11 @@ export async function runInspect(dbPath: string, streamId: string | undefined, r
     const machines = await machinesOf(streams, registry, options.ignoreHash ?? false, err);
     const socket = await connect(url, options.connectTimeoutMs ?? 10_000);
     const summary: InspectSummary = { url, streams: streams.length, actors: 0, events: 0, snapshots: 0 };
-    const count: Record<InspectorEvent['type'], keyof InspectSummary> = { '@xstate.actor': 'actors', '@xstate.event': 'events', '@xstate.snapshot': 'snapshots' };
+    const count: Record<InspectorEvent['type'], keyof InspectSummary> = {
+      '@xstate.actor': 'actors',
+      '@xstate.event': 'events',
+      '@xstate.snapshot': 'snapshots',
+    };
     try {
       let pending: Promise<void> = Promise.resolve();
       let n = 0;
@@ -131,11 +151,17 @@ export async function runInspect(dbPath: string, streamId: string | undefined, r
       }
       await pending;
     } catch (e) {
-      throw isActorlogError(e) ? e : new ActorlogError('TRANSIENT', `sending to the inspector at ${url} failed: ${describeError(e).message}`, { cause: e, details: { url } });
+      throw isActorlogError(e)
+        ? e
+        : new ActorlogError('TRANSIENT', `sending to the inspector at ${url} failed: ${describeError(e).message}`, { cause: e, details: { url } });
     } finally {
       await close(socket);
     }
-    out.write(options.json ? jsonLine(summary) : `sent ${summary.actors} actor(s), ${summary.events} event(s), ${summary.snapshots} snapshot(s) of ${summary.streams} stream(s) to ${url}\n`);
+    out.write(
+      options.json
+        ? jsonLine(summary)
+        : `sent ${summary.actors} actor(s), ${summary.events} event(s), ${summary.snapshots} snapshot(s) of ${summary.streams} stream(s) to ${url}\n`,
+    );
     return ExitCodes.OK;
   } finally {
     await log.close();

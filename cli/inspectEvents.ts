@@ -206,7 +206,8 @@ function* step(tracked: Tracked, record: EventRecord): Generator<InspectorEvent>
   const target = path === ROOT_PATH ? fold.state.snapshot : (refAt(rootRef(fold.state), path)?.getSnapshot() as AnyMachineSnapshot | undefined);
   // as XState's own inspection does: the children that came or went during the transition, then the actor's snapshot after it
   yield* childrenChanged(tracked, position, at, event);
-  if (target) yield { type: '@xstate.snapshot', ...base(rootId, sessionId, at, `${position}:snapshot:${sessionId}`), event: json(event), snapshot: inspected(target) };
+  if (target)
+    yield { type: '@xstate.snapshot', ...base(rootId, sessionId, at, `${position}:snapshot:${sessionId}`), event: json(event), snapshot: inspected(target) };
 }
 
 /** The folded tree's root as a ref (its snapshot is the fold's), to walk its children. */
@@ -231,8 +232,17 @@ function* childrenChanged(tracked: Tracked, position: number, at: number, event:
     if (isMachineRef(known.ref) && (known.ref as TreeRef).getSnapshot().status !== 'active') continue;
     const id = known.id;
     const status = event?.type.startsWith(`xstate.done.actor.${id}`) ? 'done' : event?.type.startsWith(`xstate.error.actor.${id}`) ? 'error' : 'stopped';
-    const snapshot = { status, output: status === 'done' ? json((event as { output?: unknown }).output) : undefined, error: status === 'error' ? json((event as { error?: unknown }).error) : undefined } as InspectedSnapshot;
-    yield { type: '@xstate.snapshot', ...base(rootId, known.sessionId, at, `${position}:snapshot:${known.sessionId}`), event: event && status !== 'stopped' ? json(event) : { type: 'xstate.stop' }, snapshot };
+    const snapshot = {
+      status,
+      output: status === 'done' ? json((event as { output?: unknown }).output) : undefined,
+      error: status === 'error' ? json((event as { error?: unknown }).error) : undefined,
+    } as InspectedSnapshot;
+    yield {
+      type: '@xstate.snapshot',
+      ...base(rootId, known.sessionId, at, `${position}:snapshot:${known.sessionId}`),
+      event: event && status !== 'stopped' ? json(event) : { type: 'xstate.stop' },
+      snapshot,
+    };
   }
   for (const [path, { ref, parent }] of now) {
     if (tracked.children.has(path)) continue;

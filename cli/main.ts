@@ -23,7 +23,9 @@ export type { CliIo } from './command.ts';
 export function createProgram(io: CliIo, result: { code: number }): Command {
   const { version } = createRequire(import.meta.url)('actorlog/package.json') as { version: string };
   const program = new Command('actorlog')
-    .description('Inspect an actorlog event log (SQLite file or postgres:// URL): list streams, replay or diff an actor offline, follow new events, export a bug report, view it all in the browser.')
+    .description(
+      'Inspect an actorlog event log (SQLite file or postgres:// URL): list streams, replay or diff an actor offline, follow new events, export a bug report, view it all in the browser.',
+    )
     .version(version)
     .option('--config <path>', 'the CLI config (default: actorlog.config.{js,mjs,ts} in the working directory): machine modules and the default log file')
     .showHelpAfterError(false)

@@ -78,7 +78,9 @@ export async function openLogCopy(db: string): Promise<OpenedLog<EmbeddedLogStor
     }
   } catch (err) {
     await source.close();
-    throw err instanceof ActorlogError ? err : new ActorlogError('STORE_UNAVAILABLE', `could not read the PostgreSQL log: ${(err as Error)?.message ?? err}`, { cause: err });
+    throw err instanceof ActorlogError
+      ? err
+      : new ActorlogError('STORE_UNAVAILABLE', `could not read the PostgreSQL log: ${(err as Error)?.message ?? err}`, { cause: err });
   }
   await source.close();
   return { store: copy, close: async () => copy.close() };

@@ -26,7 +26,10 @@ export const ExitCodes = { OK: 0, MISMATCH: 1, NOT_VERIFIED: 1, ERROR: 2 } as co
 export function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => rows.reduce((w, row) => Math.max(w, (row[i] ?? '').length), h.length));
   const line = (cells: readonly string[]) =>
-    cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd() + '\n';
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd() + '\n';
   return line(headers) + rows.map(line).join('');
 }
 
@@ -35,7 +38,12 @@ export function formatTable(headers: readonly string[], rows: ReadonlyArray<read
  * fixed width, a longer cell pushing the rest right by one space.
  */
 export function formatFixedRow(cells: readonly string[], widths: readonly number[]): string {
-  return cells.map((cell, i) => (i < widths.length && i < cells.length - 1 ? cell.padEnd(widths[i]!) + ' ' : cell)).join('').trimEnd() + '\n';
+  return (
+    cells
+      .map((cell, i) => (i < widths.length && i < cells.length - 1 ? cell.padEnd(widths[i]!) + ' ' : cell))
+      .join('')
+      .trimEnd() + '\n'
+  );
 }
 
 /** A value as one JSON line (`--json` output). */
@@ -48,13 +56,17 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-
 /** Commander parser of `--status active,done`. @throws InvalidArgumentError on an unknown status */
 export function parseStatuses(value: string): StreamStatus[] {
-  const list = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const unknown = list.filter((s) => !isStreamStatus(s));
   if (list.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(`expected a comma-separated list of ${STREAM_STATUSES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+    throw new InvalidArgumentError(
+      `expected a comma-separated list of ${STREAM_STATUSES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+    );
   }
   return list as StreamStatus[];
 }

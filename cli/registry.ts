@@ -30,7 +30,15 @@ export interface MachineRegistry {
  * (machines/session: OpenCode and MCP only provide actors).
  */
 export function builtInMachines(): Record<string, AnyStateMachine> {
-  return { job: jobMachine, foreman: jobMachine, connection: connectionMachine, molecule: connectionMachine, yoi: connectionMachine, ironclaw: workerMachine, session: sessionMachine };
+  return {
+    job: jobMachine,
+    foreman: jobMachine,
+    connection: connectionMachine,
+    molecule: connectionMachine,
+    yoi: connectionMachine,
+    ironclaw: workerMachine,
+    session: sessionMachine,
+  };
 }
 
 const placeholder = 'http://127.0.0.1:9';
@@ -42,16 +50,36 @@ const placeholder = 'http://127.0.0.1:9';
  * `ironclaw` -> the ironclaw worker.
  */
 const bindings: Record<string, () => Promise<AnyStateMachine[]>> = {
-  job: async () => [(await import('../machines/a2a/index.ts')).a2aJobMachine({ url: placeholder }), (await import('../machines/foreman/index.ts')).foremanJobMachine({ url: placeholder })],
-  session: async () => [(await import('../machines/opencode/index.ts')).opencodeSessionMachine({ url: placeholder }), (await import('../machines/mcp/index.ts')).mcpSessionMachine({ url: placeholder })],
+  job: async () => [
+    (await import('../machines/a2a/index.ts')).a2aJobMachine({ url: placeholder }),
+    (await import('../machines/foreman/index.ts')).foremanJobMachine({ url: placeholder }),
+  ],
+  session: async () => [
+    (await import('../machines/opencode/index.ts')).opencodeSessionMachine({ url: placeholder }),
+    (await import('../machines/mcp/index.ts')).mcpSessionMachine({ url: placeholder }),
+  ],
   connection: async () => [
-    (await import('../machines/molecule/index.ts')).moleculeConnectionMachine({ apiUrl: placeholder, token: 'unused', backend: async () => undefined as never }),
+    (await import('../machines/molecule/index.ts')).moleculeConnectionMachine({
+      apiUrl: placeholder,
+      token: 'unused',
+      backend: async () => undefined as never,
+    }),
     (await import('../machines/yoi/index.ts')).yoiConnectionMachine(),
     (await import('../machines/yoi/index.ts')).yoiConnectionMachine({ onEvent: async () => undefined }), // `dispatch` is another actor with onEvent
   ],
-  ironclaw: async () => [(await import('../machines/ironclaw/index.ts')).ironclawWorkerMachine({ orchestratorUrl: placeholder, jobId: 'unused', token: 'unused' })],
+  ironclaw: async () => [
+    (await import('../machines/ironclaw/index.ts')).ironclawWorkerMachine({ orchestratorUrl: placeholder, jobId: 'unused', token: 'unused' }),
+  ],
 };
-const bindingsOf: Record<string, keyof typeof bindings> = { job: 'job', foreman: 'job', session: 'session', connection: 'connection', molecule: 'connection', yoi: 'connection', ironclaw: 'ironclaw' };
+const bindingsOf: Record<string, keyof typeof bindings> = {
+  job: 'job',
+  foreman: 'job',
+  session: 'session',
+  connection: 'connection',
+  molecule: 'connection',
+  yoi: 'connection',
+  ironclaw: 'ironclaw',
+};
 
 /**
  * A registry of the built-in machines plus `extra` (which wins on a name clash, so a module may
@@ -89,7 +117,9 @@ export function createRegistry(extra: Record<string, AnyStateMachine> = {}): Mac
 
 function isMachine(value: unknown): value is AnyStateMachine {
   const v = value as { transition?: unknown; getInitialSnapshot?: unknown; toJSON?: unknown } | null;
-  return typeof v === 'object' && v !== null && typeof v.transition === 'function' && typeof v.getInitialSnapshot === 'function' && typeof v.toJSON === 'function';
+  return (
+    typeof v === 'object' && v !== null && typeof v.transition === 'function' && typeof v.getInitialSnapshot === 'function' && typeof v.toJSON === 'function'
+  );
 }
 
 /**
@@ -116,14 +146,18 @@ export async function loadMachinesModule(path: string): Promise<Record<string, A
     const needsLoader = /\.[cm]?tsx?$/.test(file) && (err as NodeJS.ErrnoException)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
     const reason = needsLoader
       ? 'Node cannot import TypeScript without a loader: run the CLI with one, e.g. `NODE_OPTIONS="--import tsx" npx actorlog …` or `node --import tsx node_modules/.bin/actorlog …`, or pass a compiled .js/.mjs module'
-      : (err as Error)?.message ?? String(err);
+      : ((err as Error)?.message ?? String(err));
     throw new ActorlogError('INVALID_OPTIONS', `cannot load --machines ${path}: ${reason}`, { cause: err, details: { path: file } });
   }
   const record = mod.machines ?? mod.default;
   if (typeof record !== 'object' || record === null) {
-    throw new ActorlogError('INVALID_OPTIONS', `--machines ${path} exports no machines: export \`machines\` or a default Record<string, machine>`, { details: { path: file } });
+    throw new ActorlogError('INVALID_OPTIONS', `--machines ${path} exports no machines: export \`machines\` or a default Record<string, machine>`, {
+      details: { path: file },
+    });
   }
-  const invalid = Object.entries(record).filter(([, m]) => !isMachine(m)).map(([name]) => name);
+  const invalid = Object.entries(record)
+    .filter(([, m]) => !isMachine(m))
+    .map(([name]) => name);
   if (invalid.length > 0) {
     throw new ActorlogError('INVALID_OPTIONS', `--machines ${path}: not XState machines: ${invalid.join(', ')}`, { details: { path: file, invalid } });
   }

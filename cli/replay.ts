@@ -31,21 +31,39 @@ export interface ReplayCommandOptions {
 export function formatStateValue(value: StateValue): string {
   if (typeof value === 'string') return value;
   const entries = Object.entries(value);
-  const parts = entries.map(([key, child]) => (child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${formatStateValue(child as StateValue)}`));
+  const parts = entries.map(([key, child]) =>
+    child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${formatStateValue(child as StateValue)}`,
+  );
   return parts.length === 1 ? parts[0]! : `{${parts.join(',')}}`;
 }
 
 const HEADERS = ['VERSION', 'POSITION', 'SOURCE', 'TYPE', 'STATE', 'STATUS', 'CURSOR'];
 
 function tableRow({ record, snapshot }: ReplayStep): string[] {
-  return [String(record.version), String(record.globalPosition), record.meta.source, record.type, formatStateValue(snapshot.value), snapshot.status, record.meta.cursor ?? ''];
+  return [
+    String(record.version),
+    String(record.globalPosition),
+    record.meta.source,
+    record.type,
+    formatStateValue(snapshot.value),
+    snapshot.status,
+    record.meta.cursor ?? '',
+  ];
 }
 
 function jsonStep({ record, snapshot }: ReplayStep): string {
   const { version, globalPosition, type, data, meta } = record;
   return jsonLine({
-    version, globalPosition, source: meta.source, type, cursor: meta.cursor, actor: meta.actor,
-    recordedAt: meta.recordedAt, state: formatStateValue(snapshot.value), status: snapshot.status, data,
+    version,
+    globalPosition,
+    source: meta.source,
+    type,
+    cursor: meta.cursor,
+    actor: meta.actor,
+    recordedAt: meta.recordedAt,
+    state: formatStateValue(snapshot.value),
+    status: snapshot.status,
+    data,
   });
 }
 
@@ -94,21 +112,34 @@ function verifyText(result: VerifyResult, streamId: string): string {
  * actorlog replay ./actorlog.db job-7 --verify --strict   # exit 1 unless a live snapshot was compared
  * ```
  */
-export async function runReplay(dbPath: string, streamId: string, registry: MachineRegistry, options: ReplayCommandOptions, out: Out, err: Out): Promise<number> {
+export async function runReplay(
+  dbPath: string,
+  streamId: string,
+  registry: MachineRegistry,
+  options: ReplayCommandOptions,
+  out: Out,
+  err: Out,
+): Promise<number> {
   const log = await openLog(dbPath);
   const store = log.store;
   try {
     const stream = await store.getStream(streamId);
     if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in ${dbPath}`, { details: { streamId } });
     const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash });
-    if (mismatch) err.write(`actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`);
+    if (mismatch)
+      err.write(
+        `actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`,
+      );
     const steps = replay(store, machine, streamId, { to: options.to });
     if (options.json) {
       let chunk = '';
       let n = 0;
       for await (const step of steps) {
         chunk += jsonStep(step);
-        if (++n % 500 === 0) (out.write(chunk), (chunk = ''));
+        if (++n % 500 === 0) {
+          out.write(chunk);
+          chunk = '';
+        }
       }
       out.write(chunk);
     } else {

@@ -32,7 +32,11 @@ export interface DiffRow {
   after?: unknown;
 }
 
-const parts = (pointer: string) => pointer.slice(1).split('/').map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
+const parts = (pointer: string) =>
+  pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
 
 function at(value: unknown, pointer: string): unknown {
   if (pointer === '') return value;
@@ -57,7 +61,8 @@ function apply(doc: { root: unknown }, op: { op: string; path: string; value?: u
     edit(pointer, (p, k) => (Array.isArray(p) ? ([removed] = p.splice(Number(k), 1)) : ((removed = p[k]), delete p[k])));
     return removed;
   };
-  const add = (pointer: string, value: unknown) => edit(pointer, (p, k) => (Array.isArray(p) ? p.splice(k === '-' ? p.length : Number(k), 0, value) : (p[k] = value)));
+  const add = (pointer: string, value: unknown) =>
+    edit(pointer, (p, k) => (Array.isArray(p) ? p.splice(k === '-' ? p.length : Number(k), 0, value) : (p[k] = value)));
   if (op.op === 'remove') remove(op.path);
   else if (op.op === 'add') add(op.path, structuredClone(op.value));
   else if (op.op === 'replace') edit(op.path, (p, k) => ((p as Record<string, unknown>)[k] = structuredClone(op.value)));
@@ -81,7 +86,19 @@ export function diffRows(before: unknown, after: unknown): DiffRow[] {
 }
 
 /** What a diff compares of a snapshot view: value, status, context, and each child's source, status, state and context. */
-export function comparable(s: { value: unknown; status: string; context: unknown; children: Array<{ path: string; src?: string; status?: string; value?: string; context?: unknown }> } | null): unknown {
+export function comparable(
+  s: {
+    value: unknown;
+    status: string;
+    context: unknown;
+    children: Array<{ path: string; src?: string; status?: string; value?: string; context?: unknown }>;
+  } | null,
+): unknown {
   if (!s) return null;
-  return { value: s.value, status: s.status, context: s.context, children: Object.fromEntries(s.children.map((c) => [c.path, { src: c.src, status: c.status, value: c.value, context: c.context }])) };
+  return {
+    value: s.value,
+    status: s.status,
+    context: s.context,
+    children: Object.fromEntries(s.children.map((c) => [c.path, { src: c.src, status: c.status, value: c.value, context: c.context }])),
+  };
 }

@@ -62,8 +62,14 @@ export async function openViewer(dbPath: string, registry: MachineRegistry, opti
   assets.get('/index.html').catch(() => undefined); // a failed build is reported by the request that needs it
   try {
     const viewer = await startViewServer(store, {
-      listing: new StreamListing(store), reads, assets, db: isPostgresUrl(dbPath) ? redactUrl(dbPath) : basename(dbPath), port: options.port, pollIntervalMs: options.pollInterval,
-      maxLiveClients: options.maxLiveClients, headersTimeoutMs: options.headersTimeoutMs,
+      listing: new StreamListing(store),
+      reads,
+      assets,
+      db: isPostgresUrl(dbPath) ? redactUrl(dbPath) : basename(dbPath),
+      port: options.port,
+      pollIntervalMs: options.pollInterval,
+      maxLiveClients: options.maxLiveClients,
+      headersTimeoutMs: options.headersTimeoutMs,
       onRefused: (line) => options.err?.write(`actorlog view: ${line}\n`),
     });
     return { ...viewer, close: async () => (await viewer.close(), await reads.close(), await log.close()) };
@@ -86,7 +92,13 @@ export async function openViewer(dbPath: string, registry: MachineRegistry, opti
  * npx actorlog view actorlog.db --port 4800
  * ```
  */
-export async function runView(dbPath: string, registry: MachineRegistry, options: ViewCommandOptions, out: Out, signals: ViewSignals = process): Promise<number> {
+export async function runView(
+  dbPath: string,
+  registry: MachineRegistry,
+  options: ViewCommandOptions,
+  out: Out,
+  signals: ViewSignals = process,
+): Promise<number> {
   const viewer = await openViewer(dbPath, registry, { err: out, ...options });
   out.write(`actorlog view: ${viewer.url} (log ${dbPath}, Ctrl-C stops)\n`);
   await new Promise<void>((resolve) => {
@@ -105,7 +117,9 @@ export async function runView(dbPath: string, registry: MachineRegistry, options
 /** `actorlog view [db] [--port N] [--machines m] [--ignore-hash] [--poll-interval ms]`: its arguments, options and help. */
 export function viewCommand(ctx: CommandContext): Command {
   return new Command('view')
-    .description('serve an offline viewer of a log in the browser (127.0.0.1): streams and how they ended, statecharts of the whole actor tree, messages between actors, timelines, snapshots, the service at any position')
+    .description(
+      'serve an offline viewer of a log in the browser (127.0.0.1): streams and how they ended, statecharts of the whole actor tree, messages between actors, timelines, snapshots, the service at any position',
+    )
     .argument('[db]', "the log file (an exported .actorlog too) or postgres:// URL (default: the config's db)")
     .option('--port <n>', 'the port on 127.0.0.1 (default: a free port)', parseCount)
     .addOption(machinesOption())

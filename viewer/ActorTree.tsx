@@ -11,7 +11,7 @@ export interface ActorTreeProps {
   selected: string;
   /** The actor the selected event was delivered to. */
   target?: string;
-  onSelect(path: string): void;
+  onSelect: (path: string) => void;
 }
 
 const depthOf = (path: string) => (path === '' ? 0 : path.split('/').length);
@@ -22,7 +22,8 @@ export function ActorTree(props: ActorTreeProps) {
     ...props.tree.map((c) => ({ path: c.path, label: c.id, machine: c.machine, detail: c.machine ? (c.value ?? '') : (c.src ?? 'actor'), status: c.status })),
   ];
   // the selected child may have ended since: it stays listed, greyed
-  if (props.selected !== '' && !items.some((i) => i.path === props.selected)) items.push({ path: props.selected, label: props.selected.split('/').at(-1)!, machine: true, detail: 'not in the tree at this event', status: 'gone' });
+  if (props.selected !== '' && !items.some((i) => i.path === props.selected))
+    items.push({ path: props.selected, label: props.selected.split('/').at(-1)!, machine: true, detail: 'not in the tree at this event', status: 'gone' });
   return (
     <nav class="actor-tree" aria-label="actor tree">
       <h3>actors</h3>
@@ -30,14 +31,29 @@ export function ActorTree(props: ActorTreeProps) {
         {items.map((i) => (
           <li style={`padding-left:${depthOf(i.path) * 12}px`} data-actor={i.path}>
             {i.machine ? (
-              <button type="button" class={`actor${i.path === props.selected ? ' selected' : ''}`} aria-pressed={i.path === props.selected} onClick={() => props.onSelect(i.path)}
-                title={i.path === '' ? `${props.streamId} (the stream's root)` : `${i.path}: ${i.detail}`}>
+              <button
+                type="button"
+                class={`actor${i.path === props.selected ? ' selected' : ''}`}
+                aria-pressed={i.path === props.selected}
+                onClick={() => props.onSelect(i.path)}
+                title={i.path === '' ? `${props.streamId} (the stream's root)` : `${i.path}: ${i.detail}`}
+              >
                 <span class="name">{i.label}</span>
-                {i.path === props.target ? <b class="delivered" title="the selected event was delivered here">●</b> : null}
+                {i.path === props.target ? (
+                  <b class="delivered" title="the selected event was delivered here">
+                    ●
+                  </b>
+                ) : null}
                 <small>{i.detail}</small>
               </button>
             ) : (
-              <span class="actor other" title={`${i.path}: ${i.detail} (not a machine: no chart)`}><span class="name">{i.label}</span><small>{i.detail}{i.status && i.status !== 'active' ? ` · ${i.status}` : ''}</small></span>
+              <span class="actor other" title={`${i.path}: ${i.detail} (not a machine: no chart)`}>
+                <span class="name">{i.label}</span>
+                <small>
+                  {i.detail}
+                  {i.status && i.status !== 'active' ? ` · ${i.status}` : ''}
+                </small>
+              </span>
             )}
           </li>
         ))}

@@ -5,7 +5,18 @@
  * same origin (cli/view/server.ts); nothing from a network.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { get, isAbort, streamPath, type AtResult, type DefinitionView, type EventRow, type InfoView, type ServicePage, type StreamInfo, type StreamsPage } from './api.ts';
+import {
+  get,
+  isAbort,
+  streamPath,
+  type AtResult,
+  type DefinitionView,
+  type EventRow,
+  type InfoView,
+  type ServicePage,
+  type StreamInfo,
+  type StreamsPage,
+} from './api.ts';
 import { ActorTree } from './ActorTree.tsx';
 import type { DefinitionNode } from './chartModel.ts';
 import { isField } from './format.ts';
@@ -57,7 +68,10 @@ export function App() {
   useEffect(() => {
     const ctl = new AbortController();
     // void: the read's failure goes to its rejection handler (the list stays as it was)
-    const t = setTimeout(() => void get<StreamsPage>('streams', { outcome: [...outcome].join(','), machine, q, limit }, ctl.signal).then(setStreams, () => undefined), 120);
+    const t = setTimeout(
+      () => void get<StreamsPage>('streams', { outcome: [...outcome].join(','), machine, q, limit }, ctl.signal).then(setStreams, () => undefined),
+      120,
+    );
     return () => (clearTimeout(t), ctl.abort());
   }, [outcome, machine, q, limit, streamsTick]);
 
@@ -65,22 +79,29 @@ export function App() {
   useEffect(() => {
     if (!selected) return setInfo(null);
     const ctl = new AbortController();
-    get<StreamInfo>(streamPath(selected), {}, ctl.signal).then((i) => {
-      setInfo(i);
-      setTotal((t) => Math.max(t, i.stream.version));
-      setVersion((v) => (v === undefined || follow.current ? Math.max(v ?? 0, i.stream.version) : Math.min(v, i.stream.version)));
-      setError(null);
-    }, (e: Error) => !isAbort(e) && setError(e.message));
+    get<StreamInfo>(streamPath(selected), {}, ctl.signal).then(
+      (i) => {
+        setInfo(i);
+        setTotal((t) => Math.max(t, i.stream.version));
+        setVersion((v) => (v === undefined || follow.current ? Math.max(v ?? 0, i.stream.version) : Math.min(v, i.stream.version)));
+        setError(null);
+      },
+      (e: Error) => !isAbort(e) && setError(e.message),
+    );
     return () => ctl.abort();
   }, [selected, infoTick]);
   const infoFor = info?.stream.streamId === selected ? info : null;
 
   // the shown actor's snapshot at the selected version: one read at a time, the newest wanted next
   const atKey = selected && version !== undefined && infoFor ? JSON.stringify([selected, version, actor]) : null;
-  const latest = useLatest(atKey, (key) => {
-    const [id, v, path] = JSON.parse(key) as [string, number, string];
-    return get<AtResult>(streamPath(id, `/at/${v}`), { actor: path || undefined });
-  }, (e) => setError((e as Error).message));
+  const latest = useLatest(
+    atKey,
+    (key) => {
+      const [id, v, path] = JSON.parse(key) as [string, number, string];
+      return get<AtResult>(streamPath(id, `/at/${v}`), { actor: path || undefined });
+    },
+    (e) => setError((e as Error).message),
+  );
   const at = latest && JSON.parse(latest.key)[0] === selected ? latest.value : null;
 
   // a child machine's definition, read once per child shown
@@ -88,7 +109,10 @@ export function App() {
     setChildDefinition(null);
     if (!selected || !actor || !infoFor) return;
     const ctl = new AbortController();
-    get<DefinitionView>(streamPath(selected, '/definition'), { actor, v: version ?? infoFor.stream.version }, ctl.signal).then(setChildDefinition, (e: Error) => !isAbort(e) && setError(e.message));
+    get<DefinitionView>(streamPath(selected, '/definition'), { actor, v: version ?? infoFor.stream.version }, ctl.signal).then(
+      setChildDefinition,
+      (e: Error) => !isAbort(e) && setError(e.message),
+    );
     return () => ctl.abort();
   }, [selected, actor, infoFor !== null]);
 
@@ -100,7 +124,10 @@ export function App() {
     if (!serviceReady) return;
     const ctl = new AbortController();
     // void: the read's failure goes to its rejection handler (the panel stays as it was)
-    const t = setTimeout(() => void get<ServicePage>('service', { position: pos, limit: serviceLimit }, ctl.signal).then(setService, () => undefined), position === undefined ? 1_000 : 150);
+    const t = setTimeout(
+      () => void get<ServicePage>('service', { position: pos, limit: serviceLimit }, ctl.signal).then(setService, () => undefined),
+      position === undefined ? 1_000 : 150,
+    );
     return () => (clearTimeout(t), ctl.abort());
   }, [pos, serviceLimit, serviceReady]);
 
@@ -141,7 +168,10 @@ export function App() {
   // the URL follows the view; a URL changed from outside (a link, the address bar, back) moves the view
   const written = useRef<string | undefined>(undefined);
   const applyHash = useCallback((h: ViewHash) => {
-    if (h.stream !== selectedRef.current) (setSelected(h.stream), setTotal(0));
+    if (h.stream !== selectedRef.current) {
+      setSelected(h.stream);
+      setTotal(0);
+    }
     setActor(h.actor ?? '');
     setTab(h.tab === 'sequence' ? 'sequence' : 'chart');
     follow.current = h.v === undefined;
@@ -154,7 +184,18 @@ export function App() {
   }, []);
   useEffect(() => {
     if (written.current !== undefined && location.hash !== written.current) return applyHash(readHash());
-    const view: ViewHash = { stream: selected, v: version, actor: actor || undefined, tab: tab === 'chart' ? undefined : tab, pos: position, outcome: [...outcome].join(','), machine, q, type: eventFilter.type, source: eventFilter.source };
+    const view: ViewHash = {
+      stream: selected,
+      v: version,
+      actor: actor || undefined,
+      tab: tab === 'chart' ? undefined : tab,
+      pos: position,
+      outcome: [...outcome].join(','),
+      machine,
+      q,
+      type: eventFilter.type,
+      source: eventFilter.source,
+    };
     writeHash(view);
     written.current = location.hash;
   }, [selected, version, actor, tab, position, outcome, machine, q, eventFilter]);
@@ -177,7 +218,11 @@ export function App() {
   }, []);
   const open = useCallback((id: string, v?: number) => {
     follow.current = v === undefined;
-    if (id !== selectedRef.current) (setActor(''), setTotal(0), setEventFilter({}));
+    if (id !== selectedRef.current) {
+      setActor('');
+      setTotal(0);
+      setEventFilter({});
+    }
     setVersion(v ?? (id === selectedRef.current ? totalRef.current : undefined));
     setSelected(id);
   }, []);
@@ -188,14 +233,18 @@ export function App() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === '/' && !isField(e.target)) return void (e.preventDefault(), document.getElementById('search')?.focus());
+      if (e.key === '/' && !isField(e.target)) {
+        e.preventDefault();
+        document.getElementById('search')?.focus();
+        return;
+      }
       const at = versionRef.current;
       if (isField(e.target) || at === undefined || !selectedRef.current || e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.key === 'f' && failureRef.current !== undefined) return void (e.preventDefault(), jumpToFailure());
       const step = ({ ArrowLeft: -1, ArrowRight: 1, PageUp: -20, PageDown: 20 } as Record<string, number>)[e.key];
-      if (step !== undefined) return void (e.preventDefault(), select(at + step));
-      if (e.key === 'Home') (e.preventDefault(), select(0));
-      if (e.key === 'End') (e.preventDefault(), select(totalRef.current));
+      const to = e.key === 'f' ? failureRef.current : step !== undefined ? at + step : e.key === 'Home' ? 0 : e.key === 'End' ? totalRef.current : undefined;
+      if (to === undefined) return;
+      e.preventDefault();
+      select(to);
     };
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
@@ -207,40 +256,97 @@ export function App() {
     if (f.q !== undefined) setQ(f.q);
     setLimit(200);
   };
-  const chart = actor === ''
-    ? infoFor?.definition ? { hash: infoFor.stream.machine.hash, definition: infoFor.definition as DefinitionNode } : null
-    : childDefinition?.actor === actor ? { hash: childDefinition.hash, definition: childDefinition.definition as DefinitionNode } : null;
+  const chart =
+    actor === ''
+      ? infoFor?.definition
+        ? { hash: infoFor.stream.machine.hash, definition: infoFor.definition as DefinitionNode }
+        : null
+      : childDefinition?.actor === actor
+        ? { hash: childDefinition.hash, definition: childDefinition.definition as DefinitionNode }
+        : null;
   const filtered = eventFilter.type !== undefined || eventFilter.source !== undefined;
   // the download: the selected stream up to the selected event, whole when it follows the last one
   const upTo = version !== undefined && version < total ? version : undefined;
   const exportTo = upTo === undefined ? undefined : upTo === 0 ? 0 : at?.version === upTo ? at.event?.globalPosition : undefined;
-  const download = { href: `/api/export?${new URLSearchParams({ stream: selected ?? '', ...(exportTo !== undefined ? { to: String(exportTo) } : {}) })}`, upTo: exportTo !== undefined ? upTo : undefined };
+  const download = {
+    href: `/api/export?${new URLSearchParams({ stream: selected ?? '', ...(exportTo !== undefined ? { to: String(exportTo) } : {}) })}`,
+    upTo: exportTo !== undefined ? upTo : undefined,
+  };
   return (
     <>
       <header>
-        <h1>actorlog view</h1><span class="db">{db}</span><span>head #{head}</span>
-        <span class={`live ${live ? 'on' : 'off'}`} title="events appended by any process appear here">{live ? '● live' : '○ offline'}</span>
+        <h1>actorlog view</h1>
+        <span class="db">{db}</span>
+        <span>head #{head}</span>
+        <span class={`live ${live ? 'on' : 'off'}`} title="events appended by any process appear here">
+          {live ? '● live' : '○ offline'}
+        </span>
         <span class="keys">← → step · PgUp/PgDn ±20 · Home/End · f failure · / search</span>
       </header>
       <main>
-        <StreamList page={streams} outcome={outcome} machine={machine} q={q} selected={selected} onSelect={(id) => open(id)} onMore={() => setLimit((l) => l + 200)} onFilter={onFilter} />
+        <StreamList
+          page={streams}
+          outcome={outcome}
+          machine={machine}
+          q={q}
+          selected={selected}
+          onSelect={(id) => open(id)}
+          onMore={() => setLimit((l) => l + 200)}
+          onFilter={onFilter}
+        />
         <section class="center" aria-label="the selected stream">
-          {!selected ? <div class="empty big">select a stream on the left</div> : (
+          {!selected ? (
+            <div class="empty big">select a stream on the left</div>
+          ) : (
             <>
               <div class="chart-panel">
-                <StreamHeader streamId={selected} info={infoFor} error={error} onFailure={failure !== undefined ? jumpToFailure : undefined} download={download} />
+                <StreamHeader
+                  streamId={selected}
+                  info={infoFor}
+                  error={error}
+                  onFailure={failure !== undefined ? jumpToFailure : undefined}
+                  download={download}
+                />
                 <div class="tabs" role="tablist" aria-label="views of the stream">
-                  <button type="button" role="tab" aria-selected={tab === 'chart'} id="tab-chart" aria-controls="panel-main" onClick={() => setTab('chart')}>statechart</button>
-                  <button type="button" role="tab" aria-selected={tab === 'sequence'} id="tab-sequence" aria-controls="panel-main" data-testid="sequence-tab" onClick={() => setTab('sequence')}>messages between actors</button>
+                  <button type="button" role="tab" aria-selected={tab === 'chart'} id="tab-chart" aria-controls="panel-main" onClick={() => setTab('chart')}>
+                    statechart
+                  </button>
+                  <button
+                    type="button"
+                    role="tab"
+                    aria-selected={tab === 'sequence'}
+                    id="tab-sequence"
+                    aria-controls="panel-main"
+                    data-testid="sequence-tab"
+                    onClick={() => setTab('sequence')}
+                  >
+                    messages between actors
+                  </button>
                 </div>
                 <div class="tab-body" id="panel-main" role="tabpanel" aria-labelledby={`tab-${tab}`}>
                   {tab === 'sequence' ? (
                     <SequenceDiagram streamId={selected} version={version ?? 0} total={total} onOpen={(id, v) => open(id, v)} />
                   ) : (
                     <div class="chart-row">
-                      <ActorTree streamId={selected} machine={infoFor?.stream.machine.name ?? ''} tree={at?.tree ?? []} selected={actor} target={at?.event ? (at.event.meta.target ?? '') : undefined} onSelect={setActor} />
-                      {chart ? <Statechart hash={chart.hash} definition={chart.definition} value={at?.actor === actor ? at.snapshot?.value : undefined} transitions={at?.actor === actor ? at.transitions : []} name={actor ? `${selected} / ${actor}` : selected} />
-                        : <div class="empty">{infoFor && actor === '' ? 'no definition in the log, and the machine is not registered' : 'loading…'}</div>}
+                      <ActorTree
+                        streamId={selected}
+                        machine={infoFor?.stream.machine.name ?? ''}
+                        tree={at?.tree ?? []}
+                        selected={actor}
+                        target={at?.event ? (at.event.meta.target ?? '') : undefined}
+                        onSelect={setActor}
+                      />
+                      {chart ? (
+                        <Statechart
+                          hash={chart.hash}
+                          definition={chart.definition}
+                          value={at?.actor === actor ? at.snapshot?.value : undefined}
+                          transitions={at?.actor === actor ? at.transitions : []}
+                          name={actor ? `${selected} / ${actor}` : selected}
+                        />
+                      ) : (
+                        <div class="empty">{infoFor && actor === '' ? 'no definition in the log, and the machine is not registered' : 'loading…'}</div>
+                      )}
                     </div>
                   )}
                 </div>
@@ -250,16 +356,41 @@ export function App() {
                   <Stepper version={version ?? 0} total={total} onSelect={select} />
                   <TimelineFilters streamId={selected} total={total} filter={eventFilter} onFilter={setEventFilter} />
                 </div>
-                {filtered
-                  ? <MatchList streamId={selected} filter={eventFilter} total={total} selected={version ?? 0} failure={failure} onSelect={select} onJump={(id, v) => open(id, v)} />
-                  : <Timeline streamId={selected} total={total} live={liveRows.current} selected={version ?? 0} failure={failure} onSelect={select} onJump={(id, v) => open(id, v)} />}
+                {filtered ? (
+                  <MatchList
+                    streamId={selected}
+                    filter={eventFilter}
+                    total={total}
+                    selected={version ?? 0}
+                    failure={failure}
+                    onSelect={select}
+                    onJump={(id, v) => open(id, v)}
+                  />
+                ) : (
+                  <Timeline
+                    streamId={selected}
+                    total={total}
+                    live={liveRows.current}
+                    selected={version ?? 0}
+                    failure={failure}
+                    onSelect={select}
+                    onJump={(id, v) => open(id, v)}
+                  />
+                )}
               </div>
             </>
           )}
         </section>
         <SnapshotPanel at={at?.actor === actor ? at : null} />
       </main>
-      <ServicePanel head={head} position={pos} page={service} onPosition={setPosition} onOpen={(id, v) => open(id, v)} onMore={() => setServiceLimit((l) => l + 100)} />
+      <ServicePanel
+        head={head}
+        position={pos}
+        page={service}
+        onPosition={setPosition}
+        onOpen={(id, v) => open(id, v)}
+        onMore={() => setServiceLimit((l) => l + 100)}
+      />
     </>
   );
 }

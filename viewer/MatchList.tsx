@@ -16,8 +16,8 @@ export interface MatchListProps {
   total: number;
   selected: number;
   failure?: number;
-  onSelect(version: number): void;
-  onJump(streamId: string, version: number): void;
+  onSelect: (version: number) => void;
+  onJump: (streamId: string, version: number) => void;
 }
 
 export function MatchList(props: MatchListProps) {
@@ -38,14 +38,17 @@ export function MatchList(props: MatchListProps) {
     loading.current = new Set();
     setMatches(null);
     const ctl = new AbortController();
-    get<MatchesPage>(streamPath(streamId, '/events'), { ...filter, near: selected, limit: PAGE }, ctl.signal).then((r) => {
-      const start = Math.floor(r.offset / PAGE) * PAGE;
-      setMatches(r.matches);
-      const at = r.events.findIndex((e) => e.version >= selected);
-      requestAnimationFrame(() => body.current && (body.current.scrollTop = Math.max(0, (r.offset + Math.max(0, at)) * ROW - 60)));
-      if (r.offset === start) pages.current.set(start, r.events);
-      setTick((t) => t + 1);
-    }, (e: Error) => !isAbort(e) && setMatches(0));
+    get<MatchesPage>(streamPath(streamId, '/events'), { ...filter, near: selected, limit: PAGE }, ctl.signal).then(
+      (r) => {
+        const start = Math.floor(r.offset / PAGE) * PAGE;
+        setMatches(r.matches);
+        const at = r.events.findIndex((e) => e.version >= selected);
+        requestAnimationFrame(() => body.current && (body.current.scrollTop = Math.max(0, (r.offset + Math.max(0, at)) * ROW - 60)));
+        if (r.offset === start) pages.current.set(start, r.events);
+        setTick((t) => t + 1);
+      },
+      (e: Error) => !isAbort(e) && setMatches(0),
+    );
     return () => ctl.abort();
   }, [key]);
 
@@ -58,7 +61,10 @@ export function MatchList(props: MatchListProps) {
       loading.current.add(start);
       const k = key;
       get<MatchesPage>(streamPath(streamId, '/events'), { ...filter, offset: start, limit: PAGE })
-        .then((r) => k === keyRef.current && pages.current.set(start, r.events), () => undefined)
+        .then(
+          (r) => k === keyRef.current && pages.current.set(start, r.events),
+          () => undefined,
+        )
         .finally(() => (loading.current.delete(start), setTick((t) => t + 1)));
     }
   });
@@ -66,15 +72,39 @@ export function MatchList(props: MatchListProps) {
   const rows = [];
   for (let i = first; i <= last; i++) {
     const r = pages.current.get(Math.floor(i / PAGE) * PAGE)?.[i % PAGE];
-    rows.push(<TimelineRow version={r?.version ?? 0} row={r} top={i * ROW} selected={r?.version === selected} failing={r !== undefined && r.version === props.failure} onSelect={props.onSelect} onJump={props.onJump} />);
+    rows.push(
+      <TimelineRow
+        version={r?.version ?? 0}
+        row={r}
+        top={i * ROW}
+        selected={r?.version === selected}
+        failing={r !== undefined && r.version === props.failure}
+        onSelect={props.onSelect}
+        onJump={props.onJump}
+      />,
+    );
   }
   return (
     <div class="timeline" role="table" aria-label="matching events" aria-rowcount={(matches ?? 0) + 1}>
       <TimelineHead />
-      <div class="match-count" data-testid="match-count">{matches === null ? 'filtering…' : `${matches} of ${total} events match`}</div>
-      <div class="tl-body" ref={body} data-testid="timeline" tabIndex={0} role="rowgroup" aria-label="matching events, scrollable"
-        onScroll={(e) => { const el = e.currentTarget; setScroll({ top: el.scrollTop, height: el.clientHeight }); }}>
-        <div class="tl-space" style={`height:${(matches ?? 0) * ROW}px`}>{rows}</div>
+      <div class="match-count" data-testid="match-count">
+        {matches === null ? 'filtering…' : `${matches} of ${total} events match`}
+      </div>
+      <div
+        class="tl-body"
+        ref={body}
+        data-testid="timeline"
+        tabIndex={0}
+        role="rowgroup"
+        aria-label="matching events, scrollable"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          setScroll({ top: el.scrollTop, height: el.clientHeight });
+        }}
+      >
+        <div class="tl-space" style={`height:${(matches ?? 0) * ROW}px`}>
+          {rows}
+        </div>
       </div>
     </div>
   );

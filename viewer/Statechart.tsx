@@ -66,7 +66,10 @@ export function Statechart(props: StatechartProps) {
     let live = true;
     setChart(null);
     setError(null);
-    chartOf(hash, definition).then((c) => live && setChart(c), (e: unknown) => live && setError(String(e)));
+    chartOf(hash, definition).then(
+      (c) => live && setChart(c),
+      (e: unknown) => live && setError(String(e)),
+    );
     return () => void (live = false);
   }, [hash]);
   useEffect(() => {
@@ -90,7 +93,18 @@ export function Statechart(props: StatechartProps) {
     walk(definition);
     return ids;
   }, [definition]);
-  const view = useMemo(() => (chart && fit ? fitBox(chart, active, takenEdges.flatMap((e) => (e.labelBox ? [e.labelBox] : [])), panel) : null), [chart, fit, active, takenEdges, panel]);
+  const view = useMemo(
+    () =>
+      chart && fit
+        ? fitBox(
+            chart,
+            active,
+            takenEdges.flatMap((e) => (e.labelBox ? [e.labelBox] : [])),
+            panel,
+          )
+        : null,
+    [chart, fit, active, takenEdges, panel],
+  );
   // at 100%: keep the transition taken (else the deepest active state) in view
   useEffect(() => {
     const el = box.current;
@@ -98,7 +112,12 @@ export function Statechart(props: StatechartProps) {
     const label = takenEdges.find((e) => e.labelBox)?.labelBox;
     const deepest: ChartState | undefined = chart.states.filter((s) => active.has(s.id)).sort((a, b) => b.depth - a.depth)[0];
     const target = label ?? deepest;
-    if (target) el.scrollTo({ left: Math.max(0, target.x + target.width / 2 - el.clientWidth / 2), top: Math.max(0, target.y + target.height / 2 - el.clientHeight / 2), behavior: 'auto' });
+    if (target)
+      el.scrollTo({
+        left: Math.max(0, target.x + target.width / 2 - el.clientWidth / 2),
+        top: Math.max(0, target.y + target.height / 2 - el.clientHeight / 2),
+        behavior: 'auto',
+      });
   }, [fit, chart, active, takenEdges]);
 
   if (error) return <div class="empty">layout failed: {error}</div>;
@@ -107,30 +126,71 @@ export function Statechart(props: StatechartProps) {
   return (
     <div class="chart-wrap">
       <div class="chart-tools">
-        <button type="button" onClick={() => setFit(!fit)} aria-pressed={fit} title="fit: the whole chart when it is legible, else the active region; 100%: the whole chart at full size, following the transition taken">
+        <button
+          type="button"
+          onClick={() => setFit(!fit)}
+          aria-pressed={fit}
+          title="fit: the whole chart when it is legible, else the active region; 100%: the whole chart at full size, following the transition taken"
+        >
           {fit ? 'show 100%' : 'fit'}
         </button>
         {view && !whole ? <span class="note">showing the active region</span> : null}
-        <span class="legend"><i class="sw active"></i>active state <i class="sw taken"></i>transition taken</span>
+        <span class="legend">
+          <i class="sw active"></i>active state <i class="sw taken"></i>transition taken
+        </span>
       </div>
       <div class="chart-box" ref={box} tabIndex={0} role="region" aria-label={`statechart of ${props.name}, scrollable`}>
-        <svg class="chart" viewBox={view ? `${view.x} ${view.y} ${view.width} ${view.height}` : `0 0 ${chart.width} ${chart.height}`}
-          width={view ? '100%' : chart.width} height={view ? '100%' : chart.height}
-          preserveAspectRatio="xMidYMin meet" role="img" aria-label={`statechart of ${props.name}; active: ${[...active].join(', ')}`} data-testid="statechart">
+        <svg
+          class="chart"
+          viewBox={view ? `${view.x} ${view.y} ${view.width} ${view.height}` : `0 0 ${chart.width} ${chart.height}`}
+          width={view ? '100%' : chart.width}
+          height={view ? '100%' : chart.height}
+          preserveAspectRatio="xMidYMin meet"
+          role="img"
+          aria-label={`statechart of ${props.name}; active: ${[...active].join(', ')}`}
+          data-testid="statechart"
+        >
           <defs>
-            <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead" /></marker>
-            <marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead taken" /></marker>
+            <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse">
+              <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
+            </marker>
+            <marker
+              id="arrow-taken"
+              viewBox="0 0 10 10"
+              refX="9"
+              refY="5"
+              markerUnits="userSpaceOnUse"
+              markerWidth="9"
+              markerHeight="9"
+              orient="auto-start-reverse"
+            >
+              <path d="M0,0 L10,5 L0,10 z" class="arrowhead taken" />
+            </marker>
           </defs>
           {chart.states.map((s) =>
             s.initial ? (
               <circle class="initial" cx={s.x + s.width / 2} cy={s.y + s.height / 2} r="5" />
             ) : (
-              <g class={`state ${s.type}${active.has(s.id) ? ' active' : ''}${parallel.has(s.id) ? ' region' : ''}`} data-state={s.id} data-active={active.has(s.id) ? 'true' : 'false'}>
-                <title>{s.id}{s.invokes.length ? `\ninvokes ${s.invokes.join(', ')}` : ''}</title>
+              <g
+                class={`state ${s.type}${active.has(s.id) ? ' active' : ''}${parallel.has(s.id) ? ' region' : ''}`}
+                data-state={s.id}
+                data-active={active.has(s.id) ? 'true' : 'false'}
+              >
+                <title>
+                  {s.id}
+                  {s.invokes.length ? `\ninvokes ${s.invokes.join(', ')}` : ''}
+                </title>
                 <rect x={s.x} y={s.y} width={s.width} height={s.height} rx="8" />
                 {s.type === 'final' ? <rect class="inner" x={s.x + 3} y={s.y + 3} width={s.width - 6} height={s.height - 6} rx="6" /> : null}
-                <text x={s.x + 10} y={s.y + 19}>{s.label}{s.type === 'parallel' ? ' ⫴' : ''}</text>
-                {s.invokes.map((src, i) => <text class="invoke" x={s.x + 10} y={s.y + 33 + i * 14}>invoke {src}</text>)}
+                <text x={s.x + 10} y={s.y + 19}>
+                  {s.label}
+                  {s.type === 'parallel' ? ' ⫴' : ''}
+                </text>
+                {s.invokes.map((src, i) => (
+                  <text class="invoke" x={s.x + 10} y={s.y + 33 + i * 14}>
+                    invoke {src}
+                  </text>
+                ))}
               </g>
             ),
           )}
@@ -143,7 +203,9 @@ export function Statechart(props: StatechartProps) {
                 {e.labelBox ? (
                   <>
                     <rect class="label-bg" x={e.labelBox.x} y={e.labelBox.y} width={e.labelBox.width} height={e.labelBox.height} rx="3" />
-                    <text class="label" x={e.labelBox.x + 3} y={e.labelBox.y + e.labelBox.height - 5}>{e.label}</text>
+                    <text class="label" x={e.labelBox.x + 3} y={e.labelBox.y + e.labelBox.height - 5}>
+                      {e.label}
+                    </text>
                   </>
                 ) : null}
               </g>

@@ -6,7 +6,7 @@ export interface StreamHeaderProps {
   streamId: string;
   info: StreamInfo | null;
   error: string | null;
-  onFailure?(): void;
+  onFailure?: () => void;
   /** The download of the selection as a log file: the stream up to the selected event (`upTo`), or whole. */
   download: { href: string; upTo?: number };
 }
@@ -16,10 +16,14 @@ export function StreamHeader(props: StreamHeaderProps) {
   const outcome = info?.stream.outcome;
   return (
     <div class="panel-head">
-      <h2><code>{props.streamId}</code></h2>
+      <h2>
+        <code>{props.streamId}</code>
+      </h2>
       {info && outcome ? (
         <>
-          <span>{info.stream.machine.name} <small>{info.stream.machine.hash.slice(0, 12)}</small></span>
+          <span>
+            {info.stream.machine.name} <small>{info.stream.machine.hash.slice(0, 12)}</small>
+          </span>
           <OutcomeBadge outcome={outcome} status={info.stream.status} />
           <small data-testid="stream-status">{info.stream.status}</small>
           <small>definition from {info.definitionSource ?? 'nowhere'}</small>
@@ -30,7 +34,13 @@ export function StreamHeader(props: StreamHeaderProps) {
           ) : null}
         </>
       ) : null}
-      <a class="download" href={props.download.href} download data-testid="download" title="the stream as a log file of its own (events, snapshots, definitions): open it with actorlog view">
+      <a
+        class="download"
+        href={props.download.href}
+        download
+        data-testid="download"
+        title="the stream as a log file of its own (events, snapshots, definitions): open it with actorlog view"
+      >
         ⤓ .actorlog{props.download.upTo !== undefined ? ` up to v${props.download.upTo}` : ''}
       </a>
       {info && !info.replay.ok ? <span class="warn">{info.replay.message}</span> : null}

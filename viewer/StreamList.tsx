@@ -14,9 +14,9 @@ export interface StreamFilter {
 export interface StreamListProps extends StreamFilter {
   page: StreamsPage | null;
   selected?: string;
-  onFilter(change: Partial<StreamFilter>): void;
-  onSelect(streamId: string): void;
-  onMore(): void;
+  onFilter: (change: Partial<StreamFilter>) => void;
+  onSelect: (streamId: string) => void;
+  onMore: () => void;
 }
 
 export function StreamList(props: StreamListProps) {
@@ -58,15 +58,29 @@ export function StreamList(props: StreamListProps) {
   return (
     <aside class="streams" aria-label="streams">
       <div class="filters">
-        <input type="search" id="search" placeholder="search stream id  ( / )" aria-label="search by stream id" value={props.q}
-          onInput={(e) => props.onFilter({ q: e.currentTarget.value })} />
+        <input
+          type="search"
+          id="search"
+          placeholder="search stream id  ( / )"
+          aria-label="search by stream id"
+          value={props.q}
+          onInput={(e) => props.onFilter({ q: e.currentTarget.value })}
+        />
         <select aria-label="machine" value={props.machine} onChange={(e) => props.onFilter({ machine: e.currentTarget.value })}>
           <option value="">all machines</option>
-          {page?.machines.map((m) => <option value={m}>{m}</option>)}
+          {page?.machines.map((m) => (
+            <option value={m}>{m}</option>
+          ))}
         </select>
         <div class="chips" role="group" aria-label="how the actors ended">
           {outcomes.map((o) => (
-            <button type="button" class={`chip tone-${o.tone}`} aria-pressed={props.outcome.has(o.label)} data-outcome={o.label} onClick={() => toggle(o.label)}>
+            <button
+              type="button"
+              class={`chip tone-${o.tone}`}
+              aria-pressed={props.outcome.has(o.label)}
+              data-outcome={o.label}
+              onClick={() => toggle(o.label)}
+            >
               {o.label} <b>{o.count}</b>
             </button>
           ))}
@@ -77,19 +91,33 @@ export function StreamList(props: StreamListProps) {
       </div>
       <ul class="stream-list" role="listbox" aria-label="streams" ref={list} onKeyDown={onKey}>
         {items.map((s) => (
-          <li role="option" tabIndex={s.streamId === focusable ? 0 : -1} aria-selected={s.streamId === selected} class={s.streamId === selected ? 'selected' : ''}
-            data-stream={s.streamId} onClick={() => props.onSelect(s.streamId)}>
-            <div class="sid" title={s.streamId}>{s.streamId}</div>
+          <li
+            role="option"
+            tabIndex={s.streamId === focusable ? 0 : -1}
+            aria-selected={s.streamId === selected}
+            class={s.streamId === selected ? 'selected' : ''}
+            data-stream={s.streamId}
+            onClick={() => props.onSelect(s.streamId)}
+          >
+            <div class="sid" title={s.streamId}>
+              {s.streamId}
+            </div>
             <div class="meta">
               <span class="machine">{s.machine.name}</span>
               <OutcomeBadge outcome={s.outcome} status={s.status} />
               <span>v{s.version}</span>
-              <span class="upd" title="last update (UTC)">{dateTime(s.updatedAt)}</span>
+              <span class="upd" title="last update (UTC)">
+                {dateTime(s.updatedAt)}
+              </span>
             </div>
           </li>
         ))}
       </ul>
-      {page && page.items.length < page.total ? <button type="button" class="more" onClick={props.onMore}>show more</button> : null}
+      {page && page.items.length < page.total ? (
+        <button type="button" class="more" onClick={props.onMore}>
+          show more
+        </button>
+      ) : null}
     </aside>
   );
 }

@@ -19,8 +19,8 @@ export interface TimelineProps {
   failure?: number;
   /** Rows the live feed brought, shown until the page holding them is read (with their states). */
   live: Map<number, EventRow>;
-  onSelect(version: number): void;
-  onJump(streamId: string, version: number): void;
+  onSelect: (version: number) => void;
+  onJump: (streamId: string, version: number) => void;
 }
 
 export function Timeline(props: TimelineProps) {
@@ -56,11 +56,14 @@ export function Timeline(props: TimelineProps) {
       stale.current.delete(start);
       const id = streamId;
       get<EventsPage>(streamPath(id, '/events'), { from: start, limit: PAGE })
-        .then((r) => {
-          if (id !== current.current) return;
-          pages.current.set(start, r.events);
-          if (pages.current.size > 60) pages.current.delete(pages.current.keys().next().value!);
-        }, () => stale.current.add(start))
+        .then(
+          (r) => {
+            if (id !== current.current) return;
+            pages.current.set(start, r.events);
+            if (pages.current.size > 60) pages.current.delete(pages.current.keys().next().value!);
+          },
+          () => stale.current.add(start),
+        )
         .finally(() => (loading.current.delete(start), id === current.current && setTick((t) => t + 1)));
     }
   });
@@ -84,14 +87,36 @@ export function Timeline(props: TimelineProps) {
   };
   const rows = [];
   for (let v = first; v <= last; v++) {
-    rows.push(<TimelineRow version={v} row={rowAt(v)} top={(v - 1) * ROW} selected={v === selected} failing={v === props.failure} onSelect={props.onSelect} onJump={props.onJump} />);
+    rows.push(
+      <TimelineRow
+        version={v}
+        row={rowAt(v)}
+        top={(v - 1) * ROW}
+        selected={v === selected}
+        failing={v === props.failure}
+        onSelect={props.onSelect}
+        onJump={props.onJump}
+      />,
+    );
   }
   return (
     <div class="timeline" role="table" aria-label="events" aria-rowcount={total + 1}>
       <TimelineHead />
-      <div class="tl-body" ref={body} data-testid="timeline" tabIndex={0} role="rowgroup" aria-label="events, scrollable"
-        onScroll={(e) => { const el = e.currentTarget; setScroll({ top: el.scrollTop, height: el.clientHeight }); }}>
-        <div class="tl-space" style={`height:${total * ROW}px`}>{rows}</div>
+      <div
+        class="tl-body"
+        ref={body}
+        data-testid="timeline"
+        tabIndex={0}
+        role="rowgroup"
+        aria-label="events, scrollable"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          setScroll({ top: el.scrollTop, height: el.clientHeight });
+        }}
+      >
+        <div class="tl-space" style={`height:${total * ROW}px`}>
+          {rows}
+        </div>
       </div>
     </div>
   );

@@ -7,7 +7,7 @@ export interface TimelineFiltersProps {
   streamId: string;
   total: number;
   filter: EventFilter;
-  onFilter(filter: EventFilter): void;
+  onFilter: (filter: EventFilter) => void;
 }
 
 export function TimelineFilters(props: TimelineFiltersProps) {
@@ -20,7 +20,10 @@ export function TimelineFilters(props: TimelineFiltersProps) {
     if (!wanted && !filter.type && !filter.source) return;
     const ctl = new AbortController();
     // void: the read's failure goes to its rejection handler (no kinds shown)
-    const t = setTimeout(() => void get<KindsView>(streamPath(streamId, '/kinds'), {}, ctl.signal).then(setKinds, (e: Error) => !isAbort(e) && setKinds(null)), kinds ? 500 : 0);
+    const t = setTimeout(
+      () => void get<KindsView>(streamPath(streamId, '/kinds'), {}, ctl.signal).then(setKinds, (e: Error) => !isAbort(e) && setKinds(null)),
+      kinds ? 500 : 0,
+    );
     return () => (clearTimeout(t), ctl.abort());
   }, [streamId, wanted, total > (kinds?.version ?? 0)]);
   const options = (list: KindsView['types'] | undefined, chosen: string | undefined) => {
@@ -29,15 +32,37 @@ export function TimelineFilters(props: TimelineFiltersProps) {
   };
   return (
     <div class="tl-filters" role="group" aria-label="filter events" onFocusIn={() => setWanted(true)} onPointerEnter={() => setWanted(true)}>
-      <select aria-label="event type" data-testid="type-filter" value={filter.type ?? ''} onChange={(e) => props.onFilter({ ...filter, type: e.currentTarget.value || undefined })}>
+      <select
+        aria-label="event type"
+        data-testid="type-filter"
+        value={filter.type ?? ''}
+        onChange={(e) => props.onFilter({ ...filter, type: e.currentTarget.value || undefined })}
+      >
         <option value="">all types{kinds ? ` (${kinds.types.length})` : ''}</option>
-        {options(kinds?.types, filter.type).map((k) => <option value={k.name}>{k.name} · {k.count}</option>)}
+        {options(kinds?.types, filter.type).map((k) => (
+          <option value={k.name}>
+            {k.name} · {k.count}
+          </option>
+        ))}
       </select>
-      <select aria-label="event source" data-testid="source-filter" value={filter.source ?? ''} onChange={(e) => props.onFilter({ ...filter, source: e.currentTarget.value || undefined })}>
+      <select
+        aria-label="event source"
+        data-testid="source-filter"
+        value={filter.source ?? ''}
+        onChange={(e) => props.onFilter({ ...filter, source: e.currentTarget.value || undefined })}
+      >
         <option value="">all sources{kinds ? ` (${kinds.sources.length})` : ''}</option>
-        {options(kinds?.sources, filter.source).map((k) => <option value={k.name}>{k.name} · {k.count}</option>)}
+        {options(kinds?.sources, filter.source).map((k) => (
+          <option value={k.name}>
+            {k.name} · {k.count}
+          </option>
+        ))}
       </select>
-      {filter.type || filter.source ? <button type="button" onClick={() => props.onFilter({})}>clear</button> : null}
+      {filter.type || filter.source ? (
+        <button type="button" onClick={() => props.onFilter({})}>
+          clear
+        </button>
+      ) : null}
     </div>
   );
 }

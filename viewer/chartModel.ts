@@ -83,6 +83,14 @@ export function eventLabel(type: string): string {
   return type;
 }
 
+/** An invoke as the chart names it: its id, else its source's name. */
+function invokeName(i: { id?: string; src?: unknown }): string {
+  if (typeof i.id === 'string') return i.id;
+  if (typeof i.src === 'string') return i.src;
+  const type = (i.src as { type?: unknown } | undefined)?.type;
+  return typeof type === 'string' ? type : '';
+}
+
 /** Text width in px, by canvas when there is one (the page), else an estimate (Node). */
 export type Measure = (text: string, size: number) => number;
 export const estimate: Measure = (text, size) => Math.ceil(text.length * size * 0.6);
@@ -136,7 +144,7 @@ export function elkGraph(root: DefinitionNode, measure: Measure = estimate): Elk
   const node = (n: DefinitionNode, up: string | undefined): ElkNode => {
     parent.set(n.id, up);
     const children = Object.values(n.states ?? {});
-    const invokes = (n.invoke ?? []).map((i) => String(i.id ?? i.src ?? ''));
+    const invokes = (n.invoke ?? []).map(invokeName);
     const title = n.key + (n.type === 'parallel' ? '  ⫴' : '');
     const width = Math.max(measure(title, FONT), ...invokes.map((s) => measure(`invoke ${s}`, LABEL))) + 24;
     if (children.length === 0) return { id: n.id, width: Math.max(64, width), height: 30 + invokes.length * 14 };
@@ -174,7 +182,12 @@ export function elkGraph(root: DefinitionNode, measure: Measure = estimate): Elk
     (n.always ?? []).forEach((t, index) => {
       for (const [k, target] of (t.target ?? []).map(strip).entries()) {
         const guard = guardText(t.guard);
-        add(container(n.id, target), { id: `${n.id}::always${index}::${k}`, sources: [n.id], targets: [target], labels: [label('always' + (guard ? ` [${guard}]` : ''))] });
+        add(container(n.id, target), {
+          id: `${n.id}::always${index}::${k}`,
+          sources: [n.id],
+          targets: [target],
+          labels: [label('always' + (guard ? ` [${guard}]` : ''))],
+        });
       }
     });
   }
@@ -210,9 +223,30 @@ export async function layoutChart(root: DefinitionNode, elk: Layouter, measure: 
   const visit = (n: ElkNode, depth: number) => {
     const def = byId.get(n.id);
     if (def) {
-      states.push({ id: n.id, label: def.key, type: def.type, depth, x: n.x ?? 0, y: n.y ?? 0, width: n.width ?? 0, height: n.height ?? 0, invokes: (def.invoke ?? []).map((i) => String(i.id ?? i.src ?? '')) });
+      states.push({
+        id: n.id,
+        label: def.key,
+        type: def.type,
+        depth,
+        x: n.x ?? 0,
+        y: n.y ?? 0,
+        width: n.width ?? 0,
+        height: n.height ?? 0,
+        invokes: (def.invoke ?? []).map(invokeName),
+      });
     } else if (n.id.endsWith('::initial')) {
-      states.push({ id: n.id, label: '', type: 'atomic', depth, x: n.x ?? 0, y: n.y ?? 0, width: n.width ?? 0, height: n.height ?? 0, invokes: [], initial: true });
+      states.push({
+        id: n.id,
+        label: '',
+        type: 'atomic',
+        depth,
+        x: n.x ?? 0,
+        y: n.y ?? 0,
+        width: n.width ?? 0,
+        height: n.height ?? 0,
+        invokes: [],
+        initial: true,
+      });
     }
     for (const e of n.edges ?? []) {
       const [source, index] = e.id.split('::');
@@ -223,9 +257,14 @@ export async function layoutChart(root: DefinitionNode, elk: Layouter, measure: 
       const idx = Number(index);
       const t = Number.isInteger(idx) ? byId.get(source!)?.transitions?.[idx] : undefined;
       edges.push({
-        id: e.id, source: initial ? e.id.split('::initial')[0]! : source!, index: initial ? -1 : Number.isInteger(idx) ? idx : -2,
-        label: l?.text ?? '', title: t ? `${t.eventType}${t.guard ? ` [${guardText(t.guard)}]` : ''}` : l?.text ?? '',
-        points, labelBox: l ? { x: l.x ?? 0, y: l.y ?? 0, width: l.width ?? 0, height: l.height ?? 0 } : undefined, initial,
+        id: e.id,
+        source: initial ? e.id.split('::initial')[0]! : source!,
+        index: initial ? -1 : Number.isInteger(idx) ? idx : -2,
+        label: l?.text ?? '',
+        title: t ? `${t.eventType}${t.guard ? ` [${guardText(t.guard)}]` : ''}` : (l?.text ?? ''),
+        points,
+        labelBox: l ? { x: l.x ?? 0, y: l.y ?? 0, width: l.width ?? 0, height: l.height ?? 0 } : undefined,
+        initial,
       });
     }
     n.children?.forEach((c) => visit(c, def ? depth + 1 : depth));

@@ -2,7 +2,7 @@
 
 /** A JSON value on one line, cut to `max` characters. */
 export function short(value: unknown, max = 80): string {
-  const text = value === undefined ? '—' : (JSON.stringify(value) ?? String(value));
+  const text = value === undefined ? '—' : (JSON.stringify(value) ?? typeof value);
   return text.length > max ? `${text.slice(0, max - 3)}…` : text;
 }
 

@@ -23,7 +23,13 @@ export interface SequenceLayout {
 /** One column per lane in the view's order, one row per arrow in log order. */
 export function layoutSequence(view: SequenceView): SequenceLayout {
   const x = new Map(view.lanes.map((l, i) => [l.id, LANE_WIDTH / 2 + i * LANE_WIDTH]));
-  const arrows = view.arrows.map((a, i) => ({ ...a, x1: x.get(a.from) ?? 0, x2: x.get(a.to) ?? 0, y: HEAD_HEIGHT + ROW_HEIGHT * (i + 0.7), self: a.from === a.to }));
+  const arrows = view.arrows.map((a, i) => ({
+    ...a,
+    x1: x.get(a.from) ?? 0,
+    x2: x.get(a.to) ?? 0,
+    y: HEAD_HEIGHT + ROW_HEIGHT * (i + 0.7),
+    self: a.from === a.to,
+  }));
   return {
     width: Math.max(1, view.lanes.length) * LANE_WIDTH,
     height: HEAD_HEIGHT + ROW_HEIGHT * (view.arrows.length + 0.5),

@@ -17,13 +17,15 @@ export function useLatest<T>(key: string | null, read: (key: string) => Promise<
       const k = s.wanted;
       if (s.inFlight || k === null) return;
       s.inFlight = true;
-      s.read(k).then(
-        (v) => setValue({ key: k, value: v }),
-        (err: unknown) => s.onError?.(err),
-      ).finally(() => {
-        s.inFlight = false;
-        if (s.wanted !== k) pump();
-      });
+      s.read(k)
+        .then(
+          (v) => setValue({ key: k, value: v }),
+          (err: unknown) => s.onError?.(err),
+        )
+        .finally(() => {
+          s.inFlight = false;
+          if (s.wanted !== k) pump();
+        });
     };
     pump();
   }, [key]);

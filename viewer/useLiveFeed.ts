@@ -44,7 +44,10 @@ export function useLiveFeed(onBatch: (batch: LiveBatch) => void): boolean {
     source.addEventListener('streams', () => ((batch.streamsChanged = true), schedule()));
     return () => {
       source.close();
-      if (scheduled !== undefined) (cancelAnimationFrame(scheduled), clearTimeout(scheduled));
+      if (scheduled !== undefined) {
+        cancelAnimationFrame(scheduled);
+        clearTimeout(scheduled);
+      }
     };
   }, []);
   return connected;

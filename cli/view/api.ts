@@ -38,7 +38,11 @@ export class ViewApi implements StreamReads {
   private readonly outcomes: OutcomeIndex;
   private readonly positions: PositionIndex;
 
-  constructor(readonly store: LogStore, private readonly registry: MachineRegistry, private readonly options: { ignoreHash?: boolean } = {}) {
+  constructor(
+    readonly store: LogStore,
+    private readonly registry: MachineRegistry,
+    private readonly options: { ignoreHash?: boolean } = {},
+  ) {
     this.outcomes = new OutcomeIndex(store);
     this.positions = new PositionIndex(store);
   }
@@ -93,7 +97,12 @@ export class ViewApi implements StreamReads {
       const versions = this.kindsOf.get(streamId)!.matching(filter);
       const near = params.get('near');
       const first = near !== null && near !== '' ? Math.max(0, lowerBound(versions, Number(near))) : 0;
-      const offset = clamp(params.get('offset'), 0, Math.max(0, versions.length - 1), near !== null && near !== '' ? Math.max(0, Math.min(first, versions.length - limit)) : 0);
+      const offset = clamp(
+        params.get('offset'),
+        0,
+        Math.max(0, versions.length - 1),
+        near !== null && near !== '' ? Math.max(0, Math.min(first, versions.length - limit)) : 0,
+      );
       const rows: EventRow[] = [];
       for (const v of versions.slice(offset, offset + limit)) rows.push(...(await this.rows(stream, folds, v, v)));
       return { streamId: kinds.streamId, matches: versions.length, offset, events: rows };
@@ -132,7 +141,16 @@ export class ViewApi implements StreamReads {
     const base = { streamId, version: v, actor };
     if (!(folds instanceof StreamFolds)) {
       const [record] = v === 0 ? [] : await this.store.readStream(streamId, { fromVersion: v, toVersion: v });
-      return { ...base, delivered: false, tree: [], event: record ?? null, snapshot: null, previous: null, transitions: [], error: { code: folds.code, message: folds.message } };
+      return {
+        ...base,
+        delivered: false,
+        tree: [],
+        event: record ?? null,
+        snapshot: null,
+        previous: null,
+        transitions: [],
+        error: { code: folds.code, message: folds.message },
+      };
     }
     if (v === 0) {
       const initial = folds.initial();
@@ -142,7 +160,15 @@ export class ViewApi implements StreamReads {
     await folds.walk(v, v, ({ record, before, after, beforeTree, transitions }) => {
       const delivered = (record.meta.target ?? '') === actor;
       const tree = treeSnapshots(after);
-      result = { ...base, delivered, tree: childViews(after, tree), event: record, snapshot: snapshotView(after, actor, tree), previous: snapshotView(before, actor, beforeTree), transitions: delivered ? transitions : [] };
+      result = {
+        ...base,
+        delivered,
+        tree: childViews(after, tree),
+        event: record,
+        snapshot: snapshotView(after, actor, tree),
+        previous: snapshotView(before, actor, beforeTree),
+        transitions: delivered ? transitions : [],
+      };
     });
     return result!;
   }
@@ -154,7 +180,10 @@ export class ViewApi implements StreamReads {
     if (!(folds instanceof StreamFolds)) throw folds;
     const snapshot: AnyMachineSnapshot = await folds.at(Math.min(Math.max(0, version), stream.version));
     const logic = logicOf(refAt(rootRef(snapshot), actor));
-    if (!logic) throw new ActorlogError('INVALID_OPTIONS', `no child machine at "${actor}" in ${streamId} at version ${version}`, { details: { streamId, actor, version } });
+    if (!logic)
+      throw new ActorlogError('INVALID_OPTIONS', `no child machine at "${actor}" in ${streamId} at version ${version}`, {
+        details: { streamId, actor, version },
+      });
     return { actor, hash: machineHash(logic), definition: machineDefinition(logic) };
   }
 
@@ -192,9 +221,20 @@ export class ViewApi implements StreamReads {
       const folds = await this.foldsOf(stream);
       const after = folds instanceof StreamFolds ? await folds.at(version) : undefined;
       items.push({
-        streamId: stream.streamId, machine: stream.machine.name, version,
-        event: record ? { type: record.type, version: record.version, globalPosition: record.globalPosition, source: record.meta.source, recordedAt: record.meta.recordedAt } : null,
-        state: after ? formatStateValue(after.value) : null, status: after ? after.status : null,
+        streamId: stream.streamId,
+        machine: stream.machine.name,
+        version,
+        event: record
+          ? {
+              type: record.type,
+              version: record.version,
+              globalPosition: record.globalPosition,
+              source: record.meta.source,
+              recordedAt: record.meta.recordedAt,
+            }
+          : null,
+        state: after ? formatStateValue(after.value) : null,
+        status: after ? after.status : null,
       });
     }
     return { position, head, total: existing.length, offset, items };
@@ -220,4 +260,3 @@ function lowerBound(list: number[], value: number): number {
   }
   return lo;
 }
-

@@ -40,7 +40,7 @@ export function loadAssets(): Assets {
     const build = async (): Promise<Assets> => {
       // a computed specifier: the compiled CLI never imports the build script (or esbuild)
       const script = pathToFileURL(fileURLToPath(new URL('build.ts', dir))).href;
-      const { buildViewer } = (await import(script)) as { buildViewer(): Promise<Map<string, Uint8Array>> };
+      const { buildViewer } = (await import(script)) as { buildViewer: () => Promise<Map<string, Uint8Array>> };
       return table(await buildViewer());
     };
     return { get: async (path) => (await (built ??= build())).get(path) };

@@ -22,7 +22,10 @@ export class EventKinds {
   private sources: number[] = [];
   private cached?: { key: string; upTo: number; versions: number[] };
 
-  constructor(private readonly store: LogStore, readonly streamId: string) {}
+  constructor(
+    private readonly store: LogStore,
+    readonly streamId: string,
+  ) {}
 
   private id(name: string): number {
     let id = this.ids.get(name);

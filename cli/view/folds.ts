@@ -39,8 +39,17 @@ interface Kept {
 function taken(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject): Taken[] {
   if (snapshot.status !== 'active') return [];
   try {
-    const chosen = machine.getTransitionData(snapshot as never, event) as Array<{ source: { id: string; transitions: Map<string, unknown[]> }; eventType: string; target?: Array<{ id: string }> }>;
-    return chosen.map((t) => ({ source: t.source.id, index: [...t.source.transitions.values()].flat().indexOf(t), eventType: t.eventType, targets: (t.target ?? []).map((n) => n.id) }));
+    const chosen = machine.getTransitionData(snapshot as never, event) as Array<{
+      source: { id: string; transitions: Map<string, unknown[]> };
+      eventType: string;
+      target?: Array<{ id: string }>;
+    }>;
+    return chosen.map((t) => ({
+      source: t.source.id,
+      index: [...t.source.transitions.values()].flat().indexOf(t),
+      eventType: t.eventType,
+      targets: (t.target ?? []).map((n) => n.id),
+    }));
   } catch {
     return []; // a guard that throws: the fold records the error snapshot, the page shows no edge
   }
@@ -73,7 +82,11 @@ export function treeSnapshots(snapshot: AnyMachineSnapshot): Map<string, AnyMach
 export class StreamFolds {
   private readonly kept: Kept[] = [];
 
-  constructor(private readonly store: LogStore, readonly machine: AnyStateMachine, readonly stream: StreamRecord) {}
+  constructor(
+    private readonly store: LogStore,
+    readonly machine: AnyStateMachine,
+    readonly stream: StreamRecord,
+  ) {}
 
   /** The initial snapshot (version 0). */
   initial(): AnyMachineSnapshot {

@@ -32,7 +32,10 @@ export class LiveFeed {
   private signature = '';
   private checking = false;
 
-  constructor(private readonly store: LogStore, private readonly options: LiveFeedOptions) {}
+  constructor(
+    private readonly store: LogStore,
+    private readonly options: LiveFeedOptions,
+  ) {}
 
   get size(): number {
     return this.clients.size;
@@ -94,7 +97,10 @@ export class LiveFeed {
     this.checking = true;
     try {
       const next = await this.streamsSignature();
-      if (next !== this.signature) (this.signature = next), this.send('streams', { head: this.head });
+      if (next !== this.signature) {
+        this.signature = next;
+        this.send('streams', { head: this.head });
+      }
     } finally {
       this.checking = false;
     }

@@ -41,13 +41,22 @@ export async function outcomeOf(store: LogStore, stream: StreamRecord): Promise<
       const data = root.data as FailureData;
       const state = data.state === null || data.state === undefined ? '?' : formatStateValue(data.state as StateValue);
       const where = data.actor === undefined ? '' : ` (child ${data.actor})`;
-      return { kind: 'threw', label: `threw in ${state}`, tone: 'bad', state, version: data.at > 0 ? data.at : root.version, detail: `${data.error.message}${where}` };
+      return {
+        kind: 'threw',
+        label: `threw in ${state}`,
+        tone: 'bad',
+        state,
+        version: data.at > 0 ? data.at : root.version,
+        detail: `${data.error.message}${where}`,
+      };
     }
   }
   const saved = await store.loadSnapshot(stream.streamId);
   const value = ((saved?.snapshot as StoredSnapshot | undefined)?.state as { value?: StateValue } | undefined)?.value;
   if (stream.status === 'error') {
-    return value === undefined ? { kind: 'error', label: 'error', tone: 'bad' } : { kind: 'error', label: `error in ${formatStateValue(value)}`, tone: 'bad', state: formatStateValue(value), version: saved!.version };
+    return value === undefined
+      ? { kind: 'error', label: 'error', tone: 'bad' }
+      : { kind: 'error', label: `error in ${formatStateValue(value)}`, tone: 'bad', state: formatStateValue(value), version: saved!.version };
   }
   if (value === undefined) return { kind: 'final', label: 'done', tone: 'ok' };
   const state = formatStateValue(value);

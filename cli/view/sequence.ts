@@ -20,7 +20,11 @@ export class SequenceBuilder {
   private readonly lanes = new Map<string, SequenceLane>();
   private readonly arrows: SequenceArrow[] = [];
 
-  constructor(private readonly store: LogStore, private readonly streamId: string, private readonly knownStream: (id: string) => boolean) {
+  constructor(
+    private readonly store: LogStore,
+    private readonly streamId: string,
+    private readonly knownStream: (id: string) => boolean,
+  ) {
     this.actor('');
   }
 
@@ -47,18 +51,25 @@ export class SequenceBuilder {
     const { meta } = record;
     const target = meta.target ?? '';
     switch (meta.source) {
-      case 'external': return this.source('external', 'application');
-      case 'timer': return this.source('timer', 'timers');
-      case 'system': return this.source('system', 'runtime');
-      case 'self': return this.actor(target);
-      case 'parent': return this.actor(parentOf(target));
-      case 'child': return meta.actor !== undefined ? this.actor(meta.actor) : this.source('child', 'child');
+      case 'external':
+        return this.source('external', 'application');
+      case 'timer':
+        return this.source('timer', 'timers');
+      case 'system':
+        return this.source('system', 'runtime');
+      case 'self':
+        return this.actor(target);
+      case 'parent':
+        return this.actor(parentOf(target));
+      case 'child':
+        return meta.actor !== undefined ? this.actor(meta.actor) : this.source('child', 'child');
       case 'actor': {
         const sender = meta.causationId ? parseCausationId(meta.causationId, this.knownStream) : undefined;
         if (sender && sender.streamId !== this.streamId) return this.stream(sender.streamId);
         return meta.actor !== undefined ? this.actor(sender?.path ?? meta.actor) : this.source('actor', 'actor');
       }
-      default: return this.source(`${meta.source}:${meta.actor ?? ''}`, meta.actor ? `${meta.source} (${meta.actor})` : meta.source);
+      default:
+        return this.source(`${meta.source}:${meta.actor ?? ''}`, meta.actor ? `${meta.source} (${meta.actor})` : meta.source);
     }
   }
 
@@ -66,13 +77,28 @@ export class SequenceBuilder {
   async add(record: EventRecord, sent: ImpliedMessage[]): Promise<void> {
     const to = this.actor(record.meta.target ?? '');
     const from = this.fromLane(record);
-    this.arrows.push({ from, to, label: record.type, link: { streamId: this.streamId, version: record.version }, version: record.version, globalPosition: record.globalPosition, kind: 'event' });
+    this.arrows.push({
+      from,
+      to,
+      label: record.type,
+      link: { streamId: this.streamId, version: record.version },
+      version: record.version,
+      globalPosition: record.globalPosition,
+      kind: 'event',
+    });
     for (const message of sent) {
       const sender = parseCausationId(message.causationId, this.knownStream);
-      const logged = (await this.store.readAll({ after: message.after, streamId: message.to, limit: RECEIVER_LOOKAHEAD })).find((r) => r.meta.causationId === message.causationId);
+      const logged = (await this.store.readAll({ after: message.after, streamId: message.to, limit: RECEIVER_LOOKAHEAD })).find(
+        (r) => r.meta.causationId === message.causationId,
+      );
       this.arrows.push({
-        from: this.actor(sender?.path ?? ''), to: this.stream(message.to), label: message.event.type,
-        link: { streamId: message.to, version: logged?.version ?? 0 }, version: record.version, globalPosition: record.globalPosition, kind: 'sent',
+        from: this.actor(sender?.path ?? ''),
+        to: this.stream(message.to),
+        label: message.event.type,
+        link: { streamId: message.to, version: logged?.version ?? 0 },
+        version: record.version,
+        globalPosition: record.globalPosition,
+        kind: 'sent',
       });
     }
   }

@@ -48,7 +48,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-const fail = (res: ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>) => send(res, status, { error: { code, message } }, headers);
+const fail = (res: ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>) =>
+  send(res, status, { error: { code, message } }, headers);
 
 /**
  * Serves the viewer on 127.0.0.1: the page's assets, a JSON API of bounded reads and `GET /api/live`
@@ -74,7 +75,10 @@ export async function startViewServer(store: LogStore, options: ViewServerOption
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const host = req.headers.host;
     if (!allowedHost(host, port)) {
-      refuse(`host:${host}`, `refused a request for Host ${JSON.stringify(host ?? '')}: only 127.0.0.1:${port}, localhost:${port} or [::1]:${port} (INVALID_OPTIONS)`);
+      refuse(
+        `host:${host}`,
+        `refused a request for Host ${JSON.stringify(host ?? '')}: only 127.0.0.1:${port}, localhost:${port} or [::1]:${port} (INVALID_OPTIONS)`,
+      );
       return fail(res, 421, 'INVALID_OPTIONS', `this viewer answers only Host 127.0.0.1:${port}, localhost:${port} or [::1]:${port}`);
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -97,12 +101,18 @@ export async function startViewServer(store: LogStore, options: ViewServerOption
       const id = decodeURIComponent(m[1]!);
       const actor = url.searchParams.get('actor') ?? '';
       switch (m[2]) {
-        case undefined: return send(res, 200, await reads.streamInfo(id));
-        case 'events': return send(res, 200, await reads.events(id, query));
-        case 'kinds': return send(res, 200, await reads.kinds(id));
-        case 'sequence': return send(res, 200, await reads.sequence(id, query));
-        case 'definition': return send(res, 200, await reads.definition(id, actor, Number(url.searchParams.get('v') ?? 0)));
-        case 'at': if (m[3] !== undefined) return send(res, 200, await reads.at(id, Number(m[3]), actor));
+        case undefined:
+          return send(res, 200, await reads.streamInfo(id));
+        case 'events':
+          return send(res, 200, await reads.events(id, query));
+        case 'kinds':
+          return send(res, 200, await reads.kinds(id));
+        case 'sequence':
+          return send(res, 200, await reads.sequence(id, query));
+        case 'definition':
+          return send(res, 200, await reads.definition(id, actor, Number(url.searchParams.get('v') ?? 0)));
+        case 'at':
+          if (m[3] !== undefined) return send(res, 200, await reads.at(id, Number(m[3]), actor));
       }
     }
     if (path.startsWith('/api/')) return fail(res, 404, 'INVALID_OPTIONS', `no such API: ${path}`);
@@ -129,15 +139,19 @@ export async function startViewServer(store: LogStore, options: ViewServerOption
   }
 
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
-  const server = createServer({ headersTimeout, requestTimeout: headersTimeout * 2, connectionsCheckingInterval: Math.min(1_000, headersTimeout) }, (req, res) => {
-    route(req, res).catch((err: unknown) => {
-      const code = isActorlogError(err) ? err.code : 'INTERNAL';
-      if (!res.headersSent) fail(res, STATUS_OF[code] ?? 500, code, describeError(err).message);
-      else res.end();
-    });
-  });
+  const server = createServer(
+    { headersTimeout, requestTimeout: headersTimeout * 2, connectionsCheckingInterval: Math.min(1_000, headersTimeout) },
+    (req, res) => {
+      route(req, res).catch((err: unknown) => {
+        const code = isActorlogError(err) ? err.code : 'INTERNAL';
+        if (!res.headersSent) fail(res, STATUS_OF[code] ?? 500, code, describeError(err).message);
+        else res.end();
+      });
+    },
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') refuse(`timeout:${(socket as Socket).remoteAddress}`, `cut off a client that did not send its request within ${headersTimeout} ms (INVALID_OPTIONS)`);
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+      refuse(`timeout:${(socket as Socket).remoteAddress}`, `cut off a client that did not send its request within ${headersTimeout} ms (INVALID_OPTIONS)`);
     if (socket.writable) socket.end('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
   });

@@ -50,8 +50,10 @@ export class PositionIndex {
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (list[mid]! <= position) (found = mid), (lo = mid + 1);
-      else hi = mid - 1;
+      if (list[mid]! <= position) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     return found + 1;
   }
@@ -62,7 +64,13 @@ export class PositionIndex {
  * with an event at or before it, and those created before the event at `position` was recorded
  * (at the head: every stream). At the head nothing is read; below it the {@link PositionIndex}.
  */
-export async function streamsAt(store: LogStore, index: PositionIndex, streams: StreamRecord[], position: number, head: number): Promise<Array<{ stream: StreamRecord; version: number }>> {
+export async function streamsAt(
+  store: LogStore,
+  index: PositionIndex,
+  streams: StreamRecord[],
+  position: number,
+  head: number,
+): Promise<Array<{ stream: StreamRecord; version: number }>> {
   if (position >= head) return streams.map((stream) => ({ stream, version: stream.version }));
   if (position <= 0) return [];
   await index.extendTo(position);

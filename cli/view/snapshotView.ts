@@ -7,7 +7,8 @@ import { rootRef, treeSnapshots } from './folds.ts';
 import type { ChildView, EventRow, SnapshotView } from './types.ts';
 
 /** A value as JSON (errors as `{ name, message }`); undefined stays undefined. */
-export const json = (value: unknown): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v))));
+export const json = (value: unknown): unknown =>
+  value === undefined ? undefined : JSON.parse(JSON.stringify(value, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v)));
 
 /** The machine a child runs, when it is a machine. */
 export function logicOf(ref: unknown): AnyStateMachine | undefined {
@@ -26,7 +27,10 @@ export function childViews(root: AnyMachineSnapshot, tree: Map<string, AnyMachin
     const snapshot = tree.get(path);
     const src = (ref as { src?: unknown }).src;
     out.push({
-      path, id: splitPath(path).at(-1) ?? path, src: typeof src === 'string' ? src : undefined, machine: logic !== undefined,
+      path,
+      id: splitPath(path).at(-1) ?? path,
+      src: typeof src === 'string' ? src : undefined,
+      machine: logic !== undefined,
       ...(logic ? { hash: machineHash(logic) } : {}),
       status: snapshot?.status,
       ...(logic && snapshot ? { value: formatStateValue(snapshot.value), context: json(snapshot.context) ?? null } : {}),
@@ -46,7 +50,9 @@ export function snapshotView(root: AnyMachineSnapshot, path = '', tree: Map<stri
     status: snapshot.status,
     context: json(snapshot.context) ?? null,
     ...(snapshot.error !== undefined ? { error: json(snapshot.error) } : {}),
-    children: childViews(root, tree).filter((c) => c.path.startsWith(prefix)).map((c) => ({ ...c, path: c.path.slice(prefix.length) })),
+    children: childViews(root, tree)
+      .filter((c) => c.path.startsWith(prefix))
+      .map((c) => ({ ...c, path: c.path.slice(prefix.length) })),
   };
 }
 
@@ -54,8 +60,15 @@ export function snapshotView(root: AnyMachineSnapshot, path = '', tree: Map<stri
 export function eventRow(record: EventRecord, after?: AnyMachineSnapshot): EventRow {
   const { meta } = record;
   return {
-    version: record.version, globalPosition: record.globalPosition, type: record.type, source: meta.source, cursor: meta.cursor,
-    actor: meta.actor, target: meta.target, causationId: meta.causationId, recordedAt: meta.recordedAt,
+    version: record.version,
+    globalPosition: record.globalPosition,
+    type: record.type,
+    source: meta.source,
+    cursor: meta.cursor,
+    actor: meta.actor,
+    target: meta.target,
+    causationId: meta.causationId,
+    recordedAt: meta.recordedAt,
     ...(after ? { state: formatStateValue(after.value), status: after.status } : {}),
   };
 }

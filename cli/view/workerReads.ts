@@ -10,7 +10,10 @@ function startWorker(data: FoldWorkerData): Worker {
   if (!source) return new Worker(target, { workerData: data });
   // a worker does not inherit the loader tsx registered in this thread: it registers its own first
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(target.href)}))`, { eval: true, workerData: data });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(target.href)}))`, {
+    eval: true,
+    workerData: data,
+  });
 }
 
 /** One worker thread and the calls it has not answered yet; a worker that dies fails them and is started again on the next call. */
@@ -44,7 +47,10 @@ class Lane {
   }
 
   private failAll(err: unknown): void {
-    for (const [id, waiting] of this.pending) (this.pending.delete(id), waiting.reject(err));
+    for (const [id, waiting] of this.pending) {
+      this.pending.delete(id);
+      waiting.reject(err);
+    }
   }
 
   /** Starts the worker now (it loads its modules and opens the log before the first call needs it). */
@@ -89,14 +95,30 @@ export class WorkerReads implements StreamReads {
     return lane.call<T>(call, args);
   }
 
-  streamInfo(streamId: string) { return this.call<Awaited<ReturnType<StreamReads['streamInfo']>>>(this.streams, 'streamInfo', streamId); }
-  events(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['events']>>>(this.streams, 'events', streamId, query); }
-  at(streamId: string, version: number, actor: string) { return this.call<Awaited<ReturnType<StreamReads['at']>>>(this.streams, 'at', streamId, version, actor); }
-  definition(streamId: string, actor: string, version: number) { return this.call<Awaited<ReturnType<StreamReads['definition']>>>(this.streams, 'definition', streamId, actor, version); }
-  kinds(streamId: string) { return this.call<Awaited<ReturnType<StreamReads['kinds']>>>(this.streams, 'kinds', streamId); }
-  sequence(streamId: string, query: string) { return this.call<Awaited<ReturnType<StreamReads['sequence']>>>(this.streams, 'sequence', streamId, query); }
-  service(query: string) { return this.call<Awaited<ReturnType<StreamReads['service']>>>(this.service_, 'service', query); }
-  exportTo(path: string, streamIds: string[], to?: number) { return this.call<Awaited<ReturnType<StreamReads['exportTo']>>>(this.service_, 'exportTo', path, streamIds, to); }
+  streamInfo(streamId: string) {
+    return this.call<Awaited<ReturnType<StreamReads['streamInfo']>>>(this.streams, 'streamInfo', streamId);
+  }
+  events(streamId: string, query: string) {
+    return this.call<Awaited<ReturnType<StreamReads['events']>>>(this.streams, 'events', streamId, query);
+  }
+  at(streamId: string, version: number, actor: string) {
+    return this.call<Awaited<ReturnType<StreamReads['at']>>>(this.streams, 'at', streamId, version, actor);
+  }
+  definition(streamId: string, actor: string, version: number) {
+    return this.call<Awaited<ReturnType<StreamReads['definition']>>>(this.streams, 'definition', streamId, actor, version);
+  }
+  kinds(streamId: string) {
+    return this.call<Awaited<ReturnType<StreamReads['kinds']>>>(this.streams, 'kinds', streamId);
+  }
+  sequence(streamId: string, query: string) {
+    return this.call<Awaited<ReturnType<StreamReads['sequence']>>>(this.streams, 'sequence', streamId, query);
+  }
+  service(query: string) {
+    return this.call<Awaited<ReturnType<StreamReads['service']>>>(this.service_, 'service', query);
+  }
+  exportTo(path: string, streamIds: string[], to?: number) {
+    return this.call<Awaited<ReturnType<StreamReads['exportTo']>>>(this.service_, 'exportTo', path, streamIds, to);
+  }
 
   /** Starts the selected stream's worker now, so the first reads do not wait for it to load (the service's starts on its first read). */
   warm(): void {

@@ -16,7 +16,13 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin/actorlog.js');
 const MACHINES = 'test/support/cliMachines.ts';
 
-interface Run { code: number | null; stdout: string; stderr: string; child: ChildProcess; done: Promise<Run> }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  child: ChildProcess;
+  done: Promise<Run>;
+}
 
 /** Runs `node bin/actorlog.js …args` from `cwd` (default: the repo root), killed after `timeoutMs`. */
 function start(args: string[], timeoutMs = 20_000, cwd = ROOT, env: Record<string, string> = {}): Run {
@@ -39,14 +45,27 @@ function printed(run: Run, pattern: RegExp, timeoutMs = 15_000): Promise<void> {
     const timer = setTimeout(() => reject(new Error(`no ${pattern} on stdout within ${timeoutMs} ms: ${seen}`)), timeoutMs);
     run.child.stdout!.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
-      if (pattern.test(seen)) (clearTimeout(timer), resolve());
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
   });
 }
 
 /** The data lines of a table (header dropped), split into cells on runs of spaces. */
-const rows = (stdout: string) => stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/));
-const jsonLines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const rows = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/));
+const jsonLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 const db = tempDb();
 const tampered = join(db.dir, 'tampered.db');
@@ -69,7 +88,12 @@ beforeAll(async () => {
   raw.close();
   // a stream as the A2A binding records it (its actors are in the hash), with no event and no snapshot
   const other = openSqliteStore(tampered);
-  other.createStream({ streamId: 'a2a-1', machine: { name: 'job', hash: machineHash(a2aJobMachine({ url: 'http://127.0.0.1:9' })) }, input: { jobId: 'a2a-1', request: { text: 'hi' } }, createdAt: Date.now() });
+  other.createStream({
+    streamId: 'a2a-1',
+    machine: { name: 'job', hash: machineHash(a2aJobMachine({ url: 'http://127.0.0.1:9' })) },
+    input: { jobId: 'a2a-1', request: { text: 'hi' } },
+    createdAt: Date.now(),
+  });
   other.close();
 });
 afterAll(() => db.cleanup());
@@ -89,7 +113,9 @@ describe('actorlog streams', () => {
   it('filters by --status and prints JSON lines with --json', async () => {
     const { code, stdout } = await cli('streams', db.path, '--status', 'active,stopped', '--json');
     expect(code).toBe(0);
-    expect(jsonLines(stdout)).toEqual([expect.objectContaining({ streamId: 'counter-2', status: 'active', version: 1, machine: expect.objectContaining({ name: 'counter' }) })]);
+    expect(jsonLines(stdout)).toEqual([
+      expect.objectContaining({ streamId: 'counter-2', status: 'active', version: 1, machine: expect.objectContaining({ name: 'counter' }) }),
+    ]);
   });
 });
 
@@ -111,7 +137,11 @@ describe('actorlog replay', () => {
   it('replays the job machine, with sources and cursors, and stops at --to', async () => {
     const { code, stdout } = await cli('replay', db.path, 'job-1', '--machines', MACHINES);
     expect(code).toBe(0);
-    expect(rows(stdout).slice(0, 4).map((r) => [r[2], r[3], r[4], r[6] ?? ''])).toEqual([
+    expect(
+      rows(stdout)
+        .slice(0, 4)
+        .map((r) => [r[2], r[3], r[4], r[6] ?? '']),
+    ).toEqual([
       ['poll', 'job.accepted', 'active.working.streaming', ''],
       ['child', 'xstate.done.actor.submit', 'active.working.streaming', ''], // queued before the submit actor was stopped
       ['sse', 'job.update', 'active.working.streaming', 'e1'],
@@ -126,7 +156,14 @@ describe('actorlog replay', () => {
     const { code, stdout } = await cli('replay', db.path, 'job-1', '--machines', MACHINES, '--json', '--to', '3');
     expect(code).toBe(0);
     const [first, , second] = jsonLines(stdout);
-    expect(first).toMatchObject({ version: 1, source: 'poll', type: 'job.accepted', state: 'active.working.streaming', status: 'active', data: { remoteId: 'r-1' } });
+    expect(first).toMatchObject({
+      version: 1,
+      source: 'poll',
+      type: 'job.accepted',
+      state: 'active.working.streaming',
+      status: 'active',
+      data: { remoteId: 'r-1' },
+    });
     expect(second).toMatchObject({ version: 3, source: 'sse', cursor: 'e1', type: 'job.update', data: { update: { message: 'half way' } } });
     expect(Number.isInteger(second.globalPosition)).toBe(true);
   });

@@ -7,7 +7,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createWebSocketInspector, type StatelyActorEvent, type StatelyEventEvent, type StatelyInspectionEvent, type StatelySnapshotEvent } from '@statelyai/inspect';
+import {
+  createWebSocketInspector,
+  type StatelyActorEvent,
+  type StatelyEventEvent,
+  type StatelyInspectionEvent,
+  type StatelySnapshotEvent,
+} from '@statelyai/inspect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { assign, createActor, createMachine, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
@@ -44,7 +50,7 @@ async function receiver(): Promise<Receiver> {
   server.on('connection', (socket) => {
     const frames: unknown[] = [];
     connections.push({ frames, closed: new Promise((resolve) => socket.once('close', () => resolve())) });
-    socket.on('message', (data, isBinary) => frames.push(isBinary ? { binary: true } : JSON.parse(data.toString())));
+    socket.on('message', (data, isBinary) => frames.push(isBinary ? { binary: true } : JSON.parse(Buffer.from(data as Buffer).toString('utf8'))));
   });
   const { port } = server.address() as { port: number };
   return { url: `ws://127.0.0.1:${port}`, connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
@@ -67,10 +73,17 @@ const KEYS = {
   '@xstate.actor': ['type', 'name', 'snapshot', 'definition', 'parentId', 'rootId', 'sessionId', 'createdAt', 'id', '_version'],
   '@xstate.event': ['type', 'event', 'sourceId', 'rootId', 'sessionId', 'createdAt', 'id', '_version'],
   '@xstate.snapshot': ['type', 'event', 'snapshot', 'rootId', 'sessionId', 'createdAt', 'id', '_version'],
-} as const satisfies { '@xstate.actor': ReadonlyArray<keyof StatelyActorEvent>; '@xstate.event': ReadonlyArray<keyof StatelyEventEvent>; '@xstate.snapshot': ReadonlyArray<keyof StatelySnapshotEvent> };
+} as const satisfies {
+  '@xstate.actor': ReadonlyArray<keyof StatelyActorEvent>;
+  '@xstate.event': ReadonlyArray<keyof StatelyEventEvent>;
+  '@xstate.snapshot': ReadonlyArray<keyof StatelySnapshotEvent>;
+};
 type Missing<T, K extends readonly unknown[]> = Exclude<keyof T, K[number]>;
-const complete: [Missing<StatelyActorEvent, (typeof KEYS)['@xstate.actor']>, Missing<StatelyEventEvent, (typeof KEYS)['@xstate.event']>, Missing<StatelySnapshotEvent, (typeof KEYS)['@xstate.snapshot']>] = [] as unknown as [never, never, never];
-void complete;
+const _complete: [
+  Missing<StatelyActorEvent, (typeof KEYS)['@xstate.actor']>,
+  Missing<StatelyEventEvent, (typeof KEYS)['@xstate.event']>,
+  Missing<StatelySnapshotEvent, (typeof KEYS)['@xstate.snapshot']>,
+] = [] as unknown as [never, never, never];
 
 const STATUSES = ['active', 'done', 'error', 'stopped'];
 
@@ -129,7 +142,11 @@ describe('actorlog inspect', () => {
     expect(stdout).toMatch(/^sent 4 actor\(s\), 4 event\(s\), 5 snapshot\(s\) of 2 stream\(s\) to ws:\/\/127\.0\.0\.1:\d+\n$/);
 
     const line = (f: StatelyInspectionEvent) =>
-      f.type === '@xstate.actor' ? `actor ${f.sessionId} parent=${f.parentId ?? '-'}` : f.type === '@xstate.event' ? `event ${f.sessionId} ${f.event.type} from=${f.sourceId ?? '-'}` : `snapshot ${f.sessionId} ${f.snapshot.status} ${JSON.stringify((f.snapshot as { value?: unknown }).value ?? null)}`;
+      f.type === '@xstate.actor'
+        ? `actor ${f.sessionId} parent=${f.parentId ?? '-'}`
+        : f.type === '@xstate.event'
+          ? `event ${f.sessionId} ${f.event.type} from=${f.sourceId ?? '-'}`
+          : `snapshot ${f.sessionId} ${f.snapshot.status} ${JSON.stringify((f.snapshot as { value?: unknown }).value ?? null)}`;
     // in the log's order; the shipper, with no event before position 4, is registered when its first event comes;
     // as XState's own inspection, the children that come or go in a transition before the snapshot after it
     expect(frames.map(line)).toEqual([
@@ -161,13 +178,17 @@ describe('actorlog inspect', () => {
     expect(drawn.root.states.paying!.invoke[0]).toMatchObject({ id: 'charge', src: 'charge' });
   });
 
-  it('sends the same event fields as the package\'s own createWebSocketInspector does for the same machines run live', async () => {
+  it("sends the same event fields as the package's own createWebSocketInspector does for the same machines run live", async () => {
     const rx = await receiver();
     try {
       const inspector = createWebSocketInspector({ url: rx.url });
       const system = createActorSystem({ store: createMemoryStore(), machines, inspect: inspector.inspect });
       await run(system);
-      await expect.poll(() => (rx.connections[0]?.frames as StatelyInspectionEvent[] | undefined)?.some((f) => f.type === '@xstate.event' && f.event.type === 'ship'), { timeout: 5_000 }).toBe(true);
+      await expect
+        .poll(() => (rx.connections[0]?.frames as StatelyInspectionEvent[] | undefined)?.some((f) => f.type === '@xstate.event' && f.event.type === 'ship'), {
+          timeout: 5_000,
+        })
+        .toBe(true);
       await system.close();
       inspector.stop();
       const live = rx.connections[0]!.frames as StatelyInspectionEvent[];
@@ -177,7 +198,8 @@ describe('actorlog inspect', () => {
       expect(ours).toEqual(theirs);
       // and their values have the same JSON types (their `id` is null: the type says string, as ours is)
       for (const [a, b] of [[frames.find((f) => f.type === '@xstate.actor' && f.parentId), live.find((f) => f.type === '@xstate.actor' && f.parentId)]]) {
-        for (const key of Object.keys(a!).filter((k) => k !== 'id')) expect(typeof (a as unknown as Record<string, unknown>)[key], key).toBe(typeof (b as unknown as Record<string, unknown>)[key]);
+        for (const key of Object.keys(a!).filter((k) => k !== 'id'))
+          expect(typeof (a as unknown as Record<string, unknown>)[key], key).toBe(typeof (b as unknown as Record<string, unknown>)[key]);
       }
       expect(new Set(live.map((f) => f._version))).toEqual(new Set([frames[0]!._version]));
     } finally {
@@ -185,7 +207,7 @@ describe('actorlog inspect', () => {
     }
   });
 
-  it('a spawned child still running when its parent ends gets a stopped snapshot, where and as XState\'s own inspection sends it', async () => {
+  it("a spawned child still running when its parent ends gets a stopped snapshot, where and as XState's own inspection sends it", async () => {
     const child = createMachine({ id: 'child', initial: 'idle', states: { idle: {} } });
     const parent = setup({ actors: { child }, types: { context: {} as { ref: AnyActorRef | null } } }).createMachine({
       id: 'parent',
@@ -226,14 +248,19 @@ describe('actorlog inspect', () => {
     const { code, stdout, frames } = await inspect(db.path, 'order-1', '--to', '2', '--machines', MACHINES, '--json');
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ streams: 1, actors: 3, events: 2, snapshots: 3 });
-    expect(frames.filter((f) => f.type === '@xstate.event').map((f) => (f as StatelyEventEvent).event.type)).toEqual(['xstate.done.actor.charge', 'worker.finish']);
+    expect(frames.filter((f) => f.type === '@xstate.event').map((f) => (f as StatelyEventEvent).event.type)).toEqual([
+      'xstate.done.actor.charge',
+      'worker.finish',
+    ]);
     expect(frames.every((f) => f.rootId === 'order-1')).toBe(true);
   });
 
   it('without the machines: the statechart from the log, the events, no snapshots, and a warning', async () => {
     const { code, stderr, frames } = await inspect(db.path);
     expect(code).toBe(0);
-    expect(stderr).toMatch(/stream order-1 was written by machine "order", which is not registered.*sending its events without snapshots \(MACHINE_NOT_REGISTERED\)/);
+    expect(stderr).toMatch(
+      /stream order-1 was written by machine "order", which is not registered.*sending its events without snapshots \(MACHINE_NOT_REGISTERED\)/,
+    );
     for (const frame of frames) expectStately(frame);
     expect(frames.map((f) => f.type).filter((t) => t === '@xstate.snapshot')).toEqual([]);
     expect(frames.filter((f) => f.type === '@xstate.event')).toHaveLength(4);
@@ -252,10 +279,17 @@ describe('actorlog inspect', () => {
     expect(http.stderr).toMatch(/\(INVALID_OPTIONS\)\n$/);
   });
 
-  it('what it sends is typed as the package\'s StatelyInspectionEvent', () => {
+  it("what it sends is typed as the package's StatelyInspectionEvent", () => {
     const store = openSqliteStore(db.path, { readonly: true });
     try {
-      const sent: StatelyInspectionEvent[] = [...inspectionEvents(store, { machines: new Map<string, AnyStateMachine>([['order-1', orderMachine], ['shipper-1', shipperMachine]]) })];
+      const sent: StatelyInspectionEvent[] = [
+        ...inspectionEvents(store, {
+          machines: new Map<string, AnyStateMachine>([
+            ['order-1', orderMachine],
+            ['shipper-1', shipperMachine],
+          ]),
+        }),
+      ];
       expect(sent).toHaveLength(13);
     } finally {
       store.close();

@@ -52,12 +52,13 @@ afterAll(async () => {
   big.cleanup();
 });
 
-const activeStates = (p: Page) => p.$$eval('g.state[data-active="true"]', (els) => els.map((e) => e.getAttribute('data-state')).sort());
+const activeStates = (p: Page) =>
+  p.$$eval('g.state[data-active="true"]', (els) => els.map((e) => e.getAttribute('data-state') ?? '').sort((a, b) => a.localeCompare(b)));
 
 // One retry: the page runs in a real browser beside the rest of the suite on 2 cores, and a
 // navigation can starve past its wait under load; a second failure is a real one.
 describe('actorlog view in Chromium', { retry: 1 }, () => {
-  it('lists every stream of the main job\'s log with how it ended: the job that failed on purpose says failed', async () => {
+  it("lists every stream of the main job's log with how it ended: the job that failed on purpose says failed", async () => {
     const store = openSqliteStore(main.path, { readonly: true });
     const ids = store.listStreams().map((s) => s.streamId);
     store.close();
@@ -68,15 +69,22 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
     expect(await page.textContent('[data-testid=stream-count]')).toContain(`of ${ids.length}`);
     // XState's status says done for every job; the outcome says which failed
     expect(await page.textContent('button.chip[data-outcome="failed"]')).toBe('failed 1');
-    expect(await page.$$eval('li[data-stream] .badge', (els) => els.map((e) => e.textContent).sort())).toEqual(['done', 'done', 'done', 'done', 'done', 'failed']);
+    expect(await page.$$eval('li[data-stream] .badge', (els) => els.map((e) => e.textContent).sort())).toEqual([
+      'done',
+      'done',
+      'done',
+      'done',
+      'done',
+      'failed',
+    ]);
     await page.screenshot({ path: join(ARTIFACTS, 'main-job-outcomes.png') });
   });
 
-  it('draws a selected job\'s statechart from the log, its final state highlighted; stepping back moves the highlight and changes the diff', async () => {
+  it("draws a selected job's statechart from the log, its final state highlighted; stepping back moves the highlight and changes the diff", async () => {
     const store = openSqliteStore(main.path, { readonly: true });
     const job = store.listStreams().find((s) => s.machine.name === 'job')!;
     const { machine } = await createRegistry().resolve(job);
-    const steps = (await replaySteps(store, machine, job.streamId));
+    const steps = await replaySteps(store, machine, job.streamId);
     store.close();
     const final = steps.at(-1)!.snapshot.value as string;
     const before = steps.at(-2)!.snapshot.value;
@@ -113,7 +121,10 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
 
   it('shows an event appended by another process without a reload', async () => {
     const store = openSqliteStore(main.path, { readonly: true });
-    const job = store.listStreams().filter((s) => s.machine.name === 'job').at(-1)!;
+    const job = store
+      .listStreams()
+      .filter((s) => s.machine.name === 'job')
+      .at(-1)!;
     store.close();
     await page.goto(`${view.url}#stream=${encodeURIComponent(job.streamId)}`);
     await page.reload();
@@ -183,7 +194,9 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
         const w = window as unknown as { maxGap: number; longTasks: number[] };
         return { maxGap: w.maxGap, longTasks: w.longTasks };
       });
-      console.log(`100,000-event log: longest frame gap ${maxGap.toFixed(0)} ms, ${longTasks.length} long tasks, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
+      console.log(
+        `100,000-event log: longest frame gap ${maxGap.toFixed(0)} ms, ${longTasks.length} long tasks, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`,
+      );
       await p.screenshot({ path: join(ARTIFACTS, 'big-log.png') });
     } finally {
       await p.close();
@@ -218,26 +231,34 @@ describe('actorlog view in Chromium', { retry: 1 }, () => {
       await probe;
       expect(await p.textContent('[data-testid=version-label]')).toBe(`v${deep} of ${BIG_STREAM}`);
       await p.waitForSelector(`.tl-body .row.selected[data-version="${deep}"] .c-st`, { timeout: 30_000 }); // the deep link scrolled the timeline to its row
-      console.log(`deep first visit (v${deep} of ${BIG_STREAM}): ${visit} ms; /api/streams meanwhile: ${latencies.length} requests, longest ${Math.max(...latencies)} ms, median ${[...latencies].sort((a, b) => a - b)[latencies.length >> 1]} ms`);
+      console.log(
+        `deep first visit (v${deep} of ${BIG_STREAM}): ${visit} ms; /api/streams meanwhile: ${latencies.length} requests, longest ${Math.max(...latencies)} ms, median ${[...latencies].sort((a, b) => a - b)[latencies.length >> 1]} ms`,
+      );
 
       // a burst: another process appends 10,000 events over ~10 s while the page follows the stream
       await p.goto(`${bigView.url}#stream=big-1`);
       await p.reload();
       await p.waitForFunction((v) => document.querySelector('[data-testid=version-label]')?.textContent === `v${v} of ${v}`, BIG_STREAM, { timeout: 60_000 });
       await p.waitForSelector('.live.on');
-      await p.evaluate(`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => (window.longest = Math.max(window.longest, e.duration)))).observe({ type: 'longtask' });`);
+      await p.evaluate(
+        `window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => (window.longest = Math.max(window.longest, e.duration)))).observe({ type: 'longtask' });`,
+      );
       let requests = 0;
       p.on('request', (r) => r.url().includes('/api/') && !r.url().includes('/api/live') && requests++);
       const burst = 10_000;
       const last = BIG_STREAM + burst;
-      await p.evaluate(`new MutationObserver(() => document.querySelector('[data-testid=version-label]')?.textContent === 'v${last} of ${last}' && (window.currentAt ??= Date.now())).observe(document.body, { subtree: true, childList: true, characterData: true })`);
+      await p.evaluate(
+        `new MutationObserver(() => document.querySelector('[data-testid=version-label]')?.textContent === 'v${last} of ${last}' && (window.currentAt ??= Date.now())).observe(document.body, { subtree: true, childList: true, characterData: true })`,
+      );
       const { doneAt } = await appendFromAnotherProcess(big.path, 'big-1', BIG_STREAM, { batches: 100, perBatch: 100, everyMs: 100 });
       await p.waitForFunction((v) => document.querySelector('[data-testid=version-label]')?.textContent === `v${v} of ${v}`, last, { timeout: 60_000 });
       // the last row, with the state the fold gives it (the 100,000th event is a resume)
       await p.waitForSelector(`.tl-body .row[data-version="${last}"] .c-st:has-text("running.counting")`, { timeout: 30_000 });
       const currentAt = (await p.evaluate('window.currentAt')) as number;
       const longest = (await p.evaluate('window.longest')) as number;
-      console.log(`burst of ${burst} appends over ~10 s: page current ${currentAt - doneAt} ms after the last commit; longest task ${Math.round(longest)} ms; ${requests} API requests`);
+      console.log(
+        `burst of ${burst} appends over ~10 s: page current ${currentAt - doneAt} ms after the last commit; longest task ${Math.round(longest)} ms; ${requests} API requests`,
+      );
       // batched: far fewer reads than events (one snapshot read in flight, one batch per frame)
       expect(requests).toBeLessThan(burst / 20);
       await p.screenshot({ path: join(ARTIFACTS, 'burst.png') });

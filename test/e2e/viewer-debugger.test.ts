@@ -38,7 +38,6 @@ afterAll(async () => {
   db.cleanup();
 });
 
-const label = (p: Page) => p.textContent('[data-testid=version-label]');
 const shown = (p: Page) => p.$$eval('li[data-stream]', (els) => els.map((e) => e.getAttribute('data-stream')));
 async function openAt(hash: string): Promise<void> {
   await page.goto(`${view.url}#${hash}`);
@@ -80,21 +79,33 @@ describe('actorlog view as a debugger, in Chromium', { retry: 1 }, () => {
     await page.selectOption('[data-testid=type-filter]', 'pong');
     await page.waitForFunction((n) => document.querySelector('[data-testid=match-count]')?.textContent === `${n} of ${3 * n} events match`, PINGS);
     await page.waitForFunction(() => document.querySelectorAll('.tl-body .row .c-t').length === 3);
-    expect(await page.$$eval('.tl-body .row', (els) => els.map((e) => `${e.getAttribute('data-version')} ${e.querySelector('.c-t')?.textContent}`))).toEqual(['3 pong', '6 pong', '9 pong']);
+    expect(await page.$$eval('.tl-body .row', (els) => els.map((e) => `${e.getAttribute('data-version')} ${e.querySelector('.c-t')?.textContent}`))).toEqual([
+      '3 pong',
+      '6 pong',
+      '9 pong',
+    ]);
     await page.selectOption('[data-testid=type-filter]', '');
     await page.selectOption('[data-testid=source-filter]', 'parent');
     await page.waitForFunction(() => document.querySelectorAll('.tl-body .row .c-t').length === 3);
-    expect(await page.$$eval('.tl-body .row', (els) => els.map((e) => e.querySelector('.c-t')?.textContent))).toEqual(['→counter inc', '→counter inc', '→counter inc']);
+    expect(await page.$$eval('.tl-body .row', (els) => els.map((e) => e.querySelector('.c-t')?.textContent))).toEqual([
+      '→counter inc',
+      '→counter inc',
+      '→counter inc',
+    ]);
     expect(page.url()).toContain('source=parent');
   });
 
-  it('draws a child machine\'s own chart, snapshot and diff, picked from the actor tree', async () => {
+  it("draws a child machine's own chart, snapshot and diff, picked from the actor tree", async () => {
     await openAt('stream=ping-1&v=2');
     await page.waitForSelector('.actor-tree [data-actor="counter"] button');
     await page.click('.actor-tree [data-actor="counter"] button');
     await page.waitForSelector('[data-testid=statechart][aria-label^="statechart of ping-1 / counter"]');
     await page.waitForSelector('g.state[data-state="tally.counting"][data-active="true"]');
-    expect(await page.$$eval('g.state', (els) => els.map((e) => e.getAttribute('data-state')).sort())).toEqual(['tally', 'tally.counting', 'tally.stopped']);
+    expect(await page.$$eval('g.state', (els) => els.map((e) => e.getAttribute('data-state') ?? '').sort((a, b) => a.localeCompare(b)))).toEqual([
+      'tally',
+      'tally.counting',
+      'tally.stopped',
+    ]);
     expect(await page.$$eval('g.edge[data-taken="true"]', (els) => els.length)).toBe(1); // the `inc` it took
     await page.waitForFunction(() => document.querySelector('[data-testid=context]')?.textContent?.includes('"count": 1'));
     expect(await page.$$eval('[data-testid=diff] tr', (els) => els.map((e) => e.getAttribute('data-path')))).toEqual(['context/count', 'context/seen/0']);
@@ -109,14 +120,23 @@ describe('actorlog view as a debugger, in Chromium', { retry: 1 }, () => {
   it('draws the messages between two journaled actors, each arrow a link to its event', async () => {
     await openAt('stream=ping-1&v=1&tab=sequence');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=sequence] .arrow-link').length === n, 4 * PINGS);
-    expect(await page.$$eval('[data-testid=sequence] .lane', (els) => els.map((e) => e.getAttribute('data-lane')))).toEqual(['source:external', 'actor:', 'actor:counter', 'stream:peer-1']);
-    const arrows = await page.$$eval('[data-testid=sequence] .arrow-link', (els) => els.map((e) => `${e.getAttribute('data-version')} ${e.getAttribute('data-from')}>${e.getAttribute('data-to')}`));
+    expect(await page.$$eval('[data-testid=sequence] .lane', (els) => els.map((e) => e.getAttribute('data-lane')))).toEqual([
+      'source:external',
+      'actor:',
+      'actor:counter',
+      'stream:peer-1',
+    ]);
+    const arrows = await page.$$eval('[data-testid=sequence] .arrow-link', (els) =>
+      els.map((e) => `${e.getAttribute('data-version')} ${e.getAttribute('data-from')}>${e.getAttribute('data-to')}`),
+    );
     expect(arrows.slice(0, 4)).toEqual(['1 source:external>actor:', '1 actor:>stream:peer-1', '2 actor:>actor:counter', '3 actor:counter>actor:']);
     expect(arrows).toHaveLength(3 * PINGS + PINGS);
     await page.screenshot({ path: join(ARTIFACTS, 'sequence.png') });
     // the note sent at the sender links to the event the receiver logged for it
     await page.click('[data-testid=sequence] .arrow-link.sent >> nth=1');
-    await page.waitForFunction(() => location.hash.includes('stream=peer-1') && document.querySelector('[data-testid=version-label]')?.textContent?.startsWith('v2 '));
+    await page.waitForFunction(
+      () => location.hash.includes('stream=peer-1') && document.querySelector('[data-testid=version-label]')?.textContent?.startsWith('v2 '),
+    );
     await page.waitForSelector('[data-testid=sequence] .lane[data-lane="stream:ping-1"]');
   });
 
@@ -124,13 +144,22 @@ describe('actorlog view as a debugger, in Chromium', { retry: 1 }, () => {
     await openAt('stream=queue-1&v=5');
     await page.waitForFunction(() => document.querySelector('[data-testid=version-label]')?.textContent === 'v5 of 5');
     await page.waitForSelector('[data-testid=diff] tr[data-op]');
-    const rows = await page.$$eval('[data-testid=diff] tr[data-op]', (els) => els.map((e) => `${e.getAttribute('data-op')} ${e.getAttribute('data-path')} ${e.querySelector('.before')?.textContent}`));
+    const rows = await page.$$eval('[data-testid=diff] tr[data-op]', (els) =>
+      els.map((e) => `${e.getAttribute('data-op')} ${e.getAttribute('data-path')} ${e.querySelector('.before')?.textContent}`),
+    );
     expect(rows).toEqual(['remove context/queue/0 {"id":"j1","text":"first"}']);
     await page.screenshot({ path: join(ARTIFACTS, 'queue-diff.png') });
   });
 
   it('axe-core finds no violation: the list, a chart with its timeline and snapshot, the sequence, a filtered timeline, a failure', async () => {
-    for (const hash of ['', 'stream=ping-1&v=2', 'stream=ping-1&v=2&actor=counter', 'stream=ping-1&v=2&tab=sequence', 'stream=ping-1&type=pong', 'stream=crash-1&outcome=failed']) {
+    for (const hash of [
+      '',
+      'stream=ping-1&v=2',
+      'stream=ping-1&v=2&actor=counter',
+      'stream=ping-1&v=2&tab=sequence',
+      'stream=ping-1&type=pong',
+      'stream=crash-1&outcome=failed',
+    ]) {
       await openAt(hash);
       await page.waitForSelector('li[data-stream]');
       if (hash.includes('tab=sequence')) await page.waitForSelector('[data-testid=sequence] .arrow-link');
@@ -160,7 +189,11 @@ describe('actorlog view as a debugger, in Chromium', { retry: 1 }, () => {
     const file = join(db.dir, 'bug.actorlog');
     // `actorlog export … > bug.actorlog`: its standard output is the file
     const out = openSync(file, 'w');
-    const run = spawnSync(process.execPath, [join(fileURLToPath(new URL('../..', import.meta.url)), 'bin/actorlog.js'), 'export', db.path, 'ping-1', 'peer-1'], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [join(fileURLToPath(new URL('../..', import.meta.url)), 'bin/actorlog.js'), 'export', db.path, 'ping-1', 'peer-1'],
+      { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' },
+    );
     closeSync(out);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^actorlog: exported 2 stream\(s\), 12 event\(s\)/);

@@ -49,8 +49,15 @@ describe('actorlog, run in this process', () => {
     expect(queue.out).toBe('queue-1 v4 -> v5: open -> open\n  - context/queue/0  {"id":"j1","text":"first"}\n');
     const child = await cli(['diff', db.path, 'ping-1', '1', '2', '--actor', 'counter', '--json', ...MACHINES]);
     expect(JSON.parse(child.out)).toEqual({
-      streamId: 'ping-1', actor: 'counter', from: 1, to: 2, state: { from: 'counting', to: 'counting' },
-      changes: [{ op: 'replace', path: 'context/count', before: 0, after: 1 }, { op: 'add', path: 'context/seen/0', after: 'from parent' }],
+      streamId: 'ping-1',
+      actor: 'counter',
+      from: 1,
+      to: 2,
+      state: { from: 'counting', to: 'counting' },
+      changes: [
+        { op: 'replace', path: 'context/count', before: 0, after: 1 },
+        { op: 'add', path: 'context/seen/0', after: 'from parent' },
+      ],
     });
     expect((await cli(['diff', db.path, 'job-ok', '0', '1', ...MACHINES])).out).toContain('  ~ value  "working" -> "done"\n');
     const past = await cli(['diff', db.path, 'queue-1', '1', '9', ...MACHINES]);
@@ -66,7 +73,12 @@ describe('actorlog, run in this process', () => {
     const source = openSqliteStore(db.path, { readonly: true });
     const copy = openSqliteStore(file, { readonly: true });
     try {
-      expect(copy.listStreams().map((s) => [s.streamId, s.machine, s.status, s.version])).toEqual(['peer-1', 'ping-1'].map((id) => { const s = source.getStream(id)!; return [id, s.machine, s.status, s.version]; }));
+      expect(copy.listStreams().map((s) => [s.streamId, s.machine, s.status, s.version])).toEqual(
+        ['peer-1', 'ping-1'].map((id) => {
+          const s = source.getStream(id)!;
+          return [id, s.machine, s.status, s.version];
+        }),
+      );
       for (const id of ['ping-1', 'peer-1']) {
         const strip = (rs: ReturnType<typeof source.readStream>) => rs.map(({ globalPosition: _g, ...r }) => r);
         expect(strip(copy.readStream(id))).toEqual(strip(source.readStream(id)));
@@ -74,7 +86,9 @@ describe('actorlog, run in this process', () => {
       // the source's order is kept: ping-1's note at v1 comes before peer-1 received it
       const order = copy.readAll().map((r) => `${r.streamId}@${r.version}`);
       expect(order.indexOf('ping-1@1')).toBeLessThan(order.indexOf('peer-1@1'));
-      expect(copy.loadDefinition(source.getStream('ping-1')!.machine.hash)?.definition).toEqual(source.loadDefinition(source.getStream('ping-1')!.machine.hash)?.definition);
+      expect(copy.loadDefinition(source.getStream('ping-1')!.machine.hash)?.definition).toEqual(
+        source.loadDefinition(source.getStream('ping-1')!.machine.hash)?.definition,
+      );
     } finally {
       source.close();
       copy.close();
@@ -97,7 +111,10 @@ describe('actorlog, run in this process', () => {
     writeFileSync(file, run.bytes);
     const copy = openSqliteStore(file, { readonly: true });
     try {
-      expect(copy.listStreams().map((s) => [s.streamId, s.version, s.status])).toEqual([['peer-1', 1, 'active'], ['ping-1', 4, 'active']]); // ping-1's second note (sent at v4) reached peer-1 after
+      expect(copy.listStreams().map((s) => [s.streamId, s.version, s.status])).toEqual([
+        ['peer-1', 1, 'active'],
+        ['ping-1', 4, 'active'],
+      ]); // ping-1's second note (sent at v4) reached peer-1 after
     } finally {
       copy.close();
     }

@@ -34,7 +34,12 @@ beforeAll(async () => {
   // count the events the api reads, to hold its folds to their bound
   store = new Proxy(readonly, {
     get(target, key) {
-      if (key === 'readStream') return async (id: string, range?: object) => { const r = await target.readStream(id, range); reads += r.length; return r; };
+      if (key === 'readStream')
+        return async (id: string, range?: object) => {
+          const r = await (target as LogStore).readStream(id, range);
+          reads += r.length;
+          return r;
+        };
       return Reflect.get(target, key);
     },
   });
@@ -62,24 +67,41 @@ describe('actorlog view API (cli/view/api.ts)', () => {
 
   it('reads events in version windows of at most MAX_WINDOW, each with the state replay gives', async () => {
     const expected = await replaySteps(store, counterMachine, 'counter-b');
-    const page = (await api.events('counter-b', q({ from: 301, limit: 50 }))) as { version: number; events: Array<{ version: number; state: string; globalPosition: number }> };
+    const page = (await api.events('counter-b', q({ from: 301, limit: 50 }))) as {
+      version: number;
+      events: Array<{ version: number; state: string; globalPosition: number }>;
+    };
     expect(page.version).toBe(LONG);
     expect(page.events.map((e) => e.version)).toEqual(Array.from({ length: 50 }, (_, i) => 301 + i));
-    expect(page.events.map((e) => e.state)).toEqual(expected.slice(300, 350).map((s) => (typeof s.snapshot.value === 'string' ? s.snapshot.value : `running.${(s.snapshot.value as { running: string }).running}`)));
+    expect(page.events.map((e) => e.state)).toEqual(
+      expected
+        .slice(300, 350)
+        .map((s) => (typeof s.snapshot.value === 'string' ? s.snapshot.value : `running.${(s.snapshot.value as { running: string }).running}`)),
+    );
     const big = (await api.events('counter-b', q({ from: 1, limit: 100_000 }))) as typeof page;
     expect(big.events).toHaveLength(MAX_WINDOW);
   });
 
   it('gives the snapshot at a version, the one before it and the transition the event took', async () => {
-    const at = (await api.at('counter-a', 3)) as { event: { type: string }; snapshot: { value: unknown; context: unknown }; previous: { value: unknown }; transitions: Array<{ source: string; index: number; targets: string[] }> };
+    const at = (await api.at('counter-a', 3)) as {
+      event: { type: string };
+      snapshot: { value: unknown; context: unknown };
+      previous: { value: unknown };
+      transitions: Array<{ source: string; index: number; targets: string[] }>;
+    };
     const steps = await replaySteps(store, counterMachine, 'counter-a');
     expect(at.event.type).toBe('pause');
     expect(at.snapshot.value).toEqual(steps[2]!.snapshot.value);
     expect(at.snapshot.context).toEqual(steps[2]!.snapshot.context);
     expect(at.previous.value).toEqual(steps[1]!.snapshot.value);
-    const definition = (await api.streamInfo('counter-a')) as { definitionSource: string; definition: { states: Record<string, { states: Record<string, { transitions: Array<{ eventType: string }> }> }> } };
+    const definition = (await api.streamInfo('counter-a')) as {
+      definitionSource: string;
+      definition: { states: Record<string, { states: Record<string, { transitions: Array<{ eventType: string }> }> }> };
+    };
     expect(definition.definitionSource).toBe('log');
-    expect(at.transitions).toEqual([{ source: 'counter.running.counting', index: expect.any(Number), eventType: 'pause', targets: ['counter.running.paused'] }]);
+    expect(at.transitions).toEqual([
+      { source: 'counter.running.counting', index: expect.any(Number), eventType: 'pause', targets: ['counter.running.paused'] },
+    ]);
     const taken = definition.definition.states.running!.states.counting!.transitions[at.transitions[0]!.index]!;
     expect(taken.eventType).toBe('pause');
     const initial = (await api.at('counter-a', 0)) as { snapshot: { value: unknown }; event: unknown };
@@ -99,7 +121,10 @@ describe('actorlog view API (cli/view/api.ts)', () => {
   it('shows the whole service at a global position: which streams existed, their state and last event then', async () => {
     const head = await store.headPosition();
     const early = (await store.readStream('counter-b', { fromVersion: 1, toVersion: 1 }))[0]!.globalPosition;
-    const at = (await api.service(q({ position: early }))) as { total: number; items: Array<{ streamId: string; state: string; version: number; event: { type: string } | null }> };
+    const at = (await api.service(q({ position: early }))) as {
+      total: number;
+      items: Array<{ streamId: string; state: string; version: number; event: { type: string } | null }>;
+    };
     expect(at.items.map((i) => [i.streamId, i.state, i.version, i.event?.type])).toEqual([
       ['counter-a', 'finished', 6, 'finish'],
       ['counter-b', 'running.counting', 1, 'start'],

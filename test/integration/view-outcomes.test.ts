@@ -40,7 +40,12 @@ describe('how each actor ended (cli/view/outcomes.ts)', () => {
     // the throw: the state it was in and the event it threw on (v2 `boom`), not the actorlog.failed record (v3)
     expect(by['crash-1']).toMatchObject({ kind: 'threw', label: 'threw in running', tone: 'bad', version: 2, detail: expect.stringContaining('kaboom') });
     // XState's status alone says done for all four jobs
-    expect(['job-ok', 'job-failed', 'job-failed-2', 'job-canceled'].map((id) => page.items.find((s) => s.streamId === id)!.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(['job-ok', 'job-failed', 'job-failed-2', 'job-canceled'].map((id) => page.items.find((s) => s.streamId === id)!.status)).toEqual([
+      'done',
+      'done',
+      'done',
+      'done',
+    ]);
   });
 
   it('counts by outcome, failures first, and filters by it', async () => {
@@ -67,14 +72,22 @@ describe('how each actor ended (cli/view/outcomes.ts)', () => {
 describe('the timeline filters (cli/view/eventKinds.ts)', () => {
   it('counts the event types and sources of a stream', async () => {
     const kinds = await api.kinds('ping-1');
-    expect(kinds.types).toEqual([{ name: 'inc', count: PINGS }, { name: 'ping', count: PINGS }, { name: 'pong', count: PINGS }]);
+    expect(kinds.types).toEqual([
+      { name: 'inc', count: PINGS },
+      { name: 'ping', count: PINGS },
+      { name: 'pong', count: PINGS },
+    ]);
     expect(kinds.sources.map((s) => s.name).sort()).toEqual(['child', 'external', 'parent']);
   });
 
   it('lists only the events of one type, or one source, each with its version and the state after it', async () => {
     const pongs = (await api.events('ping-1', q({ type: 'pong' }))) as MatchesPage;
     expect(pongs.matches).toBe(PINGS);
-    expect(pongs.events.map((e) => [e.version, e.type, e.state])).toEqual([[3, 'pong', 'active'], [6, 'pong', 'active'], [9, 'pong', 'active']]);
+    expect(pongs.events.map((e) => [e.version, e.type, e.state])).toEqual([
+      [3, 'pong', 'active'],
+      [6, 'pong', 'active'],
+      [9, 'pong', 'active'],
+    ]);
     const parent = (await api.events('ping-1', q({ source: 'parent', offset: 1, limit: 1 }))) as MatchesPage;
     expect(parent).toMatchObject({ matches: PINGS, offset: 1 });
     expect(parent.events.map((e) => [e.version, e.target])).toEqual([[5, 'counter']]);
@@ -85,14 +98,21 @@ describe('the timeline filters (cli/view/eventKinds.ts)', () => {
 });
 
 describe('the actor tree (ViewApi.at with an actor path)', () => {
-  it('shows a child machine\'s own snapshot, context and change for an event delivered to it', async () => {
+  it("shows a child machine's own snapshot, context and change for an event delivered to it", async () => {
     const atRoot = await api.at('ping-1', 2);
-    expect(atRoot.tree).toEqual([expect.objectContaining({ path: 'counter', id: 'counter', machine: true, value: 'counting', context: { count: 1, seen: ['from parent'] } })]);
+    expect(atRoot.tree).toEqual([
+      expect.objectContaining({ path: 'counter', id: 'counter', machine: true, value: 'counting', context: { count: 1, seen: ['from parent'] } }),
+    ]);
     // the root's change shows the child's context moving (it was "no change" when children were compared by state only)
     expect(atRoot.previous!.children[0]!.context).toEqual({ count: 0, seen: [] });
     expect(atRoot.snapshot!.children[0]!.context).toEqual({ count: 1, seen: ['from parent'] });
     const child = await api.at('ping-1', 2, 'counter');
-    expect(child).toMatchObject({ actor: 'counter', delivered: true, snapshot: { state: 'counting', context: { count: 1 } }, previous: { context: { count: 0 } } });
+    expect(child).toMatchObject({
+      actor: 'counter',
+      delivered: true,
+      snapshot: { state: 'counting', context: { count: 1 } },
+      previous: { context: { count: 0 } },
+    });
     expect(child.transitions).toEqual([{ source: 'tally.counting', index: expect.any(Number), eventType: 'inc', targets: [] }]);
     // an event the root took: the child is shown unchanged, no transition of its own
     const other = await api.at('ping-1', 3, 'counter');
@@ -107,7 +127,12 @@ describe('the actor tree (ViewApi.at with an actor path)', () => {
 describe('the sequence of messages (cli/view/sequence.ts)', () => {
   it('draws parent to child, child to parent, the application, and a note to another journaled actor at the sender and at the receiver', async () => {
     const view = await api.sequence('ping-1', q({ from: 1, to: 3 }));
-    expect(view.lanes.map((l) => [l.kind, l.label])).toEqual([['source', 'application'], ['actor', 'ping-1'], ['actor', 'counter'], ['stream', 'peer-1']]);
+    expect(view.lanes.map((l) => [l.kind, l.label])).toEqual([
+      ['source', 'application'],
+      ['actor', 'ping-1'],
+      ['actor', 'counter'],
+      ['stream', 'peer-1'],
+    ]);
     expect(view.arrows.map((a) => [a.version, a.kind, a.from, a.to, a.label, `${a.link.streamId}@${a.link.version}`])).toEqual([
       [1, 'event', 'source:external', 'actor:', 'ping', 'ping-1@1'],
       [1, 'sent', 'actor:', 'stream:peer-1', 'note', 'peer-1@1'],
@@ -124,7 +149,7 @@ describe('the sequence of messages (cli/view/sequence.ts)', () => {
 });
 
 describe('the service at a position (cli/view/service.ts)', () => {
-  it('answers from the position index: each stream\'s version at N, and the streams that did not exist yet left out', async () => {
+  it("answers from the position index: each stream's version at N, and the streams that did not exist yet left out", async () => {
     const at = await store.readStream('ping-1', { fromVersion: 4, toVersion: 4 });
     const position = at[0]!.globalPosition;
     const page = await api.service(q({ position }));

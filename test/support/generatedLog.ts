@@ -1,4 +1,4 @@
-import type { NewEvent } from '../../src/log/types.ts';
+import type { LogStore, NewEvent } from '../../src/log/types.ts';
 import { machineDefinition } from '../../src/runtime/definition.ts';
 import { machineHash } from '../../src/runtime/machineHash.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
@@ -36,7 +36,8 @@ export function counterEvents(n: number, at: number, first = 0): NewEvent[] {
  * ```
  */
 export async function writeCounterLog(path: string, shape: CounterLogShape): Promise<number> {
-  const store = openSqliteStore(path);
+  // the contract's type: its calls are awaited whatever store it is
+  const store: LogStore = openSqliteStore(path);
   try {
     const hash = machineHash(counterMachine);
     await store.saveDefinition({ hash, name: 'counter', definition: machineDefinition(counterMachine), recordedAt: Date.now() });
@@ -53,12 +54,14 @@ export async function writeCounterLog(path: string, shape: CounterLogShape): Pro
         const at = t0 + shape.bigEvents + k * shape.eventsPerStream;
         await store.createStream({ streamId, machine: { name: 'counter', hash }, input: {}, createdAt: at });
         const events = counterEvents(shape.eventsPerStream, at);
-        if (k % 2 === 1 && events.length > 1) events[events.length - 1] = { type: 'finish', data: {}, meta: { source: 'external', recordedAt: at + events.length } };
+        if (k % 2 === 1 && events.length > 1)
+          events[events.length - 1] = { type: 'finish', data: {}, meta: { source: 'external', recordedAt: at + events.length } };
         requests.push({ streamId, expectedVersion: 0, events });
       }
       await store.appendBatch(requests);
       for (let k = i; k < Math.min(shape.streams, i + perBatch); k++) {
-        if (k % 2 === 1 && shape.eventsPerStream > 1) await store.setStreamStatus(`small-${String(k).padStart(4, '0')}`, 'done', t0 + shape.bigEvents + k * shape.eventsPerStream);
+        if (k % 2 === 1 && shape.eventsPerStream > 1)
+          await store.setStreamStatus(`small-${String(k).padStart(4, '0')}`, 'done', t0 + shape.bigEvents + k * shape.eventsPerStream);
       }
     }
     return await store.headPosition();

@@ -1,3 +1,4 @@
+import type { LogStore } from '../../src/log/types.ts';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { machines } from './viewerMachines.ts';
@@ -12,7 +13,8 @@ export const PINGS = 3;
  * it notes), `queue-1` (four jobs queued, then the head taken).
  */
 export async function writeViewerLog(path: string): Promise<void> {
-  const store = openSqliteStore(path);
+  // the contract's type: its calls are awaited whatever store it is
+  const store: LogStore = openSqliteStore(path);
   const system = createActorSystem({ store, machines, onError: () => {} });
   try {
     system.spawn('outcome', { id: 'job-ok' }).send({ type: 'job.ok' });
@@ -27,7 +29,13 @@ export async function writeViewerLog(path: string): Promise<void> {
     const ping = system.spawn('ping', { id: 'ping-1' });
     for (let i = 0; i < PINGS; i++) ping.send({ type: 'ping' });
     const queue = system.spawn('queue', { id: 'queue-1' });
-    for (const [id, text] of [['j1', 'first'], ['j2', 'second'], ['j3', 'third'], ['j4', 'fourth']]) queue.send({ type: 'enqueue', id, text });
+    for (const [id, text] of [
+      ['j1', 'first'],
+      ['j2', 'second'],
+      ['j3', 'third'],
+      ['j4', 'fourth'],
+    ])
+      queue.send({ type: 'enqueue', id, text });
     queue.send({ type: 'take' });
     await system.settled();
   } finally {

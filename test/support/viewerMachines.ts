@@ -44,7 +44,12 @@ export const tallyMachine = setup({
   states: {
     counting: {
       on: {
-        inc: { actions: [assign({ count: ({ context }) => context.count + 1, seen: ({ context, event }) => [...context.seen, (event as { note?: string }).note ?? 'inc'] }), sendParent({ type: 'pong' })] },
+        inc: {
+          actions: [
+            assign({ count: ({ context }) => context.count + 1, seen: ({ context, event }) => [...context.seen, (event as { note?: string }).note ?? 'inc'] }),
+            sendParent({ type: 'pong' }),
+          ],
+        },
         stop: 'stopped',
       },
     },
@@ -99,4 +104,10 @@ export const queueMachine = setup({
 });
 
 /** For `actorlog view --machines test/support/viewerMachines.ts`. */
-export const machines: Record<string, AnyStateMachine> = { outcome: outcomeMachine, crash: crashMachine, ping: pingMachine, peer: peerMachine, queue: queueMachine };
+export const machines: Record<string, AnyStateMachine> = {
+  outcome: outcomeMachine,
+  crash: crashMachine,
+  ping: pingMachine,
+  peer: peerMachine,
+  queue: queueMachine,
+};

@@ -45,7 +45,12 @@ export function startView(db: string, args: string[] = [], root = ROOT): Promise
  * one every `everyMs` (0: back to back), starting at stream version `from`. Resolves when that
  * process has committed the last one, with the time it did so (ms since the epoch, its clock).
  */
-export function appendFromAnotherProcess(db: string, streamId: string, from: number, options: { batches?: number; perBatch?: number; everyMs?: number; type?: string } = {}): Promise<{ doneAt: number }> {
+export function appendFromAnotherProcess(
+  db: string,
+  streamId: string,
+  from: number,
+  options: { batches?: number; perBatch?: number; everyMs?: number; type?: string } = {},
+): Promise<{ doneAt: number }> {
   const { batches = 1, perBatch = 1, everyMs = 0, type } = options;
   const script = `
     import { openSqliteStore } from './stores/sqlite/index.ts';

@@ -16,7 +16,10 @@ afterEach(() => {
 function store() {
   const t = tempDb();
   const s = openSqliteStore(t.path);
-  cleanups.push(t.cleanup, () => s.close());
+  cleanups.push(
+    () => t.cleanup(),
+    () => s.close(),
+  );
   return s;
 }
 
@@ -36,7 +39,11 @@ const parent = setup({ actors: { child } }).createMachine({
 });
 
 /** What the observer saw of one `@xstate.event`, and what the log held at that moment. */
-interface Seen { actor: string; type: string; logged: EventRecord | undefined }
+interface Seen {
+  actor: string;
+  type: string;
+  logged: EventRecord | undefined;
+}
 
 describe('createActorSystem({ inspect })', () => {
   it('a user observer sees the events of a root and of its child machine, each already in the log', async () => {
@@ -71,7 +78,15 @@ describe('createActorSystem({ inspect })', () => {
     first.spawn('parent', { id: 'p-1' }).send({ type: 'start' });
     await first.close();
     const types: string[] = [];
-    const system = createActorSystem({ store: log, machines: { parent }, inspect: { next: (ev) => void (ev.type === '@xstate.event' && types.push(`${(ev.actorRef as AnyActorRef).id} ${ev.event.type}`)) } });
+    const system = createActorSystem({
+      store: log,
+      machines: { parent },
+      inspect: {
+        next: (ev) => {
+          if (ev.type === '@xstate.event') types.push(`${(ev.actorRef as AnyActorRef).id} ${ev.event.type}`);
+        },
+      },
+    });
     const [actor] = (await system.recover()).recovered;
     (actor!.getSnapshot().children as Record<string, { send(e: { type: string }): void }>).kid!.send({ type: 'child.go' });
     expect(types.filter((t) => !t.endsWith('xstate.init'))).toEqual(['kid child.go', 'p-1 child.finished']);
@@ -81,7 +96,13 @@ describe('createActorSystem({ inspect })', () => {
   it('an observer that throws never stops the actor nor the journal; it is reported once on stderr', async () => {
     const log = store();
     const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const system = createActorSystem({ store: log, machines: { parent }, inspect: () => { throw new Error('inspector bug'); } });
+    const system = createActorSystem({
+      store: log,
+      machines: { parent },
+      inspect: () => {
+        throw new Error('inspector bug');
+      },
+    });
     const actor = system.spawn('parent', { id: 'p-1' });
     actor.send({ type: 'start' });
     expect(actor.getSnapshot().value).toBe('running');

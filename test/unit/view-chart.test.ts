@@ -33,13 +33,27 @@ describe('statechart model (viewer/chartModel.ts)', () => {
     expect(guardText({ type: 'xstate.not', guards: ['ready'] })).toBe('not(ready)');
     const graph = elkGraph(definition);
     const labels = JSON.stringify(graph).match(/"text":"[^"]*"/g);
-    expect(labels).toEqual(expect.arrayContaining(['"text":"go [ready]"', '"text":"go"', '"text":"after retryDelay"', '"text":"after 500ms"', '"text":"always [late]"', '"text":"frame"', '"text":"stop"']));
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        '"text":"go [ready]"',
+        '"text":"go"',
+        '"text":"after retryDelay"',
+        '"text":"after 500ms"',
+        '"text":"always [late]"',
+        '"text":"frame"',
+        '"text":"stop"',
+      ]),
+    );
   });
 
   it('nests compound and parallel states and puts each edge in a node holding both ends', async () => {
     const chart = await layoutChart(definition, new Elk());
     const box = (id: string) => chart.states.find((s) => s.id === id)!;
-    const inside = (a: string, b: string) => box(a).x >= box(b).x && box(a).y >= box(b).y && box(a).x + box(a).width <= box(b).x + box(b).width && box(a).y + box(a).height <= box(b).y + box(b).height;
+    const inside = (a: string, b: string) =>
+      box(a).x >= box(b).x &&
+      box(a).y >= box(b).y &&
+      box(a).x + box(a).width <= box(b).x + box(b).width &&
+      box(a).y + box(a).height <= box(b).y + box(b).height;
     expect(box('m.online').type).toBe('parallel');
     expect(inside('m.online.heartbeat', 'm.online')).toBe(true);
     expect(inside('m.online.heartbeat.missed', 'm.online.heartbeat')).toBe(true);
@@ -55,8 +69,13 @@ describe('statechart model (viewer/chartModel.ts)', () => {
 
   it('finds the active states of a value, ancestors and parallel regions included', () => {
     expect([...activeIds(definition, 'idle')]).toEqual(['m', 'm.idle']);
-    expect([...activeIds(definition, { online: { heartbeat: 'missed', receive: 'listening' } })].sort()).toEqual(
-      ['m', 'm.online', 'm.online.heartbeat', 'm.online.heartbeat.missed', 'm.online.receive', 'm.online.receive.listening'],
-    );
+    expect([...activeIds(definition, { online: { heartbeat: 'missed', receive: 'listening' } })].sort()).toEqual([
+      'm',
+      'm.online',
+      'm.online.heartbeat',
+      'm.online.heartbeat.missed',
+      'm.online.receive',
+      'm.online.receive.listening',
+    ]);
   });
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { diffRows, identity } from '../../cli/snapshotDiff.ts';
 
-const queue = [{ id: 'a', n: 1 }, { id: 'b', n: 2 }, { id: 'c', n: 3 }, { id: 'd', n: 4 }];
+const queue = [
+  { id: 'a', n: 1 },
+  { id: 'b', n: 2 },
+  { id: 'c', n: 3 },
+  { id: 'd', n: 4 },
+];
 
 describe('the snapshot diff (cli/snapshotDiff.ts)', () => {
   it('matches list items by an id-like key: taking the head of a queue is one removal', () => {
@@ -16,10 +21,15 @@ describe('the snapshot diff (cli/snapshotDiff.ts)', () => {
   });
 
   it('changes one field of one item in place, and gives the value each path held when its change came', () => {
-    expect(diffRows({ queue }, { queue: queue.map((x) => (x.id === 'c' ? { ...x, n: 30 } : x)) })).toEqual([{ op: 'replace', path: 'queue/2/n', before: 3, after: 30 }]);
+    expect(diffRows({ queue }, { queue: queue.map((x) => (x.id === 'c' ? { ...x, n: 30 } : x)) })).toEqual([
+      { op: 'replace', path: 'queue/2/n', before: 3, after: 30 },
+    ]);
     // the head moved to the end and changed: the change reads the moved item, not what the index held before
     const rows = diffRows({ queue }, { queue: [...queue.slice(1), { id: 'a', n: 9 }] });
-    expect(rows).toEqual([{ op: 'move', path: 'queue/3', before: 'queue/0' }, { op: 'replace', path: 'queue/3/n', before: 1, after: 9 }]);
+    expect(rows).toEqual([
+      { op: 'move', path: 'queue/3', before: 'queue/0' },
+      { op: 'replace', path: 'queue/3/n', before: 1, after: 9 },
+    ]);
   });
 
   it('names an item by the first id-like key it has', () => {
