@@ -77,10 +77,14 @@ export function refAt(root: TreeRef, path: string): TreeRef | undefined {
   return at;
 }
 
-/** True when the ref runs a state machine (its snapshots are journaled and folded), not a promise, callback or observable. @internal */
+/**
+ * True when the ref's state is computed from the events it receives, so they are journaled and
+ * folded: a state machine, or a transition function (`fromTransition`, a reducer: logic with a
+ * `transition` and no `start`). Not a promise, callback or observable: those are I/O. @internal
+ */
 export function isMachineRef(ref: unknown): boolean {
-  const logic = (ref as TreeRef | undefined)?.logic as { getStateNodeById?: unknown } | undefined;
-  return typeof logic?.getStateNodeById === 'function';
+  const logic = (ref as TreeRef | undefined)?.logic as { getStateNodeById?: unknown; transition?: unknown; start?: unknown } | undefined;
+  return typeof logic?.getStateNodeById === 'function' || (typeof logic?.transition === 'function' && logic.start === undefined);
 }
 
 type PersistedChild = { snapshot?: { status?: string; input?: unknown; output?: unknown } };

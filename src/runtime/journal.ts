@@ -90,6 +90,8 @@ export class Journal {
 
   /** The actors of the tree as restored from a snapshot (recovery), before `start()`. */
   private readonly restored = new WeakSet<object>();
+  /** The snapshot each restored actor had before `start()` (its `onSnapshot` re-send of it is not new). */
+  private readonly restoredSnapshots = new WeakMap<object, unknown>();
 
   /** Resolves a ref named by an action (`sendTo`, `stopChild`) to its path in the tree, as the bookkeeping keys it. */
   private readonly targetOf = (ref: unknown): string | undefined => currentPath(ref, this.root, asTree(this.root!));
@@ -109,7 +111,12 @@ export class Journal {
   /** Binds the journal to its root actor (before `start()`) and puts the mailbox in front of its system. */
   attach(root: AnyActorRef, clock: IngressClock): void {
     this.root = root;
-    for (const { ref } of walkTree(asTree(root))) this.restored.add(ref);
+    // (bookkeeping is given when the actor resumes from the log, not when it is spawned)
+    const resumed = this.options.bookkeeping !== undefined;
+    for (const { ref } of walkTree(asTree(root))) {
+      this.restored.add(ref);
+      if (resumed) this.restoredSnapshots.set(ref, ref.getSnapshot());
+    }
     this.ingress = installIngress(root, clock, (source, target, event, timer) => this.admit(source, target, event, timer));
     for (const { ref } of walkTree(asTree(root))) this.ingress.guard(ref as unknown as AnyActorRef);
   }
@@ -124,6 +131,16 @@ export class Journal {
    */
   private admit(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject, timer: FiredTimer | undefined): boolean {
     if (this.failed) return true;
+    if (source !== undefined && event.type === `xstate.snapshot.${source.id}`) {
+      // A child restored from the log re-sends the snapshot it had (onSnapshot) as it starts: the log
+      // holds that one already. Any other snapshot is logged in its persisted (JSON) form.
+      const snapshot = (event as { snapshot?: unknown }).snapshot;
+      if (this.restoredSnapshots.get(source) === snapshot) {
+        this.restoredSnapshots.delete(source);
+        return true;
+      }
+      event = { type: event.type, snapshot: (source as unknown as { logic: { getPersistedSnapshot(s: unknown): unknown } }).logic.getPersistedSnapshot(snapshot) } as EventObject;
+    }
     const path = this.pathOf(target);
     const from = source === undefined ? undefined : this.pathOf(source);
     if (path === undefined) {
@@ -338,6 +355,13 @@ export class Journal {
       const wire = (event as { meta?: { source?: EventSource; cursor?: unknown } }).meta;
       meta.source = wire?.source && DECLARED.has(wire.source) ? wire.source : 'child';
       if (wire && wire.cursor !== undefined) {
+        const input = (sourceRef.getSnapshot() as { input?: unknown }).input;
+        if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
+          this.fail(new ActorlogError('INVALID_CURSOR', `child ${from} sent ${event.type} with a cursor, but its input is ${Array.isArray(input) ? 'an array' : `a ${typeof input}`}: recovery hands the cursor back in input.cursor, so invoke it with an object input ({ …, cursor }) or none`, {
+            details: { streamId: this.streamId, actor: from, event: event.type },
+          }));
+          return false;
+        }
         if (typeof wire.cursor === 'string') meta.cursor = wire.cursor;
         else if ((typeof wire.cursor === 'number' && Number.isFinite(wire.cursor)) || typeof wire.cursor === 'bigint') meta.cursor = String(wire.cursor);
         else {

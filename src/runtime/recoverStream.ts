@@ -66,9 +66,9 @@ export async function foldStream(store: LogStore, machine: AnyStateMachine, stre
   }
   for (const [path, cursor] of Object.entries(bookkeeping.cursors)) {
     const child = persistedAt(persisted, path)?.snapshot;
-    if (child?.status === 'active' && child.input !== null && typeof child.input === 'object') {
-      child.input = { ...(child.input as object), cursor };
-    }
+    // handed back in input.cursor: a child invoked without input gets { cursor } (the journal refuses
+    // a cursor from a child whose input is not an object, see Journal.classify)
+    if (child?.status === 'active') child.input = child.input !== null && typeof child.input === 'object' ? { ...(child.input as object), cursor } : { cursor };
   }
   return { persisted, status: state.snapshot.status, failureLogged: state.failureLogged === true, version: state.version, bookkeeping, outbox: state.outbox, tail };
 }

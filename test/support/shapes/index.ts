@@ -1,5 +1,6 @@
 /** The issue 15 crash scenarios, by name (test/support/shapes/app.ts runs one phase of one). */
 import type { Scenario } from './scenario.ts';
+import { children } from './children.ts';
 import { foreign } from './foreign.ts';
 import { ids } from './ids.ts';
 import { messages } from './messages.ts';
@@ -7,4 +8,4 @@ import { systemId } from './systemId.ts';
 import { tick } from './tick.ts';
 import { timers } from './timers.ts';
 
-export const scenarios: Record<string, Scenario> = { foreign, ids, messages, systemId, tick, timers };
+export const scenarios: Record<string, Scenario> = { children, foreign, ids, messages, systemId, tick, timers };
