@@ -9,7 +9,7 @@ import { createParser } from 'eventsource-parser';
 import { concatMap, EMPTY, lastValueFrom, map, of } from 'rxjs';
 import { request } from 'undici';
 import { fromEventObservable } from 'xstate';
-import { sessionMachine, type SessionMachine } from '../machines/session/index.ts';
+import { sessionMachine } from '../machines/session/index.ts';
 import type { SessionWireEvent } from '../machines/session/events.ts';
 import { createActorSystem, type CommitMode } from '../src/index.ts';
 import { sse } from '../src/sources/sse/index.ts';

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mcpSessionMachine } from '../machines/mcp/index.ts';
 import { sessionMachine, type SessionMachine } from '../machines/session/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
-import { createActorSystem, replay, replaySteps, verifyReplay, type JournaledActor } from '../src/index.ts';
+import { createActorSystem, replaySteps, verifyReplay, type JournaledActor } from '../src/index.ts';
 import { openLogStore, shownLog } from './openLogStore.ts';
 import type { McpTestServerStats } from '../test/servers/mcp-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';

@@ -20,7 +20,7 @@ import { connectionMachine, type ConnectionMachine } from '../machines/connectio
 import type { ConnectionContext } from '../machines/connection/context.ts';
 import { createMoleculeConnection, type MoleculeMessage } from '../machines/molecule/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
-import { createActorSystem, replay, replaySteps, type JournaledActor } from '../src/index.ts';
+import { createActorSystem, replaySteps, type JournaledActor } from '../src/index.ts';
 import { openLogStore, shownLog } from './openLogStore.ts';
 import type { MoleculeStats } from '../test/servers/molecule-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';

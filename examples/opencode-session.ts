@@ -18,7 +18,7 @@ import { request } from 'undici';
 import { opencodeSessionMachine } from '../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../machines/session/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
-import { createActorSystem, replay, replaySteps, verifyReplay, type JournaledActor } from '../src/index.ts';
+import { createActorSystem, replaySteps, verifyReplay, type JournaledActor } from '../src/index.ts';
 import { openLogStore, shownLog } from './openLogStore.ts';
 import type { OpencodeServerOptions } from '../test/servers/opencode-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';

@@ -20,7 +20,7 @@ import type { ConnectionContext } from '../machines/connection/context.ts';
 import { connectionMachine, type ConnectionMachine } from '../machines/connection/machine.ts';
 import { decodeBackendCursor, yoiConnectionInput, yoiConnectionMachine, type YoiDelivery, type YoiMethod } from '../machines/yoi/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
-import { createActorSystem, replay, replaySteps, type JournaledActor } from '../src/index.ts';
+import { createActorSystem, replaySteps, type JournaledActor } from '../src/index.ts';
 import { openLogStore, shownLog } from './openLogStore.ts';
 import type { YoiStats } from '../test/servers/yoi-server.ts';
 import { ensureServer, exampleRun } from './server-process.ts';

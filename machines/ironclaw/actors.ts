@@ -1,4 +1,4 @@
-import { catchError, defer, map, of, type Observable } from 'rxjs';
+import { catchError, defer, map, type Observable } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
 import { ActorlogError } from '../../src/errors.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';

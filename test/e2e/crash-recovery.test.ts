@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { jobMachine } from '../../machines/job/machine.ts';
-import { comparable, replay, replaySteps, verifyReplay } from '../../src/index.ts';
+import { comparable, replaySteps, verifyReplay } from '../../src/index.ts';
 import { eventCount, startOrchestrator, until } from '../support/orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
 

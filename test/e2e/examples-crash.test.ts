@@ -9,7 +9,7 @@ import { connectionMachine } from '../../machines/connection/machine.ts';
 import { workerMachine } from '../../machines/ironclaw/machine.ts';
 import { jobMachine } from '../../machines/job/machine.ts';
 import { sessionMachine } from '../../machines/session/index.ts';
-import { replay, replaySteps, verifyReplay } from '../../src/index.ts';
+import { replaySteps, verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { opencodeBinary } from '../support/opencodeBinary.ts';
 import { eventCount } from '../support/orchestrator.ts';

@@ -141,7 +141,6 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
       expect(server.stats.dispatchCalls.filter((c) => c.messageId === row)).toHaveLength(1); // the backend is not run again for it
       const after = openSqliteStore(log.path, { readonly: true });
       try {
-        const records = await after.readStream(`molecule-${ws}`);
         expect(await verifyReplay(after, connectionMachine, `molecule-${ws}`)).toMatchObject({ ok: true });
       } finally {
         await after.close();

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionMachine } from '../../machines/session/index.ts';
-import { replay, replaySteps, verifyReplay, type EventRecord } from '../../src/index.ts';
+import { replaySteps, verifyReplay, type EventRecord } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';

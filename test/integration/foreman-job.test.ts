@@ -3,7 +3,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
 import { createForemanClient, FOREMAN_SIGNATURE_HEADER, foremanJobRequest, submitAndWait, waitForForemanJob } from '../../machines/foreman/index.ts';
-import { isActorlogError, replay, replaySteps, type JournaledActor } from '../../src/index.ts';
+import { isActorlogError, replaySteps, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { MODELS } from '../servers/foreman.ts';
 import { createWebhookReceiver } from '../../src/sources/webhook/index.ts';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
 import { submitAndWait, waitForForemanJob } from '../../machines/foreman/index.ts';
-import { isActorlogError, replay, replaySteps, type JournaledActor } from '../../src/index.ts';
+import { isActorlogError, replaySteps, type JournaledActor } from '../../src/index.ts';
 import { createWebhookReceiver } from '../../src/sources/webhook/index.ts';
 import { startForemanFixture, WEBHOOK_SECRET, type ForemanFixture } from '../servers/foreman-fixture.ts';
 import { until } from '../support/orchestrator.ts';

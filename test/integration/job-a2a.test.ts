@@ -5,7 +5,7 @@ import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-s
 import { a2aJobMachine } from '../../machines/a2a/index.ts';
 import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
 import type { JobInput } from '../../machines/job/context.ts';
-import { createActorSystem, replay, replaySteps, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, replaySteps, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 

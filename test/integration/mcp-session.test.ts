@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
 import { createMcpClient, mcpSessionMachine, type McpBindingOptions } from '../../machines/mcp/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
-import { createActorSystem, replay, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startSseFaultProxy, type SseFaultProxy } from '../servers/sse-fault-proxy.ts';

@@ -6,7 +6,7 @@ import { VirtualTimeScheduler } from 'rxjs';
 import type { AnyMachineSnapshot } from 'xstate';
 import { createOpencodeClient, opencodeMessageId, opencodeSessionId, opencodeSessionMachine, type OpencodeBindingOptions } from '../../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
-import { createActorSystem, replay, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
 import { startSseFaultProxy, type SseFaultProxy } from '../servers/sse-fault-proxy.ts';

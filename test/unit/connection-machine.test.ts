@@ -541,7 +541,7 @@ describe('connection machine: losing the receive source stops only the receive (
 describe('connection machine: log', () => {
   it('replays to the live snapshots, and recovery re-runs only the in-flight dispatch with its key', async () => {
     const t = start({ receiveMode: 'batch' });
-    const conn = t.spawn();
+    t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
     for (const id of ['a1', 'a2', 'a3']) t.live.receive!.next(msg(id));
     t.live.receive!.complete();

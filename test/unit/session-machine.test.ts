@@ -4,7 +4,7 @@ import { fromEventObservable, SimulatedClock, type AnyMachineSnapshot } from 'xs
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
 import type { SessionWireEvent } from '../../machines/session/events.ts';
 import { ActorlogError } from '../../src/errors.ts';
-import { createActorSystem, replay, replaySteps, verifyReplay, type JournaledActor } from '../../src/index.ts';
+import { createActorSystem, replaySteps, verifyReplay, type JournaledActor } from '../../src/index.ts';
 import { createMemoryStore } from '../../stores/memory.ts';
 
 /** Fake binding: each invocation of an actor gets a Subject the test drives; inputs are recorded. */
