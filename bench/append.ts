@@ -106,14 +106,14 @@ function measureSingle(store: Appender, raw: Appender, warm: number, n: number):
 function measureGroupCommit(file: string, synchronous: 'NORMAL' | 'FULL', warm: number, n: number): number {
   const store = openSqliteStore(file, { synchronous });
   try {
-    const versions = new Array<number>(BATCH_STREAMS).fill(0);
+    const versions = Array.from({ length: BATCH_STREAMS }, () => 0);
     for (let s = 0; s < BATCH_STREAMS; s++) store.createStream({ streamId: `bench-${s}`, machine: { name: 'bench', hash: '0' }, input: {}, createdAt: 0 });
     const one = [sample];
     const batch = (): void => {
-      const requests: AppendRequest[] = new Array(BATCH);
+      const requests: AppendRequest[] = [];
       for (let i = 0; i < BATCH; i++) {
         const s = i % BATCH_STREAMS;
-        requests[i] = { streamId: `bench-${s}`, expectedVersion: versions[s]!++, events: one };
+        requests.push({ streamId: `bench-${s}`, expectedVersion: versions[s]!++, events: one });
       }
       store.appendBatch(requests);
     };

@@ -48,7 +48,10 @@ export async function measureReplay(store: EmbeddedLogStore, machine: AnyStateMa
   const replayStarted = performance.now();
   let replayLast: AnyMachineSnapshot | undefined;
   let replayN = 0;
-  for await (const step of replay(store, machine, streamId)) (replayLast = step.snapshot, replayN++);
+  for await (const step of replay(store, machine, streamId)) {
+    replayLast = step.snapshot;
+    replayN++;
+  }
   const viaReplay = { value: { last: replayLast, n: replayN }, ms: performance.now() - replayStarted };
 
   const records = store.readStream(streamId);

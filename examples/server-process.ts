@@ -142,7 +142,9 @@ function controlOf(record: ServerRecord): ServerControl {
   };
   return {
     get: async <T>(path: string) => (await send({ op: 'get', path })) as T,
-    set: async (path, value, o = {}) => void (await send({ op: 'set', path, value, once: o.once })),
+    set: async (path, value, o = {}) => {
+      await send({ op: 'set', path, value, once: o.once });
+    },
     call: async <T>(path: string, args: unknown[] = [], o: { once?: string } = {}) => (await send({ op: 'call', path, args, once: o.once })) as T,
   };
 }

@@ -51,7 +51,7 @@ actor.send({ type: 'dec', by: 1 });
 actor.send({ type: 'inc', by: '2' });
 const count: number = actor.getSnapshot().context.count;
 // @ts-expect-error the context has no `total`
-actor.getSnapshot().context.total;
+export const total = actor.getSnapshot().context.total;
 const version: number = actor.version;
 void actor.waitFor((s) => s.context.count > 2, { timeoutMs: 1000 }).then((s) => s.context.count.toFixed());
 

@@ -182,7 +182,7 @@ describe('postgres ownership', () => {
           }
         }),
       );
-      expect([...got.flat()].sort()).toEqual(ids); // each stream claimed exactly once, none left out
+      expect(got.flat().sort()).toEqual(ids); // each stream claimed exactly once, none left out
       const { rows } = await admin.query<{ stream_id: string; owner_node: string }>(`SELECT stream_id, owner_node FROM "${schema}".streams`);
       for (const [i, mine] of got.entries()) {
         const owner = claimers[i]!.ownership.node!.nodeId;

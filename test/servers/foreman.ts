@@ -316,7 +316,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
     job: (id) => jobs.get(id),
     jobs: () => [...jobs.values()],
     async settled() {
-      for (let rounds = 0; pending.size > 0 && rounds < 100; rounds++) await Promise.allSettled([...pending]);
+      for (let rounds = 0; pending.size > 0 && rounds < 100; rounds++) await Promise.allSettled(pending);
     },
     async close() {
       closed = true;

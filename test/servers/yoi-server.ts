@@ -204,7 +204,6 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
       } else {
         emit(r.rid, r.wid, { type: 'status', status: op === 'cancel' ? 'cancelled' : 'stopped', reason: body?.reason ?? null });
       }
-      void w;
     });
   });
 

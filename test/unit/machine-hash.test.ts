@@ -11,6 +11,7 @@ import { loadShippedMachines, shippedMachineHashes } from '../support/shippedMac
 const run = promisify(execFile);
 
 /** A function made from its source text, so the test controls exactly what `toString()` returns. */
+// oxlint-disable-next-line typescript/no-implied-eval -- making a function from source text is what this helper is for
 const fn = (source: string): never => new Function(`return (${source});`)() as never;
 
 /** A user machine with one of each kind of implementation; `parts` replaces any of their sources. */

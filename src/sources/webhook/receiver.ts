@@ -96,7 +96,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
   const hand = (delivery: WebhookDelivery): boolean => {
     const live = followers.get(delivery.key);
     if (!live || live.size === 0) return false;
-    for (const subscriber of [...live]) subscriber.next(delivery);
+    // a copy: a subscriber that unsubscribes (or another that subscribes) while it is handed the delivery does not change who gets it
+    for (const subscriber of Array.from(live)) subscriber.next(delivery);
     return true;
   };
 
@@ -203,7 +204,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
       server = undefined;
       base = undefined;
       listening = undefined;
-      for (const set of followers.values()) for (const subscriber of [...set]) subscriber.complete();
+      // copies: a subscriber that completes leaves its set while the set is walked
+      for (const set of followers.values()) for (const subscriber of Array.from(set)) subscriber.complete();
       followers.clear();
       buffer.clear();
       if (!s) return;
