@@ -54,7 +54,7 @@ function seconds(n: number, step: (i: number) => void): number {
 
 /** A single-event appender on a fresh file: `step()` appends one event in its own transaction. */
 interface Appender {
-  step(): void;
+  step: () => void;
   close(): void;
 }
 

@@ -39,7 +39,7 @@ export interface GraphqlWsServerHandle {
   };
   /** Drops every socket (a network failure, 1006 at the client). */
   dropAll(): void;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 // graphql-ws imports `graphql` as Node resolves it (graphql 16 has no exports map: its CommonJS

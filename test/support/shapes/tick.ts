@@ -37,7 +37,7 @@ function failingFor(streamId: string) {
     });
 }
 
-const pingsOf = (system: { get(id: string): { getSnapshot(): { context: unknown } } | undefined }) => (system.get('b-1')?.getSnapshot().context as { pings: number[] }).pings;
+const pingsOf = (system: { get(id: string): { getSnapshot(): { context: unknown } } | undefined }) => (system.get('b-1')?.getSnapshot().context as { pings: number[] } | undefined)?.pings;
 
 export const tick: Scenario = {
   machines: { pinged, pinger },
