@@ -20,6 +20,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createActorSystem, type JournaledActor } from '../src/index.ts';
+import { formatStateValue } from '../cli/replay.ts';
 import { openLogStore, shownLog } from './openLogStore.ts';
 import { ironclawWorkerMachine, workerTokenFromEnv, type WorkerMachine, type WorkerTool } from '../machines/ironclaw/index.ts';
 import type { IronclawOrchestratorOptions } from '../test/servers/ironclaw-orchestrator.ts';
@@ -128,7 +129,7 @@ async function follow(w: JournaledActor<WorkerMachine>): Promise<void> {
   print();
   const final = await w.waitFor((s) => s.status !== 'active');
   const c = final.context;
-  console.log(`\nsummary: ${String(final.value)}; ${c.iteration} LLM calls, ${c.toolCalls} tool calls, ${c.prompts} prompts; ` +
+  console.log(`\nsummary: ${formatStateValue(final.value)}; ${c.iteration} LLM calls, ${c.toolCalls} tool calls, ${c.prompts} prompts; ` +
     `credentials delivered: ${c.credentials?.count ?? 0} (${c.credentials?.names.join(', ') || 'none'}); ` +
     `reports sent ${c.reportsSent}, failed ${c.reportsFailed}; tokens in ${c.usage.inputTokens}, out ${c.usage.outputTokens}`);
   if (c.outcome) console.log(`outcome: ${c.outcome.success ? 'success' : 'failure'}: ${c.outcome.message.slice(0, 200)}`);

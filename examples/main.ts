@@ -8,7 +8,9 @@
  * are finished by the others); a copy exits once no batch in the log is unfinished.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import type { StateValue } from 'xstate';
 import { createActorSystem, type JournaledActor } from '../src/index.ts';
+import { formatStateValue } from '../cli/replay.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { openPostgresStore, redactUrl } from '../stores/postgres/index.ts';
 import { a2aJobMachine } from '../machines/a2a/index.ts';
@@ -83,8 +85,8 @@ async function adopt(): Promise<void> {
         system.spawn('job', { id: jobId, input });
       } else if (stream.status !== 'active') {
         // finished before the crash, but the batch had not counted it yet
-        const last = (await store.loadSnapshot(jobId))?.snapshot as { state?: { value?: unknown } } | undefined;
-        batch.send({ type: 'job.finished', jobId, state: String(last?.state?.value ?? stream.status) });
+        const last = (await store.loadSnapshot(jobId))?.snapshot as { state?: { value?: StateValue } } | undefined;
+        batch.send({ type: 'job.finished', jobId, state: last?.state?.value === undefined ? stream.status : formatStateValue(last.state.value) });
       }
       // an active stream not running here: its owner (or the replica that claims it) follows it
     }
@@ -107,7 +109,7 @@ function follow(job: JournaledActor<JobMachine>): JournaledActor<JobMachine> {
       if (reported) return;
       reported = true;
       // one report per job: the causation id makes a second one (after a failover) a no-op
-      void system.send(batchId, { type: 'job.finished', jobId: job.id, state: String(snap.value) }, { causationId: `${job.id}:finished` }).catch((err: unknown) => console.error(`actorlog main job: reporting ${job.id} to ${batchId}: ${(err as Error).message}`));
+      void system.send(batchId, { type: 'job.finished', jobId: job.id, state: formatStateValue(snap.value) }, { causationId: `${job.id}:finished` }).catch((err: unknown) => console.error(`actorlog main job: reporting ${job.id} to ${batchId}: ${(err as Error).message}`));
     } else if (snap.matches({ active: 'input-required' }) && !answered.has(snap.context.replies)) {
       answered.add(snap.context.replies);
       queueMicrotask(() => job.getSnapshot().status === 'active' && job.send({ type: 'job.input', text: 'yes, go ahead' }));

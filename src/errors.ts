@@ -114,6 +114,24 @@ export interface ErrorInfo {
 }
 
 /**
+ * A value as text for an error message or an invalid record: a string as it is, anything else as
+ * JSON, never `[object Object]` (what JSON cannot write, a cycle or a BigInt say, as its type).
+ * @example textOf({ code: 7 }) // '{"code":7}'
+ * @internal
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === undefined || value === null) return `${value}`;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // a cycle: named by its type below
+  }
+  return `[${typeof value}]`;
+}
+
+/**
  * Turns any thrown value (an Error, an ActorlogError, a string, a plain object already described)
  * into a JSON-safe {@link ErrorInfo}. Machines assign this, never the Error itself, so the live
  * context and the replayed context (which sees the logged JSON) are equal.
@@ -123,7 +141,7 @@ export function describeError(err: unknown): ErrorInfo {
     const e = err as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; retryAfterMs?: unknown; details?: { status?: unknown; retryAfterMs?: unknown } };
     const info: ErrorInfo = {
       name: typeof e.name === 'string' ? e.name : 'Error',
-      message: typeof e.message === 'string' ? e.message : String(err),
+      message: typeof e.message === 'string' ? e.message : textOf(err),
     };
     if (typeof e.code === 'string') info.code = e.code;
     if (typeof e.status === 'number') info.status = e.status;

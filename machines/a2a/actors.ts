@@ -1,6 +1,6 @@
 import { catchError, concat, defer, map, Observable, of, takeWhile, throwError } from 'rxjs';
 import { fromEventObservable } from 'xstate';
-import { ActorlogError, isActorlogError } from '../../src/errors.ts';
+import { ActorlogError, isActorlogError, textOf } from '../../src/errors.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
 import { notDelivered } from '../../src/transport/outcome.ts';
 import type {
@@ -85,7 +85,7 @@ function outcomeUnknown(args: SendMessageArgs, first: ActorlogError, last: unkno
   const what = args.taskId ? `the reply to task "${args.taskId}"` : 'a task for this message';
   const lastReason = isActorlogError(last) ? last.message : String(last);
   return new ActorlogError('OUTCOME_UNKNOWN',
-    `A2A message/send: the answer for messageId "${args.messageId}" could not be read (${String(first.details?.error ?? first.message).slice(0, 200)}), `
+    `A2A message/send: the answer for messageId "${args.messageId}" could not be read (${textOf(first.details?.error ?? first.message).slice(0, 200)}), `
     + `and ${lookups} re-send(s) of the same messageId did not give a readable answer (last: ${lastReason.slice(0, 200)}): the agent may hold ${what}; not sent again`
     + (lookups === 0 ? ' (the agent is not declared to take messageId as an idempotency key: dedupesMessageId)' : ''),
     { cause: last, details: { method: 'message/send', messageId: args.messageId, ...(args.taskId ? { taskId: args.taskId } : {}), lookups, raw: first.details?.raw } });

@@ -1,6 +1,6 @@
 import { asyncScheduler, catchError, concat, concatMap, defer, EMPTY, Observable, of, takeWhile, throwError, timer, type SchedulerLike } from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
-import { ActorlogError, isActorlogError } from '../../src/errors.ts';
+import { ActorlogError, isActorlogError, textOf } from '../../src/errors.ts';
 import { keepRaw } from '../../src/transport/classify.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionChannel, SessionWireEvent, WireMeta,
@@ -43,7 +43,7 @@ export function mapMcpMessage(raw: string, promptId: string | undefined, meta: W
   let message;
   try { message = rpcKind(parseRpcMessage('MCP stream', raw, { maxBytes })); } catch (err) {
     const details = isActorlogError(err) ? err.details : undefined;
-    return tag({ type: 'session.invalid', raw: keepRaw(raw), error: String(details?.error ?? (err as Error).message), meta });
+    return tag({ type: 'session.invalid', raw: keepRaw(raw), error: textOf(details?.error ?? (err as Error).message), meta });
   }
   if (message.kind === 'notification' && message.method === 'notifications/progress') {
     const p = ProgressParamsSchema.safeParse(message.params);

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { fromEventObservable } from 'xstate';
-import { describeError, isActorlogError } from '../../src/errors.ts';
+import { describeError, isActorlogError, textOf } from '../../src/errors.ts';
 import { poll } from '../../src/sources/poll/poll.ts';
 import { backendDispatch, fromRequest } from '../connection/actors.ts';
 import type { ConnectionActors } from '../connection/machine.ts';
@@ -36,7 +36,7 @@ function receive(client: MoleculeClient, options: MoleculeBindingOptions) {
       try {
         return { items: await client.activity(t.workspaceId, input.cursor, t.limit, { signal }) };
       } catch (err) {
-        if (isActorlogError(err, 'INVALID_PAYLOAD')) return { invalid: { raw: String(err.details?.raw ?? ''), error: String(err.details?.error ?? err.message) } };
+        if (isActorlogError(err, 'INVALID_PAYLOAD')) return { invalid: { raw: textOf(err.details?.raw ?? ''), error: textOf(err.details?.error ?? err.message) } };
         throw err;
       }
     }, {

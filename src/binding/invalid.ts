@@ -1,5 +1,5 @@
 import { concat, of, throwError, type Observable } from 'rxjs';
-import { isActorlogError } from '../errors.ts';
+import { isActorlogError, textOf } from '../errors.ts';
 
 /** The record of a payload that failed its schema: `<machine>.invalid` with the raw text and why. */
 export interface InvalidRecord<TType extends string> {
@@ -18,7 +18,7 @@ export interface InvalidRecord<TType extends string> {
  */
 export function invalidRecord<TType extends string>(type: TType, err: unknown, meta?: InvalidRecord<TType>['meta']): InvalidRecord<TType> | undefined {
   if (!isActorlogError(err, 'INVALID_PAYLOAD') && !(isActorlogError(err, 'OUTCOME_UNKNOWN') && err.details?.raw !== undefined)) return undefined;
-  const record: InvalidRecord<TType> = { type, raw: String((err as { details?: { raw?: unknown } }).details?.raw ?? ''), error: (err as Error).message };
+  const record: InvalidRecord<TType> = { type, raw: textOf((err as { details?: { raw?: unknown } }).details?.raw ?? ''), error: (err as Error).message };
   if (meta) record.meta = meta;
   return record;
 }

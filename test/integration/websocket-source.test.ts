@@ -26,7 +26,7 @@ async function wsServer(options: { autoPong?: boolean } = {}) {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.push(ws);
       ws.on('ping', () => pings.push(Date.now()));
-      ws.on('message', (data) => received.push(String(data)));
+      ws.on('message', (data) => received.push((data as Buffer).toString()));
       onConnect(ws, new URL(req.url ?? '/', 'http://x'));
     });
   });
@@ -233,7 +233,7 @@ describe('issue 11 item 5: the source sends (on open, from the resume point; lat
     server.onConnect((ws) => {
       connects += 1;
       ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { type: string; after?: number };
+        const m = JSON.parse((data as Buffer).toString()) as { type: string; after?: number };
         if (m.type !== 'subscribe') return;
         if (connects === 1) { ws.send(JSON.stringify({ seq: (m.after ?? 0) + 1 })); setImmediate(() => ws.terminate()); } else ws.send(JSON.stringify({ seq: (m.after ?? 0) + 1 }));
       });

@@ -246,7 +246,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
       }
       const j: Job = {
         job_id: randomUUID(), state: 'queued', model: body.model, created_at: now(), started_at: null, completed_at: null, attempt: 0,
-        result: null, error: null, artifacts: [], prompt: body.messages.map((m) => String(m.content ?? '')).join(' '),
+        result: null, error: null, artifacts: [], prompt: body.messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''))).join(' '),
         webhook: body.state_webhook_url, scramble: take(faults, 'outOfOrderWebhooks'), duplicate: take(faults, 'duplicateWebhooks'), chain: Promise.resolve(),
         ...(key ? { idempotencyKey: key } : {}), createdNs: process.hrtime.bigint(),
       };

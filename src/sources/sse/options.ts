@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Dispatcher } from 'undici';
-import { ActorlogError } from '../../errors.ts';
+import { ActorlogError, textOf } from '../../errors.ts';
 import type { SseConnectionItem, SseRequest } from './connection.ts';
 import type { SseMessage } from './parser.ts';
 import type { SseRetryOptions } from './retryPolicy.ts';
@@ -60,7 +60,7 @@ export interface SseOptions {
 
 const nonNegative = (name: string, v: unknown) => {
   if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
-    throw new ActorlogError('INVALID_OPTIONS', `sse: ${name} must be a non-negative number of ms (got ${String(v)})`, { details: { option: name } });
+    throw new ActorlogError('INVALID_OPTIONS', `sse: ${name} must be a non-negative number of ms (got ${textOf(v)})`, { details: { option: name } });
   }
 };
 
