@@ -3,7 +3,8 @@ import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-s
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { jobMachine } from '../../machines/job/machine.ts';
 import { comparable, replaySteps, verifyReplay } from '../../src/index.ts';
-import { eventCount, startOrchestrator, until } from '../support/orchestrator.ts';
+import { eventCount, startOrchestrator } from '../support/orchestrator.ts';
+import { until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 const JOBS = 8;
@@ -28,7 +29,7 @@ describe('crash recovery of the main job (kill -9)', () => {
     for (const killAfter of KILL_AFTER) {
       const before = eventCount(db.path);
       const run = startOrchestrator(args);
-      await until(() => eventCount(db.path) >= before + killAfter, 30_000, `${killAfter} more events in the log`);
+      await until(() => eventCount(db.path) >= before + killAfter, `${killAfter} more events in the log`, { timeoutMs: 30_000, everyMs: 20 });
       run.child.kill('SIGKILL');
       expect(await run.exited).toBe('SIGKILL');
       runs.push(run.output());

@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { alive } from '../../examples/server-process.ts';
 import type { AnyStateMachine } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { opencodeBinary } from '../support/opencodeBinary.ts';
 import { eventCount } from '../support/orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { runTsx, type ChildRun } from '../support/kit/index.ts';
 
 /**
  * Issue 11 item 7: the molecule, yoi, MCP, OpenCode, foreman and ironclaw examples survive the kill -9 they advertise.
@@ -22,8 +21,6 @@ import { tempDb } from '../support/tempDb.ts';
  * (examples/server-process.ts), so it outlives every kill and is reused; the example recovers its
  * stream (a stable id recorded beside the log) and finishes its script from the actor's state.
  */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 interface Case {
   file: string;
@@ -92,16 +89,10 @@ const CASES: Case[] = [
   },
 ];
 
-interface Run { child: ChildProcess; output(): string; exited: Promise<number | string>; done(): boolean }
+type Run = ChildRun;
 
 function start(file: string, db: string, args: string[] = []): Run {
-  const child = spawn(process.execPath, ['--import', TSX, file, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ACTORLOG_DB: db } });
-  let out = '';
-  let done = false;
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => { done = true; resolve(code ?? signal ?? -1); }));
-  return { child, exited, output: () => out, done: () => done };
+  return runTsx(file, args, { env: { ACTORLOG_DB: db } });
 }
 
 /**

@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive } from '../../examples/server-process.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { runTsx, type ChildRun } from '../support/kit/index.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const TSX = import.meta.resolve('tsx');
 
 /**
  * PIDs of the processes of this log: those whose environment says so (an example and every server
@@ -28,24 +25,16 @@ function processesOf(db: string): number[] {
   return [...mine];
 }
 
-const started: ChildProcess[] = [];
 const dbs: Array<ReturnType<typeof tempDb>> = [];
 afterEach(() => {
   for (const db of dbs.splice(0)) {
     for (const pid of processesOf(db.path)) if (alive(pid)) process.kill(pid, 'SIGKILL'); // what a failed test left
     db.cleanup();
   }
-  started.length = 0;
 });
 
-function run(file: string, db: string): { child: ChildProcess; exited: Promise<number | string>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', TSX, file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ACTORLOG_DB: db } });
-  started.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, exited, output: () => out };
+function run(file: string, db: string): ChildRun {
+  return runTsx(file, [], { env: { ACTORLOG_DB: db } });
 }
 
 describe('no example leaves a server behind when killed in its first second', () => {

@@ -1,31 +1,20 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jobMachine } from '../../machines/job/machine.ts';
 import { verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startForemanServer, type ForemanServer } from '../servers/foreman.ts';
-import { until } from '../support/orchestrator.ts';
+import { runTsx, until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const TOKEN = 'tok-crash-4b1d77aa-SECRET';
 const WEBHOOK_SECRET = 'whsec-crash-90e1c3f2-SECRET';
 const JOBS = 4;
 
 /** examples/foreman-jobs.ts in a child process, its output collected. */
 function runExample(args: string[]) {
-  const child = spawn(process.execPath, ['--import', TSX, 'examples/foreman-jobs.ts', ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FOREMAN_TOKEN: TOKEN, FOREMAN_WEBHOOK_SECRET: WEBHOOK_SECRET },
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, exited, output: () => out };
+  return runTsx('examples/foreman-jobs.ts', args, { env: { FOREMAN_TOKEN: TOKEN, FOREMAN_WEBHOOK_SECRET: WEBHOOK_SECRET } });
 }
 
 async function freePort(): Promise<number> {
@@ -82,7 +71,7 @@ async function checkLog(path: string) {
 async function killAndRecover(server: ForemanServer, db: string, killWhen: () => boolean, what: string, beforeRestart = () => {}) {
   const args = ['--db', db, '--foreman-url', server.url, '--jobs', String(JOBS), '--webhook-port', String(await freePort()), '--poll-ms', '100'];
   const first = runExample(args);
-  await until(killWhen, 30_000, what);
+  await until(killWhen, what, { timeoutMs: 30_000, everyMs: 20 });
   first.child.kill('SIGKILL');
   expect(await first.exited).toBe('SIGKILL');
   const atKill = openSqliteStore(db, { readonly: true });

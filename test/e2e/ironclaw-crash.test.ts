@@ -1,30 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerMachine } from '../../machines/ironclaw/machine.ts';
 import { verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startIronclawOrchestrator, type IronclawOrchestrator } from '../servers/ironclaw-orchestrator.ts';
-import { until } from '../support/orchestrator.ts';
+import { runTsx, until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const JOB = 'crash-job';
 const TOKEN = 'tok-ironclaw-crash-SECRETTOKEN';
 const CREDENTIAL = 'ghp_SECRETVALUE_crash_5e6f7a8b';
 
 /** examples/ironclaw-worker.ts in a child process on the test orchestrator, its output collected. */
 function runWorker(db: string, url: string) {
-  const child = spawn(process.execPath, ['--import', TSX, 'examples/ironclaw-worker.ts', '--db', db, '--orchestrator-url', url, '--job-id', JOB, '--prompt-poll-ms', '50'], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IRONCLAW_WORKER_TOKEN: TOKEN },
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, exited, output: () => out };
+  return runTsx('examples/ironclaw-worker.ts', ['--db', db, '--orchestrator-url', url, '--job-id', JOB, '--prompt-poll-ms', '50'], { env: { IRONCLAW_WORKER_TOKEN: TOKEN } });
 }
 
 describe('ironclaw worker after kill -9 mid-loop (seed 002)', () => {
@@ -46,7 +35,7 @@ describe('ironclaw worker after kill -9 mid-loop (seed 002)', () => {
   it('recovers the worker from the log: the LLM call in flight re-runs with its key, nothing else is redone, one completion', async () => {
     orchestrator.faults.holdLlmMs = 400;
     const first = runWorker(db.path, orchestrator.url);
-    await until(() => orchestrator.llmKeys(JOB).length >= 2, 30_000, 'the second LLM call');
+    await until(() => orchestrator.llmKeys(JOB).length >= 2, 'the second LLM call', { timeoutMs: 30_000, everyMs: 20 });
     first.child.kill('SIGKILL'); // the second completion is held by the orchestrator: in flight
     expect(await first.exited).toBe('SIGKILL');
     orchestrator.faults.holdLlmMs = 0;

@@ -4,32 +4,20 @@
  * with and without ids, and sends to a second journaled actor (test/support/treeMachines.ts). The
  * application (test/support/tree-app.ts) is killed several times and restarted on the same file.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { comparable, verifyReplay, type EventRecord, type EmbeddedLogStore } from 'actorlog';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
 import { machines } from '../support/treeMachines.ts';
-import { eventCount, until } from '../support/orchestrator.ts';
+import { eventCount } from '../support/orchestrator.ts';
+import { runTsx, until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 /** Runs the application; `snapshotEvery` 0 makes recovery fold the whole stream, 3 resumes from live snapshots. */
 function startApp(db: string, effects: string, snapshotEvery = 3) {
-  const child = spawn(process.execPath, ['--import', TSX, 'test/support/tree-app.ts', db], {
-    cwd: ROOT,
-    env: { ...process.env, ACTORLOG_EFFECTS: effects, SNAPSHOT_EVERY: String(snapshotEvery) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, exited, output: () => out };
+  return runTsx('test/support/tree-app.ts', [db], { env: { ACTORLOG_EFFECTS: effects, SNAPSHOT_EVERY: String(snapshotEvery) } });
 }
 
 /** A small seeded generator (mulberry32), so a failing run can be repeated with the same kill points. */
@@ -81,7 +69,7 @@ describe('a user-style machine tree under kill -9', () => {
       const before = eventCount(t.path);
       const killAfter = 2 + Math.floor(next() * 8);
       const run = startApp(t.path, effects, kill % 2 === 0 ? 0 : 3);
-      await until(() => eventCount(t.path) >= before + killAfter, 30_000, `${killAfter} more events (seed ${seed})`);
+      await until(() => eventCount(t.path) >= before + killAfter, `${killAfter} more events (seed ${seed})`, { timeoutMs: 30_000, everyMs: 20 });
       run.child.kill('SIGKILL');
       expect(await run.exited).toBe('SIGKILL');
       heads.push(eventCount(t.path));

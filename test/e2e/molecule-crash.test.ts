@@ -1,26 +1,17 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/connection/machine.ts';
 import { verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startMoleculeServer, type MoleculeServerHandle } from '../servers/molecule-server.ts';
-import { until } from '../support/orchestrator.ts';
+import { runTsx, until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const MESSAGES = 12;
 
 /** Starts test/support/molecule-process.ts; resolves `exited` with the exit code or signal. */
 function holder(args: string[]) {
-  const child = spawn(process.execPath, ['--import', TSX, 'test/support/molecule-process.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, exited, output: () => out };
+  return runTsx('test/support/molecule-process.ts', args);
 }
 
 describe('molecule connection: kill -9 in the middle of a dispatch batch', () => {
@@ -50,7 +41,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     // 1st run: killed while the backend holds message 5 (executed there, not yet logged as dispatched)
     server.faults.holdDispatch = [rows[4]];
     const first = holder(args);
-    await until(() => server.stats.dispatchCalls.some((c) => c.messageId === rows[4]), 20_000, 'the dispatch of message 5');
+    await until(() => server.stats.dispatchCalls.some((c) => c.messageId === rows[4]), 'the dispatch of message 5', { timeoutMs: 20_000, everyMs: 20 });
     first.child.kill('SIGKILL');
     expect(await first.exited, first.output()).toBe('SIGKILL');
     expect(dispatchedInLog()).toEqual(rows.slice(0, 4));
@@ -59,7 +50,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     // 2nd run: killed while the reply to message 9 is in flight (dispatch logged, reply not)
     server.faults.holdReply = [rows[8]];
     const second = holder(args);
-    await until(() => server.stats.replies.some((r) => r.envelope.params?.message?.metadata?.in_reply_to === rows[8]), 20_000, 'the reply to message 9');
+    await until(() => server.stats.replies.some((r) => r.envelope.params?.message?.metadata?.in_reply_to === rows[8]), 'the reply to message 9', { timeoutMs: 20_000, everyMs: 20 });
     second.child.kill('SIGKILL');
     expect(await second.exited, second.output()).toBe('SIGKILL');
     expect(second.output()).toMatch(/recovered molecule-ws-crash/);
@@ -112,7 +103,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
       server.faults.reply = Array(1000).fill(503);
 
       const first = holder(args);
-      await until(() => attempts().length >= 8, 20_000, 'eight refused reply attempts');
+      await until(() => attempts().length >= 8, 'eight refused reply attempts', { timeoutMs: 20_000, everyMs: 20 });
       first.child.kill('SIGKILL');
       expect(await first.exited, first.output()).toBe('SIGKILL');
       const store = openSqliteStore(log.path, { readonly: true });

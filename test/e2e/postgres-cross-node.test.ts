@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../stores/postgres/index.ts';
 import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { runTsx, until, type ChildRun } from '../support/kit/index.ts';
 
 /**
  * Messages between journaled actors on different nodes of one PostgreSQL log travel through the
@@ -11,31 +10,18 @@ import { usePostgresDatabase } from '../support/postgresDatabase.ts';
  * SIGKILL of the receiver's node and then of the sender's.
  */
 const database = usePostgresDatabase();
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
 const LEASE_MS = 1200;
 const TOTAL = 1000;
-const nodes: ChildProcess[] = [];
+const nodes: ChildRun[] = [];
 
-function startNode(url: string, ...spawns: string[]): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', TSX, 'test/support/pg-node.ts', url, String(LEASE_MS), ...spawns], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  nodes.push(child);
-  return { child, output: () => out };
-}
-
-async function until(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function startNode(url: string, ...spawns: string[]): ChildRun {
+  const node = runTsx('test/support/pg-node.ts', [url, String(LEASE_MS), ...spawns]);
+  nodes.push(node);
+  return node;
 }
 
 afterEach(() => {
-  for (const child of nodes.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const node of nodes.splice(0)) node.kill('SIGKILL');
 });
 
 describe('messages between actors on different nodes', () => {
@@ -48,12 +34,12 @@ describe('messages between actors on different nodes', () => {
       const nodeA = startNode(url, `a:${TOTAL}`);
       const nodeB = startNode(url, 'b');
       const spare = startNode(url);
-      await until(async () => (await count('b', 'ping')) >= 300, 60_000, '300 pings at b');
+      await until(async () => (await count('b', 'ping')) >= 300, '300 pings at b', { timeoutMs: 60_000, everyMs: 100 });
       nodeB.child.kill('SIGKILL');
-      await until(async () => (await count('a', 'pong')) >= 600, 90_000, '600 pongs at a (b taken over)');
+      await until(async () => (await count('a', 'pong')) >= 600, '600 pongs at a (b taken over)', { timeoutMs: 90_000, everyMs: 100 });
       nodeA.child.kill('SIGKILL');
       const status = async () => (await admin.query("SELECT status FROM actorlog.streams WHERE stream_id = 'a'")).rows[0]?.status as string | undefined;
-      await until(async () => (await status()) === 'done', 120_000, `a done (spare: ${spare.output().slice(-500)})`);
+      await until(async () => (await status()) === 'done', `a done (spare: ${spare.output().slice(-500)})`, { timeoutMs: 120_000, everyMs: 100 });
     } finally {
       await admin.end();
     }

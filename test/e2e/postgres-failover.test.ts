@@ -7,6 +7,7 @@ import { batchMachine } from '../../examples/batch-machine.ts';
 import { verifyReplay } from '../../src/index.ts';
 import { startOrchestrator, type Orchestrator } from '../support/orchestrator.ts';
 import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { until } from '../support/kit/index.ts';
 
 /**
  * Several main-job replicas on one PostgreSQL log (issue: several replicas, fenced ownership). Each
@@ -16,14 +17,6 @@ import { usePostgresDatabase } from '../support/postgresDatabase.ts';
 const database = usePostgresDatabase();
 const LEASE_MS = 1500;
 
-/** Polls `predicate` (async) every 100 ms until it holds, for at most `timeoutMs`. */
-async function until(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -92,7 +85,7 @@ describe('replicas of the main job on one PostgreSQL log', () => {
       const rows = await query<{ n: string }>(url, `SELECT count(*) AS n FROM actorlog.events e JOIN actorlog.streams s USING (stream_id)
         WHERE e.type = 'job.accepted' AND s.status = 'active' AND s.stream_id LIKE $1`, [`%-${victim.child.pid}.job-%`]).catch(() => [{ n: '0' }]);
       return Number(rows[0]!.n) >= 2;
-    }, 60_000, 'jobs in flight at the victim');
+    }, 'jobs in flight at the victim', { timeoutMs: 60_000, everyMs: 100 });
     const [{ epoch }] = (await query<{ epoch: string }>(url, `SELECT max(owner_epoch)::text AS epoch FROM actorlog.streams WHERE stream_id LIKE $1`, [`%-${victim.child.pid}%`])) as [{ epoch: string }];
     victim.child.kill('SIGKILL');
     const killedAt = Date.now();
@@ -101,7 +94,7 @@ describe('replicas of the main job on one PostgreSQL log', () => {
     const takeover = until(async () => {
       const rows = await query<{ n: string }>(url, 'SELECT count(*) AS n FROM actorlog.events WHERE stream_id LIKE $1 AND owner_epoch <> $2', [`%-${victim.child.pid}%`, epoch]);
       return Number(rows[0]!.n) > 0;
-    }, 60_000, 'a write by the node that took over').then(() => console.log(`failover (lease ${LEASE_MS} ms): first write by the new owner ${Date.now() - killedAt} ms after SIGKILL`));
+    }, 'a write by the node that took over', { timeoutMs: 60_000, everyMs: 100 }).then(() => console.log(`failover (lease ${LEASE_MS} ms): first write by the new owner ${Date.now() - killedAt} ms after SIGKILL`));
     const open = await query<{ n: string }>(url, `SELECT count(*) AS n FROM actorlog.streams WHERE status = 'active' AND stream_id LIKE $1`, [`%-${victim.child.pid}%`]);
     expect(Number(open[0]!.n), 'the victim left unfinished streams').toBeGreaterThan(0);
     await takeover;
@@ -123,14 +116,14 @@ describe('replicas of the main job on one PostgreSQL log', () => {
       const rows = await query<{ n: string }>(url, `SELECT count(*) AS n FROM actorlog.events e JOIN actorlog.streams s USING (stream_id)
         WHERE e.type = 'job.accepted' AND s.status = 'active' AND s.stream_id LIKE $1`, [`%-${paused.child.pid}.job-%`]).catch(() => [{ n: '0' }]);
       return Number(rows[0]!.n) >= 2;
-    }, 60_000, 'jobs in flight at the replica to pause');
+    }, 'jobs in flight at the replica to pause', { timeoutMs: 60_000, everyMs: 100 });
     paused.child.kill('SIGSTOP');
     const [{ epoch }] = await query<{ epoch: string }>(url, `SELECT max(owner_epoch)::text AS epoch FROM actorlog.streams WHERE stream_id LIKE $1`, [`%-${paused.child.pid}%`]) as [{ epoch: string }];
     // wait until the other replica owns the paused one's streams
     await until(async () => {
       const rows = await query<{ n: string }>(url, `SELECT count(*) AS n FROM actorlog.streams WHERE status = 'active' AND stream_id LIKE $1 AND owner_epoch = $2`, [`%-${paused.child.pid}%`, epoch]);
       return Number(rows[0]!.n) === 0;
-    }, 60_000, 'the paused replica\'s streams taken over');
+    }, 'the paused replica\'s streams taken over', { timeoutMs: 60_000, everyMs: 100 });
     const resumedAt = await query<{ p: string }>(url, 'SELECT COALESCE(max(global_position), 0)::text AS p FROM actorlog.events');
     paused.child.kill('SIGCONT');
     expect(await exitOf(other, 120_000), other.output()).toBe(0);

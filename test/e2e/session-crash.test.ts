@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionMachine } from '../../machines/session/index.ts';
 import { replaySteps, verifyReplay, type EventRecord } from '../../src/index.ts';
@@ -7,23 +5,14 @@ import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { until } from '../support/orchestrator.ts';
+import { runTsx, until } from '../support/kit/index.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const PASSWORD = 'holder-pass-91c2';
 
 /** Runs test/support/session-holder.ts as a child process, with its output collected. */
 function holder(mode: 'start' | 'recover', args: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, v]);
-  const child = spawn(process.execPath, ['--import', TSX, 'test/support/session-holder.ts', mode, ...argv], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, exited, output: () => out };
+  return runTsx('test/support/session-holder.ts', [mode, ...argv], { env });
 }
 
 /** The session's events, read through a separate read-only connection ([] before the stream exists). */
@@ -56,7 +45,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
     const first = holder('start', args, env);
     try {
       // killed mid-turn: the turn has started (seq >= 3 logged) and has not ended
-      await until(() => records(db.path, 'held-oc').some((r) => Number(r.meta.cursor) >= 3), 30_000, `durable seq 3 logged\n${first.output()}`);
+      await until(() => records(db.path, 'held-oc').some((r) => Number(r.meta.cursor) >= 3), `durable seq 3 logged\n${first.output()}`, { timeoutMs: 30_000, everyMs: 20 });
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       const atKill = records(db.path, 'held-oc');
@@ -89,7 +78,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
     const args = { db: db.path, binding: 'opencode', url: server.url, session: 'held-v1', api: 'v1' };
     const first = holder('start', args, env);
     try {
-      await until(() => records(db.path, 'held-v1').filter((r) => r.type === 'session.part').length >= 3, 30_000, `3 parts logged\n${first.output()}`);
+      await until(() => records(db.path, 'held-v1').filter((r) => r.type === 'session.part').length >= 3, `3 parts logged\n${first.output()}`, { timeoutMs: 30_000, everyMs: 20 });
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       expect(records(db.path, 'held-v1').some((r) => r.type === 'session.status' && (r.data as { status: string }).status === 'idle')).toBe(false);
@@ -116,7 +105,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
     const first = holder('start', args);
     try {
       const parts = () => records(db.path, 'held-mcp').filter((r) => r.type === 'session.part');
-      await until(() => parts().length >= 3, 30_000, `3 progress notifications logged\n${first.output()}`);
+      await until(() => parts().length >= 3, `3 progress notifications logged\n${first.output()}`, { timeoutMs: 30_000, everyMs: 20 });
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       const atKill = parts().length;
@@ -148,7 +137,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
     const args = { db: db.path, binding: 'mcp', url: held.url, session: id };
     const first = holder('start', args);
     try {
-      await until(() => held.stats().callsReceived[`${id}:p1`] === 1, 30_000, `the tools/call POST arrived\n${first.output()}`);
+      await until(() => held.stats().callsReceived[`${id}:p1`] === 1, `the tools/call POST arrived\n${first.output()}`, { timeoutMs: 30_000, everyMs: 20 });
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       const atKill = records(db.path, id);
@@ -167,7 +156,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
         expect(await verifyReplay(store, sessionMachine, id)).toMatchObject({ ok: true });
       } finally { store.close(); }
       // the held call is handled by the server after the hold: that run is the only one
-      await until(() => held.stats().toolRuns[`${id}:p1`] === 1, 10_000, 'the first run started on the server');
+      await until(() => held.stats().toolRuns[`${id}:p1`] === 1, 'the first run started on the server', { timeoutMs: 10_000, everyMs: 20 });
       await new Promise((r) => setTimeout(r, 500));
       expect(held.stats().callsReceived[`${id}:p1`]).toBe(1);
       expect(held.stats().toolRuns[`${id}:p1`]).toBe(1);

@@ -5,7 +5,7 @@ import type { JobMachine } from '../../machines/job/machine.ts';
 import { createActorSystem, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { virtualTime } from '../support/websocket-virtual-time.ts';
+import { until, virtualTime } from '../support/kit/index.ts';
 
 // An agent like the SDK's own request handler: every message/send makes a new task (messageId is no key).
 let agent: A2AServerHandle;
@@ -32,10 +32,6 @@ async function run(text: string) {
   return { job, final: await job.waitFor((s) => s.status !== 'active', { timeoutMs: 20_000 }) };
 }
 /** Lets real I/O run until `cond` holds. */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}
-
 describe('A2A against an agent that does not take messageId as a key: never two tasks for one job', () => {
   it('a message/send whose answer is lost after the agent made the task ends OUTCOME_UNKNOWN, sent once', async () => {
     const before = agent.stats();
@@ -74,7 +70,7 @@ describe('A2A against an agent that does not take messageId as a key: never two 
     agent.faults.dripGet = 1;
     let settled = false;
     const get = dripping.getTask(task.kind === 'task' ? task.id : '').catch((e: unknown) => e).finally(() => { settled = true; });
-    await until(() => agent.faults.dripGet === 0);
+    await until(() => agent.faults.dripGet === 0, 'the dripped GET to start');
     await new Promise((r) => setTimeout(r, 100)); // headers and a few bytes arrived
     vt.advance(6_000);
     await new Promise((r) => setTimeout(r, 100)); // more bytes

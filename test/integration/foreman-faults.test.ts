@@ -2,13 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createForemanClient, submitAndWait } from '../../machines/foreman/index.ts';
 import { startForemanServer } from '../servers/foreman.ts';
 import { startForemanFixture, TOKEN, type ForemanFixture } from '../servers/foreman-fixture.ts';
-import { virtualTime } from '../support/websocket-virtual-time.ts';
+import { until, virtualTime } from '../support/kit/index.ts';
 
 /** Lets real I/O run until `cond` holds. */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}
-
 let f: ForemanFixture;
 beforeAll(async () => {
   f = await startForemanFixture('ff');
@@ -96,7 +92,7 @@ describe('foreman under faults: lost answers, lost webhooks, slow and trickling 
       server.faults.dripGets = 1;
       let settled = false;
       const get = client.getJob(jobId).catch((e: unknown) => e).finally(() => { settled = true; });
-      await until(() => server.stats().gets === 1);
+      await until(() => server.stats().gets === 1, 'the catch-up GET');
       await new Promise((r) => setTimeout(r, 60)); // a few bytes drip in
       vt.advance(9_999);
       await new Promise((r) => setTimeout(r, 60)); // more bytes: they do not extend the deadline

@@ -8,7 +8,7 @@ import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { MODELS } from '../servers/foreman.ts';
 import { createWebhookReceiver } from '../../src/sources/webhook/index.ts';
 import { startForemanFixture, TOKEN, WEBHOOK_SECRET, type ForemanFixture } from '../servers/foreman-fixture.ts';
-import { until } from '../support/orchestrator.ts';
+import { until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 let f: ForemanFixture;
@@ -234,7 +234,7 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     const before = fixture.server.stats();
     fixture.server.faults.holdAcceptMs = 300; // the 202 arrives after the "crash"
     const lost = submitAndWait(first, { id, request: fixture.chat('submitted once'), ...fixture.fast }).catch((e: unknown) => e);
-    await until(() => fixture.server.stats().jobsCreated > before.jobsCreated, 5_000, 'the POST /jobs');
+    await until(() => fixture.server.stats().jobsCreated > before.jobsCreated, 'the POST /jobs', { timeoutMs: 5_000, everyMs: 20 });
     store1.close(); // the process "dies" with the POST in flight: its 202 is never logged
     expect(isActorlogError(await lost, 'APPEND_FAILED')).toBe(true);
     fixture.server.faults.holdAcceptMs = 0;
@@ -317,7 +317,7 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
       for (let i = 0; i < warmUp + runs; i++) {
         const id = f.nextId();
         measured.spawn('job', { id, input: { jobId: id, request: foremanJobRequest(f.chat('window')), follow: 'poll', pollIntervalMs: 60_000 } });
-        await until(() => appended.has(id), 5_000, `job.accepted of ${id}`);
+        await until(() => appended.has(id), `job.accepted of ${id}`, { timeoutMs: 5_000, everyMs: 20 });
         const a = appended.get(id)!;
         expect(a.macrotaskRan, `${id}: something ran between the response and the append`).toBe(false);
         measured.get(id)!.send({ type: 'job.cancel' });

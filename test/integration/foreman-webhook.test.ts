@@ -6,7 +6,7 @@ import { submitAndWait, waitForForemanJob } from '../../machines/foreman/index.t
 import { isActorlogError, replaySteps, type JournaledActor } from '../../src/index.ts';
 import { createWebhookReceiver } from '../../src/sources/webhook/index.ts';
 import { startForemanFixture, WEBHOOK_SECRET, type ForemanFixture } from '../servers/foreman-fixture.ts';
-import { until } from '../support/orchestrator.ts';
+import { until } from '../support/kit/index.ts';
 
 let f: ForemanFixture;
 beforeAll(async () => {
@@ -129,7 +129,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     await before.close();
     await Promise.all(pending);
     const remoteIds = ids.map((id) => (f.finalValue(id).context as { remoteId: string }).remoteId);
-    await until(() => remoteIds.every((r) => f.server.job(r)!.state === 'done'), 5_000, 'the jobs done on the daemon');
+    await until(() => remoteIds.every((r) => f.server.job(r)!.state === 'done'), 'the jobs done on the daemon', { timeoutMs: 5_000, everyMs: 20 });
     await f.server.settled(); // their last webhooks failed: nobody listened
     // The process comes back on the same port; the first GET of each job's catch-up is cut short.
     const again = await f.makeReceiver({ port });

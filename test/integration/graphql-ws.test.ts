@@ -6,7 +6,7 @@
  * (graphql-ws closes with 4403 after accepting the socket) ends the stream instead of reconnecting
  * forever, with one logged event per try, after at most `maxAttempts` reconnects (items 5 and 6).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { createActorSystem } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startGraphqlWsServer } from '../servers/graphql-ws-server.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { runTsx, until } from '../support/kit/index.ts';
 import { alive, ensureServer } from '../../examples/server-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,12 +27,7 @@ afterEach(async () => {
 
 /** The example as its own process; `exited` resolves to its exit code or the signal that ended it. */
 function example(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'graphql-ws.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
-  const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
-  return { child, exited, output: () => out };
+  return runTsx('examples/graphql-ws.ts', args, { env });
 }
 
 function ticksIn(path: string, stream = 'graphql-ticks'): number[] {
@@ -44,13 +40,6 @@ function ticksIn(path: string, stream = 'graphql-ticks'): number[] {
   }
 }
 
-async function until(check: () => boolean, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('graphql-ws subscription example (a real graphql-ws server)', () => {
   it('survives kill -9: restarted on the same log it recovers, resubscribes after the last logged tick and finishes with every tick once', async () => {
@@ -64,7 +53,7 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     const args = ['--count', '60', '--step-ms', '40'];
     const env = { ACTORLOG_DB: db.path };
     const first = example(args, env);
-    await until(() => ticksIn(db.path).length >= 15, 30_000, '15 ticks in the log');
+    await until(() => ticksIn(db.path).length >= 15, '15 ticks in the log', { timeoutMs: 30_000, everyMs: 50 });
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
     const atKill = ticksIn(db.path);

@@ -8,6 +8,7 @@ import type { JobInput } from '../../machines/job/context.ts';
 import { createActorSystem, replaySteps, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { advance } from '../support/kit/index.ts';
 
 let agent: A2AServerHandle;
 let store: SqliteStore;
@@ -209,13 +210,6 @@ describe('job machine on a real A2A agent', () => {
   });
 });
 
-/** Moves virtual time forward by `ms`, running the timers due meanwhile (as test/unit/sse-source.test.ts does). */
-function advance(scheduler: VirtualTimeScheduler, ms: number): void {
-  const target = scheduler.frame + ms;
-  scheduler.maxFrames = target;
-  scheduler.flush();
-  scheduler.frame = target;
-}
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virtual time)', () => {

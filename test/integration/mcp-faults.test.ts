@@ -5,7 +5,7 @@ import { createActorSystem, type ActorSystem, type JournaledActor } from '../../
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { virtualTime } from '../support/websocket-virtual-time.ts';
+import { until, virtualTime } from '../support/kit/index.ts';
 
 let mcp: McpTestServer;
 let store: SqliteStore;
@@ -35,10 +35,6 @@ const spawn = (on: ActorSystem, input: Record<string, unknown> = {}): JournaledA
   return on.spawn('session', { id, input: { sessionKey: id, retryDelayMs: 20, ...input } });
 };
 /** Lets real I/O run until `cond` holds. */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}
-
 describe('MCP under faults: malformed, trickled and refused answers, big results', () => {
   it('a malformed initialize answer is recorded raw (bounded) as session.invalid, and the session fails INVALID_PAYLOAD', async () => {
     mcp.faults.malformedInitialize = 1;
@@ -58,7 +54,7 @@ describe('MCP under faults: malformed, trickled and refused answers, big results
     const client = createMcpClient({ url: mcp.url, timeoutMs: 20_000, stallTimeoutMs: 45_000, scheduler: vt.scheduler });
     let settled = false;
     const init = client.initialize().catch((e: unknown) => e).finally(() => { settled = true; });
-    await until(() => mcp.faults.dripInitialize === 0);
+    await until(() => mcp.faults.dripInitialize === 0, 'the dripped initialize to start');
     await new Promise((r) => setTimeout(r, 100)); // bytes drip in
     vt.advance(19_999);
     await new Promise((r) => setTimeout(r, 100));

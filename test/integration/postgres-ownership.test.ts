@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/log/types.ts';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../stores/postgres/index.ts';
 import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { until } from '../support/kit/index.ts';
 import { expectCode } from '../conformance/store/fixtures.ts';
 
 // Ownership of streams by node incarnations, on a real server: two to four stores on one schema
@@ -127,7 +128,7 @@ describe('postgres ownership', () => {
         () => 'written',
         (err: unknown) => err,
       );
-      await untilAsync(() => waitingOnLock()); // A's append waits on the row lock
+      await until(() => waitingOnLock(), "A's append waiting on the row lock", { timeoutMs: 30_000, everyMs: 10 });
       await takeover.query('COMMIT');
       expect(await pending).toMatchObject({ code: 'LEASE_LOST' });
     } finally {
@@ -212,7 +213,7 @@ describe('postgres ownership', () => {
     const { epoch } = await a!.ownership.register();
     const beatAt = async () => (await admin.query<{ at: Date }>(`SELECT heartbeat_at AS at FROM "${schema}".nodes WHERE node_id = 'node-a'`)).rows[0]!.at.getTime();
     const first = await beatAt();
-    await untilAsync(async () => (await beatAt()) > first);
+    await until(async () => (await beatAt()) > first, 'the next heartbeat', { timeoutMs: 30_000, everyMs: 10 });
     const lost = firstValueFrom(a!.ownership.lost);
     const successor = await openPostgresStore(database().url, { schema, leaseMs: LONG_LEASE_MS, nodeId: 'node-a' });
     opened.push(successor);
@@ -229,6 +230,3 @@ async function waitingOnLock(): Promise<boolean> {
 }
 
 /** Waits until an async condition holds (checked every 10 ms; the test timeout bounds it). */
-async function untilAsync(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 10));
-}

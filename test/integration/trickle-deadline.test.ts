@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestText } from '../../src/sources/poll/index.ts';
 import { openSseConnection } from '../../src/sources/sse/connection.ts';
-import { virtualTime } from '../support/websocket-virtual-time.ts';
+import { until, virtualTime } from '../support/kit/index.ts';
 
 /** A server that answers headers at once, then drips one byte every 5 ms and never ends; `drips()` counts them. */
 async function drippingServer(contentType: string, chunk = ' '): Promise<{ url: string; server: Server; drips: () => number }> {
@@ -19,10 +19,6 @@ async function drippingServer(contentType: string, chunk = ' '): Promise<{ url: 
 }
 
 /** Lets real I/O run until `cond` holds. */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}
-
 const servers: Server[] = [];
 afterEach(async () => { for (const s of servers.splice(0)) { s.closeAllConnections(); await new Promise((r) => s.close(r)); } });
 
@@ -36,7 +32,7 @@ describe('a trickled answer is bounded', () => {
     const call = requestText('molecule activity', { url }, { timeoutMs: 10_000, scheduler: vt.scheduler }).catch((e: unknown) => e).finally(() => { settled = true; });
     for (const ms of [6_000, 3_999]) { // bytes keep coming between the steps
       const seen = drips();
-      await until(() => drips() >= seen + 2);
+      await until(() => drips() >= seen + 2, 'two more drips');
       vt.advance(ms);
     }
     expect(settled).toBe(false);
@@ -51,14 +47,14 @@ describe('a trickled answer is bounded', () => {
     const items: string[] = [];
     let error: unknown;
     openSseConnection({ url }, { label: 'OpenCode /event', stallTimeoutMs: 1_000, scheduler: vt.scheduler }).subscribe({ next: (i) => items.push(i.kind), error: (e) => { error = e; } });
-    await until(() => items.length > 0);
+    await until(() => items.length > 0, 'the first item');
     // "xxxx…" drips into one event that never ends: 600 ms, more bytes, 400 ms more is the stall bound
     for (const ms of [600, 400]) {
       const seen = drips();
-      await until(() => drips() >= seen + 2);
+      await until(() => drips() >= seen + 2, 'two more drips');
       vt.advance(ms);
     }
-    await until(() => error !== undefined);
+    await until(() => error !== undefined, 'the error');
     expect(items).toEqual(['open']);
     expect(error).toMatchObject({ code: 'TRANSIENT', details: { cause: 'stall', stallTimeoutMs: 1_000 } });
   });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Subject } from 'rxjs';
 import { webSocket, type WebSocketEvent } from '../../src/sources/webSocket/index.ts';
-import { virtualTime } from '../support/websocket-virtual-time.ts';
+import { virtualTime } from '../support/kit/index.ts';
 
 /** A ws server on 127.0.0.1:0 whose behaviour each test scripts; `reject` answers upgrades with HTTP statuses. */
 async function wsServer(options: { autoPong?: boolean } = {}) {

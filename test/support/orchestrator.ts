@@ -1,26 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { runTsx, type ChildRun } from './kit/index.ts';
 
 /** The main job (examples/main.ts) as a child process, with its output collected. */
-export interface Orchestrator {
-  child: ChildProcess;
-  output(): string;
-  /** Resolves with the exit code (or the signal name) when the process ends. */
-  exited: Promise<number | string>;
-}
+export type Orchestrator = ChildRun;
 
 /** Starts `examples/main.ts` with `args` in a child process (cwd: the repository root). */
 export function startOrchestrator(args: string[]): Orchestrator {
-  const child = spawn(process.execPath, ['--import', TSX, 'examples/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, output: () => out, exited };
+  return runTsx('examples/main.ts', args);
 }
 
 /** The number of events in the log file, read through a separate read-only connection (0 before the schema exists). */
@@ -34,14 +20,5 @@ export function eventCount(path: string): number {
     }
   } catch {
     return 0;
-  }
-}
-
-/** Polls `predicate` every 20 ms until it holds; rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }

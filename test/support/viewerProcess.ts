@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { ROOT, runNode, TSX } from './kit/childProcess.ts';
 
 /** A running `actorlog view`. */
 export interface ViewProcess {
@@ -19,25 +16,18 @@ export interface ViewProcess {
  * `node bin/actorlog.js view <db> --port 0 …` of the checkout at `root` (default: this one), resolved
  * once it printed its URL.
  */
-export function startView(db: string, args: string[] = [], root = ROOT): Promise<ViewProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin/actorlog.js'), 'view', db, '--port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`actorlog view printed no URL: ${out}`)), 30_000);
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const onData = (d: Buffer) => {
-      const before = out;
-      out += d;
-      if (/actorlog view: http/.test(before)) return;
-      const m = /actorlog view: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({ url: m[1]!, child, output: () => out, stop: async () => (child.kill('SIGTERM'), await exited) });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`actorlog view exited ${code}: ${out}`)));
-  });
+export async function startView(db: string, args: string[] = [], root = ROOT): Promise<ViewProcess> {
+  const run = runNode([join(root, 'bin/actorlog.js'), 'view', db, '--port', '0', ...args], { cwd: root });
+  const m = await run.waitFor(/actorlog view: (http:\/\/127\.0\.0\.1:\d+\/)/, 30_000);
+  return {
+    url: m[1]!,
+    child: run.child,
+    output: run.output,
+    stop: async () => {
+      run.kill('SIGTERM');
+      await run.exited;
+    },
+  };
 }
 
 /**
@@ -45,7 +35,7 @@ export function startView(db: string, args: string[] = [], root = ROOT): Promise
  * one every `everyMs` (0: back to back), starting at stream version `from`. Resolves when that
  * process has committed the last one, with the time it did so (ms since the epoch, its clock).
  */
-export function appendFromAnotherProcess(
+export async function appendFromAnotherProcess(
   db: string,
   streamId: string,
   from: number,
@@ -66,12 +56,6 @@ export function appendFromAnotherProcess(
     const doneAt = Date.now();
     await store.close();
     console.log('appended ' + doneAt);`;
-  const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /appended (\d+)/.exec(String(d));
-      if (m) resolve({ doneAt: Number(m[1]) });
-    });
-    child.once('exit', (code) => code !== 0 && reject(new Error(`append process exited ${code}`)));
-  });
+  const m = await runNode(['--import', TSX, '--input-type=module', '-e', script]).waitFor(/appended (\d+)/);
+  return { doneAt: Number(m[1]) };
 }

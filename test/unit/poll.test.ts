@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ActorlogError } from '../../src/errors.ts';
 import { poll, requestText, type PollRetry } from '../../src/sources/poll/index.ts';
 import { httpStatusError } from '../../src/transport/classify.ts';
-import { virtualTime } from '../support/websocket-virtual-time.ts';
+import { virtualTime } from '../support/kit/index.ts';
 
 /** A scripted request: each call takes the next answer (a value or an error to throw). */
 function script<T>(answers: Array<T | Error>) {

@@ -5,14 +5,7 @@ import { sse, type SseItem } from '../../src/sources/sse/sse.ts';
 import type { SseConnectionItem, SseRequest } from '../../src/sources/sse/connection.ts';
 import { decideRetry } from '../../src/sources/sse/retryPolicy.ts';
 import { httpStatusError, networkError } from '../../src/transport/classify.ts';
-
-/** Moves virtual time forward by `ms`, running the timers due meanwhile. */
-function advance(scheduler: VirtualTimeScheduler, ms: number): void {
-  const target = scheduler.frame + ms;
-  scheduler.maxFrames = target;
-  scheduler.flush();
-  scheduler.frame = target;
-}
+import { advance } from '../support/kit/index.ts';
 
 /** A fake connection factory: records each request and hands the test the subscriber of each connection. */
 function fakeConnections() {

@@ -14,7 +14,7 @@ import { httpStatusError, networkError } from '../../src/transport/classify.ts';
 import { notDelivered, unlessNotDelivered } from '../../src/transport/outcome.ts';
 import { readBodyText } from '../../src/transport/readBody.ts';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter, retryAfterMsOf } from '../../src/transport/retryAfter.ts';
-import { virtualTime } from '../support/websocket-virtual-time.ts';
+import { virtualTime } from '../support/kit/index.ts';
 
 describe('Retry-After (RFC 9110 §10.2.3)', () => {
   it('reads delay-seconds and HTTP dates relative to an injected now, refuses the rest, caps at one hour', () => {

@@ -1,0 +1,38 @@
+/** The tests' support kit (test/support/kit): temporary logs, waiting, child processes. */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
+import { runTsx, tempLog, until } from '../support/kit/index.ts';
+
+describe('the test support kit', () => {
+  let left: { dir: string; store: SqliteStore } | undefined;
+  it('tempLog gives connections to a fresh log file', async () => {
+    const log = tempLog();
+    const store = log.open();
+    await store.createStream({ streamId: 's', machine: { name: 'm', hash: 'h' }, input: {}, createdAt: 1 });
+    expect(await log.open({ readonly: true }).getStream('s')).toMatchObject({ streamId: 's' });
+    left = { dir: log.dir, store };
+  });
+
+  it('and closes them and deletes the file once that test has ended', async () => {
+    expect(left).toBeDefined();
+    expect(existsSync(left!.dir)).toBe(false);
+    await expect(async () => await left!.store.getStream('s')).rejects.toThrow();
+  });
+
+  it('until waits for a condition turn by turn, and names what it waited for when it never comes', async () => {
+    let turns = 0;
+    await until(() => ++turns >= 5, 'five turns');
+    expect(turns).toBe(5);
+    await expect(until(() => false, 'a condition that never holds', { timeoutMs: 0 })).rejects.toThrow(/waiting for a condition that never holds/);
+  });
+
+  it('runTsx runs a TypeScript file with its output collected, and kills it by its PID', async () => {
+    const run = runTsx('test/support/kit/fixtures/printAndWait.ts', ['hello']);
+    expect((await run.waitFor(/ready: (\w+)/))[1]).toBe('hello');
+    expect(run.done()).toBe(false);
+    run.kill('SIGKILL');
+    expect(await run.exited).toBe('SIGKILL');
+    expect(run.output()).toContain('ready: hello');
+  });
+});
