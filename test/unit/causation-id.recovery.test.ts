@@ -4,12 +4,11 @@
  * when the receiver logged it in the form written before paths escaped their colons.
  */
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assign, sendTo, setup } from 'xstate';
 import { createActorSystem } from 'actorlog';
-import { openSqliteStore, type SqliteStore } from 'actorlog/stores/sqlite';
 import { parseCausationId } from '../../src/log/causationId.ts';
-import { tempDb } from '../support/tempDb.ts';
+import { tempLog } from '../support/kit/index.ts';
 
 const worker = setup({}).createMachine({ id: 'worker', on: { go: { actions: sendTo(({ system }) => system.get('b-1'), { type: 'ping' }) } } });
 const sender = setup({ actors: { worker } }).createMachine({ id: 'sender', invoke: { id: 'w:1', src: 'worker' }, on: { go: { actions: sendTo('w:1', { type: 'go' }) } } });
@@ -20,19 +19,11 @@ const receiver = setup({ types: { context: {} as { pings: number } } }).createMa
 });
 const machines = { sender, receiver };
 
-const stores: SqliteStore[] = [];
-let cleanup: (() => void) | undefined;
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  cleanup?.();
-});
 
 describe('the causation id of a child whose id holds a colon', () => {
   it('names the child as the sender, and recovery does not deliver again a message logged in the older form', async () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
-    const first = openSqliteStore(t.path);
-    stores.push(first);
+    const log = tempLog();
+    const first = log.open();
     const running = createActorSystem({ store: first, machines });
     running.spawn('receiver', { id: 'b-1' });
     running.spawn('sender', { id: 'a-1' }).send({ type: 'go' });
@@ -42,12 +33,11 @@ describe('the causation id of a child whose id holds a colon', () => {
     expect(parseCausationId(ping!.meta.causationId!)).toEqual({ streamId: 'a-1', version: 2, path: 'w:1', index: 0 });
 
     // The process dies here (running is never closed). The receiver's log holds the id as it was written before the escape.
-    const raw = new Database(t.path);
+    const raw = new Database(log.path);
     raw.prepare(`UPDATE events SET meta = json_set(meta, '$.causationId', 'a-1:2:w:1:0') WHERE stream_id = 'b-1' AND type = 'ping'`).run();
     raw.close();
 
-    const second = openSqliteStore(t.path);
-    stores.push(second);
+    const second = log.open();
     const recovered = createActorSystem({ store: second, machines });
     const report = await recovered.recover();
     expect(report.recovered.map((a) => a.id).sort()).toEqual(['a-1', 'b-1']);

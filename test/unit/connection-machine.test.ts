@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
 import { fromEventObservable, SimulatedClock } from 'xstate';
 import { connectionMachine, type ConnectionMachine } from '../../machines/connection/machine.ts';
@@ -6,8 +6,8 @@ import { backoffMs, compareSeq, type ConnectionContext, type ConnectionInput } f
 import type { ConnectionMessage, ConnectionWireEvent } from '../../machines/connection/events.ts';
 import { ActorlogError, createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { httpStatusError, networkError } from '../../src/transport/classify.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
-import { tempDb } from '../support/tempDb.ts';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
+import { tempLog, type TempLog } from '../support/kit/index.ts';
 import { moleculeConnectionInput } from '../../machines/molecule/options.ts';
 
 type Name = 'register' | 'heartbeat' | 'receive' | 'dispatch' | 'reply' | 'command';
@@ -29,21 +29,9 @@ function fakeActors() {
 const msg = (id: string, extra: Partial<ConnectionMessage> = {}): ConnectionWireEvent => ({ type: 'connection.message', message: { id, cursor: id, kind: 'a2a_receive', body: { text: id }, ...extra }, meta: { source: 'poll' } });
 const value = (actor: JournaledActor<ConnectionMachine>) => JSON.stringify(actor.getSnapshot().value);
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.reverse()) c();
-  cleanups = [];
-});
-
-function start(input: Partial<ConnectionInput> = {}, path?: string) {
-  let file = path;
-  if (!file) {
-    const t = tempDb();
-    cleanups.push(t.cleanup);
-    file = t.path;
-  }
-  const store: SqliteStore = openSqliteStore(file);
-  cleanups.push(() => store.close());
+/** A connection machine with fake actors on a new connection to `log` (a fresh one by default), closed and deleted after the test. */
+function start(input: Partial<ConnectionInput> = {}, log: TempLog = tempLog()) {
+  const store: SqliteStore = log.open();
   const clock = new SimulatedClock();
   clock.set(1_000_000);
   const fakes = fakeActors();
@@ -51,7 +39,7 @@ function start(input: Partial<ConnectionInput> = {}, path?: string) {
   const spawn = (id = 'conn-1') => system.spawn('connection', {
     id, input: { connectionId: id, heartbeatIntervalMs: 1_000, retryDelayMs: 100, ...input },
   });
-  return { ...fakes, store, clock, system, spawn, path: file };
+  return { ...fakes, store, clock, system, spawn, log };
 }
 
 describe('connection machine: backoff', () => {
@@ -562,7 +550,7 @@ describe('connection machine: log', () => {
     first.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', meta: { source: 'child', cursor: 'a1' } });
     expect(conn.getSnapshot().context.cursor).toBe('a1');
     // the process dies with a2 in flight: the system is abandoned, not closed
-    const second = start({ receiveMode: 'batch' }, first.path);
+    const second = start({ receiveMode: 'batch' }, first.log);
     const [recovered] = (await second.system.recover()).recovered as Array<JournaledActor<ConnectionMachine>>;
     expect(recovered.getSnapshot().context.queue.map((m) => m.id)).toEqual(['a2', 'a3']);
     expect(second.inputs.dispatch.map((i) => i.idempotencyKey)).toEqual(['conn-1:a2']);

@@ -5,23 +5,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMachine, sendParent, setup, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { createActorSystem, type EventRecord } from 'actorlog';
-import { openSqliteStore } from 'actorlog/stores/sqlite';
-import { tempDb } from '../support/tempDb.ts';
+import { tempStore } from '../support/kit/index.ts';
 
-const cleanups: Array<() => void> = [];
 afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
   vi.restoreAllMocks();
 });
-function store() {
-  const t = tempDb();
-  const s = openSqliteStore(t.path);
-  cleanups.push(
-    () => t.cleanup(),
-    () => s.close(),
-  );
-  return s;
-}
 
 const child = createMachine({
   id: 'child',
@@ -47,7 +35,7 @@ interface Seen {
 
 describe('createActorSystem({ inspect })', () => {
   it('a user observer sees the events of a root and of its child machine, each already in the log', async () => {
-    const log = store();
+    const log = tempStore();
     const seen: Seen[] = [];
     const kinds = new Set<string>();
     const inspect = (ev: InspectionEvent) => {
@@ -73,7 +61,7 @@ describe('createActorSystem({ inspect })', () => {
   });
 
   it('an Observer object works too, and a recovered actor is inspected as a spawned one', async () => {
-    const log = store();
+    const log = tempStore();
     const first = createActorSystem({ store: log, machines: { parent } });
     first.spawn('parent', { id: 'p-1' }).send({ type: 'start' });
     await first.close();
@@ -94,7 +82,7 @@ describe('createActorSystem({ inspect })', () => {
   });
 
   it('an observer that throws never stops the actor nor the journal; it is reported once on stderr', async () => {
-    const log = store();
+    const log = tempStore();
     const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
     const system = createActorSystem({
       store: log,

@@ -3,27 +3,14 @@
  * file alone (no application code); logs of the earlier schema stay readable and are migrated.
  */
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { and, assign, createMachine, fromPromise, not, setup } from 'xstate';
 import { createActorSystem, machineHash, type EmbeddedLogStore } from 'actorlog';
 import { openSqliteStore, SCHEMA_VERSION } from 'actorlog/stores/sqlite';
 import { migrations } from '../../stores/sqlite/schema.ts';
 import { expectCode } from '../conformance/logStore/fixtures.ts';
-import { tempDb } from '../support/tempDb.ts';
+import { tempLog, tempStore, type TempLog } from '../support/kit/index.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-function temp(): string {
-  const t = tempDb();
-  cleanups.push(t.cleanup);
-  return t.path;
-}
-function opened<T extends { close(): void }>(x: T): T {
-  cleanups.push(() => x.close());
-  return x;
-}
 
 const worker = createMachine({ id: 'worker', initial: 'running', states: { running: { on: { 'worker.stop': 'stopped' } }, stopped: { type: 'final' } } });
 
@@ -60,7 +47,8 @@ interface StateDef { id: string; type: string; initial?: { target: string[] }; s
 
 describe('machine definitions in the log', () => {
   it('a stream\'s statechart reads back from the log file alone: states, transitions with event names, guards, actions, actors', async () => {
-    const file = temp();
+    const log = tempLog();
+    const file = log.path;
     const writer = openSqliteStore(file);
     const system = createActorSystem({ store: writer, machines: { order: orderMachine }, snapshotEvery: 0 });
     system.spawn('order', { id: 'order-1' }).send({ type: 'submit' });
@@ -68,7 +56,7 @@ describe('machine definitions in the log', () => {
     writer.close();
 
     // A new connection to the file and nothing of the application: no machine, no hash computed here.
-    const reader = opened(openSqliteStore(file, { readonly: true }));
+    const reader = log.open({ readonly: true });
     const stream = reader.getStream('order-1')!;
     const record = reader.loadDefinition(stream.machine.hash)!;
     expect(record).toMatchObject({ hash: stream.machine.hash, name: 'order' });
@@ -94,7 +82,7 @@ describe('machine definitions in the log', () => {
   });
 
   it('saves a definition once per hash, in the transaction of the stream: a spawn that fails saves nothing', async () => {
-    const store = opened(openSqliteStore(temp())); // SQLite's own rollback, on a real file
+    const store = tempStore(); // SQLite's own rollback, on a real file
     const saved: string[] = [];
     const save = store.saveDefinition.bind(store);
     store.saveDefinition = (r) => (saved.push(r.hash), save(r));
@@ -111,14 +99,15 @@ describe('machine definitions in the log', () => {
   });
 
   it('recover() saves the definition of a stream whose log has none (written before definitions were kept)', async () => {
-    const file = temp();
+    const log = tempLog();
+    const file = log.path;
     const first = openSqliteStore(file);
     createActorSystem({ store: first, machines: { order: orderMachine } }).spawn('order', { id: 'o-1' });
     first.close();
     const raw = new Database(file);
     raw.prepare('DELETE FROM definitions').run();
     raw.close();
-    const store = opened(openSqliteStore(file));
+    const store = log.open();
     expect(store.loadDefinition(machineHash(orderMachine))).toBeUndefined();
     const system = createActorSystem({ store, machines: { order: orderMachine } });
     expect((await system.recover()).recovered.map((a) => a.id)).toEqual(['o-1']);
@@ -129,9 +118,9 @@ describe('machine definitions in the log', () => {
 
 describe('sqlite: the definitions table (schema version 3)', () => {
   /** A log file as schema version 2 wrote it: one stream, one event. */
-  function version2File(): string {
-    const file = temp();
-    const db = new Database(file);
+  function version2File(): TempLog {
+    const log = tempLog();
+    const db = new Database(log.path);
     db.pragma('journal_mode = WAL');
     db.exec(migrations[0]!);
     db.exec(migrations[1]!);
@@ -139,7 +128,7 @@ describe('sqlite: the definitions table (schema version 3)', () => {
     db.prepare("INSERT INTO streams VALUES ('s', 'order', 'h2', '{}', 'active', 1, 1)").run();
     db.prepare("INSERT INTO events (stream_id, version, type, data, meta) VALUES ('s', 1, 'submit', '{}', '{\"source\":\"external\",\"recordedAt\":2}')").run();
     db.close();
-    return file;
+    return log;
   }
   const tableSql = (file: string) => {
     const db = new Database(file, { readonly: true });
@@ -151,15 +140,17 @@ describe('sqlite: the definitions table (schema version 3)', () => {
   };
 
   it('has the definitions table since schema version 3, a WITHOUT ROWID table keyed by hash', async () => {
-    const file = temp();
-    opened(openSqliteStore(file));
+    const log = tempLog();
+    const file = log.path;
+    log.open();
     expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(3);
     expect(tableSql(file)).toMatch(/hash\s+TEXT PRIMARY KEY[\s\S]*WITHOUT ROWID/);
   });
 
   it('read-only on a version 2 log: reads work, loadDefinition is undefined (no table), nothing is migrated', async () => {
-    const file = version2File();
-    const reader = opened(openSqliteStore(file, { readonly: true }));
+    const log = version2File();
+    const file = log.path;
+    const reader = log.open({ readonly: true });
     expect(reader.pragma('user_version')).toBe(2);
     expect(reader.readStream('s').map((r) => r.type)).toEqual(['submit']);
     expect(reader.loadDefinition('h2')).toBeUndefined();
@@ -168,10 +159,10 @@ describe('sqlite: the definitions table (schema version 3)', () => {
   });
 
   it('a read-write open migrates a version 2 log to the current schema and keeps what it held; a reader opened before sees the table once it exists', async () => {
-    const file = version2File();
-    const reader = opened(openSqliteStore(file, { readonly: true }));
+    const log = version2File();
+    const reader = log.open({ readonly: true });
     expect(reader.loadDefinition('h2')).toBeUndefined();
-    const writer: EmbeddedLogStore & { pragma(n: string): unknown } = opened(openSqliteStore(file));
+    const writer: EmbeddedLogStore & { pragma(n: string): unknown } = log.open();
     expect(writer.pragma('user_version')).toBe(SCHEMA_VERSION);
     expect(writer.readStream('s').map((r) => r.type)).toEqual(['submit']);
     writer.saveDefinition({ hash: 'h2', name: 'order', definition: { id: 'order' }, recordedAt: 3 });

@@ -5,31 +5,15 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore, SCHEMA_VERSION, type SqliteStore } from '../../stores/sqlite/index.ts';
+import { describe, expect, it } from 'vitest';
+import { openSqliteStore, SCHEMA_VERSION } from '../../stores/sqlite/index.ts';
 import { READ_STREAM_AFTER_SQL } from '../../stores/sqlite/readAll.ts';
 import { APPLICATION_ID, migrations } from '../../stores/sqlite/schema.ts';
 import { LIST_STREAMS_BY_STATUS_SQL } from '../../stores/sqlite/streams.ts';
 import { VersionCache } from '../../stores/sqlite/versionCache.ts';
 import { createStream, event, events, expectCode } from '../conformance/logStore/fixtures.ts';
-import { tempDb } from '../support/tempDb.ts';
+import { tempLog } from '../support/kit/index.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanups.splice(0).reverse()) f();
-});
-/** A fresh temp dir with a db path in it, removed after the test. */
-function temp(): { dir: string; path: string } {
-  const t = tempDb();
-  cleanups.push(t.cleanup);
-  return t;
-}
-/** Opens a store closed after the test. */
-function open(file: string, options?: Parameters<typeof openSqliteStore>[1]): SqliteStore {
-  const store = openSqliteStore(file, options);
-  cleanups.push(() => store.close());
-  return store;
-}
 /** The `detail` lines of EXPLAIN QUERY PLAN for `sql` on a raw connection to `file`. */
 function plan(file: string, sql: string, ...params: unknown[]): string[] {
   const raw = new Database(file, { readonly: true });
@@ -47,8 +31,9 @@ const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file))
 
 describe('sqlite store: indexed reads (EXPLAIN QUERY PLAN on a real file)', () => {
   it('readAll({ streamId }) is a range of events (stream_id, global_position), no scan, no sort', () => {
-    const { path: file } = temp();
-    const store = open(file);
+    const log = tempLog();
+    const file = log.path;
+    const store = log.open();
     for (const id of ['a', 'b']) createStream(store, id);
     store.append('a', 0, events(3));
     store.append('b', 0, events(3));
@@ -59,8 +44,9 @@ describe('sqlite store: indexed reads (EXPLAIN QUERY PLAN on a real file)', () =
   });
 
   it('listStreams({ status }) searches the streams_status index: no SCAN of streams', () => {
-    const { path: file } = temp();
-    const store = open(file);
+    const log = tempLog();
+    const file = log.path;
+    const store = log.open();
     for (const id of ['a', 'b', 'c']) createStream(store, id);
     store.setStreamStatus('b', 'done', 200);
     const detail = plan(file, LIST_STREAMS_BY_STATUS_SQL, 'active', 'error', 'error', 'error');
@@ -72,7 +58,8 @@ describe('sqlite store: indexed reads (EXPLAIN QUERY PLAN on a real file)', () =
 
 describe('sqlite store: snapshots on disk', () => {
   it('keeps at most keepSnapshots rows per stream in the file, across reopen', () => {
-    const { path: file } = temp();
+    const log = tempLog();
+    const file = log.path;
     const store = openSqliteStore(file, { keepSnapshots: 4 });
     for (let v = 1; v <= 9; v++) store.saveSnapshot({ streamId: 's', version: v, snapshot: { v }, recordedAt: v });
     store.close();
@@ -80,11 +67,12 @@ describe('sqlite store: snapshots on disk', () => {
     const rows = raw.prepare('SELECT version FROM snapshots WHERE stream_id = ? ORDER BY version').pluck().all('s');
     raw.close();
     expect(rows).toEqual([6, 7, 8, 9]);
-    expect(open(file).listSnapshots('s').map((s) => s.version)).toEqual([6, 7, 8, 9]);
+    expect(log.open().listSnapshots('s').map((s) => s.version)).toEqual([6, 7, 8, 9]);
   });
 
   it('refuses a keepSnapshots or versionCacheSize that is not a count: INVALID_OPTIONS', () => {
-    const { path: file } = temp();
+    const log = tempLog();
+    const file = log.path;
     expectCode(() => openSqliteStore(file, { keepSnapshots: -1 }), 'INVALID_OPTIONS', { keepSnapshots: -1 });
     expectCode(() => openSqliteStore(file, { keepSnapshots: 2.5 }), 'INVALID_OPTIONS');
     expectCode(() => openSqliteStore(file, { versionCacheSize: 0 }), 'INVALID_OPTIONS', { versionCacheSize: 0 });
@@ -105,9 +93,9 @@ describe('sqlite store: the version cache is bounded', () => {
   });
 
   it('the store stays correct with far more streams than cache entries (misses re-read the version)', () => {
-    const { path: file } = temp();
-    const store = open(file, { versionCacheSize: 2 });
-    const other = open(file);
+    const log = tempLog();
+    const store = log.open({ versionCacheSize: 2 });
+    const other = log.open();
     const ids = Array.from({ length: 12 }, (_, i) => `s${i}`);
     for (const id of ids) createStream(store, id);
     for (let round = 0; round < 3; round++) for (const id of ids) store.append(id, round, [event(`r${round}`)]);
@@ -145,7 +133,8 @@ describe('sqlite store: files that are not actorlog logs', () => {
   };
 
   it('refuses, read-write, a file with other tables: STORE_UNAVAILABLE, and the file is unchanged', () => {
-    const { dir, path: file } = temp();
+    const log = tempLog();
+    const { dir, path: file } = log;
     foreign(file);
     fs.chmodSync(file, 0o644);
     const [before, hash] = [tables(file), sha(file)];
@@ -158,37 +147,42 @@ describe('sqlite store: files that are not actorlog logs', () => {
   });
 
   it('refuses a file with another user_version or application_id (not SCHEMA_VERSION: it is not ours)', () => {
-    const { path: a } = temp();
+    const logA = tempLog();
+    const a = logA.path;
     foreign(a, (db) => db.exec('CREATE TABLE t (x); PRAGMA user_version = 7'));
     expectCode(() => openSqliteStore(a), 'STORE_UNAVAILABLE', { kind: 'foreign' });
     expectCode(() => openSqliteStore(a, { readonly: true }), 'STORE_UNAVAILABLE', { kind: 'foreign' });
     expect(tables(a)).toEqual({ tables: ['t'], journal: 'delete', userVersion: 7 });
-    const { path: b } = temp();
+    const logB = tempLog();
+    const b = logB.path;
     foreign(b, (db) => db.pragma('application_id = 1234'));
     expectCode(() => openSqliteStore(b), 'STORE_UNAVAILABLE', { kind: 'foreign' });
   });
 
   it('opens an empty file (0 bytes) or a new database without tables as a new log', () => {
-    const { path: a } = temp();
+    const logA = tempLog();
+    const a = logA.path;
     fs.writeFileSync(a, '');
-    expect(open(a).pragma('user_version')).toBe(SCHEMA_VERSION);
-    const { path: b } = temp();
+    expect(logA.open().pragma('user_version')).toBe(SCHEMA_VERSION);
+    const logB = tempLog();
+    const b = logB.path;
     new Database(b).close();
-    const store = open(b);
+    const store = logB.open();
     expect(store.pragma('application_id')).toBe(APPLICATION_ID);
     expect(store.pragma('journal_mode')).toBe('wal');
   });
 
   it('still opens a log of schema version 1 (before application_id): migrates it read-write, reads it read-only', () => {
-    const { path: file } = temp();
+    const log = tempLog();
+    const file = log.path;
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.exec(migrations[0]!);
     db.pragma('user_version = 1');
     db.prepare("INSERT INTO streams VALUES ('s', 'job', 'h', '{}', 'active', 1, 1)").run();
     db.close();
-    expect(open(file, { readonly: true }).listStreams().map((s) => s.streamId)).toEqual(['s']);
-    const store = open(file);
+    expect(log.open({ readonly: true }).listStreams().map((s) => s.streamId)).toEqual(['s']);
+    const store = log.open();
     expect(store.pragma('user_version')).toBe(SCHEMA_VERSION);
     expect(store.pragma('application_id')).toBe(APPLICATION_ID);
     expect(store.append('s', 0, events(1)).nextVersion).toBe(1);
@@ -197,12 +191,13 @@ describe('sqlite store: files that are not actorlog logs', () => {
 
 describe('sqlite store: file modes', () => {
   it('sets an existing log file of mode 0644 to 0600 when it opens it read-write', () => {
-    const { path: file } = temp();
+    const log = tempLog();
+    const file = log.path;
     openSqliteStore(file).close();
     fs.chmodSync(file, 0o644);
     openSqliteStore(file, { readonly: true }).close();
     expect(mode(file)).toBe(0o644); // read-only never changes the file
-    open(file);
+    log.open();
     expect(mode(file)).toBe(0o600);
   });
 });
@@ -218,7 +213,7 @@ const noUser = unprivilegedUser();
 
 describe('sqlite store: read-only in a directory the user cannot write', () => {
   it.skipIf(noUser !== undefined)(`reads the streams as user nobody (immutable=1 fallback)${noUser ? ` — skipped: ${noUser}` : ''}`, () => {
-    const { dir } = temp();
+    const { dir } = tempLog();
     const logDir = path.join(dir, 'logs');
     fs.mkdirSync(logDir);
     const file = path.join(logDir, 'log.db');
@@ -255,10 +250,10 @@ store.close();
   });
 
   it('a read-only store in a writable directory is not immutable (it sees later writes)', () => {
-    const { path: file } = temp();
-    const writer = open(file);
+    const log = tempLog();
+    const writer = log.open();
     createStream(writer, 's');
-    const reader = open(file, { readonly: true });
+    const reader = log.open({ readonly: true });
     expect(reader.immutable).toBe(false);
     writer.append('s', 0, events(1));
     expect(reader.headPosition()).toBe(1);
