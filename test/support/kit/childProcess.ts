@@ -11,15 +11,15 @@ export interface ChildRun {
   child: ChildProcess;
   pid: number;
   /** Everything it printed so far, stdout and stderr interleaved. */
-  output(): string;
+  output: () => string;
   /** Resolves with the exit code, or the signal name that ended it. */
   exited: Promise<number | string>;
   /** True once it has exited. */
-  done(): boolean;
+  done: () => boolean;
   /** Sends `signal` (default SIGKILL) to its PID, when it still runs. */
-  kill(signal?: NodeJS.Signals): void;
+  kill: (signal?: NodeJS.Signals) => void;
   /** Resolves with the first match of `pattern` in its output; rejects when it exits without one, or after `timeoutMs` when given. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>;
 }
 
 export interface RunOptions {
