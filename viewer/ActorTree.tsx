@@ -38,12 +38,15 @@ export function ActorTree(props: ActorTreeProps) {
                 onClick={() => props.onSelect(i.path)}
                 title={i.path === '' ? `${props.streamId} (the stream's root)` : `${i.path}: ${i.detail}`}
               >
-                <span class="name">{i.label}</span>
-                {i.path === props.target ? (
-                  <b class="delivered" title="the selected event was delivered here">
-                    ●
-                  </b>
-                ) : null}
+                <span class="name">
+                  {i.label}
+                  {i.path === props.target ? (
+                    <b class="delivered" title="the selected event was delivered here">
+                      {' '}
+                      ●
+                    </b>
+                  ) : null}
+                </span>
                 <small>{i.detail}</small>
               </button>
             ) : (
