@@ -92,6 +92,20 @@ export async function measureViewer(options: {
     // deep first visit on a cold server, /api/info probed meanwhile
     view = await startView(db, machines, root);
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    // the page's reads in flight (the idle measure waits for none)
+    let inFlight = 0;
+    let settledAt = Date.now();
+    const isRead = (url: string) => url.includes('/api/') && !url.includes('/api/live');
+    page.on('request', (r) => {
+      if (isRead(r.url())) inFlight++;
+    });
+    const done = (r: { url(): string }) => {
+      if (!isRead(r.url())) return;
+      inFlight--;
+      settledAt = Date.now();
+    };
+    page.on('requestfinished', done);
+    page.on('requestfailed', done);
     const half = Math.floor(big / 2);
     const latencies: number[] = [];
     let probing = true;
@@ -144,11 +158,11 @@ export async function measureViewer(options: {
     const burstRequests = requests;
     log(`burst: current ${burstCatchUpMs} ms after the last commit; longest task ${burstLongestTaskMs} ms; ${burstRequests} API requests`);
 
-    // idle: nothing appended; once the page has made no request for 3 s (the reads the burst left
-    // behind are done), the CPU of the server and of the page's renderer
-    let lastRequest = Date.now();
-    page.on('request', () => (lastRequest = Date.now()));
-    for (const until = Date.now() + 120_000; Date.now() - lastRequest < 3_000 && Date.now() < until;) await new Promise((r) => setTimeout(r, 200));
+    // idle: nothing appended; once no read of the page has been in flight for 3 s (the reads the
+    // burst left behind, such as the service at the new head, are done), the CPU of the server and
+    // of the page's renderer
+    for (const until = Date.now() + 120_000; (inFlight > 0 || Date.now() - settledAt < 3_000) && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 200));
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     const taskDuration = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
