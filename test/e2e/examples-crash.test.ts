@@ -15,7 +15,7 @@ import { tempDb } from '../support/tempDb.ts';
 import { runTsx, type ChildRun } from '../support/kit/index.ts';
 
 /**
- * Issue 11 item 7: the molecule, yoi, MCP, OpenCode, foreman and ironclaw examples survive the kill -9 they advertise.
+ * The molecule, yoi, MCP, OpenCode, foreman and ironclaw examples survive the kill -9 they advertise.
  * Each example runs as a child process on a log in a temp dir; it is SIGKILLed after its log has N
  * more events, two or three times, then started again until it exits 0. Its server runs detached
  * (examples/server-process.ts), so it outlives every kill and is reused; the example recovers its
@@ -66,7 +66,7 @@ const CASES: Case[] = [
     file: 'examples/mcp-session.ts', name: 'mcp', machine: sessionMachine, final: 'closed', kills: [8, 8, 3],
     context(ctx, output) {
       expect(ctx).toMatchObject({ prompts: 2, turns: 2 });
-      // the long call is cancelled, unless a kill between its POST and its first logged event left its outcome unknown (issue 11 item 3: never re-sent)
+      // the long call is cancelled, unless a kill between its POST and its first logged event left its outcome unknown (never re-sent)
       if (ctx.lastEnd === 'aborted') expect(output).toMatch(/server: 1 session, 1 deleted, 1 call cancelled/);
       else expect(ctx).toMatchObject({ lastEnd: 'failed', lastError: { code: 'OUTCOME_UNKNOWN' } });
     },
@@ -121,7 +121,7 @@ afterEach(() => {
   started.clear();
 });
 
-describe('examples survive kill -9 and restart (issue 11 item 7)', () => {
+describe('examples survive kill -9 and restart', () => {
   for (const c of CASES) {
     const skip = c.name === 'opencode' && opencodeMissing;
     it.skipIf(skip)(`${c.file}: killed ${c.kills.length} times, restarted on the same log, finishes with nothing lost or doubled${skip ? ' (skipped: the opencode binary of opencode-linux-x64 is missing)' : ''}`, async () => {

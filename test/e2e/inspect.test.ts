@@ -1,5 +1,5 @@
 /**
- * Issue 12, item 2: `actorlog inspect` re-sends a recorded run to the Stately Inspector as the
+ * `actorlog inspect` re-sends a recorded run to the Stately Inspector as the
  * inspection events of `@statelyai/inspect`, over its WebSocket transport. A local receiver (the
  * `ws` package, 127.0.0.1) takes the frames; they are checked against the package's own types and
  * against what the package's own `createWebSocketInspector` sends for the same machines run live.

@@ -1,5 +1,5 @@
 /**
- * Issue 8, "done means": a user-style machine tree survives SIGKILL at random points. The parent
+ * A user-style machine tree survives SIGKILL at random points. The parent
  * spawns two child machines, runs a promise that completes and one in flight, uses delayed raises
  * with and without ids, and sends to a second journaled actor (test/support/treeMachines.ts). The
  * application (test/support/tree-app.ts) is killed several times and restarted on the same file.

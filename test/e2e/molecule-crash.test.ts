@@ -92,7 +92,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     expect(statSync(db.path).mode & 0o777).toBe(0o600); // owner-only, as seed 003's state file
   }, 90_000);
 
-  it('a reply the platform refuses (503) past the old bound of 5 attempts survives kill -9: sent once after recovery, the backend not run again (issue 16 item 1)', async () => {
+  it('a reply the platform refuses (503) past the old bound of 5 attempts survives kill -9: sent once after recovery, the backend not run again', async () => {
     const ws = 'ws-reply-crash';
     const log = tempDb();
     try {

@@ -130,7 +130,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
     }
   }, 90_000);
 
-  it('issue 11 item 3: MCP killed between the tools/call POST and its first SSE event: not POSTed again, the turn fails OUTCOME_UNKNOWN, the tool ran once', async () => {
+  it('MCP killed between the tools/call POST and its first SSE event: not POSTed again, the turn fails OUTCOME_UNKNOWN, the tool ran once', async () => {
     const db = tempDb();
     const held = await startMcpServer({ holdFirstCallMs: 2_000 }); // no byte of the answer for 2 s: the kill lands in the window
     const id = 'held-lost';

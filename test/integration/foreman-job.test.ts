@@ -164,7 +164,7 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     await f.expectReplayEqualsLive(id);
   });
 
-  it('a 202 whose body does not decode ends the job OUTCOME_UNKNOWN: the daemon may hold it, not submitted again (seed 000 postJob; issue 11 item 2)', async () => {
+  it('a 202 whose body does not decode ends the job OUTCOME_UNKNOWN: the daemon may hold it, not submitted again (seed 000 postJob)', async () => {
     const id = f.nextId();
     const before = f.server.stats().jobsCreated;
     f.server.faults.malformedAccepts = 1;

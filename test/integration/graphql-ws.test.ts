@@ -1,5 +1,5 @@
 /**
- * Issue 11, "Done means": a WebSocket server nobody here wrote (the `graphql-ws` package on
+ * A WebSocket server nobody here wrote (the `graphql-ws` package on
  * 127.0.0.1, test/servers/graphql-ws-server.ts). The example (`npm run example:graphql-ws`) is
  * killed with SIGKILL mid-subscription and started again on the same log: it recovers the stream,
  * resubscribes after the last logged tick and finishes with every tick once. A refused login

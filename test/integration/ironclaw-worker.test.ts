@@ -175,7 +175,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     const before = orchestrator.requests.length;
     try {
       expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected' })).toThrow(/MissingToken: IRONCLAW_WORKER_TOKEN is not set/);
-      // an empty token is refused as a missing one, however it is given (issue 16 item 11)
+      // an empty token is refused as a missing one, however it is given
       process.env.IRONCLAW_WORKER_TOKEN = '';
       expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected' })).toThrow(/MissingToken: IRONCLAW_WORKER_TOKEN is empty/);
       expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected', token: '' })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/^MissingToken: the token option is empty/) }));
@@ -336,7 +336,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(orchestrator.requests.slice(before).map((r) => r.path)).toEqual(['client/job']);
   });
 
-  it('sets no request timeout unless asked (seed 002: reqwest::Client::new() has none); requestTimeoutMs is an overall deadline (issue 16 item 15)', async () => {
+  it('sets no request timeout unless asked (seed 002: reqwest::Client::new() has none); requestTimeoutMs is an overall deadline', async () => {
     const seen: Array<{ headersTimeout?: number | null; bodyTimeout?: number | null }> = [];
     class Recording extends Agent {
       dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -376,7 +376,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(capped.context.lastError?.message).toMatch(/max iterations \(1\)/);
   });
 
-  it('the failure report is retried like the success report: one 503 does not hide a failed job from the orchestrator (issue 16 item 8)', async () => {
+  it('the failure report is retried like the success report: one 503 does not hide a failed job from the orchestrator', async () => {
     orchestrator.faults.completeFailures = 1;
     const final = await run('fail-report').finished();
     expect(final.value).toBe('failed');
@@ -389,7 +389,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     await expectReplayEqualsLive('fail-report');
   });
 
-  it('a job description over 1 MiB is an ordinary answer (64 MiB bound); one over a smaller maxBodyBytes is INVALID_PAYLOAD saying so (issue 16 item 12)', async () => {
+  it('a job description over 1 MiB is an ordinary answer (64 MiB bound); one over a smaller maxBodyBytes is INVALID_PAYLOAD saying so', async () => {
     orchestrator.faults.bigJobs = 1;
     const final = await run('big-job', {}, { tools: {} }).finished();
     expect(final.value).toBe('done');
@@ -399,7 +399,7 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     await expect(client.getJob()).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', message: 'LlmProxyFailed: GET /job: failed to parse response: body larger than maxBytes 1048576', details: { reason: 'too-large' } });
   });
 
-  it('tool call ids the LLM reuses across turns are each run and answered (issue 16 item 12)', async () => {
+  it('tool call ids the LLM reuses across turns are each run and answered', async () => {
     orchestrator.faults.reuseToolCallIds = true;
     try {
       const final = await run('reused-ids').finished();

@@ -163,7 +163,7 @@ describe('job machine on a real A2A agent', () => {
     crashed.cleanup();
   });
 
-  it('issue 11 item 2: a message/send answer cut short (the task exists) is recorded, and the re-sent messageId finds that task: one task, done', async () => {
+  it('a message/send answer cut short (the task exists) is recorded, and the re-sent messageId finds that task: one task, done', async () => {
     agent.faults.truncatedSendAnswers = 1;
     const before = agent.stats();
     const { job } = spawnJob('summarise');
@@ -182,7 +182,7 @@ describe('job machine on a real A2A agent', () => {
     expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
   });
 
-  it('issue 11 item 2: when no re-send of the messageId gives a readable answer, the job fails OUTCOME_UNKNOWN naming the messageId, one task, nothing sent again', async () => {
+  it('when no re-send of the messageId gives a readable answer, the job fails OUTCOME_UNKNOWN naming the messageId, one task, nothing sent again', async () => {
     agent.faults.truncatedSendAnswers = 3; // the send and both lookups
     const before = agent.stats();
     const { job } = spawnJob('summarise');
@@ -212,7 +212,7 @@ describe('job machine on a real A2A agent', () => {
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('issue 11 item 4: A2A streams and polls have the 45 s stall bound (virtual time)', () => {
+describe('A2A streams and polls have the 45 s stall bound (virtual time)', () => {
   it('a tasks/resubscribe stream silent for 45 s fails TRANSIENT (stall) and is resubscribed: the job finishes done', async () => {
     const scheduler = new VirtualTimeScheduler();
     const stalling = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, scheduler, dedupesMessageId: true }) } });

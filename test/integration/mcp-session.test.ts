@@ -126,7 +126,7 @@ describe('MCP session on a real @modelcontextprotocol/sdk server (Streamable HTT
   });
 });
 
-describe('issue 11 item 3: a tools/call whose answer is lost before any event id', () => {
+describe('a tools/call whose answer is lost before any event id', () => {
   it('is not sent again: the turn fails OUTCOME_UNKNOWN and the tool ran once', async () => {
     const { s } = spawn(system());
     await ready(s);

@@ -213,7 +213,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(reply.envelope.params?.message?.parts).toEqual([{ kind: 'text', text: 'actor got hi' }]);
   });
 
-  it('never drops a message whose dispatch fails: it stays at the cursor and is retried with capped backoff until it succeeds (issue 10 item 1)', async () => {
+  it('never drops a message whose dispatch fails: it stays at the cursor and is retried with capped backoff until it succeeds', async () => {
     let failures = 0;
     const calls: string[] = [];
     const backend = async (m: MoleculeMessage) => {
@@ -235,7 +235,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(events(actor.id, 'message.parked')).toEqual([]);
   });
 
-  it('parks a poison message only when asked to (parkAfterAttempts), recording message.parked (issue 10 item 1)', async () => {
+  it('parks a poison message only when asked to (parkAfterAttempts), recording message.parked', async () => {
     const { actor, workspaceId } = connect({ backend: async (m) => { if (m.text === 'poison') throw new Error('cannot handle'); return undefined; }, parkAfterAttempts: 3 });
     await until(actor, (s) => s.matches('online'));
     const poison = server.addMessage(workspaceId, 'poison');
@@ -246,7 +246,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(await verifyReplay(store, connectionMachine, actor.id)).toMatchObject({ ok: true });
   });
 
-  it("decodes rows as Go's decoder does: missing or null status, created_at, workspace_id, activity_type become \"\" and the row is dispatched (issue 10 item 4)", async () => {
+  it("decodes rows as Go's decoder does: missing or null status, created_at, workspace_id, activity_type become \"\" and the row is dispatched", async () => {
     const seen: MoleculeMessage[] = [];
     const { actor, workspaceId } = connect({ backend: async (m) => { seen.push(m); } });
     await until(actor, (s) => s.matches('online'));
@@ -260,7 +260,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(row).toMatchObject({ workspace_id: '', activity_type: '', status: '', created_at: '', target_id: null });
   });
 
-  it('takes a null or empty 200 activity body as zero rows, as seed 003 does, never as invalid (issue 10 item 4)', async () => {
+  it('takes a null or empty 200 activity body as zero rows, as seed 003 does, never as invalid', async () => {
     const { actor, workspaceId } = connect({ backend: async () => undefined });
     await until(actor, (s) => s.matches('online'));
     server.faults.activity = ['null', 'empty', 'null'];
@@ -271,7 +271,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(s.context.counts.invalid).toBe(0);
   });
 
-  it('retries network errors and 5xx for ever (backoff capped at maxRetryDelayMs, 60 s by default): a 100-poll outage does not end the connection (issue 10 item 5)', async () => {
+  it('retries network errors and 5xx for ever (backoff capped at maxRetryDelayMs, 60 s by default): a 100-poll outage does not end the connection', async () => {
     expect(moleculeConnectionInput({ workspaceId: 'x' })).toMatchObject({ target: { maxPollFailures: null, maxRetryDelayMs: 60_000 } });
     const { actor, workspaceId } = connect({ backend: async () => undefined, retryDelayMs: 1, maxRetryDelayMs: 8 });
     await until(actor, (s) => s.matches('online'));
@@ -284,7 +284,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(Math.max(...retries.map((r) => (r.data as { delayMs: number }).delayMs))).toBeLessThanOrEqual(8);
   }, 30_000);
 
-  it("quotes the server's body in error messages, cut to 200 bytes plus \"...\" (issue 10 item 5, seed 003 truncate)", async () => {
+  it("quotes the server's body in error messages, cut to 200 bytes plus \"...\" (seed 003 truncate)", async () => {
     const { actor } = connect({ backend: async () => undefined });
     await until(actor, (s) => s.matches('online'));
     server.faults.activity = [{ status: 400, body: `${'x'.repeat(250)}` }];
@@ -295,7 +295,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(f.context.reason).toBe('register failed permanently: molecule register: HTTP 401: {"error":"unauthorized"}');
   });
 
-  it('drops a message stored again under a new row by its MessageID + IdempotencyKey, and the cursor passes it (issue 10 item 5)', async () => {
+  it('drops a message stored again under a new row by its MessageID + IdempotencyKey, and the cursor passes it', async () => {
     const calls: string[] = [];
     const { actor, workspaceId } = connect({ backend: async (m) => { calls.push(m.id); } });
     await until(actor, (s) => s.matches('online'));
@@ -310,7 +310,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
   });
 });
 
-describe('molecule under stress (issue 16): replies never given up, ids scoped to their sender, slow and big answers', () => {
+describe('molecule under stress: replies never given up, ids scoped to their sender, slow and big answers', () => {
   const repliesTo = (rowId: string) => server.stats.replies.filter((r) => r.envelope.params?.message?.metadata?.in_reply_to === rowId);
 
   it('two senders that reuse messageId "1" (and one idempotency key) send two messages: both dispatched, each replied to its sender (item 4)', async () => {

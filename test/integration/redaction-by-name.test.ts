@@ -1,4 +1,4 @@
-// Issue 8 item 7: secrets are named where they enter (binding closures, transports' credential
+// Secrets are named where they enter (binding closures, transports' credential
 // headers, the raw of `*.invalid` frames), never guessed from words in the data.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -32,7 +32,7 @@ const keeper = setup({
   on: { '*': { actions: assign({ seen: ({ context, event }) => [...context.seen, event] }) } },
 });
 
-describe('ordinary data is logged and delivered as sent (issue 8 item 7)', () => {
+describe('ordinary data is logged and delivered as sent', () => {
   const db = tempDb();
   afterAll(() => db.cleanup());
 

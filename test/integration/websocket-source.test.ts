@@ -184,7 +184,7 @@ describe('webSocket source on a real ws server', () => {
   });
 });
 
-describe('issue 11 item 1: nothing from the wire vanishes or closes the socket silently', () => {
+describe('nothing from the wire vanishes or closes the socket silently', () => {
   it('emits a binary frame as bytes, a text frame that is not UTF-8 as invalid (the socket stays open), and goes on', async () => {
     const server = await wsServer();
     cleanup.push(server.close);
@@ -225,7 +225,7 @@ describe('issue 11 item 1: nothing from the wire vanishes or closes the socket s
   });
 });
 
-describe('issue 11 item 5: the source sends (on open, from the resume point; later, commands)', () => {
+describe('the source sends (on open, from the resume point; later, commands)', () => {
   it('sends onOpen messages built from the cursor on every open, before queued commands; the URL carries no cursor in message mode', async () => {
     const server = await wsServer();
     cleanup.push(server.close);
@@ -287,7 +287,7 @@ describe('issue 11 item 5: the source sends (on open, from the resume point; lat
   });
 });
 
-describe('issue 11 item 6: close codes classified, a session that delivers nothing is a failed attempt', () => {
+describe('close codes classified, a session that delivers nothing is a failed attempt', () => {
   it('a login rejected after the socket opened (4403, 4401) ends the source at once with PERMANENT: one connect, no retry', async () => {
     for (const code of [4403, 4401]) {
       const server = await wsServer();

@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 1: bad input is recorded, never fatal, on a journaled actor fed by a real
+ * Bad input is recorded, never fatal, on a journaled actor fed by a real
  * WebSocket (the yoi observation binding, a ws server on 127.0.0.1 that sends what a test says).
  * A valid frame nested thousands of levels deep used to overflow the journal's JSON.stringify
  * (APPEND_FAILED: the actor stopped, nothing recorded); binary frames were dropped unrecorded; a
@@ -45,7 +45,7 @@ function journaled(baseUrl: string) {
   return { actor, store, errors, db };
 }
 
-describe('issue 11 item 1: frames over the bounds, binary and non-UTF-8 frames are recorded and the actor goes on', () => {
+describe('frames over the bounds, binary and non-UTF-8 frames are recorded and the actor goes on', () => {
   it('a valid frame nested 4,200 levels deep is recorded as connection.invalid (truncated raw), not APPEND_FAILED; the next event is delivered', async () => {
     const url = await backend((ws) => {
       // built as text: JSON.stringify itself overflows on such a value

@@ -1,5 +1,5 @@
 /**
- * Issue 11, "Done means": a seeded, bounded fuzz of the wire. Malformed, deep, binary, non-UTF-8,
+ * A seeded, bounded fuzz of the wire. Malformed, deep, binary, non-UTF-8,
  * oversized and secret-bearing frames go through the real SSE and WebSocket sources (servers on
  * 127.0.0.1: node:http and ws) into a journaled actor on a real SQLite file; every frame must be
  * recorded (a `frame.ok` event or a `frame.invalid` record, in order) and the actor must stay up.

@@ -117,7 +117,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     ]);
   });
 
-  it('compares sequences above 2^53 exactly: consecutive events there are all delivered (issue 10 item 2)', async () => {
+  it('compares sequences above 2^53 exactly: consecutive events there are all delivered', async () => {
     await withServer({ firstSeq: 2n ** 53n - 2n }, async (backend) => {
       const delivered: bigint[] = [];
       const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { if (d.seq !== undefined) delivered.push(d.seq); } }, store, backend);
@@ -129,7 +129,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     });
   });
 
-  it('one frame with cursor bo_ffffffffffffffff does not make every later event a duplicate: the stream going back is followed, with a diagnostic (issue 16 item 16)', async () => {
+  it('one frame with cursor bo_ffffffffffffffff does not make every later event a duplicate: the stream going back is followed, with a diagnostic', async () => {
     const delivered: string[] = [];
     const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { if (d.cursor !== undefined) delivered.push(d.cursor); } });
     await ready(actor, workerId);
@@ -147,7 +147,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(server.stats.connections.filter((c) => c.workerId === workerId).at(-1)!.cursor).toBe(encodeBackendCursor(11));
   });
 
-  it('delivers each of several events that share a malformed cursor, each with the diagnostic, as the seed does (issue 16 item 6)', async () => {
+  it('delivers each of several events that share a malformed cursor, each with the diagnostic, as the seed does', async () => {
     const delivered: YoiDelivery[] = [];
     const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { delivered.push(d); } });
     await ready(actor, workerId);
@@ -163,7 +163,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(s.context.counts.duplicates).toBe(1); // the sequence-0 snapshot only
   });
 
-  it('resumes the observation from the transcript position: events emitted between the load and the WebSocket open are delivered, after two failed upgrades too (issue 10 item 2)', async () => {
+  it('resumes the observation from the transcript position: events emitted between the load and the WebSocket open are delivered, after two failed upgrades too', async () => {
     await withServer({ transcriptCursor: true }, async (backend) => {
       for (const upgrades of [[], [503, 503]]) {
         const workerId = `window-${upgrades.length}`;
@@ -252,7 +252,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     ]));
   });
 
-  it('retries a command answered 503 with the same Idempotency-Key; the worker runs it once (issue 10 item 3)', async () => {
+  it('retries a command answered 503 with the same Idempotency-Key; the worker runs it once', async () => {
     const { actor, workerId } = observe();
     await ready(actor, workerId);
     server.faults.input = [503];
@@ -263,7 +263,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(received(actor.id).filter((r) => (r.data as { message: { kind: string } }).message.kind === 'user_message')).toHaveLength(1);
   });
 
-  it('a command that outlasts its deadline is OUTCOME_UNKNOWN and never re-sent: the worker runs it once (issue 16 item 3)', async () => {
+  it('a command that outlasts its deadline is OUTCOME_UNKNOWN and never re-sent: the worker runs it once', async () => {
     const { actor, workerId } = observe({}, { commandTimeoutMs: 100 });
     await ready(actor, workerId);
     const late = server.stats.lateAnswers;
@@ -284,7 +284,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(t.context.diagnostics.at(-1)?.code).toBe('input.outcome_unknown');
   });
 
-  it('without a deadline (the default, as seed 004 waits) a slow command waits for its answer; with idempotentCommands a lost answer is sent again with the same key (issue 16 item 3)', async () => {
+  it('without a deadline (the default, as seed 004 waits) a slow command waits for its answer; with idempotentCommands a lost answer is sent again with the same key', async () => {
     const { actor, workerId } = observe();
     await ready(actor, workerId);
     server.faults.slowCommands = [1_500];
@@ -311,7 +311,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(k.context.diagnostics.filter((d) => d.code.startsWith('cancel.'))).toEqual([]);
   });
 
-  it('a transcript over 1 MiB is an ordinary answer (issue 16 item 12)', async () => {
+  it('a transcript over 1 MiB is an ordinary answer', async () => {
     server.faults.bigTranscript = [1.5 * 1024 * 1024];
     const { actor, workerId } = observe();
     const s = await ready(actor, workerId);
@@ -320,7 +320,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(messages(s).filter((m) => m.startsWith('Backend initial transcript unavailable'))).toEqual([]);
   });
 
-  it('losing the observation stops only the observation, with the seed diagnostic; send() keeps working and onEvent sees the diagnostics (issue 10 item 3)', async () => {
+  it('losing the observation stops only the observation, with the seed diagnostic; send() keeps working and onEvent sees the diagnostics', async () => {
     server.faults.upgrade = [503, 404, 503, 503];
     const events: YoiDelivery[] = [];
     const { actor, workerId } = observe({ maxReconnects: 3, deliver: 'dispatch' }, { onEvent: async (d) => { events.push(d); } });
@@ -341,7 +341,7 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(server.stats.commands.filter((c) => c.key === `${actor.id}:c1`).map((c) => c.body)).toEqual([{ kind: 'system', content: 'still there?' }]);
   });
 
-  it('a close the source classifies permanent (4403 forbidden, 1008 policy) stops the observation: one socket, not one per close; commands go on (issue 16 item 16)', async () => {
+  it('a close the source classifies permanent (4403 forbidden, 1008 policy) stops the observation: one socket, not one per close; commands go on', async () => {
     for (const code of [4403, 1008]) {
       server.faults.closeCode = Array(30).fill(code);
       const { actor, workerId } = observe();

@@ -62,7 +62,7 @@ export interface McpTestServer {
  * 1..n over time (to the request's progress token) and answers `Counted to n`; it stops when the
  * request is cancelled. `echo { text }` answers at once. DELETE /mcp ends a session (later requests:
  * 404, JSON-RPC -32001). `holdFirstCallMs` and `faults.loseAnswers` open the window between a
- * `tools/call` POST and its first SSE event (issue 11 item 3). The routing follows the SDK's `simpleStreamableHttp` example.
+ * `tools/call` POST and its first SSE event. The routing follows the SDK's `simpleStreamableHttp` example.
  *
  * @example
  * ```ts

@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { assign, fromPromise, raise, sendTo, setup, type ActorRefFrom } from 'xstate';
 
 /**
- * The machines of the user-style crash test (issue 8): shaped unlike the shipped bindings. A
+ * The machines of the user-style crash test: shaped unlike the shipped bindings. A
  * parent spawns two child machines, runs a promise that completes at once and one that is in
  * flight for a while, beats on a delayed raise with an id and waits for a delayed raise without
  * one, steps its workers with `sendTo`, and pings a second journaled actor on every beat. Effects

@@ -1,5 +1,5 @@
 /**
- * Type tests of `createActorSystem().spawn` (issue 9 item 6), checked by `tsc --noEmit` (npm test
+ * Type tests of `createActorSystem().spawn`, checked by `tsc --noEmit` (npm test
  * typechecks first): each `@ts-expect-error` line must be an error, or the typecheck fails.
  */
 import { assign, setup } from 'xstate';

@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 1, at the bindings' parse boundaries: a valid payload nested thousands of levels
+ * At the bindings' parse boundaries: a valid payload nested thousands of levels
  * deep (which would overflow `JSON.stringify` in the journal and stop the actor) or over the size
  * bound is refused where the binding parses it, as `INVALID_PAYLOAD` (or an `*.invalid` event) with
  * its raw text kept short, before any event carries it.

@@ -232,7 +232,7 @@ describe('connection machine: reconnecting', () => {
   });
 });
 
-describe('connection machine: a failing dispatch never drops its message (issue 10 item 1, seed 003)', () => {
+describe('connection machine: a failing dispatch never drops its message (seed 003)', () => {
   it('keeps the message at the head and the cursor before it, retrying with capped backoff for ever, then dispatches it', async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, maxRetryDelayMs: 400 });
     const conn = t.spawn();
@@ -280,7 +280,7 @@ describe('connection machine: a failing dispatch never drops its message (issue 
   });
 });
 
-describe('connection machine: replies are never given up (issue 16 items 1 and 10, seed 003)', () => {
+describe('connection machine: replies are never given up (seed 003)', () => {
   it('retries a transiently failing reply with the same key and capped backoff for as long as the connection lives; the next message waits', async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, retryDelayMs: 500, maxRetryDelayMs: 60_000 });
     const conn = t.spawn();
@@ -334,7 +334,7 @@ describe('connection machine: replies are never given up (issue 16 items 1 and 1
     expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
   });
 
-  it("waits out a 429/503's Retry-After before the next attempt (capped at maxRetryDelayMs), live and on replay (issue 16 item 14)", async () => {
+  it("waits out a 429/503's Retry-After before the next attempt (capped at maxRetryDelayMs), live and on replay", async () => {
     const t = start({ receiveMode: 'batch', heartbeatIntervalMs: 0, retryDelayMs: 100, maxRetryDelayMs: 60_000 });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -378,7 +378,7 @@ describe('connection machine: replies are never given up (issue 16 items 1 and 1
   });
 });
 
-describe('connection machine: sequences and duplicates (issue 10 item 2, seed 004)', () => {
+describe('connection machine: sequences and duplicates (seed 004)', () => {
   it('compares hex sequences exactly, above 2^53 too', async () => {
     expect(Number(BigInt('0x0020000000000001'))).toBe(Number(BigInt('0x0020000000000000'))); // what a double does
     expect(compareSeq('0020000000000001', '0020000000000000')).toBe(1);
@@ -406,7 +406,7 @@ describe('connection machine: sequences and duplicates (issue 10 item 2, seed 00
     ]);
   });
 
-  it('one frame out of line (cursor bo_ffffffffffffffff) does not make every later event a duplicate: a live stream that goes back is followed, with a diagnostic (issue 16 item 16)', async () => {
+  it('one frame out of line (cursor bo_ffffffffffffffff) does not make every later event a duplicate: a live stream that goes back is followed, with a diagnostic', async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', seqFloor: '0000000000000000' });
     const conn = t.spawn();
     const seq = (n: number | string) => (typeof n === 'string' ? n : n.toString(16).padStart(16, '0'));
@@ -436,7 +436,7 @@ describe('connection machine: sequences and duplicates (issue 10 item 2, seed 00
     expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
   });
 
-  it('delivers every message marked unkeyed, even when several share an id, each under an id of its own (issue 16 item 6)', async () => {
+  it('delivers every message marked unkeyed, even when several share an id, each under an id of its own', async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'dispatch' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
@@ -465,7 +465,7 @@ describe('connection machine: sequences and duplicates (issue 10 item 2, seed 00
   });
 });
 
-describe('connection machine: losing the receive source stops only the receive (issue 10 item 3, seed 004)', () => {
+describe('connection machine: losing the receive source stops only the receive (seed 004)', () => {
   it("onReceiveLost 'stop': every loss is retried, then only the receive region stops with the seed's diagnostic; commands go on, retried on transient failures", async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'dispatch', onReceiveLost: 'stop', maxReconnects: 2, receiveLabel: 'Backend observation stream for r:w', deliverDiagnostics: true });
     const conn = t.spawn();
@@ -496,7 +496,7 @@ describe('connection machine: losing the receive source stops only the receive (
     expect(snap.context.counts).toMatchObject({ commands: 1 });
   });
 
-  it("onReceiveLost 'stop': a permanent loss (close code 4403) stops the receive region at once, never re-invoking the source (issue 16 item 16)", async () => {
+  it("onReceiveLost 'stop': a permanent loss (close code 4403) stops the receive region at once, never re-invoking the source", async () => {
     const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', onReceiveLost: 'stop', maxReconnects: 3, receiveLabel: 'Backend observation stream for r:w' });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });

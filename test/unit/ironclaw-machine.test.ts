@@ -79,7 +79,7 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     expect(w.getSnapshot().context).toMatchObject({ prompts: 2, iteration: 2, attempts: 0 });
   });
 
-  it("waits out a 503's Retry-After before retrying (capped at 60 s), live and on replay (issue 16 item 14)", async () => {
+  it("waits out a 503's Retry-After before retrying (capped at 60 s), live and on replay", async () => {
     const { calls, clock, store, system } = fakeWorker({ llmFailures: 2, llmRetryAfterMs: 7_000, prompts: ['done'] });
     const w = system.spawn('ironclaw', { id: 'w-ra', input: { jobId: 'j', retryDelayMs: 100, maxAttempts: 5 } });
     expect(calls.filter((c) => c === 'llm')).toHaveLength(1);

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 5: the core (src/) is the bottom layer. Stores and machines build on it, and the CLI
+ * The core (src/) is the bottom layer. Stores and machines build on it, and the CLI
  * (cli/) is an application above all three; src/ imports nothing from stores/, machines/ or cli/,
  * and stores/ nothing from machines/ or cli/.
  */

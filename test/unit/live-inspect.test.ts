@@ -1,5 +1,5 @@
 /**
- * Issue 12, item 3: live inspection. `createActorSystem({ inspect })` hands an XState inspection
+ * Live inspection. `createActorSystem({ inspect })` hands an XState inspection
  * observer to every journaled actor beside the journal, which sees each event first.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Issue 12, item 2: the definition `actorlog inspect` sends is a machine config made from the one the
+ * The definition `actorlog inspect` sends is a machine config made from the one the
  * log stores. Built with `createMachine()`, it is the logged statechart again: the same states,
  * transitions, guards, actions, actors, delays and eventless transitions.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 12, item 1: machine definitions in the log. A stream's statechart is read back from the log
+ * Machine definitions in the log. A stream's statechart is read back from the log
  * file alone (no application code); logs of the earlier schema stay readable and are migrated.
  */
 import Database from 'better-sqlite3';

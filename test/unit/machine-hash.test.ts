@@ -45,7 +45,7 @@ function userMachine(parts: Partial<Record<'guard' | 'inlineAssign' | 'action' |
 const streamOf = (machine: AnyStateMachine, name: string): StreamRecord =>
   ({ streamId: `${name}-1`, machine: { name, hash: machineHash(machine) }, input: {}, status: 'active', version: 0, createdAt: 0, updatedAt: 0 }) as StreamRecord;
 
-describe('machineHash covers the code a machine runs (issue 8 item 8)', () => {
+describe('machineHash covers the code a machine runs', () => {
   it('is 16 hex chars, and equal for two machines built from the same code', () => {
     expect(machineHash(userMachine())).toMatch(/^[0-9a-f]{16}$/);
     expect(machineHash(userMachine())).toBe(machineHash(userMachine()));

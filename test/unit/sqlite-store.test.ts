@@ -1,4 +1,4 @@
-// Issue 8, item 10 (SQLite store): query plans, snapshot pruning on disk, the bounded version cache,
+// SQLite store: query plans, snapshot pruning on disk, the bounded version cache,
 // foreign files, the file mode of an existing log, read-only opening in a directory one cannot write.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

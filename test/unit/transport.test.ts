@@ -34,7 +34,7 @@ describe('backoff', () => {
   });
 });
 
-describe('bounded JSON parse (issue 11 item 1)', () => {
+describe('bounded JSON parse', () => {
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
   it('accepts JSON within the bounds and refuses deeper or larger payloads before JSON.parse, never throwing', () => {
     expect(parseJson('{"a":[1,{"b":2}]}')).toEqual({ ok: true, value: { a: [1, { b: 2 }] } });
@@ -75,7 +75,7 @@ describe('bounded JSON parse (issue 11 item 1)', () => {
   });
 });
 
-describe('truncateRaw at a character boundary (found by the wire fuzz, issue 11)', () => {
+describe('truncateRaw at a character boundary (found by the wire fuzz)', () => {
   it('never exceeds 4 KiB when the cut falls inside a multi-byte character', () => {
     const text = 'ab' + '€'.repeat(3_000); // 2 + 3 bytes each: byte 4096 is inside a character
     const cut = truncateRaw(text);

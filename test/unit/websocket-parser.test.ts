@@ -44,7 +44,7 @@ describe('WebSocket parser (pure)', () => {
     expect(big.ok || big.raw.length).toBe(4096);
   });
 
-  it('refuses a frame over its depth or size bound before parsing it (issue 11 item 1), a valid 4,200-level frame included', () => {
+  it('refuses a frame over its depth or size bound before parsing it, a valid 4,200-level frame included', () => {
     const loose = z.unknown();
     const deep = '{"a":'.repeat(4_200) + '1' + '}'.repeat(4_200);
     expect(parseJsonFrame(deep, loose)).toMatchObject({ ok: false, error: 'payload nested too deep (> maxDepth 64)' });

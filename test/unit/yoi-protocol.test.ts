@@ -89,7 +89,7 @@ describe('yoi Backend Runtime API protocol (seed 004, pure parts)', () => {
     expect(observeFrame(target, event('bo_0000000000000000', { type: 'snapshot' })).events[0].meta).toEqual({ source: 'ws' });
     // exact above 2^53: the next sequence is new, not a re-sent frame
     expect(observeFrame(target, event('bo_0020000000000001', { type: 'text_delta' }), { lastSeq: '0020000000000000' }).events[0].meta).toEqual({ source: 'ws', cursor: 'bo_0020000000000001' });
-    // below the last sequence: a re-send (stale) at the start of a connection, but the stream going back once it has delivered (issue 16 item 16)
+    // below the last sequence: a re-send (stale) at the start of a connection, but the stream going back once it has delivered
     const rogue = { lastSeq: 'ffffffffffffffff' };
     expect(observeFrame(target, event('bo_000000000000000c', { type: 'text_delta' }), rogue)).toMatchObject({ stale: true, events: [{ meta: { source: 'ws' } }] });
     expect(observeFrame(target, event('bo_000000000000000c', { type: 'text_delta' }), { ...rogue, streamSeq: 'ffffffffffffffff' })).toMatchObject({ stale: false, events: [{ meta: { source: 'ws', cursor: 'bo_000000000000000c' } }] });
@@ -99,7 +99,7 @@ describe('yoi Backend Runtime API protocol (seed 004, pure parts)', () => {
     expect(malformed.events.map((e) => e.type)).toEqual(['connection.diagnostic', 'connection.message']);
     expect(malformed.events[0]).toMatchObject({ message: 'Backend observation cursor was malformed: nope' });
     expect(malformed.seq).toBeUndefined();
-    expect(malformed.events[1]).toMatchObject({ message: { id: 'nope', unkeyed: true } }); // no identity: never a duplicate (issue 16 item 6)
+    expect(malformed.events[1]).toMatchObject({ message: { id: 'nope', unkeyed: true } }); // no identity: never a duplicate
     const expired = observeFrame(target, JSON.stringify({ kind: 'diagnostic', diagnostic: { code: 'backend.cursor_unknown_or_expired', message: 'gone' } }));
     expect(expired.reset).toBe(true);
     expect(expired.events.map((e) => e.type)).toEqual(['connection.diagnostic', 'connection.cursorReset']);
