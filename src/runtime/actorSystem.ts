@@ -321,15 +321,23 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
    * receiver that does not run here gets it in its inbox (posting is idempotent by causation id).
    */
   async function redeliver(messages: ImpliedMessage[]): Promise<void> {
+    // What each receiver holds already, read once per receiver (not once per message: issue 15 item 14):
+    // the causation ids of its events after the earliest cause, and of its inbox (delivered from there).
+    const earliest = new Map<string, number>();
+    for (const m of messages) earliest.set(m.to, Math.min(m.after, earliest.get(m.to) ?? m.after));
+    const held = new Map<string, Set<string>>();
+    for (const [to, after] of earliest) {
+      const ids = new Set<string>();
+      for (const r of await store.readAll({ after, streamId: to })) if (r.streamId === to && r.meta.causationId !== undefined) ids.add(r.meta.causationId);
+      for (const m of await store.readInbox(to)) ids.add(m.causationId);
+      held.set(to, ids);
+    }
     for (const message of messages) {
-      const forms = causationIdForms(message.causationId);
-      const logged = (await store.readAll({ after: message.after, streamId: message.to })).some((r) => r.streamId === message.to && r.meta.causationId !== undefined && forms.includes(r.meta.causationId));
-      if (logged) continue;
+      const ids = held.get(message.to)!;
+      if (causationIdForms(message.causationId).some((form) => ids.has(form))) continue;
       const from = message.from;
       const receiver = actors.get(message.to);
       if (receiver && !receiver.journal.failed) {
-        // posted to its inbox while it ran elsewhere: delivered from there (deliverInbox), once
-        if ((await store.readInbox(message.to)).some((m) => forms.includes(m.causationId))) continue;
         receiver.journal.expect(message.event, { source: 'actor', actor: from, causationId: message.causationId });
         receiver.ref.send(message.event);
         continue;

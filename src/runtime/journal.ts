@@ -459,6 +459,7 @@ export class Journal {
     this.actions.delete(actorRef);
     const queue = this.pending.get(path);
     const entry = queue?.[0]?.event === event ? queue.shift() : undefined;
+    if (queue?.length === 0) this.pending.delete(path); // a child's path is not kept once it has nothing pending
     const targetOf = this.targetOf;
     if (entry === undefined) {
       // xstate.init: the initial actions count from the event being processed by the parent (or the actor's start)
