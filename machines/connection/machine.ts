@@ -40,8 +40,6 @@ export interface ConnectionOutput {
   counts: ConnectionContext['counts'];
 }
 
-const unbound = <TInput>(name: string): ConnectionLogic<TInput> => unboundActor<ConnectionWireEvent, TInput>('connection', name);
-
 /**
  * The generic connection machine: the long-lived link between a service and a platform. It
  * registers (bounded retries of transient failures), then stays `online` with four parallel
@@ -79,12 +77,12 @@ export const connectionMachine = setup({
     output: {} as ConnectionOutput,
   },
   actors: {
-    register: unbound<RegisterInput>('register'),
-    heartbeat: unbound<HeartbeatInput>('heartbeat'),
-    receive: unbound<ReceiveInput>('receive'),
-    dispatch: unbound<DispatchInput>('dispatch'),
-    reply: unbound<ReplyInput>('reply'),
-    command: unbound<CommandInput>('command'),
+    register: unboundActor<ConnectionWireEvent, RegisterInput>('connection', 'register'),
+    heartbeat: unboundActor<ConnectionWireEvent, HeartbeatInput>('connection', 'heartbeat'),
+    receive: unboundActor<ConnectionWireEvent, ReceiveInput>('connection', 'receive'),
+    dispatch: unboundActor<ConnectionWireEvent, DispatchInput>('connection', 'dispatch'),
+    reply: unboundActor<ConnectionWireEvent, ReplyInput>('connection', 'reply'),
+    command: unboundActor<ConnectionWireEvent, CommandInput>('connection', 'command'),
     /** The poison policy's record: emits `message.parked` once, so the decision is an event in the log (not a binding's actor). */
     park: fromEventObservable<MessageParkedEvent, MessageParkedEvent>(({ input }) => of(input)),
   },

@@ -1,15 +1,12 @@
-import { assign, fromEventObservable, not, or, setup, stateIn } from 'xstate';
-import { throwError } from 'rxjs';
-import { ActorlogError, describeError } from '../../src/errors.ts';
+import { assign, not, or, setup, stateIn } from 'xstate';
+import { describeError } from '../../src/errors.ts';
+import { unboundActor } from '../../src/binding/index.ts';
 import { enqueue, initialWorkerContext, retryDelayMs, statusOf, type WorkerContext, type WorkerInput } from './context.ts';
 import { lastAnswer, onCompletion, onJob, onPrompt, onReportDone, onToolResult } from './updates.ts';
 import type {
   CredentialsInput, FetchJobInput, FinishInput, LlmInput, PromptInput, ReportInput, ToolInput, WorkerCommandEvent, WorkerWireEvent,
 } from './events.ts';
 
-type Logic<I> = ReturnType<typeof fromEventObservable<WorkerWireEvent, I>>;
-const unbound = (name: string) => fromEventObservable<WorkerWireEvent, never>(() =>
-  throwError(() => new ActorlogError('INVALID_OPTIONS', `the ironclaw worker machine has no "${name}" actor: give it a binding (ironclawWorkerActors)`)));
 const errorOf = (event: unknown) => describeError((event as { error?: unknown }).error);
 
 /** Retry a failed request while it is transient and attempts remain, else fail the job. */
@@ -53,13 +50,13 @@ export const workerMachine = setup({
     events: {} as WorkerWireEvent | WorkerCommandEvent,
   },
   actors: {
-    fetchJob: unbound('fetchJob') as Logic<FetchJobInput>,
-    fetchCredentials: unbound('fetchCredentials') as Logic<CredentialsInput>,
-    llm: unbound('llm') as Logic<LlmInput>,
-    runTool: unbound('runTool') as Logic<ToolInput>,
-    pollPrompt: unbound('pollPrompt') as Logic<PromptInput>,
-    report: unbound('report') as Logic<ReportInput>,
-    finish: unbound('finish') as Logic<FinishInput>,
+    fetchJob: unboundActor<WorkerWireEvent, FetchJobInput>('ironclaw worker', 'fetchJob'),
+    fetchCredentials: unboundActor<WorkerWireEvent, CredentialsInput>('ironclaw worker', 'fetchCredentials'),
+    llm: unboundActor<WorkerWireEvent, LlmInput>('ironclaw worker', 'llm'),
+    runTool: unboundActor<WorkerWireEvent, ToolInput>('ironclaw worker', 'runTool'),
+    pollPrompt: unboundActor<WorkerWireEvent, PromptInput>('ironclaw worker', 'pollPrompt'),
+    report: unboundActor<WorkerWireEvent, ReportInput>('ironclaw worker', 'report'),
+    finish: unboundActor<WorkerWireEvent, FinishInput>('ironclaw worker', 'finish'),
   },
   delays: {
     retryBackoff: ({ context }) => retryDelayMs(context),

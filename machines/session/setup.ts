@@ -1,14 +1,10 @@
-import { assign, fromEventObservable, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { describeError } from '../../src/errors.ts';
 import { mergePart, sessionBackoffMs, textOutput, type SessionContext, type SessionInput } from './context.ts';
 import type {
   AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionCommandEvent, SessionWireEvent, TurnEnd,
 } from './events.ts';
 import { unboundActor } from '../../src/binding/index.ts';
-
-type Logic<TInput> = ReturnType<typeof fromEventObservable<SessionWireEvent, TInput>>;
-
-const unbound = (name: string) => unboundActor<SessionWireEvent>('session', name);
 
 const errorCode = (error: unknown) => describeError(error).code;
 /** Every event the session machine takes. */
@@ -27,11 +23,11 @@ export const sessionSetup = setup({
     events: {} as SessionEvent,
   },
   actors: {
-    open: unbound('open') as Logic<OpenInput>,
-    events: unbound('events') as Logic<EventsInput>,
-    prompt: unbound('prompt') as Logic<PromptInput>,
-    abort: unbound('abort') as Logic<AbortInput>,
-    close: unbound('close') as Logic<CloseInput>,
+    open: unboundActor<SessionWireEvent, OpenInput>('session', 'open'),
+    events: unboundActor<SessionWireEvent, EventsInput>('session', 'events'),
+    prompt: unboundActor<SessionWireEvent, PromptInput>('session', 'prompt'),
+    abort: unboundActor<SessionWireEvent, AbortInput>('session', 'abort'),
+    close: unboundActor<SessionWireEvent, CloseInput>('session', 'close'),
   },
   delays: {
     connectBackoff: ({ context }) => sessionBackoffMs(context, context.connectAttempts),
