@@ -24,5 +24,10 @@ export { ironclawWorkerActors, type IronclawWorkerActors, type IronclawWorkerOpt
 export { createWorkerClient, workerTokenFromEnv, type WorkerClient, type WorkerClientOptions, type WorkerErrorKind, type LlmRequest, type LlmResponse } from './client.ts';
 export { CredentialVault, SCRUBBED } from './credentials.ts';
 export { initialWorkerContext, type WorkerContext, type WorkerInput } from './context.ts';
-export type * from './events.ts';
-export * from './schemas.ts';
+export type {
+  CredentialsInput, FetchJobInput, FinishInput, LlmEndpoint, LlmInput, PromptInput, ReportInput, ToolInput, WorkerCommandEvent, WorkerReport, WorkerWireEvent,
+} from './events.ts';
+// The wire types, by name; the zod schemas that check them stay internal (machines/ironclaw/schemas.ts).
+export type {
+  ChatMessage, CompletionReport, Credential, FinishReason, JobDescription, JobEventPayload, StatusUpdate, ToolCall, ToolDefinition, Usage,
+} from './schemas.ts';

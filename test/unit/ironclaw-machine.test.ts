@@ -1,7 +1,8 @@
 import { of, throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { fromEventObservable, SimulatedClock } from 'xstate';
-import { JobDescriptionSchema, parseFinishReason, workerMachine, type WorkerWireEvent } from '../../machines/ironclaw/index.ts';
+import { workerMachine, type WorkerWireEvent } from '../../machines/ironclaw/index.ts';
+import { JobDescriptionSchema, parseFinishReason } from '../../machines/ironclaw/schemas.ts';
 import { enqueue, initialWorkerContext } from '../../machines/ironclaw/context.ts';
 import { ActorlogError, createActorSystem, verifyReplay } from '../../src/index.ts';
 import { createMemoryStore } from '../../stores/memory.ts';
