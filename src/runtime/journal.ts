@@ -580,7 +580,7 @@ export class Journal {
   fail(err: unknown): void {
     if (this.failed) return;
     this.failedAt = this.options.clock.now();
-    this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR') || isActorlogError(err, 'INVALID_EVENT') || isActorlogError(err, 'LEASE_LOST')
+    this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR') || isActorlogError(err, 'INVALID_EVENT') || isActorlogError(err, 'LEASE_LOST') || isActorlogError(err, 'STORE_UNAVAILABLE')
       ? err
       : new ActorlogError('APPEND_FAILED', isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.streamId}: ${(err as Error)?.message ?? err}`, {
         cause: err,
@@ -589,7 +589,7 @@ export class Journal {
     try {
       (this.root as (AnyActorRef & { stop?: () => void }) | undefined)?.stop?.();
       // A machine the journal cannot record faithfully is not resumed by a later recover(): its stream ends `error`.
-      if (this.failed.code !== 'APPEND_FAILED' && this.failed.code !== 'LEASE_LOST') this.markRefused();
+      if (this.failed.code !== 'APPEND_FAILED' && this.failed.code !== 'LEASE_LOST' && this.failed.code !== 'STORE_UNAVAILABLE') this.markRefused();
     } finally {
       for (const resolve of this.whenIdle.splice(0)) resolve();
       try {

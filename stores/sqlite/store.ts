@@ -13,6 +13,7 @@ import { prepareReadStream, type ReadStream } from './readStream.ts';
 import { prepareSnapshots, type Snapshots } from './snapshots.ts';
 import { prepareStreams, type Streams } from './streams.ts';
 import { VersionCache } from './versionCache.ts';
+import { fileIdentity, type FileIdentity } from './fileIdentity.ts';
 
 /** How {@link SqliteStore} was opened (index.ts validates and fills in the defaults). */
 export interface SqliteStoreSettings {
@@ -37,8 +38,9 @@ type Operations = Streams & ReadAll & Snapshots & Checkpoints & Definitions & In
  * docs/architecture.md): versions are cached in memory (the `versionCacheSize` most recently written streams). Another process appending anyway is still caught
  * (`VERSION_CONFLICT` from the unique index), and its records reach subscriptions by polling.
  *
- * Errors: the {@link LogStore} codes; every call on a closed store, and every write on a read-only
- * one, throws `STORE_UNAVAILABLE`; a failed INSERT throws `APPEND_FAILED` with the SQLite `cause`.
+ * Errors: the {@link LogStore} codes; every call on a closed store, every write on a read-only one,
+ * and every write once the file at its path is no longer the one it opened (deleted or replaced while
+ * the service runs: the writes would be lost with the unlinked file) throws `STORE_UNAVAILABLE`; a failed INSERT throws `APPEND_FAILED` with the SQLite `cause`.
  *
  * @example
  * ```ts
@@ -66,6 +68,10 @@ export class SqliteStore implements LogStore {
   private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
   /** False once closed or when read-only: the one check on the write path. */
   private writable: boolean;
+  /** The file opened, to notice it deleted or replaced under a read-write connection (see `checkWritable`). */
+  private readonly identity: FileIdentity | undefined;
+  /** Set once the file at the path was found not to be the one open: every later write is refused. */
+  private replaced = false;
   private closed = false;
   /** Something was appended inside the open transaction: notify subscribers at its commit. */
   private dirty = false;
@@ -78,6 +84,7 @@ export class SqliteStore implements LogStore {
     this.readonly = settings.readonly;
     this.immutable = settings.immutable;
     this.writable = !settings.readonly;
+    this.identity = settings.readonly ? undefined : fileIdentity(path);
     this.db = db;
     this.versions = new VersionCache(settings.versionCacheSize);
     this.ops = {
@@ -106,6 +113,20 @@ export class SqliteStore implements LogStore {
     throw new ActorlogError('STORE_UNAVAILABLE', `log store ${this.path} is open read-only`, { details: { path: this.path, readonly: true } });
   }
 
+  /**
+   * The write path's check: open, read-write, and the file at the path still the one open (checked
+   * once per call from outside a transaction; a write inside one was checked by the call that opened it).
+   */
+  private checkWritable(): void {
+    if (!this.writable) this.unavailable();
+    if (this.depth > 0 || this.identity === undefined) return;
+    if (!this.replaced && this.identity.same()) return;
+    this.replaced = true;
+    throw new ActorlogError('STORE_UNAVAILABLE', `log file ${this.path} was deleted or replaced while open: a write would go to the unlinked file and be lost; close the store and open the log again`, {
+      details: { path: this.path, replaced: true },
+    });
+  }
+
   private assertOpen(): void {
     if (this.closed) this.unavailable();
   }
@@ -117,7 +138,7 @@ export class SqliteStore implements LogStore {
   }
 
   createStream(stream: NewStream): StreamRecord {
-    if (!this.writable) this.unavailable();
+    this.checkWritable();
     return this.ops.createStream(stream);
   }
 
@@ -132,19 +153,19 @@ export class SqliteStore implements LogStore {
   }
 
   setStreamStatus(streamId: string, status: StreamStatus, at: number): void {
-    if (!this.writable) this.unavailable();
+    this.checkWritable();
     this.ops.setStreamStatus(streamId, status, at);
   }
 
   append(streamId: string, expectedVersion: number, events: NewEvent[]): AppendResult {
-    if (!this.writable) this.unavailable();
+    this.checkWritable();
     const result = this.ops.append(streamId, expectedVersion, events);
     if (events.length > 0) this.notify();
     return result;
   }
 
   appendBatch(requests: AppendRequest[]): AppendResult[] {
-    if (!this.writable) this.unavailable();
+    this.checkWritable();
     return this.transaction(() => {
       const results: AppendResult[] = new Array(requests.length);
       for (let i = 0; i < requests.length; i++) {
@@ -173,7 +194,7 @@ export class SqliteStore implements LogStore {
 
   /** Saves a snapshot and, in the same transaction, keeps only the stream's `keepSnapshots` latest. */
   saveSnapshot(snapshot: SnapshotRecord): void {
-    if (!this.writable) this.unavailable();
+    this.checkWritable();
     this.ops.saveSnapshot(snapshot);
   }
 
@@ -189,7 +210,7 @@ export class SqliteStore implements LogStore {
 
   /** Saves a machine definition under its hash; the first saved for a hash is kept. */
   saveDefinition(record: DefinitionRecord): void {
-    if (!this.writable) this.unavailable();
+    this.checkWritable();
     this.ops.saveDefinition(record);
   }
 
@@ -200,13 +221,13 @@ export class SqliteStore implements LogStore {
   }
 
   saveCheckpoint(name: string, position: number, expected?: number): boolean {
-    if (!this.writable) this.unavailable();
+    this.checkWritable();
     return this.ops.saveCheckpoint(name, position, expected);
   }
 
   /** Every write of `batch` in one `BEGIN IMMEDIATE` transaction (see {@link LogStore.write}). */
   write(batch: WriteBatch): AppendResult[] {
-    if (!this.writable) this.unavailable();
+    this.checkWritable();
     return applyWriteBatch(this.writes, batch);
   }
 
@@ -288,6 +309,7 @@ export class SqliteStore implements LogStore {
     this.writable = false;
     this.versions.clear();
     this.db.close();
+    this.identity?.close();
     this.appended.complete();
   }
 }
