@@ -33,10 +33,25 @@ function isMemoryPath(path: string): boolean {
   return path === ':memory:' || path === '';
 }
 
+/** How a failed load of better-sqlite3's native addon reads, and what to tell the user about it. */
+const NATIVE_BUILD: Array<[RegExp, string]> = [
+  [/Could not locate the bindings file/, 'better-sqlite3 has no native build here'],
+  [/NODE_MODULE_VERSION|compiled against a different Node\.js version/, `better-sqlite3 was built for another Node.js version than this one (${process.version})`],
+  [/invalid ELF header|wrong ELF class|not a valid Win32 application|incompatible architecture|mach-o file/i, `better-sqlite3 was built for another platform than this one (${process.platform}-${process.arch})`],
+];
+
 /** The error of a file that cannot be opened, with its SQLite or file-system `cause`. */
 function unavailable(path: string, err: unknown, what = 'cannot open log file'): ActorlogError {
   if (err instanceof ActorlogError) return err;
-  return new ActorlogError('STORE_UNAVAILABLE', `${what} ${path}: ${(err as Error).message}`, { cause: err, details: { path } });
+  const message = (err as Error)?.message ?? String(err);
+  const native = NATIVE_BUILD.find(([pattern]) => pattern.test(message));
+  if (native) {
+    return new ActorlogError('STORE_UNAVAILABLE', `${what} ${path}: ${native[1]}. Run \`npm rebuild better-sqlite3\` in the application (it downloads a prebuilt binary, or compiles one with Python and a C++ toolchain)`, {
+      cause: err,
+      details: { path, kind: 'native-build' },
+    });
+  }
+  return new ActorlogError('STORE_UNAVAILABLE', `${what} ${path}: ${message}`, { cause: err, details: { path } });
 }
 
 /**
