@@ -10,7 +10,6 @@ import {
 } from '../../src/sources/webhook/index.ts';
 
 const SECRET = 'whsec-unit-test';
-const body = Buffer.from('{"job_id":"j-1","state":"running"}');
 
 describe('webhook receiver (local HTTP source)', () => {
   const open: Array<WebhookReceiver | Server> = [];
