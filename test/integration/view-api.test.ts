@@ -9,11 +9,12 @@ import { createActorSystem } from '../../src/runtime/actorSystem.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine } from '../support/cliMachines.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { countReads } from '../support/kit/index.ts';
 
 const db = tempDb();
 const LONG = 3 * KEEP_EVERY + 40;
 let store: LogStore;
-let reads = 0;
+let counted: ReturnType<typeof countReads>;
 let api: ViewApi;
 let listing: StreamListing;
 const cycle = ['inc', 'pause', 'resume'] as const;
@@ -30,19 +31,9 @@ beforeAll(async () => {
   await system.settled();
   await system.close();
   writer.close();
-  const readonly = openSqliteStore(db.path, { readonly: true });
   // count the events the api reads, to hold its folds to their bound
-  store = new Proxy(readonly, {
-    get(target, key) {
-      if (key === 'readStream')
-        return async (id: string, range?: object) => {
-          const r = await (target as LogStore).readStream(id, range);
-          reads += r.length;
-          return r;
-        };
-      return Reflect.get(target, key);
-    },
-  });
+  counted = countReads(openSqliteStore(db.path, { readonly: true }));
+  store = counted.store;
   api = new ViewApi(store, createRegistry({ counter: counterMachine }));
   listing = new StreamListing(store);
 });
@@ -110,12 +101,12 @@ describe('actorlog view API (cli/view/api.ts)', () => {
 
   it('folds from the nearest kept snapshot: a state near the end of a long stream reads a bounded number of events', async () => {
     await api.at('counter-b', LONG); // the first visit folds the whole stream once, keeping a snapshot every KEEP_EVERY versions in memory
-    reads = 0;
+    counted.reset();
     await api.at('counter-b', LONG - 5);
-    expect(reads).toBeLessThanOrEqual(KEEP_EVERY);
-    reads = 0;
+    expect(counted.reads()).toBeLessThanOrEqual(KEEP_EVERY);
+    counted.reset();
     await api.events('counter-b', q({ from: 2 * KEEP_EVERY + 10, limit: 20 }));
-    expect(reads).toBeLessThanOrEqual(KEEP_EVERY + 20);
+    expect(counted.reads()).toBeLessThanOrEqual(KEEP_EVERY + 20);
   });
 
   it('shows the whole service at a global position: which streams existed, their state and last event then', async () => {

@@ -11,13 +11,14 @@ import type { LogStore, StreamRecord } from '../../src/log/types.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine } from '../support/cliMachines.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { countReads } from '../support/kit/index.ts';
 
 const db = tempDb();
 const SNAPSHOT_EVERY = 50;
 const cycle = ['inc', 'pause', 'resume'] as const;
 let store: LogStore;
 let stream: StreamRecord;
-let reads = 0;
+let counted: ReturnType<typeof countReads>;
 
 beforeAll(async () => {
   const writer = openSqliteStore(db.path);
@@ -28,13 +29,8 @@ beforeAll(async () => {
   await system.settled();
   await system.close();
   writer.close();
-  const readonly = openSqliteStore(db.path, { readonly: true });
-  store = new Proxy(readonly, {
-    get(target, key) {
-      if (key === 'readStream') return async (id: string, range?: object) => { const r = await target.readStream(id, range); reads += r.length; return r; };
-      return Reflect.get(target, key);
-    },
-  });
+  counted = countReads(openSqliteStore(db.path, { readonly: true }));
+  store = counted.store;
   stream = (await store.getStream('counter-s'))!;
 });
 afterAll(async () => (await store.close(), db.cleanup()));
@@ -44,9 +40,9 @@ describe('the viewer folds from the runtime saved snapshot', () => {
     const saved = await store.loadSnapshot('counter-s', 2 * SNAPSHOT_EVERY + 10);
     expect(saved?.version).toBeGreaterThan(SNAPSHOT_EVERY);
     const version = saved!.version + 10;
-    reads = 0;
+    counted.reset();
     const snapshot = await new StreamFolds(store, counterMachine, stream).at(version);
-    expect(reads).toBeLessThanOrEqual(10);
+    expect(counted.reads()).toBeLessThanOrEqual(10);
     let replayed: unknown;
     for await (const step of replay(store, counterMachine, 'counter-s', { to: version })) replayed = step.snapshot;
     expect(comparable(snapshot)).toEqual(comparable(replayed as never));
