@@ -103,7 +103,7 @@ async function restartUntilDone(file: string, db: string, args: string[], runMs:
   const failed: string[] = [];
   for (let attempt = 0; attempt < 3; attempt++) {
     const run = start(file, db, args);
-    started.add(run.child.pid!);
+    started.add(run.pid);
     const code = await Promise.race([run.exited, sleep(runMs).then(() => 'still running')]);
     noteServer();
     if (code === 'still running') run.child.kill('SIGKILL');
@@ -111,6 +111,23 @@ async function restartUntilDone(file: string, db: string, args: string[], runMs:
     failed.push(run.output());
   }
   return { failed };
+}
+
+/**
+ * Starts `file` on `db` and waits until the log holds `n` more events (or it exits, or `runMs` passed),
+ * then kills it with SIGKILL unless it exited first. Resolves with the run and whether it was killed.
+ */
+async function runUntilEvents(file: string, db: string, args: string[], n: number, runMs: number, noteServer: () => void): Promise<{ run: Run; killed: boolean }> {
+  const before = eventCount(db);
+  const run = start(file, db, args);
+  started.add(run.pid);
+  const deadline = Date.now() + runMs;
+  while (!run.done() && eventCount(db) < before + n && Date.now() < deadline) await sleep(10);
+  noteServer();
+  if (run.done()) return { run, killed: false };
+  run.kill('SIGKILL');
+  expect(await run.exited, run.output()).toBe('SIGKILL');
+  return { run, killed: true };
 }
 
 const opencodeMissing = !existsSync(opencodeBinary());
@@ -137,15 +154,8 @@ describe('examples survive kill -9 and restart', () => {
         const outputs: string[] = [];
         let killedActive = 0;
         for (const n of c.kills) {
-          const before = eventCount(db.path);
-          const run = start(c.file, db.path);
-          started.add(run.child.pid!);
-          const deadline = Date.now() + c.runMs;
-          while (!run.done() && eventCount(db.path) < before + n && Date.now() < deadline) await sleep(10);
-          noteServer();
-          if (!run.done()) {
-            run.child.kill('SIGKILL');
-            expect(await run.exited, run.output()).toBe('SIGKILL');
+          const { run, killed } = await runUntilEvents(c.file, db.path, [], n, c.runMs, noteServer);
+          if (killed) {
             const store = openSqliteStore(db.path, { readonly: true });
             if (store.listStreams({ status: ['active'] }).length === 1) killedActive += 1;
             store.close();
@@ -237,18 +247,11 @@ describe('examples survive kill -9 and restart', () => {
       let inWindow = 0;
       let final: Run | undefined;
       for (const n of [8, 3, 3]) {
-        const before = eventCount(db.path);
-        const run = start('examples/foreman-jobs.ts', db.path, args);
-        started.add(run.child.pid!);
-        const deadline = Date.now() + 60_000;
-        while (!run.done() && eventCount(db.path) < before + n && Date.now() < deadline) await sleep(10);
-        noteServer();
-        if (run.done()) {
+        const { run, killed } = await runUntilEvents('examples/foreman-jobs.ts', db.path, args, n, 60_000, noteServer);
+        if (!killed) {
           final = run; // it finished before this kill: no more kills
           break;
         }
-        run.child.kill('SIGKILL');
-        expect(await run.exited, run.output()).toBe('SIGKILL');
         outputs.push(run.output());
         const state = await atKill();
         if (state.active > 0) killedActive += 1;
@@ -359,18 +362,11 @@ describe('examples survive kill -9 and restart', () => {
       let inPromptPoll = 0;
       let final: Run | undefined;
       for (const n of [5, 8, 8]) {
-        const before = eventCount(db.path);
-        const run = start('examples/ironclaw-worker.ts', db.path);
-        started.add(run.child.pid!);
-        const deadline = Date.now() + 60_000;
-        while (!run.done() && eventCount(db.path) < before + n && Date.now() < deadline) await sleep(10);
-        noteServer();
-        if (run.done()) {
+        const { run, killed } = await runUntilEvents('examples/ironclaw-worker.ts', db.path, [], n, 60_000, noteServer);
+        if (!killed) {
           final = run; // it finished before this kill: no more kills
           break;
         }
-        run.child.kill('SIGKILL');
-        expect(await run.exited, run.output()).toBe('SIGKILL');
         outputs.push(run.output());
         const state = await atKill();
         if (state.active) killedActive += 1;
