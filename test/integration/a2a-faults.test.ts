@@ -3,26 +3,23 @@ import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-s
 import { a2aJobMachine, createA2AClient } from '../../machines/a2a/index.ts';
 import type { JobMachine } from '../../machines/job/machine.ts';
 import { createActorSystem, type ActorSystem, type JournaledActor } from '../../src/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
-import { tempDb } from '../support/tempDb.ts';
-import { until, virtualTime } from '../support/kit/index.ts';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
+import { suiteLog, until, virtualTime } from '../support/kit/index.ts';
 
 // An agent like the SDK's own request handler: every message/send makes a new task (messageId is no key).
 let agent: A2AServerHandle;
 let store: SqliteStore;
 let system: ActorSystem;
-const db = tempDb();
+const db = suiteLog();
 
 beforeAll(async () => {
   agent = await startA2AServer({ stepMs: 20, dedupeMessageIds: false });
-  store = openSqliteStore(db.path);
+  store = db.open();
   system = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url }) }, onError: () => {} });
 });
 afterAll(async () => {
   await system.close();
-  store.close();
   await agent.close();
-  db.cleanup();
 });
 
 let n = 0;

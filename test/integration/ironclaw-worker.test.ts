@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
 import { createWorkerClient, ironclawWorkerMachine, workerMachine, type IronclawWorkerOptions, type WorkerInput, type WorkerTool } from '../../machines/ironclaw/index.ts';
 import { createActorSystem, replaySteps, verifyReplay } from '../../src/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { startIronclawOrchestrator, type IronclawOrchestrator, type OrchestratorJob } from '../servers/ironclaw-orchestrator.ts';
-import { tempDb } from '../support/tempDb.ts';
+import { suiteLog } from '../support/kit/index.ts';
 
 const GITHUB = 'ghp_SECRETVALUE_9f8e7d6c5b4a';
 const NPM = 'npm_SECRETVALUE_0a1b2c3d';
@@ -45,7 +45,7 @@ const JOBS: OrchestratorJob[] = [
 
 let orchestrator: IronclawOrchestrator;
 let store: SqliteStore;
-const db = tempDb();
+const db = suiteLog();
 const closers: Array<() => Promise<void>> = [];
 
 const search: WorkerTool = {
@@ -78,13 +78,11 @@ const expectReplayEqualsLive = async (jobId: string, live?: AnyMachineSnapshot[]
 
 beforeAll(async () => {
   orchestrator = await startIronclawOrchestrator(JOBS);
-  store = openSqliteStore(db.path);
+  store = db.open();
 });
 afterAll(async () => {
   for (const close of closers) await close();
-  store.close();
   await orchestrator.close();
-  db.cleanup();
 });
 
 describe('ironclaw worker (seed 002) against a test orchestrator', () => {

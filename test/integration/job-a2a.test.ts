@@ -8,16 +8,16 @@ import type { JobInput } from '../../machines/job/context.ts';
 import { createActorSystem, replaySteps, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { advance } from '../support/kit/index.ts';
+import { advance, suiteLog } from '../support/kit/index.ts';
 
 let agent: A2AServerHandle;
 let store: SqliteStore;
 let system: ActorSystem;
-const db = tempDb();
+const db = suiteLog();
 
 beforeAll(async () => {
   agent = await startA2AServer({ stepMs: 40 });
-  store = openSqliteStore(db.path);
+  store = db.open();
   system = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, dedupesMessageId: true }) } });
 });
 afterEach(() => {
@@ -25,9 +25,7 @@ afterEach(() => {
 });
 afterAll(async () => {
   await system.close();
-  store.close();
   await agent.close();
-  db.cleanup();
 });
 
 let n = 0;

@@ -2,14 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpClient, mcpSessionMachine, type McpBindingOptions } from '../../machines/mcp/index.ts';
 import type { SessionMachine } from '../../machines/session/index.ts';
 import { createActorSystem, type ActorSystem, type JournaledActor } from '../../src/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
-import { tempDb } from '../support/tempDb.ts';
-import { until, virtualTime } from '../support/kit/index.ts';
+import { suiteLog, until, virtualTime } from '../support/kit/index.ts';
 
 let mcp: McpTestServer;
 let store: SqliteStore;
-const db = tempDb();
+const db = suiteLog();
 const systems: ActorSystem[] = [];
 
 function system(extra: Partial<McpBindingOptions> = {}): ActorSystem {
@@ -20,13 +19,11 @@ function system(extra: Partial<McpBindingOptions> = {}): ActorSystem {
 
 beforeAll(async () => {
   mcp = await startMcpServer({ stepMs: 10 });
-  store = openSqliteStore(db.path);
+  store = db.open();
 });
 afterAll(async () => {
   for (const s of systems) await s.close();
-  store?.close();
   await mcp?.close();
-  db.cleanup();
 });
 
 let n = 0;

@@ -3,15 +3,15 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { createMcpClient, mcpSessionMachine, type McpBindingOptions } from '../../machines/mcp/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
 import { createActorSystem, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startSseFaultProxy, type SseFaultProxy } from '../servers/sse-fault-proxy.ts';
-import { tempDb } from '../support/tempDb.ts';
+import { suiteLog } from '../support/kit/index.ts';
 
 let mcp: McpTestServer;
 let proxy: SseFaultProxy;
 let store: SqliteStore;
-const db = tempDb();
+const db = suiteLog();
 const systems: ActorSystem[] = [];
 
 function system(extra: Partial<McpBindingOptions> = {}, url = `${proxy.url}/mcp`): ActorSystem {
@@ -23,14 +23,12 @@ function system(extra: Partial<McpBindingOptions> = {}, url = `${proxy.url}/mcp`
 beforeAll(async () => {
   mcp = await startMcpServer({ stepMs: 20 });
   proxy = await startSseFaultProxy(mcp.url.replace(/\/mcp$/, ''));
-  store = openSqliteStore(db.path);
+  store = db.open();
 });
 afterAll(async () => {
   for (const s of systems) await s.close();
-  store?.close();
   await proxy?.close();
   await mcp?.close();
-  db.cleanup();
 });
 
 let n = 0;

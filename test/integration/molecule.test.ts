@@ -3,27 +3,25 @@ import { fromPromise } from 'xstate';
 import { connectionMachine, type ConnectionMachine } from '../../machines/connection/machine.ts';
 import { createMoleculeConnection, moleculeConnectionInput, type MoleculeConnectionOptions, type MoleculeMessage } from '../../machines/molecule/index.ts';
 import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { durableBackend, startMoleculeServer, type MoleculeServerHandle } from '../servers/molecule-server.ts';
-import { tempDb } from '../support/tempDb.ts';
+import { suiteLog } from '../support/kit/index.ts';
 
 let server: MoleculeServerHandle;
 let store: SqliteStore;
-const db = tempDb();
+const db = suiteLog();
 const systems: ActorSystem[] = [];
 
 beforeAll(async () => {
   server = await startMoleculeServer();
-  store = openSqliteStore(db.path);
+  store = db.open();
 });
 afterEach(async () => {
   for (const s of systems.splice(0)) await s.close();
   for (const key of Object.keys(server.faults)) delete (server.faults as Record<string, unknown>)[key];
 });
 afterAll(async () => {
-  store.close();
   await server.close();
-  db.cleanup();
 });
 
 let n = 0;

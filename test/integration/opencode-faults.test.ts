@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpencodeClient, opencodeMessageId, opencodeSessionMachine, type OpencodeBindingOptions } from '../../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
 import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
 import { startSseFaultProxy, type SseFaultProxy } from '../servers/sse-fault-proxy.ts';
-import { tempDb } from '../support/tempDb.ts';
+import { suiteLog } from '../support/kit/index.ts';
 
 let oc: OpencodeServer;
 let proxy: SseFaultProxy;
 let store: SqliteStore;
-const db = tempDb();
+const db = suiteLog();
 const systems: ActorSystem[] = [];
 const servers: Server[] = [];
 
@@ -25,15 +25,13 @@ function system(extra: Partial<OpencodeBindingOptions> = {}, url = proxy.url): A
 beforeAll(async () => {
   oc = await startOpencodeServer({ stub: { words: [' ok'], chunkDelayMs: 5 } });
   proxy = await startSseFaultProxy(oc.url);
-  store = openSqliteStore(db.path);
+  store = db.open();
 }, 60_000);
 afterAll(async () => {
   for (const s of systems) await s.close();
   for (const s of servers) { s.closeAllConnections(); await new Promise((r) => s.close(r)); }
-  store?.close();
   await proxy?.close();
   await oc?.close();
-  db.cleanup();
 });
 
 let n = 0;

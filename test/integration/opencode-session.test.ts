@@ -7,17 +7,17 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { createOpencodeClient, opencodeMessageId, opencodeSessionId, opencodeSessionMachine, type OpencodeBindingOptions } from '../../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
 import { createActorSystem, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
 import { startSseFaultProxy, type SseFaultProxy } from '../servers/sse-fault-proxy.ts';
-import { tempDb } from '../support/tempDb.ts';
+import { suiteLog } from '../support/kit/index.ts';
 
 const PASSWORD = 'oc-pass-7f3a9c1e';
 const WORDS = [' alpha', ' beta', ' gamma', ' delta'];
 let oc: OpencodeServer;
 let proxy: SseFaultProxy;
 let store: SqliteStore;
-const db = tempDb();
+const db = suiteLog();
 const systems: ActorSystem[] = [];
 
 function system(extra: Partial<OpencodeBindingOptions> = {}, url = proxy.url): ActorSystem {
@@ -29,14 +29,12 @@ function system(extra: Partial<OpencodeBindingOptions> = {}, url = proxy.url): A
 beforeAll(async () => {
   oc = await startOpencodeServer({ password: PASSWORD, stub: { words: WORDS, chunkDelayMs: 10 } });
   proxy = await startSseFaultProxy(oc.url);
-  store = openSqliteStore(db.path);
+  store = db.open();
 }, 60_000);
 afterAll(async () => {
   for (const s of systems) await s.close();
-  store?.close();
   await proxy?.close();
   await oc?.close();
-  db.cleanup();
 });
 
 let n = 0;

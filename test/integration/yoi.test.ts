@@ -6,24 +6,23 @@ import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor 
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startYoiServer, type YoiServerHandle, type YoiServerOptions } from '../servers/yoi-server.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { suiteLog } from '../support/kit/index.ts';
 
 let server: YoiServerHandle;
 let store: SqliteStore;
-const db = tempDb();
+const db = suiteLog();
 const systems: ActorSystem[] = [];
 
 beforeAll(async () => {
   server = await startYoiServer({ token: 'yoi-secret-token' });
-  store = openSqliteStore(db.path);
+  store = db.open();
 });
 afterEach(async () => {
   for (const s of systems.splice(0)) await s.close();
   for (const key of Object.keys(server.faults)) delete (server.faults as Record<string, unknown>)[key];
 });
 afterAll(async () => {
-  store.close();
   await server.close();
-  db.cleanup();
 });
 
 type Snapshot = ReturnType<JournaledActor<ConnectionMachine>['getSnapshot']>;

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../stores/sqlite/index.ts';
-import { runTsx, tempLog, until } from '../support/kit/index.ts';
+import { runTsx, suiteLog, tempLog, until } from '../support/kit/index.ts';
 
 describe('the test support kit', () => {
   let left: { dir: string; store: SqliteStore } | undefined;
@@ -34,5 +34,24 @@ describe('the test support kit', () => {
     run.kill('SIGKILL');
     expect(await run.exited).toBe('SIGKILL');
     expect(run.output()).toContain('ready: hello');
+  });
+});
+
+let suiteDir: string | undefined;
+describe('a suite log', () => {
+  const log = suiteLog();
+  it('serves every test of its suite', async () => {
+    await log.open().createStream({ streamId: 's', machine: { name: 'm', hash: 'h' }, input: {}, createdAt: 1 });
+  });
+  it('with what the earlier tests wrote', async () => {
+    expect(await log.open({ readonly: true }).getStream('s')).toMatchObject({ streamId: 's' });
+    suiteDir = log.dir;
+  });
+});
+
+describe('after that suite', () => {
+  it('its log is closed and deleted', () => {
+    expect(suiteDir).toBeDefined();
+    expect(existsSync(suiteDir!)).toBe(false);
   });
 });

@@ -6,6 +6,6 @@
 export { ROOT, runNode, runTsx, TSX, type ChildRun, type RunOptions } from './childProcess.ts';
 export { until } from './until.ts';
 export { advance, virtualTime } from './virtualTime.ts';
-export { tempLog, tempStore, type TempLog } from './tempLog.ts';
+export { suiteLog, tempLog, tempStore, type TempLog } from './tempLog.ts';
 export { countReads } from './countReads.ts';
 export { tempDb } from '../tempDb.ts';

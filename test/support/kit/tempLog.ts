@@ -1,4 +1,4 @@
-import { onTestFinished } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../../stores/sqlite/index.ts';
 import { tempDb } from '../tempDb.ts';
 
@@ -16,9 +16,22 @@ export interface TempLog {
  * Call it inside a test (or a helper a test calls).
  */
 export function tempLog(name?: string): TempLog {
+  return temporary(name, onTestFinished);
+}
+
+/**
+ * A fresh SQLite log file for a whole test file (or `describe` block): call it at that scope. Every
+ * connection `open()` made is closed, and the directory deleted, after all its tests (vitest
+ * `afterAll`, registered first so that it runs after the file's own `afterAll` hooks).
+ */
+export function suiteLog(name?: string): TempLog {
+  return temporary(name, afterAll);
+}
+
+function temporary(name: string | undefined, after: (hook: () => Promise<void>) => void): TempLog {
   const t = tempDb(name);
   const opened: SqliteStore[] = [];
-  onTestFinished(async () => {
+  after(async () => {
     for (const store of opened.splice(0).reverse()) await store.close();
     t.cleanup();
   });
