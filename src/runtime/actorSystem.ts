@@ -17,6 +17,7 @@ import { machineDefinition } from './definition.ts';
 import { exactEventData, exactInput, invalidEvent } from './eventCodec.ts';
 import { NotJson } from './jsonValue.ts';
 import { spawnOptions } from './spawnOptions.ts';
+import { checkMachineChange, type MachineChangePolicy } from './machineChange.ts';
 import { assertStreamId } from '../log/streamId.ts';
 import { foldStream } from './recoverStream.ts';
 
@@ -50,6 +51,17 @@ export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineR
   claimIntervalMs?: number;
   /** Save a snapshot every this many events of an actor, to shorten recovery. 0 = final only. @default 100 */
   snapshotEvery?: number;
+  /**
+   * What `recover()` does with a stream whose registered machine changed since the stream was written
+   * (its hash differs): `'verify'` folds the stream with the new machine and compares it with the
+   * snapshots kept in the log, and resumes it only if they are equal; `'refuse'` does not resume it;
+   * `'accept'` resumes it unverified (a deliberate migration). A resumed stream records the change as
+   * an `actorlog.upgraded` event (old hash, new hash). Not resumed: `MACHINE_MISMATCH` in `failed` and
+   * to `onError`, naming the first version where the new machine parts from the log. One policy for
+   * all machines, or one per registered name (`{ job: 'accept' }`, the others `'verify'`).
+   * @default 'verify'
+   */
+  onMachineChange?: MachineChangePolicy | Partial<Record<keyof TMachines & string, MachineChangePolicy>>;
   /**
    * Told when an actor is stopped because a write failed (code `APPEND_FAILED`), whichever event
    * (external, timer, child) hit it; because its machine threw (code `ACTOR_FAILED`; its stream is
@@ -196,6 +208,11 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     }
   };
 
+  function policyFor(name: string): MachineChangePolicy {
+    const policy = options.onMachineChange ?? 'verify';
+    return typeof policy === 'string' ? policy : ((policy as Record<string, MachineChangePolicy | undefined>)[name] ?? 'verify');
+  }
+
   function machineFor(name: string, stream?: StreamRecord): AnyStateMachine {
     const machine = machines[name];
     if (!machine) throw new ActorlogError('MACHINE_NOT_REGISTERED', `no machine registered as "${name}"`, { details: { machine: name } });
@@ -232,7 +249,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   function create(name: string, machine: AnyStateMachine, id: string, init: Init): { actor: JournaledActor; go: () => void } {
     if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
     const journal = new Journal({
-      store, commit, clock, streamId: id, version: init.version, bookkeeping: init.bookkeeping, startedAt: init.startedAt, snapshotEvery,
+      store, commit, clock, streamId: id, version: init.version, bookkeeping: init.bookkeeping, startedAt: init.startedAt, snapshotEvery, machineHash: machineHash(machine),
       peerOf: (ref) => journals.get(rootOf(ref)),
       remoteOf: (ref) => peerStreamOf(ref),
       onFailure: (err) => {
@@ -366,12 +383,14 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       if (actors.has(stream.streamId)) continue;
       try {
         assertStreamId(stream.streamId, 'recover'); // a NULL id an older version let through: not resumed
-        const machine = machineFor(stream.machine.name, stream);
+        const machine = machineFor(stream.machine.name);
         const at = clock.now();
-        // a stream of a log written before definitions were kept gets its definition now
-        const definitions = definitionsSaved.has(stream.machine.hash) ? [] : [{ hash: stream.machine.hash, name: stream.machine.name, definition: machineDefinition(machine), recordedAt: at }];
-        definitionsSaved.add(stream.machine.hash);
-        if (definitions.length > 0) commit.enqueue({ definitions, failed: () => definitionsSaved.delete(stream.machine.hash) });
+        const upgrade = await checkMachineChange(store, stream, machine, policyFor(stream.machine.name), at);
+        // a stream of a log written before definitions were kept (or whose machine changed) gets its definition now
+        const hash = machineHash(machine);
+        const definitions = definitionsSaved.has(hash) ? [] : [{ hash, name: stream.machine.name, definition: machineDefinition(machine), recordedAt: at }];
+        definitionsSaved.add(hash);
+        if (definitions.length > 0) commit.enqueue({ definitions, failed: () => definitionsSaved.delete(hash) });
         const folded = await foldStream(store, machine, stream);
         if (actors.has(stream.streamId)) continue;
         if (folded.tail.length > 0) {
@@ -379,10 +398,15 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
           const appends = [{ streamId: stream.streamId, expectedVersion: folded.version - folded.tail.length, events: folded.tail }];
           await new Promise<void>((resolve, reject) => commit.enqueue({ appends, committed: resolve, failed: reject }));
         }
+        if (upgrade) {
+          // the stream goes on with the changed machine from here: the log says so
+          await new Promise<void>((resolve, reject) => commit.enqueue({ appends: [{ streamId: stream.streamId, expectedVersion: folded.version, events: [upgrade] }], committed: resolve, failed: reject }));
+          folded.version += 1;
+        }
         if (folded.status === 'error' && !folded.failureLogged) throw foldFailed(stream.streamId, folded);
         if (folded.status !== 'active') {
           // The process died between the final event and its snapshot: write what the fold shows.
-          const snapshot = { streamId: stream.streamId, version: folded.version, snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping }, recordedAt: at };
+          const snapshot = { streamId: stream.streamId, version: folded.version, snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping, machineHash: hash }, recordedAt: at };
           await new Promise<void>((resolve, reject) => commit.enqueue({ snapshots: [snapshot], statuses: [{ streamId: stream.streamId, status: folded.status === 'done' ? 'done' : 'error', at }], committed: resolve, failed: reject }));
           result.finished.push(stream.streamId);
           continue;

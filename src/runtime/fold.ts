@@ -5,6 +5,7 @@ import { childPath, currentPath, isMachineRef, PEER, refAt, ROOT_PATH, type Tree
 import { BookkeepingTracker, readBookkeeping, type ActionLike, type Bookkeeping } from './bookkeeping.ts';
 import { decodeEvent } from './eventCodec.ts';
 import { FAILED_EVENT, type FailureData } from './failure.ts';
+import { UPGRADED_EVENT } from './upgradeEvent.ts';
 
 /** A message to another journaled actor that a folded transition sent (recovery delivers it once). */
 export interface ImpliedMessage {
@@ -153,6 +154,7 @@ export class Folder {
       this.applyFailure(state, record.data as FailureData);
       return state;
     }
+    if (record.type === UPGRADED_EVENT && record.meta.source === 'system') return state; // the machine changed here: nothing to apply
     const path = record.meta.target ?? ROOT_PATH;
     const target = path === ROOT_PATH ? undefined : refAt(this.rootRef(state), path);
     if (path !== ROOT_PATH && (!target || !isMachineRef(target) || target.getSnapshot().status !== 'active')) {

@@ -16,6 +16,8 @@ export interface StoredSnapshot {
   /** XState's persisted snapshot (`actor.getPersistedSnapshot()`), the whole actor tree. */
   state: unknown;
   bookkeeping: Bookkeeping;
+  /** The hash of the machine that made it (absent in snapshots of older runtimes): recovery compares it with the registered one. */
+  machineHash?: string;
 }
 
 /** Source kinds a child may declare in `event.meta.source`. */
@@ -34,6 +36,8 @@ export interface JournalOptions {
   startedAt: number;
   /** Save a snapshot every this many events (0: only final ones). */
   snapshotEvery: number;
+  /** The hash of the machine the actor runs, kept in its snapshots. */
+  machineHash?: string;
   /** The journal of another journaled actor whose root is `ref`, if it is one (for `sendTo` between actors). */
   peerOf(ref: unknown): Journal | undefined;
   /** The stream id of a journaled actor that does not run here, when `ref` is its stand-in (see `remoteRef`). */
@@ -518,7 +522,7 @@ export class Journal {
   save(version = this.version, status?: 'done' | 'error' | 'stopped'): void {
     if (this.failed || !this.root) return;
     const { clock } = this.options;
-    const payload: StoredSnapshot = { state: this.root.getPersistedSnapshot(), bookkeeping: this.tracker.toJSON() };
+    const payload: StoredSnapshot = { state: this.root.getPersistedSnapshot(), bookkeeping: this.tracker.toJSON(), machineHash: this.options.machineHash };
     const at = clock.now();
     this.lastSaved = version;
     this.write({ snapshots: [{ streamId: this.streamId, version, snapshot: payload, recordedAt: at }], statuses: status ? [{ streamId: this.streamId, status, at }] : undefined });

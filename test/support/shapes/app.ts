@@ -24,6 +24,7 @@ const system = createActorSystem({
   clock,
   commit: scenario.commit,
   snapshotEvery: 0,
+  onMachineChange: phase.onMachineChange,
   onError: (id, err) => errors.push({ id, code: err.code }),
 });
 const result = await phase.run({ system, store, clock, errors });

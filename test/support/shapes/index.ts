@@ -7,5 +7,6 @@ import { messages } from './messages.ts';
 import { systemId } from './systemId.ts';
 import { tick } from './tick.ts';
 import { timers } from './timers.ts';
+import { upgrade } from './upgrade.ts';
 
-export const scenarios: Record<string, Scenario> = { children, foreign, ids, messages, systemId, tick, timers };
+export const scenarios: Record<string, Scenario> = { children, foreign, ids, messages, systemId, tick, timers, upgrade };

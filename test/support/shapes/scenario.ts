@@ -5,7 +5,7 @@
  * from what the file holds. Time is a SimulatedClock the phase moves itself (no real timers).
  */
 import type { SimulatedClock } from 'xstate';
-import type { ActorlogError, ActorSystem, CommitMode, LogStore, MachineRegistry } from 'actorlog';
+import type { ActorlogError, ActorSystem, ActorSystemOptions, CommitMode, LogStore, MachineRegistry } from 'actorlog';
 import type { SqliteStore } from 'actorlog/stores/sqlite';
 
 /** What a phase gets: its system (on a new connection to the file), the store, its clock, the errors told to onError so far. */
@@ -22,6 +22,8 @@ export interface Phase {
   machines?: MachineRegistry;
   /** The clock's time when the process starts (ms). */
   at: number;
+  /** The system's onMachineChange (default: the runtime's). */
+  onMachineChange?: ActorSystemOptions['onMachineChange'];
   /** Wraps the store the system writes through (fault injection). */
   store?: (store: SqliteStore) => LogStore;
   /** Does this process's work; what it returns is reported to the test as JSON. */
