@@ -455,6 +455,8 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         committed: () => {
           definitionsSaved.add(hash);
           go();
+          // messages sent to this id before it existed wait in its inbox (system.send, sendTo a stand-in)
+          deliverInbox([id]).catch((err: unknown) => onError(id, asActorlogError(err, id)));
         },
         failed: (err) => {
           refused = err;
