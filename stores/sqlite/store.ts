@@ -26,6 +26,11 @@ export interface SqliteStoreSettings {
   versionCacheSize: number;
 }
 
+/** A read-write store checks that its file still has a name at least once per this many writes… */
+export const FILE_CHECK_WRITES = 32;
+/** …and at least once per this many ms of writing. */
+const FILE_CHECK_MS = 100;
+
 /** The prepared operations of one connection, one file each. */
 type Operations = Streams & ReadAll & Snapshots & Checkpoints & Definitions & Inbox & { append: AppendToStream; readStream: ReadStream };
 
@@ -39,8 +44,9 @@ type Operations = Streams & ReadAll & Snapshots & Checkpoints & Definitions & In
  * (`VERSION_CONFLICT` from the unique index), and its records reach subscriptions by polling.
  *
  * Errors: the {@link LogStore} codes; every call on a closed store, every write on a read-only one,
- * and every write once the file at its path is no longer the one it opened (deleted or replaced while
- * the service runs: the writes would be lost with the unlinked file) throws `STORE_UNAVAILABLE`; a failed INSERT throws `APPEND_FAILED` with the SQLite `cause`.
+ * and every write once it found that the file at its path is no longer the one it opened (deleted or
+ * replaced while the service runs: checked at least every {@link FILE_CHECK_WRITES} writes and every
+ * 100 ms of writing) throws `STORE_UNAVAILABLE`; a failed INSERT throws `APPEND_FAILED` with the SQLite `cause`.
  *
  * @example
  * ```ts
@@ -72,6 +78,9 @@ export class SqliteStore implements LogStore {
   private readonly identity: FileIdentity | undefined;
   /** Set once the file at the path was found not to be the one open: every later write is refused. */
   private replaced = false;
+  /** Writes since the file was last checked, and when (ms): see `checkWritable`. */
+  private uncheckedWrites = 0;
+  private checkedAt = 0;
   private closed = false;
   /** Something was appended inside the open transaction: notify subscribers at its commit. */
   private dirty = false;
@@ -120,7 +129,15 @@ export class SqliteStore implements LogStore {
   private checkWritable(): void {
     if (!this.writable) this.unavailable();
     if (this.depth > 0 || this.identity === undefined) return;
-    if (!this.replaced && this.identity.same()) return;
+    if (!this.replaced) {
+      // one fstat per FILE_CHECK_WRITES writes, or per FILE_CHECK_MS (the log is lost once deleted
+      // anyway: what matters is that the service stops within a few writes instead of pretending)
+      const now = Date.now();
+      if (++this.uncheckedWrites < FILE_CHECK_WRITES && now - this.checkedAt < FILE_CHECK_MS) return;
+      this.uncheckedWrites = 0;
+      this.checkedAt = now;
+      if (this.identity.same()) return;
+    }
     this.replaced = true;
     throw new ActorlogError('STORE_UNAVAILABLE', `log file ${this.path} was deleted or replaced while open: a write would go to the unlinked file and be lost; close the store and open the log again`, {
       details: { path: this.path, replaced: true },
