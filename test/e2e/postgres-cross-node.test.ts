@@ -55,5 +55,5 @@ describe('messages between actors on different nodes', () => {
     } finally {
       await store.close();
     }
-  }, 300_000);
+  }, 720_000);
 });
