@@ -34,12 +34,12 @@ describe('messages between actors on different nodes', () => {
       const nodeA = startNode(url, `a:${TOTAL}`);
       const nodeB = startNode(url, 'b');
       const spare = startNode(url);
-      await until(async () => (await count('b', 'ping')) >= 300, '300 pings at b', { timeoutMs: 60_000, everyMs: 100 });
+      await until(async () => (await count('b', 'ping')) >= 300, '300 pings at b', { timeoutMs: 180_000, everyMs: 100 });
       nodeB.child.kill('SIGKILL');
-      await until(async () => (await count('a', 'pong')) >= 600, '600 pongs at a (b taken over)', { timeoutMs: 90_000, everyMs: 100 });
+      await until(async () => (await count('a', 'pong')) >= 600, '600 pongs at a (b taken over)', { timeoutMs: 240_000, everyMs: 100 });
       nodeA.child.kill('SIGKILL');
       const status = async () => (await admin.query("SELECT status FROM actorlog.streams WHERE stream_id = 'a'")).rows[0]?.status as string | undefined;
-      await until(async () => (await status()) === 'done', `a done (spare: ${spare.output().slice(-500)})`, { timeoutMs: 120_000, everyMs: 100 });
+      await until(async () => (await status()) === 'done', `a done (spare: ${spare.output().slice(-500)})`, { timeoutMs: 240_000, everyMs: 100 });
     } finally {
       await admin.end();
     }
