@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isPostgresUrl } from '../stores/postgres/url.ts';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
@@ -91,7 +92,7 @@ export function logFile(given: string | undefined, config: LoadedConfig, env: No
   if (given !== undefined) return given;
   if (env.ACTORLOG_DB) return env.ACTORLOG_DB;
   if (config.db !== undefined) {
-    if (!/^postgres(ql)?:\/\//i.test(config.db) && !existsSync(config.db))
+    if (!isPostgresUrl(config.db) && !existsSync(config.db))
       throw new ActorlogError('STORE_UNAVAILABLE', `no log file at ${config.db} (the db named by ${config.path}); pass <db> or set ACTORLOG_DB`, {
         details: { path: config.db },
       });

@@ -2,6 +2,7 @@ import { ActorlogError } from '../src/errors.ts';
 import type { EmbeddedLogStore, LogStore } from '../src/log/types.ts';
 import { createMemoryStore } from '../stores/memory.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { isPostgresUrl } from '../stores/postgres/url.ts';
 
 /** A log the CLI reads, and how to let it go. */
 export interface OpenedLog<S extends LogStore = LogStore> {
@@ -9,10 +10,7 @@ export interface OpenedLog<S extends LogStore = LogStore> {
   close(): Promise<void>;
 }
 
-/** Whether `db` names a PostgreSQL log (`postgres://` or `postgresql://`) rather than a file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
+export { isPostgresUrl };
 
 /**
  * Opens the log a command reads: a SQLite file read-only (safe while a service writes it), or a

@@ -13,6 +13,7 @@ import { createActorSystem, type JournaledActor } from '../src/index.ts';
 import { formatStateValue } from '../cli/replay.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { openPostgresStore, redactUrl } from '../stores/postgres/index.ts';
+import { isPostgresUrl } from '../stores/postgres/url.ts';
 import { a2aJobMachine } from '../machines/a2a/index.ts';
 import type { JobMachine } from '../machines/job/machine.ts';
 import { batchJobIds, batchMachine } from './batch-machine.ts';
@@ -41,7 +42,7 @@ const program = new Command('actorlog-main')
 const opts = program.opts<{ db: string; leaseMs: number; jobs: number; agentUrl?: string; stepMs: number; timeoutMs: number; pollMs: number; newBatch: boolean }>();
 
 const started = Date.now();
-const shared = /^postgres(ql)?:\/\//i.test(opts.db);
+const shared = isPostgresUrl(opts.db);
 const logName = shared ? redactUrl(opts.db) : opts.db;
 const store = shared ? await openPostgresStore(opts.db, { leaseMs: opts.leaseMs }) : openSqliteStore(opts.db);
 // The example agent's record lives beside the log; for a URL, in a local file named after it (every replica on one log shares one agent).

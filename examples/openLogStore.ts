@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { LogStore } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { isPostgresUrl } from '../stores/postgres/url.ts';
 
-/** Whether `db` is a PostgreSQL URL rather than a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
+export { isPostgresUrl };
 
 /**
  * Opens the log an example writes: a SQLite file (created when missing), or a shared PostgreSQL
