@@ -7,7 +7,7 @@ import { causationIdForms } from '../log/causationId.ts';
 import { ingressClock } from './ingress.ts';
 import { startOwnership, type Ownership } from './ownership.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
-import { createGroupCommit, type CommitMode } from './groupCommit.ts';
+import { createGroupCommit, isPromise, type CommitMode } from './groupCommit.ts';
 import { Journal } from './journal.ts';
 import { asTree, PEER, peerStreamOf, refAt } from './actorTree.ts';
 import type { ImpliedMessage } from './fold.ts';
@@ -364,6 +364,29 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     }
   }
 
+  /**
+   * Opens the mailboxes of actors just created here (spawned or recovered; see `Journal.openInbox`):
+   * their inbox is read first, so what a sender posted while they ran nowhere, or on another node,
+   * goes before what it now sends them directly. With `running`, the inboxes of the actors already
+   * running here are read as well, before the recovered ones start: what a recovered sender posted
+   * from its old node goes before what it sends from here. A failed read is reported; the messages
+   * stay in the inbox for the next round of the ownership loop.
+   */
+  async function openMailboxes(opened: readonly JournaledActor[], running: boolean): Promise<void> {
+    try {
+      // what this process posted before these actors ran here commits first (writes commit in order)
+      if (store.ownership) await new Promise<void>((resolve) => commit.enqueue({ committed: resolve, failed: () => resolve() }));
+      const ids = new Set(opened.map((a) => a.id));
+      if (running) for (const id of await store.inboxStreams()) ids.add(id);
+      await deliverInbox([...ids]);
+    } catch (err) {
+      const error = asActorlogError(err, opened[0]?.id ?? '');
+      console.error(`actorlog: could not read the inbox of ${opened.map((a) => a.id).join(', ')} (${error.code}): ${error.message}`);
+    } finally {
+      for (const actor of opened) actor.journal.openInbox();
+    }
+  }
+
   /** Appends the inbox messages of running actors (of `ids`, or of every stream with mail) and delivers them. */
   async function deliverInbox(ids?: readonly string[]): Promise<void> {
     for (const id of ids ?? (await store.inboxStreams())) {
@@ -426,7 +449,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     // What reached these actors while they were down (their inboxes) and what their logs imply they
     // sent (the outbox) goes into the mailboxes first: everything they receive or send once started
     // queues behind it, so messages keep the order they were sent in.
-    await deliverInbox(result.recovered.map((a) => a.id));
+    await openMailboxes(result.recovered, true);
     await redeliver(outbox);
     for (const go of ready) go();
     return result;
@@ -456,7 +479,18 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
           definitionsSaved.add(hash);
           go();
           // messages sent to this id before it existed wait in its inbox (system.send, sendTo a stand-in)
-          deliverInbox([id]).catch((err: unknown) => onError(id, asActorlogError(err, id)));
+          let inbox: ReturnType<typeof store.readInbox> | undefined;
+          try {
+            inbox = store.ownership ? undefined : store.readInbox(id);
+          } catch {
+            inbox = undefined; // read again, and reported, below
+          }
+          if (inbox === undefined || isPromise(inbox)) void openMailboxes([actor], false);
+          else {
+            // an embedded store answers at once: the actor takes inputs from this call on, as before
+            actor.journal.receiveInbox(inbox);
+            actor.journal.openInbox();
+          }
         },
         failed: (err) => {
           refused = err;

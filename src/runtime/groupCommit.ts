@@ -30,7 +30,8 @@ export interface GroupCommit {
   readonly stats: { writes: number; transactions: number };
 }
 
-const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as { then?: unknown } | null)?.then === 'function';
+/** Whether a store's {@link Awaitable} result is a promise (a networked store) rather than the value itself. */
+export const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /** Merges the parts of `writes` into one batch; consecutive appends to one stream become one append. */
 function merge(writes: readonly PendingWrite[]): WriteBatch {

@@ -109,6 +109,11 @@ export class Journal {
   private delivering?: EventObject;
   /** Inbox messages taken for delivery (by id), so a later read of the inbox does not take them twice. */
   private readonly inboxTaken = new Set<number>();
+  /**
+   * Set from creation until {@link openInbox}: nothing held is appended, and inbox messages read
+   * meanwhile wait here, to go before every other input (see {@link openInbox}).
+   */
+  private gated?: StoredInboxMessage[] = [];
   /** Resolvers waiting for every held input to be delivered. */
   private readonly whenIdle: Array<() => void> = [];
 
@@ -235,7 +240,7 @@ export class Journal {
    * commit each, except on an embedded store in `each` mode, where a commit is a call.
    */
   private release(): void {
-    if (this.releasing) return;
+    if (this.releasing || this.gated) return;
     this.releasing = true;
     try {
       for (;;) {
@@ -416,6 +421,10 @@ export class Journal {
 
   /** Appends messages of this actor's inbox (posted by actors elsewhere) and delivers them once committed. */
   receiveInbox(messages: readonly StoredInboxMessage[]): void {
+    if (this.gated) {
+      this.gated.push(...messages);
+      return;
+    }
     for (const m of messages) {
       if (this.failed || !this.root || this.root.getSnapshot().status !== 'active') return;
       if (this.inboxTaken.has(m.id)) continue;
@@ -426,6 +435,30 @@ export class Journal {
       const meta: EventMeta = m.from === '' ? { source: 'external', causationId: m.causationId, recordedAt: this.options.clock.now() } : { source: 'actor', actor: m.from, causationId: m.causationId, recordedAt: this.options.clock.now() };
       this.hold(undefined, this.root, event, (committed) => this.record(ROOT_PATH, event, meta, data, committed, [{ streamId: this.streamId, id: m.id }]));
     }
+  }
+
+  /**
+   * Opens the mailbox of a new or recovered actor once its inbox has been read (what was read meanwhile
+   * came through {@link receiveInbox}): the inbox messages, in the order they were posted, go before
+   * every input held since the actor was created here. A sender whose earlier messages went to the
+   * inbox (the receiver ran nowhere, or on another node) and whose later ones come directly (the
+   * receiver runs here now) has them appended in the order it sent them.
+   */
+  openInbox(): void {
+    const early = this.gated;
+    if (!early) return;
+    this.gated = undefined;
+    const seen = new Set<number>();
+    const inbox = early.filter((m) => !seen.has(m.id) && (seen.add(m.id), true)).sort((a, b) => a.id - b.id);
+    const later = this.held.splice(0);
+    this.releasing = true; // the queue is filled before it is worked
+    try {
+      this.receiveInbox(inbox);
+      this.held.push(...later);
+    } finally {
+      this.releasing = false;
+    }
+    this.release();
   }
 
   /** Posts a message to the inbox of a journaled actor that does not run here, in order with this actor's writes. */
