@@ -198,6 +198,37 @@ const relay = setup({
   },
 });
 
+const counter = setup({
+  types: { context: {} as { got: number[] }, events: {} as { type: 'emit'; to: string; n: number } | { type: 'n'; n: number } },
+}).createMachine({
+  id: 'counter',
+  context: { got: [] },
+  on: {
+    emit: { actions: sendTo(({ system, event }) => system.get(event.to), ({ event }) => ({ type: 'n', n: event.n })) },
+    n: { actions: assign({ got: ({ context, event }) => [...context.got, event.n] }) },
+  },
+});
+
+describe.each(['memory', 'sqlite', 'postgres'])('messages to an actor that starts here (%s)', (kind) => {
+  it('keep their sender\'s order: what waited in the inbox is appended before what comes directly once it runs', async () => {
+    const log = await openLog(kind);
+    const system = createActorSystem({ store: log.store, machines: { counter } });
+    if (kind === 'postgres') await system.recover();
+    const a = system.spawn('counter', { id: 'o-a' });
+    await system.settled();
+    for (const n of [1, 2, 3]) a.send({ type: 'emit', to: 'o-b', n }); // o-b runs nowhere: posted to its inbox
+    await system.settled();
+    expect((await log.store.readInbox('o-b')).map((m) => m.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const b = system.spawn('counter', { id: 'o-b' });
+    a.send({ type: 'emit', to: 'o-b', n: 4 }); // o-b runs here now: delivered directly
+    await system.settled();
+    expect(b.getSnapshot().context.got).toEqual([1, 2, 3, 4]);
+    expect((await log.store.readStream('o-b')).filter((r) => r.type === 'n').map((r) => (r.data as { n: number }).n)).toEqual([1, 2, 3, 4]);
+    expect(await log.store.readInbox('o-b')).toEqual([]);
+    await system.close();
+  });
+});
+
 describe.each(['memory', 'sqlite', 'postgres'])('recovery on the %s store', (kind) => {
   it('does not run a completed child again, and re-arms a pending timer with its remaining time', async () => {
     const log = await openLog(kind);
