@@ -55,7 +55,7 @@ export async function measureJournaled(store: EmbeddedLogStore, options: Measure
   if (commit === 'each') {
     for (let i = 0; i < events; i++) actor.send({ type: 'inc' });
   } else {
-    for (let i = 0; i < events; ) {
+    for (let i = 0; i < events;) {
       const end = Math.min(events, i + tickBatch);
       for (; i < end; i++) actor.send({ type: 'inc' });
       await Promise.resolve(); // the committer's flush, queued by the batch's first write, runs first

@@ -38,7 +38,12 @@ export async function measureBigResult(follow: 'poll' | 'webhook', resultMiB: nu
   try {
     globalThis.gc?.();
     const rssBeforeMiB = mib(process.memoryUsage().rss);
-    const result = await submitAndWait(system, { id: `big-${follow}`, request: { model: 'llama3:8b', messages: [{ role: 'user', content: 'big' }] }, follow: follow === 'poll' ? 'poll' : 'push', timeoutMs: 120_000 });
+    const result = await submitAndWait(system, {
+      id: `big-${follow}`,
+      request: { model: 'llama3:8b', messages: [{ role: 'user', content: 'big' }] },
+      follow: follow === 'poll' ? 'poll' : 'push',
+      timeoutMs: 120_000,
+    });
     const big = result.artifacts.find((a) => a.name === 'big.bin');
     if (big?.size !== resultMiB * 1024 * 1024) throw new Error(`the result came back without its ${resultMiB} MiB artifact`);
     const peakRssMiB = mib(process.resourceUsage().maxRSS * 1024);

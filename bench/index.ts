@@ -17,13 +17,29 @@ import { actorsPostgresMain } from './actorsPostgresCli.ts';
 type Sync = 'NORMAL' | 'FULL';
 /** The figures of one `synchronous` level, in events per second, and their ratios. */
 export interface LevelFigures {
-  appendPerSec: number; rawAppendPerSec: number; appendRatio: number; groupCommitPerSec: number;
-  actorPerSec: number; unjournaledPerSec: number; actorRatio: number; actorTickPerSec: number;
-  replayPerSec: number; folderPerSec: number; transitionFoldPerSec: number; replayRatio: number;
+  appendPerSec: number;
+  rawAppendPerSec: number;
+  appendRatio: number;
+  groupCommitPerSec: number;
+  actorPerSec: number;
+  unjournaledPerSec: number;
+  actorRatio: number;
+  actorTickPerSec: number;
+  replayPerSec: number;
+  folderPerSec: number;
+  transitionFoldPerSec: number;
+  replayRatio: number;
 }
 /** The result of {@link runBench}: NORMAL figures unsuffixed, FULL figures suffixed `Full`. */
 export type BenchResult = LevelFigures & { [K in keyof LevelFigures as `${K}Full`]: number } & {
-  events: number; eventsFull: number; runs: number; node: string; xstate: string; betterSqlite3: string; cpus: number; durationMs: number;
+  events: number;
+  eventsFull: number;
+  runs: number;
+  node: string;
+  xstate: string;
+  betterSqlite3: string;
+  cpus: number;
+  durationMs: number;
 };
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -75,9 +91,15 @@ async function measureLevel(synchronous: Sync, events: number, runs: number, dir
     for (let i = 0; i < runs; i++) replays.push(await measureReplay(store, benchCounter, `each-${i + 1}`));
     const pick = <T>(list: T[], key: keyof T) => Math.round(median(list.map((x) => x[key] as number)));
     const f = {
-      appendPerSec: pick(append, 'appendPerSec'), rawAppendPerSec: pick(append, 'rawAppendPerSec'), groupCommitPerSec: pick(append, 'groupCommitPerSec'),
-      actorPerSec: Math.round(median(actor.each)), unjournaledPerSec: Math.round(median(actor.plain)), actorTickPerSec: Math.round(median(actor.tick)),
-      replayPerSec: pick(replays, 'replayPerSec'), folderPerSec: pick(replays, 'folderPerSec'), transitionFoldPerSec: pick(replays, 'transitionFoldPerSec'),
+      appendPerSec: pick(append, 'appendPerSec'),
+      rawAppendPerSec: pick(append, 'rawAppendPerSec'),
+      groupCommitPerSec: pick(append, 'groupCommitPerSec'),
+      actorPerSec: Math.round(median(actor.each)),
+      unjournaledPerSec: Math.round(median(actor.plain)),
+      actorTickPerSec: Math.round(median(actor.tick)),
+      replayPerSec: pick(replays, 'replayPerSec'),
+      folderPerSec: pick(replays, 'folderPerSec'),
+      transitionFoldPerSec: pick(replays, 'transitionFoldPerSec'),
     };
     return {
       ...f,
@@ -115,10 +137,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const full = await measureLevel('FULL', options.eventsFull, runs, dir, log);
     const suffixed = Object.fromEntries(Object.entries(full).map(([k, v]) => [`${k}Full`, v]));
     return {
-      ...normal, ...(suffixed as { [K in keyof LevelFigures as `${K}Full`]: number }),
-      events: options.events, eventsFull: options.eventsFull, runs,
-      node: process.version, xstate: require('xstate/package.json').version, betterSqlite3: require('better-sqlite3/package.json').version,
-      cpus: cpus().length, durationMs: Math.round(performance.now() - started),
+      ...normal,
+      ...(suffixed as { [K in keyof LevelFigures as `${K}Full`]: number }),
+      events: options.events,
+      eventsFull: options.eventsFull,
+      runs,
+      node: process.version,
+      xstate: require('xstate/package.json').version,
+      betterSqlite3: require('better-sqlite3/package.json').version,
+      cpus: cpus().length,
+      durationMs: Math.round(performance.now() - started),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -126,12 +154,18 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 }
 
 const ROWS: Array<[string, keyof LevelFigures, 'rate' | 'ratio']> = [
-  ['append: store.append, 1 event/txn', 'appendPerSec', 'rate'], ['append: raw better-sqlite3 insert', 'rawAppendPerSec', 'rate'],
-  ['  ratio store / raw', 'appendRatio', 'ratio'], ['append: appendBatch, 1000/txn', 'groupCommitPerSec', 'rate'],
-  ['actor: journaled, commit each', 'actorPerSec', 'rate'], ['actor: plain XState, no journal', 'unjournaledPerSec', 'rate'],
-  ['  ratio journaled / plain', 'actorRatio', 'ratio'], ['actor: journaled, commit tick', 'actorTickPerSec', 'rate'],
-  ['replay: replay() incl. reading', 'replayPerSec', 'rate'], ['replay: Folder on read records', 'folderPerSec', 'rate'],
-  ['replay: bare transition() fold', 'transitionFoldPerSec', 'rate'], ['  ratio replay() / transition()', 'replayRatio', 'ratio'],
+  ['append: store.append, 1 event/txn', 'appendPerSec', 'rate'],
+  ['append: raw better-sqlite3 insert', 'rawAppendPerSec', 'rate'],
+  ['  ratio store / raw', 'appendRatio', 'ratio'],
+  ['append: appendBatch, 1000/txn', 'groupCommitPerSec', 'rate'],
+  ['actor: journaled, commit each', 'actorPerSec', 'rate'],
+  ['actor: plain XState, no journal', 'unjournaledPerSec', 'rate'],
+  ['  ratio journaled / plain', 'actorRatio', 'ratio'],
+  ['actor: journaled, commit tick', 'actorTickPerSec', 'rate'],
+  ['replay: replay() incl. reading', 'replayPerSec', 'rate'],
+  ['replay: Folder on read records', 'folderPerSec', 'rate'],
+  ['replay: bare transition() fold', 'transitionFoldPerSec', 'rate'],
+  ['  ratio replay() / transition()', 'replayRatio', 'ratio'],
 ];
 
 /** The human-readable table of a {@link BenchResult}: events/s per figure, ratios, per level. */

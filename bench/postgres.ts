@@ -135,43 +135,69 @@ export async function runPostgresBench(options: PostgresBenchOptions = {}): Prom
     await streams('many', 1);
     await streams('batch', batch);
     await streams('conc', concurrency);
-    const ms: Record<string, number[]> = { rawSingle: [], appendSingle: [], rawBatched: [], appendMany: [], appendBatch: [], rawConcurrent: [], appendConcurrent: [] };
+    const ms: Record<string, number[]> = {
+      rawSingle: [],
+      appendSingle: [],
+      rawBatched: [],
+      appendMany: [],
+      appendBatch: [],
+      rawConcurrent: [],
+      appendConcurrent: [],
+    };
     // raw and store alternate, figure by figure, run after run: the machine's noise falls on both
     for (let run = 0; run < runs; run++) {
       log(`run ${run + 1}/${runs}: one event per transaction (${events} each)`);
-      ms.rawSingle!.push(await timed(async () => {
-        for (let v = 1; v <= events; v++) await pool.query(insertOne, [`raw-single-${run}`, v, sample.type, data, meta]);
-      }));
-      ms.appendSingle!.push(await timed(async () => {
-        for (let v = run * events; v < (run + 1) * events; v++) await store.append('single-0', v, [sample]);
-      }));
+      ms.rawSingle!.push(
+        await timed(async () => {
+          for (let v = 1; v <= events; v++) await pool.query(insertOne, [`raw-single-${run}`, v, sample.type, data, meta]);
+        }),
+      );
+      ms.appendSingle!.push(
+        await timed(async () => {
+          for (let v = run * events; v < (run + 1) * events; v++) await store.append('single-0', v, [sample]);
+        }),
+      );
       log(`run ${run + 1}/${runs}: ${batch} rows per transaction (${rounds} and ${batchRounds} transactions)`);
-      ms.rawBatched!.push(await timed(async () => {
-        for (let r = 0; r < rounds; r++) await pool.query(insertMany, rows(() => `raw-batched-${run}`, r * batch + 1));
-      }));
-      ms.appendMany!.push(await timed(async () => {
-        for (let r = run * rounds; r < (run + 1) * rounds; r++) await store.append('many-0', r * batch, many);
-      }));
-      ms.appendBatch!.push(await timed(async () => {
-        for (let r = run * batchRounds; r < (run + 1) * batchRounds; r++) {
-          await store.appendBatch(Array.from({ length: batch }, (_, i) => ({ streamId: `batch-${i}`, expectedVersion: r, events: [sample] })));
-        }
-      }));
+      ms.rawBatched!.push(
+        await timed(async () => {
+          for (let r = 0; r < rounds; r++)
+            await pool.query(
+              insertMany,
+              rows(() => `raw-batched-${run}`, r * batch + 1),
+            );
+        }),
+      );
+      ms.appendMany!.push(
+        await timed(async () => {
+          for (let r = run * rounds; r < (run + 1) * rounds; r++) await store.append('many-0', r * batch, many);
+        }),
+      );
+      ms.appendBatch!.push(
+        await timed(async () => {
+          for (let r = run * batchRounds; r < (run + 1) * batchRounds; r++) {
+            await store.appendBatch(Array.from({ length: batch }, (_, i) => ({ streamId: `batch-${i}`, expectedVersion: r, events: [sample] })));
+          }
+        }),
+      );
       log(`run ${run + 1}/${runs}: ${concurrency} callers at once (${perCaller} each)`);
-      ms.rawConcurrent!.push(await timed(async () => {
-        await Promise.all(
-          Array.from({ length: concurrency }, async (_, c) => {
-            for (let v = 1; v <= perCaller; v++) await pool.query(insertOne, [`raw-c${c}-${run}`, v, sample.type, data, meta]);
-          }),
-        );
-      }));
-      ms.appendConcurrent!.push(await timed(async () => {
-        await Promise.all(
-          Array.from({ length: concurrency }, async (_, c) => {
-            for (let v = run * perCaller; v < (run + 1) * perCaller; v++) await store.append(`conc-${c}`, v, [sample]);
-          }),
-        );
-      }));
+      ms.rawConcurrent!.push(
+        await timed(async () => {
+          await Promise.all(
+            Array.from({ length: concurrency }, async (_, c) => {
+              for (let v = 1; v <= perCaller; v++) await pool.query(insertOne, [`raw-c${c}-${run}`, v, sample.type, data, meta]);
+            }),
+          );
+        }),
+      );
+      ms.appendConcurrent!.push(
+        await timed(async () => {
+          await Promise.all(
+            Array.from({ length: concurrency }, async (_, c) => {
+              for (let v = run * perCaller; v < (run + 1) * perCaller; v++) await store.append(`conc-${c}`, v, [sample]);
+            }),
+          );
+        }),
+      );
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
     const rawSingle = median(ms.rawSingle!);
@@ -231,7 +257,9 @@ export function formatPostgresBench(r: PostgresBenchResult): string {
     [`store.append, ${r.concurrency} callers at once`, n(r.appendConcurrentPerSec)],
     ['  ratio store / raw', x(r.concurrentRatio)],
   ];
-  return `actorlog PostgreSQL bench: ${r.server}, node ${process.version}; median of ${r.runs} runs\n\n` + formatTable(['figure (events/s)', 'value'], rows) + '\n';
+  return (
+    `actorlog PostgreSQL bench: ${r.server}, node ${process.version}; median of ${r.runs} runs\n\n` + formatTable(['figure (events/s)', 'value'], rows) + '\n'
+  );
 }
 
 function positive(value: string): number {

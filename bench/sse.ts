@@ -47,7 +47,10 @@ async function eventServer(events: number): Promise<{ url: string; server: Serve
     let chunk = '';
     for (let i = 1; i <= events; i++) {
       chunk += `id: ${i}\ndata: {"type":"tick","n":${i}}\n\n`;
-      if (i % 200 === 0) { res.write(chunk); chunk = ''; }
+      if (i % 200 === 0) {
+        res.write(chunk);
+        chunk = '';
+      }
     }
     res.end(chunk);
   });
@@ -58,7 +61,11 @@ async function eventServer(events: number): Promise<{ url: string; server: Serve
 async function bare(url: string, events: number): Promise<number> {
   const start = performance.now();
   let n = 0;
-  const parser = createParser({ onEvent: () => { n += 1; } });
+  const parser = createParser({
+    onEvent: () => {
+      n += 1;
+    },
+  });
   const res = await request(url, { headers: { accept: 'text/event-stream' } });
   const decoder = new TextDecoder();
   for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
@@ -69,7 +76,14 @@ async function bare(url: string, events: number): Promise<number> {
 async function sourceOnly(url: string, events: number): Promise<number> {
   const start = performance.now();
   let n = 0;
-  await lastValueFrom(sse({ request: url, reconnectOnEnd: false }).pipe(map((item) => { if (item.kind === 'message') n += 1; })), { defaultValue: undefined });
+  await lastValueFrom(
+    sse({ request: url, reconnectOnEnd: false }).pipe(
+      map((item) => {
+        if (item.kind === 'message') n += 1;
+      }),
+    ),
+    { defaultValue: undefined },
+  );
   if (n !== events) throw new Error(`source delivered ${n} of ${events} events`);
   return events / ((performance.now() - start) / 1000);
 }
@@ -80,9 +94,13 @@ async function journaled(url: string, events: number, commit: CommitMode, dir: s
   const machine = sessionMachine.provide({
     actors: {
       open: fromEventObservable(() => of<SessionWireEvent>({ type: 'session.opened', remoteId: 'bench', status: 'idle' })),
-      events: fromEventObservable(() => sse({ request: url, reconnectOnEnd: false }).pipe(
-        concatMap((item) => (item.kind === 'message' ? of<SessionWireEvent>({ type: 'session.event', kind: 'tick', meta: { source: 'sse', cursor: item.cursor } }) : EMPTY)),
-      )),
+      events: fromEventObservable(() =>
+        sse({ request: url, reconnectOnEnd: false }).pipe(
+          concatMap((item) =>
+            item.kind === 'message' ? of<SessionWireEvent>({ type: 'session.event', kind: 'tick', meta: { source: 'sse', cursor: item.cursor } }) : EMPTY,
+          ),
+        ),
+      ),
     } as never,
   });
   const system = createActorSystem({ store, machines: { session: machine }, commit });
@@ -127,7 +145,15 @@ export async function measureSse(options: MeasureSseOptions = {}): Promise<SseFi
     log(`sse: journaled (commit each) ${Math.round(journaledPerSec)}/s`);
     const journaledTickPerSec = await journaled(url, events, 'tick', dir);
     log(`sse: journaled (commit tick) ${Math.round(journaledTickPerSec)}/s`);
-    return { events, journaledPerSec, journaledTickPerSec, sourcePerSec, barePerSec, ratio: journaledPerSec / barePerSec, sourceRatio: sourcePerSec / barePerSec };
+    return {
+      events,
+      journaledPerSec,
+      journaledTickPerSec,
+      sourcePerSec,
+      barePerSec,
+      ratio: journaledPerSec / barePerSec,
+      sourceRatio: sourcePerSec / barePerSec,
+    };
   } finally {
     await new Promise((r) => server.close(r));
     rmSync(dir, { recursive: true, force: true });

@@ -53,7 +53,8 @@ const round = (x: number) => Math.round(x);
 
 async function waitAll(actors: Array<JournaledActor<ConnectionMachine>>, seq: number): Promise<void> {
   // seq 0 (the first snapshot) is dropped as seed 004 drops it: its arrival shows as the first duplicate
-  const at = (s: ReturnType<JournaledActor<ConnectionMachine>['getSnapshot']>) => (seq === 0 ? s.context.counts.duplicates >= 1 : s.context.lastSeq === encodeBackendCursor(seq).slice(3));
+  const at = (s: ReturnType<JournaledActor<ConnectionMachine>['getSnapshot']>) =>
+    seq === 0 ? s.context.counts.duplicates >= 1 : s.context.lastSeq === encodeBackendCursor(seq).slice(3);
   await Promise.all(actors.map((a) => a.waitFor(at, { timeoutMs: 120_000 })));
 }
 
@@ -108,7 +109,8 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
     await waitAll([actor], frames);
     const perSec = frames / ((performance.now() - t0) / 1000);
     on.stop(actor.id);
-    if (store.readStream(actor.id).filter((r) => r.type === 'connection.message').length !== frames + 2) throw new Error('ws bench: the log does not hold every frame');
+    if (store.readStream(actor.id).filter((r) => r.type === 'connection.message').length !== frames + 2)
+      throw new Error('ws bench: the log does not hold every frame');
     return perSec;
   };
   const emit = (workerId: string) => {
@@ -142,9 +144,14 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
     await waitAll(actors, 0);
     const heapPerConnection = (heap() - before) / connections;
     return {
-      frames, wsFramesPerSec: round(wsFramesPerSec), wsTickFramesPerSec: round(wsTickFramesPerSec), bareFramesPerSec: round(bareFramesPerSec),
+      frames,
+      wsFramesPerSec: round(wsFramesPerSec),
+      wsTickFramesPerSec: round(wsTickFramesPerSec),
+      bareFramesPerSec: round(bareFramesPerSec),
       ratio: Math.round((wsFramesPerSec / bareFramesPerSec) * 1000) / 1000,
-      connections, heapPerConnection: round(heapPerConnection), bareHeapPerConnection: round(bareHeap),
+      connections,
+      heapPerConnection: round(heapPerConnection),
+      bareHeapPerConnection: round(bareHeap),
       durationMs: round(performance.now() - started),
     };
   } finally {

@@ -5,9 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
 import { AGENT_CARD_PATH, Role, TaskState, type AgentCard, type Message, type Part } from '@a2a-js/sdk';
-import {
-  AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus, type RequestContext,
-} from '@a2a-js/sdk/server';
+import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 
 /**
@@ -53,7 +51,11 @@ export interface A2AServerOptions {
   faults?: A2AServerFaults;
 }
 /** Counters since start. */
-export interface A2AServerStats { tasksCreated: number; messagesReceived: number; duplicateMessageIds: number }
+export interface A2AServerStats {
+  tasksCreated: number;
+  messagesReceived: number;
+  duplicateMessageIds: number;
+}
 /** A running example agent. */
 export interface A2AServerHandle {
   /** The A2A v0.3 JSON-RPC endpoint, `http://127.0.0.1:<port>/a2a/jsonrpc`. */
@@ -71,12 +73,19 @@ const MALFORMED = [
   'data: {"jsonrpc":"2.0","id":null,"result":{"kind":"status-update","taskId":42}}\n\n',
 ];
 const textPart = (value: string): Part => ({ content: { $case: 'text', value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
-const textOf = (parts: Part[] = []) => parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join(' ').toLowerCase();
+const textOf = (parts: Part[] = []) =>
+  parts
+    .map((p) => (p.content?.$case === 'text' ? p.content.value : ''))
+    .join(' ')
+    .toLowerCase();
 
 /** The demo agent: behaviour chosen by words in the first prompt (`fail…`, `ask…`, `slow…`). */
 class DemoExecutor implements AgentExecutor {
   private readonly tasks = new Map<string, { contextId: string; abort?: AbortController }>();
-  constructor(private readonly stepMs: number, private readonly onExecute: (ctx: RequestContext) => void) {}
+  constructor(
+    private readonly stepMs: number,
+    private readonly onExecute: (ctx: RequestContext) => void,
+  ) {}
 
   async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId, task } = ctx;
@@ -86,25 +95,49 @@ class DemoExecutor implements AgentExecutor {
     this.tasks.set(taskId, { contextId, abort });
     const ms = /\bslow/.test(prompt) ? this.stepMs * 10 : this.stepMs;
     const step = () => sleep(ms, undefined, { signal: abort.signal });
-    const status = (state: TaskState, text?: string) => bus.publish(AgentEvent.statusUpdate({ taskId, contextId, metadata: undefined, status: this.status(taskId, contextId, state, text) }));
-    const chunk = (value: string, append: boolean) => bus.publish(AgentEvent.artifactUpdate({
-      taskId, contextId, append, lastChunk: append, metadata: undefined,
-      artifact: { artifactId: `${taskId}-result`, name: 'result', description: '', parts: [textPart(value)], metadata: undefined, extensions: [] },
-    }));
+    const status = (state: TaskState, text?: string) =>
+      bus.publish(AgentEvent.statusUpdate({ taskId, contextId, metadata: undefined, status: this.status(taskId, contextId, state, text) }));
+    const chunk = (value: string, append: boolean) =>
+      bus.publish(
+        AgentEvent.artifactUpdate({
+          taskId,
+          contextId,
+          append,
+          lastChunk: append,
+          metadata: undefined,
+          artifact: { artifactId: `${taskId}-result`, name: 'result', description: '', parts: [textPart(value)], metadata: undefined, extensions: [] },
+        }),
+      );
     try {
       // §7.1: the first event is the Task; a non-blocking message/send returns it at once.
-      bus.publish(AgentEvent.task({
-        id: taskId, contextId, metadata: undefined, artifacts: task?.artifacts ?? [], history: task?.history ?? [ctx.userMessage],
-        status: this.status(taskId, contextId, task ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED),
-      }));
+      bus.publish(
+        AgentEvent.task({
+          id: taskId,
+          contextId,
+          metadata: undefined,
+          artifacts: task?.artifacts ?? [],
+          history: task?.history ?? [ctx.userMessage],
+          status: this.status(taskId, contextId, task ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED),
+        }),
+      );
       if (!task) {
-        await step(); status(TaskState.TASK_STATE_WORKING);
-        if (/\bfail/.test(prompt)) { await step(); return status(TaskState.TASK_STATE_FAILED, 'failed on purpose: the prompt asked for it'); }
-        if (/\bask/.test(prompt)) { await step(); return status(TaskState.TASK_STATE_INPUT_REQUIRED, 'Which colour should it be?'); }
+        await step();
+        status(TaskState.TASK_STATE_WORKING);
+        if (/\bfail/.test(prompt)) {
+          await step();
+          return status(TaskState.TASK_STATE_FAILED, 'failed on purpose: the prompt asked for it');
+        }
+        if (/\bask/.test(prompt)) {
+          await step();
+          return status(TaskState.TASK_STATE_INPUT_REQUIRED, 'Which colour should it be?');
+        }
       }
-      await step(); chunk('chunk one;', false);
-      await step(); chunk(' chunk two.', true);
-      await step(); status(TaskState.TASK_STATE_COMPLETED, 'done');
+      await step();
+      chunk('chunk one;', false);
+      await step();
+      chunk(' chunk two.', true);
+      await step();
+      status(TaskState.TASK_STATE_COMPLETED, 'done');
     } catch (err) {
       if (!abort.signal.aborted) throw err;
     } finally {
@@ -117,15 +150,29 @@ class DemoExecutor implements AgentExecutor {
     const entry = this.tasks.get(taskId);
     entry?.abort?.abort();
     const contextId = entry?.contextId ?? '';
-    bus.publish(AgentEvent.statusUpdate({ taskId, contextId, metadata: undefined, status: this.status(taskId, contextId, TaskState.TASK_STATE_CANCELED, 'canceled') }));
+    bus.publish(
+      AgentEvent.statusUpdate({ taskId, contextId, metadata: undefined, status: this.status(taskId, contextId, TaskState.TASK_STATE_CANCELED, 'canceled') }),
+    );
   }
 
-  stopAll(): void { for (const entry of this.tasks.values()) entry.abort?.abort(); }
+  stopAll(): void {
+    for (const entry of this.tasks.values()) entry.abort?.abort();
+  }
 
   private status(taskId: string, contextId: string, state: TaskState, text?: string) {
-    const message: Message | undefined = text === undefined ? undefined : {
-      role: Role.ROLE_AGENT, messageId: randomUUID(), taskId, contextId, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [],
-    };
+    const message: Message | undefined =
+      text === undefined
+        ? undefined
+        : {
+            role: Role.ROLE_AGENT,
+            messageId: randomUUID(),
+            taskId,
+            contextId,
+            parts: [textPart(text)],
+            metadata: undefined,
+            extensions: [],
+            referenceTaskIds: [],
+          };
     return { state, message, timestamp: new Date().toISOString() };
   }
 }
@@ -142,17 +189,35 @@ function messageIdRegistry() {
         if (taskId) return taskId;
       }
       known.set(messageId, new Promise((resolve) => pending.set(messageId, resolve)));
-      res.on('close', () => { if (pending.has(messageId)) { known.delete(messageId); this.bind(messageId, undefined); } });
+      res.on('close', () => {
+        if (pending.has(messageId)) {
+          known.delete(messageId);
+          this.bind(messageId, undefined);
+        }
+      });
       return undefined;
     },
-    bind(messageId: string, taskId: string | undefined): void { pending.get(messageId)?.(taskId); pending.delete(messageId); },
+    bind(messageId: string, taskId: string | undefined): void {
+      pending.get(messageId)?.(taskId);
+      pending.delete(messageId);
+    },
   };
 }
 
 /** Express middleware in front of the SDK: faults, stats and messageId idempotency. */
 function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<typeof messageIdRegistry>, dedupe: boolean): RequestHandler {
-  const take = (name: 'malformedStreamFrames' | 'nonJsonGet' | 'nonJsonSend' | 'unavailable' | 'truncatedSendAnswers' | 'stallStreams' | 'stallGet' | 'loseSendAnswers' | 'dripGet') =>
-    (faults[name] ?? 0) > 0 ? ((faults[name] = faults[name]! - 1), true) : false;
+  const take = (
+    name:
+      | 'malformedStreamFrames'
+      | 'nonJsonGet'
+      | 'nonJsonSend'
+      | 'unavailable'
+      | 'truncatedSendAnswers'
+      | 'stallStreams'
+      | 'stallGet'
+      | 'loseSendAnswers'
+      | 'dripGet',
+  ) => ((faults[name] ?? 0) > 0 ? ((faults[name] = faults[name]! - 1), true) : false);
   const dropped = new Set<string>();
   let malformedSent = 0;
   const html = (res: Response) => res.status(200).type('text/html').send('<html><body>upstream hiccup (injected)</body></html>');
@@ -171,7 +236,12 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
       const text = String(chunk);
       if (!text.startsWith('data:')) return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
       frames += 1;
-      try { const r = JSON.parse(text.slice(5)).result; taskId ??= r?.kind === 'task' ? r.id : r?.taskId; } catch { /* keep hint */ }
+      try {
+        const r = JSON.parse(text.slice(5)).result;
+        taskId ??= r?.kind === 'task' ? r.id : r?.taskId;
+      } catch {
+        /* keep hint */
+      }
       if (dropAfter && frames >= dropAfter && taskId && !dropped.has(taskId)) {
         dropped.add(taskId);
         cut = true;
@@ -198,7 +268,10 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
       return;
     }
     if (method === 'message/send' && take('loseSendAnswers')) {
-      res.json = (() => { res.socket?.destroy(); return res; }) as Response['json']; // handled, answer lost
+      res.json = (() => {
+        res.socket?.destroy();
+        return res;
+      }) as Response['json']; // handled, answer lost
     }
     if (method === 'message/send' && take('truncatedSendAnswers')) {
       res.json = ((payload: unknown) => {
@@ -212,7 +285,8 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
       const messageId = body.params?.message?.messageId;
       const taskId = typeof messageId === 'string' && dedupe ? await ids.claim(messageId, res) : undefined;
       if (method === 'message/send' && faults.holdSendMs) await sleep(faults.holdSendMs);
-      if (taskId) { // seen before: answer with the existing task, create nothing
+      if (taskId) {
+        // seen before: answer with the existing task, create nothing
         stats.duplicateMessageIds += 1;
         body.method = method === 'message/send' ? 'tasks/get' : 'tasks/resubscribe';
         body.params = { id: taskId };
@@ -226,11 +300,29 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
 function agentCard(url: string): AgentCard {
   const jsonRpc = (protocolVersion: string) => ({ url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion });
   return {
-    name: 'actorlog example agent', description: 'Demo tasks: words "fail", "ask", "slow" in the prompt choose the outcome.',
-    supportedInterfaces: [jsonRpc('0.3'), jsonRpc('1.0')], provider: undefined, version: '1.0.0',
+    name: 'actorlog example agent',
+    description: 'Demo tasks: words "fail", "ask", "slow" in the prompt choose the outcome.',
+    supportedInterfaces: [jsonRpc('0.3'), jsonRpc('1.0')],
+    provider: undefined,
+    version: '1.0.0',
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
-    securitySchemes: {}, securityRequirements: [], defaultInputModes: ['text'], defaultOutputModes: ['text'], signatures: [],
-    skills: [{ id: 'demo', name: 'demo', description: 'Two artifact chunks, then completed.', tags: ['demo'], examples: ['hello', 'please fail', 'ask me', 'slow one'], inputModes: ['text'], outputModes: ['text'], securityRequirements: [] }],
+    securitySchemes: {},
+    securityRequirements: [],
+    defaultInputModes: ['text'],
+    defaultOutputModes: ['text'],
+    signatures: [],
+    skills: [
+      {
+        id: 'demo',
+        name: 'demo',
+        description: 'Two artifact chunks, then completed.',
+        tags: ['demo'],
+        examples: ['hello', 'please fail', 'ask me', 'slow one'],
+        inputModes: ['text'],
+        outputModes: ['text'],
+        securityRequirements: [],
+      },
+    ],
   };
 }
 
@@ -267,10 +359,21 @@ export async function startA2AServer(options: A2AServerOptions = {}): Promise<A2
   const requestHandler = new DefaultRequestHandler(agentCard(url), new InMemoryTaskStore(), executor);
   const legacyCompat = { enabled: true };
   app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: requestHandler, legacyCompat }));
-  app.use(RPC_PATH, express.json(), front(faults, stats, ids, options.dedupeMessageIds ?? true), jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat }));
+  app.use(
+    RPC_PATH,
+    express.json(),
+    front(faults, stats, ids, options.dedupeMessageIds ?? true),
+    jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat }),
+  );
   return {
-    url, faults, stats: () => ({ ...stats }),
-    close: () => { executor.stopAll(); server.closeAllConnections(); return new Promise<void>((done) => server.close(() => done())); },
+    url,
+    faults,
+    stats: () => ({ ...stats }),
+    close: () => {
+      executor.stopAll();
+      server.closeAllConnections();
+      return new Promise<void>((done) => server.close(() => done()));
+    },
   };
 }
 

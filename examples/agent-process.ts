@@ -36,7 +36,10 @@ async function answers(url: string): Promise<boolean> {
  */
 export async function ensureAgent(options: { db: string; stepMs: number }): Promise<AgentProcess> {
   const agent = await ensureServer({
-    db: options.db, name: 'agent', module: SERVER, answers,
+    db: options.db,
+    name: 'agent',
+    module: SERVER,
+    answers,
     env: { PORT: '0', A2A_STEP_MS: String(options.stepMs) },
   });
   return { url: agent.url, pid: agent.pid, reused: agent.reused, stop: () => void agent.stop() };

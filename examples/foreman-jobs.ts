@@ -53,18 +53,24 @@ const store = await openLogStore(opts.db);
 // One run of the example on this log, stable across kills. Its jobs are `<run>-1..n`: foreman-1..n
 // unless a finished run on this file used those ids already.
 const first = await store.getStream('foreman-1');
-const run = exampleRun(opts.db, 'foreman', () => (!first || first.status === 'active' ? 'foreman' : `foreman-${new Date(started).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`));
+const run = exampleRun(opts.db, 'foreman', () =>
+  !first || first.status === 'active' ? 'foreman' : `foreman-${new Date(started).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`,
+);
 
 // Without --foreman-url: the test daemon as a process of its own, which outlives a killed run and
 // keeps its jobs; a restarted run finds it (and the token and secret it was started with) again.
 let daemon: ServerProcess<ForemanServerOptions> | undefined;
 if (!opts.foremanUrl) {
   daemon = await ensureServer<ForemanServerOptions>({
-    db: opts.db, name: 'foreman', module: fileURLToPath(new URL('../test/servers/foreman.ts', import.meta.url)), start: 'startForemanServer',
+    db: opts.db,
+    name: 'foreman',
+    module: fileURLToPath(new URL('../test/servers/foreman.ts', import.meta.url)),
+    start: 'startForemanServer',
     options: {
       token: process.env.FOREMAN_TOKEN ?? randomBytes(16).toString('hex'),
       webhookSecret: process.env.FOREMAN_WEBHOOK_SECRET ?? randomBytes(16).toString('hex'),
-      stepMs: opts.stepMs, workers: 2,
+      stepMs: opts.stepMs,
+      workers: 2,
     },
   });
 }
@@ -74,13 +80,18 @@ const secret = daemon ? daemon.options.webhookSecret : process.env.FOREMAN_WEBHO
 
 // The receiver reads `x-foreman-signature: sha256=<hex>` by default, the header foreman signs in.
 const receiver = createWebhookReceiver({ port: opts.webhookPort, secret });
-const hooks = opts.polling ? undefined : await receiver.listen().catch((err: Error) => {
-  console.log(`webhook receiver cannot bind (${err.message}): jobs are followed by polling`);
-  return undefined;
-});
-console.log(`foreman jobs: run ${run.id}${run.resumed ? ' (resumed)' : ''}, log ${shownLog(opts.db)}, daemon ${url}` +
-  (daemon ? ` (test daemon, pid ${daemon.pid}${daemon.reused ? ', left by an earlier run' : ''})` : '') + ', ' +
-  (hooks ? `webhooks to ${hooks}${secret ? ' (HMAC-SHA256 verified)' : ''}` : 'polling'));
+const hooks = opts.polling
+  ? undefined
+  : await receiver.listen().catch((err: Error) => {
+      console.log(`webhook receiver cannot bind (${err.message}): jobs are followed by polling`);
+      return undefined;
+    });
+console.log(
+  `foreman jobs: run ${run.id}${run.resumed ? ' (resumed)' : ''}, log ${shownLog(opts.db)}, daemon ${url}` +
+    (daemon ? ` (test daemon, pid ${daemon.pid}${daemon.reused ? ', left by an earlier run' : ''})` : '') +
+    ', ' +
+    (hooks ? `webhooks to ${hooks}${secret ? ' (HMAC-SHA256 verified)' : ''}` : 'polling'),
+);
 
 const client = createForemanClient({ url, token });
 const models = await client.tags();
@@ -112,7 +123,13 @@ const runs: Array<Promise<[string, ForemanResult | Error]>> = [];
 for (let i = 1; i <= opts.jobs; i++) {
   const id = `${run.id}-${i}`;
   const running = system.get<JobMachine>(id);
-  const settle = (p: Promise<ForemanResult>) => runs.push(p.then((r) => [id, r] as [string, ForemanResult], (e: Error) => [id, e]));
+  const settle = (p: Promise<ForemanResult>) =>
+    runs.push(
+      p.then(
+        (r) => [id, r] as [string, ForemanResult],
+        (e: Error) => [id, e],
+      ),
+    );
   if (running) {
     console.log(`  ${id}: recovered from the log`);
     watch(running);
@@ -140,8 +157,10 @@ for (const [id, r] of results) {
 }
 if (daemon) {
   const stats = await daemon.control.call<ForemanServerStats>('stats');
-  console.log(`daemon: ${stats.jobsCreated} jobs created (more than ${opts.jobs} only after a kill inside the submit window), ` +
-    `${stats.webhooks.delivered} webhooks delivered, ${stats.gets} polls`);
+  console.log(
+    `daemon: ${stats.jobsCreated} jobs created (more than ${opts.jobs} only after a kill inside the submit window), ` +
+      `${stats.webhooks.delivered} webhooks delivered, ${stats.gets} polls`,
+  );
 }
 console.log(`events logged: ${await store.headPosition()} in ${shownLog(opts.db)}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`replay a job:  npm run -s actorlog -- replay ${shownLog(opts.db)} ${run.id}-1`);

@@ -22,7 +22,14 @@ const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('connection_ack') }),
   z.object({ type: z.literal('ping') }),
   z.object({ type: z.literal('pong') }),
-  z.object({ type: z.literal('next'), id: z.string(), payload: z.object({ data: z.object({ ticks: z.object({ seq: z.number().int(), text: z.string() }) }).nullish(), errors: z.array(z.object({ message: z.string() })).optional() }) }),
+  z.object({
+    type: z.literal('next'),
+    id: z.string(),
+    payload: z.object({
+      data: z.object({ ticks: z.object({ seq: z.number().int(), text: z.string() }) }).nullish(),
+      errors: z.array(z.object({ message: z.string() })).optional(),
+    }),
+  }),
   z.object({ type: z.literal('error'), id: z.string(), payload: z.array(z.object({ message: z.string() })) }),
   z.object({ type: z.literal('complete'), id: z.string() }),
 ]);
@@ -60,8 +67,18 @@ function toEvents(e: WebSocketEvent, reply: (what: 'pong' | 'subscribe') => void
     return [{ type: 'tick', seq, text, meta: { source: 'ws', cursor: String(seq) } }];
   }
   if (msg.type === 'next' || msg.type === 'error') {
-    const errors = msg.type === 'error' ? msg.payload : msg.payload.errors ?? [];
-    return [{ type: 'ticks.failed', message: errors.map((x) => x.message).join('; ').slice(0, 500) || 'a next without data', meta: WS }];
+    const errors = msg.type === 'error' ? msg.payload : (msg.payload.errors ?? []);
+    return [
+      {
+        type: 'ticks.failed',
+        message:
+          errors
+            .map((x) => x.message)
+            .join('; ')
+            .slice(0, 500) || 'a next without data',
+        meta: WS,
+      },
+    ];
   }
   if (msg.type === 'complete') return [{ type: 'ticks.complete', meta: WS }];
   return [];
@@ -84,7 +101,16 @@ export interface GraphqlTicksOptions {
 export function graphqlTicksMachine(options: GraphqlTicksOptions) {
   return setup({
     types: {
-      context: {} as { count: number; lastSeq: number; received: number; duplicates: number; invalid: number; closes: number; lastClose?: string; error?: ErrorInfo },
+      context: {} as {
+        count: number;
+        lastSeq: number;
+        received: number;
+        duplicates: number;
+        invalid: number;
+        closes: number;
+        lastClose?: string;
+        error?: ErrorInfo;
+      },
       events: {} as TicksEvent,
       input: {} as { count: number },
     },
@@ -123,16 +149,43 @@ export function graphqlTicksMachine(options: GraphqlTicksOptions) {
     initial: 'subscribed',
     states: {
       subscribed: {
-        invoke: { id: 'receive', src: 'receive', input: ({ context }) => ({ count: context.count, cursor: context.lastSeq === 0 ? undefined : String(context.lastSeq) }) },
+        invoke: {
+          id: 'receive',
+          src: 'receive',
+          input: ({ context }) => ({ count: context.count, cursor: context.lastSeq === 0 ? undefined : String(context.lastSeq) }),
+        },
         on: {
           tick: [
-            { guard: 'fresh', actions: assign({ lastSeq: ({ event }) => (event.type === 'tick' ? event.seq : 0), received: ({ context }) => context.received + 1 }) },
+            {
+              guard: 'fresh',
+              actions: assign({ lastSeq: ({ event }) => (event.type === 'tick' ? event.seq : 0), received: ({ context }) => context.received + 1 }),
+            },
             { actions: assign({ duplicates: ({ context }) => context.duplicates + 1 }) },
           ],
-          'ticks.complete': [{ guard: 'allReceived', target: 'done' }, { target: 'failed', actions: assign({ error: ({ context }) => ({ name: 'ActorlogError', code: 'INVALID_PAYLOAD', message: `the server completed at tick ${context.lastSeq} of ${context.count}` }) }) }],
+          'ticks.complete': [
+            { guard: 'allReceived', target: 'done' },
+            {
+              target: 'failed',
+              actions: assign({
+                error: ({ context }) => ({
+                  name: 'ActorlogError',
+                  code: 'INVALID_PAYLOAD',
+                  message: `the server completed at tick ${context.lastSeq} of ${context.count}`,
+                }),
+              }),
+            },
+          ],
           'ticks.invalid': { actions: assign({ invalid: ({ context }) => context.invalid + 1 }) },
-          'ticks.closed': { actions: assign({ closes: ({ context }) => context.closes + 1, lastClose: ({ event }) => (event.type === 'ticks.closed' ? `${event.code} ${event.reason}`.trim() : undefined) }) },
-          'ticks.failed': { target: 'failed', actions: assign({ error: ({ event }) => ({ name: 'ActorlogError', message: event.type === 'ticks.failed' ? event.message : '' }) }) },
+          'ticks.closed': {
+            actions: assign({
+              closes: ({ context }) => context.closes + 1,
+              lastClose: ({ event }) => (event.type === 'ticks.closed' ? `${event.code} ${event.reason}`.trim() : undefined),
+            }),
+          },
+          'ticks.failed': {
+            target: 'failed',
+            actions: assign({ error: ({ event }) => ({ name: 'ActorlogError', message: event.type === 'ticks.failed' ? event.message : '' }) }),
+          },
           'ticks.stop': { target: 'stopped', actions: sendTo('receive', { type: 'ws.send', data: JSON.stringify({ type: 'complete', id: ID }) }) },
         },
       },
@@ -151,24 +204,35 @@ export const machines = { ticks: graphqlTicksMachine({ url: 'ws://127.0.0.1:0/gr
 
 async function main() {
   const { Command, InvalidArgumentError } = await import('commander');
-  const int = (name: string) => (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1`); return n; };
+  const int = (name: string) => (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
+    return n;
+  };
   const opts = new Command('graphql-ws-example')
-    .description('Follow a graphql-ws subscription into a journaled actor; recover whatever the log holds first. '
-      + 'The login token is read from GQL_TOKEN, the token a started server accepts from GQL_SERVER_TOKEN (both default example-token): never from the command line.')
+    .description(
+      'Follow a graphql-ws subscription into a journaled actor; recover whatever the log holds first. ' +
+        'The login token is read from GQL_TOKEN, the token a started server accepts from GQL_SERVER_TOKEN (both default example-token): never from the command line.',
+    )
     .option('--db <path>', 'the SQLite log (env ACTORLOG_DB)', process.env.ACTORLOG_DB ?? './graphql-ws.db')
     .option('--count <n>', 'ticks the subscription delivers', int('--count'), 50)
     .option('--step-ms <ms>', 'delay between ticks of a started server', int('--step-ms'), 50)
     .option('--server-url <url>', 'use this graphql-ws endpoint instead of starting the example server')
     .option('--max-attempts <n>', 'reconnects in a row before the subscription fails', int('--max-attempts'), 3)
     .option('--stream <id>', 'the stream id', 'graphql-ticks')
-    .parse().opts<{ db: string; count: number; stepMs: number; serverUrl?: string; maxAttempts: number; stream: string }>();
+    .parse()
+    .opts<{ db: string; count: number; stepMs: number; serverUrl?: string; maxAttempts: number; stream: string }>();
   const token = process.env.GQL_TOKEN ?? 'example-token';
 
   const store = await openLogStore(opts.db);
-  const server = opts.serverUrl ? undefined : await ensureServer({
-    db: opts.db, name: 'graphql-ws', module: fileURLToPath(new URL('../test/servers/graphql-ws-server.ts', import.meta.url)),
-    env: { PORT: '0', GQL_TOKEN: process.env.GQL_SERVER_TOKEN ?? 'example-token', GQL_STEP_MS: String(opts.stepMs) },
-  });
+  const server = opts.serverUrl
+    ? undefined
+    : await ensureServer({
+        db: opts.db,
+        name: 'graphql-ws',
+        module: fileURLToPath(new URL('../test/servers/graphql-ws-server.ts', import.meta.url)),
+        env: { PORT: '0', GQL_TOKEN: process.env.GQL_SERVER_TOKEN ?? 'example-token', GQL_STEP_MS: String(opts.stepMs) },
+      });
   const url = opts.serverUrl ?? server!.url;
   console.log(`graphql-ws example: log ${shownLog(opts.db)}, server ${url}${server?.reused ? ' (left by an earlier run)' : ''}`);
   const machine = graphqlTicksMachine({ url, token, webSocket: { reconnect: { maxAttempts: opts.maxAttempts, baseMs: 200 } } });
@@ -198,10 +262,17 @@ async function main() {
       })();
     });
     let shown = -1;
-    actor.subscribe((s) => { if (s.context.received !== shown && s.context.received % 10 === 0) { shown = s.context.received; console.log(`ticks ${s.context.lastSeq}/${s.context.count}`); } });
+    actor.subscribe((s) => {
+      if (s.context.received !== shown && s.context.received % 10 === 0) {
+        shown = s.context.received;
+        console.log(`ticks ${s.context.lastSeq}/${s.context.count}`);
+      }
+    });
     const end = await actor.waitFor((s) => s.status !== 'active');
     const c = end.context;
-    console.log(`${String(end.value)}: ${c.received} ticks (last ${c.lastSeq}), ${c.duplicates} duplicates, ${c.invalid} invalid, ${c.closes} closes${c.error ? `; ${c.error.message}` : ''}`);
+    console.log(
+      `${String(end.value)}: ${c.received} ticks (last ${c.lastSeq}), ${c.duplicates} duplicates, ${c.invalid} invalid, ${c.closes} closes${c.error ? `; ${c.error.message}` : ''}`,
+    );
     const seqs = (await store.readStream(opts.stream)).filter((r) => r.type === 'tick').map((r) => (r.data as { seq: number }).seq);
     const once = seqs.length === new Set(seqs).size && seqs.every((s, i) => s === i + 1);
     console.log(`log: ${seqs.length} ticks, ${once ? 'each once and in order' : 'NOT each once in order'}`);

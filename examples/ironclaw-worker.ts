@@ -55,14 +55,25 @@ if (opts.orchestratorUrl) {
   // the server's record by a restarted run) and the prompts it delivered.
   run = exampleRun(opts.db, 'ironclaw', () => randomUUID());
   orchestrator = await ensureServer<IronclawOrchestratorOptions>({
-    db: opts.db, name: 'ironclaw', module: fileURLToPath(new URL('../test/servers/ironclaw-orchestrator.ts', import.meta.url)), start: 'startIronclawOrchestratorServer',
+    db: opts.db,
+    name: 'ironclaw',
+    module: fileURLToPath(new URL('../test/servers/ironclaw-orchestrator.ts', import.meta.url)),
+    start: 'startIronclawOrchestratorServer',
     options: {
-      jobs: [{
-        jobId: run.id, token: randomBytes(16).toString('hex'), title: 'Triage the flaky login test',
-        description: 'Find the open issues about the login test and say what they have in common.',
-        projectDir: '/workspace/webapp', credentials: [{ env_var: 'GITHUB_TOKEN', value: `ghp_${randomBytes(12).toString('hex')}` }],
-        prompts: [{ content: 'Now summarise the findings in one line.', afterPolls: 2 }, { content: '', done: true, afterPolls: 1 }],
-      }],
+      jobs: [
+        {
+          jobId: run.id,
+          token: randomBytes(16).toString('hex'),
+          title: 'Triage the flaky login test',
+          description: 'Find the open issues about the login test and say what they have in common.',
+          projectDir: '/workspace/webapp',
+          credentials: [{ env_var: 'GITHUB_TOKEN', value: `ghp_${randomBytes(12).toString('hex')}` }],
+          prompts: [
+            { content: 'Now summarise the findings in one line.', afterPolls: 2 },
+            { content: '', done: true, afterPolls: 1 },
+          ],
+        },
+      ],
     },
   });
   ({ jobId, token } = orchestrator.options.jobs[0]);
@@ -76,7 +87,10 @@ const tools: Record<string, WorkerTool> = {
     parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
     run: async (args, { env }) => ({
       authenticated: Boolean(env.GITHUB_TOKEN),
-      issues: [{ number: 412, title: 'login test times out on CI' }, { number: 437, title: 'flaky: login redirect' }],
+      issues: [
+        { number: 412, title: 'login test times out on CI' },
+        { number: 437, title: 'flaky: login redirect' },
+      ],
       query: (args as { query?: string }).query?.slice(0, 80),
     }),
   },
@@ -86,8 +100,11 @@ const store = await openLogStore(opts.db);
 const system = createActorSystem({ store, machines: { ironclaw: ironclawWorkerMachine({ orchestratorUrl, jobId, token, tools }) } });
 const report = await system.recover();
 const streamId = `ironclaw-${jobId}`;
-console.log(`ironclaw worker: job ${jobId}${run?.resumed ? ' (resumed)' : ''}, orchestrator ${orchestratorUrl}` +
-  (orchestrator ? ` (test orchestrator, pid ${orchestrator.pid}${orchestrator.reused ? ', left by an earlier run' : ''})` : '') + `, log ${opts.db}`);
+console.log(
+  `ironclaw worker: job ${jobId}${run?.resumed ? ' (resumed)' : ''}, orchestrator ${orchestratorUrl}` +
+    (orchestrator ? ` (test orchestrator, pid ${orchestrator.pid}${orchestrator.reused ? ', left by an earlier run' : ''})` : '') +
+    `, log ${opts.db}`,
+);
 console.log(`recovered ${report.recovered.length} workers from the log`);
 
 // The script goes on from the worker's own state (its log): a worker running in the log is
@@ -121,7 +138,12 @@ async function follow(w: JournaledActor<WorkerMachine>): Promise<void> {
   let last = '';
   const print = () => {
     const s = w.getSnapshot();
-    const main = typeof s.value === 'string' ? s.value : JSON.stringify((s.value as { running: { main: unknown } }).running.main).replace(/[{}"]/g, '').replace(/:/g, '.');
+    const main =
+      typeof s.value === 'string'
+        ? s.value
+        : JSON.stringify((s.value as { running: { main: unknown } }).running.main)
+            .replace(/[{}"]/g, '')
+            .replace(/:/g, '.');
     const line = `${main} (iteration ${s.context.iteration}, tool calls ${s.context.toolCalls}, prompts ${s.context.prompts})`;
     if (line !== last) console.log(`  ${(last = line)}`);
   };
@@ -129,8 +151,10 @@ async function follow(w: JournaledActor<WorkerMachine>): Promise<void> {
   print();
   const final = await w.waitFor((s) => s.status !== 'active');
   const c = final.context;
-  console.log(`\nsummary: ${formatStateValue(final.value)}; ${c.iteration} LLM calls, ${c.toolCalls} tool calls, ${c.prompts} prompts; ` +
-    `credentials delivered: ${c.credentials?.count ?? 0} (${c.credentials?.names.join(', ') || 'none'}); ` +
-    `reports sent ${c.reportsSent}, failed ${c.reportsFailed}; tokens in ${c.usage.inputTokens}, out ${c.usage.outputTokens}`);
+  console.log(
+    `\nsummary: ${formatStateValue(final.value)}; ${c.iteration} LLM calls, ${c.toolCalls} tool calls, ${c.prompts} prompts; ` +
+      `credentials delivered: ${c.credentials?.count ?? 0} (${c.credentials?.names.join(', ') || 'none'}); ` +
+      `reports sent ${c.reportsSent}, failed ${c.reportsFailed}; tokens in ${c.usage.inputTokens}, out ${c.usage.outputTokens}`,
+  );
   if (c.outcome) console.log(`outcome: ${c.outcome.success ? 'success' : 'failure'}: ${c.outcome.message.slice(0, 200)}`);
 }

@@ -39,7 +39,16 @@ const program = new Command('actorlog-main')
   .option('--poll-ms <ms>', 'poll interval when a job falls back to polling', int('--poll-ms'), 1_000)
   .option('--no-new-batch', 'only recover: start no new batch when none is unfinished')
   .parse();
-const opts = program.opts<{ db: string; leaseMs: number; jobs: number; agentUrl?: string; stepMs: number; timeoutMs: number; pollMs: number; newBatch: boolean }>();
+const opts = program.opts<{
+  db: string;
+  leaseMs: number;
+  jobs: number;
+  agentUrl?: string;
+  stepMs: number;
+  timeoutMs: number;
+  pollMs: number;
+  newBatch: boolean;
+}>();
 
 const started = Date.now();
 const shared = isPostgresUrl(opts.db);
@@ -50,12 +59,20 @@ const agent: AgentProcess | undefined = opts.agentUrl ? undefined : await ensure
 const url = opts.agentUrl ?? agent!.url;
 console.log(`actorlog main job: log ${logName}, agent ${url}${agent?.reused ? ' (left by an earlier run)' : ''}`);
 
-const system = createActorSystem({ store, machines: { job: a2aJobMachine({ url, dedupesMessageId: true }), batch: batchMachine }, claimIntervalMs: Math.max(100, Math.floor(opts.leaseMs / 4)) });
+const system = createActorSystem({
+  store,
+  machines: { job: a2aJobMachine({ url, dedupesMessageId: true }), batch: batchMachine },
+  claimIntervalMs: Math.max(100, Math.floor(opts.leaseMs / 4)),
+});
 const report = await system.recover();
 const recoveredJobs = report.recovered.filter((a) => a.machineName === 'job').length;
-console.log(`recovered ${report.recovered.length} actors from the log (${recoveredJobs} jobs)` +
-  (report.finished.length ? `, ${report.finished.length} found finished` : '') +
-  (report.failed.length ? `, ${report.failed.length} could not be resumed: ${report.failed.map((f) => `${f.streamId} (${f.error.code ?? f.error.message})`).join(', ')}` : ''));
+console.log(
+  `recovered ${report.recovered.length} actors from the log (${recoveredJobs} jobs)` +
+    (report.finished.length ? `, ${report.finished.length} found finished` : '') +
+    (report.failed.length
+      ? `, ${report.failed.length} could not be resumed: ${report.failed.map((f) => `${f.streamId} (${f.error.code ?? f.error.message})`).join(', ')}`
+      : ''),
+);
 
 const isBatch = (a: JournaledActor): a is JournaledActor<typeof batchMachine> => a.machineName === 'batch';
 let batches = report.recovered.filter(isBatch);
@@ -110,7 +127,9 @@ function follow(job: JournaledActor<JobMachine>): JournaledActor<JobMachine> {
       if (reported) return;
       reported = true;
       // one report per job: the causation id makes a second one (after a failover) a no-op
-      void system.send(batchId, { type: 'job.finished', jobId: job.id, state: formatStateValue(snap.value) }, { causationId: `${job.id}:finished` }).catch((err: unknown) => console.error(`actorlog main job: reporting ${job.id} to ${batchId}: ${(err as Error).message}`));
+      void system
+        .send(batchId, { type: 'job.finished', jobId: job.id, state: formatStateValue(snap.value) }, { causationId: `${job.id}:finished` })
+        .catch((err: unknown) => console.error(`actorlog main job: reporting ${job.id} to ${batchId}: ${(err as Error).message}`));
     } else if (snap.matches({ active: 'input-required' }) && !answered.has(snap.context.replies)) {
       answered.add(snap.context.replies);
       queueMicrotask(() => job.getSnapshot().status === 'active' && job.send({ type: 'job.input', text: 'yes, go ahead' }));
@@ -144,8 +163,10 @@ const shutdown = (signal: string) => {
     try {
       await system.close();
       await store.close();
-      console.log(`\n${signal}: stopped; the log holds every event. Start again to finish the jobs.` +
-        (agent ? ` The agent (pid ${agent.pid}) is left running for that.` : ''));
+      console.log(
+        `\n${signal}: stopped; the log holds every event. Start again to finish the jobs.` +
+          (agent ? ` The agent (pid ${agent.pid}) is left running for that.` : ''),
+      );
     } catch (err) {
       console.error(`actorlog main job: ${(err as Error).message}`);
     } finally {
@@ -159,9 +180,15 @@ process.once('SIGTERM', () => shutdown('SIGTERM'));
 // On a shared log a batch may stop here with LEASE_LOST (this replica was paused past its lease):
 // it goes on at the replica that took it, and the loop below waits for it there.
 // (an actor the shutdown stopped ends its wait too: the shutdown exits the process, the flow goes no further)
-await Promise.all(batches.map((b) => b.waitFor((s) => s.status !== 'active').catch((err: unknown) => {
-  if (!interrupted && (!shared || b.error?.code !== 'LEASE_LOST')) throw err;
-})));
+await Promise.all(
+  batches.map((b) =>
+    b
+      .waitFor((s) => s.status !== 'active')
+      .catch((err: unknown) => {
+        if (!interrupted && (!shared || b.error?.code !== 'LEASE_LOST')) throw err;
+      }),
+  ),
+);
 if (shared) {
   // A replica stays while any batch in the shared log is unfinished: it may have to take one over.
   for (;;) {
@@ -180,7 +207,13 @@ progress.print();
 const byState: Record<string, number> = {};
 for (const batch of batches) for (const state of Object.values(batch.getSnapshot().context.finished)) byState[state] = (byState[state] ?? 0) + 1;
 const first = batches[0] ? batchJobIds(batches[0].getSnapshot().context)[0] : undefined;
-console.log(`\nsummary: ${Object.entries(byState).map(([s, n]) => `${s} ${n}`).join(', ') || 'no jobs'}`);
+console.log(
+  `\nsummary: ${
+    Object.entries(byState)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ') || 'no jobs'
+  }`,
+);
 console.log(`events logged: ${await store.headPosition()} in ${logName}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
 if (first) {
   const db = shared ? '"$ACTORLOG_DB"' : opts.db;

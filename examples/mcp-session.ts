@@ -27,14 +27,20 @@ const at = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
 const run = exampleRun(dbPath, 'mcp', () => `mcp-${new Date(started).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`);
 const id = run.id;
 const server = await ensureServer({
-  db: dbPath, name: 'mcp', module: fileURLToPath(new URL('../test/servers/mcp-server.ts', import.meta.url)), start: 'startMcpServer', options: { stepMs: 150 },
+  db: dbPath,
+  name: 'mcp',
+  module: fileURLToPath(new URL('../test/servers/mcp-server.ts', import.meta.url)),
+  start: 'startMcpServer',
+  options: { stepMs: 150 },
 });
 console.log(`${at()} MCP server ${server.url} (pid ${server.pid}${server.reused ? ', left by an earlier run' : ''}); session ${id}; log ${shownLog(dbPath)}`);
 const store = await openLogStore(dbPath);
 const system = createActorSystem({ store, machines: { session: mcpSessionMachine({ url: server.url }) } });
 const report = await system.recover();
 const session = system.get<SessionMachine>(id) ?? ((await store.getStream(id)) ? undefined : system.spawn('session', { id, input: { sessionKey: id } }));
-console.log(`${at()} session ${id}: ${session === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
+console.log(
+  `${at()} session ${id}: ${session === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`,
+);
 
 type Snapshot = ReturnType<JournaledActor<SessionMachine>['getSnapshot']>;
 const turn = (s: Snapshot) => (s.value as { open?: { turn?: unknown } }).open?.turn;
@@ -97,9 +103,13 @@ try {
     stats = await server.control.call<McpTestServerStats>('stats');
   }
   console.log(`${at()} session ${formatStateValue(final.value)} after ${final.context.turns} turns`);
-  console.log(`${at()} server: ${stats.sessions} session, ${stats.deleted} deleted, ${stats.cancelled} call cancelled; ` +
-    `count runs by request id ${JSON.stringify(stats.toolRuns)} (a 2 would be a tool run twice)`);
-  console.log(`${at()} ${(await store.readStream(id)).length} events logged to ${shownLog(dbPath)}; replay equals live: ${(await verifyReplay(store, sessionMachine, id)).ok}`);
+  console.log(
+    `${at()} server: ${stats.sessions} session, ${stats.deleted} deleted, ${stats.cancelled} call cancelled; ` +
+      `count runs by request id ${JSON.stringify(stats.toolRuns)} (a 2 would be a tool run twice)`,
+  );
+  console.log(
+    `${at()} ${(await store.readStream(id)).length} events logged to ${shownLog(dbPath)}; replay equals live: ${(await verifyReplay(store, sessionMachine, id)).ok}`,
+  );
   console.log(`replay it: npm run -s actorlog -- replay ${shownLog(dbPath)} ${id} --verify`);
   closedOk = final.value === 'closed';
 } finally {

@@ -30,34 +30,49 @@ const started = Date.now();
 const run = exampleRun(db, 'molecule', () => `ws-demo-${started.toString(36)}`);
 const workspaceId = run.id;
 const platform = await ensureServer({
-  db, name: 'molecule', module: fileURLToPath(new URL('../test/servers/molecule-server.ts', import.meta.url)), start: 'startMoleculeServer',
+  db,
+  name: 'molecule',
+  module: fileURLToPath(new URL('../test/servers/molecule-server.ts', import.meta.url)),
+  start: 'startMoleculeServer',
   options: { faults: { dispatchDelayMs: 250 } }, // the backend's work takes a little while
 });
 const token = await platform.control.get<string>('token');
-console.log(`molecule platform on ${platform.url} (pid ${platform.pid}${platform.reused ? ', left by an earlier run' : ''}); ` +
-  `workspace ${workspaceId}${run.resumed ? ' (an earlier run\'s)' : ''}; log ${db}`);
+console.log(
+  `molecule platform on ${platform.url} (pid ${platform.pid}${platform.reused ? ', left by an earlier run' : ''}); ` +
+    `workspace ${workspaceId}${run.resumed ? " (an earlier run's)" : ''}; log ${db}`,
+);
 
 /** The backend: the platform's durable test backend, which executes each idempotency key once. A real one would call an agent. */
 async function backend(message: MoleculeMessage, { idempotencyKey, signal }: { idempotencyKey: string; signal: AbortSignal }) {
   const res = await request(`${platform.url}/_backend/dispatch`, {
-    method: 'POST', signal, headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    signal,
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ key: idempotencyKey, messageId: message.id, text: message.text }),
   });
   if (res.statusCode !== 200) throw new Error(`backend answered ${res.statusCode}`);
   const { reply, duplicate } = (await res.body.json()) as { reply: string; duplicate: boolean };
-  console.log(`  backend: ${message.id} from ${message.sourceId ?? 'the canvas'}: "${message.text}" (key ${idempotencyKey})` +
-    (duplicate ? ' - executed before the crash: answered from its record' : ''));
+  console.log(
+    `  backend: ${message.id} from ${message.sourceId ?? 'the canvas'}: "${message.text}" (key ${idempotencyKey})` +
+      (duplicate ? ' - executed before the crash: answered from its record' : ''),
+  );
   return reply;
 }
 
 const conn = createMoleculeConnection({
-  apiUrl: platform.url, token, workspaceId, backend,
-  pollIntervalMs: 100, heartbeatIntervalMs: 400, retryDelayMs: 100,
+  apiUrl: platform.url,
+  token,
+  workspaceId,
+  backend,
+  pollIntervalMs: 100,
+  heartbeatIntervalMs: 400,
+  retryDelayMs: 100,
 });
 const store = await openLogStore(db);
 const system = createActorSystem({ store, machines: { molecule: conn.machine } });
 const report = await system.recover();
-const actor = system.get<ConnectionMachine>(conn.id) ?? ((await store.getStream(conn.id)) ? undefined : system.spawn('molecule', { id: conn.id, input: conn.input }));
+const actor =
+  system.get<ConnectionMachine>(conn.id) ?? ((await store.getStream(conn.id)) ? undefined : system.spawn('molecule', { id: conn.id, input: conn.input }));
 const how = actor === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === conn.id) ? 'recovered from the log' : 'spawned';
 console.log(`connection ${conn.id}: ${how}`);
 
@@ -67,7 +82,9 @@ const line = (s: AnyMachineSnapshot) => {
   if (state === last) return;
   last = state;
   const c = s.context as ConnectionContext;
-  console.log(`[${((Date.now() - started) / 1000).toFixed(2)} s] ${state}  cursor=${c.cursor ?? '-'} dispatched=${c.counts.dispatched} replies=${c.counts.replies} beats=${c.counts.heartbeats}`);
+  console.log(
+    `[${((Date.now() - started) / 1000).toFixed(2)} s] ${state}  cursor=${c.cursor ?? '-'} dispatched=${c.counts.dispatched} replies=${c.counts.replies} beats=${c.counts.heartbeats}`,
+  );
 };
 
 if (actor) {
@@ -96,11 +113,15 @@ const snapshot = actor?.getSnapshot() ?? (await replaySteps(store, connectionMac
 const final = snapshot.context as ConnectionContext;
 const stats = await platform.control.get<MoleculeStats>('stats');
 const mine = (key: string) => key.startsWith(`${conn.id}:`);
-console.log(`\nsummary: ${formatStateValue(snapshot.value)} (${final.reason}); dispatched ${final.counts.dispatched}, replied ${final.counts.replies}, ` +
-  `not replied ${final.counts.notReplied} (canvas), duplicates dropped ${final.counts.duplicates}, cursor resets ${final.counts.cursorResets}, cursor ${final.cursor}`);
-console.log(`platform: executed ${stats.executions.filter((e) => mine(e.key)).length} dispatches ` +
-  `(${stats.dispatchCalls.filter((c) => mine(c.key)).length} calls: a re-run after a crash carries the same key), ` +
-  `${stats.duplicateReplies} replies re-sent with their envelope id`);
+console.log(
+  `\nsummary: ${formatStateValue(snapshot.value)} (${final.reason}); dispatched ${final.counts.dispatched}, replied ${final.counts.replies}, ` +
+    `not replied ${final.counts.notReplied} (canvas), duplicates dropped ${final.counts.duplicates}, cursor resets ${final.counts.cursorResets}, cursor ${final.cursor}`,
+);
+console.log(
+  `platform: executed ${stats.executions.filter((e) => mine(e.key)).length} dispatches ` +
+    `(${stats.dispatchCalls.filter((c) => mine(c.key)).length} calls: a re-run after a crash carries the same key), ` +
+    `${stats.duplicateReplies} replies re-sent with their envelope id`,
+);
 const executed = new Set(stats.executions.filter((e) => mine(e.key)).map((e) => e.messageId));
 for (const reply of stats.replies.filter((r) => executed.has(r.envelope.params?.message?.metadata?.in_reply_to ?? ''))) {
   console.log(`  reply in ${reply.to}: ${reply.envelope.params?.message?.parts?.[0]?.text}`);

@@ -31,18 +31,27 @@ const run = exampleRun(dbPath, 'opencode', () => `opencode-${new Date(started).t
 const id = run.id;
 console.log(`${at()} starting (or finding) opencode serve and its model stub…`);
 const server = await ensureServer<OpencodeServerOptions>({
-  db: dbPath, name: 'opencode', module: fileURLToPath(new URL('../test/servers/opencode-server.ts', import.meta.url)), start: 'startOpencodeServer',
+  db: dbPath,
+  name: 'opencode',
+  module: fileURLToPath(new URL('../test/servers/opencode-server.ts', import.meta.url)),
+  start: 'startOpencodeServer',
   options: { password: randomBytes(12).toString('hex'), stub: { words: [' The', ' log', ' is', ' the', ' bug', ' report.'], chunkDelayMs: 60 } },
   startTimeoutMs: 60_000,
 });
 const password = server.options.password!;
-console.log(`${at()} opencode ${server.url} (pid ${server.childPid}, host pid ${server.pid}${server.reused ? ', left by an earlier run' : ''}), basic auth on; session ${id}`);
+console.log(
+  `${at()} opencode ${server.url} (pid ${server.childPid}, host pid ${server.pid}${server.reused ? ', left by an earlier run' : ''}), basic auth on; session ${id}`,
+);
 
 const store = await openLogStore(dbPath);
 const system = createActorSystem({ store, machines: { session: opencodeSessionMachine({ url: server.url, password }) } });
 const report = await system.recover();
-const session = system.get<SessionMachine>(id) ?? ((await store.getStream(id)) ? undefined : system.spawn('session', { id, input: { sessionKey: id, abortTimeoutMs: 5_000 } }));
-console.log(`${at()} session ${id}: ${session === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
+const session =
+  system.get<SessionMachine>(id) ??
+  ((await store.getStream(id)) ? undefined : system.spawn('session', { id, input: { sessionKey: id, abortTimeoutMs: 5_000 } }));
+console.log(
+  `${at()} session ${id}: ${session === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`,
+);
 
 type Snapshot = ReturnType<JournaledActor<SessionMachine>['getSnapshot']>;
 const turn = (s: Snapshot) => (s.value as { open?: { turn?: unknown } }).open?.turn;
@@ -53,9 +62,14 @@ const once = (step: string) => ({ once: `${id}:${step}` });
 /** The user messages of a remote session (GET /api/session/:id/message, the v2 API): the prompts the server admitted; undefined when this server does not know the session. */
 async function userMessages(remoteId: string): Promise<string[] | undefined> {
   const res = await request(`${server.url}/api/session/${encodeURIComponent(remoteId)}/message?limit=100&order=asc`, {
-    headers: { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString('base64')}` }, headersTimeout: 10_000, bodyTimeout: 10_000,
+    headers: { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString('base64')}` },
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
   });
-  if (res.statusCode === 404) { await res.body.dump(); return undefined; } // a server started after the one that held it
+  if (res.statusCode === 404) {
+    await res.body.dump();
+    return undefined;
+  } // a server started after the one that held it
   if (res.statusCode !== 200) throw new Error(`GET messages answered ${res.statusCode}: ${await res.body.text()}`);
   const { data } = (await res.body.json()) as { data: Array<{ type: string; text?: string }> };
   return data.filter((m) => m.type === 'user').map((m) => m.text ?? '');
@@ -84,8 +98,13 @@ try {
     }
 
     await server.control.set('stub.options.chunkDelayMs', 400, once('slow'));
-    await server.control.set('stub.options.words', Array.from({ length: 50 }, (_, i) => ` word${i}`), once('long'));
-    if (live() && session.getSnapshot().context.prompts === 1) session.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'Talk for a long time.' } });
+    await server.control.set(
+      'stub.options.words',
+      Array.from({ length: 50 }, (_, i) => ` word${i}`),
+      once('long'),
+    );
+    if (live() && session.getSnapshot().context.prompts === 1)
+      session.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'Talk for a long time.' } });
     const long = await wait((s) => s.context.turns >= 2 || (s.context.sawBusy && s.context.parts.length > 0));
     if (long.status === 'active' && long.context.turns < 2 && !long.context.abortRequested) {
       console.log(`${at()} busy: aborting`);
@@ -99,9 +118,12 @@ try {
   const final = session?.getSnapshot() ?? (await replaySteps(store, sessionMachine, id)).at(-1)!.snapshot;
   const remoteId = final.context.remoteId;
   const prompts = remoteId ? await userMessages(remoteId) : [];
-  console.log(`${at()} session ${formatStateValue(final.value)} after ${final.context.turns} turns; ` + (prompts === undefined
-    ? `this server does not hold ${remoteId} (the one that did was stopped when an earlier run ended)`
-    : `the server holds ${prompts.length} prompts in ${remoteId} (each admitted once by its id): ${prompts.map((p) => JSON.stringify(p)).join(', ')}`));
+  console.log(
+    `${at()} session ${formatStateValue(final.value)} after ${final.context.turns} turns; ` +
+      (prompts === undefined
+        ? `this server does not hold ${remoteId} (the one that did was stopped when an earlier run ended)`
+        : `the server holds ${prompts.length} prompts in ${remoteId} (each admitted once by its id): ${prompts.map((p) => JSON.stringify(p)).join(', ')}`),
+  );
   const verify = await verifyReplay(store, sessionMachine, id);
   console.log(`${at()} ${(await store.readStream(id)).length} events logged to ${shownLog(dbPath)}; replay equals live: ${verify.ok}`);
   console.log(`replay it: npm run -s actorlog -- replay ${shownLog(dbPath)} ${id} --verify`);

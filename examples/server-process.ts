@@ -27,10 +27,20 @@ const CONTROL_LINE = /control on (http:\/\/127\.0\.0\.1:\d+)/;
 const CHILD_LINE = /child pid (\d+)/;
 
 /** What a server module's start function returns: its URL and a way to close it (other fields are reachable by control). */
-interface Hosted { url: string; pid?: number; close(): Promise<void> }
+interface Hosted {
+  url: string;
+  pid?: number;
+  close(): Promise<void>;
+}
 
 /** A control request to a hosted server: read, set or call the field at `path` (dots: `stub.options.chunkDelayMs`) of its handle. */
-interface ControlRequest { op: 'get' | 'set' | 'call'; path: string; value?: unknown; args?: unknown[]; once?: string }
+interface ControlRequest {
+  op: 'get' | 'set' | 'call';
+  path: string;
+  value?: unknown;
+  args?: unknown[];
+  once?: string;
+}
 
 /** Control of a hosted server's handle, from another process. Values travel as JSON. */
 export interface ServerControl {
@@ -88,7 +98,15 @@ export interface ServerSpec<TOptions> {
  * with its `pid` right after, and with its `url` once it listens: a run killed at any point leaves
  * a record the next run can find the server by.
  */
-interface ServerRecord { tag?: string; url?: string; pid?: number; childPid?: number; controlUrl?: string; controlToken?: string; options?: unknown }
+interface ServerRecord {
+  tag?: string;
+  url?: string;
+  pid?: number;
+  childPid?: number;
+  controlUrl?: string;
+  controlToken?: string;
+  options?: unknown;
+}
 
 /**
  * The processes whose environment carries `ACTORLOG_SERVER_TAG=<tag>`: a server spawned with that
@@ -102,7 +120,9 @@ function processesTagged(tag: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`ACTORLOG_SERVER_TAG=${tag}`)) found.push(Number(entry));
-    } catch { /* gone, or not ours */ }
+    } catch {
+      /* gone, or not ours */
+    }
   }
   return found;
 }
@@ -112,7 +132,13 @@ function processesTagged(tag: string): number[] {
  * detached, so it leads one; OpenCode's `opencode serve` is in it), SIGKILL after 10 s.
  */
 async function stopGroup(pid: number): Promise<void> {
-  const signal = (s: NodeJS.Signals) => { try { process.kill(-pid, s); } catch { if (alive(pid)) process.kill(pid, s); } };
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, s);
+    } catch {
+      if (alive(pid)) process.kill(pid, s);
+    }
+  };
   if (alive(pid)) signal('SIGTERM');
   for (let waited = 0; alive(pid) && waited < 10_000; waited += 50) await sleep(50);
   if (alive(pid)) signal('SIGKILL');
@@ -133,7 +159,10 @@ function controlOf(record: ServerRecord): ServerControl {
   const send = async (body: ControlRequest): Promise<unknown> => {
     if (!record.controlUrl) throw new Error(`the server at ${record.url} has no control endpoint (it was not started by a start export)`);
     const res = await request(record.controlUrl, {
-      method: 'POST', body: JSON.stringify(body), headersTimeout: 10_000, bodyTimeout: 10_000,
+      method: 'POST',
+      body: JSON.stringify(body),
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${record.controlToken}` },
     });
     const text = await res.body.text();
@@ -169,7 +198,12 @@ export async function ensureServer<TOptions = unknown>(spec: ServerSpec<TOptions
   const recordFile = `${localPathOf(spec.db)}.${spec.name}.json`;
   const logFile = `${localPathOf(spec.db)}.${spec.name}.log`;
   const handle = (record: ServerRecord & { url: string; pid: number }, reused: boolean): ServerProcess<TOptions> => ({
-    url: record.url, pid: record.pid, childPid: record.childPid, reused, options: record.options as TOptions, control: controlOf(record),
+    url: record.url,
+    pid: record.pid,
+    childPid: record.childPid,
+    reused,
+    options: record.options as TOptions,
+    control: controlOf(record),
     async stop() {
       await stopGroup(record.pid);
       rmSync(recordFile, { force: true });
@@ -188,7 +222,8 @@ export async function ensureServer<TOptions = unknown>(spec: ServerSpec<TOptions
   if (existsSync(recordFile)) {
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as ServerRecord;
     const ready = record.url !== undefined && record.pid !== undefined;
-    if (ready && alive(record.pid!) && (await answers(record as ServerRecord & { url: string }))) return handle(record as ServerRecord & { url: string; pid: number }, true);
+    if (ready && alive(record.pid!) && (await answers(record as ServerRecord & { url: string })))
+      return handle(record as ServerRecord & { url: string; pid: number }, true);
     // A server an earlier run started but never saw ready (killed in its first second), or one that
     // no longer answers: stop it (and what it started) rather than leave it running for good.
     const pids = new Set([...(record.pid !== undefined ? [record.pid] : []), ...(record.tag ? processesTagged(record.tag) : [])]);
@@ -220,8 +255,13 @@ export async function ensureServer<TOptions = unknown>(spec: ServerSpec<TOptions
     const url = URL_LINE.exec(text)?.[1];
     if (url) {
       const record: ServerRecord & { url: string; pid: number } = {
-        tag, url, pid, childPid: CHILD_LINE.exec(text) ? Number(CHILD_LINE.exec(text)![1]) : undefined,
-        controlUrl: CONTROL_LINE.exec(text)?.[1], controlToken, options: spec.options,
+        tag,
+        url,
+        pid,
+        childPid: CHILD_LINE.exec(text) ? Number(CHILD_LINE.exec(text)![1]) : undefined,
+        controlUrl: CONTROL_LINE.exec(text)?.[1],
+        controlToken,
+        options: spec.options,
       };
       writeFileSync(recordFile, JSON.stringify(record), { mode: 0o600 });
       return handle(record, false);
@@ -297,10 +337,12 @@ async function host(): Promise<void> {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end('unauthorized');
-      Promise.resolve().then(() => apply(JSON.parse(body) as ControlRequest)).then(
-        (value) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value })),
-        (err: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(String(err)),
-      );
+      Promise.resolve()
+        .then(() => apply(JSON.parse(body) as ControlRequest))
+        .then(
+          (value) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value })),
+          (err: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(String(err)),
+        );
     });
   });
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));

@@ -29,11 +29,31 @@ const db = process.env.ACTORLOG_DB ?? './yoi-observe.db';
 const started = Date.now();
 const run = exampleRun(db, 'yoi', () => `worker-${started.toString(36)}`);
 const workerId = run.id;
-const backend = await ensureServer({ db, name: 'yoi', module: fileURLToPath(new URL('../test/servers/yoi-server.ts', import.meta.url)), start: 'startYoiServer' });
+const backend = await ensureServer({
+  db,
+  name: 'yoi',
+  module: fileURLToPath(new URL('../test/servers/yoi-server.ts', import.meta.url)),
+  start: 'startYoiServer',
+});
 /** Each step of the backend's side is done once per run (the backend remembers the key): a restarted process repeats the script from the top. */
 const once = (step: string) => ({ once: `${workerId}:${step}` });
-await backend.control.call('setTranscript', ['rt-demo', workerId, { items: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello, how can I help?' }] }], once('transcript'));
-console.log(`yoi backend on ${backend.url} (pid ${backend.pid}${backend.reused ? ', left by an earlier run' : ''}); worker rt-demo:${workerId}; log ${shownLog(db)}`);
+await backend.control.call(
+  'setTranscript',
+  [
+    'rt-demo',
+    workerId,
+    {
+      items: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello, how can I help?' },
+      ],
+    },
+  ],
+  once('transcript'),
+);
+console.log(
+  `yoi backend on ${backend.url} (pid ${backend.pid}${backend.reused ? ', left by an earlier run' : ''}); worker rt-demo:${workerId}; log ${shownLog(db)}`,
+);
 
 let seen = 0;
 /** Each observed event, in order (deliver: 'dispatch'), rendered by a console that takes a moment per event. */
@@ -50,13 +70,16 @@ const input = yoiConnectionInput({ baseUrl: backend.url, runtimeId: 'rt-demo', w
 const id = input.connectionId;
 const report = await system.recover();
 const actor = system.get<ConnectionMachine>(id) ?? ((await store.getStream(id)) ? undefined : system.spawn('yoi', { id, input }));
-console.log(`connection ${id}: ${actor === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`);
+console.log(
+  `connection ${id}: ${actor === undefined ? 'found finished in the log' : report.recovered.some((a) => a.id === id) ? 'recovered from the log' : 'spawned'}`,
+);
 
 let last = '';
 let diagnostics: number | undefined;
 const line = (s: AnyMachineSnapshot) => {
   const c = s.context as ConnectionContext;
-  if (diagnostics !== undefined) for (const d of c.diagnostics.slice(Math.max(0, c.diagnostics.length - (c.counts.diagnostics - diagnostics)))) console.log(`  diagnostic: ${d.message}`);
+  if (diagnostics !== undefined)
+    for (const d of c.diagnostics.slice(Math.max(0, c.diagnostics.length - (c.counts.diagnostics - diagnostics)))) console.log(`  diagnostic: ${d.message}`);
   diagnostics = c.counts.diagnostics;
   const state = formatStateValue(s.value);
   if (state === last) return;
@@ -71,14 +94,22 @@ if (actor) {
   const wait = (what: (s: Snapshot) => boolean) => actor.waitFor((s) => s.status !== 'active' || what(s), { timeoutMs: 20_000 });
   const seqAtLeast = (n: bigint) => (s: Snapshot) => s.context.lastSeq !== undefined && BigInt(`0x${s.context.lastSeq}`) >= n;
   const script: YoiMethod[] = [
-    { method: 'run', input: [{ type: 'text', text: 'summarise ' }, { type: 'file_ref', path: 'CHANGELOG.md' }] },
+    {
+      method: 'run',
+      input: [
+        { type: 'text', text: 'summarise ' },
+        { type: 'file_ref', path: 'CHANGELOG.md' },
+      ],
+    },
     { method: 'notify', message: 'deploy freeze at noon' },
     { method: 'pause' },
     { method: 'cancel' },
   ];
   /** Commands the connection has taken (done, or queued in its log): the script goes on after them. */
   const taken = () => actor.getSnapshot().context.counts.commands + actor.getSnapshot().context.commands.length;
-  const sendUpTo = (n: number) => { for (let i = taken(); i < n && actor.getSnapshot().status === 'active'; i++) actor.send({ type: 'connection.command', command: script[i] }); };
+  const sendUpTo = (n: number) => {
+    for (let i = taken(); i < n && actor.getSnapshot().status === 'active'; i++) actor.send({ type: 'connection.command', command: script[i] });
+  };
 
   // the first frame is the observation's snapshot at sequence 0: dropped as seed 004 drops it
   await wait((s) => s.context.counts.duplicates >= 1);
@@ -101,10 +132,14 @@ const final = snapshot.context as ConnectionContext;
 const stats = await backend.control.get<YoiStats>('stats');
 const mine = stats.connections.filter((c) => c.workerId === workerId);
 const keys = stats.commands.filter((c) => c.key?.startsWith(`${id}:`)).map((c) => c.key!);
-console.log(`\nsummary: ${formatStateValue(snapshot.value)} (${final.reason}); events delivered ${final.counts.dispatched} (${seen} handed to onEvent by this process, diagnostics included), ` +
-  `duplicates dropped ${final.counts.duplicates} (each one a diagnostic), snapshot skipped ${final.counts.skipped}, commands ${final.counts.commands}, last cursor ${final.cursor}`);
-console.log(`backend: observation connections ${mine.map((c) => c.cursor ?? '(start)').join(', ')}; ` +
-  `commands received ${keys.length}, ${keys.length - new Set(keys).size} of them re-sent after a crash (same Idempotency-Key)`);
+console.log(
+  `\nsummary: ${formatStateValue(snapshot.value)} (${final.reason}); events delivered ${final.counts.dispatched} (${seen} handed to onEvent by this process, diagnostics included), ` +
+    `duplicates dropped ${final.counts.duplicates} (each one a diagnostic), snapshot skipped ${final.counts.skipped}, commands ${final.counts.commands}, last cursor ${final.cursor}`,
+);
+console.log(
+  `backend: observation connections ${mine.map((c) => c.cursor ?? '(start)').join(', ')}; ` +
+    `commands received ${keys.length}, ${keys.length - new Set(keys).size} of them re-sent after a crash (same Idempotency-Key)`,
+);
 console.log(`events logged: ${(await store.readStream(id)).length} in ${shownLog(db)}; wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`replay it:  npm run -s actorlog -- replay ${shownLog(db)} ${id}`);
 console.log(`verify it:  npm run -s actorlog -- replay ${shownLog(db)} ${id} --verify`);

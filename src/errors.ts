@@ -138,7 +138,14 @@ export function textOf(value: unknown): string {
  */
 export function describeError(err: unknown): ErrorInfo {
   if (typeof err === 'object' && err !== null) {
-    const e = err as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; retryAfterMs?: unknown; details?: { status?: unknown; retryAfterMs?: unknown } };
+    const e = err as {
+      name?: unknown;
+      message?: unknown;
+      code?: unknown;
+      status?: unknown;
+      retryAfterMs?: unknown;
+      details?: { status?: unknown; retryAfterMs?: unknown };
+    };
     const info: ErrorInfo = {
       name: typeof e.name === 'string' ? e.name : 'Error',
       message: typeof e.message === 'string' ? e.message : textOf(err),

@@ -32,7 +32,15 @@ export type {
   WriteBatch,
   StreamOwnership,
 } from './log/types.ts';
-export { createActorSystem, type ActorSystem, type ActorSystemOptions, type MachineOf, type MachineRegistry, type RecoveryReport, type SpawnOptions } from './runtime/actorSystem.ts';
+export {
+  createActorSystem,
+  type ActorSystem,
+  type ActorSystemOptions,
+  type MachineOf,
+  type MachineRegistry,
+  type RecoveryReport,
+  type SpawnOptions,
+} from './runtime/actorSystem.ts';
 export { JournaledActor } from './runtime/journaledActor.ts';
 export type { CommitMode } from './runtime/groupCommit.ts';
 export type { StoredSnapshot } from './runtime/journal.ts';

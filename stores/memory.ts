@@ -1,7 +1,24 @@
 import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../src/errors.ts';
 import { subscribeToLog, type LogFeed } from '../src/log/subscribe.ts';
-import type { AppendRequest, AppendResult, DefinitionRecord, EventMeta, EventRecord, InboxMessage, LogCursor, LogStore, NewEvent, NewStream, SnapshotRecord, StoredInboxMessage, StreamRecord, StreamStatus, SubscribeOptions, WriteBatch } from '../src/log/types.ts';
+import type {
+  AppendRequest,
+  AppendResult,
+  DefinitionRecord,
+  EventMeta,
+  EventRecord,
+  InboxMessage,
+  LogCursor,
+  LogStore,
+  NewEvent,
+  NewStream,
+  SnapshotRecord,
+  StoredInboxMessage,
+  StreamRecord,
+  StreamStatus,
+  SubscribeOptions,
+  WriteBatch,
+} from '../src/log/types.ts';
 import { applyWriteBatch, positionAfter } from '../src/log/writeBatch.ts';
 import { resolveKeepSnapshots } from '../src/log/keepSnapshots.ts';
 import { assertStreamId } from '../src/log/streamId.ts';
@@ -135,7 +152,15 @@ export class MemoryStore implements LogStore {
     assertStreamId(streamId, 'createStream');
     if (this.streams.has(streamId)) throw new ActorlogError('STREAM_EXISTS', `stream ${streamId} already exists`, { details: { streamId } });
     const input = encode(stream.input);
-    const stored: StoredStream = { streamId, machine: { name: machine.name, hash: machine.hash }, input, status: 'active', createdAt, statusAt: createdAt, events: [] };
+    const stored: StoredStream = {
+      streamId,
+      machine: { name: machine.name, hash: machine.hash },
+      input,
+      status: 'active',
+      createdAt,
+      statusAt: createdAt,
+      events: [],
+    };
     this.streams.set(streamId, stored);
     this.onUndo(() => this.streams.delete(streamId));
     return toStreamRecord(stored);
@@ -169,7 +194,8 @@ export class MemoryStore implements LogStore {
     const s = this.stream(streamId);
     const actualVersion = s.events.length;
     const details = { streamId, expectedVersion, actualVersion };
-    if (actualVersion !== expectedVersion) throw new ActorlogError('VERSION_CONFLICT', `stream ${streamId} is at version ${actualVersion}, not ${expectedVersion}`, { details });
+    if (actualVersion !== expectedVersion)
+      throw new ActorlogError('VERSION_CONFLICT', `stream ${streamId} is at version ${actualVersion}, not ${expectedVersion}`, { details });
     if (events.length === 0) return { nextVersion: expectedVersion, lastGlobalPosition: s.events[expectedVersion - 1]?.globalPosition ?? 0 };
     let stored: StoredEvent[];
     try {
@@ -184,7 +210,10 @@ export class MemoryStore implements LogStore {
       throw new ActorlogError('APPEND_FAILED', message, { cause: err, details: { streamId, expectedVersion } });
     }
     const n = stored.length;
-    for (const e of stored) { this.log.push(e); s.events.push(e); }
+    for (const e of stored) {
+      this.log.push(e);
+      s.events.push(e);
+    }
     this.onUndo(() => void ((this.log.length -= n), (s.events.length -= n)));
     if (this.depth > 0) this.dirty = true;
     else this.appended.next();

@@ -3,9 +3,7 @@ import { fromEventObservable } from 'xstate';
 import { ActorlogError, isActorlogError, textOf } from '../../src/errors.ts';
 import { fromCall } from '../../src/transport/fromCall.ts';
 import { notDelivered } from '../../src/transport/outcome.ts';
-import type {
-  CancelInput, FollowInput, JobInvalidEvent, JobUpdate, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta,
-} from '../job/events.ts';
+import type { CancelInput, FollowInput, JobInvalidEvent, JobUpdate, JobWireEvent, PollInput, ReplyInput, SubmitInput, WireMeta } from '../job/events.ts';
 import { createA2AClient, type A2AClient, type A2AClientOptions, type SendMessageArgs } from './client.ts';
 import { messageToJobUpdate, streamResultToJobUpdate, taskToJobUpdate, TERMINAL_JOB_STATES, type A2ASendResult } from './schemas.ts';
 import { invalidRecord, recordInvalidThenFail, type WireLogic } from '../../src/binding/index.ts';
@@ -57,7 +55,12 @@ export interface A2ABindingOptions extends A2AClientOptions {
  * lookup). When no re-send gives a readable answer: `OUTCOME_UNKNOWN`, naming the messageId, and
  * nothing more is sent.
  */
-function sendFindingTask(client: A2AClient, args: SendMessageArgs, toEvent: (result: A2ASendResult) => JobWireEvent, dedupes: boolean): Observable<JobWireEvent> {
+function sendFindingTask(
+  client: A2AClient,
+  args: SendMessageArgs,
+  toEvent: (result: A2ASendResult) => JobWireEvent,
+  dedupes: boolean,
+): Observable<JobWireEvent> {
   const attempt = (lookups: number, first?: ActorlogError): Observable<JobWireEvent> =>
     fromCall((o) => client.sendMessage(args, o)).pipe(
       map(toEvent),
@@ -68,7 +71,12 @@ function sendFindingTask(client: A2AClient, args: SendMessageArgs, toEvent: (res
           const lost = isActorlogError(err, 'TRANSIENT') && !notDelivered(err);
           if (!invalid && !lost) return throwError(() => err);
           const unknown = outcomeUnknown(args, err as ActorlogError, err, 0);
-          return invalid ? concat(of(invalid), throwError(() => unknown)) : throwError(() => unknown);
+          return invalid
+            ? concat(
+                of(invalid),
+                throwError(() => unknown),
+              )
+            : throwError(() => unknown);
         }
         if (first === undefined && !invalid) return throwError(() => err);
         const firstError = first ?? (err as ActorlogError);
@@ -84,11 +92,16 @@ function sendFindingTask(client: A2AClient, args: SendMessageArgs, toEvent: (res
 function outcomeUnknown(args: SendMessageArgs, first: ActorlogError, last: unknown, lookups: number): ActorlogError {
   const what = args.taskId ? `the reply to task "${args.taskId}"` : 'a task for this message';
   const lastReason = isActorlogError(last) ? last.message : String(last);
-  return new ActorlogError('OUTCOME_UNKNOWN',
-    `A2A message/send: the answer for messageId "${args.messageId}" could not be read (${textOf(first.details?.error ?? first.message).slice(0, 200)}), `
-    + `and ${lookups} re-send(s) of the same messageId did not give a readable answer (last: ${lastReason.slice(0, 200)}): the agent may hold ${what}; not sent again`
-    + (lookups === 0 ? ' (the agent is not declared to take messageId as an idempotency key: dedupesMessageId)' : ''),
-    { cause: last, details: { method: 'message/send', messageId: args.messageId, ...(args.taskId ? { taskId: args.taskId } : {}), lookups, raw: first.details?.raw } });
+  return new ActorlogError(
+    'OUTCOME_UNKNOWN',
+    `A2A message/send: the answer for messageId "${args.messageId}" could not be read (${textOf(first.details?.error ?? first.message).slice(0, 200)}), ` +
+      `and ${lookups} re-send(s) of the same messageId did not give a readable answer (last: ${lastReason.slice(0, 200)}): the agent may hold ${what}; not sent again` +
+      (lookups === 0 ? ' (the agent is not declared to take messageId as an idempotency key: dedupesMessageId)' : ''),
+    {
+      cause: last,
+      details: { method: 'message/send', messageId: args.messageId, ...(args.taskId ? { taskId: args.taskId } : {}), lookups, raw: first.details?.raw },
+    },
+  );
 }
 
 /** The frame number after `cursor` (`<taskId>:<n>`), so cursors keep increasing across resubscriptions. */
@@ -112,16 +125,20 @@ function follow(client: A2AClient, input: FollowInput): Observable<JobWireEvent>
       }),
       takeWhile((event) => !(event.type === 'job.update' && event.update.final), true),
     );
-    return stream.pipe(catchError((err: unknown) => {
-      // The task ended before we (re)subscribed: report its final state from one tasks/get.
-      const refused = frames === 0 && isActorlogError(err, 'PERMANENT') && err.details?.rpcCode === UNSUPPORTED_OPERATION;
-      if (!refused) return throwError(() => err);
-      return fromCall((o) => client.getTask(input.remoteId, o)).pipe(map((task): JobWireEvent => {
-        const update = taskToJobUpdate(task);
-        if (!TERMINAL_JOB_STATES.has(update.state)) throw err;
-        return { type: 'job.update', update, meta: { source: 'poll', cursor: input.remoteId } };
-      }));
-    }));
+    return stream.pipe(
+      catchError((err: unknown) => {
+        // The task ended before we (re)subscribed: report its final state from one tasks/get.
+        const refused = frames === 0 && isActorlogError(err, 'PERMANENT') && err.details?.rpcCode === UNSUPPORTED_OPERATION;
+        if (!refused) return throwError(() => err);
+        return fromCall((o) => client.getTask(input.remoteId, o)).pipe(
+          map((task): JobWireEvent => {
+            const update = taskToJobUpdate(task);
+            if (!TERMINAL_JOB_STATES.has(update.state)) throw err;
+            return { type: 'job.update', update, meta: { source: 'poll', cursor: input.remoteId } };
+          }),
+        );
+      }),
+    );
   });
 }
 
@@ -163,25 +180,43 @@ export function a2aJobActors(options: A2ABindingOptions): A2AJobActors {
   const dedupes = options.dedupesMessageId === true;
   return {
     submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) =>
-      sendFindingTask(client, { messageId: input.messageId, text: input.request.text, data: input.request.data }, (result) => (result.kind === 'task'
-        ? { type: 'job.accepted', remoteId: result.id, update: taskToJobUpdate(result) }
-        : { type: 'job.accepted', remoteId: result.taskId ?? input.messageId, update: messageToJobUpdate(result) }), dedupes)),
+      sendFindingTask(
+        client,
+        { messageId: input.messageId, text: input.request.text, data: input.request.data },
+        (result) =>
+          result.kind === 'task'
+            ? { type: 'job.accepted', remoteId: result.id, update: taskToJobUpdate(result) }
+            : { type: 'job.accepted', remoteId: result.taskId ?? input.messageId, update: messageToJobUpdate(result) },
+        dedupes,
+      ),
+    ),
     follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => follow(client, input)),
     poll: fromEventObservable<JobWireEvent, PollInput>(({ input }) => {
       const meta: WireMeta = { source: 'poll', cursor: input.remoteId };
       return fromCall((o) => client.getTask(input.remoteId, o)).pipe(
         map((task): JobWireEvent => ({ type: 'job.update', update: taskToJobUpdate(task), meta })),
-        catchError((err: unknown) => { const e = invalidEvent(err, meta); return e ? of(e) : throwError(() => err); }),
+        catchError((err: unknown) => {
+          const e = invalidEvent(err, meta);
+          return e ? of(e) : throwError(() => err);
+        }),
       );
     }),
     reply: fromEventObservable<JobWireEvent, ReplyInput>(({ input }) =>
-      sendFindingTask(client, { messageId: input.messageId, text: input.text, taskId: input.remoteId }, (result) => ({
-        type: 'job.update', update: result.kind === 'task' ? taskToJobUpdate(result) : messageToJobUpdate(result),
-      }), dedupes)),
+      sendFindingTask(
+        client,
+        { messageId: input.messageId, text: input.text, taskId: input.remoteId },
+        (result) => ({
+          type: 'job.update',
+          update: result.kind === 'task' ? taskToJobUpdate(result) : messageToJobUpdate(result),
+        }),
+        dedupes,
+      ),
+    ),
     cancel: fromEventObservable<JobWireEvent, CancelInput>(({ input }) =>
       fromCall((o) => client.cancelTask(input.remoteId, o)).pipe(
         map((task): JobWireEvent => ({ type: 'job.update', update: taskToJobUpdate(task) })),
         catchError(invalidThenFail),
-      )),
+      ),
+    ),
   };
 }

@@ -8,8 +8,14 @@ import { httpStatusError, invalidPayload } from '../../src/transport/classify.ts
 import { readBodyText } from '../../src/transport/readBody.ts';
 import { openSseConnection } from '../../src/sources/sse/connection.ts';
 import {
-  JsonRpcResponseSchema, SendMessageResultSchema, StreamResultSchema, TaskSchema,
-  type A2ASendResult, type A2AStreamResult, type A2ATask, type JsonRpcError,
+  JsonRpcResponseSchema,
+  SendMessageResultSchema,
+  StreamResultSchema,
+  TaskSchema,
+  type A2ASendResult,
+  type A2AStreamResult,
+  type A2ATask,
+  type JsonRpcError,
 } from './schemas.ts';
 
 /** The stall bound of A2A calls and streams when none is given, ms: the same as the SSE source's (MCP, OpenCode). */
@@ -58,7 +64,9 @@ export interface SendMessageArgs {
 export type StreamFrame = { ok: true; value: A2AStreamResult } | { ok: false; raw: string; error: string };
 
 /** Per-call options: an AbortSignal ends the call with code ABORTED. */
-export interface CallOptions { signal?: AbortSignal }
+export interface CallOptions {
+  signal?: AbortSignal;
+}
 
 /**
  * A small A2A v0.3 JSON-RPC client. Every failure is an {@link ActorlogError}: `TRANSIENT`,
@@ -157,8 +165,13 @@ export function createA2AClient(options: A2AClientOptions): A2AClient {
     let raw = '';
     try {
       const res = await request(options.url, {
-        method: 'POST', headers: { ...baseHeaders, accept: 'application/json' }, body: rpcBody(method, params), signal: watch.signal, dispatcher: options.dispatcher,
-        headersTimeout: 0, bodyTimeout: 0,
+        method: 'POST',
+        headers: { ...baseHeaders, accept: 'application/json' },
+        body: rpcBody(method, params),
+        signal: watch.signal,
+        dispatcher: options.dispatcher,
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
       watch.answered();
       if (res.statusCode >= 400) {
@@ -168,7 +181,9 @@ export function createA2AClient(options: A2AClientOptions): A2AClient {
       raw = await readBodyText(res.body, { label, maxBytes });
     } catch (err) {
       throw err instanceof ActorlogError && watch.expired === undefined ? err : watch.error(err);
-    } finally { watch.stop(); }
+    } finally {
+      watch.stop();
+    }
     return parseResponse(method, raw, schema, maxBytes);
   }
 
@@ -183,18 +198,26 @@ export function createA2AClient(options: A2AClientOptions): A2AClient {
     cancelTask: (taskId, opts) => call('tasks/cancel', { id: taskId }, TaskSchema, opts?.signal),
     resubscribe(taskId) {
       const method = 'tasks/resubscribe';
-      return defer(() => openSseConnection(
-        { url: options.url, method: 'POST', headers: { ...baseHeaders, accept: 'text/event-stream' }, body: rpcBody(method, { id: taskId }) },
-        { label: `A2A ${method}`, stallTimeoutMs: stallMs, scheduler, dispatcher: options.dispatcher, maxEventChars: maxBytes, maxBodyBytes: maxBytes },
-      )).pipe(concatMap((item): Observable<StreamFrame> => {
-        if (item.kind === 'message') {
-          const frame = parseFrame(method, item.message, maxBytes);
-          return frame instanceof ActorlogError ? throwError(() => frame) : of(frame);
-        }
-        // Not an event stream: a JSON-RPC error answer (e.g. -32004 for a task already terminal), thrown.
-        if (item.kind === 'body') return defer(() => { parseResponse(method, item.text, z.never(), maxBytes); return EMPTY; });
-        return EMPTY;
-      }));
+      return defer(() =>
+        openSseConnection(
+          { url: options.url, method: 'POST', headers: { ...baseHeaders, accept: 'text/event-stream' }, body: rpcBody(method, { id: taskId }) },
+          { label: `A2A ${method}`, stallTimeoutMs: stallMs, scheduler, dispatcher: options.dispatcher, maxEventChars: maxBytes, maxBodyBytes: maxBytes },
+        ),
+      ).pipe(
+        concatMap((item): Observable<StreamFrame> => {
+          if (item.kind === 'message') {
+            const frame = parseFrame(method, item.message, maxBytes);
+            return frame instanceof ActorlogError ? throwError(() => frame) : of(frame);
+          }
+          // Not an event stream: a JSON-RPC error answer (e.g. -32004 for a task already terminal), thrown.
+          if (item.kind === 'body')
+            return defer(() => {
+              parseResponse(method, item.text, z.never(), maxBytes);
+              return EMPTY;
+            });
+          return EMPTY;
+        }),
+      );
     },
   };
 }

@@ -77,9 +77,7 @@ export const TaskArtifactUpdateEventSchema = z.object({
 /** §7.1 message/send result: a Task or, for a direct answer, a Message. */
 export const SendMessageResultSchema = z.discriminatedUnion('kind', [TaskSchema, MessageSchema]);
 /** §7.2.1 the `result` of one SSE frame of message/stream or tasks/resubscribe. */
-export const StreamResultSchema = z.discriminatedUnion('kind', [
-  TaskSchema, MessageSchema, TaskStatusUpdateEventSchema, TaskArtifactUpdateEventSchema,
-]);
+export const StreamResultSchema = z.discriminatedUnion('kind', [TaskSchema, MessageSchema, TaskStatusUpdateEventSchema, TaskArtifactUpdateEventSchema]);
 
 /** JSON-RPC 2.0 error object (§8). */
 export const JsonRpcErrorSchema = z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() });
@@ -110,8 +108,14 @@ export type A2AStreamResult = z.infer<typeof StreamResultSchema>;
 export type JsonRpcError = z.infer<typeof JsonRpcErrorSchema>;
 
 const STATES: Record<string, RemoteJobState> = {
-  submitted: 'submitted', working: 'working', 'input-required': 'input-required', 'auth-required': 'input-required',
-  completed: 'completed', failed: 'failed', rejected: 'failed', canceled: 'canceled',
+  submitted: 'submitted',
+  working: 'working',
+  'input-required': 'input-required',
+  'auth-required': 'input-required',
+  completed: 'completed',
+  failed: 'failed',
+  rejected: 'failed',
+  canceled: 'canceled',
 };
 
 /** The generic states a job does not leave. */

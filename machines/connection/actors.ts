@@ -14,19 +14,22 @@ import type { ConnectionLogic } from './machine.ts';
  * ```
  */
 export function fromRequest<TInput>(run: (input: TInput, signal: AbortSignal) => Promise<ConnectionWireEvent[] | void>): ConnectionLogic<TInput> {
-  return fromEventObservable<ConnectionWireEvent, TInput>(({ input }) => new Observable<ConnectionWireEvent>((subscriber) => {
-    const abort = new AbortController();
-    run(input, abort.signal).then(
-      (events) => {
-        for (const event of events ?? []) subscriber.next(event);
-        subscriber.complete();
-      },
-      (err: unknown) => {
-        if (!abort.signal.aborted) subscriber.error(err);
-      },
-    );
-    return () => abort.abort();
-  }));
+  return fromEventObservable<ConnectionWireEvent, TInput>(
+    ({ input }) =>
+      new Observable<ConnectionWireEvent>((subscriber) => {
+        const abort = new AbortController();
+        run(input, abort.signal).then(
+          (events) => {
+            for (const event of events ?? []) subscriber.next(event);
+            subscriber.complete();
+          },
+          (err: unknown) => {
+            if (!abort.signal.aborted) subscriber.error(err);
+          },
+        );
+        return () => abort.abort();
+      }),
+  );
 }
 
 /** What a backend gets with each message: its idempotency key (stable across re-runs after a crash) and an AbortSignal. */
@@ -64,33 +67,40 @@ export function backendDispatch<TMessage, TReply>(
   backend: Backend<TMessage, TReply>,
   options: { toMessage: (message: ConnectionMessage) => TMessage; toReply?: (reply: TReply, input: DispatchInput) => unknown },
 ): ConnectionLogic<DispatchInput> {
-  return fromEventObservable<ConnectionWireEvent, DispatchInput>(({ input }) => new Observable<ConnectionWireEvent>((subscriber) => {
-    const abort = new AbortController();
-    const message = options.toMessage(input.message);
-    const done = (reply: TReply | undefined | void) => {
-      const body = reply === undefined || reply === null ? undefined : options.toReply ? options.toReply(reply as TReply, input) : reply;
-      const cursor = input.message.cursor;
-      const event: ConnectionWireEvent = { type: 'message.dispatched', messageId: input.message.id, meta: cursor === undefined ? { source: 'child' } : { source: 'child', cursor } };
-      subscriber.next(body === undefined ? event : { ...event, reply: body });
-      subscriber.complete();
-    };
-    if (isActorLogic(backend)) {
-      const actor = createActor(backend, { input: { message, idempotencyKey: input.idempotencyKey } });
-      const sub = actor.subscribe({
-        next: (snapshot) => {
-          if (snapshot.status === 'done') done(snapshot.output as TReply);
-        },
-        error: (err) => subscriber.error(err),
-      });
-      actor.start();
-      return () => {
-        sub.unsubscribe();
-        actor.stop();
-      };
-    }
-    backend(message, { idempotencyKey: input.idempotencyKey, attempt: input.attempt, signal: abort.signal }).then(done, (err: unknown) => {
-      if (!abort.signal.aborted) subscriber.error(err);
-    });
-    return () => abort.abort();
-  }));
+  return fromEventObservable<ConnectionWireEvent, DispatchInput>(
+    ({ input }) =>
+      new Observable<ConnectionWireEvent>((subscriber) => {
+        const abort = new AbortController();
+        const message = options.toMessage(input.message);
+        const done = (reply: TReply | undefined | void) => {
+          const body = reply === undefined || reply === null ? undefined : options.toReply ? options.toReply(reply as TReply, input) : reply;
+          const cursor = input.message.cursor;
+          const event: ConnectionWireEvent = {
+            type: 'message.dispatched',
+            messageId: input.message.id,
+            meta: cursor === undefined ? { source: 'child' } : { source: 'child', cursor },
+          };
+          subscriber.next(body === undefined ? event : { ...event, reply: body });
+          subscriber.complete();
+        };
+        if (isActorLogic(backend)) {
+          const actor = createActor(backend, { input: { message, idempotencyKey: input.idempotencyKey } });
+          const sub = actor.subscribe({
+            next: (snapshot) => {
+              if (snapshot.status === 'done') done(snapshot.output as TReply);
+            },
+            error: (err) => subscriber.error(err),
+          });
+          actor.start();
+          return () => {
+            sub.unsubscribe();
+            actor.stop();
+          };
+        }
+        backend(message, { idempotencyKey: input.idempotencyKey, attempt: input.attempt, signal: abort.signal }).then(done, (err: unknown) => {
+          if (!abort.signal.aborted) subscriber.error(err);
+        });
+        return () => abort.abort();
+      }),
+  );
 }

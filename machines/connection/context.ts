@@ -187,8 +187,22 @@ export function initialConnectionContext(input: ConnectionInput): ConnectionCont
     commandAttempts: 0,
     diagnostics: [],
     counts: {
-      received: 0, dispatched: 0, duplicates: 0, skipped: 0, invalid: 0, replies: 0, notReplied: 0, dispatchFailures: 0, parked: 0,
-      replyFailures: 0, heartbeats: 0, commands: 0, commandFailures: 0, cursorResets: 0, retries: 0, diagnostics: 0,
+      received: 0,
+      dispatched: 0,
+      duplicates: 0,
+      skipped: 0,
+      invalid: 0,
+      replies: 0,
+      notReplied: 0,
+      dispatchFailures: 0,
+      parked: 0,
+      replyFailures: 0,
+      heartbeats: 0,
+      commands: 0,
+      commandFailures: 0,
+      cursorResets: 0,
+      retries: 0,
+      diagnostics: 0,
     },
   };
 }
@@ -200,7 +214,12 @@ export function initialConnectionContext(input: ConnectionInput): ConnectionCont
  * or 503, logged with it as `lastError.retryAfterMs`), capped at `maxRetryDelayMs` too.
  */
 export function backoffMs(context: Pick<ConnectionContext, 'connectionId' | 'retryDelayMs' | 'maxRetryDelayMs' | 'lastError'>, attempt: number): number {
-  return seededBackoffDelay(context.connectionId, Math.max(1, attempt), { baseMs: context.retryDelayMs, capMs: context.maxRetryDelayMs }, retryAfterMsOf(context.lastError));
+  return seededBackoffDelay(
+    context.connectionId,
+    Math.max(1, attempt),
+    { baseMs: context.retryDelayMs, capMs: context.maxRetryDelayMs },
+    retryAfterMsOf(context.lastError),
+  );
 }
 
 /** The cursor moves when a message is received (stream or record), or only when it is dispatched (batch + dispatch). */
@@ -276,7 +295,8 @@ export function duplicateReason(context: ConnectionContext, message: ConnectionM
   }
   if (alreadyHas(context, message.id)) return 'its id was already received';
   const key = message.dedupeKey;
-  if (key !== undefined && (context.seen.includes(`key:${key}`) || context.queue.some((m) => m.dedupeKey === key))) return `its key ${key} was already received`;
+  if (key !== undefined && (context.seen.includes(`key:${key}`) || context.queue.some((m) => m.dedupeKey === key)))
+    return `its key ${key} was already received`;
   return undefined;
 }
 
@@ -312,10 +332,13 @@ export function receive(context: ConnectionContext, message: ConnectionMessage, 
     if (seqOrder(m.seq, bound, context.streamSeq) === 'backwards') {
       out = {
         ...out,
-        ...addDiagnostic({ ...context, ...out }, {
-          code: 'sequence.backwards',
-          message: `message ${m.id}: sequence ${m.seq} is below ${context.streamSeq}, taken last on this connection: the stream went back, so ${bound} is no longer the last sequence (seed 004 would drop every event up to it)`,
-        }),
+        ...addDiagnostic(
+          { ...context, ...out },
+          {
+            code: 'sequence.backwards',
+            message: `message ${m.id}: sequence ${m.seq} is below ${context.streamSeq}, taken last on this connection: the stream went back, so ${bound} is no longer the last sequence (seed 004 would drop every event up to it)`,
+          },
+        ),
       };
     }
     out.lastSeq = m.seq;
@@ -343,9 +366,13 @@ export function dropDuplicate(context: ConnectionContext, message: ConnectionMes
   }
   return {
     ...out,
-    ...addDiagnostic({ ...context, ...out }, {
-      code: 'duplicate.dropped', message: `message ${message.id} dropped as a duplicate (${why}); ${counts.duplicates} dropped so far`,
-    }),
+    ...addDiagnostic(
+      { ...context, ...out },
+      {
+        code: 'duplicate.dropped',
+        message: `message ${message.id} dropped as a duplicate (${why}); ${counts.duplicates} dropped so far`,
+      },
+    ),
   };
 }
 
@@ -377,7 +404,10 @@ export function completeHead(context: ConnectionContext, outcome: HeadOutcome): 
     }
   } else if ('parked' in outcome) {
     counts.parked += 1;
-    diagnostic = { code: 'message.parked', message: `message ${head.id} parked after ${context.dispatchAttempts} failed attempts: ${outcome.error?.message ?? 'unknown error'}` };
+    diagnostic = {
+      code: 'message.parked',
+      message: `message ${head.id} parked after ${context.dispatchAttempts} failed attempts: ${outcome.error?.message ?? 'unknown error'}`,
+    };
   } else if (head.invalid !== undefined) {
     counts.skipped += 1;
   }
@@ -390,7 +420,10 @@ export function completeHead(context: ConnectionContext, outcome: HeadOutcome): 
  * `deliver: 'dispatch'`, the diagnostic is also queued as a message (`diagnostic` = its code,
  * body `{ code, message }`, id `diagnostic:<n>`) so the consumer's callback sees it in order.
  */
-export function addDiagnostic(context: ConnectionContext, diagnostic: Diagnostic): Pick<ConnectionContext, 'diagnostics' | 'counts'> & { queue?: ConnectionMessage[] } {
+export function addDiagnostic(
+  context: ConnectionContext,
+  diagnostic: Diagnostic,
+): Pick<ConnectionContext, 'diagnostics' | 'counts'> & { queue?: ConnectionMessage[] } {
   const diagnostics = [...context.diagnostics, { code: diagnostic.code, message: diagnostic.message }];
   const n = context.counts.diagnostics + 1;
   const out = {
@@ -398,6 +431,11 @@ export function addDiagnostic(context: ConnectionContext, diagnostic: Diagnostic
     counts: { ...context.counts, diagnostics: n },
   };
   if (!context.deliverDiagnostics || context.deliver !== 'dispatch') return out;
-  const message: ConnectionMessage = { id: `diagnostic:${n}`, kind: 'diagnostic', diagnostic: diagnostic.code, body: { code: diagnostic.code, message: diagnostic.message } };
+  const message: ConnectionMessage = {
+    id: `diagnostic:${n}`,
+    kind: 'diagnostic',
+    diagnostic: diagnostic.code,
+    body: { code: diagnostic.code, message: diagnostic.message },
+  };
   return { ...out, queue: [...context.queue, message] };
 }

@@ -57,36 +57,85 @@ export interface Registration {
 }
 
 /** Registration (or attachment) succeeded. */
-export interface ConnectionRegisteredEvent { type: 'connection.registered'; registration?: Registration; meta?: WireMeta }
+export interface ConnectionRegisteredEvent {
+  type: 'connection.registered';
+  registration?: Registration;
+  meta?: WireMeta;
+}
 /** The receive source connected (a WebSocket opened; a poll answered after a reconnect): the reconnect count resets. */
-export interface ConnectionOpenedEvent { type: 'connection.opened'; meta?: WireMeta }
+export interface ConnectionOpenedEvent {
+  type: 'connection.opened';
+  meta?: WireMeta;
+}
 /** A message (work item or observed event). */
-export interface ConnectionMessageEvent { type: 'connection.message'; message: ConnectionMessage; meta?: WireMeta }
+export interface ConnectionMessageEvent {
+  type: 'connection.message';
+  message: ConnectionMessage;
+  meta?: WireMeta;
+}
 /**
  * A payload that failed its schema (docs/architecture.md invariant 6): raw text (<= 4 KiB) and the error. With
  * `messageId`, the item it stood for is skipped in order, so the cursor can pass it.
  */
-export interface ConnectionInvalidEvent { type: 'connection.invalid'; raw: string; error: string; messageId?: string; cursor?: string; meta?: WireMeta }
+export interface ConnectionInvalidEvent {
+  type: 'connection.invalid';
+  raw: string;
+  error: string;
+  messageId?: string;
+  cursor?: string;
+  meta?: WireMeta;
+}
 /** A diagnostic from the remote or the binding. */
-export interface ConnectionDiagnosticEvent { type: 'connection.diagnostic'; code: string; message: string; meta?: WireMeta }
+export interface ConnectionDiagnosticEvent {
+  type: 'connection.diagnostic';
+  code: string;
+  message: string;
+  meta?: WireMeta;
+}
 /** The remote no longer knows the cursor (molecule HTTP 410, yoi `backend.cursor_unknown_or_expired`): start again without one. */
-export interface ConnectionCursorResetEvent { type: 'connection.cursorReset'; reason: string; meta?: WireMeta }
+export interface ConnectionCursorResetEvent {
+  type: 'connection.cursorReset';
+  reason: string;
+  meta?: WireMeta;
+}
 /** The receive connection closed, with its close code (1006 for a drop or stall). */
-export interface ConnectionClosedEvent { type: 'connection.closed'; code: number; reason: string; meta?: WireMeta }
+export interface ConnectionClosedEvent {
+  type: 'connection.closed';
+  code: number;
+  reason: string;
+  meta?: WireMeta;
+}
 /** The receive source is retrying after a transient failure (attempt n, after delayMs). */
-export interface ConnectionRetryEvent { type: 'connection.retry'; error: ErrorInfo; attempt: number; delayMs: number; meta?: WireMeta }
+export interface ConnectionRetryEvent {
+  type: 'connection.retry';
+  error: ErrorInfo;
+  attempt: number;
+  delayMs: number;
+  meta?: WireMeta;
+}
 /**
  * A message was handed to the backend: the event that moves the cursor (`meta.cursor`), logged
  * before the machine acts on it; `reply` (JSON) is what to send back to `message.replyTo`.
  */
-export interface MessageDispatchedEvent { type: 'message.dispatched'; messageId: string; reply?: unknown; meta?: WireMeta }
+export interface MessageDispatchedEvent {
+  type: 'message.dispatched';
+  messageId: string;
+  reply?: unknown;
+  meta?: WireMeta;
+}
 
 /**
  * The opt-in poison-message policy (`parkAfterAttempts`) set a message aside after that many
  * failed dispatches: raised by the machine itself, so it is logged (`meta.source: 'self'`); the
  * cursor passes the message. Never sent without the policy.
  */
-export interface MessageParkedEvent { type: 'message.parked'; messageId: string; attempts: number; error: ErrorInfo; meta?: WireMeta }
+export interface MessageParkedEvent {
+  type: 'message.parked';
+  messageId: string;
+  attempts: number;
+  error: ErrorInfo;
+  meta?: WireMeta;
+}
 
 /** Events the binding's actors send to the connection machine. */
 export type ConnectionWireEvent =
@@ -112,10 +161,45 @@ export type ConnectionCommandEvent =
 export type ConnectionTarget = Record<string, unknown>;
 
 /** Inputs of the binding's actors (see `connectionMachine`). */
-export interface RegisterInput { connectionId: string; target: ConnectionTarget; attempt: number }
-export interface HeartbeatInput { connectionId: string; target: ConnectionTarget; beat: number }
-export interface ReceiveInput { connectionId: string; target: ConnectionTarget; cursor?: string; registration?: Registration; reconnects: number }
-export interface DispatchInput { connectionId: string; target: ConnectionTarget; message: ConnectionMessage; idempotencyKey: string; attempt: number }
-export interface ReplyInput { connectionId: string; target: ConnectionTarget; messageId: string; to: string; body: unknown; idempotencyKey: string; attempt: number }
+export interface RegisterInput {
+  connectionId: string;
+  target: ConnectionTarget;
+  attempt: number;
+}
+export interface HeartbeatInput {
+  connectionId: string;
+  target: ConnectionTarget;
+  beat: number;
+}
+export interface ReceiveInput {
+  connectionId: string;
+  target: ConnectionTarget;
+  cursor?: string;
+  registration?: Registration;
+  reconnects: number;
+}
+export interface DispatchInput {
+  connectionId: string;
+  target: ConnectionTarget;
+  message: ConnectionMessage;
+  idempotencyKey: string;
+  attempt: number;
+}
+export interface ReplyInput {
+  connectionId: string;
+  target: ConnectionTarget;
+  messageId: string;
+  to: string;
+  body: unknown;
+  idempotencyKey: string;
+  attempt: number;
+}
 /** `attempt` counts from 1; `lastAttempt` is true when a transient failure will not be retried (report it instead of throwing). */
-export interface CommandInput { connectionId: string; target: ConnectionTarget; command: unknown; idempotencyKey: string; attempt: number; lastAttempt: boolean }
+export interface CommandInput {
+  connectionId: string;
+  target: ConnectionTarget;
+  command: unknown;
+  idempotencyKey: string;
+  attempt: number;
+  lastAttempt: boolean;
+}

@@ -17,7 +17,8 @@ export const connectionGuards = {
   transient: ({ event }: Args) => errorOf(event).code === 'TRANSIENT',
   registerRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.registerAttempts < context.maxRegisterAttempts,
   /** A reply is retried on every transient failure for as long as the connection lives, unless the opt-in `maxReplyAttempts` bounds it. */
-  replyRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && (context.maxReplyAttempts === null || context.replyAttempts < context.maxReplyAttempts),
+  replyRetryable: ({ context, event }: Args) =>
+    errorOf(event).code === 'TRANSIENT' && (context.maxReplyAttempts === null || context.replyAttempts < context.maxReplyAttempts),
   commandRetryable: ({ context, event }: Args) => errorOf(event).code === 'TRANSIENT' && context.commandAttempts < context.maxCommandAttempts,
   /** A lost receive source is retried when the loss is transient; a permanent one is never retried (the source says reconnecting would get the same answer). */
   receiveRetryable: ({ event }: Args) => errorOf(event).code === 'TRANSIENT',
@@ -76,12 +77,18 @@ export const connectionUpdates = {
     const why = `${context.receiveLabel} stopped after ${context.maxReconnects} reconnect attempts`;
     return { receiveStopped: `${why} (${lastLoss(context)})`, ...addDiagnostic(context, { code: 'receive.stopped', message: why }) };
   },
-  closeOffline: ({ event }: Args): Update => ({ reason: event.type === 'connection.close' && 'reason' in event ? event.reason ?? 'closed by the application' : 'closed by the application' }),
+  closeOffline: ({ event }: Args): Update => ({
+    reason: event.type === 'connection.close' && 'reason' in event ? (event.reason ?? 'closed by the application') : 'closed by the application',
+  }),
   beat: ({ context }: Args): Update => ({ heartbeatFailures: 0, counts: count(context, 'heartbeats') }),
   heartbeatFailed: ({ context, event }: Args): Update => ({ heartbeatFailures: context.heartbeatFailures + 1, lastError: errorOf(event) }),
   stopHeartbeat: ({ context, event }: Args): Update => {
     const error = errorOf(event);
-    return { heartbeatStopped: error, lastError: error, ...addDiagnostic(context, { code: 'heartbeat.stopped', message: `heartbeat stopped: ${error.message}` }) };
+    return {
+      heartbeatStopped: error,
+      lastError: error,
+      ...addDiagnostic(context, { code: 'heartbeat.stopped', message: `heartbeat stopped: ${error.message}` }),
+    };
   },
   accept: ({ context, event }: Args): Update => {
     const message = messageOf(event);
@@ -102,11 +109,16 @@ export const connectionUpdates = {
     cursor: undefined,
     lastSeq: undefined,
     streamSeq: undefined,
-    ...addDiagnostic({ ...context, counts: count(context, 'cursorResets') }, {
-      code: 'cursor.reset', message: `cursor ${context.cursor ?? '(none)'} reset: ${event.type === 'connection.cursorReset' && 'reason' in event ? event.reason : ''}`,
-    }),
+    ...addDiagnostic(
+      { ...context, counts: count(context, 'cursorResets') },
+      {
+        code: 'cursor.reset',
+        message: `cursor ${context.cursor ?? '(none)'} reset: ${event.type === 'connection.cursorReset' && 'reason' in event ? event.reason : ''}`,
+      },
+    ),
   }),
-  retrying: ({ context, event }: Args): Update => (event.type === 'connection.retry' && 'attempt' in event ? { lastError: event.error, counts: count(context, 'retries') } : {}),
+  retrying: ({ context, event }: Args): Update =>
+    event.type === 'connection.retry' && 'attempt' in event ? { lastError: event.error, counts: count(context, 'retries') } : {},
   recordDiagnostic: ({ context, event }: Args): Update => (event.type === 'connection.diagnostic' && 'code' in event ? addDiagnostic(context, event) : {}),
   /** An invalid payload is counted; an invalid item with an id is queued as a skip marker (dispatch) or remembered (record), so the cursor passes it in order. */
   recordInvalid: ({ context, event }: Args): Update => {
@@ -119,10 +131,12 @@ export const connectionUpdates = {
     return out;
   },
   countDispatch: ({ context }: Args): Update => ({ dispatchAttempts: context.dispatchAttempts + 1 }),
-  markDispatched: ({ context, event }: Args): Update => completeHead(context, { dispatched: true, reply: event.type === 'message.dispatched' && 'reply' in event ? event.reply : undefined }),
+  markDispatched: ({ context, event }: Args): Update =>
+    completeHead(context, { dispatched: true, reply: event.type === 'message.dispatched' && 'reply' in event ? event.reply : undefined }),
   /** A failed dispatch: the message stays at the head (and the cursor before it), retried after a capped backoff (seed 003: never dropped). */
   dispatchFailed: ({ context, event }: Args): Update => ({ lastError: errorOf(event), counts: count(context, 'dispatchFailures') }),
-  park: ({ context, event }: Args): Update => completeHead(context, { parked: true, error: event.type === 'message.parked' && 'error' in event ? (event.error as ErrorInfo) : undefined }),
+  park: ({ context, event }: Args): Update =>
+    completeHead(context, { parked: true, error: event.type === 'message.parked' && 'error' in event ? (event.error as ErrorInfo) : undefined }),
   skipHead: ({ context }: Args): Update => completeHead(context, { skipped: true }),
   countReply: ({ context }: Args): Update => ({ replyAttempts: context.replyAttempts + 1 }),
   replied: ({ context }: Args): Update => ({ pendingReply: undefined, replyAttempts: 0, counts: count(context, 'replies') }),
@@ -131,20 +145,33 @@ export const connectionUpdates = {
     const error = errorOf(event);
     const why = error.code === 'TRANSIENT' ? `given up after ${context.replyAttempts} attempts` : 'failed permanently';
     return {
-      pendingReply: undefined, replyAttempts: 0, lastError: error,
-      ...addDiagnostic({ ...context, counts: count(context, 'replyFailures') }, {
-        code: 'reply.failed', message: `reply to ${context.pendingReply?.to} for message ${context.pendingReply?.messageId} ${why}: ${error.message}`,
-      }),
+      pendingReply: undefined,
+      replyAttempts: 0,
+      lastError: error,
+      ...addDiagnostic(
+        { ...context, counts: count(context, 'replyFailures') },
+        {
+          code: 'reply.failed',
+          message: `reply to ${context.pendingReply?.to} for message ${context.pendingReply?.messageId} ${why}: ${error.message}`,
+        },
+      ),
     };
   },
-  enqueueCommand: ({ context, event }: Args): Update => (event.type === 'connection.command' && 'command' in event ? { commands: [...context.commands, event.command] } : {}),
+  enqueueCommand: ({ context, event }: Args): Update =>
+    event.type === 'connection.command' && 'command' in event ? { commands: [...context.commands, event.command] } : {},
   countCommand: ({ context }: Args): Update => ({ commandAttempts: context.commandAttempts + 1 }),
   commandDone: ({ context }: Args): Update => ({ commands: context.commands.slice(1), commandAttempts: 0, counts: count(context, 'commands') }),
   commandFailed: ({ context, event }: Args): Update => ({
-    commands: context.commands.slice(1), commandAttempts: 0, lastError: errorOf(event),
-    ...addDiagnostic({ ...context, counts: { ...count(context, 'commands'), commandFailures: context.counts.commandFailures + 1 } }, {
-      code: 'command.failed', message: `command ${context.counts.commands + 1} failed after ${context.commandAttempts} attempts: ${errorOf(event).message}`,
-    }),
+    commands: context.commands.slice(1),
+    commandAttempts: 0,
+    lastError: errorOf(event),
+    ...addDiagnostic(
+      { ...context, counts: { ...count(context, 'commands'), commandFailures: context.counts.commandFailures + 1 } },
+      {
+        code: 'command.failed',
+        message: `command ${context.counts.commands + 1} failed after ${context.commandAttempts} attempts: ${errorOf(event).message}`,
+      },
+    ),
   }),
   countReconnect: ({ context }: Args): Update => ({ reconnects: context.reconnects + 1 }),
 };

@@ -77,9 +77,11 @@ export function foremanJobRequest(req: ForemanSubmitRequest): JobRequest {
  */
 export function foremanSubmitBody(request: JobRequest): ForemanSubmitRequest {
   const data = (request.data ?? {}) as Partial<ForemanSubmitRequest>;
-  if (typeof data.model !== 'string' || data.model.length === 0) throw new ActorlogError('INVALID_OPTIONS', 'foreman: model is required', { details: { field: 'model' } });
+  if (typeof data.model !== 'string' || data.model.length === 0)
+    throw new ActorlogError('INVALID_OPTIONS', 'foreman: model is required', { details: { field: 'model' } });
   const body: ForemanSubmitRequest = { model: data.model, messages: Array.isArray(data.messages) ? data.messages : [{ role: 'user', content: request.text }] };
-  for (const key of ['stream', 'tools', 'options', 'think'] as const) if (data[key] !== undefined) (body as unknown as Record<string, unknown>)[key] = data[key];
+  for (const key of ['stream', 'tools', 'options', 'think'] as const)
+    if (data[key] !== undefined) (body as unknown as Record<string, unknown>)[key] = data[key];
   return body;
 }
 
@@ -91,10 +93,14 @@ export function foremanSubmitBody(request: JobRequest): ForemanSubmitRequest {
  */
 function acceptedButUnreadable(err: unknown, messageId: string): unknown {
   if (!isActorlogError(err, 'INVALID_PAYLOAD')) return err;
-  return new ActorlogError('OUTCOME_UNKNOWN', `foreman accepted the job (202) but its answer could not be read, so its job_id is unknown: the daemon may hold a job for it (Idempotency-Key ${messageId}); it is not submitted again. ${err.message}`, {
-    cause: err,
-    details: { ...err.details, status: 202, idempotencyKey: messageId, remoteMayHoldJob: true },
-  });
+  return new ActorlogError(
+    'OUTCOME_UNKNOWN',
+    `foreman accepted the job (202) but its answer could not be read, so its job_id is unknown: the daemon may hold a job for it (Idempotency-Key ${messageId}); it is not submitted again. ${err.message}`,
+    {
+      cause: err,
+      details: { ...err.details, status: 202, idempotencyKey: messageId, remoteMayHoldJob: true },
+    },
+  );
 }
 
 /** Records an unreadable answer as `job.invalid` (with `meta`), then fails with the same error (binding kit). */
@@ -113,7 +119,9 @@ function checkBindingOptions(options: ForemanBindingOptions): void {
   }
   const safety = options.safetyPollIntervalMs;
   if (safety !== undefined && safety !== Infinity && (!Number.isInteger(safety) || safety < 1)) {
-    throw new ActorlogError('INVALID_OPTIONS', `foreman: safetyPollIntervalMs must be an integer >= 1 or Infinity (got ${safety})`, { details: { option: 'safetyPollIntervalMs' } });
+    throw new ActorlogError('INVALID_OPTIONS', `foreman: safetyPollIntervalMs must be an integer >= 1 or Infinity (got ${safety})`, {
+      details: { option: 'safetyPollIntervalMs' },
+    });
   }
   const maxBody = options.maxBodyBytes;
   if (maxBody !== undefined && (!Number.isInteger(maxBody) || maxBody < 1)) {
@@ -122,9 +130,13 @@ function checkBindingOptions(options: ForemanBindingOptions): void {
   const header = (options.signatureHeader ?? FOREMAN_SIGNATURE_HEADER).toLowerCase();
   const theirs = options.receiver?.signature.header;
   if (!options.polling && theirs !== undefined && theirs !== header) {
-    throw new ActorlogError('INVALID_OPTIONS', `foreman: the webhook receiver reads signatures from "${theirs}" but the daemon signs in "${header}": every signed webhook would be rejected`, {
-      details: { option: 'signatureHeader', receiverHeader: theirs, header },
-    });
+    throw new ActorlogError(
+      'INVALID_OPTIONS',
+      `foreman: the webhook receiver reads signatures from "${theirs}" but the daemon signs in "${header}": every signed webhook would be rejected`,
+      {
+        details: { option: 'signatureHeader', receiverHeader: theirs, header },
+      },
+    );
   }
 }
 
@@ -163,17 +175,29 @@ export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActo
   const { receiver, polling = false } = options;
   const maxBodyBytes = options.maxBodyBytes ?? FOREMAN_MAX_BODY_BYTES;
   if (!polling) receiver?.acceptBodiesUpTo(maxBodyBytes); // the receiver's body bound follows the binding's
-  const followOptions: ForemanFollowOptions = { onDiagnostic: options.onDiagnostic, maxBodyBytes, safetyPollIntervalMs: options.safetyPollIntervalMs, scheduler: options.scheduler };
+  const followOptions: ForemanFollowOptions = {
+    onDiagnostic: options.onDiagnostic,
+    maxBodyBytes,
+    safetyPollIntervalMs: options.safetyPollIntervalMs,
+    scheduler: options.scheduler,
+  };
   return {
-    submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) => defer(() => {
-      const job: ForemanJobSubmission = foremanSubmitBody(input.request);
-      const pushUrl = !polling && input.follow !== 'poll' && receiver?.listening ? receiver.urlFor(input.jobId) : undefined;
-      if (pushUrl) job.state_webhook_url = pushUrl;
-      return fromCall((o) => client.submitJob(job, { ...o, idempotencyKey: input.messageId })).pipe(
-        map((jobId): JobWireEvent => ({ type: 'job.accepted', remoteId: jobId, update: { state: 'submitted', remoteState: 'queued' }, ...(pushUrl ? { pushUrl } : {}) })),
-        catchError((err: unknown) => invalidThenFail({ source: 'child' })(acceptedButUnreadable(err, input.messageId))),
-      );
-    })),
+    submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) =>
+      defer(() => {
+        const job: ForemanJobSubmission = foremanSubmitBody(input.request);
+        const pushUrl = !polling && input.follow !== 'poll' && receiver?.listening ? receiver.urlFor(input.jobId) : undefined;
+        if (pushUrl) job.state_webhook_url = pushUrl;
+        return fromCall((o) => client.submitJob(job, { ...o, idempotencyKey: input.messageId })).pipe(
+          map((jobId): JobWireEvent => ({
+            type: 'job.accepted',
+            remoteId: jobId,
+            update: { state: 'submitted', remoteState: 'queued' },
+            ...(pushUrl ? { pushUrl } : {}),
+          })),
+          catchError((err: unknown) => invalidThenFail({ source: 'child' })(acceptedButUnreadable(err, input.messageId))),
+        );
+      }),
+    ),
     follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => followForemanJob(client, polling ? undefined : receiver, input, followOptions)),
     poll: fromEventObservable<JobWireEvent, PollInput>(({ input }) => {
       const meta: WireMeta = { source: 'poll', cursor: input.remoteId };
@@ -184,10 +208,17 @@ export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActo
       );
     }),
     reply: fromEventObservable<JobWireEvent, ReplyInput>(({ input }) =>
-      throwError(() => new ActorlogError('PERMANENT', 'foreman jobs take no input', { details: { jobId: input.jobId } }))),
-    cancel: fromEventObservable<JobWireEvent, CancelInput>(() => of<JobWireEvent>({
-      type: 'job.update',
-      update: { state: 'canceled', remoteState: 'abandoned', message: 'canceled by the caller; foreman has no cancel endpoint, so the daemon may still run the job' },
-    })),
+      throwError(() => new ActorlogError('PERMANENT', 'foreman jobs take no input', { details: { jobId: input.jobId } })),
+    ),
+    cancel: fromEventObservable<JobWireEvent, CancelInput>(() =>
+      of<JobWireEvent>({
+        type: 'job.update',
+        update: {
+          state: 'canceled',
+          remoteState: 'abandoned',
+          message: 'canceled by the caller; foreman has no cancel endpoint, so the daemon may still run the job',
+        },
+      }),
+    ),
   };
 }

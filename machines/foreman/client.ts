@@ -8,8 +8,16 @@ import { httpStatusError, invalidPayload } from '../../src/transport/classify.ts
 import { unlessNotDelivered } from '../../src/transport/outcome.ts';
 import { readBodyText } from '../../src/transport/readBody.ts';
 import {
-  ForemanEmbedResponseSchema, ForemanErrorBodySchema, ForemanJobStatusSchema, ForemanSubmitResponseSchema, ForemanTagsSchema,
-  type ForemanEmbedRequest, type ForemanEmbedResponse, type ForemanJobStatus, type ForemanModelInfo, type ForemanSubmitRequest,
+  ForemanEmbedResponseSchema,
+  ForemanErrorBodySchema,
+  ForemanJobStatusSchema,
+  ForemanSubmitResponseSchema,
+  ForemanTagsSchema,
+  type ForemanEmbedRequest,
+  type ForemanEmbedResponse,
+  type ForemanJobStatus,
+  type ForemanModelInfo,
+  type ForemanSubmitRequest,
 } from './schemas.ts';
 
 /**
@@ -50,7 +58,9 @@ export interface ForemanClientOptions {
 }
 
 /** Per-call options: an AbortSignal ends the call with code ABORTED. */
-export interface ForemanCallOptions { signal?: AbortSignal }
+export interface ForemanCallOptions {
+  signal?: AbortSignal;
+}
 
 /** A submit on the wire: the caller's request plus where to push state changes. */
 export interface ForemanJobSubmission extends ForemanSubmitRequest {
@@ -82,7 +92,9 @@ function statusError(label: string, status: number, raw: string, headers: Record
   const body = decodeJson(raw, ForemanErrorBodySchema, { maxBytes: 64 * 1024 });
   const serverError = body.ok ? body.value.error.slice(0, 500) : '';
   const base = httpStatusError(label, status, {}, headers);
-  return new ActorlogError(base.code, serverError ? `${base.message}: ${serverError}` : base.message, { details: { ...base.details, ...(serverError ? { serverError } : {}) } });
+  return new ActorlogError(base.code, serverError ? `${base.message}: ${serverError}` : base.message, {
+    details: { ...base.details, ...(serverError ? { serverError } : {}) },
+  });
 }
 
 /**
@@ -107,7 +119,14 @@ export function createForemanClient(options: ForemanClientOptions): ForemanClien
   const scheduler = options.scheduler ?? asyncScheduler;
   const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
 
-  async function call<T>(method: 'GET' | 'POST', path: string, expected: number, schema: z.ZodType<T>, body: unknown, o: ForemanCallOptions & { headers?: Record<string, string> } = {}): Promise<T> {
+  async function call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    expected: number,
+    schema: z.ZodType<T>,
+    body: unknown,
+    o: ForemanCallOptions & { headers?: Record<string, string> } = {},
+  ): Promise<T> {
     const label = `foreman ${method} ${path.replace(/\/jobs\/.+/, '/jobs/{id}')}`;
     const watch = watchCall(label, limits, scheduler, o.signal);
     let res: Dispatcher.ResponseData;
@@ -127,7 +146,11 @@ export function createForemanClient(options: ForemanClientOptions): ForemanClien
         if (res.statusCode !== expected && (err as ActorlogError).code === 'INVALID_PAYLOAD') return ''; // an error page too long to quote: the status says enough
         throw err;
       });
-    } catch (err) { throw watch.error(err); } finally { watch.stop(); }
+    } catch (err) {
+      throw watch.error(err);
+    } finally {
+      watch.stop();
+    }
     if (res.statusCode !== expected) throw statusError(label, res.statusCode, raw, res.headers);
     const decoded = decodeJson(raw, schema, { maxBytes }); // bounded JSON, then the schema (binding kit)
     if (!decoded.ok) throw invalidPayload(label, raw, decoded.error);
@@ -142,7 +165,11 @@ export function createForemanClient(options: ForemanClientOptions): ForemanClien
       } catch (err) {
         // A lost answer after the request was written: the daemon may hold the job (seed 000 ignores Idempotency-Key).
         if (options.honoursIdempotencyKey) throw err;
-        throw unlessNotDelivered('foreman POST /jobs', err, o.idempotencyKey ? { idempotencyKey: o.idempotencyKey, remoteMayHoldJob: true } : { remoteMayHoldJob: true });
+        throw unlessNotDelivered(
+          'foreman POST /jobs',
+          err,
+          o.idempotencyKey ? { idempotencyKey: o.idempotencyKey, remoteMayHoldJob: true } : { remoteMayHoldJob: true },
+        );
       }
     },
     getJob: (jobId, o) => call('GET', `/jobs/${encodeURIComponent(jobId)}`, 200, ForemanJobStatusSchema, undefined, o),

@@ -20,14 +20,16 @@ export interface ForemanDiagnostic {
   last?: string;
 }
 
-
 const permanent = (message: string, details: Record<string, unknown>) => new ActorlogError('PERMANENT', `foreman follow: ${message}`, { details });
 
 /** A webhook body as a job status, or the `job.invalid` event that records why not. */
 function parseDelivery(d: WebhookDelivery, remoteId: string, maxBytes: number): ForemanJobStatus | JobInvalidEvent {
   const meta: WireMeta = { source: 'webhook' };
   const invalid = (error: string): JobInvalidEvent => ({ type: 'job.invalid', raw: keepRaw(d.body), error, meta });
-  if (d.refused) return invalid(`webhook body of ${d.refused.bytes} bytes is over the receiver's maxBodyBytes ${d.refused.maxBodyBytes}: answered 413, not read (the safety poll reads the job)`);
+  if (d.refused)
+    return invalid(
+      `webhook body of ${d.refused.bytes} bytes is over the receiver's maxBodyBytes ${d.refused.maxBodyBytes}: answered 413, not read (the safety poll reads the job)`,
+    );
   if (d.signature !== 'verified' && d.signature !== 'unsigned') return invalid(`webhook rejected (${d.signature}): answered 401, not acted on`);
   const body = decodeJson(d.body, ForemanJobStatusSchema, { maxBytes }); // bounded JSON, then the schema (binding kit)
   if (!body.ok) return invalid(`webhook body refused: ${body.error}`);
@@ -92,7 +94,10 @@ export function followForemanJob(
     if (!receiver?.listening) return throwError(() => permanent('no webhook receiver is listening', details));
     if (input.pushUrl === undefined) return throwError(() => permanent('the job was submitted without a state_webhook_url', details));
     const here = receiver.urlFor(input.jobId);
-    if (input.pushUrl !== here) return throwError(() => permanent(`the job's webhook URL (${input.pushUrl}) is not this receiver's (${here})`, { ...details, pushUrl: input.pushUrl, receiverUrl: here }));
+    if (input.pushUrl !== here)
+      return throwError(() =>
+        permanent(`the job's webhook URL (${input.pushUrl}) is not this receiver's (${here})`, { ...details, pushUrl: input.pushUrl, receiverUrl: here }),
+      );
 
     let last: StatusOrder | undefined = parseOrder(input.cursor);
     const accept = (status: ForemanJobStatus, source: 'webhook' | 'poll'): JobWireEvent | undefined => {
@@ -106,10 +111,12 @@ export function followForemanJob(
       return { type: 'job.update', update: statusToJobUpdate(status), meta: { source, cursor: formatOrder(order) } };
     };
 
-    const hooks = receiver.deliveries(input.jobId).pipe(map((d) => {
-      const status = parseDelivery(d, input.remoteId, maxBodyBytes);
-      return 'type' in status ? status : accept(status, 'webhook');
-    }));
+    const hooks = receiver.deliveries(input.jobId).pipe(
+      map((d) => {
+        const status = parseDelivery(d, input.remoteId, maxBodyBytes);
+        return 'type' in status ? status : accept(status, 'webhook');
+      }),
+    );
     // The catch-up GET at once, then a safety GET every safetyPollIntervalMs (never two at a time).
     // One that fails (network, 5xx, or a 200 that does not decode) fails the follower: the job
     // machine subscribes again after a backoff, with a new catch-up GET, and polls once its retries

@@ -34,15 +34,30 @@ export function foremanJobMachine(options: ForemanBindingOptions) {
 }
 
 export {
-  foremanJobActors, foremanJobRequest, FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, type ForemanBindingOptions, type ForemanJobActors,
+  foremanJobActors,
+  foremanJobRequest,
+  FOREMAN_POLL_INTERVAL_MS,
+  FOREMAN_SIGNATURE_HEADER,
+  type ForemanBindingOptions,
+  type ForemanJobActors,
 } from './actors.ts';
 export {
-  createForemanClient, FOREMAN_MAX_BODY_BYTES, type ForemanClient, type ForemanClientOptions, type ForemanCallOptions, type ForemanJobSubmission,
+  createForemanClient,
+  FOREMAN_MAX_BODY_BYTES,
+  type ForemanClient,
+  type ForemanClientOptions,
+  type ForemanCallOptions,
+  type ForemanJobSubmission,
 } from './client.ts';
 export { FOREMAN_SAFETY_POLL_INTERVAL_MS, type ForemanDiagnostic, type ForemanFollowOptions } from './follow.ts';
 export { submitAndWait, waitForForemanJob, foremanOutcome, type ForemanResult, type SubmitAndWaitOptions } from './submitAndWait.ts';
 // The wire types, by name; the zod schemas that check them stay internal (machines/foreman/schemas.ts).
 export {
-  FOREMAN_TERMINAL, type ForemanArtifact, type ForemanEmbedRequest, type ForemanEmbedResponse, type ForemanJobStatus, type ForemanModelInfo,
+  FOREMAN_TERMINAL,
+  type ForemanArtifact,
+  type ForemanEmbedRequest,
+  type ForemanEmbedResponse,
+  type ForemanJobStatus,
+  type ForemanModelInfo,
   type ForemanSubmitRequest,
 } from './schemas.ts';

@@ -10,7 +10,10 @@ import type { JobArtifact, JobUpdate, RemoteJobState } from '../job/events.ts';
  */
 
 /** A Go `string` field: absent or `null` decodes to `''` (its zero value). */
-const goString = z.string().nullish().transform((v) => v ?? '');
+const goString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? '');
 
 /** An artifact of a job: metadata with inline `data` or a `url` (seed 000 `Artifact`). `size` in bytes. */
 export const ForemanArtifactSchema = z.object({

@@ -51,7 +51,9 @@ export function foremanOutcome(snapshot: Pick<JobSnapshot, 'value' | 'context'>)
   const remoteEnded = c.remoteState === 'completed' || c.remoteState === 'failed';
   if (!remoteEnded || c.remoteId === undefined) {
     const e = c.lastError;
-    return new ActorlogError((e?.code as ActorlogError['code']) ?? 'PERMANENT', `foreman job ${c.jobId} failed: ${e?.message ?? 'no result'}`, { details: { ...details, ...(e?.status ? { status: e.status } : {}) } });
+    return new ActorlogError((e?.code as ActorlogError['code']) ?? 'PERMANENT', `foreman job ${c.jobId} failed: ${e?.message ?? 'no result'}`, {
+      details: { ...details, ...(e?.status ? { status: e.status } : {}) },
+    });
   }
   const d = c.details ?? {};
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -82,7 +84,9 @@ export function foremanOutcome(snapshot: Pick<JobSnapshot, 'value' | 'context'>)
  */
 export async function waitForForemanJob(actor: JournaledActor<JobMachine>, options: { signal?: AbortSignal } = {}): Promise<ForemanResult> {
   const { signal } = options;
-  const onAbort = () => { if (actor.getSnapshot().status === 'active') actor.send({ type: 'job.cancel' }); };
+  const onAbort = () => {
+    if (actor.getSnapshot().status === 'active') actor.send({ type: 'job.cancel' });
+  };
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -90,7 +94,11 @@ export async function waitForForemanJob(actor: JournaledActor<JobMachine>, optio
       const check = (s: JobSnapshot) => {
         if (actor.error) reject(actor.error);
         else if ((s.status as string) === 'stopped') {
-          reject(new ActorlogError('ACTOR_STOPPED', `foreman job ${actor.id} was stopped before it ended (system closed): recover it to go on`, { details: { streamId: actor.id } }));
+          reject(
+            new ActorlogError('ACTOR_STOPPED', `foreman job ${actor.id} was stopped before it ended (system closed): recover it to go on`, {
+              details: { streamId: actor.id },
+            }),
+          );
         } else if (s.status !== 'active') resolve(s);
       };
       const sub = actor.ref.subscribe({
@@ -102,7 +110,8 @@ export async function waitForForemanJob(actor: JournaledActor<JobMachine>, optio
       if (actor.getSnapshot().status !== 'active' || actor.error) sub.unsubscribe();
     });
     const outcome = foremanOutcome(final);
-    if (outcome instanceof ActorlogError) throw signal?.aborted ? new ActorlogError('ABORTED', `foreman job ${actor.id}: aborted by the caller`, { cause: signal.reason }) : outcome;
+    if (outcome instanceof ActorlogError)
+      throw signal?.aborted ? new ActorlogError('ABORTED', `foreman job ${actor.id}: aborted by the caller`, { cause: signal.reason }) : outcome;
     return outcome;
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -132,7 +141,8 @@ export async function waitForForemanJob(actor: JournaledActor<JobMachine>, optio
  */
 export async function submitAndWait(system: ActorSystem, options: SubmitAndWaitOptions): Promise<ForemanResult> {
   const { id, request, machine = 'job', signal, ...rest } = options;
-  if (typeof request?.model !== 'string' || request.model.length === 0) throw new ActorlogError('INVALID_OPTIONS', 'foreman: model is required', { details: { field: 'model' } });
+  if (typeof request?.model !== 'string' || request.model.length === 0)
+    throw new ActorlogError('INVALID_OPTIONS', 'foreman: model is required', { details: { field: 'model' } });
   if (!Array.isArray(request.messages)) throw new ActorlogError('INVALID_OPTIONS', 'foreman: messages must be an array', { details: { field: 'messages' } });
   if (signal?.aborted) throw new ActorlogError('ABORTED', `foreman job ${id}: aborted before submit`, { cause: signal.reason });
   let actor = system.get<JobMachine>(id);
@@ -142,7 +152,8 @@ export async function submitAndWait(system: ActorSystem, options: SubmitAndWaitO
     const stream = found instanceof Promise ? await found : found;
     if (stream) {
       const saved = (await system.store.loadSnapshot(id))?.snapshot as { state?: Pick<JobSnapshot, 'value' | 'context'> } | undefined;
-      if (stream.status === 'active' || !saved?.state) throw new ActorlogError('STREAM_EXISTS', `job ${id} is in the log but not running: call system.recover() first`, { details: { streamId: id } });
+      if (stream.status === 'active' || !saved?.state)
+        throw new ActorlogError('STREAM_EXISTS', `job ${id} is in the log but not running: call system.recover() first`, { details: { streamId: id } });
       const outcome = foremanOutcome(saved.state);
       if (outcome instanceof ActorlogError) throw outcome;
       return outcome;

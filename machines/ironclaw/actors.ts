@@ -88,62 +88,100 @@ export function ironclawWorkerActors(options: IronclawWorkerOptions): IronclawWo
   const definitions: ToolDefinition[] = Object.entries(tools).map(([name, t]) => ({ name, description: t.description, parameters: t.parameters }));
   const maxOutput = options.maxToolOutputBytes ?? 16_384;
   const scoped = <I extends { jobId: string }>(input: I) => {
-    if (input.jobId !== client.jobId) throw new ActorlogError('PERMANENT', `OrchestratorRejected: this worker's token is scoped to job ${client.jobId}, not ${input.jobId}`, { details: { kind: 'OrchestratorRejected' } });
+    if (input.jobId !== client.jobId)
+      throw new ActorlogError('PERMANENT', `OrchestratorRejected: this worker's token is scoped to job ${client.jobId}, not ${input.jobId}`, {
+        details: { kind: 'OrchestratorRejected' },
+      });
     return input;
   };
   const logic = <I extends { jobId: string }>(run: (input: I) => Observable<WorkerWireEvent>) =>
-    fromEventObservable<WorkerWireEvent, I>(({ input }) => defer(() => run(scoped(input))).pipe(map((e) => vault.scrubDeep(e)), catchError(invalidThenFail)));
+    fromEventObservable<WorkerWireEvent, I>(({ input }) =>
+      defer(() => run(scoped(input))).pipe(
+        map((e) => vault.scrubDeep(e)),
+        catchError(invalidThenFail),
+      ),
+    );
 
   return {
     fetchJob: logic<FetchJobInput>(() => call((s) => client.getJob(s)).pipe(map((job): WorkerWireEvent => ({ type: 'worker.job', job })))),
-    fetchCredentials: logic<CredentialsInput>(() => call(() => vault.load()).pipe(map((names): WorkerWireEvent => ({ type: 'worker.credentials', names, count: names.length })))),
-    llm: logic<LlmInput>((input) => call(async (signal) => {
-      await vault.ensure();
-      const request = {
-        messages: input.messages, model: input.model, max_tokens: input.maxTokens, temperature: input.temperature, stop_sequences: input.stopSequences,
-      };
-      // The caller's choice of endpoint (seed 002: `llm_complete` or `llm_complete_with_tools`), not whether tools exist.
-      return input.llmEndpoint === 'complete'
-        ? client.complete(request, { key: input.key, signal })
-        : client.completeWithTools({ ...request, tools: definitions, tool_choice: input.toolChoice }, { key: input.key, signal });
-    }).pipe(map((r): WorkerWireEvent => ({
-      type: 'llm.completed',
-      content: r.content ?? '',
-      toolCalls: r.tool_calls,
-      finishReason: parseFinishReason(r.finish_reason),
-      usage: { inputTokens: r.input_tokens, outputTokens: r.output_tokens, cacheReadInputTokens: r.cache_read_input_tokens, cacheCreationInputTokens: r.cache_creation_input_tokens },
-    })))),
-    runTool: logic<ToolInput>((input) => call(async (signal): Promise<WorkerWireEvent> => {
-      const { call: c } = input;
-      const done = (output: string, isError: boolean): WorkerWireEvent => ({ type: 'tool.completed', callId: c.id, name: c.name, output: cutBytes(vault.scrub(output), maxOutput), isError });
-      const tool = Object.hasOwn(tools, c.name) ? tools[c.name] : undefined;
-      if (!tool) return done(`unknown tool "${c.name}"`, true);
-      await vault.ensure();
-      try {
-        const out = await tool.run(c.arguments, { env: vault.env(), jobId: input.jobId, callId: c.id, key: input.key, signal });
-        return done(typeof out === 'string' ? out : JSON.stringify(out ?? null), false);
-      } catch (err) {
-        return done(`tool error: ${(err as Error)?.message ?? String(err)}`, true);
-      }
-    })),
+    fetchCredentials: logic<CredentialsInput>(() =>
+      call(() => vault.load()).pipe(map((names): WorkerWireEvent => ({ type: 'worker.credentials', names, count: names.length }))),
+    ),
+    llm: logic<LlmInput>((input) =>
+      call(async (signal) => {
+        await vault.ensure();
+        const request = {
+          messages: input.messages,
+          model: input.model,
+          max_tokens: input.maxTokens,
+          temperature: input.temperature,
+          stop_sequences: input.stopSequences,
+        };
+        // The caller's choice of endpoint (seed 002: `llm_complete` or `llm_complete_with_tools`), not whether tools exist.
+        return input.llmEndpoint === 'complete'
+          ? client.complete(request, { key: input.key, signal })
+          : client.completeWithTools({ ...request, tools: definitions, tool_choice: input.toolChoice }, { key: input.key, signal });
+      }).pipe(
+        map((r): WorkerWireEvent => ({
+          type: 'llm.completed',
+          content: r.content ?? '',
+          toolCalls: r.tool_calls,
+          finishReason: parseFinishReason(r.finish_reason),
+          usage: {
+            inputTokens: r.input_tokens,
+            outputTokens: r.output_tokens,
+            cacheReadInputTokens: r.cache_read_input_tokens,
+            cacheCreationInputTokens: r.cache_creation_input_tokens,
+          },
+        })),
+      ),
+    ),
+    runTool: logic<ToolInput>((input) =>
+      call(async (signal): Promise<WorkerWireEvent> => {
+        const { call: c } = input;
+        const done = (output: string, isError: boolean): WorkerWireEvent => ({
+          type: 'tool.completed',
+          callId: c.id,
+          name: c.name,
+          output: cutBytes(vault.scrub(output), maxOutput),
+          isError,
+        });
+        const tool = Object.hasOwn(tools, c.name) ? tools[c.name] : undefined;
+        if (!tool) return done(`unknown tool "${c.name}"`, true);
+        await vault.ensure();
+        try {
+          const out = await tool.run(c.arguments, { env: vault.env(), jobId: input.jobId, callId: c.id, key: input.key, signal });
+          return done(typeof out === 'string' ? out : JSON.stringify(out ?? null), false);
+        } catch (err) {
+          return done(`tool error: ${(err as Error)?.message ?? String(err)}`, true);
+        }
+      }),
+    ),
     // A prompt answer that does not parse is recorded (`worker.invalid`) and fails the call with the
     // seed's LlmProxyFailed ("failed to parse prompt response"), as every other answer does.
-    pollPrompt: logic<PromptInput>(() => call((s) => client.pollPrompt(s)).pipe(
-      map((p): WorkerWireEvent => (p === null ? { type: 'prompt.none' } : { type: 'prompt.received', content: p.content, done: p.done })),
-    )),
-    report: logic<ReportInput>(({ item }) => call(async (signal): Promise<WorkerWireEvent> => {
-      if (item.kind === 'event') {
-        const r = await client.postEvent(item.body, signal);
-        return r.ok ? { type: 'report.done', seq: item.seq, ok: true } : { type: 'report.done', seq: item.seq, ok: false, error: r.error ?? 'failed' };
-      }
-      try {
-        const r = await client.reportStatus(item.body, signal);
-        return r.ok ? { type: 'report.done', seq: item.seq, ok: true } : { type: 'report.done', seq: item.seq, ok: false, error: `status report failed with ${r.status}` };
-      } catch (err) {
-        return { type: 'report.done', seq: item.seq, ok: false, error: (err as Error).message };
-      }
-    })),
-    finish: logic<FinishInput>((input) => call((signal) => client.reportComplete(input.report, { key: input.key, signal })).pipe(map((): WorkerWireEvent => ({ type: 'worker.completed' })))),
+    pollPrompt: logic<PromptInput>(() =>
+      call((s) => client.pollPrompt(s)).pipe(
+        map((p): WorkerWireEvent => (p === null ? { type: 'prompt.none' } : { type: 'prompt.received', content: p.content, done: p.done })),
+      ),
+    ),
+    report: logic<ReportInput>(({ item }) =>
+      call(async (signal): Promise<WorkerWireEvent> => {
+        if (item.kind === 'event') {
+          const r = await client.postEvent(item.body, signal);
+          return r.ok ? { type: 'report.done', seq: item.seq, ok: true } : { type: 'report.done', seq: item.seq, ok: false, error: r.error ?? 'failed' };
+        }
+        try {
+          const r = await client.reportStatus(item.body, signal);
+          return r.ok
+            ? { type: 'report.done', seq: item.seq, ok: true }
+            : { type: 'report.done', seq: item.seq, ok: false, error: `status report failed with ${r.status}` };
+        } catch (err) {
+          return { type: 'report.done', seq: item.seq, ok: false, error: (err as Error).message };
+        }
+      }),
+    ),
+    finish: logic<FinishInput>((input) =>
+      call((signal) => client.reportComplete(input.report, { key: input.key, signal })).pipe(map((): WorkerWireEvent => ({ type: 'worker.completed' }))),
+    ),
   };
 }
-

@@ -8,8 +8,18 @@ import { invalidPayload, isTransientStatus, keepRaw, networkError } from '../../
 import { readBodyText } from '../../src/transport/readBody.ts';
 import { retryAfterOf } from '../../src/transport/retryAfter.ts';
 import {
-  CredentialsSchema, JobDescriptionSchema, PromptResponseSchema, ProxyCompletionResponseSchema, ProxyToolCompletionResponseSchema,
-  type ChatMessage, type CompletionReport, type Credential, type JobDescription, type JobEventPayload, type StatusUpdate, type ToolDefinition,
+  CredentialsSchema,
+  JobDescriptionSchema,
+  PromptResponseSchema,
+  ProxyCompletionResponseSchema,
+  ProxyToolCompletionResponseSchema,
+  type ChatMessage,
+  type CompletionReport,
+  type Credential,
+  type JobDescription,
+  type JobEventPayload,
+  type StatusUpdate,
+  type ToolDefinition,
 } from './schemas.ts';
 
 /** The worker's error kinds (seed 002 `WorkerError`), kept in `details.kind` and at the start of the message. */
@@ -112,7 +122,10 @@ export function workerTokenFromEnv(env: Record<string, string | undefined> = pro
 /** `token`, or `MissingToken` when it is undefined or empty (`where` names its source in the message). */
 function checkToken(token: string | undefined, where: string): string {
   if (token === undefined) throw new ActorlogError('INVALID_OPTIONS', `MissingToken: ${where} is not set`, { details: { kind: 'MissingToken' } });
-  if (token === '') throw new ActorlogError('INVALID_OPTIONS', `MissingToken: ${where} is empty (the orchestrator would refuse "Bearer " with 401)`, { details: { kind: 'MissingToken', empty: true } });
+  if (token === '')
+    throw new ActorlogError('INVALID_OPTIONS', `MissingToken: ${where} is empty (the orchestrator would refuse "Bearer " with 401)`, {
+      details: { kind: 'MissingToken', empty: true },
+    });
   return token;
 }
 
@@ -149,9 +162,17 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
     try {
       const res = await request(base + path, {
         method,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: watch.signal, dispatcher: options.dispatcher, headersTimeout: 0, bodyTimeout: 0,
+        signal: watch.signal,
+        dispatcher: options.dispatcher,
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
       const raw = await readBodyText(res.body, { label, maxBytes: maxBodyBytes });
       return { status: res.statusCode, raw, retryAfterMs: retryAfterOf(res.statusCode, res.headers) };
@@ -169,11 +190,17 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
   const transport = (label: string, kind: WorkerErrorKind, err: unknown) => {
     const e = networkError(label, err);
     if (e.code === 'ABORTED') return e;
-    if (e.code === 'INVALID_PAYLOAD') return new ActorlogError('INVALID_PAYLOAD', `LlmProxyFailed: ${label}: failed to parse response: ${e.details?.error as string}`, { details: { ...e.details, kind: 'LlmProxyFailed' } });
+    if (e.code === 'INVALID_PAYLOAD')
+      return new ActorlogError('INVALID_PAYLOAD', `LlmProxyFailed: ${label}: failed to parse response: ${e.details?.error as string}`, {
+        details: { ...e.details, kind: 'LlmProxyFailed' },
+      });
     return workerError(kind, 'TRANSIENT', e.message, e.details, err);
   };
   /** The details of a status error: the status, and a 429/503's `Retry-After`. */
-  const statusDetails = (r: { status: number; retryAfterMs?: number }) => ({ status: r.status, ...(r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }) });
+  const statusDetails = (r: { status: number; retryAfterMs?: number }) => ({
+    status: r.status,
+    ...(r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }),
+  });
   /** A body that does not parse: `INVALID_PAYLOAD` (invariant 6) with the seed's kind and message, `<kind>: <what>: <reason>`. */
   const parse = <T>(what: string, raw: string, schema: z.ZodType<T>, kind: WorkerErrorKind = 'LlmProxyFailed'): T => {
     const fail = (reason: string) => {
@@ -186,11 +213,28 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
   };
   const ok = (status: number) => status >= 200 && status < 300;
   /** POST one of the two LLM endpoints (seed 002 `post_json`): every failure is `LlmProxyFailed`. */
-  async function llm<T extends z.ZodType>(path: string, label: string, body: unknown, schema: T, o: { key?: string; signal?: AbortSignal }): Promise<LlmResponse> {
+  async function llm<T extends z.ZodType>(
+    path: string,
+    label: string,
+    body: unknown,
+    schema: T,
+    o: { key?: string; signal?: AbortSignal },
+  ): Promise<LlmResponse> {
     let r;
-    try { r = await send('POST', path, body, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport(label, 'LlmProxyFailed', err); }
-    if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `${label}: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, statusDetails(r));
-    const answer = parse(`${label}: failed to parse response`, r.raw, schema) as z.infer<typeof ProxyToolCompletionResponseSchema> | z.infer<typeof ProxyCompletionResponseSchema>;
+    try {
+      r = await send('POST', path, body, o.key ? { 'idempotency-key': o.key } : {}, o.signal);
+    } catch (err) {
+      throw transport(label, 'LlmProxyFailed', err);
+    }
+    if (!ok(r.status))
+      throw workerError(
+        'LlmProxyFailed',
+        statusCode(r.status),
+        `${label}: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`,
+        statusDetails(r),
+      );
+    const answer = parse(`${label}: failed to parse response`, r.raw, schema) as
+      z.infer<typeof ProxyToolCompletionResponseSchema> | z.infer<typeof ProxyCompletionResponseSchema>;
     return { tool_calls: [], ...answer };
   }
 
@@ -198,21 +242,52 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
     jobId,
     async getJob(signal) {
       let r;
-      try { r = await send('GET', 'job', undefined, {}, signal); } catch (err) { throw transport('GET /job', 'ConnectionFailed', err); }
+      try {
+        r = await send('GET', 'job', undefined, {}, signal);
+      } catch (err) {
+        throw transport('GET /job', 'ConnectionFailed', err);
+      }
       if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `GET /job returned ${r.status} (job ${jobId})`, statusDetails(r));
       const job = parse('GET /job: failed to parse response', r.raw, JobDescriptionSchema);
       return { title: job.title, description: job.description, ...(job.project_dir ? { projectDir: job.project_dir } : {}) };
     },
-    complete: (req, o = {}) => llm('llm/complete', 'LLM complete', {
-      messages: req.messages, model: req.model, max_tokens: req.max_tokens, temperature: req.temperature, stop_sequences: req.stop_sequences,
-    }, ProxyCompletionResponseSchema, o),
-    completeWithTools: (req, o = {}) => llm('llm/complete_with_tools', 'LLM tool complete', {
-      messages: req.messages, tools: req.tools ?? [], model: req.model, max_tokens: req.max_tokens, temperature: req.temperature,
-      stop_sequences: req.stop_sequences, tool_choice: req.tool_choice,
-    }, ProxyToolCompletionResponseSchema, o),
+    complete: (req, o = {}) =>
+      llm(
+        'llm/complete',
+        'LLM complete',
+        {
+          messages: req.messages,
+          model: req.model,
+          max_tokens: req.max_tokens,
+          temperature: req.temperature,
+          stop_sequences: req.stop_sequences,
+        },
+        ProxyCompletionResponseSchema,
+        o,
+      ),
+    completeWithTools: (req, o = {}) =>
+      llm(
+        'llm/complete_with_tools',
+        'LLM tool complete',
+        {
+          messages: req.messages,
+          tools: req.tools ?? [],
+          model: req.model,
+          max_tokens: req.max_tokens,
+          temperature: req.temperature,
+          stop_sequences: req.stop_sequences,
+          tool_choice: req.tool_choice,
+        },
+        ProxyToolCompletionResponseSchema,
+        o,
+      ),
     async reportStatus(update, signal) {
       let r;
-      try { r = await send('POST', 'status', update, {}, signal); } catch (err) { throw transport('POST /status', 'ConnectionFailed', err); }
+      try {
+        r = await send('POST', 'status', update, {}, signal);
+      } catch (err) {
+        throw transport('POST /status', 'ConnectionFailed', err);
+      }
       return { ok: ok(r.status), status: r.status };
     },
     async postEvent(payload, signal) {
@@ -225,9 +300,14 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
     },
     async pollPrompt(signal) {
       let r;
-      try { r = await send('GET', 'prompt', undefined, {}, signal); } catch (err) { throw transport('GET /prompt', 'ConnectionFailed', err); }
+      try {
+        r = await send('GET', 'prompt', undefined, {}, signal);
+      } catch (err) {
+        throw transport('GET /prompt', 'ConnectionFailed', err);
+      }
       if (r.status === 204) return null;
-      if (!ok(r.status)) throw workerError('OrchestratorRejected', statusCode(r.status), `prompt endpoint returned ${r.status} (job ${jobId})`, statusDetails(r));
+      if (!ok(r.status))
+        throw workerError('OrchestratorRejected', statusCode(r.status), `prompt endpoint returned ${r.status} (job ${jobId})`, statusDetails(r));
       return parse('GET /prompt: failed to parse prompt response', r.raw, PromptResponseSchema);
     },
     async fetchCredentials(signal) {
@@ -237,19 +317,42 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
       } catch (err) {
         const e = transport('GET /credentials', 'ConnectionFailed', err);
         // an answer over maxBodyBytes: its first bytes are secrets, never kept
-        if (e.code === 'INVALID_PAYLOAD') throw workerError('SecretResolveFailed', 'INVALID_PAYLOAD', `(all): credentials answer over maxBodyBytes ${maxBodyBytes} (body not kept: it holds secrets)`, { which: '(all)' });
+        if (e.code === 'INVALID_PAYLOAD')
+          throw workerError(
+            'SecretResolveFailed',
+            'INVALID_PAYLOAD',
+            `(all): credentials answer over maxBodyBytes ${maxBodyBytes} (body not kept: it holds secrets)`,
+            { which: '(all)' },
+          );
         throw e;
       }
       if (r.status === 204 || r.status === 404) return [];
-      if (!ok(r.status)) throw workerError('SecretResolveFailed', statusCode(r.status), `(all): credentials endpoint returned ${r.status}`, { ...statusDetails(r), which: '(all)' });
+      if (!ok(r.status))
+        throw workerError('SecretResolveFailed', statusCode(r.status), `(all): credentials endpoint returned ${r.status}`, {
+          ...statusDetails(r),
+          which: '(all)',
+        });
       const decoded = decodeJson(r.raw, CredentialsSchema, { maxBytes: maxBodyBytes });
-      if (!decoded.ok) throw workerError('SecretResolveFailed', 'PERMANENT', '(all): failed to parse credentials response (body not kept: it holds secrets)', { which: '(all)' });
+      if (!decoded.ok)
+        throw workerError('SecretResolveFailed', 'PERMANENT', '(all): failed to parse credentials response (body not kept: it holds secrets)', {
+          which: '(all)',
+        });
       return decoded.value;
     },
     async reportComplete(report, o = {}) {
       let r;
-      try { r = await send('POST', 'complete', report, o.key ? { 'idempotency-key': o.key } : {}, o.signal); } catch (err) { throw transport('report complete', 'LlmProxyFailed', err); }
-      if (!ok(r.status)) throw workerError('LlmProxyFailed', statusCode(r.status), `report complete: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`, statusDetails(r));
+      try {
+        r = await send('POST', 'complete', report, o.key ? { 'idempotency-key': o.key } : {}, o.signal);
+      } catch (err) {
+        throw transport('report complete', 'LlmProxyFailed', err);
+      }
+      if (!ok(r.status))
+        throw workerError(
+          'LlmProxyFailed',
+          statusCode(r.status),
+          `report complete: orchestrator returned ${r.status}: ${keepRaw(r.raw).slice(0, 300)}`,
+          statusDetails(r),
+        );
       parse('report complete: failed to parse response', r.raw, z.json());
     },
   };

@@ -68,7 +68,8 @@ export interface WorkerContext extends Required<Omit<WorkerInput, 'model' | 'max
 /** The context for an input, with defaults applied. */
 export function initialWorkerContext(input: WorkerInput): WorkerContext {
   const llm: WorkerContext['llm'] = { llmEndpoint: input.llmEndpoint ?? 'complete_with_tools' };
-  for (const k of ['model', 'maxTokens', 'temperature', 'stopSequences', 'toolChoice'] as const) if (input[k] !== undefined) (llm as Record<string, unknown>)[k] = input[k];
+  for (const k of ['model', 'maxTokens', 'temperature', 'stopSequences', 'toolChoice'] as const)
+    if (input[k] !== undefined) (llm as Record<string, unknown>)[k] = input[k];
   return {
     jobId: input.jobId,
     systemPrompt: input.systemPrompt ?? 'You are an ironclaw worker running one job in a container. Use the tools you are given, then answer.',
@@ -99,11 +100,17 @@ export function initialWorkerContext(input: WorkerInput): WorkerContext {
 /** The first messages of a job: the system prompt, then the job's title and description as the user's request. */
 export function firstMessages(context: Pick<WorkerContext, 'systemPrompt'>, job: JobDescription): ChatMessage[] {
   const where = job.projectDir ? `\n\nProject directory: ${job.projectDir}` : '';
-  return [{ role: 'system', content: context.systemPrompt }, { role: 'user', content: `${job.title}\n\n${job.description}${where}` }];
+  return [
+    { role: 'system', content: context.systemPrompt },
+    { role: 'user', content: `${job.title}\n\n${job.description}${where}` },
+  ];
 }
 
 /** Adds a report to the outbox (pure): past `maxOutbox`, the oldest waiting event (not the one in flight) is dropped. */
-export function enqueue(context: WorkerContext, report: { kind: 'status'; body: StatusUpdate } | { kind: 'event'; body: JobEventPayload }): Partial<WorkerContext> {
+export function enqueue(
+  context: WorkerContext,
+  report: { kind: 'status'; body: StatusUpdate } | { kind: 'event'; body: JobEventPayload },
+): Partial<WorkerContext> {
   const seq = context.reportSeq + 1;
   let outbox = [...context.outbox, { ...report, seq } as WorkerReport];
   let dropped = context.reportsDropped;
@@ -116,8 +123,10 @@ export function enqueue(context: WorkerContext, report: { kind: 'status'; body: 
 }
 
 /** A status report body (seed 002 `StatusUpdate`). */
-export const statusOf = (context: WorkerContext, state: string, message: string | null) =>
-  ({ kind: 'status' as const, body: { state, message, iteration: context.iteration } });
+export const statusOf = (context: WorkerContext, state: string, message: string | null) => ({
+  kind: 'status' as const,
+  body: { state, message, iteration: context.iteration },
+});
 
 /** A job event body (seed 002 `JobEventPayload`). */
 export const eventOf = (eventType: string, data: unknown) => ({ kind: 'event' as const, body: { event_type: eventType, data } });

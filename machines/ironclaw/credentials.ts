@@ -23,7 +23,10 @@ export class CredentialVault {
   private values = new Map<string, string>();
   private loading?: Promise<string[]>;
 
-  constructor(private readonly fetch: () => Promise<Credential[]>, private readonly toProcessEnv = false) {}
+  constructor(
+    private readonly fetch: () => Promise<Credential[]>,
+    private readonly toProcessEnv = false,
+  ) {}
 
   /** Fetches the credentials (again) and keeps them; resolves with their names, sorted. */
   load(): Promise<string[]> {
@@ -33,7 +36,9 @@ export class CredentialVault {
       return this.names();
     });
     this.loading = run;
-    run.catch(() => { if (this.loading === run) this.loading = undefined; });
+    run.catch(() => {
+      if (this.loading === run) this.loading = undefined;
+    });
     return run;
   }
 

@@ -1,9 +1,7 @@
 import type { ChatMessage, CompletionReport, FinishReason, JobDescription, JobEventPayload, StatusUpdate, ToolCall, Usage } from './schemas.ts';
 
 /** A report waiting in the worker's outbox: a status update or a job event, sent in order, fire-and-forget. */
-export type WorkerReport =
-  | { seq: number; kind: 'status'; body: StatusUpdate }
-  | { seq: number; kind: 'event'; body: JobEventPayload };
+export type WorkerReport = { seq: number; kind: 'status'; body: StatusUpdate } | { seq: number; kind: 'event'; body: JobEventPayload };
 
 /** Events the worker's actors send to the worker machine. JSON-safe; credential values never appear. */
 export type WorkerWireEvent =
@@ -32,8 +30,12 @@ export type WorkerCommandEvent =
   { type: 'worker.cancel'; reason?: string };
 
 /** Inputs of the binding's actors. */
-export interface FetchJobInput { jobId: string }
-export interface CredentialsInput { jobId: string }
+export interface FetchJobInput {
+  jobId: string;
+}
+export interface CredentialsInput {
+  jobId: string;
+}
 export interface LlmInput {
   jobId: string;
   /** Idempotency key, `<jobId>:llm:<n>`, logged before the call. */
@@ -49,7 +51,20 @@ export interface LlmInput {
 }
 /** The orchestrator's two LLM endpoints (seed 002 `llm_complete`, `llm_complete_with_tools`). */
 export type LlmEndpoint = 'complete' | 'complete_with_tools';
-export interface ToolInput { jobId: string; call: ToolCall; key: string }
-export interface PromptInput { jobId: string }
-export interface ReportInput { jobId: string; item: WorkerReport }
-export interface FinishInput { jobId: string; key: string; report: CompletionReport }
+export interface ToolInput {
+  jobId: string;
+  call: ToolCall;
+  key: string;
+}
+export interface PromptInput {
+  jobId: string;
+}
+export interface ReportInput {
+  jobId: string;
+  item: WorkerReport;
+}
+export interface FinishInput {
+  jobId: string;
+  key: string;
+  report: CompletionReport;
+}

@@ -21,13 +21,40 @@ export function ironclawWorkerMachine(options: IronclawWorkerOptions) {
 
 export { workerMachine, type WorkerMachine } from './machine.ts';
 export { ironclawWorkerActors, type IronclawWorkerActors, type IronclawWorkerOptions, type WorkerTool, type ToolContext } from './actors.ts';
-export { createWorkerClient, workerTokenFromEnv, type WorkerClient, type WorkerClientOptions, type WorkerErrorKind, type LlmRequest, type LlmResponse } from './client.ts';
+export {
+  createWorkerClient,
+  workerTokenFromEnv,
+  type WorkerClient,
+  type WorkerClientOptions,
+  type WorkerErrorKind,
+  type LlmRequest,
+  type LlmResponse,
+} from './client.ts';
 export { CredentialVault, SCRUBBED } from './credentials.ts';
 export { initialWorkerContext, type WorkerContext, type WorkerInput } from './context.ts';
 export type {
-  CredentialsInput, FetchJobInput, FinishInput, LlmEndpoint, LlmInput, PromptInput, ReportInput, ToolInput, WorkerCommandEvent, WorkerReport, WorkerWireEvent,
+  CredentialsInput,
+  FetchJobInput,
+  FinishInput,
+  LlmEndpoint,
+  LlmInput,
+  PromptInput,
+  ReportInput,
+  ToolInput,
+  WorkerCommandEvent,
+  WorkerReport,
+  WorkerWireEvent,
 } from './events.ts';
 // The wire types, by name; the zod schemas that check them stay internal (machines/ironclaw/schemas.ts).
 export type {
-  ChatMessage, CompletionReport, Credential, FinishReason, JobDescription, JobEventPayload, StatusUpdate, ToolCall, ToolDefinition, Usage,
+  ChatMessage,
+  CompletionReport,
+  Credential,
+  FinishReason,
+  JobDescription,
+  JobEventPayload,
+  StatusUpdate,
+  ToolCall,
+  ToolDefinition,
+  Usage,
 } from './schemas.ts';

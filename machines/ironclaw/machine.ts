@@ -4,16 +4,25 @@ import { unboundActor } from '../../src/binding/index.ts';
 import { enqueue, initialWorkerContext, retryDelayMs, statusOf, type WorkerContext, type WorkerInput } from './context.ts';
 import { lastAnswer, onCompletion, onJob, onPrompt, onReportDone, onToolResult } from './updates.ts';
 import type {
-  CredentialsInput, FetchJobInput, FinishInput, LlmInput, PromptInput, ReportInput, ToolInput, WorkerCommandEvent, WorkerWireEvent,
+  CredentialsInput,
+  FetchJobInput,
+  FinishInput,
+  LlmInput,
+  PromptInput,
+  ReportInput,
+  ToolInput,
+  WorkerCommandEvent,
+  WorkerWireEvent,
 } from './events.ts';
 
 const errorOf = (event: unknown) => describeError((event as { error?: unknown }).error);
 
 /** Retry a failed request while it is transient and attempts remain, else fail the job. */
-const retryOr = (backoff: string) => [
-  { guard: 'retryable', target: backoff, actions: ['countAttempt', 'recordError'] },
-  { target: '#worker.running.main.failing', actions: 'recordError' },
-] as const;
+const retryOr = (backoff: string) =>
+  [
+    { guard: 'retryable', target: backoff, actions: ['countAttempt', 'recordError'] },
+    { target: '#worker.running.main.failing', actions: 'recordError' },
+  ] as const;
 
 /**
  * The ironclaw worker machine: one job as the worker in its container sees it (seed 002,
@@ -80,11 +89,18 @@ export const workerMachine = setup({
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
     resetAttempts: assign({ attempts: 0 }),
     recordError: assign({ lastError: ({ event }) => errorOf(event) }),
-    recordInvalid: assign(({ context, event }) => event.type !== 'worker.invalid' ? {} : {
-      invalid: context.invalid + 1, lastError: { name: 'InvalidPayload', code: 'INVALID_PAYLOAD', message: event.error },
-    }),
+    recordInvalid: assign(({ context, event }) =>
+      event.type !== 'worker.invalid'
+        ? {}
+        : {
+            invalid: context.invalid + 1,
+            lastError: { name: 'InvalidPayload', code: 'INVALID_PAYLOAD', message: event.error },
+          },
+    ),
     takeJob: assign(({ context, event }) => (event.type === 'worker.job' ? onJob(context, event) : {})),
-    takeCredentials: assign(({ event }) => (event.type === 'worker.credentials' ? { credentials: { names: event.names, count: event.count }, attempts: 0 } : {})),
+    takeCredentials: assign(({ event }) =>
+      event.type === 'worker.credentials' ? { credentials: { names: event.names, count: event.count }, attempts: 0 } : {},
+    ),
     takeCompletion: assign(({ context, event }) => (event.type === 'llm.completed' ? onCompletion(context, event) : {})),
     takeToolResult: assign(({ context, event }) => (event.type === 'tool.completed' ? onToolResult(context, event) : {})),
     noPrompt: assign({ emptyPolls: ({ context }) => context.emptyPolls + 1, attempts: 0 }),
@@ -92,8 +108,16 @@ export const workerMachine = setup({
     takeFinalPrompt: assign(({ context, event }) => (event.type === 'prompt.received' ? onPrompt(context, event) : {})),
     reportWaiting: assign(({ context }) => enqueue(context, statusOf(context, 'waiting_for_prompt', null))),
     reportWorking: assign(({ context }) => enqueue(context, statusOf(context, 'in_progress', `LLM call ${context.iteration + 1}`))),
-    tooManyIterations: assign({ lastError: ({ context }) => ({ name: 'ActorlogError', code: 'PERMANENT', message: `max iterations (${context.maxIterations}) reached with tool calls pending` }) }),
-    canceled: assign({ lastError: ({ event }) => ({ name: 'ActorlogError', code: 'ABORTED', message: `canceled: ${(event as { reason?: string }).reason ?? 'by the caller'}` }) }),
+    tooManyIterations: assign({
+      lastError: ({ context }) => ({
+        name: 'ActorlogError',
+        code: 'PERMANENT',
+        message: `max iterations (${context.maxIterations}) reached with tool calls pending`,
+      }),
+    }),
+    canceled: assign({
+      lastError: ({ event }) => ({ name: 'ActorlogError', code: 'ABORTED', message: `canceled: ${(event as { reason?: string }).reason ?? 'by the caller'}` }),
+    }),
     reportFailing: assign(({ context }) => enqueue(context, statusOf(context, 'failed', context.lastError?.message ?? 'failed'))),
     reportCompleting: assign(({ context }) => enqueue(context, statusOf(context, 'completed', null))),
     succeed: assign(({ context }) => ({ outcome: { success: true, message: lastAnswer(context) }, attempts: 0 })),
@@ -106,7 +130,13 @@ export const workerMachine = setup({
   id: 'worker',
   context: ({ input }) => initialWorkerContext(input),
   initial: 'running',
-  output: ({ context }) => ({ outcome: context.outcome, iterations: context.iteration, toolCalls: context.toolCalls, usage: context.usage, error: context.lastError }),
+  output: ({ context }) => ({
+    outcome: context.outcome,
+    iterations: context.iteration,
+    toolCalls: context.toolCalls,
+    usage: context.usage,
+    error: context.lastError,
+  }),
   states: {
     running: {
       type: 'parallel',
@@ -125,7 +155,12 @@ export const workerMachine = setup({
             },
             loadingBackoff: { after: { retryBackoff: 'loading' } },
             credentials: {
-              invoke: { id: 'fetchCredentials', src: 'fetchCredentials', input: ({ context }) => ({ jobId: context.jobId }), onError: retryOr('credentialsBackoff') },
+              invoke: {
+                id: 'fetchCredentials',
+                src: 'fetchCredentials',
+                input: ({ context }) => ({ jobId: context.jobId }),
+                onError: retryOr('credentialsBackoff'),
+              },
               on: { 'worker.credentials': { target: 'thinking', actions: 'takeCredentials' } },
             },
             credentialsBackoff: { after: { retryBackoff: 'credentials' } },
@@ -134,17 +169,19 @@ export const workerMachine = setup({
               invoke: {
                 id: 'llm',
                 src: 'llm',
-                input: ({ context }) => ({ jobId: context.jobId, key: `${context.jobId}:llm:${context.iteration + 1}`, messages: context.messages, ...context.llm }),
+                input: ({ context }) => ({
+                  jobId: context.jobId,
+                  key: `${context.jobId}:llm:${context.iteration + 1}`,
+                  messages: context.messages,
+                  ...context.llm,
+                }),
                 onError: retryOr('thinkingBackoff'),
               },
               on: { 'llm.completed': { target: 'routing', actions: 'takeCompletion' } },
             },
             thinkingBackoff: { after: { retryBackoff: 'thinking' } },
             routing: {
-              always: [
-                { guard: { type: 'hasPendingTools' }, target: 'acting' },
-                { target: 'awaitingPrompt' },
-              ],
+              always: [{ guard: { type: 'hasPendingTools' }, target: 'acting' }, { target: 'awaitingPrompt' }],
             },
             acting: {
               invoke: {
@@ -191,13 +228,14 @@ export const workerMachine = setup({
                   invoke: {
                     id: 'finish',
                     src: 'finish',
-                    input: ({ context }) => ({ jobId: context.jobId, key: `${context.jobId}:complete`, report: { success: true, message: lastAnswer(context), iterations: context.iteration } }),
+                    input: ({ context }) => ({
+                      jobId: context.jobId,
+                      key: `${context.jobId}:complete`,
+                      report: { success: true, message: lastAnswer(context), iterations: context.iteration },
+                    }),
                     // A 2xx answer that is not JSON fails the report (seed 002 `report_complete`); the
                     // orchestrator may have taken it, so no contradicting failure report follows.
-                    onError: [
-                      { guard: 'invalidAnswer', target: '#worker.running.main.finished', actions: ['recordError', 'fail'] },
-                      ...retryOr('backoff'),
-                    ],
+                    onError: [{ guard: 'invalidAnswer', target: '#worker.running.main.finished', actions: ['recordError', 'fail'] }, ...retryOr('backoff')],
                   },
                   on: { 'worker.completed': { target: '#worker.running.main.finished', actions: 'succeed' } },
                 },
@@ -214,7 +252,11 @@ export const workerMachine = setup({
                   invoke: {
                     id: 'finish',
                     src: 'finish',
-                    input: ({ context }) => ({ jobId: context.jobId, key: `${context.jobId}:complete`, report: { success: false, message: context.outcome?.message ?? 'failed', iterations: context.iteration } }),
+                    input: ({ context }) => ({
+                      jobId: context.jobId,
+                      key: `${context.jobId}:complete`,
+                      report: { success: false, message: context.outcome?.message ?? 'failed', iterations: context.iteration },
+                    }),
                     // Retried like the success report (a 503 must not hide a failed job from the
                     // orchestrator); a report error never replaces the job's own in `lastError`.
                     onError: [

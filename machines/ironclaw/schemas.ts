@@ -12,7 +12,11 @@ import { z } from 'zod';
 export const ToolCallSchema = z.object({ id: z.string(), name: z.string(), arguments: z.unknown() });
 export type ToolCall = z.infer<typeof ToolCallSchema>;
 
-export interface ToolDefinition { name: string; description: string; parameters: unknown }
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: unknown;
+}
 
 export const ChatMessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
@@ -47,11 +51,22 @@ export const CredentialsSchema = z.array(z.object({ env_var: z.string().min(1), 
 export type Credential = z.infer<typeof CredentialsSchema>[number];
 
 /** POST status body (seed 002 `StatusUpdate`). */
-export interface StatusUpdate { state: string; message: string | null; iteration: number }
+export interface StatusUpdate {
+  state: string;
+  message: string | null;
+  iteration: number;
+}
 /** POST event body (seed 002 `JobEventPayload`). */
-export interface JobEventPayload { event_type: string; data: unknown }
+export interface JobEventPayload {
+  event_type: string;
+  data: unknown;
+}
 /** POST complete body (seed 002 `CompletionReport`). */
-export interface CompletionReport { success: boolean; message: string | null; iterations: number }
+export interface CompletionReport {
+  success: boolean;
+  message: string | null;
+  iterations: number;
+}
 
 /** Why a completion stopped (seed 002 `parse_finish_reason`). */
 export type FinishReason = 'stop' | 'length' | 'tool_use' | 'content_filter' | 'unknown';
@@ -59,13 +74,24 @@ export type FinishReason = 'stop' | 'length' | 'tool_use' | 'content_filter' | '
 /** The orchestrator's finish reason text as a {@link FinishReason}: `tool_use` and `tool_calls` are both tool use (seed 002 `parse_finish_reason`). */
 export function parseFinishReason(s: string): FinishReason {
   switch (s) {
-    case 'stop': return 'stop';
-    case 'length': return 'length';
-    case 'tool_use': case 'tool_calls': return 'tool_use';
-    case 'content_filter': return 'content_filter';
-    default: return 'unknown';
+    case 'stop':
+      return 'stop';
+    case 'length':
+      return 'length';
+    case 'tool_use':
+    case 'tool_calls':
+      return 'tool_use';
+    case 'content_filter':
+      return 'content_filter';
+    default:
+      return 'unknown';
   }
 }
 
 /** Token counts of one or many completions. */
-export interface Usage { inputTokens: number; outputTokens: number; cacheReadInputTokens: number; cacheCreationInputTokens: number }
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheCreationInputTokens: number;
+}

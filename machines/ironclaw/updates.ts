@@ -40,7 +40,8 @@ export function onCompletion(context: WorkerContext, event: Of<'llm.completed'>)
     },
   };
   let patch = enqueue(next, eventOf('message', { role: 'assistant', content: event.content, finish_reason: event.finishReason }));
-  for (const call of event.toolCalls) patch = { ...patch, ...enqueue({ ...next, ...patch }, eventOf('tool_use', { id: call.id, name: call.name, input: call.arguments })) };
+  for (const call of event.toolCalls)
+    patch = { ...patch, ...enqueue({ ...next, ...patch }, eventOf('tool_use', { id: call.id, name: call.name, input: call.arguments })) };
   return { ...next, ...patch };
 }
 
@@ -66,5 +67,7 @@ export function onPrompt(context: WorkerContext, event: Of<'prompt.received'>): 
 export function onReportDone(context: WorkerContext, event: { type: string; seq?: number; ok?: boolean; error?: string }): Partial<WorkerContext> {
   if (event.type !== 'report.done') return { outbox: context.outbox.slice(1), reportsFailed: context.reportsFailed + 1 };
   const outbox = context.outbox[0]?.seq === event.seq ? context.outbox.slice(1) : context.outbox.filter((r) => r.seq !== event.seq);
-  return event.ok ? { outbox, reportsSent: context.reportsSent + 1 } : { outbox, reportsFailed: context.reportsFailed + 1, lastReportError: event.error ?? 'failed' };
+  return event.ok
+    ? { outbox, reportsSent: context.reportsSent + 1 }
+    : { outbox, reportsFailed: context.reportsFailed + 1, lastReportError: event.error ?? 'failed' };
 }

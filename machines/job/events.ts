@@ -46,11 +46,26 @@ export type { WireMeta };
  * `pushUrl` is where the remote was told to push this job's updates (foreman `state_webhook_url`),
  * logged so a recovered follower can tell whether it still listens there.
  */
-export interface JobAcceptedEvent { type: 'job.accepted'; remoteId: string; update: JobUpdate; pushUrl?: string; meta?: WireMeta }
+export interface JobAcceptedEvent {
+  type: 'job.accepted';
+  remoteId: string;
+  update: JobUpdate;
+  pushUrl?: string;
+  meta?: WireMeta;
+}
 /** A status or artifact update, from a stream, a webhook or a poll. */
-export interface JobUpdateEvent { type: 'job.update'; update: JobUpdate; meta?: WireMeta }
+export interface JobUpdateEvent {
+  type: 'job.update';
+  update: JobUpdate;
+  meta?: WireMeta;
+}
 /** A payload that failed its schema (docs/architecture.md invariant 6): raw text kept, with the error. */
-export interface JobInvalidEvent { type: 'job.invalid'; raw: string; error: string; meta?: WireMeta }
+export interface JobInvalidEvent {
+  type: 'job.invalid';
+  raw: string;
+  error: string;
+  meta?: WireMeta;
+}
 
 /** Events the binding's actors send to the job machine. */
 export type JobWireEvent = JobAcceptedEvent | JobUpdateEvent | JobInvalidEvent;
@@ -70,10 +85,26 @@ export interface SubmitInput {
   /** How the job will be followed: a binding gives the remote a push address (webhook URL) only for `push`. */
   follow?: 'push' | 'poll';
 }
-export interface FollowInput { jobId: string; remoteId: string; cursor?: string; pushUrl?: string }
-export interface PollInput { jobId: string; remoteId: string }
-export interface ReplyInput { jobId: string; remoteId: string; messageId: string; text: string }
-export interface CancelInput { jobId: string; remoteId: string }
+export interface FollowInput {
+  jobId: string;
+  remoteId: string;
+  cursor?: string;
+  pushUrl?: string;
+}
+export interface PollInput {
+  jobId: string;
+  remoteId: string;
+}
+export interface ReplyInput {
+  jobId: string;
+  remoteId: string;
+  messageId: string;
+  text: string;
+}
+export interface CancelInput {
+  jobId: string;
+  remoteId: string;
+}
 
 /** What the application asks a job to do: a text prompt and optional structured data. */
 export interface JobRequest {

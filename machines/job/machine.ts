@@ -4,7 +4,6 @@ import { unboundActor } from '../../src/binding/index.ts';
 import { applyUpdate, backoffMs, DEFAULT_POLL_INTERVAL_MS, initialJobContext, NO_TIMEOUT_TIMER_MS, type JobContext, type JobInput } from './context.ts';
 import type { CancelInput, FollowInput, JobCommandEvent, JobWireEvent, PollInput, ReplyInput, SubmitInput } from './events.ts';
 
-
 const errorCode = (error: unknown) => describeError(error).code;
 const FINAL_STATES = new Set(['completed', 'failed', 'canceled']);
 
@@ -77,9 +76,7 @@ export const jobMachine = setup({
     followByPolling: assign({ follow: 'poll' as const }),
     countPollFailure: assign({ pollFailures: ({ context }) => context.pollFailures + 1 }),
     resetPollFailures: assign({ pollFailures: 0 }),
-    takeInput: assign(({ context, event }) =>
-      event.type === 'job.input' ? { pendingInput: event.text, replies: context.replies + 1 } : {},
-    ),
+    takeInput: assign(({ context, event }) => (event.type === 'job.input' ? { pendingInput: event.text, replies: context.replies + 1 } : {})),
     clearInput: assign({ pendingInput: undefined }),
     requestCancel: assign({ cancelRequested: true }),
   },
@@ -131,11 +128,19 @@ export const jobMachine = setup({
                 id: 'submit',
                 src: 'submit',
                 input: ({ context }) => ({ jobId: context.jobId, messageId: context.messageId, request: context.request, follow: context.follow }),
-                onDone: [{ guard: 'accepted', target: '#job.active.working' }, { guard: 'cancelRequested', target: '#job.canceled' }, { target: '#job.failed' }],
+                onDone: [
+                  { guard: 'accepted', target: '#job.active.working' },
+                  { guard: 'cancelRequested', target: '#job.canceled' },
+                  { target: '#job.failed' },
+                ],
                 onError: [
                   { guard: 'accepted', target: '#job.active.working' },
                   { guard: 'cancelRequested', target: '#job.canceled', actions: 'recordError' },
-                  { guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.submitAttempts < context.maxSubmitAttempts, target: 'backoff', actions: 'recordError' },
+                  {
+                    guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.submitAttempts < context.maxSubmitAttempts,
+                    target: 'backoff',
+                    actions: 'recordError',
+                  },
                   { target: '#job.failed', actions: 'recordError' },
                 ],
               },
@@ -179,7 +184,11 @@ export const jobMachine = setup({
                 input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId! }),
                 onDone: { target: 'waiting', actions: 'resetPollFailures' },
                 onError: [
-                  { guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.pollFailures + 1 < context.maxPollFailures, target: 'pollBackoff', actions: ['countPollFailure', 'recordError'] },
+                  {
+                    guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.pollFailures + 1 < context.maxPollFailures,
+                    target: 'pollBackoff',
+                    actions: ['countPollFailure', 'recordError'],
+                  },
                   { target: '#job.failed', actions: 'recordError' },
                 ],
               },
@@ -194,7 +203,10 @@ export const jobMachine = setup({
                 id: 'reply',
                 src: 'reply',
                 input: ({ context }) => ({
-                  jobId: context.jobId, remoteId: context.remoteId!, messageId: `${context.jobId}:m${context.replies + 1}`, text: context.pendingInput ?? '',
+                  jobId: context.jobId,
+                  remoteId: context.remoteId!,
+                  messageId: `${context.jobId}:m${context.replies + 1}`,
+                  text: context.pendingInput ?? '',
                 }),
                 onDone: { target: 'route', actions: 'clearInput' },
                 onError: [

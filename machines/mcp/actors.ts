@@ -2,9 +2,7 @@ import { asyncScheduler, catchError, concat, concatMap, defer, EMPTY, Observable
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
 import { ActorlogError, isActorlogError, textOf } from '../../src/errors.ts';
 import { keepRaw } from '../../src/transport/classify.ts';
-import type {
-  AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionChannel, SessionWireEvent, WireMeta,
-} from '../session/events.ts';
+import type { AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionChannel, SessionWireEvent, WireMeta } from '../session/events.ts';
 import { answerLost, createMcpClient, MCP_MAX_MESSAGE_BYTES, parseRpcMessage, type McpClient, type McpClientOptions } from './client.ts';
 import { recordInvalidThenFail } from '../../src/binding/index.ts';
 import { CallToolResultSchema, ProgressParamsSchema, rpcKind } from './schemas.ts';
@@ -29,7 +27,6 @@ export interface McpBindingOptions extends McpClientOptions {
   standaloneStream?: boolean;
 }
 
-
 /**
  * Maps one message of an MCP stream (an SSE `data:` or a JSON body) to session events: the priming
  * event (empty data) -> `session.event` `mcp.priming`; `notifications/progress` for `promptId` ->
@@ -37,11 +34,19 @@ export interface McpBindingOptions extends McpClientOptions {
  * `isError: true`) with the text content as `output` and the CallToolResult as `result`; anything
  * else -> `session.event` with its params; a message failing its schema -> `session.invalid`.
  */
-export function mapMcpMessage(raw: string, promptId: string | undefined, meta: WireMeta, channel: SessionChannel, maxBytes = MCP_MAX_MESSAGE_BYTES): SessionWireEvent {
+export function mapMcpMessage(
+  raw: string,
+  promptId: string | undefined,
+  meta: WireMeta,
+  channel: SessionChannel,
+  maxBytes = MCP_MAX_MESSAGE_BYTES,
+): SessionWireEvent {
   const tag = <E extends SessionWireEvent>(e: E): E => (channel === 'prompt' ? { ...e, channel } : e);
   if (raw.trim() === '') return tag({ type: 'session.event', kind: 'mcp.priming', meta });
   let message;
-  try { message = rpcKind(parseRpcMessage('MCP stream', raw, { maxBytes })); } catch (err) {
+  try {
+    message = rpcKind(parseRpcMessage('MCP stream', raw, { maxBytes }));
+  } catch (err) {
     const details = isActorlogError(err) ? err.details : undefined;
     return tag({ type: 'session.invalid', raw: keepRaw(raw), error: textOf(details?.error ?? (err as Error).message), meta });
   }
@@ -49,11 +54,18 @@ export function mapMcpMessage(raw: string, promptId: string | undefined, meta: W
     const p = ProgressParamsSchema.safeParse(message.params);
     if (!p.success) return tag({ type: 'session.invalid', raw: keepRaw(raw), error: `notifications/progress: ${p.error.message}`, meta });
     if (String(p.data.progressToken) === promptId) {
-      const part = { id: promptId, type: 'progress' as const, progress: p.data.progress, ...(p.data.total === undefined ? {} : { total: p.data.total }), ...(p.data.message === undefined ? {} : { text: p.data.message }) };
+      const part = {
+        id: promptId,
+        type: 'progress' as const,
+        progress: p.data.progress,
+        ...(p.data.total === undefined ? {} : { total: p.data.total }),
+        ...(p.data.message === undefined ? {} : { text: p.data.message }),
+      };
       return tag({ type: 'session.part', kind: message.method, part, promptId, meta });
     }
   }
-  if (message.kind === 'notification' || message.kind === 'request') return tag({ type: 'session.event', kind: message.method, data: message.params ?? {}, meta });
+  if (message.kind === 'notification' || message.kind === 'request')
+    return tag({ type: 'session.event', kind: message.method, data: message.params ?? {}, meta });
   if (String(message.id) !== promptId) return tag({ type: 'session.event', kind: 'mcp.response', data: { id: message.id }, meta });
   if (message.kind === 'error') {
     const error = { name: 'JsonRpcError', code: 'PERMANENT', message: `JSON-RPC error ${message.error.code}: ${message.error.message.slice(0, 500)}` };
@@ -62,7 +74,14 @@ export function mapMcpMessage(raw: string, promptId: string | undefined, meta: W
   const result = CallToolResultSchema.safeParse(message.result);
   if (!result.success) return tag({ type: 'session.invalid', raw: keepRaw(raw), error: `CallToolResult: ${result.error.message}`, meta });
   const output = result.data.content.map((c) => c.text ?? '').join('');
-  const ended: SessionWireEvent = { type: 'session.ended', kind: 'tools/call', reason: result.data.isError ? 'failed' : 'completed', output, result: result.data, meta };
+  const ended: SessionWireEvent = {
+    type: 'session.ended',
+    kind: 'tools/call',
+    reason: result.data.isError ? 'failed' : 'completed',
+    output,
+    result: result.data,
+    meta,
+  };
   if (result.data.isError) ended.error = { name: 'ToolError', message: output.slice(0, 500) };
   return tag(ended);
 }
@@ -79,14 +98,20 @@ export const SENT_CURSOR = '';
 function prompt(client: McpClient, input: PromptInput, scheduler: SchedulerLike, maxBytes: number): Observable<SessionWireEvent> {
   const p = input.prompt;
   if (p.kind !== 'tool') {
-    return defer(() => throwError(() => new ActorlogError('PERMANENT', `MCP sessions take tool calls, not "${p.kind}" prompts`, { details: { kind: p.kind } })));
+    return defer(() =>
+      throwError(() => new ActorlogError('PERMANENT', `MCP sessions take tool calls, not "${p.kind}" prompts`, { details: { kind: p.kind } })),
+    );
   }
   const idempotent = p.idempotent === true;
   // Sent before, and no event id logged since: MCP cannot tell whether the tool ran. Re-send only an idempotent call.
   if (input.cursor === SENT_CURSOR && !idempotent) return defer(() => throwError(() => answerLost('MCP tools/call', input.promptId)));
   const resumeFrom = input.cursor === SENT_CURSOR ? undefined : input.cursor;
   // The JSON-RPC id and the progress token are the prompt's idempotency key, fixed in the log before the POST.
-  const message = { id: input.promptId, method: 'tools/call', params: { name: p.name, arguments: p.arguments ?? {}, _meta: { progressToken: input.promptId } } };
+  const message = {
+    id: input.promptId,
+    method: 'tools/call',
+    params: { name: p.name, arguments: p.arguments ?? {}, _meta: { progressToken: input.promptId } },
+  };
   const stream = client.requestStream(input.remoteId, message, resumeFrom, { idempotent }).pipe(
     concatMap((item): Observable<SessionWireEvent> => {
       if (item.kind === 'open' || item.kind === 'retry') return of(notice(item, 'prompt'));
@@ -99,7 +124,11 @@ function prompt(client: McpClient, input: PromptInput, scheduler: SchedulerLike,
   );
   if (resumeFrom !== undefined) return stream;
   const sent: SessionWireEvent = {
-    type: 'session.event', kind: 'mcp.request-sent', channel: 'prompt', data: { id: input.promptId, method: 'tools/call', idempotent }, meta: { source: 'sse', cursor: SENT_CURSOR },
+    type: 'session.event',
+    kind: 'mcp.request-sent',
+    channel: 'prompt',
+    data: { id: input.promptId, method: 'tools/call', idempotent },
+    meta: { source: 'sse', cursor: SENT_CURSOR },
   };
   // POST on the next macrotask, once the parent has appended (and, in tick mode, committed) `sent`:
   // a kill -9 can then never leave a POST on the wire that the log does not know about.
@@ -158,21 +187,31 @@ export function mcpSessionActors(options: McpBindingOptions): McpSessionActors {
     open: fromEventObservable<SessionWireEvent, OpenInput>(({ input }) => {
       if (input.remoteId) return of<SessionWireEvent>({ type: 'session.opened', remoteId: input.remoteId, status: 'idle' });
       return fromCall((o) => client.initialize(o)).pipe(
-        concatMap(({ sessionId, result }) => of<SessionWireEvent>({
-          type: 'session.opened', remoteId: sessionId, status: 'idle', title: `${result.serverInfo.name} ${result.serverInfo.version}`,
-        })),
+        concatMap(({ sessionId, result }) =>
+          of<SessionWireEvent>({
+            type: 'session.opened',
+            remoteId: sessionId,
+            status: 'idle',
+            title: `${result.serverInfo.name} ${result.serverInfo.version}`,
+          }),
+        ),
         // a malformed initialize answer is recorded raw (bounded) as session.invalid, then the open fails
         catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })),
       );
     }),
     events: fromEventObservable<SessionWireEvent, EventsInput>(({ input }) => events(client, options, input)),
-    prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) => prompt(client, input, options.scheduler ?? asyncScheduler, options.maxMessageBytes ?? MCP_MAX_MESSAGE_BYTES)),
+    prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) =>
+      prompt(client, input, options.scheduler ?? asyncScheduler, options.maxMessageBytes ?? MCP_MAX_MESSAGE_BYTES),
+    ),
     abort: fromEventObservable<SessionWireEvent, AbortInput>(({ input }) => {
       if (!input.promptId) return EMPTY;
-      const cancel = fromCall((o) => client.notify(input.remoteId, 'notifications/cancelled', { requestId: input.promptId!, reason: 'aborted by the client' }, o));
+      const cancel = fromCall((o) =>
+        client.notify(input.remoteId, 'notifications/cancelled', { requestId: input.promptId!, reason: 'aborted by the client' }, o),
+      );
       return concat(cancel.pipe(concatMap(() => EMPTY)), of<SessionWireEvent>({ type: 'session.ended', kind: 'notifications/cancelled', reason: 'aborted' }));
     }),
     close: fromEventObservable<SessionWireEvent, CloseInput>(({ input }) =>
-      fromCall((o) => client.deleteSession(input.remoteId, o)).pipe(concatMap(() => EMPTY))),
+      fromCall((o) => client.deleteSession(input.remoteId, o)).pipe(concatMap(() => EMPTY)),
+    ),
   };
 }

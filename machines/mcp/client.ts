@@ -45,7 +45,9 @@ export const MCP_DEFAULT_TIMEOUT_MS = 60_000;
 export const MCP_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** Per-call options: an AbortSignal ends the call with code ABORTED. */
-export interface CallOptions { signal?: AbortSignal }
+export interface CallOptions {
+  signal?: AbortSignal;
+}
 
 /**
  * A Model Context Protocol client over Streamable HTTP (MCP 2025-11-25, "Transports"), written on
@@ -69,7 +71,10 @@ export interface McpClient {
    * (connection refused, DNS, HTTP 429/503); otherwise the stream fails `OUTCOME_UNKNOWN`.
    */
   requestStream(
-    sessionId: string, message: { id: string; method: string; params: Record<string, unknown> }, cursor?: string, options?: { idempotent?: boolean },
+    sessionId: string,
+    message: { id: string; method: string; params: Record<string, unknown> },
+    cursor?: string,
+    options?: { idempotent?: boolean },
   ): Observable<SseItem>;
   /** The session's standalone stream (`GET`), resumed from `cursor` with `Last-Event-ID`. */
   standaloneStream(sessionId: string, cursor?: string): Observable<SseItem>;
@@ -94,10 +99,12 @@ export function parseRpcMessage(label: string, raw: string, limits?: JsonLimits)
  */
 export function answerLost(label: string, requestId: string, cause?: unknown): ActorlogError {
   const why = cause instanceof Error ? ` (${cause.message.slice(0, 200)})` : '';
-  return new ActorlogError('OUTCOME_UNKNOWN',
-    `${label} (id "${requestId}"): the request was sent but its answer was lost before any event id was logged${why}; `
-    + 'MCP has no idempotency for it, so it is not sent again: it may or may not have run (mark the call idempotent to have it re-sent)',
-    { cause, details: { requestId, label } });
+  return new ActorlogError(
+    'OUTCOME_UNKNOWN',
+    `${label} (id "${requestId}"): the request was sent but its answer was lost before any event id was logged${why}; ` +
+      'MCP has no idempotency for it, so it is not sent again: it may or may not have run (mark the call idempotent to have it re-sent)',
+    { cause, details: { requestId, label } },
+  );
 }
 
 /**
@@ -119,36 +126,65 @@ export function createMcpClient(options: McpClientOptions): McpClient {
   const timeoutMs = options.timeoutMs ?? MCP_DEFAULT_TIMEOUT_MS;
   const scheduler = options.scheduler ?? asyncScheduler;
   const streamOptions = {
-    stallTimeoutMs: options.stallTimeoutMs ?? 45_000, retry: options.retry, scheduler: options.scheduler, dispatcher: options.dispatcher, maxEventChars: maxBytes, maxBodyBytes: maxBytes,
+    stallTimeoutMs: options.stallTimeoutMs ?? 45_000,
+    retry: options.retry,
+    scheduler: options.scheduler,
+    dispatcher: options.dispatcher,
+    maxEventChars: maxBytes,
+    maxBodyBytes: maxBytes,
   };
 
   /** POSTs one notification under the deadline; the answer's body is discarded. */
   async function post(label: string, headers: Record<string, string>, body: unknown, o?: CallOptions): Promise<void> {
     const watch = watchCall(label, { timeoutMs }, scheduler, o?.signal);
     try {
-      const res = await request(options.url, { method: 'POST', headers: { ...headers, accept, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: watch.signal, dispatcher: options.dispatcher });
+      const res = await request(options.url, {
+        method: 'POST',
+        headers: { ...headers, accept, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: watch.signal,
+        dispatcher: options.dispatcher,
+      });
       if (res.statusCode >= 400) {
         const text = await res.body.text().catch(() => '');
         throw httpStatusError(label, res.statusCode, { body: keepRaw(text).slice(0, 500) }, res.headers);
       }
       await res.body.dump();
-    } catch (err) { throw watch.error(err); } finally { watch.stop(); }
+    } catch (err) {
+      throw watch.error(err);
+    } finally {
+      watch.stop();
+    }
   }
 
   return {
     async initialize(o) {
       const label = 'MCP initialize';
       const message = {
-        jsonrpc: '2.0', id: 'initialize', method: 'initialize',
+        jsonrpc: '2.0',
+        id: 'initialize',
+        method: 'initialize',
         params: { protocolVersion: MCP_PROTOCOL_VERSION, capabilities: {}, clientInfo: options.clientInfo ?? { name: 'actorlog', version: '0.1.0' } },
       };
       // The answer comes as JSON or as an event stream (the SDK server streams it after a priming event).
-      const req: SseRequest = { url: options.url, method: 'POST', headers: { ...extra, accept, 'content-type': 'application/json' }, body: JSON.stringify(message) };
+      const req: SseRequest = {
+        url: options.url,
+        method: 'POST',
+        headers: { ...extra, accept, 'content-type': 'application/json' },
+        body: JSON.stringify(message),
+      };
       let sessionId: string | undefined;
       // One deadline for the whole exchange: a server that trickles its answer cannot hold it open.
-      const deadline = timer(timeoutMs, scheduler).pipe(concatMap(() => throwError(() => new ActorlogError('TRANSIENT', `${label}: no answer within ${timeoutMs} ms`, {
-        details: { cause: 'timeout', timeoutMs },
-      }))));
+      const deadline = timer(timeoutMs, scheduler).pipe(
+        concatMap(() =>
+          throwError(
+            () =>
+              new ActorlogError('TRANSIENT', `${label}: no answer within ${timeoutMs} ms`, {
+                details: { cause: 'timeout', timeoutMs },
+              }),
+          ),
+        ),
+      );
       const answered = openSseConnection(req, { label, ...streamOptions }).pipe(
         map((item) => {
           if (item.kind === 'open' || item.kind === 'body') sessionId = item.headers['mcp-session-id'];
@@ -160,7 +196,8 @@ export function createMcpClient(options: McpClientOptions): McpClient {
       const answer = await firstValueFrom(Number.isFinite(timeoutMs) ? race(answered, deadline) : answered, { defaultValue: undefined });
       if (answer === undefined) throw new ActorlogError('TRANSIENT', `${label}: the stream ended without an answer`);
       const rpc = rpcKind(parseRpcMessage(label, answer, { maxBytes }));
-      if (rpc.kind === 'error') throw new ActorlogError('PERMANENT', `${label}: JSON-RPC error ${rpc.error.code}: ${rpc.error.message}`, { details: { rpcCode: rpc.error.code } });
+      if (rpc.kind === 'error')
+        throw new ActorlogError('PERMANENT', `${label}: JSON-RPC error ${rpc.error.code}: ${rpc.error.message}`, { details: { rpcCode: rpc.error.code } });
       if (rpc.kind !== 'result') throw invalidPayload(label, answer, 'not a response');
       const result = InitializeResultSchema.safeParse(rpc.result);
       if (!result.success) throw invalidPayload(label, answer, schemaErrorText(result.error));
@@ -187,11 +224,20 @@ export function createMcpClient(options: McpClientOptions): McpClient {
             posted = true;
             return { url: options.url, method: 'POST', headers: { ...sessionHeaders(sessionId), accept, 'content-type': 'application/json' }, body };
           },
-        }).pipe(tap((item) => { if (item.kind === 'retry') lastFailure = item.error; }));
+        }).pipe(
+          tap((item) => {
+            if (item.kind === 'retry') lastFailure = item.error;
+          }),
+        );
       });
     },
     standaloneStream(sessionId, cursor) {
-      return sse({ ...streamOptions, label: 'MCP GET stream', cursor, request: () => ({ url: options.url, headers: { ...sessionHeaders(sessionId), accept: 'text/event-stream' } }) });
+      return sse({
+        ...streamOptions,
+        label: 'MCP GET stream',
+        cursor,
+        request: () => ({ url: options.url, headers: { ...sessionHeaders(sessionId), accept: 'text/event-stream' } }),
+      });
     },
     async deleteSession(sessionId, o) {
       const label = 'MCP DELETE';
@@ -200,7 +246,11 @@ export function createMcpClient(options: McpClientOptions): McpClient {
       try {
         res = await request(options.url, { method: 'DELETE', headers: sessionHeaders(sessionId), signal: watch.signal, dispatcher: options.dispatcher });
         await res.body.dump();
-      } catch (err) { throw watch.error(err); } finally { watch.stop(); }
+      } catch (err) {
+        throw watch.error(err);
+      } finally {
+        watch.stop();
+      }
       if (res.statusCode === 404) return true;
       if (res.statusCode === 405) return false;
       if (res.statusCode >= 400) throw httpStatusError(label, res.statusCode, {}, res.headers);

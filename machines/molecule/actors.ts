@@ -14,9 +14,11 @@ const target = (t: Record<string, unknown>) => t as unknown as MoleculeTarget;
 
 /** The events of one activity answer: each row a message (or an invalid item), in order. No cursor in meta: the cursor moves at dispatch. */
 function rowEvents(items: ActivityItem[]): ConnectionWireEvent[] {
-  return items.map((item): ConnectionWireEvent => item.ok
-    ? { type: 'connection.message', message: rowToConnectionMessage(item.row), meta: POLL }
-    : { type: 'connection.invalid', raw: item.raw, error: item.error, ...(item.id ? { messageId: item.id, cursor: item.id } : {}), meta: POLL });
+  return items.map((item): ConnectionWireEvent =>
+    item.ok
+      ? { type: 'connection.message', message: rowToConnectionMessage(item.row), meta: POLL }
+      : { type: 'connection.invalid', raw: item.raw, error: item.error, ...(item.id ? { messageId: item.id, cursor: item.id } : {}), meta: POLL },
+  );
 }
 
 /**
@@ -29,45 +31,52 @@ function rowEvents(items: ActivityItem[]): ConnectionWireEvent[] {
  * is not an activity array is sent as `connection.invalid` and the poll goes on.
  */
 function receive(client: MoleculeClient, options: MoleculeBindingOptions) {
-  return fromEventObservable<ConnectionWireEvent, ReceiveInput>(({ input }) => new Observable<ConnectionWireEvent>((subscriber) => {
-    const t = target(input.target);
-    let opened = input.reconnects === 0;
-    const sub = poll(async ({ signal }) => {
-      try {
-        return { items: await client.activity(t.workspaceId, input.cursor, t.limit, { signal }) };
-      } catch (err) {
-        if (isActorlogError(err, 'INVALID_PAYLOAD')) return { invalid: { raw: textOf(err.details?.raw ?? ''), error: textOf(err.details?.error ?? err.message) } };
-        throw err;
-      }
-    }, {
-      intervalMs: t.pollIntervalMs,
-      until: (answer) => answer.items !== undefined && answer.items.length > 0,
-      maxAttempts: t.maxPollFailures ?? Infinity,
-      baseMs: t.retryDelayMs,
-      capMs: t.maxRetryDelayMs ?? 60_000,
-      scheduler: options.scheduler,
-      onRetry: ({ error, attempt, delayMs }) => subscriber.next({ type: 'connection.retry', error: describeError(error), attempt, delayMs, meta: POLL }),
-    }).subscribe({
-      next: (answer) => {
-        if (!opened) {
-          opened = true;
-          subscriber.next({ type: 'connection.opened', meta: POLL });
-        }
-        if (answer.invalid) subscriber.next({ type: 'connection.invalid', ...answer.invalid, meta: POLL });
-        else for (const event of rowEvents(answer.items)) subscriber.next(event);
-      },
-      error: (err: unknown) => {
-        if (input.cursor && isActorlogError(err, 'PERMANENT') && err.details?.status === 410) {
-          subscriber.next({ type: 'connection.cursorReset', reason: `since_id ${input.cursor} was pruned (HTTP 410)`, meta: POLL });
-          subscriber.complete();
-        } else {
-          subscriber.error(err);
-        }
-      },
-      complete: () => subscriber.complete(),
-    });
-    return () => sub.unsubscribe();
-  }));
+  return fromEventObservable<ConnectionWireEvent, ReceiveInput>(
+    ({ input }) =>
+      new Observable<ConnectionWireEvent>((subscriber) => {
+        const t = target(input.target);
+        let opened = input.reconnects === 0;
+        const sub = poll(
+          async ({ signal }) => {
+            try {
+              return { items: await client.activity(t.workspaceId, input.cursor, t.limit, { signal }) };
+            } catch (err) {
+              if (isActorlogError(err, 'INVALID_PAYLOAD'))
+                return { invalid: { raw: textOf(err.details?.raw ?? ''), error: textOf(err.details?.error ?? err.message) } };
+              throw err;
+            }
+          },
+          {
+            intervalMs: t.pollIntervalMs,
+            until: (answer) => answer.items !== undefined && answer.items.length > 0,
+            maxAttempts: t.maxPollFailures ?? Infinity,
+            baseMs: t.retryDelayMs,
+            capMs: t.maxRetryDelayMs ?? 60_000,
+            scheduler: options.scheduler,
+            onRetry: ({ error, attempt, delayMs }) => subscriber.next({ type: 'connection.retry', error: describeError(error), attempt, delayMs, meta: POLL }),
+          },
+        ).subscribe({
+          next: (answer) => {
+            if (!opened) {
+              opened = true;
+              subscriber.next({ type: 'connection.opened', meta: POLL });
+            }
+            if (answer.invalid) subscriber.next({ type: 'connection.invalid', ...answer.invalid, meta: POLL });
+            else for (const event of rowEvents(answer.items)) subscriber.next(event);
+          },
+          error: (err: unknown) => {
+            if (input.cursor && isActorlogError(err, 'PERMANENT') && err.details?.status === 410) {
+              subscriber.next({ type: 'connection.cursorReset', reason: `since_id ${input.cursor} was pruned (HTTP 410)`, meta: POLL });
+              subscriber.complete();
+            } else {
+              subscriber.error(err);
+            }
+          },
+          complete: () => subscriber.complete(),
+        });
+        return () => sub.unsubscribe();
+      }),
+  );
 }
 
 /**
@@ -89,7 +98,14 @@ function receive(client: MoleculeClient, options: MoleculeBindingOptions) {
  */
 export function moleculeConnectionActors(options: MoleculeBindingOptions): ConnectionActors {
   validateMoleculeBinding(options);
-  const client = createMoleculeClient({ apiUrl: options.apiUrl, token: options.token, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes, scheduler: options.scheduler });
+  const client = createMoleculeClient({
+    apiUrl: options.apiUrl,
+    token: options.token,
+    dispatcher: options.dispatcher,
+    timeoutMs: options.timeoutMs,
+    maxBodyBytes: options.maxBodyBytes,
+    scheduler: options.scheduler,
+  });
   return {
     register: fromRequest(async (input, signal) => {
       await client.register(target(input.target).workspaceId, target(input.target).agentName, { signal });
@@ -101,7 +117,8 @@ export function moleculeConnectionActors(options: MoleculeBindingOptions): Conne
     receive: receive(client, options),
     dispatch: backendDispatch<ReturnType<typeof rowToMoleculeMessage>, MoleculeReply>(options.backend, {
       toMessage: rowToMoleculeMessage,
-      toReply: (reply, input) => replyEnvelope(reply, { idempotencyKey: input.idempotencyKey, inReplyTo: input.message.id, fromWorkspaceId: target(input.target).workspaceId }),
+      toReply: (reply, input) =>
+        replyEnvelope(reply, { idempotencyKey: input.idempotencyKey, inReplyTo: input.message.id, fromWorkspaceId: target(input.target).workspaceId }),
     }),
     reply: fromRequest(async (input, signal) => {
       await client.replyA2A(input.to, input.body, { signal });

@@ -20,7 +20,9 @@ export interface MoleculeClientOptions {
 }
 
 /** Per-call options: an AbortSignal ends the call with code `ABORTED`. */
-export interface MoleculeCallOptions { signal?: AbortSignal }
+export interface MoleculeCallOptions {
+  signal?: AbortSignal;
+}
 
 /**
  * The molecule platform API a connection uses (seed 003 `internal/connect/client.go`). Every failure
@@ -58,7 +60,11 @@ export function createMoleculeClient(options: MoleculeClientOptions): MoleculeCl
 
   const send = async (label: string, method: string, path: string, body: unknown, call?: MoleculeCallOptions) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    await moleculeRequest(label, { url: base + path, method, headers: { ...auth, 'content-type': 'application/json' }, body: text }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes, scheduler: options.scheduler });
+    await moleculeRequest(
+      label,
+      { url: base + path, method, headers: { ...auth, 'content-type': 'application/json' }, body: text },
+      { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes, scheduler: options.scheduler },
+    );
   };
 
   return {
@@ -77,9 +83,20 @@ export function createMoleculeClient(options: MoleculeClientOptions): MoleculeCl
       const q = new URLSearchParams({ type: 'a2a_receive' });
       if (sinceId) q.set('since_id', sinceId);
       if (limit > 0) q.set('limit', String(limit));
-      const answer = await moleculeRequest('molecule activity', {
-        url: `${base}/workspaces/${seg(workspaceId)}/activity?${q}`, headers: { ...auth, accept: 'application/json' },
-      }, { signal: call?.signal, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes, scheduler: options.scheduler });
+      const answer = await moleculeRequest(
+        'molecule activity',
+        {
+          url: `${base}/workspaces/${seg(workspaceId)}/activity?${q}`,
+          headers: { ...auth, accept: 'application/json' },
+        },
+        {
+          signal: call?.signal,
+          dispatcher: options.dispatcher,
+          timeoutMs: options.timeoutMs,
+          maxBodyBytes: options.maxBodyBytes,
+          scheduler: options.scheduler,
+        },
+      );
       return parseActivityAnswer(answer.text, { cut: answer.cut, maxBytes: options.maxBodyBytes });
     },
     replyA2A(sourceWorkspaceId, envelope, call) {

@@ -47,7 +47,12 @@ export interface MoleculeRequestOptions {
 }
 
 /** One molecule platform request. `headers` may carry the bearer token: it never reaches an error. */
-export interface MoleculeHttpRequest { url: string; method?: string; headers: Record<string, string>; body?: string }
+export interface MoleculeHttpRequest {
+  url: string;
+  method?: string;
+  headers: Record<string, string>;
+  body?: string;
+}
 
 /**
  * Sends one request with undici and answers the body text (status below 400), at most
@@ -75,9 +80,13 @@ export async function moleculeRequest(label: string, spec: MoleculeHttpRequest, 
   const watch = watchCall(label, { timeoutMs: options.timeoutMs ?? 30_000 }, options.scheduler ?? asyncScheduler, options.signal);
   try {
     const res = await request(spec.url, {
-      method: (spec.method ?? 'GET') as Dispatcher.HttpMethod, headers: spec.headers, body: spec.body,
-      signal: watch.signal, dispatcher: options.dispatcher,
-      headersTimeout: 0, bodyTimeout: 0, // the overall deadline bounds the whole call
+      method: (spec.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: spec.headers,
+      body: spec.body,
+      signal: watch.signal,
+      dispatcher: options.dispatcher,
+      headersTimeout: 0,
+      bodyTimeout: 0, // the overall deadline bounds the whole call
     });
     status = res.statusCode;
     headers = res.headers;

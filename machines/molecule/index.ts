@@ -50,10 +50,11 @@ export function createMoleculeConnection(options: MoleculeBindingOptions & Molec
 export { moleculeConnectionActors } from './actors.ts';
 export { createMoleculeClient, type MoleculeClient, type MoleculeClientOptions } from './client.ts';
 export {
-  moleculeConnectionInput, validateMoleculeBinding,
-  type MoleculeBackend, type MoleculeBindingOptions, type MoleculeConnectionOptions, type MoleculeTarget,
+  moleculeConnectionInput,
+  validateMoleculeBinding,
+  type MoleculeBackend,
+  type MoleculeBindingOptions,
+  type MoleculeConnectionOptions,
+  type MoleculeTarget,
 } from './options.ts';
-export {
-  ActivityRowSchema,
-  type ActivityItem, type ActivityRow, type MoleculeMessage, type MoleculeReply,
-} from './schemas.ts';
+export { ActivityRowSchema, type ActivityItem, type ActivityRow, type MoleculeMessage, type MoleculeReply } from './schemas.ts';

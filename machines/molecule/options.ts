@@ -79,7 +79,8 @@ export interface MoleculeTarget {
 }
 
 const httpUrl = z.string().refine((u) => /^https?:\/\/[^/]/.test(u), 'must be an http:// or https:// URL');
-const isBackend = (b: unknown) => typeof b === 'function' || (typeof b === 'object' && b !== null && typeof (b as { transition?: unknown }).transition === 'function');
+const isBackend = (b: unknown) =>
+  typeof b === 'function' || (typeof b === 'object' && b !== null && typeof (b as { transition?: unknown }).transition === 'function');
 const BindingSchema = z.object({
   apiUrl: httpUrl,
   token: z.string().min(1, 'is required'),
@@ -93,15 +94,25 @@ const ConnectionSchema = z.object({
   mode: z.enum(['poll', 'push']).optional(),
   connectionId: z.string().min(1).optional(),
   agentName: z.string().min(1).optional(),
-  pollIntervalMs: ms, limit: ms, maxPollFailures: ms, heartbeatIntervalMs: ms, retryDelayMs: ms, maxRetryDelayMs: ms,
-  maxRegisterAttempts: ms, maxReconnects: ms, parkAfterAttempts: z.number().int().positive().optional(), maxReplyAttempts: z.number().int().positive().optional(),
+  pollIntervalMs: ms,
+  limit: ms,
+  maxPollFailures: ms,
+  heartbeatIntervalMs: ms,
+  retryDelayMs: ms,
+  maxRetryDelayMs: ms,
+  maxRegisterAttempts: ms,
+  maxReconnects: ms,
+  parkAfterAttempts: z.number().int().positive().optional(),
+  maxReplyAttempts: z.number().int().positive().optional(),
 });
 
 function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
-  throw new ActorlogError('INVALID_OPTIONS', `molecule ${what}: ${issues.join('; ')}`, { details: { invalid: result.error.issues.map((i) => i.path.join('.')) } });
+  throw new ActorlogError('INVALID_OPTIONS', `molecule ${what}: ${issues.join('; ')}`, {
+    details: { invalid: result.error.issues.map((i) => i.path.join('.')) },
+  });
 }
 
 /**
@@ -126,7 +137,11 @@ export function validateMoleculeBinding(options: MoleculeBindingOptions): Molecu
 export function moleculeConnectionInput(options: MoleculeConnectionOptions): ConnectionInput {
   const o = check(ConnectionSchema, options, 'connection');
   if (o.mode === 'push') {
-    throw new ActorlogError('INVALID_OPTIONS', 'molecule connection: mode "push" is not implemented yet (M4): use mode "poll" (seed 003: --mode push surfaces this M4 error)', { details: { invalid: ['mode'], milestone: 'M4' } });
+    throw new ActorlogError(
+      'INVALID_OPTIONS',
+      'molecule connection: mode "push" is not implemented yet (M4): use mode "poll" (seed 003: --mode push surfaces this M4 error)',
+      { details: { invalid: ['mode'], milestone: 'M4' } },
+    );
   }
   const target: MoleculeTarget = {
     workspaceId: o.workspaceId,

@@ -5,9 +5,15 @@ import type { ConnectionMessage } from '../connection/events.ts';
 import { parseJson } from '../../src/transport/boundedJson.ts';
 
 /** A Go `string` field: missing or null decodes to the zero value `""` (encoding/json leaves it unset). */
-const goString = z.string().nullish().transform((v) => v ?? '');
+const goString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? '');
 /** A Go `*string` field: missing or null is nil. */
-const goStringPtr = z.string().nullish().transform((v) => v ?? null);
+const goStringPtr = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
 
 /**
  * One row of GET /workspaces/:id/activity (seed 003 `client.go` `ActivityRow`, the platform's
@@ -67,7 +73,12 @@ export type MoleculeReply = string | { text: string } | { parts: unknown[] } | {
 export function parseActivityAnswer(text: string, answer: { cut?: boolean; maxBytes?: number } = {}): ActivityItem[] {
   const maxBytes = answer.maxBytes ?? MAX_BODY_BYTES;
   const excerpt = () => bodyExcerpt(text);
-  if (answer.cut) throw invalidPayload('molecule activity', text, `answer over maxBodyBytes (${maxBytes} bytes): only that much is read, as seed 003 reads through a 1 MiB LimitReader (body: ${excerpt()})`);
+  if (answer.cut)
+    throw invalidPayload(
+      'molecule activity',
+      text,
+      `answer over maxBodyBytes (${maxBytes} bytes): only that much is read, as seed 003 reads through a 1 MiB LimitReader (body: ${excerpt()})`,
+    );
   if (text.length === 0) return [];
   const parsed = parseJson(text, { maxBytes }); // bounded: depth and size (binding kit)
   if (!parsed.ok) throw invalidPayload('molecule activity', text, `${parsed.error} (body: ${excerpt()})`);
@@ -103,7 +114,8 @@ export function requestText(requestBody: unknown): string {
  * ```
  */
 export function messageDedupeKey(requestBody: unknown, sourceId: string | null): string | undefined {
-  const params = (requestBody as { params?: { idempotency_key?: unknown; message?: { messageId?: unknown; metadata?: { idempotency_key?: unknown } } } } | null)?.params;
+  const params = (requestBody as { params?: { idempotency_key?: unknown; message?: { messageId?: unknown; metadata?: { idempotency_key?: unknown } } } } | null)
+    ?.params;
   const messageId = params?.message?.messageId;
   if (typeof messageId !== 'string' || messageId === '') return undefined;
   const key = params?.message?.metadata?.idempotency_key ?? params?.idempotency_key;
@@ -122,8 +134,13 @@ export function rowToConnectionMessage(row: ActivityRow): ConnectionMessage {
 export function rowToMoleculeMessage(message: ConnectionMessage): MoleculeMessage {
   const row = message.body as ActivityRow;
   return {
-    id: row.id, sourceId: row.source_id ?? null, method: row.method ?? null, summary: row.summary ?? null,
-    text: requestText(row.request_body), requestBody: row.request_body ?? null, createdAt: row.created_at,
+    id: row.id,
+    sourceId: row.source_id ?? null,
+    method: row.method ?? null,
+    summary: row.summary ?? null,
+    text: requestText(row.request_body),
+    requestBody: row.request_body ?? null,
+    createdAt: row.created_at,
   };
 }
 
@@ -141,7 +158,10 @@ export function replyEnvelope(reply: MoleculeReply, context: { idempotencyKey: s
     method: 'message/send',
     params: {
       message: {
-        kind: 'message', role: 'agent', messageId: `${context.idempotencyKey}:reply`, parts,
+        kind: 'message',
+        role: 'agent',
+        messageId: `${context.idempotencyKey}:reply`,
+        parts,
         metadata: { in_reply_to: context.inReplyTo, from_workspace_id: context.fromWorkspaceId },
       },
     },

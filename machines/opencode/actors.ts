@@ -1,13 +1,36 @@
-import { asyncScheduler, catchError, concat, concatMap, defer, EMPTY, exhaustMap, filter, from, map, Observable, of, retry, take, throwError, timer, type SchedulerLike } from 'rxjs';
+import {
+  asyncScheduler,
+  catchError,
+  concat,
+  concatMap,
+  defer,
+  EMPTY,
+  exhaustMap,
+  filter,
+  from,
+  map,
+  Observable,
+  of,
+  retry,
+  take,
+  throwError,
+  timer,
+  type SchedulerLike,
+} from 'rxjs';
 import { fromEventObservable, type ObservableActorLogic } from 'xstate';
 import { ActorlogError } from '../../src/errors.ts';
 import { sse } from '../../src/sources/sse/index.ts';
 import type { SseRetryOptions } from '../../src/sources/sse/retryPolicy.ts';
-import type {
-  AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionWireEvent, WireMeta,
-} from '../session/events.ts';
+import type { AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionWireEvent, WireMeta } from '../session/events.ts';
 import {
-  createOpencodeClient, opencodeMessageId, opencodeSessionId, toServerModel, toServerTools, type OpencodeClient, type OpencodeClientOptions, type PromptBody,
+  createOpencodeClient,
+  opencodeMessageId,
+  opencodeSessionId,
+  toServerModel,
+  toServerTools,
+  type OpencodeClient,
+  type OpencodeClientOptions,
+  type PromptBody,
 } from './client.ts';
 import { durableCursor, mapDurableEvent, mapGlobalEvent, messageText, type MessageMemo } from './mapEvents.ts';
 import type { OpencodeMessage } from './schemas.ts';
@@ -72,14 +95,13 @@ export const SHELL_UNSENT_CURSOR = 'unsent';
 
 const POLL: WireMeta = { source: 'poll' };
 
-
-
 /** The turn's end from a finished message (sync prompt, shell): aborted, failed or completed, with its text. */
 function endedFromMessage(kind: string, message: OpencodeMessage): SessionWireEvent {
   const output = messageText(message) || message.parts.map((p) => p.state?.output ?? '').join('');
   const err = message.info.error;
   if (err?.name === 'MessageAbortedError') return { type: 'session.ended', kind, reason: 'aborted', output, channel: 'prompt' };
-  if (err) return { type: 'session.ended', kind, reason: 'failed', output, error: { name: err.name, message: err.data?.message ?? err.name }, channel: 'prompt' };
+  if (err)
+    return { type: 'session.ended', kind, reason: 'failed', output, error: { name: err.name, message: err.data?.message ?? err.name }, channel: 'prompt' };
   return { type: 'session.ended', kind, reason: 'completed', output, channel: 'prompt' };
 }
 
@@ -92,17 +114,19 @@ function sync(client: OpencodeClient, remoteId: string, options: OpencodeBinding
   const scheduler = options.scheduler ?? asyncScheduler;
   return fromCall(async (o) => {
     const statuses = await client.sessionStatus(o);
-    const status = statuses[remoteId]?.type === 'busy' || statuses[remoteId]?.type === 'retry' ? 'busy' as const : 'idle' as const;
+    const status = statuses[remoteId]?.type === 'busy' || statuses[remoteId]?.type === 'retry' ? ('busy' as const) : ('idle' as const);
     const event: SessionWireEvent = { type: 'session.synced', status, meta: POLL };
     if (status === 'idle') {
       const last = (await client.messages(remoteId, o)).filter((m) => m.info.role === 'assistant').at(-1);
       if (last) event.output = messageText(last);
     }
     return event;
-  }).pipe(retry({
-    count: options.retry?.maxAttempts ?? 5,
-    delay: (err: unknown, n: number) => (isTransient(err) ? timer(backoffDelay(n, options.retry, retryAfterMsOf(err)), scheduler) : throwError(() => err)),
-  }));
+  }).pipe(
+    retry({
+      count: options.retry?.maxAttempts ?? 5,
+      delay: (err: unknown, n: number) => (isTransient(err) ? timer(backoffDelay(n, options.retry, retryAfterMsOf(err)), scheduler) : throwError(() => err)),
+    }),
+  );
 }
 
 /** The answer to our shell command in the session's messages: asked (its user message is there), and its first run's answer. */
@@ -115,22 +139,36 @@ function shellRun(messages: OpencodeMessage[], messageID: string): { asked: bool
  * server has them) and follow it until its answer is finished; when it is absent, re-send it only
  * when the prompt is idempotent, else fail `OUTCOME_UNKNOWN` (OpenCode would run it again).
  */
-function followShell(client: OpencodeClient, options: OpencodeBindingOptions, input: PromptInput, messageID: string, resend: () => Observable<SessionWireEvent>, cause?: unknown): Observable<SessionWireEvent> {
+function followShell(
+  client: OpencodeClient,
+  options: OpencodeBindingOptions,
+  input: PromptInput,
+  messageID: string,
+  resend: () => Observable<SessionWireEvent>,
+  cause?: unknown,
+): Observable<SessionWireEvent> {
   const idempotent = input.prompt.kind === 'shell' && input.prompt.idempotent === true;
   const scheduler = options.scheduler ?? asyncScheduler;
-  const lookup = fromCall((o) => client.messages(input.remoteId, o)).pipe(retry({
-    count: options.retry?.maxAttempts ?? 5, // a busy server may answer the look-up slowly: transient failures are retried here
-    delay: (err: unknown, n: number) => (isTransient(err) ? timer(backoffDelay(n, options.retry, retryAfterMsOf(err)), scheduler) : throwError(() => err)),
-  }));
+  const lookup = fromCall((o) => client.messages(input.remoteId, o)).pipe(
+    retry({
+      count: options.retry?.maxAttempts ?? 5, // a busy server may answer the look-up slowly: transient failures are retried here
+      delay: (err: unknown, n: number) => (isTransient(err) ? timer(backoffDelay(n, options.retry, retryAfterMsOf(err)), scheduler) : throwError(() => err)),
+    }),
+  );
   return timer(0, options.shellPollIntervalMs ?? 1000, scheduler).pipe(
     exhaustMap(() => lookup),
     map((messages) => shellRun(messages, messageID)),
     concatMap((run): Observable<SessionWireEvent | undefined> => {
       if (!run.asked) {
         if (idempotent) return resend();
-        return throwError(() => new ActorlogError('OUTCOME_UNKNOWN',
-          `OpenCode POST /session/:id/shell (messageID ${messageID}): the answer was lost and the session has no such message: the command may still arrive and run; OpenCode runs a re-sent command again, so it is not re-sent (mark the prompt idempotent to have it re-sent)`,
-          { cause, details: { messageID, promptId: input.promptId, lostAnswer: true } }));
+        return throwError(
+          () =>
+            new ActorlogError(
+              'OUTCOME_UNKNOWN',
+              `OpenCode POST /session/:id/shell (messageID ${messageID}): the answer was lost and the session has no such message: the command may still arrive and run; OpenCode runs a re-sent command again, so it is not re-sent (mark the prompt idempotent to have it re-sent)`,
+              { cause, details: { messageID, promptId: input.promptId, lostAnswer: true } },
+            ),
+        );
       }
       return of(run.answer?.info.time?.completed !== undefined ? endedFromMessage('shell', run.answer) : undefined);
     }),
@@ -146,18 +184,32 @@ function followShell(client: OpencodeClient, options: OpencodeBindingOptions, in
  */
 function shell(client: OpencodeClient, options: OpencodeBindingOptions, input: PromptInput, messageID: string): Observable<SessionWireEvent> {
   const p = input.prompt as Extract<PromptInput['prompt'], { kind: 'shell' }>;
-  const send = (): Observable<SessionWireEvent> => fromCall((o) => client.shell(input.remoteId, { command: p.command, agent: options.agent ?? 'build', messageID }, o)).pipe(
-    map((m) => endedFromMessage('shell', m)),
-    catchError((err: unknown) => {
-      if (!isTransient(err)) return throwError(() => err);
-      if (!notDelivered(err)) return followShell(client, options, input, messageID, send, err);
-      const unsent: SessionWireEvent = { type: 'session.event', kind: 'opencode.shell-not-sent', channel: 'prompt', data: { messageID }, meta: { source: 'sse', cursor: SHELL_UNSENT_CURSOR } };
-      return concat(of(unsent), throwError(() => err)); // never reached the server: the retry sends it afresh
-    }),
-  );
+  const send = (): Observable<SessionWireEvent> =>
+    fromCall((o) => client.shell(input.remoteId, { command: p.command, agent: options.agent ?? 'build', messageID }, o)).pipe(
+      map((m) => endedFromMessage('shell', m)),
+      catchError((err: unknown) => {
+        if (!isTransient(err)) return throwError(() => err);
+        if (!notDelivered(err)) return followShell(client, options, input, messageID, send, err);
+        const unsent: SessionWireEvent = {
+          type: 'session.event',
+          kind: 'opencode.shell-not-sent',
+          channel: 'prompt',
+          data: { messageID },
+          meta: { source: 'sse', cursor: SHELL_UNSENT_CURSOR },
+        };
+        return concat(
+          of(unsent),
+          throwError(() => err),
+        ); // never reached the server: the retry sends it afresh
+      }),
+    );
   if (input.cursor === SHELL_SENT_CURSOR) return followShell(client, options, input, messageID, send);
   const sent: SessionWireEvent = {
-    type: 'session.event', kind: 'opencode.shell-sent', channel: 'prompt', data: { messageID, idempotent: p.idempotent === true }, meta: { source: 'sse', cursor: SHELL_SENT_CURSOR },
+    type: 'session.event',
+    kind: 'opencode.shell-sent',
+    channel: 'prompt',
+    data: { messageID, idempotent: p.idempotent === true },
+    meta: { source: 'sse', cursor: SHELL_SENT_CURSOR },
   };
   // POST on the next macrotask, once the parent has appended `sent`: a kill -9 never leaves a command on the wire the log does not know about.
   return concat(of(sent), timer(0, options.scheduler ?? asyncScheduler).pipe(concatMap(send)));
@@ -174,7 +226,9 @@ function openSession(client: OpencodeClient, options: OpencodeBindingOptions, in
       return { type: 'session.opened', remoteId: session.id, title: session.title, status: statuses[session.id]?.type === 'busy' ? 'busy' : 'idle' };
     }
     if (input.parentId !== undefined && !input.remoteId) {
-      throw new ActorlogError('PERMANENT', 'OpenCode v2 sessions (POST /api/session) take no parentID: use api: \'v1\' for a child session', { details: { parentId: input.parentId } });
+      throw new ActorlogError('PERMANENT', "OpenCode v2 sessions (POST /api/session) take no parentID: use api: 'v1' for a child session", {
+        details: { parentId: input.parentId },
+      });
     }
     const session = input.remoteId ? await client.getSessionV2(input.remoteId, o) : await client.createSessionV2(opencodeSessionId(input.sessionKey), o);
     const active = await client.activeV2(o);
@@ -183,7 +237,12 @@ function openSession(client: OpencodeClient, options: OpencodeBindingOptions, in
 }
 
 function events(client: OpencodeClient, options: OpencodeBindingOptions, input: EventsInput): Observable<SessionWireEvent> {
-  const common = { stallTimeoutMs: options.stallTimeoutMs ?? (options.api === 'v1' ? 30_000 : 0), retry: options.retry, scheduler: options.scheduler, dispatcher: options.dispatcher };
+  const common = {
+    stallTimeoutMs: options.stallTimeoutMs ?? (options.api === 'v1' ? 30_000 : 0),
+    retry: options.retry,
+    scheduler: options.scheduler,
+    dispatcher: options.dispatcher,
+  };
   if (options.api === 'v1') {
     const messages: MessageMemo = new Map();
     return sse({
@@ -191,12 +250,15 @@ function events(client: OpencodeClient, options: OpencodeBindingOptions, input: 
       label: 'OpenCode /event',
       request: () => client.globalEventsRequest(),
       isHeartbeat: (m) => m.data.includes('"server.heartbeat"'),
-    }).pipe(concatMap((item): Observable<SessionWireEvent> => {
-      if (item.kind === 'open') return concat(sync(client, input.remoteId, options), of(streamNotice(item, 'events')));
-      if (item.kind === 'retry') return of(streamNotice(item, 'events'));
-      if (item.kind === 'message') return from(mapGlobalEvent(item.data, input.remoteId, messages));
-      return EMPTY;
-    }), catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })));
+    }).pipe(
+      concatMap((item): Observable<SessionWireEvent> => {
+        if (item.kind === 'open') return concat(sync(client, input.remoteId, options), of(streamNotice(item, 'events')));
+        if (item.kind === 'retry') return of(streamNotice(item, 'events'));
+        if (item.kind === 'message') return from(mapGlobalEvent(item.data, input.remoteId, messages));
+        return EMPTY;
+      }),
+      catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })),
+    );
   }
   return sse({
     ...common,
@@ -206,11 +268,14 @@ function events(client: OpencodeClient, options: OpencodeBindingOptions, input: 
     cursor: input.cursor,
     cursorOf: (m) => durableCursor(m.data),
     isDuplicate: (next, last) => last !== undefined && Number(next) <= Number(last),
-  }).pipe(concatMap((item): Observable<SessionWireEvent> => {
-    if (item.kind === 'open' || item.kind === 'retry') return of(streamNotice(item, 'events'));
-    if (item.kind === 'message') return of(mapDurableEvent(item.data));
-    return EMPTY;
-  }), catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' }))); // an event over the parser's bound: recorded raw, then the stream fails
+  }).pipe(
+    concatMap((item): Observable<SessionWireEvent> => {
+      if (item.kind === 'open' || item.kind === 'retry') return of(streamNotice(item, 'events'));
+      if (item.kind === 'message') return of(mapDurableEvent(item.data));
+      return EMPTY;
+    }),
+    catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })),
+  ); // an event over the parser's bound: recorded raw, then the stream fails
 }
 
 function prompt(client: OpencodeClient, options: OpencodeBindingOptions, input: PromptInput): Observable<SessionWireEvent> {
@@ -218,13 +283,19 @@ function prompt(client: OpencodeClient, options: OpencodeBindingOptions, input: 
   const p = input.prompt;
   if (p.kind === 'shell') return shell(client, options, input, messageID);
   if (p.kind !== 'text') {
-    return defer(() => { throw new ActorlogError('PERMANENT', `OpenCode sessions take text prompts and shell commands, not "${p.kind}"`, { details: { kind: p.kind } }); });
+    return defer(() => {
+      throw new ActorlogError('PERMANENT', `OpenCode sessions take text prompts and shell commands, not "${p.kind}"`, { details: { kind: p.kind } });
+    });
   }
   const parts = [{ type: 'text' as const, text: p.text }];
   const extras = (['model', 'agent', 'system', 'tools'] as const).filter((k) => p[k] !== undefined);
   if (options.api !== 'v1') {
     if (extras.length) {
-      return defer(() => { throw new ActorlogError('PERMANENT', `OpenCode v2 prompts (POST /api/session/:id/prompt) take no ${extras.join(', ')}: use api: 'v1'`, { details: { fields: extras } }); });
+      return defer(() => {
+        throw new ActorlogError('PERMANENT', `OpenCode v2 prompts (POST /api/session/:id/prompt) take no ${extras.join(', ')}: use api: 'v1'`, {
+          details: { fields: extras },
+        });
+      });
     }
     return fromCall((o) => client.promptV2(input.remoteId, { id: messageID, text: p.text }, o)).pipe(concatMap(() => EMPTY));
   }
@@ -280,7 +351,8 @@ export function opencodeSessionActors(options: OpencodeBindingOptions = {}): Ope
     events: fromEventObservable<SessionWireEvent, EventsInput>(({ input }) => events(client, options, input)),
     prompt: fromEventObservable<SessionWireEvent, PromptInput>(({ input }) => prompt(client, options, input)),
     abort: fromEventObservable<SessionWireEvent, AbortInput>(({ input }) =>
-      fromCall((o) => (options.api === 'v1' ? client.abort(input.remoteId, o) : client.interruptV2(input.remoteId, o))).pipe(concatMap(() => EMPTY))),
+      fromCall((o) => (options.api === 'v1' ? client.abort(input.remoteId, o) : client.interruptV2(input.remoteId, o))).pipe(concatMap(() => EMPTY)),
+    ),
     close: fromEventObservable<SessionWireEvent, CloseInput>(() => EMPTY),
   };
 }

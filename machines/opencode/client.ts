@@ -9,8 +9,16 @@ import { httpStatusError, invalidPayload, keepRaw } from '../../src/transport/cl
 import { readBodyText } from '../../src/transport/readBody.ts';
 import type { SseRequest } from '../../src/sources/sse/connection.ts';
 import {
-  ActiveResponseSchema, AdmittedResponseSchema, HealthSchema, MessageWithPartsSchema, SessionSchema, SessionV2ResponseSchema, StatusMapSchema,
-  type OpencodeHealth, type OpencodeMessage, type OpencodeSession,
+  ActiveResponseSchema,
+  AdmittedResponseSchema,
+  HealthSchema,
+  MessageWithPartsSchema,
+  SessionSchema,
+  SessionV2ResponseSchema,
+  StatusMapSchema,
+  type OpencodeHealth,
+  type OpencodeMessage,
+  type OpencodeSession,
 } from './schemas.ts';
 
 /** The seed's default server (seed 001 `NewClient`: `http://127.0.0.1:4096`). */
@@ -45,10 +53,15 @@ export interface OpencodeClientOptions {
 }
 
 /** Per-call options: an AbortSignal ends the call with code ABORTED. */
-export interface CallOptions { signal?: AbortSignal }
+export interface CallOptions {
+  signal?: AbortSignal;
+}
 
 /** A text part of a prompt (OpenAPI `TextPartInput`). */
-export interface TextPartInput { type: 'text'; text: string }
+export interface TextPartInput {
+  type: 'text';
+  text: string;
+}
 
 /**
  * The body of `POST /session/:id/message` and `prompt_async` (seed 001 `SendMessageRequest`, in the
@@ -125,7 +138,8 @@ export interface OpencodeClient {
 export function toServerModel(model: string | { providerID: string; modelID: string }): { providerID: string; modelID: string } {
   if (typeof model !== 'string') return { providerID: model.providerID, modelID: model.modelID };
   const i = model.indexOf('/');
-  if (i <= 0 || i === model.length - 1) throw new ActorlogError('PERMANENT', `OpenCode model "${model}" is not "<providerID>/<modelID>"`, { details: { model } });
+  if (i <= 0 || i === model.length - 1)
+    throw new ActorlogError('PERMANENT', `OpenCode model "${model}" is not "<providerID>/<modelID>"`, { details: { model } });
   return { providerID: model.slice(0, i), modelID: model.slice(i + 1) };
 }
 
@@ -182,7 +196,8 @@ export function createOpencodeClient(options: OpencodeClientOptions = {}): Openc
   const password = options.password ?? process.env.OPENCODE_SERVER_PASSWORD ?? '';
   const auth: Record<string, string> = password ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } : {};
   const timeoutMs = options.timeoutMs ?? OPENCODE_DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0)) throw new ActorlogError('INVALID_OPTIONS', `OpenCode timeoutMs must be > 0 ms or Infinity, not ${timeoutMs}`, { details: { timeoutMs } });
+  if (!(timeoutMs > 0))
+    throw new ActorlogError('INVALID_OPTIONS', `OpenCode timeoutMs must be > 0 ms or Infinity, not ${timeoutMs}`, { details: { timeoutMs } });
   const maxBytes = options.maxBodyBytes ?? OPENCODE_MAX_BODY_BYTES;
   const scheduler = options.scheduler ?? asyncScheduler;
 
@@ -206,7 +221,11 @@ export function createOpencodeClient(options: OpencodeClientOptions = {}): Openc
         if (res.statusCode >= 400 && (err as ActorlogError).code === 'INVALID_PAYLOAD') return ''; // an error page too long to quote: the status says enough
         throw err;
       });
-    } catch (err) { throw watch.error(err); } finally { watch.stop(); }
+    } catch (err) {
+      throw watch.error(err);
+    } finally {
+      watch.stop();
+    }
     if (res.statusCode >= 400) {
       const body = keepRaw(text); // the server's text, credential forms scrubbed
       const err = httpStatusError(label, res.statusCode, { body: body.slice(0, 500) }, res.headers);
@@ -230,15 +249,25 @@ export function createOpencodeClient(options: OpencodeClientOptions = {}): Openc
     sessionStatus: (o) => json('GET', '/session/status', StatusMapSchema, undefined, o),
     messages: (id, o) => json('GET', `/session/${sid(id)}/message`, z.array(MessageWithPartsSchema), undefined, o),
     sendMessage: (id, body, o) => json('POST', `/session/${sid(id)}/message`, MessageWithPartsSchema, body, o),
-    promptAsync: async (id, body, o) => { await call('POST', `/session/${sid(id)}/prompt_async`, body, o); },
-    abort: async (id, o) => { await call('POST', `/session/${sid(id)}/abort`, undefined, o); },
+    promptAsync: async (id, body, o) => {
+      await call('POST', `/session/${sid(id)}/prompt_async`, body, o);
+    },
+    abort: async (id, o) => {
+      await call('POST', `/session/${sid(id)}/abort`, undefined, o);
+    },
     shell: (id, body, o) => json('POST', `/session/${sid(id)}/shell`, MessageWithPartsSchema, body, o),
     createSessionV2: async (id, o) => (await json('POST', '/api/session', SessionV2ResponseSchema, { id }, o)).data,
     getSessionV2: async (id, o) => (await json('GET', `/api/session/${sid(id)}`, SessionV2ResponseSchema, undefined, o)).data,
-    promptV2: async (id, body, o) => (await json('POST', `/api/session/${sid(id)}/prompt`, AdmittedResponseSchema, { id: body.id, prompt: { text: body.text } }, o)).data,
-    interruptV2: async (id, o) => { await call('POST', `/api/session/${sid(id)}/interrupt`, undefined, o); },
+    promptV2: async (id, body, o) =>
+      (await json('POST', `/api/session/${sid(id)}/prompt`, AdmittedResponseSchema, { id: body.id, prompt: { text: body.text } }, o)).data,
+    interruptV2: async (id, o) => {
+      await call('POST', `/api/session/${sid(id)}/interrupt`, undefined, o);
+    },
     activeV2: async (o) => Object.keys((await json('GET', '/api/session/active', ActiveResponseSchema, undefined, o)).data),
     globalEventsRequest: () => ({ url: `${base}/event`, headers: { ...auth } }),
-    durableEventsRequest: (id, cursor) => ({ url: `${base}/api/session/${sid(id)}/event${cursor === undefined ? '' : `?after=${encodeURIComponent(cursor)}`}`, headers: { ...auth } }),
+    durableEventsRequest: (id, cursor) => ({
+      url: `${base}/api/session/${sid(id)}/event${cursor === undefined ? '' : `?after=${encodeURIComponent(cursor)}`}`,
+      headers: { ...auth },
+    }),
   };
 }

@@ -20,6 +20,14 @@ export function opencodeSessionMachine(options: OpencodeBindingOptions = {}) {
 
 export { opencodeSessionActors, type OpencodeBindingOptions, type OpencodeSessionActors } from './actors.ts';
 export {
-  createOpencodeClient, opencodeMessageId, opencodeSessionId, toServerModel, toServerTools, OPENCODE_DEFAULT_URL, OPENCODE_DEFAULT_TIMEOUT_MS,
-  type OpencodeClient, type OpencodeClientOptions, type PromptBody,
+  createOpencodeClient,
+  opencodeMessageId,
+  opencodeSessionId,
+  toServerModel,
+  toServerTools,
+  OPENCODE_DEFAULT_URL,
+  OPENCODE_DEFAULT_TIMEOUT_MS,
+  type OpencodeClient,
+  type OpencodeClientOptions,
+  type PromptBody,
 } from './client.ts';

@@ -4,8 +4,15 @@ import { keepRaw } from '../../src/transport/classify.ts';
 import { scrubCredentials } from '../../src/transport/scrubCredentials.ts';
 import { promptIdOf } from './client.ts';
 import {
-  DurableEventSchema, ErrorPropsSchema, GlobalEventSchema, MessageUpdatedPropsSchema, PartDeltaPropsSchema,
-  PartUpdatedPropsSchema, StatusPropsSchema, type OpencodeMessage, type OpencodePart,
+  DurableEventSchema,
+  ErrorPropsSchema,
+  GlobalEventSchema,
+  MessageUpdatedPropsSchema,
+  PartDeltaPropsSchema,
+  PartUpdatedPropsSchema,
+  StatusPropsSchema,
+  type OpencodeMessage,
+  type OpencodePart,
 } from './schemas.ts';
 import { decodeJson, parseJson, type JsonLimits } from '../../src/transport/boundedJson.ts';
 
@@ -18,32 +25,44 @@ const EVENT_LIMITS: JsonLimits = { maxBytes: 16 * 1024 * 1024 };
  */
 export type MessageMemo = Map<string, { role: 'user' | 'assistant'; promptId?: string }>;
 
-const invalid = (raw: string, error: string, meta: WireMeta): SessionWireEvent => ({ type: 'session.invalid', raw: keepRaw(raw), error: scrubCredentials(error.slice(0, 1000)), meta });
+const invalid = (raw: string, error: string, meta: WireMeta): SessionWireEvent => ({
+  type: 'session.invalid',
+  raw: keepRaw(raw),
+  error: scrubCredentials(error.slice(0, 1000)),
+  meta,
+});
 
 function withPrompt(event: SessionPartEvent, promptId: string | undefined): SessionPartEvent {
   return promptId === undefined ? event : { ...event, promptId };
 }
 
-
 /** An OpenCode part as a generic {@link SessionPart}. */
 export function toSessionPart(part: OpencodePart): SessionPart {
   switch (part.type) {
-    case 'text': return { id: part.id, type: 'text', text: part.text ?? '' };
-    case 'reasoning': return { id: part.id, type: 'reasoning', text: part.text ?? '' };
+    case 'text':
+      return { id: part.id, type: 'text', text: part.text ?? '' };
+    case 'reasoning':
+      return { id: part.id, type: 'reasoning', text: part.text ?? '' };
     case 'tool': {
       const p: SessionPart = { id: part.id, type: 'tool', tool: part.tool ?? 'tool', status: part.state?.status ?? 'pending' };
       if (part.state?.output !== undefined) p.text = part.state.output;
       return p;
     }
-    case 'step-start': return { id: part.id, type: 'step', status: 'started' };
-    case 'step-finish': return { id: part.id, type: 'step', status: part.reason ?? 'finished' };
-    default: return { id: part.id, type: 'other', status: part.type };
+    case 'step-start':
+      return { id: part.id, type: 'step', status: 'started' };
+    case 'step-finish':
+      return { id: part.id, type: 'step', status: part.reason ?? 'finished' };
+    default:
+      return { id: part.id, type: 'other', status: part.type };
   }
 }
 
 /** The text answer of a message: its text parts joined. */
 export function messageText(message: Pick<OpencodeMessage, 'parts'>): string {
-  return message.parts.filter((p) => p.type === 'text').map((p) => p.text ?? '').join('');
+  return message.parts
+    .filter((p) => p.type === 'text')
+    .map((p) => p.text ?? '')
+    .join('');
 }
 
 /**

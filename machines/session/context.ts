@@ -107,7 +107,10 @@ export function mergePart(parts: SessionPart[], part: SessionPart): SessionPart[
 
 /** The text answer of a turn: its text parts, in order. */
 export function textOutput(parts: SessionPart[]): string {
-  return parts.filter((p) => p.type === 'text').map((p) => p.text ?? '').join('');
+  return parts
+    .filter((p) => p.type === 'text')
+    .map((p) => p.text ?? '')
+    .join('');
 }
 
 /**

@@ -63,34 +63,87 @@ export interface SessionPart {
 }
 
 /** The session exists remotely: its id there (OpenCode `ses_…`, MCP `mcp-session-id`) and its state. */
-export interface SessionOpenedEvent { type: 'session.opened'; remoteId: string; status?: RemoteStatus; title?: string; meta?: WireMeta; channel?: SessionChannel }
+export interface SessionOpenedEvent {
+  type: 'session.opened';
+  remoteId: string;
+  status?: RemoteStatus;
+  title?: string;
+  meta?: WireMeta;
+  channel?: SessionChannel;
+}
 /** A channel's connection changed: `reconnecting` (with the attempt and why) or `connected`. */
 export interface SessionStreamEvent {
-  type: 'session.stream'; channel: SessionChannel; state: 'connected' | 'reconnecting'; attempt?: number; error?: ErrorInfo; meta?: WireMeta;
+  type: 'session.stream';
+  channel: SessionChannel;
+  state: 'connected' | 'reconnecting';
+  attempt?: number;
+  error?: ErrorInfo;
+  meta?: WireMeta;
 }
 /** The remote says it is busy or idle (`kind`: the protocol's event type). */
-export interface SessionStatusEvent { type: 'session.status'; status: RemoteStatus; kind: string; meta?: WireMeta; channel?: SessionChannel }
+export interface SessionStatusEvent {
+  type: 'session.status';
+  status: RemoteStatus;
+  kind: string;
+  meta?: WireMeta;
+  channel?: SessionChannel;
+}
 /** The session's state re-read over HTTP after a (re)connection of a stream that has no cursor. */
-export interface SessionSyncedEvent { type: 'session.synced'; status: RemoteStatus; output?: string; meta?: WireMeta; channel?: SessionChannel }
+export interface SessionSyncedEvent {
+  type: 'session.synced';
+  status: RemoteStatus;
+  output?: string;
+  meta?: WireMeta;
+  channel?: SessionChannel;
+}
 /** A streamed part of the current turn. */
 export interface SessionPartEvent {
-  type: 'session.part'; kind: string; part: SessionPart; meta?: WireMeta; channel?: SessionChannel;
+  type: 'session.part';
+  kind: string;
+  part: SessionPart;
+  meta?: WireMeta;
+  channel?: SessionChannel;
   /** The prompt (our `promptId`) this part answers, when the protocol tells: a part of another turn is recorded, not merged. */
   promptId?: string;
 }
 /** The current turn ended; `output` is its text answer, `result` a structured one (MCP CallToolResult). */
 export interface SessionEndedEvent {
-  type: 'session.ended'; kind: string; reason: TurnEnd; output?: string; result?: unknown; error?: ErrorInfo; meta?: WireMeta; channel?: SessionChannel;
+  type: 'session.ended';
+  kind: string;
+  reason: TurnEnd;
+  output?: string;
+  result?: unknown;
+  error?: ErrorInfo;
+  meta?: WireMeta;
+  channel?: SessionChannel;
 }
 /** Any other event of this session, recorded as the protocol sent it (`data`); the machine only counts it. */
-export interface SessionOtherEvent { type: 'session.event'; kind: string; data?: unknown; meta?: WireMeta; channel?: SessionChannel }
+export interface SessionOtherEvent {
+  type: 'session.event';
+  kind: string;
+  data?: unknown;
+  meta?: WireMeta;
+  channel?: SessionChannel;
+}
 /** A payload that failed its schema (docs/architecture.md invariant 6): raw text (<= 4 KiB) and the error. */
-export interface SessionInvalidEvent { type: 'session.invalid'; raw: string; error: string; meta?: WireMeta; channel?: SessionChannel }
+export interface SessionInvalidEvent {
+  type: 'session.invalid';
+  raw: string;
+  error: string;
+  meta?: WireMeta;
+  channel?: SessionChannel;
+}
 
 /** Events the binding's actors send to the session machine. */
 export type SessionWireEvent =
-  | SessionOpenedEvent | SessionStreamEvent | SessionStatusEvent | SessionSyncedEvent
-  | SessionPartEvent | SessionEndedEvent | SessionOtherEvent | SessionInvalidEvent;
+  | SessionOpenedEvent
+  | SessionStreamEvent
+  | SessionStatusEvent
+  | SessionSyncedEvent
+  | SessionPartEvent
+  | SessionEndedEvent
+  | SessionOtherEvent
+  | SessionInvalidEvent;
 
 /** Events the application sends to a session actor. */
 export type SessionCommandEvent =
@@ -103,13 +156,20 @@ export type SessionCommandEvent =
 
 /** Inputs of the binding's actors (see the session machine). */
 export interface OpenInput {
-  sessionKey: string; remoteId?: string; title?: string;
+  sessionKey: string;
+  remoteId?: string;
+  title?: string;
   /** Create the session as a child of this remote session (OpenCode `parentID`, seed 001 `CreateSessionRequest`). */
   parentId?: string;
 }
-export interface EventsInput { sessionKey: string; remoteId: string; cursor?: string }
+export interface EventsInput {
+  sessionKey: string;
+  remoteId: string;
+  cursor?: string;
+}
 export interface PromptInput {
-  sessionKey: string; remoteId: string;
+  sessionKey: string;
+  remoteId: string;
   /** The prompt's idempotency key, `<sessionKey>:p<n>`, fixed before the request is sent (invariant 5). */
   promptId: string;
   prompt: SessionPrompt;
@@ -120,5 +180,12 @@ export interface PromptInput {
    */
   cursor?: string;
 }
-export interface AbortInput { sessionKey: string; remoteId: string; promptId?: string }
-export interface CloseInput { sessionKey: string; remoteId: string }
+export interface AbortInput {
+  sessionKey: string;
+  remoteId: string;
+  promptId?: string;
+}
+export interface CloseInput {
+  sessionKey: string;
+  remoteId: string;
+}

@@ -119,7 +119,11 @@ export const sessionMachine = sessionSetup.createMachine({
                     id: 'prompt',
                     src: 'prompt',
                     input: ({ context }) => ({
-                      sessionKey: context.sessionKey, remoteId: context.remoteId!, promptId: context.promptId!, prompt: context.prompt!, cursor: context.promptCursor,
+                      sessionKey: context.sessionKey,
+                      remoteId: context.remoteId!,
+                      promptId: context.promptId!,
+                      prompt: context.prompt!,
+                      cursor: context.promptCursor,
                     }),
                     onDone: 'running',
                     onError: [

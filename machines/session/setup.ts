@@ -1,9 +1,7 @@
 import { assign, setup } from 'xstate';
 import { describeError } from '../../src/errors.ts';
 import { mergePart, sessionBackoffMs, textOutput, type SessionContext, type SessionInput } from './context.ts';
-import type {
-  AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionCommandEvent, SessionWireEvent, TurnEnd,
-} from './events.ts';
+import type { AbortInput, CloseInput, EventsInput, OpenInput, PromptInput, SessionCommandEvent, SessionWireEvent, TurnEnd } from './events.ts';
 import { unboundActor } from '../../src/binding/index.ts';
 
 const errorCode = (error: unknown) => describeError(error).code;
@@ -45,8 +43,10 @@ export const sessionSetup = setup({
     endedAborted: ({ context, event }) => event.type === 'session.ended' && (event.reason === 'aborted' || context.abortRequested),
     anyReconnecting: ({ context }) => Object.values(context.channels).includes('reconnecting'),
     noneReconnecting: ({ context }) => !Object.values(context.channels).includes('reconnecting'),
-    canRetryConnect: ({ context, event }) => errorCode((event as { error?: unknown }).error) === 'TRANSIENT' && context.connectAttempts < context.maxConnectAttempts,
-    canRetryPrompt: ({ context, event }) => errorCode((event as { error?: unknown }).error) === 'TRANSIENT' && context.promptAttempts < context.maxPromptAttempts,
+    canRetryConnect: ({ context, event }) =>
+      errorCode((event as { error?: unknown }).error) === 'TRANSIENT' && context.connectAttempts < context.maxConnectAttempts,
+    canRetryPrompt: ({ context, event }) =>
+      errorCode((event as { error?: unknown }).error) === 'TRANSIENT' && context.promptAttempts < context.maxPromptAttempts,
   },
   actions: {
     /** Counts a streamed event and keeps the cursor of the channel it came on. */
@@ -69,9 +69,11 @@ export const sessionSetup = setup({
       if (event.type !== 'session.invalid') return {};
       return { invalid: context.invalid + 1, lastError: { name: 'InvalidPayload', code: 'INVALID_PAYLOAD', message: event.error } };
     }),
-    recordStatus: assign(({ context, event }) => (event.type === 'session.status' || event.type === 'session.synced'
-      ? { remoteStatus: event.status, sawBusy: context.sawBusy || event.status === 'busy' }
-      : {})),
+    recordStatus: assign(({ context, event }) =>
+      event.type === 'session.status' || event.type === 'session.synced'
+        ? { remoteStatus: event.status, sawBusy: context.sawBusy || event.status === 'busy' }
+        : {},
+    ),
     recordPart: assign(({ context, event }) => (event.type === 'session.part' ? { parts: mergePart(context.parts, event.part) } : {})),
     setChannel: assign(({ context, event }) => {
       if (event.type !== 'session.stream') return {};
@@ -83,8 +85,17 @@ export const sessionSetup = setup({
       if (event.type !== 'session.prompt') return {};
       const prompts = context.prompts + 1;
       return {
-        prompts, promptId: `${context.sessionKey}:p${prompts}`, prompt: event.prompt, promptAttempts: 0, promptCursor: undefined,
-        abortRequested: false, sawBusy: false, parts: [], output: undefined, result: undefined, lastEnd: undefined,
+        prompts,
+        promptId: `${context.sessionKey}:p${prompts}`,
+        prompt: event.prompt,
+        promptAttempts: 0,
+        promptCursor: undefined,
+        abortRequested: false,
+        sawBusy: false,
+        parts: [],
+        output: undefined,
+        result: undefined,
+        lastEnd: undefined,
       };
     }),
     rejectBusyPrompt: assign({ lastError: () => ({ name: 'SessionBusy', message: 'prompt ignored: a turn is running (abort it or wait for idle)' }) }),
@@ -123,4 +134,3 @@ export const sessionSetup = setup({
     }),
   },
 });
-

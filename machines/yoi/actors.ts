@@ -5,7 +5,17 @@ import { webSocket } from '../../src/sources/webSocket/webSocket.ts';
 import { unlessNotDelivered } from '../../src/transport/outcome.ts';
 import { backendDispatch, fromRequest } from '../connection/actors.ts';
 import type { ConnectionActors } from '../connection/machine.ts';
-import type { CommandInput, ConnectionMessage, ConnectionWireEvent, Diagnostic, DispatchInput, HeartbeatInput, ReceiveInput, RegisterInput, ReplyInput } from '../connection/events.ts';
+import type {
+  CommandInput,
+  ConnectionMessage,
+  ConnectionWireEvent,
+  Diagnostic,
+  DispatchInput,
+  HeartbeatInput,
+  ReceiveInput,
+  RegisterInput,
+  ReplyInput,
+} from '../connection/events.ts';
 import { createYoiClient, type YoiClient } from './client.ts';
 import { backendCommandFromMethod, operationDiagnostics } from './commands.ts';
 import { observeFrame, SEQ_FLOOR, unreadableFrame, type SeqPosition } from './observation.ts';
@@ -31,9 +41,10 @@ function register(client: YoiClient) {
       const transcript = await client.transcript(t, { signal });
       const { events, diagnostics } = transcriptProjectionToEvents(t, transcript);
       const seq = transcript.cursor === undefined ? undefined : backendCursorSeq(transcript.cursor);
-      const registration = seq === undefined
-        ? { skipKind: 'snapshot', transcriptItems: transcript.items.length }
-        : { resumeCursor: transcript.cursor, resumeSeq: seq, transcriptItems: transcript.items.length };
+      const registration =
+        seq === undefined
+          ? { skipKind: 'snapshot', transcriptItems: transcript.items.length }
+          : { resumeCursor: transcript.cursor, resumeSeq: seq, transcriptItems: transcript.items.length };
       return [
         ...events.map((event, i): ConnectionWireEvent => ({ type: 'connection.message', message: { id: `transcript:${i}`, kind: event.type, body: event } })),
         ...diagnostics.map(diagnostic),
@@ -57,52 +68,66 @@ function register(client: YoiClient) {
  * any close, and for ever when the server accepts each connection before closing it).
  */
 function receive(options: YoiBindingOptions) {
-  return fromEventObservable<ConnectionWireEvent, ReceiveInput>(({ input }) => new Observable<ConnectionWireEvent>((subscriber) => {
-    const t = target(input.target);
-    const position: SeqPosition = { lastSeq: (input.cursor === undefined ? undefined : backendCursorSeq(input.cursor)) ?? SEQ_FLOOR };
-    let opened = false;
-    const { classifyClose, ...socket } = options.webSocket ?? {};
-    const sub = webSocket(observationWsUrl(t), {
-      ...socket,
-      headers: options.headers,
-      cursor: input.cursor,
-      urlFor: (cursor) => observationWsUrl(t, cursor),
-      reconnect: { maxAttempts: 0, ...(classifyClose ? { classifyClose } : {}) },
-    }).subscribe({
-      next: (event) => {
-        if (event.type === 'open') {
-          opened = true;
-          subscriber.next({ type: 'connection.opened', meta: { source: 'ws' } });
-        } else if (event.type === 'close') {
-          if (event.code === 1006) {
-            subscriber.next(diagnostic({ code: 'observation.ws_error', message: `Backend observation WebSocket error for ${displayLabel(t)}: ${event.reason || 'connection dropped (1006)'}` }));
-          }
-          subscriber.next({ type: 'connection.closed', code: event.code, reason: event.reason, meta: { source: 'ws' } });
-        } else if (event.type === 'invalid' || (event.type === 'message' && event.text === undefined)) {
-          subscriber.next(unreadableFrame(event)); // binary, not UTF-8, or over maxPayloadBytes: recorded, never dropped
-        } else if (event.type === 'message' && event.text !== undefined) {
-          const frame = observeFrame(t, event.text, position, options.json);
-          for (const e of frame.events) subscriber.next(e);
-          if (frame.seq !== undefined && !frame.stale) position.lastSeq = position.streamSeq = frame.seq; // as the machine takes it
-          if (frame.reset) subscriber.complete();
-        }
-      },
-      error: (err: unknown) => {
-        if (opened) {
-          // closed after it opened (the close event was sent): reconnect, unless the close is permanent (4403…)
-          if (isActorlogError(err, 'PERMANENT')) subscriber.error(err);
-          else subscriber.complete();
-          return;
-        }
-        const message = describeError(err).message;
-        subscriber.next(diagnostic({ code: 'observation.connect_failed', message: `Backend observation WebSocket connect failed for ${displayLabel(t)}: ${message}` }));
-        // seed 004 retries a failed connect, a refused upgrade too (bounded by maxReconnects)
-        subscriber.error(isActorlogError(err, 'PERMANENT') ? new ActorlogError('TRANSIENT', message, { cause: err, details: { ...err.details, retried: 'seed 004 retries every failed connect' } }) : err);
-      },
-      complete: () => subscriber.complete(),
-    });
-    return () => sub.unsubscribe();
-  }));
+  return fromEventObservable<ConnectionWireEvent, ReceiveInput>(
+    ({ input }) =>
+      new Observable<ConnectionWireEvent>((subscriber) => {
+        const t = target(input.target);
+        const position: SeqPosition = { lastSeq: (input.cursor === undefined ? undefined : backendCursorSeq(input.cursor)) ?? SEQ_FLOOR };
+        let opened = false;
+        const { classifyClose, ...socket } = options.webSocket ?? {};
+        const sub = webSocket(observationWsUrl(t), {
+          ...socket,
+          headers: options.headers,
+          cursor: input.cursor,
+          urlFor: (cursor) => observationWsUrl(t, cursor),
+          reconnect: { maxAttempts: 0, ...(classifyClose ? { classifyClose } : {}) },
+        }).subscribe({
+          next: (event) => {
+            if (event.type === 'open') {
+              opened = true;
+              subscriber.next({ type: 'connection.opened', meta: { source: 'ws' } });
+            } else if (event.type === 'close') {
+              if (event.code === 1006) {
+                subscriber.next(
+                  diagnostic({
+                    code: 'observation.ws_error',
+                    message: `Backend observation WebSocket error for ${displayLabel(t)}: ${event.reason || 'connection dropped (1006)'}`,
+                  }),
+                );
+              }
+              subscriber.next({ type: 'connection.closed', code: event.code, reason: event.reason, meta: { source: 'ws' } });
+            } else if (event.type === 'invalid' || (event.type === 'message' && event.text === undefined)) {
+              subscriber.next(unreadableFrame(event)); // binary, not UTF-8, or over maxPayloadBytes: recorded, never dropped
+            } else if (event.type === 'message' && event.text !== undefined) {
+              const frame = observeFrame(t, event.text, position, options.json);
+              for (const e of frame.events) subscriber.next(e);
+              if (frame.seq !== undefined && !frame.stale) position.lastSeq = position.streamSeq = frame.seq; // as the machine takes it
+              if (frame.reset) subscriber.complete();
+            }
+          },
+          error: (err: unknown) => {
+            if (opened) {
+              // closed after it opened (the close event was sent): reconnect, unless the close is permanent (4403…)
+              if (isActorlogError(err, 'PERMANENT')) subscriber.error(err);
+              else subscriber.complete();
+              return;
+            }
+            const message = describeError(err).message;
+            subscriber.next(
+              diagnostic({ code: 'observation.connect_failed', message: `Backend observation WebSocket connect failed for ${displayLabel(t)}: ${message}` }),
+            );
+            // seed 004 retries a failed connect, a refused upgrade too (bounded by maxReconnects)
+            subscriber.error(
+              isActorlogError(err, 'PERMANENT')
+                ? new ActorlogError('TRANSIENT', message, { cause: err, details: { ...err.details, retried: 'seed 004 retries every failed connect' } })
+                : err,
+            );
+          },
+          complete: () => subscriber.complete(),
+        });
+        return () => sub.unsubscribe();
+      }),
+  );
 }
 
 /**
@@ -132,11 +157,17 @@ function command(client: YoiClient, idempotent: boolean) {
       const e = describeError(err);
       if (e.code === 'TRANSIENT' && !input.lastAttempt) throw err;
       if (e.code === 'OUTCOME_UNKNOWN') {
-        return [diagnostic({ code: `${op}.outcome_unknown`, message: `Backend runtime ${op} outcome unknown for ${label} (not sent again: the backend is not declared to honour Idempotency-Key ${input.idempotencyKey}): ${e.message}` })];
+        return [
+          diagnostic({
+            code: `${op}.outcome_unknown`,
+            message: `Backend runtime ${op} outcome unknown for ${label} (not sent again: the backend is not declared to honour Idempotency-Key ${input.idempotencyKey}): ${e.message}`,
+          }),
+        ];
       }
-      const message = e.code === 'INVALID_PAYLOAD'
-        ? `Backend runtime ${op} response could not be decoded for ${label}: ${e.message}`
-        : `Backend runtime ${op} failed for ${label}: ${e.message}`;
+      const message =
+        e.code === 'INVALID_PAYLOAD'
+          ? `Backend runtime ${op} response could not be decoded for ${label}: ${e.message}`
+          : `Backend runtime ${op} failed for ${label}: ${e.message}`;
       return [diagnostic({ code: `${op}.failed`, message })];
     }
   });
@@ -173,12 +204,17 @@ export function yoiDelivery(m: ConnectionMessage): YoiDelivery {
  */
 export function yoiConnectionActors(options: YoiBindingOptions = {}): ConnectionActors {
   const client = createYoiClient({
-    headers: options.headers, dispatcher: options.dispatcher, commandTimeoutMs: options.commandTimeoutMs, transcriptTimeoutMs: options.transcriptTimeoutMs,
-    maxBodyBytes: options.maxBodyBytes, ...(options.webSocket?.scheduler ? { scheduler: options.webSocket.scheduler } : {}),
+    headers: options.headers,
+    dispatcher: options.dispatcher,
+    commandTimeoutMs: options.commandTimeoutMs,
+    transcriptTimeoutMs: options.transcriptTimeoutMs,
+    maxBodyBytes: options.maxBodyBytes,
+    ...(options.webSocket?.scheduler ? { scheduler: options.webSocket.scheduler } : {}),
   });
-  const none = <TInput>(what: string) => fromRequest<TInput>(async () => {
-    throw new ActorlogError('PERMANENT', `the yoi protocol has no ${what}`);
-  });
+  const none = <TInput>(what: string) =>
+    fromRequest<TInput>(async () => {
+      throw new ActorlogError('PERMANENT', `the yoi protocol has no ${what}`);
+    });
   return {
     register: register(client),
     heartbeat: none<HeartbeatInput>('heartbeat'),
@@ -186,8 +222,8 @@ export function yoiConnectionActors(options: YoiBindingOptions = {}): Connection
     dispatch: options.onEvent
       ? backendDispatch<YoiDelivery, unknown>(options.onEvent, { toMessage: yoiDelivery })
       : fromRequest<DispatchInput>(async () => {
-        throw new ActorlogError('INVALID_OPTIONS', 'yoi connection with deliver: "dispatch" needs an onEvent handler');
-      }),
+          throw new ActorlogError('INVALID_OPTIONS', 'yoi connection with deliver: "dispatch" needs an onEvent handler');
+        }),
     reply: none<ReplyInput>('reply'),
     command: command(client, options.idempotentCommands === true),
   };

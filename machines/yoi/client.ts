@@ -30,7 +30,10 @@ export interface YoiClientOptions {
 }
 
 /** Per-call options. `idempotencyKey` is sent as the `Idempotency-Key` header, so a re-sent command is recognisable. */
-export interface YoiCallOptions { signal?: AbortSignal; idempotencyKey?: string }
+export interface YoiCallOptions {
+  signal?: AbortSignal;
+  idempotencyKey?: string;
+}
 
 /**
  * The Workspace Backend API calls of a yoi connection (seed 004). Failures are ActorlogErrors:
@@ -64,9 +67,17 @@ export function createYoiClient(options: YoiClientOptions = {}): YoiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (o.idempotencyKey) headers['idempotency-key'] = o.idempotencyKey;
     // one byte over the bound is read, so an answer over it is told apart from one at it (decodeJson says "too large")
-    const res = await requestText(label, { url, method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) }, {
-      signal: o.signal, dispatcher: options.dispatcher, timeoutMs, maxBytes: maxBytes + 1, ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-    });
+    const res = await requestText(
+      label,
+      { url, method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) },
+      {
+        signal: o.signal,
+        dispatcher: options.dispatcher,
+        timeoutMs,
+        maxBytes: maxBytes + 1,
+        ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      },
+    );
     const decoded = decodeJson(res.text, schema, { maxBytes });
     if (!decoded.ok) throw invalidPayload(label, decoded.raw, decoded.error);
     return decoded.value;

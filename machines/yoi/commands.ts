@@ -50,21 +50,33 @@ export function flattenSegments(segments: YoiSegment[]): string {
 export function backendCommandFromMethod(method: YoiMethod | { method?: unknown }): BackendCommand {
   const m = method as YoiMethod;
   switch (m?.method) {
-    case 'run': return { kind: 'input', input: { kind: 'user', content: flattenSegments(m.input ?? []) } };
-    case 'notify': return { kind: 'input', input: { kind: 'system', content: m.message } };
-    case 'cancel': return { kind: 'lifecycle', action: 'cancel', reason: REASON };
-    case 'shutdown': return { kind: 'lifecycle', action: 'stop', reason: REASON };
-    case 'pause': return unsupported('Backend Runtime API does not expose pause/resume for the TUI client yet; command was not sent');
-    case 'resume': return unsupported('Backend Runtime API does not expose resume for the TUI client yet; command was not sent');
-    case 'compact': return unsupported('Backend Runtime API does not expose compaction for the TUI client yet; command was not sent');
-    case 'list_completions': return unsupported('Backend Runtime API does not expose completion lookup for the TUI client yet');
+    case 'run':
+      return { kind: 'input', input: { kind: 'user', content: flattenSegments(m.input ?? []) } };
+    case 'notify':
+      return { kind: 'input', input: { kind: 'system', content: m.message } };
+    case 'cancel':
+      return { kind: 'lifecycle', action: 'cancel', reason: REASON };
+    case 'shutdown':
+      return { kind: 'lifecycle', action: 'stop', reason: REASON };
+    case 'pause':
+      return unsupported('Backend Runtime API does not expose pause/resume for the TUI client yet; command was not sent');
+    case 'resume':
+      return unsupported('Backend Runtime API does not expose resume for the TUI client yet; command was not sent');
+    case 'compact':
+      return unsupported('Backend Runtime API does not expose compaction for the TUI client yet; command was not sent');
+    case 'list_completions':
+      return unsupported('Backend Runtime API does not expose completion lookup for the TUI client yet');
     case 'list_rewind_targets':
-    case 'rewind_to': return unsupported('Backend Runtime API does not expose rewind controls for the TUI client yet; command was not sent');
+    case 'rewind_to':
+      return unsupported('Backend Runtime API does not expose rewind controls for the TUI client yet; command was not sent');
     case 'list_workers':
     case 'restore_worker':
-    case 'register_peer': return unsupported('Backend Runtime API worker-management controls are not available from this Console connection');
-    case 'worker_event': return unsupported('Backend Runtime API does not accept child Worker lifecycle events from this Console connection');
-    default: return unsupported(`unknown console method ${JSON.stringify((method as { method?: unknown })?.method)}; command was not sent`);
+    case 'register_peer':
+      return unsupported('Backend Runtime API worker-management controls are not available from this Console connection');
+    case 'worker_event':
+      return unsupported('Backend Runtime API does not accept child Worker lifecycle events from this Console connection');
+    default:
+      return unsupported(`unknown console method ${JSON.stringify((method as { method?: unknown })?.method)}; command was not sent`);
   }
 }
 

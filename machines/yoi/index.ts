@@ -23,7 +23,14 @@ export { yoiConnectionActors, yoiDelivery } from './actors.ts';
 export { createYoiClient, type YoiCallOptions, type YoiClient, type YoiClientOptions } from './client.ts';
 export type { BackendCommand, YoiMethod, YoiSegment } from './commands.ts';
 export { yoiConnectionInput, type YoiBindingOptions, type YoiConnectionOptions, type YoiDelivery } from './options.ts';
-export { CURSOR_EXPIRED, FrameSchema, TranscriptSchema, OperationResultSchema, YoiEventSchema, type YoiEvent, type YoiFrame, type YoiTranscript } from './schemas.ts';
 export {
-  decodeBackendCursor, encodeBackendCursor, validateYoiTarget, TRANSCRIPT_SNAPSHOT_LIMIT, type YoiTarget,
-} from './target.ts';
+  CURSOR_EXPIRED,
+  FrameSchema,
+  TranscriptSchema,
+  OperationResultSchema,
+  YoiEventSchema,
+  type YoiEvent,
+  type YoiFrame,
+  type YoiTranscript,
+} from './schemas.ts';
+export { decodeBackendCursor, encodeBackendCursor, validateYoiTarget, TRANSCRIPT_SNAPSHOT_LIMIT, type YoiTarget } from './target.ts';

@@ -67,7 +67,11 @@ export function eventMessage(cursor: string, seq: string | undefined, payload: Y
  */
 export function observeFrame(target: YoiTarget, text: string, position: SeqPosition = { lastSeq: SEQ_FLOOR }, limits?: JsonLimits): ObservedFrame {
   const frame = parseJsonFrame(text, FrameSchema, limits);
-  if (!frame.ok) return { events: [{ type: 'connection.invalid', raw: frame.raw, error: `Backend observation frame was not valid JSON: ${frame.error}`, meta: WS }], reset: false };
+  if (!frame.ok)
+    return {
+      events: [{ type: 'connection.invalid', raw: frame.raw, error: `Backend observation frame was not valid JSON: ${frame.error}`, meta: WS }],
+      reset: false,
+    };
   if (frame.value.kind === 'diagnostic') {
     const { code, message } = frame.value.diagnostic;
     const events: ConnectionWireEvent[] = [{ type: 'connection.diagnostic', code, message: `Backend observation diagnostic [${code}]: ${message}`, meta: WS }];
@@ -78,20 +82,33 @@ export function observeFrame(target: YoiTarget, text: string, position: SeqPosit
   const { envelope } = frame.value;
   if (envelope.runtime_id !== target.runtimeId || envelope.worker_id !== target.workerId) {
     return {
-      events: [{
-        type: 'connection.diagnostic', code: 'observation.target_mismatch', meta: WS,
-        message: `Backend observation frame target mismatch: got ${envelope.runtime_id}:${envelope.worker_id}, expected ${displayLabel(target)}`,
-      }],
+      events: [
+        {
+          type: 'connection.diagnostic',
+          code: 'observation.target_mismatch',
+          meta: WS,
+          message: `Backend observation frame target mismatch: got ${envelope.runtime_id}:${envelope.worker_id}, expected ${displayLabel(target)}`,
+        },
+      ],
       reset: false,
     };
   }
   const seq = backendCursorSeq(envelope.cursor);
   const events: ConnectionWireEvent[] = [];
   if (seq === undefined) {
-    events.push({ type: 'connection.diagnostic', code: 'observation.cursor_malformed', message: `Backend observation cursor was malformed: ${envelope.cursor}`, meta: WS });
+    events.push({
+      type: 'connection.diagnostic',
+      code: 'observation.cursor_malformed',
+      message: `Backend observation cursor was malformed: ${envelope.cursor}`,
+      meta: WS,
+    });
   }
   const stale = seq !== undefined && seqOrder(seq, position.lastSeq, position.streamSeq) === 'stale';
-  events.push({ type: 'connection.message', message: eventMessage(envelope.cursor, seq, envelope.payload), meta: stale ? WS : { source: 'ws', cursor: envelope.cursor } });
+  events.push({
+    type: 'connection.message',
+    message: eventMessage(envelope.cursor, seq, envelope.payload),
+    meta: stale ? WS : { source: 'ws', cursor: envelope.cursor },
+  });
   return { events, seq, stale, reset: false };
 }
 
@@ -102,8 +119,14 @@ export function observeFrame(target: YoiTarget, text: string, position: SeqPosit
  * credential form) and its length; a message over `maxPayloadBytes`, that `ws` refused unread.
  */
 export function unreadableFrame(event: Extract<WebSocketEvent, { type: 'message' | 'invalid' }>): ConnectionWireEvent {
-  if (event.type === 'invalid' && event.bytes === undefined) return { type: 'connection.invalid', raw: '', error: `Backend observation frame was refused: ${event.error}`, meta: WS };
+  if (event.type === 'invalid' && event.bytes === undefined)
+    return { type: 'connection.invalid', raw: '', error: `Backend observation frame was refused: ${event.error}`, meta: WS };
   const kept = keepRawBytes(event.bytes ?? Buffer.alloc(0));
   const what = event.type === 'invalid' ? 'not valid UTF-8' : 'binary';
-  return { type: 'connection.invalid', raw: kept.raw, error: `Backend observation frame was ${what} (${kept.byteLength} bytes; raw ${kept.encoding})`, meta: WS };
+  return {
+    type: 'connection.invalid',
+    raw: kept.raw,
+    error: `Backend observation frame was ${what} (${kept.byteLength} bytes; raw ${kept.encoding})`,
+    meta: WS,
+  };
 }

@@ -22,22 +22,33 @@ export interface TranscriptEvents {
  * ```
  */
 export function transcriptProjectionToEvents(target: YoiTarget, transcript: YoiTranscript): TranscriptEvents {
-  const events: YoiEvent[] = [{
-    type: 'snapshot',
-    entries: [],
-    greeting: {
-      worker_name: target.workerId, cwd: '', provider: 'backend-runtime-api', model: target.runtimeId,
-      scope_summary: 'Backend Runtime API worker observation', tools: [], context_window: 0, context_tokens: 0,
+  const events: YoiEvent[] = [
+    {
+      type: 'snapshot',
+      entries: [],
+      greeting: {
+        worker_name: target.workerId,
+        cwd: '',
+        provider: 'backend-runtime-api',
+        model: target.runtimeId,
+        scope_summary: 'Backend Runtime API worker observation',
+        tools: [],
+        context_window: 0,
+        context_tokens: 0,
+      },
+      status: 'idle',
+      in_flight: { blocks: [] },
     },
-    status: 'idle',
-    in_flight: { blocks: [] },
-  }];
+  ];
   for (const item of transcript.items) {
     if (item.role === 'user') events.push({ type: 'user_message', segments: [{ type: 'text', text: item.content }] });
     else if (item.role === 'assistant') events.push({ type: 'text_delta', text: item.content }, { type: 'text_done', text: item.content });
     else {
       events.push({
-        type: 'alert', level: 'warn', source: 'worker', timestamp_ms: 0,
+        type: 'alert',
+        level: 'warn',
+        source: 'worker',
+        timestamp_ms: 0,
         message: `Backend transcript item with role \`${item.role}\` is not rendered as chat content`,
       });
     }

@@ -34,9 +34,17 @@ export function invalidRecord<TType extends string>(type: TType, err: unknown, m
  * fromCall((o) => client.getJob(id, o)).pipe(map(toUpdate), catchError(recordInvalidThenFail<JobWireEvent>('job.invalid', { source: 'poll' })));
  * ```
  */
-export function recordInvalidThenFail<TEvent extends { type: string }>(type: TEvent['type'], meta?: Extract<TEvent, { type: TEvent['type'] }> extends { meta?: infer M } ? M : never) {
+export function recordInvalidThenFail<TEvent extends { type: string }>(
+  type: TEvent['type'],
+  meta?: Extract<TEvent, { type: TEvent['type'] }> extends { meta?: infer M } ? M : never,
+) {
   return (err: unknown): Observable<TEvent> => {
     const record = invalidRecord(type, err, meta as InvalidRecord<string>['meta']);
-    return record ? concat(of(record as unknown as TEvent), throwError(() => err)) : throwError(() => err);
+    return record
+      ? concat(
+          of(record as unknown as TEvent),
+          throwError(() => err),
+        )
+      : throwError(() => err);
   };
 }

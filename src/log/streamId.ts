@@ -14,5 +14,7 @@ import { ActorlogError } from '../errors.ts';
 export function assertStreamId(streamId: unknown, what: string): asserts streamId is string {
   if (typeof streamId === 'string' && streamId.length > 0) return;
   const got = streamId === '' ? 'an empty string' : streamId === null ? 'null' : typeof streamId;
-  throw new ActorlogError('INVALID_OPTIONS', `${what}: a stream id is a non-empty string, got ${got}`, { details: { streamId: typeof streamId === 'string' ? streamId : null } });
+  throw new ActorlogError('INVALID_OPTIONS', `${what}: a stream id is a non-empty string, got ${got}`, {
+    details: { streamId: typeof streamId === 'string' ? streamId : null },
+  });
 }

@@ -1,4 +1,15 @@
-import type { AppendRequest, AppendResult, DefinitionRecord, InboxMessage, LogCursor, NewEvent, NewStream, SnapshotRecord, StreamStatus, WriteBatch } from './types.ts';
+import type {
+  AppendRequest,
+  AppendResult,
+  DefinitionRecord,
+  InboxMessage,
+  LogCursor,
+  NewEvent,
+  NewStream,
+  SnapshotRecord,
+  StreamStatus,
+  WriteBatch,
+} from './types.ts';
 
 /** The synchronous writes of an embedded store (SQLite, memory) that {@link applyWriteBatch} composes. */
 export interface SyncWrites {

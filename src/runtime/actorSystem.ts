@@ -28,7 +28,11 @@ export type MachineRegistry = Record<string, AnyStateMachine>;
  * What `spawn` takes for a machine `M`: the stream id, and the input, required when the machine's
  * input type does not admit `undefined`.
  */
-export type SpawnOptions<M extends AnyStateMachine> = { id: string } & (undefined extends InputFrom<M> ? { input?: InputFrom<M> } : {} extends InputFrom<M> ? { input?: InputFrom<M> } : { input: InputFrom<M> });
+export type SpawnOptions<M extends AnyStateMachine> = { id: string } & (undefined extends InputFrom<M>
+  ? { input?: InputFrom<M> }
+  : {} extends InputFrom<M>
+    ? { input?: InputFrom<M> }
+    : { input: InputFrom<M> });
 
 /** `M`, or `AnyStateMachine` when `M` is `any` (an `ActorSystem` whose machines are not known). */
 export type MachineOf<M> = 0 extends 1 & M ? AnyStateMachine : M extends AnyStateMachine ? M : AnyStateMachine;
@@ -186,7 +190,9 @@ export interface ActorSystem<TMachines extends MachineRegistry = any, TStore ext
  * await job.waitFor((s) => s.status === 'done');
  * ```
  */
-export function createActorSystem<const TMachines extends MachineRegistry, TStore extends LogStore = LogStore>(options: ActorSystemOptions<TMachines, TStore>): ActorSystem<TMachines, TStore> {
+export function createActorSystem<const TMachines extends MachineRegistry, TStore extends LogStore = LogStore>(
+  options: ActorSystemOptions<TMachines, TStore>,
+): ActorSystem<TMachines, TStore> {
   const { store, machines } = options;
   const clock = options.clock ?? systemClock;
   const commit = createGroupCommit(store, options.commit ?? 'each');
@@ -217,9 +223,13 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     const machine = machines[name];
     if (!machine) throw new ActorlogError('MACHINE_NOT_REGISTERED', `no machine registered as "${name}"`, { details: { machine: name } });
     if (stream && stream.machine.hash !== machineHash(machine)) {
-      throw new ActorlogError('MACHINE_MISMATCH', `stream ${stream.streamId} was written by another definition of "${name}" (${stream.machine.hash}, now ${machineHash(machine)})`, {
-        details: { streamId: stream.streamId, logged: stream.machine.hash, registered: machineHash(machine) },
-      });
+      throw new ActorlogError(
+        'MACHINE_MISMATCH',
+        `stream ${stream.streamId} was written by another definition of "${name}" (${stream.machine.hash}, now ${machineHash(machine)})`,
+        {
+          details: { streamId: stream.streamId, logged: stream.machine.hash, registered: machineHash(machine) },
+        },
+      );
     }
     return machine;
   }
@@ -240,7 +250,8 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
    */
   function wire(xsystem: { get(systemId: string): unknown }, id: string): void {
     const get = xsystem.get.bind(xsystem);
-    xsystem.get = (systemId: string) => get(systemId) ?? actors.get(systemId)?.ref ?? (typeof systemId === 'string' && systemId !== id ? remoteRef(systemId) : undefined);
+    xsystem.get = (systemId: string) =>
+      get(systemId) ?? actors.get(systemId)?.ref ?? (typeof systemId === 'string' && systemId !== id ? remoteRef(systemId) : undefined);
   }
 
   type Init = { input?: unknown; snapshot?: unknown; version: number; bookkeeping?: Bookkeeping; startedAt: number; rearm?: Bookkeeping['timers'] };
@@ -249,7 +260,15 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   function create(name: string, machine: AnyStateMachine, id: string, init: Init): { actor: JournaledActor; go: () => void } {
     if (actors.has(id)) throw new ActorlogError('ACTOR_EXISTS', `actor ${id} is already running`, { details: { streamId: id } });
     const journal = new Journal({
-      store, commit, clock, streamId: id, version: init.version, bookkeeping: init.bookkeeping, startedAt: init.startedAt, snapshotEvery, machineHash: machineHash(machine),
+      store,
+      commit,
+      clock,
+      streamId: id,
+      version: init.version,
+      bookkeeping: init.bookkeeping,
+      startedAt: init.startedAt,
+      snapshotEvery,
+      machineHash: machineHash(machine),
       peerOf: (ref) => journals.get(rootOf(ref)),
       remoteOf: (ref) => peerStreamOf(ref),
       onFailure: (err) => {
@@ -261,7 +280,10 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     const observe = userInspect ? inspectBoth(id, journal, userInspect) : journal.inspect;
     let wired = false;
     const ref = createActor(machine, {
-      id, input: init.input, snapshot: init.snapshot as never, clock: actorClock,
+      id,
+      input: init.input,
+      snapshot: init.snapshot as never,
+      clock: actorClock,
       inspect: (ev: InspectionEvent) => {
         // The first inspection event (`@xstate.actor` of the root) comes before XState computes the
         // initial state, whose entry actions may already address another journaled actor.
@@ -360,7 +382,10 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         continue;
       }
       const { type, ...data } = message.event;
-      commit.enqueue({ messages: [{ streamId: message.to, causationId: message.causationId, type, data, from, postedAt: clock.now() }], failed: (err) => onError(message.to, asActorlogError(err, message.to)) });
+      commit.enqueue({
+        messages: [{ streamId: message.to, causationId: message.causationId, type, data, from, postedAt: clock.now() }],
+        failed: (err) => onError(message.to, asActorlogError(err, message.to)),
+      });
     }
   }
 
@@ -423,19 +448,41 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         }
         if (upgrade) {
           // the stream goes on with the changed machine from here: the log says so
-          await new Promise<void>((resolve, reject) => commit.enqueue({ appends: [{ streamId: stream.streamId, expectedVersion: folded.version, events: [upgrade] }], committed: resolve, failed: reject }));
+          await new Promise<void>((resolve, reject) =>
+            commit.enqueue({
+              appends: [{ streamId: stream.streamId, expectedVersion: folded.version, events: [upgrade] }],
+              committed: resolve,
+              failed: reject,
+            }),
+          );
           folded.version += 1;
         }
         if (folded.status === 'error' && !folded.failureLogged) throw foldFailed(stream.streamId, folded);
         if (folded.status !== 'active') {
           // The process died between the final event and its snapshot: write what the fold shows.
-          const snapshot = { streamId: stream.streamId, version: folded.version, snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping, machineHash: hash }, recordedAt: at };
-          await new Promise<void>((resolve, reject) => commit.enqueue({ snapshots: [snapshot], statuses: [{ streamId: stream.streamId, status: folded.status === 'done' ? 'done' : 'error', at }], committed: resolve, failed: reject }));
+          const snapshot = {
+            streamId: stream.streamId,
+            version: folded.version,
+            snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping, machineHash: hash },
+            recordedAt: at,
+          };
+          await new Promise<void>((resolve, reject) =>
+            commit.enqueue({
+              snapshots: [snapshot],
+              statuses: [{ streamId: stream.streamId, status: folded.status === 'done' ? 'done' : 'error', at }],
+              committed: resolve,
+              failed: reject,
+            }),
+          );
           result.finished.push(stream.streamId);
           continue;
         }
         const { actor, go } = create(stream.machine.name, machine, stream.streamId, {
-          input: stream.input, snapshot: folded.persisted, version: folded.version, bookkeeping: folded.bookkeeping, startedAt: stream.createdAt,
+          input: stream.input,
+          snapshot: folded.persisted,
+          version: folded.version,
+          bookkeeping: folded.bookkeeping,
+          startedAt: stream.createdAt,
           rearm: folded.bookkeeping.timers,
         });
         ready.push(go);
@@ -520,7 +567,9 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       }
       const { type } = event;
       const causationId = sendOptions?.causationId ?? randomUUID();
-      await new Promise<void>((resolve, reject) => commit.enqueue({ messages: [{ streamId: id, causationId, type, data, from: '', postedAt: clock.now() }], committed: resolve, failed: reject }));
+      await new Promise<void>((resolve, reject) =>
+        commit.enqueue({ messages: [{ streamId: id, causationId, type, data, from: '', postedAt: clock.now() }], committed: resolve, failed: reject }),
+      );
     },
     stop(id) {
       const actor = actors.get(id);
@@ -540,7 +589,9 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
             // This node's lease is gone: its actors go on at the nodes that claim them.
             for (const actor of [...actors.values()]) {
               actors.delete(actor.id);
-              actor.journal.fail(new ActorlogError('LEASE_LOST', `node lease lost: actor ${actor.id} goes on at the node that claims it`, { details: { streamId: actor.id } }));
+              actor.journal.fail(
+                new ActorlogError('LEASE_LOST', `node lease lost: actor ${actor.id} goes on at the node that claims it`, { details: { streamId: actor.id } }),
+              );
             }
           },
         });
@@ -583,11 +634,17 @@ function rootOf(ref: unknown): object {
  */
 function foldFailed(streamId: string, folded: { version: number; persisted: unknown }): ActorlogError {
   const error = describeError((folded.persisted as { error?: unknown } | undefined)?.error);
-  return new ActorlogError('REPLAY_MISMATCH', `stream ${streamId}: folding its log ends in error at version ${folded.version} (${error.message}), a failure the log does not record: not resumed, the stream stays active`, {
-    details: { streamId, version: folded.version, error },
-  });
+  return new ActorlogError(
+    'REPLAY_MISMATCH',
+    `stream ${streamId}: folding its log ends in error at version ${folded.version} (${error.message}), a failure the log does not record: not resumed, the stream stays active`,
+    {
+      details: { streamId, version: folded.version, error },
+    },
+  );
 }
 
 function asActorlogError(err: unknown, streamId: string): ActorlogError {
-  return isActorlogError(err) ? err : new ActorlogError('ACTOR_FAILED', `cannot recover stream ${streamId}: ${describeError(err).message}`, { cause: err, details: { streamId } });
+  return isActorlogError(err)
+    ? err
+    : new ActorlogError('ACTOR_FAILED', `cannot recover stream ${streamId}: ${describeError(err).message}`, { cause: err, details: { streamId } });
 }

@@ -93,7 +93,8 @@ type PersistedChild = { snapshot?: { status?: string; input?: unknown; output?: 
 export function persistedAt(persisted: unknown, path: string): PersistedChild | undefined {
   let entry: { snapshot?: unknown } | undefined = { snapshot: persisted };
   for (const id of splitPath(path)) {
-    const children: Record<string, { snapshot?: unknown }> | undefined = (entry?.snapshot as { children?: Record<string, { snapshot?: unknown }> } | undefined)?.children;
+    const children: Record<string, { snapshot?: unknown }> | undefined = (entry?.snapshot as { children?: Record<string, { snapshot?: unknown }> } | undefined)
+      ?.children;
     entry = children?.[id];
     if (!entry) return undefined;
   }

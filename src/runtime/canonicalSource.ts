@@ -91,7 +91,8 @@ function unwrap(node: AnyNode): AnyNode {
     if (isNameCall(node)) node = (node.arguments as AnyNode[])[0]!;
     else if (node.type === 'SequenceExpression' && isImportUse(node)) node = (node.expressions as AnyNode[])[1]!;
     else if (isLoaderMember(node)) return node.property as AnyNode;
-    else if (node.type === 'UnaryExpression' && node.operator === 'void' && isLiteral(node.argument, 0)) return { ...node, type: 'Identifier', name: 'undefined' };
+    else if (node.type === 'UnaryExpression' && node.operator === 'void' && isLiteral(node.argument, 0))
+      return { ...node, type: 'Identifier', name: 'undefined' };
     else return node;
   }
 }
@@ -108,7 +109,11 @@ const isNameCall = (node: AnyNode): boolean => {
 
 /** `__vite_ssr_import_3__.x` or `import_mod.x`. */
 const isLoaderMember = (node: AnyNode): boolean =>
-  node.type === 'MemberExpression' && !node.computed && (node.object as AnyNode).type === 'Identifier' && LOADER_NAMESPACE.test((node.object as AnyNode).name as string) && (node.property as AnyNode).type === 'Identifier';
+  node.type === 'MemberExpression' &&
+  !node.computed &&
+  (node.object as AnyNode).type === 'Identifier' &&
+  LOADER_NAMESPACE.test((node.object as AnyNode).name as string) &&
+  (node.property as AnyNode).type === 'Identifier';
 
 /** `(0, ns.x)`, the call form loaders use so `x` is called without a `this`. */
 const isImportUse = (node: AnyNode): boolean => {

@@ -11,7 +11,8 @@ function guardJson(guard: unknown): unknown {
   if (typeof guard !== 'function') return guard;
   const composite = guard as { check?: unknown; guards?: unknown[] };
   // XState's `and`, `or` and `not` keep their operands in `guards`
-  if (typeof composite.check === 'function' && Array.isArray(composite.guards)) return { type: `xstate.${guard.name}`, guards: composite.guards.map(guardJson) };
+  if (typeof composite.check === 'function' && Array.isArray(composite.guards))
+    return { type: `xstate.${guard.name}`, guards: composite.guards.map(guardJson) };
   return { type: 'inline' };
 }
 

@@ -87,7 +87,8 @@ export function loggedEvent(event: EventObject): { event: EventObject; data: unk
   const data = JSON.parse(JSON.stringify(fields, describeErrors)) as Record<string, unknown>;
   const delivered = { ...data, type } as Record<string, unknown>;
   // an actor ref at the top (a reply-to) stays a ref for the live actor, as on the exact path
-  for (const key of Object.keys(fields)) if (typeof fields[key] === 'object' && fields[key] !== null && isActorRef(fields[key] as object)) delivered[key] = fields[key];
+  for (const key of Object.keys(fields))
+    if (typeof fields[key] === 'object' && fields[key] !== null && isActorRef(fields[key] as object)) delivered[key] = fields[key];
   return { event: delivered as EventObject, data };
 }
 

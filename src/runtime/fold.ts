@@ -73,7 +73,12 @@ export class Folder {
     // The actor is never started: it only lends the scope a `self` and a system for child refs.
     const self = createActor(machine, { input: undefined as never });
     this.self = self as unknown as TreeRef;
-    const system = self.system as unknown as { get(id: string): unknown; getAll(): Record<string, unknown>; _set(id: string, ref: unknown): void; _unregister(ref: unknown): void };
+    const system = self.system as unknown as {
+      get(id: string): unknown;
+      getAll(): Record<string, unknown>;
+      _set(id: string, ref: unknown): void;
+      _unregister(ref: unknown): void;
+    };
     const get = system.get.bind(system);
     // Another journaled actor, addressed by its stream id (`system.get(id)`): a stand-in records the send.
     system.get = (id: string) => get(id) ?? this.peer(id);
@@ -165,7 +170,7 @@ export class Folder {
     if (before.status !== 'active') return state;
     this.remember(path, record.version, before);
     this.actions = [];
-    const logic = path === ROOT_PATH ? this.machine : ((target as unknown as { logic: AnyStateMachine }).logic);
+    const logic = path === ROOT_PATH ? this.machine : (target as unknown as { logic: AnyStateMachine }).logic;
     let after: AnyMachineSnapshot;
     try {
       after = logic.transition(before, event, this.scopeFor(path === ROOT_PATH ? (this.self as object) : (target as object))) as AnyMachineSnapshot;
@@ -221,7 +226,13 @@ export class Folder {
       const params = action.params as { to?: unknown; event?: EventObject; delay?: unknown } | undefined;
       const to = (params?.to as { [PEER]?: string } | undefined)?.[PEER];
       if (action.type !== 'xstate.sendTo' || to === undefined || typeof params?.delay === 'number') continue;
-      state.outbox.push({ from: state.streamId, to, event: params!.event!, causationId: formatCausationId({ streamId: state.streamId, version, path, index: n++ }), after });
+      state.outbox.push({
+        from: state.streamId,
+        to,
+        event: params!.event!,
+        causationId: formatCausationId({ streamId: state.streamId, version, path, index: n++ }),
+        after,
+      });
     }
   }
 

@@ -125,14 +125,16 @@ export function createGroupCommit(store: LogStore, mode: CommitMode): GroupCommi
       wakeIdle();
       return;
     }
-    inFlight = result.then(
-      () => settle(writes),
-      (err: unknown) => (writes.length === 1 ? writes[0]!.failed(err) : isolate(writes)),
-    ).then(() => {
-      inFlight = undefined;
-      flush();
-      wakeIdle();
-    });
+    inFlight = result
+      .then(
+        () => settle(writes),
+        (err: unknown) => (writes.length === 1 ? writes[0]!.failed(err) : isolate(writes)),
+      )
+      .then(() => {
+        inFlight = undefined;
+        flush();
+        wakeIdle();
+      });
   };
 
   const wakeIdle = () => {

@@ -49,7 +49,7 @@ interface XStateSystem {
  *
  * @example
  * ```ts
-  * const clock = ingressClock(systemClock); // given to createActor(machine, { clock })
+ * const clock = ingressClock(systemClock); // given to createActor(machine, { clock })
  * const ingress = installIngress(actor, clock, (source, target, event, timer) => journal.admit(source, target, event, timer));
  * ingress.relay(undefined, actor, event); // later, once the event's append has committed
  * ```

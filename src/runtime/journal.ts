@@ -103,7 +103,14 @@ export class Journal {
   /** The gate in front of the root's XState system (see ingress.ts). */
   private ingress?: Ingress;
   /** Inputs appended (or being appended), delivered to XState in this order once committed. */
-  private readonly held: Array<{ source: AnyActorRef | undefined; target: AnyActorRef; event: EventObject; append: (committed: () => void) => boolean; appended: boolean; ready: boolean }> = [];
+  private readonly held: Array<{
+    source: AnyActorRef | undefined;
+    target: AnyActorRef;
+    event: EventObject;
+    append: (committed: () => void) => boolean;
+    appended: boolean;
+    ready: boolean;
+  }> = [];
   private releasing = false;
   /** The input being handed to XState now: its `@xstate.event` is already recorded. */
   private delivering?: EventObject;
@@ -148,7 +155,10 @@ export class Journal {
         this.restoredSnapshots.delete(source);
         return true;
       }
-      event = { type: event.type, snapshot: (source as unknown as { logic: { getPersistedSnapshot(s: unknown): unknown } }).logic.getPersistedSnapshot(snapshot) } as EventObject;
+      event = {
+        type: event.type,
+        snapshot: (source as unknown as { logic: { getPersistedSnapshot(s: unknown): unknown } }).logic.getPersistedSnapshot(snapshot),
+      } as EventObject;
     }
     const path = this.pathOf(target);
     const from = source === undefined ? undefined : this.pathOf(source);
@@ -291,11 +301,20 @@ export class Journal {
     else if (ev.type === '@xstate.action') {
       if (pathOf(ev.actorRef, this.root) === undefined) return;
       const params = ev.action.params as { to?: unknown; delay?: unknown } | undefined;
-      const peer = ev.action.type === 'xstate.sendTo' && typeof params?.delay === 'number' ? (this.options.peerOf(params.to) ?? remoteJournal(this.options.remoteOf(params.to))) : undefined;
+      const peer =
+        ev.action.type === 'xstate.sendTo' && typeof params?.delay === 'number'
+          ? (this.options.peerOf(params.to) ?? remoteJournal(this.options.remoteOf(params.to)))
+          : undefined;
       if (peer && peer !== this) {
-        this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `actor ${this.streamId} scheduled a delayed sendTo to another journaled actor (${peer.streamId}): that cannot be journaled; delay in the receiver instead`, {
-          details: { streamId: this.streamId, to: peer.streamId },
-        }));
+        this.fail(
+          new ActorlogError(
+            'UNSUPPORTED_MACHINE',
+            `actor ${this.streamId} scheduled a delayed sendTo to another journaled actor (${peer.streamId}): that cannot be journaled; delay in the receiver instead`,
+            {
+              details: { streamId: this.streamId, to: peer.streamId },
+            },
+          ),
+        );
         return;
       }
       let list = this.actions.get(ev.actorRef);
@@ -319,9 +338,15 @@ export class Journal {
       if (path === undefined || path === ROOT_PATH) return;
       // XState names a child spawned without an id by its session id (`x:12`): another one in every process.
       if (targetRef.id === targetRef.sessionId) {
-        this.fail(new ActorlogError('UNSUPPORTED_MACHINE', `a child was spawned without an id (${targetRef.id}): give it one, spawn('logic', { id }), so recovery and replay find it again`, {
-          details: { streamId: this.streamId, actor: targetRef.id },
-        }));
+        this.fail(
+          new ActorlogError(
+            'UNSUPPORTED_MACHINE',
+            `a child was spawned without an id (${targetRef.id}): give it one, spawn('logic', { id }), so recovery and replay find it again`,
+            {
+              details: { streamId: this.streamId, actor: targetRef.id },
+            },
+          ),
+        );
         return;
       }
       // A child restored from a snapshot starts again too: only a new one drops what was kept for its path.
@@ -366,24 +391,42 @@ export class Journal {
       if (wire && wire.cursor !== undefined) {
         const input = (sourceRef.getSnapshot() as { input?: unknown }).input;
         if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
-          this.fail(new ActorlogError('INVALID_CURSOR', `child ${from} sent ${event.type} with a cursor, but its input is ${Array.isArray(input) ? 'an array' : `a ${typeof input}`}: recovery hands the cursor back in input.cursor, so invoke it with an object input ({ …, cursor }) or none`, {
-            details: { streamId: this.streamId, actor: from, event: event.type },
-          }));
+          this.fail(
+            new ActorlogError(
+              'INVALID_CURSOR',
+              `child ${from} sent ${event.type} with a cursor, but its input is ${Array.isArray(input) ? 'an array' : `a ${typeof input}`}: recovery hands the cursor back in input.cursor, so invoke it with an object input ({ …, cursor }) or none`,
+              {
+                details: { streamId: this.streamId, actor: from, event: event.type },
+              },
+            ),
+          );
           return false;
         }
         if (typeof wire.cursor === 'string') meta.cursor = wire.cursor;
         else if ((typeof wire.cursor === 'number' && Number.isFinite(wire.cursor)) || typeof wire.cursor === 'bigint') meta.cursor = String(wire.cursor);
         else {
-          this.fail(new ActorlogError('INVALID_CURSOR', `child ${from} sent ${event.type} with meta.cursor of type ${typeof wire.cursor}: a cursor is a string or a finite number`, {
-            details: { streamId: this.streamId, actor: from, event: event.type },
-          }));
+          this.fail(
+            new ActorlogError(
+              'INVALID_CURSOR',
+              `child ${from} sent ${event.type} with meta.cursor of type ${typeof wire.cursor}: a cursor is a string or a finite number`,
+              {
+                details: { streamId: this.streamId, actor: from, event: event.type },
+              },
+            ),
+          );
           return false;
         }
       }
     } else meta.source = isWithin(path, from) ? 'parent' : 'actor';
     if (from !== undefined && from !== ROOT_PATH) meta.actor = from;
     // A child machine that threw reports xstate.error.actor.*: record where, so replay reproduces it.
-    if (from !== undefined && from !== ROOT_PATH && event.type.startsWith('xstate.error.actor.') && isMachineRef(sourceRef) && sourceRef.getSnapshot().status === 'error') {
+    if (
+      from !== undefined &&
+      from !== ROOT_PATH &&
+      event.type.startsWith('xstate.error.actor.') &&
+      isMachineRef(sourceRef) &&
+      sourceRef.getSnapshot().status === 'error'
+    ) {
       this.recordFailure(describeError((event as { error?: unknown }).error), from);
     }
     return true;
@@ -432,7 +475,10 @@ export class Journal {
       const data = m.data !== null && typeof m.data === 'object' ? (m.data as object) : {};
       const event = { ...data, type: m.type } as EventObject;
       // `from` is empty for an application's `system.send` to an actor that ran elsewhere
-      const meta: EventMeta = m.from === '' ? { source: 'external', causationId: m.causationId, recordedAt: this.options.clock.now() } : { source: 'actor', actor: m.from, causationId: m.causationId, recordedAt: this.options.clock.now() };
+      const meta: EventMeta =
+        m.from === ''
+          ? { source: 'external', causationId: m.causationId, recordedAt: this.options.clock.now() }
+          : { source: 'actor', actor: m.from, causationId: m.causationId, recordedAt: this.options.clock.now() };
       this.hold(undefined, this.root, event, (committed) => this.record(ROOT_PATH, event, meta, data, committed, [{ streamId: this.streamId, id: m.id }]));
     }
   }
@@ -558,7 +604,10 @@ export class Journal {
     const payload: StoredSnapshot = { state: this.root.getPersistedSnapshot(), bookkeeping: this.tracker.toJSON(), machineHash: this.options.machineHash };
     const at = clock.now();
     this.lastSaved = version;
-    this.write({ snapshots: [{ streamId: this.streamId, version, snapshot: payload, recordedAt: at }], statuses: status ? [{ streamId: this.streamId, status, at }] : undefined });
+    this.write({
+      snapshots: [{ streamId: this.streamId, version, snapshot: payload, recordedAt: at }],
+      statuses: status ? [{ streamId: this.streamId, status, at }] : undefined,
+    });
   }
 
   /**
@@ -571,7 +620,12 @@ export class Journal {
     const head = this.pending.get(path)?.[0];
     const ref = path === ROOT_PATH ? asTree(this.root) : refAt(asTree(this.root), path);
     const info = describeError(error);
-    const data: FailureData = { at: head?.version ?? (path === ROOT_PATH ? this.options.version : this.processing(path)?.version ?? this.options.version), eventType: head?.event.type ?? 'xstate.init', state: (ref?.getSnapshot() as { value?: unknown } | undefined)?.value ?? null, error: info };
+    const data: FailureData = {
+      at: head?.version ?? (path === ROOT_PATH ? this.options.version : (this.processing(path)?.version ?? this.options.version)),
+      eventType: head?.event.type ?? 'xstate.init',
+      state: (ref?.getSnapshot() as { value?: unknown } | undefined)?.value ?? null,
+      error: info,
+    };
     const where = whereThrown(error);
     if (where) data.where = where;
     if (actor !== undefined) data.actor = actor;
@@ -581,7 +635,11 @@ export class Journal {
     }
     const expected = this.version;
     this.version = expected + 1;
-    const record: NewEvent = { type: FAILED_EVENT, data, meta: { source: 'system', recordedAt: this.options.clock.now(), ...(actor !== undefined ? { target: actor } : {}) } };
+    const record: NewEvent = {
+      type: FAILED_EVENT,
+      data,
+      meta: { source: 'system', recordedAt: this.options.clock.now(), ...(actor !== undefined ? { target: actor } : {}) },
+    };
     this.write({ appends: [{ streamId: this.streamId, expectedVersion: expected, events: [record] }] });
   }
 
@@ -617,12 +675,21 @@ export class Journal {
   fail(err: unknown): void {
     if (this.failed) return;
     this.failedAt = this.options.clock.now();
-    this.failed = isActorlogError(err, 'UNSUPPORTED_MACHINE') || isActorlogError(err, 'INVALID_CURSOR') || isActorlogError(err, 'INVALID_EVENT') || isActorlogError(err, 'LEASE_LOST') || isActorlogError(err, 'STORE_UNAVAILABLE')
-      ? err
-      : new ActorlogError('APPEND_FAILED', isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.streamId}: ${(err as Error)?.message ?? err}`, {
-        cause: err,
-        details: { streamId: this.streamId, version: this.version },
-      });
+    this.failed =
+      isActorlogError(err, 'UNSUPPORTED_MACHINE') ||
+      isActorlogError(err, 'INVALID_CURSOR') ||
+      isActorlogError(err, 'INVALID_EVENT') ||
+      isActorlogError(err, 'LEASE_LOST') ||
+      isActorlogError(err, 'STORE_UNAVAILABLE')
+        ? err
+        : new ActorlogError(
+            'APPEND_FAILED',
+            isActorlogError(err, 'APPEND_FAILED') ? err.message : `could not append to stream ${this.streamId}: ${(err as Error)?.message ?? err}`,
+            {
+              cause: err,
+              details: { streamId: this.streamId, version: this.version },
+            },
+          );
     try {
       (this.root as (AnyActorRef & { stop?: () => void }) | undefined)?.stop?.();
       // A machine the journal cannot record faithfully is not resumed by a later recover(): its stream ends `error`.

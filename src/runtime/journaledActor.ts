@@ -73,7 +73,10 @@ export class JournaledActor<TMachine extends AnyStateMachine = AnyStateMachine> 
    * @throws ActorlogError `TIMEOUT` after `timeoutMs`, `ABORTED` when `signal` aborts, `ACTOR_STOPPED`
    *   when the actor ends (or fails) without the predicate holding.
    */
-  async waitFor(predicate: (snapshot: SnapshotFrom<TMachine>) => boolean, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SnapshotFrom<TMachine>> {
+  async waitFor(
+    predicate: (snapshot: SnapshotFrom<TMachine>) => boolean,
+    options?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<SnapshotFrom<TMachine>> {
     try {
       return await waitFor(this.ref, predicate, { timeout: options?.timeoutMs ?? Infinity, signal: options?.signal });
     } catch (err) {

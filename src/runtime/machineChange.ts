@@ -39,7 +39,13 @@ export async function runningHash(store: LogStore, stream: StreamRecord): Promis
  * @throws ActorlogError `MACHINE_MISMATCH` (details: `streamId`, `logged`, `registered`, and for
  *   `verify` the first `version` that differs with its `key`, `live` and `replayed` values)
  */
-export async function checkMachineChange(store: LogStore, stream: StreamRecord, machine: AnyStateMachine, policy: MachineChangePolicy, at: number): Promise<NewEvent | undefined> {
+export async function checkMachineChange(
+  store: LogStore,
+  stream: StreamRecord,
+  machine: AnyStateMachine,
+  policy: MachineChangePolicy,
+  at: number,
+): Promise<NewEvent | undefined> {
   const registered = machineHash(machine);
   if (stream.machine.hash === registered) return undefined;
   const logged = await runningHash(store, stream);
@@ -47,21 +53,33 @@ export async function checkMachineChange(store: LogStore, stream: StreamRecord, 
   const name = stream.machine.name;
   const details = { streamId: stream.streamId, logged, registered, policy };
   if (policy === 'refuse') {
-    throw new ActorlogError('MACHINE_MISMATCH', `stream ${stream.streamId} was written by another definition of "${name}" (${logged}, now ${registered}); onMachineChange is 'refuse'`, { details });
+    throw new ActorlogError(
+      'MACHINE_MISMATCH',
+      `stream ${stream.streamId} was written by another definition of "${name}" (${logged}, now ${registered}); onMachineChange is 'refuse'`,
+      { details },
+    );
   }
   let checked = 0;
   if (policy === 'verify') {
     const result = await verifyReplay(store, machine, stream.streamId);
     const first = result.differences[0];
     if (first) {
-      throw new ActorlogError('MACHINE_MISMATCH', `stream ${stream.streamId}: the new definition of "${name}" (${registered}) folds its log differently from the one that wrote it (${logged}): first at version ${first.version} (${first.key}); not resumed. Fix the machine, or recover with onMachineChange 'accept' for a deliberate migration`, {
-        details: { ...details, version: first.version, key: first.key, live: first.live, replayed: first.replayed },
-      });
+      throw new ActorlogError(
+        'MACHINE_MISMATCH',
+        `stream ${stream.streamId}: the new definition of "${name}" (${registered}) folds its log differently from the one that wrote it (${logged}): first at version ${first.version} (${first.key}); not resumed. Fix the machine, or recover with onMachineChange 'accept' for a deliberate migration`,
+        {
+          details: { ...details, version: first.version, key: first.key, live: first.live, replayed: first.replayed },
+        },
+      );
     }
     if (result.nothingToCompare) {
-      throw new ActorlogError('MACHINE_MISMATCH', `stream ${stream.streamId}: "${name}" changed (${logged}, now ${registered}) and the log keeps no snapshot to verify the new definition against; not resumed (onMachineChange 'accept' resumes it unverified)`, {
-        details: { ...details, checked: 0 },
-      });
+      throw new ActorlogError(
+        'MACHINE_MISMATCH',
+        `stream ${stream.streamId}: "${name}" changed (${logged}, now ${registered}) and the log keeps no snapshot to verify the new definition against; not resumed (onMachineChange 'accept' resumes it unverified)`,
+        {
+          details: { ...details, checked: 0 },
+        },
+      );
     }
     checked = result.checked;
   }

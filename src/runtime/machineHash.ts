@@ -67,7 +67,8 @@ function hashOf(machine: AnyStateMachine, visiting: Set<object>): string {
 const XSTATE_INTERNALS = new Set(['resolve', 'execute', 'retryResolve', 'check']);
 
 const isMachine = (v: object): v is AnyStateMachine => (v as { __xstatenode?: unknown }).__xstatenode === true && 'implementations' in v && 'root' in v;
-const isActorLogic = (v: object): v is { config: unknown } => typeof (v as { transition?: unknown }).transition === 'function' && typeof (v as { config?: unknown }).config === 'function';
+const isActorLogic = (v: object): v is { config: unknown } =>
+  typeof (v as { transition?: unknown }).transition === 'function' && typeof (v as { config?: unknown }).config === 'function';
 
 /** Turns a value into JSON data, each user function replaced by `{ fn: n }`, its canonical text in `sources[n]`. */
 class Walk {

@@ -34,12 +34,19 @@ export interface FoldedStream {
  * from a saved snapshot: recovery and the viewer (cli/view/folds.ts, which also keeps its own) use it.
  * @param folder the folder to restore into (a new one for `machine` by default)
  */
-export async function startFold(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, toVersion?: number, folder = new Folder(machine)): Promise<{ folder: Folder; state: FoldState }> {
+export async function startFold(
+  store: LogStore,
+  machine: AnyStateMachine,
+  stream: StreamRecord,
+  toVersion?: number,
+  folder = new Folder(machine),
+): Promise<{ folder: Folder; state: FoldState }> {
   const saved = await store.loadSnapshot(stream.streamId, toVersion);
   const payload = saved?.snapshot as StoredSnapshot | undefined;
-  const state = payload?.state && payload.bookkeeping
-    ? folder.restore(payload.state, saved!.version, payload.bookkeeping, stream.streamId)
-    : folder.initial(stream.input, stream.createdAt, stream.streamId);
+  const state =
+    payload?.state && payload.bookkeeping
+      ? folder.restore(payload.state, saved!.version, payload.bookkeeping, stream.streamId)
+      : folder.initial(stream.input, stream.createdAt, stream.streamId);
   return { folder, state };
 }
 
@@ -70,7 +77,15 @@ export async function foldStream(store: LogStore, machine: AnyStateMachine, stre
     // a cursor from a child whose input is not an object, see Journal.classify)
     if (child?.status === 'active') child.input = child.input !== null && typeof child.input === 'object' ? { ...(child.input as object), cursor } : { cursor };
   }
-  return { persisted, status: state.snapshot.status, failureLogged: state.failureLogged === true, version: state.version, bookkeeping, outbox: state.outbox, tail };
+  return {
+    persisted,
+    status: state.snapshot.status,
+    failureLogged: state.failureLogged === true,
+    version: state.version,
+    bookkeeping,
+    outbox: state.outbox,
+    tail,
+  };
 }
 
 /**
@@ -87,9 +102,15 @@ function rederive(folder: Folder, state: FoldState, last: EventRecord): NewEvent
   while (queue.length > 0 && tail.length < 10_000) {
     const { from, to, event } = queue.shift()!;
     // an event to a machine that has ended is dropped by XState, and not logged by the journal
-    const target = to === ROOT_PATH ? state.snapshot : (refAt({ id: '', getSnapshot: () => state.snapshot } as TreeRef, to)?.getSnapshot() as { status?: string } | undefined);
+    const target =
+      to === ROOT_PATH
+        ? state.snapshot
+        : (refAt({ id: '', getSnapshot: () => state.snapshot } as TreeRef, to)?.getSnapshot() as { status?: string } | undefined);
     if (target?.status !== 'active') continue;
-    const meta: EventMeta = { source: from === to ? 'self' : isWithin(from, to) ? 'child' : isWithin(to, from) ? 'parent' : 'actor', recordedAt: last.meta.recordedAt };
+    const meta: EventMeta = {
+      source: from === to ? 'self' : isWithin(from, to) ? 'child' : isWithin(to, from) ? 'parent' : 'actor',
+      recordedAt: last.meta.recordedAt,
+    };
     if (from !== ROOT_PATH) meta.actor = from;
     if (to !== ROOT_PATH) meta.target = to;
     // as the live journal delivers it: as the log holds it (issue 15 item 10)

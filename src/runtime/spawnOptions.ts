@@ -16,13 +16,20 @@ const KNOWN = new Set(['id', 'input']);
  * ```
  */
 export function spawnOptions(machine: unknown, options: unknown): { id: string; input: unknown } {
-  if (typeof machine !== 'string') throw new ActorlogError('INVALID_OPTIONS', `spawn: the machine is named by the string it was registered under, got ${typeof machine}`);
+  if (typeof machine !== 'string')
+    throw new ActorlogError('INVALID_OPTIONS', `spawn: the machine is named by the string it was registered under, got ${typeof machine}`);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ActorlogError('INVALID_OPTIONS', `spawn('${machine}'): options are { id, input? }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, { details: { machine } });
+    throw new ActorlogError(
+      'INVALID_OPTIONS',
+      `spawn('${machine}'): options are { id, input? }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+      { details: { machine } },
+    );
   }
   const unknown = Object.keys(options).filter((key) => !KNOWN.has(key));
   if (unknown.length > 0) {
-    throw new ActorlogError('INVALID_OPTIONS', `spawn('${machine}'): unknown option ${unknown.map((k) => `"${k}"`).join(', ')} (spawn takes id and input)`, { details: { machine, unknown } });
+    throw new ActorlogError('INVALID_OPTIONS', `spawn('${machine}'): unknown option ${unknown.map((k) => `"${k}"`).join(', ')} (spawn takes id and input)`, {
+      details: { machine, unknown },
+    });
   }
   const { id, input } = options as { id?: unknown; input?: unknown };
   assertStreamId(id, `spawn('${machine}')`);

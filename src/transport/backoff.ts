@@ -28,7 +28,9 @@ export function resolveRetryOptions(options: RetryOptions = {}, where = 'retry')
   const check = (name: keyof typeof DEFAULT_RETRY): number => {
     const v = options[name] ?? DEFAULT_RETRY[name];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new ActorlogError('INVALID_OPTIONS', `${where}: ${name} must be a finite number >= 0 (got ${String(options[name])})`, { details: { option: name } });
+      throw new ActorlogError('INVALID_OPTIONS', `${where}: ${name} must be a finite number >= 0 (got ${String(options[name])})`, {
+        details: { option: name },
+      });
     }
     return v;
   };

@@ -27,7 +27,8 @@ export type ParsedJson = { ok: true; value: unknown } | { ok: false; raw: string
 
 const positive = (name: string, v: number | undefined, fallback: number): number => {
   if (v === undefined) return fallback;
-  if (!Number.isInteger(v) || v < 1) throw new ActorlogError('INVALID_OPTIONS', `JSON limits: ${name} must be a whole number >= 1 (got ${String(v)})`, { details: { option: name } });
+  if (!Number.isInteger(v) || v < 1)
+    throw new ActorlogError('INVALID_OPTIONS', `JSON limits: ${name} must be a whole number >= 1 (got ${String(v)})`, { details: { option: name } });
   return v;
 };
 
@@ -36,7 +37,10 @@ const positive = (name: string, v: number | undefined, fallback: number): number
  * @throws ActorlogError `INVALID_OPTIONS` for a bound that is not a whole number >= 1
  */
 export function resolveJsonLimits(limits: JsonLimits = {}): Required<JsonLimits> {
-  return { maxDepth: positive('maxDepth', limits.maxDepth, DEFAULT_JSON_LIMITS.maxDepth), maxBytes: positive('maxBytes', limits.maxBytes, DEFAULT_JSON_LIMITS.maxBytes) };
+  return {
+    maxDepth: positive('maxDepth', limits.maxDepth, DEFAULT_JSON_LIMITS.maxDepth),
+    maxBytes: positive('maxBytes', limits.maxBytes, DEFAULT_JSON_LIMITS.maxBytes),
+  };
 }
 
 /**
@@ -50,7 +54,8 @@ export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -100,7 +105,10 @@ export type ParsedFrame<T> = Decoded<T>;
 
 /** A zod error as one line: `path: message; path: message` (the root is `(root)`), at most 1000 characters. */
 export function schemaErrorText(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ').slice(0, 1000);
+  return error.issues
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ')
+    .slice(0, 1000);
 }
 
 /**

@@ -55,13 +55,22 @@ export interface CallWatch {
 export function watchCall(label: string, limits: CallLimits, scheduler: SchedulerLike = asyncScheduler, outer?: AbortSignal): CallWatch {
   const timeoutMs = limits.timeoutMs ?? Infinity;
   const stallMs = limits.stallTimeoutMs ?? 0;
-  for (const [name, v] of [['timeoutMs', timeoutMs], ['stallTimeoutMs', stallMs]] as const) {
-    if (Number.isNaN(v) || v < 0) throw new ActorlogError('INVALID_OPTIONS', `${label}: ${name} must be >= 0 ms or Infinity (got ${v})`, { details: { option: name } });
+  for (const [name, v] of [
+    ['timeoutMs', timeoutMs],
+    ['stallTimeoutMs', stallMs],
+  ] as const) {
+    if (Number.isNaN(v) || v < 0)
+      throw new ActorlogError('INVALID_OPTIONS', `${label}: ${name} must be >= 0 ms or Infinity (got ${v})`, { details: { option: name } });
   }
   const abort = new AbortController();
   let expired: 'timeout' | 'stall' | undefined;
   let stall: Subscription | undefined;
-  const expire = (why: 'timeout' | 'stall') => () => { if (!abort.signal.aborted) { expired = why; abort.abort(); } };
+  const expire = (why: 'timeout' | 'stall') => () => {
+    if (!abort.signal.aborted) {
+      expired = why;
+      abort.abort();
+    }
+  };
   const deadline = Number.isFinite(timeoutMs) && timeoutMs > 0 ? scheduler.schedule(expire('timeout'), timeoutMs) : undefined;
   const armStall = () => {
     stall?.unsubscribe();
@@ -73,7 +82,9 @@ export function watchCall(label: string, limits: CallLimits, scheduler: Schedule
   armStall();
   return {
     signal: abort.signal,
-    get expired() { return expired; },
+    get expired() {
+      return expired;
+    },
     answered: armStall,
     stop() {
       deadline?.unsubscribe();
@@ -81,8 +92,13 @@ export function watchCall(label: string, limits: CallLimits, scheduler: Schedule
       outer?.removeEventListener('abort', onOuter);
     },
     error(err) {
-      if (expired === 'timeout') return new ActorlogError('TRANSIENT', `${label}: timed out after ${timeoutMs} ms`, { cause: err, details: { cause: 'timeout', timeoutMs } });
-      if (expired === 'stall') return new ActorlogError('TRANSIENT', `${label}: no complete answer within ${stallMs} ms (stalled)`, { cause: err, details: { cause: 'stall', stallTimeoutMs: stallMs } });
+      if (expired === 'timeout')
+        return new ActorlogError('TRANSIENT', `${label}: timed out after ${timeoutMs} ms`, { cause: err, details: { cause: 'timeout', timeoutMs } });
+      if (expired === 'stall')
+        return new ActorlogError('TRANSIENT', `${label}: no complete answer within ${stallMs} ms (stalled)`, {
+          cause: err,
+          details: { cause: 'stall', stallTimeoutMs: stallMs },
+        });
       if (err instanceof ActorlogError) return err;
       if (outer?.aborted) return new ActorlogError('ABORTED', `${label}: aborted`, { cause: err });
       return networkError(label, err);

@@ -54,7 +54,12 @@ export function isTransientStatus(status: number): boolean {
  * httpStatusError('foreman POST /jobs', 503, {}, { 'retry-after': '5' }); // TRANSIENT, details { status: 503, retryAfterMs: 5000 }
  * ```
  */
-export function httpStatusError(label: string, status: number, details: Record<string, unknown> = {}, headers?: Record<string, string | string[] | undefined>): ActorlogError {
+export function httpStatusError(
+  label: string,
+  status: number,
+  details: Record<string, unknown> = {},
+  headers?: Record<string, string | string[] | undefined>,
+): ActorlogError {
   const code: ErrorCode = isTransientStatus(status) ? 'TRANSIENT' : 'PERMANENT';
   const retryAfterMs = retryAfterOf(status, headers);
   return new ActorlogError(code, `${label}: HTTP ${status}${retryAfterMs === undefined ? '' : ` (Retry-After ${retryAfterMs} ms)`}`, {

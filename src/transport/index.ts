@@ -17,7 +17,16 @@ export { httpStatusError, invalidPayload, isTransientStatus, keepRaw, MAX_RAW_BY
 export { watchCall, type CallLimits, type CallWatch } from './callWatch.ts';
 export { CREDENTIAL_HEADERS, REDACTED, redactHeaders } from './credentialHeaders.ts';
 export {
-  decodeJson, DEFAULT_JSON_LIMITS, parseJson, parseJsonFrame, schemaErrorText, type Decoded, type JsonLimits, type JsonRefusal, type ParsedFrame, type ParsedJson,
+  decodeJson,
+  DEFAULT_JSON_LIMITS,
+  parseJson,
+  parseJsonFrame,
+  schemaErrorText,
+  type Decoded,
+  type JsonLimits,
+  type JsonRefusal,
+  type ParsedFrame,
+  type ParsedJson,
 } from './boundedJson.ts';
 export { fromCall } from './fromCall.ts';
 export { notDelivered, unlessNotDelivered } from './outcome.ts';

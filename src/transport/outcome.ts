@@ -37,8 +37,12 @@ export function notDelivered(err: unknown): boolean {
  */
 export function unlessNotDelivered(label: string, err: unknown, details: Record<string, unknown> = {}): unknown {
   if (!(err instanceof ActorlogError) || err.code !== 'TRANSIENT' || notDelivered(err)) return err;
-  return new ActorlogError('OUTCOME_UNKNOWN', `${label}: the request was sent but its answer was lost (${err.message}); it may have taken effect, so it is not sent again`, {
-    cause: err,
-    details: { ...err.details, ...details, lostAnswer: true },
-  });
+  return new ActorlogError(
+    'OUTCOME_UNKNOWN',
+    `${label}: the request was sent but its answer was lost (${err.message}); it may have taken effect, so it is not sent again`,
+    {
+      cause: err,
+      details: { ...err.details, ...details, lostAnswer: true },
+    },
+  );
 }

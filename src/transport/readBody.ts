@@ -30,7 +30,9 @@ export async function readBodyText(body: AsyncIterable<Uint8Array> & { destroy?:
       size += chunk.byteLength;
       if (size > options.maxBytes) {
         body.destroy?.();
-        const head = Buffer.concat(chunks).subarray(0, 16 * 1024).toString('utf8');
+        const head = Buffer.concat(chunks)
+          .subarray(0, 16 * 1024)
+          .toString('utf8');
         const err = invalidPayload(options.label, head, `body larger than maxBytes ${options.maxBytes}`);
         throw new ActorlogError('INVALID_PAYLOAD', err.message, { details: { ...err.details, reason: 'too-large', maxBytes: options.maxBytes } });
       }

@@ -108,7 +108,10 @@ export async function appendBatch(q: Queryable, S: string, fence: Fence, request
       const found = await diagnose(q, S, fence, r.streamId, streams.get(r.streamId)!.expected);
       if ('error' in found) throw found.error;
     }
-    throw new ActorlogError('APPEND_FAILED', `could not append to ${ids.length} streams: a stream changed meanwhile; nothing was written`, { cause: err, details: { streamIds: ids } });
+    throw new ActorlogError('APPEND_FAILED', `could not append to ${ids.length} streams: a stream changed meanwhile; nothing was written`, {
+      cause: err,
+      details: { streamIds: ids },
+    });
   }
   const positions = new Map<string, number>();
   for (const row of rows) positions.set(`${row.stream_id}\u0000${row.version}`, Number(row.global_position));

@@ -35,7 +35,11 @@ export const appendSql = (S: string): string => `
   RETURNING global_position, transaction_id::text AS transaction_id`;
 
 /** The columns of the append statement, encoded; a value that is not JSON-safe throws APPEND_FAILED. */
-export function encodeEvents(streamId: string, expectedVersion: number, events: readonly NewEvent[]): { types: string[]; data: string[]; meta: string[]; lastAt: number | null } {
+export function encodeEvents(
+  streamId: string,
+  expectedVersion: number,
+  events: readonly NewEvent[],
+): { types: string[]; data: string[]; meta: string[]; lastAt: number | null } {
   const types: string[] = [];
   const data: string[] = [];
   const meta: string[] = [];

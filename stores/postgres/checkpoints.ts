@@ -16,13 +16,19 @@ import { wrapPgError } from './errors.ts';
 export async function saveCheckpoint(q: Queryable, S: string, name: string, position: number, expected?: number): Promise<boolean> {
   try {
     if (expected === undefined) {
-      await q.query(`INSERT INTO ${S}.checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position`, [name, position]);
+      await q.query(`INSERT INTO ${S}.checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position`, [
+        name,
+        position,
+      ]);
       return true;
     }
     // expected 0 also matches a checkpoint never saved (insert); any other only a stored equal position
     const { rowCount } =
       expected === 0
-        ? await q.query(`INSERT INTO ${S}.checkpoints AS c (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position WHERE c.position = 0`, [name, position])
+        ? await q.query(
+            `INSERT INTO ${S}.checkpoints AS c (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position WHERE c.position = 0`,
+            [name, position],
+          )
         : await q.query(`UPDATE ${S}.checkpoints SET position = $2 WHERE name = $1 AND position = $3`, [name, position, expected]);
     return (rowCount ?? 0) > 0;
   } catch (err) {

@@ -60,7 +60,12 @@ export class Connection {
    * Runs one statement on the pool (autocommit). A pg error becomes an ActorlogError (see
    * `wrapPgError`): `STORE_UNAVAILABLE` for connection failures, `fallback` otherwise.
    */
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(what: string, text: string, values: unknown[] = [], fallback: ErrorCode = 'STORE_UNAVAILABLE'): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    what: string,
+    text: string,
+    values: unknown[] = [],
+    fallback: ErrorCode = 'STORE_UNAVAILABLE',
+  ): Promise<pg.QueryResult<R>> {
     try {
       return await this.pool.query<R>(text, values);
     } catch (err) {

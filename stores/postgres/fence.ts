@@ -41,12 +41,14 @@ export type Diagnosis = { error: ActorlogError } | { ok: true; position: number 
 export async function diagnose(q: Queryable, S: string, fence: Fence, streamId: string, expectedVersion: number | undefined): Promise<Diagnosis> {
   let rows: StreamState[];
   try {
-    rows = (await q.query<StreamState>(
-    `SELECT s.version, s.status, s.owner_node, s.owner_epoch,
+    rows = (
+      await q.query<StreamState>(
+        `SELECT s.version, s.status, s.owner_node, s.owner_epoch,
        (SELECT e.global_position FROM ${S}.events e WHERE e.stream_id = s.stream_id AND e.version = $2) AS position
      FROM ${S}.streams s WHERE s.stream_id = $1`,
-    [streamId, expectedVersion ?? 0],
-    )).rows;
+        [streamId, expectedVersion ?? 0],
+      )
+    ).rows;
   } catch (err) {
     throw wrapPgError(err, `read stream ${streamId}`, 'APPEND_FAILED', { streamId });
   }
@@ -63,7 +65,11 @@ export async function diagnose(q: Queryable, S: string, fence: Fence, streamId: 
     };
   }
   if (fence.node !== null && row.status !== 'active') {
-    return { error: new ActorlogError('ACTOR_STOPPED', `stream ${streamId} has ended (${row.status}): nothing was written`, { details: { streamId, status: row.status } }) };
+    return {
+      error: new ActorlogError('ACTOR_STOPPED', `stream ${streamId} has ended (${row.status}): nothing was written`, {
+        details: { streamId, status: row.status },
+      }),
+    };
   }
   const actualVersion = Number(row.version);
   if (expectedVersion !== undefined && actualVersion !== expectedVersion) {

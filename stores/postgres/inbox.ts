@@ -40,7 +40,14 @@ export async function postMessages(q: Queryable, S: string, messages: readonly I
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[]) WITH ORDINALITY AS m(stream_id, causation_id, type, data, sender, posted_at, n)
        ORDER BY m.n
        ON CONFLICT (stream_id, causation_id) DO NOTHING`,
-      [messages.map((m) => m.streamId), messages.map((m) => m.causationId), messages.map((m) => m.type), data, messages.map((m) => m.from), messages.map((m) => m.postedAt)],
+      [
+        messages.map((m) => m.streamId),
+        messages.map((m) => m.causationId),
+        messages.map((m) => m.type),
+        data,
+        messages.map((m) => m.from),
+        messages.map((m) => m.postedAt),
+      ],
     );
   } catch (err) {
     throw wrapPgError(err, 'post a message', 'APPEND_FAILED');
@@ -66,14 +73,21 @@ export async function readInbox(q: Queryable, S: string, streamId: string, limit
     `SELECT id, stream_id, causation_id, type, data, sender, posted_at FROM ${S}.inbox WHERE stream_id = $1 ORDER BY id LIMIT $2`,
     [streamId, limit === undefined ? null : Math.max(0, limit)],
   );
-  return rows.map((r) => ({ id: Number(r.id), streamId: r.stream_id, causationId: r.causation_id, type: r.type, data: r.data, from: r.sender, postedAt: r.posted_at }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    streamId: r.stream_id,
+    causationId: r.causation_id,
+    type: r.type,
+    data: r.data,
+    from: r.sender,
+    postedAt: r.posted_at,
+  }));
 }
 
 /** The streams that have messages waiting, those with the oldest message first, at most `limit` (default 1000). */
 export async function inboxStreams(q: Queryable, S: string, limit?: number): Promise<string[]> {
-  const { rows } = await q.query<{ stream_id: string }>(
-    `SELECT stream_id FROM ${S}.inbox GROUP BY stream_id ORDER BY min(id) LIMIT $1`,
-    [limit === undefined ? 1000 : Math.max(0, limit)],
-  );
+  const { rows } = await q.query<{ stream_id: string }>(`SELECT stream_id FROM ${S}.inbox GROUP BY stream_id ORDER BY min(id) LIMIT $1`, [
+    limit === undefined ? 1000 : Math.max(0, limit),
+  ]);
   return rows.map((r) => r.stream_id);
 }

@@ -105,8 +105,12 @@ export async function openPostgresStore(urlOrPool: string | pg.Pool, options: Po
   const heartbeatMs = positiveInteger('heartbeatMs', options.heartbeatMs, 0, 0);
   const pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS, 1);
   const nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  if (typeof nodeId !== 'string' || nodeId.length === 0) throw new ActorlogError('INVALID_OPTIONS', 'nodeId must be a non-empty string', { details: { nodeId } });
-  if (typeof urlOrPool !== 'string' && (typeof urlOrPool !== 'object' || urlOrPool === null || typeof (urlOrPool as { query?: unknown }).query !== 'function')) {
+  if (typeof nodeId !== 'string' || nodeId.length === 0)
+    throw new ActorlogError('INVALID_OPTIONS', 'nodeId must be a non-empty string', { details: { nodeId } });
+  if (
+    typeof urlOrPool !== 'string' &&
+    (typeof urlOrPool !== 'object' || urlOrPool === null || typeof (urlOrPool as { query?: unknown }).query !== 'function')
+  ) {
     throw new ActorlogError('INVALID_OPTIONS', 'openPostgresStore takes a connection string or a pg.Pool');
   }
   const connection = new Connection(urlOrPool);
@@ -116,7 +120,9 @@ export async function openPostgresStore(urlOrPool: string | pg.Pool, options: Po
     await connection.end().catch(() => {});
     throw err;
   }
-  return new PostgresStore(connection, { schema, keepSnapshots, pollIntervalMs }, (assertOpen) =>
-    new PostgresOwnership(connection, `"${schema}"`, { nodeId, leaseMs, heartbeatMs }, assertOpen),
+  return new PostgresStore(
+    connection,
+    { schema, keepSnapshots, pollIntervalMs },
+    (assertOpen) => new PostgresOwnership(connection, `"${schema}"`, { nodeId, leaseMs, heartbeatMs }, assertOpen),
   );
 }

@@ -99,7 +99,10 @@ export class PostgresOwnership implements StreamOwnership {
   async heartbeat(): Promise<void> {
     this.assertOpen();
     const node = this.current;
-    if (node === undefined) throw new ActorlogError('LEASE_LOST', 'this store has no node incarnation: register() first', { details: { nodeId: this.nodeId, reason: 'not registered' } });
+    if (node === undefined)
+      throw new ActorlogError('LEASE_LOST', 'this store has no node incarnation: register() first', {
+        details: { nodeId: this.nodeId, reason: 'not registered' },
+      });
     const { rows } = await this.connection.query<{ renewed: boolean }>(
       'renew the lease',
       `UPDATE ${this.S}.nodes SET heartbeat_at = now()
@@ -107,7 +110,8 @@ export class PostgresOwnership implements StreamOwnership {
       [node.nodeId, node.epoch, this.leaseMs],
     );
     if (rows.length > 0) return;
-    const row = (await this.connection.query<{ epoch: string }>('read this node', `SELECT epoch FROM ${this.S}.nodes WHERE node_id = $1`, [node.nodeId])).rows[0];
+    const row = (await this.connection.query<{ epoch: string }>('read this node', `SELECT epoch FROM ${this.S}.nodes WHERE node_id = $1`, [node.nodeId]))
+      .rows[0];
     const reason = row !== undefined && Number(row.epoch) === node.epoch ? 'expired' : 'superseded';
     if (this.current === node) this.forget();
     throw new ActorlogError('LEASE_LOST', `node ${node.nodeId} epoch ${node.epoch} lost its lease (${reason}): stop its actors, register again and claim`, {
@@ -122,9 +126,13 @@ export class PostgresOwnership implements StreamOwnership {
    */
   async claimOrphans(limit: number): Promise<StreamRecord[]> {
     this.assertOpen();
-    if (!Number.isInteger(limit) || limit < 0) throw new ActorlogError('INVALID_OPTIONS', `limit must be an integer >= 0, not ${String(limit)}`, { details: { limit } });
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new ActorlogError('INVALID_OPTIONS', `limit must be an integer >= 0, not ${String(limit)}`, { details: { limit } });
     const node = this.current;
-    if (node === undefined) throw new ActorlogError('LEASE_LOST', 'this store has no node incarnation: register() first', { details: { nodeId: this.nodeId, reason: 'not registered' } });
+    if (node === undefined)
+      throw new ActorlogError('LEASE_LOST', 'this store has no node incarnation: register() first', {
+        details: { nodeId: this.nodeId, reason: 'not registered' },
+      });
     if (limit === 0) return [];
     // The liveness test is a scalar correlated subquery, which stays a subplan: when a row locked here
     // was claimed by another node after this statement's snapshot, PostgreSQL re-checks the row's new
@@ -141,7 +149,9 @@ export class PostgresOwnership implements StreamOwnership {
              (SELECT n.heartbeat_at FROM ${this.S}.nodes n WHERE n.node_id = o.owner_node AND n.epoch = o.owner_epoch),
              '-infinity') < now() - $3 * interval '1 millisecond'
          ORDER BY o.seq LIMIT $4 FOR UPDATE OF o SKIP LOCKED)
-       RETURNING ${STREAM_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}, s.seq`,
+       RETURNING ${STREAM_COLUMNS.split(', ')
+         .map((c) => `s.${c}`)
+         .join(', ')}, s.seq`,
       [node.nodeId, node.epoch, this.leaseMs, limit],
     );
     return (rows as Array<StreamRow & { seq: string }>).sort((a, b) => Number(a.seq) - Number(b.seq)).map(toStreamRecord);

@@ -70,4 +70,3 @@ export async function headPosition(q: Queryable, S: string): Promise<number> {
   const { rows } = await q.query<{ head: string }>(`SELECT COALESCE(max(global_position), 0) AS head FROM ${S}.events`);
   return Number(rows[0]!.head);
 }
-

@@ -141,9 +141,13 @@ export async function migrate(connection: Connection, schema: string): Promise<n
       await client.query(`CREATE TABLE IF NOT EXISTS ${S}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
       const found = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${S}.schema_migrations`)).rows[0]!.n);
       if (found > SCHEMA_VERSION) {
-        throw new ActorlogError('SCHEMA_VERSION', `schema ${schema} is at version ${found}, newer than this build understands (${SCHEMA_VERSION}); upgrade actorlog`, {
-          details: { schema, found, known: SCHEMA_VERSION },
-        });
+        throw new ActorlogError(
+          'SCHEMA_VERSION',
+          `schema ${schema} is at version ${found}, newer than this build understands (${SCHEMA_VERSION}); upgrade actorlog`,
+          {
+            details: { schema, found, known: SCHEMA_VERSION },
+          },
+        );
       }
       for (let v = found; v < SCHEMA_VERSION; v++) {
         await client.query(migrations[v]!(S));

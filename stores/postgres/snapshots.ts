@@ -73,6 +73,8 @@ export async function loadSnapshot(q: Queryable, S: string, streamId: string, at
 
 /** Every kept snapshot of a stream, in increasing version order. */
 export async function listSnapshots(q: Queryable, S: string, streamId: string): Promise<SnapshotRecord[]> {
-  const { rows } = await q.query<SnapshotRow>(`SELECT stream_id, version, snapshot, recorded_at FROM ${S}.snapshots WHERE stream_id = $1 ORDER BY version`, [streamId]);
+  const { rows } = await q.query<SnapshotRow>(`SELECT stream_id, version, snapshot, recorded_at FROM ${S}.snapshots WHERE stream_id = $1 ORDER BY version`, [
+    streamId,
+  ]);
   return rows.map(toSnapshotRecord);
 }

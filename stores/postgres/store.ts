@@ -56,7 +56,10 @@ export class PostgresStore implements LogStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new ActorlogError('STORE_UNAVAILABLE', `log store ${this.connection.label} (schema ${this.schema}) is closed`, { details: { schema: this.schema } });
+    if (this.closed)
+      throw new ActorlogError('STORE_UNAVAILABLE', `log store ${this.connection.label} (schema ${this.schema}) is closed`, {
+        details: { schema: this.schema },
+      });
   }
 
   /** Runs a read on the pool; pg errors become STORE_UNAVAILABLE (connection) or STORE_UNAVAILABLE with the SQLSTATE. */

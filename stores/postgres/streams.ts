@@ -22,7 +22,10 @@ export async function createStream(q: Queryable, S: string, fence: Fence, stream
   try {
     input = encodeJson(stream.input);
   } catch (err) {
-    throw new ActorlogError('APPEND_FAILED', `could not create stream ${streamId}: its input is not JSON-safe (${(err as Error).message})`, { cause: err, details: { streamId } });
+    throw new ActorlogError('APPEND_FAILED', `could not create stream ${streamId}: its input is not JSON-safe (${(err as Error).message})`, {
+      cause: err,
+      details: { streamId },
+    });
   }
   try {
     const { rows } = await q.query<StreamRow>(

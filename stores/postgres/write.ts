@@ -30,7 +30,14 @@ export interface Applied {
  * await connection.transaction('write', (client) => applyBatch(client, true, S, fence, 10, { streams: [s], appends: [a] }));
  * ```
  */
-export async function applyBatch(client: Queryable, inTransaction: boolean, S: string, fence: Fence, keepSnapshots: number, batch: WriteBatch): Promise<Applied> {
+export async function applyBatch(
+  client: Queryable,
+  inTransaction: boolean,
+  S: string,
+  fence: Fence,
+  keepSnapshots: number,
+  batch: WriteBatch,
+): Promise<Applied> {
   await saveDefinitions(client, S, batch.definitions ?? []);
   for (const stream of batch.streams ?? []) await createStream(client, S, fence, stream);
   const results: AppendResult[] = [];

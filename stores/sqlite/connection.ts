@@ -36,8 +36,14 @@ function isMemoryPath(path: string): boolean {
 /** How a failed load of better-sqlite3's native addon reads, and what to tell the user about it. */
 const NATIVE_BUILD: Array<[RegExp, string]> = [
   [/Could not locate the bindings file/, 'better-sqlite3 has no native build here'],
-  [/NODE_MODULE_VERSION|compiled against a different Node\.js version/, `better-sqlite3 was built for another Node.js version than this one (${process.version})`],
-  [/invalid ELF header|wrong ELF class|not a valid Win32 application|incompatible architecture|mach-o file/i, `better-sqlite3 was built for another platform than this one (${process.platform}-${process.arch})`],
+  [
+    /NODE_MODULE_VERSION|compiled against a different Node\.js version/,
+    `better-sqlite3 was built for another Node.js version than this one (${process.version})`,
+  ],
+  [
+    /invalid ELF header|wrong ELF class|not a valid Win32 application|incompatible architecture|mach-o file/i,
+    `better-sqlite3 was built for another platform than this one (${process.platform}-${process.arch})`,
+  ],
 ];
 
 /** The error of a file that cannot be opened, with its SQLite or file-system `cause`. */
@@ -46,10 +52,14 @@ function unavailable(path: string, err: unknown, what = 'cannot open log file'):
   const message = (err as Error)?.message ?? String(err);
   const native = NATIVE_BUILD.find(([pattern]) => pattern.test(message));
   if (native) {
-    return new ActorlogError('STORE_UNAVAILABLE', `${what} ${path}: ${native[1]}. Run \`npm rebuild better-sqlite3\` in the application (it downloads a prebuilt binary, or compiles one with Python and a C++ toolchain)`, {
-      cause: err,
-      details: { path, kind: 'native-build' },
-    });
+    return new ActorlogError(
+      'STORE_UNAVAILABLE',
+      `${what} ${path}: ${native[1]}. Run \`npm rebuild better-sqlite3\` in the application (it downloads a prebuilt binary, or compiles one with Python and a C++ toolchain)`,
+      {
+        cause: err,
+        details: { path, kind: 'native-build' },
+      },
+    );
   }
   return new ActorlogError('STORE_UNAVAILABLE', `${what} ${path}: ${message}`, { cause: err, details: { path } });
 }
@@ -105,10 +115,14 @@ function openReadonly(path: string, busyTimeoutMs: number): Connection {
     const code = (err as { code?: unknown }).code;
     if (code !== 'SQLITE_READONLY_DIRECTORY' || writableDir(dirname(resolve(path)))) throw err;
     if (nonEmpty(`${path}-wal`)) {
-      throw new ActorlogError('STORE_UNAVAILABLE', `cannot open ${path} read-only: its directory is not writable and its -wal file holds commits (open it where SQLite can create ${path}-shm)`, {
-        cause: err,
-        details: { path },
-      });
+      throw new ActorlogError(
+        'STORE_UNAVAILABLE',
+        `cannot open ${path} read-only: its directory is not writable and its -wal file holds commits (open it where SQLite can create ${path}-shm)`,
+        {
+          cause: err,
+          details: { path },
+        },
+      );
     }
   }
   const uri = `${pathToFileURL(resolve(path)).href}?immutable=1`;
@@ -116,10 +130,14 @@ function openReadonly(path: string, busyTimeoutMs: number): Connection {
   try {
     db2 = new Database(uri, options);
   } catch (err) {
-    throw new ActorlogError('STORE_UNAVAILABLE', `cannot open ${path} read-only in a directory that is not writable (SQLite URI filenames are off: SQLITE_USE_URI)`, {
-      cause: err,
-      details: { path },
-    });
+    throw new ActorlogError(
+      'STORE_UNAVAILABLE',
+      `cannot open ${path} read-only in a directory that is not writable (SQLite URI filenames are off: SQLITE_USE_URI)`,
+      {
+        cause: err,
+        details: { path },
+      },
+    );
   }
   return { db: db2, immutable: true };
 }
@@ -168,9 +186,13 @@ export function openConnection(path: string, options: ConnectionOptions): Connec
   try {
     const kind = inspectFile(db);
     if (kind === 'foreign') {
-      throw new ActorlogError('STORE_UNAVAILABLE', `${path} is not an actorlog log file (it holds other tables or another application's id); it was not changed`, {
-        details: { path, kind },
-      });
+      throw new ActorlogError(
+        'STORE_UNAVAILABLE',
+        `${path} is not an actorlog log file (it holds other tables or another application's id); it was not changed`,
+        {
+          details: { path, kind },
+        },
+      );
     }
     if (!options.readonly) {
       if (!memory) {

@@ -45,19 +45,38 @@ export function prepareInbox(db: Database.Database): Inbox {
       inboxStreams: () => [],
     };
   }
-  const insert = db.prepare('INSERT INTO inbox (stream_id, causation_id, type, data, sender, posted_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (stream_id, causation_id) DO NOTHING');
+  const insert = db.prepare(
+    'INSERT INTO inbox (stream_id, causation_id, type, data, sender, posted_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (stream_id, causation_id) DO NOTHING',
+  );
   const remove = db.prepare('DELETE FROM inbox WHERE id = ? AND stream_id = ?');
-  const select = db.prepare<[string, number], InboxRow>('SELECT id, stream_id, causation_id, type, data, sender, posted_at FROM inbox WHERE stream_id = ? ORDER BY id LIMIT ?');
+  const select = db.prepare<[string, number], InboxRow>(
+    'SELECT id, stream_id, causation_id, type, data, sender, posted_at FROM inbox WHERE stream_id = ? ORDER BY id LIMIT ?',
+  );
   const streams = db.prepare<[number], string>('SELECT DISTINCT stream_id FROM inbox LIMIT ?').pluck();
   return {
     postMessage(m) {
-      insert.run(m.streamId, m.causationId, m.type, encodeForWrite(m.data, `message to ${m.streamId}`, { streamId: m.streamId, causationId: m.causationId }), m.from, m.postedAt);
+      insert.run(
+        m.streamId,
+        m.causationId,
+        m.type,
+        encodeForWrite(m.data, `message to ${m.streamId}`, { streamId: m.streamId, causationId: m.causationId }),
+        m.from,
+        m.postedAt,
+      );
     },
     consumeMessage(streamId, id) {
       remove.run(id, streamId);
     },
     readInbox(streamId, limit = -1) {
-      return select.all(streamId, limit).map((r) => ({ id: r.id, streamId: r.stream_id, causationId: r.causation_id, type: r.type, data: JSON.parse(r.data) as unknown, from: r.sender, postedAt: r.posted_at }));
+      return select.all(streamId, limit).map((r) => ({
+        id: r.id,
+        streamId: r.stream_id,
+        causationId: r.causation_id,
+        type: r.type,
+        data: JSON.parse(r.data) as unknown,
+        from: r.sender,
+        postedAt: r.posted_at,
+      }));
     },
     inboxStreams(limit = 1000) {
       return streams.all(limit);

@@ -32,9 +32,7 @@ export const READ_STREAM_AFTER_SQL = `SELECT ${EVENT_COLUMNS} FROM events WHERE 
  * ```
  */
 export function prepareReadAll(db: Database.Database): ReadAll {
-  const select = db.prepare<[number, number], EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?`,
-  );
+  const select = db.prepare<[number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?`);
   const selectStream = db.prepare<[string, number, number], EventRow>(READ_STREAM_AFTER_SQL);
   const head = db.prepare('SELECT COALESCE(MAX(global_position), 0) FROM events').pluck();
   return {

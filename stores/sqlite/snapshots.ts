@@ -56,7 +56,8 @@ export function prepareSnapshots(db: Database.Database, keep: number): Snapshots
   });
   return {
     saveSnapshot(s) {
-      if (keep === Infinity) upsert.run(s.streamId, s.version, encodeForWrite(s.snapshot, `snapshot of ${s.streamId}`, { streamId: s.streamId, version: s.version }), s.recordedAt);
+      if (keep === Infinity)
+        upsert.run(s.streamId, s.version, encodeForWrite(s.snapshot, `snapshot of ${s.streamId}`, { streamId: s.streamId, version: s.version }), s.recordedAt);
       else saveAndPrune.immediate(s);
     },
     loadSnapshot(streamId, atOrBeforeVersion) {

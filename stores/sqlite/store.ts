@@ -2,7 +2,22 @@ import type Database from 'better-sqlite3';
 import { Subject, type Observable } from 'rxjs';
 import { ActorlogError } from '../../src/errors.ts';
 import { subscribeToLog, type LogFeed } from '../../src/log/subscribe.ts';
-import type { AppendRequest, AppendResult, DefinitionRecord, EventRecord, LogCursor, LogStore, NewEvent, NewStream, SnapshotRecord, StoredInboxMessage, StreamRecord, StreamStatus, SubscribeOptions, WriteBatch } from '../../src/log/types.ts';
+import type {
+  AppendRequest,
+  AppendResult,
+  DefinitionRecord,
+  EventRecord,
+  LogCursor,
+  LogStore,
+  NewEvent,
+  NewStream,
+  SnapshotRecord,
+  StoredInboxMessage,
+  StreamRecord,
+  StreamStatus,
+  SubscribeOptions,
+  WriteBatch,
+} from '../../src/log/types.ts';
 import { applyWriteBatch, type SyncWrites } from '../../src/log/writeBatch.ts';
 import { prepareInbox, type Inbox } from './inbox.ts';
 import { prepareAppendToStream, type AppendToStream } from './appendToStream.ts';
@@ -139,9 +154,13 @@ export class SqliteStore implements LogStore {
       if (this.identity.same()) return;
     }
     this.replaced = true;
-    throw new ActorlogError('STORE_UNAVAILABLE', `log file ${this.path} was deleted or replaced while open: a write would go to the unlinked file and be lost; close the store and open the log again`, {
-      details: { path: this.path, replaced: true },
-    });
+    throw new ActorlogError(
+      'STORE_UNAVAILABLE',
+      `log file ${this.path} was deleted or replaced while open: a write would go to the unlinked file and be lost; close the store and open the log again`,
+      {
+        details: { path: this.path, replaced: true },
+      },
+    );
   }
 
   private assertOpen(): void {

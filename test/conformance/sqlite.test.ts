@@ -117,7 +117,9 @@ describe('sqlite store', () => {
     const received: EventRecord[] = [];
     track(store.subscribe({ scheduler, streamId: 's' }).subscribe((r) => received.push(r)));
     const raw = track(new Database(file));
-    raw.prepare('INSERT INTO events (stream_id, version, type, data, meta) VALUES (?, ?, ?, ?, ?)').run('s', 1, 'raw', '{"x":1}', '{"source":"poll","recordedAt":7}');
+    raw
+      .prepare('INSERT INTO events (stream_id, version, type, data, meta) VALUES (?, ?, ?, ?, ?)')
+      .run('s', 1, 'raw', '{"x":1}', '{"source":"poll","recordedAt":7}');
     advance(scheduler, 250);
     expect(received).toEqual([{ globalPosition: 1, streamId: 's', version: 1, type: 'raw', data: { x: 1 }, meta: { source: 'poll', recordedAt: 7 } }]);
   });

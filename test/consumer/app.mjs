@@ -22,7 +22,10 @@ assert.equal(done.value, 'paid');
 assert.deepEqual({ total: done.context.total, charged: done.context.charged }, { total: 30, charged: 30 });
 
 // errors carry codes
-assert.throws(() => system.spawn('nope', { id: 'x' }), (err) => isActorlogError(err, 'MACHINE_NOT_REGISTERED'));
+assert.throws(
+  () => system.spawn('nope', { id: 'x' }),
+  (err) => isActorlogError(err, 'MACHINE_NOT_REGISTERED'),
+);
 
 const stream = store.getStream(id);
 assert.equal(stream?.status, 'done');

@@ -57,7 +57,7 @@ describe('crash recovery of the main job (kill -9)', () => {
         expect(verify, stream.streamId).toMatchObject({ ok: true });
         expect(verify.checked).toBeGreaterThan(0);
         // Events queued before the actor ended (never acted on) may follow the final snapshot: folding them changes nothing.
-        const all = (await replaySteps(store, jobMachine, stream.streamId));
+        const all = await replaySteps(store, jobMachine, stream.streamId);
         expect(comparable(all.at(-1)!.snapshot)).toEqual(comparable((store.loadSnapshot(stream.streamId)!.snapshot as { state: object }).state));
         const final = (store.loadSnapshot(stream.streamId)!.snapshot as { state: { value: string } }).state.value;
         expect(['done', 'failed']).toContain(final);

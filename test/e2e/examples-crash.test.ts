@@ -40,7 +40,11 @@ interface Case {
 
 const CASES: Case[] = [
   {
-    file: 'examples/molecule-connect.ts', name: 'molecule', machine: connectionMachine, final: 'offline', kills: [5, 9, 9],
+    file: 'examples/molecule-connect.ts',
+    name: 'molecule',
+    machine: connectionMachine,
+    final: 'offline',
+    kills: [5, 9, 9],
     context: (ctx) => expect(ctx).toMatchObject({ reason: 'example finished', counts: { dispatched: 5, replies: 4, notReplied: 1, cursorResets: 1 } }),
     runMs: 60_000,
     effects(output) {
@@ -50,7 +54,11 @@ const CASES: Case[] = [
     },
   },
   {
-    file: 'examples/yoi-observe.ts', name: 'yoi', machine: connectionMachine, final: 'offline', kills: [6, 10, 12],
+    file: 'examples/yoi-observe.ts',
+    name: 'yoi',
+    machine: connectionMachine,
+    final: 'offline',
+    kills: [6, 10, 12],
     context: (ctx) => expect(ctx).toMatchObject({ reason: 'example finished', counts: { commands: 4 } }),
     runMs: 60_000,
     effects(output, kills) {
@@ -63,7 +71,11 @@ const CASES: Case[] = [
     },
   },
   {
-    file: 'examples/mcp-session.ts', name: 'mcp', machine: sessionMachine, final: 'closed', kills: [8, 8, 3],
+    file: 'examples/mcp-session.ts',
+    name: 'mcp',
+    machine: sessionMachine,
+    final: 'closed',
+    kills: [8, 8, 3],
     context(ctx, output) {
       expect(ctx).toMatchObject({ prompts: 2, turns: 2 });
       // the long call is cancelled, unless a kill between its POST and its first logged event left its outcome unknown (never re-sent)
@@ -75,12 +87,19 @@ const CASES: Case[] = [
       // no tools/call ran twice (a call whose outcome a kill left unknown is not sent again)
       const runs = JSON.parse(/count runs by request id (\{.*?\})/.exec(output)![1]) as Record<string, number>;
       expect(Object.keys(runs).length).toBeGreaterThanOrEqual(1);
-      expect(Object.values(runs).every((n) => n === 1), `a tool ran twice: ${JSON.stringify(runs)}`).toBe(true);
+      expect(
+        Object.values(runs).every((n) => n === 1),
+        `a tool ran twice: ${JSON.stringify(runs)}`,
+      ).toBe(true);
       expect(output).toMatch(/server: 1 session, 1 deleted/);
     },
   },
   {
-    file: 'examples/opencode-session.ts', name: 'opencode', machine: sessionMachine, final: 'closed', kills: [5, 7, 5],
+    file: 'examples/opencode-session.ts',
+    name: 'opencode',
+    machine: sessionMachine,
+    final: 'closed',
+    kills: [5, 7, 5],
     context: (ctx) => expect(ctx).toMatchObject({ prompts: 2, turns: 2, lastEnd: 'aborted' }),
     runMs: 120_000, // opencode serve and its warm-up prompt take 30-50 s to start on a busy machine
     effects(output) {
@@ -117,7 +136,14 @@ async function restartUntilDone(file: string, db: string, args: string[], runMs:
  * Starts `file` on `db` and waits until the log holds `n` more events (or it exits, or `runMs` passed),
  * then kills it with SIGKILL unless it exited first. Resolves with the run and whether it was killed.
  */
-async function runUntilEvents(file: string, db: string, args: string[], n: number, runMs: number, noteServer: () => void): Promise<{ run: Run; killed: boolean }> {
+async function runUntilEvents(
+  file: string,
+  db: string,
+  args: string[],
+  n: number,
+  runMs: number,
+  noteServer: () => void,
+): Promise<{ run: Run; killed: boolean }> {
   const before = eventCount(db);
   const run = start(file, db, args);
   started.add(run.pid);
@@ -140,79 +166,90 @@ afterEach(() => {
 
 describe('examples survive kill -9 and restart', () => {
   for (const c of CASES) {
-    it(`${c.file}: killed ${c.kills.length} times, restarted on the same log, finishes with nothing lost or doubled`, async () => {
-      // npm ci installs opencode-linux-x64 (a devDependency): a missing binary is a broken install, not a reason to skip
-      if (c.name === 'opencode' && opencodeMissing) throw new Error(`the opencode binary is missing at ${opencodeBinary()}: run npm ci`);
-      const db = tempDb();
-      const recordFile = `${db.path}.${c.name}.json`;
-      const servers = new Set<number>();
-      const noteServer = () => {
-        if (!existsSync(recordFile)) return;
-        const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { pid: number; childPid?: number };
-        for (const pid of [record.pid, record.childPid]) if (pid) { servers.add(pid); started.add(pid); }
-      };
-      try {
-        const outputs: string[] = [];
-        let killedActive = 0;
-        for (const n of c.kills) {
-          const { run, killed } = await runUntilEvents(c.file, db.path, [], n, c.runMs, noteServer);
-          if (killed) {
-            const store = openSqliteStore(db.path, { readonly: true });
-            if (store.listStreams({ status: ['active'] }).length === 1) killedActive += 1;
-            store.close();
-          } else {
-            expect(await run.exited, run.output()).toBe(0);
-          }
-          outputs.push(run.output());
-        }
-        expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
-
-        // start again until it exits 0 (each run bounded)
-        const { final, failed } = await restartUntilDone(c.file, db.path, [], c.runMs, noteServer);
-        outputs.push(...failed);
-        expect(final, outputs.join('\n----\n')).toBeDefined();
-        const output = final!.output();
-        outputs.push(output);
-        expect(await final!.exited, outputs.join('\n----\n')).toBe(0);
-        // the detached server outlived every kill: one server for the whole run, reused by each restart
-        expect(output).toMatch(/left by an earlier run/);
-        // every restart picked up the same stream: resumed it, or (killed after its end) found it finished
-        for (const out of outputs.slice(1)) expect(out).toMatch(/: (recovered from the log|found finished in the log)/);
-        expect(outputs.slice(1).join('\n')).toMatch(/: recovered from the log/);
-        expect(output).toMatch(/replay it: +npm run -s actorlog -- replay /);
-        c.effects(output, killedActive);
-
-        const store = openSqliteStore(db.path, { readonly: true });
+    it(
+      `${c.file}: killed ${c.kills.length} times, restarted on the same log, finishes with nothing lost or doubled`,
+      async () => {
+        // npm ci installs opencode-linux-x64 (a devDependency): a missing binary is a broken install, not a reason to skip
+        if (c.name === 'opencode' && opencodeMissing) throw new Error(`the opencode binary is missing at ${opencodeBinary()}: run npm ci`);
+        const db = tempDb();
+        const recordFile = `${db.path}.${c.name}.json`;
+        const servers = new Set<number>();
+        const noteServer = () => {
+          if (!existsSync(recordFile)) return;
+          const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { pid: number; childPid?: number };
+          for (const pid of [record.pid, record.childPid])
+            if (pid) {
+              servers.add(pid);
+              started.add(pid);
+            }
+        };
         try {
-          const streams = store.listStreams();
-          expect(streams.map((s) => s.status)).toEqual(['done']);
-          const id = streams[0].streamId;
-          expect(output).toContain(id);
-          const versions = store.readStream(id).map((r) => r.version);
-          expect(versions, 'no version gap').toEqual(versions.map((_, i) => i + 1));
-          const verify = await verifyReplay(store, c.machine, id);
-          expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
-          const last = (await replaySteps(store, c.machine, id)).at(-1)!.snapshot;
-          expect(last.value).toBe(c.final);
-          c.context(last.context as Record<string, unknown>, output);
-          if (c.machine === connectionMachine) {
-            // each message dispatched once: no message.dispatched twice for one message
-            const dispatched = store.readStream(id).filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId);
-            expect(new Set(dispatched).size).toBe(dispatched.length);
+          const outputs: string[] = [];
+          let killedActive = 0;
+          for (const n of c.kills) {
+            const { run, killed } = await runUntilEvents(c.file, db.path, [], n, c.runMs, noteServer);
+            if (killed) {
+              const store = openSqliteStore(db.path, { readonly: true });
+              if (store.listStreams({ status: ['active'] }).length === 1) killedActive += 1;
+              store.close();
+            } else {
+              expect(await run.exited, run.output()).toBe(0);
+            }
+            outputs.push(run.output());
           }
-        } finally {
-          store.close();
-        }
+          expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
 
-        // the server was stopped at the end (its PID, and OpenCode's own, are gone) and forgotten
-        expect(servers.size, 'one server process (plus OpenCode itself) for every run').toBe(c.name === 'opencode' ? 2 : 1);
-        for (const pid of servers) expect(alive(pid), `server pid ${pid} still running`).toBe(false);
-        expect(existsSync(recordFile)).toBe(false);
-        expect(existsSync(`${db.path}.${c.name}.run.json`)).toBe(false);
-      } finally {
-        db.cleanup();
-      }
-    }, c.runMs * 5);
+          // start again until it exits 0 (each run bounded)
+          const { final, failed } = await restartUntilDone(c.file, db.path, [], c.runMs, noteServer);
+          outputs.push(...failed);
+          expect(final, outputs.join('\n----\n')).toBeDefined();
+          const output = final!.output();
+          outputs.push(output);
+          expect(await final!.exited, outputs.join('\n----\n')).toBe(0);
+          // the detached server outlived every kill: one server for the whole run, reused by each restart
+          expect(output).toMatch(/left by an earlier run/);
+          // every restart picked up the same stream: resumed it, or (killed after its end) found it finished
+          for (const out of outputs.slice(1)) expect(out).toMatch(/: (recovered from the log|found finished in the log)/);
+          expect(outputs.slice(1).join('\n')).toMatch(/: recovered from the log/);
+          expect(output).toMatch(/replay it: +npm run -s actorlog -- replay /);
+          c.effects(output, killedActive);
+
+          const store = openSqliteStore(db.path, { readonly: true });
+          try {
+            const streams = store.listStreams();
+            expect(streams.map((s) => s.status)).toEqual(['done']);
+            const id = streams[0].streamId;
+            expect(output).toContain(id);
+            const versions = store.readStream(id).map((r) => r.version);
+            expect(versions, 'no version gap').toEqual(versions.map((_, i) => i + 1));
+            const verify = await verifyReplay(store, c.machine, id);
+            expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
+            const last = (await replaySteps(store, c.machine, id)).at(-1)!.snapshot;
+            expect(last.value).toBe(c.final);
+            c.context(last.context as Record<string, unknown>, output);
+            if (c.machine === connectionMachine) {
+              // each message dispatched once: no message.dispatched twice for one message
+              const dispatched = store
+                .readStream(id)
+                .filter((r) => r.type === 'message.dispatched')
+                .map((r) => (r.data as { messageId: string }).messageId);
+              expect(new Set(dispatched).size).toBe(dispatched.length);
+            }
+          } finally {
+            store.close();
+          }
+
+          // the server was stopped at the end (its PID, and OpenCode's own, are gone) and forgotten
+          expect(servers.size, 'one server process (plus OpenCode itself) for every run').toBe(c.name === 'opencode' ? 2 : 1);
+          for (const pid of servers) expect(alive(pid), `server pid ${pid} still running`).toBe(false);
+          expect(existsSync(recordFile)).toBe(false);
+          expect(existsSync(`${db.path}.${c.name}.run.json`)).toBe(false);
+        } finally {
+          db.cleanup();
+        }
+      },
+      c.runMs * 5,
+    );
   }
 
   it('examples/foreman-jobs.ts: killed 3 times, restarted on the same log, its daemon outlives the kills and every job ends once', async () => {
@@ -292,11 +329,20 @@ describe('examples survive kill -9 and restart', () => {
           const id = st.streamId;
           const events = store.readStream(id);
           expect(st.status, id).toBe('done');
-          expect(events.map((r) => r.version), `${id} has no version gap`).toEqual(events.map((_, i) => i + 1));
+          expect(
+            events.map((r) => r.version),
+            `${id} has no version gap`,
+          ).toEqual(events.map((_, i) => i + 1));
           // the stream follows one daemon job to its end: one job.accepted; another job's webhooks are only recorded as job.invalid
-          expect(events.filter((r) => r.type === 'job.accepted'), id).toHaveLength(1);
+          expect(
+            events.filter((r) => r.type === 'job.accepted'),
+            id,
+          ).toHaveLength(1);
           const invalid = events.filter((r) => r.type === 'job.invalid').map((r) => (r.data as { error: string }).error);
-          expect(invalid.every((e) => /webhook for job .* arrived at the URL of job/.test(e)), invalid.join('\n')).toBe(true);
+          expect(
+            invalid.every((e) => /webhook for job .* arrived at the URL of job/.test(e)),
+            invalid.join('\n'),
+          ).toBe(true);
           const verify = await verifyReplay(store, jobMachine, id);
           expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });
           const last = (await replaySteps(store, jobMachine, id)).at(-1)!.snapshot;
@@ -331,7 +377,10 @@ describe('examples survive kill -9 and restart', () => {
     const secrets = new Set<string>();
     const noteServer = () => {
       if (!existsSync(recordFile)) return;
-      const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { pid: number; options: { jobs: Array<{ token: string; credentials: Array<{ value: string }> }> } };
+      const record = JSON.parse(readFileSync(recordFile, 'utf8')) as {
+        pid: number;
+        options: { jobs: Array<{ token: string; credentials: Array<{ value: string }> }> };
+      };
       servers.add(record.pid);
       started.add(record.pid);
       for (const job of record.options.jobs) [job.token, ...job.credentials.map((c) => c.value)].forEach((v) => secrets.add(v));
@@ -400,7 +449,10 @@ describe('examples survive kill -9 and restart', () => {
         expect(streams.map((st) => [st.streamId, st.status])).toEqual([[`ironclaw-${jobId}`, 'done']]);
         const id = streams[0].streamId;
         const events = store.readStream(id);
-        expect(events.map((r) => r.version), 'no version gap').toEqual(events.map((_, i) => i + 1));
+        expect(
+          events.map((r) => r.version),
+          'no version gap',
+        ).toEqual(events.map((_, i) => i + 1));
         expect(events.filter((r) => r.type === 'worker.completed')).toHaveLength(1);
         const verify = await verifyReplay(store, workerMachine, id);
         expect(verify, JSON.stringify(verify.differences?.slice(0, 2))).toMatchObject({ ok: true });

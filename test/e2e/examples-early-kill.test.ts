@@ -5,7 +5,6 @@ import { alive } from '../../examples/server-process.ts';
 import { tempDb } from '../support/tempDb.ts';
 import { runTsx, type ChildRun } from '../support/kit/index.ts';
 
-
 /**
  * PIDs of the processes of this log: those whose environment says so (an example and every server
  * it started inherit ACTORLOG_DB), and those in their process groups (OpenCode's `opencode serve`
@@ -17,9 +16,18 @@ function processesOf(db: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      groups.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'latin1').replace(/^.*\) /s, '').split(' ')[2]));
+      groups.set(
+        Number(entry),
+        Number(
+          readFileSync(`/proc/${entry}/stat`, 'latin1')
+            .replace(/^.*\) /s, '')
+            .split(' ')[2],
+        ),
+      );
       if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`ACTORLOG_DB=${db}`)) mine.add(Number(entry));
-    } catch { /* gone, or not ours */ }
+    } catch {
+      /* gone, or not ours */
+    }
   }
   for (const [pid, group] of groups) if (mine.has(group)) mine.add(pid);
   return [...mine];
@@ -38,13 +46,22 @@ function run(file: string, db: string): ChildRun {
 }
 
 describe('no example leaves a server behind when killed in its first second', () => {
-  for (const [file, name] of [['examples/mcp-session.ts', 'mcp'], ['examples/yoi-observe.ts', 'yoi']] as const) {
+  for (const [file, name] of [
+    ['examples/mcp-session.ts', 'mcp'],
+    ['examples/yoi-observe.ts', 'yoi'],
+  ] as const) {
     it(`${file}: killed right after it spawned its server, then run to its end: no process of that log is left`, async () => {
       const db = tempDb();
       dbs.push(db);
       const first = run(file, db.path);
       // kill -9 the example as soon as its server process exists (long before the server listens)
-      const isServer = (pid: number) => { try { return /server-process\.ts|test\/servers\//.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1')); } catch { return false; } };
+      const isServer = (pid: number) => {
+        try {
+          return /server-process\.ts|test\/servers\//.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+        } catch {
+          return false;
+        }
+      };
       while (!processesOf(db.path).some(isServer)) {
         if (first.child.exitCode !== null) throw new Error(`the example ended before starting its server:\n${first.output()}`);
         await sleep(2);

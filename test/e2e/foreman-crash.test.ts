@@ -51,14 +51,25 @@ async function checkLog(path: string) {
     for (const stream of streams) {
       const events = store.readStream(stream.streamId);
       expect(stream.status, stream.streamId).toBe('done');
-      expect(events.map((r) => r.version), `${stream.streamId} has no version gap`).toEqual(events.map((_, i) => i + 1));
-      expect(events.filter((r) => r.type === 'job.accepted'), stream.streamId).toHaveLength(1);
+      expect(
+        events.map((r) => r.version),
+        `${stream.streamId} has no version gap`,
+      ).toEqual(events.map((_, i) => i + 1));
+      expect(
+        events.filter((r) => r.type === 'job.accepted'),
+        stream.streamId,
+      ).toHaveLength(1);
       expect(await verifyReplay(store, jobMachine, stream.streamId), stream.streamId).toMatchObject({ ok: true });
       finals[stream.streamId] = (store.loadSnapshot(stream.streamId)!.snapshot as { state: { value: string } }).state.value;
       invalid.push(...events.filter((r) => r.type === 'job.invalid').map((r) => (r.data as { error: string }).error));
     }
     expect(finals).toEqual({ 'foreman-1': 'done', 'foreman-2': 'done', 'foreman-3': 'done', 'foreman-4': 'failed' });
-    return { invalid, accepted: Object.fromEntries(streams.map((s) => [s.streamId, (store.readStream(s.streamId).find((r) => r.type === 'job.accepted')!.data as { remoteId: string }).remoteId])) };
+    return {
+      invalid,
+      accepted: Object.fromEntries(
+        streams.map((s) => [s.streamId, (store.readStream(s.streamId).find((r) => r.type === 'job.accepted')!.data as { remoteId: string }).remoteId]),
+      ),
+    };
   } finally {
     store.close();
     for (const file of [path, `${path}-wal`]) {
@@ -117,10 +128,16 @@ describe('foreman jobs after kill -9 (seed 000)', () => {
     // log follows one daemon job per stream to its end, the other runs unobserved, nothing a third time.
     const { server, db } = await start();
     server.faults.holdAcceptMs = 3_000;
-    await killAndRecover(server, db, () => server.stats().jobsCreated === JOBS, `${JOBS} jobs created on the daemon`, () => {
-      expect(acceptedJobs(db)).toBe(0);
-      server.faults.holdAcceptMs = 0;
-    });
+    await killAndRecover(
+      server,
+      db,
+      () => server.stats().jobsCreated === JOBS,
+      `${JOBS} jobs created on the daemon`,
+      () => {
+        expect(acceptedJobs(db)).toBe(0);
+        server.faults.holdAcceptMs = 0;
+      },
+    );
     expect(server.stats().jobsCreated).toBe(2 * JOBS);
     const { accepted, invalid } = await checkLog(db);
     for (let i = 1; i <= JOBS; i++) {
@@ -130,6 +147,9 @@ describe('foreman jobs after kill -9 (seed 000)', () => {
       expect(accepted[id], id).toBe(submitted[1].job_id); // the log follows the second; the first is the orphan
     }
     // The orphans' webhooks reach the same URLs (keyed by stream id): recorded as job.invalid, never acted on.
-    expect(invalid.every((e) => /webhook for job .* arrived at the URL of job/.test(e)), invalid.join('\n')).toBe(true);
+    expect(
+      invalid.every((e) => /webhook for job .* arrived at the URL of job/.test(e)),
+      invalid.join('\n'),
+    ).toBe(true);
   }, 120_000);
 });

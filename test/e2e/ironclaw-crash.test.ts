@@ -13,7 +13,9 @@ const CREDENTIAL = 'ghp_SECRETVALUE_crash_5e6f7a8b';
 
 /** examples/ironclaw-worker.ts in a child process on the test orchestrator, its output collected. */
 function runWorker(db: string, url: string) {
-  return runTsx('examples/ironclaw-worker.ts', ['--db', db, '--orchestrator-url', url, '--job-id', JOB, '--prompt-poll-ms', '50'], { env: { IRONCLAW_WORKER_TOKEN: TOKEN } });
+  return runTsx('examples/ironclaw-worker.ts', ['--db', db, '--orchestrator-url', url, '--job-id', JOB, '--prompt-poll-ms', '50'], {
+    env: { IRONCLAW_WORKER_TOKEN: TOKEN },
+  });
 }
 
 describe('ironclaw worker after kill -9 mid-loop (seed 002)', () => {
@@ -21,11 +23,19 @@ describe('ironclaw worker after kill -9 mid-loop (seed 002)', () => {
   const db = tempDb();
 
   beforeAll(async () => {
-    orchestrator = await startIronclawOrchestrator([{
-      jobId: JOB, token: TOKEN, title: 'Crash me', description: 'Look it up, then answer.',
-      credentials: [{ env_var: 'GITHUB_TOKEN', value: CREDENTIAL }],
-      prompts: [{ content: 'Now summarise it', afterPolls: 1 }, { content: '', done: true, afterPolls: 1 }],
-    }]);
+    orchestrator = await startIronclawOrchestrator([
+      {
+        jobId: JOB,
+        token: TOKEN,
+        title: 'Crash me',
+        description: 'Look it up, then answer.',
+        credentials: [{ env_var: 'GITHUB_TOKEN', value: CREDENTIAL }],
+        prompts: [
+          { content: 'Now summarise it', afterPolls: 1 },
+          { content: '', done: true, afterPolls: 1 },
+        ],
+      },
+    ]);
   });
   afterAll(async () => {
     await orchestrator?.close();

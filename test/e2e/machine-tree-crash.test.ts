@@ -14,7 +14,6 @@ import { eventCount } from '../support/orchestrator.ts';
 import { runTsx, until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
-
 /** Runs the application; `snapshotEvery` 0 makes recovery fold the whole stream, 3 resumes from live snapshots. */
 function startApp(db: string, effects: string, snapshotEvery = 3) {
   return runTsx('test/support/tree-app.ts', [db], { env: { ACTORLOG_EFFECTS: effects, SNAPSHOT_EVERY: String(snapshotEvery) } });
@@ -41,8 +40,13 @@ function finalStates(path: string): Outcome {
   const store = openSqliteStore(path, { readonly: true });
   const final: Record<string, unknown> = {};
   for (const id of ['p-1', 'b-1']) {
-    const snap = store.loadSnapshot(id)!.snapshot as { state: { value: unknown; context: unknown; status: unknown; children: Record<string, { snapshot: unknown }> } };
-    final[id] = { ...comparable(snap.state), children: Object.fromEntries(Object.entries(snap.state.children).map(([k, v]) => [k, comparable(v.snapshot as object)])) };
+    const snap = store.loadSnapshot(id)!.snapshot as {
+      state: { value: unknown; context: unknown; status: unknown; children: Record<string, { snapshot: unknown }> };
+    };
+    final[id] = {
+      ...comparable(snap.state),
+      children: Object.fromEntries(Object.entries(snap.state.children).map(([k, v]) => [k, comparable(v.snapshot as object)])),
+    };
   }
   return { final, store };
 }
@@ -106,7 +110,10 @@ describe('a user-style machine tree under kill -9', () => {
       }
       const parentLog = store.readStream('p-1');
       const runOf = (record: EventRecord) => heads.findIndex((h) => record.globalPosition <= h) - 1;
-      for (const [key, doneType] of [['quick', 'xstate.done.actor.quick'], ['slow', 'xstate.done.actor.slow']] as const) {
+      for (const [key, doneType] of [
+        ['quick', 'xstate.done.actor.quick'],
+        ['slow', 'xstate.done.actor.slow'],
+      ] as const) {
         const done = parentLog.filter((r) => r.type === doneType);
         expect(done, doneType).toHaveLength(1);
         const completedIn = runOf(done[0]!);

@@ -32,7 +32,10 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     const dispatchedInLog = () => {
       const store = openSqliteStore(db.path, { readonly: true });
       try {
-        return store.readStream(`molecule-${ws}`).filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId);
+        return store
+          .readStream(`molecule-${ws}`)
+          .filter((r) => r.type === 'message.dispatched')
+          .map((r) => (r.data as { messageId: string }).messageId);
       } finally {
         store.close();
       }
@@ -50,7 +53,10 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     // 2nd run: killed while the reply to message 9 is in flight (dispatch logged, reply not)
     server.faults.holdReply = [rows[8]];
     const second = holder(args);
-    await until(() => server.stats.replies.some((r) => r.envelope.params?.message?.metadata?.in_reply_to === rows[8]), 'the reply to message 9', { timeoutMs: 20_000, everyMs: 20 });
+    await until(() => server.stats.replies.some((r) => r.envelope.params?.message?.metadata?.in_reply_to === rows[8]), 'the reply to message 9', {
+      timeoutMs: 20_000,
+      everyMs: 20,
+    });
     second.child.kill('SIGKILL');
     expect(await second.exited, second.output()).toBe('SIGKILL');
     expect(second.output()).toMatch(/recovered molecule-ws-crash/);
@@ -69,11 +75,18 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     // nothing lost, nothing executed twice
     expect(server.stats.executions.map((e) => e.messageId)).toEqual(rows);
     expect(new Set(server.stats.executions.map((e) => e.key)).size).toBe(MESSAGES);
-    expect(server.stats.dispatchCalls.filter((c) => c.messageId === rows[4]).map((c) => c.key)).toEqual([`molecule-${ws}:${rows[4]}`, `molecule-${ws}:${rows[4]}`]);
+    expect(server.stats.dispatchCalls.filter((c) => c.messageId === rows[4]).map((c) => c.key)).toEqual([
+      `molecule-${ws}:${rows[4]}`,
+      `molecule-${ws}:${rows[4]}`,
+    ]);
     expect(server.stats.dispatchCalls).toHaveLength(MESSAGES + 1);
     expect(dispatchedInLog()).toEqual(rows);
     // every message replied once; the reply cut by the crash was re-sent with the same envelope id
-    expect(server.stats.replies.filter((r) => r.to === 'ws-caller' && rows.includes(r.envelope.params?.message?.metadata?.in_reply_to ?? '')).map((r) => r.envelope.params?.message?.metadata?.in_reply_to)).toEqual(rows);
+    expect(
+      server.stats.replies
+        .filter((r) => r.to === 'ws-caller' && rows.includes(r.envelope.params?.message?.metadata?.in_reply_to ?? ''))
+        .map((r) => r.envelope.params?.message?.metadata?.in_reply_to),
+    ).toEqual(rows);
     expect(server.stats.duplicateReplies).toBe(1);
 
     const store = openSqliteStore(db.path, { readonly: true });

@@ -31,28 +31,51 @@ describe('messages between actors on different nodes', () => {
     await admin.connect();
     // what a timeout reports: the counts, who owns what, the inbox, and each node's output
     const state = async () => {
-      const streams = (await admin.query('SELECT stream_id, status, version, owner_node FROM actorlog.streams ORDER BY stream_id').catch((err: Error) => ({ rows: [err.message] }))).rows;
-      const inbox = (await admin.query('SELECT stream_id, count(*) AS n FROM actorlog.inbox GROUP BY stream_id').catch((err: Error) => ({ rows: [err.message] }))).rows;
+      const streams = (
+        await admin
+          .query('SELECT stream_id, status, version, owner_node FROM actorlog.streams ORDER BY stream_id')
+          .catch((err: Error) => ({ rows: [err.message] }))
+      ).rows;
+      const inbox = (
+        await admin.query('SELECT stream_id, count(*) AS n FROM actorlog.inbox GROUP BY stream_id').catch((err: Error) => ({ rows: [err.message] }))
+      ).rows;
       const counts = { pingsAtB: await count('b', 'ping'), pongsAtA: await count('a', 'pong') };
       return `${JSON.stringify({ counts, streams, inbox })}\n${nodes.map((n, i) => `node ${i}: ${n.output().slice(-1500)}`).join('\n')}`;
     };
-    const count = async (stream: string, type: string) => Number((await admin.query('SELECT count(*) AS n FROM actorlog.events WHERE stream_id = $1 AND type = $2', [stream, type]).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
+    const count = async (stream: string, type: string) =>
+      Number(
+        (await admin.query('SELECT count(*) AS n FROM actorlog.events WHERE stream_id = $1 AND type = $2', [stream, type]).catch(() => ({ rows: [{ n: 0 }] })))
+          .rows[0].n,
+      );
     try {
       const nodeA = startNode(url, `a:${TOTAL}`);
       const nodeB = startNode(url, 'b');
       startNode(url); // the spare
-      await until(async () => (await count('b', 'ping')) >= 300, async () => `300 pings at b: ${await state()}`, { timeoutMs: 180_000, everyMs: 100 });
+      await until(
+        async () => (await count('b', 'ping')) >= 300,
+        async () => `300 pings at b: ${await state()}`,
+        { timeoutMs: 180_000, everyMs: 100 },
+      );
       nodeB.child.kill('SIGKILL');
-      await until(async () => (await count('a', 'pong')) >= 600, async () => `600 pongs at a (b taken over): ${await state()}`, { timeoutMs: 240_000, everyMs: 100 });
+      await until(
+        async () => (await count('a', 'pong')) >= 600,
+        async () => `600 pongs at a (b taken over): ${await state()}`,
+        { timeoutMs: 240_000, everyMs: 100 },
+      );
       nodeA.child.kill('SIGKILL');
       const status = async () => (await admin.query("SELECT status FROM actorlog.streams WHERE stream_id = 'a'")).rows[0]?.status as string | undefined;
-      await until(async () => (await status()) === 'done', async () => `a done: ${await state()}`, { timeoutMs: 240_000, everyMs: 100 });
+      await until(
+        async () => (await status()) === 'done',
+        async () => `a done: ${await state()}`,
+        { timeoutMs: 240_000, everyMs: 100 },
+      );
     } finally {
       await admin.end();
     }
     const store = await openPostgresStore(url);
     try {
-      const numbers = async (stream: string, type: string) => (await store.readStream(stream)).filter((r) => r.type === type).map((r) => (r.data as { n: number }).n);
+      const numbers = async (stream: string, type: string) =>
+        (await store.readStream(stream)).filter((r) => r.type === type).map((r) => (r.data as { n: number }).n);
       const expected = Array.from({ length: TOTAL }, (_, i) => i + 1);
       expect(await numbers('b', 'ping')).toEqual(expected);
       expect((await numbers('a', 'pong')).sort((x, y) => x - y)).toEqual(expected);

@@ -19,8 +19,14 @@ function holder(mode: 'start' | 'recover', args: Record<string, string>, env: No
 function records(path: string, id: string): EventRecord[] {
   try {
     const store = openSqliteStore(path, { readonly: true });
-    try { return store.getStream(id) ? store.readStream(id) : []; } finally { store.close(); }
-  } catch { return []; }
+    try {
+      return store.getStream(id) ? store.readStream(id) : [];
+    } finally {
+      store.close();
+    }
+  } catch {
+    return [];
+  }
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
@@ -45,7 +51,10 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
     const first = holder('start', args, env);
     try {
       // killed mid-turn: the turn has started (seq >= 3 logged) and has not ended
-      await until(() => records(db.path, 'held-oc').some((r) => Number(r.meta.cursor) >= 3), `durable seq 3 logged\n${first.output()}`, { timeoutMs: 30_000, everyMs: 20 });
+      await until(() => records(db.path, 'held-oc').some((r) => Number(r.meta.cursor) >= 3), `durable seq 3 logged\n${first.output()}`, {
+        timeoutMs: 30_000,
+        everyMs: 20,
+      });
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       const atKill = records(db.path, 'held-oc');
@@ -53,7 +62,10 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       const lastSeq = Math.max(...atKill.map((r) => Number(r.meta.cursor ?? 0)));
 
       const second = holder('recover', args, env);
-      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => { second.child.kill('SIGKILL'); throw e; });
+      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
+        second.child.kill('SIGKILL');
+        throw e;
+      });
       expect(code, second.output()).toBe(0);
       expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
 
@@ -65,7 +77,11 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(log.filter((r) => (r.data as { kind?: string }).kind === 'session.next.prompt.admitted')).toHaveLength(1);
       expect(log.map((r) => r.version)).toEqual(log.map((_, i) => i + 1));
       const store = openSqliteStore(db.path, { readonly: true });
-      try { expect(await verifyReplay(store, sessionMachine, 'held-oc')).toMatchObject({ ok: true }); } finally { store.close(); }
+      try {
+        expect(await verifyReplay(store, sessionMachine, 'held-oc')).toMatchObject({ ok: true });
+      } finally {
+        store.close();
+      }
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -78,20 +94,30 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
     const args = { db: db.path, binding: 'opencode', url: server.url, session: 'held-v1', api: 'v1' };
     const first = holder('start', args, env);
     try {
-      await until(() => records(db.path, 'held-v1').filter((r) => r.type === 'session.part').length >= 3, `3 parts logged\n${first.output()}`, { timeoutMs: 30_000, everyMs: 20 });
+      await until(() => records(db.path, 'held-v1').filter((r) => r.type === 'session.part').length >= 3, `3 parts logged\n${first.output()}`, {
+        timeoutMs: 30_000,
+        everyMs: 20,
+      });
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       expect(records(db.path, 'held-v1').some((r) => r.type === 'session.status' && (r.data as { status: string }).status === 'idle')).toBe(false);
 
       const second = holder('recover', args, env);
-      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => { second.child.kill('SIGKILL'); throw e; });
+      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
+        second.child.kill('SIGKILL');
+        throw e;
+      });
       expect(code, second.output()).toBe(0);
       expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
       const log = records(db.path, 'held-v1');
       expect(log.filter((r) => r.type === 'session.synced')).toHaveLength(2); // at the first connection, and after recovery
       expect(log.filter((r) => r.type === 'session.prompt')).toHaveLength(1);
       const store = openSqliteStore(db.path, { readonly: true });
-      try { expect(await verifyReplay(store, sessionMachine, 'held-v1')).toMatchObject({ ok: true }); } finally { store.close(); }
+      try {
+        expect(await verifyReplay(store, sessionMachine, 'held-v1')).toMatchObject({ ok: true });
+      } finally {
+        store.close();
+      }
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -112,7 +138,10 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(atKill).toBeLessThan(20);
 
       const second = holder('recover', args);
-      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => { second.child.kill('SIGKILL'); throw e; });
+      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
+        second.child.kill('SIGKILL');
+        throw e;
+      });
       expect(code, second.output()).toBe(0);
       expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'completed', output: 'Counted to 20' });
 
@@ -123,7 +152,11 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(new Set(ids).size).toBe(ids.length);
       expect(mcp.stats().toolRuns['held-mcp:p1']).toBe(1); // resumed by GET + Last-Event-ID, not re-posted
       const store = openSqliteStore(db.path, { readonly: true });
-      try { expect(await verifyReplay(store, sessionMachine, 'held-mcp')).toMatchObject({ ok: true }); } finally { store.close(); }
+      try {
+        expect(await verifyReplay(store, sessionMachine, 'held-mcp')).toMatchObject({ ok: true });
+      } finally {
+        store.close();
+      }
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -145,7 +178,10 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(atKill.some((r) => (r.data as { channel?: string }).channel === 'prompt' && r.meta.cursor)).toBe(false); // no event id logged
 
       const second = holder('recover', args);
-      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => { second.child.kill('SIGKILL'); throw e; });
+      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
+        second.child.kill('SIGKILL');
+        throw e;
+      });
       expect(code, second.output()).toBe(0);
       expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'failed' });
       const store = openSqliteStore(db.path, { readonly: true });
@@ -154,7 +190,9 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
         expect(last.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
         expect(last.context.lastError.message).toContain(`id "${id}:p1"`);
         expect(await verifyReplay(store, sessionMachine, id)).toMatchObject({ ok: true });
-      } finally { store.close(); }
+      } finally {
+        store.close();
+      }
       // the held call is handled by the server after the hold: that run is the only one
       await until(() => held.stats().toolRuns[`${id}:p1`] === 1, 'the first run started on the server', { timeoutMs: 10_000, everyMs: 20 });
       await new Promise((r) => setTimeout(r, 500));

@@ -24,19 +24,45 @@ describe('issue 15 items 6, 8, 9: children across a SIGKILL', () => {
     expect(second!.result).toEqual({
       failed: [],
       resumed: { ...live, started: [{ cursor: 'c2' }] },
-      after: { prices: { prices: [101, 102, 103] }, seen: { seen: [0, 1, 2, 3] }, totals: { sum: 13, count: 3 }, frames: { frames: [1, 2, 3] }, started: [{ cursor: 'c2' }] },
+      after: {
+        prices: { prices: [101, 102, 103] },
+        seen: { seen: [0, 1, 2, 3] },
+        totals: { sum: 13, count: 3 },
+        frames: { frames: [1, 2, 3] },
+        started: [{ cursor: 'c2' }],
+      },
     });
     expect([...first!.errors, ...second!.errors]).toEqual([]);
 
     const store = openSqliteStore(t.path, { readonly: true });
     try {
       // the observable's snapshots in persisted form (no subscription); the first, with no value yet, too
-      expect(store.readStream('tk-1').map((r) => r.data)).toEqual([{ snapshot: { status: 'active' } }, { snapshot: { status: 'active', context: 101 } }, { snapshot: { status: 'active', context: 102 } }, { snapshot: { status: 'active', context: 103 } }]);
+      expect(store.readStream('tk-1').map((r) => r.data)).toEqual([
+        { snapshot: { status: 'active' } },
+        { snapshot: { status: 'active', context: 101 } },
+        { snapshot: { status: 'active', context: 102 } },
+        { snapshot: { status: 'active', context: 103 } },
+      ]);
       // the child machine's snapshots: one per change, none re-sent by the recovery
-      expect(store.readStream('wa-1').filter((r) => r.type === 'xstate.snapshot.counter').map((r) => (r.data as { snapshot: { context: { n: number } } }).snapshot.context.n)).toEqual([0, 1, 2, 3]);
-      expect(store.readStream('le-1').filter((r) => r.meta.target === 'totals').map((r) => r.data)).toEqual([{ amount: 5 }, { amount: 7 }, { amount: 1 }]);
+      expect(
+        store
+          .readStream('wa-1')
+          .filter((r) => r.type === 'xstate.snapshot.counter')
+          .map((r) => (r.data as { snapshot: { context: { n: number } } }).snapshot.context.n),
+      ).toEqual([0, 1, 2, 3]);
+      expect(
+        store
+          .readStream('le-1')
+          .filter((r) => r.meta.target === 'totals')
+          .map((r) => r.data),
+      ).toEqual([{ amount: 5 }, { amount: 7 }, { amount: 1 }]);
       expect(store.readStream('rd-1').map((r) => r.meta.cursor)).toEqual(['c1', 'c2', 'c3']);
-      for (const [id, machine] of [['tk-1', ticker], ['wa-1', watcher], ['le-1', ledger], ['rd-1', reader]] as const) {
+      for (const [id, machine] of [
+        ['tk-1', ticker],
+        ['wa-1', watcher],
+        ['le-1', ledger],
+        ['rd-1', reader],
+      ] as const) {
         const verify = await verifyReplay(store, machine, id);
         expect(verify.differences, id).toEqual([]);
         expect(verify.checked, id).toBeGreaterThan(0);

@@ -16,7 +16,7 @@ let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
 describe('issue 15: input from another XState system', () => {
-  it('journals a plain actor\'s sends and a reply by ref to a child machine, and recovers them', async () => {
+  it("journals a plain actor's sends and a reply by ref to a child machine, and recovers them", async () => {
     const t = tempDb();
     cleanup = t.cleanup;
     const [live, recovered] = await runScenario('foreign', t.path);
@@ -27,13 +27,20 @@ describe('issue 15: input from another XState system', () => {
 
     const store = openSqliteStore(t.path, { readonly: true });
     try {
-      expect(store.readStream('c-1').map((r) => [r.type, r.meta.source])).toEqual([['inc', 'actor'], ['inc', 'actor']]);
+      expect(store.readStream('c-1').map((r) => [r.type, r.meta.source])).toEqual([
+        ['inc', 'actor'],
+        ['inc', 'actor'],
+      ]);
       const replies = store.readStream('cl-1').filter((r) => r.type === 'reply');
       expect(replies.map((r) => [r.data, r.meta.target, r.meta.actor, r.meta.causationId])).toEqual([
         [{ n: 10 }, 'kid', 'srv-1', 'srv-1:1::0'],
         [{ n: 20 }, 'kid', 'srv-1', 'srv-1:2::0'],
       ]);
-      for (const [id, machine] of [['c-1', counter], ['srv-1', server], ['cl-1', client]] as const) {
+      for (const [id, machine] of [
+        ['c-1', counter],
+        ['srv-1', server],
+        ['cl-1', client],
+      ] as const) {
         expect((await verifyReplay(store, machine, id)).differences, id).toEqual([]);
       }
     } finally {

@@ -44,15 +44,23 @@ describe('issue 15 item 11: stream ids', () => {
 
     const listed = await cli('streams', t.path);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout.split('\n').filter((l) => l.includes('tally')).map((l) => l.split(/\s{2,}/)[0])).toEqual(['t-1', '(no id)']);
+    expect(
+      listed.stdout
+        .split('\n')
+        .filter((l) => l.includes('tally'))
+        .map((l) => l.split(/\s{2,}/)[0]),
+    ).toEqual(['t-1', '(no id)']);
   }, 60_000);
 
   for (const [name, open] of [
-    ['SQLite', () => {
-      const t = tempDb();
-      cleanups.push(t.cleanup);
-      return openSqliteStore(t.path);
-    }],
+    [
+      'SQLite',
+      () => {
+        const t = tempDb();
+        cleanups.push(t.cleanup);
+        return openSqliteStore(t.path);
+      },
+    ],
     ['memory', () => createMemoryStore()],
   ] as const) {
     it(`the ${name} store refuses a NULL or empty stream id with INVALID_OPTIONS, writing nothing`, async () => {

@@ -25,7 +25,9 @@ afterEach(() => {
 function openWithout(mode: 'missing' | 'abi', db: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const args = ['--require', './test/support/newcomer/no-native-build.cjs', '--import', TSX, 'test/support/newcomer/open-log.ts', db];
-    execFile(process.execPath, args, { cwd: ROOT, env: { ...process.env, NATIVE_BUILD: mode }, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim())));
+    execFile(process.execPath, args, { cwd: ROOT, env: { ...process.env, NATIVE_BUILD: mode }, timeout: 30_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
+    );
   });
 }
 
@@ -42,7 +44,9 @@ describe('issue 15 item 16: errors a newcomer meets', () => {
     const t = tempDb();
     cleanups.push(t.cleanup);
     const line = await openWithout('abi', t.path);
-    expect(line).toContain(`STORE_UNAVAILABLE native-build cannot open log file ${t.path}: better-sqlite3 was built for another Node.js version than this one (${process.version}). Run \`npm rebuild better-sqlite3\``);
+    expect(line).toContain(
+      `STORE_UNAVAILABLE native-build cannot open log file ${t.path}: better-sqlite3 was built for another Node.js version than this one (${process.version}). Run \`npm rebuild better-sqlite3\``,
+    );
   }, 60_000);
 
   it('refuses spawn after close() with STORE_UNAVAILABLE', async () => {

@@ -15,8 +15,8 @@ import { tempDb } from '../support/tempDb.ts';
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
-describe('issue 15 item 1: systemId, and a fold\'s own error', () => {
-  it('recovers a child with a systemId; never marks a stream final for the fold\'s own error', async () => {
+describe("issue 15 item 1: systemId, and a fold's own error", () => {
+  it("recovers a child with a systemId; never marks a stream final for the fold's own error", async () => {
     const t = tempDb();
     cleanup = t.cleanup;
     const [first, lacking, fixed] = await runScenario('systemId', t.path);
@@ -29,8 +29,20 @@ describe('issue 15 item 1: systemId, and a fold\'s own error', () => {
     const store = openSqliteStore(t.path, { readonly: true });
     try {
       // the sibling's message went through the log to the child with the systemId
-      expect(store.readStream('sh-1').filter((r) => r.type === 'take').map((r) => [r.meta.target, r.meta.actor])).toEqual([['inv', 'clerk'], ['inv', 'clerk'], ['inv', 'clerk']]);
-      for (const [id, machine] of [['sh-1', shop], ['t-1', till]] as const) {
+      expect(
+        store
+          .readStream('sh-1')
+          .filter((r) => r.type === 'take')
+          .map((r) => [r.meta.target, r.meta.actor]),
+      ).toEqual([
+        ['inv', 'clerk'],
+        ['inv', 'clerk'],
+        ['inv', 'clerk'],
+      ]);
+      for (const [id, machine] of [
+        ['sh-1', shop],
+        ['t-1', till],
+      ] as const) {
         const verify = await verifyReplay(store, machine, id);
         expect(verify.differences, id).toEqual([]);
         expect(verify.checked, id).toBeGreaterThan(0);

@@ -27,7 +27,10 @@ describe('issue 15: tick mode, a failed append in a batch', () => {
     try {
       expect(store.readStream('a-1').map((r) => r.type)).toEqual(['go', 'go']);
       // One ping per logged `go`, each causation id once.
-      expect(store.readStream('b-1').map((r) => [r.data, r.meta.causationId])).toEqual([[{ n: 1 }, 'a-1:1::0'], [{ n: 2 }, 'a-1:2::0']]);
+      expect(store.readStream('b-1').map((r) => [r.data, r.meta.causationId])).toEqual([
+        [{ n: 1 }, 'a-1:1::0'],
+        [{ n: 2 }, 'a-1:2::0'],
+      ]);
       expect((await verifyReplay(store, pinger, 'a-1')).differences).toEqual([]);
       expect((await verifyReplay(store, pinged, 'b-1')).differences).toEqual([]);
     } finally {

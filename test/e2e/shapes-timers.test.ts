@@ -26,7 +26,10 @@ describe('issue 15: timers across a SIGKILL', () => {
     try {
       // Item 2, two children of one machine (one `after` event object): each beats three times on its
       // own period; a beat that came due while the process was dead fires at the restart (10_550).
-      const beats = store.readStream('o-1').filter((r) => r.meta.source === 'timer').map((r) => [r.meta.timer, r.meta.recordedAt]);
+      const beats = store
+        .readStream('o-1')
+        .filter((r) => r.meta.source === 'timer')
+        .map((r) => [r.meta.timer, r.meta.recordedAt]);
       const fast = 'fast#xstate.after.every.pinger.waiting';
       const slow = 'slow#xstate.after.every.pinger.waiting';
       expect(beats).toEqual([
@@ -38,14 +41,21 @@ describe('issue 15: timers across a SIGKILL', () => {
         [slow, 11_550],
       ]);
       // Item 2, one event object raised twice: the log names the timer that fired, so neither fires again.
-      expect(store.readStream('r-1').map((r) => [r.meta.timer, r.meta.recordedAt])).toEqual([['#early', 10_100], ['#late', 10_550]]);
+      expect(store.readStream('r-1').map((r) => [r.meta.timer, r.meta.recordedAt])).toEqual([
+        ['#early', 10_100],
+        ['#late', 10_550],
+      ]);
       // Item 7: the delayed sendTo(self) and the child's delayed sendParent are timers of this tree.
       expect(store.readStream('s-1').map((r) => [r.type, r.meta.source, r.meta.timer, r.meta.recordedAt])).toEqual([
         ['tick', 'timer', '#~0.0', 10_100],
         ['report', 'timer', 'reporter#~0.0', 10_600],
         ['tick', 'timer', '#~0.1', 10_700],
       ]);
-      for (const [id, machine] of [['o-1', owner], ['r-1', reminders], ['s-1', selfish]] as const) {
+      for (const [id, machine] of [
+        ['o-1', owner],
+        ['r-1', reminders],
+        ['s-1', selfish],
+      ] as const) {
         expect(store.getStream(id)!.status, id).toBe('done');
         const verify = await verifyReplay(store, machine, id);
         expect(verify.differences, id).toEqual([]);

@@ -25,13 +25,24 @@ describe('issue 15 item 12: deploying a changed machine', () => {
     const [h1, h2, h3] = [machineHash(v1), machineHash(v2), machineHash(v3)];
     expect(new Set([h1, h2, h3]).size).toBe(3);
 
-    expect(verified!.result).toEqual({ recovered: ['o-1', 'o-2'], failed: [], totals: { 'o-1': { total: 16, receipt: null, other: 0 }, 'o-2': { total: 16, receipt: null, other: 0 } } });
+    expect(verified!.result).toEqual({
+      recovered: ['o-1', 'o-2'],
+      failed: [],
+      totals: { 'o-1': { total: 16, receipt: null, other: 0 }, 'o-2': { total: 16, receipt: null, other: 0 } },
+    });
     const mismatch = (result: unknown) => (result as { failed: Array<[string, string, string]> }).failed;
-    expect(mismatch(diverged!.result).map(([id, code]) => [id, code])).toEqual([['o-1', 'MACHINE_MISMATCH'], ['o-2', 'MACHINE_MISMATCH']]);
+    expect(mismatch(diverged!.result).map(([id, code]) => [id, code])).toEqual([
+      ['o-1', 'MACHINE_MISMATCH'],
+      ['o-2', 'MACHINE_MISMATCH'],
+    ]);
     expect(mismatch(diverged!.result)[0]![2]).toContain(`folds its log differently from the one that wrote it (${h2}): first at version 2 (context)`);
     expect(mismatch(refused!.result)[0]![2]).toContain("onMachineChange is 'refuse'");
     // accepted: each goes on from where its log left it, adding the new way (2 x 1)
-    expect(accepted!.result).toEqual({ recovered: ['o-1', 'o-2'], failed: [], totals: { 'o-1': { total: 19, receipt: null, other: 0 }, 'o-2': { total: 19, receipt: null, other: 0 } } });
+    expect(accepted!.result).toEqual({
+      recovered: ['o-1', 'o-2'],
+      failed: [],
+      totals: { 'o-1': { total: 19, receipt: null, other: 0 }, 'o-2': { total: 19, receipt: null, other: 0 } },
+    });
 
     const store = openSqliteStore(t.path, { readonly: true });
     try {

@@ -13,7 +13,9 @@ beforeEach(async () => {
   agent = await startA2AServer({ stepMs: 60 });
   actors = a2aJobActors({ url: agent.url, headers: { authorization: 'Bearer s3cret-token' }, dedupesMessageId: true });
 });
-afterEach(async () => { await agent.close(); });
+afterEach(async () => {
+  await agent.close();
+});
 
 /** A tiny parent machine: invokes `logic` with `input`, records every job.* event it sends, and how it ended. */
 function spawnChild(logic: AnyActorLogic, input: unknown) {
@@ -25,7 +27,13 @@ function spawnChild(logic: AnyActorLogic, input: unknown) {
     initial: 'running',
     states: {
       running: {
-        invoke: { id: 'child', src: 'child', input: () => input, onDone: 'done', onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) } },
+        invoke: {
+          id: 'child',
+          src: 'child',
+          input: () => input,
+          onDone: 'done',
+          onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
+        },
         on: { 'job.*': { actions: assign({ events: ({ context, event }) => [...context.events, event as unknown as JobWireEvent] }) } },
       },
       done: { type: 'final' },
@@ -117,7 +125,14 @@ describe('A2A job actors against the example A2A server', () => {
     const { ended, events } = await run(actors.follow, { jobId: 'job-1', remoteId });
     expect(ended).toBe('done');
     const invalid = events.filter((e) => e.type === 'job.invalid');
-    expect(invalid).toEqual([{ type: 'job.invalid', raw: expect.stringContaining('"kind":"task"'), error: expect.stringContaining('not JSON'), meta: { source: 'sse', cursor: `${remoteId}:1` } }]);
+    expect(invalid).toEqual([
+      {
+        type: 'job.invalid',
+        raw: expect.stringContaining('"kind":"task"'),
+        error: expect.stringContaining('not JSON'),
+        meta: { source: 'sse', cursor: `${remoteId}:1` },
+      },
+    ]);
     expect(updates(events).at(-1)).toMatchObject({ state: 'completed', final: true });
   });
 
@@ -125,9 +140,14 @@ describe('A2A job actors against the example A2A server', () => {
     const remoteId = await submit('hello');
     agent.faults.nonJsonGet = 1;
     const bad = await run(actors.poll, { jobId: 'job-1', remoteId });
-    expect(bad).toMatchObject({ ended: 'done', events: [{ type: 'job.invalid', raw: expect.stringContaining('<html>'), meta: { source: 'poll', cursor: remoteId } }] });
+    expect(bad).toMatchObject({
+      ended: 'done',
+      events: [{ type: 'job.invalid', raw: expect.stringContaining('<html>'), meta: { source: 'poll', cursor: remoteId } }],
+    });
     const good = await run(actors.poll, { jobId: 'job-1', remoteId });
-    expect(good.events).toEqual([{ type: 'job.update', update: expect.objectContaining({ state: expect.any(String) }), meta: { source: 'poll', cursor: remoteId } }]);
+    expect(good.events).toEqual([
+      { type: 'job.update', update: expect.objectContaining({ state: expect.any(String) }), meta: { source: 'poll', cursor: remoteId } },
+    ]);
   });
 
   it('follow of a task already ended reports its final state from one tasks/get', async () => {
@@ -171,8 +191,15 @@ describe('A2A job actors against the example A2A server', () => {
   it('fails TRANSIENT on a refused connection and PERMANENT on a 4xx, without leaking headers', async () => {
     const dead = await startA2AServer();
     await dead.close();
-    const refused = await run(a2aJobActors({ url: dead.url, headers: { authorization: 'Bearer s3cret-token' } }).submit, { jobId: 'j', messageId: 'm', request: { text: 'hi' } });
-    const notFound = await run(a2aJobActors({ url: `${agent.url}/missing`, headers: { authorization: 'Bearer s3cret-token' } }).poll, { jobId: 'j', remoteId: 't' });
+    const refused = await run(a2aJobActors({ url: dead.url, headers: { authorization: 'Bearer s3cret-token' } }).submit, {
+      jobId: 'j',
+      messageId: 'm',
+      request: { text: 'hi' },
+    });
+    const notFound = await run(a2aJobActors({ url: `${agent.url}/missing`, headers: { authorization: 'Bearer s3cret-token' } }).poll, {
+      jobId: 'j',
+      remoteId: 't',
+    });
     expect([refused.ended, notFound.ended]).toEqual(['failed', 'failed']);
     expect(isActorlogError(refused.error, 'TRANSIENT')).toBe(true);
     expect(isActorlogError(notFound.error, 'PERMANENT') && notFound.error.details).toMatchObject({ status: 404 });

@@ -66,7 +66,12 @@ describe('A2A against an agent that does not take messageId as a key: never two 
     const dripping = createA2AClient({ url: agent.url, stallTimeoutMs: 11_000, scheduler: vt.scheduler });
     agent.faults.dripGet = 1;
     let settled = false;
-    const get = dripping.getTask(task.kind === 'task' ? task.id : '').catch((e: unknown) => e).finally(() => { settled = true; });
+    const get = dripping
+      .getTask(task.kind === 'task' ? task.id : '')
+      .catch((e: unknown) => e)
+      .finally(() => {
+        settled = true;
+      });
     await until(() => agent.faults.dripGet === 0, 'the dripped GET to start');
     await new Promise((r) => setTimeout(r, 100)); // headers and a few bytes arrived
     vt.advance(6_000);

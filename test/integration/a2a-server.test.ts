@@ -13,13 +13,23 @@ beforeEach(async () => {
   agent = await startA2AServer({ stepMs: 60 });
   a2a = createA2AClient({ url: agent.url, headers: { authorization: 'Bearer s3cret-token' } });
 });
-afterEach(async () => { await agent.close(); });
+afterEach(async () => {
+  await agent.close();
+});
 
 const collect = (frames: Observable<StreamFrame>) => lastValueFrom(frames.pipe(toArray(), timeout(WAIT_MS)));
 const values = (frames: StreamFrame[]): A2AStreamResult[] => frames.flatMap((f) => (f.ok ? [f.value] : []));
-const lastStatus = (frames: StreamFrame[]) => values(frames).filter((v) => v.kind === 'status-update').at(-1);
+const lastStatus = (frames: StreamFrame[]) =>
+  values(frames)
+    .filter((v) => v.kind === 'status-update')
+    .at(-1);
 async function failure(promise: Promise<unknown>): Promise<ActorlogError> {
-  const err = await promise.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e);
+  const err = await promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ActorlogError);
   return err as ActorlogError;
 }
@@ -38,7 +48,10 @@ describe('example A2A server (A2A v0.3 JSON-RPC through @a2a-js/sdk legacyCompat
     ]);
     expect(lastStatus(frames)).toMatchObject({ final: true, status: { state: 'completed' } });
     const done = await a2a.getTask(task.kind === 'task' ? task.id : '');
-    expect(done.artifacts?.[0]?.parts).toEqual([{ kind: 'text', text: 'chunk one;' }, { kind: 'text', text: ' chunk two.' }]);
+    expect(done.artifacts?.[0]?.parts).toEqual([
+      { kind: 'text', text: 'chunk one;' },
+      { kind: 'text', text: ' chunk two.' },
+    ]);
   });
 
   it('ends a "fail" prompt failed, with a status message', async () => {
@@ -62,7 +75,12 @@ describe('example A2A server (A2A v0.3 JSON-RPC through @a2a-js/sdk legacyCompat
     const id = task.kind === 'task' ? task.id : '';
     const stream = a2a.resubscribe(id).pipe(shareReplay());
     const all = collect(stream);
-    await firstValueFrom(stream.pipe(filter((f) => f.ok && f.value.kind === 'status-update' && f.value.status.state === 'working'), timeout(WAIT_MS)));
+    await firstValueFrom(
+      stream.pipe(
+        filter((f) => f.ok && f.value.kind === 'status-update' && f.value.status.state === 'working'),
+        timeout(WAIT_MS),
+      ),
+    );
     expect(await a2a.cancelTask(id)).toMatchObject({ id, status: { state: 'canceled' } });
     expect(lastStatus(await all)).toMatchObject({ final: true, status: { state: 'canceled' } });
   });
@@ -114,7 +132,10 @@ describe('example A2A server (A2A v0.3 JSON-RPC through @a2a-js/sdk legacyCompat
     await dead.close();
     errors.push(await failure(createA2AClient({ url: dead.url, headers: { authorization: 'Bearer s3cret-token' } }).getTask('x')));
     expect(errors.map((e) => [e.code, e.details?.status ?? e.details?.rpcCode ?? e.details?.cause])).toEqual([
-      ['TRANSIENT', 503], ['PERMANENT', -32001], ['PERMANENT', 404], ['TRANSIENT', 'ECONNREFUSED'],
+      ['TRANSIENT', 503],
+      ['PERMANENT', -32001],
+      ['PERMANENT', 404],
+      ['TRANSIENT', 'ECONNREFUSED'],
     ]);
     for (const e of errors) expect(`${e.message} ${JSON.stringify(e.details)} ${String(e.cause)}`).not.toContain('s3cret');
   });

@@ -57,14 +57,16 @@ describe('foreman under faults: lost answers, lost webhooks, slow and trickling 
     await f.expectReplayEqualsLive(id);
   });
 
-  it('a result over 1 MiB (2 MiB inline artifact) arrives by webhook and by polling; one over the binding\'s bound is recorded and fails the job', async () => {
+  it("a result over 1 MiB (2 MiB inline artifact) arrives by webhook and by polling; one over the binding's bound is recorded and fails the job", async () => {
     const big = await startForemanFixture('ffb', { resultBytes: 2 * 1024 * 1024 });
     try {
       const byWebhook = big.nextId();
       const pushed = await submitAndWait(big.system, { id: byWebhook, request: big.chat('big result'), ...big.fast });
       expect(Buffer.from(pushed.artifacts.find((a) => a.name === 'big.bin')!.data!, 'base64')).toHaveLength(2 * 1024 * 1024);
       expect(big.receiver.maxBodyBytes).toBe(128 * 1024 * 1024); // the receiver's bound followed the binding's
-      expect(big.updates(byWebhook, 'webhook').some((r) => big.stateOf(r) === 'done') || big.updates(byWebhook, 'poll').some((r) => big.stateOf(r) === 'done')).toBe(true);
+      expect(
+        big.updates(byWebhook, 'webhook').some((r) => big.stateOf(r) === 'done') || big.updates(byWebhook, 'poll').some((r) => big.stateOf(r) === 'done'),
+      ).toBe(true);
       const byPolling = big.nextId();
       const polled = await submitAndWait(big.system, { id: byPolling, request: big.chat('big result polled'), ...big.fast, follow: 'poll' });
       expect(polled.artifacts.find((a) => a.name === 'big.bin')!.size).toBe(2 * 1024 * 1024);
@@ -91,7 +93,12 @@ describe('foreman under faults: lost answers, lost webhooks, slow and trickling 
       const jobId = await client.submitJob({ model: 'llama3:8b', messages: [{ role: 'user', content: 'drip' }] });
       server.faults.dripGets = 1;
       let settled = false;
-      const get = client.getJob(jobId).catch((e: unknown) => e).finally(() => { settled = true; });
+      const get = client
+        .getJob(jobId)
+        .catch((e: unknown) => e)
+        .finally(() => {
+          settled = true;
+        });
       await until(() => server.stats().gets === 1, 'the catch-up GET');
       await new Promise((r) => setTimeout(r, 60)); // a few bytes drip in
       vt.advance(9_999);

@@ -28,7 +28,11 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     expect(result.error).toBeUndefined();
     const inline = result.artifacts.find((a) => a.name === 'answer.txt')!;
     expect(Buffer.from(inline.data!, 'base64').toString()).toBe('echo: summarise the report');
-    expect(result.artifacts.find((a) => a.name === 'trace.json')).toMatchObject({ url: expect.stringContaining('/artifacts/'), size: 2048, content_type: 'application/json' });
+    expect(result.artifacts.find((a) => a.name === 'trace.json')).toMatchObject({
+      url: expect.stringContaining('/artifacts/'),
+      size: 2048,
+      content_type: 'application/json',
+    });
     expect(result.createdAt).toMatch(/^\d{4}-/);
     expect(result.completedAt).toMatch(/^\d{4}-/);
     // What the protocol guarantees, whichever of the webhook and the catch-up GET reports the end first:
@@ -76,7 +80,7 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     await f.expectReplayEqualsLive(id);
   });
 
-  it('reports the daemon\'s retry: attempt 2 after a failed first attempt', async () => {
+  it("reports the daemon's retry: attempt 2 after a failed first attempt", async () => {
     const id = f.nextId();
     const result = await submitAndWait(f.system, { id, request: f.chat('flaky work'), ...f.fast });
     expect(result).toMatchObject({ state: 'done', attempt: 2 });
@@ -117,8 +121,11 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     expect(f.server.stats().jobsCreated).toBe(before.jobsCreated);
   });
 
-  it('auth: a missing or wrong bearer token fails the job at once with PERMANENT 401 and the daemon\'s message', async () => {
-    for (const [token, message] of [[undefined, 'missing bearer token'], ['wrong-token', 'invalid token']] as const) {
+  it("auth: a missing or wrong bearer token fails the job at once with PERMANENT 401 and the daemon's message", async () => {
+    for (const [token, message] of [
+      [undefined, 'missing bearer token'],
+      ['wrong-token', 'invalid token'],
+    ] as const) {
       const s = f.makeSystem({ token });
       const id = f.nextId();
       const err = await submitAndWait(s, { id, request: f.chat('hello'), ...f.fast }).catch((e: unknown) => e);
@@ -140,7 +147,8 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     expect(f.server.stats().jobsCreated).toBe(before + 1);
     const errors = f.events(id).filter((r) => r.type === 'xstate.error.actor.submit');
     expect(errors.map((r) => (r.data as { error: { code: string; status: number } }).error)).toEqual([
-      expect.objectContaining({ code: 'TRANSIENT', status: 503 }), expect.objectContaining({ code: 'TRANSIENT', status: 503 }),
+      expect.objectContaining({ code: 'TRANSIENT', status: 503 }),
+      expect.objectContaining({ code: 'TRANSIENT', status: 503 }),
     ]);
     const timers = f.events(id).filter((r) => r.type.startsWith('xstate.after.submitBackoff'));
     expect(timers).toHaveLength(2);
@@ -173,23 +181,37 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     expect((err as Error).message).toMatch(/may hold a job for it \(Idempotency-Key [^)]+\)/);
     expect((f.finalValue(id).context as { lastError?: { code?: string } }).lastError?.code).toBe('OUTCOME_UNKNOWN');
     expect(f.finalValue(id).value).toBe('failed');
-    expect(f.events(id).filter((r) => r.type === 'job.invalid').map((r) => (r.data as { raw: string }).raw)).toEqual([expect.stringMatching(/^\{"job_id":"/)]);
+    expect(
+      f
+        .events(id)
+        .filter((r) => r.type === 'job.invalid')
+        .map((r) => (r.data as { raw: string }).raw),
+    ).toEqual([expect.stringMatching(/^\{"job_id":"/)]);
     expect(f.server.stats().jobsCreated).toBe(before + 1);
   });
 
   it('sets no request timeout unless asked (seed 000: http.Client{Timeout: 0})', async () => {
     const seen: Array<{ headersTimeout?: number | null; bodyTimeout?: number | null }> = [];
-    const recording = (timeoutMs?: number) => createForemanClient({
-      url: f.server.url, token: TOKEN, ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}),
-      dispatcher: new Agent().compose((dispatch) => (opts, handler) => { seen.push({ headersTimeout: opts.headersTimeout, bodyTimeout: opts.bodyTimeout }); return dispatch(opts, handler); }),
-    });
+    const recording = (timeoutMs?: number) =>
+      createForemanClient({
+        url: f.server.url,
+        token: TOKEN,
+        ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}),
+        dispatcher: new Agent().compose((dispatch) => (opts, handler) => {
+          seen.push({ headersTimeout: opts.headersTimeout, bodyTimeout: opts.bodyTimeout });
+          return dispatch(opts, handler);
+        }),
+      });
     await recording().tags();
     await recording(5_000).tags();
     // undici's own per-phase limits are off either way: requestTimeoutMs is an overall deadline (see the trickle test)
-    expect(seen).toEqual([{ headersTimeout: 0, bodyTimeout: 0 }, { headersTimeout: 0, bodyTimeout: 0 }]);
+    expect(seen).toEqual([
+      { headersTimeout: 0, bodyTimeout: 0 },
+      { headersTimeout: 0, bodyTimeout: 0 },
+    ]);
   });
 
-  it('the example in machines/foreman/index.ts: a receiver with only the secret accepts the daemon\'s signed webhooks', async () => {
+  it("the example in machines/foreman/index.ts: a receiver with only the secret accepts the daemon's signed webhooks", async () => {
     const receiver = createWebhookReceiver({ secret: WEBHOOK_SECRET, signature: { header: FOREMAN_SIGNATURE_HEADER } });
     await receiver.listen().catch(() => undefined);
     const plain = await f.makeReceiver(); // the same with no signature option: the default is foreman's header
@@ -214,7 +236,13 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     const ids = [f.nextId(), f.nextId(), f.nextId(), f.nextId(), f.nextId()];
     const jobs = ids.map((id) => submitAndWait(busy, { id, request: f.chat('slow queue filler'), ...f.fast }));
     const res = await client.embed({ model: 'nomic-embed-text:latest', input: ['hello', 'world!'] });
-    expect(res).toEqual({ model: 'nomic-embed-text:latest', embeddings: [[5, 0.5, -0.25], [6, 0.5, -0.25]] });
+    expect(res).toEqual({
+      model: 'nomic-embed-text:latest',
+      embeddings: [
+        [5, 0.5, -0.25],
+        [6, 0.5, -0.25],
+      ],
+    });
     expect(ids.some((id) => busy.get(id)?.getSnapshot().status === 'active')).toBe(true);
     await expect(createForemanClient({ url: f.server.url }).tags()).rejects.toMatchObject({ code: 'PERMANENT', details: { status: 401 } });
     await Promise.all(jobs);
@@ -251,7 +279,7 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     return { result, accepted, before, after: fixture.server.stats(), submitted: fixture.server.jobs().filter((j) => j.idempotencyKey === `${id}:m1`) };
   }
 
-  it('a crash mid-submit against a daemon like the seed\'s (no idempotency): the job is submitted twice, the log follows one to its end', async () => {
+  it("a crash mid-submit against a daemon like the seed's (no idempotency): the job is submitted twice, the log follows one to its end", async () => {
     const id = f.nextId();
     const { result, accepted, before, after, submitted } = await crashMidSubmit(f, id);
     expect(result.state).toBe('done');
@@ -278,7 +306,7 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     }
   });
 
-  it('measures the window between the daemon\'s 202 and the append of job_id: after the response is read, one synchronous run appends it', async () => {
+  it("measures the window between the daemon's 202 and the append of job_id: after the response is read, one synchronous run appends it", async () => {
     // A crash inside this window submits the job twice (see the tests above). What is ours in it:
     // undici has read the response -> parse -> the job machine -> the SQLite commit of job.accepted.
     // It runs in one macrotask: a setImmediate armed when the response ends has not run at the append.
@@ -287,7 +315,9 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
       const { request } = m as { request: { method: string; path: string; origin: string } };
       if (request.method !== 'POST' || request.path !== '/jobs' || request.origin !== f.server.url) return;
       const mark = { ns: process.hrtime.bigint(), macrotaskRan: false };
-      setImmediate(() => { mark.macrotaskRan = true; });
+      setImmediate(() => {
+        mark.macrotaskRan = true;
+      });
       last = mark;
     };
     const appended = new Map<string, { ns: bigint; remoteId: string; macrotaskRan: boolean; responseNs: bigint }>();
@@ -298,7 +328,13 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
             const result = target.write(batch);
             for (const { streamId, events } of batch.appends ?? []) {
               const accepted = events.find((e) => e.type === 'job.accepted');
-              if (accepted && last) appended.set(streamId, { ns: process.hrtime.bigint(), remoteId: (accepted.data as { remoteId: string }).remoteId, macrotaskRan: last.macrotaskRan, responseNs: last.ns });
+              if (accepted && last)
+                appended.set(streamId, {
+                  ns: process.hrtime.bigint(),
+                  remoteId: (accepted.data as { remoteId: string }).remoteId,
+                  macrotaskRan: last.macrotaskRan,
+                  responseNs: last.ns,
+                });
             }
             return result;
           };
@@ -332,14 +368,16 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
       const sorted = [...xs].sort((x, y) => x - y);
       return `median ${Math.round(sorted[Math.floor(sorted.length / 2)])} p90 ${Math.round(sorted[Math.floor(sorted.length * 0.9)])} max ${Math.round(sorted.at(-1)!)}`;
     };
-    console.log(`foreman submit window over ${runs} submits (after ${warmUp} to warm up), µs: daemon's 202 written -> job_id committed ${stat(fromAnswer)}; ` +
-      `response read by undici -> committed ${stat(fromResponse)}`);
+    console.log(
+      `foreman submit window over ${runs} submits (after ${warmUp} to warm up), µs: daemon's 202 written -> job_id committed ${stat(fromAnswer)}; ` +
+        `response read by undici -> committed ${stat(fromResponse)}`,
+    );
     expect(fromResponse.every((us) => us > 0)).toBe(true);
   });
 
   it('replays every job offline to the live snapshots', async () => {
     for (const stream of f.store.listStreams()) {
-      const steps = (await replaySteps(f.store, jobMachine, stream.streamId));
+      const steps = await replaySteps(f.store, jobMachine, stream.streamId);
       expect(steps.length, stream.streamId).toBe(stream.version);
       if (stream.status !== 'active') await f.expectReplayEqualsLive(stream.streamId);
     }

@@ -36,7 +36,12 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const id2 = f.nextId();
     await submitAndWait(f.system, { id: id2, request: f.chat('unsigned'), ...f.fast, timeoutMs: 1_000 }).catch(() => undefined);
     f.server.faults.unsignedWebhooks = 0;
-    expect(f.events(id2).filter((r) => r.type === 'job.invalid').map((r) => (r.data as { error: string }).error)).toContainEqual(expect.stringMatching(/missing-signature/));
+    expect(
+      f
+        .events(id2)
+        .filter((r) => r.type === 'job.invalid')
+        .map((r) => (r.data as { error: string }).error),
+    ).toContainEqual(expect.stringMatching(/missing-signature/));
     expect(f.updates(id2, 'webhook')).toHaveLength(0);
   });
 
@@ -52,7 +57,10 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     expect(result.state).toBe('done');
     expect(f.server.job(result.jobId)!.webhook).toBeUndefined();
     const error = f.events(id).find((r) => r.type === 'xstate.error.actor.follow')!;
-    expect((error.data as { error: { code: string; message: string } }).error).toMatchObject({ code: 'PERMANENT', message: expect.stringMatching(/no webhook receiver/) });
+    expect((error.data as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'PERMANENT',
+      message: expect.stringMatching(/no webhook receiver/),
+    });
     expect(f.updates(id, 'poll').length).toBeGreaterThan(0);
     await f.expectReplayEqualsLive(id);
   });
@@ -80,7 +88,12 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     expect(result.state).toBe('done');
     const cursors = f.updates(id, 'webhook').map((r) => r.meta.cursor);
     expect(new Set(cursors).size).toBe(cursors.length);
-    expect(f.diagnostics.slice(from).filter((d) => d.jobId === id).map((d) => d.kind)).toContain('duplicate');
+    expect(
+      f.diagnostics
+        .slice(from)
+        .filter((d) => d.jobId === id)
+        .map((d) => d.kind),
+    ).toContain('duplicate');
   });
 
   it('drops stale out-of-order webhooks: the job never goes back a state', async () => {
@@ -91,7 +104,10 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     expect(result.state).toBe('done');
     const snapshot = f.store.loadSnapshot(id)!.snapshot as { state: { context: { history: string[] } } };
     expect(snapshot.state.context.history).toEqual(['submitted', 'working', 'completed']);
-    const kinds = f.diagnostics.slice(from).filter((d) => d.jobId === id).map((d) => d.kind);
+    const kinds = f.diagnostics
+      .slice(from)
+      .filter((d) => d.jobId === id)
+      .map((d) => d.kind);
     expect(kinds).toEqual(expect.arrayContaining(['stale', 'duplicate']));
     await f.expectReplayEqualsLive(id);
   });
@@ -112,7 +128,10 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     expect(result.state).toBe('done');
     expect(f.server.stats().jobsCreated).toBe(created);
     expect(f.events(id).filter((r) => r.type === 'job.accepted')).toHaveLength(1);
-    const error = f.events(id).filter((r) => r.type === 'xstate.error.actor.follow').at(-1)!;
+    const error = f
+      .events(id)
+      .filter((r) => r.type === 'xstate.error.actor.follow')
+      .at(-1)!;
     expect((error.data as { error: { message: string } }).error.message).toMatch(/is not this receiver's/);
     await f.expectReplayEqualsLive(id);
   });
@@ -137,12 +156,22 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
     const second = f.makeSystem({ receiver: again });
     const recovered = (await second.recover()).recovered.filter((a) => ids.includes(a.id)) as Array<JournaledActor<JobMachine>>;
     expect(recovered).toHaveLength(ids.length);
-    const results = await Promise.all(recovered.map((a) => waitForForemanJob(a).then((r) => r.state, (e: unknown) => (e as { code?: string }).code)));
+    const results = await Promise.all(
+      recovered.map((a) =>
+        waitForForemanJob(a).then(
+          (r) => r.state,
+          (e: unknown) => (e as { code?: string }).code,
+        ),
+      ),
+    );
     expect(f.server.faults.malformedGets).toBe(0);
     expect(results).toEqual(ids.map(() => 'done'));
     for (const id of ids) {
       const invalid = f.events(id).filter((r) => r.type === 'job.invalid');
-      expect(invalid.map((r) => r.meta.source), id).toEqual(['poll']);
+      expect(
+        invalid.map((r) => r.meta.source),
+        id,
+      ).toEqual(['poll']);
       expect(f.updates(id, 'poll').map(f.stateOf), id).toContain('done');
       await f.expectReplayEqualsLive(id);
     }
@@ -150,7 +179,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
 
   it('replays every job offline to the live snapshots', async () => {
     for (const stream of f.store.listStreams()) {
-      const steps = (await replaySteps(f.store, jobMachine, stream.streamId));
+      const steps = await replaySteps(f.store, jobMachine, stream.streamId);
       expect(steps.length, stream.streamId).toBe(stream.version);
       if (stream.status !== 'active') await f.expectReplayEqualsLive(stream.streamId);
     }

@@ -34,12 +34,18 @@ function ticksIn(path: string, stream = 'graphql-ticks'): number[] {
   if (!existsSync(path)) return [];
   try {
     const store = openSqliteStore(path, { readonly: true });
-    try { return store.readStream(stream).filter((r) => r.type === 'tick').map((r) => (r.data as { seq: number }).seq); } finally { store.close(); }
+    try {
+      return store
+        .readStream(stream)
+        .filter((r) => r.type === 'tick')
+        .map((r) => (r.data as { seq: number }).seq);
+    } finally {
+      store.close();
+    }
   } catch {
     return []; // not created yet
   }
 }
-
 
 describe('graphql-ws subscription example (a real graphql-ws server)', () => {
   it('survives kill -9: restarted on the same log it recovers, resubscribes after the last logged tick and finishes with every tick once', async () => {
@@ -47,7 +53,10 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     cleanups.push(db.cleanup);
     const serverState = `${db.path}.graphql-ws.json`;
     cleanups.push(() => {
-      if (existsSync(serverState)) { const { pid } = JSON.parse(readFileSync(serverState, 'utf8')) as { pid: number }; if (alive(pid)) process.kill(pid, 'SIGTERM'); }
+      if (existsSync(serverState)) {
+        const { pid } = JSON.parse(readFileSync(serverState, 'utf8')) as { pid: number };
+        if (alive(pid)) process.kill(pid, 'SIGTERM');
+      }
     });
     // the log goes where ACTORLOG_DB says (no --db)
     const args = ['--count', '60', '--step-ms', '40'];
@@ -74,7 +83,11 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     expect(alive(pid), 'the finished example stops its server').toBe(false);
     expect(existsSync(serverState)).toBe(false);
     // its machines replay: the module is given to the CLI
-    const replay = spawnSync(process.execPath, [join(ROOT, 'bin/actorlog.js'), 'replay', db.path, 'graphql-ticks', '--verify', '--machines', 'examples/graphql-ws.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const replay = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin/actorlog.js'), 'replay', db.path, 'graphql-ticks', '--verify', '--machines', 'examples/graphql-ws.ts'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+    );
     expect(replay.status, replay.stdout + replay.stderr).toBe(0);
 
     // a kill inside the shutdown leaves the stream finished and the server running: the next start stops it
@@ -88,7 +101,9 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     try {
       expect(store.getStream('graphql-ticks')?.status).toBe('done');
       expect(readFileSync(db.path).toString('latin1')).not.toContain('example-token');
-    } finally { store.close(); }
+    } finally {
+      store.close();
+    }
   }, 90_000);
 
   it('a refused login (4403) ends the example at once: one connect, one close logged, the stream is not left active', async () => {
@@ -106,7 +121,9 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
       expect(store.getStream('graphql-ticks')?.status).not.toBe('active');
       expect(store.readStream('graphql-ticks').map((r) => r.type)).toEqual(['ticks.closed', 'ticks.failed']);
       expect(readFileSync(db.path).toString('latin1')).not.toContain('wrong-token');
-    } finally { store.close(); }
+    } finally {
+      store.close();
+    }
   }, 30_000);
 
   it('a login refusal classified transient still ends after maxAttempts: each connect succeeds, but a session that delivered nothing is a failed attempt; one event logged per try', async () => {
@@ -116,11 +133,15 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     cleanups.push(db.cleanup);
     const store = openSqliteStore(db.path);
     const machine = graphqlTicksMachine({
-      url: server.url, token: 'wrong-token',
+      url: server.url,
+      token: 'wrong-token',
       webSocket: { reconnect: { maxAttempts: 2, baseMs: 10, random: () => 0, classifyClose: (code) => (code === 4403 ? 'transient' : undefined) } },
     });
     const system = createActorSystem({ store, machines: { ticks: machine } });
-    cleanups.push(async () => { await system.close(); store.close(); });
+    cleanups.push(async () => {
+      await system.close();
+      store.close();
+    });
     const actor = system.spawn('ticks', { id: 'graphql-ticks', input: { count: 5 } });
     const end = await actor.waitFor((s) => s.status !== 'active', { timeoutMs: 10_000 });
     expect(end.value).toBe('failed');
@@ -135,14 +156,25 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     const db = tempDb();
     cleanups.push(db.cleanup);
     const store = openSqliteStore(db.path);
-    const system = createActorSystem({ store, machines: { ticks: graphqlTicksMachine({ url: server.url, webSocket: { reconnect: { baseMs: 10, random: () => 0 } } }) } });
-    cleanups.push(async () => { await system.close(); store.close(); });
+    const system = createActorSystem({
+      store,
+      machines: { ticks: graphqlTicksMachine({ url: server.url, webSocket: { reconnect: { baseMs: 10, random: () => 0 } } }) },
+    });
+    cleanups.push(async () => {
+      await system.close();
+      store.close();
+    });
     const actor = system.spawn('ticks', { id: 'graphql-ticks', input: { count: 20 } });
     await actor.waitFor((s) => s.context.lastSeq >= 8, { timeoutMs: 10_000 });
     server.dropAll();
     const end = await actor.waitFor((s) => s.status !== 'active', { timeoutMs: 10_000 });
     expect(end.value).toBe('done');
-    expect(store.readStream('graphql-ticks').filter((r) => r.type === 'tick').map((r) => (r.data as { seq: number }).seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(
+      store
+        .readStream('graphql-ticks')
+        .filter((r) => r.type === 'tick')
+        .map((r) => (r.data as { seq: number }).seq),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(server.stats.subscribes[0]).toBeNull();
     expect(server.stats.subscribes[1]).toBeGreaterThanOrEqual(8);
     expect(end.context.duplicates).toBe(0);

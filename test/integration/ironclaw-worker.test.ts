@@ -3,7 +3,14 @@ import { VirtualTimeScheduler } from 'rxjs';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
-import { createWorkerClient, ironclawWorkerMachine, workerMachine, type IronclawWorkerOptions, type WorkerInput, type WorkerTool } from '../../machines/ironclaw/index.ts';
+import {
+  createWorkerClient,
+  ironclawWorkerMachine,
+  workerMachine,
+  type IronclawWorkerOptions,
+  type WorkerInput,
+  type WorkerTool,
+} from '../../machines/ironclaw/index.ts';
 import { createActorSystem, replaySteps, verifyReplay } from '../../src/index.ts';
 import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { startIronclawOrchestrator, type IronclawOrchestrator, type OrchestratorJob } from '../servers/ironclaw-orchestrator.ts';
@@ -13,10 +20,24 @@ const GITHUB = 'ghp_SECRETVALUE_9f8e7d6c5b4a';
 const NPM = 'npm_SECRETVALUE_0a1b2c3d';
 const token = (n: string) => `tok-${n}-SECRETTOKEN`;
 const job = (jobId: string, extra: Partial<OrchestratorJob> = {}): OrchestratorJob => ({
-  jobId, token: token(jobId), title: `Job ${jobId}`, description: 'Find the failing test and explain it.', projectDir: '/workspace/app', ...extra,
+  jobId,
+  token: token(jobId),
+  title: `Job ${jobId}`,
+  description: 'Find the failing test and explain it.',
+  projectDir: '/workspace/app',
+  ...extra,
 });
 const JOBS: OrchestratorJob[] = [
-  job('loop', { credentials: [{ env_var: 'GITHUB_TOKEN', value: GITHUB }, { env_var: 'NPM_TOKEN', value: NPM }], prompts: [{ content: 'Now summarise it', afterPolls: 1 }, { content: '', done: true, afterPolls: 1 }] }),
+  job('loop', {
+    credentials: [
+      { env_var: 'GITHUB_TOKEN', value: GITHUB },
+      { env_var: 'NPM_TOKEN', value: NPM },
+    ],
+    prompts: [
+      { content: 'Now summarise it', afterPolls: 1 },
+      { content: '', done: true, afterPolls: 1 },
+    ],
+  }),
   job('cred-204', { credentials: 204, prompts: [{ content: '', done: true }] }),
   job('cred-404', { credentials: 404, prompts: [{ content: '', done: true }] }),
   job('cred-500', { credentials: 500 }),
@@ -39,7 +60,12 @@ const JOBS: OrchestratorJob[] = [
   job('client'),
   job('fail-report', { credentials: 500 }),
   job('big-job', { prompts: [{ content: '', done: true }] }),
-  job('reused-ids', { prompts: [{ content: 'again', afterPolls: 1 }, { content: '', done: true }] }),
+  job('reused-ids', {
+    prompts: [
+      { content: 'again', afterPolls: 1 },
+      { content: '', done: true },
+    ],
+  }),
   job('slow-complete', { prompts: [{ content: '', done: true }] }),
 ];
 
@@ -71,7 +97,7 @@ const expectReplayEqualsLive = async (jobId: string, live?: AnyMachineSnapshot[]
   const id = `ironclaw-${jobId}`;
   expect(await verifyReplay(store, workerMachine, id), id).toMatchObject({ ok: true });
   if (!live) return;
-  const steps = (await replaySteps(store, workerMachine, id));
+  const steps = await replaySteps(store, workerMachine, id);
   const norm = (s: AnyMachineSnapshot) => JSON.parse(JSON.stringify({ value: s.value, context: s.context, status: s.status }));
   expect(steps.map((s) => norm(s.snapshot))).toEqual(live.slice(0, steps.length).map(norm));
 };
@@ -107,7 +133,16 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(states).toEqual(expect.arrayContaining(['in_progress', 'waiting_for_prompt', 'completed']));
     expect(states.at(-1)).toBe('completed');
     expect(orchestrator.events('loop').map((e) => e.event_type)).toEqual([
-      'message', 'tool_use', 'tool_result', 'message', 'prompt', 'message', 'tool_use', 'tool_result', 'message', 'prompt',
+      'message',
+      'tool_use',
+      'tool_result',
+      'message',
+      'prompt',
+      'message',
+      'tool_use',
+      'tool_result',
+      'message',
+      'prompt',
     ]);
     // the completion report comes after every status and event
     const paths = orchestrator.requests.filter((r) => r.path.startsWith('loop/')).map((r) => r.path);
@@ -164,7 +199,11 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     const { finished } = run('rejected', {}, { token: token('loop') });
     const final = await finished();
     expect(final.value).toBe('failed');
-    expect(final.context.lastError).toMatchObject({ code: 'PERMANENT', status: 403, message: expect.stringMatching(/^OrchestratorRejected: GET \/job returned 403/) });
+    expect(final.context.lastError).toMatchObject({
+      code: 'PERMANENT',
+      status: 403,
+      message: expect.stringMatching(/^OrchestratorRejected: GET \/job returned 403/),
+    });
     expect(requests('rejected', 'job')).toHaveLength(1);
     expect(requests('rejected', 'job')[0].auth).toBe('wrong');
 
@@ -176,7 +215,9 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
       // an empty token is refused as a missing one, however it is given
       process.env.IRONCLAW_WORKER_TOKEN = '';
       expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected' })).toThrow(/MissingToken: IRONCLAW_WORKER_TOKEN is empty/);
-      expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected', token: '' })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/^MissingToken: the token option is empty/) }));
+      expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'rejected', token: '' })).toThrowError(
+        expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/^MissingToken: the token option is empty/) }),
+      );
       process.env.IRONCLAW_WORKER_TOKEN = token('cred-204');
       expect(() => ironclawWorkerMachine({ orchestratorUrl: orchestrator.url, jobId: 'cred-204' })).not.toThrow();
     } finally {
@@ -196,7 +237,11 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     const down = await run('llm-down', { maxAttempts: 3 }).finished();
     orchestrator.faults.llmFailures = 0;
     expect(down.value).toBe('failed');
-    expect(down.context.lastError).toMatchObject({ code: 'TRANSIENT', status: 502, message: expect.stringMatching(/^LlmProxyFailed: LLM tool complete: orchestrator returned 502/) });
+    expect(down.context.lastError).toMatchObject({
+      code: 'TRANSIENT',
+      status: 502,
+      message: expect.stringMatching(/^LlmProxyFailed: LLM tool complete: orchestrator returned 502/),
+    });
     expect(orchestrator.llmKeys('llm-down')).toEqual(['llm-down:llm:1', 'llm-down:llm:1', 'llm-down:llm:1']);
     expect(orchestrator.completions('llm-down')).toEqual([expect.objectContaining({ success: false, iterations: 0 })]);
 
@@ -228,22 +273,33 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     const final = await run('bad-prompt').finished();
     expect(final.value).toBe('failed');
     expect(final.context.invalid).toBe(1);
-    expect(final.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: GET \/prompt: failed to parse prompt response: not JSON/) });
+    expect(final.context.lastError).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(/^LlmProxyFailed: GET \/prompt: failed to parse prompt response: not JSON/),
+    });
     const invalid = events('bad-prompt').find((r) => r.type === 'worker.invalid')!;
     expect((invalid.data as { raw: string }).raw).toBe('<html>oops</html>');
     expect(requests('bad-prompt', 'prompt')).toHaveLength(1); // no poll after the bad answer
-    expect(orchestrator.completions('bad-prompt')).toEqual([expect.objectContaining({ success: false, message: expect.stringMatching(/^LlmProxyFailed: GET \/prompt/) })]);
+    expect(orchestrator.completions('bad-prompt')).toEqual([
+      expect.objectContaining({ success: false, message: expect.stringMatching(/^LlmProxyFailed: GET \/prompt/) }),
+    ]);
   });
 
-  it('a body that does not parse keeps the seed\'s error kind: GET job and the LLM answer are LlmProxyFailed', async () => {
+  it("a body that does not parse keeps the seed's error kind: GET job and the LLM answer are LlmProxyFailed", async () => {
     orchestrator.faults.malformedJobs = 1;
     const job = await run('bad-job').finished();
     expect(job.value).toBe('failed');
-    expect(job.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: GET \/job: failed to parse response: not JSON/) });
+    expect(job.context.lastError).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(/^LlmProxyFailed: GET \/job: failed to parse response: not JSON/),
+    });
     orchestrator.faults.malformedLlm = 1;
     const llm = await run('bad-llm').finished();
     expect(llm.value).toBe('failed');
-    expect(llm.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: LLM tool complete: failed to parse response: not JSON/) });
+    expect(llm.context.lastError).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(/^LlmProxyFailed: LLM tool complete: failed to parse response: not JSON/),
+    });
     expect(requests('bad-llm', 'llm/complete_with_tools')).toHaveLength(1); // not retried: the orchestrator answered
     const client = createWorkerClient({ orchestratorUrl: orchestrator.url, jobId: 'client', token: token('client') });
     orchestrator.faults.malformedJobs = 1;
@@ -252,7 +308,9 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     await expect(client.pollPrompt()).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', details: { kind: 'LlmProxyFailed' } });
     orchestrator.faults.malformedLlm = 1;
     await expect(client.complete({ messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
-      code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: LLM complete: failed to parse response/), details: { kind: 'LlmProxyFailed' },
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(/^LlmProxyFailed: LLM complete: failed to parse response/),
+      details: { kind: 'LlmProxyFailed' },
     });
   });
 
@@ -261,22 +319,29 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     orchestrator.faults.completeBody = '';
     const final = await run('bad-complete').finished();
     expect(final.value).toBe('failed');
-    expect(final.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^LlmProxyFailed: report complete: failed to parse response/) });
+    expect(final.context.lastError).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(/^LlmProxyFailed: report complete: failed to parse response/),
+    });
     expect(final.context.outcome).toMatchObject({ success: false });
     expect(orchestrator.completions('bad-complete')).toEqual([expect.objectContaining({ success: true })]);
     const client = createWorkerClient({ orchestratorUrl: orchestrator.url, jobId: 'client', token: token('client') });
-    for (const body of ['null', '"ok"', '[]']) { // any JSON value will do
+    for (const body of ['null', '"ok"', '[]']) {
+      // any JSON value will do
       orchestrator.faults.malformedCompletes = 1;
       orchestrator.faults.completeBody = body;
       await expect(client.reportComplete({ success: true, message: null, iterations: 0 }), body).resolves.toBeUndefined();
     }
     orchestrator.faults.malformedCompletes = 1;
     orchestrator.faults.completeBody = 'OK';
-    await expect(client.reportComplete({ success: true, message: null, iterations: 0 })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', details: { kind: 'LlmProxyFailed' } });
+    await expect(client.reportComplete({ success: true, message: null, iterations: 0 })).rejects.toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      details: { kind: 'LlmProxyFailed' },
+    });
     orchestrator.faults.completeBody = undefined;
   });
 
-  it('the LLM endpoint is the caller\'s choice, not whether tools exist; a null project_dir is no project directory', async () => {
+  it("the LLM endpoint is the caller's choice, not whether tools exist; a null project_dir is no project directory", async () => {
     const plain = await run('endpoint-complete', { llmEndpoint: 'complete' }).finished(); // tools given, llm/complete chosen
     expect(plain.value).toBe('done');
     expect(requests('endpoint-complete', 'llm/complete_with_tools')).toHaveLength(0);
@@ -299,13 +364,21 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     orchestrator.faults.finishReason = undefined;
     expect(final.value).toBe('done');
     expect(final.context).toMatchObject({ lastFinishReason: 'tool_use', toolCalls: 1 });
-    expect(orchestrator.events('finish-reasons').filter((e) => e.event_type === 'message').map((e) => (e.data as { finish_reason: string }).finish_reason)).toEqual(['tool_use', 'tool_use']);
+    expect(
+      orchestrator
+        .events('finish-reasons')
+        .filter((e) => e.event_type === 'message')
+        .map((e) => (e.data as { finish_reason: string }).finish_reason),
+    ).toEqual(['tool_use', 'tool_use']);
   });
 
-  it('the test orchestrator reads bodies as the seed\'s structs: 415 without JSON content type, 400 not JSON, 422 a missing field', async () => {
-    const post = (path: string, body: string, type = 'application/json') => fetch(`${orchestrator.url}/worker/client/${path}`, {
-      method: 'POST', headers: { authorization: `Bearer ${token('client')}`, 'content-type': type }, body,
-    }).then((r) => r.status);
+  it("the test orchestrator reads bodies as the seed's structs: 415 without JSON content type, 400 not JSON, 422 a missing field", async () => {
+    const post = (path: string, body: string, type = 'application/json') =>
+      fetch(`${orchestrator.url}/worker/client/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token('client')}`, 'content-type': type },
+        body,
+      }).then((r) => r.status);
     const messages = [{ role: 'user', content: 'x' }];
     const reported = orchestrator.completions('client').length;
     expect(await post('llm/complete', JSON.stringify({ messages }), 'text/plain')).toBe(415);
@@ -319,15 +392,19 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(orchestrator.completions('client')).toHaveLength(reported + 1);
   });
 
-  it('client errors keep the seed\'s kinds: refused is ConnectionFailed, a rejected prompt poll OrchestratorRejected; a trailing / is trimmed', async () => {
+  it("client errors keep the seed's kinds: refused is ConnectionFailed, a rejected prompt poll OrchestratorRejected; a trailing / is trimmed", async () => {
     const gone = await startIronclawOrchestrator([]);
     const url = gone.url;
     await gone.close();
     await expect(createWorkerClient({ orchestratorUrl: url, jobId: 'client', token: 't' }).getJob()).rejects.toMatchObject({
-      code: 'TRANSIENT', message: expect.stringMatching(/^ConnectionFailed: /), details: { kind: 'ConnectionFailed' },
+      code: 'TRANSIENT',
+      message: expect.stringMatching(/^ConnectionFailed: /),
+      details: { kind: 'ConnectionFailed' },
     });
     await expect(createWorkerClient({ orchestratorUrl: orchestrator.url, jobId: 'client', token: token('loop') }).pollPrompt()).rejects.toMatchObject({
-      code: 'PERMANENT', message: 'OrchestratorRejected: prompt endpoint returned 403 (job client)', details: { kind: 'OrchestratorRejected', status: 403 },
+      code: 'PERMANENT',
+      message: 'OrchestratorRejected: prompt endpoint returned 403 (job client)',
+      details: { kind: 'OrchestratorRejected', status: 403 },
     });
     const before = orchestrator.requests.length;
     await createWorkerClient({ orchestratorUrl: `${orchestrator.url}//`, jobId: 'client', token: token('client') }).getJob();
@@ -355,9 +432,16 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
       return job;
     };
     await expect(slowJob()).resolves.toMatchObject({ title: 'Job client' });
-    await expect(slowJob(5_000)).rejects.toMatchObject({ code: 'TRANSIENT', message: 'ConnectionFailed: ironclaw GET job: timed out after 5000 ms', details: { kind: 'ConnectionFailed', cause: 'timeout' } });
+    await expect(slowJob(5_000)).rejects.toMatchObject({
+      code: 'TRANSIENT',
+      message: 'ConnectionFailed: ironclaw GET job: timed out after 5000 ms',
+      details: { kind: 'ConnectionFailed', cause: 'timeout' },
+    });
     await dispatcher.close();
-    expect(seen).toEqual([{ headersTimeout: 0, bodyTimeout: 0 }, { headersTimeout: 0, bodyTimeout: 0 }]); // undici's own timeouts off: they re-arm on a dripping body
+    expect(seen).toEqual([
+      { headersTimeout: 0, bodyTimeout: 0 },
+      { headersTimeout: 0, bodyTimeout: 0 },
+    ]); // undici's own timeouts off: they re-arm on a dripping body
   });
 
   it('a cancel ends the job failed with the reason reported; maxIterations bounds the loop', async () => {
@@ -379,11 +463,16 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     const final = await run('fail-report').finished();
     expect(final.value).toBe('failed');
     expect(requests('fail-report', 'complete')).toHaveLength(2);
-    expect(orchestrator.completions('fail-report')).toEqual([{ success: false, message: expect.stringMatching(/^SecretResolveFailed: \(all\): credentials endpoint returned 500/), iterations: 0 }]);
+    expect(orchestrator.completions('fail-report')).toEqual([
+      { success: false, message: expect.stringMatching(/^SecretResolveFailed: \(all\): credentials endpoint returned 500/), iterations: 0 },
+    ]);
     // the job's own error stays the job's; the report's 503 is the report's
     expect(final.context.lastError?.message).toMatch(/^SecretResolveFailed/);
     expect(final.context.lastReportError).toMatch(/^report complete failed: LlmProxyFailed: report complete: orchestrator returned 503/);
-    expect(requests('fail-report', 'complete').map((r) => [r.key, (r.body as { success: boolean }).success])).toEqual([['fail-report:complete', false], ['fail-report:complete', false]]);
+    expect(requests('fail-report', 'complete').map((r) => [r.key, (r.body as { success: boolean }).success])).toEqual([
+      ['fail-report:complete', false],
+      ['fail-report:complete', false],
+    ]);
     await expectReplayEqualsLive('fail-report');
   });
 
@@ -394,7 +483,11 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(final.context.job?.description).toHaveLength(1.5 * 1024 * 1024);
     const client = createWorkerClient({ orchestratorUrl: orchestrator.url, jobId: 'client', token: token('client'), maxBodyBytes: 1024 * 1024 });
     orchestrator.faults.bigJobs = 1;
-    await expect(client.getJob()).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', message: 'LlmProxyFailed: GET /job: failed to parse response: body larger than maxBytes 1048576', details: { reason: 'too-large' } });
+    await expect(client.getJob()).rejects.toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: 'LlmProxyFailed: GET /job: failed to parse response: body larger than maxBytes 1048576',
+      details: { reason: 'too-large' },
+    });
   });
 
   it('tool call ids the LLM reuses across turns are each run and answered', async () => {
@@ -419,7 +512,9 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(final.value).toBe('done');
     expect(requests('slow-complete', 'complete').map((r) => r.key)).toEqual(['slow-complete:complete', 'slow-complete:complete']);
     expect(orchestrator.completions('slow-complete')).toHaveLength(2); // it deduplicates nothing, as seed 002 shows no key
-    expect((await events('slow-complete')).filter((r) => r.type === 'xstate.error.actor.finish').map((r) => (r.data as { error: { code: string } }).error.code)).toEqual(['TRANSIENT']);
+    expect(
+      (await events('slow-complete')).filter((r) => r.type === 'xstate.error.actor.finish').map((r) => (r.data as { error: { code: string } }).error.code),
+    ).toEqual(['TRANSIENT']);
   });
 
   it('never writes a token or a credential value to the log (db, -wal, -shm)', async () => {
@@ -431,4 +526,3 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(store.listStreams().length).toBe(JOBS.length - 1); // every job ran once as a worker, but 'client' (client calls only)
   });
 });
-

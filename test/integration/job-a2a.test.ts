@@ -35,7 +35,11 @@ function spawnJob(text: string, extra: Partial<JobInput> = {}, on = system): { j
   const live: AnyMachineSnapshot[] = [];
   job.subscribe((s) => {
     live.push(s);
-    if (s.matches({ active: 'input-required' }) && s.context.pendingInput === undefined && live.filter((x) => x.matches({ active: 'input-required' })).length === 1) {
+    if (
+      s.matches({ active: 'input-required' }) &&
+      s.context.pendingInput === undefined &&
+      live.filter((x) => x.matches({ active: 'input-required' })).length === 1
+    ) {
       queueMicrotask(() => job.send({ type: 'job.input', text: 'blue' }));
     }
   });
@@ -49,7 +53,7 @@ describe('job machine on a real A2A agent', () => {
     const finals = await Promise.all(runs.map((r) => finished(r.job)));
     expect(finals.map((s) => s.value)).toEqual(['done', 'done', 'failed']);
     for (const { job, live } of runs) {
-      const steps = (await replaySteps(store, jobMachine, job.id));
+      const steps = await replaySteps(store, jobMachine, job.id);
       expect(steps.length).toBe(live.length);
       steps.forEach((step, i) => {
         expect({ value: step.snapshot.value, context: step.snapshot.context, status: step.snapshot.status }).toEqual(
@@ -142,7 +146,8 @@ describe('job machine on a real A2A agent', () => {
     const { job } = spawnJob('summarise', {}, first);
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 5_000;
-      const tick = () => (agent.stats().messagesReceived > before.messagesReceived ? resolve() : Date.now() > deadline ? reject(new Error('no send')) : setTimeout(tick, 2));
+      const tick = () =>
+        agent.stats().messagesReceived > before.messagesReceived ? resolve() : Date.now() > deadline ? reject(new Error('no send')) : setTimeout(tick, 2);
       tick();
     });
     store1.close(); // the process "dies" with the request in flight: its answer is never logged
@@ -231,12 +236,17 @@ describe('A2A streams and polls have the 45 s stall bound (virtual time)', () =>
       expect(JSON.stringify(failure?.data)).toContain('no data for 45000 ms (stalled)');
       expect(final.context.artifacts[0].parts).toHaveLength(2);
       expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
-    } finally { await stalling.close(); }
+    } finally {
+      await stalling.close();
+    }
   });
 
   it('a tasks/get poll unanswered for 45 s fails TRANSIENT (stall) and is polled again: the job finishes done', async () => {
     const scheduler = new VirtualTimeScheduler();
-    const stalling = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, scheduler, stallTimeoutMs: 30_000, dedupesMessageId: true }) } });
+    const stalling = createActorSystem({
+      store,
+      machines: { job: a2aJobMachine({ url: agent.url, scheduler, stallTimeoutMs: 30_000, dedupesMessageId: true }) },
+    });
     try {
       agent.faults.stallGet = 1;
       const { job } = spawnJob('summarise', { follow: 'poll' }, stalling);
@@ -250,6 +260,8 @@ describe('A2A streams and polls have the 45 s stall bound (virtual time)', () =>
       const failure = store.readStream(job.id).find((r) => r.type === 'xstate.error.actor.poll');
       expect(JSON.stringify(failure?.data)).toContain('no complete answer within 30000 ms (stalled)');
       expect((await verifyReplay(store, jobMachine, job.id)).ok).toBe(true);
-    } finally { await stalling.close(); }
+    } finally {
+      await stalling.close();
+    }
   });
 });

@@ -12,7 +12,11 @@ const db = suiteLog();
 const systems: ActorSystem[] = [];
 
 function system(extra: Partial<McpBindingOptions> = {}): ActorSystem {
-  const s = createActorSystem({ store, machines: { session: mcpSessionMachine({ url: mcp.url, retry: { baseMs: 20, maxAttempts: 3 }, ...extra }) }, onError: () => {} });
+  const s = createActorSystem({
+    store,
+    machines: { session: mcpSessionMachine({ url: mcp.url, retry: { baseMs: 20, maxAttempts: 3 }, ...extra }) },
+    onError: () => {},
+  });
   systems.push(s);
   return s;
 }
@@ -50,7 +54,12 @@ describe('MCP under faults: malformed, trickled and refused answers, big results
     const vt = virtualTime();
     const client = createMcpClient({ url: mcp.url, timeoutMs: 20_000, stallTimeoutMs: 45_000, scheduler: vt.scheduler });
     let settled = false;
-    const init = client.initialize().catch((e: unknown) => e).finally(() => { settled = true; });
+    const init = client
+      .initialize()
+      .catch((e: unknown) => e)
+      .finally(() => {
+        settled = true;
+      });
     await until(() => mcp.faults.dripInitialize === 0, 'the dripped initialize to start');
     await new Promise((r) => setTimeout(r, 100)); // bytes drip in
     vt.advance(19_999);
@@ -62,7 +71,9 @@ describe('MCP under faults: malformed, trickled and refused answers, big results
 
   it('a 503 with Retry-After on initialize is TRANSIENT with details.retryAfterMs, and the session retries and opens', async () => {
     mcp.faults.fail = { status: 503, times: 1, retryAfter: '7' };
-    const err = await createMcpClient({ url: mcp.url }).initialize().catch((e: unknown) => e);
+    const err = await createMcpClient({ url: mcp.url })
+      .initialize()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'TRANSIENT', details: { status: 503, retryAfterMs: 7000 } });
     mcp.faults.fail = { status: 503, times: 1, retryAfter: '0' };
     const s = spawn(system());

@@ -67,11 +67,15 @@ describe('MCP session on a real @modelcontextprotocol/sdk server (Streamable HTT
     expect(s.getSnapshot().value).toBe('closed');
     expect(mcp.stats()).toMatchObject({ deleted: 1, toolRuns: { [`${s.id}:p1`]: 1 } });
     // the server forgot the session: 404 with JSON-RPC -32001
-    const again = await createMcpClient({ url: mcp.url }).notify(done.context.remoteId!, 'notifications/initialized', {}).catch((e) => e);
+    const again = await createMcpClient({ url: mcp.url })
+      .notify(done.context.remoteId!, 'notifications/initialized', {})
+      .catch((e) => e);
     expect(again).toMatchObject({ code: 'PERMANENT', details: { status: 404 } });
     expect((again.details as { body: string }).body).toContain('-32001');
-    const steps = (await replaySteps(store, sessionMachine, s.id));
-    expect(steps.map((x) => JSON.parse(JSON.stringify([x.snapshot.value, x.snapshot.context])))).toEqual(live.map((x) => JSON.parse(JSON.stringify([x.value, x.context]))));
+    const steps = await replaySteps(store, sessionMachine, s.id);
+    expect(steps.map((x) => JSON.parse(JSON.stringify([x.snapshot.value, x.snapshot.context])))).toEqual(
+      live.map((x) => JSON.parse(JSON.stringify([x.value, x.context]))),
+    );
     expect(await verifyReplay(store, sessionMachine, s.id)).toMatchObject({ ok: true });
   });
 
@@ -105,7 +109,10 @@ describe('MCP session on a real @modelcontextprotocol/sdk server (Streamable HTT
     expect(mcp.stats().toolRuns[`${s.id}:p1`]).toBe(1);
     // the resumption was a GET with the id of the last event logged before the drop
     const drop = records.findIndex((r) => r.type === 'session.stream' && (r.data as { state: string }).state === 'reconnecting');
-    const lastBeforeDrop = records.slice(0, drop).filter((r) => r.meta.cursor !== undefined).at(-1)!.meta.cursor;
+    const lastBeforeDrop = records
+      .slice(0, drop)
+      .filter((r) => r.meta.cursor !== undefined)
+      .at(-1)!.meta.cursor;
     expect(proxy.requests).toContainEqual({ method: 'GET', path: '/mcp', lastEventId: lastBeforeDrop });
     expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });

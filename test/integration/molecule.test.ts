@@ -30,8 +30,14 @@ type Opts = Partial<MoleculeConnectionOptions> & { backend?: Parameters<typeof c
 function connect(opts: Opts = {}): { actor: JournaledActor<ConnectionMachine>; workspaceId: string } {
   const workspaceId = opts.workspaceId ?? `ws-${++n}`;
   const conn = createMoleculeConnection({
-    apiUrl: server.url, token: opts.token ?? server.token, backend: opts.backend ?? durableBackend(server.url),
-    pollIntervalMs: 20, heartbeatIntervalMs: 50, retryDelayMs: 10, ...opts, workspaceId,
+    apiUrl: server.url,
+    token: opts.token ?? server.token,
+    backend: opts.backend ?? durableBackend(server.url),
+    pollIntervalMs: 20,
+    heartbeatIntervalMs: 50,
+    retryDelayMs: 10,
+    ...opts,
+    workspaceId,
   });
   const system = createActorSystem({ store, machines: { molecule: conn.machine } });
   systems.push(system);
@@ -56,7 +62,9 @@ describe('molecule connect (seed 003) on the test platform', () => {
     const rowId = server.addMessage(workspaceId, 'ping', 'ws-caller');
     await until(actor, (s) => s.context.counts.replies === 1);
     expect(server.stats.registrations.find((r) => r.workspaceId === workspaceId)?.body).toEqual({
-      id: workspaceId, agent_card: { name: 'actorlog-connect', description: 'molecule connect (CLI bridge)', version: '0.1.0' }, delivery_mode: 'poll',
+      id: workspaceId,
+      agent_card: { name: 'actorlog-connect', description: 'molecule connect (CLI bridge)', version: '0.1.0' },
+      delivery_mode: 'poll',
     });
     const reply = server.stats.replies.find((r) => r.envelope.params?.message?.metadata?.in_reply_to === rowId)!;
     expect(reply.to).toBe('ws-caller');
@@ -75,7 +83,12 @@ describe('molecule connect (seed 003) on the test platform', () => {
 
   it('dispatches a canvas-origin message (no source) but sends no reply; the cursor still moves (TestRun_CanvasOriginMessageNotReplied)', async () => {
     const seen: MoleculeMessage[] = [];
-    const { actor, workspaceId } = connect({ backend: async (m) => { seen.push(m); return `pong: ${m.text}`; } });
+    const { actor, workspaceId } = connect({
+      backend: async (m) => {
+        seen.push(m);
+        return `pong: ${m.text}`;
+      },
+    });
     await until(actor, (s) => s.matches('online'));
     const rowId = server.addMessage(workspaceId, 'hello from the canvas', null);
     await until(actor, (s) => s.context.counts.dispatched === 1);
@@ -88,7 +101,11 @@ describe('molecule connect (seed 003) on the test platform', () => {
 
   it('on 410 resets the cursor and refetches, dispatching the fresh row once and not the old one again (TestRun_CursorPruned410ResetsAndContinues)', async () => {
     const calls: string[] = [];
-    const { actor, workspaceId } = connect({ backend: async (m) => { calls.push(m.text); } });
+    const { actor, workspaceId } = connect({
+      backend: async (m) => {
+        calls.push(m.text);
+      },
+    });
     await until(actor, (s) => s.matches('online'));
     const first = server.addMessage(workspaceId, 'first');
     await until(actor, (s) => s.context.cursor === first);
@@ -141,12 +158,15 @@ describe('molecule connect (seed 003) on the test platform', () => {
     const requests = () => server.stats.registrations.length + server.stats.heartbeats.length + server.stats.activityCalls.length + server.stats.unauthorized;
     const before = requests();
     const streams = store.listStreams().length;
-    expect(() => createMoleculeConnection({ apiUrl: server.url, token: server.token, workspaceId: 'ws-x', backend: undefined as never }))
-      .toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('backend') }));
-    expect(() => createMoleculeConnection({ apiUrl: server.url, token: server.token, workspaceId: ' ', backend: async () => undefined }))
-      .toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('workspaceId') }));
-    expect(() => createMoleculeConnection({ apiUrl: 'ftp://x', token: server.token, workspaceId: 'ws-x', backend: async () => undefined }))
-      .toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('apiUrl') }));
+    expect(() => createMoleculeConnection({ apiUrl: server.url, token: server.token, workspaceId: 'ws-x', backend: undefined as never })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('backend') }),
+    );
+    expect(() => createMoleculeConnection({ apiUrl: server.url, token: server.token, workspaceId: ' ', backend: async () => undefined })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('workspaceId') }),
+    );
+    expect(() => createMoleculeConnection({ apiUrl: 'ftp://x', token: server.token, workspaceId: 'ws-x', backend: async () => undefined })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('apiUrl') }),
+    );
     expect(() => moleculeConnectionInput({} as never)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
     expect(requests()).toBe(before);
     expect(store.listStreams()).toHaveLength(streams);
@@ -177,7 +197,11 @@ describe('molecule connect (seed 003) on the test platform', () => {
 
   it('records a malformed activity answer and a bad row as connection.invalid and carries on (invariant 6)', async () => {
     const calls: string[] = [];
-    const { actor, workspaceId } = connect({ backend: async (m) => { calls.push(m.id); } });
+    const { actor, workspaceId } = connect({
+      backend: async (m) => {
+        calls.push(m.id);
+      },
+    });
     await until(actor, (s) => s.matches('online'));
     server.faults.activity = ['malformed', 'badRow'];
     const good = server.addMessage(workspaceId, 'good');
@@ -202,7 +226,9 @@ describe('molecule connect (seed 003) on the test platform', () => {
   });
 
   it('takes an XState actor as the backend', async () => {
-    const backend = fromPromise(async ({ input }: { input: { message: MoleculeMessage; idempotencyKey: string } }) => ({ text: `actor got ${input.message.text}` }));
+    const backend = fromPromise(async ({ input }: { input: { message: MoleculeMessage; idempotencyKey: string } }) => ({
+      text: `actor got ${input.message.text}`,
+    }));
     const { actor, workspaceId } = connect({ backend });
     await until(actor, (s) => s.matches('online'));
     const row = server.addMessage(workspaceId, 'hi', 'ws-caller');
@@ -234,25 +260,54 @@ describe('molecule connect (seed 003) on the test platform', () => {
   });
 
   it('parks a poison message only when asked to (parkAfterAttempts), recording message.parked', async () => {
-    const { actor, workspaceId } = connect({ backend: async (m) => { if (m.text === 'poison') throw new Error('cannot handle'); return undefined; }, parkAfterAttempts: 3 });
+    const { actor, workspaceId } = connect({
+      backend: async (m) => {
+        if (m.text === 'poison') throw new Error('cannot handle');
+        return undefined;
+      },
+      parkAfterAttempts: 3,
+    });
     await until(actor, (s) => s.matches('online'));
     const poison = server.addMessage(workspaceId, 'poison');
     const fine = server.addMessage(workspaceId, 'fine');
     const s = await until(actor, (x) => x.context.cursor === fine);
-    expect(events(actor.id, 'message.parked').map((r) => r.data)).toEqual([{ messageId: poison, attempts: 3, error: expect.objectContaining({ message: 'cannot handle' }) }]);
+    expect(events(actor.id, 'message.parked').map((r) => r.data)).toEqual([
+      { messageId: poison, attempts: 3, error: expect.objectContaining({ message: 'cannot handle' }) },
+    ]);
     expect(s.context.counts).toMatchObject({ parked: 1, dispatched: 1 });
     expect(await verifyReplay(store, connectionMachine, actor.id)).toMatchObject({ ok: true });
   });
 
-  it("decodes rows as Go's decoder does: missing or null status, created_at, workspace_id, activity_type become \"\" and the row is dispatched", async () => {
+  it('decodes rows as Go\'s decoder does: missing or null status, created_at, workspace_id, activity_type become "" and the row is dispatched', async () => {
     const seen: MoleculeMessage[] = [];
-    const { actor, workspaceId } = connect({ backend: async (m) => { seen.push(m); } });
+    const { actor, workspaceId } = connect({
+      backend: async (m) => {
+        seen.push(m);
+      },
+    });
     await until(actor, (s) => s.matches('online'));
-    const body = { jsonrpc: '2.0', id: 'rpc-x', method: 'message/send', params: { message: { role: 'user', messageId: 'm-sparse', parts: [{ kind: 'text', text: 'sparse' }] } } };
+    const body = {
+      jsonrpc: '2.0',
+      id: 'rpc-x',
+      method: 'message/send',
+      params: { message: { role: 'user', messageId: 'm-sparse', parts: [{ kind: 'text', text: 'sparse' }] } },
+    };
     const sparse = server.addRawRow(workspaceId, { source_id: null, request_body: body });
-    const nulls = server.addRawRow(workspaceId, { workspace_id: null, activity_type: null, status: null, created_at: null, source_id: 'ws-x', method: null, summary: null, request_body: { ...body, params: { message: { ...body.params.message, messageId: 'm-nulls' } } } });
+    const nulls = server.addRawRow(workspaceId, {
+      workspace_id: null,
+      activity_type: null,
+      status: null,
+      created_at: null,
+      source_id: 'ws-x',
+      method: null,
+      summary: null,
+      request_body: { ...body, params: { message: { ...body.params.message, messageId: 'm-nulls' } } },
+    });
     const s = await until(actor, (x) => x.context.cursor === nulls);
-    expect(seen.map((m) => [m.id, m.text, m.createdAt, m.sourceId])).toEqual([[sparse, 'sparse', '', null], [nulls, 'sparse', '', 'ws-x']]);
+    expect(seen.map((m) => [m.id, m.text, m.createdAt, m.sourceId])).toEqual([
+      [sparse, 'sparse', '', null],
+      [nulls, 'sparse', '', 'ws-x'],
+    ]);
     expect(s.context.counts).toMatchObject({ dispatched: 2, invalid: 0 });
     const row = (events(actor.id, 'connection.message').at(-1)!.data as { message: { body: Record<string, unknown> } }).message.body;
     expect(row).toMatchObject({ workspace_id: '', activity_type: '', status: '', created_at: '', target_id: null });
@@ -282,7 +337,7 @@ describe('molecule connect (seed 003) on the test platform', () => {
     expect(Math.max(...retries.map((r) => (r.data as { delayMs: number }).delayMs))).toBeLessThanOrEqual(8);
   }, 30_000);
 
-  it("quotes the server's body in error messages, cut to 200 bytes plus \"...\" (seed 003 truncate)", async () => {
+  it('quotes the server\'s body in error messages, cut to 200 bytes plus "..." (seed 003 truncate)', async () => {
     const { actor } = connect({ backend: async () => undefined });
     await until(actor, (s) => s.matches('online'));
     server.faults.activity = [{ status: 400, body: `${'x'.repeat(250)}` }];
@@ -295,7 +350,11 @@ describe('molecule connect (seed 003) on the test platform', () => {
 
   it('drops a message stored again under a new row by its MessageID + IdempotencyKey, and the cursor passes it', async () => {
     const calls: string[] = [];
-    const { actor, workspaceId } = connect({ backend: async (m) => { calls.push(m.id); } });
+    const { actor, workspaceId } = connect({
+      backend: async (m) => {
+        calls.push(m.id);
+      },
+    });
     await until(actor, (s) => s.matches('online'));
     const first = server.addMessage(workspaceId, 'once', 'ws-caller', { idempotencyKey: 'k-1' });
     await until(actor, (s) => s.context.cursor === first);
@@ -304,7 +363,9 @@ describe('molecule connect (seed 003) on the test platform', () => {
     const s = await until(actor, (x) => x.context.cursor === other);
     expect(calls).toEqual([first, other]);
     expect(s.context.counts).toMatchObject({ dispatched: 2, duplicates: 1 });
-    expect(s.context.diagnostics.map((d) => d.message)).toContain(`message ${again} dropped as a duplicate (its key ["ws-caller","m-${first}","k-1"] was already received); 1 dropped so far`);
+    expect(s.context.diagnostics.map((d) => d.message)).toContain(
+      `message ${again} dropped as a duplicate (its key ["ws-caller","m-${first}","k-1"] was already received); 1 dropped so far`,
+    );
   });
 });
 
@@ -313,14 +374,25 @@ describe('molecule under stress: replies never given up, ids scoped to their sen
 
   it('two senders that reuse messageId "1" (and one idempotency key) send two messages: both dispatched, each replied to its sender (item 4)', async () => {
     const seen: MoleculeMessage[] = [];
-    const { actor, workspaceId } = connect({ backend: async (m) => { seen.push(m); return `pong to ${m.sourceId}`; } });
+    const { actor, workspaceId } = connect({
+      backend: async (m) => {
+        seen.push(m);
+        return `pong to ${m.sourceId}`;
+      },
+    });
     await until(actor, (s) => s.matches('online'));
     const fromA = server.addMessage(workspaceId, 'hello from a', 'ws-a', { messageId: '1', idempotencyKey: 'k' });
     const fromB = server.addMessage(workspaceId, 'hello from b', 'ws-b', { messageId: '1', idempotencyKey: 'k' });
     const s = await until(actor, (x) => x.context.counts.replies === 2);
-    expect(seen.map((m) => [m.id, m.sourceId])).toEqual([[fromA, 'ws-a'], [fromB, 'ws-b']]);
+    expect(seen.map((m) => [m.id, m.sourceId])).toEqual([
+      [fromA, 'ws-a'],
+      [fromB, 'ws-b'],
+    ]);
     expect(s.context.counts).toMatchObject({ dispatched: 2, duplicates: 0 });
-    expect([...repliesTo(fromA), ...repliesTo(fromB)].map((r) => [r.to, r.envelope.params?.message?.parts?.[0]?.text])).toEqual([['ws-a', 'pong to ws-a'], ['ws-b', 'pong to ws-b']]);
+    expect([...repliesTo(fromA), ...repliesTo(fromB)].map((r) => [r.to, r.envelope.params?.message?.parts?.[0]?.text])).toEqual([
+      ['ws-a', 'pong to ws-a'],
+      ['ws-b', 'pong to ws-b'],
+    ]);
     // the same sender re-sending its messageId "1" is still one message
     const again = server.addMessage(workspaceId, 'hello from a', 'ws-a', { messageId: '1', idempotencyKey: 'k' });
     const later = server.addMessage(workspaceId, 'next', 'ws-a', { messageId: '2' });
@@ -352,7 +424,9 @@ describe('molecule under stress: replies never given up, ids scoped to their sen
     const s = await until(actor, (x) => x.context.counts.replies === 1);
     expect(server.stats.replyAttempts.filter((a) => a.to === 'ws-gone').map((a) => a.status)).toEqual([404]);
     expect(s.context.counts).toMatchObject({ dispatched: 2, replyFailures: 1 });
-    expect(s.context.diagnostics.map((d) => d.message)).toContain(`reply to ws-gone for message ${lost} failed permanently: molecule reply: HTTP 404: {"error":"injected 404"}`);
+    expect(s.context.diagnostics.map((d) => d.message)).toContain(
+      `reply to ws-gone for message ${lost} failed permanently: molecule reply: HTTP 404: {"error":"injected 404"}`,
+    );
     expect(repliesTo(next)).toHaveLength(1);
     expect(events(actor.id, 'xstate.error.actor.reply').map((r) => (r.data as { error: { status: number } }).error.status)).toEqual([404]);
   });
@@ -408,8 +482,9 @@ describe('molecule under stress: replies never given up, ids scoped to their sen
 
   it("refuses push mode before any I/O with the seed's M4 error (item 11)", () => {
     const before = server.stats.registrations.length + server.stats.unauthorized;
-    expect(() => createMoleculeConnection({ apiUrl: server.url, token: server.token, workspaceId: 'ws-push', mode: 'push', backend: async () => undefined }))
-      .toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('(M4)') }));
+    expect(() =>
+      createMoleculeConnection({ apiUrl: server.url, token: server.token, workspaceId: 'ws-push', mode: 'push', backend: async () => undefined }),
+    ).toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('(M4)') }));
     expect(moleculeConnectionInput({ workspaceId: 'ws-poll', mode: 'poll' })).toMatchObject({ receiveMode: 'batch' });
     expect(server.stats.registrations.length + server.stats.unauthorized).toBe(before);
   });
@@ -425,4 +500,3 @@ describe('molecule under stress: replies never given up, ids scoped to their sen
     expect((invalid.data as { error: string }).error).toContain('https://deploy:[redacted]');
   });
 });
-

@@ -17,7 +17,11 @@ const systems: ActorSystem[] = [];
 const servers: Server[] = [];
 
 function system(extra: Partial<OpencodeBindingOptions> = {}, url = proxy.url): ActorSystem {
-  const s = createActorSystem({ store, machines: { session: opencodeSessionMachine({ url, api: 'v1', retry: { baseMs: 50, maxAttempts: 4 }, shellPollIntervalMs: 100, ...extra }) }, onError: () => {} });
+  const s = createActorSystem({
+    store,
+    machines: { session: opencodeSessionMachine({ url, api: 'v1', retry: { baseMs: 50, maxAttempts: 4 }, shellPollIntervalMs: 100, ...extra }) },
+    onError: () => {},
+  });
   systems.push(s);
   return s;
 }
@@ -29,7 +33,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   for (const s of systems) await s.close();
-  for (const s of servers) { s.closeAllConnections(); await new Promise((r) => s.close(r)); }
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
   await proxy?.close();
   await oc?.close();
 });
@@ -39,7 +46,8 @@ function spawn(on: ActorSystem, input: Record<string, unknown> = {}): JournaledA
   const id = `ocf-${++n}`;
   return on.spawn('session', { id, input: { sessionKey: `${id}-${process.pid}`, retryDelayMs: 20, ...input } });
 }
-const connected = (s: JournaledActor<SessionMachine>) => s.waitFor((x) => x.context.channels.events === 'connected' && x.context.remoteId !== undefined, { timeoutMs: 20_000 });
+const connected = (s: JournaledActor<SessionMachine>) =>
+  s.waitFor((x) => x.context.channels.events === 'connected' && x.context.remoteId !== undefined, { timeoutMs: 20_000 });
 /** How many times the real server ran the command sent with `messageID`: its answers (assistant messages whose parentID it is). */
 async function runsOf(remoteId: string, messageID: string): Promise<number> {
   const messages = await createOpencodeClient({ url: oc.url }).messages(remoteId);
@@ -91,11 +99,18 @@ describe('OpenCode /shell is never re-sent blindly (real opencode binary)', () =
       if (path === '/global/health') return json({ healthy: true, version: 'fake' });
       if (path === '/session' && req.method === 'POST') return json({ id: 'ses_fake', title: 'fake' });
       if (path === '/session/status') return json({});
-      if (path === '/event') { res.writeHead(200, { 'content-type': 'text/event-stream' }); res.flushHeaders(); return; }
+      if (path === '/event') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders();
+        return;
+      }
       if (path === '/session/ses_fake/message') return json([]);
       if (path === '/session/ses_fake/shell') {
         if (++shells <= 2) return; // the first two are held: the answer never comes, the command is never stored
-        return json({ info: { id: 'msg_answer', role: 'assistant', time: { created: 1, completed: 2 } }, parts: [{ id: 'p', type: 'tool', tool: 'bash', state: { status: 'completed', output: 'ran\n' } }] });
+        return json({
+          info: { id: 'msg_answer', role: 'assistant', time: { created: 1, completed: 2 } },
+          parts: [{ id: 'p', type: 'tool', tool: 'bash', state: { status: 'completed', output: 'ran\n' } }],
+        });
       }
       res.writeHead(404).end();
     });
@@ -135,7 +150,7 @@ describe('OpenCode v1 under faults (real opencode binary)', () => {
     expect((await store.readStream(s.id)).filter((r) => r.type === 'session.synced').length).toBeGreaterThanOrEqual(2);
   });
 
-  it('an SSE event over the parser\'s 4 MiB buffer is recorded as session.invalid (raw, bounded) before the stream fails', async () => {
+  it("an SSE event over the parser's 4 MiB buffer is recorded as session.invalid (raw, bounded) before the stream fails", async () => {
     proxy.faults.oversized = { path: /^\/event/, afterEvents: 1, bytes: 5 * 1024 * 1024 }; // after server.connected
     const s = spawn(system({ retry: { baseMs: 20, maxAttempts: 1 } }));
     await s.waitFor((x) => x.context.invalid > 0, { timeoutMs: 30_000 });

@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualTimeScheduler } from 'rxjs';
 import type { AnyMachineSnapshot } from 'xstate';
-import { createOpencodeClient, opencodeMessageId, opencodeSessionId, opencodeSessionMachine, type OpencodeBindingOptions } from '../../machines/opencode/index.ts';
+import {
+  createOpencodeClient,
+  opencodeMessageId,
+  opencodeSessionId,
+  opencodeSessionMachine,
+  type OpencodeBindingOptions,
+} from '../../machines/opencode/index.ts';
 import { sessionMachine, type SessionMachine } from '../../machines/session/index.ts';
 import { createActorSystem, replaySteps, verifyReplay, type ActorSystem, type EventRecord, type JournaledActor } from '../../src/index.ts';
 import type { SqliteStore } from '../../stores/sqlite/index.ts';
@@ -21,7 +27,10 @@ const db = suiteLog();
 const systems: ActorSystem[] = [];
 
 function system(extra: Partial<OpencodeBindingOptions> = {}, url = proxy.url): ActorSystem {
-  const s = createActorSystem({ store, machines: { session: opencodeSessionMachine({ url, password: PASSWORD, retry: { baseMs: 50, maxAttempts: 4 }, ...extra }) } });
+  const s = createActorSystem({
+    store,
+    machines: { session: opencodeSessionMachine({ url, password: PASSWORD, retry: { baseMs: 50, maxAttempts: 4 }, ...extra }) },
+  });
   systems.push(s);
   return s;
 }
@@ -73,7 +82,7 @@ describe('OpenCode session on the real opencode server (v2 durable stream)', () 
     expect(records.map((r) => r.type)).toEqual(expect.arrayContaining(['session.opened', 'session.status', 'session.part', 'session.ended']));
     s.send({ type: 'session.close' });
     await s.waitFor((x) => x.status === 'done', { timeoutMs: 5_000 });
-    const steps = (await replaySteps(store, sessionMachine, s.id));
+    const steps = await replaySteps(store, sessionMachine, s.id);
     expect(steps.map((x) => JSON.parse(JSON.stringify([x.snapshot.value, x.snapshot.context])))).toEqual(
       live.map((x) => JSON.parse(JSON.stringify([x.value, x.context]))),
     );
@@ -116,7 +125,10 @@ describe('OpenCode session on the real opencode server (v2 durable stream)', () 
     expect(cursors).toEqual(cursors.map((_, i) => i + 1));
     // the reconnection asked the server for what followed the last seq logged before the drop
     const drop = records.findIndex((r) => r.type === 'session.stream' && (r.data as { state: string }).state === 'reconnecting');
-    const lastBeforeDrop = records.slice(0, drop).filter((r) => r.meta.cursor !== undefined).at(-1)!.meta.cursor;
+    const lastBeforeDrop = records
+      .slice(0, drop)
+      .filter((r) => r.meta.cursor !== undefined)
+      .at(-1)!.meta.cursor;
     expect(proxy.requests.map((r) => r.path)).toContain(`/api/session/${done.context.remoteId}/event?after=${lastBeforeDrop}`);
     expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
@@ -143,7 +155,9 @@ describe('OpenCode session on the real opencode server (v1: seed 001 API, global
     const done = await promptAndWait(s, 'say the words', 1);
     expect(done.context).toMatchObject({ lastEnd: 'completed', output: WORDS.join(''), title: 'v1 async' });
     const records = store.readStream(s.id);
-    expect(records.filter((r) => r.type === 'session.part' && (r.data as { kind: string }).kind === 'message.part.delta').length).toBeGreaterThanOrEqual(WORDS.length);
+    expect(records.filter((r) => r.type === 'session.part' && (r.data as { kind: string }).kind === 'message.part.delta').length).toBeGreaterThanOrEqual(
+      WORDS.length,
+    );
     expect(records.filter((r) => r.type === 'session.synced')).toHaveLength(1);
     expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
@@ -174,23 +188,39 @@ describe('OpenCode session on the real opencode server (v1: seed 001 API, global
   it("a prompt carries the seed's model, agent, system and tools (SendMessageRequest), async and sync", async () => {
     const { s } = spawn(system({ api: 'v1' }));
     await idle(s, true);
-    s.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'with options', model: 'fake/fast', agent: 'plan', system: 'Answer tersely.', tools: ['bash'] } });
+    s.send({
+      type: 'session.prompt',
+      prompt: { kind: 'text', text: 'with options', model: 'fake/fast', agent: 'plan', system: 'Answer tersely.', tools: ['bash'] },
+    });
     await s.waitFor((x) => x.context.turns === 1 && x.context.lastEnd !== undefined && !JSON.stringify(x.value).includes('busy'), { timeoutMs: 30_000 });
     const client = createOpencodeClient({ url: oc.url, password: PASSWORD });
     const remoteId = s.getSnapshot().context.remoteId!;
     const infos = async () => (await client.messages(remoteId)).map((m) => m.info as Record<string, unknown>);
     await expect.poll(async () => (await infos()).length, { timeout: 10_000 }).toBe(2);
     const [user, answer] = await infos();
-    expect(user).toMatchObject({ role: 'user', model: { providerID: 'fake', modelID: 'fast' }, agent: 'plan', system: 'Answer tersely.', tools: { bash: true } });
+    expect(user).toMatchObject({
+      role: 'user',
+      model: { providerID: 'fake', modelID: 'fast' },
+      agent: 'plan',
+      system: 'Answer tersely.',
+      tools: { bash: true },
+    });
     expect(answer).toMatchObject({ role: 'assistant', providerID: 'fake', modelID: 'fast', agent: 'plan' });
     expect(s.getSnapshot().context.lastEnd).toBe('completed');
 
     const sync = spawn(system({ api: 'v1', promptMode: 'sync' })).s;
     await idle(sync, true);
-    sync.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'sync with options', model: { providerID: 'fake', modelID: 'fast' }, system: 'Be brief.', tools: { bash: false } } });
+    sync.send({
+      type: 'session.prompt',
+      prompt: { kind: 'text', text: 'sync with options', model: { providerID: 'fake', modelID: 'fast' }, system: 'Be brief.', tools: { bash: false } },
+    });
     const done = await sync.waitFor((x) => x.context.turns === 1, { timeoutMs: 30_000 });
     expect(done.context).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
-    expect((await client.messages(done.context.remoteId!))[0].info).toMatchObject({ model: { providerID: 'fake', modelID: 'fast' }, system: 'Be brief.', tools: { bash: false } });
+    expect((await client.messages(done.context.remoteId!))[0].info).toMatchObject({
+      model: { providerID: 'fake', modelID: 'fast' },
+      system: 'Be brief.',
+      tools: { bash: false },
+    });
   });
 
   it('creates a child session with parentID (seed CreateSessionRequest.ParentID)', async () => {
@@ -235,13 +265,20 @@ describe('OpenCode v2: what the durable API cannot carry fails PERMANENT, never 
 });
 
 describe('OpenCode client (the calls of seed 001)', () => {
-  it('bounds every request by the seed\'s 30 s timeout, the synchronous /message and /shell included (virtual time)', async () => {
+  it("bounds every request by the seed's 30 s timeout, the synchronous /message and /shell included (virtual time)", async () => {
     const client = createOpencodeClient({ url: oc.url, password: PASSWORD });
     oc.stub.options.chunkDelayMs = 300;
     oc.stub.options.words = Array.from({ length: 40 }, (_, i) => ` w${i}`);
     const session = await client.createSession({ title: 'timeouts' });
     try {
-      const settled = (p: Promise<unknown>) => { let state = 'pending'; p.then(() => (state = 'resolved'), () => (state = 'rejected')); return () => state; };
+      const settled = (p: Promise<unknown>) => {
+        let state = 'pending';
+        p.then(
+          () => (state = 'resolved'),
+          () => (state = 'rejected'),
+        );
+        return () => state;
+      };
       for (const [label, start] of [
         ['message', (c: typeof client) => c.sendMessage(session.id, { parts: [{ type: 'text', text: 'talk slowly' }] })],
         ['shell', (c: typeof client) => c.shell(session.id, { command: 'sleep 20', agent: 'build' })],
@@ -297,10 +334,14 @@ describe('OpenCode client (the calls of seed 001)', () => {
   });
 
   it('an HTTP error keeps its context (method, path, status, body) and is classified once', async () => {
-    const err = await createOpencodeClient({ url: oc.url, password: PASSWORD }).getSession('ses_unknown').catch((e) => e);
+    const err = await createOpencodeClient({ url: oc.url, password: PASSWORD })
+      .getSession('ses_unknown')
+      .catch((e) => e);
     expect(err).toMatchObject({ code: 'PERMANENT', details: { status: 404 } });
     expect(err.message).toMatch(/^OpenCode GET \/session\/ses_unknown: HTTP 404: .+/);
-    const noAuth = await createOpencodeClient({ url: oc.url, password: '' }).health().catch((e) => e);
+    const noAuth = await createOpencodeClient({ url: oc.url, password: '' })
+      .health()
+      .catch((e) => e);
     expect(noAuth).toMatchObject({ code: 'PERMANENT', details: { status: 401 } });
   });
 });

@@ -44,7 +44,11 @@ async function setup() {
   const reader = await openPostgresStore(readerPool.pool, { schema, pollIntervalMs: 50 });
   const slow = new pg.Client({ connectionString: database().url });
   await slow.connect();
-  cleanup.push(() => writer.close(), () => reader.close(), () => slow.end());
+  cleanup.push(
+    () => writer.close(),
+    () => reader.close(),
+    () => slow.end(),
+  );
   for (const id of ['slow', 'fast']) await writer.createStream({ streamId: id, machine, input: null, createdAt: 1 });
   return { writer, reader, readerReads: readerPool.reads, slow, S: `"${schema}"` };
 }

@@ -55,7 +55,12 @@ async function nodes(count: number, options: PostgresStoreOptions = {}): Promise
 /** Waits until the database clock says `nodeId`'s heartbeat is older than the lease, renewing `keepAlive`'s lease meanwhile. */
 async function leaseExpired(schema: string, nodeId: string, keepAlive?: PostgresStore): Promise<void> {
   const expired = async () =>
-    (await admin.query<{ expired: boolean }>(`SELECT heartbeat_at < now() - $2 * interval '1 millisecond' AS expired FROM "${schema}".nodes WHERE node_id = $1`, [nodeId, SHORT_LEASE_MS])).rows[0]!.expired;
+    (
+      await admin.query<{ expired: boolean }>(
+        `SELECT heartbeat_at < now() - $2 * interval '1 millisecond' AS expired FROM "${schema}".nodes WHERE node_id = $1`,
+        [nodeId, SHORT_LEASE_MS],
+      )
+    ).rows[0]!.expired;
   while (!(await expired())) {
     await keepAlive?.ownership.heartbeat();
     await new Promise((r) => setTimeout(r, 25));
@@ -65,13 +70,18 @@ async function leaseExpired(schema: string, nodeId: string, keepAlive?: Postgres
 
 /** `[version, owner_epoch]` of every event of a stream: which incarnation wrote each. */
 async function writers(schema: string, streamId: string): Promise<Array<[number, number | null]>> {
-  const { rows } = await admin.query<{ version: string; owner_epoch: string | null }>(`SELECT version, owner_epoch FROM "${schema}".events WHERE stream_id = $1 ORDER BY version`, [streamId]);
+  const { rows } = await admin.query<{ version: string; owner_epoch: string | null }>(
+    `SELECT version, owner_epoch FROM "${schema}".events WHERE stream_id = $1 ORDER BY version`,
+    [streamId],
+  );
   return rows.map((r) => [Number(r.version), r.owner_epoch === null ? null : Number(r.owner_epoch)]);
 }
 
 describe('postgres ownership', () => {
   it('streams created by a registered node are its own; another node cannot claim them while its lease lives', async () => {
-    const { stores: [a, b] } = await nodes(2);
+    const {
+      stores: [a, b],
+    } = await nodes(2);
     const { epoch } = await a!.ownership.register();
     await b!.ownership.register();
     await a!.createStream({ streamId: 's', machine, input: null, createdAt: 1 });
@@ -82,7 +92,10 @@ describe('postgres ownership', () => {
   });
 
   it("after A's lease expires, B claims A's streams; A's next append fails LEASE_LOST and writes nothing", async () => {
-    const { stores: [a, b], schema } = await nodes(2, { leaseMs: SHORT_LEASE_MS });
+    const {
+      stores: [a, b],
+      schema,
+    } = await nodes(2, { leaseMs: SHORT_LEASE_MS });
     const { epoch: epochA } = await a!.ownership.register();
     const { epoch: epochB } = await b!.ownership.register();
     for (const id of ['s1', 's2', 's3']) {
@@ -98,11 +111,22 @@ describe('postgres ownership', () => {
 
     await expectCode(() => a!.append('s1', 1, [ev('zombie')]), LEASE_LOST, { streamId: 's1', ownerNode: 'node-b', ownerEpoch: epochB });
     // one statement for several streams: refused as a whole, the first refused stream named
-    await expectCode(() => a!.appendBatch([{ streamId: 's2', expectedVersion: 1, events: [ev('zombie')] }, { streamId: 's1', expectedVersion: 1, events: [ev('zombie')] }]), LEASE_LOST, { streamId: 's2' });
+    await expectCode(
+      () =>
+        a!.appendBatch([
+          { streamId: 's2', expectedVersion: 1, events: [ev('zombie')] },
+          { streamId: 's1', expectedVersion: 1, events: [ev('zombie')] },
+        ]),
+      LEASE_LOST,
+      { streamId: 's2' },
+    );
     await expectCode(() => a!.setStreamStatus('s1', 'error', 3), LEASE_LOST);
     expect(await b!.append('s1', 1, [ev('by b')])).toMatchObject({ nextVersion: 2 });
     expect((await b!.readStream('s1')).map((r) => r.type)).toEqual(['by a', 'by b']);
-    expect(await writers(schema, 's1')).toEqual([[1, epochA], [2, epochB]]);
+    expect(await writers(schema, 's1')).toEqual([
+      [1, epochA],
+      [2, epochB],
+    ]);
     expect(await b!.getStream('s1')).toMatchObject({ status: 'active', version: 2 });
 
     // A's own heartbeat now tells it: expired; it has no incarnation until it registers again
@@ -112,7 +136,10 @@ describe('postgres ownership', () => {
   });
 
   it('an append waiting behind a takeover re-checks the new owner and inserts nothing (one fenced statement)', async () => {
-    const { stores: [a, b], schema } = await nodes(2);
+    const {
+      stores: [a, b],
+      schema,
+    } = await nodes(2);
     await a!.ownership.register();
     const { epoch: epochB } = await b!.ownership.register();
     await a!.createStream({ streamId: 's', machine, input: null, createdAt: 1 });
@@ -139,7 +166,10 @@ describe('postgres ownership', () => {
   });
 
   it('a superseded epoch loses its streams at once: the new incarnation claims them without waiting for the lease', async () => {
-    const { stores: [old], schema } = await nodes(1);
+    const {
+      stores: [old],
+      schema,
+    } = await nodes(1);
     const restarted = await openPostgresStore(database().url, { schema, leaseMs: LONG_LEASE_MS, nodeId: 'node-a' });
     opened.push(restarted);
     const { epoch: first } = await old!.ownership.register();
@@ -153,7 +183,10 @@ describe('postgres ownership', () => {
     await expectCode(() => old!.append('s', 1, [ev('zombie')]), LEASE_LOST, { ownerEpoch: second, epoch: first });
     await expectCode(() => old!.ownership.heartbeat(), LEASE_LOST, { reason: 'superseded' });
     expect(await restarted.append('s', 1, [ev('second life')])).toMatchObject({ nextVersion: 2 });
-    expect(await writers(schema, 's')).toEqual([[1, first], [2, second]]);
+    expect(await writers(schema, 's')).toEqual([
+      [1, first],
+      [2, second],
+    ]);
 
     // the same store registering again also orphans what it owned under the old epoch
     const { epoch: third } = await restarted.ownership.register();
@@ -187,14 +220,21 @@ describe('postgres ownership', () => {
       const { rows } = await admin.query<{ stream_id: string; owner_node: string }>(`SELECT stream_id, owner_node FROM "${schema}".streams`);
       for (const [i, mine] of got.entries()) {
         const owner = claimers[i]!.ownership.node!.nodeId;
-        expect(rows.filter((r) => r.owner_node === owner).map((r) => r.stream_id).sort()).toEqual([...mine].sort());
+        expect(
+          rows
+            .filter((r) => r.owner_node === owner)
+            .map((r) => r.stream_id)
+            .sort(),
+        ).toEqual([...mine].sort());
         await claimers[i]!.ownership.release(mine); // orphans again for the next round
       }
     }
   });
 
   it('release hands streams over at once; an unregistered store cannot write owned streams; a registered one refuses ended streams', async () => {
-    const { stores: [a, b, plain] } = await nodes(3);
+    const {
+      stores: [a, b, plain],
+    } = await nodes(3);
     await a!.ownership.register();
     await b!.ownership.register();
     await a!.createStream({ streamId: 's', machine, input: null, createdAt: 1 });
@@ -209,9 +249,13 @@ describe('postgres ownership', () => {
   });
 
   it('with heartbeatMs the store renews its lease itself, and reports on `lost` when a newer incarnation supersedes it', async () => {
-    const { stores: [a], schema } = await nodes(1, { heartbeatMs: 20 });
+    const {
+      stores: [a],
+      schema,
+    } = await nodes(1, { heartbeatMs: 20 });
     const { epoch } = await a!.ownership.register();
-    const beatAt = async () => (await admin.query<{ at: Date }>(`SELECT heartbeat_at AS at FROM "${schema}".nodes WHERE node_id = 'node-a'`)).rows[0]!.at.getTime();
+    const beatAt = async () =>
+      (await admin.query<{ at: Date }>(`SELECT heartbeat_at AS at FROM "${schema}".nodes WHERE node_id = 'node-a'`)).rows[0]!.at.getTime();
     const first = await beatAt();
     await until(async () => (await beatAt()) > first, 'the next heartbeat', { timeoutMs: 30_000, everyMs: 10 });
     const lost = firstValueFrom(a!.ownership.lost);
@@ -225,7 +269,9 @@ describe('postgres ownership', () => {
 
 /** Whether some session waits on a lock (the blocked append). */
 async function waitingOnLock(): Promise<boolean> {
-  const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
+  const { rows } = await admin.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+  );
   return Number(rows[0]!.n) > 0;
 }
 

@@ -78,10 +78,14 @@ describe('postgres store', () => {
     try {
       await admin.query('ALTER TABLE wrapped.events ADD CONSTRAINT tiny_type CHECK (length(type) < 5)');
       await store.createStream({ streamId: 's', machine, input: null, createdAt: 1 });
-      const err = await expectCode(() => store.append('s', 0, [{ type: 'a-long-type', data: { secret: 'payload' }, meta: { source: 'external', recordedAt: 1 } }]), 'APPEND_FAILED', {
-        streamId: 's',
-        pgCode: '23514',
-      });
+      const err = await expectCode(
+        () => store.append('s', 0, [{ type: 'a-long-type', data: { secret: 'payload' }, meta: { source: 'external', recordedAt: 1 } }]),
+        'APPEND_FAILED',
+        {
+          streamId: 's',
+          pgCode: '23514',
+        },
+      );
       expect(err.message).toBe('could not append to stream s: PostgreSQL error 23514');
       expect(err.message).not.toMatch(/INSERT|UPDATE|SELECT|payload/);
       expect((err.cause as { code?: string }).code).toBe('23514');
@@ -98,7 +102,10 @@ describe('postgres store', () => {
     try {
       for (const id of ['a', 'b']) await store.createStream({ streamId: id, machine, input: null, createdAt: 1 });
       const e = { type: 't', data: {}, meta: { source: 'external' as const, recordedAt: 1 } };
-      await store.appendBatch([{ streamId: 'a', expectedVersion: 0, events: [e, e] }, { streamId: 'b', expectedVersion: 0, events: [e] }]);
+      await store.appendBatch([
+        { streamId: 'a', expectedVersion: 0, events: [e, e] },
+        { streamId: 'b', expectedVersion: 0, events: [e] },
+      ]);
       await store.append('a', 2, [e]);
       const tx = (await store.readAll()).map((r) => (r as { transactionId?: string }).transactionId!);
       expect(tx[0]).toMatch(/^\d+$/);

@@ -38,7 +38,9 @@ describe('transports redact credential headers in what they describe', () => {
     expect(items[1]).toMatchObject({ kind: 'message', message: { data: '{"tokenizer":"bpe"}' } });
     const body = await firstValueFrom(openSseConnection({ url: `${base}/json` }, { label: 'probe' }));
     expect(body).toMatchObject({ kind: 'body', headers: { 'set-cookie': REDACTED, 'x-session-token': 'SECRET-2' } }); // not declared here
-    const failed = await firstValueFrom(openSseConnection({ url: `${base}/denied`, headers: { authorization: 'Bearer SECRET-3' } }, { label: 'probe' })).catch((e: ActorlogError) => e);
+    const failed = await firstValueFrom(openSseConnection({ url: `${base}/denied`, headers: { authorization: 'Bearer SECRET-3' } }, { label: 'probe' })).catch(
+      (e: ActorlogError) => e,
+    );
     expect(failed).toMatchObject({ code: 'PERMANENT', details: { status: 401 } });
     const described = `${(failed as ActorlogError).message} ${JSON.stringify((failed as ActorlogError).details)}`;
     expect(described).toContain(`Authorization: Bearer ${REDACTED}`);

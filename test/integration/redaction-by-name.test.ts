@@ -83,7 +83,8 @@ function feedMachine(options: { url: string; token: string }) {
             const frame = parseJsonFrame(item.data, FrameSchema);
             return frame.ok ? { type: 'feed.frame', frame: frame.value } : { type: 'feed.invalid', raw: frame.raw, error: frame.error };
           }),
-        )),
+        ),
+      ),
     },
   }).createMachine({
     id: 'feed',
@@ -108,9 +109,15 @@ describe('a binding-declared secret never reaches the file', () => {
   const db = tempDb();
   beforeAll(async () => {
     server = createServer((req, res) => {
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) { res.writeHead(401).end(); return; }
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+        res.writeHead(401).end();
+        return;
+      }
       res.writeHead(200, {
-        'content-type': 'text/event-stream', 'set-cookie': 'sid=cookie-SECRET-2; HttpOnly', 'x-session-token': 'hdr-SECRET-3', 'x-request-id': 'req-42',
+        'content-type': 'text/event-stream',
+        'set-cookie': 'sid=cookie-SECRET-2; HttpOnly',
+        'x-session-token': 'hdr-SECRET-3',
+        'x-request-id': 'req-42',
       });
       res.write('id: 1\ndata: {"kind":"hello","text":"Basic usage of git"}\n\n');
       res.write(`id: 2\ndata: Authorization: Bearer ${TOKEN}, session ${JWT}\n\n`);

@@ -15,12 +15,20 @@ describe('requestText (undici) classifies failures once', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      for (const [status, code] of [[503, 'TRANSIENT'], [429, 'TRANSIENT'], [404, 'PERMANENT'], [410, 'PERMANENT']] as const) {
+      for (const [status, code] of [
+        [503, 'TRANSIENT'],
+        [429, 'TRANSIENT'],
+        [404, 'PERMANENT'],
+        [410, 'PERMANENT'],
+      ] as const) {
         await expect(requestText('t', { url: `${base}/${status}` })).rejects.toMatchObject({ code, details: { status } });
       }
       expect((await requestText('t', { url: `${base}/200` }, { maxBytes: 1_000 })).text).toHaveLength(1_000);
       // no answer within timeoutMs (seed 003: the client's 30 s timeout) is TRANSIENT
-      await expect(requestText('t', { url: `${base}/hang` }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'TRANSIENT', details: { cause: 'timeout', timeoutMs: 100 } });
+      await expect(requestText('t', { url: `${base}/hang` }, { timeoutMs: 100 })).rejects.toMatchObject({
+        code: 'TRANSIENT',
+        details: { cause: 'timeout', timeoutMs: 100 },
+      });
     } finally {
       await new Promise((r) => server.close(r));
     }

@@ -69,7 +69,10 @@ function counted(store: LogStore): { store: LogStore; committed: () => number } 
 const feeds: Array<Subject<{ type: 'frame'; n: number; meta: { source: 'sse'; cursor: string } }>> = [];
 const cursors: Array<string | undefined> = [];
 const tally = setup({
-  types: { context: {} as { n: number; frames: number[]; answer?: number }, events: {} as { type: 'inc' } | { type: 'frame'; n: number } | { type: 'listen' } | { type: 'ask' } },
+  types: {
+    context: {} as { n: number; frames: number[]; answer?: number },
+    events: {} as { type: 'inc' } | { type: 'frame'; n: number } | { type: 'listen' } | { type: 'ask' },
+  },
   actors: {
     source: fromEventObservable(({ input }: { input: { cursor?: string } }) => {
       cursors.push(input.cursor);
@@ -87,20 +90,25 @@ const tally = setup({
   states: {
     idle: { on: { listen: 'listening', ask: 'asking' }, after: { 60_000: 'expired' } },
     asking: { invoke: { id: 'answer', src: 'answer', onDone: { target: 'idle', actions: assign({ answer: ({ event }) => event.output }) } } },
-    listening: { invoke: { id: 'source', src: 'source', input: () => ({}) }, on: { frame: { actions: assign({ frames: ({ context, event }) => [...context.frames, event.n] }) } } },
+    listening: {
+      invoke: { id: 'source', src: 'source', input: () => ({}) },
+      on: { frame: { actions: assign({ frames: ({ context, event }) => [...context.frames, event.n] }) } },
+    },
     expired: { type: 'final' },
   },
 });
 
 describe.each(['memory', 'sqlite', 'postgres'])('the runtime on the %s store', (kind) => {
-  it('hands every input to XState only after its append has committed (sends, a child\'s output, a timer)', async () => {
+  it("hands every input to XState only after its append has committed (sends, a child's output, a timer)", async () => {
     const log = await openLog(kind);
     const { store, committed } = counted(log.store);
     const clock = new SimulatedClock();
     const lateInputs: string[] = [];
     let delivered = 0;
     const system = createActorSystem({
-      store, machines: { tally }, clock,
+      store,
+      machines: { tally },
+      clock,
       inspect: (ev) => {
         if (ev.type !== '@xstate.event' || (ev.actorRef as { id?: string }).id !== 't-1' || ev.event.type === 'xstate.init') return;
         delivered++;
@@ -119,7 +127,12 @@ describe.each(['memory', 'sqlite', 'postgres'])('the runtime on the %s store', (
     expect(lateInputs).toEqual([]);
     expect(actor.getSnapshot().context).toMatchObject({ n: 20, answer: 42 });
     expect(actor.getSnapshot().status).toBe('done');
-    expect((await store.readStream('t-1')).map((r) => r.type)).toEqual([...Array<string>(20).fill('inc'), 'ask', 'xstate.done.actor.answer', 'xstate.after.60000.tally.idle']);
+    expect((await store.readStream('t-1')).map((r) => r.type)).toEqual([
+      ...Array<string>(20).fill('inc'),
+      'ask',
+      'xstate.done.actor.answer',
+      'xstate.after.60000.tally.idle',
+    ]);
     expect(await verifyReplay(store, tally, 't-1')).toMatchObject({ ok: true });
     await system.close();
   });
@@ -182,7 +195,14 @@ const once = setup({
   initial: 'working',
   states: {
     working: { invoke: { id: 'work', src: 'work', onDone: { target: 'beating', actions: assign({ result: ({ event }) => event.output }) } } },
-    beating: { after: { beat: [{ guard: ({ context }) => context.beats < 2, target: 'beating', reenter: true, actions: assign({ beats: ({ context }) => context.beats + 1 }) }, { target: 'finished' }] } },
+    beating: {
+      after: {
+        beat: [
+          { guard: ({ context }) => context.beats < 2, target: 'beating', reenter: true, actions: assign({ beats: ({ context }) => context.beats + 1 }) },
+          { target: 'finished' },
+        ],
+      },
+    },
     finished: { type: 'final' },
   },
 });
@@ -193,7 +213,12 @@ const relay = setup({
   id: 'relay',
   context: { got: [] },
   on: {
-    greet: { actions: sendTo(({ system, event }) => system.get(event.to), ({ self }) => ({ type: 'hello', from: self.id })) },
+    greet: {
+      actions: sendTo(
+        ({ system, event }) => system.get(event.to),
+        ({ self }) => ({ type: 'hello', from: self.id }),
+      ),
+    },
     hello: { actions: assign({ got: ({ context, event }) => [...context.got, event.from] }) },
   },
 });
@@ -204,13 +229,18 @@ const counter = setup({
   id: 'counter',
   context: { got: [] },
   on: {
-    emit: { actions: sendTo(({ system, event }) => system.get(event.to), ({ event }) => ({ type: 'n', n: event.n })) },
+    emit: {
+      actions: sendTo(
+        ({ system, event }) => system.get(event.to),
+        ({ event }) => ({ type: 'n', n: event.n }),
+      ),
+    },
     n: { actions: assign({ got: ({ context, event }) => [...context.got, event.n] }) },
   },
 });
 
 describe.each(['memory', 'sqlite', 'postgres'])('messages to an actor that starts here (%s)', (kind) => {
-  it('keep their sender\'s order: what waited in the inbox is appended before what comes directly once it runs', async () => {
+  it("keep their sender's order: what waited in the inbox is appended before what comes directly once it runs", async () => {
     const log = await openLog(kind);
     const system = createActorSystem({ store: log.store, machines: { counter } });
     if (kind === 'postgres') await system.recover();
@@ -293,7 +323,9 @@ const talker = setup({
   context: { said: [] },
   invoke: { id: 'kid', src: 'kid' },
   on: {
-    say: { actions: [assign({ said: ({ context, event }) => [...context.said, `say ${event.n}`] }), sendTo('kid', ({ event }) => ({ type: 'ping', n: event.n }))] },
+    say: {
+      actions: [assign({ said: ({ context, event }) => [...context.said, `say ${event.n}`] }), sendTo('kid', ({ event }) => ({ type: 'ping', n: event.n }))],
+    },
     pong: { actions: assign({ said: ({ context, event }) => [...context.said, `pong ${event.n}`] }) },
   },
 });
@@ -313,13 +345,23 @@ describe.each([
     await system.settled();
     expect(actor.getSnapshot().context.said).toEqual(['say 1', 'pong 1', 'say 2', 'pong 2', 'say 3', 'pong 3']);
     await system.close();
-    expect((await log.store.readStream('k-1')).map((r) => `${r.type}${r.meta.target ? `>${r.meta.target}` : ''}`)).toEqual(['say', 'ping>kid', 'pong', 'say', 'ping>kid', 'pong', 'say', 'ping>kid', 'pong']);
+    expect((await log.store.readStream('k-1')).map((r) => `${r.type}${r.meta.target ? `>${r.meta.target}` : ''}`)).toEqual([
+      'say',
+      'ping>kid',
+      'pong',
+      'say',
+      'ping>kid',
+      'pong',
+      'say',
+      'ping>kid',
+      'pong',
+    ]);
     expect(await verifyReplay(log.store, talker, 'k-1')).toMatchObject({ ok: true });
   });
 });
 
 describe.each(['memory', 'sqlite', 'postgres'])('a crash between an input and what it made the tree do (%s)', (kind) => {
-  it('re-derives the machines\' messages for the last input at recovery, appends them, and goes on as live', async () => {
+  it("re-derives the machines' messages for the last input at recovery, appends them, and goes on as live", async () => {
     const log = await openLog(kind);
     let crashed = false;
     const store = new Proxy(log.store, {
@@ -359,7 +401,17 @@ describe.each(['memory', 'sqlite', 'postgres'])('a crash between an input and wh
     await again.settled();
     await again.close();
     const records = await log.store.readStream('k-2');
-    expect(records.map((r) => `${r.type}${r.meta.target ? `>${r.meta.target}` : ''}`)).toEqual(['say', 'ping>kid', 'pong', 'say', 'ping>kid', 'pong', 'say', 'ping>kid', 'pong']);
+    expect(records.map((r) => `${r.type}${r.meta.target ? `>${r.meta.target}` : ''}`)).toEqual([
+      'say',
+      'ping>kid',
+      'pong',
+      'say',
+      'ping>kid',
+      'pong',
+      'say',
+      'ping>kid',
+      'pong',
+    ]);
     expect(await verifyReplay(log.store, talker, 'k-2')).toMatchObject({ ok: true });
   });
 });

@@ -31,8 +31,13 @@ beforeAll(async () => {
     if (path === '/drop') {
       open();
       res.write('retry: 20\n\n');
-      if (!lastEventId) { events(res, 1, 3); setTimeout(() => req.socket.destroy(), 20); }
-      else { events(res, Number(lastEventId) + 1, 6); res.end(); }
+      if (!lastEventId) {
+        events(res, 1, 3);
+        setTimeout(() => req.socket.destroy(), 20);
+      } else {
+        events(res, Number(lastEventId) + 1, 6);
+        res.end();
+      }
     } else if (path === '/silent') {
       open();
       res.flushHeaders();
@@ -43,11 +48,19 @@ beforeAll(async () => {
     } else if (path === '/gone') {
       res.writeHead(404).end('no such stream');
     } else if (path === '/busy') {
-      if (busyLeft-- > 0) { res.writeHead(503).end(); return; }
-      open(); events(res, 1, 2); res.end();
+      if (busyLeft-- > 0) {
+        res.writeHead(503).end();
+        return;
+      }
+      open();
+      events(res, 1, 2);
+      res.end();
     } else res.writeHead(500).end();
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -77,7 +90,11 @@ describe('SSE source on a real HTTP server (undici + eventsource-parser)', () =>
 
   it('treats comment lines as heartbeats that keep a quiet stream alive', async () => {
     let failed: unknown;
-    const sub = sse({ request: `${base}/heartbeat`, stallTimeoutMs: 300, retry: { maxAttempts: 0 } }).subscribe({ error: (e) => { failed = e; } });
+    const sub = sse({ request: `${base}/heartbeat`, stallTimeoutMs: 300, retry: { maxAttempts: 0 } }).subscribe({
+      error: (e) => {
+        failed = e;
+      },
+    });
     await new Promise((r) => setTimeout(r, 1_000)); // more than 3 stall timeouts, kept alive by comments every 30 ms
     expect(failed).toBeUndefined();
     sub.unsubscribe();
@@ -98,15 +115,23 @@ describe('SSE source on a real HTTP server (undici + eventsource-parser)', () =>
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/e`;
     await new Promise((r) => closed.close(r));
     const retries: number[] = [];
-    const err = await lastValueFrom(sse({ request: url, retry: { maxAttempts: 3, baseMs: 5 } }).pipe(
-      filter((i) => i.kind === 'retry'), map((i) => retries.push((i as { attempt: number }).attempt)),
-    )).catch((e) => e);
+    const err = await lastValueFrom(
+      sse({ request: url, retry: { maxAttempts: 3, baseMs: 5 } }).pipe(
+        filter((i) => i.kind === 'retry'),
+        map((i) => retries.push((i as { attempt: number }).attempt)),
+      ),
+    ).catch((e) => e);
     expect(err).toMatchObject({ code: 'TRANSIENT', details: { attempts: 3 } });
     expect(retries).toEqual([1, 2, 3]);
   });
 
   it('delivers the first events of a live stream to a late subscriber of its own', async () => {
-    const first = await firstValueFrom(sse({ request: `${base}/busy` }).pipe(filter((i) => i.kind === 'message'), take(1)));
+    const first = await firstValueFrom(
+      sse({ request: `${base}/busy` }).pipe(
+        filter((i) => i.kind === 'message'),
+        take(1),
+      ),
+    );
     expect(first).toMatchObject({ kind: 'message', id: '1', cursor: '1' });
   });
 });

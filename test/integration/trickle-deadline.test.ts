@@ -11,7 +11,10 @@ async function drippingServer(contentType: string, chunk = ' '): Promise<{ url: 
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': contentType });
     res.flushHeaders();
-    const t = setInterval(() => { res.write(chunk); drips++; }, 5);
+    const t = setInterval(() => {
+      res.write(chunk);
+      drips++;
+    }, 5);
     res.on('close', () => clearInterval(t));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -20,8 +23,12 @@ async function drippingServer(contentType: string, chunk = ' '): Promise<{ url: 
 
 /** Lets real I/O run until `cond` holds. */
 const servers: Server[] = [];
-afterEach(async () => { for (const s of servers.splice(0)) { s.closeAllConnections(); await new Promise((r) => s.close(r)); } });
-
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
 
 describe('a trickled answer is bounded', () => {
   it('requestText: the overall deadline ends a call whose body drips, as TRANSIENT cause timeout', async () => {
@@ -29,8 +36,13 @@ describe('a trickled answer is bounded', () => {
     servers.push(server);
     const vt = virtualTime();
     let settled = false;
-    const call = requestText('molecule activity', { url }, { timeoutMs: 10_000, scheduler: vt.scheduler }).catch((e: unknown) => e).finally(() => { settled = true; });
-    for (const ms of [6_000, 3_999]) { // bytes keep coming between the steps
+    const call = requestText('molecule activity', { url }, { timeoutMs: 10_000, scheduler: vt.scheduler })
+      .catch((e: unknown) => e)
+      .finally(() => {
+        settled = true;
+      });
+    for (const ms of [6_000, 3_999]) {
+      // bytes keep coming between the steps
       const seen = drips();
       await until(() => drips() >= seen + 2, 'two more drips');
       vt.advance(ms);
@@ -46,7 +58,12 @@ describe('a trickled answer is bounded', () => {
     const vt = virtualTime();
     const items: string[] = [];
     let error: unknown;
-    openSseConnection({ url }, { label: 'OpenCode /event', stallTimeoutMs: 1_000, scheduler: vt.scheduler }).subscribe({ next: (i) => items.push(i.kind), error: (e) => { error = e; } });
+    openSseConnection({ url }, { label: 'OpenCode /event', stallTimeoutMs: 1_000, scheduler: vt.scheduler }).subscribe({
+      next: (i) => items.push(i.kind),
+      error: (e) => {
+        error = e;
+      },
+    });
     await until(() => items.length > 0, 'the first item');
     // "xxxx…" drips into one event that never ends: 600 ms, more bytes, 400 ms more is the stall bound
     for (const ms of [600, 400]) {

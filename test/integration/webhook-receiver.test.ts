@@ -5,9 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { SimulatedClock } from 'xstate';
 import { isActorlogError } from '../../src/errors.ts';
-import {
-  createWebhookReceiver, signBody, type WebhookDelivery, type WebhookReceiver,
-} from '../../src/sources/webhook/index.ts';
+import { createWebhookReceiver, signBody, type WebhookDelivery, type WebhookReceiver } from '../../src/sources/webhook/index.ts';
 
 const SECRET = 'whsec-unit-test';
 
@@ -55,7 +53,10 @@ describe('webhook receiver (local HTTP source)', () => {
     expect(seen.map((d) => d.body)).toEqual([early]);
     const live = '{"n":2}';
     expect(await post(r.urlFor('job 1/x'), live, signed(live))).toBe(204);
-    expect(seen.map((d) => [d.body, d.signature, d.key])).toEqual([[early, 'verified', 'job 1/x'], [live, 'verified', 'job 1/x']]);
+    expect(seen.map((d) => [d.body, d.signature, d.key])).toEqual([
+      [early, 'verified', 'job 1/x'],
+      [live, 'verified', 'job 1/x'],
+    ]);
     expect(seen[1].seq).toBeGreaterThan(seen[0].seq);
     sub.unsubscribe();
     expect(r.stats()).toMatchObject({ received: 2, accepted: 2, rejected: 0, buffered: 0 });
@@ -86,7 +87,7 @@ describe('webhook receiver (local HTTP source)', () => {
     expect(seen).toMatchObject([{ key: 'k', body: '', signature: 'unread', refused: { reason: 'too-large', bytes: big.length, maxBodyBytes: 64 } }]);
   });
 
-  it('raises its body bound to a binding\'s (never lowers it): a body refused 413 before is then read and verified', async () => {
+  it("raises its body bound to a binding's (never lowers it): a body refused 413 before is then read and verified", async () => {
     const r = await receiver({ maxBodyBytes: 64 });
     const big = JSON.stringify({ pad: 'x'.repeat(200) });
     expect(await post(r.urlFor('k'), big, signed(big))).toBe(413);
@@ -126,7 +127,10 @@ describe('webhook receiver (local HTTP source)', () => {
       let answer = '';
       socket.on('data', (d) => {
         answer += d;
-        if (answer.includes('\r\n')) { socket.destroy(); resolve(answer.split('\r\n')[0]); }
+        if (answer.includes('\r\n')) {
+          socket.destroy();
+          resolve(answer.split('\r\n')[0]);
+        }
       });
       socket.on('error', reject);
     });

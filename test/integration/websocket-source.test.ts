@@ -33,9 +33,21 @@ async function wsServer(options: { autoPong?: boolean } = {}) {
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   return {
     url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/events`,
-    sockets, urls, pings, reject, received,
-    onConnect(fn: (ws: WebSocket, url: URL) => void) { onConnect = fn; },
-    close: () => new Promise<void>((r) => { for (const s of wss.clients) s.terminate(); wss.close(); http.closeAllConnections(); http.close(() => r()); }),
+    sockets,
+    urls,
+    pings,
+    reject,
+    received,
+    onConnect(fn: (ws: WebSocket, url: URL) => void) {
+      onConnect = fn;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of wss.clients) s.terminate();
+        wss.close();
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
   };
 }
 
@@ -104,7 +116,10 @@ describe('webSocket source on a real ws server', () => {
     vt.advance(1);
     await s.wait(() => s.count('message') === 2, 'the resumed frame');
     expect(server.urls).toEqual(['/events?cursor=c5', '/events?cursor=c7']);
-    expect(s.events.filter((e) => e.type === 'open')).toEqual([{ type: 'open', attempt: 0, cursor: 'c5' }, { type: 'open', attempt: 1, cursor: 'c7' }]);
+    expect(s.events.filter((e) => e.type === 'open')).toEqual([
+      { type: 'open', attempt: 0, cursor: 'c5' },
+      { type: 'open', attempt: 1, cursor: 'c7' },
+    ]);
     expect(s.events.at(-1)).toMatchObject({ type: 'message', cursor: 'after-c7' });
   });
 
@@ -119,7 +134,10 @@ describe('webSocket source on a real ws server', () => {
       vt.advance(100 * 2 ** (i - 1));
     }
     await s.wait(() => s.state.error !== undefined, 'the final error');
-    expect(s.events.map((e) => e.type === 'error' && [e.error.code, e.error.status, e.attempt, e.delayMs])).toEqual([['TRANSIENT', 503, 1, 100], ['TRANSIENT', 503, 2, 200]]);
+    expect(s.events.map((e) => e.type === 'error' && [e.error.code, e.error.status, e.attempt, e.delayMs])).toEqual([
+      ['TRANSIENT', 503, 1, 100],
+      ['TRANSIENT', 503, 2, 200],
+    ]);
     expect(s.state.error).toMatchObject({ code: 'TRANSIENT', details: { attempts: 2, cause: 'TRANSIENT' } });
     expect(server.urls).toHaveLength(3);
 
@@ -235,15 +253,24 @@ describe('the source sends (on open, from the resume point; later, commands)', (
       ws.on('message', (data) => {
         const m = JSON.parse((data as Buffer).toString()) as { type: string; after?: number };
         if (m.type !== 'subscribe') return;
-        if (connects === 1) { ws.send(JSON.stringify({ seq: (m.after ?? 0) + 1 })); setImmediate(() => ws.terminate()); } else ws.send(JSON.stringify({ seq: (m.after ?? 0) + 1 }));
+        if (connects === 1) {
+          ws.send(JSON.stringify({ seq: (m.after ?? 0) + 1 }));
+          setImmediate(() => ws.terminate());
+        } else ws.send(JSON.stringify({ seq: (m.after ?? 0) + 1 }));
       });
     });
     const commands = new Subject<string>();
     const vt = virtualTime();
-    const s = collect(webSocket(server.url, {
-      cursor: '4', cursorOf: (t) => String(JSON.parse(t).seq), scheduler: vt.scheduler, reconnect: { random: () => 0 }, outgoing: commands,
-      onOpen: ({ cursor, attempt }) => [JSON.stringify({ type: 'init', attempt }), JSON.stringify({ type: 'subscribe', after: Number(cursor) })],
-    }));
+    const s = collect(
+      webSocket(server.url, {
+        cursor: '4',
+        cursorOf: (t) => String(JSON.parse(t).seq),
+        scheduler: vt.scheduler,
+        reconnect: { random: () => 0 },
+        outgoing: commands,
+        onOpen: ({ cursor, attempt }) => [JSON.stringify({ type: 'init', attempt }), JSON.stringify({ type: 'subscribe', after: Number(cursor) })],
+      }),
+    );
     cleanup.push(() => s.sub.unsubscribe());
     await s.wait(() => s.count('close') === 1, 'the drop');
     commands.next('{"type":"command","n":1}'); // no connection open: waits for the next one
@@ -252,8 +279,11 @@ describe('the source sends (on open, from the resume point; later, commands)', (
     await s.wait(() => server.received.length === 5, 'the queued command');
     expect(server.urls).toEqual(['/events', '/events']);
     expect(server.received).toEqual([
-      '{"type":"init","attempt":0}', '{"type":"subscribe","after":4}',
-      '{"type":"init","attempt":1}', '{"type":"subscribe","after":5}', '{"type":"command","n":1}',
+      '{"type":"init","attempt":0}',
+      '{"type":"subscribe","after":4}',
+      '{"type":"init","attempt":1}',
+      '{"type":"subscribe","after":5}',
+      '{"type":"command","n":1}',
     ]);
     commands.next('{"type":"command","n":2}'); // open: sent at once
     await s.wait(() => server.received.length === 6, 'the live command');
@@ -314,7 +344,11 @@ describe('close codes classified, a session that delivers nothing is a failed at
     }
     await s.wait(() => s.state.error !== undefined, 'the final error');
     expect(s.state.error).toMatchObject({ code: 'TRANSIENT', details: { attempts: 2, closeCode: 4000 } });
-    expect(s.events.filter((e) => e.type === 'close').map((e) => e.type === 'close' && [e.attempt, e.delayMs])).toEqual([[1, 100], [2, 200], [2, undefined]]);
+    expect(s.events.filter((e) => e.type === 'close').map((e) => e.type === 'close' && [e.attempt, e.delayMs])).toEqual([
+      [1, 100],
+      [2, 200],
+      [2, undefined],
+    ]);
     expect(server.urls).toHaveLength(3);
   });
 
@@ -342,7 +376,12 @@ describe('close codes classified, a session that delivers nothing is a failed at
     const codes = [1011, 1012, 1013, 4400];
     server.onConnect((ws) => ws.close(codes.shift()!));
     const vt = virtualTime();
-    const s = collect(webSocket(server.url, { scheduler: vt.scheduler, reconnect: { maxAttempts: 5, baseMs: 10, random: () => 0, classifyClose: (c) => (c === 4400 ? 'permanent' : undefined) } }));
+    const s = collect(
+      webSocket(server.url, {
+        scheduler: vt.scheduler,
+        reconnect: { maxAttempts: 5, baseMs: 10, random: () => 0, classifyClose: (c) => (c === 4400 ? 'permanent' : undefined) },
+      }),
+    );
     for (let i = 1; i <= 3; i++) {
       await s.wait(() => s.count('close') === i, `close ${i}`);
       expect(s.events.at(-1)).toMatchObject({ reconnect: true });

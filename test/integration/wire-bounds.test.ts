@@ -23,15 +23,27 @@ afterEach(async () => {
 
 /** A bare yoi backend: the transcript GET answers 404 (a diagnostic, then the observation starts), each upgrade gets `frames`. */
 async function backend(frames: (ws: WebSocket) => void) {
-  const http = createServer((_req, res) => { res.writeHead(404, { 'content-type': 'application/json' }); res.end('{"error":"not found"}'); });
+  const http = createServer((_req, res) => {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"error":"not found"}');
+  });
   const wss = new WebSocketServer({ noServer: true });
   http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => frames(ws)));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(); http.closeAllConnections(); http.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
+  );
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 }
 
-const event = (seq: number, payload: unknown) => JSON.stringify({ kind: 'event', envelope: { cursor: encodeBackendCursor(seq), runtime_id: 'rt', worker_id: 'w1', payload } });
+const event = (seq: number, payload: unknown) =>
+  JSON.stringify({ kind: 'event', envelope: { cursor: encodeBackendCursor(seq), runtime_id: 'rt', worker_id: 'w1', payload } });
 const nested = (depth: number, leaf: string) => '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
 
 function journaled(baseUrl: string) {
@@ -39,7 +51,11 @@ function journaled(baseUrl: string) {
   const store = openSqliteStore(db.path);
   const errors: ActorlogError[] = [];
   const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine() }, onError: (_id, err) => errors.push(err) });
-  cleanups.push(async () => { await system.close(); store.close(); db.cleanup(); });
+  cleanups.push(async () => {
+    await system.close();
+    store.close();
+    db.cleanup();
+  });
   const input = yoiConnectionInput({ baseUrl, runtimeId: 'rt', workerId: 'w1', retryDelayMs: 20 });
   const actor = system.spawn('yoi', { id: input.connectionId, input });
   return { actor, store, errors, db };
@@ -74,10 +90,17 @@ describe('frames over the bounds, binary and non-UTF-8 frames are recorded and t
     const { actor, store } = journaled(url);
     const s = await actor.waitFor((x) => x.context.lastSeq === '0000000000000001' || x.status !== 'active', { timeoutMs: 10_000 });
     expect(s.status).toBe('active');
-    const invalid = store.readStream(actor.id).filter((r) => r.type === 'connection.invalid').map((r) => r.data);
+    const invalid = store
+      .readStream(actor.id)
+      .filter((r) => r.type === 'connection.invalid')
+      .map((r) => r.data);
     expect(invalid).toEqual([
       { raw: '3q2+7w==', error: 'Backend observation frame was binary (4 bytes; raw base64)', meta: { source: 'ws' } },
-      { raw: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]).toString('base64'), error: 'Backend observation frame was not valid UTF-8 (4 bytes; raw base64)', meta: { source: 'ws' } },
+      {
+        raw: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]).toString('base64'),
+        error: 'Backend observation frame was not valid UTF-8 (4 bytes; raw base64)',
+        meta: { source: 'ws' },
+      },
     ]);
     expect(connects).toBe(1);
     expect(store.readStream(actor.id).filter((r) => r.type === 'connection.closed')).toEqual([]);
@@ -94,7 +117,10 @@ describe('frames over the bounds, binary and non-UTF-8 frames are recorded and t
     const { actor, store, db } = journaled(url);
     const s = await actor.waitFor((x) => x.context.lastSeq === '0000000000000002' || x.status !== 'active', { timeoutMs: 10_000 });
     expect(s.status).toBe('active');
-    const invalid = store.readStream(actor.id).filter((r) => r.type === 'connection.invalid').map((r) => r.data as { raw: string; error: string });
+    const invalid = store
+      .readStream(actor.id)
+      .filter((r) => r.type === 'connection.invalid')
+      .map((r) => r.data as { raw: string; error: string });
     expect(invalid.map((d) => d.error)).toEqual([
       expect.stringContaining('payload too large (2097'),
       expect.stringContaining('not JSON'),

@@ -39,7 +39,10 @@ describe('1,000 concurrent yoi connections held by one process', () => {
     await Promise.all(actors.map((a) => a.waitFor((s) => s.context.lastSeq === '0000000000000001', { timeoutMs: 60_000 })));
     expect(actors.every((a) => a.getSnapshot().matches({ online: { receive: 'listening' } }))).toBe(true);
     expect(store.listStreams({ status: ['active'] }).filter((s) => s.machine.name === 'yoi')).toHaveLength(CONNECTIONS);
-    const sample = store.readStream('yoi-fleet-w999').filter((r) => r.type === 'connection.message').map((r) => r.meta.cursor);
+    const sample = store
+      .readStream('yoi-fleet-w999')
+      .filter((r) => r.type === 'connection.message')
+      .map((r) => r.meta.cursor);
     expect(sample).toEqual([undefined, undefined, 'bo_0000000000000001']);
   }, 120_000);
 });

@@ -1,7 +1,15 @@
 import { VirtualTimeScheduler } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionMachine, type ConnectionMachine } from '../../machines/connection/machine.ts';
-import { createYoiClient, encodeBackendCursor, yoiConnectionInput, yoiConnectionMachine, type YoiBindingOptions, type YoiConnectionOptions, type YoiDelivery } from '../../machines/yoi/index.ts';
+import {
+  createYoiClient,
+  encodeBackendCursor,
+  yoiConnectionInput,
+  yoiConnectionMachine,
+  type YoiBindingOptions,
+  type YoiConnectionOptions,
+  type YoiDelivery,
+} from '../../machines/yoi/index.ts';
 import { createActorSystem, verifyReplay, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startYoiServer, type YoiServerHandle, type YoiServerOptions } from '../servers/yoi-server.ts';
@@ -29,7 +37,10 @@ type Snapshot = ReturnType<JournaledActor<ConnectionMachine>['getSnapshot']>;
 let n = 0;
 function observe(opts: Partial<YoiConnectionOptions> = {}, binding: YoiBindingOptions = {}, on: SqliteStore = store, backend: YoiServerHandle = server) {
   const workerId = opts.workerId ?? `w${++n}`;
-  const system = createActorSystem({ store: on, machines: { yoi: yoiConnectionMachine({ headers: { authorization: 'Bearer yoi-secret-token' }, ...binding }) } });
+  const system = createActorSystem({
+    store: on,
+    machines: { yoi: yoiConnectionMachine({ headers: { authorization: 'Bearer yoi-secret-token' }, ...binding }) },
+  });
   systems.push(system);
   const input = yoiConnectionInput({ baseUrl: backend.url, runtimeId: 'rt', retryDelayMs: 20, ...opts, workerId });
   const actor = system.spawn('yoi', { id: input.connectionId, input });
@@ -48,16 +59,32 @@ async function withServer(options: YoiServerOptions, run: (backend: YoiServerHan
 const until = (actor: JournaledActor<ConnectionMachine>, what: (s: Snapshot) => boolean) => actor.waitFor(what, { timeoutMs: 10_000 });
 const received = (id: string, on: SqliteStore = store) => on.readStream(id).filter((r) => r.type === 'connection.message');
 const num = (seq: string) => Number(BigInt(`0x${seq}`));
-const seqsOf = (id: string) => received(id).map((r) => (r.data as { message: { seq?: string } }).message.seq).filter((s) => s !== undefined).map(num);
+const seqsOf = (id: string) =>
+  received(id)
+    .map((r) => (r.data as { message: { seq?: string } }).message.seq)
+    .filter((s) => s !== undefined)
+    .map(num);
 const messages = (s: Snapshot) => s.context.diagnostics.map((d) => d.message);
 /** The observation socket is open on the backend and the receive region listens. */
 const ready = (actor: JournaledActor<ConnectionMachine>, workerId: string, backend: YoiServerHandle = server) =>
-  until(actor, (s) => s.matches({ online: { receive: 'listening' } }) && backend.observers('rt', workerId) > 0 && (s.context.lastSeq !== undefined || s.context.counts.duplicates > 0 || s.context.cursor !== undefined));
+  until(
+    actor,
+    (s) =>
+      s.matches({ online: { receive: 'listening' } }) &&
+      backend.observers('rt', workerId) > 0 &&
+      (s.context.lastSeq !== undefined || s.context.counts.duplicates > 0 || s.context.cursor !== undefined),
+  );
 const SEQ = (k: number | bigint) => encodeBackendCursor(k).slice(3);
 
 describe('yoi worker observation (seed 004) on the test backend', () => {
   it('delivers the transcript snapshot first, then observes events with their cursors; the observation snapshot at sequence 0 is dropped as the seed drops it', async () => {
-    server.setTranscript('rt', 'w-transcript', { items: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }], diagnostics: [{ code: 'transcript.partial', message: 'first page only' }] });
+    server.setTranscript('rt', 'w-transcript', {
+      items: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ],
+      diagnostics: [{ code: 'transcript.partial', message: 'first page only' }],
+    });
     const { actor } = observe({ workerId: 'w-transcript' });
     await ready(actor, 'w-transcript');
     const c1 = server.emit('rt', 'w-transcript', { type: 'text_delta', text: 'more' });
@@ -83,7 +110,9 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
 
   it('resumes a dropped WebSocket from the logged cursor: no gap, no duplicate, and reports the drop ("WebSocket error for …")', async () => {
     const delivered: number[] = [];
-    const onEvent = async (d: YoiDelivery) => { if (d.seq !== undefined) delivered.push(Number(d.seq)); };
+    const onEvent = async (d: YoiDelivery) => {
+      if (d.seq !== undefined) delivered.push(Number(d.seq));
+    };
     server.faults.dropAfterFrames = [3];
     const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent });
     await ready(actor, workerId);
@@ -92,7 +121,12 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     const connections = server.stats.connections.filter((c) => c.workerId === workerId);
     expect(connections.map((c) => c.cursor)).toEqual([null, encodeBackendCursor(2)]);
     expect(seqsOf(actor.id)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(store.readStream(actor.id).filter((r) => r.type === 'connection.closed').map((r) => (r.data as { code: number }).code)).toEqual([1006]);
+    expect(
+      store
+        .readStream(actor.id)
+        .filter((r) => r.type === 'connection.closed')
+        .map((r) => (r.data as { code: number }).code),
+    ).toEqual([1006]);
     expect(done.context.counts).toMatchObject({ duplicates: 1, dispatched: 7 });
     expect(delivered).toEqual([1, 2, 3, 4, 5, 6]);
     expect(messages(done)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^Backend observation WebSocket error for rt:${workerId}: `))]));
@@ -100,7 +134,14 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
 
   it('drops a re-sent frame by its sequence, delivers it once, and reports the drop as a counted diagnostic', async () => {
     const delivered: number[] = [];
-    const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { if (d.seq !== undefined) delivered.push(Number(d.seq)); } });
+    const { actor, workerId } = observe(
+      { deliver: 'dispatch' },
+      {
+        onEvent: async (d) => {
+          if (d.seq !== undefined) delivered.push(Number(d.seq));
+        },
+      },
+    );
     await ready(actor, workerId);
     server.faults.duplicateFrame = 1;
     server.emit('rt', workerId, { type: 'text_delta', text: 'once' });
@@ -119,7 +160,16 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
   it('compares sequences above 2^53 exactly: consecutive events there are all delivered', async () => {
     await withServer({ firstSeq: 2n ** 53n - 2n }, async (backend) => {
       const delivered: bigint[] = [];
-      const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { if (d.seq !== undefined) delivered.push(d.seq); } }, store, backend);
+      const { actor, workerId } = observe(
+        { deliver: 'dispatch' },
+        {
+          onEvent: async (d) => {
+            if (d.seq !== undefined) delivered.push(d.seq);
+          },
+        },
+        store,
+        backend,
+      );
       await ready(actor, workerId, backend);
       for (let i = 0; i < 4; i++) backend.emit('rt', workerId, { type: 'text_delta', text: `big ${i}` });
       const s = await until(actor, (x) => x.context.lastSeq === SEQ(2n ** 53n + 2n) && x.context.queue.length === 0);
@@ -130,7 +180,14 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
 
   it('one frame with cursor bo_ffffffffffffffff does not make every later event a duplicate: the stream going back is followed, with a diagnostic', async () => {
     const delivered: string[] = [];
-    const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { if (d.cursor !== undefined) delivered.push(d.cursor); } });
+    const { actor, workerId } = observe(
+      { deliver: 'dispatch' },
+      {
+        onEvent: async (d) => {
+          if (d.cursor !== undefined) delivered.push(d.cursor);
+        },
+      },
+    );
     await ready(actor, workerId);
     server.faults.maxCursor = 1;
     server.emit('rt', workerId, { type: 'text_delta', text: 'rogue' });
@@ -138,7 +195,9 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     const s = await until(actor, (x) => x.context.lastSeq === SEQ(11) && x.context.queue.length === 0);
     expect(delivered).toEqual(['bo_ffffffffffffffff', ...Array.from({ length: 10 }, (_, i) => encodeBackendCursor(i + 2))]);
     expect(s.context.counts.duplicates).toBe(1); // only the sequence-0 snapshot
-    expect(messages(s)).toContain(`message ${encodeBackendCursor(2)}: sequence ${SEQ(2)} is below ffffffffffffffff, taken last on this connection: the stream went back, so ffffffffffffffff is no longer the last sequence (seed 004 would drop every event up to it)`);
+    expect(messages(s)).toContain(
+      `message ${encodeBackendCursor(2)}: sequence ${SEQ(2)} is below ffffffffffffffff, taken last on this connection: the stream went back, so ffffffffffffffff is no longer the last sequence (seed 004 would drop every event up to it)`,
+    );
     // the logged resume point follows the stream: a reconnect resumes after event 11, not after the rogue cursor
     server.dropAll();
     server.emit('rt', workerId, { type: 'text_delta', text: 'after the drop' });
@@ -148,15 +207,30 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
 
   it('delivers each of several events that share a malformed cursor, each with the diagnostic, as the seed does', async () => {
     const delivered: YoiDelivery[] = [];
-    const { actor, workerId } = observe({ deliver: 'dispatch' }, { onEvent: async (d) => { delivered.push(d); } });
+    const { actor, workerId } = observe(
+      { deliver: 'dispatch' },
+      {
+        onEvent: async (d) => {
+          delivered.push(d);
+        },
+      },
+    );
     await ready(actor, workerId);
     server.faults.malformedCursor = 3;
     for (let i = 1; i <= 3; i++) server.emit('rt', workerId, { type: 'text_delta', text: `shared ${i}` });
     const s = await until(actor, (x) => delivered.filter((d) => d.cursor === 'bogus-cursor').length === 3 && x.context.queue.length === 0);
     const events = delivered.filter((d) => d.diagnostic === undefined && !d.id.startsWith('transcript:'));
-    expect(events.map((d) => [d.cursor, (d.event as { text?: string }).text])).toEqual([['bogus-cursor', 'shared 1'], ['bogus-cursor', 'shared 2'], ['bogus-cursor', 'shared 3']]);
+    expect(events.map((d) => [d.cursor, (d.event as { text?: string }).text])).toEqual([
+      ['bogus-cursor', 'shared 1'],
+      ['bogus-cursor', 'shared 2'],
+      ['bogus-cursor', 'shared 3'],
+    ]);
     // each under an id of its own (its receipt number), so each has its own idempotency key
-    expect(events.map((d) => d.id)).toEqual([expect.stringMatching(/^bogus-cursor#\d+$/), expect.stringMatching(/^bogus-cursor#\d+$/), expect.stringMatching(/^bogus-cursor#\d+$/)]);
+    expect(events.map((d) => d.id)).toEqual([
+      expect.stringMatching(/^bogus-cursor#\d+$/),
+      expect.stringMatching(/^bogus-cursor#\d+$/),
+      expect.stringMatching(/^bogus-cursor#\d+$/),
+    ]);
     expect(new Set(events.map((d) => d.id)).size).toBe(3);
     expect(delivered.filter((d) => d.diagnostic === 'observation.cursor_malformed')).toHaveLength(3);
     expect(s.context.counts.duplicates).toBe(1); // the sequence-0 snapshot only
@@ -169,11 +243,22 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
         backend.setTranscript('rt', workerId, { items: [{ role: 'user', content: 'before' }] });
         backend.emit('rt', workerId, { type: 'user_message', segments: [{ type: 'text', text: 'before' }] });
         backend.faults.upgrade = [...upgrades];
-        backend.faults.afterTranscript = [() => {
-          for (let i = 1; i <= 3; i++) backend.emit('rt', workerId, { type: 'text_delta', text: `in the window ${i}` });
-        }];
+        backend.faults.afterTranscript = [
+          () => {
+            for (let i = 1; i <= 3; i++) backend.emit('rt', workerId, { type: 'text_delta', text: `in the window ${i}` });
+          },
+        ];
         const delivered: number[] = [];
-        const { actor } = observe({ workerId, deliver: 'dispatch' }, { onEvent: async (d) => { if (d.seq !== undefined) delivered.push(Number(d.seq)); } }, store, backend);
+        const { actor } = observe(
+          { workerId, deliver: 'dispatch' },
+          {
+            onEvent: async (d) => {
+              if (d.seq !== undefined) delivered.push(Number(d.seq));
+            },
+          },
+          store,
+          backend,
+        );
         const s = await until(actor, (x) => x.context.lastSeq === SEQ(4) && x.context.queue.length === 0);
         expect(delivered).toEqual([2, 3, 4]);
         expect(backend.stats.connections.filter((c) => c.workerId === workerId).map((c) => c.cursor)).toEqual([encodeBackendCursor(1)]);
@@ -221,10 +306,26 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     const { actor, workerId } = observe();
     await ready(actor, workerId);
     const sent = () => server.stats.commands.filter((c) => c.key?.startsWith(`${actor.id}:`));
-    actor.send({ type: 'connection.command', command: { method: 'run', input: [{ type: 'text', text: 'hello' }, { type: 'file_ref', path: 'src/lib.rs' }] } });
+    actor.send({
+      type: 'connection.command',
+      command: {
+        method: 'run',
+        input: [
+          { type: 'text', text: 'hello' },
+          { type: 'file_ref', path: 'src/lib.rs' },
+        ],
+      },
+    });
     await until(actor, (s) => s.context.counts.received >= 4);
-    expect(received(actor.id).slice(2).map((r) => (r.data as { message: { body: { type: string; text?: string } } }).message.body))
-      .toEqual([{ type: 'user_message', segments: [{ type: 'text', text: 'hello@src/lib.rs' }] }, { type: 'text_delta', text: 'echo: hello@src/lib.rs' }, { type: 'text_done', text: 'echo: hello@src/lib.rs' }]);
+    expect(
+      received(actor.id)
+        .slice(2)
+        .map((r) => (r.data as { message: { body: { type: string; text?: string } } }).message.body),
+    ).toEqual([
+      { type: 'user_message', segments: [{ type: 'text', text: 'hello@src/lib.rs' }] },
+      { type: 'text_delta', text: 'echo: hello@src/lib.rs' },
+      { type: 'text_done', text: 'echo: hello@src/lib.rs' },
+    ]);
     actor.send({ type: 'connection.command', command: { method: 'pause' } });
     actor.send({ type: 'connection.command', command: { method: 'notify', message: 'deploy at noon' } });
     server.faults.lifecycle = [{ state: 'rejected', diagnostics: [{ code: 'worker.idle', message: 'nothing to cancel' }] }];
@@ -242,13 +343,15 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
       ['input', { kind: 'system', content: 'again' }, `${actor.id}:c6`],
     ]);
     const label = `rt:${workerId}`;
-    expect(messages(s)).toEqual(expect.arrayContaining([
-      'Backend Runtime API does not expose pause/resume for the TUI client yet; command was not sent',
-      `Backend runtime cancel was rejected for ${label}`,
-      'Backend runtime cancel diagnostic [worker.idle]: nothing to cancel',
-      `Backend runtime stop failed for ${label}: yoi stop: HTTP 409`,
-      expect.stringMatching(new RegExp(`^Backend runtime input response could not be decoded for ${label}: yoi input: invalid payload`)),
-    ]));
+    expect(messages(s)).toEqual(
+      expect.arrayContaining([
+        'Backend Runtime API does not expose pause/resume for the TUI client yet; command was not sent',
+        `Backend runtime cancel was rejected for ${label}`,
+        'Backend runtime cancel diagnostic [worker.idle]: nothing to cancel',
+        `Backend runtime stop failed for ${label}: yoi stop: HTTP 409`,
+        expect.stringMatching(new RegExp(`^Backend runtime input response could not be decoded for ${label}: yoi input: invalid payload`)),
+      ]),
+    );
   });
 
   it('retries a command answered 503 with the same Idempotency-Key; the worker runs it once', async () => {
@@ -273,7 +376,11 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     await new Promise((r) => setTimeout(r, 200)); // a re-send would come within this
     expect(server.stats.commands.filter((c) => c.key === `${actor.id}:c1`)).toHaveLength(1);
     expect(s.context.diagnostics.filter((d) => d.code === 'input.outcome_unknown').map((d) => d.message)).toEqual([
-      expect.stringMatching(new RegExp(`^Backend runtime input outcome unknown for rt:${workerId} \\(not sent again: the backend is not declared to honour Idempotency-Key ${actor.id}:c1\\): yoi input: the request was sent but its answer was lost`)),
+      expect.stringMatching(
+        new RegExp(
+          `^Backend runtime input outcome unknown for rt:${workerId} \\(not sent again: the backend is not declared to honour Idempotency-Key ${actor.id}:c1\\): yoi input: the request was sent but its answer was lost`,
+        ),
+      ),
     ]);
     // a 500 may have run the command too: unknown, not re-sent
     server.faults.input = [500];
@@ -314,7 +421,9 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     server.faults.bigTranscript = [1.5 * 1024 * 1024];
     const { actor, workerId } = observe();
     const s = await ready(actor, workerId);
-    const texts = received(actor.id).map((r) => (r.data as { message: { body: { type: string; text?: string } } }).message.body).filter((b) => b.type === 'text_done');
+    const texts = received(actor.id)
+      .map((r) => (r.data as { message: { body: { type: string; text?: string } } }).message.body)
+      .filter((b) => b.type === 'text_done');
     expect(texts.map((b) => b.text!.length)).toEqual([1.5 * 1024 * 1024]);
     expect(messages(s).filter((m) => m.startsWith('Backend initial transcript unavailable'))).toEqual([]);
   });
@@ -322,7 +431,14 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
   it('losing the observation stops only the observation, with the seed diagnostic; send() keeps working and onEvent sees the diagnostics', async () => {
     server.faults.upgrade = [503, 404, 503, 503];
     const events: YoiDelivery[] = [];
-    const { actor, workerId } = observe({ maxReconnects: 3, deliver: 'dispatch' }, { onEvent: async (d) => { events.push(d); } });
+    const { actor, workerId } = observe(
+      { maxReconnects: 3, deliver: 'dispatch' },
+      {
+        onEvent: async (d) => {
+          events.push(d);
+        },
+      },
+    );
     const label = `rt:${workerId}`;
     const stopped = await until(actor, (x) => x.matches({ online: { receive: 'stopped' } }) && x.context.queue.length === 0);
     expect(stopped.status).toBe('active');
@@ -331,10 +447,12 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
     expect(server.faults.upgrade).toEqual([]);
     // the consumer's callback got every diagnostic, as seed 004's event stream carries them
     const seen = events.filter((e) => e.diagnostic !== undefined).map((e) => e.event);
-    expect(seen).toEqual(expect.arrayContaining([
-      { type: 'error', code: 'internal', message: `Backend observation WebSocket connect failed for ${label}: WebSocket upgrade: HTTP 404` },
-      { type: 'error', code: 'internal', message: `Backend observation stream for ${label} stopped after 3 reconnect attempts` },
-    ]));
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        { type: 'error', code: 'internal', message: `Backend observation WebSocket connect failed for ${label}: WebSocket upgrade: HTTP 404` },
+        { type: 'error', code: 'internal', message: `Backend observation stream for ${label} stopped after 3 reconnect attempts` },
+      ]),
+    );
     actor.send({ type: 'connection.command', command: { method: 'notify', message: 'still there?' } });
     await until(actor, (x) => x.context.counts.commands === 1);
     expect(server.stats.commands.filter((c) => c.key === `${actor.id}:c1`).map((c) => c.body)).toEqual([{ kind: 'system', content: 'still there?' }]);
@@ -347,7 +465,9 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
       const s = await until(actor, (x) => x.matches({ online: { receive: 'stopped' } }));
       expect(server.stats.connections.filter((c) => c.workerId === workerId)).toHaveLength(1);
       expect(s.context.lastClose).toEqual({ code, reason: 'injected close' });
-      expect(messages(s)).toContain(`Backend observation stream for rt:${workerId} stopped: WebSocket closed with code ${code} (injected close) (permanent: not reconnected)`);
+      expect(messages(s)).toContain(
+        `Backend observation stream for rt:${workerId} stopped: WebSocket closed with code ${code} (injected close) (permanent: not reconnected)`,
+      );
       actor.send({ type: 'connection.command', command: { method: 'notify', message: 'still there?' } });
       await until(actor, (x) => x.context.counts.commands === 1);
       expect(server.stats.connections.filter((c) => c.workerId === workerId)).toHaveLength(1);
@@ -365,8 +485,16 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
   it('counts a connection that opens as a success: a close right after open resets the reconnect count (seed: attempts = 0 on connect)', async () => {
     server.faults.closeCode = [1011, 1011, 1011, 1011, 1011];
     const { actor, workerId } = observe({ maxReconnects: 3 });
-    const s = await until(actor, (x) => x.matches({ online: { receive: 'listening' } }) && server.faults.closeCode!.length === 0 && server.observers('rt', workerId) > 0);
-    expect(store.readStream(actor.id).filter((r) => r.type === 'connection.closed').map((r) => (r.data as { code: number }).code)).toEqual([1011, 1011, 1011, 1011, 1011]);
+    const s = await until(
+      actor,
+      (x) => x.matches({ online: { receive: 'listening' } }) && server.faults.closeCode!.length === 0 && server.observers('rt', workerId) > 0,
+    );
+    expect(
+      store
+        .readStream(actor.id)
+        .filter((r) => r.type === 'connection.closed')
+        .map((r) => (r.data as { code: number }).code),
+    ).toEqual([1011, 1011, 1011, 1011, 1011]);
     expect(s.context.lastClose).toEqual({ code: 1011, reason: 'injected close' });
   });
 
@@ -404,7 +532,10 @@ describe('yoi worker observation (seed 004) on the test backend', () => {
       server.emit('rt', workerId, { type: 'text_delta', text: 'after' });
       await until(recovered, (s) => s.context.lastSeq === SEQ(5));
       expect(server.stats.connections.filter((c) => c.workerId === workerId).at(-1)!.cursor).toBe(encodeBackendCursor(3));
-      const seqs = received(recovered.id, second).map((r) => (r.data as { message: { seq?: string } }).message.seq).filter((q) => q !== undefined).map(num);
+      const seqs = received(recovered.id, second)
+        .map((r) => (r.data as { message: { seq?: string } }).message.seq)
+        .filter((q) => q !== undefined)
+        .map(num);
       expect(seqs).toEqual([0, 1, 2, 3, 4, 5]);
       expect(recovered.getSnapshot().context.counts).toMatchObject({ received: 6, duplicates: 1 });
       system.stop(recovered.id);

@@ -47,7 +47,15 @@ export async function startForemanFixture(prefix: string, serverOptions: Partial
   const events = (id: string): EventRecord[] => store.readStream(id);
 
   return {
-    server, store, db, receiver, system, diagnostics, makeSystem, makeReceiver, events,
+    server,
+    store,
+    db,
+    receiver,
+    system,
+    diagnostics,
+    makeSystem,
+    makeReceiver,
+    events,
     nextId: () => `${prefix}-${++n}`,
     chat: (content: string) => ({ model: 'llama3:8b', messages: [{ role: 'user', content }] }),
     fast: { pollIntervalMs: 40, retryDelayMs: 20, timeoutMs: 20_000 },

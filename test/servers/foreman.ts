@@ -71,17 +71,36 @@ export interface ForemanServerFaults {
 }
 
 interface Job {
-  job_id: string; state: string; model: string; created_at: string; started_at: string | null; completed_at: string | null;
-  attempt: number; result: unknown; error: string | null; artifacts: unknown[]; prompt: string; webhook?: string;
-  scramble: boolean; duplicate: boolean; chain: Promise<void>;
+  job_id: string;
+  state: string;
+  model: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  attempt: number;
+  result: unknown;
+  error: string | null;
+  artifacts: unknown[];
+  prompt: string;
+  webhook?: string;
+  scramble: boolean;
+  duplicate: boolean;
+  chain: Promise<void>;
   /** The `Idempotency-Key` header the submit carried, if any. */
   idempotencyKey?: string;
   /** process.hrtime.bigint() when the job was created, and when its 202 was handed to the socket (ns). */
-  createdNs: bigint; answeredNs?: bigint;
+  createdNs: bigint;
+  answeredNs?: bigint;
 }
 
 export interface ForemanServerStats {
-  jobsCreated: number; duplicateSubmits: number; gets: number; malformed: number; unauthorized: number; embeds: number; tags: number;
+  jobsCreated: number;
+  duplicateSubmits: number;
+  gets: number;
+  malformed: number;
+  unauthorized: number;
+  embeds: number;
+  tags: number;
   webhooks: { sent: number; delivered: number; rejected: number; failed: number };
 }
 
@@ -98,8 +117,22 @@ export interface ForemanServer {
 }
 
 export const MODELS = [
-  { name: 'llama3:8b', model: 'llama3:8b', modified_at: '2026-05-01T10:00:00Z', size: 4_661_224_676, digest: 'sha256:365c0bd3c000', details: { family: 'llama' } },
-  { name: 'nomic-embed-text:latest', model: 'nomic-embed-text:latest', modified_at: '2026-05-02T10:00:00Z', size: 274_302_450, digest: 'sha256:0a109f422b47', details: { family: 'nomic-bert' } },
+  {
+    name: 'llama3:8b',
+    model: 'llama3:8b',
+    modified_at: '2026-05-01T10:00:00Z',
+    size: 4_661_224_676,
+    digest: 'sha256:365c0bd3c000',
+    details: { family: 'llama' },
+  },
+  {
+    name: 'nomic-embed-text:latest',
+    model: 'nomic-embed-text:latest',
+    modified_at: '2026-05-02T10:00:00Z',
+    size: 274_302_450,
+    digest: 'sha256:0a109f422b47',
+    details: { family: 'nomic-bert' },
+  },
 ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -113,7 +146,6 @@ const take = (faults: ForemanServerFaults, key: Exclude<CountedFault, 'holdAccep
   return n > 0;
 };
 
-
 /** Starts a foreman test daemon on 127.0.0.1 (port 0 by default). */
 export async function startForemanServer(options: ForemanServerOptions = {}): Promise<ForemanServer> {
   const stepMs = options.stepMs ?? 60;
@@ -121,7 +153,16 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
   const faults: ForemanServerFaults = {};
   const jobs = new Map<string, Job>();
   const byKey = new Map<string, string>();
-  const stats: ForemanServerStats = { jobsCreated: 0, duplicateSubmits: 0, gets: 0, malformed: 0, unauthorized: 0, embeds: 0, tags: 0, webhooks: { sent: 0, delivered: 0, rejected: 0, failed: 0 } };
+  const stats: ForemanServerStats = {
+    jobsCreated: 0,
+    duplicateSubmits: 0,
+    gets: 0,
+    malformed: 0,
+    unauthorized: 0,
+    embeds: 0,
+    tags: 0,
+    webhooks: { sent: 0, delivered: 0, rejected: 0, failed: 0 },
+  };
   const queue: Job[] = [];
   const pending = new Set<Promise<unknown>>();
   let running = 0;
@@ -129,8 +170,16 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
   let base = '';
 
   const status = (j: Job) => ({
-    job_id: j.job_id, state: j.state, model: j.model, created_at: j.created_at, started_at: j.started_at, completed_at: j.completed_at,
-    attempt: j.attempt, result: j.result, error: j.error, artifacts: j.artifacts,
+    job_id: j.job_id,
+    state: j.state,
+    model: j.model,
+    created_at: j.created_at,
+    started_at: j.started_at,
+    completed_at: j.completed_at,
+    attempt: j.attempt,
+    result: j.result,
+    error: j.error,
+    artifacts: j.artifacts,
   });
 
   async function deliver(url: string, body: string): Promise<void> {
@@ -144,9 +193,17 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
       try {
         const res = await request(url, { method: 'POST', headers, body, headersTimeout: 2_000, bodyTimeout: 2_000 });
         await res.body.dump();
-        if (res.statusCode < 300) { stats.webhooks.delivered++; return; }
-        if (res.statusCode < 500) { stats.webhooks.rejected++; return; }
-      } catch { /* network: retry */ }
+        if (res.statusCode < 300) {
+          stats.webhooks.delivered++;
+          return;
+        }
+        if (res.statusCode < 500) {
+          stats.webhooks.rejected++;
+          return;
+        }
+      } catch {
+        /* network: retry */
+      }
       await sleep(25 * attempt);
     }
     stats.webhooks.failed++;
@@ -167,9 +224,12 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
     if (j.scramble && j.webhook) {
       // Out of order, after the fact: running, a stale queued, running again (duplicate), the end, a late running.
       const url = j.webhook;
-      const at = (state: string, attempt: number) => JSON.stringify({ ...status(j), state, attempt, result: null, error: null, artifacts: [], completed_at: null });
+      const at = (state: string, attempt: number) =>
+        JSON.stringify({ ...status(j), state, attempt, result: null, error: null, artifacts: [], completed_at: null });
       const end = JSON.stringify(status(j));
-      const p = (async () => { for (const b of [at('running', 1), at('queued', 0), at('running', 1), end, at('running', 1)]) await deliver(url, b); })();
+      const p = (async () => {
+        for (const b of [at('running', 1), at('queued', 0), at('running', 1), end, at('running', 1)]) await deliver(url, b);
+      })();
       pending.add(p);
       void p.finally(() => pending.delete(p));
     }
@@ -202,7 +262,8 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
           { name: 'answer.txt', content_type: 'text/plain', size: Buffer.byteLength(answer), data: Buffer.from(answer).toString('base64') },
           { name: 'trace.json', content_type: 'application/json', size: 2048, url: `${base}/artifacts/${j.job_id}/trace.json` },
         ];
-        if (options.resultBytes) j.artifacts.push({ name: 'big.bin', content_type: 'application/octet-stream', size: options.resultBytes, data: bigArtifact(options.resultBytes) });
+        if (options.resultBytes)
+          j.artifacts.push({ name: 'big.bin', content_type: 'application/octet-stream', size: options.resultBytes, data: bigArtifact(options.resultBytes) });
       }
       notify(j);
     }
@@ -236,7 +297,11 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
     }
     if (req.method === 'POST' && path === '/jobs') {
       let body: { model?: string; messages?: Array<{ content?: unknown }>; state_webhook_url?: string };
-      try { body = JSON.parse(await readBody(req)); } catch { return send(res, 400, { error: 'invalid JSON' }); }
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch {
+        return send(res, 400, { error: 'invalid JSON' });
+      }
       if (!body.model) return send(res, 400, { error: 'model is required' });
       if (!Array.isArray(body.messages) || body.messages.length === 0) return send(res, 400, { error: 'messages are required' });
       const key = req.headers['idempotency-key'] as string | undefined;
@@ -245,10 +310,23 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
         return send(res, 202, { job_id: byKey.get(key) });
       }
       const j: Job = {
-        job_id: randomUUID(), state: 'queued', model: body.model, created_at: now(), started_at: null, completed_at: null, attempt: 0,
-        result: null, error: null, artifacts: [], prompt: body.messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''))).join(' '),
-        webhook: body.state_webhook_url, scramble: take(faults, 'outOfOrderWebhooks'), duplicate: take(faults, 'duplicateWebhooks'), chain: Promise.resolve(),
-        ...(key ? { idempotencyKey: key } : {}), createdNs: process.hrtime.bigint(),
+        job_id: randomUUID(),
+        state: 'queued',
+        model: body.model,
+        created_at: now(),
+        started_at: null,
+        completed_at: null,
+        attempt: 0,
+        result: null,
+        error: null,
+        artifacts: [],
+        prompt: body.messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''))).join(' '),
+        webhook: body.state_webhook_url,
+        scramble: take(faults, 'outOfOrderWebhooks'),
+        duplicate: take(faults, 'duplicateWebhooks'),
+        chain: Promise.resolve(),
+        ...(key ? { idempotencyKey: key } : {}),
+        createdNs: process.hrtime.bigint(),
       };
       jobs.set(j.job_id, j);
       if (key && !byKey.has(key)) byKey.set(key, j.job_id);
@@ -263,8 +341,13 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
         pump();
       }
       if (faults.holdAcceptMs) await sleep(faults.holdAcceptMs);
-      if (take(faults, 'dropAccepts')) { res.socket?.destroy(); return; } // created, but the answer is lost
-      res.once('finish', () => { j.answeredNs = process.hrtime.bigint(); });
+      if (take(faults, 'dropAccepts')) {
+        res.socket?.destroy();
+        return;
+      } // created, but the answer is lost
+      res.once('finish', () => {
+        j.answeredNs = process.hrtime.bigint();
+      });
       if (take(faults, 'malformedAccepts')) {
         stats.malformed++;
         res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ job_id: j.job_id }).slice(0, 12));
@@ -282,7 +365,9 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
         res.flushHeaders();
         const body = JSON.stringify(status(j));
         let i = 0;
-        const t = setInterval(() => { if (i < body.length - 1) res.write(body[i++]); }, 20); // never the last byte
+        const t = setInterval(() => {
+          if (i < body.length - 1) res.write(body[i++]);
+        }, 20); // never the last byte
         res.on('close', () => clearInterval(t));
         return;
       }
@@ -320,7 +405,10 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
     },
     async close() {
       closed = true;
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
     },
   };
 }
@@ -328,7 +416,9 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
 /** Runs the server as its own process: `npx tsx test/servers/foreman.ts` (env PORT, FOREMAN_TOKEN, FOREMAN_WEBHOOK_SECRET, FOREMAN_STEP_MS). */
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const server = await startForemanServer({
-    port: Number(process.env.PORT ?? 0), token: process.env.FOREMAN_TOKEN, webhookSecret: process.env.FOREMAN_WEBHOOK_SECRET,
+    port: Number(process.env.PORT ?? 0),
+    token: process.env.FOREMAN_TOKEN,
+    webhookSecret: process.env.FOREMAN_WEBHOOK_SECRET,
     stepMs: Number(process.env.FOREMAN_STEP_MS ?? 60),
   });
   console.log(`foreman test server listening on ${server.url}`);

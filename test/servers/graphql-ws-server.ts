@@ -70,24 +70,38 @@ export async function startGraphqlWsServer(options: GraphqlWsServerOptions = {})
       },
     },
   };
-  const http = createServer((_req, res) => { res.writeHead(404); res.end(); });
+  const http = createServer((_req, res) => {
+    res.writeHead(404);
+    res.end();
+  });
   const wss = new WebSocketServer({ server: http, path: '/graphql' });
-  useServer({
-    schema,
-    roots,
-    onConnect: (ctx) => {
-      stats.connects += 1;
-      const ok = options.token === undefined || (ctx.connectionParams as { token?: unknown } | undefined)?.token === options.token;
-      if (!ok) stats.rejected += 1;
-      return ok;
+  useServer(
+    {
+      schema,
+      roots,
+      onConnect: (ctx) => {
+        stats.connects += 1;
+        const ok = options.token === undefined || (ctx.connectionParams as { token?: unknown } | undefined)?.token === options.token;
+        if (!ok) stats.rejected += 1;
+        return ok;
+      },
     },
-  }, wss);
+    wss,
+  );
   await new Promise<void>((r) => http.listen(options.port ?? 0, '127.0.0.1', r));
   return {
     url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`,
     stats,
-    dropAll: () => { for (const c of wss.clients) c.terminate(); },
-    close: () => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(); http.closeAllConnections(); http.close(() => r()); }),
+    dropAll: () => {
+      for (const c of wss.clients) c.terminate();
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
   };
 }
 

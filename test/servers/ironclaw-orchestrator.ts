@@ -71,7 +71,13 @@ export interface OrchestratorFaults {
   reuseToolCallIds?: boolean;
 }
 
-export interface RecordedRequest { method: string; path: string; auth: 'ok' | 'missing' | 'wrong'; key?: string; body?: unknown }
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  auth: 'ok' | 'missing' | 'wrong';
+  key?: string;
+  body?: unknown;
+}
 
 export interface IronclawOrchestrator {
   url: string;
@@ -90,7 +96,19 @@ export interface IronclawOrchestrator {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const take = (faults: OrchestratorFaults, key: 'llmFailures' | 'eventFailures' | 'statusFailures' | 'malformedPrompts' | 'malformedJobs' | 'malformedCompletes' | 'malformedLlm' | 'completeFailures' | 'bigJobs') => {
+const take = (
+  faults: OrchestratorFaults,
+  key:
+    | 'llmFailures'
+    | 'eventFailures'
+    | 'statusFailures'
+    | 'malformedPrompts'
+    | 'malformedJobs'
+    | 'malformedCompletes'
+    | 'malformedLlm'
+    | 'completeFailures'
+    | 'bigJobs',
+) => {
   const n = faults[key] ?? 0;
   if (n > 0) faults[key] = n - 1;
   return n > 0;
@@ -106,14 +124,26 @@ function readText(req: IncomingMessage): Promise<string> {
 
 /** The seed's request structs as serde reads them (Option: absent or null; others required; unknown keys ignored). */
 const opt = <T extends z.ZodType>(t: T) => t.nullish();
-const u32 = z.number().int().nonnegative().max(2 ** 32 - 1);
+const u32 = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(2 ** 32 - 1);
 const ChatMessage = z.object({ role: z.string(), content: z.string() });
 const CompletionRequest = {
-  messages: z.array(ChatMessage), model: opt(z.string()), max_tokens: opt(u32), temperature: opt(z.number()), stop_sequences: opt(z.array(z.string())),
+  messages: z.array(ChatMessage),
+  model: opt(z.string()),
+  max_tokens: opt(u32),
+  temperature: opt(z.number()),
+  stop_sequences: opt(z.array(z.string())),
 };
 const BODIES: Record<string, z.ZodType> = {
   'llm/complete': z.object(CompletionRequest),
-  'llm/complete_with_tools': z.object({ ...CompletionRequest, tools: z.array(z.object({ name: z.string(), description: z.string(), parameters: z.unknown() })), tool_choice: opt(z.string()) }),
+  'llm/complete_with_tools': z.object({
+    ...CompletionRequest,
+    tools: z.array(z.object({ name: z.string(), description: z.string(), parameters: z.unknown() })),
+    tool_choice: opt(z.string()),
+  }),
   status: z.object({ state: z.string(), message: opt(z.string()), iteration: u32 }),
   event: z.object({ event_type: z.string(), data: z.unknown().refine((v) => v !== undefined, 'missing field `data`') }),
   complete: z.object({ success: z.boolean(), message: opt(z.string()), iterations: u32 }),
@@ -145,7 +175,12 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
     const usage = { input_tokens: body.messages.reduce((n, m) => n + m.content.length, 0), output_tokens: 12, cache_read_input_tokens: 3 };
     if (withTools && body.tools?.length && last.role === 'user') {
       calls++;
-      return { content: null, tool_calls: [{ id: faults.reuseToolCallIds ? 'call_1' : `call_${calls}`, name: body.tools[0].name, arguments: { query: last.content } }], finish_reason: 'tool_use', ...usage };
+      return {
+        content: null,
+        tool_calls: [{ id: faults.reuseToolCallIds ? 'call_1' : `call_${calls}`, name: body.tools[0].name, arguments: { query: last.content } }],
+        finish_reason: 'tool_use',
+        ...usage,
+      };
     }
     const content = last.role === 'tool' ? `Done: ${last.content}` : `Answer: ${last.content}`;
     return withTools ? { content, tool_calls: [], finish_reason: 'stop', ...usage } : { content, finish_reason: 'stop', ...usage };
@@ -161,7 +196,13 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
     const text = req.method === 'POST' ? await readText(req) : '';
     let body: unknown;
     let syntax = false;
-    if (text) { try { body = JSON.parse(text); } catch { syntax = true; } }
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        syntax = true;
+      }
+    }
     const key = req.headers['idempotency-key'] as string | undefined;
     requests.push({ method: req.method ?? '', path: `${m?.[1] ?? '?'}/${path}`, auth, ...(key ? { key } : {}), ...(body !== undefined ? { body } : {}) });
     if (!m) return send(res, 404, { error: 'not found' });
@@ -170,7 +211,8 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
     if (auth === 'wrong') return otherJob ? send(res, 403, { error: 'token not scoped to this job' }) : send(res, 401, { error: 'invalid token' });
     const schema = req.method === 'POST' ? BODIES[path] : undefined;
     if (schema) {
-      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return send(res, 415, { error: 'Expected request with `Content-Type: application/json`' });
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+        return send(res, 415, { error: 'Expected request with `Content-Type: application/json`' });
       if (syntax || !text) return send(res, 400, { error: 'Failed to parse the request body as JSON' });
       const r = schema.safeParse(body);
       if (!r.success) return send(res, 422, { error: `Failed to deserialize the JSON body into the target type: ${z.prettifyError(r.error)}` });
@@ -182,14 +224,17 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
       // act now, answer late: the answer (headers and body) leaves when `end` runs
       const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
       res.end = ((...a: unknown[]) => {
-        setTimeout(() => { if (!res.destroyed) end(...a); }, delay);
+        setTimeout(() => {
+          if (!res.destroyed) end(...a);
+        }, delay);
         return res;
       }) as typeof res.end;
     }
     switch (`${req.method} ${path}`) {
       case 'GET job':
         if (take(faults, 'malformedJobs')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"title":');
-        if (take(faults, 'bigJobs')) return send(res, 200, { title: job.title, description: 'd'.repeat(faults.bigJobBytes ?? 1.5 * 1024 * 1024), project_dir: null });
+        if (take(faults, 'bigJobs'))
+          return send(res, 200, { title: job.title, description: 'd'.repeat(faults.bigJobBytes ?? 1.5 * 1024 * 1024), project_dir: null });
         return send(res, 200, { title: job.title, description: job.description, project_dir: job.projectDir ?? null });
       case 'GET credentials': {
         const c = job.credentials ?? 204;
@@ -243,13 +288,19 @@ export async function startIronclawOrchestrator(jobs: OrchestratorJob[], options
     llmKeys: (id) => keys.get(id) ?? [],
     prompts: (id) => delivered.get(id) ?? [],
     async close() {
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
     },
   };
 }
 
 /** The options of {@link startIronclawOrchestratorServer}, as JSON: the jobs, and the port (0: a free one). */
-export interface IronclawOrchestratorOptions { jobs: OrchestratorJob[]; port?: number }
+export interface IronclawOrchestratorOptions {
+  jobs: OrchestratorJob[];
+  port?: number;
+}
 
 /**
  * Starts the orchestrator from one JSON object: the `start` export examples/server-process.ts
@@ -266,9 +317,17 @@ export function startIronclawOrchestratorServer(options: IronclawOrchestratorOpt
 /** Runs the orchestrator as its own process with one job from the environment (IRONCLAW_JOB_ID, IRONCLAW_WORKER_TOKEN, PORT). */
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const jobId = process.env.IRONCLAW_JOB_ID ?? 'job-1';
-  const o = await startIronclawOrchestrator([{
-    jobId, token: process.env.IRONCLAW_WORKER_TOKEN ?? 'dev-token', title: 'Example job', description: 'Look something up, then answer.',
-    prompts: [{ content: 'Now summarise it in one line.' }, { content: '', done: true }],
-  }], { port: Number(process.env.PORT ?? 0) });
+  const o = await startIronclawOrchestrator(
+    [
+      {
+        jobId,
+        token: process.env.IRONCLAW_WORKER_TOKEN ?? 'dev-token',
+        title: 'Example job',
+        description: 'Look something up, then answer.',
+        prompts: [{ content: 'Now summarise it in one line.' }, { content: '', done: true }],
+      },
+    ],
+    { port: Number(process.env.PORT ?? 0) },
+  );
   console.log(`ironclaw orchestrator listening on ${o.url} (job ${jobId})`);
 }

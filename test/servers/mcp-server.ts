@@ -79,39 +79,69 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
 
   function mcpServer(): McpServer {
     const server = new McpServer({ name: 'actorlog-test-mcp', version: '1.0.0' }, { capabilities: { logging: {} } });
-    server.registerTool('count', {
-      description: 'Count to n, with a progress notification per step',
-      inputSchema: { n: z.number().int().min(1).max(1000), stepMs: z.number().int().min(0).max(10_000).optional() },
-    }, async ({ n, stepMs }, extra) => {
-      const id = String(extra.requestId);
-      stats.toolRuns[id] = (stats.toolRuns[id] ?? 0) + 1;
-      for (let i = 1; i <= n; i++) {
-        await new Promise((r) => setTimeout(r, stepMs ?? options.stepMs ?? 50));
-        if (extra.signal.aborted) { stats.cancelled += 1; throw new Error('cancelled'); }
-        if (extra._meta?.progressToken !== undefined) {
-          await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: extra._meta.progressToken, progress: i, total: n, message: `step ${i} of ${n}` } });
+    server.registerTool(
+      'count',
+      {
+        description: 'Count to n, with a progress notification per step',
+        inputSchema: { n: z.number().int().min(1).max(1000), stepMs: z.number().int().min(0).max(10_000).optional() },
+      },
+      async ({ n, stepMs }, extra) => {
+        const id = String(extra.requestId);
+        stats.toolRuns[id] = (stats.toolRuns[id] ?? 0) + 1;
+        for (let i = 1; i <= n; i++) {
+          await new Promise((r) => setTimeout(r, stepMs ?? options.stepMs ?? 50));
+          if (extra.signal.aborted) {
+            stats.cancelled += 1;
+            throw new Error('cancelled');
+          }
+          if (extra._meta?.progressToken !== undefined) {
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken: extra._meta.progressToken, progress: i, total: n, message: `step ${i} of ${n}` },
+            });
+          }
         }
-      }
-      return { content: [{ type: 'text', text: `Counted to ${n}` }] };
-    });
+        return { content: [{ type: 'text', text: `Counted to ${n}` }] };
+      },
+    );
     server.registerTool('echo', { description: 'Echo a text', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-    server.registerTool('big', {
-      description: 'Answer a text of `bytes` bytes (results over 1 MiB)',
-      inputSchema: { bytes: z.number().int().min(1).max(64 * 1024 * 1024) },
-    }, async ({ bytes }) => ({ content: [{ type: 'text', text: 'b'.repeat(bytes) }] }));
+    server.registerTool(
+      'big',
+      {
+        description: 'Answer a text of `bytes` bytes (results over 1 MiB)',
+        inputSchema: {
+          bytes: z
+            .number()
+            .int()
+            .min(1)
+            .max(64 * 1024 * 1024),
+        },
+      },
+      async ({ bytes }) => ({ content: [{ type: 'text', text: 'b'.repeat(bytes) }] }),
+    );
     return server;
   }
 
   async function readJson(req: IncomingMessage): Promise<unknown> {
     let body = '';
     for await (const chunk of req) body += chunk;
-    try { return body ? JSON.parse(body) : undefined; } catch { return body; }
+    try {
+      return body ? JSON.parse(body) : undefined;
+    } catch {
+      return body;
+    }
   }
 
-  const notFound = (res: ServerResponse) => res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
+  const notFound = (res: ServerResponse) =>
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') { res.writeHead(404).end(); return; }
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') {
+      res.writeHead(404).end();
+      return;
+    }
     const sessionId = req.headers['mcp-session-id'] as string | undefined;
     const existing = sessionId ? transports.get(sessionId) : undefined;
     if (req.method === 'POST') {
@@ -125,7 +155,9 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
       }
       if (call?.method === 'initialize' && (faults.malformedInitialize ?? 0) > 0) {
         faults.malformedInitialize! -= 1;
-        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': randomUUID() }).end('{"jsonrpc":"2.0","id":"initialize","result":{"protocolVer');
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': randomUUID() })
+          .end('{"jsonrpc":"2.0","id":"initialize","result":{"protocolVer');
         return;
       }
       if (call?.method === 'initialize' && (faults.dripInitialize ?? 0) > 0) {
@@ -143,13 +175,24 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
         if ((faults.loseAnswers ?? 0) > 0) {
           faults.loseAnswers! -= 1;
           const writeHead = res.writeHead.bind(res);
-          res.writeHead = ((...args: Parameters<typeof res.writeHead>) => { res.socket?.destroy(); return writeHead(...args); }) as typeof res.writeHead;
+          res.writeHead = ((...args: Parameters<typeof res.writeHead>) => {
+            res.socket?.destroy();
+            return writeHead(...args);
+          }) as typeof res.writeHead;
         }
       }
-      if (existing) { await existing.handleRequest(req, res, body); return; }
-      if (sessionId) { notFound(res); return; }
+      if (existing) {
+        await existing.handleRequest(req, res, body);
+        return;
+      }
+      if (sessionId) {
+        notFound(res);
+        return;
+      }
       if (!isInitializeRequest(body)) {
-        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: No valid session ID provided' }, id: null }));
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: No valid session ID provided' }, id: null }));
         return;
       }
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
@@ -157,7 +200,10 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
         eventStore: new InMemoryEventStore(),
         keepAliveMs: options.keepAliveMs,
         retryInterval: options.retryInterval,
-        onsessioninitialized: (id) => { transports.set(id, transport); stats.sessions += 1; },
+        onsessioninitialized: (id) => {
+          transports.set(id, transport);
+          stats.sessions += 1;
+        },
       });
       transport.onclose = () => {
         if (transport.sessionId && transports.delete(transport.sessionId)) stats.deleted += 1;
@@ -166,7 +212,10 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
       await transport.handleRequest(req, res, body);
       return;
     }
-    if (!existing) { notFound(res); return; }
+    if (!existing) {
+      notFound(res);
+      return;
+    }
     await existing.handleRequest(req, res);
   }
 
@@ -176,7 +225,10 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
       res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: String(err) }, id: null }));
     });
   });
-  http.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  http.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,

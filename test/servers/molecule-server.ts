@@ -48,7 +48,11 @@ export interface MoleculeFaults {
 }
 
 /** Options of {@link startMoleculeServer}. */
-export interface MoleculeServerOptions { token?: string; port?: number; faults?: MoleculeFaults }
+export interface MoleculeServerOptions {
+  token?: string;
+  port?: number;
+  faults?: MoleculeFaults;
+}
 
 /** What the server saw. */
 export interface MoleculeStats {
@@ -89,12 +93,25 @@ export interface MoleculeServerHandle {
   close(): Promise<void>;
 }
 
-interface Row { id: string; [field: string]: unknown }
+interface Row {
+  id: string;
+  [field: string]: unknown;
+}
 
 export async function startMoleculeServer(options: MoleculeServerOptions = {}): Promise<MoleculeServerHandle> {
   const token = options.token ?? 'molecule-test-token';
   const faults: MoleculeFaults = options.faults ?? {};
-  const stats: MoleculeStats = { registrations: [], heartbeats: [], activityCalls: [], replyAttempts: [], replies: [], duplicateReplies: 0, dispatchCalls: [], executions: [], unauthorized: 0 };
+  const stats: MoleculeStats = {
+    registrations: [],
+    heartbeats: [],
+    activityCalls: [],
+    replyAttempts: [],
+    replies: [],
+    duplicateReplies: 0,
+    dispatchCalls: [],
+    executions: [],
+    unauthorized: 0,
+  };
   const rows = new Map<string, Row[]>();
   const replyIds = new Set<string>();
   const executed = new Map<string, string>();
@@ -112,21 +129,37 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
     const bytes = Buffer.from(text);
     let i = 0;
     const timer = setInterval(() => {
-      if (res.destroyed || i >= bytes.length) { clearInterval(timer); if (!res.destroyed) res.end(); return; }
+      if (res.destroyed || i >= bytes.length) {
+        clearInterval(timer);
+        if (!res.destroyed) res.end();
+        return;
+      }
       res.write(bytes.subarray(i, ++i));
     }, ms);
   };
-  const readBody = (req: IncomingMessage) => new Promise<unknown>((resolve) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => { try { resolve(text ? JSON.parse(text) : undefined); } catch { resolve(undefined); } });
-  });
-  const hold = (res: ServerResponse, answer: () => void) => held.push(() => { if (!res.writableEnded && !res.destroyed) answer(); });
+  const readBody = (req: IncomingMessage) =>
+    new Promise<unknown>((resolve) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        try {
+          resolve(text ? JSON.parse(text) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+  const hold = (res: ServerResponse, answer: () => void) =>
+    held.push(() => {
+      if (!res.writableEnded && !res.destroyed) answer();
+    });
   /** Runs `answer` now, or after the next slow delay of `endpoint` (never on a socket the client closed). */
   const later = (endpoint: keyof NonNullable<MoleculeFaults['slow']>, res: ServerResponse, answer: () => void) => {
     const ms = faults.slow?.[endpoint]?.shift();
     if (!ms) return answer();
-    setTimeout(() => { if (!res.writableEnded && !res.destroyed) answer(); }, ms);
+    setTimeout(() => {
+      if (!res.writableEnded && !res.destroyed) answer();
+    }, ms);
   };
 
   /** Answers one request (what it returns is the answer it wrote: nothing reads it). */
@@ -162,23 +195,53 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
       const limit = Number(url.searchParams.get('limit') ?? 100);
       const f = faults.activity?.shift();
       const record = (status: number) => stats.activityCalls.push({ workspaceId: ws, sinceId, limit: url.searchParams.get('limit'), status });
-      if (typeof f === 'number') { record(f); return json(res, f, { error: `injected ${f}` }); }
-      if (f === 'malformed') { record(200); res.writeHead(200, { 'content-type': 'text/html' }); return res.end('<html>502 Bad Gateway</html>'); }
-      if (f === 'empty' || f === 'null') { record(200); res.writeHead(200, { 'content-type': 'application/json' }); return res.end(f === 'null' ? 'null' : ''); }
-      if (typeof f === 'object') { record(f.status); res.writeHead(f.status, { 'content-type': 'text/plain' }); return res.end(f.body); }
-      if (url.searchParams.get('type') !== 'a2a_receive') { record(400); return json(res, 400, { error: 'type must be a2a_receive' }); }
+      if (typeof f === 'number') {
+        record(f);
+        return json(res, f, { error: `injected ${f}` });
+      }
+      if (f === 'malformed') {
+        record(200);
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return res.end('<html>502 Bad Gateway</html>');
+      }
+      if (f === 'empty' || f === 'null') {
+        record(200);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(f === 'null' ? 'null' : '');
+      }
+      if (typeof f === 'object') {
+        record(f.status);
+        res.writeHead(f.status, { 'content-type': 'text/plain' });
+        return res.end(f.body);
+      }
+      if (url.searchParams.get('type') !== 'a2a_receive') {
+        record(400);
+        return json(res, 400, { error: 'type must be a2a_receive' });
+      }
       const all = rows.get(ws) ?? [];
       let page: Row[];
       if (sinceId) {
         const at = all.findIndex((r) => r.id === sinceId);
-        if (at < 0) { record(410); return json(res, 410, { error: 'since_id pruned' }); }
+        if (at < 0) {
+          record(410);
+          return json(res, 410, { error: 'since_id pruned' });
+        }
         page = all.slice(at + 1, at + 1 + limit);
       } else {
         page = all.slice(Math.max(0, all.length - limit));
       }
       record(200);
-      const out: unknown[] = f === 'badRow' ? [{ id: `bad-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive', status: 500, created_at: '' }, ...page] : page;
-      if (faults.bigBody && faults.bigBody-- > 0) out.unshift({ id: `big-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive', summary: 'x'.repeat(1.5 * 1024 * 1024), status: 'ok', created_at: '' });
+      const out: unknown[] =
+        f === 'badRow' ? [{ id: `bad-${++seq}`, workspace_id: ws, activity_type: 'a2a_receive', status: 500, created_at: '' }, ...page] : page;
+      if (faults.bigBody && faults.bigBody-- > 0)
+        out.unshift({
+          id: `big-${++seq}`,
+          workspace_id: ws,
+          activity_type: 'a2a_receive',
+          summary: 'x'.repeat(1.5 * 1024 * 1024),
+          status: 'ok',
+          created_at: '',
+        });
       const dripMs = faults.drip?.shift();
       if (dripMs) return drip(res, JSON.stringify(out), dripMs);
       return later('activity', res, () => json(res, 200, out));
@@ -191,10 +254,16 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
       stats.replyAttempts.push({ to: decodeURIComponent(a2a[1]), id, status: status ?? 200 });
       if (status) return json(res, status, { error: `injected ${status}` });
       if (replyIds.has(id)) stats.duplicateReplies += 1;
-      else { replyIds.add(id); stats.replies.push({ to: decodeURIComponent(a2a[1]), envelope }); }
+      else {
+        replyIds.add(id);
+        stats.replies.push({ to: decodeURIComponent(a2a[1]), envelope });
+      }
       const inReplyTo = envelope?.params?.message?.metadata?.in_reply_to ?? '';
       const at = faults.holdReply?.indexOf(inReplyTo) ?? -1;
-      if (at >= 0) { faults.holdReply!.splice(at, 1); return hold(res, () => json(res, 200, { jsonrpc: '2.0', id, result: {} })); }
+      if (at >= 0) {
+        faults.holdReply!.splice(at, 1);
+        return hold(res, () => json(res, 200, { jsonrpc: '2.0', id, result: {} }));
+      }
       return later('reply', res, () => json(res, 200, { jsonrpc: '2.0', id, result: {} }));
     }
     json(res, 404, { error: 'not found' });
@@ -213,7 +282,10 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
     }
     const answer = () => json(res, 200, { reply, duplicate });
     const at = faults.holdDispatch?.indexOf(b.messageId) ?? -1;
-    if (at >= 0) { faults.holdDispatch!.splice(at, 1); return hold(res, answer); }
+    if (at >= 0) {
+      faults.holdDispatch!.splice(at, 1);
+      return hold(res, answer);
+    }
     if (faults.dispatchDelayMs) setTimeout(answer, faults.dispatchDelayMs);
     else answer();
   }
@@ -228,12 +300,31 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url, token, faults, stats,
+    url,
+    token,
+    faults,
+    stats,
     addMessage(workspaceId, text, sourceId = 'ws-peer', opts = {}) {
       const id = `act-${String(++seq).padStart(6, '0')}`;
       const metadata = opts.idempotencyKey === undefined ? {} : { metadata: { idempotency_key: opts.idempotencyKey } };
-      const envelope = { jsonrpc: '2.0', id: `rpc-${id}`, method: 'message/send', params: { message: { role: 'user', messageId: opts.messageId ?? `m-${id}`, parts: [{ kind: 'text', text }], ...metadata } } };
-      return push(workspaceId, { id, workspace_id: workspaceId, activity_type: 'a2a_receive', source_id: sourceId, target_id: workspaceId, method: 'message/send', summary: text.slice(0, 40), request_body: envelope, status: 'ok', created_at: new Date().toISOString() });
+      const envelope = {
+        jsonrpc: '2.0',
+        id: `rpc-${id}`,
+        method: 'message/send',
+        params: { message: { role: 'user', messageId: opts.messageId ?? `m-${id}`, parts: [{ kind: 'text', text }], ...metadata } },
+      };
+      return push(workspaceId, {
+        id,
+        workspace_id: workspaceId,
+        activity_type: 'a2a_receive',
+        source_id: sourceId,
+        target_id: workspaceId,
+        method: 'message/send',
+        summary: text.slice(0, 40),
+        request_body: envelope,
+        status: 'ok',
+        created_at: new Date().toISOString(),
+      });
     },
     redeliver(workspaceId, rowId) {
       const original = rows.get(workspaceId)?.find((r) => r.id === rowId);
@@ -243,9 +334,17 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
     addRawRow(workspaceId, row) {
       return push(workspaceId, { ...row, id: `act-${String(++seq).padStart(6, '0')}` });
     },
-    prune(workspaceId, count) { rows.get(workspaceId)?.splice(0, count); },
-    release() { for (const answer of held.splice(0)) answer(); },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    prune(workspaceId, count) {
+      rows.get(workspaceId)?.splice(0, count);
+    },
+    release() {
+      for (const answer of held.splice(0)) answer();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -257,7 +356,9 @@ export async function startMoleculeServer(options: MoleculeServerOptions = {}): 
 export function durableBackend(serverUrl: string) {
   return async (message: { id: string; text: string }, context: { idempotencyKey: string; signal: AbortSignal }) => {
     const res = await fetch(`${serverUrl}/_backend/dispatch`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, signal: context.signal,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      signal: context.signal,
       body: JSON.stringify({ key: context.idempotencyKey, messageId: message.id, text: message.text }),
     });
     if (!res.ok) throw new Error(`backend answered ${res.status}`);

@@ -36,10 +36,13 @@ export interface OpenAIStub {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 /** True when the request asks for a session title (OpenCode's title agent), answered fast. */
 function isTitleRequest(body: { messages?: Array<{ role?: string; content?: unknown }> }): boolean {
-  const system = body.messages?.filter((m) => m.role === 'system').map((m) => JSON.stringify(m.content)).join(' ') ?? '';
+  const system =
+    body.messages
+      ?.filter((m) => m.role === 'system')
+      .map((m) => JSON.stringify(m.content))
+      .join(' ') ?? '';
   return /title/i.test(system) && /generat/i.test(system);
 }
 
@@ -77,21 +80,32 @@ export async function startOpenAIStub(options: OpenAIStubOptions = {}): Promise<
     const usage = { prompt_tokens: 10, completion_tokens: words.length, total_tokens: 10 + words.length };
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        id, object: 'chat.completion', created: 0, model,
-        choices: [{ index: 0, message: { role: 'assistant', content: words.join('') }, finish_reason: 'stop' }], usage,
-      }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created: 0,
+          model,
+          choices: [{ index: 0, message: { role: 'assistant', content: words.join('') }, finish_reason: 'stop' }],
+          usage,
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: object, finish: string | null, extra: object = {}) =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
     let gone = false;
-    res.on('close', () => { if (!res.writableFinished) gone = true; });
+    res.on('close', () => {
+      if (!res.writableFinished) gone = true;
+    });
     res.write(chunk({ role: 'assistant', content: '' }, null));
     for (const word of words) {
       if (!title) await sleep(settings.chunkDelayMs);
-      if (gone) { cancelled += 1; return; }
+      if (gone) {
+        cancelled += 1;
+        return;
+      }
       res.write(chunk({ content: word }, null));
     }
     res.write(chunk({}, 'stop', { usage }));
@@ -104,7 +118,10 @@ export async function startOpenAIStub(options: OpenAIStubOptions = {}): Promise<
       res.end(JSON.stringify({ error: { message: String(err) } }));
     });
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -112,9 +129,10 @@ export async function startOpenAIStub(options: OpenAIStubOptions = {}): Promise<
     options: settings,
     requests: () => requests,
     cancelled: () => cancelled,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -62,7 +62,12 @@ async function warmUp(url: string, auth: Record<string, string> | undefined, dea
         last += Buffer.from(chunk).toString('utf8');
         if (/"session\.next\.step\.(ended|failed)"/.test(last)) break;
       }
-    } catch { /* timed out: try a new session */ } finally { clearTimeout(timer); abort.abort(); }
+    } catch {
+      /* timed out: try a new session */
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
+    }
     if (last.includes('"session.next.step.ended"')) return;
   }
   throw new Error(`opencode at ${url} could not answer a warm-up prompt: ${last.slice(-300)}\n${output()}`);
@@ -87,41 +92,70 @@ export async function startOpencodeServer(options: OpencodeServerOptions = {}): 
   const stub = await startOpenAIStub(options.stub);
   const home = mkdtempSync(join(tmpdir(), 'actorlog-opencode-'));
   mkdirSync(join(home, '.config/opencode'), { recursive: true });
-  writeFileSync(join(home, '.config/opencode/opencode.json'), JSON.stringify({
-    provider: { fake: { npm: '@ai-sdk/openai-compatible', options: { baseURL: stub.baseURL, apiKey: 'x' }, models: { slow: { name: 'slow' }, fast: { name: 'fast' } } } },
-    model: 'fake/slow', small_model: 'fake/slow', autoupdate: false, share: 'disabled',
-  }));
+  writeFileSync(
+    join(home, '.config/opencode/opencode.json'),
+    JSON.stringify({
+      provider: {
+        fake: { npm: '@ai-sdk/openai-compatible', options: { baseURL: stub.baseURL, apiKey: 'x' }, models: { slow: { name: 'slow' }, fast: { name: 'fast' } } },
+      },
+      model: 'fake/slow',
+      small_model: 'fake/slow',
+      autoupdate: false,
+      share: 'disabled',
+    }),
+  );
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'),
-    XDG_CACHE_HOME: join(home, '.cache'), XDG_STATE_HOME: join(home, '.local/state'),
-    OPENCODE_DISABLE_MODELS_FETCH: '1', OPENCODE_DISABLE_AUTOUPDATE: '1',
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local/share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_STATE_HOME: join(home, '.local/state'),
+    OPENCODE_DISABLE_MODELS_FETCH: '1',
+    OPENCODE_DISABLE_AUTOUPDATE: '1',
   };
   if (options.password) env.OPENCODE_SERVER_PASSWORD = options.password;
   // --port 0 tries 4096 first (and fails when another opencode holds it): a port the OS just gave is free.
   const port = await freePort();
-  const child: ChildProcess = spawn(OPENCODE_BIN, ['serve', '--port', String(port), '--hostname', '127.0.0.1'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(OPENCODE_BIN, ['serve', '--port', String(port), '--hostname', '127.0.0.1'], {
+    cwd: home,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const close = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
-      if (!killed) { child.kill('SIGKILL'); await exited; }
+      if (!killed) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
     await stub.close();
     rmSync(home, { recursive: true, force: true });
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`opencode did not start within ${options.startTimeoutMs ?? 30_000} ms:\n${out}`)), options.startTimeoutMs ?? 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`opencode did not start within ${options.startTimeoutMs ?? 30_000} ms:\n${out}`)),
+        options.startTimeoutMs ?? 30_000,
+      );
       const onData = (d: Buffer) => {
         out += d;
         const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`opencode exited (${code}):\n${out}`)); });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`opencode exited (${code}):\n${out}`));
+      });
     });
     const auth = options.password ? { authorization: `Basic ${Buffer.from(`opencode:${options.password}`).toString('base64')}` } : undefined;
     const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
@@ -129,7 +163,9 @@ export async function startOpencodeServer(options: OpencodeServerOptions = {}): 
       try {
         const res = await fetch(`${url}/global/health`, { headers: auth });
         if (res.ok && ((await res.json()) as { healthy?: boolean }).healthy) break;
-      } catch { /* not yet */ }
+      } catch {
+        /* not yet */
+      }
       if (Date.now() > deadline) throw new Error(`opencode at ${url} never became healthy:\n${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -71,7 +71,10 @@ export async function startSseFaultProxy(target: string): Promise<SseFaultProxy>
       if (drop) delete state.faults.drop;
       if (bad) delete state.faults.malformed;
       if (big) delete state.faults.oversized;
-      if (!drop && !bad && !big) { up.pipe(res); return; }
+      if (!drop && !bad && !big) {
+        up.pipe(res);
+        return;
+      }
       let buffer = '';
       let events = 0;
       up.setEncoding('utf8');
@@ -85,7 +88,10 @@ export async function startSseFaultProxy(target: string): Promise<SseFaultProxy>
           if (res.destroyed) return;
           res.write(frame);
           if (/^data:/m.test(frame)) events += 1;
-          if (bad && events === bad.afterEvents) { res.write(bad.frame ?? MALFORMED_FRAME); state.fired.push(`malformed ${path}`); }
+          if (bad && events === bad.afterEvents) {
+            res.write(bad.frame ?? MALFORMED_FRAME);
+            state.fired.push(`malformed ${path}`);
+          }
           if (big && events === big.afterEvents) {
             res.write(`data: {"type":"oversized","pad":"${'x'.repeat(big.bytes)}"}\n\n`);
             state.fired.push(`oversized ${path}`);
@@ -98,19 +104,28 @@ export async function startSseFaultProxy(target: string): Promise<SseFaultProxy>
           }
         }
       });
-      up.on('end', () => { if (!res.destroyed) res.end(buffer); });
+      up.on('end', () => {
+        if (!res.destroyed) res.end(buffer);
+      });
       up.on('error', () => res.destroy());
     });
-    proxied.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    proxied.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
     res.on('close', () => proxied.destroy());
     req.pipe(proxied);
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  });
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
   return state;
 }

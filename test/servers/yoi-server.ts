@@ -88,7 +88,11 @@ export interface YoiServerHandle {
   /** Appends a worker event and sends it to the live observers; returns its cursor. */
   emit(runtimeId: string, workerId: string, payload: Record<string, unknown>): string;
   /** Sets a worker's transcript projection. */
-  setTranscript(runtimeId: string, workerId: string, transcript: { items: Array<{ role: string; content: string }>; diagnostics?: Array<{ code: string; message: string }> }): void;
+  setTranscript(
+    runtimeId: string,
+    workerId: string,
+    transcript: { items: Array<{ role: string; content: string }>; diagnostics?: Array<{ code: string; message: string }> },
+  ): void;
   /** Expires every retained event up to `seq` (cursors at or before seq - 1 become expired). */
   expire(runtimeId: string, workerId: string, seq: number | bigint): void;
   /** Open observation sockets of a worker. */
@@ -98,7 +102,13 @@ export interface YoiServerHandle {
   close(): Promise<void>;
 }
 
-interface Worker { seq: bigint; events: Array<{ seq: bigint; payload: Record<string, unknown> }>; floor: bigint; transcript: { items: Array<{ role: string; content: string }>; diagnostics: Array<{ code: string; message: string }> }; sockets: Set<WebSocket> }
+interface Worker {
+  seq: bigint;
+  events: Array<{ seq: bigint; payload: Record<string, unknown> }>;
+  floor: bigint;
+  transcript: { items: Array<{ role: string; content: string }>; diagnostics: Array<{ code: string; message: string }> };
+  sockets: Set<WebSocket>;
+}
 
 export async function startYoiServer(options: YoiServerOptions = {}): Promise<YoiServerHandle> {
   const faults: YoiFaults = options.faults ?? {};
@@ -109,7 +119,11 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
   const worker = (rid: string, wid: string): Worker => {
     const key = `${rid}\u0000${wid}`;
     let w = workers.get(key);
-    if (!w) workers.set(key, (w = { seq: options.firstSeq ?? 0n, events: [], floor: (options.firstSeq ?? 0n) + 1n, transcript: { items: [], diagnostics: [] }, sockets: new Set() }));
+    if (!w)
+      workers.set(
+        key,
+        (w = { seq: options.firstSeq ?? 0n, events: [], floor: (options.firstSeq ?? 0n) + 1n, transcript: { items: [], diagnostics: [] }, sockets: new Set() }),
+      );
     return w;
   };
   const route = (url: URL) => {
@@ -121,7 +135,8 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   };
-  const frame = (rid: string, wid: string, cursor: string, payload: unknown) => JSON.stringify({ kind: 'event', envelope: { cursor, runtime_id: rid, worker_id: wid, payload } });
+  const frame = (rid: string, wid: string, cursor: string, payload: unknown) =>
+    JSON.stringify({ kind: 'event', envelope: { cursor, runtime_id: rid, worker_id: wid, payload } });
 
   function emit(rid: string, wid: string, payload: Record<string, unknown>): string {
     const w = worker(rid, wid);
@@ -233,7 +248,12 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
         const m = /^bo_([0-9a-fA-F]{16})$/.exec(cursor);
         const seq = m ? BigInt(`0x${m[1]}`) : undefined;
         if (seq === undefined || seq + 1n < w.floor || seq > w.seq) {
-          ws.send(JSON.stringify({ kind: 'diagnostic', diagnostic: { code: 'backend.cursor_unknown_or_expired', message: `cursor ${cursor} is unknown or expired` } }));
+          ws.send(
+            JSON.stringify({
+              kind: 'diagnostic',
+              diagnostic: { code: 'backend.cursor_unknown_or_expired', message: `cursor ${cursor} is unknown or expired` },
+            }),
+          );
           ws.close(1000, 'cursor expired');
           return;
         }
@@ -241,10 +261,25 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
         for (const e of w.events) if (e.seq > seq) send(ws, frame(rid, wid, encodeBackendCursor(e.seq), e.payload));
       } else {
         w.sockets.add(ws);
-        send(ws, frame(rid, wid, encodeBackendCursor(w.seq), {
-          type: 'snapshot', entries: [], greeting: { worker_name: wid, cwd: '/work', provider: 'yoi-test', model: 'test', scope_summary: '', tools: [], context_window: 0, context_tokens: 0 },
-          status: 'idle', in_flight: { blocks: [] },
-        }));
+        send(
+          ws,
+          frame(rid, wid, encodeBackendCursor(w.seq), {
+            type: 'snapshot',
+            entries: [],
+            greeting: {
+              worker_name: wid,
+              cwd: '/work',
+              provider: 'yoi-test',
+              model: 'test',
+              scope_summary: '',
+              tools: [],
+              context_window: 0,
+              context_tokens: 0,
+            },
+            status: 'idle',
+            in_flight: { blocks: [] },
+          }),
+        );
       }
       ws.on('close', () => w.sockets.delete(ws));
     });
@@ -253,8 +288,12 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    faults, stats, emit,
-    setTranscript(rid, wid, transcript) { worker(rid, wid).transcript = { items: transcript.items, diagnostics: transcript.diagnostics ?? [] }; },
+    faults,
+    stats,
+    emit,
+    setTranscript(rid, wid, transcript) {
+      worker(rid, wid).transcript = { items: transcript.items, diagnostics: transcript.diagnostics ?? [] };
+    },
     expire(rid, wid, seq) {
       const w = worker(rid, wid);
       const at = BigInt(seq);
@@ -262,12 +301,15 @@ export async function startYoiServer(options: YoiServerOptions = {}): Promise<Yo
       if (at + 1n > w.floor) w.floor = at + 1n;
     },
     observers: (rid, wid) => [...worker(rid, wid).sockets].filter((s) => s.readyState === s.OPEN).length,
-    dropAll() { for (const w of workers.values()) for (const ws of w.sockets) ws.terminate(); },
-    close: () => new Promise<void>((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    dropAll() {
+      for (const w of workers.values()) for (const ws of w.sockets) ws.terminate();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

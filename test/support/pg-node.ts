@@ -21,5 +21,8 @@ for (const spec of spawns) {
 }
 console.log('ready');
 process.once('SIGTERM', () => {
-  void system.close().then(() => store.close()).then(() => process.exit(0));
+  void system
+    .close()
+    .then(() => store.close())
+    .then(() => process.exit(0));
 });

@@ -21,7 +21,13 @@ export const pinger = setup({
         2: [
           {
             guard: ({ context }) => context.next <= context.total,
-            actions: [sendTo(({ system }) => system.get('b'), ({ context }) => ({ type: 'ping', n: context.next })), assign({ next: ({ context }) => context.next + 1 })],
+            actions: [
+              sendTo(
+                ({ system }) => system.get('b'),
+                ({ context }) => ({ type: 'ping', n: context.next }),
+              ),
+              assign({ next: ({ context }) => context.next + 1 }),
+            ],
             target: 'sending',
             reenter: true,
           },
@@ -40,6 +46,14 @@ export const ponger = setup({
   id: 'ponger',
   context: { pings: 0 },
   on: {
-    ping: { actions: [assign({ pings: ({ context }) => context.pings + 1 }), sendTo(({ system }) => system.get('a'), ({ event }) => ({ type: 'pong', n: event.n }))] },
+    ping: {
+      actions: [
+        assign({ pings: ({ context }) => context.pings + 1 }),
+        sendTo(
+          ({ system }) => system.get('a'),
+          ({ event }) => ({ type: 'pong', n: event.n }),
+        ),
+      ],
+    },
   },
 });

@@ -64,7 +64,9 @@ async function runAsPostgres(binary: string, args: string[]): Promise<void> {
  */
 export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
   if (!fs.existsSync(path.join(POSTGRES_BIN, 'initdb')) || !fs.existsSync(path.join(POSTGRES_BIN, 'pg_ctl'))) {
-    throw new Error(`PostgreSQL server binaries not found in ${POSTGRES_BIN}: install Debian's package \`postgresql\` (apt-get install postgresql; .ci/run does) to run the PostgreSQL tests`);
+    throw new Error(
+      `PostgreSQL server binaries not found in ${POSTGRES_BIN}: install Debian's package \`postgresql\` (apt-get install postgresql; .ci/run does) to run the PostgreSQL tests`,
+    );
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'actorlog-pg-'));
   const data = path.join(dir, 'data');

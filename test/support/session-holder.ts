@@ -19,14 +19,21 @@ import { openSqliteStore } from '../../stores/sqlite/index.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { db: { type: 'string' }, binding: { type: 'string' }, url: { type: 'string' }, session: { type: 'string' }, api: { type: 'string', default: 'v2' } },
+  options: {
+    db: { type: 'string' },
+    binding: { type: 'string' },
+    url: { type: 'string' },
+    session: { type: 'string' },
+    api: { type: 'string', default: 'v2' },
+  },
 });
 const mode = positionals[0];
 const { db, binding, url, session, api } = values as Record<string, string>;
 const store = openSqliteStore(db);
-const machine = binding === 'mcp'
-  ? mcpSessionMachine({ url, retry: { baseMs: 50, maxAttempts: 5 } })
-  : opencodeSessionMachine({ url, api: api === 'v1' ? 'v1' : 'v2', retry: { baseMs: 50, maxAttempts: 5 } });
+const machine =
+  binding === 'mcp'
+    ? mcpSessionMachine({ url, retry: { baseMs: 50, maxAttempts: 5 } })
+    : opencodeSessionMachine({ url, api: api === 'v1' ? 'v1' : 'v2', retry: { baseMs: 50, maxAttempts: 5 } });
 const system = createActorSystem({ store, machines: { session: machine } });
 const print = (s: JournaledActor<SessionMachine>) => s.subscribe((snap) => console.log(`state ${JSON.stringify(snap.value)} events=${snap.context.events}`));
 
@@ -34,7 +41,9 @@ if (mode === 'start') {
   const s = system.spawn('session', { id: session, input: { sessionKey: session } });
   print(s);
   // (the global stream of v1 has no cursor: prompt once it is connected, or its first events are missed)
-  await s.waitFor((x) => (x.value as { open?: { turn?: unknown } }).open?.turn === 'idle' && (api !== 'v1' || x.context.channels.events === 'connected'), { timeoutMs: 20_000 });
+  await s.waitFor((x) => (x.value as { open?: { turn?: unknown } }).open?.turn === 'idle' && (api !== 'v1' || x.context.channels.events === 'connected'), {
+    timeoutMs: 20_000,
+  });
   s.send({
     type: 'session.prompt',
     prompt: binding === 'mcp' ? { kind: 'tool', name: 'count', arguments: { n: 20, stepMs: 100 } } : { kind: 'text', text: 'talk slowly' },

@@ -21,7 +21,11 @@ export async function loadShippedMachines(): Promise<Record<string, AnyStateMach
     foreman: (await import('../../machines/foreman/index.ts')).foremanJobMachine({ url }),
     opencode: (await import('../../machines/opencode/index.ts')).opencodeSessionMachine({ url }),
     mcp: (await import('../../machines/mcp/index.ts')).mcpSessionMachine({ url }),
-    molecule: (await import('../../machines/molecule/index.ts')).moleculeConnectionMachine({ apiUrl: url, token: 't', backend: async () => undefined as never }),
+    molecule: (await import('../../machines/molecule/index.ts')).moleculeConnectionMachine({
+      apiUrl: url,
+      token: 't',
+      backend: async () => undefined as never,
+    }),
     yoi: (await import('../../machines/yoi/index.ts')).yoiConnectionMachine(),
     yoiOnEvent: (await import('../../machines/yoi/index.ts')).yoiConnectionMachine({ onEvent: async () => undefined }),
     ironclaw: (await import('../../machines/ironclaw/index.ts')).ironclawWorkerMachine({ orchestratorUrl: url, jobId: 'j', token: 't' }),

@@ -29,7 +29,10 @@ export const worker = setup({
       always: { guard: ({ context }) => context.steps >= 4 && context.ticks >= 3, target: 'finished' },
       on: {
         tick: [
-          { guard: ({ context }) => context.ticks < 2, actions: [assign({ ticks: ({ context }) => context.ticks + 1 }), raise({ type: 'tick' }, { delay: 120 })] },
+          {
+            guard: ({ context }) => context.ticks < 2,
+            actions: [assign({ ticks: ({ context }) => context.ticks + 1 }), raise({ type: 'tick' }, { delay: 120 })],
+          },
           { actions: assign({ ticks: ({ context }) => context.ticks + 1 }) },
         ],
         step: { actions: assign({ steps: ({ context }) => context.steps + 1 }) },
@@ -111,7 +114,10 @@ export const parent = setup({
             assign({ beats: ({ context }) => context.beats + 1 }),
             sendTo(({ context }) => context.workers.a, { type: 'step' }),
             sendTo(({ context }) => context.workers.b, { type: 'step' }),
-            sendTo(({ system, context }) => system.get(context.peer), ({ context }) => ({ type: 'ping', n: context.beats })),
+            sendTo(
+              ({ system, context }) => system.get(context.peer),
+              ({ context }) => ({ type: 'ping', n: context.beats }),
+            ),
             raise({ type: 'beat' }, { id: 'beat', delay: 150 }),
           ],
         },

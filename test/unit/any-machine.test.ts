@@ -105,7 +105,17 @@ describe('2. child machines keep their state: a three-level tree', () => {
     id: 'leaf',
     context: { hits: 0 },
     initial: 'counting',
-    states: { counting: { on: { hit: [{ guard: ({ context }) => context.hits >= 2, target: 'full', actions: assign({ hits: ({ context }) => context.hits + 1 }) }, { actions: assign({ hits: ({ context }) => context.hits + 1 }) }] } }, full: { type: 'final' } },
+    states: {
+      counting: {
+        on: {
+          hit: [
+            { guard: ({ context }) => context.hits >= 2, target: 'full', actions: assign({ hits: ({ context }) => context.hits + 1 }) },
+            { actions: assign({ hits: ({ context }) => context.hits + 1 }) },
+          ],
+        },
+      },
+      full: { type: 'final' },
+    },
   });
   const middle = setup({ types: { context: {} as { forwarded: number }, events: {} as { type: 'work' } }, actors: { leaf } }).createMachine({
     id: 'middle',
@@ -178,7 +188,15 @@ describe('2. child machines keep their state: a three-level tree', () => {
     expect(p.getSnapshot().context.beats).toBe(1);
     clock2.increment(1);
     expect(p.getSnapshot().context.beats).toBe(2);
-    expect(file.open().readStream('o-1').map((r) => [r.meta.source, r.meta.target, r.meta.recordedAt])).toEqual([['timer', 'p', 1_600], ['timer', 'p', 2_100]]);
+    expect(
+      file
+        .open()
+        .readStream('o-1')
+        .map((r) => [r.meta.source, r.meta.target, r.meta.recordedAt]),
+    ).toEqual([
+      ['timer', 'p', 1_600],
+      ['timer', 'p', 2_100],
+    ]);
   });
 });
 
@@ -191,7 +209,17 @@ describe('3. sendTo between journaled actors goes through the receiver journal, 
   const sender = setup({ types: { context: {} as { to: string; n: number }, input: {} as { to: string }, events: {} as { type: 'go' } } }).createMachine({
     id: 'sender',
     context: ({ input }) => ({ to: input.to, n: 0 }),
-    on: { go: { actions: [assign({ n: ({ context }) => context.n + 1 }), sendTo(({ system, context }) => system.get(context.to), ({ context }) => ({ type: 'ping', from: `s${context.n}` }))] } },
+    on: {
+      go: {
+        actions: [
+          assign({ n: ({ context }) => context.n + 1 }),
+          sendTo(
+            ({ system, context }) => system.get(context.to),
+            ({ context }) => ({ type: 'ping', from: `s${context.n}` }),
+          ),
+        ],
+      },
+    },
   });
   const machines = { receiver, sender };
 
@@ -202,7 +230,12 @@ describe('3. sendTo between journaled actors goes through the receiver journal, 
     const a = system.spawn('sender', { id: 'a-1', input: { to: 'b-1' } });
     a.send({ type: 'go' });
     expect(b.getSnapshot().context.pings).toEqual(['s1']);
-    expect(file.open().readStream('b-1').map((r) => [r.type, r.meta.source, r.meta.actor, r.meta.causationId])).toEqual([['ping', 'actor', 'a-1', 'a-1:1::0']]);
+    expect(
+      file
+        .open()
+        .readStream('b-1')
+        .map((r) => [r.type, r.meta.source, r.meta.actor, r.meta.causationId]),
+    ).toEqual([['ping', 'actor', 'a-1', 'a-1:1::0']]);
   });
 
   it('delivers a message lost between the two appends exactly once after recovery', async () => {
@@ -222,12 +255,20 @@ describe('3. sendTo between journaled actors goes through the receiver journal, 
       await next.recover();
       expect(next.get('b-1')!.getSnapshot().context.pings).toEqual(['s1', 's2']);
     }
-    expect(file.open().readStream('b-1').map((r) => r.meta.causationId)).toEqual(['a-1:1::0', 'a-1:2::0']);
+    expect(
+      file
+        .open()
+        .readStream('b-1')
+        .map((r) => r.meta.causationId),
+    ).toEqual(['a-1:1::0', 'a-1:2::0']);
   });
 
   it('refuses a delayed sendTo to another journaled actor with UNSUPPORTED_MACHINE', async () => {
     const clock = new SimulatedClock();
-    const late = setup({}).createMachine({ id: 'late', on: { go: { actions: sendTo(({ system }) => system.get('b-1'), { type: 'ping', from: 'late' } as { type: string }, { delay: 10 }) } } });
+    const late = setup({}).createMachine({
+      id: 'late',
+      on: { go: { actions: sendTo(({ system }) => system.get('b-1'), { type: 'ping', from: 'late' } as { type: string }, { delay: 10 }) } },
+    });
     const file = logFile();
     const { system, errors } = processOn(file, { receiver, late }, { clock });
     const b = system.spawn('receiver', { id: 'b-1' });
@@ -260,17 +301,19 @@ describe('refused shapes', () => {
 });
 
 describe('4. timers are keyed by what XState keys them by', () => {
-  const reminders = setup({ types: { context: {} as { got: string[] }, events: {} as { type: 'remind'; what: string } | { type: 'cancel-b' } } }).createMachine({
-    id: 'reminders',
-    context: { got: [] },
-    entry: [
-      raise({ type: 'remind', what: 'a' }, { id: 'a', delay: 100 }),
-      raise({ type: 'remind', what: 'b' }, { id: 'b', delay: 300 }),
-      raise({ type: 'remind', what: 'x' }, { delay: 200 }),
-      raise({ type: 'remind', what: 'y' }, { delay: 400 }),
-    ],
-    on: { remind: { actions: assign({ got: ({ context, event }) => [...context.got, event.what] }) } },
-  });
+  const reminders = setup({ types: { context: {} as { got: string[] }, events: {} as { type: 'remind'; what: string } | { type: 'cancel-b' } } }).createMachine(
+    {
+      id: 'reminders',
+      context: { got: [] },
+      entry: [
+        raise({ type: 'remind', what: 'a' }, { id: 'a', delay: 100 }),
+        raise({ type: 'remind', what: 'b' }, { id: 'b', delay: 300 }),
+        raise({ type: 'remind', what: 'x' }, { delay: 200 }),
+        raise({ type: 'remind', what: 'y' }, { delay: 400 }),
+      ],
+      on: { remind: { actions: assign({ got: ({ context, event }) => [...context.got, event.what] }) } },
+    },
+  );
 
   it('fires each pending delayed raise once after recovery, with and without ids', async () => {
     const clock = new SimulatedClock();
@@ -283,7 +326,10 @@ describe('4. timers are keyed by what XState keys them by', () => {
     const [again] = (await processOn(file, { reminders }, { clock: clock2 }).system.recover()).recovered;
     clock2.increment(1_000);
     expect(again!.getSnapshot().context.got).toEqual(['a', 'x', 'b', 'y']);
-    const timers = file.open().readStream('r-1').map((r) => r.meta.timer);
+    const timers = file
+      .open()
+      .readStream('r-1')
+      .map((r) => r.meta.timer);
     expect(timers).toEqual(['#a', '#~0.0', '#b', '#~0.1']);
   });
 
@@ -317,7 +363,12 @@ describe('4. timers are keyed by what XState keys them by', () => {
     expect(again!.getSnapshot().value).toBe('other');
     clock.increment(2_000);
     expect(again!.getSnapshot().value).toBe('other');
-    expect(file.open().readStream('w-1').map((r) => r.type)).toEqual(['frame', 'skip']);
+    expect(
+      file
+        .open()
+        .readStream('w-1')
+        .map((r) => r.type),
+    ).toEqual(['frame', 'skip']);
   });
 });
 
@@ -332,10 +383,11 @@ describe('5. failure paths', () => {
   function failingStore(inner: LogStore, failAt: number): LogStore {
     return new Proxy(inner, {
       get(target, key) {
-        if (key === 'write') return (...args: Parameters<LogStore['write']>) => {
-          if (args[0].appends?.some((a) => a.expectedVersion + a.events.length >= failAt)) throw new Error('disk full');
-          return target.write(...args);
-        };
+        if (key === 'write')
+          return (...args: Parameters<LogStore['write']>) => {
+            if (args[0].appends?.some((a) => a.expectedVersion + a.events.length >= failAt)) throw new Error('disk full');
+            return target.write(...args);
+          };
         const v = Reflect.get(target, key);
         return typeof v === 'function' ? v.bind(target) : v;
       },
@@ -344,7 +396,13 @@ describe('5. failure paths', () => {
 
   it('stops the actor even when onError throws', async () => {
     const file = logFile();
-    const system = createActorSystem({ store: failingStore(file.open(), 2), machines: { counter }, onError: () => { throw new Error('handler bug'); } });
+    const system = createActorSystem({
+      store: failingStore(file.open(), 2),
+      machines: { counter },
+      onError: () => {
+        throw new Error('handler bug');
+      },
+    });
     const actor = system.spawn('counter', { id: 'c-1' });
     actor.send({ type: 'inc' });
     expect(() => actor.send({ type: 'inc' })).toThrow(expect.objectContaining({ code: 'APPEND_FAILED' }));
@@ -357,7 +415,13 @@ describe('5. failure paths', () => {
   it('in tick mode, commits no snapshot of an actor whose event append failed in the same batch', async () => {
     const file = logFile();
     const errors: string[] = [];
-    const system = createActorSystem({ store: failingStore(file.open(), 3), machines: { counter }, commit: 'tick', snapshotEvery: 1, onError: (_id, e) => errors.push(e.code) });
+    const system = createActorSystem({
+      store: failingStore(file.open(), 3),
+      machines: { counter },
+      commit: 'tick',
+      snapshotEvery: 1,
+      onError: (_id, e) => errors.push(e.code),
+    });
     const actor = system.spawn('counter', { id: 'c-2' });
     actor.send({ type: 'inc' });
     actor.send({ type: 'inc' });
@@ -377,9 +441,57 @@ describe('5. failure paths', () => {
   });
 
   const cases: Array<[string, AnyStateMachine]> = [
-    ['assign', setup({ types: { context: {} as { n: number } } }).createMachine({ id: 'a', context: { n: 0 }, on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) }, boom: { actions: assign({ n: () => { throw new Error('assign threw'); } }) } } })],
-    ['guard', setup({ types: { context: {} as { n: number } } }).createMachine({ id: 'g', context: { n: 0 }, on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) }, boom: { guard: () => { throw new Error('guard threw'); }, target: '.x' } }, initial: 'w', states: { w: {}, x: {} } })],
-    ['entry action', setup({ types: { context: {} as { n: number } }, actions: { explode: () => { throw new Error('entry threw'); } } }).createMachine({ id: 'e', context: { n: 0 }, initial: 'w', states: { w: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) }, boom: 'x' } }, x: { entry: 'explode' } } })],
+    [
+      'assign',
+      setup({ types: { context: {} as { n: number } } }).createMachine({
+        id: 'a',
+        context: { n: 0 },
+        on: {
+          inc: { actions: assign({ n: ({ context }) => context.n + 1 }) },
+          boom: {
+            actions: assign({
+              n: () => {
+                throw new Error('assign threw');
+              },
+            }),
+          },
+        },
+      }),
+    ],
+    [
+      'guard',
+      setup({ types: { context: {} as { n: number } } }).createMachine({
+        id: 'g',
+        context: { n: 0 },
+        on: {
+          inc: { actions: assign({ n: ({ context }) => context.n + 1 }) },
+          boom: {
+            guard: () => {
+              throw new Error('guard threw');
+            },
+            target: '.x',
+          },
+        },
+        initial: 'w',
+        states: { w: {}, x: {} },
+      }),
+    ],
+    [
+      'entry action',
+      setup({
+        types: { context: {} as { n: number } },
+        actions: {
+          explode: () => {
+            throw new Error('entry threw');
+          },
+        },
+      }).createMachine({
+        id: 'e',
+        context: { n: 0 },
+        initial: 'w',
+        states: { w: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) }, boom: 'x' } }, x: { entry: 'explode' } },
+      }),
+    ],
   ];
   for (const [where, machine] of cases) {
     it(`records a throwing ${where} so replay reproduces the failure and says where`, async () => {
@@ -390,8 +502,12 @@ describe('5. failure paths', () => {
       actor.send({ type: 'boom' });
       expect(errors.map((e) => e.code)).toEqual(['ACTOR_FAILED']);
       const log = file.open();
-      const steps = (await toArray(replay(log, machine, 'm-1')));
-      expect(steps.map((s) => [s.record.type, s.snapshot.status])).toEqual([['inc', 'active'], ['boom', where === 'entry action' ? 'active' : 'error'], ['actorlog.failed', 'error']]);
+      const steps = await toArray(replay(log, machine, 'm-1'));
+      expect(steps.map((s) => [s.record.type, s.snapshot.status])).toEqual([
+        ['inc', 'active'],
+        ['boom', where === 'entry action' ? 'active' : 'error'],
+        ['actorlog.failed', 'error'],
+      ]);
       const failed = steps.at(-1)!.record.data as { at: number; eventType: string; error: { message: string }; where?: string };
       expect(failed).toMatchObject({ at: 2, eventType: 'boom' });
       expect(failed.error.message).toContain(`${where.split(' ')[0]} threw`);
@@ -404,7 +520,13 @@ describe('5. failure paths', () => {
   }
 
   it('records a child machine that threw, and replay puts it in error', async () => {
-    const child = setup({ actions: { explode: () => { throw new Error('child threw'); } } }).createMachine({ id: 'child', on: { poke: { actions: 'explode' } } });
+    const child = setup({
+      actions: {
+        explode: () => {
+          throw new Error('child threw');
+        },
+      },
+    }).createMachine({ id: 'child', on: { poke: { actions: 'explode' } } });
     const parent = setup({ types: { context: {} as { failed: boolean } }, actors: { child } }).createMachine({
       id: 'parent',
       context: { failed: false },
@@ -467,7 +589,13 @@ describe('9. recover() reports what it cannot resume', () => {
     system.spawn('two', { id: 'u-2' });
     const { system: next, errors } = processOn(file, { one: changed });
     const report = await next.recover();
-    expect(errors.map((e) => [e.code, e.details?.streamId])).toEqual([['MACHINE_MISMATCH', 'u-1'], ['MACHINE_NOT_REGISTERED', undefined]]);
-    expect(report.failed.map((f) => [f.streamId, f.error.code])).toEqual([['u-1', 'MACHINE_MISMATCH'], ['u-2', 'MACHINE_NOT_REGISTERED']]);
+    expect(errors.map((e) => [e.code, e.details?.streamId])).toEqual([
+      ['MACHINE_MISMATCH', 'u-1'],
+      ['MACHINE_NOT_REGISTERED', undefined],
+    ]);
+    expect(report.failed.map((f) => [f.streamId, f.error.code])).toEqual([
+      ['u-1', 'MACHINE_MISMATCH'],
+      ['u-2', 'MACHINE_NOT_REGISTERED'],
+    ]);
   });
 });

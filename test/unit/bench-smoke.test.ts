@@ -9,9 +9,18 @@ import { tempDb } from '../support/tempDb.ts';
 // Smoke only: the bench runs end to end and reports every figure. Nothing is asserted about speed.
 
 const FIGURES = [
-  'appendPerSec', 'rawAppendPerSec', 'appendRatio', 'groupCommitPerSec',
-  'actorPerSec', 'unjournaledPerSec', 'actorRatio', 'actorTickPerSec',
-  'replayPerSec', 'folderPerSec', 'transitionFoldPerSec', 'replayRatio',
+  'appendPerSec',
+  'rawAppendPerSec',
+  'appendRatio',
+  'groupCommitPerSec',
+  'actorPerSec',
+  'unjournaledPerSec',
+  'actorRatio',
+  'actorTickPerSec',
+  'replayPerSec',
+  'folderPerSec',
+  'transitionFoldPerSec',
+  'replayRatio',
 ] as const;
 
 const positiveFinite = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
@@ -53,7 +62,8 @@ describe('bench smoke', () => {
     expect(r).toMatchObject({ before: BEFORE_REF, events: 300, runs: 1 });
     expect(r.beforeRuns).toHaveLength(1);
     expect(r.afterRuns).toHaveLength(1);
-    for (const key of ['beforePerSec', 'afterPerSec', 'ratio', 'beforeCpuUsPerEvent', 'afterCpuUsPerEvent', 'cpuRatio'] as const) expect(positiveFinite(r[key]), key).toBe(true);
+    for (const key of ['beforePerSec', 'afterPerSec', 'ratio', 'beforeCpuUsPerEvent', 'afterCpuUsPerEvent', 'cpuRatio'] as const)
+      expect(positiveFinite(r[key]), key).toBe(true);
     expect(r.ratio).toBeCloseTo(r.afterPerSec / r.beforePerSec, 2);
     expect(lines).toHaveLength(1);
   });

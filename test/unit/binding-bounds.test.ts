@@ -16,7 +16,9 @@ const deep = (leaf = '1') => '['.repeat(DEPTH) + leaf + ']'.repeat(DEPTH);
 describe('the bindings refuse a payload over the depth bound where they parse it', () => {
   it('MCP: a JSON-RPC result nested 4,200 levels deep', () => {
     const raw = `{"jsonrpc":"2.0","id":1,"result":{"content":${deep()}}}`;
-    expect(() => parseRpcMessage('tools/call', raw)).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/nested too deep/) }));
+    expect(() => parseRpcMessage('tools/call', raw)).toThrow(
+      expect.objectContaining({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/nested too deep/) }),
+    );
     try {
       parseRpcMessage('tools/call', raw);
     } catch (err) {
@@ -25,7 +27,9 @@ describe('the bindings refuse a payload over the depth bound where they parse it
   });
 
   it('molecule: an activity answer whose row nests 4,200 levels deep', () => {
-    expect(() => parseActivityAnswer(`[{"id":"a1","metadata":${deep()}}]`)).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/nested too deep/) }));
+    expect(() => parseActivityAnswer(`[{"id":"a1","metadata":${deep()}}]`)).toThrow(
+      expect.objectContaining({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/nested too deep/) }),
+    );
   });
 
   it('OpenCode: a durable event nested 4,200 levels deep becomes session.invalid', () => {

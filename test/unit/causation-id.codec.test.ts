@@ -16,7 +16,8 @@ describe('the causation id codec', () => {
       { streamId: 'order-1', version: 4, path: 'x:9:y', index: 0 },
       { streamId: 'tenant:7', version: 4, path: 'a:1/b:2', index: 3 },
       { streamId: 'order-1', version: 4, path: 'id%253A', index: 0 },
-    ]) expect(parseCausationId(formatCausationId(c))).toEqual(c);
+    ])
+      expect(parseCausationId(formatCausationId(c))).toEqual(c);
   });
 
   it('writes a path without a colon as the runtime always did, and escapes a colon in a path', () => {

@@ -11,14 +11,17 @@ import { parseCausationId } from '../../src/log/causationId.ts';
 import { tempLog } from '../support/kit/index.ts';
 
 const worker = setup({}).createMachine({ id: 'worker', on: { go: { actions: sendTo(({ system }) => system.get('b-1'), { type: 'ping' }) } } });
-const sender = setup({ actors: { worker } }).createMachine({ id: 'sender', invoke: { id: 'w:1', src: 'worker' }, on: { go: { actions: sendTo('w:1', { type: 'go' }) } } });
+const sender = setup({ actors: { worker } }).createMachine({
+  id: 'sender',
+  invoke: { id: 'w:1', src: 'worker' },
+  on: { go: { actions: sendTo('w:1', { type: 'go' }) } },
+});
 const receiver = setup({ types: { context: {} as { pings: number } } }).createMachine({
   id: 'receiver',
   context: { pings: 0 },
   on: { ping: { actions: assign({ pings: ({ context }) => context.pings + 1 }) } },
 });
 const machines = { sender, receiver };
-
 
 describe('the causation id of a child whose id holds a colon', () => {
   it('names the child as the sender, and recovery does not deliver again a message logged in the older form', async () => {

@@ -17,16 +17,25 @@ const NAMES: Name[] = ['register', 'heartbeat', 'receive', 'dispatch', 'reply', 
 function fakeActors() {
   const inputs: Record<Name, Array<Record<string, unknown>>> = { register: [], heartbeat: [], receive: [], dispatch: [], reply: [], command: [] };
   const live: Partial<Record<Name, Subject<ConnectionWireEvent>>> = {};
-  const actors = Object.fromEntries(NAMES.map((name) => [name, fromEventObservable(({ input }: { input: Record<string, unknown> }) => {
-    inputs[name].push(input);
-    const subject = new Subject<ConnectionWireEvent>();
-    live[name] = subject;
-    return subject;
-  })]));
+  const actors = Object.fromEntries(
+    NAMES.map((name) => [
+      name,
+      fromEventObservable(({ input }: { input: Record<string, unknown> }) => {
+        inputs[name].push(input);
+        const subject = new Subject<ConnectionWireEvent>();
+        live[name] = subject;
+        return subject;
+      }),
+    ]),
+  );
   return { inputs, live, machine: connectionMachine.provide({ actors: actors as never }) };
 }
 
-const msg = (id: string, extra: Partial<ConnectionMessage> = {}): ConnectionWireEvent => ({ type: 'connection.message', message: { id, cursor: id, kind: 'a2a_receive', body: { text: id }, ...extra }, meta: { source: 'poll' } });
+const msg = (id: string, extra: Partial<ConnectionMessage> = {}): ConnectionWireEvent => ({
+  type: 'connection.message',
+  message: { id, cursor: id, kind: 'a2a_receive', body: { text: id }, ...extra },
+  meta: { source: 'poll' },
+});
 const value = (actor: JournaledActor<ConnectionMachine>) => JSON.stringify(actor.getSnapshot().value);
 
 /** A connection machine with fake actors on a new connection to `log` (a fresh one by default), closed and deleted after the test. */
@@ -36,9 +45,11 @@ function start(input: Partial<ConnectionInput> = {}, log: TempLog = tempLog()) {
   clock.set(1_000_000);
   const fakes = fakeActors();
   const system: ActorSystem = createActorSystem({ store, clock, machines: { connection: fakes.machine } });
-  const spawn = (id = 'conn-1') => system.spawn('connection', {
-    id, input: { connectionId: id, heartbeatIntervalMs: 1_000, retryDelayMs: 100, ...input },
-  });
+  const spawn = (id = 'conn-1') =>
+    system.spawn('connection', {
+      id,
+      input: { connectionId: id, heartbeatIntervalMs: 1_000, retryDelayMs: 100, ...input },
+    });
   return { ...fakes, store, clock, system, spawn, log };
 }
 
@@ -174,7 +185,14 @@ describe('connection machine: online', () => {
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
     t.live.receive!.next(msg('a1'));
-    t.live.receive!.next({ type: 'connection.invalid', raw: '{"id":"a2"}', error: 'source_id: expected string', messageId: 'a2', cursor: 'a2', meta: { source: 'poll' } });
+    t.live.receive!.next({
+      type: 'connection.invalid',
+      raw: '{"id":"a2"}',
+      error: 'source_id: expected string',
+      messageId: 'a2',
+      cursor: 'a2',
+      meta: { source: 'poll' },
+    });
     t.live.receive!.complete();
     t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', meta: { source: 'child', cursor: 'a1' } });
     const ctx = conn.getSnapshot().context;
@@ -273,7 +291,9 @@ describe('connection machine: a failing dispatch never drops its message (seed 0
     expect(ctx).toMatchObject({ cursor: 'a1', counts: { parked: 1, dispatched: 0 } });
     expect(ctx.diagnostics.at(-1)).toMatchObject({ code: 'message.parked', message: 'message a1 parked after 2 failed attempts: poison' });
     const parked = t.store.readStream('conn-1').filter((r) => r.type === 'message.parked');
-    expect(parked.map((r) => [r.data, r.meta.source, r.meta.actor])).toEqual([[{ messageId: 'a1', attempts: 2, error: expect.objectContaining({ message: 'poison' }) }, 'child', 'park']]);
+    expect(parked.map((r) => [r.data, r.meta.source, r.meta.actor])).toEqual([
+      [{ messageId: 'a1', attempts: 2, error: expect.objectContaining({ message: 'poison' }) }, 'child', 'park'],
+    ]);
     expect(t.inputs.dispatch.at(-1)!.idempotencyKey).toBe('conn-1:a2');
     t.system.stop('conn-1');
     expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
@@ -291,7 +311,9 @@ describe('connection machine: replies are never given up (seed 003)', () => {
     t.live.dispatch!.next({ type: 'message.dispatched', messageId: 'a1', reply: { text: 'pong' }, meta: { source: 'child', cursor: 'a1' } });
     const delays: number[] = [];
     for (let failure = 1; failure <= 30; failure++) {
-      t.live.reply!.error(failure % 2 ? httpStatusError('molecule reply', 503) : networkError('molecule reply', Object.assign(new Error('reset'), { code: 'ECONNRESET' })));
+      t.live.reply!.error(
+        failure % 2 ? httpStatusError('molecule reply', 503) : networkError('molecule reply', Object.assign(new Error('reset'), { code: 'ECONNRESET' })),
+      );
       const snap = conn.getSnapshot();
       expect(snap.matches({ online: { dispatch: 'replyBackoff' } })).toBe(true);
       expect(snap.context.pendingReply).toEqual({ messageId: 'a1', to: 'ws-src', body: { text: 'pong' } });
@@ -329,7 +351,10 @@ describe('connection machine: replies are never given up (seed 003)', () => {
     }
     ctx = conn.getSnapshot().context;
     expect(t.inputs.reply).toHaveLength(4);
-    expect(ctx.diagnostics.at(-1)).toEqual({ code: 'reply.failed', message: 'reply to ws-src for message a2 given up after 3 attempts: molecule reply: HTTP 503' });
+    expect(ctx.diagnostics.at(-1)).toEqual({
+      code: 'reply.failed',
+      message: 'reply to ws-src for message a2 given up after 3 attempts: molecule reply: HTTP 503',
+    });
     t.system.stop('conn-1');
     expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
   });
@@ -354,7 +379,9 @@ describe('connection machine: replies are never given up (seed 003)', () => {
     expect(t.inputs.reply).toHaveLength(3);
     t.live.reply!.complete();
     t.system.stop('conn-1');
-    const errors = (await t.store.readStream('conn-1')).filter((r) => r.type === 'xstate.error.actor.reply').map((r) => (r.data as { error: { retryAfterMs?: number } }).error.retryAfterMs);
+    const errors = (await t.store.readStream('conn-1'))
+      .filter((r) => r.type === 'xstate.error.actor.reply')
+      .map((r) => (r.data as { error: { retryAfterMs?: number } }).error.retryAfterMs);
     expect(errors).toEqual([5_000, 3_600_000]);
     expect(await verifyReplay(t.store, connectionMachine, 'conn-1')).toMatchObject({ ok: true });
   });
@@ -467,7 +494,15 @@ describe('connection machine: sequences and duplicates (seed 004)', () => {
 
 describe('connection machine: losing the receive source stops only the receive (seed 004)', () => {
   it("onReceiveLost 'stop': every loss is retried, then only the receive region stops with the seed's diagnostic; commands go on, retried on transient failures", async () => {
-    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'dispatch', onReceiveLost: 'stop', maxReconnects: 2, receiveLabel: 'Backend observation stream for r:w', deliverDiagnostics: true });
+    const t = start({
+      receiveMode: 'stream',
+      heartbeatIntervalMs: 0,
+      deliver: 'dispatch',
+      onReceiveLost: 'stop',
+      maxReconnects: 2,
+      receiveLabel: 'Backend observation stream for r:w',
+      deliverDiagnostics: true,
+    });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
     t.live.receive!.error(networkError('ws', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
@@ -484,9 +519,15 @@ describe('connection machine: losing the receive source stops only the receive (
     expect(snap.matches({ online: { receive: 'stopped' } })).toBe(true);
     expect(snap.status).toBe('active');
     expect(snap.context.receiveStopped).toMatch(/^Backend observation stream for r:w stopped after 2 reconnect attempts/);
-    expect(snap.context.diagnostics.at(-1)).toEqual({ code: 'receive.stopped', message: 'Backend observation stream for r:w stopped after 2 reconnect attempts' });
+    expect(snap.context.diagnostics.at(-1)).toEqual({
+      code: 'receive.stopped',
+      message: 'Backend observation stream for r:w stopped after 2 reconnect attempts',
+    });
     // the command answered 503 was retried with the same key, and later commands still go out
-    expect(t.inputs.command.map((i) => [i.idempotencyKey, i.attempt])).toEqual([['conn-1:c1', 1], ['conn-1:c1', 2]]);
+    expect(t.inputs.command.map((i) => [i.idempotencyKey, i.attempt])).toEqual([
+      ['conn-1:c1', 1],
+      ['conn-1:c1', 2],
+    ]);
     t.live.command!.complete();
     conn.send({ type: 'connection.command', command: { method: 'cancel' } });
     expect(t.inputs.command.at(-1)!.idempotencyKey).toBe('conn-1:c2');
@@ -497,7 +538,14 @@ describe('connection machine: losing the receive source stops only the receive (
   });
 
   it("onReceiveLost 'stop': a permanent loss (close code 4403) stops the receive region at once, never re-invoking the source", async () => {
-    const t = start({ receiveMode: 'stream', heartbeatIntervalMs: 0, deliver: 'record', onReceiveLost: 'stop', maxReconnects: 3, receiveLabel: 'Backend observation stream for r:w' });
+    const t = start({
+      receiveMode: 'stream',
+      heartbeatIntervalMs: 0,
+      deliver: 'record',
+      onReceiveLost: 'stop',
+      maxReconnects: 3,
+      receiveLabel: 'Backend observation stream for r:w',
+    });
     const conn = t.spawn();
     t.live.register!.next({ type: 'connection.registered' });
     t.live.receive!.next({ type: 'connection.opened' });
@@ -508,7 +556,10 @@ describe('connection machine: losing the receive source stops only the receive (
     expect(t.inputs.receive).toHaveLength(1);
     expect(snap.matches({ online: { receive: 'stopped' } })).toBe(true);
     expect(snap.status).toBe('active');
-    expect(snap.context.diagnostics.at(-1)).toEqual({ code: 'receive.stopped', message: 'Backend observation stream for r:w stopped: WebSocket closed with code 4403 (forbidden) (permanent: not reconnected)' });
+    expect(snap.context.diagnostics.at(-1)).toEqual({
+      code: 'receive.stopped',
+      message: 'Backend observation stream for r:w stopped: WebSocket closed with code 4403 (forbidden) (permanent: not reconnected)',
+    });
     conn.send({ type: 'connection.command', command: { method: 'cancel' } }); // commands still go out
     expect(t.inputs.command).toHaveLength(1);
   });
@@ -560,7 +611,10 @@ describe('connection machine: log', () => {
     // a re-delivery of a dispatched message is dropped
     second.live.receive!.next(msg('a2'));
     expect(recovered.getSnapshot().context.counts.duplicates).toBe(1);
-    const ids = second.store.readStream('conn-1').filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId);
+    const ids = second.store
+      .readStream('conn-1')
+      .filter((r) => r.type === 'message.dispatched')
+      .map((r) => (r.data as { messageId: string }).messageId);
     expect(ids).toEqual(['a1', 'a2', 'a3']);
   });
 });

@@ -2,7 +2,12 @@ import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromEventObservable, SimulatedClock } from 'xstate';
 import {
-  FOREMAN_POLL_INTERVAL_MS, FOREMAN_SIGNATURE_HEADER, foremanJobActors, foremanJobMachine, foremanJobRequest, type ForemanBindingOptions,
+  FOREMAN_POLL_INTERVAL_MS,
+  FOREMAN_SIGNATURE_HEADER,
+  foremanJobActors,
+  foremanJobMachine,
+  foremanJobRequest,
+  type ForemanBindingOptions,
 } from '../../machines/foreman/index.ts';
 import { ForemanJobStatusSchema, jobStateOf, statusToJobUpdate, toForemanArtifact, toJobArtifact } from '../../machines/foreman/schemas.ts';
 // the binding's internals, tested where they live
@@ -24,10 +29,16 @@ function simulatedForemanJob(binding: Partial<ForemanBindingOptions>, input: Par
   const polls: number[] = [];
   const machine = foremanJobMachine({ url: 'http://127.0.0.1:9', polling: true, ...binding }).provide({
     actors: {
-      submit: fromEventObservable<JobWireEvent, SubmitInput>(() => of<JobWireEvent>({ type: 'job.accepted', remoteId: 'r-1', update: { state: 'submitted', remoteState: 'queued' } })),
+      submit: fromEventObservable<JobWireEvent, SubmitInput>(() =>
+        of<JobWireEvent>({ type: 'job.accepted', remoteId: 'r-1', update: { state: 'submitted', remoteState: 'queued' } }),
+      ),
       poll: fromEventObservable<JobWireEvent, PollInput>(() => {
         polls.push(clock.now());
-        return of<JobWireEvent>({ type: 'job.update', update: { state: 'working', remoteState: 'running', attempt: 1 }, meta: { source: 'poll', cursor: 'r-1' } });
+        return of<JobWireEvent>({
+          type: 'job.update',
+          update: { state: 'working', remoteState: 'running', attempt: 1 },
+          meta: { source: 'poll', cursor: 'r-1' },
+        });
       }),
     },
   });
@@ -55,7 +66,7 @@ describe('foreman defaults as seed 000 has them (time injected)', () => {
     expect(bounded.actor.getSnapshot().value).toBe('timed-out');
   });
 
-  it('polls every 2 s by default; pollIntervalMs sets it per client, and a job\'s own pollIntervalMs wins', () => {
+  it("polls every 2 s by default; pollIntervalMs sets it per client, and a job's own pollIntervalMs wins", () => {
     expect(FOREMAN_POLL_INTERVAL_MS).toBe(2_000);
     const byDefault = simulatedForemanJob({});
     byDefault.clock.increment(1_999);
@@ -82,14 +93,18 @@ describe('foreman defaults as seed 000 has them (time injected)', () => {
 });
 
 describe('foreman webhook signatures: the receiver and the binding agree', () => {
-  it('the receiver reads foreman\'s header by default; the binding refuses a receiver that reads another one', () => {
+  it("the receiver reads foreman's header by default; the binding refuses a receiver that reads another one", () => {
     expect(FOREMAN_SIGNATURE_HEADER).toBe('x-foreman-signature');
     expect(DEFAULT_SIGNATURE_SCHEME.header).toBe(FOREMAN_SIGNATURE_HEADER);
     expect(createWebhookReceiver({ secret: 's' }).signature).toEqual({ header: FOREMAN_SIGNATURE_HEADER, prefix: 'sha256=' });
     expect(() => foremanJobActors({ url: 'http://x', receiver: createWebhookReceiver({ secret: 's' }) })).not.toThrow();
     const elsewhere = createWebhookReceiver({ secret: 's', signature: { header: 'X-Signature-256' } });
     let err: unknown;
-    try { foremanJobActors({ url: 'http://x', receiver: elsewhere }); } catch (e) { err = e; }
+    try {
+      foremanJobActors({ url: 'http://x', receiver: elsewhere });
+    } catch (e) {
+      err = e;
+    }
     expect(isActorlogError(err, 'INVALID_OPTIONS')).toBe(true);
     expect(err).toMatchObject({ details: { receiverHeader: 'x-signature-256', header: FOREMAN_SIGNATURE_HEADER } });
     // A daemon configured to sign elsewhere: say so on both sides.
@@ -101,13 +116,27 @@ describe('foreman webhook signatures: the receiver and the binding agree', () =>
 describe('foreman wire format (seed 000)', () => {
   it('reads GET /jobs/{id} as Go writes it (nulls, no artifacts) and maps it to a generic job update', () => {
     const raw = {
-      job_id: 'j-1', state: 'done', model: 'llama3:8b', created_at: '2026-05-23T18:38:16Z', started_at: '2026-05-23T18:38:17Z',
-      completed_at: '2026-05-23T18:38:20Z', attempt: 2, result: { message: { content: 'hi' } }, error: null,
-      artifacts: [{ name: 'a.txt', content_type: 'text/plain', size: 2, data: 'aGk=' }, { name: 'b.json', content_type: 'application/json', size: 10, url: 'http://x/b' }],
+      job_id: 'j-1',
+      state: 'done',
+      model: 'llama3:8b',
+      created_at: '2026-05-23T18:38:16Z',
+      started_at: '2026-05-23T18:38:17Z',
+      completed_at: '2026-05-23T18:38:20Z',
+      attempt: 2,
+      result: { message: { content: 'hi' } },
+      error: null,
+      artifacts: [
+        { name: 'a.txt', content_type: 'text/plain', size: 2, data: 'aGk=' },
+        { name: 'b.json', content_type: 'application/json', size: 10, url: 'http://x/b' },
+      ],
     };
     const update = statusToJobUpdate(ForemanJobStatusSchema.parse(raw));
     expect(update).toEqual({
-      state: 'completed', remoteState: 'done', attempt: 2, message: '', result: { message: { content: 'hi' } },
+      state: 'completed',
+      remoteState: 'done',
+      attempt: 2,
+      message: '',
+      result: { message: { content: 'hi' } },
       artifacts: [
         { artifactId: 'a.txt', name: 'a.txt', parts: [{ kind: 'file', name: 'a.txt', mimeType: 'text/plain', size: 2, bytes: 'aGk=' }] },
         { artifactId: 'b.json', name: 'b.json', parts: [{ kind: 'file', name: 'b.json', mimeType: 'application/json', size: 10, uri: 'http://x/b' }] },
@@ -116,13 +145,20 @@ describe('foreman wire format (seed 000)', () => {
     });
     expect(update.artifacts!.map(toForemanArtifact)).toEqual(raw.artifacts);
     expect(toForemanArtifact(toJobArtifact({ name: 'x' }))).toEqual({ name: 'x', content_type: '', size: 0 });
-    const failed = statusToJobUpdate(ForemanJobStatusSchema.parse({ job_id: 'j-2', state: 'failed', error: 'boom', started_at: null, completed_at: null, artifacts: null }));
+    const failed = statusToJobUpdate(
+      ForemanJobStatusSchema.parse({ job_id: 'j-2', state: 'failed', error: 'boom', started_at: null, completed_at: null, artifacts: null }),
+    );
     expect(failed).toEqual({ state: 'failed', remoteState: 'failed', attempt: 0, message: 'boom' });
     expect(['queued', 'running', 'done', 'failed', 'warming'].map(jobStateOf)).toEqual(['submitted', 'working', 'completed', 'failed', 'working']);
     // Go reads an absent field as its zero value: no state is '' (not terminal: polled on), no name is '' (ids kept apart)
     expect(statusToJobUpdate(ForemanJobStatusSchema.parse({ job_id: 'j-3' }))).toEqual({ state: 'working', remoteState: '', attempt: 0, message: '' });
-    const unnamed = statusToJobUpdate(ForemanJobStatusSchema.parse({ job_id: 'j-4', state: 'done', artifacts: [{ size: 1 }, { name: null, url: 'http://x/u' }] }));
-    expect(unnamed.artifacts!.map((a) => [a.artifactId, a.name])).toEqual([['#0', ''], ['#1', '']]);
+    const unnamed = statusToJobUpdate(
+      ForemanJobStatusSchema.parse({ job_id: 'j-4', state: 'done', artifacts: [{ size: 1 }, { name: null, url: 'http://x/u' }] }),
+    );
+    expect(unnamed.artifacts!.map((a) => [a.artifactId, a.name])).toEqual([
+      ['#0', ''],
+      ['#1', ''],
+    ]);
     expect(ForemanJobStatusSchema.safeParse({ state: 'done', job_id: 7 }).success).toBe(false);
   });
 
@@ -147,20 +183,39 @@ describe('foreman wire format (seed 000)', () => {
     expect(foremanSubmitBody(request)).toEqual({ model: 'm', messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function' }], think: true });
     expect(foremanSubmitBody({ text: 'plain', data: { model: 'm' } })).toEqual({ model: 'm', messages: [{ role: 'user', content: 'plain' }] });
     let err: unknown;
-    try { foremanSubmitBody({ text: 'x' }); } catch (e) { err = e; }
+    try {
+      foremanSubmitBody({ text: 'x' });
+    } catch (e) {
+      err = e;
+    }
     expect(isActorlogError(err, 'INVALID_OPTIONS')).toBe(true);
   });
 
-  it('turns a finished job snapshot into the seed\'s Result, or the error it stands for', () => {
+  it("turns a finished job snapshot into the seed's Result, or the error it stands for", () => {
     const base = { ...initialJobContext({ jobId: 'j', request: foremanJobRequest({ model: 'm', messages: [] }) }), remoteId: 'r-1' };
-    expect(foremanOutcome({ value: 'done', context: { ...base, remoteState: 'completed', attempt: 1, result: 42 } })).toEqual({ jobId: 'r-1', state: 'done', model: 'm', attempt: 1, result: 42, artifacts: [] });
-    expect(foremanOutcome({ value: 'failed', context: { ...base, remoteState: 'failed', statusMessage: 'boom' } })).toMatchObject({ state: 'failed', error: 'boom' });
+    expect(foremanOutcome({ value: 'done', context: { ...base, remoteState: 'completed', attempt: 1, result: 42 } })).toEqual({
+      jobId: 'r-1',
+      state: 'done',
+      model: 'm',
+      attempt: 1,
+      result: 42,
+      artifacts: [],
+    });
+    expect(foremanOutcome({ value: 'failed', context: { ...base, remoteState: 'failed', statusMessage: 'boom' } })).toMatchObject({
+      state: 'failed',
+      error: 'boom',
+    });
     // seed 000 statusToResult keeps Error whatever the state; a failed job without one reports ''
-    expect(foremanOutcome({ value: 'done', context: { ...base, remoteState: 'completed', statusMessage: 'degraded: fell back to CPU' } })).toMatchObject({ state: 'done', error: 'degraded: fell back to CPU' });
+    expect(foremanOutcome({ value: 'done', context: { ...base, remoteState: 'completed', statusMessage: 'degraded: fell back to CPU' } })).toMatchObject({
+      state: 'done',
+      error: 'degraded: fell back to CPU',
+    });
     expect(foremanOutcome({ value: 'done', context: { ...base, remoteState: 'completed', statusMessage: '' } })).not.toHaveProperty('error');
     expect(foremanOutcome({ value: 'failed', context: { ...base, remoteState: 'failed', statusMessage: '' } })).toMatchObject({ state: 'failed', error: '' });
     expect(foremanOutcome({ value: 'timed-out', context: base })).toMatchObject({ code: 'TIMEOUT' });
     expect(foremanOutcome({ value: 'canceled', context: base })).toMatchObject({ code: 'ABORTED' });
-    expect(foremanOutcome({ value: 'failed', context: { ...base, lastError: { name: 'ActorlogError', code: 'PERMANENT', message: 'HTTP 401', status: 401 } } })).toMatchObject({ code: 'PERMANENT', details: { status: 401 } });
+    expect(
+      foremanOutcome({ value: 'failed', context: { ...base, lastError: { name: 'ActorlogError', code: 'PERMANENT', message: 'HTTP 401', status: 401 } } }),
+    ).toMatchObject({ code: 'PERMANENT', details: { status: 401 } });
   });
 });

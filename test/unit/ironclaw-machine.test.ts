@@ -8,17 +8,21 @@ import { ActorlogError, createActorSystem, verifyReplay } from '../../src/index.
 import { createMemoryStore } from '../../stores/memory.ts';
 
 /** The worker machine with synchronous fake actors: a scripted orchestrator, no network, time by SimulatedClock. */
-function fakeWorker(script: { llmFailures?: number; llmRetryAfterMs?: number; prompts?: Array<'none' | 'prompt' | 'done' | 'invalid'>; finishInvalid?: boolean } = {}) {
+function fakeWorker(
+  script: { llmFailures?: number; llmRetryAfterMs?: number; prompts?: Array<'none' | 'prompt' | 'done' | 'invalid'>; finishInvalid?: boolean } = {},
+) {
   const calls: string[] = [];
   const llmInputs: unknown[] = [];
   const finishInputs: unknown[] = [];
-  const invalid = (what: string) => throwError(() => new ActorlogError('INVALID_PAYLOAD', `LlmProxyFailed: ${what}: not JSON`, { details: { kind: 'LlmProxyFailed' } }));
+  const invalid = (what: string) =>
+    throwError(() => new ActorlogError('INVALID_PAYLOAD', `LlmProxyFailed: ${what}: not JSON`, { details: { kind: 'LlmProxyFailed' } }));
   let llmFailures = script.llmFailures ?? 0;
   const prompts = [...(script.prompts ?? [])];
-  const emit = (name: string, events: (input: never) => WorkerWireEvent[]) => fromEventObservable<WorkerWireEvent, never>(({ input }) => {
-    calls.push(name);
-    return of(...events(input));
-  });
+  const emit = (name: string, events: (input: never) => WorkerWireEvent[]) =>
+    fromEventObservable<WorkerWireEvent, never>(({ input }) => {
+      calls.push(name);
+      return of(...events(input));
+    });
   const machine = workerMachine.provide({
     actors: {
       fetchJob: emit('job', () => [{ type: 'worker.job', job: { title: 'T', description: 'D' } }]),
@@ -26,20 +30,38 @@ function fakeWorker(script: { llmFailures?: number; llmRetryAfterMs?: number; pr
       llm: fromEventObservable<WorkerWireEvent, never>(({ input }) => {
         calls.push('llm');
         llmInputs.push(input);
-        if (llmFailures-- > 0) return throwError(() => new ActorlogError('TRANSIENT', 'LlmProxyFailed: 502', script.llmRetryAfterMs === undefined ? {} : { details: { status: 503, retryAfterMs: script.llmRetryAfterMs } }));
-        return of<WorkerWireEvent>({ type: 'llm.completed', content: 'answer', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 2, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 } });
+        if (llmFailures-- > 0)
+          return throwError(
+            () =>
+              new ActorlogError(
+                'TRANSIENT',
+                'LlmProxyFailed: 502',
+                script.llmRetryAfterMs === undefined ? {} : { details: { status: 503, retryAfterMs: script.llmRetryAfterMs } },
+              ),
+          );
+        return of<WorkerWireEvent>({
+          type: 'llm.completed',
+          content: 'answer',
+          toolCalls: [],
+          finishReason: 'stop',
+          usage: { inputTokens: 1, outputTokens: 2, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
+        });
       }),
       pollPrompt: fromEventObservable<WorkerWireEvent, never>(() => {
         calls.push('prompt');
         const next = prompts.shift() ?? 'none';
         if (next === 'invalid') return invalid('GET /prompt: failed to parse prompt response');
-        return of<WorkerWireEvent>(next === 'none' ? { type: 'prompt.none' } : { type: 'prompt.received', content: next === 'done' ? '' : 'more', done: next === 'done' });
+        return of<WorkerWireEvent>(
+          next === 'none' ? { type: 'prompt.none' } : { type: 'prompt.received', content: next === 'done' ? '' : 'more', done: next === 'done' },
+        );
       }),
       report: emit('report', (input: { item: { seq: number } }) => [{ type: 'report.done', seq: input.item.seq, ok: true }]),
       finish: fromEventObservable<WorkerWireEvent, never>(({ input }) => {
         calls.push('finish');
         finishInputs.push(input);
-        return script.finishInvalid && finishInputs.length === 1 ? invalid('report complete: failed to parse response') : of<WorkerWireEvent>({ type: 'worker.completed' });
+        return script.finishInvalid && finishInputs.length === 1
+          ? invalid('report complete: failed to parse response')
+          : of<WorkerWireEvent>({ type: 'worker.completed' });
       }),
     } as never,
   });
@@ -110,7 +132,7 @@ describe('ironclaw worker machine (SimulatedClock, fake actors)', () => {
     expect((await verifyReplay(first.store, workerMachine, 'w-3')).ok).toBe(true);
   });
 
-  it('passes the caller\'s LLM endpoint to every completion (default complete_with_tools, whatever the tools)', async () => {
+  it("passes the caller's LLM endpoint to every completion (default complete_with_tools, whatever the tools)", async () => {
     const a = fakeWorker({ prompts: ['done'] });
     a.system.spawn('ironclaw', { id: 'w-e1', input: { jobId: 'j' } });
     const b = fakeWorker({ prompts: ['done'] });
@@ -155,7 +177,11 @@ describe('ironclaw wire format (seed 002 unit tests)', () => {
   });
 
   it('JobDescription: a null or absent project_dir is none (test_job_description_deserialization)', async () => {
-    expect(JobDescriptionSchema.parse(JSON.parse('{"title":"Test","description":"desc","project_dir":null}'))).toEqual({ title: 'Test', description: 'desc', project_dir: null });
+    expect(JobDescriptionSchema.parse(JSON.parse('{"title":"Test","description":"desc","project_dir":null}'))).toEqual({
+      title: 'Test',
+      description: 'desc',
+      project_dir: null,
+    });
     expect(JobDescriptionSchema.parse({ title: 'Test', description: 'desc' })).toEqual({ title: 'Test', description: 'desc' });
     expect(JobDescriptionSchema.parse({ title: 'T', description: 'd', project_dir: '/w' }).project_dir).toBe('/w');
     expect(JobDescriptionSchema.safeParse({ title: 'T', description: 'd', project_dir: 7 }).success).toBe(false);

@@ -23,18 +23,39 @@ const userMachine = setup({
   initial: 'idle',
   context: { n: 0 },
   states: {
-    idle: { entry: 'log', on: { start: { target: 'busy', guard: and(['ready', not('late')]), actions: ['log', assign({ n: 1 })] }, poke: { guard: ({ context }) => context.n > 0, actions: 'log' } } },
+    idle: {
+      entry: 'log',
+      on: {
+        start: { target: 'busy', guard: and(['ready', not('late')]), actions: ['log', assign({ n: 1 })] },
+        poke: { guard: ({ context }) => context.n > 0, actions: 'log' },
+      },
+    },
     busy: {
-      invoke: [{ id: 'fetch', src: 'fetch', onDone: 'both', onError: { target: 'idle', actions: 'log' } }, { id: 'child', src: 'child' }],
+      invoke: [
+        { id: 'fetch', src: 'fetch', onDone: 'both', onError: { target: 'idle', actions: 'log' } },
+        { id: 'child', src: 'child' },
+      ],
       after: { 1000: 'idle', 5000: { target: 'both', guard: 'late' } },
       exit: 'log',
       always: { guard: 'late', target: 'idle' },
     },
-    both: { type: 'parallel', states: { x: { initial: 'x1', states: { x1: { on: { next: 'x2' } }, x2: {} } }, y: { initial: 'y1', states: { y1: {}, hist: { type: 'history', history: 'deep' } } } } },
+    both: {
+      type: 'parallel',
+      states: {
+        x: { initial: 'x1', states: { x1: { on: { next: 'x2' } }, x2: {} } },
+        y: { initial: 'y1', states: { y1: {}, hist: { type: 'history', history: 'deep' } } },
+      },
+    },
   },
 });
 
-const cases: Array<[string, AnyStateMachine]> = [['a user machine (and/not, inline guard, assign, after, always, parallel, history)', userMachine], ['job', jobMachine], ['connection', connectionMachine], ['session', sessionMachine], ['ironclaw worker', workerMachine]];
+const cases: Array<[string, AnyStateMachine]> = [
+  ['a user machine (and/not, inline guard, assign, after, always, parallel, history)', userMachine],
+  ['job', jobMachine],
+  ['connection', connectionMachine],
+  ['session', sessionMachine],
+  ['ironclaw worker', workerMachine],
+];
 
 describe('definitionToConfig', () => {
   it.each(cases)('%s: createMachine(config) has the stored definition again', (_name, machine) => {
@@ -48,7 +69,10 @@ describe('definitionToConfig', () => {
     expect(config.initial).toBe('idle');
     const busy = config.states.busy!;
     expect(busy.after).toEqual({ 1000: [{ target: '#user.idle' }], 5000: [{ target: '#user.both', guard: 'late' }] });
-    expect(busy.invoke).toEqual([{ id: 'fetch', src: 'fetch', onDone: [{ target: '#user.both' }], onError: [{ target: '#user.idle', actions: ['log'] }] }, { id: 'child', src: 'child' }]);
+    expect(busy.invoke).toEqual([
+      { id: 'fetch', src: 'fetch', onDone: [{ target: '#user.both' }], onError: [{ target: '#user.idle', actions: ['log'] }] },
+      { id: 'child', src: 'child' },
+    ]);
     expect(busy.on).toBeUndefined();
     expect(busy.exit).toEqual([{ type: 'log' }]);
   });

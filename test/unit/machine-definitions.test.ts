@@ -11,7 +11,6 @@ import { migrations } from '../../stores/sqlite/schema.ts';
 import { expectCode } from '../conformance/logStore/fixtures.ts';
 import { tempLog, tempStore, type TempLog } from '../support/kit/index.ts';
 
-
 const worker = createMachine({ id: 'worker', initial: 'running', states: { running: { on: { 'worker.stop': 'stopped' } }, stopped: { type: 'final' } } });
 
 /** A machine as a user writes one: named guards, actions and actors, a child machine, parallel, after, always. */
@@ -34,7 +33,10 @@ const orderMachine = setup({
     fulfilling: {
       type: 'parallel',
       states: {
-        shipping: { initial: 'packing', states: { packing: { invoke: { id: 'worker', src: 'worker' }, always: { guard: 'tooManyTries', target: 'stuck' } }, stuck: {} } },
+        shipping: {
+          initial: 'packing',
+          states: { packing: { invoke: { id: 'worker', src: 'worker' }, always: { guard: 'tooManyTries', target: 'stuck' } }, stuck: {} },
+        },
         billing: { initial: 'open', states: { open: { on: { cancel: { guard: ({ context }) => context.tries === 0, target: 'closed' } } }, closed: {} } },
       },
     },
@@ -42,11 +44,25 @@ const orderMachine = setup({
   },
 });
 
-interface Transition { target?: string[]; guard?: unknown; actions?: unknown[]; eventType?: string; delay?: number }
-interface StateDef { id: string; type: string; initial?: { target: string[] }; states: Record<string, StateDef>; on: Record<string, Transition[]>; always?: Transition[]; invoke: Array<{ id: string; src: string }> }
+interface Transition {
+  target?: string[];
+  guard?: unknown;
+  actions?: unknown[];
+  eventType?: string;
+  delay?: number;
+}
+interface StateDef {
+  id: string;
+  type: string;
+  initial?: { target: string[] };
+  states: Record<string, StateDef>;
+  on: Record<string, Transition[]>;
+  always?: Transition[];
+  invoke: Array<{ id: string; src: string }>;
+}
 
 describe('machine definitions in the log', () => {
-  it('a stream\'s statechart reads back from the log file alone: states, transitions with event names, guards, actions, actors', async () => {
+  it("a stream's statechart reads back from the log file alone: states, transitions with event names, guards, actions, actors", async () => {
     const log = tempLog();
     const file = log.path;
     const writer = openSqliteStore(file);
@@ -64,7 +80,9 @@ describe('machine definitions in the log', () => {
     expect(root).toMatchObject({ id: 'order', type: 'compound', initial: { target: ['#order.draft'] } });
     expect(Object.keys(root.states)).toEqual(['draft', 'paying', 'fulfilling', 'cancelled']);
     const { draft, paying, fulfilling, cancelled } = root.states as Record<string, StateDef>;
-    expect(draft!.on.submit).toEqual([expect.objectContaining({ eventType: 'submit', target: ['#order.paying'], guard: 'canSubmit', actions: ['notify', 'recordTry'] })]);
+    expect(draft!.on.submit).toEqual([
+      expect.objectContaining({ eventType: 'submit', target: ['#order.paying'], guard: 'canSubmit', actions: ['notify', 'recordTry'] }),
+    ]);
     expect(draft!.on.cancel![0]).toMatchObject({ target: ['#order.cancelled'] });
     expect(paying!.invoke).toEqual([expect.objectContaining({ id: 'charge', src: 'charge' })]);
     expect(paying!.on['xstate.done.actor.charge']![0]).toMatchObject({ target: ['#order.fulfilling'] });

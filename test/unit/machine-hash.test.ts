@@ -43,7 +43,15 @@ function userMachine(parts: Partial<Record<'guard' | 'inlineAssign' | 'action' |
 }
 
 const streamOf = (machine: AnyStateMachine, name: string): StreamRecord =>
-  ({ streamId: `${name}-1`, machine: { name, hash: machineHash(machine) }, input: {}, status: 'active', version: 0, createdAt: 0, updatedAt: 0 }) as StreamRecord;
+  ({
+    streamId: `${name}-1`,
+    machine: { name, hash: machineHash(machine) },
+    input: {},
+    status: 'active',
+    version: 0,
+    createdAt: 0,
+    updatedAt: 0,
+  }) as StreamRecord;
 
 describe('machineHash covers the code a machine runs', () => {
   it('is 16 hex chars, and equal for two machines built from the same code', () => {
@@ -68,7 +76,9 @@ describe('machineHash covers the code a machine runs', () => {
       action: '({ context }) => /* why */ console.log( context.count )',
     });
     expect(machineHash(spaced)).toBe(machineHash(userMachine()));
-    expect(machineHash(userMachine({ actor: 'async ({ input }) => ({ n: input.n })' }))).toBe(machineHash(userMachine({ actor: 'async ({ input: input }) => ({ n: input.n })' })));
+    expect(machineHash(userMachine({ actor: 'async ({ input }) => ({ n: input.n })' }))).toBe(
+      machineHash(userMachine({ actor: 'async ({ input: input }) => ({ n: input.n })' })),
+    );
     const plain = userMachine({ delay: '({ context }) => backoffMs(context, context.count)' });
     expect(machineHash(userMachine({ delay: '({ context }) => (0, __vite_ssr_import_3__.backoffMs)(context, context.count)' }))).toBe(machineHash(plain));
     expect(machineHash(userMachine({ delay: '({context})=>(0,import_context.backoffMs)(context,context.count)' }))).toBe(machineHash(plain));
@@ -116,12 +126,14 @@ describe('machineHash covers the code a machine runs', () => {
     const queue = (body: string) => withAction(enqueueActions(fn(body)));
     expect(machineHash(queue("({ enqueue }) => enqueue.raise({ type: 'a' })"))).not.toBe(machineHash(queue("({ enqueue }) => enqueue.raise({ type: 'b' })")));
     // the same creator and payload with another XState build's `resolve` (an xstate upgrade): same hash
-    const creator = (resolve: string) => Object.assign(fn('function assign(_args, _params) {}'), { type: 'xstate.assign', assignment: { n: 1 }, resolve: fn(resolve) });
+    const creator = (resolve: string) =>
+      Object.assign(fn('function assign(_args, _params) {}'), { type: 'xstate.assign', assignment: { n: 1 }, resolve: fn(resolve) });
     expect(machineHash(withAction(creator('(scope) => [scope, 1]')))).toBe(machineHash(withAction(creator('(scope, state) => { return [state, scope]; }'))));
   });
 
   it('hashes a child machine recursively, and stops at a cycle', () => {
-    const child = (guard: string) => setup({ guards: { ok: fn(guard) } }).createMachine({ id: 'child', initial: 'a', states: { a: { on: { go: { guard: 'ok', target: 'b' } } }, b: {} } });
+    const child = (guard: string) =>
+      setup({ guards: { ok: fn(guard) } }).createMachine({ id: 'child', initial: 'a', states: { a: { on: { go: { guard: 'ok', target: 'b' } } }, b: {} } });
     const parent = (c: AnyStateMachine) => createMachine({ id: 'parent', invoke: { id: 'c', src: c } });
     expect(machineHash(parent(child('() => true')))).not.toBe(machineHash(parent(child('() => false'))));
     expect(machineHash(parent(child('() => true')))).toBe(machineHash(parent(child('() => true'))));
@@ -177,6 +189,9 @@ describe('the CLI registry and the hash', () => {
     const stream = streamOf(userMachine(), 'user');
     const refused = await registry.resolve(stream).catch((e: unknown) => e);
     expect(isActorlogError(refused, 'MACHINE_MISMATCH')).toBe(true);
-    expect((await registry.resolve(stream, { ignoreHash: true })).mismatch).toEqual({ logged: stream.machine.hash, registered: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect((await registry.resolve(stream, { ignoreHash: true })).mismatch).toEqual({
+      logged: stream.machine.hash,
+      registered: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
   });
 });

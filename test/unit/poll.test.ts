@@ -23,7 +23,10 @@ describe('poll source (virtual time)', () => {
     const { request, calls } = script<number[]>([[], [], [1, 2]]);
     const seen: number[][] = [];
     let done = false;
-    poll(request, { intervalMs: 1_000, until: (rows) => rows.length > 0, scheduler: vt.scheduler }).subscribe({ next: (v) => seen.push(v), complete: () => (done = true) });
+    poll(request, { intervalMs: 1_000, until: (rows) => rows.length > 0, scheduler: vt.scheduler }).subscribe({
+      next: (v) => seen.push(v),
+      complete: () => (done = true),
+    });
     await vt.settle();
     expect(calls).toHaveLength(1);
     vt.advance(999);
@@ -50,7 +53,11 @@ describe('poll source (virtual time)', () => {
       await vt.settle();
     }
     expect(seen).toEqual(['ok', 'again']);
-    expect(retries.map((r) => [r.attempt, r.delayMs, r.error.code])).toEqual([[1, 200, 'TRANSIENT'], [2, 400, 'TRANSIENT'], [1, 200, 'TRANSIENT']]);
+    expect(retries.map((r) => [r.attempt, r.delayMs, r.error.code])).toEqual([
+      [1, 200, 'TRANSIENT'],
+      [2, 400, 'TRANSIENT'],
+      [1, 200, 'TRANSIENT'],
+    ]);
     expect(calls.map((c) => c.failures)).toEqual([0, 1, 2, 0, 1]);
   });
 

@@ -14,7 +14,11 @@ const feeds = new Map<string, Subject<{ type: 'frame'; n: number; meta: { source
 const started: Array<{ cursor?: string }> = [];
 
 const counter = setup({
-  types: { context: {} as { count: number; seen: number[]; writes: number[] }, input: {} as { start: number }, events: {} as { type: 'inc' } | { type: 'frame'; n: number } | { type: 'listen' } | { type: 'stop' } },
+  types: {
+    context: {} as { count: number; seen: number[]; writes: number[] },
+    input: {} as { start: number },
+    events: {} as { type: 'inc' } | { type: 'frame'; n: number } | { type: 'listen' } | { type: 'stop' },
+  },
   actors: {
     source: fromEventObservable(({ input }: { input: { cursor?: string } }) => {
       started.push({ cursor: input.cursor });
@@ -146,7 +150,7 @@ describe('deterministic replay (invariant 2)', () => {
     actor.send({ type: 'stop' });
     expect(actor.getSnapshot().status).toBe('done');
 
-    const steps = (await toArray(replay(log, counter, 'c-3')));
+    const steps = await toArray(replay(log, counter, 'c-3'));
     expect(steps.map((s) => s.snapshot.value)).toEqual(live.map((s) => s.value));
     expect(steps.map((s) => s.snapshot.context)).toEqual(live.map((s) => s.context));
     expect(await verifyReplay(log, counter, 'c-3')).toMatchObject({ ok: true, version: 7 });
@@ -158,7 +162,11 @@ describe('deterministic replay (invariant 2)', () => {
     for (const step of steps) {
       [pure] = transition(counter, pure, step.event as never);
       folder.apply(fast, step.record);
-      expect({ value: fast.snapshot.value, context: fast.snapshot.context, status: fast.snapshot.status }).toEqual({ value: pure.value, context: pure.context, status: pure.status });
+      expect({ value: fast.snapshot.value, context: fast.snapshot.context, status: fast.snapshot.status }).toEqual({
+        value: pure.value,
+        context: pure.context,
+        status: pure.status,
+      });
     }
   });
 
@@ -362,7 +370,9 @@ describe('failures inside an actor', () => {
     const actor = system.spawn('counter', { id: 'c-13', input: { start: 0 } });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(() => actor.send({ type: 'inc', cyclic } as never)).toThrowError(expect.objectContaining({ code: 'INVALID_EVENT', details: expect.objectContaining({ path: 'event.cyclic.self' }) }));
+    expect(() => actor.send({ type: 'inc', cyclic } as never)).toThrowError(
+      expect.objectContaining({ code: 'INVALID_EVENT', details: expect.objectContaining({ path: 'event.cyclic.self' }) }),
+    );
     expect(actor.getSnapshot().context.count).toBe(0);
     expect(log.readStream('c-13')).toHaveLength(0);
     actor.send({ type: 'inc' });
@@ -400,7 +410,10 @@ describe('timers after a long outage', () => {
       context: { fired: [] },
       type: 'parallel',
       states: {
-        a: { initial: 'waiting', states: { waiting: { after: { long: { target: 'done', actions: assign({ fired: ({ context }) => [...context.fired, 'long'] }) } } }, done: {} } },
+        a: {
+          initial: 'waiting',
+          states: { waiting: { after: { long: { target: 'done', actions: assign({ fired: ({ context }) => [...context.fired, 'long'] }) } } }, done: {} },
+        },
         b: {
           initial: 'idle',
           states: {

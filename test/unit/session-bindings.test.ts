@@ -7,7 +7,8 @@ import { durableCursor, mapDurableEvent, mapGlobalEvent, type MessageMemo } from
 
 const SES = 'ses_abc';
 const ev = (type: string, properties: Record<string, unknown>) => JSON.stringify({ id: 'evt_1', type, properties: { sessionID: SES, ...properties } });
-const durable = (seq: number, type: string, data: Record<string, unknown>) => JSON.stringify({ id: `evt_${seq}`, type, durable: { aggregateID: SES, seq, version: 1 }, data });
+const durable = (seq: number, type: string, data: Record<string, unknown>) =>
+  JSON.stringify({ id: `evt_${seq}`, type, durable: { aggregateID: SES, seq, version: 1 }, data });
 
 describe('OpenCode idempotency keys', () => {
   it('derives a stable message id per (session, prompt) that tells which prompt an answer belongs to', () => {
@@ -27,10 +28,13 @@ describe('OpenCode client defaults (seed 001 NewClient)', () => {
     const agent = new MockAgent();
     agent.disableNetConnect(); // any other origin fails
     const seen: Array<{ path: string; auth?: string }> = [];
-    agent.get('http://127.0.0.1:4096').intercept({ path: '/global/health', method: 'GET' }).reply(200, (opts) => {
-      seen.push({ path: opts.path, auth: (opts.headers as Record<string, string>).authorization });
-      return { healthy: true, version: '1.18.33' };
-    });
+    agent
+      .get('http://127.0.0.1:4096')
+      .intercept({ path: '/global/health', method: 'GET' })
+      .reply(200, (opts) => {
+        seen.push({ path: opts.path, auth: (opts.headers as Record<string, string>).authorization });
+        return { healthy: true, version: '1.18.33' };
+      });
     const client = createOpencodeClient({ password: 'p', dispatcher: agent });
     expect(await client.health()).toEqual({ healthy: true, version: '1.18.33' });
     expect(seen).toEqual([{ path: '/global/health', auth: `Basic ${Buffer.from('opencode:p').toString('base64')}` }]);
@@ -62,15 +66,25 @@ describe('OpenCode global stream (GET /event) mapping', () => {
     const user = opencodeMessageId(SES, 's:p1');
     expect(mapGlobalEvent(JSON.stringify({ type: 'server.connected', properties: {} }), SES, memo)).toEqual([]);
     expect(mapGlobalEvent(ev('session.status', { sessionID: 'ses_other', status: { type: 'busy' } }), SES, memo)).toEqual([]);
-    expect(mapGlobalEvent(ev('session.status', { status: { type: 'busy' } }), SES, memo)).toEqual([{ type: 'session.status', status: 'busy', kind: 'session.status', meta: { source: 'sse' } }]);
+    expect(mapGlobalEvent(ev('session.status', { status: { type: 'busy' } }), SES, memo)).toEqual([
+      { type: 'session.status', status: 'busy', kind: 'session.status', meta: { source: 'sse' } },
+    ]);
     mapGlobalEvent(ev('message.updated', { info: { id: user, role: 'user' } }), SES, memo);
     mapGlobalEvent(ev('message.updated', { info: { id: 'msg_a', role: 'assistant', parentID: user } }), SES, memo);
-    expect(mapGlobalEvent(ev('message.part.updated', { part: { id: 'prt_u', messageID: user, type: 'text', text: 'my prompt' }, time: 1 }), SES, memo)[0].type).toBe('session.event');
+    expect(
+      mapGlobalEvent(ev('message.part.updated', { part: { id: 'prt_u', messageID: user, type: 'text', text: 'my prompt' }, time: 1 }), SES, memo)[0].type,
+    ).toBe('session.event');
     expect(mapGlobalEvent(ev('message.part.delta', { messageID: 'msg_a', partID: 'prt_1', field: 'text', delta: 'Hi' }), SES, memo)).toEqual([
       { type: 'session.part', kind: 'message.part.delta', part: { id: 'prt_1', delta: 'Hi' }, promptId: 's:p1', meta: { source: 'sse' } },
     ]);
-    expect(mapGlobalEvent(ev('session.error', { error: { name: 'MessageAbortedError', data: { message: 'Aborted' } } }), SES, memo)[0]).toMatchObject({ type: 'session.ended', reason: 'aborted' });
-    expect(mapGlobalEvent(ev('session.error', { error: { name: 'APIError', data: { message: 'boom' } } }), SES, memo)[0]).toMatchObject({ reason: 'failed', error: { name: 'APIError', message: 'boom' } });
+    expect(mapGlobalEvent(ev('session.error', { error: { name: 'MessageAbortedError', data: { message: 'Aborted' } } }), SES, memo)[0]).toMatchObject({
+      type: 'session.ended',
+      reason: 'aborted',
+    });
+    expect(mapGlobalEvent(ev('session.error', { error: { name: 'APIError', data: { message: 'boom' } } }), SES, memo)[0]).toMatchObject({
+      reason: 'failed',
+      error: { name: 'APIError', message: 'boom' },
+    });
     expect(mapGlobalEvent('{"type":"session.status",', SES, memo)[0]).toMatchObject({ type: 'session.invalid', raw: '{"type":"session.status",' });
     expect(mapGlobalEvent(ev('session.status', { status: { type: 7 } }), SES, memo)[0]).toMatchObject({ type: 'session.invalid' });
   });
@@ -80,13 +94,22 @@ describe('OpenCode durable stream (GET /api/session/:id/event) mapping', () => {
   it('puts durable.seq in meta.cursor and maps the turn: prompted -> busy, text -> parts, step.ended -> ended', () => {
     expect(durableCursor(durable(7, 'x', {}))).toBe('7');
     expect(durableCursor('not json')).toBeUndefined();
-    expect(mapDurableEvent(durable(2, 'session.next.prompted', {}))).toEqual({ type: 'session.status', status: 'busy', kind: 'session.next.prompted', meta: { source: 'sse', cursor: '2' } });
+    expect(mapDurableEvent(durable(2, 'session.next.prompted', {}))).toEqual({
+      type: 'session.status',
+      status: 'busy',
+      kind: 'session.next.prompted',
+      meta: { source: 'sse', cursor: '2' },
+    });
     expect(mapDurableEvent(durable(5, 'session.next.text.ended', { assistantMessageID: 'msg_a', textID: 'text-0', text: 'done' }))).toMatchObject({
-      type: 'session.part', part: { id: 'msg_a:text-0', type: 'text', text: 'done' }, meta: { cursor: '5' },
+      type: 'session.part',
+      part: { id: 'msg_a:text-0', type: 'text', text: 'done' },
+      meta: { cursor: '5' },
     });
     expect(mapDurableEvent(durable(6, 'session.next.step.ended', { finish: 'tool-calls' })).type).toBe('session.event');
     expect(mapDurableEvent(durable(9, 'session.next.step.ended', { finish: 'stop' }))).toMatchObject({ type: 'session.ended', reason: 'completed' });
-    expect(mapDurableEvent(durable(9, 'session.next.step.failed', { error: { type: 'unknown', message: 'Provider turn interrupted' } }))).toMatchObject({ reason: 'aborted' });
+    expect(mapDurableEvent(durable(9, 'session.next.step.failed', { error: { type: 'unknown', message: 'Provider turn interrupted' } }))).toMatchObject({
+      reason: 'aborted',
+    });
     expect(mapDurableEvent('{"id":"evt_1","type":"x"}')).toMatchObject({ type: 'session.invalid', meta: { source: 'sse' } });
   });
 });
@@ -95,8 +118,15 @@ describe('MCP stream message mapping', () => {
   const meta = { source: 'sse' as const, cursor: 's_1' };
   it('maps the priming event, progress for our token, the result, errors, and bad payloads', () => {
     expect(mapMcpMessage('', 'k:p1', meta, 'prompt')).toEqual({ type: 'session.event', kind: 'mcp.priming', meta, channel: 'prompt' });
-    const progress = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'k:p1', progress: 2, total: 5, message: 'two' } });
-    expect(mapMcpMessage(progress, 'k:p1', meta, 'prompt')).toMatchObject({ type: 'session.part', part: { id: 'k:p1', type: 'progress', progress: 2, total: 5, text: 'two' } });
+    const progress = JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'notifications/progress',
+      params: { progressToken: 'k:p1', progress: 2, total: 5, message: 'two' },
+    });
+    expect(mapMcpMessage(progress, 'k:p1', meta, 'prompt')).toMatchObject({
+      type: 'session.part',
+      part: { id: 'k:p1', type: 'progress', progress: 2, total: 5, text: 'two' },
+    });
     expect(JSON.stringify(mapMcpMessage(progress, 'k:p1', meta, 'prompt'))).not.toContain('progressToken');
     const result = JSON.stringify({ jsonrpc: '2.0', id: 'k:p1', result: { content: [{ type: 'text', text: 'ok' }] } });
     expect(mapMcpMessage(result, 'k:p1', meta, 'prompt')).toMatchObject({ type: 'session.ended', reason: 'completed', output: 'ok' });

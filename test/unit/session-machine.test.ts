@@ -11,12 +11,13 @@ import { createMemoryStore } from '../../stores/memory.ts';
 function fakeBinding() {
   const live = new Map<string, Subject<SessionWireEvent>>();
   const inputs: Array<{ actor: string; input: Record<string, unknown> }> = [];
-  const make = (name: string) => fromEventObservable<SessionWireEvent, Record<string, unknown>>(({ input }) => {
-    inputs.push({ actor: name, input });
-    const s = new Subject<SessionWireEvent>();
-    live.set(name, s);
-    return s;
-  });
+  const make = (name: string) =>
+    fromEventObservable<SessionWireEvent, Record<string, unknown>>(({ input }) => {
+      inputs.push({ actor: name, input });
+      const s = new Subject<SessionWireEvent>();
+      live.set(name, s);
+      return s;
+    });
   const actors = { open: make('open'), events: make('events'), prompt: make('prompt'), abort: make('abort'), close: make('close') };
   const feed = (name: string) => {
     const s = live.get(name);
@@ -67,11 +68,16 @@ describe('session machine (fake binding, simulated clock)', () => {
     const ctx = t.s.getSnapshot().context;
     expect(value(t.s)).toBe('{"open":{"stream":"live","turn":"idle"}}');
     expect(ctx).toMatchObject({ output: 'Hello', lastEnd: 'completed', turns: 1, cursor: '5', remoteStatus: 'idle' });
-    expect(t.store.readStream('s-1').filter((r) => r.meta.source === 'sse').map((r) => r.meta.cursor)).toEqual([undefined, '1', '2', '3', '4', '5']);
+    expect(
+      t.store
+        .readStream('s-1')
+        .filter((r) => r.meta.source === 'sse')
+        .map((r) => r.meta.cursor),
+    ).toEqual([undefined, '1', '2', '3', '4', '5']);
     t.s.send({ type: 'session.close' });
     t.feed('close').complete();
     expect(t.s.getSnapshot().value).toBe('closed');
-    const steps = (await replaySteps(t.store, t.machine, 's-1'));
+    const steps = await replaySteps(t.store, t.machine, 's-1');
     expect(steps.map((x) => JSON.parse(JSON.stringify({ v: x.snapshot.value, c: x.snapshot.context })))).toEqual(
       t.live.map((x) => JSON.parse(JSON.stringify({ v: x.value, c: x.context }))),
     );
@@ -172,7 +178,13 @@ describe('session machine (fake binding, simulated clock)', () => {
     t.s.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'count', arguments: { n: 2 } } });
     const p = t.feed('prompt');
     p.next({ type: 'session.event', kind: 'mcp.priming', channel: 'prompt', meta: sse('a_1') });
-    p.next({ type: 'session.part', kind: 'notifications/progress', channel: 'prompt', part: { id: 's-1:p1', type: 'progress', progress: 1, total: 2 }, meta: sse('a_2') });
+    p.next({
+      type: 'session.part',
+      kind: 'notifications/progress',
+      channel: 'prompt',
+      part: { id: 's-1:p1', type: 'progress', progress: 1, total: 2 },
+      meta: sse('a_2'),
+    });
     expect(t.s.getSnapshot().context.promptCursor).toBe('a_2');
     expect(t.s.getSnapshot().context.cursor).toBeUndefined();
     p.next({ type: 'session.ended', kind: 'tools/call', channel: 'prompt', reason: 'completed', output: 'done', result: { content: [] }, meta: sse('a_3') });

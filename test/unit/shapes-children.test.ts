@@ -46,7 +46,12 @@ describe('issue 15 item 5: a child machine and a failed append', () => {
   /** A child machine whose own callback child feeds it items (inputs of the tree, to the child). */
   const worker = setup({
     types: { context: {} as { n: number } },
-    actors: { feed: fromCallback(({ sendBack }) => { const sub = items.subscribe((n) => sendBack({ type: 'item', n })); return () => sub.unsubscribe(); }) },
+    actors: {
+      feed: fromCallback(({ sendBack }) => {
+        const sub = items.subscribe((n) => sendBack({ type: 'item', n }));
+        return () => sub.unsubscribe();
+      }),
+    },
   }).createMachine({
     id: 'worker',
     context: { n: 0 },

@@ -34,7 +34,11 @@ function counting(inner: LogStore): { store: LogStore; rows: () => number } {
 }
 
 describe('issue 15 item 14: growth', () => {
-  const pinged = setup({ types: { context: {} as { n: number } } }).createMachine({ id: 'pinged', context: { n: 0 }, on: { ping: { actions: assign({ n: ({ context }) => context.n + 1 }) } } });
+  const pinged = setup({ types: { context: {} as { n: number } } }).createMachine({
+    id: 'pinged',
+    context: { n: 0 },
+    on: { ping: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+  });
   const pinger = setup({}).createMachine({ id: 'pinger', on: { go: { actions: sendTo(({ system }) => system.get('b-1'), { type: 'ping' }) } } });
 
   it('recover() reads a number of rows linear in the log, with snapshotEvery 0', async () => {

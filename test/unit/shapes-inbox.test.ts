@@ -20,7 +20,10 @@ const mailbox = setup({ types: { context: {} as { got: string[] }, events: {} as
   context: { got: [] },
   on: { note: { actions: assign({ got: ({ context, event }) => [...context.got, event.text] }) } },
 });
-const writer = setup({}).createMachine({ id: 'writer', entry: sendTo(({ system }) => system.get('m-1'), { type: 'note', text: 'from a machine' } as { type: string }) });
+const writer = setup({}).createMachine({
+  id: 'writer',
+  entry: sendTo(({ system }) => system.get('m-1'), { type: 'note', text: 'from a machine' } as { type: string }),
+});
 
 describe('issue 15 item 3: a message to an actor spawned later', () => {
   it('delivers what waited in its inbox when it is spawned, once', async () => {

@@ -25,13 +25,19 @@ const counter = setup({ types: { context: {} as { n: number }, events: {} as { t
 });
 
 const cases: Array<[string, (path: string, dir: string) => void]> = [
-  ['deleted', (path) => {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
-  }],
-  ['replaced by a copy', (path, dir) => {
-    copyFileSync(path, join(dir, 'restore.db'));
-    renameSync(join(dir, 'restore.db'), path);
-  }],
+  [
+    'deleted',
+    (path) => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    },
+  ],
+  [
+    'replaced by a copy',
+    (path, dir) => {
+      copyFileSync(path, join(dir, 'restore.db'));
+      renameSync(join(dir, 'restore.db'), path);
+    },
+  ],
 ];
 
 describe('issue 15 item 15: the log file deleted or replaced under a running service', () => {
@@ -63,7 +69,9 @@ describe('issue 15 item 15: the log file deleted or replaced under a running ser
       expect(sent).toBeLessThan(32);
       expect(errors.map((e) => [e.code, e.details?.path])).toEqual([['STORE_UNAVAILABLE', t.path]]);
       expect(actor.getSnapshot().context.n).toBe(1 + sent); // it never acted on what could not be kept
-      expect(() => store.append('c-1', 1 + sent, [{ type: 'inc', data: {}, meta: { source: 'external', recordedAt: 0 } }])).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
+      expect(() => store.append('c-1', 1 + sent, [{ type: 'inc', data: {}, meta: { source: 'external', recordedAt: 0 } }])).toThrow(
+        expect.objectContaining({ code: 'STORE_UNAVAILABLE' }),
+      );
       expect(() => system.spawn('counter', { id: 'c-2' })).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
     });
   }

@@ -24,7 +24,9 @@ function open(): SqliteStore {
   return store;
 }
 
-const notes = setup({ types: { context: {} as { notes: unknown[] }, input: {} as { owner?: string }, events: {} as { type: 'note'; value?: unknown } } }).createMachine({
+const notes = setup({
+  types: { context: {} as { notes: unknown[] }, input: {} as { owner?: string }, events: {} as { type: 'note'; value?: unknown } },
+}).createMachine({
   id: 'notes',
   context: { notes: [] },
   on: { note: { actions: assign({ notes: ({ context, event }) => [...context.notes, event.value] }) } },
@@ -76,7 +78,10 @@ describe('issue 15 item 10: values the log cannot hold exactly', () => {
     }
     await expect(system.send('n-1', { type: 'note', value: new Date(0) })).rejects.toMatchObject({ code: 'INVALID_EVENT', details: { path: 'event.value' } });
     // to an actor that does not run here (its inbox): refused the same way, nothing posted
-    await expect(system.send('elsewhere', { type: 'note', value: { at: new Date(0) } })).rejects.toMatchObject({ code: 'INVALID_EVENT', details: { path: 'event.value.at' } });
+    await expect(system.send('elsewhere', { type: 'note', value: { at: new Date(0) } })).rejects.toMatchObject({
+      code: 'INVALID_EVENT',
+      details: { path: 'event.value.at' },
+    });
     expect(store.readInbox('elsewhere')).toEqual([]);
     expect(store.readStream('n-1')).toEqual([]);
     expect(errors).toEqual([]);
@@ -104,7 +109,7 @@ describe('issue 15 item 10: values the log cannot hold exactly', () => {
     expect(store.getStream('n-2')!.input).toEqual({ owner: 'ann' });
   });
 
-  it('delivers a child\'s output as the log holds it (a Date as text, an Error described), so replay matches live', async () => {
+  it("delivers a child's output as the log holds it (a Date as text, an Error described), so replay matches live", async () => {
     const store = open();
     const fetcher = setup({
       types: { context: {} as { fetched: unknown; failure: unknown } },
@@ -127,7 +132,10 @@ describe('issue 15 item 10: values the log cannot hold exactly', () => {
     const system = createActorSystem({ store, machines: { fetcher }, onError: (_id, e) => errors.push(e) });
     const actor = system.spawn('fetcher', { id: 'f-1' });
     const done = await actor.waitFor((s) => s.context.fetched !== null && s.context.failure !== null);
-    expect(done.context).toEqual({ fetched: { at: '1970-01-02T00:00:00.000Z', tags: {} }, failure: { name: 'TypeError', message: 'socket hang up', code: 'ECONNRESET' } });
+    expect(done.context).toEqual({
+      fetched: { at: '1970-01-02T00:00:00.000Z', tags: {} },
+      failure: { name: 'TypeError', message: 'socket hang up', code: 'ECONNRESET' },
+    });
     expect(done.context.failure).not.toBeInstanceOf(Error);
     expect(errors).toEqual([]);
     await system.close();

@@ -67,7 +67,12 @@ describe('sqlite store: snapshots on disk', () => {
     const rows = raw.prepare('SELECT version FROM snapshots WHERE stream_id = ? ORDER BY version').pluck().all('s');
     raw.close();
     expect(rows).toEqual([6, 7, 8, 9]);
-    expect(log.open().listSnapshots('s').map((s) => s.version)).toEqual([6, 7, 8, 9]);
+    expect(
+      log
+        .open()
+        .listSnapshots('s')
+        .map((s) => s.version),
+    ).toEqual([6, 7, 8, 9]);
   });
 
   it('refuses a keepSnapshots or versionCacheSize that is not a count: INVALID_OPTIONS', () => {
@@ -114,7 +119,10 @@ describe('sqlite store: the version cache is bounded', () => {
 
 describe('sqlite store: files that are not actorlog logs', () => {
   /** A file of another application: a table, rollback journal, user_version 0. */
-  function foreign(file: string, setup: (db: Database.Database) => unknown = (db) => db.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')")): void {
+  function foreign(
+    file: string,
+    setup: (db: Database.Database) => unknown = (db) => db.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')"),
+  ): void {
     const db = new Database(file);
     setup(db);
     db.close();
@@ -123,7 +131,7 @@ describe('sqlite store: files that are not actorlog logs', () => {
     const db = new Database(file, { readonly: true });
     try {
       return {
-        tables: db.prepare("SELECT name FROM sqlite_schema ORDER BY name").pluck().all(),
+        tables: db.prepare('SELECT name FROM sqlite_schema ORDER BY name').pluck().all(),
         journal: db.pragma('journal_mode', { simple: true }),
         userVersion: db.pragma('user_version', { simple: true }),
       };
@@ -181,7 +189,12 @@ describe('sqlite store: files that are not actorlog logs', () => {
     db.pragma('user_version = 1');
     db.prepare("INSERT INTO streams VALUES ('s', 'job', 'h', '{}', 'active', 1, 1)").run();
     db.close();
-    expect(log.open({ readonly: true }).listStreams().map((s) => s.streamId)).toEqual(['s']);
+    expect(
+      log
+        .open({ readonly: true })
+        .listStreams()
+        .map((s) => s.streamId),
+    ).toEqual(['s']);
     const store = log.open();
     expect(store.pragma('user_version')).toBe(SCHEMA_VERSION);
     expect(store.pragma('application_id')).toBe(APPLICATION_ID);
@@ -243,10 +256,20 @@ store.close();
       cwd: path.resolve(import.meta.dirname, '../..'),
       encoding: 'utf8',
     });
-    const error = run.stderr.split('\n').find((l) => /Error|code:/.test(l))?.replace(/[^\x20-\x7e]/g, '?');
+    const error = run.stderr
+      .split('\n')
+      .find((l) => /Error|code:/.test(l))
+      ?.replace(/[^\x20-\x7e]/g, '?');
     expect(error, 'the reader failed').toBeUndefined();
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toEqual({ streams: [['job-1', 2], ['job-2', 0]], immutable: true, uid: 65534 });
+    expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toEqual({
+      streams: [
+        ['job-1', 2],
+        ['job-2', 0],
+      ],
+      immutable: true,
+      uid: 65534,
+    });
     expect(fs.readdirSync(logDir)).toEqual(['log.db']);
     expect(sha(file)).toBe(hash);
   });

@@ -6,12 +6,17 @@ function decode(chunks: Uint8Array[], maxBufferChars?: number) {
   const retries: number[] = [];
   const comments: string[] = [];
   let overflow = 0;
-  const d = createSseDecoder({
-    onMessage: (m) => messages.push(m),
-    onRetry: (ms) => retries.push(ms),
-    onComment: (c) => comments.push(c),
-    onOverflow: () => { overflow += 1; },
-  }, { maxBufferChars });
+  const d = createSseDecoder(
+    {
+      onMessage: (m) => messages.push(m),
+      onRetry: (ms) => retries.push(ms),
+      onComment: (c) => comments.push(c),
+      onOverflow: () => {
+        overflow += 1;
+      },
+    },
+    { maxBufferChars },
+  );
   for (const c of chunks) d.feed(c);
   return { messages, retries, comments, overflow, decoder: d };
 }

@@ -11,7 +11,11 @@ import { advance } from '../support/kit/index.ts';
 function fakeConnections() {
   const requests: SseRequest[] = [];
   const live: Array<Subscriber<SseConnectionItem>> = [];
-  const connect = (req: SseRequest) => new Observable<SseConnectionItem>((s) => { requests.push(req); live.push(s); });
+  const connect = (req: SseRequest) =>
+    new Observable<SseConnectionItem>((s) => {
+      requests.push(req);
+      live.push(s);
+    });
   const open = (i: number) => live[i].next({ kind: 'open', status: 200, headers: {} });
   const msg = (i: number, data: string, id?: string) => live[i].next({ kind: 'message', message: id === undefined ? { data } : { id, data } });
   return { requests, live, connect, open, msg };
@@ -21,8 +25,25 @@ function collect(source: Observable<SseItem>) {
   const items: SseItem[] = [];
   let error: unknown;
   let completed = false;
-  const sub = source.subscribe({ next: (i) => items.push(i), error: (e) => { error = e; }, complete: () => { completed = true; } });
-  return { items, sub, get error() { return error; }, get completed() { return completed; } };
+  const sub = source.subscribe({
+    next: (i) => items.push(i),
+    error: (e) => {
+      error = e;
+    },
+    complete: () => {
+      completed = true;
+    },
+  });
+  return {
+    items,
+    sub,
+    get error() {
+      return error;
+    },
+    get completed() {
+      return completed;
+    },
+  };
 }
 
 const refused = () => networkError('SSE', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
@@ -47,8 +68,18 @@ describe('SSE source lifecycle (fake connections, virtual time)', () => {
   it('reconnects after a drop with Last-Event-ID, after the backoff, and drops a replayed duplicate', () => {
     const scheduler = new VirtualTimeScheduler();
     const c = fakeConnections();
-    const run = collect(sse({ request: 'http://127.0.0.1:1/events', headers: { authorization: 'Bearer s3cret' }, scheduler, connect: c.connect, retry: { baseMs: 1000, random: () => 0 } }));
-    c.open(0); c.msg(0, 'a', '1'); c.msg(0, 'b', '2');
+    const run = collect(
+      sse({
+        request: 'http://127.0.0.1:1/events',
+        headers: { authorization: 'Bearer s3cret' },
+        scheduler,
+        connect: c.connect,
+        retry: { baseMs: 1000, random: () => 0 },
+      }),
+    );
+    c.open(0);
+    c.msg(0, 'a', '1');
+    c.msg(0, 'b', '2');
     c.live[0].error(refused());
     expect(run.items.at(-1)).toMatchObject({ kind: 'retry', attempt: 1, delayMs: 1000, cursor: '2' });
     advance(scheduler, 999);
@@ -56,7 +87,9 @@ describe('SSE source lifecycle (fake connections, virtual time)', () => {
     advance(scheduler, 1);
     expect(c.requests).toHaveLength(2);
     expect(c.requests[1].headers).toMatchObject({ 'last-event-id': '2', authorization: 'Bearer s3cret' });
-    c.open(1); c.msg(1, 'b again', '2'); c.msg(1, 'c', '3');
+    c.open(1);
+    c.msg(1, 'b again', '2');
+    c.msg(1, 'c', '3');
     const messages = run.items.filter((i) => i.kind === 'message').map((i) => (i as { data: string }).data);
     expect(messages).toEqual(['a', 'b', 'c']);
     expect(JSON.stringify(run.items)).not.toContain('s3cret');
@@ -67,7 +100,10 @@ describe('SSE source lifecycle (fake connections, virtual time)', () => {
     const scheduler = new VirtualTimeScheduler();
     const c = fakeConnections();
     const run = collect(sse({ request: 'http://127.0.0.1:1/e', scheduler, connect: c.connect, retry: { baseMs: 10, random: () => 0 } }));
-    c.open(0); c.live[0].next({ kind: 'retry', retryMs: 3000 }); c.msg(0, 'x', '1'); c.live[0].complete();
+    c.open(0);
+    c.live[0].next({ kind: 'retry', retryMs: 3000 });
+    c.msg(0, 'x', '1');
+    c.live[0].complete();
     expect(run.items.at(-1)).toMatchObject({ kind: 'retry', delayMs: 3000 });
     advance(scheduler, 2999);
     expect(c.requests).toHaveLength(1);
@@ -97,26 +133,37 @@ describe('SSE source lifecycle (fake connections, virtual time)', () => {
     expect(run.error).toMatchObject({ code: 'PERMANENT', details: { status: 401 } });
     const d = fakeConnections();
     const done = collect(sse({ request: 'http://127.0.0.1:1/e', connect: d.connect, scheduler: new VirtualTimeScheduler() }));
-    d.live[0].next({ kind: 'stop' }); d.live[0].complete();
+    d.live[0].next({ kind: 'stop' });
+    d.live[0].complete();
     expect(done.completed).toBe(true);
   });
 
   it('resumes with a protocol cursor built into the request, and counts attempts from the last delivered message', () => {
     const scheduler = new VirtualTimeScheduler();
     const c = fakeConnections();
-    const run = collect(sse({
-      request: ({ cursor }) => ({ url: `http://127.0.0.1:1/session/s/event${cursor ? `?after=${cursor}` : ''}` }),
-      resume: 'request', cursor: '4', scheduler, connect: c.connect,
-      cursorOf: (m) => String(JSON.parse(m.data).seq),
-      isDuplicate: (next, last) => last !== undefined && Number(next) <= Number(last),
-      retry: { baseMs: 100, random: () => 0 },
-    }));
+    const run = collect(
+      sse({
+        request: ({ cursor }) => ({ url: `http://127.0.0.1:1/session/s/event${cursor ? `?after=${cursor}` : ''}` }),
+        resume: 'request',
+        cursor: '4',
+        scheduler,
+        connect: c.connect,
+        cursorOf: (m) => String(JSON.parse(m.data).seq),
+        isDuplicate: (next, last) => last !== undefined && Number(next) <= Number(last),
+        retry: { baseMs: 100, random: () => 0 },
+      }),
+    );
     expect(c.requests[0].url).toMatch(/after=4$/);
     expect(c.requests[0].headers?.['last-event-id']).toBeUndefined();
-    c.open(0); c.msg(0, '{"seq":4}'); c.msg(0, '{"seq":5}'); c.live[0].error(refused());
+    c.open(0);
+    c.msg(0, '{"seq":4}');
+    c.msg(0, '{"seq":5}');
+    c.live[0].error(refused());
     advance(scheduler, 100);
     expect(c.requests[1].url).toMatch(/after=5$/);
-    c.open(1); c.msg(1, '{"seq":6}'); c.live[1].error(refused());
+    c.open(1);
+    c.msg(1, '{"seq":6}');
+    c.live[1].error(refused());
     expect(run.items.at(-1)).toMatchObject({ kind: 'retry', attempt: 1, delayMs: 100 });
     expect(run.items.filter((i) => i.kind === 'message').map((i) => (i as { cursor?: string }).cursor)).toEqual(['5', '6']);
     run.sub.unsubscribe();

@@ -38,7 +38,7 @@ describe('Retry-After (RFC 9110 §10.2.3)', () => {
     expect(retryAfterMsOf(httpStatusError('x', 429))).toBeUndefined();
   });
 
-  it('is logged by describeError, so the journaled machines\' retry timers wait it out, live and on replay alike', () => {
+  it("is logged by describeError, so the journaled machines' retry timers wait it out, live and on replay alike", () => {
     const e503 = httpStatusError('foreman POST /jobs', 503, {}, { 'retry-after': '5' });
     const live = describeError(e503);
     expect(live.retryAfterMs).toBe(5000);
@@ -64,9 +64,20 @@ describe('Retry-After (RFC 9110 §10.2.3)', () => {
     const answers: Array<string | Error> = [httpStatusError('x', 503, {}, { 'retry-after': '5' }), 'ok'];
     const retries: PollRetry[] = [];
     const seen: string[] = [];
-    poll(async () => { const a = answers.shift()!; if (a instanceof Error) throw a; return a; }, {
-      intervalMs: 100, random: () => 0, scheduler: vt.scheduler, onRetry: (r) => retries.push(r), until: () => true,
-    }).subscribe((v) => seen.push(v));
+    poll(
+      async () => {
+        const a = answers.shift()!;
+        if (a instanceof Error) throw a;
+        return a;
+      },
+      {
+        intervalMs: 100,
+        random: () => 0,
+        scheduler: vt.scheduler,
+        onRetry: (r) => retries.push(r),
+        until: () => true,
+      },
+    ).subscribe((v) => seen.push(v));
     await vt.settle();
     expect(retries.map((r) => r.delayMs)).toEqual([5000]);
     vt.advance(4999);
@@ -88,7 +99,10 @@ describe('one retry-options type and one seeded backoff', () => {
   it('derives its jitter from the seed and attempt only (a replay re-arms the same delay), within base..base·1.2', () => {
     const a = [1, 2, 3].map((n) => seededBackoffDelay('job-7', n));
     expect([1, 2, 3].map((n) => seededBackoffDelay('job-7', n))).toEqual(a);
-    a.forEach((d, i) => { expect(d).toBeGreaterThanOrEqual(500 * 2 ** i); expect(d).toBeLessThanOrEqual(600 * 2 ** i); });
+    a.forEach((d, i) => {
+      expect(d).toBeGreaterThanOrEqual(500 * 2 ** i);
+      expect(d).toBeLessThanOrEqual(600 * 2 ** i);
+    });
     expect(new Set(['a', 'b', 'c', 'd', 'e'].map((s) => seededBackoffDelay(s, 1))).size).toBeGreaterThan(1);
     expect(seededBackoffDelay('job-7', 40)).toBe(60_000);
   });
@@ -113,7 +127,14 @@ describe('readBodyText: a body within its bound', () => {
   it('reads a body whole, and ends one over maxBytes with INVALID_PAYLOAD (too-large, its head kept) without reading on', async () => {
     expect(await readBodyText(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), { label: 'x', maxBytes: 4 })).toBe('abcd');
     let pulled = 0;
-    const endless = Readable.from((function* () { for (;;) { pulled++; yield Buffer.from('0123456789'); } })());
+    const endless = Readable.from(
+      (function* () {
+        for (;;) {
+          pulled++;
+          yield Buffer.from('0123456789');
+        }
+      })(),
+    );
     const err = await readBodyText(endless, { label: 'foreman GET /jobs/{id}', maxBytes: 25 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INVALID_PAYLOAD', details: { reason: 'too-large', maxBytes: 25, raw: '01234567890123456789' } });
     expect((err as Error).message).toContain('larger than maxBytes 25');

@@ -42,7 +42,11 @@ describe('bounded JSON parse', () => {
     expect(parseJson(deep(65))).toMatchObject({ ok: false, reason: 'too-deep', error: 'payload nested too deep (> maxDepth 64)' });
     expect(parseJson(deep(100_000))).toMatchObject({ ok: false, reason: 'too-deep' });
     expect(parseJson(deep(10), { maxDepth: 9 })).toMatchObject({ ok: false, reason: 'too-deep' });
-    expect(parseJson(`"${'é'.repeat(600)}"`, { maxBytes: 1_000 })).toMatchObject({ ok: false, reason: 'too-large', error: 'payload too large (1202 bytes > maxBytes 1000)' });
+    expect(parseJson(`"${'é'.repeat(600)}"`, { maxBytes: 1_000 })).toMatchObject({
+      ok: false,
+      reason: 'too-large',
+      error: 'payload too large (1202 bytes > maxBytes 1000)',
+    });
     expect(parseJson(`"${'e'.repeat(998)}"`, { maxBytes: 1_000 })).toMatchObject({ ok: true });
     expect(parseJson('{"a":')).toMatchObject({ ok: false, reason: 'not-json', raw: '{"a":' });
     expect(() => parseJson('1', { maxDepth: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));

@@ -25,7 +25,10 @@ describe('WebSocket parser (pure)', () => {
 
   it('decodes a fragmented text message split across writes, and a binary frame', () => {
     // "Hel" (FIN=0, text) + "lo" (FIN=1, continuation), the first frame cut in two writes; then binary 0x01 0x02
-    expect(receive(['01034865', '6c', '80026c6f', '82020102'])).toEqual([{ kind: 'text', text: 'Hello' }, { kind: 'binary', bytes: Buffer.from([1, 2]) }]);
+    expect(receive(['01034865', '6c', '80026c6f', '82020102'])).toEqual([
+      { kind: 'text', text: 'Hello' },
+      { kind: 'binary', bytes: Buffer.from([1, 2]) },
+    ]);
   });
 
   it('keeps text that is not valid UTF-8 as bytes, never throws', () => {
@@ -49,24 +52,41 @@ describe('WebSocket parser (pure)', () => {
     const deep = '{"a":'.repeat(4_200) + '1' + '}'.repeat(4_200);
     expect(parseJsonFrame(deep, loose)).toMatchObject({ ok: false, error: 'payload nested too deep (> maxDepth 64)' });
     expect(parseJsonFrame(deep, loose, { maxDepth: 5_000 })).toMatchObject({ ok: true });
-    expect(parseJsonFrame(`"${'x'.repeat(2_000)}"`, loose, { maxBytes: 1_000 })).toMatchObject({ ok: false, error: expect.stringMatching(/^payload too large \(2002 bytes/) });
+    expect(parseJsonFrame(`"${'x'.repeat(2_000)}"`, loose, { maxBytes: 1_000 })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^payload too large \(2002 bytes/),
+    });
   });
 });
 
 describe('WebSocket retry policy (pure)', () => {
   const noJitter = { random: () => 0 };
   it('classifies close codes: 1000 normal, policy/protocol codes permanent, the rest transient', () => {
-    expect([1000, 1001, 1006, 1011, 1012, 1013, 4000].map((c) => classifyClose(c))).toEqual(['normal', 'transient', 'transient', 'transient', 'transient', 'transient', 'transient']);
+    expect([1000, 1001, 1006, 1011, 1012, 1013, 4000].map((c) => classifyClose(c))).toEqual([
+      'normal',
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+    ]);
     expect([1002, 1003, 1007, 1008, 1009, 1010, 3000, 3003, 4401, 4403].map((c) => classifyClose(c))).toEqual(Array(10).fill('permanent'));
     expect(classifyClose(4409, '', (c) => (c === 4409 ? 'permanent' : undefined))).toBe('permanent');
     expect(classifyClose(4403, '', () => 'transient')).toBe('transient');
-    expect(classifyClose(4403, '', () => { throw new Error('bug'); })).toBe('permanent');
+    expect(
+      classifyClose(4403, '', () => {
+        throw new Error('bug');
+      }),
+    ).toBe('permanent');
   });
 
   it('reconnects after transient ends with capped exponential backoff and jitter, up to maxAttempts in a row', () => {
     const drop = { close: { code: 1006, reason: '' } };
     expect([0, 1, 2].map((a) => decideReconnect(drop, a, { ...noJitter, maxAttempts: 5 }))).toEqual([
-      { reconnect: true, attempt: 1, delayMs: 500 }, { reconnect: true, attempt: 2, delayMs: 1000 }, { reconnect: true, attempt: 3, delayMs: 2000 },
+      { reconnect: true, attempt: 1, delayMs: 500 },
+      { reconnect: true, attempt: 2, delayMs: 1000 },
+      { reconnect: true, attempt: 3, delayMs: 2000 },
     ]);
     expect(decideReconnect(drop, 20, { ...noJitter, maxAttempts: 30 })).toMatchObject({ delayMs: 60_000 });
     expect(decideReconnect(drop, 0, { random: () => 0.5, jitter: 0.2 })).toMatchObject({ delayMs: 550 });
@@ -78,7 +98,10 @@ describe('WebSocket retry policy (pure)', () => {
   it('completes after a normal close, fails at once on a permanent close or error', () => {
     expect(decideReconnect({ close: { code: 1000, reason: 'bye' } }, 0)).toEqual({ reconnect: false });
     expect(decideReconnect({ close: { code: 1000, reason: '' } }, 0, { onNormalClose: true, ...noJitter })).toMatchObject({ reconnect: true });
-    expect(decideReconnect({ close: { code: 1008, reason: 'policy' } }, 0)).toMatchObject({ reconnect: false, error: { code: 'PERMANENT', details: { closeCode: 1008 } } });
+    expect(decideReconnect({ close: { code: 1008, reason: 'policy' } }, 0)).toMatchObject({
+      reconnect: false,
+      error: { code: 'PERMANENT', details: { closeCode: 1008 } },
+    });
   });
 
   it('checks options before connecting', () => {

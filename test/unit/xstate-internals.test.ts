@@ -27,6 +27,9 @@ describe('the XState internals the mailbox wraps', () => {
     actor.send({ type: 'go' });
     time.increment(5);
     expect(actor.getSnapshot().value).toBe('c');
-    expect(seen).toEqual([{ type: 'go', timer: false }, { type: 'xstate.after.5.(machine).b', timer: true }]);
+    expect(seen).toEqual([
+      { type: 'go', timer: false },
+      { type: 'xstate.after.5.(machine).b', timer: true },
+    ]);
   });
 });

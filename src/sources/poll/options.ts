@@ -41,7 +41,9 @@ export interface PollContext {
 }
 
 /** Checks poll options. @throws ActorlogError `INVALID_OPTIONS` */
-export function resolvePollOptions<T>(options: PollOptions<T>): Required<Omit<PollOptions<T>, 'until' | 'onRetry'>> & Pick<PollOptions<T>, 'until' | 'onRetry'> {
+export function resolvePollOptions<T>(
+  options: PollOptions<T>,
+): Required<Omit<PollOptions<T>, 'until' | 'onRetry'>> & Pick<PollOptions<T>, 'until' | 'onRetry'> {
   const check = (name: string, v: number) => {
     if (Number.isNaN(v) || v < 0) throw new ActorlogError('INVALID_OPTIONS', `poll: ${name} must be a number >= 0 (got ${v})`, { details: { option: name } });
     return v;

@@ -61,9 +61,12 @@ export function poll<T>(request: (context: PollContext) => Promise<T>, options: 
       }
       failures += 1;
       if (failures > o.maxAttempts) {
-        subscriber.error(new ActorlogError('TRANSIENT', `${error.message}; gave up after ${o.maxAttempts} retries`, {
-          cause: error, details: { ...error.details, attempts: o.maxAttempts },
-        }));
+        subscriber.error(
+          new ActorlogError('TRANSIENT', `${error.message}; gave up after ${o.maxAttempts} retries`, {
+            cause: error,
+            details: { ...error.details, attempts: o.maxAttempts },
+          }),
+        );
         return;
       }
       const delayMs = backoffDelay(failures, o, retryAfterMsOf(error)); // at least a 429/503's Retry-After

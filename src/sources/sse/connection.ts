@@ -88,12 +88,18 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
     let stallTimer: Subscription | undefined;
     const armStall = () => {
       stallTimer?.unsubscribe();
-      if (stallMs > 0) stallTimer = scheduler.schedule(() => { stalled = true; abort.abort(); }, stallMs);
+      if (stallMs > 0)
+        stallTimer = scheduler.schedule(() => {
+          stalled = true;
+          abort.abort();
+        }, stallMs);
     };
     const fail = (err: unknown) => {
       if (subscriber.closed) return;
       if (stalled) {
-        subscriber.error(new ActorlogError('TRANSIENT', `${label}: no data for ${stallMs} ms (stalled)`, { cause: err, details: { cause: 'stall', stallTimeoutMs: stallMs } }));
+        subscriber.error(
+          new ActorlogError('TRANSIENT', `${label}: no data for ${stallMs} ms (stalled)`, { cause: err, details: { cause: 'stall', stallTimeoutMs: stallMs } }),
+        );
       } else subscriber.error(err instanceof ActorlogError ? err : networkError(label, err));
     };
     armStall();
@@ -103,14 +109,24 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
       let res: Dispatcher.ResponseData;
       try {
         res = await request(req.url, { method: req.method ?? 'GET', headers, body: req.body, signal: abort.signal, dispatcher: options.dispatcher });
-      } catch (err) { throw networkError(label, err); }
+      } catch (err) {
+        throw networkError(label, err);
+      }
       armStall();
       if (res.statusCode >= 400) {
         let body = '';
-        try { body = keepRaw(await res.body.text()).slice(0, 500); } catch { /* the status says enough */ }
+        try {
+          body = keepRaw(await res.body.text()).slice(0, 500);
+        } catch {
+          /* the status says enough */
+        }
         throw httpStatusError(label, res.statusCode, body ? { body } : {}, res.headers);
       }
-      if (res.statusCode === 204) { await res.body.dump(); subscriber.next({ kind: 'stop' }); return; }
+      if (res.statusCode === 204) {
+        await res.body.dump();
+        subscriber.next({ kind: 'stop' });
+        return;
+      }
       const contentType = String(res.headers['content-type'] ?? '');
       if (!contentType.toLowerCase().startsWith('text/event-stream')) {
         const text = await readBodyText(res.body, { label, maxBytes: options.maxBodyBytes ?? 1024 * 1024 });
@@ -119,16 +135,27 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
       }
       subscriber.next({ kind: 'open', status: res.statusCode, headers: flatHeaders(res.headers, options.secretHeaders) });
       let overflow: ActorlogError | undefined;
-      const decoder = createSseDecoder({
-        onMessage: (message) => {
-          armStall(); // progress is a complete event, not a byte: a dripping body does not re-arm the stall timer
-          if (subscriber.closed) return;
-          subscriber.next(options.isHeartbeat?.(message) ? { kind: 'heartbeat' } : { kind: 'message', message });
+      const decoder = createSseDecoder(
+        {
+          onMessage: (message) => {
+            armStall(); // progress is a complete event, not a byte: a dripping body does not re-arm the stall timer
+            if (subscriber.closed) return;
+            subscriber.next(options.isHeartbeat?.(message) ? { kind: 'heartbeat' } : { kind: 'message', message });
+          },
+          onRetry: (retryMs) => {
+            armStall();
+            subscriber.next({ kind: 'retry', retryMs });
+          },
+          onComment: () => {
+            armStall();
+            subscriber.next({ kind: 'heartbeat' });
+          },
+          onOverflow: (e, head) => {
+            overflow = invalidPayload(label, head, `${e.message} (an event over maxEventChars ${options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS})`);
+          },
         },
-        onRetry: (retryMs) => { armStall(); subscriber.next({ kind: 'retry', retryMs }); },
-        onComment: () => { armStall(); subscriber.next({ kind: 'heartbeat' }); },
-        onOverflow: (e, head) => { overflow = invalidPayload(label, head, `${e.message} (an event over maxEventChars ${options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS})`); },
-      }, { maxBufferChars: options.maxEventChars });
+        { maxBufferChars: options.maxEventChars },
+      );
       try {
         for await (const chunk of res.body) {
           decoder.feed(chunk as Buffer);
@@ -139,8 +166,14 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
         throw err instanceof ActorlogError ? err : networkError(label, err);
       }
     })().then(
-      () => { stallTimer?.unsubscribe(); if (!subscriber.closed) subscriber.complete(); },
-      (err: unknown) => { stallTimer?.unsubscribe(); if (!abort.signal.aborted || stalled) fail(err); },
+      () => {
+        stallTimer?.unsubscribe();
+        if (!subscriber.closed) subscriber.complete();
+      },
+      (err: unknown) => {
+        stallTimer?.unsubscribe();
+        if (!abort.signal.aborted || stalled) fail(err);
+      },
     );
     return () => {
       stallTimer?.unsubscribe();

@@ -72,7 +72,11 @@ export function validateSseOptions(options: SseOptions): void {
   const r = options?.request;
   if (typeof r === 'string') {
     let url: URL;
-    try { url = new URL(r); } catch { throw new ActorlogError('INVALID_OPTIONS', 'sse: request must be an absolute http(s) URL or a function', { details: { option: 'request' } }); }
+    try {
+      url = new URL(r);
+    } catch {
+      throw new ActorlogError('INVALID_OPTIONS', 'sse: request must be an absolute http(s) URL or a function', { details: { option: 'request' } });
+    }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new ActorlogError('INVALID_OPTIONS', `sse: unsupported protocol ${url.protocol}`, { details: { option: 'request' } });
     }
@@ -87,6 +91,8 @@ export function validateSseOptions(options: SseOptions): void {
   nonNegative('retry.capMs', options.retry?.capMs);
   const max = options.retry?.maxAttempts;
   if (max !== undefined && (!Number.isInteger(max) || max < 0)) {
-    throw new ActorlogError('INVALID_OPTIONS', `sse: retry.maxAttempts must be a whole number (got ${String(max)})`, { details: { option: 'retry.maxAttempts' } });
+    throw new ActorlogError('INVALID_OPTIONS', `sse: retry.maxAttempts must be a whole number (got ${String(max)})`, {
+      details: { option: 'retry.maxAttempts' },
+    });
   }
 }

@@ -35,7 +35,12 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false; e
  * decideRetry(httpStatusError('sse', 404), 1, undefined);                       // { retry: false, error }
  * ```
  */
-export function decideRetry(error: ActorlogError | undefined, attempt: number, serverRetryMs: number | undefined, options: SseRetryOptions = {}): RetryDecision {
+export function decideRetry(
+  error: ActorlogError | undefined,
+  attempt: number,
+  serverRetryMs: number | undefined,
+  options: SseRetryOptions = {},
+): RetryDecision {
   const maxAttempts = options.maxAttempts ?? 5;
   const failure = error ?? new ActorlogError('TRANSIENT', 'SSE stream ended', { details: { cause: 'end-of-stream' } });
   if (failure.code !== 'TRANSIENT') return { retry: false, error: failure };
@@ -43,7 +48,8 @@ export function decideRetry(error: ActorlogError | undefined, attempt: number, s
     return {
       retry: false,
       error: new ActorlogError(failure.code, `${failure.message} (gave up after ${maxAttempts} reconnection attempts)`, {
-        cause: failure, details: { ...failure.details, attempts: maxAttempts },
+        cause: failure,
+        details: { ...failure.details, attempts: maxAttempts },
       }),
     };
   }

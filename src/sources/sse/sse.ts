@@ -48,10 +48,18 @@ export function sse(options: SseOptions): Observable<SseItem> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const resumeByHeader = (options.resume ?? 'last-event-id') === 'last-event-id';
   const cursorOf = options.cursorOf ?? ((m: SseMessage) => m.id);
-  const connect = options.connect ?? ((req: SseRequest) => openSseConnection(req, {
-    label, scheduler, stallTimeoutMs: options.stallTimeoutMs, dispatcher: options.dispatcher,
-    maxEventChars: options.maxEventChars, isHeartbeat: options.isHeartbeat, secretHeaders: options.secretHeaders,
-  }));
+  const connect =
+    options.connect ??
+    ((req: SseRequest) =>
+      openSseConnection(req, {
+        label,
+        scheduler,
+        stallTimeoutMs: options.stallTimeoutMs,
+        dispatcher: options.dispatcher,
+        maxEventChars: options.maxEventChars,
+        isHeartbeat: options.isHeartbeat,
+        secretHeaders: options.secretHeaders,
+      }));
 
   return new Observable<SseItem>((subscriber) => {
     let cursor = options.cursor;
@@ -65,7 +73,10 @@ export function sse(options: SseOptions): Observable<SseItem> {
     let oldest = 0;
     const remember = (c: string) => {
       seen.add(c);
-      if (ring.length < SEEN_LIMIT) { ring.push(c); return; }
+      if (ring.length < SEEN_LIMIT) {
+        ring.push(c);
+        return;
+      }
       seen.delete(ring[oldest]);
       ring[oldest] = c;
       oldest = (oldest + 1) % SEEN_LIMIT;
@@ -82,7 +93,10 @@ export function sse(options: SseOptions): Observable<SseItem> {
     const reconnect = (error: ActorlogError | undefined) => {
       attempt += 1;
       const decision = decideRetry(error, attempt, serverRetryMs, options.retry);
-      if (!decision.retry) { subscriber.error(decision.error); return; }
+      if (!decision.retry) {
+        subscriber.error(decision.error);
+        return;
+      }
       const reason = error ?? new ActorlogError('TRANSIENT', `${label}: stream ended`, { details: { cause: 'end-of-stream' } });
       const notice: SseItem = { kind: 'retry', attempt, delayMs: decision.delayMs, error: reason };
       if (cursor !== undefined) notice.cursor = cursor;
@@ -94,15 +108,30 @@ export function sse(options: SseOptions): Observable<SseItem> {
       if (subscriber.closed) return;
       let stop = false;
       let request: SseRequest;
-      try { request = buildRequest(); } catch (err) { subscriber.error(err); return; }
+      try {
+        request = buildRequest();
+      } catch (err) {
+        subscriber.error(err);
+        return;
+      }
       connection = connect(request).subscribe({
         next: (item) => {
           switch (item.kind) {
-            case 'open': subscriber.next({ kind: 'open', attempt, status: item.status, headers: item.headers }); break;
-            case 'retry': serverRetryMs = item.retryMs; break;
-            case 'stop': stop = true; break;
-            case 'heartbeat': break;
-            case 'body': stop = true; subscriber.next(item); break;
+            case 'open':
+              subscriber.next({ kind: 'open', attempt, status: item.status, headers: item.headers });
+              break;
+            case 'retry':
+              serverRetryMs = item.retryMs;
+              break;
+            case 'stop':
+              stop = true;
+              break;
+            case 'heartbeat':
+              break;
+            case 'body':
+              stop = true;
+              subscriber.next(item);
+              break;
             case 'message': {
               const c = cursorOf(item.message);
               if (c !== undefined) {
@@ -118,7 +147,8 @@ export function sse(options: SseOptions): Observable<SseItem> {
             }
           }
         },
-        error: (err: unknown) => reconnect(err instanceof ActorlogError ? err : new ActorlogError('TRANSIENT', `${label}: ${String((err as Error)?.message ?? err)}`, { cause: err })),
+        error: (err: unknown) =>
+          reconnect(err instanceof ActorlogError ? err : new ActorlogError('TRANSIENT', `${label}: ${String((err as Error)?.message ?? err)}`, { cause: err })),
         complete: () => {
           if (stop || options.reconnectOnEnd === false) subscriber.complete();
           else reconnect(undefined);

@@ -78,7 +78,13 @@ export function connectOnce(url: string, options: ResolvedWebSocketOptions): Obs
     ws.on('open', () => {
       opened = true;
       seen();
-      subscriber.next({ type: 'open', protocol: ws.protocol, send: (data) => { if (ws.readyState === ws.OPEN) ws.send(data, { binary: typeof data !== 'string' }); } });
+      subscriber.next({
+        type: 'open',
+        protocol: ws.protocol,
+        send: (data) => {
+          if (ws.readyState === ws.OPEN) ws.send(data, { binary: typeof data !== 'string' });
+        },
+      });
       startKeepAlive();
     });
     ws.on('message', (data, isBinary) => {
@@ -98,7 +104,9 @@ export function connectOnce(url: string, options: ResolvedWebSocketOptions): Obs
     ws.on('close', (code, reason) => {
       keepAlive?.unsubscribe();
       if (!opened) {
-        subscriber.error(failure ?? new ActorlogError('TRANSIENT', `WebSocket connect: closed before it opened (code ${code})`, { details: { closeCode: code } }));
+        subscriber.error(
+          failure ?? new ActorlogError('TRANSIENT', `WebSocket connect: closed before it opened (code ${code})`, { details: { closeCode: code } }),
+        );
         return;
       }
       const text = reason.toString('utf8');

@@ -125,7 +125,8 @@ export interface ResolvedWebSocketOptions {
 
 const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw new ActorlogError('INVALID_OPTIONS', `webSocket: ${name} must be a finite number >= 0 (got ${value})`, { details: { option: name } });
+  if (!Number.isFinite(v) || v < 0)
+    throw new ActorlogError('INVALID_OPTIONS', `webSocket: ${name} must be a finite number >= 0 (got ${value})`, { details: { option: name } });
   return v;
 };
 
@@ -144,12 +145,14 @@ export function resolveWebSocketOptions(url: string, options: WebSocketSourceOpt
     throw new ActorlogError('INVALID_OPTIONS', `webSocket: the URL must start with ws:// or wss:// (got ${parsed.protocol}//)`, { details: { option: 'url' } });
   }
   const param = options.cursorParam ?? (options.onOpen ? undefined : 'cursor');
-  const urlFor = options.urlFor ?? ((cursor: string | undefined) => {
-    if (cursor === undefined || param === undefined) return url;
-    const u = new URL(url);
-    u.searchParams.set(param, cursor);
-    return u.toString();
-  });
+  const urlFor =
+    options.urlFor ??
+    ((cursor: string | undefined) => {
+      if (cursor === undefined || param === undefined) return url;
+      const u = new URL(url);
+      u.searchParams.set(param, cursor);
+      return u.toString();
+    });
   const r = options.reconnect ?? {};
   const pingIntervalMs = nonNegative('pingIntervalMs', options.pingIntervalMs, 15_000);
   return {

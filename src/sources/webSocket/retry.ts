@@ -19,7 +19,11 @@ export type CloseKind = 'normal' | 'transient' | 'permanent';
  */
 export function classifyClose(code: number, reason = '', custom?: (code: number, reason: string) => CloseKind | undefined): CloseKind {
   let chosen: CloseKind | undefined;
-  try { chosen = custom?.(code, reason); } catch { chosen = undefined; } // a throwing classifier keeps the default
+  try {
+    chosen = custom?.(code, reason);
+  } catch {
+    chosen = undefined;
+  } // a throwing classifier keeps the default
   if (chosen === 'normal' || chosen === 'transient' || chosen === 'permanent') return chosen;
   if (code === 1000) return 'normal';
   if (PERMANENT_CODES.has(code)) return 'permanent';
@@ -29,9 +33,7 @@ export function classifyClose(code: number, reason = '', custom?: (code: number,
 const PERMANENT_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1010, 3000, 3003, 4401, 4403]);
 
 /** The decision after a connection ended. */
-export type ReconnectDecision =
-  | { reconnect: true; attempt: number; delayMs: number }
-  | { reconnect: false; error?: ActorlogError };
+export type ReconnectDecision = { reconnect: true; attempt: number; delayMs: number } | { reconnect: false; error?: ActorlogError };
 
 /** How a connection ended: a close frame (or a drop, 1006), or an error before it opened. */
 export type ConnectionEnd = { close: { code: number; reason: string } } | { error: ActorlogError };
@@ -55,7 +57,12 @@ export function decideReconnect(end: ConnectionEnd, attempt: number, policy: Rec
     const kind = classifyClose(end.close.code, end.close.reason, policy.classifyClose);
     if (kind === 'normal' && !onNormalClose) return { reconnect: false };
     if (kind === 'permanent') {
-      return { reconnect: false, error: new ActorlogError('PERMANENT', `WebSocket closed with code ${end.close.code}${end.close.reason ? ` (${end.close.reason})` : ''}`, { details: { closeCode: end.close.code, reason: end.close.reason } }) };
+      return {
+        reconnect: false,
+        error: new ActorlogError('PERMANENT', `WebSocket closed with code ${end.close.code}${end.close.reason ? ` (${end.close.reason})` : ''}`, {
+          details: { closeCode: end.close.code, reason: end.close.reason },
+        }),
+      };
     }
   } else if (end.error.code !== 'TRANSIENT') {
     return { reconnect: false, error: end.error };

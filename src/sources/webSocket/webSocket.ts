@@ -98,8 +98,13 @@ export function webSocket(url: string, options: WebSocketSourceOptions = {}): Ob
       const decision = decideReconnect(how, attempt, o.reconnect);
       if ('close' in how) {
         subscriber.next({
-          type: 'close', code: how.close.code, reason: how.close.reason, delivered, reconnect: decision.reconnect,
-          attempt: decision.reconnect ? decision.attempt : attempt, delayMs: decision.reconnect ? decision.delayMs : undefined,
+          type: 'close',
+          code: how.close.code,
+          reason: how.close.reason,
+          delivered,
+          reconnect: decision.reconnect,
+          attempt: decision.reconnect ? decision.attempt : attempt,
+          delayMs: decision.reconnect ? decision.delayMs : undefined,
         });
       } else if (decision.reconnect) {
         subscriber.next({ type: 'error', error: describeError(how.error), attempt: decision.attempt, delayMs: decision.delayMs });
@@ -146,7 +151,13 @@ export function webSocket(url: string, options: WebSocketSourceOptions = {}): Ob
             arrived();
             const frame = event.frame;
             if (frame.kind === 'binary') subscriber.next({ type: 'message', bytes: frame.bytes });
-            else if (frame.kind === 'invalid-text') subscriber.next({ type: 'invalid', reason: 'invalid-utf8', error: `a text frame that is not valid UTF-8 (${frame.bytes.length} bytes)`, bytes: frame.bytes });
+            else if (frame.kind === 'invalid-text')
+              subscriber.next({
+                type: 'invalid',
+                reason: 'invalid-utf8',
+                error: `a text frame that is not valid UTF-8 (${frame.bytes.length} bytes)`,
+                bytes: frame.bytes,
+              });
             else {
               const next = readCursor(frame.text);
               if (next !== undefined) cursor = next;
@@ -154,7 +165,12 @@ export function webSocket(url: string, options: WebSocketSourceOptions = {}): Ob
             }
           } else if (event.type === 'oversize') {
             arrived();
-            subscriber.next({ type: 'invalid', reason: 'too-large', error: `a message over maxPayloadBytes (${event.limitBytes} bytes), not read; the connection was closed`, limitBytes: event.limitBytes });
+            subscriber.next({
+              type: 'invalid',
+              reason: 'too-large',
+              error: `a message over maxPayloadBytes (${event.limitBytes} bytes), not read; the connection was closed`,
+              limitBytes: event.limitBytes,
+            });
           } else {
             end({ close: { code: event.code, reason: event.reason } });
           }
@@ -167,9 +183,16 @@ export function webSocket(url: string, options: WebSocketSourceOptions = {}): Ob
 
     const commands = o.outgoing?.subscribe({
       next: (data) => {
-        if (send) { send(data); return; }
+        if (send) {
+          send(data);
+          return;
+        }
         if (queue.length >= o.maxQueuedSends) {
-          subscriber.error(new ActorlogError('PERMANENT', `webSocket: more than maxQueuedSends (${o.maxQueuedSends}) messages waiting for a connection`, { details: { maxQueuedSends: o.maxQueuedSends } }));
+          subscriber.error(
+            new ActorlogError('PERMANENT', `webSocket: more than maxQueuedSends (${o.maxQueuedSends}) messages waiting for a connection`, {
+              details: { maxQueuedSends: o.maxQueuedSends },
+            }),
+          );
           return;
         }
         queue.push(data);

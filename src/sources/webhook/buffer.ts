@@ -16,7 +16,11 @@ export const DEFAULT_BUFFER_LIMITS: KeyedBufferLimits = { ttlMs: 60_000, maxPerK
 /** Why {@link KeyedBuffer.push} refused an entry. */
 export type BufferRefusal = 'key-full' | 'keys-full' | 'bytes-full';
 
-interface Entry<T> { value: T; at: number; bytes: number }
+interface Entry<T> {
+  value: T;
+  at: number;
+  bytes: number;
+}
 
 /**
  * Entries held by key for a bounded time and size, for a consumer that has not subscribed yet: a

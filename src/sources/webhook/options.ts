@@ -86,7 +86,8 @@ export interface ResolvedReceiverOptions {
 
 const positive = (name: string, value: number | undefined, fallback: number, min = 1): number => {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) throw new ActorlogError('INVALID_OPTIONS', `webhook receiver: ${name} must be an integer >= ${min} (got ${v})`, { details: { option: name } });
+  if (!Number.isInteger(v) || v < min)
+    throw new ActorlogError('INVALID_OPTIONS', `webhook receiver: ${name} must be an integer >= ${min} (got ${v})`, { details: { option: name } });
   return v;
 };
 
@@ -96,9 +97,12 @@ const positive = (name: string, value: number | undefined, fallback: number, min
  */
 export function resolveReceiverOptions(options: WebhookReceiverOptions = {}): ResolvedReceiverOptions {
   const path = (options.path ?? '/webhooks').replace(/\/+$/, '');
-  if (!path.startsWith('/')) throw new ActorlogError('INVALID_OPTIONS', `webhook receiver: path must start with "/" (got ${options.path})`, { details: { option: 'path' } });
+  if (!path.startsWith('/'))
+    throw new ActorlogError('INVALID_OPTIONS', `webhook receiver: path must start with "/" (got ${options.path})`, { details: { option: 'path' } });
   if (options.secret !== undefined && options.secret.length === 0) {
-    throw new ActorlogError('INVALID_OPTIONS', 'webhook receiver: secret must not be empty (omit it to accept unsigned webhooks)', { details: { option: 'secret' } });
+    throw new ActorlogError('INVALID_OPTIONS', 'webhook receiver: secret must not be empty (omit it to accept unsigned webhooks)', {
+      details: { option: 'secret' },
+    });
   }
   const b = options.buffer ?? {};
   return {
@@ -107,7 +111,10 @@ export function resolveReceiverOptions(options: WebhookReceiverOptions = {}): Re
     path,
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     secret: options.secret,
-    scheme: { header: (options.signature?.header ?? DEFAULT_SIGNATURE_SCHEME.header).toLowerCase(), prefix: options.signature?.prefix ?? DEFAULT_SIGNATURE_SCHEME.prefix },
+    scheme: {
+      header: (options.signature?.header ?? DEFAULT_SIGNATURE_SCHEME.header).toLowerCase(),
+      prefix: options.signature?.prefix ?? DEFAULT_SIGNATURE_SCHEME.prefix,
+    },
     maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes, 1024 * 1024),
     buffer: {
       ttlMs: positive('buffer.ttlMs', b.ttlMs, DEFAULT_BUFFER_LIMITS.ttlMs),

@@ -90,7 +90,11 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
     if (!pathname.startsWith(`${o.path}/`)) return undefined;
     const rest = pathname.slice(o.path.length + 1);
     if (rest.length === 0 || rest.includes('/')) return undefined;
-    try { return decodeURIComponent(rest); } catch { return undefined; }
+    try {
+      return decodeURIComponent(rest);
+    } catch {
+      return undefined;
+    }
   };
 
   const hand = (delivery: WebhookDelivery): boolean => {
@@ -112,8 +116,14 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const key = keyOf(req.url);
-    if (key === undefined) { counts.refused++; return reply(res, 404); }
-    if (req.method !== 'POST') { counts.refused++; return reply(res, 405, { allow: 'POST' }); }
+    if (key === undefined) {
+      counts.refused++;
+      return reply(res, 404);
+    }
+    if (req.method !== 'POST') {
+      counts.refused++;
+      return reply(res, 405, { allow: 'POST' });
+    }
     counts.received++;
     const read = await readBoundedBody(req, o.maxBodyBytes);
     if (!read.ok) {
@@ -122,7 +132,11 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
         counts.tooLarge++;
         // reported, never silent: the follower records it (its job would otherwise wait for a webhook that never comes)
         reportRefused({
-          key, seq: ++seq, receivedAt: o.clock.now(), body: read.head.toString('utf8'), signature: 'unread',
+          key,
+          seq: ++seq,
+          receivedAt: o.clock.now(),
+          body: read.head.toString('utf8'),
+          signature: 'unread',
           refused: { reason: 'too-large', bytes: read.bytes, maxBodyBytes: o.maxBodyBytes },
         });
       }
@@ -131,7 +145,12 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
     const signature = verifySignature(o.secret, read.body, req.headers[o.scheme.header], o.scheme);
     const contentType = req.headers['content-type'];
     const delivery: WebhookDelivery = {
-      key, seq: ++seq, receivedAt: o.clock.now(), body: read.body.toString('utf8'), signature, ...(contentType ? { contentType } : {}),
+      key,
+      seq: ++seq,
+      receivedAt: o.clock.now(),
+      body: read.body.toString('utf8'),
+      signature,
+      ...(contentType ? { contentType } : {}),
     };
     const now = delivery.receivedAt;
     if (signature !== 'verified' && signature !== 'unsigned') {
@@ -139,9 +158,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
       reportRefused(delivery);
       return reply(res, 401, { 'www-authenticate': 'HMAC-SHA256' });
     }
-    if (hand(delivery)) { counts.accepted++; return reply(res, 204); }
+    if (hand(delivery)) {
+      counts.accepted++;
+      return reply(res, 204);
+    }
     const refusal = buffer.push(key, delivery, read.body.length, now);
-    if (refusal) { counts.overflow++; return reply(res, 503, { 'retry-after': '1' }); }
+    if (refusal) {
+      counts.overflow++;
+      return reply(res, 503, { 'retry-after': '1' });
+    }
     counts.accepted++;
     return reply(res, 202);
   }
@@ -155,19 +180,27 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
       return o.maxBodyBytes;
     },
     acceptBodiesUpTo(bytes) {
-      if (!Number.isInteger(bytes) || bytes < 1) throw new ActorlogError('INVALID_OPTIONS', `webhook receiver: acceptBodiesUpTo needs a whole number >= 1 (got ${bytes})`, { details: { option: 'maxBodyBytes' } });
+      if (!Number.isInteger(bytes) || bytes < 1)
+        throw new ActorlogError('INVALID_OPTIONS', `webhook receiver: acceptBodiesUpTo needs a whole number >= 1 (got ${bytes})`, {
+          details: { option: 'maxBodyBytes' },
+        });
       o.maxBodyBytes = Math.max(o.maxBodyBytes, bytes);
     },
     listen() {
       listening ??= new Promise<string>((resolve, reject) => {
         const s = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
-          onRequest(req, res).catch(() => { if (!res.headersSent) reply(res, 500); });
+          onRequest(req, res).catch(() => {
+            if (!res.headersSent) reply(res, 500);
+          });
         });
         s.once('error', (err: NodeJS.ErrnoException) => {
           listening = undefined;
-          reject(new ActorlogError('INVALID_OPTIONS', `webhook receiver cannot bind ${o.host}:${o.port} (${err.code ?? err.message})`, {
-            cause: err, details: { host: o.host, port: o.port, cause: err.code },
-          }));
+          reject(
+            new ActorlogError('INVALID_OPTIONS', `webhook receiver cannot bind ${o.host}:${o.port} (${err.code ?? err.message})`, {
+              cause: err,
+              details: { host: o.host, port: o.port, cause: err.code },
+            }),
+          );
         });
         s.listen(o.port, o.host, () => {
           server = s;

@@ -75,7 +75,10 @@ export function appendSpecs(store: GetStore): void {
     it('readStream returns the inclusive version range, in order', () => {
       createStream(store(), 'a');
       store().append('a', 0, events(5));
-      const versions = (range?: { fromVersion?: number; toVersion?: number }) => store().readStream('a', range).map((r) => r.version);
+      const versions = (range?: { fromVersion?: number; toVersion?: number }) =>
+        store()
+          .readStream('a', range)
+          .map((r) => r.version);
       expect(versions()).toEqual([1, 2, 3, 4, 5]);
       expect(versions({ fromVersion: 3 })).toEqual([3, 4, 5]);
       expect(versions({ toVersion: 2 })).toEqual([1, 2]);
@@ -118,7 +121,11 @@ export function appendSpecs(store: GetStore): void {
       expect(store().readAll({ streamId: 'a', after: 5 })).toEqual([]);
       expect(store().readAll({ streamId: 'b', limit: 0 })).toEqual([]);
       expect(store().readAll({ streamId: 'nope' })).toEqual([]);
-      expect(store().readAll({ streamId: 'b', after: 0 })).toEqual(store().readAll().filter((r) => r.streamId === 'b'));
+      expect(store().readAll({ streamId: 'b', after: 0 })).toEqual(
+        store()
+          .readAll()
+          .filter((r) => r.streamId === 'b'),
+      );
     });
 
     it('headPosition is 0 when empty, then the last global position', () => {

@@ -5,7 +5,10 @@ import { createStream, expectCode, type GetStore } from './fixtures.ts';
 /** Machine definitions: saved once per hash (the first kept), loaded by hash, as copies, undone with a transaction. */
 export function definitionSpecs(store: GetStore): void {
   describe('definitions', () => {
-    const definition = (id: string) => ({ id, states: { idle: { on: { start: [{ target: [`#${id}.busy`], guard: 'canStart', actions: ['log'] }] } }, busy: {} } });
+    const definition = (id: string) => ({
+      id,
+      states: { idle: { on: { start: [{ target: [`#${id}.busy`], guard: 'canStart', actions: ['log'] }] } }, busy: {} },
+    });
     const record = (hash: string, name = 'job', at = 100): DefinitionRecord => ({ hash, name, definition: definition(name), recordedAt: at });
 
     it('loads a saved definition by its hash; an unknown hash is undefined', () => {

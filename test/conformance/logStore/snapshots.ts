@@ -19,7 +19,7 @@ export function snapshotSpecs(store: GetStore, factory: LogStoreFactory): void {
       for (const s of extra.splice(0)) s.close();
     });
 
-    it('lists a stream\'s snapshots in increasing version order, as copies', () => {
+    it("lists a stream's snapshots in increasing version order, as copies", () => {
       store().saveSnapshot(snap(7));
       store().saveSnapshot(snap(3));
       store().saveSnapshot({ ...snap(5), streamId: 'b' });
@@ -47,7 +47,11 @@ export function snapshotSpecs(store: GetStore, factory: LogStoreFactory): void {
       s.saveSnapshot(snap(5));
       expect(versionsOf(s)).toEqual([20, 30, 40]);
       s.saveSnapshot({ ...snap(30), recordedAt: 1 }); // a replacement prunes nothing more
-      expect(s.listSnapshots('a').map((r) => [r.version, r.recordedAt])).toEqual([[20, 5020], [30, 1], [40, 5040]]);
+      expect(s.listSnapshots('a').map((r) => [r.version, r.recordedAt])).toEqual([
+        [20, 5020],
+        [30, 1],
+        [40, 5040],
+      ]);
     });
 
     it('keepSnapshots: 0 and Infinity keep every snapshot', async () => {

@@ -25,11 +25,27 @@ export function streamSpecs(store: GetStore): void {
       for (const id of ['c', 'a', 'b']) createStream(store(), id);
       store().setStreamStatus('a', 'done', 200);
       store().setStreamStatus('b', 'error', 200);
-      expect(store().listStreams().map((s) => s.streamId)).toEqual(['c', 'a', 'b']);
-      expect(store().listStreams({ status: ['active'] }).map((s) => s.streamId)).toEqual(['c']);
-      expect(store().listStreams({ status: ['error', 'done'] }).map((s) => s.streamId)).toEqual(['a', 'b']);
+      expect(
+        store()
+          .listStreams()
+          .map((s) => s.streamId),
+      ).toEqual(['c', 'a', 'b']);
+      expect(
+        store()
+          .listStreams({ status: ['active'] })
+          .map((s) => s.streamId),
+      ).toEqual(['c']);
+      expect(
+        store()
+          .listStreams({ status: ['error', 'done'] })
+          .map((s) => s.streamId),
+      ).toEqual(['a', 'b']);
       expect(store().listStreams({ status: [] })).toEqual([]);
-      expect(store().listStreams({ status: ['done', 'active', 'done', 'error', 'stopped'] }).map((s) => s.streamId)).toEqual(['c', 'a', 'b']);
+      expect(
+        store()
+          .listStreams({ status: ['done', 'active', 'done', 'error', 'stopped'] })
+          .map((s) => s.streamId),
+      ).toEqual(['c', 'a', 'b']);
     });
 
     it('keeps version and updatedAt current through appends and status changes', () => {

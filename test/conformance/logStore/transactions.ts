@@ -39,7 +39,14 @@ export function transactionSpecs(store: GetStore): void {
 
     it('is all or none for an unknown stream too', () => {
       createStream(store(), 'a');
-      expectCode(() => store().appendBatch([{ streamId: 'a', expectedVersion: 0, events: events(1) }, { streamId: 'x', expectedVersion: 0, events: events(1) }]), 'STREAM_NOT_FOUND');
+      expectCode(
+        () =>
+          store().appendBatch([
+            { streamId: 'a', expectedVersion: 0, events: events(1) },
+            { streamId: 'x', expectedVersion: 0, events: events(1) },
+          ]),
+        'STREAM_NOT_FOUND',
+      );
       expect(store().readAll()).toEqual([]);
     });
   });
@@ -91,7 +98,11 @@ export function transactionSpecs(store: GetStore): void {
         }
         store().append('a', 1, events(1));
       });
-      expect(store().readStream('a').map((r) => r.version)).toEqual([1, 2]);
+      expect(
+        store()
+          .readStream('a')
+          .map((r) => r.version),
+      ).toEqual([1, 2]);
     });
 
     it('nests: an inner transaction that throws undoes only its own writes', () => {
@@ -109,7 +120,11 @@ export function transactionSpecs(store: GetStore): void {
         expectCode(() => store().append('a', 2, [event('as if committed')]), 'VERSION_CONFLICT', { actualVersion: 1 });
         store().append('a', 1, [event('outer')]);
       });
-      expect(store().readStream('a').map((r) => r.type)).toEqual(['e.1', 'outer']);
+      expect(
+        store()
+          .readStream('a')
+          .map((r) => r.type),
+      ).toEqual(['e.1', 'outer']);
       expect(store().loadCheckpoint('p')).toBeUndefined();
     });
 

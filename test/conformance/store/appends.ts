@@ -35,7 +35,10 @@ export function appendSpecs(store: GetStore): void {
     it('two appends at the same expected version at once: exactly one wins, the other is VERSION_CONFLICT', async () => {
       await createStream(store(), 'a');
       // each call wrapped: an embedded store may throw synchronously instead of rejecting
-      const outcomes = await Promise.allSettled([(async () => store().append('a', 0, [event('one')]))(), (async () => store().append('a', 0, [event('two')]))()]);
+      const outcomes = await Promise.allSettled([
+        (async () => store().append('a', 0, [event('one')]))(),
+        (async () => store().append('a', 0, [event('two')]))(),
+      ]);
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       const rejected = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
       expect(rejected.reason).toMatchObject({ code: 'VERSION_CONFLICT' });

@@ -41,7 +41,11 @@ export function batchSpecs(store: GetStore): void {
     it('is all or none for an unknown stream too', async () => {
       await createStream(store(), 'a');
       await expectCode(
-        () => store().appendBatch([{ streamId: 'a', expectedVersion: 0, events: events(1) }, { streamId: 'x', expectedVersion: 0, events: events(1) }]),
+        () =>
+          store().appendBatch([
+            { streamId: 'a', expectedVersion: 0, events: events(1) },
+            { streamId: 'x', expectedVersion: 0, events: events(1) },
+          ]),
         'STREAM_NOT_FOUND',
         { streamId: 'x' },
       );
@@ -51,7 +55,14 @@ export function batchSpecs(store: GetStore): void {
 
   describe('write', () => {
     const definition = (hash: string): DefinitionRecord => ({ hash, name: 'job', definition: { id: 'job', states: {} }, recordedAt: 10 });
-    const message = (streamId: string, causationId: string, type = 'ping') => ({ streamId, causationId, type, data: { n: causationId }, from: 'sender', postedAt: 20 });
+    const message = (streamId: string, causationId: string, type = 'ping') => ({
+      streamId,
+      causationId,
+      type,
+      data: { n: causationId },
+      from: 'sender',
+      postedAt: 20,
+    });
 
     it('writes definitions, streams, appends, messages, snapshots and statuses together; returns the append results in order', async () => {
       await createStream(store(), 'old');
@@ -78,7 +89,10 @@ export function batchSpecs(store: GetStore): void {
 
     it('applies statuses after appends: a batch may append the last events and end the stream', async () => {
       await createStream(store(), 'a');
-      await store().write({ appends: [{ streamId: 'a', expectedVersion: 0, events: [event('final', {}, { recordedAt: 50 })] }], statuses: [{ streamId: 'a', status: 'done', at: 60 }] });
+      await store().write({
+        appends: [{ streamId: 'a', expectedVersion: 0, events: [event('final', {}, { recordedAt: 50 })] }],
+        statuses: [{ streamId: 'a', status: 'done', at: 60 }],
+      });
       expect(await store().getStream('a')).toMatchObject({ version: 1, status: 'done', updatedAt: 60 });
     });
 
@@ -112,7 +126,14 @@ export function batchSpecs(store: GetStore): void {
     it('is all or none when a stream of the batch exists already: STREAM_EXISTS', async () => {
       await createStream(store(), 'a');
       await expectCode(
-        () => store().write({ definitions: [definition('h2')], streams: [{ streamId: 'b', machine, input: null, createdAt: 1 }, { streamId: 'a', machine, input: null, createdAt: 1 }] }),
+        () =>
+          store().write({
+            definitions: [definition('h2')],
+            streams: [
+              { streamId: 'b', machine, input: null, createdAt: 1 },
+              { streamId: 'a', machine, input: null, createdAt: 1 },
+            ],
+          }),
         'STREAM_EXISTS',
         { streamId: 'a' },
       );

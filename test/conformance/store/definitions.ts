@@ -5,7 +5,10 @@ import { expectCode, machine, type GetStore } from './fixtures.ts';
 /** Machine definitions: saved once per hash (the first kept), loaded by hash, as copies, undone with a failed batch. */
 export function definitionSpecs(store: GetStore): void {
   describe('definitions', () => {
-    const definition = (id: string) => ({ id, states: { idle: { on: { start: [{ target: [`#${id}.busy`], guard: 'canStart', actions: ['log'] }] } }, busy: {} } });
+    const definition = (id: string) => ({
+      id,
+      states: { idle: { on: { start: [{ target: [`#${id}.busy`], guard: 'canStart', actions: ['log'] }] } }, busy: {} },
+    });
     const record = (hash: string, name = 'job', at = 100): DefinitionRecord => ({ hash, name, definition: definition(name), recordedAt: at });
 
     it('loads a saved definition by its hash; an unknown hash is undefined', async () => {
@@ -35,7 +38,17 @@ export function definitionSpecs(store: GetStore): void {
 
     it('is written in the batch of the stream it comes with: a failed batch undoes both, and the hash stays free', async () => {
       await store().createStream({ streamId: 'a', machine, input: null, createdAt: 1 });
-      await expectCode(() => store().write({ definitions: [record('h1', 'first')], streams: [{ streamId: 'b', machine, input: null, createdAt: 1 }, { streamId: 'a', machine, input: null, createdAt: 1 }] }), 'STREAM_EXISTS');
+      await expectCode(
+        () =>
+          store().write({
+            definitions: [record('h1', 'first')],
+            streams: [
+              { streamId: 'b', machine, input: null, createdAt: 1 },
+              { streamId: 'a', machine, input: null, createdAt: 1 },
+            ],
+          }),
+        'STREAM_EXISTS',
+      );
       expect(await store().loadDefinition('h1')).toBeUndefined();
       expect(await store().getStream('b')).toBeUndefined();
       await store().write({ definitions: [record('h1', 'second')], streams: [{ streamId: 'b', machine, input: null, createdAt: 1 }] });

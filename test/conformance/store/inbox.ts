@@ -5,9 +5,16 @@ import { createStream, event, expectCode, type GetStore } from './fixtures.ts';
 /** The inbox: messages to a stream, kept once per (stream, causation id), consumed with the append that logs them. */
 export function inboxSpecs(store: GetStore): void {
   describe('inbox', () => {
-    const message = (streamId: string, causationId: string, type = 'ping', postedAt = 10): InboxMessage => ({ streamId, causationId, type, data: { from: causationId, list: [1, 'x'] }, from: 'sender/child', postedAt });
+    const message = (streamId: string, causationId: string, type = 'ping', postedAt = 10): InboxMessage => ({
+      streamId,
+      causationId,
+      type,
+      data: { from: causationId, list: [1, 'x'] },
+      from: 'sender/child',
+      postedAt,
+    });
 
-    it('posts messages and reads a stream\'s inbox oldest first, with increasing ids and every field', async () => {
+    it("posts messages and reads a stream's inbox oldest first, with increasing ids and every field", async () => {
       await store().write({ messages: [message('b', 'c1', 'first', 11), message('a', 'c2'), message('b', 'c3', 'second', 12)] });
       await store().write({ messages: [message('b', 'c4', 'third', 13)] });
       const inbox = await store().readInbox('b');
@@ -41,7 +48,13 @@ export function inboxSpecs(store: GetStore): void {
       await store().write({ messages: [message('b', 'c1'), message('b', 'c2')] });
       const [first, second] = await store().readInbox('b');
       await store().write({
-        appends: [{ streamId: 'b', expectedVersion: 0, events: [event(first!.type, first!.data, { source: 'actor', actor: first!.from, causationId: first!.causationId })] }],
+        appends: [
+          {
+            streamId: 'b',
+            expectedVersion: 0,
+            events: [event(first!.type, first!.data, { source: 'actor', actor: first!.from, causationId: first!.causationId })],
+          },
+        ],
         consumed: [{ streamId: 'b', id: first!.id }],
       });
       expect((await store().readInbox('b')).map((m) => m.id)).toEqual([second!.id]);

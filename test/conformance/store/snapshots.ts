@@ -47,7 +47,11 @@ export function snapshotSpecs(store: GetStore, factory: StoreFactory): void {
       await s.saveSnapshot(snap(5));
       expect(await versionsOf(s)).toEqual([20, 30, 40]);
       await s.saveSnapshot({ ...snap(30), recordedAt: 1 }); // a replacement prunes nothing more
-      expect((await s.listSnapshots('a')).map((r) => [r.version, r.recordedAt])).toEqual([[20, 5020], [30, 1], [40, 5040]]);
+      expect((await s.listSnapshots('a')).map((r) => [r.version, r.recordedAt])).toEqual([
+        [20, 5020],
+        [30, 1],
+        [40, 5040],
+      ]);
     });
 
     it('keepSnapshots: 0 and Infinity keep every snapshot', async () => {

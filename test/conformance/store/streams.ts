@@ -25,7 +25,8 @@ export function streamSpecs(store: GetStore): void {
       for (const id of ['c', 'a', 'b']) await createStream(store(), id);
       await store().setStreamStatus('a', 'done', 200);
       await store().setStreamStatus('b', 'error', 200);
-      const listed = async (status?: Array<'active' | 'done' | 'error' | 'stopped'>) => (await store().listStreams(status && { status })).map((s) => s.streamId);
+      const listed = async (status?: Array<'active' | 'done' | 'error' | 'stopped'>) =>
+        (await store().listStreams(status && { status })).map((s) => s.streamId);
       expect(await listed()).toEqual(['c', 'a', 'b']);
       expect(await listed(['active'])).toEqual(['c']);
       expect(await listed(['error', 'done'])).toEqual(['a', 'b']);

@@ -116,7 +116,14 @@ export function subscribeSpecs(store: GetStore): void {
       await createStream(store(), 'a');
       const { received, count, subscription } = collect();
       await store().append('a', 0, events(2));
-      await expectCode(() => store().appendBatch([{ streamId: 'a', expectedVersion: 2, events: [event('phantom')] }, { streamId: 'nope', expectedVersion: 0, events: [event('x')] }]), 'STREAM_NOT_FOUND');
+      await expectCode(
+        () =>
+          store().appendBatch([
+            { streamId: 'a', expectedVersion: 2, events: [event('phantom')] },
+            { streamId: 'nope', expectedVersion: 0, events: [event('x')] },
+          ]),
+        'STREAM_NOT_FOUND',
+      );
       await store().append('a', 2, [event('real')]);
       await count(3);
       expect(received.map((r) => r.type)).toEqual(['e.1', 'e.2', 'real']);

@@ -59,7 +59,8 @@ export function runNode(argv: string[], options: RunOptions = {}): ChildRun {
     },
     waitFor(pattern: RegExp, timeoutMs?: number) {
       return new Promise((resolve, reject) => {
-        const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(new Error(`printed no ${pattern} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+        const timer =
+          timeoutMs === undefined ? undefined : setTimeout(() => finish(new Error(`printed no ${pattern} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
         const finish = (result: RegExpExecArray | Error) => {
           clearTimeout(timer);
           listeners.delete(check);

@@ -5,7 +5,11 @@
  * so a test that waits for something that never comes fails with a reason instead of hanging;
  * `what` may be a function, called at the timeout, to describe the state things were left in.
  */
-export async function until(condition: () => boolean | Promise<boolean>, what: string | (() => string | Promise<string>), options: { timeoutMs?: number; everyMs?: number } = {}): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string | (() => string | Promise<string>),
+  options: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {

@@ -6,7 +6,9 @@ const dlopen = process.dlopen;
 process.dlopen = function (module, filename, ...rest) {
   if (String(filename).includes('better_sqlite3')) {
     if (process.env.NATIVE_BUILD === 'abi') {
-      throw new Error(`The module '${filename}'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 108. This version of Node.js requires\nNODE_MODULE_VERSION 115.`);
+      throw new Error(
+        `The module '${filename}'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 108. This version of Node.js requires\nNODE_MODULE_VERSION 115.`,
+      );
     }
     throw Object.assign(new Error(`Cannot find module '${filename}'`), { code: 'MODULE_NOT_FOUND' });
   }

@@ -19,21 +19,36 @@ export const ticker = setup({ types: { context: {} as { prices: number[] } }, ac
   invoke: {
     id: 'prices',
     src: 'prices',
-    onSnapshot: { guard: ({ event }) => event.snapshot.context !== undefined, actions: assign({ prices: ({ context, event }) => [...context.prices, event.snapshot.context as number] }) },
+    onSnapshot: {
+      guard: ({ event }) => event.snapshot.context !== undefined,
+      actions: assign({ prices: ({ context, event }) => [...context.prices, event.snapshot.context as number] }),
+    },
   },
 });
 
-const counter = setup({ types: { context: {} as { n: number } } }).createMachine({ id: 'counter', context: { n: 0 }, on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } } });
+const counter = setup({ types: { context: {} as { n: number } } }).createMachine({
+  id: 'counter',
+  context: { n: 0 },
+  on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+});
 
 /** Keeps every snapshot its child counter reports. */
 export const watcher = setup({ types: { context: {} as { seen: number[] } }, actors: { counter } }).createMachine({
   id: 'watcher',
   context: { seen: [] },
-  invoke: { id: 'counter', src: 'counter', onSnapshot: { actions: assign({ seen: ({ context, event }) => [...context.seen, (event.snapshot.context as { n: number }).n] }) } },
+  invoke: {
+    id: 'counter',
+    src: 'counter',
+    onSnapshot: { actions: assign({ seen: ({ context, event }) => [...context.seen, (event.snapshot.context as { n: number }).n] }) },
+  },
   on: { inc: { actions: sendTo('counter', { type: 'inc' }) } },
 });
 
-const totals = fromTransition((state: { sum: number; count: number }, event: { type: string; amount?: number }) => (event.type === 'add' ? { sum: state.sum + (event.amount ?? 0), count: state.count + 1 } : state), { sum: 0, count: 0 });
+const totals = fromTransition(
+  (state: { sum: number; count: number }, event: { type: string; amount?: number }) =>
+    event.type === 'add' ? { sum: state.sum + (event.amount ?? 0), count: state.count + 1 } : state,
+  { sum: 0, count: 0 },
+);
 
 /** A reducer child fed by forwardTo. */
 export const ledger = setup({ types: { events: {} as { type: 'add'; amount: number } }, actors: { totals } }).createMachine({

@@ -22,7 +22,14 @@ const plain = setup({ types: { context: {} as { to: AnyActorRef }, input: {} as 
 /** Answers a `req` to the ref it names, in the same transition. */
 export const server = setup({ types: { events: {} as { type: 'req'; replyTo: AnyActorRef; n: number } } }).createMachine({
   id: 'server',
-  on: { req: { actions: sendTo(({ event }) => event.replyTo, ({ event }) => ({ type: 'reply', n: event.n * 10 })) } },
+  on: {
+    req: {
+      actions: sendTo(
+        ({ event }) => event.replyTo,
+        ({ event }) => ({ type: 'reply', n: event.n * 10 }),
+      ),
+    },
+  },
 });
 
 /** A child machine that asks the server, with its own ref to reply to, and keeps the answers. */
@@ -30,8 +37,15 @@ const asker = setup({ types: { context: {} as { answers: number[] } } }).createM
   id: 'asker',
   context: { answers: [] },
   on: {
-    ask: { actions: sendTo(({ system }) => system.get('srv-1'), ({ self, context }) => ({ type: 'req', replyTo: self, n: context.answers.length + 1 })) },
-    reply: { actions: [assign({ answers: ({ context, event }) => [...context.answers, (event as unknown as { n: number }).n] }), sendParent({ type: 'answered' })] },
+    ask: {
+      actions: sendTo(
+        ({ system }) => system.get('srv-1'),
+        ({ self, context }) => ({ type: 'req', replyTo: self, n: context.answers.length + 1 }),
+      ),
+    },
+    reply: {
+      actions: [assign({ answers: ({ context, event }) => [...context.answers, (event as unknown as { n: number }).n] }), sendParent({ type: 'answered' })],
+    },
   },
 });
 

@@ -44,7 +44,9 @@ export const ids: Scenario = {
         system.spawn('tally', { id: 't-1' }).send({ type: 'add' });
         // The row an older version wrote for `spawn('tally', {})`.
         const db = new Database(store.path);
-        db.prepare("INSERT INTO streams (stream_id, machine_name, machine_hash, input, status, created_at, status_at) SELECT NULL, machine_name, machine_hash, 'null', 'active', created_at, status_at FROM streams WHERE stream_id = 't-1'").run();
+        db.prepare(
+          "INSERT INTO streams (stream_id, machine_name, machine_hash, input, status, created_at, status_at) SELECT NULL, machine_name, machine_hash, 'null', 'active', created_at, status_at FROM streams WHERE stream_id = 't-1'",
+        ).run();
         db.close();
         return { refused, streams };
       },
@@ -54,7 +56,11 @@ export const ids: Scenario = {
       async run({ system }) {
         const { recovered, failed } = await system.recover();
         system.get('t-1')!.send({ type: 'add' });
-        return { recovered: recovered.map((a) => a.id), failed: failed.map((f) => [f.streamId, f.error.code]), n: system.get<typeof tally>('t-1')!.getSnapshot().context.n };
+        return {
+          recovered: recovered.map((a) => a.id),
+          failed: failed.map((f) => [f.streamId, f.error.code]),
+          n: system.get<typeof tally>('t-1')!.getSnapshot().context.n,
+        };
       },
     },
   ],

@@ -8,7 +8,9 @@ import { assign, fromCallback, sendTo, setup } from 'xstate';
 import type { Scenario } from './scenario.ts';
 
 /** Keeps who pinged it; `close` ends it. */
-export const receiver = setup({ types: { context: {} as { pings: string[] }, events: {} as { type: 'ping'; from: string } | { type: 'close' } } }).createMachine({
+export const receiver = setup({
+  types: { context: {} as { pings: string[] }, events: {} as { type: 'ping'; from: string } | { type: 'close' } },
+}).createMachine({
   id: 'receiver',
   context: { pings: [] },
   initial: 'open',
@@ -19,7 +21,10 @@ export const receiver = setup({ types: { context: {} as { pings: string[] }, eve
 });
 
 /** Pings b-1 from the entry action of its initial state. */
-export const greeter = setup({}).createMachine({ id: 'greeter', entry: sendTo(({ system }) => system.get('b-1'), { type: 'ping', from: 'entry' } as { type: string }) });
+export const greeter = setup({}).createMachine({
+  id: 'greeter',
+  entry: sendTo(({ system }) => system.get('b-1'), { type: 'ping', from: 'entry' } as { type: string }),
+});
 
 /** On `go`, pings b-1 and b-2 in one transition. */
 export const broadcaster = setup({ types: { context: {} as { n: number } } }).createMachine({
@@ -29,8 +34,14 @@ export const broadcaster = setup({ types: { context: {} as { n: number } } }).cr
     go: {
       actions: [
         assign({ n: ({ context }) => context.n + 1 }),
-        sendTo(({ system }) => system.get('b-1'), ({ context }) => ({ type: 'ping', from: `broadcast ${context.n}` })),
-        sendTo(({ system }) => system.get('b-2'), ({ context }) => ({ type: 'ping', from: `broadcast ${context.n}` })),
+        sendTo(
+          ({ system }) => system.get('b-1'),
+          ({ context }) => ({ type: 'ping', from: `broadcast ${context.n}` }),
+        ),
+        sendTo(
+          ({ system }) => system.get('b-2'),
+          ({ context }) => ({ type: 'ping', from: `broadcast ${context.n}` }),
+        ),
       ],
     },
   },
@@ -86,7 +97,11 @@ export const messages: Scenario = {
         const { recovered, failed } = await system.recover();
         system.get('bc-1')!.send({ type: 'go' }); // b-1 not running here, b-2 ended: both go to an inbox
         await system.settled();
-        return { recovered: recovered.map((a) => a.id), failed: failed.map((f) => [f.streamId, f.error.code]), inbox: { 'b-1': store.readInbox('b-1').length, 'b-2': store.readInbox('b-2').length } };
+        return {
+          recovered: recovered.map((a) => a.id),
+          failed: failed.map((f) => [f.streamId, f.error.code]),
+          inbox: { 'b-1': store.readInbox('b-1').length, 'b-2': store.readInbox('b-2').length },
+        };
       },
     },
     {

@@ -71,7 +71,12 @@ export const systemId: Scenario = {
         settings.discounts = false; // this process lacks the setting: folding the till throws
         const { recovered, failed } = await system.recover();
         system.get('sh-1')!.send({ type: 'sell' });
-        return { recovered: recovered.map((a) => a.id), failed: failed.map((f) => [f.streamId, f.error.code]), ...stock(system), status: store.getStream('t-1')!.status };
+        return {
+          recovered: recovered.map((a) => a.id),
+          failed: failed.map((f) => [f.streamId, f.error.code]),
+          ...stock(system),
+          status: store.getStream('t-1')!.status,
+        };
       },
     },
     {

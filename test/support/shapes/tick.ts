@@ -17,7 +17,17 @@ export const pinged = setup({ types: { context: {} as { pings: number[] }, event
 export const pinger = setup({ types: { context: {} as { n: number }, events: {} as { type: 'go' } } }).createMachine({
   id: 'pinger',
   context: { n: 0 },
-  on: { go: { actions: [assign({ n: ({ context }) => context.n + 1 }), sendTo(({ system }) => system.get('b-1'), ({ context }) => ({ type: 'ping', n: context.n }))] } },
+  on: {
+    go: {
+      actions: [
+        assign({ n: ({ context }) => context.n + 1 }),
+        sendTo(
+          ({ system }) => system.get('b-1'),
+          ({ context }) => ({ type: 'ping', n: context.n }),
+        ),
+      ],
+    },
+  },
 });
 
 /** The store, except that a write appending version 2 or later of `streamId` fails (a full disk, say). */
@@ -37,7 +47,8 @@ function failingFor(streamId: string) {
     });
 }
 
-const pingsOf = (system: { get(id: string): { getSnapshot(): { context: unknown } } | undefined }) => (system.get('b-1')?.getSnapshot().context as { pings: number[] } | undefined)?.pings;
+const pingsOf = (system: { get(id: string): { getSnapshot(): { context: unknown } } | undefined }) =>
+  (system.get('b-1')?.getSnapshot().context as { pings: number[] } | undefined)?.pings;
 
 export const tick: Scenario = {
   machines: { pinged, pinger },

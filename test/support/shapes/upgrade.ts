@@ -22,7 +22,14 @@ export const v1 = setup({
   initial: 'open',
   states: {
     open: { on: { add: { actions: assign({ total: ({ context, event }) => context.total + event.price }) }, checkout: 'paying' } },
-    paying: { invoke: { id: 'pay', src: 'pay', input: ({ context }) => ({ total: context.total }), onDone: { target: 'paid', actions: assign({ receipt: ({ event }) => event.output }) } } },
+    paying: {
+      invoke: {
+        id: 'pay',
+        src: 'pay',
+        input: ({ context }) => ({ total: context.total }),
+        onDone: { target: 'paid', actions: assign({ receipt: ({ event }) => event.output }) },
+      },
+    },
     paid: { type: 'final' },
   },
 });
@@ -38,7 +45,14 @@ export const v2 = setup({
   initial: 'open',
   states: {
     open: { on: { add: { actions: assign({ total: ({ context, event }) => context.total + event.price }) }, checkout: 'paying' } },
-    paying: { invoke: { id: 'pay', src: 'pay', input: ({ context }) => ({ total: context.total }), onDone: { target: 'paid', actions: assign({ receipt: ({ event }) => event.output }) } } },
+    paying: {
+      invoke: {
+        id: 'pay',
+        src: 'pay',
+        input: ({ context }) => ({ total: context.total }),
+        onDone: { target: 'paid', actions: assign({ receipt: ({ event }) => event.output }) },
+      },
+    },
     paid: { type: 'final' },
   },
 });
@@ -54,7 +68,14 @@ export const v3 = setup({
   initial: 'open',
   states: {
     open: { on: { add: { actions: assign({ total: ({ context, event }) => context.total + 2 * event.price }) }, checkout: 'paying' } },
-    paying: { invoke: { id: 'pay', src: 'pay', input: ({ context }) => ({ total: context.total }), onDone: { target: 'paid', actions: assign({ receipt: ({ event }) => event.output }) } } },
+    paying: {
+      invoke: {
+        id: 'pay',
+        src: 'pay',
+        input: ({ context }) => ({ total: context.total }),
+        onDone: { target: 'paid', actions: assign({ receipt: ({ event }) => event.output }) },
+      },
+    },
     paid: { type: 'final' },
   },
 });
