@@ -587,7 +587,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
           deliverInbox: () => deliverInbox(),
           lost: () => {
             // This node's lease is gone: its actors go on at the nodes that claim them.
-            for (const actor of [...actors.values()]) {
+            for (const actor of actors.values()) {
               actors.delete(actor.id);
               actor.journal.fail(
                 new ActorlogError('LEASE_LOST', `node lease lost: actor ${actor.id} goes on at the node that claims it`, { details: { streamId: actor.id } }),
