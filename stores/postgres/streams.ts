@@ -1,4 +1,5 @@
 import { ActorlogError } from '../../src/errors.ts';
+import { assertStreamId } from '../../src/log/streamId.ts';
 import type { StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import type { Queryable } from './connection.ts';
 import type { NewStream } from '../../src/log/types.ts';
@@ -9,7 +10,8 @@ import { encodeJson, STREAM_COLUMNS, toStreamRecord, type StreamRow } from './ro
 /**
  * Creates a stream at version 0, `active`, owned by `fence` (a registered store's node and epoch;
  * nobody for an unregistered store).
- * @throws ActorlogError `STREAM_EXISTS` (details `{ streamId }`); `APPEND_FAILED` when the input is
+ * @throws ActorlogError `INVALID_OPTIONS` for an id that is not a non-empty string (nothing is written, as
+ *   SQLite and memory do); `STREAM_EXISTS` (details `{ streamId }`); `APPEND_FAILED` when the input is
  *   not JSON-safe or the insert fails; `STORE_UNAVAILABLE` for the connection
  * @example
  * ```ts
@@ -18,6 +20,7 @@ import { encodeJson, STREAM_COLUMNS, toStreamRecord, type StreamRow } from './ro
  */
 export async function createStream(q: Queryable, S: string, fence: Fence, stream: NewStream): Promise<StreamRecord> {
   const { streamId, machine, createdAt } = stream;
+  assertStreamId(streamId, 'createStream');
   let input: string;
   try {
     input = encodeJson(stream.input);

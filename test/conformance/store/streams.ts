@@ -21,6 +21,16 @@ export function streamSpecs(store: GetStore): void {
       expect(await store().listStreams()).toHaveLength(1);
     });
 
+    it('refuses an empty, NULL or missing stream id with INVALID_OPTIONS, in createStream and in write, and writes nothing', async () => {
+      for (const streamId of ['', null, undefined]) {
+        const stream = { streamId: streamId as unknown as string, machine, input: {}, createdAt: 1 };
+        await expectCode(() => store().createStream(stream), 'INVALID_OPTIONS', { streamId: streamId ?? null });
+        await expectCode(() => store().write({ streams: [stream] }), 'INVALID_OPTIONS', { streamId: streamId ?? null });
+      }
+      expect(await store().listStreams()).toEqual([]);
+      expect(await store().headPosition()).toBe(0);
+    });
+
     it('lists streams in creation order, filtered by status', async () => {
       for (const id of ['c', 'a', 'b']) await createStream(store(), id);
       await store().setStreamStatus('a', 'done', 200);
