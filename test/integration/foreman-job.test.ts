@@ -23,11 +23,13 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
   it('happy path by webhook: verified state webhooks drive the job to done with result, attempt and artifacts', async () => {
     const id = f.nextId();
     const before = f.server.stats();
-    const result = await submitAndWait(f.system, { id, request: f.chat('summarise the report'), ...f.fast });
-    expect(result).toMatchObject({ state: 'done', model: 'llama3:8b', attempt: 1, result: { message: { content: 'echo: summarise the report' } } });
+    // 'slow': the job runs 10 steps, so the catch-up GET surely reads a state (queued or running) that
+    // the daemon also POSTs as a webhook: the same update arrives twice, by both ways.
+    const result = await submitAndWait(f.system, { id, request: f.chat('summarise the slow report'), ...f.fast });
+    expect(result).toMatchObject({ state: 'done', model: 'llama3:8b', attempt: 1, result: { message: { content: 'echo: summarise the slow report' } } });
     expect(result.error).toBeUndefined();
     const inline = result.artifacts.find((a) => a.name === 'answer.txt')!;
-    expect(Buffer.from(inline.data!, 'base64').toString()).toBe('echo: summarise the report');
+    expect(Buffer.from(inline.data!, 'base64').toString()).toBe('echo: summarise the slow report');
     expect(result.artifacts.find((a) => a.name === 'trace.json')).toMatchObject({
       url: expect.stringContaining('/artifacts/'),
       size: 2048,
@@ -42,6 +44,11 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
     const applied = f.updates(id);
     expect(applied.filter((r) => f.stateOf(r) === 'done')).toHaveLength(1);
     expect(applied.at(-1)!.meta.cursor).toBe('a1.done');
+    // Each state is applied once and in the daemon's order, whichever way it came first; the second
+    // copy of the state both the catch-up GET and a webhook reported is dropped as a duplicate and told.
+    const cursors = applied.map((r) => r.meta.cursor);
+    expect(cursors).toEqual(['a0.queued', 'a1.running', 'a1.done'].filter((c) => cursors.includes(c)));
+    expect(f.diagnostics.filter((d) => d.jobId === id && d.kind === 'duplicate').length).toBeGreaterThanOrEqual(1);
     expect(f.server.stats().gets - before.gets).toBeLessThanOrEqual(1); // the catch-up GET only (the safety poll waits 10 s)
     expect(f.server.job(result.jobId)!.webhook).toBe(f.receiver.urlFor(id));
     expect(f.events(id).filter((r) => r.type === 'job.accepted')).toHaveLength(1);
