@@ -13,7 +13,7 @@ import { assign, fromCallback, sendTo, setup } from 'xstate';
 import { z } from 'zod';
 import { createActorSystem, describeError, type ErrorInfo } from '../src/index.ts';
 import { webSocket, type WebSocketEvent, type WebSocketSourceOptions } from '../src/sources/webSocket/index.ts';
-import { decodeJson, keepRawBytes } from '../src/transport/index.ts';
+import { decodeJson, keepRaw, keepRawBytes } from '../src/transport/index.ts';
 import { openLogStore, shownLog } from './openLogStore.ts';
 import { ensureServer } from './server-process.ts';
 
@@ -44,22 +44,29 @@ export type TicksEvent =
   | { type: 'ticks.failed'; message: string; meta?: Meta }
   | { type: 'ticks.stop' };
 
+/** The largest frame read and decoded by default, bytes: the WebSocket source's own default (16 MiB). */
+export const GRAPHQL_WS_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
 const SUBSCRIPTION = 'subscription Ticks($after: Int, $count: Int!) { ticks(after: $after, count: $count) { seq text } }';
 const ID = 'ticks';
 
 /**
  * One source event as the machine's events: a tick (its seq the cursor), the end, an invalid
- * frame, a close; an open, the `connection_ack` and pings are not logged, so a refused login
+ * frame (also a message for an operation id other than ours), a close; an open, the `connection_ack` and pings are not logged, so a refused login
  * leaves one event per try (its close). The ack is answered with the subscribe, a ping with a pong.
  */
-function toEvents(e: WebSocketEvent, reply: (what: 'pong' | 'subscribe') => void): TicksEvent[] {
+function toEvents(e: WebSocketEvent, reply: (what: 'pong' | 'subscribe') => void, maxBytes: number): TicksEvent[] {
   if (e.type === 'close') return [{ type: 'ticks.closed', code: e.code, reason: e.reason, delivered: e.delivered, reconnect: e.reconnect, meta: WS }];
   if (e.type === 'invalid') return [{ type: 'ticks.invalid', raw: e.bytes ? keepRawBytes(e.bytes).raw : '', error: e.error, meta: WS }];
   if (e.type !== 'message') return [];
   if (e.text === undefined) return [{ type: 'ticks.invalid', raw: keepRawBytes(e.bytes ?? Buffer.alloc(0)).raw, error: 'a binary frame', meta: WS }];
-  const m = decodeJson(e.text, ServerMessage);
+  const m = decodeJson(e.text, ServerMessage, { maxBytes }); // a frame the socket took decodes: the same bound
   if (!m.ok) return [{ type: 'ticks.invalid', raw: m.raw, error: m.error, meta: WS }];
   const msg = m.value;
+  // A next, error or complete for an operation id that is not ours (a server that reuses or mixes up
+  // ids) is recorded, never taken as a tick or as our end.
+  if ('id' in msg && msg.id !== ID)
+    return [{ type: 'ticks.invalid', raw: keepRaw(e.text), error: `a ${msg.type} for operation "${msg.id}", not ours ("${ID}")`, meta: WS }];
   if (msg.type === 'ping') reply('pong');
   if (msg.type === 'connection_ack') reply('subscribe');
   if (msg.type === 'next' && msg.payload.data?.ticks) {
@@ -88,7 +95,8 @@ function toEvents(e: WebSocketEvent, reply: (what: 'pong' | 'subscribe') => void
 export interface GraphqlTicksOptions {
   url: string;
   token?: string;
-  webSocket?: Pick<WebSocketSourceOptions, 'reconnect' | 'scheduler' | 'pingIntervalMs' | 'stallTimeoutMs'>;
+  /** The socket's options; `maxPayloadBytes` (16 MiB by default) also bounds the decode of a frame: a tick over 1 MiB is ordinary. */
+  webSocket?: Pick<WebSocketSourceOptions, 'reconnect' | 'scheduler' | 'pingIntervalMs' | 'stallTimeoutMs' | 'maxPayloadBytes'>;
 }
 
 /**
@@ -117,6 +125,7 @@ export function graphqlTicksMachine(options: GraphqlTicksOptions) {
     actors: {
       receive: fromCallback<{ type: 'ws.send'; data: string }, { count: number; cursor?: string }>(({ input, sendBack, receive }) => {
         const outgoing = new Subject<string>();
+        const maxBytes = options.webSocket?.maxPayloadBytes ?? GRAPHQL_WS_MAX_FRAME_BYTES;
         receive((e) => outgoing.next(e.data));
         let after = input.cursor === undefined ? null : Number(input.cursor); // the last tick delivered
         const subscribe = () => JSON.stringify({ type: 'subscribe', id: ID, payload: { query: SUBSCRIPTION, variables: { after, count: input.count } } });
@@ -129,7 +138,7 @@ export function graphqlTicksMachine(options: GraphqlTicksOptions) {
           outgoing,
         }).subscribe({
           next: (e) => {
-            for (const ev of toEvents(e, (reply) => outgoing.next(reply === 'pong' ? JSON.stringify({ type: 'pong' }) : subscribe()))) {
+            for (const ev of toEvents(e, (reply) => outgoing.next(reply === 'pong' ? JSON.stringify({ type: 'pong' }) : subscribe()), maxBytes)) {
               if (ev.type === 'tick') after = ev.seq;
               sendBack(ev);
             }

@@ -179,4 +179,32 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     expect(server.stats.subscribes[1]).toBeGreaterThanOrEqual(8);
     expect(end.context.duplicates).toBe(0);
   });
+
+  it('a strict server: a tick frame sent twice is applied once, a next for an operation id not ours is recorded and never taken, a tick over 1 MiB is ordinary', async () => {
+    const server = await startGraphqlWsServer({ stepMs: 5 });
+    cleanups.push(server.close);
+    const db = tempDb();
+    cleanups.push(db.cleanup);
+    const store = openSqliteStore(db.path);
+    const system = createActorSystem({ store, machines: { ticks: graphqlTicksMachine({ url: server.url }) } });
+    cleanups.push(async () => {
+      await system.close();
+      store.close();
+    });
+    // the first tick over 1 MiB and sent twice, after a 'next' of operation "other" that claims the last seq
+    Object.assign(server.faults, { repeatTicks: 1, foreignNexts: 1, bigTicks: 1 });
+    const actor = system.spawn('ticks', { id: 'graphql-ticks', input: { count: 6 } });
+    const end = await actor.waitFor((s) => s.status !== 'active', { timeoutMs: 10_000 });
+    expect(end.value).toBe('done');
+    const records = store.readStream('graphql-ticks');
+    const ticks = records.filter((r) => r.type === 'tick').map((r) => (r.data as { seq: number }).seq);
+    expect(ticks).toEqual([1, 1, 2, 3, 4, 5, 6]); // the repeated frame is logged as received ...
+    expect(end.context).toMatchObject({ lastSeq: 6, received: 6, duplicates: 1, invalid: 1 }); // ... and applied once
+    const invalid = records.filter((r) => r.type === 'ticks.invalid').map((r) => r.data as { raw: string; error: string });
+    expect(invalid).toEqual([
+      { raw: expect.stringContaining('"id":"other"'), error: 'a next for operation "other", not ours ("ticks")', meta: { source: 'ws' } },
+    ]);
+    const big = records.find((r) => r.type === 'tick' && (r.data as { seq: number }).seq === 1)!.data as { text: string };
+    expect(big.text.length).toBe(1.5 * 1024 * 1024);
+  });
 });

@@ -14,6 +14,11 @@ import { WebSocketServer } from 'ws';
  * `connection_init` must carry `{ token }` when a token is set; otherwise the server closes the
  * socket with 4403 Forbidden after accepting it, as graphql-ws does for a refused `onConnect`.
  *
+ * As strict as a real peer (`faults`, live): ticks slower than a client's stall bound (`stepMs`),
+ * ticks over 1 MiB (`bigTicks`), a frame sent twice with its operation id and seq (`repeatTicks`),
+ * and a `next` for an operation id that is not the client's (`foreignNexts`: an id reused from
+ * another subscription, as a server that mixes up operations would send).
+ *
  * Run directly (`node --import tsx test/servers/graphql-ws-server.ts`) it listens on `PORT`
  * (default 0), with `GQL_TOKEN` and `GQL_STEP_MS`, and prints `listening on ws://127.0.0.1:<port>/graphql`.
  */
@@ -23,6 +28,17 @@ export interface GraphqlWsServerOptions {
   token?: string;
   /** Delay between two ticks, ms. @default 20 */
   stepMs?: number;
+}
+
+/** Faults of the graphql-ws test server, each a count consumed one tick at a time. */
+export interface GraphqlWsServerFaults {
+  /** The next N ticks are each sent twice (same operation id, same seq). */
+  repeatTicks?: number;
+  /** Before each of the next N ticks, a `next` for operation id `other` (seq `count`, the last) is sent. */
+  foreignNexts?: number;
+  /** The next N ticks carry a text of `bigTickBytes` (default 1.5 MiB): a frame over 1 MiB. */
+  bigTicks?: number;
+  bigTickBytes?: number;
 }
 
 export interface GraphqlWsServerHandle {
@@ -37,6 +53,8 @@ export interface GraphqlWsServerHandle {
     /** Ticks sent. */
     sent: number;
   };
+  /** Live faults (see {@link GraphqlWsServerFaults}). */
+  faults: GraphqlWsServerFaults;
   /** Drops every socket (a network failure, 1006 at the client). */
   dropAll(): void;
   close: () => Promise<void>;
@@ -56,6 +74,12 @@ const schema = buildSchema(`
 export async function startGraphqlWsServer(options: GraphqlWsServerOptions = {}): Promise<GraphqlWsServerHandle> {
   const stepMs = options.stepMs ?? 20;
   const stats: GraphqlWsServerHandle['stats'] = { connects: 0, rejected: 0, subscribes: [], sent: 0 };
+  const faults: GraphqlWsServerFaults = {};
+  const take = (key: 'repeatTicks' | 'foreignNexts' | 'bigTicks') => {
+    const n = faults[key] ?? 0;
+    if (n > 0) faults[key] = n - 1;
+    return n > 0;
+  };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const roots = {
     query: { ready: () => true },
@@ -65,7 +89,8 @@ export async function startGraphqlWsServer(options: GraphqlWsServerOptions = {})
         for (let seq = (after ?? 0) + 1; seq <= count; seq++) {
           await sleep(stepMs);
           stats.sent += 1;
-          yield { ticks: { seq, text: `tick ${seq}` } };
+          const text = take('bigTicks') ? `tick ${seq} `.padEnd(faults.bigTickBytes ?? 1.5 * 1024 * 1024, 'x') : `tick ${seq}`;
+          yield { ticks: { seq, text } };
         }
       },
     },
@@ -85,6 +110,13 @@ export async function startGraphqlWsServer(options: GraphqlWsServerOptions = {})
         if (!ok) stats.rejected += 1;
         return ok;
       },
+      // Faults are sent on the socket as raw frames, beside the one the library sends after this hook.
+      onNext: (ctx, id, _payload, args, result) => {
+        const socket = (ctx.extra as { socket: { send(data: string): void } }).socket;
+        const count = (args.variableValues as { count?: number } | undefined)?.count ?? 0;
+        if (take('foreignNexts')) socket.send(JSON.stringify({ id: 'other', type: 'next', payload: { data: { ticks: { seq: count, text: 'not yours' } } } }));
+        if (take('repeatTicks')) socket.send(JSON.stringify({ id, type: 'next', payload: result }));
+      },
     },
     wss,
   );
@@ -92,6 +124,7 @@ export async function startGraphqlWsServer(options: GraphqlWsServerOptions = {})
   return {
     url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`,
     stats,
+    faults,
     dropAll: () => {
       for (const c of wss.clients) c.terminate();
     },
