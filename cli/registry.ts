@@ -16,7 +16,7 @@ export interface MachineRegistry {
   /**
    * The machine a stream was written by, checked against the definition hash the stream recorded
    * ({@link machineHash}). A built-in name also matches the shipped protocol bindings of its machine
-   * (their actors are part of the hash), loaded only when the generic machine's hash differs.
+   * (those that provide guards, actions or delays hash differently), loaded only when the generic machine's hash differs.
    * @throws ActorlogError `MACHINE_NOT_REGISTERED` (no such name); `MACHINE_MISMATCH` when no
    *   candidate's hash matches, unless `ignoreHash` (then `mismatch` says so and the caller warns)
    */

@@ -18,9 +18,16 @@ const texts = new WeakMap<Function, string>();
  * XState's own action and guard creators (`assign`, `raise`, `sendTo`, `enqueueActions`, `and`, `or`,
  * `not`, …) are hashed by their name and payload (`assignment`, `event`, `to`, `delay`, `id`,
  * `collect`, `guards`, …), never by XState's wrapper code, so upgrading xstate does not by itself
- * change a hash. Actor logic (`fromPromise`, `fromCallback`, `fromObservable`, `fromEventObservable`,
- * `fromTransition`) is hashed by the user's function it keeps in `.config`; a child machine is
- * hashed recursively (cycles are cut).
+ * change a hash. A child machine is hashed recursively (cycles are cut), and a `fromTransition`
+ * reducer by its function (the fold runs both).
+ *
+ * What the fold does not run does not count: the body of an I/O actor (`fromPromise`,
+ * `fromCallback`, `fromObservable`, `fromEventObservable`: logic that is started, whose outcome the
+ * log records as events) is hashed as "an I/O actor" only, so a fix inside a promise's or callback's
+ * body (a new URL, a retry, a parser) keeps the hash and every stream resumes on the fixed code at
+ * the next `recover()`, its in-flight call started again with the new body (issue 15 item 12). The
+ * `input` mapper of its `invoke` and what is done with its output (`onDone`, `onError`) are the
+ * machine's, and count.
  *
  * Source text is compared in a canonical form: parsed with acorn and printed back as its syntax
  * tree, with the loaders' rewrites undone (vitest's `__vite_ssr_import_N__.x`, esbuild's CommonJS
@@ -31,9 +38,9 @@ const texts = new WeakMap<Function, string>();
  * for a default import) loses its local name, so such a function hashes differently there.
  * What the text cannot show does not count either: values a closure captures (so
  * `a2aJobMachine({ url })` hashes alike for every `url`), the bodies of helpers a function calls,
- * and `fromTransition`'s initial state. A stream records the hash; recovery refuses a stream whose
- * hash differs (`MACHINE_MISMATCH`), and `actorlog replay --ignore-hash` replays one anyway, for a
- * deliberate migration.
+ * and `fromTransition`'s initial state. A stream records the hash; when the registered machine's
+ * hash differs, recovery does what `onMachineChange` says (verify the new machine against the kept
+ * snapshots, refuse, or accept), and `actorlog replay --ignore-hash` replays one anyway.
  *
  * @returns 16 lowercase hex characters (cached per machine object)
  * @example
@@ -69,6 +76,8 @@ const XSTATE_INTERNALS = new Set(['resolve', 'execute', 'retryResolve', 'check']
 const isMachine = (v: object): v is AnyStateMachine => (v as { __xstatenode?: unknown }).__xstatenode === true && 'implementations' in v && 'root' in v;
 const isActorLogic = (v: object): v is { config: unknown } =>
   typeof (v as { transition?: unknown }).transition === 'function' && typeof (v as { config?: unknown }).config === 'function';
+/** Logic that is started and runs I/O (promise, callback, observable): the fold never runs it, its outcome is logged. */
+const isIoLogic = (v: object): boolean => typeof (v as { start?: unknown }).start === 'function';
 
 /** Turns a value into JSON data, each user function replaced by `{ fn: n }`, its canonical text in `sources[n]`. */
 class Walk {
@@ -82,7 +91,7 @@ class Walk {
     if (isMachine(value)) return { machine: hashOf(value, this.visiting) };
     if (this.seen.has(value)) return { seen: true };
     this.seen.add(value);
-    if (isActorLogic(value)) return { logic: this.describe(value.config) };
+    if (isActorLogic(value)) return isIoLogic(value) ? { io: true } : { logic: this.describe(value.config) };
     if (typeof value === 'function') return this.describeFunction(value);
     if (Array.isArray(value)) return value.map((v) => this.describe(v));
     const out: Record<string, unknown> = {};

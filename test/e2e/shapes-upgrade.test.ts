@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { machineHash } from 'actorlog';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
 import { runScenario } from '../support/shapes/run.ts';
+import { broken, fixed } from '../support/shapes/fix.ts';
 import { v1, v2, v3 } from '../support/shapes/upgrade.ts';
 import { tempDb } from '../support/tempDb.ts';
 
@@ -56,6 +57,40 @@ describe('issue 15 item 12: deploying a changed machine', () => {
         expect(store.getStream(id)!.status).toBe('active');
         // the definitions of the machines it ran are in the log, for tools
         for (const hash of [h1, h2, h3]) expect(store.loadDefinition(hash)?.hash).toBe(hash);
+      }
+    } finally {
+      store.close();
+    }
+  }, 90_000);
+
+  it('resumes every actor after a SIGKILL when a deploy fixes only the body of an invoked promise or callback', async () => {
+    const t = tempDb();
+    cleanup = t.cleanup;
+    // the fold runs neither body: the fix keeps the hash (no snapshot is needed to verify it)
+    expect(machineHash(fixed)).toBe(machineHash(broken));
+    const [killed, resumed] = await runScenario('fix', t.path);
+    for (const id of ['o-1', 'o-2']) {
+      expect((killed!.result as Record<string, unknown>)[id]).toEqual({
+        value: 'paying',
+        status: 'active',
+        context: { total: 15, receipt: null, notes: ['v1'] },
+      });
+    }
+    expect(resumed!.result).toEqual({
+      recovered: ['o-1', 'o-2'],
+      failed: [],
+      orders: {
+        'o-1': { value: 'paid', status: 'done', context: { total: 15, receipt: 'paid 15', notes: ['v1', 'v2'] } },
+        'o-2': { value: 'paid', status: 'done', context: { total: 15, receipt: 'paid 15', notes: ['v1', 'v2'] } },
+      },
+    });
+    expect(resumed!.errors).toEqual([]);
+    const store = openSqliteStore(t.path, { readonly: true });
+    try {
+      for (const id of ['o-1', 'o-2']) {
+        // the fixed payment's answer is logged once; no upgrade event, the machine did not change
+        expect(store.readStream(id).map((r) => r.type)).toEqual(['note', 'add', 'add', 'checkout', 'note', 'xstate.done.actor.pay']);
+        expect(store.getStream(id)!.status).toBe('done');
       }
     } finally {
       store.close();

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { assign, createMachine, enqueueActions, fromPromise, raise, setup, type AnyStateMachine } from 'xstate';
+import { assign, createMachine, enqueueActions, fromCallback, fromObservable, fromPromise, fromTransition, raise, setup, type AnyStateMachine } from 'xstate';
 import { isActorlogError, machineHash } from '../../src/index.ts';
 import { createRegistry } from '../../cli/registry.ts';
 import type { StreamRecord } from '../../src/log/types.ts';
@@ -63,10 +63,25 @@ describe('machineHash covers the code a machine runs', () => {
     ['a setup guard body', { guard: '({ context }) => context.count < 4' }],
     ['an inline assign body', { inlineAssign: '({ context }) => context.count + 2' }],
     ['a setup action body', { action: '({ context }) => console.warn(context.count)' }],
-    ['a promise actor body', { actor: 'async ({ input }) => input.n * 3' }],
     ['a delay function', { delay: '({ context }) => context.count * 200' }],
   ])('changes when %s is edited', (_what, parts) => {
     expect(machineHash(userMachine(parts))).not.toBe(machineHash(userMachine()));
+  });
+
+  it("does not change when an I/O actor's body is edited (the fold never runs it), but does for a reducer the fold runs", () => {
+    // a fix inside the body of a promise, callback or observable actor keeps every stream resumable
+    expect(machineHash(userMachine({ actor: 'async ({ input }) => input.n * 3' }))).toBe(machineHash(userMachine()));
+    const withChild = (logic: unknown) => createMachine({ id: 'm', invoke: { id: 'c', src: logic as never, input: { n: 1 } } });
+    expect(machineHash(withChild(fromCallback(fn("({ sendBack }) => sendBack({ type: 'a' })"))))).toBe(
+      machineHash(withChild(fromCallback(fn("({ sendBack }) => sendBack({ type: 'b' })")))),
+    );
+    expect(machineHash(withChild(fromObservable(fn('() => of(1)'))))).toBe(machineHash(withChild(fromObservable(fn('() => of(2)')))));
+    // what the machine does with it still counts: the invoke's input mapper
+    const mapped = (input: string) => createMachine({ id: 'm', invoke: { id: 'c', src: fromPromise(async () => 1), input: fn(input) } });
+    expect(machineHash(mapped('({ context }) => context.a'))).not.toBe(machineHash(mapped('({ context }) => context.b')));
+    // a fromTransition reducer is folded: its function counts
+    const reducer = (body: string) => withChild(fromTransition(fn(body), { n: 0 }));
+    expect(machineHash(reducer('(s) => ({ n: s.n + 1 })'))).not.toBe(machineHash(reducer('(s) => ({ n: s.n + 2 })')));
   });
 
   it('does not change for whitespace, comments or a loader rewriting imports (vitest, esbuild CommonJS)', () => {

@@ -1,6 +1,7 @@
 /** The issue 15 crash scenarios, by name (test/support/shapes/app.ts runs one phase of one). */
 import type { Scenario } from './scenario.ts';
 import { children } from './children.ts';
+import { fix } from './fix.ts';
 import { foreign } from './foreign.ts';
 import { ids } from './ids.ts';
 import { messages } from './messages.ts';
@@ -9,4 +10,4 @@ import { tick } from './tick.ts';
 import { timers } from './timers.ts';
 import { upgrade } from './upgrade.ts';
 
-export const scenarios: Record<string, Scenario> = { children, foreign, ids, messages, systemId, tick, timers, upgrade };
+export const scenarios: Record<string, Scenario> = { children, fix, foreign, ids, messages, systemId, tick, timers, upgrade };

@@ -1,8 +1,9 @@
 /**
- * Issue 15 item 12: deploying a changed machine. Version 1 takes orders; version 2 changes only the
- * body of its payment call (an I/O actor: the fold does not run it), so the log folds alike and the
- * streams go on with it; version 3 changes what an order adds up to, so it folds the log differently:
- * refused (`verify` names the first version where they part) until a deploy says `accept`.
+ * Issue 15 item 12: deploying a changed machine. Version 1 takes orders; version 2 adds a guard that
+ * refuses an empty checkout (a change of the machine, so of its hash, that this log folds alike: no
+ * order checked out), so the streams go on with it; version 3 changes what an order adds up to, so it
+ * folds the log differently: refused (`verify` names the first version where they part) until a
+ * deploy says `accept`. (A fix inside the payment call's body alone keeps the hash: test/support/shapes/fix.ts.)
  */
 import { assign, fromPromise, setup } from 'xstate';
 import type { Scenario } from './scenario.ts';
@@ -34,7 +35,7 @@ export const v1 = setup({
   },
 });
 
-/** Version 2: a fix in the payment call's body only. */
+/** Version 2: a fix in the machine: no checkout of an empty order. */
 export const v2 = setup({
   types: { context: {} as OrderContext, events: {} as OrderEvent },
   actors: { pay: fromPromise(async ({ input }: { input: { total: number } }) => `paid ${input.total} through gateway 2`) },
@@ -44,7 +45,12 @@ export const v2 = setup({
   on: { '*': { actions: assign({ other: ({ context }) => context.other + 1 }) } },
   initial: 'open',
   states: {
-    open: { on: { add: { actions: assign({ total: ({ context, event }) => context.total + event.price }) }, checkout: 'paying' } },
+    open: {
+      on: {
+        add: { actions: assign({ total: ({ context, event }) => context.total + event.price }) },
+        checkout: { guard: ({ context }) => context.total > 0, target: 'paying' },
+      },
+    },
     paying: {
       invoke: {
         id: 'pay',
@@ -67,7 +73,12 @@ export const v3 = setup({
   on: { '*': { actions: assign({ other: ({ context }) => context.other + 1 }) } },
   initial: 'open',
   states: {
-    open: { on: { add: { actions: assign({ total: ({ context, event }) => context.total + 2 * event.price }) }, checkout: 'paying' } },
+    open: {
+      on: {
+        add: { actions: assign({ total: ({ context, event }) => context.total + 2 * event.price }) },
+        checkout: { guard: ({ context }) => context.total > 0, target: 'paying' },
+      },
+    },
     paying: {
       invoke: {
         id: 'pay',
