@@ -31,6 +31,8 @@ export type {
   StoredInboxMessage,
   WriteBatch,
   StreamOwnership,
+  StreamFilter,
+  Passivation,
 } from './log/types.ts';
 export {
   createActorSystem,

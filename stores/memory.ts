@@ -16,6 +16,8 @@ import type {
   StoredInboxMessage,
   StreamRecord,
   StreamStatus,
+  StreamFilter,
+  Passivation,
   SubscribeOptions,
   WriteBatch,
 } from '../src/log/types.ts';
@@ -43,6 +45,8 @@ interface StoredStream {
   /** Time of creation or of the last status change (ms). */
   statusAt: number;
   events: StoredEvent[];
+  /** Set while passivated: when, and its next due time (ms). */
+  passivated?: { at: number; wakeAt: number | undefined };
 }
 
 /** Options of {@link createMemoryStore}. */
@@ -172,12 +176,46 @@ export class MemoryStore implements LogStore {
     return s === undefined ? undefined : toStreamRecord(s);
   }
 
-  listStreams(filter?: { status?: StreamStatus[] }): StreamRecord[] {
+  listStreams(filter?: StreamFilter): StreamRecord[] {
     this.assertOpen();
     const status = filter?.status;
+    const passivated = filter?.passivated;
     const out: StreamRecord[] = [];
-    for (const s of this.streams.values()) if (status === undefined || status.includes(s.status)) out.push(toStreamRecord(s));
+    for (const s of this.streams.values()) {
+      if (status !== undefined && !status.includes(s.status)) continue;
+      if (passivated !== undefined && passivated !== (s.passivated !== undefined)) continue;
+      out.push(toStreamRecord(s));
+    }
     return out;
+  }
+
+  activate(streamIds: readonly string[]): StreamRecord[] {
+    this.assertOpen();
+    const out: StreamRecord[] = [];
+    for (const id of new Set(streamIds)) {
+      const s = this.streams.get(id);
+      if (s === undefined || s.passivated === undefined || s.status !== 'active') continue;
+      s.passivated = undefined;
+      out.push(toStreamRecord(s));
+    }
+    return out;
+  }
+
+  activateDue(at: number, limit: number): StreamRecord[] {
+    this.assertOpen();
+    const due = [...this.streams.values()]
+      .filter((s) => s.status === 'active' && s.passivated?.wakeAt !== undefined && s.passivated.wakeAt <= at)
+      .sort((a, b) => a.passivated!.wakeAt! - b.passivated!.wakeAt!)
+      .slice(0, Math.max(0, limit));
+    return this.activate(due.map((s) => s.streamId));
+  }
+
+  private passivate(p: Passivation): void {
+    this.assertOpen();
+    const s = this.stream(p.streamId);
+    const before = s.passivated;
+    s.passivated = { at: p.at, wakeAt: p.wakeAt };
+    this.onUndo(() => (s.passivated = before));
   }
 
   setStreamStatus(streamId: string, status: StreamStatus, at: number): void {
@@ -321,6 +359,7 @@ export class MemoryStore implements LogStore {
     append: (id: string, v: number, events: NewEvent[]) => this.append(id, v, events),
     saveSnapshot: (s: SnapshotRecord) => this.saveSnapshot(s),
     setStreamStatus: (id: string, status: StreamStatus, at: number) => this.setStreamStatus(id, status, at),
+    passivate: (p: Passivation) => this.passivate(p),
     postMessage: (m: InboxMessage) => {
       const key = `${m.streamId}\u0000${m.causationId}`;
       if (this.posted.has(key)) return;

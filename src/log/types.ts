@@ -77,6 +77,12 @@ export interface StreamRecord {
   updatedAt: number;
 }
 
+/** What {@link LogStore.listStreams} lists: every stream, or those with one of `status`, and (with `passivated`) passivated or resident ones only. */
+export interface StreamFilter {
+  status?: StreamStatus[];
+  passivated?: boolean;
+}
+
 /** A persisted actor snapshot (XState `getPersistedSnapshot()`), taken after the event at `version`. */
 export interface SnapshotRecord {
   streamId: string;
@@ -188,6 +194,23 @@ export interface WriteBatch {
   consumed?: Array<{ streamId: string; id: number }>;
   snapshots?: SnapshotRecord[];
   statuses?: Array<{ streamId: string; status: StreamStatus; at: number }>;
+  /** Applied last: active streams put to sleep (see {@link Passivation}). @throws STREAM_NOT_FOUND; LEASE_LOST (another owner) */
+  passivations?: Passivation[];
+}
+
+/**
+ * An idle actor written to the log and dropped from memory (passivation): its stream stays `active`
+ * but is left out of `listStreams({ passivated: false })` (what `recover()` loads), and on a shared
+ * store it has no owner. It is woken by {@link LogStore.activate} (a message or a `send` for it) or by
+ * {@link LogStore.activateDue} once `wakeAt` has come (its earliest pending timer): the stream's next
+ * due time, one indexed row per stream, so no in-memory timer is kept for it.
+ */
+export interface Passivation {
+  streamId: string;
+  /** When it was passivated, ms since the Unix epoch. */
+  at: number;
+  /** Due time of its earliest pending timer (ms since the Unix epoch); absent when none is pending. */
+  wakeAt?: number;
 }
 
 /**
@@ -246,8 +269,21 @@ export interface LogStore {
   /** Creates a stream at version 0. @throws STREAM_EXISTS */
   createStream(stream: NewStream): Awaitable<StreamRecord>;
   getStream(streamId: string): Awaitable<StreamRecord | undefined>;
-  /** Streams ordered by creation, optionally only those with one of the given statuses. */
-  listStreams(filter?: { status?: StreamStatus[] }): Awaitable<StreamRecord[]>;
+  /**
+   * Streams ordered by creation, optionally only those with one of the given statuses; with
+   * `passivated: false` only those not passivated (an index search: a log of a million sleeping
+   * streams lists its thousand resident ones without reading the rest), with `true` only passivated ones.
+   */
+  listStreams(filter?: StreamFilter): Awaitable<StreamRecord[]>;
+  /**
+   * Wakes passivated active streams: clears their passivation (on a store with {@link StreamOwnership},
+   * this node becomes their owner, fenced like a claim) and returns those that were passivated;
+   * ids that are not passivated (running, unknown, ended, or woken by another node
+   * first) are left out. The caller folds and starts what it gets.
+   */
+  activate(streamIds: readonly string[]): Awaitable<StreamRecord[]>;
+  /** Like {@link activate}, for up to `limit` passivated active streams whose `wakeAt` is at or before `at` (ms), earliest due first. */
+  activateDue(at: number, limit: number): Awaitable<StreamRecord[]>;
   /** @throws STREAM_NOT_FOUND */
   setStreamStatus(streamId: string, status: StreamStatus, at: number): Awaitable<void>;
   /**

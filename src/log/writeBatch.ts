@@ -6,6 +6,7 @@ import type {
   LogCursor,
   NewEvent,
   NewStream,
+  Passivation,
   SnapshotRecord,
   StreamStatus,
   WriteBatch,
@@ -22,11 +23,12 @@ export interface SyncWrites {
   consumeMessage(streamId: string, id: number): void;
   saveSnapshot(snapshot: SnapshotRecord): void;
   setStreamStatus(streamId: string, status: StreamStatus, at: number): void;
+  passivate(passivation: Passivation): void;
 }
 
 /**
  * `LogStore.write` of an embedded store: every part of `batch` in one transaction, in the contract's
- * order (definitions, streams, appends, messages, consumed, snapshots, statuses).
+ * order (definitions, streams, appends, messages, consumed, snapshots, statuses, passivations).
  * @returns the results of `batch.appends`, in order
  * @throws the first write's error (`STREAM_EXISTS`, `VERSION_CONFLICT`, `STREAM_NOT_FOUND`, `APPEND_FAILED`…); nothing is written then
  * @example
@@ -45,6 +47,7 @@ export function applyWriteBatch(store: SyncWrites, batch: WriteBatch): AppendRes
     for (const c of batch.consumed ?? []) store.consumeMessage(c.streamId, c.id);
     for (const s of batch.snapshots ?? []) store.saveSnapshot(s);
     for (const s of batch.statuses ?? []) store.setStreamStatus(s.streamId, s.status, s.at);
+    for (const p of batch.passivations ?? []) store.passivate(p);
     return results;
   });
 }

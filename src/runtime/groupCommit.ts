@@ -36,7 +36,7 @@ export const isPromise = (value: unknown): value is Promise<unknown> => typeof (
 /** Merges the parts of `writes` into one batch; consecutive appends to one stream become one append. */
 function merge(writes: readonly PendingWrite[]): WriteBatch {
   if (writes.length === 1) return writes[0]!;
-  const batch: Required<WriteBatch> = { definitions: [], streams: [], appends: [], messages: [], consumed: [], snapshots: [], statuses: [] };
+  const batch: Required<WriteBatch> = { definitions: [], streams: [], appends: [], messages: [], consumed: [], snapshots: [], statuses: [], passivations: [] };
   const last = new Map<string, AppendRequest>();
   for (const w of writes) {
     if (w.definitions) batch.definitions.push(...w.definitions);
@@ -54,6 +54,7 @@ function merge(writes: readonly PendingWrite[]): WriteBatch {
     if (w.consumed) batch.consumed.push(...w.consumed);
     if (w.snapshots) batch.snapshots.push(...w.snapshots);
     if (w.statuses) batch.statuses.push(...w.statuses);
+    if (w.passivations) batch.passivations.push(...w.passivations);
   }
   return batch;
 }

@@ -144,7 +144,7 @@ export class PostgresOwnership implements StreamOwnership {
       `UPDATE ${this.S}.streams s SET owner_node = $1, owner_epoch = $2
        WHERE s.stream_id IN (
          SELECT o.stream_id FROM ${this.S}.streams o
-         WHERE o.status = 'active'
+         WHERE o.status = 'active' AND o.passivated_at IS NULL
            AND COALESCE(
              (SELECT n.heartbeat_at FROM ${this.S}.nodes n WHERE n.node_id = o.owner_node AND n.epoch = o.owner_epoch),
              '-infinity') < now() - $3 * interval '1 millisecond'

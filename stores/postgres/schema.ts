@@ -27,6 +27,11 @@ import type { Connection } from './connection.ts';
  * Version 2 adds `fence_check(passed, wanted)`, which raises SQLSTATE `AL001` when they differ: the
  * multi-stream append statement calls it with the count of stream rows its fenced UPDATE matched,
  * so one refused stream undoes the whole statement.
+ *
+ * Version 3 adds passivation to `streams`: `passivated_at` (ms, NULL while the actor is resident
+ * somewhere) and `wake_at` (its earliest pending timer, ms), with two partial indexes on active
+ * streams: `streams_resident` (by `seq`: what `recover()` and `claimOrphans` read, never the sleeping
+ * ones) and `streams_wake` (sleeping ones by due time). A passivated stream has no owner.
  */
 export const migrations: readonly ((S: string) => string)[] = [
   (S) => `
@@ -103,6 +108,11 @@ export const migrations: readonly ((S: string) => string)[] = [
     RETURN true;
   END
   $$;
+  `,
+  (S) => `
+  ALTER TABLE ${S}.streams ADD COLUMN passivated_at double precision, ADD COLUMN wake_at double precision;
+  CREATE INDEX streams_resident ON ${S}.streams (seq) WHERE status = 'active' AND passivated_at IS NULL;
+  CREATE INDEX streams_wake ON ${S}.streams (wake_at) WHERE status = 'active' AND passivated_at IS NOT NULL;
   `,
 ];
 

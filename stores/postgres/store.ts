@@ -1,7 +1,17 @@
 import type pg from 'pg';
 import type { Observable } from 'rxjs';
 import { ActorlogError } from '../../src/errors.ts';
-import type { AppendRequest, AppendResult, DefinitionRecord, EventRecord, NewEvent, SnapshotRecord, StreamRecord, StreamStatus } from '../../src/log/types.ts';
+import type {
+  AppendRequest,
+  AppendResult,
+  DefinitionRecord,
+  EventRecord,
+  NewEvent,
+  SnapshotRecord,
+  StreamFilter,
+  StreamRecord,
+  StreamStatus,
+} from '../../src/log/types.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoints.ts';
 import type { Connection } from './connection.ts';
 import type { InboxMessage, LogCursor, LogStore, NewStream, StoredInboxMessage, SubscribeOptions, WriteBatch } from '../../src/log/types.ts';
@@ -13,7 +23,7 @@ import type { PostgresOwnership } from './ownership.ts';
 import { headPosition, readBatch, type ReadBatch, type ReadFrom } from './readAll.ts';
 import { readStream } from './readStream.ts';
 import { listSnapshots, loadSnapshot } from './snapshots.ts';
-import { createStream, getStream, listStreams } from './streams.ts';
+import { activateStreams, createStream, getStream, listStreams } from './streams.ts';
 import { subscribeToPostgres } from './subscribe.ts';
 import { applyBatch, statementCount } from './write.ts';
 
@@ -82,8 +92,20 @@ export class PostgresStore implements LogStore {
     return this.read(`read stream ${streamId}`, (q) => getStream(q, this.S, streamId));
   }
 
-  listStreams(filter?: { status?: StreamStatus[] }): Promise<StreamRecord[]> {
+  listStreams(filter?: StreamFilter): Promise<StreamRecord[]> {
     return this.read('list streams', (q) => listStreams(q, this.S, filter));
+  }
+
+  /** Wakes passivated streams, this node (when registered) their owner: see {@link LogStore.activate}. */
+  activate(streamIds: readonly string[]): Promise<StreamRecord[]> {
+    this.assertOpen();
+    return this.read('wake streams', (q) => activateStreams(q, this.S, this.ownership.fence(), { ids: streamIds }));
+  }
+
+  /** Wakes up to `limit` passivated streams due at `at` (ms), earliest first: see {@link LogStore.activateDue}. */
+  activateDue(at: number, limit: number): Promise<StreamRecord[]> {
+    this.assertOpen();
+    return this.read('wake due streams', (q) => activateStreams(q, this.S, this.ownership.fence(), { at, limit }));
   }
 
   async setStreamStatus(streamId: string, status: StreamStatus, at: number): Promise<void> {

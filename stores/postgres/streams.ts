@@ -1,6 +1,6 @@
 import { ActorlogError } from '../../src/errors.ts';
 import { assertStreamId } from '../../src/log/streamId.ts';
-import type { StreamRecord, StreamStatus } from '../../src/log/types.ts';
+import type { Passivation, StreamFilter, StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import type { Queryable } from './connection.ts';
 import type { NewStream } from '../../src/log/types.ts';
 import { pgCode, wrapPgError } from './errors.ts';
@@ -49,14 +49,84 @@ export async function getStream(q: Queryable, S: string, streamId: string): Prom
   return rows[0] === undefined ? undefined : toStreamRecord(rows[0]);
 }
 
-/** Streams in creation order, only those with one of `filter.status` when given (the `(status, seq)` index). */
-export async function listStreams(q: Queryable, S: string, filter?: { status?: StreamStatus[] }): Promise<StreamRecord[]> {
-  if (filter?.status === undefined) {
-    return (await q.query<StreamRow>(`SELECT ${STREAM_COLUMNS} FROM ${S}.streams ORDER BY seq`)).rows.map(toStreamRecord);
+/**
+ * Streams in creation order, only those with one of `filter.status` when given (the `(status, seq)`
+ * index), and passivated or resident ones only with `filter.passivated` (resident active streams: the
+ * `streams_resident` partial index, so sleeping streams are never read).
+ */
+export async function listStreams(q: Queryable, S: string, filter?: StreamFilter): Promise<StreamRecord[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter?.status !== undefined) {
+    if (filter.status.length === 0) return [];
+    // a literal 'active' lets the planner use the partial indexes on active streams
+    if (filter.status.length === 1 && filter.status[0] === 'active') where.push(`status = 'active'`);
+    else where.push(`status = ANY($${params.push(filter.status)}::text[])`);
   }
-  if (filter.status.length === 0) return [];
-  const { rows } = await q.query<StreamRow>(`SELECT ${STREAM_COLUMNS} FROM ${S}.streams WHERE status = ANY($1::text[]) ORDER BY seq`, [filter.status]);
-  return rows.map(toStreamRecord);
+  if (filter?.passivated !== undefined) where.push(filter.passivated ? 'passivated_at IS NOT NULL' : 'passivated_at IS NULL');
+  const sql = `SELECT ${STREAM_COLUMNS} FROM ${S}.streams ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
+  return (await q.query<StreamRow>(sql, params)).rows.map(toStreamRecord);
+}
+
+/**
+ * Passivates streams (see {@link Passivation}), fenced like a status change: only the owner (or, for
+ * an unregistered store, nobody) may; the owner is cleared, so the stream wakes wherever it is needed.
+ * @throws ActorlogError `STREAM_NOT_FOUND`; `LEASE_LOST` (another owner)
+ */
+export async function passivateStreams(q: Queryable, S: string, fence: Fence, passivations: readonly Passivation[]): Promise<void> {
+  if (passivations.length === 0) return;
+  let rows: Array<{ stream_id: string }>;
+  try {
+    ({ rows } = await q.query<{ stream_id: string }>(
+      `UPDATE ${S}.streams s SET passivated_at = p.at, wake_at = p.wake_at, owner_node = NULL, owner_epoch = NULL
+       FROM unnest($1::text[], $2::float8[], $3::float8[]) AS p(stream_id, at, wake_at)
+       WHERE s.stream_id = p.stream_id AND s.owner_node IS NOT DISTINCT FROM $4::text AND s.owner_epoch IS NOT DISTINCT FROM $5::bigint
+       RETURNING s.stream_id`,
+      [passivations.map((p) => p.streamId), passivations.map((p) => p.at), passivations.map((p) => p.wakeAt ?? null), fence.node, fence.epoch],
+    ));
+  } catch (err) {
+    throw wrapPgError(err, 'passivate streams', 'APPEND_FAILED');
+  }
+  if (rows.length === passivations.length) return;
+  const done = new Set(rows.map((r) => r.stream_id));
+  const refused = passivations.find((p) => !done.has(p.streamId))!;
+  const found = await diagnose(q, S, fence, refused.streamId, undefined);
+  if ('error' in found) throw found.error;
+  throw new ActorlogError('APPEND_FAILED', `could not passivate stream ${refused.streamId}: its row changed meanwhile`, {
+    details: { streamId: refused.streamId },
+  });
+}
+
+/**
+ * Wakes passivated active streams: `ids`, or up to `due.limit` of those whose `wake_at` is at or
+ * before `due.at` (earliest first, `FOR UPDATE SKIP LOCKED`, so nodes polling at once share them).
+ * Clears the passivation and makes `fence` the owner; returns the streams it woke.
+ */
+export async function activateStreams(
+  q: Queryable,
+  S: string,
+  fence: Fence,
+  pick: { ids: readonly string[] } | { at: number; limit: number },
+): Promise<StreamRecord[]> {
+  const chosen =
+    'ids' in pick
+      ? { sql: 'SELECT stream_id FROM ' + S + '.streams WHERE stream_id = ANY($3::text[]) FOR UPDATE SKIP LOCKED', params: [[...new Set(pick.ids)]] }
+      : {
+          sql: `SELECT stream_id FROM ${S}.streams WHERE status = 'active' AND passivated_at IS NOT NULL AND wake_at <= $3 ORDER BY wake_at LIMIT $4 FOR UPDATE SKIP LOCKED`,
+          params: [pick.at, Math.max(0, Math.floor(pick.limit))],
+        };
+  if ('ids' in pick && pick.ids.length === 0) return [];
+  // a materialized CTE runs the LIMIT … SKIP LOCKED choice once (an IN subquery may be re-run by the plan)
+  const { rows } = await q.query<StreamRow & { seq: string }>(
+    `WITH chosen AS MATERIALIZED (${chosen.sql})
+     UPDATE ${S}.streams s SET passivated_at = NULL, wake_at = NULL, owner_node = $1, owner_epoch = $2
+     FROM chosen WHERE s.stream_id = chosen.stream_id AND s.status = 'active' AND s.passivated_at IS NOT NULL
+     RETURNING ${STREAM_COLUMNS.split(', ')
+       .map((c) => `s.${c}`)
+       .join(', ')}, s.seq`,
+    [fence.node, fence.epoch, ...chosen.params],
+  );
+  return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toStreamRecord);
 }
 
 /**

@@ -7,7 +7,7 @@ import { saveDefinitions } from './definitions.ts';
 import type { Fence } from './fence.ts';
 import { consumeMessages, postMessages } from './inbox.ts';
 import { saveSnapshot } from './snapshots.ts';
-import { createStream, setStreamStatus } from './streams.ts';
+import { createStream, passivateStreams, setStreamStatus } from './streams.ts';
 
 /** What {@link applyBatch} wrote: the append results and the transaction's id (when it appended). */
 export interface Applied {
@@ -21,7 +21,7 @@ export interface Applied {
  * statement, on the pool: `inTransaction` false), in the contract's
  * order: definitions (one statement), streams, appends (one fenced statement for all the streams,
  * see appendBatch.ts; request by request when the batch has an empty or non-contiguous one), messages
- * (one statement), consumed (one statement), snapshots, statuses. The first error is thrown as it
+ * (one statement), consumed (one statement), snapshots, statuses, passivations (one statement). The first error is thrown as it
  * is (an ActorlogError: STREAM_EXISTS, VERSION_CONFLICT, STREAM_NOT_FOUND, LEASE_LOST,
  * ACTOR_STOPPED, APPEND_FAILED…); the caller rolls the transaction back, so nothing of the batch stays.
  *
@@ -58,6 +58,7 @@ export async function applyBatch(
   await consumeMessages(client, S, batch.consumed ?? []);
   for (const snapshot of batch.snapshots ?? []) await saveSnapshot(client, S, keepSnapshots, snapshot);
   for (const s of batch.statuses ?? []) await setStreamStatus(client, S, fence, s.streamId, s.status, s.at);
+  await passivateStreams(client, S, fence, batch.passivations ?? []);
   return { results, transactionId };
 }
 
@@ -70,6 +71,8 @@ export function statementCount(batch: WriteBatch): number {
     (batch.messages?.length ? 1 : 0) +
     (batch.consumed?.length ? 1 : 0) +
     (batch.snapshots?.length ?? 0) +
-    (batch.statuses?.length ?? 0)
+    (batch.statuses?.length ?? 0) +
+    // one statement, but a refused stream is found after it: always inside a transaction, so nothing stays
+    (batch.passivations?.length ? 2 : 0)
   );
 }

@@ -23,6 +23,13 @@ export const APPLICATION_ID = 0x41634c67;
  * Version 3 adds `definitions`: one row per machine definition hash (`hash` as streams record it in
  * `machine_hash`), the registered `name` it was first saved under, `definition` (JSON text of
  * `machine.toJSON()`, see `machineDefinition`) and `recorded_at`; `WITHOUT ROWID`, keyed by `hash`.
+ *
+ * Version 4 adds `inbox`: messages waiting for a stream, unique by `(stream_id, causation_id)`.
+ *
+ * Version 5 adds passivation to `streams`: `passivated_at` (ms, NULL while the actor is resident) and
+ * `wake_at` (its earliest pending timer, ms), with two partial indexes: `streams_resident` (what
+ * `recover()` lists: resident streams by status) and `streams_wake` (passivated streams by due time).
+ * Only the queries of passivation read the new columns, so an older file still opens read-only.
  */
 export const migrations: readonly string[] = [
   `
@@ -80,6 +87,12 @@ export const migrations: readonly string[] = [
     posted_at     INTEGER NOT NULL
   );
   CREATE UNIQUE INDEX inbox_stream_causation ON inbox (stream_id, causation_id);
+  `,
+  `
+  ALTER TABLE streams ADD COLUMN passivated_at INTEGER;
+  ALTER TABLE streams ADD COLUMN wake_at INTEGER;
+  CREATE INDEX streams_resident ON streams (status) WHERE passivated_at IS NULL;
+  CREATE INDEX streams_wake ON streams (wake_at) WHERE passivated_at IS NOT NULL;
   `,
 ];
 

@@ -15,6 +15,7 @@ import type {
   StoredInboxMessage,
   StreamRecord,
   StreamStatus,
+  StreamFilter,
   SubscribeOptions,
   WriteBatch,
 } from '../../src/log/types.ts';
@@ -183,9 +184,19 @@ export class SqliteStore implements LogStore {
     return this.ops.getStream(streamId);
   }
 
-  listStreams(filter?: { status?: StreamStatus[] }): StreamRecord[] {
+  listStreams(filter?: StreamFilter): StreamRecord[] {
     this.assertOpen();
     return this.ops.listStreams(filter);
+  }
+
+  activate(streamIds: readonly string[]): StreamRecord[] {
+    this.checkWritable();
+    return this.transaction(() => this.ops.activate(streamIds));
+  }
+
+  activateDue(at: number, limit: number): StreamRecord[] {
+    this.checkWritable();
+    return this.transaction(() => this.ops.activateDue(at, limit));
   }
 
   setStreamStatus(streamId: string, status: StreamStatus, at: number): void {
@@ -276,6 +287,7 @@ export class SqliteStore implements LogStore {
     consumeMessage: (id, n) => this.ops.consumeMessage(id, n),
     saveSnapshot: (s) => this.saveSnapshot(s),
     setStreamStatus: (id, status, at) => this.setStreamStatus(id, status, at),
+    passivate: (p) => this.ops.passivate(p),
   };
 
   readInbox(streamId: string, limit?: number): StoredInboxMessage[] {

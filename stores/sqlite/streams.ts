@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ActorlogError } from '../../src/errors.ts';
 import { assertStreamId } from '../../src/log/streamId.ts';
-import type { NewStream, StreamRecord, StreamStatus } from '../../src/log/types.ts';
+import type { NewStream, Passivation, StreamFilter, StreamRecord, StreamStatus } from '../../src/log/types.ts';
 import { STREAM_STATUSES } from '../../src/log/streamStatus.ts';
 import { encodeJson, STREAM_COLUMNS, toStreamRecord, type StreamRow } from './rows.ts';
 import type { VersionCache } from './versionCache.ts';
@@ -16,8 +16,11 @@ export const LIST_STREAMS_BY_STATUS_SQL = `SELECT ${STREAM_COLUMNS} FROM streams
 export interface Streams {
   createStream(stream: NewStream): StreamRecord;
   getStream(streamId: string): StreamRecord | undefined;
-  listStreams(filter?: { status?: StreamStatus[] }): StreamRecord[];
+  listStreams(filter?: StreamFilter): StreamRecord[];
   setStreamStatus(streamId: string, status: StreamStatus, at: number): void;
+  passivate(passivation: Passivation): void;
+  activate(streamIds: readonly string[]): StreamRecord[];
+  activateDue(at: number, limit: number): StreamRecord[];
 }
 
 /**
@@ -46,6 +49,36 @@ export function prepareStreams(db: Database.Database, versions: VersionCache): S
   const listAll = db.prepare<[], StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams s ORDER BY s.rowid`);
   const listByStatus = db.prepare<[string, string, string, string], StreamRow>(LIST_STREAMS_BY_STATUS_SQL);
   const setStatus = db.prepare('UPDATE streams SET status = ?, status_at = ? WHERE stream_id = ?');
+  // Passivation (schema 5) is prepared at first use: an older file opened read-only has no such columns.
+  const lazy = <T>(make: () => T): (() => T) => {
+    let made: T | undefined;
+    return () => (made ??= make());
+  };
+  const passivation = lazy(() => ({
+    set: db.prepare('UPDATE streams SET passivated_at = ?, wake_at = ? WHERE stream_id = ?'),
+    wake: db.prepare<[string]>(
+      `UPDATE streams SET passivated_at = NULL, wake_at = NULL WHERE stream_id = ? AND passivated_at IS NOT NULL AND status = 'active'`,
+    ),
+    due: db.prepare<[number, number], { stream_id: string }>(
+      `SELECT stream_id FROM streams INDEXED BY streams_wake WHERE passivated_at IS NOT NULL AND wake_at <= ? AND status = 'active' ORDER BY wake_at LIMIT ?`,
+    ),
+    resident: db.prepare<[string, string, string, string], StreamRow>(
+      `SELECT ${STREAM_COLUMNS} FROM streams s INDEXED BY streams_resident WHERE s.status IN (?, ?, ?, ?) AND s.passivated_at IS NULL ORDER BY s.rowid`,
+    ),
+    sleeping: db.prepare<[string, string, string, string], StreamRow>(
+      `SELECT ${STREAM_COLUMNS} FROM streams s WHERE s.status IN (?, ?, ?, ?) AND s.passivated_at IS NOT NULL ORDER BY s.rowid`,
+    ),
+  }));
+  const activate = (streamIds: readonly string[]): StreamRecord[] => {
+    const { wake } = passivation();
+    const out: StreamRecord[] = [];
+    for (const id of new Set(streamIds)) {
+      if (wake.run(id).changes === 0) continue;
+      const row = get.get(id);
+      if (row !== undefined) out.push(toStreamRecord(row));
+    }
+    return out;
+  };
 
   return {
     createStream(stream): StreamRecord {
@@ -77,11 +110,25 @@ export function prepareStreams(db: Database.Database, versions: VersionCache): S
       return row === undefined ? undefined : toStreamRecord(row);
     },
     listStreams(filter) {
-      if (filter?.status === undefined) return listAll.all().map(toStreamRecord);
-      const wanted = STREAM_STATUSES.filter((s) => filter.status!.includes(s));
+      if (filter?.status === undefined && filter?.passivated === undefined) return listAll.all().map(toStreamRecord);
+      const wanted = STREAM_STATUSES.filter((s) => filter.status?.includes(s) ?? true);
       if (wanted.length === 0) return [];
       const [a, b = a, c = b, d = c] = wanted as [StreamStatus, ...StreamStatus[]];
-      return listByStatus.all(a, b, c, d).map(toStreamRecord);
+      if (filter.passivated === undefined) return listByStatus.all(a, b, c, d).map(toStreamRecord);
+      return (filter.passivated ? passivation().sleeping : passivation().resident).all(a, b, c, d).map(toStreamRecord);
+    },
+    passivate({ streamId, at, wakeAt }) {
+      if (passivation().set.run(at, wakeAt ?? null, streamId).changes === 0) {
+        throw new ActorlogError('STREAM_NOT_FOUND', `no stream ${streamId}`, { details: { streamId } });
+      }
+    },
+    activate,
+    activateDue(at, limit) {
+      return activate(
+        passivation()
+          .due.all(at, Math.max(0, Math.floor(limit)))
+          .map((r) => r.stream_id),
+      );
     },
     setStreamStatus(streamId: string, status: StreamStatus, at: number) {
       if (setStatus.run(status, at, streamId).changes === 0) {

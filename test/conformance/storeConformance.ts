@@ -5,6 +5,7 @@ import { batchSpecs } from './store/batches.ts';
 import { checkpointSpecs } from './store/checkpoints.ts';
 import { definitionSpecs } from './store/definitions.ts';
 import { inboxSpecs } from './store/inbox.ts';
+import { passivationSpecs } from './store/passivation.ts';
 import { snapshotSpecs } from './store/snapshots.ts';
 import { streamSpecs } from './store/streams.ts';
 import { subscribeSpecs } from './store/subscribe.ts';
@@ -29,7 +30,7 @@ export type StoreFactory = (options?: ConformanceOptions) => Promise<LogStore>;
  * order/after/limit/streamId, LogCursor resume, headPosition), appendBatch and write (one
  * transaction, all or none, the contract's order), snapshots (pruning, inside a failed batch),
  * checkpoints (compare-and-set), definitions, the inbox (duplicates ignored, consumed with the
- * append), and subscribe (catch-up then live, position and cursor, filters, failed batches).
+ * append), passivation (resident and sleeping lists, wake by id and by due time), and subscribe (catch-up then live, position and cursor, filters, failed batches).
  * Positions are asserted exactly only where no write was rolled back (PostgreSQL leaves holes).
  *
  * @param name shown in the test titles, e.g. `'postgres'`
@@ -55,6 +56,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     });
 
     streamSpecs(get);
+    passivationSpecs(get);
     appendSpecs(get);
     batchSpecs(get);
     snapshotSpecs(get, factory);
