@@ -142,7 +142,9 @@ export class MemoryStore implements LogStore {
   }
 
   /** Records how to undo a write, when inside a transaction. */
-  private onUndo = (step: () => void): void => void (this.depth > 0 && this.undo.push(step));
+  private onUndo = (step: () => void): void => {
+    if (this.depth > 0) this.undo.push(step);
+  };
 
   private stream(streamId: string): StoredStream {
     const s = this.streams.get(streamId);

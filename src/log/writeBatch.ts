@@ -41,7 +41,7 @@ export function applyWriteBatch(store: SyncWrites, batch: WriteBatch): AppendRes
     for (const d of batch.definitions ?? []) store.saveDefinition(d);
     for (const s of batch.streams ?? []) store.createStream(s);
     const appends: readonly AppendRequest[] = batch.appends ?? [];
-    const results: AppendResult[] = new Array(appends.length);
+    const results: AppendResult[] = [];
     for (let i = 0; i < appends.length; i++) results[i] = store.append(appends[i]!.streamId, appends[i]!.expectedVersion, appends[i]!.events);
     for (const m of batch.messages ?? []) store.postMessage(m);
     for (const c of batch.consumed ?? []) store.consumeMessage(c.streamId, c.id);

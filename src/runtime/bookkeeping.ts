@@ -60,8 +60,8 @@ export function readBookkeeping(saved: unknown): Bookkeeping {
       event: t.event as EventObject,
       dueAt: t.dueAt ?? 0,
     })),
-    cursors: { ...(b.cursors ?? {}) },
-    completed: { ...(b.completed ?? {}) },
+    cursors: { ...b.cursors },
+    completed: { ...b.completed },
   };
 }
 
@@ -94,7 +94,7 @@ export class BookkeepingTracker {
       if ((action.type === 'xstate.raise' || action.type === 'xstate.sendTo') && typeof params.delay === 'number') {
         const target = action.type === 'xstate.raise' ? owner : targetOf(params.to);
         if (target === undefined) continue; // a delayed send out of the tree: refused by the journal
-        const id = params.id === undefined ? `~${version}.${unnamed++}` : String(params.id);
+        const id = params.id === undefined ? `~${version}.${unnamed++}` : typeof params.id === 'string' ? params.id : JSON.stringify(params.id);
         this.schedule({ key: `${owner}#${id}`, id, owner, target, event: params.event as EventObject, dueAt: at + params.delay });
       } else if (action.type === 'xstate.cancel') {
         const key = `${owner}#${String(params.sendId)}`;

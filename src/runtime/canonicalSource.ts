@@ -55,7 +55,11 @@ function parseWhole(code: string): AnyNode | undefined {
 function print(value: unknown, out: string[]): void {
   if (Array.isArray(value)) {
     out.push('[');
-    for (const item of value) if (!isNoOpStatement(item)) (print(item, out), out.push(','));
+    for (const item of value) {
+      if (isNoOpStatement(item)) continue;
+      print(item, out);
+      out.push(',');
+    }
     out.push(']');
     return;
   }
@@ -81,7 +85,12 @@ function print(value: unknown, out: string[]): void {
     }
   }
   out.push(node.type, '{');
-  for (const key of Object.keys(node)) if (!LAYOUT.has(key)) (out.push(key, ':'), print(node[key], out), out.push(','));
+  for (const key of Object.keys(node)) {
+    if (LAYOUT.has(key)) continue;
+    out.push(key, ':');
+    print(node[key], out);
+    out.push(',');
+  }
   out.push('}');
 }
 

@@ -70,7 +70,7 @@ export function copyExact(value: unknown, path: string, ancestors: object[] = []
   ancestors.push(object);
   try {
     if (Array.isArray(object)) {
-      const copy = new Array<unknown>(object.length);
+      const copy: unknown[] = [];
       for (let i = 0; i < object.length; i++) {
         if (!(i in object)) throw new NotJson(`${path}[${i}]`, 'a hole (in an array)');
         copy[i] = copyExact(object[i], `${path}[${i}]`, ancestors);

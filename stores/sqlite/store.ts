@@ -214,7 +214,7 @@ export class SqliteStore implements LogStore {
   appendBatch(requests: AppendRequest[]): AppendResult[] {
     this.checkWritable();
     return this.transaction(() => {
-      const results: AppendResult[] = new Array(requests.length);
+      const results: AppendResult[] = [];
       for (let i = 0; i < requests.length; i++) {
         const r = requests[i]!;
         results[i] = this.ops.append(r.streamId, r.expectedVersion, r.events);

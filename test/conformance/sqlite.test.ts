@@ -29,7 +29,10 @@ describe('sqlite store', () => {
   /** Closes stores and connections, unsubscribes subscriptions after the test (last first). */
   const track = <T extends Closable>(x: T): T => (opened.push(x), x);
   afterEach(() => {
-    for (const x of opened.splice(0).reverse()) 'close' in x ? x.close() : x.unsubscribe();
+    for (const x of opened.splice(0).reverse()) {
+      if ('close' in x) x.close();
+      else x.unsubscribe();
+    }
   });
 
   it('creates its file (and -wal, -shm) with mode 0600', () => {

@@ -121,11 +121,11 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
       expect(await first.exited, first.output()).toBe('SIGKILL');
       const store = openSqliteStore(log.path, { readonly: true });
       try {
-        const records = await store.readStream(`molecule-${ws}`);
+        const records = store.readStream(`molecule-${ws}`);
         expect(records.filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId)).toEqual([row]);
         expect(records.filter((r) => r.type === 'xstate.error.actor.reply').length).toBeGreaterThanOrEqual(7);
       } finally {
-        await store.close();
+        store.close();
       }
       expect(server.stats.replies.filter((r) => r.envelope.id === envelopeId)).toEqual([]);
 
@@ -147,7 +147,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
       try {
         expect(await verifyReplay(after, connectionMachine, `molecule-${ws}`)).toMatchObject({ ok: true });
       } finally {
-        await after.close();
+        after.close();
       }
     } finally {
       log.cleanup();

@@ -47,7 +47,7 @@ describe('A2A against an agent that does not take messageId as a key: never two 
     const { job, final } = await run('answer cut short');
     expect(final.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
     expect(final.context.lastError!.message).toContain('dedupesMessageId');
-    expect((await store.readStream(job.id)).filter((r) => r.type === 'job.invalid')).toHaveLength(1);
+    expect(store.readStream(job.id).filter((r) => r.type === 'job.invalid')).toHaveLength(1);
     expect(agent.stats().messagesReceived - before.messagesReceived).toBe(1);
   });
 

@@ -513,7 +513,9 @@ describe('ironclaw worker (seed 002) against a test orchestrator', () => {
     expect(requests('slow-complete', 'complete').map((r) => r.key)).toEqual(['slow-complete:complete', 'slow-complete:complete']);
     expect(orchestrator.completions('slow-complete')).toHaveLength(2); // it deduplicates nothing, as seed 002 shows no key
     expect(
-      (await events('slow-complete')).filter((r) => r.type === 'xstate.error.actor.finish').map((r) => (r.data as { error: { code: string } }).error.code),
+      events('slow-complete')
+        .filter((r) => r.type === 'xstate.error.actor.finish')
+        .map((r) => (r.data as { error: { code: string } }).error.code),
     ).toEqual(['TRANSIENT']);
   });
 

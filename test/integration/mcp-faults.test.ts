@@ -43,7 +43,7 @@ describe('MCP under faults: malformed, trickled and refused answers, big results
     const end = await s.waitFor((x) => x.status !== 'active', { timeoutMs: 10_000 });
     expect(end.value).toBe('failed');
     expect(end.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD' });
-    const invalid = (await store.readStream(s.id)).filter((r) => r.type === 'session.invalid');
+    const invalid = store.readStream(s.id).filter((r) => r.type === 'session.invalid');
     expect(invalid).toHaveLength(1);
     expect((invalid[0].data as { raw: string }).raw).toBe('{"jsonrpc":"2.0","id":"initialize","result":{"protocolVer');
     expect(invalid[0].meta.source).toBe('sse');

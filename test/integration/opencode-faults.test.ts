@@ -64,7 +64,7 @@ describe('OpenCode /shell is never re-sent blindly (real opencode binary)', () =
     expect(done.context.output).toContain('shell-42');
     const messageID = opencodeMessageId(done.context.remoteId!, done.context.promptId!);
     expect(await runsOf(done.context.remoteId!, messageID)).toBe(1);
-    const records = await store.readStream(s.id);
+    const records = store.readStream(s.id);
     expect(records.filter((r) => r.type === 'session.event' && (r.data as { kind: string }).kind === 'opencode.shell-sent')).toHaveLength(1);
     expect((await verifyReplay(store, sessionMachine, s.id)).ok).toBe(true);
   });
@@ -147,14 +147,14 @@ describe('OpenCode v1 under faults (real opencode binary)', () => {
     expect(proxy.fired).toEqual(expect.arrayContaining(['drop /event', 'fail 503 /session/status']));
     expect(done.status).toBe('active');
     expect(done.context.lastEnd).toBe('completed');
-    expect((await store.readStream(s.id)).filter((r) => r.type === 'session.synced').length).toBeGreaterThanOrEqual(2);
+    expect(store.readStream(s.id).filter((r) => r.type === 'session.synced').length).toBeGreaterThanOrEqual(2);
   });
 
   it("an SSE event over the parser's 4 MiB buffer is recorded as session.invalid (raw, bounded) before the stream fails", async () => {
     proxy.faults.oversized = { path: /^\/event/, afterEvents: 1, bytes: 5 * 1024 * 1024 }; // after server.connected
     const s = spawn(system({ retry: { baseMs: 20, maxAttempts: 1 } }));
     await s.waitFor((x) => x.context.invalid > 0, { timeoutMs: 30_000 });
-    const invalid = (await store.readStream(s.id)).filter((r) => r.type === 'session.invalid');
+    const invalid = store.readStream(s.id).filter((r) => r.type === 'session.invalid');
     expect(invalid).toHaveLength(1);
     const { raw, error } = invalid[0].data as { raw: string; error: string };
     expect(raw.startsWith('data: {"type":"oversized","pad":"xxx')).toBe(true);

@@ -379,7 +379,8 @@ describe('connection machine: replies are never given up (seed 003)', () => {
     expect(t.inputs.reply).toHaveLength(3);
     t.live.reply!.complete();
     t.system.stop('conn-1');
-    const errors = (await t.store.readStream('conn-1'))
+    const errors = t.store
+      .readStream('conn-1')
       .filter((r) => r.type === 'xstate.error.actor.reply')
       .map((r) => (r.data as { error: { retryAfterMs?: number } }).error.retryAfterMs);
     expect(errors).toEqual([5_000, 3_600_000]);

@@ -88,7 +88,7 @@ describe('issue 15 item 5: a child machine and a failed append', () => {
 describe('issue 15 item 9: a source whose input cannot carry its cursor', () => {
   it('stops the actor with INVALID_CURSOR at its first cursor when its input is a string', () => {
     const frames = new Subject<{ type: 'frame'; meta: { source: 'sse'; cursor: string } }>();
-    const reader = setup({ actors: { source: fromEventObservable(({ input }: { input: string }) => (void input, frames)) } }).createMachine({
+    const reader = setup({ actors: { source: fromEventObservable((_args: { input: string }) => frames) } }).createMachine({
       id: 'reader',
       invoke: { id: 'source', src: 'source', input: 'https://feeds.example/prices' },
     });

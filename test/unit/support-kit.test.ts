@@ -6,18 +6,18 @@ import { runTsx, suiteLog, tempLog, until } from '../support/kit/index.ts';
 
 describe('the test support kit', () => {
   let left: { dir: string; store: SqliteStore } | undefined;
-  it('tempLog gives connections to a fresh log file', async () => {
+  it('tempLog gives connections to a fresh log file', () => {
     const log = tempLog();
     const store = log.open();
-    await store.createStream({ streamId: 's', machine: { name: 'm', hash: 'h' }, input: {}, createdAt: 1 });
-    expect(await log.open({ readonly: true }).getStream('s')).toMatchObject({ streamId: 's' });
+    store.createStream({ streamId: 's', machine: { name: 'm', hash: 'h' }, input: {}, createdAt: 1 });
+    expect(log.open({ readonly: true }).getStream('s')).toMatchObject({ streamId: 's' });
     left = { dir: log.dir, store };
   });
 
-  it('and closes them and deletes the file once that test has ended', async () => {
+  it('and closes them and deletes the file once that test has ended', () => {
     expect(left).toBeDefined();
     expect(existsSync(left!.dir)).toBe(false);
-    await expect(async () => await left!.store.getStream('s')).rejects.toThrow();
+    expect(() => left!.store.getStream('s')).toThrow();
   });
 
   it('until waits for a condition turn by turn, and names what it waited for when it never comes', async () => {
@@ -40,11 +40,11 @@ describe('the test support kit', () => {
 let suiteDir: string | undefined;
 describe('a suite log', () => {
   const log = suiteLog();
-  it('serves every test of its suite', async () => {
-    await log.open().createStream({ streamId: 's', machine: { name: 'm', hash: 'h' }, input: {}, createdAt: 1 });
+  it('serves every test of its suite', () => {
+    log.open().createStream({ streamId: 's', machine: { name: 'm', hash: 'h' }, input: {}, createdAt: 1 });
   });
-  it('with what the earlier tests wrote', async () => {
-    expect(await log.open({ readonly: true }).getStream('s')).toMatchObject({ streamId: 's' });
+  it('with what the earlier tests wrote', () => {
+    expect(log.open({ readonly: true }).getStream('s')).toMatchObject({ streamId: 's' });
     suiteDir = log.dir;
   });
 });

@@ -101,7 +101,9 @@ export function subscribeSpecs(store: GetStore): void {
         // a handler that appends on odd positions, up to version 6
         if (r.globalPosition % 2 === 1 && version < 6) {
           const expected = version++;
-          chain = chain.then(async () => void (await store().append('a', expected, [event(`from.${r.globalPosition}`)])));
+          chain = chain.then(async () => {
+            await store().append('a', expected, [event(`from.${r.globalPosition}`)]);
+          });
         }
       });
       await count(6);

@@ -28,11 +28,11 @@ export function suiteLog(name?: string): TempLog {
   return temporary(name, afterAll);
 }
 
-function temporary(name: string | undefined, after: (hook: () => Promise<void>) => void): TempLog {
+function temporary(name: string | undefined, after: (hook: () => void) => void): TempLog {
   const t = tempDb(name);
   const opened: SqliteStore[] = [];
-  after(async () => {
-    for (const store of opened.splice(0).reverse()) await store.close();
+  after(() => {
+    for (const store of opened.splice(0).reverse()) store.close();
     t.cleanup();
   });
   return {

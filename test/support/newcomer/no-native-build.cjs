@@ -2,7 +2,7 @@
 // better-sqlite3's native addon, as on a machine where it was never built (NATIVE_BUILD=missing: the
 // `bindings` module finds no file) or was built for another Node.js (NATIVE_BUILD=abi: Node's own
 // dlopen error). Everything else loads as usual.
-const dlopen = process.dlopen;
+const dlopen = process.dlopen.bind(process);
 process.dlopen = function (module, filename, ...rest) {
   if (String(filename).includes('better_sqlite3')) {
     if (process.env.NATIVE_BUILD === 'abi') {
@@ -12,5 +12,5 @@ process.dlopen = function (module, filename, ...rest) {
     }
     throw Object.assign(new Error(`Cannot find module '${filename}'`), { code: 'MODULE_NOT_FOUND' });
   }
-  return dlopen.call(this, module, filename, ...rest);
+  return dlopen(module, filename, ...rest);
 };

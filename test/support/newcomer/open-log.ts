@@ -6,5 +6,7 @@ try {
   openSqliteStore(process.argv[2]!).close();
   console.log('OK');
 } catch (err) {
-  console.log(isActorlogError(err) ? `${err.code} ${err.details?.kind ?? ''} ${err.message}` : `NOT CODED ${String(err)}`);
+  console.log(
+    isActorlogError(err) ? `${err.code} ${typeof err.details?.kind === 'string' ? err.details.kind : ''} ${err.message}` : `NOT CODED ${String(err)}`,
+  );
 }

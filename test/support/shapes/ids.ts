@@ -31,7 +31,7 @@ export const ids: Scenario = {
       at: 0,
       async run({ system, store }) {
         // What JavaScript lets through the types: each is refused before anything is written.
-        const spawn = system.spawn as (machine: unknown, options: unknown) => unknown;
+        const spawn = system.spawn.bind(system) as (machine: unknown, options: unknown) => unknown;
         const refused = [
           codeOf(() => spawn('tally', {})),
           codeOf(() => spawn('tally', { id: '' })),
