@@ -8,6 +8,8 @@ import { fromCall } from '../../src/transport/fromCall.ts';
 import { followForemanJob, type ForemanDiagnostic, type ForemanFollowOptions } from './follow.ts';
 import { recordInvalidThenFail, type WireLogic } from '../../src/binding/index.ts';
 import { statusToJobUpdate, type ForemanSubmitRequest } from './schemas.ts';
+import { createdAtOf, otherJobReason } from './identity.ts';
+import { keepRaw } from '../../src/transport/classify.ts';
 
 /** An XState actor logic that sends {@link JobWireEvent}s to its parent, then completes. */
 export type ForemanWireLogic<TInput> = WireLogic<JobWireEvent, TInput>;
@@ -159,7 +161,9 @@ function checkBindingOptions(options: ForemanBindingOptions): void {
  *   `safetyPollIntervalMs` ({@link followForemanJob}); the first terminal answer wins, once.
  * - `poll`: GET /jobs/{id} -> one `job.update`, `meta { source: 'poll', cursor: job_id }` (seed 000
  *   `pollUntilDone`); a 200 that does not decode is recorded as `job.invalid` and fails the poll
- *   `INVALID_PAYLOAD`, which ends the job `failed` with that error, as the seed ends the call.
+ *   `INVALID_PAYLOAD`, which ends the job `failed` with that error, as the seed ends the call. A 200
+ *   about another job (its `created_at` is not ours: the daemon reused the `job_id`) is recorded and
+ *   ends the job `OUTCOME_UNKNOWN`: ours can no longer be read.
  * - `reply`: fails `PERMANENT`: foreman jobs never ask for input.
  * - `cancel`: foreman has no cancel endpoint (seed 000 cancels by the caller's context only): it
  *   answers `job.update { state: 'canceled' }` at once, so the job stops following; the daemon may still run it.
@@ -202,7 +206,15 @@ export function foremanJobActors(options: ForemanBindingOptions): ForemanJobActo
     poll: fromEventObservable<JobWireEvent, PollInput>(({ input }) => {
       const meta: WireMeta = { source: 'poll', cursor: input.remoteId };
       return fromCall((o) => client.getJob(input.remoteId, o)).pipe(
-        map((status): JobWireEvent => ({ type: 'job.update', update: statusToJobUpdate(status), meta })),
+        map((status): JobWireEvent => {
+          // The id now names another job: ours can no longer be read, by polling or at all.
+          const other = otherJobReason(createdAtOf(input.details), status);
+          if (other)
+            throw new ActorlogError('OUTCOME_UNKNOWN', `foreman poll: ${other}; this job can no longer be read`, {
+              details: { jobId: input.jobId, remoteId: input.remoteId, raw: keepRaw(JSON.stringify(status)), reusedJobId: true },
+            });
+          return { type: 'job.update', update: statusToJobUpdate(status), meta };
+        }),
         // Seed 000 `pollUntilDone`: a 200 that does not decode ends the call with that error.
         catchError(invalidThenFail(meta)),
       );

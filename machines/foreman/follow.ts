@@ -9,6 +9,7 @@ import type { ForemanClient } from './client.ts';
 import { formatOrder, isNewer, orderOf, parseOrder, type StatusOrder } from './order.ts';
 import { FOREMAN_TERMINAL, ForemanJobStatusSchema, statusToJobUpdate, type ForemanJobStatus } from './schemas.ts';
 import { decodeJson } from '../../src/transport/boundedJson.ts';
+import { createdAtOf, otherJobReason } from './identity.ts';
 
 /** Something the follower dropped without telling the job (it would change nothing), for people and tests. */
 export interface ForemanDiagnostic {
@@ -64,7 +65,9 @@ export const FOREMAN_SAFETY_POLL_INTERVAL_MS = 10_000;
  * covers a terminal webhook that never arrives (413, 401, unreachable receiver).
  * A webhook over the receiver's body bound (answered 413) is recorded as `job.invalid`. Updates are de-duplicated and ordered by {@link isNewer}
  * (cursor `a<attempt>.<state>`, resumed from `input.cursor`); bad signatures and malformed bodies
- * become `job.invalid` events. Completes after a terminal state (`done`, `failed`).
+ * become `job.invalid` events, as does a status whose `created_at` is not the job's (the daemon gave
+ * its `job_id` to another job: {@link otherJobReason}); none of them is applied. Completes after a
+ * terminal state (`done`, `failed`).
  *
  * The catch-up GET is what finds a job that ended while the process was down (its webhooks are
  * gone): when it fails, with `TRANSIENT` or with `INVALID_PAYLOAD` (after a `job.invalid` event), the
@@ -100,7 +103,11 @@ export function followForemanJob(
       );
 
     let last: StatusOrder | undefined = parseOrder(input.cursor);
+    let createdAt = createdAtOf(input.details); // the job's birth: a status born otherwise is another job's (a reused job_id)
     const accept = (status: ForemanJobStatus, source: 'webhook' | 'poll'): JobWireEvent | undefined => {
+      const other = otherJobReason(createdAt, status);
+      if (other) return { type: 'job.invalid', raw: keepRaw(JSON.stringify(status)), error: other, meta: { source } };
+      createdAt ??= status.created_at ?? undefined;
       const order = orderOf(status);
       if (!isNewer(order, last)) {
         const same = last !== undefined && formatOrder(order) === formatOrder(last);

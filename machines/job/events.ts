@@ -90,10 +90,14 @@ export interface FollowInput {
   remoteId: string;
   cursor?: string;
   pushUrl?: string;
+  /** What the remote reported of this job so far (`context.details`): a binding checks an answer is about the same job (foreman `created_at`). */
+  details?: Record<string, unknown>;
 }
 export interface PollInput {
   jobId: string;
   remoteId: string;
+  /** As {@link FollowInput.details}. */
+  details?: Record<string, unknown>;
 }
 export interface ReplyInput {
   jobId: string;

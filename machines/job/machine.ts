@@ -164,7 +164,13 @@ export const jobMachine = setup({
               invoke: {
                 id: 'follow',
                 src: 'follow',
-                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId!, cursor: context.cursor, pushUrl: context.pushUrl }),
+                input: ({ context }) => ({
+                  jobId: context.jobId,
+                  remoteId: context.remoteId!,
+                  cursor: context.cursor,
+                  pushUrl: context.pushUrl,
+                  details: context.details,
+                }),
                 onDone: { target: 'resubscribing', actions: 'countFollow' },
                 onError: [
                   // The push source cannot serve this job (no receiver, a moved webhook URL, 4xx): poll from now on.
@@ -181,7 +187,7 @@ export const jobMachine = setup({
               invoke: {
                 id: 'poll',
                 src: 'poll',
-                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId! }),
+                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId!, details: context.details }),
                 onDone: { target: 'waiting', actions: 'resetPollFailures' },
                 onError: [
                   {

@@ -124,4 +124,34 @@ describe('foreman under faults: lost answers, lost webhooks, slow and trickling 
       await server.close();
     }
   });
+
+  it("a daemon that gives a new job the id of a running one (reuseJobIds): the running job never takes the other job's answer; by webhook it ends with its own, by polling OUTCOME_UNKNOWN", async () => {
+    const system = f.makeSystem({ safetyPollIntervalMs: 50 }); // safety GETs while the first job runs: they read the other job
+    const contentOf = (r: { result?: unknown }) => (r.result as { message: { content: string } }).message.content;
+    for (const follow of ['push', 'poll'] as const) {
+      const first = f.nextId();
+      const pending = submitAndWait(system, { id: first, request: f.chat(`a slow ${follow} job`), ...f.fast, follow }).catch((e: unknown) => e);
+      await until(() => f.updates(first).length > 0, 'a first update of the first job (its created_at is known)');
+      f.server.faults.reuseJobIds = 1;
+      const second = await submitAndWait(system, { id: f.nextId(), request: f.chat('a quick job'), ...f.fast, follow: 'poll' });
+      expect(contentOf(second)).toBe('echo: a quick job');
+      const outcome = await pending;
+      const remoteId = (f.finalValue(first).context as { remoteId: string }).remoteId;
+      expect(second.jobId).toBe(remoteId); // the daemon did reuse the id
+      if (follow === 'push') {
+        expect(outcome).toMatchObject({ state: 'done' }); // by its own webhooks, to its own URL
+        expect(contentOf(outcome as { result?: unknown })).toBe('echo: a slow push job');
+      } else {
+        expect(outcome).toMatchObject({ code: 'OUTCOME_UNKNOWN' }); // polling can no longer read it
+        expect(f.finalValue(first).value).toBe('failed');
+        expect(f.updates(first).some((r) => JSON.stringify(r.data).includes('a quick job'))).toBe(false);
+      }
+      const invalid = f.events(first).filter((r) => r.type === 'job.invalid');
+      expect(invalid.length).toBeGreaterThanOrEqual(1);
+      expect((invalid[0].data as { error: string }).error).toMatch(
+        new RegExp(`job_id ${remoteId} now names another job \\(created_at .+, ours .+\\): the daemon reused the id`),
+      );
+      await f.expectReplayEqualsLive(first);
+    }
+  });
 });

@@ -68,6 +68,12 @@ export interface ForemanServerFaults {
   busyWithRetryAfter?: number;
   /** The `Retry-After` value of `busyWithRetryAfter` answers (seconds or an HTTP date). @default '1' */
   retryAfter?: string;
+  /**
+   * Next N POST /jobs give the new job the id of the job created last (a daemon whose id generator
+   * repeats, e.g. a counter restarted): the new job replaces the old one in `GET /jobs/{id}`, while the
+   * old one runs on and still POSTs its webhooks (with that id) to its own URL.
+   */
+  reuseJobIds?: number;
 }
 
 interface Job {
@@ -152,6 +158,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
   const header = options.signatureHeader ?? 'x-foreman-signature';
   const faults: ForemanServerFaults = {};
   const jobs = new Map<string, Job>();
+  let lastJobId: string | undefined;
   const byKey = new Map<string, string>();
   const stats: ForemanServerStats = {
     jobsCreated: 0,
@@ -309,8 +316,9 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
         stats.duplicateSubmits++;
         return send(res, 202, { job_id: byKey.get(key) });
       }
+      const reused = take(faults, 'reuseJobIds') ? lastJobId : undefined;
       const j: Job = {
-        job_id: randomUUID(),
+        job_id: reused ?? randomUUID(),
         state: 'queued',
         model: body.model,
         created_at: now(),
@@ -329,6 +337,7 @@ export async function startForemanServer(options: ForemanServerOptions = {}): Pr
         createdNs: process.hrtime.bigint(),
       };
       jobs.set(j.job_id, j);
+      lastJobId = j.job_id;
       if (key && !byKey.has(key)) byKey.set(key, j.job_id);
       stats.jobsCreated++;
       if (take(faults, 'webhookBeforeAccept')) {
