@@ -524,19 +524,23 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         streams: [{ streamId: id, machine: { name, hash }, input: logged, createdAt }],
         committed: () => {
           definitionsSaved.add(hash);
-          go();
-          // messages sent to this id before it existed wait in its inbox (system.send, sendTo a stand-in)
+          // Messages sent to this id before it existed wait in its inbox (system.send, sendTo a
+          // stand-in): they go into its mailbox first, then it starts (as a recovered actor does).
           let inbox: ReturnType<typeof store.readInbox> | undefined;
           try {
             inbox = store.ownership ? undefined : store.readInbox(id);
           } catch {
             inbox = undefined; // read again, and reported, below
           }
-          if (inbox === undefined || isPromise(inbox)) void openMailboxes([actor], false);
-          else {
-            // an embedded store answers at once: the actor takes inputs from this call on, as before
+          if (inbox === undefined || isPromise(inbox)) {
+            void openMailboxes([actor], false).then(() => {
+              if (actors.get(id) === actor) go();
+            });
+          } else {
+            // an embedded store answers at once: the actor starts in this call
             actor.journal.receiveInbox(inbox);
             actor.journal.openInbox();
+            go();
           }
         },
         failed: (err) => {
