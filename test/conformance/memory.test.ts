@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../stores/memory.ts';
-import { logStoreConformance } from './logStore.ts';
+import { embeddedConformance } from './embeddedConformance.ts';
 import { storeConformance } from './storeConformance.ts';
 
-logStoreConformance('memory', (options) => createMemoryStore(options));
 storeConformance('memory', async (options) => createMemoryStore(options));
+embeddedConformance('memory', (options) => createMemoryStore(options));
 
 describe('memory store', () => {
   it('keeps stores apart: no shared module state', () => {

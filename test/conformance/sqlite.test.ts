@@ -6,9 +6,10 @@ import { firstValueFrom, take } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../src/log/types.ts';
 import { openSqliteStore, SCHEMA_VERSION, type SqliteStore } from '../../stores/sqlite/index.ts';
-import { logStoreConformance } from './logStore.ts';
+import { advance, virtualTime } from '../support/kit/index.ts';
+import { createStream, event, events, expectCode, positions } from './embedded/fixtures.ts';
+import { embeddedConformance } from './embeddedConformance.ts';
 import { storeConformance } from './storeConformance.ts';
-import { advance, createStream, event, events, expectCode, positions, virtualTime } from './logStore/fixtures.ts';
 
 let dir: string;
 let n = 0;
@@ -20,8 +21,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-logStoreConformance('sqlite', (options) => openSqliteStore(freshPath(), options));
 storeConformance('sqlite', async (options) => openSqliteStore(freshPath(), options));
+embeddedConformance('sqlite', (options) => openSqliteStore(freshPath(), options));
 
 describe('sqlite store', () => {
   type Closable = { close(): void } | { unsubscribe(): void };
@@ -86,7 +87,7 @@ describe('sqlite store', () => {
     const b = track(openSqliteStore(file));
     createStream(a, 's');
     a.append('s', 0, events(1));
-    const scheduler = virtualTime();
+    const { scheduler } = virtualTime();
     const received: EventRecord[] = [];
     track(a.subscribe({ scheduler, pollIntervalMs: 100 }).subscribe((r) => received.push(r)));
     expect(positions(received)).toEqual([1]);
@@ -116,7 +117,7 @@ describe('sqlite store', () => {
     const file = freshPath();
     const store = track(openSqliteStore(file));
     createStream(store, 's');
-    const scheduler = virtualTime();
+    const { scheduler } = virtualTime();
     const received: EventRecord[] = [];
     track(store.subscribe({ scheduler, streamId: 's' }).subscribe((r) => received.push(r)));
     const raw = track(new Database(file));
@@ -154,7 +155,7 @@ describe('sqlite store', () => {
     expectCode(() => reader.append('s', 2, events(1)), 'STORE_UNAVAILABLE', { readonly: true });
     expectCode(() => createStream(reader, 'x'), 'STORE_UNAVAILABLE');
     expectCode(() => reader.saveCheckpoint('tail', 1), 'STORE_UNAVAILABLE');
-    const scheduler = virtualTime();
+    const { scheduler } = virtualTime();
     const received: EventRecord[] = [];
     track(reader.subscribe({ scheduler }).subscribe((r) => received.push(r)));
     writer.append('s', 2, events(1));

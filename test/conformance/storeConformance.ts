@@ -20,7 +20,7 @@ export interface ConformanceOptions {
 export type StoreFactory = (options?: ConformanceOptions) => Promise<LogStore>;
 
 /**
- * The conformance suite of the asynchronous store contract (issue 17): every store runs it from its
+ * The conformance suite of the asynchronous store contract (src/log/types.ts): every store runs it from its
  * own test file with a factory of fresh empty stores; every call is awaited. Store-specific behaviour
  * (files, servers, other processes, ownership) is tested next to the store.
  *

@@ -8,7 +8,7 @@ import { and, assign, createMachine, fromPromise, not, setup } from 'xstate';
 import { createActorSystem, machineHash, type EmbeddedLogStore } from 'actorlog';
 import { openSqliteStore, SCHEMA_VERSION } from 'actorlog/stores/sqlite';
 import { migrations } from '../../stores/sqlite/schema.ts';
-import { expectCode } from '../conformance/logStore/fixtures.ts';
+import { expectCode } from '../conformance/embedded/fixtures.ts';
 import { tempLog, tempStore, type TempLog } from '../support/kit/index.ts';
 
 const worker = createMachine({ id: 'worker', initial: 'running', states: { running: { on: { 'worker.stop': 'stopped' } }, stopped: { type: 'final' } } });

@@ -11,7 +11,7 @@ import { READ_STREAM_AFTER_SQL } from '../../stores/sqlite/readAll.ts';
 import { APPLICATION_ID, migrations } from '../../stores/sqlite/schema.ts';
 import { LIST_STREAMS_BY_STATUS_SQL } from '../../stores/sqlite/streams.ts';
 import { VersionCache } from '../../stores/sqlite/versionCache.ts';
-import { createStream, event, events, expectCode } from '../conformance/logStore/fixtures.ts';
+import { createStream, event, events, expectCode } from '../conformance/embedded/fixtures.ts';
 import { tempLog } from '../support/kit/index.ts';
 
 /** The `detail` lines of EXPLAIN QUERY PLAN for `sql` on a raw connection to `file`. */

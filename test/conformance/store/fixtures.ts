@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs';
 import { expect } from 'vitest';
 import { isActorlogError, type ErrorCode } from '../../../src/errors.ts';
 import type { EventMeta, EventRecord, NewEvent, StreamRecord } from '../../../src/log/types.ts';
@@ -35,6 +36,11 @@ export async function expectCode(fn: () => unknown, code: ErrorCode, details?: R
   } catch (err) {
     thrown = err;
   }
+  return checkCoded(thrown, code, details);
+}
+
+/** Expects `thrown` to be an ActorlogError with `code` (and `details` containing `details`); returns it. */
+export function checkCoded(thrown: unknown, code: ErrorCode, details?: Record<string, unknown>) {
   expect(thrown, `expected ${code}`).toBeDefined();
   if (!isActorlogError(thrown, code)) throw new Error(`expected ActorlogError ${code}, got ${String(thrown)}`, { cause: thrown });
   if (details) expect(thrown.details).toMatchObject(details);
@@ -61,6 +67,21 @@ export async function until(condition: () => boolean, what: string): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   expect(condition(), what).toBe(true);
+}
+
+/** Subscribes to `records` and keeps what arrives, whether it completed, and its error; `onRecord` sees each record once kept. */
+export function collectRecords(records: Observable<EventRecord>, onRecord?: (r: EventRecord) => void) {
+  const received: EventRecord[] = [];
+  const state = { completed: false, error: undefined as unknown };
+  const subscription = records.subscribe({
+    next: (r) => {
+      received.push(r);
+      onRecord?.(r);
+    },
+    error: (err) => (state.error = err),
+    complete: () => (state.completed = true),
+  });
+  return { received, state, subscription };
 }
 
 /** `streamId@version` of each record: compact to compare. */

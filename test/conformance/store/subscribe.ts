@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../../src/log/types.ts';
 import type { SubscribeOptions } from '../../../src/log/types.ts';
-import { createStream, cursorOf, event, events, expectCode, ids, plain, positions, until, type GetStore } from './fixtures.ts';
+import { collectRecords, createStream, cursorOf, event, events, expectCode, ids, plain, positions, until, type GetStore } from './fixtures.ts';
 
 /** subscribe(): catch-up then live, after a position or a cursor, filters, failed batches, teardown. */
 export function subscribeSpecs(store: GetStore): void {
   describe('subscribe', () => {
     /** Subscribes and collects what arrives (real time: deliveries are awaited with `until`, never timed). */
     function collect(options: SubscribeOptions = {}, onRecord?: (r: EventRecord) => void) {
-      const received: EventRecord[] = [];
-      const state = { completed: false, error: undefined as unknown };
-      const subscription = store()
-        .subscribe({ pollIntervalMs: 50, ...options })
-        .subscribe({
-          next: (r) => {
-            received.push(r);
-            onRecord?.(r);
-          },
-          error: (err) => (state.error = err),
-          complete: () => (state.completed = true),
-        });
+      const { received, state, subscription } = collectRecords(store().subscribe({ pollIntervalMs: 50, ...options }), onRecord);
       const count = (n: number) => until(() => received.length >= n || state.error !== undefined, `${n} records`);
       return { received, subscription, state, count };
     }

@@ -1,56 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isActorlogError } from '../../../src/errors.ts';
-import { createStream, event, events, expectCode, ids, type GetStore } from './fixtures.ts';
+import { createStream, event, events, expectCode, type GetEmbeddedStore } from './fixtures.ts';
 
-/** appendBatch (group commit, all or none) and transaction (rollback on throw, nesting). */
-export function transactionSpecs(store: GetStore): void {
-  describe('appendBatch', () => {
-    it('appends several requests in one go, also successive ones to one stream', () => {
-      createStream(store(), 'a');
-      createStream(store(), 'b');
-      const results = store().appendBatch([
-        { streamId: 'a', expectedVersion: 0, events: events(2) },
-        { streamId: 'b', expectedVersion: 0, events: events(1) },
-        { streamId: 'a', expectedVersion: 2, events: events(1) },
-      ]);
-      expect(results).toEqual([
-        { nextVersion: 2, lastGlobalPosition: 2 },
-        { nextVersion: 1, lastGlobalPosition: 3 },
-        { nextVersion: 3, lastGlobalPosition: 4 },
-      ]);
-      expect(ids(store().readAll())).toEqual(['a@1', 'a@2', 'b@1', 'a@3']);
-    });
-
-    it('is all or none: a conflict in the 2nd request leaves the 1st unwritten', () => {
-      createStream(store(), 'a');
-      createStream(store(), 'b');
-      const batch = [
-        { streamId: 'a', expectedVersion: 0, events: events(1) },
-        { streamId: 'b', expectedVersion: 3, events: events(1) },
-      ];
-      expectCode(() => store().appendBatch(batch), 'VERSION_CONFLICT', { streamId: 'b', expectedVersion: 3, actualVersion: 0 });
-      expect(store().headPosition()).toBe(0);
-      expect(store().getStream('a')!.version).toBe(0);
-      // the store's idea of stream a's version was rolled back too: 1 is not a's version
-      expectCode(() => store().append('a', 1, events(1)), 'VERSION_CONFLICT', { actualVersion: 0 });
-      expect(store().append('a', 0, events(1))).toEqual({ nextVersion: 1, lastGlobalPosition: 1 });
-      expectCode(() => store().append('a', 0, events(1)), 'VERSION_CONFLICT');
-    });
-
-    it('is all or none for an unknown stream too', () => {
-      createStream(store(), 'a');
-      expectCode(
-        () =>
-          store().appendBatch([
-            { streamId: 'a', expectedVersion: 0, events: events(1) },
-            { streamId: 'x', expectedVersion: 0, events: events(1) },
-          ]),
-        'STREAM_NOT_FOUND',
-      );
-      expect(store().readAll()).toEqual([]);
-    });
-  });
-
+/**
+ * `transaction(fn)` of the embedded stores (not part of the LogStore contract: `write` is built on
+ * it, see src/log/writeBatch.ts): the value of `fn`, rollback of every kind of write on a throw, a
+ * caught conflict, nesting.
+ */
+export function transactionSpecs(store: GetEmbeddedStore): void {
   describe('transaction', () => {
     it('returns the value of fn and commits its writes', () => {
       const result = store().transaction(() => {
@@ -139,6 +96,25 @@ export function transactionSpecs(store: GetStore): void {
       ).toThrow('outer');
       expect(store().readAll()).toEqual([]);
       expect(store().append('a', 0, events(1)).nextVersion).toBe(1);
+    });
+
+    it('a rolled-back first save of a definition leaves its hash free for the next one', () => {
+      const record = (name: string) => ({ hash: 'h1', name, definition: { id: name }, recordedAt: 1 });
+      expect(() =>
+        store().transaction(() => {
+          store().saveDefinition(record('first'));
+          store().saveDefinition(record('again')); // a no-op: the first is kept
+          throw new Error('abort');
+        }),
+      ).toThrow('abort');
+      expect(store().loadDefinition('h1')).toBeUndefined();
+      store().saveDefinition(record('second'));
+      expect(store().loadDefinition('h1')?.name).toBe('second');
+    });
+
+    it('throws STORE_UNAVAILABLE once the store is closed', () => {
+      store().close();
+      expectCode(() => store().transaction(() => 1), 'STORE_UNAVAILABLE');
     });
   });
 }

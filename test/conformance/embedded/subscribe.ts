@@ -1,29 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import type { EventRecord, SubscribeOptions } from '../../../src/log/types.ts';
-import { advance, createStream, event, events, ids, positions, virtualTime, type GetStore } from './fixtures.ts';
+import { virtualTime } from '../../support/kit/index.ts';
+import { collectRecords } from '../store/fixtures.ts';
+import { createStream, event, events, ids, positions, type GetEmbeddedStore } from './fixtures.ts';
 
-/** subscribe(): catch-up then live, filters, the catch-up/live seam, transactions, teardown. */
-export function subscribeSpecs(store: GetStore): void {
-  describe('subscribe', () => {
+/**
+ * `subscribe()` of the embedded stores (src/log/subscribe.ts) beyond the contract the asynchronous
+ * suite checks: a local commit is delivered at once, inside the call that committed it; a handler
+ * that appends is served in order (reentrancy); nothing is read inside an open transaction; a
+ * `streamId` subscription reads through `readAll({ streamId })`; the poll timer runs on the given
+ * scheduler (virtual time here) and stops with the subscription or the store.
+ */
+export function embeddedSubscribeSpecs(store: GetEmbeddedStore): void {
+  describe('subscribe (embedded: synchronous delivery, transactions, the poll timer)', () => {
     /** Subscribes on a virtual-time scheduler and collects what arrives. */
     function collect(options: SubscribeOptions = {}, onRecord?: (r: EventRecord) => void) {
-      const scheduler = virtualTime();
-      const received: EventRecord[] = [];
-      const state = { completed: false, error: undefined as unknown };
-      const subscription = store()
-        .subscribe({ scheduler, ...options })
-        .subscribe({
-          next: (r) => {
-            received.push(r);
-            onRecord?.(r);
-          },
-          error: (err) => (state.error = err),
-          complete: () => (state.completed = true),
-        });
-      return { scheduler, received, subscription, state };
+      const time = virtualTime();
+      return { ...time, ...collectRecords(store().subscribe({ scheduler: time.scheduler, ...options }), onRecord) };
     }
 
-    it('catches up from the log, then delivers new appends at once', () => {
+    it('catches up inside subscribe(), then delivers a committed append inside the append call', () => {
       createStream(store(), 'a');
       store().append('a', 0, events(3));
       const { received } = collect();
@@ -31,34 +27,6 @@ export function subscribeSpecs(store: GetStore): void {
       store().append('a', 3, events(2));
       expect(positions(received)).toEqual([1, 2, 3, 4, 5]);
       expect(received[4]).toEqual(store().readAll()[4]);
-    });
-
-    it('starts after the given global position', () => {
-      createStream(store(), 'a');
-      store().append('a', 0, events(4));
-      expect(positions(collect({ after: 2 }).received)).toEqual([3, 4]);
-      expect(collect({ after: 4 }).received).toEqual([]);
-    });
-
-    it('catches up in batches without gaps or duplicates', () => {
-      createStream(store(), 'a');
-      store().append('a', 0, events(7));
-      const { received, scheduler } = collect({ batchSize: 2 });
-      expect(positions(received)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-      store().append('a', 7, events(3));
-      advance(scheduler, 1000);
-      expect(positions(received)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    });
-
-    it('filters by streamId, catch-up and live', () => {
-      createStream(store(), 'a');
-      createStream(store(), 'b');
-      store().append('a', 0, events(1));
-      store().append('b', 0, events(1));
-      const { received } = collect({ streamId: 'b' });
-      store().append('a', 1, events(1));
-      store().append('b', 1, events(2));
-      expect(ids(received)).toEqual(['b@1', 'b@2', 'b@3']);
     });
 
     it('a streamId subscription reads only that stream (readAll with streamId), catch-up and live', () => {
@@ -69,7 +37,10 @@ export function subscribeSpecs(store: GetStore): void {
       const calls: Array<{ after?: unknown; limit?: number; streamId?: string }> = [];
       const s = store();
       const readAll = s.readAll.bind(s);
-      s.readAll = (options) => (calls.push({ ...options }), readAll(options));
+      s.readAll = (options) => {
+        calls.push({ ...options });
+        return readAll(options);
+      };
       const { received } = collect({ streamId: 'b', batchSize: 2 });
       store().append('a', 20, events(5));
       store().append('b', 2, events(1));
@@ -80,12 +51,12 @@ export function subscribeSpecs(store: GetStore): void {
       expect(calls.length).toBeLessThanOrEqual(6);
     });
 
-    it('delivers appends made while catching up exactly once, in order (the seam)', () => {
+    it('a handler that appends while catching up and live is delivered each new record once, in order, after it returns', () => {
       createStream(store(), 'a');
       store().append('a', 0, events(3));
       let version = 3;
       const { received } = collect({ batchSize: 2 }, (r) => {
-        // a handler that appends, during catch-up (positions 1, 3) and live (position 5)
+        // appends during catch-up (positions 1, 3) and live (position 5)
         if (r.globalPosition % 2 === 1 && version < 6) version = store().append('a', version, [event(`from.${r.globalPosition}`)]).nextVersion;
       });
       expect(positions(received)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -95,11 +66,11 @@ export function subscribeSpecs(store: GetStore): void {
 
     it('polling finds nothing twice', () => {
       createStream(store(), 'a');
-      const { received, scheduler } = collect({ pollIntervalMs: 50 });
+      const { received, advance } = collect({ pollIntervalMs: 50 });
       store().append('a', 0, events(2));
-      advance(scheduler, 500);
+      advance(500);
       store().append('a', 2, events(1));
-      advance(scheduler, 500);
+      advance(500);
       expect(positions(received)).toEqual([1, 2, 3]);
     });
 
@@ -134,7 +105,7 @@ export function subscribeSpecs(store: GetStore): void {
           throw new Error('rollback');
         }),
       ).toThrow('rollback');
-      advance(inside!.scheduler, 10);
+      inside!.advance(10);
       expect(inside!.received.map((r) => r.type)).toEqual(['e.1']);
       store().transaction(() => store().append('a', 1, [event('real')]));
       expect(inside!.received.map((r) => r.type)).toEqual(['e.1', 'real']);
@@ -142,17 +113,17 @@ export function subscribeSpecs(store: GetStore): void {
 
     it('unsubscribing stops the poll timer and the deliveries', () => {
       createStream(store(), 'a');
-      const { received, subscription, scheduler } = collect({ pollIntervalMs: 10 });
-      advance(scheduler, 100);
+      const { received, subscription, scheduler, advance } = collect({ pollIntervalMs: 10 });
+      advance(100);
       expect(scheduler.actions.length).toBe(1);
       subscription.unsubscribe();
       expect(scheduler.actions.length).toBe(0);
       store().append('a', 0, events(1));
-      advance(scheduler, 100);
+      advance(100);
       expect(received).toEqual([]);
     });
 
-    it('completes when the store closes', () => {
+    it('completes when the store closes, leaving no timer', () => {
       const { state, scheduler } = collect();
       store().close();
       expect(state.completed).toBe(true);
