@@ -21,6 +21,19 @@ export interface McpSessionActors {
   close: SessionWireLogic<CloseInput>;
 }
 
+/**
+ * The diagnostic logged before an event whose SSE id an earlier event of the stream carried with other
+ * content (MCP requires ids unique per session; a server that reuses them): the event is delivered
+ * all the same, never dropped as a replay.
+ */
+const idReused = (id: string | undefined, channel: SessionChannel): SessionWireEvent => ({
+  type: 'session.event',
+  kind: 'mcp.event-id-reused',
+  data: { id: id ?? '' },
+  meta: { source: 'sse' },
+  ...(channel === 'prompt' ? { channel } : {}),
+});
+
 /** Options of the MCP binding. */
 export interface McpBindingOptions extends McpClientOptions {
   /** Follow the session's standalone `GET` stream (server notifications outside any request). @default true */
@@ -117,7 +130,8 @@ function prompt(client: McpClient, input: PromptInput, scheduler: SchedulerLike,
       if (item.kind === 'open' || item.kind === 'retry') return of(notice(item, 'prompt'));
       if (item.kind === 'body') return of(mapMcpMessage(item.text, input.promptId, { source: 'sse' }, 'prompt', maxBytes));
       const meta: WireMeta = item.cursor === undefined ? { source: 'sse' } : { source: 'sse', cursor: item.cursor };
-      return of(mapMcpMessage(item.data, input.promptId, meta, 'prompt', maxBytes));
+      const mapped = mapMcpMessage(item.data, input.promptId, meta, 'prompt', maxBytes);
+      return item.cursorReused ? of(idReused(item.cursor, 'prompt'), mapped) : of(mapped);
     }),
     takeWhile((e) => !isAnswer(e), true),
     catchError(recordInvalidThenFail<SessionWireEvent>('session.invalid', { source: 'sse' })), // an event over the parser's bound: recorded raw
@@ -143,7 +157,8 @@ function events(client: McpClient, options: McpBindingOptions, input: EventsInpu
       if (item.kind === 'open' || item.kind === 'retry') return of(notice(item, 'events'));
       if (item.kind === 'body') return EMPTY;
       const meta: WireMeta = item.cursor === undefined ? { source: 'sse' } : { source: 'sse', cursor: item.cursor };
-      return of(mapMcpMessage(item.data, undefined, meta, 'events', maxBytes));
+      const mapped = mapMcpMessage(item.data, undefined, meta, 'events', maxBytes);
+      return item.cursorReused ? of(idReused(item.cursor, 'events'), mapped) : of(mapped);
     }),
     // A server without a standalone stream answers 405 (MCP "Listening for Messages from the Server");
     // one that still holds an earlier GET stream of this session answers 409. Neither ends the session.

@@ -89,4 +89,23 @@ describe('MCP under faults: malformed, trickled and refused answers, big results
     expect(done.context.lastEnd).toBe('completed');
     expect(done.context.output).toHaveLength(3 * 1024 * 1024);
   });
+
+  it('a server that reuses SSE event ids: each event with a reused id and new content is delivered (logged mcp.event-id-reused), none taken for a replay', async () => {
+    const s = spawn(system());
+    await s.waitFor((x) => x.context.remoteId !== undefined, { timeoutMs: 10_000 });
+    // the call's priming event, progress 1..3 and the answer all carry the id of the event stored before them (initialize's)
+    mcp.faults.reuseEventIds = 5;
+    s.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'count', arguments: { n: 3 } } });
+    const done = await s.waitFor((x) => x.context.turns === 1, { timeoutMs: 10_000 });
+    expect(mcp.faults.reuseEventIds).toBe(0);
+    expect(done.context.lastEnd).toBe('completed');
+    expect(done.context.output).toBe('Counted to 3');
+    const records = store.readStream(s.id);
+    const progress = records.filter((r) => r.type === 'session.part').map((r) => (r.data as { part: { progress: number } }).part.progress);
+    expect(progress).toEqual([1, 2, 3]);
+    const reused = records.filter((r) => r.type === 'session.event' && (r.data as { kind: string }).kind === 'mcp.event-id-reused');
+    expect(reused).toHaveLength(4);
+    const ids = new Set(reused.map((r) => (r.data as { data: { id: string } }).data.id));
+    expect(ids.size).toBe(1);
+  });
 });

@@ -42,6 +42,28 @@ export interface McpTestServerFaults {
   dripInitialize?: number;
   /** The next `times` POSTs are answered `status` (with `Retry-After`, when given) without reaching the SDK. */
   fail?: { status: number; times: number; retryAfter?: string };
+  /**
+   * The next N events stored (any stream) get the SSE id of the event stored before them, instead of
+   * a new one: a server that reuses event ids (MCP requires them unique within a session).
+   */
+  reuseEventIds?: number;
+}
+
+/** The SDK example's event store, whose ids can be reused on demand (`faults.reuseEventIds`). */
+class FaultyEventStore extends InMemoryEventStore {
+  private last: string | undefined;
+  constructor(private readonly faults: McpTestServerFaults) {
+    super();
+  }
+  override async storeEvent(...args: Parameters<InMemoryEventStore['storeEvent']>): Promise<string> {
+    const id = await super.storeEvent(...args);
+    if (this.last !== undefined && (this.faults.reuseEventIds ?? 0) > 0) {
+      this.faults.reuseEventIds! -= 1;
+      return this.last;
+    }
+    this.last = id;
+    return id;
+  }
 }
 
 /** A running MCP server. */
@@ -197,7 +219,7 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
       }
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        eventStore: new InMemoryEventStore(),
+        eventStore: new FaultyEventStore(faults),
         keepAliveMs: options.keepAliveMs,
         retryInterval: options.retryInterval,
         onsessioninitialized: (id) => {

@@ -65,7 +65,7 @@ describe('SSE retry policy', () => {
 });
 
 describe('SSE source lifecycle (fake connections, virtual time)', () => {
-  it('reconnects after a drop with Last-Event-ID, after the backoff, and drops a replayed duplicate', () => {
+  it('reconnects after a drop with Last-Event-ID, after the backoff, and drops a replayed duplicate (same id and content; a reused id with new content is delivered, cursorReused)', () => {
     const scheduler = new VirtualTimeScheduler();
     const c = fakeConnections();
     const run = collect(
@@ -88,10 +88,12 @@ describe('SSE source lifecycle (fake connections, virtual time)', () => {
     expect(c.requests).toHaveLength(2);
     expect(c.requests[1].headers).toMatchObject({ 'last-event-id': '2', authorization: 'Bearer s3cret' });
     c.open(1);
-    c.msg(1, 'b again', '2');
+    c.msg(1, 'b', '2'); // the server replays the event of Last-Event-ID: same id, same content, dropped
     c.msg(1, 'c', '3');
-    const messages = run.items.filter((i) => i.kind === 'message').map((i) => (i as { data: string }).data);
-    expect(messages).toEqual(['a', 'b', 'c']);
+    c.msg(1, 'd', '3'); // a server that reuses an id for a new event: delivered, marked
+    const messages = run.items.filter((i) => i.kind === 'message');
+    expect(messages.map((i) => (i as { data: string }).data)).toEqual(['a', 'b', 'c', 'd']);
+    expect(messages.map((i) => (i as { cursorReused?: true }).cursorReused)).toEqual([undefined, undefined, undefined, true]);
     expect(JSON.stringify(run.items)).not.toContain('s3cret');
     run.sub.unsubscribe();
   });

@@ -38,10 +38,12 @@ export interface SseOptions {
   /** The cursor a message carries. @default the message's `id` field */
   cursorOf?: (message: SseMessage) => string | undefined;
   /**
-   * True when a message with cursor `next` was already delivered, given the last cursor. The default
-   * remembers the last 1024 cursors of this subscription (and the initial one).
+   * True when a message with cursor `next` was already delivered, given the last cursor and the
+   * message. The default remembers the last 1024 cursors of this subscription (and the initial one)
+   * with a digest of their `event` and `data`: a cursor seen with the same content is a replay
+   * (dropped), one seen with other content is a reused id (delivered, `cursorReused`).
    */
-  isDuplicate?: (next: string, last: string | undefined) => boolean;
+  isDuplicate?: (next: string, last: string | undefined, message: SseMessage) => boolean;
   /** Keep-alive messages (reset the stall timer, are not delivered). Comment lines always are. */
   isHeartbeat?: (message: SseMessage) => boolean;
   /** Reconnect when the server ends the stream cleanly (EventSource behaviour). @default true */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { asyncScheduler, Observable, type Subscription } from 'rxjs';
 import { ActorlogError } from '../../errors.ts';
 import { openSseConnection, type SseRequest } from './connection.ts';
@@ -9,14 +10,26 @@ import { decideRetry } from './retryPolicy.ts';
 export type SseItem =
   /** A connection is open (2xx `text/event-stream`); `attempt` 0 is the first. `headers`: the answer's, credential headers and `secretHeaders` redacted. */
   | { kind: 'open'; attempt: number; status: number; headers: Record<string, string> }
-  /** One event; `cursor` is its resume point (`id` by default), when it has one. */
-  | (SseMessage & { kind: 'message'; cursor?: string })
+  /**
+   * One event; `cursor` is its resume point (`id` by default), when it has one. `cursorReused`: an
+   * earlier event of this subscription carried the same cursor with other content (a server that
+   * reuses event ids): delivered all the same, never taken for a replay.
+   */
+  | (SseMessage & { kind: 'message'; cursor?: string; cursorReused?: true })
   /** The connection ended; the source reconnects after `delayMs`, resuming from `cursor`. */
   | { kind: 'retry'; attempt: number; delayMs: number; error: ActorlogError; cursor?: string }
   /** A 2xx answer that was not an event stream (JSON, say), read whole; the source then completes. */
   | { kind: 'body'; status: number; contentType: string; text: string; headers: Record<string, string> };
 
 const SEEN_LIMIT = 1024;
+
+/** A digest of what an event says (its `event` and `data`): two events with one id and other content are two events. */
+const digestOf = (m: SseMessage): string =>
+  createHash('sha256')
+    .update(m.event ?? '')
+    .update('\n')
+    .update(m.data)
+    .digest('base64');
 
 /**
  * A Server-Sent Events source as an RxJS Observable, over undici with eventsource-parser
@@ -30,7 +43,9 @@ const SEEN_LIMIT = 1024;
  *   (4xx other than 408/429) ends it at once (`PERMANENT`, `details.status`). HTTP 204 completes it.
  * - Resumes from the last cursor: `Last-Event-ID` (the message `id`, WHATWG HTML §9.2.4) or a
  *   protocol cursor put in the request by `request(resume)` (`resume: 'request'`, e.g. OpenCode's
- *   `?after=SEQ`). A message whose cursor was already delivered is dropped (`isDuplicate`).
+ *   `?after=SEQ`). A message whose cursor was already delivered with the same `event` and `data`
+ *   (a replay) is dropped (`isDuplicate`); one whose cursor was delivered with other content (a
+ *   server that reuses ids) is delivered, marked `cursorReused`.
  * - Comments and `isHeartbeat` messages only reset the stall timer (`stallTimeoutMs`).
  * - Time is injected: backoff and stall timers run on `scheduler`.
  * Unsubscribing aborts the request and cancels any pending reconnection.
@@ -67,12 +82,15 @@ export function sse(options: SseOptions): Observable<SseItem> {
     let serverRetryMs: number | undefined;
     let connection: Subscription | undefined;
     let pending: Subscription | undefined;
-    // The last SEEN_LIMIT cursors, in a Set (lookup) and a ring (eviction order).
-    const seen = new Set<string>(cursor !== undefined ? [cursor] : []);
-    const ring: string[] = [...seen];
+    // The last SEEN_LIMIT cursors with a digest of their content, in a Map (lookup) and a ring
+    // (eviction order). The initial cursor's content is unknown (undefined): a message with it is a replay.
+    const seen = new Map<string, string | undefined>(cursor !== undefined ? [[cursor, undefined]] : []);
+    const ring: string[] = [...seen.keys()];
     let oldest = 0;
-    const remember = (c: string) => {
-      seen.add(c);
+    const remember = (c: string, digest: string) => {
+      const known = seen.has(c);
+      seen.set(c, digest);
+      if (known) return;
       if (ring.length < SEEN_LIMIT) {
         ring.push(c);
         return;
@@ -81,7 +99,10 @@ export function sse(options: SseOptions): Observable<SseItem> {
       ring[oldest] = c;
       oldest = (oldest + 1) % SEEN_LIMIT;
     };
-    const isDuplicate = options.isDuplicate ?? ((next: string) => seen.has(next));
+    let memo: { message?: SseMessage; digest: string } = { digest: '' };
+    const digest = (m: SseMessage) => (memo.message === m ? memo.digest : (memo = { message: m, digest: digestOf(m) }).digest);
+    const isDuplicate =
+      options.isDuplicate ?? ((next: string, _last: string | undefined, m: SseMessage) => seen.has(next) && [undefined, digest(m)].includes(seen.get(next)));
 
     const buildRequest = (): SseRequest => {
       const r = options.request;
@@ -134,14 +155,17 @@ export function sse(options: SseOptions): Observable<SseItem> {
               break;
             case 'message': {
               const c = cursorOf(item.message);
+              let reused = false;
               if (c !== undefined) {
-                if (isDuplicate(c, cursor)) break;
+                if (isDuplicate(c, cursor, item.message)) break;
+                reused = seen.has(c);
                 cursor = c;
-                remember(c);
+                remember(c, digest(item.message));
               }
               attempt = 0;
               const out: SseItem = { kind: 'message', ...item.message };
               if (c !== undefined) out.cursor = c;
+              if (reused) out.cursorReused = true;
               subscriber.next(out);
               break;
             }
