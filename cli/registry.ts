@@ -20,7 +20,16 @@ export interface MachineRegistry {
    * @throws ActorlogError `MACHINE_NOT_REGISTERED` (no such name); `MACHINE_MISMATCH` when no
    *   candidate's hash matches, unless `ignoreHash` (then `mismatch` says so and the caller warns)
    */
-  resolve(stream: StreamRecord, options?: { ignoreHash?: boolean }): Promise<{ machine: AnyStateMachine; mismatch?: { logged: string; registered: string } }>;
+  resolve(
+    stream: StreamRecord,
+    options?: {
+      ignoreHash?: boolean;
+      /** Every hash the stream ran (its record's, then each `actorlog.upgraded` event's `to`): any matches. Default: the record's. */
+      hashes?: readonly string[];
+    },
+  ): Promise<{ machine: AnyStateMachine; mismatch?: { logged: string; registered: string } }>;
+  /** Every registered machine (built-in and the user's), for a replay to find the definitions a stream ran before or after an upgrade by hash. */
+  all(): AnyStateMachine[];
 }
 
 /**
@@ -89,6 +98,7 @@ export function createRegistry(extra: Record<string, AnyStateMachine> = {}): Mac
   const machines: Record<string, AnyStateMachine> = { ...builtInMachines(), ...extra };
   return {
     names: () => Object.keys(machines).sort(),
+    all: () => Object.values(machines),
     async resolve(stream, options = {}) {
       const name = stream.machine.name;
       const machine = Object.hasOwn(machines, name) ? machines[name] : undefined;
@@ -100,11 +110,12 @@ export function createRegistry(extra: Record<string, AnyStateMachine> = {}): Mac
         );
       }
       const registered = machineHash(machine);
-      if (registered === stream.machine.hash) return { machine };
+      const hashes = options.hashes ?? [stream.machine.hash];
+      if (hashes.includes(registered)) return { machine };
       const family = Object.hasOwn(extra, name) || !Object.hasOwn(bindingsOf, name) ? undefined : bindings[bindingsOf[name]!];
-      const bound = family ? (await family()).find((m) => machineHash(m) === stream.machine.hash) : undefined;
+      const bound = family ? (await family()).find((m) => hashes.includes(machineHash(m))) : undefined;
       if (bound) return { machine: bound };
-      const mismatch = { logged: stream.machine.hash, registered };
+      const mismatch = { logged: hashes.join(', then '), registered };
       if (options.ignoreHash) return { machine, mismatch };
       throw new ActorlogError(
         'MACHINE_MISMATCH',

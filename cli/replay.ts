@@ -1,6 +1,7 @@
 import type { StateValue } from 'xstate';
 import { ActorlogError } from '../src/errors.ts';
 import { replay, verifyReplay, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
+import { machineSegments } from '../src/replay/segments.ts';
 import { openLog } from './openLog.ts';
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
@@ -99,6 +100,10 @@ function verifyText(result: VerifyResult, streamId: string): string {
  * global position, source, type, the state value after it (dotted) and the actor status; the cursor
  * when the source gave one. The table never shows event data; `--json` prints it.
  *
+ * The registered machine must be one the stream ran (its recorded hash, or the new hash of one of its
+ * `actorlog.upgraded` events); across an upgrade each stretch is replayed with the registered machine
+ * that ran it, found by hash under any name ({@link replay}'s `machines`).
+ *
  * With `verify`, the stream is then checked against every live snapshot recorded for it ({@link verifyReplay}):
  * `verify: OK`, the differing paths, or `verify: NOTHING TO COMPARE` when the stream has no live
  * snapshot (`--json`: `{"verify": {ok, version, checked, nothingToCompare, differences}}`).
@@ -125,12 +130,16 @@ export async function runReplay(
   try {
     const stream = await store.getStream(streamId);
     if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in ${dbPath}`, { details: { streamId } });
-    const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash });
+    // the machines the stream ran: its own, then each upgrade's (any of them is the stream's machine)
+    const hashes = [...new Set((await machineSegments(store, stream, await store.readStream(streamId))).map((s) => s.hash))];
+    const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash, hashes });
     if (mismatch)
       err.write(
         `actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`,
       );
-    const steps = replay(store, machine, streamId, { to: options.to });
+    // across an upgrade each stretch is folded by the registered machine that ran it (matched by hash)
+    const replayOptions = { machines: registry.all(), ignoreHash: mismatch !== undefined };
+    const steps = replay(store, machine, streamId, { ...replayOptions, to: options.to });
     if (options.json) {
       let chunk = '';
       let n = 0;
@@ -148,7 +157,7 @@ export async function runReplay(
       out.write(formatTable(HEADERS, rows));
     }
     if (!options.verify) return ExitCodes.OK;
-    const result = await verifyReplay(store, machine, streamId);
+    const result = await verifyReplay(store, machine, streamId, replayOptions);
     out.write(options.json ? jsonLine({ verify: result }) : verifyText(result, streamId));
     if (!result.ok) return ExitCodes.MISMATCH;
     return result.nothingToCompare && options.strict ? ExitCodes.NOT_VERIFIED : ExitCodes.OK;

@@ -49,5 +49,7 @@ export type { StoredSnapshot } from './runtime/journal.ts';
 export type { Bookkeeping, PendingTimer } from './runtime/bookkeeping.ts';
 export { FAILED_EVENT, type FailureData } from './runtime/failure.ts';
 export { machineHash } from './runtime/machineHash.ts';
+export type { MachineChangePolicy } from './runtime/machineChange.ts';
+export { UPGRADED_EVENT, type UpgradeData } from './runtime/upgradeEvent.ts';
 export { machineDefinition } from './runtime/definition.ts';
 export { replay, replaySteps, verifyReplay, comparable, type ReplayStep, type ReplayOptions, type VerifyResult } from './replay/replay.ts';

@@ -1,6 +1,8 @@
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { ActorlogError } from '../errors.ts';
 import type { EventRecord, LogStore, SnapshotRecord, StreamRecord } from '../log/types.ts';
+import { foldFrom, foldPlan, planReplay } from './plan.ts';
+import { machineSegments } from './segments.ts';
 import { decodeEvent } from '../runtime/eventCodec.ts';
 import { Folder } from '../runtime/fold.ts';
 import type { StoredSnapshot } from '../runtime/journal.ts';
@@ -12,31 +14,63 @@ export interface ReplayStep {
   snapshot: AnyMachineSnapshot;
 }
 
-/** Options of {@link replay}. */
+/** Options of {@link replay}, {@link replaySteps} and {@link verifyReplay}. */
 export interface ReplayOptions {
-  /** Stop after this stream version (inclusive). */
+  /** Stop after this stream version (inclusive). Not read by {@link verifyReplay}, which covers the whole stream. */
   to?: number;
+  /**
+   * The other definitions of the machine the stream ran before or after an upgrade (an
+   * `actorlog.upgraded` event), matched by their {@link machineHash}: each stretch of the stream is
+   * folded by the machine that ran it. Needed only for a stretch the given machine cannot stand in
+   * for (see {@link replay}).
+   */
+  machines?: readonly AnyStateMachine[];
+  /**
+   * Fold the whole stream with `machine` from its input, whatever hash the stream recorded and
+   * whatever upgrades it went through (a deliberate migration; `actorlog replay --ignore-hash`).
+   */
+  ignoreHash?: boolean;
 }
 
 /**
  * Replays a stream offline, event by event, from the machine's initial state for the logged input:
  * no I/O, no timers, no network (docs/architecture.md invariant 2). Yields `{ record, event, snapshot }` per event.
  *
- * @throws ActorlogError `STREAM_NOT_FOUND`
+ * The machine must be one the stream ran: its {@link machineHash} is the stream's, or the `to` of
+ * one of its `actorlog.upgraded` events (`MACHINE_MISMATCH` otherwise, unless `ignoreHash`). Across
+ * an upgrade the replay does what recovery did: each stretch of the stream is folded by the machine
+ * that ran it (the given one, or one of `options.machines`). A machine stands in for the stretches
+ * before it that `onMachineChange: 'verify'` checked it against (recovery proved it folds them
+ * alike), so the machine you run today replays a stream verified across any number of deploys. After
+ * an `accept` upgrade the new machine goes on from the snapshot recovery resumed from (a
+ * migration): the stretch before needs the machine that ran it. A stretch whose machine is not
+ * given ends the replay with `MACHINE_MISMATCH` when the replay reaches it (the steps before it
+ * were yielded): `details.version` is where it starts, `details.needed` its hash.
+ *
+ * @throws ActorlogError `STREAM_NOT_FOUND`; `MACHINE_MISMATCH` (details `streamId`, `registered`,
+ *   `logged`: the hashes the stream ran, and `version`/`needed` for a stretch with no machine);
+ *   `REPLAY_MISMATCH` when the snapshot an `accept` upgrade resumed from is no longer kept
  * @example
  * ```ts
  * for await (const step of replay(store, jobMachine, 'job-7', { to: 12 })) console.log(step.record.version, step.snapshot.value);
+ * // a stream migrated with onMachineChange 'accept' from ordersV2 to ordersV3:
+ * for await (const step of replay(store, ordersV3, 'o-1', { machines: [ordersV2] })) console.log(step.snapshot.context);
  * ```
  */
 export async function* replay(store: LogStore, machine: AnyStateMachine, streamId: string, options: ReplayOptions = {}): AsyncGenerator<ReplayStep> {
   const stream = await requireStream(store, streamId);
-  const folder = new Folder(machine);
-  const state = folder.initial(stream.input, stream.createdAt);
-  for (const record of await store.readStream(streamId, { toVersion: options.to })) {
-    const event = decodeEvent(record);
-    folder.applyEvent(state, event, record);
-    yield { record, event, snapshot: state.snapshot };
+  if (options.ignoreHash) {
+    const folder = new Folder(machine);
+    const state = folder.initial(stream.input, stream.createdAt);
+    for (const record of await store.readStream(streamId, { toVersion: options.to })) {
+      const event = decodeEvent(record);
+      folder.applyEvent(state, event, record);
+      yield { record, event, snapshot: state.snapshot };
+    }
+    return;
   }
+  const plan = await planReplay(store, stream, machine, options.machines ?? []);
+  for await (const { record, event, state } of foldPlan(store, stream, plan, options.to)) yield { record, event, snapshot: state.snapshot };
 }
 
 /** The initial snapshot of a stream's actor (before its first event). */
@@ -72,12 +106,15 @@ export interface VerifyResult {
 }
 
 /**
- * Replays a stream and compares value, context and status with every live snapshot the runtime
- * saved for it (periodic ones and the final one), at their versions; the snapshots are read in one
- * `listSnapshots` call. A stream with no live snapshot has nothing to compare: `ok` with `checked` 0
- * and `nothingToCompare` true, which proves nothing (`actorlog replay --verify --strict` exits 1 on it).
+ * Replays a stream ({@link replay}, with the same `machines` and `ignoreHash` options) and compares
+ * value, context and status with every live snapshot the runtime saved for it (periodic ones and the
+ * final one), at their versions; the snapshots are read in one `listSnapshots` call. A stream with
+ * no live snapshot has nothing to compare: `ok` with `checked` 0 and `nothingToCompare` true, which
+ * proves nothing (`actorlog replay --verify --strict` exits 1 on it). The machine's hash is checked
+ * as {@link replay} checks it; across an upgrade each snapshot is compared with the fold of the
+ * machine that ran its stretch.
  *
- * @throws ActorlogError `STREAM_NOT_FOUND`
+ * @throws ActorlogError `STREAM_NOT_FOUND`, `MACHINE_MISMATCH`, `REPLAY_MISMATCH` (as {@link replay})
  * @example
  * ```ts
  * const result = await verifyReplay(store, jobMachine, 'job-7');
@@ -85,24 +122,81 @@ export interface VerifyResult {
  * else if (result.nothingToCompare) console.log('no live snapshot recorded for job-7');
  * ```
  */
-export async function verifyReplay(store: LogStore, machine: AnyStateMachine, streamId: string): Promise<VerifyResult> {
-  await requireStream(store, streamId);
-  const saved = new Map<number, SnapshotRecord>((await store.listSnapshots(streamId)).map((s) => [s.version, s]));
-  const last = Math.max(0, ...saved.keys());
-  const differences: VerifyResult['differences'] = [];
-  const compare = (version: number, replayed: AnyMachineSnapshot) => {
-    const record = saved.get(version);
+export async function verifyReplay(
+  store: LogStore,
+  machine: AnyStateMachine,
+  streamId: string,
+  options: Omit<ReplayOptions, 'to'> = {},
+): Promise<VerifyResult> {
+  const stream = await requireStream(store, streamId);
+  const compare = new SnapshotComparison(await store.listSnapshots(streamId));
+  if (compare.saved.size === 0) return compare.result();
+  if (options.ignoreHash) {
+    compare.at(0, await initialSnapshot(store, machine, streamId));
+    for await (const step of replay(store, machine, streamId, { ignoreHash: true, to: compare.last })) compare.at(step.record.version, step.snapshot);
+    return compare.result();
+  }
+  const plan = await planReplay(store, stream, machine, options.machines ?? []);
+  if (plan.machines[0]) compare.at(0, new Folder(plan.machines[0]).initial(stream.input, stream.createdAt).snapshot);
+  for await (const { record, state } of foldPlan(store, stream, plan, compare.last)) compare.at(record.version, state.snapshot);
+  return compare.result();
+}
+
+/**
+ * Checks a machine that is not yet the stream's against its log, as `onMachineChange: 'verify'`
+ * does before recovery goes on with it: it folds the stream from where its current machine's
+ * stretch folds from (its input, or the snapshot an `accept` upgrade resumed from) and compares
+ * every live snapshot after that point. @internal
+ */
+export async function verifyUpgrade(store: LogStore, machine: AnyStateMachine, stream: StreamRecord): Promise<VerifyResult> {
+  const records = await store.readStream(stream.streamId);
+  const base = (await machineSegments(store, stream, records)).at(-1)!.base;
+  const compare = new SnapshotComparison((await store.listSnapshots(stream.streamId)).filter((s) => s.version > base || (base === 0 && s.version === 0)));
+  if (compare.saved.size === 0) return compare.result();
+  const { folder, state } = await foldFrom(store, stream, machine, base);
+  compare.at(0, state.snapshot);
+  for (const record of records) {
+    if (record.version <= base) continue;
+    if (record.version > compare.last) break;
+    folder.apply(state, record);
+    compare.at(record.version, state.snapshot);
+  }
+  return compare.result();
+}
+
+/** Live snapshots by version, compared with replayed ones as a replay reaches their versions. */
+class SnapshotComparison {
+  readonly saved: Map<number, SnapshotRecord>;
+  readonly last: number;
+  private readonly differences: VerifyResult['differences'] = [];
+  private checked = 0;
+
+  constructor(snapshots: readonly SnapshotRecord[]) {
+    this.saved = new Map(snapshots.map((s) => [s.version, s]));
+    this.last = Math.max(0, ...this.saved.keys());
+  }
+
+  at(version: number, replayed: AnyMachineSnapshot): void {
+    const record = this.saved.get(version);
     if (!record) return;
+    this.checked++;
     const live = comparable((record.snapshot as StoredSnapshot).state as object);
     const mine = comparable(replayed);
     for (const key of ['value', 'context', 'status'] as const) {
-      if (canonicalJson(live[key]) !== canonicalJson(mine[key])) differences.push({ version, key, live: live[key], replayed: mine[key] });
+      if (canonicalJson(live[key]) !== canonicalJson(mine[key])) this.differences.push({ version, key, live: live[key], replayed: mine[key] });
     }
-  };
-  if (saved.size === 0) return { ok: true, version: 0, checked: 0, nothingToCompare: true, differences };
-  compare(0, await initialSnapshot(store, machine, streamId));
-  for await (const step of replay(store, machine, streamId, { to: last })) compare(step.record.version, step.snapshot);
-  return { ok: differences.length === 0, version: last, checked: saved.size, nothingToCompare: false, differences };
+  }
+
+  result(): VerifyResult {
+    const nothingToCompare = this.saved.size === 0;
+    return {
+      ok: this.differences.length === 0,
+      version: this.last,
+      checked: nothingToCompare ? 0 : this.checked,
+      nothingToCompare,
+      differences: this.differences,
+    };
+  }
 }
 
 async function requireStream(store: LogStore, streamId: string): Promise<StreamRecord> {

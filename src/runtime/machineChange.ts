@@ -1,7 +1,8 @@
 import type { AnyStateMachine } from 'xstate';
 import { ActorlogError } from '../errors.ts';
 import type { LogStore, NewEvent, StreamRecord } from '../log/types.ts';
-import { verifyReplay } from '../replay/replay.ts';
+import { verifyUpgrade } from '../replay/replay.ts';
+import { snapshotBase } from '../replay/segments.ts';
 import type { StoredSnapshot } from './journal.ts';
 import { machineHash } from './machineHash.ts';
 import { UPGRADED_EVENT, type UpgradeData } from './upgradeEvent.ts';
@@ -10,12 +11,22 @@ import { UPGRADED_EVENT, type UpgradeData } from './upgradeEvent.ts';
  * What `recover()` does with a stream whose registered machine has another hash than the one the
  * stream runs (a deploy changed the machine's code):
  * - `verify` (default): fold the stream with the new machine and compare it with every snapshot kept
- *   in the log (`verifyReplay`); equal, the stream goes on with the new machine and the change is an
- *   `actorlog.upgraded` event in it; different (or no snapshot to compare), `MACHINE_MISMATCH` naming
- *   the first version where they part, and the stream is not resumed;
+ *   in the log (after the snapshot an earlier `accept` resumed from, if any); equal, the stream goes
+ *   on with the new machine and the change is an `actorlog.upgraded` event in it (`UPGRADED_EVENT`,
+ *   data `UpgradeData`); different (or no snapshot to compare), `MACHINE_MISMATCH` naming the first
+ *   version where they part, told to `onError`, and the stream stays `active`, not resumed;
  * - `refuse`: `MACHINE_MISMATCH` without trying;
- * - `accept`: the stream goes on with the new machine (recorded the same way) without comparing: a
- *   deliberate migration.
+ * - `accept`: the stream goes on with the new machine (recorded the same way, with the snapshot it
+ *   resumed from) without comparing: a deliberate migration.
+ *
+ * A change the fold cannot see (the body of an I/O actor) keeps the hash and needs no policy
+ * (`machineHash`). `replay()` and `verifyReplay()` follow the upgrades the same way. Set per system
+ * or per machine name with `createActorSystem({ onMachineChange })`.
+ *
+ * @example
+ * ```ts
+ * createActorSystem({ store, machines: { orders, billing }, onMachineChange: { billing: 'refuse' } });
+ * ```
  */
 export type MachineChangePolicy = 'verify' | 'refuse' | 'accept';
 
@@ -61,7 +72,7 @@ export async function checkMachineChange(
   }
   let checked = 0;
   if (policy === 'verify') {
-    const result = await verifyReplay(store, machine, stream.streamId);
+    const result = await verifyUpgrade(store, machine, stream);
     const first = result.differences[0];
     if (first) {
       throw new ActorlogError(
@@ -84,5 +95,7 @@ export async function checkMachineChange(
     checked = result.checked;
   }
   const data: UpgradeData = { from: logged, to: registered, policy, checked };
+  // where recovery's fold starts the new machine (its latest snapshot), so a replay hands over there too
+  if (policy === 'accept') data.resumedFrom = await snapshotBase(store, stream.streamId, Number.MAX_SAFE_INTEGER);
   return { type: UPGRADED_EVENT, data, meta: { source: 'system', recordedAt: at } };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jobMachine } from '../../machines/job/machine.ts';
+import { foremanJobMachine } from '../../machines/foreman/index.ts';
 import { verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startForemanServer, type ForemanServer } from '../servers/foreman.ts';
@@ -59,7 +59,7 @@ async function checkLog(path: string) {
         events.filter((r) => r.type === 'job.accepted'),
         stream.streamId,
       ).toHaveLength(1);
-      expect(await verifyReplay(store, jobMachine, stream.streamId), stream.streamId).toMatchObject({ ok: true });
+      expect(await verifyReplay(store, foremanJobMachine({ url: 'http://127.0.0.1:9' }), stream.streamId), stream.streamId).toMatchObject({ ok: true });
       finals[stream.streamId] = (store.loadSnapshot(stream.streamId)!.snapshot as { state: { value: string } }).state.value;
       invalid.push(...events.filter((r) => r.type === 'job.invalid').map((r) => (r.data as { error: string }).error));
     }

@@ -7,8 +7,11 @@
  * where they part, and the streams stay active; `'refuse'` refuses any change; `'accept'` resumes
  * them on the new machine from where they stood.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { machineHash } from 'actorlog';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { machineHash, replaySteps, verifyReplay, type ReplayStep } from 'actorlog';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
 import { runScenario } from '../support/shapes/run.ts';
 import { broken, fixed } from '../support/shapes/fix.ts';
@@ -18,11 +21,27 @@ import { tempDb } from '../support/tempDb.ts';
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Runs the real CLI (`node bin/actorlog.js …args`); resolves with its exit code and output. */
+const cli = (...args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [join(ROOT, 'bin/actorlog.js'), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr });
+    });
+  });
+const totals = (steps: ReplayStep[]) => steps.map((s) => [s.record.version, (s.snapshot.context as { total: number }).total]);
+
 describe('issue 15 item 12: deploying a changed machine', () => {
-  it('verifies, refuses or accepts the change as onMachineChange says, and records an upgrade', async () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
-    const [, verified, diverged, refused, accepted] = await runScenario('upgrade', t.path);
+  const db = tempDb();
+  let reports: Awaited<ReturnType<typeof runScenario>> = [];
+  const accepted = () => reports[4]!.result as { totals: Record<string, unknown> };
+  beforeAll(async () => {
+    reports = await runScenario('upgrade', db.path);
+  }, 90_000);
+  afterAll(() => db.cleanup());
+
+  it('verifies, refuses or accepts the change as onMachineChange says, and records an upgrade', () => {
+    const [, verified, diverged, refused, accepted] = reports;
     const [h1, h2, h3] = [machineHash(v1), machineHash(v2), machineHash(v3)];
     expect(new Set([h1, h2, h3]).size).toBe(3);
 
@@ -45,13 +64,14 @@ describe('issue 15 item 12: deploying a changed machine', () => {
       totals: { 'o-1': { total: 19, receipt: null, other: 0 }, 'o-2': { total: 19, receipt: null, other: 0 } },
     });
 
-    const store = openSqliteStore(t.path, { readonly: true });
+    const store = openSqliteStore(db.path, { readonly: true });
     try {
       for (const id of ['o-1', 'o-2']) {
         const log = store.readStream(id);
         expect(log.filter((r) => r.type === 'actorlog.upgraded').map((r) => [r.version, r.meta.source, r.data])).toEqual([
           [3, 'system', { from: h1, to: h2, policy: 'verify', checked: 1 }],
-          [5, 'system', { from: h2, to: h3, policy: 'accept', checked: 0 }],
+          // the accepted machine resumed from the snapshot the clean close kept at version 2
+          [5, 'system', { from: h2, to: h3, policy: 'accept', checked: 0, resumedFrom: 2 }],
         ]);
         expect(log.map((r) => r.type)).toEqual(['add', 'add', 'actorlog.upgraded', 'add', 'actorlog.upgraded', 'add']);
         expect(store.getStream(id)!.status).toBe('active');
@@ -61,8 +81,57 @@ describe('issue 15 item 12: deploying a changed machine', () => {
     } finally {
       store.close();
     }
-  }, 90_000);
+  });
 
+  it('replays across the upgrades as recovery ran them: replay(), verifyReplay() and actorlog replay --verify', async () => {
+    const store = openSqliteStore(db.path, { readonly: true });
+    try {
+      // the machine of today (v3) resumed from the snapshot at version 2 written by v1, which v2 was
+      // verified against: with v2 given, versions 1-4 fold by v2, then v3 from that snapshot (15 + 2 x 2)
+      const steps = await replaySteps(store, v3, 'o-1', { machines: [v2] });
+      expect(totals(steps)).toEqual([
+        [1, 10],
+        [2, 15],
+        [3, 15],
+        [4, 16],
+        [5, 17],
+        [6, 19],
+      ]);
+      expect(steps.at(-1)!.snapshot.context).toEqual(accepted().totals['o-1']);
+      expect(await verifyReplay(store, v3, 'o-1', { machines: [v2] })).toMatchObject({ ok: true, checked: 2, differences: [] });
+      // v2 stands in for v1 (verified); it replays up to the 'accept' and then says where it stops
+      expect(totals(await replaySteps(store, v2, 'o-1', { to: 4 }))).toEqual([
+        [1, 10],
+        [2, 15],
+        [3, 15],
+        [4, 16],
+      ]);
+      await expect(replaySteps(store, v2, 'o-1')).rejects.toMatchObject({ code: 'MACHINE_MISMATCH', details: { version: 5, needed: machineHash(v3) } });
+      await expect(replaySteps(store, v1, 'o-1')).rejects.toMatchObject({ code: 'MACHINE_MISMATCH', details: { version: 3, needed: machineHash(v2) } });
+      // v3 alone cannot show versions 1-4 (v1 and v2 ran them, and v3 was not verified against them)
+      await expect(replaySteps(store, v3, 'o-1')).rejects.toMatchObject({ code: 'MACHINE_MISMATCH', details: { version: 1, needed: machineHash(v1) } });
+      // a machine the stream never ran is refused, unless ignoreHash (which folds everything with it: not what ran)
+      const other = v1.provide({ actions: { unused: () => undefined } });
+      await expect(replaySteps(store, other, 'o-1')).rejects.toMatchObject({
+        code: 'MACHINE_MISMATCH',
+        details: { streamId: 'o-1', registered: machineHash(other), logged: [machineHash(v1), machineHash(v2), machineHash(v3)] },
+      });
+      const forced = await verifyReplay(store, v3, 'o-1', { ignoreHash: true });
+      expect(forced.ok).toBe(false);
+      expect(forced.differences[0]).toMatchObject({ version: 2, key: 'context' });
+    } finally {
+      store.close();
+    }
+    // the CLI registers v3 under the stream's name and v2 under another: it finds each by hash
+    const run = await cli('replay', db.path, 'o-1', '--machines', 'test/support/shapes/upgradeMachines.ts', '--verify');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('actorlog.upgraded');
+    expect(run.stdout).toMatch(/verify: OK \(replay equals the 2 live snapshot\(s\), last at version 6\)/);
+  }, 60_000);
+});
+
+describe('issue 15 item 12: deploying a fix inside an I/O actor', () => {
   it('resumes every actor after a SIGKILL when a deploy fixes only the body of an invoked promise or callback', async () => {
     const t = tempDb();
     cleanup = t.cleanup;

@@ -1,7 +1,7 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
+import type { JobMachine } from '../../machines/job/machine.ts';
 import { createForemanClient, FOREMAN_SIGNATURE_HEADER, foremanJobRequest, submitAndWait, waitForForemanJob } from '../../machines/foreman/index.ts';
 import { isActorlogError, replaySteps, type JournaledActor } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
@@ -384,7 +384,7 @@ describe('foreman jobs (seed 000) on a foreman test daemon', () => {
 
   it('replays every job offline to the live snapshots', async () => {
     for (const stream of f.store.listStreams()) {
-      const steps = await replaySteps(f.store, jobMachine, stream.streamId);
+      const steps = await replaySteps(f.store, f.machine, stream.streamId);
       expect(steps.length, stream.streamId).toBe(stream.version);
       if (stream.status !== 'active') await f.expectReplayEqualsLive(stream.streamId);
     }

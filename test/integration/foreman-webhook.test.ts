@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobMachine, type JobMachine } from '../../machines/job/machine.ts';
+import type { JobMachine } from '../../machines/job/machine.ts';
 import { submitAndWait, waitForForemanJob } from '../../machines/foreman/index.ts';
 import { isActorlogError, replaySteps, type JournaledActor } from '../../src/index.ts';
 import { createWebhookReceiver } from '../../src/sources/webhook/index.ts';
@@ -179,7 +179,7 @@ describe('foreman jobs followed by webhook (seed 000): HMAC, buffering, ordering
 
   it('replays every job offline to the live snapshots', async () => {
     for (const stream of f.store.listStreams()) {
-      const steps = await replaySteps(f.store, jobMachine, stream.streamId);
+      const steps = await replaySteps(f.store, f.machine, stream.streamId);
       expect(steps.length, stream.streamId).toBe(stream.version);
       if (stream.status !== 'active') await f.expectReplayEqualsLive(stream.streamId);
     }

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { jobMachine } from '../../machines/job/machine.ts';
 import { foremanJobMachine, type ForemanBindingOptions, type ForemanDiagnostic } from '../../machines/foreman/index.ts';
 import { createActorSystem, verifyReplay, type ActorSystem, type EventRecord } from '../../src/index.ts';
 import { createWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '../../src/sources/webhook/index.ts';
@@ -44,6 +43,8 @@ export async function startForemanFixture(prefix: string, serverOptions: Partial
     return s;
   }
   const system = makeSystem();
+  /** The machine the streams record (a binding's options do not change its hash): what replays them. */
+  const machine = foremanJobMachine({ url: server.url, token: TOKEN, receiver });
   const events = (id: string): EventRecord[] => store.readStream(id);
 
   return {
@@ -52,6 +53,7 @@ export async function startForemanFixture(prefix: string, serverOptions: Partial
     db,
     receiver,
     system,
+    machine,
     diagnostics,
     makeSystem,
     makeReceiver,
@@ -63,7 +65,7 @@ export async function startForemanFixture(prefix: string, serverOptions: Partial
     stateOf: (r: { data: unknown }) => (r.data as { update: { remoteState: string } }).update.remoteState,
     finalValue: (id: string) => (store.loadSnapshot(id)!.snapshot as { state: { value: string; context: Record<string, unknown> } }).state,
     async expectReplayEqualsLive(id: string) {
-      const v = await verifyReplay(store, jobMachine, id);
+      const v = await verifyReplay(store, machine, id);
       expect(v, id).toMatchObject({ ok: true });
       expect(v.checked).toBeGreaterThan(0);
     },
