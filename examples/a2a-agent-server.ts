@@ -35,6 +35,11 @@ export interface A2AServerFaults {
   loseSendAnswers?: number;
   /** tasks/get calls answered 200 with headers, then a byte every 20 ms for ever (a trickled body). */
   dripGet?: number;
+  /**
+   * message/send calls answered with the task made last, as if their messageId were that task's (an
+   * agent that mixes up ids, or keys by a messageId another sender reused): no task is made for them.
+   */
+  answerWithLastTask?: number;
 }
 
 /** Options of {@link startA2AServer}. */
@@ -216,9 +221,11 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
       | 'stallStreams'
       | 'stallGet'
       | 'loseSendAnswers'
-      | 'dripGet',
+      | 'dripGet'
+      | 'answerWithLastTask',
   ) => ((faults[name] ?? 0) > 0 ? ((faults[name] = faults[name]! - 1), true) : false);
   const dropped = new Set<string>();
+  let lastTaskId: string | undefined;
   let malformedSent = 0;
   const html = (res: Response) => res.status(200).type('text/html').send('<html><body>upstream hiccup (injected)</body></html>');
 
@@ -280,6 +287,19 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
       }) as Response['json'];
     }
     if (method === 'message/send' && take('nonJsonSend')) return void html(res);
+    if (method === 'message/send' && lastTaskId && take('answerWithLastTask')) {
+      stats.messagesReceived += 1;
+      body.method = 'tasks/get';
+      body.params = { id: lastTaskId };
+      return next();
+    }
+    if (method === 'message/send') {
+      const json = res.json.bind(res);
+      res.json = ((payload: { result?: { kind?: string; id?: string; taskId?: string } }) => {
+        lastTaskId = (payload?.result?.kind === 'task' ? payload.result.id : payload?.result?.taskId) ?? lastTaskId;
+        return json(payload);
+      }) as Response['json'];
+    }
     if (method === 'message/send' || method === 'message/stream') {
       stats.messagesReceived += 1;
       const messageId = body.params?.message?.messageId;

@@ -7,6 +7,7 @@ import type { CancelInput, FollowInput, JobInvalidEvent, JobUpdate, JobWireEvent
 import { createA2AClient, type A2AClient, type A2AClientOptions, type SendMessageArgs } from './client.ts';
 import { messageToJobUpdate, streamResultToJobUpdate, taskToJobUpdate, TERMINAL_JOB_STATES, type A2ASendResult } from './schemas.ts';
 import { invalidRecord, recordInvalidThenFail, type WireLogic } from '../../src/binding/index.ts';
+import { notOurTask, notOurTaskError } from './ownTask.ts';
 
 /** An XState actor logic that sends {@link JobWireEvent}s to its parent, then completes. */
 export type JobWireLogic<TInput> = WireLogic<JobWireEvent, TInput>;
@@ -29,6 +30,8 @@ const invalidEvent = (err: unknown, meta?: WireMeta): JobInvalidEvent | undefine
 
 /** On INVALID_PAYLOAD: emit `job.invalid`, then fail with the same error. Other errors pass through (binding kit). */
 const invalidThenFail = recordInvalidThenFail<JobWireEvent>('job.invalid');
+/** Records an OUTCOME_UNKNOWN error that kept the raw answer (`details.raw`) as `job.invalid`, then fails with it. */
+const invalidThenFailAlways = recordInvalidThenFail<JobWireEvent>('job.invalid', { source: 'child' });
 
 /** Re-sends of the same messageId after an unreadable message/send answer, before the outcome is called unknown. */
 export const SEND_LOOKUPS = 2;
@@ -179,17 +182,23 @@ export function a2aJobActors(options: A2ABindingOptions): A2AJobActors {
   const client = createA2AClient(options);
   const dedupes = options.dedupesMessageId === true;
   return {
-    submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) =>
-      sendFindingTask(
+    submit: fromEventObservable<JobWireEvent, SubmitInput>(({ input }) => {
+      const args = { messageId: input.messageId, text: input.request.text, data: input.request.data };
+      return sendFindingTask(
         client,
-        { messageId: input.messageId, text: input.request.text, data: input.request.data },
-        (result) =>
-          result.kind === 'task'
-            ? { type: 'job.accepted', remoteId: result.id, update: taskToJobUpdate(result) }
-            : { type: 'job.accepted', remoteId: result.taskId ?? input.messageId, update: messageToJobUpdate(result) },
+        args,
+        (result) => {
+          if (result.kind !== 'task') return { type: 'job.accepted', remoteId: result.taskId ?? input.messageId, update: messageToJobUpdate(result) };
+          const foreign = notOurTask(result, args);
+          if (foreign) throw notOurTaskError(foreign, result, input.messageId);
+          return { type: 'job.accepted', remoteId: result.id, update: taskToJobUpdate(result) };
+        },
         dedupes,
-      ),
-    ),
+      ).pipe(
+        // another's task: recorded raw as job.invalid, then the job ends OUTCOME_UNKNOWN
+        catchError((err: unknown) => (isActorlogError(err) && err.details?.notOurTask === true ? invalidThenFailAlways(err) : throwError(() => err))),
+      );
+    }),
     follow: fromEventObservable<JobWireEvent, FollowInput>(({ input }) => follow(client, input)),
     poll: fromEventObservable<JobWireEvent, PollInput>(({ input }) => {
       const meta: WireMeta = { source: 'poll', cursor: input.remoteId };

@@ -5,6 +5,8 @@ import type { JobMachine } from '../../machines/job/machine.ts';
 import { createActorSystem, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { suiteLog, until, virtualTime } from '../support/kit/index.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { tempDb } from '../support/tempDb.ts';
 
 // An agent like the SDK's own request handler: every message/send makes a new task (messageId is no key).
 let agent: A2AServerHandle;
@@ -80,5 +82,49 @@ describe('A2A against an agent that does not take messageId as a key: never two 
     expect(settled).toBe(false);
     vt.advance(1);
     expect(await get).toMatchObject({ code: 'TRANSIENT', details: { cause: 'stall', stallTimeoutMs: 11_000 } });
+  });
+
+  it("a message/send answered with another message's task is never followed: job.invalid (the task raw), OUTCOME_UNKNOWN, not sent again", async () => {
+    const first = await run('the first job');
+    expect(first.final.value).toBe('done');
+    const before = agent.stats();
+    agent.faults.answerWithLastTask = 1; // the agent answers with the first job's task
+    const { job, final } = await run('the second job');
+    expect(agent.faults.answerWithLastTask).toBe(0);
+    expect(final.value).toBe('failed');
+    expect(final.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect(final.context.lastError!.message).toContain(`holds no message with our messageId "${job.id}:m1"`);
+    expect(final.context.remoteId).toBeUndefined(); // never followed: none of the first job's answer is taken
+    expect(final.context.artifacts ?? []).toHaveLength(0);
+    const invalid = store.readStream(job.id).filter((r) => r.type === 'job.invalid');
+    expect(invalid).toHaveLength(1);
+    expect((invalid[0].data as { raw: string }).raw).toContain(`"messageId":"${first.job.id}:m1"`);
+    expect(agent.stats().messagesReceived - before.messagesReceived).toBe(1);
+  });
+
+  it("two senders reuse one messageId against an agent that keys by it: the second is told the task is not its own (OUTCOME_UNKNOWN), never given the first one's answer", async () => {
+    const keyed = await startA2AServer({ stepMs: 10 }); // takes messageId as an idempotency key
+    const dbs = [tempDb(), tempDb()];
+    const stores = dbs.map((d) => openSqliteStore(d.path));
+    const systems = stores.map((st) => createActorSystem({ store: st, machines: { job: a2aJobMachine({ url: keyed.url }) }, onError: () => {} }));
+    try {
+      const ends = [];
+      for (const [i, text] of ['sender one: summarise', 'sender two: translate'].entries()) {
+        // both applications name their job "job-1": both send messageId "job-1:m1"
+        const job: JournaledActor<JobMachine> = systems[i].spawn('job', { id: 'job-1', input: { jobId: 'job-1', request: { text }, retryDelayMs: 10 } });
+        ends.push(await job.waitFor((x) => x.status !== 'active', { timeoutMs: 20_000 }));
+      }
+      expect(ends[0].value).toBe('done');
+      expect(keyed.stats().duplicateMessageIds).toBe(1);
+      expect(ends[1].value).toBe('failed');
+      expect(ends[1].context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+      expect(ends[1].context.lastError!.message).toContain('was made for another message with messageId "job-1:m1" (another sender reused it)');
+      expect(ends[1].context.artifacts ?? []).toHaveLength(0);
+    } finally {
+      for (const sy of systems) await sy.close();
+      for (const st of stores) st.close();
+      for (const d of dbs) d.cleanup();
+      await keyed.close();
+    }
   });
 });
