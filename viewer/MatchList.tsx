@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, isAbort, streamPath, type EventRow, type MatchesPage } from './api.ts';
 import { PAGE } from './Timeline.tsx';
+import { TimelineBody } from './TimelineBody.tsx';
 import { ROW, TimelineHead, TimelineRow } from './TimelineRow.tsx';
 
 export interface EventFilter {
@@ -90,22 +91,9 @@ export function MatchList(props: MatchListProps) {
       <div class="match-count" data-testid="match-count">
         {matches === null ? 'filtering…' : `${matches} of ${total} events match`}
       </div>
-      <div
-        class="tl-body"
-        ref={body}
-        data-testid="timeline"
-        tabIndex={0}
-        role="rowgroup"
-        aria-label="matching events, scrollable"
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          setScroll({ top: el.scrollTop, height: el.clientHeight });
-        }}
-      >
-        <div class="tl-space" style={`height:${(matches ?? 0) * ROW}px`}>
-          {rows}
-        </div>
-      </div>
+      <TimelineBody bodyRef={body} label="matching events, scrollable" count={matches ?? 0} onScroll={setScroll}>
+        {rows}
+      </TimelineBody>
     </div>
   );
 }

@@ -4,6 +4,7 @@
  * arrow per logged event (and per message sent to another journaled actor), each a link to its event.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ArrowMarker } from './ArrowMarker.tsx';
 import { get, isAbort, streamPath, type SequenceView } from './api.ts';
 import { eventLabel } from './chartModel.ts';
 import { layoutSequence } from './sequenceLayout.ts';
@@ -59,18 +60,7 @@ export function SequenceDiagram(props: SequenceDiagramProps) {
         aria-label={`sequence of ${streamId}, versions ${view.from}–${view.to}`}
       >
         <defs>
-          <marker
-            id="seq-arrow"
-            viewBox="0 0 10 10"
-            refX="9"
-            refY="5"
-            markerUnits="userSpaceOnUse"
-            markerWidth="9"
-            markerHeight="9"
-            orient="auto-start-reverse"
-          >
-            <path d="M0,0 L10,5 L0,10 z" class="seq-head" />
-          </marker>
+          <ArrowMarker id="seq-arrow" headClass="seq-head" />
         </defs>
         {layout.lanes.map((l) => (
           <g class={`lane lane-${l.kind}`} data-lane={l.id}>

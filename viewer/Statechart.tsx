@@ -1,5 +1,6 @@
 /** The statechart of the selected actor: laid out once per machine hash, highlighted per event. */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ArrowMarker } from './ArrowMarker.tsx';
 import { activeIds, type Chart, type ChartState, type DefinitionNode } from './chartModel.ts';
 import type { Taken } from './api.ts';
 import { chartOf } from './layoutCache.ts';
@@ -151,21 +152,8 @@ export function Statechart(props: StatechartProps) {
           data-testid="statechart"
         >
           <defs>
-            <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse">
-              <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
-            </marker>
-            <marker
-              id="arrow-taken"
-              viewBox="0 0 10 10"
-              refX="9"
-              refY="5"
-              markerUnits="userSpaceOnUse"
-              markerWidth="9"
-              markerHeight="9"
-              orient="auto-start-reverse"
-            >
-              <path d="M0,0 L10,5 L0,10 z" class="arrowhead taken" />
-            </marker>
+            <ArrowMarker id="arrow" headClass="arrowhead" />
+            <ArrowMarker id="arrow-taken" headClass="arrowhead taken" />
           </defs>
           {chart.states.map((s) =>
             s.initial ? (

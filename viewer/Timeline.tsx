@@ -6,6 +6,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, streamPath, type EventRow, type EventsPage } from './api.ts';
+import { TimelineBody } from './TimelineBody.tsx';
 import { ROW, TimelineHead, TimelineRow } from './TimelineRow.tsx';
 
 export const PAGE = 100;
@@ -102,22 +103,9 @@ export function Timeline(props: TimelineProps) {
   return (
     <div class="timeline" role="table" aria-label="events" aria-rowcount={total + 1}>
       <TimelineHead />
-      <div
-        class="tl-body"
-        ref={body}
-        data-testid="timeline"
-        tabIndex={0}
-        role="rowgroup"
-        aria-label="events, scrollable"
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          setScroll({ top: el.scrollTop, height: el.clientHeight });
-        }}
-      >
-        <div class="tl-space" style={`height:${total * ROW}px`}>
-          {rows}
-        </div>
-      </div>
+      <TimelineBody bodyRef={body} label="events, scrollable" count={total} onScroll={setScroll}>
+        {rows}
+      </TimelineBody>
     </div>
   );
 }
