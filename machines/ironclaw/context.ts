@@ -1,20 +1,15 @@
 import { DEFAULT_RETRY, seededBackoffDelay } from '../../src/transport/backoff.ts';
 import { retryAfterMsOf } from '../../src/transport/retryAfter.ts';
 import type { ErrorInfo } from '../../src/errors.ts';
-import type { LlmEndpoint, WorkerReport } from './events.ts';
+import type { LlmEndpoint, LlmSettings, WorkerReport } from './events.ts';
 import type { ChatMessage, JobDescription, JobEventPayload, StatusUpdate, ToolCall, Usage } from './schemas.ts';
 
 /** Input of the worker machine. Durations in ms. No secrets: the token and credentials live in the binding. */
-export interface WorkerInput {
+export interface WorkerInput extends LlmSettings {
   /** The job this worker runs (and its token is scoped to). */
   jobId: string;
   /** The first message of the conversation. @default a short instruction to do the job */
   systemPrompt?: string;
-  model?: string;
-  maxTokens?: number;
-  temperature?: number;
-  stopSequences?: string[];
-  toolChoice?: string;
   /**
    * The LLM endpoint every completion uses, chosen by the caller as seed 002's caller picks
    * `llm_complete` or `llm_complete_with_tools`: `complete_with_tools` sends the binding's tools
@@ -37,8 +32,8 @@ export interface WorkerInput {
 }
 
 /** The worker machine's context: JSON-safe, replayed from the log. */
-export interface WorkerContext extends Required<Omit<WorkerInput, 'model' | 'maxTokens' | 'temperature' | 'stopSequences' | 'toolChoice' | 'llmEndpoint'>> {
-  llm: Pick<WorkerInput, 'model' | 'maxTokens' | 'temperature' | 'stopSequences' | 'toolChoice'> & { llmEndpoint: LlmEndpoint };
+export interface WorkerContext extends Required<Omit<WorkerInput, keyof LlmSettings>> {
+  llm: LlmSettings & { llmEndpoint: LlmEndpoint };
   job?: JobDescription;
   /** What was delivered: names and count, never values. */
   credentials?: { names: string[]; count: number };

@@ -36,11 +36,8 @@ export interface FetchJobInput {
 export interface CredentialsInput {
   jobId: string;
 }
-export interface LlmInput {
-  jobId: string;
-  /** Idempotency key, `<jobId>:llm:<n>`, logged before the call. */
-  key: string;
-  messages: ChatMessage[];
+/** The settings of every LLM completion a worker asks for (seed 002 `llm_complete*`); an absent one is the orchestrator's default. */
+export type LlmSettings = {
   model?: string;
   maxTokens?: number;
   temperature?: number;
@@ -48,6 +45,12 @@ export interface LlmInput {
   toolChoice?: string;
   /** Which seed 002 call: `complete` (`llm_complete`) or `complete_with_tools` (`llm_complete_with_tools`). */
   llmEndpoint?: LlmEndpoint;
+};
+export interface LlmInput extends LlmSettings {
+  jobId: string;
+  /** Idempotency key, `<jobId>:llm:<n>`, logged before the call. */
+  key: string;
+  messages: ChatMessage[];
 }
 /** The orchestrator's two LLM endpoints (seed 002 `llm_complete`, `llm_complete_with_tools`). */
 export type LlmEndpoint = 'complete' | 'complete_with_tools';

@@ -38,6 +38,7 @@ export type {
   FinishInput,
   LlmEndpoint,
   LlmInput,
+  LlmSettings,
   PromptInput,
   ReportInput,
   ToolInput,
