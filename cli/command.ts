@@ -32,7 +32,7 @@ export interface CommandContext {
 export function machinesOption(): Option {
   return new Option(
     '--machines <module>',
-    'a .js/.mjs module (.ts with a loader) exporting `machines` (or a default) Record<string, machine>; adds to actorlog.config',
+    'a .js/.mjs module (.ts with a loader) exporting machines by name (export const job = …), or `machines` (or a default) Record<string, machine>; adds to actorlog.config',
   );
 }
 

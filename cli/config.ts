@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { ActorlogError } from '../src/errors.ts';
-import { loadMachinesModule } from './registry.ts';
+import { isMachine, loadMachinesModule } from './machinesModule.ts';
 
 /**
  * The shape of `actorlog.config.{js,mjs,ts}`: its default export (or a `config` export).
@@ -13,7 +13,7 @@ import { loadMachinesModule } from './registry.ts';
  * ```js
  * // actorlog.config.mjs, in the directory you run `npx actorlog` from
  * export default {
- *   machines: ['./dist/machines.js'],   // modules exporting `machines` (or a default) Record<string, machine>
+ *   machines: ['./dist/machines.js'],   // modules exporting machines by name, or `machines` (or a default) Record<string, machine>
  *   db: './orchestrator.db',            // the log file a command reads when none is given
  * };
  * ```
@@ -21,7 +21,8 @@ import { loadMachinesModule } from './registry.ts';
 export interface ActorlogConfig {
   /**
    * Machine modules (paths relative to the config file), each exporting `machines` or a default
-   * `Record<string, AnyStateMachine>`; or such a record itself. Later modules win on a name clash.
+   * `Record<string, AnyStateMachine>`, or its machines by name (`export const job = …`); or such a
+   * record itself. Later modules win on a name clash.
    */
   machines?: string | string[] | Record<string, AnyStateMachine>;
   /** The default log file (relative to the config file) for commands given none. */
@@ -37,6 +38,9 @@ export interface LoadedConfig {
   db?: string;
 }
 
+/** The keys a config may have. */
+const CONFIG_KEYS = ['machines', 'db'];
+
 /** The file names looked for in the working directory, in this order. */
 export const CONFIG_FILES = ['actorlog.config.js', 'actorlog.config.mjs', 'actorlog.config.ts'] as const;
 
@@ -47,7 +51,10 @@ export const CONFIG_FILES = ['actorlog.config.js', 'actorlog.config.mjs', 'actor
  * of actorlog the `actorlog` command runs with one.
  *
  * @throws ActorlogError `INVALID_OPTIONS` when `--config` names a missing file, the file cannot be
- *   loaded, or its `machines`/`db` are not of the documented shape
+ *   loaded, it has a key other than `machines` and `db`, or they are not of the documented shape; each
+ *   message starts with the config's path, a module it lists included (`config /app/actorlog.config.mjs:
+ *   machines module /app/m.mjs: …`), details `path` (the config; for a module it lists, `path` is the
+ *   module and `config` the config), `unknown` or `invalid` when they apply
  */
 export async function loadConfig(explicit: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
   const path = explicit !== undefined ? resolve(cwd, explicit) : CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
@@ -64,21 +71,24 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
     throw new ActorlogError('INVALID_OPTIONS', `cannot load config ${path}: ${reason}`, { cause: err, details: { path } });
   }
   const config = (mod.default ?? mod.config ?? {}) as ActorlogConfig;
-  if (typeof config !== 'object' || config === null) throw new ActorlogError('INVALID_OPTIONS', `config ${path} exports no object`, { details: { path } });
-  if (config.db !== undefined && typeof config.db !== 'string')
-    throw new ActorlogError('INVALID_OPTIONS', `config ${path}: db must be a path`, { details: { path } });
+  const problem = (message: string, more: Record<string, unknown> = {}) =>
+    new ActorlogError('INVALID_OPTIONS', `config ${path}: ${message}`, { details: { path, ...more } });
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw problem('exports no object (export default { machines, db })');
+  const unknown = Object.keys(config).filter((key) => !CONFIG_KEYS.includes(key));
+  if (unknown.length > 0) throw problem(`unknown key ${unknown.map((k) => `\`${k}\``).join(', ')} (a config has ${CONFIG_KEYS.join(' and ')})`, { unknown });
+  if (config.db !== undefined && typeof config.db !== 'string') throw problem('db must be a path (a string)');
   const base = dirname(path);
   let machines: Record<string, AnyStateMachine> = {};
   const listed = config.machines;
   if (typeof listed === 'string' || Array.isArray(listed)) {
     for (const module of [listed].flat()) {
-      if (typeof module !== 'string')
-        throw new ActorlogError('INVALID_OPTIONS', `config ${path}: machines lists something that is not a module path`, { details: { path } });
-      machines = { ...machines, ...(await loadMachinesModule(resolve(base, module))) };
+      if (typeof module !== 'string') throw problem(`machines lists something that is not a module path: ${JSON.stringify(module) ?? String(module)}`);
+      machines = { ...machines, ...(await loadMachinesModule(resolve(base, module), { config: path })) };
     }
   } else if (listed !== undefined) {
-    if (typeof listed !== 'object' || listed === null)
-      throw new ActorlogError('INVALID_OPTIONS', `config ${path}: machines must be module paths or a record of machines`, { details: { path } });
+    if (typeof listed !== 'object' || listed === null) throw problem('machines must be module paths or a record of machines');
+    const invalid = Object.keys(listed).filter((name) => !isMachine((listed as Record<string, unknown>)[name]));
+    if (invalid.length > 0) throw problem(`not XState machines: ${invalid.map((n) => `machines.${n}`).join(', ')}`, { invalid });
     machines = listed;
   }
   return { path, machines, db: config.db === undefined ? undefined : resolve(base, config.db) };

@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { jobMachine } from '../machines/job/machine.ts';
 import { connectionMachine } from '../machines/connection/machine.ts';
@@ -124,53 +122,4 @@ export function createRegistry(extra: Record<string, AnyStateMachine> = {}): Mac
       );
     },
   };
-}
-
-function isMachine(value: unknown): value is AnyStateMachine {
-  const v = value as { transition?: unknown; getInitialSnapshot?: unknown; toJSON?: unknown } | null;
-  return (
-    typeof v === 'object' && v !== null && typeof v.transition === 'function' && typeof v.getInitialSnapshot === 'function' && typeof v.toJSON === 'function'
-  );
-}
-
-/**
- * Loads user machines from a module (`.js`/`.mjs`; `.ts` when a TypeScript loader runs; path
- * relative to the working directory): its
- * `machines` export, or else its default export, must be a `Record<string, AnyStateMachine>`.
- *
- * @throws ActorlogError `INVALID_OPTIONS` when the module cannot be imported or exports no such record
- * @example
- * ```ts
- * // my-machines.ts
- * export const machines = { counter: counterMachine, job: jobMachine.provide({ actors }) };
- * // shell
- * actorlog replay log.db counter-1 --machines ./my-machines.ts
- * ```
- */
-export async function loadMachinesModule(path: string): Promise<Record<string, AnyStateMachine>> {
-  const file = resolve(process.cwd(), path);
-  let mod: { default?: unknown; machines?: unknown };
-  try {
-    mod = await import(pathToFileURL(file).href);
-  } catch (err) {
-    // plain Node (the installed, compiled CLI) imports .js/.mjs; a .ts module needs a loader
-    const needsLoader = /\.[cm]?tsx?$/.test(file) && (err as NodeJS.ErrnoException)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
-    const reason = needsLoader
-      ? 'Node cannot import TypeScript without a loader: run the CLI with one, e.g. `NODE_OPTIONS="--import tsx" npx actorlog …` or `node --import tsx node_modules/.bin/actorlog …`, or pass a compiled .js/.mjs module'
-      : ((err as Error)?.message ?? String(err));
-    throw new ActorlogError('INVALID_OPTIONS', `cannot load --machines ${path}: ${reason}`, { cause: err, details: { path: file } });
-  }
-  const record = mod.machines ?? mod.default;
-  if (typeof record !== 'object' || record === null) {
-    throw new ActorlogError('INVALID_OPTIONS', `--machines ${path} exports no machines: export \`machines\` or a default Record<string, machine>`, {
-      details: { path: file },
-    });
-  }
-  const invalid = Object.entries(record)
-    .filter(([, m]) => !isMachine(m))
-    .map(([name]) => name);
-  if (invalid.length > 0) {
-    throw new ActorlogError('INVALID_OPTIONS', `--machines ${path}: not XState machines: ${invalid.join(', ')}`, { details: { path: file, invalid } });
-  }
-  return record as Record<string, AnyStateMachine>;
 }

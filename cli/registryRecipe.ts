@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from './config.ts';
-import { createRegistry, loadMachinesModule, type MachineRegistry } from './registry.ts';
+import { loadMachinesModule } from './machinesModule.ts';
+import { createRegistry, type MachineRegistry } from './registry.ts';
 
 /**
  * How a command's machine registry is made, as plain data (a worker thread makes the same one
