@@ -161,4 +161,22 @@ describe('OpenCode v1 under faults (real opencode binary)', () => {
     expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(4096);
     expect(error).toMatch(/maxEventChars/);
   });
+
+  it('an event the server sends twice (its durable seq reused) is logged and applied once (v2 durable stream)', async () => {
+    const s = spawn(system({ api: 'v2' }));
+    await s.waitFor((x) => (x.value as { open?: { turn?: unknown } }).open?.turn === 'idle', { timeoutMs: 20_000 });
+    const firedBefore = proxy.fired.length;
+    proxy.faults.repeat = { path: /^\/api\/session\/[^/]+\/event/, afterEvents: 2 };
+    s.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'say ok' } });
+    const done = await s.waitFor((x) => x.context.turns === 1 && x.context.lastEnd !== undefined, { timeoutMs: 30_000 });
+    expect(done.context.lastEnd).toBe('completed');
+    expect(proxy.fired.slice(firedBefore).filter((f) => f.startsWith('repeat'))).toHaveLength(1);
+    const cursors = store
+      .readStream(s.id)
+      .filter((r) => r.meta.source === 'sse' && r.meta.cursor !== undefined)
+      .map((r) => Number(r.meta.cursor));
+    expect(cursors.length).toBeGreaterThanOrEqual(2);
+    expect(cursors).toEqual([...new Set(cursors)].sort((a, b) => a - b)); // each seq once, in order: the second copy was dropped
+    expect(done.context.output).toBe(' ok');
+  });
 });

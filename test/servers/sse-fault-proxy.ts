@@ -14,6 +14,8 @@ export interface SseFaults {
   fail?: { path: RegExp; method?: string; status: number; times: number; retryAfter?: string };
   /** Send the next `bytes` matching SSE event (its `data:` padded to this many bytes) instead of the real one: an event over a parser's buffer. */
   oversized?: { path: RegExp; method?: string; afterEvents: number; bytes: number };
+  /** Send event number `afterEvents` twice, as is (its id or durable seq reused: a server that re-sends an event). */
+  repeat?: { path: RegExp; method?: string; afterEvents: number };
 }
 
 /** A running proxy. */
@@ -35,8 +37,8 @@ export const MALFORMED_FRAME = 'data: {"type":"session.status","properties":{"se
 /**
  * A small HTTP proxy on 127.0.0.1 in front of a real server (OpenCode, an MCP server): it forwards
  * every request as is and, for event streams, counts the events it forwards (frames ending in a
- * blank line that have a `data:` field) so a test can drop the connection or slip a malformed frame
- * in at a chosen point. Nothing else is changed: headers, bodies and auth pass through.
+ * blank line that have a `data:` field) so a test can drop the connection, slip a malformed frame
+ * in, or send an event twice at a chosen point. Nothing else is changed: headers, bodies and auth pass through.
  *
  * @example
  * ```ts
@@ -68,10 +70,12 @@ export async function startSseFaultProxy(target: string): Promise<SseFaultProxy>
       const drop = matches(state.faults.drop) ? state.faults.drop : undefined;
       const bad = matches(state.faults.malformed) ? state.faults.malformed : undefined;
       const big = matches(state.faults.oversized) ? state.faults.oversized : undefined;
+      const again = matches(state.faults.repeat) ? state.faults.repeat : undefined;
       if (drop) delete state.faults.drop;
       if (bad) delete state.faults.malformed;
       if (big) delete state.faults.oversized;
-      if (!drop && !bad && !big) {
+      if (again) delete state.faults.repeat;
+      if (!drop && !bad && !big && !again) {
         up.pipe(res);
         return;
       }
@@ -88,6 +92,10 @@ export async function startSseFaultProxy(target: string): Promise<SseFaultProxy>
           if (res.destroyed) return;
           res.write(frame);
           if (/^data:/m.test(frame)) events += 1;
+          if (again && events === again.afterEvents && /^data:/m.test(frame)) {
+            res.write(frame);
+            state.fired.push(`repeat ${path}`);
+          }
           if (bad && events === bad.afterEvents) {
             res.write(bad.frame ?? MALFORMED_FRAME);
             state.fired.push(`malformed ${path}`);
