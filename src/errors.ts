@@ -42,6 +42,11 @@ export const ErrorCodes = {
   INVALID_EVENT: 'INVALID_EVENT',
   /** The actor is stopped, done or failed and takes no more events. */
   ACTOR_STOPPED: 'ACTOR_STOPPED',
+  /**
+   * The actor was passivated (idle, written to the log and dropped from memory): this handle no longer
+   * runs it. `system.send(id, event)` delivers to it (waking it), `system.wake(id)` gives a new handle.
+   */
+  ACTOR_PASSIVATED: 'ACTOR_PASSIVATED',
   /** A replayed snapshot differs from a live snapshot the log recorded (reported by `verifyReplay` / `replay --verify`, exit 1). */
   REPLAY_MISMATCH: 'REPLAY_MISMATCH',
   /** Options given to a function are invalid; nothing was done. */

@@ -6,6 +6,7 @@ import type { LogStore, StreamRecord } from '../log/types.ts';
 import { causationIdForms } from '../log/causationId.ts';
 import { ingressClock } from './ingress.ts';
 import { startOwnership, type Ownership } from './ownership.ts';
+import { passivationSettings, startPassivation, type Passivation, type PassivationOptions } from './passivation.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
 import { createGroupCommit, isPromise, type CommitMode } from './groupCommit.ts';
 import { Journal } from './journal.ts';
@@ -53,6 +54,23 @@ export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineR
    * the inboxes of its actors (ms). `recover()` starts it. @default 1000
    */
   claimIntervalMs?: number;
+  /**
+   * Passivation (default off): an actor that has taken no input for `idleMs` and is quiescent (its
+   * mailbox empty, every event processed, no invoked promise, callback or observable running: only
+   * machines and timers) is written to the log (its snapshot, with its pending timers, and the
+   * stream's next due time) and dropped from memory. It wakes, folded from that snapshot, when a
+   * message or a `send` comes for it, when `wake(id)` is called, or `checkMs` before its next timer
+   * (which then fires at its due time); inputs keep their order and the write-ahead guarantee. After
+   * a crash `recover()` loads only the resident streams (and those due), not the sleeping ones. A
+   * `JournaledActor` handle of a passivated actor throws `ACTOR_PASSIVATED` on `send`: use
+   * `system.send(id, …)` or `system.wake(id)`; `get(id)` returns resident actors only.
+   * @throws ActorlogError `INVALID_OPTIONS` (from `createActorSystem`) for an `idleMs` or `checkMs` that is not a finite number >= 0
+   * @example
+   * ```ts
+   * const system = createActorSystem({ store, machines: { session }, passivation: { idleMs: 60_000 } });
+   * ```
+   */
+  passivation?: PassivationOptions;
   /** Save a snapshot every this many events of an actor, to shorten recovery. 0 = final only. @default 100 */
   snapshotEvery?: number;
   /**
@@ -156,6 +174,21 @@ export interface ActorSystem<TMachines extends MachineRegistry = any, TStore ext
   /** Stops an actor for good: its snapshot is saved and its stream marked `stopped` (not recovered). */
   stop(id: string): void;
   /**
+   * The actor `id`, woken first if it was passivated (folded from its snapshot and started here);
+   * undefined when no such active stream exists (or, on a shared store, another node runs it).
+   * @example
+   * ```ts
+   * const session = await system.wake('session-42');
+   * ```
+   */
+  wake<M extends AnyStateMachine = TMachines[keyof TMachines]>(id: string): Promise<JournaledActor<M> | undefined>;
+  /**
+   * Passivates the actor `id` now if it is quiescent (see {@link ActorSystemOptions.passivation}),
+   * whether or not passivation is on; resolves true once its snapshot and passivation are committed,
+   * false when it does not run here or is busy.
+   */
+  passivate(id: string): Promise<boolean>;
+  /**
    * Resumes every `active` stream of the log that is not running here: folds its events (from its
    * latest snapshot), restarts it where it stood, restarts live sources from their last cursor and
    * re-arms pending timers with their remaining time (docs/architecture.md invariants 2-5). Every
@@ -205,6 +238,12 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   const report = options.onError ?? ((id: string, err: ActorlogError) => console.error(`actorlog: actor ${id} stopped: ${err.message} (${err.code})`));
   const userInspect = options.inspect === undefined ? undefined : toObserver(options.inspect);
   let ownership: Ownership | undefined;
+  let passivation: Passivation | undefined;
+  /** Spawned actors waiting for their inbox to be read before they start (a networked store). */
+  const starting = new Set<Promise<void>>();
+  const passivationOptions = options.passivation === undefined ? undefined : passivationSettings(options.passivation);
+  /** Whether a message posted to an actor not running here wakes it at once (it may be asleep). */
+  const wakeOnPost = passivationOptions !== undefined || store.ownership === undefined;
   let closed = false;
   const onError = (id: string, err: ActorlogError) => {
     try {
@@ -269,8 +308,13 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       startedAt: init.startedAt,
       snapshotEvery,
       machineHash: machineHash(machine),
-      peerOf: (ref) => journals.get(rootOf(ref)),
-      remoteOf: (ref) => peerStreamOf(ref),
+      peerOf: (ref) => {
+        const peer = journals.get(rootOf(ref));
+        return peer?.asleep ? undefined : peer;
+      },
+      // a stand-in, or the root of an actor passivated since its ref was taken: posted to its inbox
+      remoteOf: (ref) => peerStreamOf(ref) ?? asleepStreamOf(ref),
+      posted: (to) => onPosted(to),
       onFailure: (err) => {
         actors.delete(id);
         onError(id, err);
@@ -389,6 +433,58 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     }
   }
 
+  /** The stream id of `ref` when it is the root of a passivated actor (a send to it goes to its inbox). */
+  function asleepStreamOf(ref: unknown): string | undefined {
+    const journal = journals.get(ref as object);
+    return journal?.asleep ? journal.streamId : undefined;
+  }
+
+  /** Wakes those of `ids` that do not run here and are passivated: folded from their snapshot and started. */
+  async function wakeIds(ids: readonly string[]): Promise<void> {
+    const away = ids.filter((id) => !actors.has(id));
+    if (away.length === 0 || closed) return;
+    const records = await store.activate(away);
+    if (records.length > 0) await recoverStreams(records, false);
+  }
+
+  /** A message was posted to `to`'s inbox: it may be asleep. */
+  function onPosted(to: string): void {
+    if (wakeOnPost && !actors.has(to)) wakeIds([to]).catch((err: unknown) => onError(to, asActorlogError(err, to)));
+  }
+
+  /** Wakes the passivated actors whose next timer is due by `at` (ms), a hundred at a time. */
+  async function wakeDue(at: number): Promise<void> {
+    for (;;) {
+      if (closed) return;
+      const due = await store.activateDue(at, 100);
+      if (due.length > 0) await recoverStreams(due, false);
+      if (due.length < 100) return;
+    }
+  }
+
+  /** Passivates `actor` if it is quiescent; its snapshot and passivation are committed in order with its writes. */
+  function passivateActor(actor: JournaledActor): Promise<boolean> | undefined {
+    const write = actor.journal.passivate();
+    if (!write) return undefined;
+    actors.delete(actor.id);
+    return new Promise<boolean>((resolve) =>
+      commit.enqueue({
+        ...write,
+        committed: () => resolve(true),
+        failed: (err) => {
+          // not passivated: the stream is still resident in the log, so it is resumed from there
+          onError(actor.id, asActorlogError(err, actor.id));
+          void (async () => {
+            const stream = closed ? undefined : await store.getStream(actor.id);
+            if (stream?.status === 'active' && !actors.has(actor.id)) await recoverStreams([stream], false);
+          })()
+            .catch((e: unknown) => onError(actor.id, asActorlogError(e, actor.id)))
+            .finally(() => resolve(false));
+        },
+      }),
+    );
+  }
+
   /**
    * Opens the mailboxes of actors just created here (spawned or recovered; see `Journal.openInbox`):
    * their inbox is read first, so what a sender posted while they ran nowhere, or on another node,
@@ -414,7 +510,13 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
 
   /** Appends the inbox messages of running actors (of `ids`, or of every stream with mail) and delivers them. */
   async function deliverInbox(ids?: readonly string[]): Promise<void> {
-    for (const id of ids ?? (await store.inboxStreams())) {
+    if (ids === undefined) {
+      // every stream with mail: those asleep wake here (their inbox is read as they start)
+      const mailed = await store.inboxStreams();
+      await wakeIds(mailed);
+      ids = mailed;
+    }
+    for (const id of ids) {
       const actor = actors.get(id);
       if (!actor || actor.journal.failed) continue;
       const messages = await store.readInbox(id);
@@ -423,7 +525,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   }
 
   /** Folds and resumes `streams`: all are created and wired first, then started. */
-  async function recoverStreams(streams: readonly StreamRecord[]): Promise<RecoveryReport> {
+  async function recoverStreams(streams: readonly StreamRecord[], readRunning = true): Promise<RecoveryReport> {
     const result: RecoveryReport = { recovered: [], finished: [], failed: [] };
     const outbox: ImpliedMessage[] = [];
     const ready: Array<() => void> = [];
@@ -496,7 +598,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     // What reached these actors while they were down (their inboxes) and what their logs imply they
     // sent (the outbox) goes into the mailboxes first: everything they receive or send once started
     // queues behind it, so messages keep the order they were sent in.
-    await openMailboxes(result.recovered, true);
+    await openMailboxes(result.recovered, readRunning);
     await redeliver(outbox);
     for (const go of ready) go();
     return result;
@@ -533,9 +635,11 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
             inbox = undefined; // read again, and reported, below
           }
           if (inbox === undefined || isPromise(inbox)) {
-            void openMailboxes([actor], false).then(() => {
+            const opening = openMailboxes([actor], false).then(() => {
               if (actors.get(id) === actor) go();
             });
+            starting.add(opening);
+            void opening.finally(() => starting.delete(opening));
           } else {
             // an embedded store answers at once: the actor starts in this call
             actor.journal.receiveInbox(inbox);
@@ -574,6 +678,20 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       await new Promise<void>((resolve, reject) =>
         commit.enqueue({ messages: [{ streamId: id, causationId, type, data, from: '', postedAt: clock.now() }], committed: resolve, failed: reject }),
       );
+      // it may be asleep (passivated): it wakes and takes the message from its inbox
+      if (wakeOnPost) await wakeIds([id]);
+    },
+    async wake(id) {
+      const running = actors.get(id);
+      if (running) return running as never;
+      await wakeIds([id]);
+      return actors.get(id) as never;
+    },
+    async passivate(id) {
+      const actor = actors.get(id);
+      if (!actor) return false;
+      await actor.journal.idle();
+      return actors.get(id) === actor ? ((await passivateActor(actor)) ?? false) : false;
     },
     stop(id) {
       const actor = actors.get(id);
@@ -588,7 +706,10 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
           clock,
           intervalMs: options.claimIntervalMs ?? 1000,
           recover: (streams) => recoverStreams(streams),
-          deliverInbox: () => deliverInbox(),
+          deliverInbox: async () => {
+            await deliverInbox();
+            await wakeDue(clock.now() + (passivation?.checkMs ?? options.claimIntervalMs ?? 1000));
+          },
           lost: () => {
             // This node's lease is gone: its actors go on at the nodes that claim them.
             for (const actor of actors.values()) {
@@ -601,11 +722,21 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         });
         return ownership.claimNow();
       }
-      return recoverStreams(await store.listStreams({ status: ['active'] }));
+      // Only resident streams are loaded: the passivated ones sleep on (those due soon are woken now).
+      // Without passivation on, nothing would wake them by their timers: all are woken.
+      const resident = await store.listStreams({ status: ['active'], passivated: false });
+      const sleeping = passivation
+        ? await store.activateDue(clock.now() + passivation.checkMs, Number.MAX_SAFE_INTEGER)
+        : await store.activate((await store.listStreams({ status: ['active'], passivated: true })).map((r) => r.streamId));
+      return recoverStreams([...resident, ...sleeping]);
     },
     settled: async () => {
       for (;;) {
         await commit.drain();
+        if (starting.size > 0) {
+          await Promise.all(starting);
+          continue;
+        }
         const busy = [...actors.values()].filter((a) => a.journal.backlog > 0);
         if (busy.length === 0) return;
         await Promise.all(busy.map((a) => a.journal.idle()));
@@ -613,6 +744,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     },
     async close() {
       closed = true;
+      await passivation?.stop();
       const running = [...actors.values()];
       for (const actor of running) actor.journal.saveIfSettled();
       actors.clear();
@@ -621,6 +753,15 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       await ownership?.stop(running.map((a) => a.id));
     },
   };
+  if (passivationOptions) {
+    passivation = startPassivation(passivationOptions, {
+      clock,
+      passivateIdle: (idleBefore) => {
+        for (const actor of [...actors.values()]) if (actor.journal.lastActiveAt <= idleBefore) void passivateActor(actor);
+      },
+      wakeDue,
+    });
+  }
   return system;
 }
 

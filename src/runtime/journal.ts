@@ -1,7 +1,7 @@
 import type { AnyActorRef, AnyMachineSnapshot, EventObject, InspectionEvent } from 'xstate';
 import { ActorlogError, describeError, isActorlogError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
-import type { EventMeta, EventSource, LogStore, NewEvent, StoredInboxMessage } from '../log/types.ts';
+import type { EventMeta, EventSource, LogStore, NewEvent, Passivation, SnapshotRecord, StoredInboxMessage } from '../log/types.ts';
 import { formatCausationId } from '../log/causationId.ts';
 import { asTree, currentPath, isMachineRef, isWithin, pathOf, refAt, ROOT_PATH, walkTree, type TreeRef } from './actorTree.ts';
 import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
@@ -44,6 +44,8 @@ export interface JournalOptions {
   remoteOf(ref: unknown): string | undefined;
   /** Called once when a write fails or the actor cannot be journaled; the actor is then stopped. */
   onFailure(error: ActorlogError): void;
+  /** Called once a message this actor posted to another's inbox has committed (the receiver may be asleep: passivation). */
+  posted?(streamId: string): void;
 }
 
 interface Pending {
@@ -86,6 +88,7 @@ export class Journal {
     this.version = options.version;
     this.lastSaved = options.version;
     this.tracker = new BookkeepingTracker(options.bookkeeping);
+    this.lastActiveAt = options.clock.now();
   }
 
   get streamId(): string {
@@ -121,6 +124,10 @@ export class Journal {
    * meanwhile wait here, to go before every other input (see {@link openInbox}).
    */
   private gated?: StoredInboxMessage[] = [];
+  /** Set once the actor is passivated: its XState actor is stopped, and nothing more is journaled here. */
+  asleep = false;
+  /** When the last input was taken, or the actor created (ms, the system's clock): what passivation measures idleness by. */
+  lastActiveAt: number;
   /** Resolvers waiting for every held input to be delivered. */
   private readonly whenIdle: Array<() => void> = [];
 
@@ -238,6 +245,7 @@ export class Journal {
    */
   private hold(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject, append: (committed: () => void) => boolean): void {
     this.held.push({ source, target, event, append, appended: false, ready: false });
+    this.lastActiveAt = this.options.clock.now();
     this.release();
   }
 
@@ -295,7 +303,7 @@ export class Journal {
 
   /** The inspection observer to pass to `createActor(machine, { inspect })`. */
   readonly inspect = (ev: InspectionEvent): void => {
-    if (this.failed) return;
+    if (this.failed || this.asleep) return;
     if (ev.type === '@xstate.event') this.onEvent(ev.event, ev.sourceRef as AnyActorRef | undefined, ev.actorRef as AnyActorRef);
     else if (ev.type === '@xstate.actor') this.ingress?.guard(ev.actorRef as AnyActorRef);
     else if (ev.type === '@xstate.action') {
@@ -514,7 +522,10 @@ export class Journal {
     if (!logged) return;
     const data = logged.data;
     const sender = from === ROOT_PATH ? this.streamId : `${this.streamId}/${from}`;
-    this.write({ messages: [{ streamId, causationId, type: event.type, data, from: sender, postedAt: this.options.clock.now() }] });
+    this.write({
+      messages: [{ streamId, causationId, type: event.type, data, from: sender, postedAt: this.options.clock.now() }],
+      committed: () => this.options.posted?.(streamId),
+    });
   }
 
   /** The next external `send` of exactly `event` is logged with `meta` (recovery re-delivering a message). */
@@ -641,6 +652,32 @@ export class Journal {
       meta: { source: 'system', recordedAt: this.options.clock.now(), ...(actor !== undefined ? { target: actor } : {}) },
     };
     this.write({ appends: [{ streamId: this.streamId, expectedVersion: expected, events: [record] }] });
+  }
+
+  /**
+   * Puts the actor to sleep when it is quiescent: its mailbox empty and open, every appended event
+   * processed, and no child but machines (an invoked promise, callback or observable is work in
+   * flight: it is not passivated). Stops the XState actor (its timers go with it) and returns the
+   * write that passivates it: its snapshot (the tree and its bookkeeping: pending timers with their
+   * due times, cursors) and the stream's next due time. From then on nothing is journaled here.
+   * Returns undefined, changing nothing, when the actor is not quiescent.
+   */
+  passivate(): { snapshots: SnapshotRecord[]; passivations: Passivation[] } | undefined {
+    const root = this.root;
+    if (this.failed || this.asleep || !root || this.gated || this.held.length > 0 || this.releasing || this.pendingCount > 0) return undefined;
+    if (root.getSnapshot().status !== 'active') return undefined;
+    for (const { ref } of walkTree(asTree(root))) if ((ref as unknown) !== root && !isMachineRef(ref as unknown as AnyActorRef)) return undefined;
+    const at = this.options.clock.now();
+    const payload: StoredSnapshot = { state: root.getPersistedSnapshot(), bookkeeping: this.tracker.toJSON(), machineHash: this.options.machineHash };
+    const dues = this.tracker.state.timers.map((t) => t.dueAt);
+    this.asleep = true;
+    this.lastSaved = this.version;
+    root.stop();
+    for (const resolve of this.whenIdle.splice(0)) resolve();
+    return {
+      snapshots: [{ streamId: this.streamId, version: this.version, snapshot: payload, recordedAt: at }],
+      passivations: [{ streamId: this.streamId, at, ...(dues.length > 0 ? { wakeAt: Math.min(...dues) } : {}) }],
+    };
   }
 
   /** Saves a snapshot if every appended event has been processed (else recovery folds from the log). */

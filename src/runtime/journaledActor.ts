@@ -36,7 +36,8 @@ export class JournaledActor<TMachine extends AnyStateMachine = AnyStateMachine> 
    * `commit: 'tick'` it commits at the end of the current tick, after the transition: a failed
    * commit then stops the actor, drops its in-memory state (a later `recover()` resumes it from the
    * log) and reaches `onError`, not this call.
-   * @throws ActorlogError `ACTOR_STOPPED` when the actor no longer runs; `APPEND_FAILED` when the
+   * @throws ActorlogError `ACTOR_STOPPED` when the actor no longer runs; `ACTOR_PASSIVATED` when it was
+   *   passivated (see `ActorSystemOptions.passivation`: send through `system.send` instead); `APPEND_FAILED` when the
    * append failed in `each` mode (the actor is then stopped and the event was not processed);
    * `UNSUPPORTED_MACHINE` or `INVALID_CURSOR` when processing the event made the actor do what the
    * journal cannot record (it is then stopped).
@@ -48,6 +49,15 @@ export class JournaledActor<TMachine extends AnyStateMachine = AnyStateMachine> 
    */
   send(event: EventFrom<TMachine>): void {
     if (this.journal.failed) throw this.journal.failed;
+    if (this.journal.asleep) {
+      throw new ActorlogError(
+        'ACTOR_PASSIVATED',
+        `actor ${this.id} was passivated: send with system.send('${this.id}', …), or take a new handle from system.wake('${this.id}')`,
+        {
+          details: { streamId: this.id, event: (event as { type: string }).type },
+        },
+      );
+    }
     const status = (this.ref.getSnapshot() as { status: string }).status;
     if (status !== 'active') {
       throw new ActorlogError('ACTOR_STOPPED', `actor ${this.id} is ${status} and takes no events`, {
