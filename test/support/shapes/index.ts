@@ -5,9 +5,10 @@ import { fix } from './fix.ts';
 import { foreign } from './foreign.ts';
 import { ids } from './ids.ts';
 import { messages } from './messages.ts';
+import { ring } from './ring.ts';
 import { systemId } from './systemId.ts';
 import { tick } from './tick.ts';
 import { timers } from './timers.ts';
 import { upgrade } from './upgrade.ts';
 
-export const scenarios: Record<string, Scenario> = { children, fix, foreign, ids, messages, systemId, tick, timers, upgrade };
+export const scenarios: Record<string, Scenario> = { children, fix, foreign, ids, messages, ring, systemId, tick, timers, upgrade };
