@@ -1,6 +1,6 @@
 import type { StateValue } from 'xstate';
 import { ActorlogError } from '../src/errors.ts';
-import { replay, verifyReplay, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
+import { replay, verifyReplay, verifyUpgrade, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
 import { machineSegments } from '../src/replay/segments.ts';
 import { openLog } from './openLog.ts';
 import { existsSync } from 'node:fs';
@@ -104,7 +104,10 @@ function verifyText(result: VerifyResult, streamId: string): string {
  * `actorlog.upgraded` events); across an upgrade each stretch is replayed with the registered machine
  * that ran it, found by hash under any name ({@link replay}'s `machines`).
  *
- * With `verify`, the stream is then checked against every live snapshot recorded for it ({@link verifyReplay}):
+ * With `verify`, the stream is then checked against every live snapshot recorded for it ({@link verifyReplay});
+ * with `ignoreHash` and a machine the stream never ran, as recovery's `onMachineChange: 'verify'`
+ * would check that machine before going on with it (from the snapshot an earlier `accept` resumed
+ * from, if any), so a deploy can be tried first and gives the same answer:
  * `verify: OK`, the differing paths, or `verify: NOTHING TO COMPARE` when the stream has no live
  * snapshot (`--json`: `{"verify": {ok, version, checked, nothingToCompare, differences}}`).
  *
@@ -157,7 +160,9 @@ export async function runReplay(
       out.write(formatTable(HEADERS, rows));
     }
     if (!options.verify) return ExitCodes.OK;
-    const result = await verifyReplay(store, machine, streamId, replayOptions);
+    // a machine the stream never ran is checked as recovery's onMachineChange 'verify' would check it,
+    // so the answer is the deploy's: the same first differing version, or OK where recovery goes on
+    const result = mismatch ? await verifyUpgrade(store, machine, stream) : await verifyReplay(store, machine, streamId, replayOptions);
     out.write(options.json ? jsonLine({ verify: result }) : verifyText(result, streamId));
     if (!result.ok) return ExitCodes.MISMATCH;
     return result.nothingToCompare && options.strict ? ExitCodes.NOT_VERIFIED : ExitCodes.OK;

@@ -8,14 +8,15 @@
  * them on the new machine from where they stood.
  */
 import { execFile } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { machineHash, replaySteps, verifyReplay, type ReplayStep } from 'actorlog';
+import { createActorSystem, machineHash, replaySteps, verifyReplay, type ReplayStep } from 'actorlog';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
 import { runScenario } from '../support/shapes/run.ts';
 import { broken, fixed } from '../support/shapes/fix.ts';
-import { v1, v2, v3 } from '../support/shapes/upgrade.ts';
+import { v1, v2, v3, v4same, v4triple } from '../support/shapes/upgrade.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 let cleanup: (() => void) | undefined;
@@ -129,6 +130,49 @@ describe('issue 15 item 12: deploying a changed machine', () => {
     expect(run.stdout).toContain('actorlog.upgraded');
     expect(run.stdout).toMatch(/verify: OK \(replay equals the 2 live snapshot\(s\), last at version 6\)/);
   }, 60_000);
+
+  it('actorlog replay --ignore-hash --verify tries the next deploy and gives the answer recover() gives', async () => {
+    const dir = tempDb();
+    try {
+      const upgradeTs = join(ROOT, 'test/support/shapes/upgrade.ts');
+      for (const [candidate, machine, verdict] of [
+        ['v4same', v4same, { code: 0, line: 'verify: OK (replay equals the 1 live snapshot(s), last at version 6)' }],
+        ['v4triple', v4triple, { code: 1, line: 'verify: MISMATCH with the live snapshot at version 6' }],
+      ] as const) {
+        // a module exporting the candidate under the name the streams record
+        const module = join(dir.dir, `${candidate}.mjs`);
+        writeFileSync(module, `export { ${candidate} as orders } from ${JSON.stringify(upgradeTs)};\n`);
+        const run = await cli('replay', db.path, 'o-1', '--machines', module, '--ignore-hash', '--verify');
+        expect(run.code, candidate).toBe(verdict.code);
+        expect(run.stdout, candidate).toContain(verdict.line);
+        // recover() with the candidate (default onMachineChange: 'verify'), on a copy of the log
+        copyFileSync(db.path, dir.path);
+        const store = openSqliteStore(dir.path);
+        const system = createActorSystem({ store, machines: { orders: machine }, snapshotEvery: 0, onError: () => {} });
+        try {
+          const { recovered, failed } = await system.recover();
+          if (verdict.code === 0) {
+            expect(
+              recovered.map((a) => a.id),
+              candidate,
+            ).toEqual(['o-1', 'o-2']);
+            expect(store.readStream('o-1').at(-1)!.data, candidate).toMatchObject({ policy: 'verify', checked: 1, to: machineHash(v4same) });
+          } else {
+            expect(
+              failed.map((f) => f.error.code),
+              candidate,
+            ).toEqual(['MACHINE_MISMATCH', 'MACHINE_MISMATCH']);
+            expect(failed[0]!.error.message, candidate).toContain('first at version 6 (context)');
+          }
+        } finally {
+          await system.close();
+          store.close();
+        }
+      }
+    } finally {
+      dir.cleanup();
+    }
+  }, 90_000);
 });
 
 describe('issue 15 item 12: deploying a fix inside an I/O actor', () => {

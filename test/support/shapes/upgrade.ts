@@ -91,6 +91,41 @@ export const v3 = setup({
   },
 });
 
+/** A version 4 candidate after version 3: items count `factor` times; `guard` refuses an empty checkout. */
+function candidate(factor: number, guard: (args: { context: OrderContext }) => boolean) {
+  return setup({
+    types: { context: {} as OrderContext, events: {} as OrderEvent },
+    actors: { pay: fromPromise(async ({ input }: { input: { total: number } }) => `paid ${input.total} through gateway 2`) },
+  }).createMachine({
+    id: 'orders',
+    context: { total: 0, receipt: null, other: 0 },
+    on: { '*': { actions: assign({ other: ({ context }) => context.other + 1 }) } },
+    initial: 'open',
+    states: {
+      open: {
+        on: {
+          add: { actions: assign({ total: ({ context, event }) => context.total + factor * event.price }) },
+          checkout: { guard, target: 'paying' },
+        },
+      },
+      paying: {
+        invoke: {
+          id: 'pay',
+          src: 'pay',
+          input: ({ context }) => ({ total: context.total }),
+          onDone: { target: 'paid', actions: assign({ receipt: ({ event }) => event.output }) },
+        },
+      },
+      paid: { type: 'final' },
+    },
+  });
+}
+
+/** A version 4 that folds the log as version 3 does from where it took over (its guard is written another way). */
+export const v4same = candidate(2, ({ context }) => context.total >= 1);
+/** A version 4 that counts every item three times: it folds the log differently. */
+export const v4triple = candidate(3, ({ context }) => context.total > 0);
+
 type Snap = { context: unknown };
 const totals = (system: { get(id: string): { getSnapshot(): unknown } | undefined }) =>
   Object.fromEntries(['o-1', 'o-2'].map((id) => [id, (system.get(id)?.getSnapshot() as Snap | undefined)?.context]));
