@@ -84,7 +84,10 @@ const textOf = (parts: Part[] = []) =>
     .join(' ')
     .toLowerCase();
 
-/** The demo agent: behaviour chosen by words in the first prompt (`fail…`, `ask…`, `slow…`). */
+/** The first artifact chunk of a "big" task, characters: 1.5 MiB, an answer (and stream event) over 1 MiB. */
+export const BIG_CHUNK_CHARS = 1.5 * 1024 * 1024;
+
+/** The demo agent: behaviour chosen by words in the first prompt (`fail…`, `ask…`, `slow…`, `big…`). */
 class DemoExecutor implements AgentExecutor {
   private readonly tasks = new Map<string, { contextId: string; abort?: AbortController }>();
   constructor(
@@ -138,7 +141,7 @@ class DemoExecutor implements AgentExecutor {
         }
       }
       await step();
-      chunk('chunk one;', false);
+      chunk(/\bbig/.test(prompt) ? 'chunk one;'.padEnd(BIG_CHUNK_CHARS, '.') : 'chunk one;', false); // "big": an answer over 1 MiB
       await step();
       chunk(' chunk two.', true);
       await step();
@@ -210,7 +213,13 @@ function messageIdRegistry() {
 }
 
 /** Express middleware in front of the SDK: faults, stats and messageId idempotency. */
-function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<typeof messageIdRegistry>, dedupe: boolean): RequestHandler {
+function front(
+  faults: A2AServerFaults,
+  stats: A2AServerStats,
+  ids: ReturnType<typeof messageIdRegistry>,
+  dedupe: boolean,
+  lastTask: () => string | undefined,
+): RequestHandler {
   const take = (
     name:
       | 'malformedStreamFrames'
@@ -225,7 +234,6 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
       | 'answerWithLastTask',
   ) => ((faults[name] ?? 0) > 0 ? ((faults[name] = faults[name]! - 1), true) : false);
   const dropped = new Set<string>();
-  let lastTaskId: string | undefined;
   let malformedSent = 0;
   const html = (res: Response) => res.status(200).type('text/html').send('<html><body>upstream hiccup (injected)</body></html>');
 
@@ -287,18 +295,12 @@ function front(faults: A2AServerFaults, stats: A2AServerStats, ids: ReturnType<t
       }) as Response['json'];
     }
     if (method === 'message/send' && take('nonJsonSend')) return void html(res);
+    const lastTaskId = lastTask();
     if (method === 'message/send' && lastTaskId && take('answerWithLastTask')) {
       stats.messagesReceived += 1;
       body.method = 'tasks/get';
       body.params = { id: lastTaskId };
       return next();
-    }
-    if (method === 'message/send') {
-      const json = res.json.bind(res);
-      res.json = ((payload: { result?: { kind?: string; id?: string; taskId?: string } }) => {
-        lastTaskId = (payload?.result?.kind === 'task' ? payload.result.id : payload?.result?.taskId) ?? lastTaskId;
-        return json(payload);
-      }) as Response['json'];
     }
     if (method === 'message/send' || method === 'message/stream') {
       stats.messagesReceived += 1;
@@ -355,7 +357,7 @@ function agentCard(url: string): AgentCard {
  * A task goes submitted -> working -> two artifact chunks (the second `append: true`) -> completed,
  * one `stepMs` apart. A prompt with a word starting "fail" ends `failed` with a status message; "ask"
  * goes `input-required` (a follow-up message on the task, new messageId, resumes it to completed);
- * "slow" takes 10x longer. A message whose `messageId` was seen returns the existing task (tasks/get;
+ * "slow" takes 10x longer; "big" makes the first artifact chunk 1.5 MiB (an answer over 1 MiB). A message whose `messageId` was seen returns the existing task (tasks/get;
  * message/stream: tasks/resubscribe) and counts in `duplicateMessageIds`.
  * @throws the listen error (e.g. EADDRINUSE) when the port is taken.
  * @example
@@ -368,8 +370,12 @@ export async function startA2AServer(options: A2AServerOptions = {}): Promise<A2
   const stats: A2AServerStats = { tasksCreated: 0, messagesReceived: 0, duplicateMessageIds: 0 };
   const faults: A2AServerFaults = { ...options.faults };
   const ids = messageIdRegistry();
+  let lastTaskId: string | undefined; // the task made last (faults.answerWithLastTask)
   const executor = new DemoExecutor(options.stepMs ?? 500, (ctx) => {
-    if (!ctx.task) stats.tasksCreated += 1;
+    if (!ctx.task) {
+      stats.tasksCreated += 1;
+      lastTaskId = ctx.taskId;
+    }
     ids.bind(ctx.userMessage.messageId, ctx.taskId);
   });
   const app = express();
@@ -382,7 +388,7 @@ export async function startA2AServer(options: A2AServerOptions = {}): Promise<A2
   app.use(
     RPC_PATH,
     express.json(),
-    front(faults, stats, ids, options.dedupeMessageIds ?? true),
+    front(faults, stats, ids, options.dedupeMessageIds ?? true, () => lastTaskId),
     jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat }),
   );
   return {

@@ -141,6 +141,8 @@ function follow(client: A2AClient, input: FollowInput): Observable<JobWireEvent>
           }),
         );
       }),
+      // an answer the client could not read (an event over the parser's bound, a tasks/get over maxBodyBytes): recorded raw, then the follower fails
+      catchError(recordInvalidThenFail<JobWireEvent>('job.invalid', { source: 'sse' })),
     );
   });
 }
@@ -206,7 +208,15 @@ export function a2aJobActors(options: A2ABindingOptions): A2AJobActors {
         map((task): JobWireEvent => ({ type: 'job.update', update: taskToJobUpdate(task), meta })),
         catchError((err: unknown) => {
           const e = invalidEvent(err, meta);
-          return e ? of(e) : throwError(() => err);
+          if (!e) return throwError(() => err);
+          // An answer over maxBodyBytes will be as large at every poll: recorded once, then the job ends with the error (never a silent wait).
+          const tooLarge = isActorlogError(err) && err.details?.reason === 'too-large';
+          return tooLarge
+            ? concat(
+                of(e),
+                throwError(() => err),
+              )
+            : of(e);
         }),
       );
     }),

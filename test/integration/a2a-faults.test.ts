@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
+import { BIG_CHUNK_CHARS, startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
 import { a2aJobMachine, createA2AClient } from '../../machines/a2a/index.ts';
 import type { JobMachine } from '../../machines/job/machine.ts';
 import { createActorSystem, type ActorSystem, type JournaledActor } from '../../src/index.ts';
@@ -125,6 +125,44 @@ describe('A2A against an agent that does not take messageId as a key: never two 
       for (const st of stores) st.close();
       for (const d of dbs) d.cleanup();
       await keyed.close();
+    }
+  });
+
+  it('an answer over 1 MiB (a 1.5 MiB artifact chunk) is ordinary, followed by stream and by polling; over the bound it is recorded and ends the job', async () => {
+    for (const follow of ['push', 'poll'] as const) {
+      const id = `a2af-big-${follow}`;
+      const job: JournaledActor<JobMachine> = system.spawn('job', {
+        id,
+        input: { jobId: id, request: { text: 'a big answer' }, follow, retryDelayMs: 10, pollIntervalMs: 20 },
+      });
+      const final = await job.waitFor((s) => s.status !== 'active', { timeoutMs: 20_000 });
+      expect(final.value, follow).toBe('done');
+      const text = final.context.artifacts
+        .flatMap((a) => a.parts)
+        .map((p) => (p as { text?: string }).text ?? '')
+        .join('');
+      expect(text).toBe(`${'chunk one;'.padEnd(BIG_CHUNK_CHARS, '.')} chunk two.`);
+      expect(store.readStream(id).filter((r) => r.type === 'job.invalid')).toHaveLength(0);
+    }
+    // Over the binding's bound (1 MiB here) it is recorded and ends the job with the error, by stream or by polling: never a silent wait.
+    const bounded = createActorSystem({ store, machines: { job: a2aJobMachine({ url: agent.url, maxBodyBytes: 1024 * 1024 }) }, onError: () => {} });
+    try {
+      for (const follow of ['push', 'poll'] as const) {
+        const id = `a2af-over-${follow}`;
+        const job: JournaledActor<JobMachine> = bounded.spawn('job', {
+          id,
+          input: { jobId: id, request: { text: 'a big answer' }, follow, retryDelayMs: 10, pollIntervalMs: 20, maxFollowRetries: 1 },
+        });
+        const final = await job.waitFor((s) => s.status !== 'active', { timeoutMs: 20_000 });
+        expect(final.value, follow).toBe('failed');
+        expect(final.context.lastError).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringContaining('larger than maxBytes 1048576') });
+        const invalid = store.readStream(id).filter((r) => r.type === 'job.invalid');
+        // polling: once; by stream: each failed follow (the event over the parser's bound first), then the poll
+        expect(invalid.length, follow).toBe(follow === 'poll' ? 1 : 1 + 1 + 1);
+        expect((invalid[0].data as { error: string }).error).toMatch(follow === 'poll' ? /larger than maxBytes/ : /max buffer size of 1048576/);
+      }
+    } finally {
+      await bounded.close();
     }
   });
 });
