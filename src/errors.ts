@@ -23,7 +23,7 @@ export const ErrorCodes = {
   SCHEMA_VERSION: 'SCHEMA_VERSION',
   /** A stream names a machine the actor system has not registered. */
   MACHINE_NOT_REGISTERED: 'MACHINE_NOT_REGISTERED',
-  /** A stream was written by a machine definition whose hash differs from the registered one. */
+  /** A stream was written by a machine definition whose hash differs from the registered (or, for `replay()`, the given) one. */
   MACHINE_MISMATCH: 'MACHINE_MISMATCH',
   /** An actor with this id is already running in the system. */
   ACTOR_EXISTS: 'ACTOR_EXISTS',
