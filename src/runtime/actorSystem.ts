@@ -620,9 +620,11 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       let refused: unknown;
       let sync = true;
       // The definition goes with the stream (same transaction), so tools draw its statechart from the log alone;
-      // the actor starts once its stream is committed.
+      // the actor starts once its stream is committed. (Queued once: the spawns of a batch share it.)
+      const withDefinition = !definitionsSaved.has(hash);
+      definitionsSaved.add(hash);
       commit.enqueue({
-        definitions: definitionsSaved.has(hash) ? undefined : [{ hash, name, definition: machineDefinition(machine), recordedAt: createdAt }],
+        definitions: withDefinition ? [{ hash, name, definition: machineDefinition(machine), recordedAt: createdAt }] : undefined,
         streams: [{ streamId: id, machine: { name, hash }, input: logged, createdAt }],
         committed: () => {
           definitionsSaved.add(hash);
@@ -648,6 +650,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
           }
         },
         failed: (err) => {
+          if (withDefinition) definitionsSaved.delete(hash); // the next spawn writes it
           refused = err;
           actors.delete(id);
           if (!sync) onError(id, asActorlogError(err, id));
