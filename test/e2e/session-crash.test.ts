@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionMachine } from '../../machines/session/index.ts';
 import { replaySteps, verifyReplay, type EventRecord } from '../../src/index.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
 import { tempDb } from '../support/tempDb.ts';
@@ -32,6 +32,27 @@ function records(path: string, id: string): EventRecord[] {
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))]);
 
+/** Recovers the session in a new holder process, expects it to end the turn and exit 0; returns the JSON of its `RESULT` line. */
+async function recoverToEnd(args: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<unknown> {
+  const second = holder('recover', args, env);
+  const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
+    second.child.kill('SIGKILL');
+    throw e;
+  });
+  expect(code, second.output()).toBe(0);
+  return JSON.parse(/RESULT (.*)/.exec(second.output())![1]!);
+}
+
+/** Runs `check` on a read-only connection to the log at `path`, closed afterwards. */
+async function withLog(path: string, check: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const store = openSqliteStore(path, { readonly: true });
+  try {
+    await check(store);
+  } finally {
+    store.close();
+  }
+}
+
 describe('kill -9 of the process holding a session, recovery in a new process', () => {
   let oc: OpencodeServer | undefined;
   let mcp: McpTestServer | undefined;
@@ -61,13 +82,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(atKill.some((r) => r.type === 'session.ended')).toBe(false);
       const lastSeq = Math.max(...atKill.map((r) => Number(r.meta.cursor ?? 0)));
 
-      const second = holder('recover', args, env);
-      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
-        second.child.kill('SIGKILL');
-        throw e;
-      });
-      expect(code, second.output()).toBe(0);
-      expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
+      expect(await recoverToEnd(args, env)).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
 
       const log = records(db.path, 'held-oc');
       const seqs = log.filter((r) => r.meta.source === 'sse' && r.meta.cursor !== undefined).map((r) => Number(r.meta.cursor));
@@ -76,12 +91,9 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(log.filter((r) => r.type === 'session.prompt')).toHaveLength(1);
       expect(log.filter((r) => (r.data as { kind?: string }).kind === 'session.next.prompt.admitted')).toHaveLength(1);
       expect(log.map((r) => r.version)).toEqual(log.map((_, i) => i + 1));
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
+      await withLog(db.path, async (store) => {
         expect(await verifyReplay(store, sessionMachine, 'held-oc')).toMatchObject({ ok: true });
-      } finally {
-        store.close();
-      }
+      });
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -102,22 +114,13 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(await first.exited).toBe('SIGKILL');
       expect(records(db.path, 'held-v1').some((r) => r.type === 'session.status' && (r.data as { status: string }).status === 'idle')).toBe(false);
 
-      const second = holder('recover', args, env);
-      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
-        second.child.kill('SIGKILL');
-        throw e;
-      });
-      expect(code, second.output()).toBe(0);
-      expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
+      expect(await recoverToEnd(args, env)).toMatchObject({ lastEnd: 'completed', output: WORDS.join('') });
       const log = records(db.path, 'held-v1');
       expect(log.filter((r) => r.type === 'session.synced')).toHaveLength(2); // at the first connection, and after recovery
       expect(log.filter((r) => r.type === 'session.prompt')).toHaveLength(1);
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
+      await withLog(db.path, async (store) => {
         expect(await verifyReplay(store, sessionMachine, 'held-v1')).toMatchObject({ ok: true });
-      } finally {
-        store.close();
-      }
+      });
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -137,13 +140,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       const atKill = parts().length;
       expect(atKill).toBeLessThan(20);
 
-      const second = holder('recover', args);
-      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
-        second.child.kill('SIGKILL');
-        throw e;
-      });
-      expect(code, second.output()).toBe(0);
-      expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'completed', output: 'Counted to 20' });
+      expect(await recoverToEnd(args)).toMatchObject({ lastEnd: 'completed', output: 'Counted to 20' });
 
       const log = records(db.path, 'held-mcp');
       const progress = log.filter((r) => r.type === 'session.part').map((r) => (r.data as { part: { progress: number } }).part.progress);
@@ -151,12 +148,9 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       const ids = log.filter((r) => r.meta.cursor !== undefined).map((r) => r.meta.cursor);
       expect(new Set(ids).size).toBe(ids.length);
       expect(mcp.stats().toolRuns['held-mcp:p1']).toBe(1); // resumed by GET + Last-Event-ID, not re-posted
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
+      await withLog(db.path, async (store) => {
         expect(await verifyReplay(store, sessionMachine, 'held-mcp')).toMatchObject({ ok: true });
-      } finally {
-        store.close();
-      }
+      });
     } finally {
       first.child.kill('SIGKILL');
       db.cleanup();
@@ -177,22 +171,13 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(atKill.filter((r) => (r.data as { kind?: string }).kind === 'mcp.request-sent').map((r) => r.meta.cursor)).toEqual(['']);
       expect(atKill.some((r) => (r.data as { channel?: string }).channel === 'prompt' && r.meta.cursor)).toBe(false); // no event id logged
 
-      const second = holder('recover', args);
-      const code = await withTimeout(second.exited, 45_000, `recovery\n${second.output()}`).catch((e) => {
-        second.child.kill('SIGKILL');
-        throw e;
-      });
-      expect(code, second.output()).toBe(0);
-      expect(JSON.parse(/RESULT (.*)/.exec(second.output())![1])).toMatchObject({ lastEnd: 'failed' });
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
+      expect(await recoverToEnd(args)).toMatchObject({ lastEnd: 'failed' });
+      await withLog(db.path, async (store) => {
         const last = (await replaySteps(store, sessionMachine, id)).at(-1)!.snapshot;
         expect(last.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
         expect(last.context.lastError.message).toContain(`id "${id}:p1"`);
         expect(await verifyReplay(store, sessionMachine, id)).toMatchObject({ ok: true });
-      } finally {
-        store.close();
-      }
+      });
       // the held call is handled by the server after the hold: that run is the only one
       await until(() => held.stats().toolRuns[`${id}:p1`] === 1, 'the first run started on the server', { timeoutMs: 10_000, everyMs: 20 });
       await new Promise((r) => setTimeout(r, 500));
