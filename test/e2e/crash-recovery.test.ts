@@ -4,7 +4,7 @@ import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { jobMachine } from '../../machines/job/machine.ts';
 import { comparable, replaySteps, verifyReplay } from '../../src/index.ts';
 import { eventCount, startOrchestrator } from '../support/orchestrator.ts';
-import { until } from '../support/kit/index.ts';
+import { readLog, until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 const JOBS = 8;
@@ -45,8 +45,7 @@ describe('crash recovery of the main job (kill -9)', () => {
     expect(last.output()).toMatch(/recovered \d+ actors/);
     expect(last.output()).toContain('summary:');
 
-    const store = openSqliteStore(db.path, { readonly: true });
-    try {
+    await readLog(db.path, async (store) => {
       const jobs = store.listStreams().filter((s) => s.machine.name === 'job');
       expect(jobs).toHaveLength(JOBS);
       for (const stream of jobs) {
@@ -68,8 +67,6 @@ describe('crash recovery of the main job (kill -9)', () => {
       expect(agent.stats().tasksCreated).toBe(JOBS);
       const accepted = jobs.map((s) => store.readStream(s.streamId).filter((r) => r.type === 'job.accepted').length);
       expect(accepted.every((n) => n === 1)).toBe(true);
-    } finally {
-      store.close();
-    }
+    });
   }, 180_000);
 });

@@ -5,14 +5,14 @@ import type { AnyStateMachine } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/connection/machine.ts';
 import { workerMachine } from '../../machines/ironclaw/machine.ts';
-import { jobMachine } from '../../machines/job/machine.ts';
+import { foremanJobMachine } from '../../machines/foreman/index.ts';
 import { sessionMachine } from '../../machines/session/index.ts';
 import { replaySteps, verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { opencodeBinary } from '../support/opencodeBinary.ts';
 import { eventCount } from '../support/orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { runTsx, type ChildRun } from '../support/kit/index.ts';
+import { readLog, runTsx, type ChildRun } from '../support/kit/index.ts';
 
 /**
  * The molecule, yoi, MCP, OpenCode, foreman and ironclaw examples survive the kill -9 they advertise.
@@ -214,8 +214,7 @@ describe('examples survive kill -9 and restart', () => {
           expect(output).toMatch(/replay it: +npm run -s actorlog -- replay /);
           c.effects(output, killedActive);
 
-          const store = openSqliteStore(db.path, { readonly: true });
-          try {
+          await readLog(db.path, async (store) => {
             const streams = store.listStreams();
             expect(streams.map((s) => s.status)).toEqual(['done']);
             const id = streams[0].streamId;
@@ -235,9 +234,7 @@ describe('examples survive kill -9 and restart', () => {
                 .map((r) => (r.data as { messageId: string }).messageId);
               expect(new Set(dispatched).size).toBe(dispatched.length);
             }
-          } finally {
-            store.close();
-          }
+          });
 
           // the server was stopped at the end (its PID, and OpenCode's own, are gone) and forgotten
           expect(servers.size, 'one server process (plus OpenCode itself) for every run').toBe(c.name === 'opencode' ? 2 : 1);
@@ -270,15 +267,11 @@ describe('examples survive kill -9 and restart', () => {
       started.add(pid);
     };
     /** The log's job streams: active ones, and active ones without a job.accepted (in the submit window, or not sent yet). */
-    const atKill = async () => {
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
+    const atKill = () =>
+      readLog(db.path, (store) => {
         const active = store.listStreams({ status: ['active'] });
         return { active: active.length, inWindow: active.filter((st) => !store.readStream(st.streamId).some((r) => r.type === 'job.accepted')).length };
-      } finally {
-        store.close();
-      }
-    };
+      });
     try {
       const outputs: string[] = [];
       let killedActive = 0;
@@ -320,8 +313,9 @@ describe('examples survive kill -9 and restart', () => {
         expect(created).toBeLessThanOrEqual(JOBS + inWindow);
       }
 
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
+      // the machine the streams record (a binding's options do not change its hash): what replays them
+      const jobMachine = foremanJobMachine({ url: 'http://127.0.0.1:9' });
+      await readLog(db.path, async (store) => {
         const streams = store.listStreams();
         expect(streams.map((st) => st.streamId).sort()).toEqual(['foreman-1', 'foreman-2', 'foreman-3', 'foreman-4']);
         const finals: Record<string, unknown> = {};
@@ -352,9 +346,7 @@ describe('examples survive kill -9 and restart', () => {
           if (last.value === 'done') expect(last.context.result, id).toMatchObject({ message: { content: `echo: ${prompt}` } });
         }
         expect(finals).toEqual({ 'foreman-1': 'done', 'foreman-2': 'done', 'foreman-3': 'done', 'foreman-4': 'failed' });
-      } finally {
-        store.close();
-      }
+      });
 
       // the daemon was stopped at the end and forgotten, and so was the run
       expect(servers.size, 'one daemon process for every run').toBe(1);
@@ -395,17 +387,13 @@ describe('examples survive kill -9 and restart', () => {
       }
     };
     /** Whether the log has an active worker, and whether it stands in a prompt poll (a kill there may lose a prompt). */
-    const atKill = async () => {
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
+    const atKill = () =>
+      readLog(db.path, async (store) => {
         const [active] = store.listStreams({ status: ['active'] });
         if (!active) return { active: false, polling: false };
         const last = (await replaySteps(store, workerMachine, active.streamId)).at(-1)?.snapshot;
         return { active: true, polling: JSON.stringify(last?.value ?? '').includes('"awaitingPrompt":"polling"') };
-      } finally {
-        store.close();
-      }
-    };
+      });
     try {
       const outputs: string[] = [];
       let killedActive = 0;
@@ -443,8 +431,7 @@ describe('examples survive kill -9 and restart', () => {
       expect(delivered, output).toBe(2);
       for (const out of outputs) for (const secret of secrets) expect(out.includes(secret)).toBe(false);
 
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
+      await readLog(db.path, async (store) => {
         const streams = store.listStreams();
         expect(streams.map((st) => [st.streamId, st.status])).toEqual([[`ironclaw-${jobId}`, 'done']]);
         const id = streams[0].streamId;
@@ -465,9 +452,7 @@ describe('examples survive kill -9 and restart', () => {
         expect(ctx.prompts).toBeLessThanOrEqual(delivered);
         expect(ctx.prompts).toBeGreaterThanOrEqual(delivered - inPromptPoll);
         if (ctx.prompts === delivered) expect(ctx).toMatchObject({ iteration: 4, toolCalls: 2 });
-      } finally {
-        store.close();
-      }
+      });
       expectNoSecretInLog();
 
       // the orchestrator was stopped at the end and forgotten, and so was the run

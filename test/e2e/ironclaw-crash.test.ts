@@ -4,7 +4,7 @@ import { workerMachine } from '../../machines/ironclaw/machine.ts';
 import { verifyReplay } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startIronclawOrchestrator, type IronclawOrchestrator } from '../servers/ironclaw-orchestrator.ts';
-import { runTsx, until } from '../support/kit/index.ts';
+import { readLog, runTsx, until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 const JOB = 'crash-job';
@@ -69,8 +69,7 @@ describe('ironclaw worker after kill -9 mid-loop (seed 002)', () => {
     expect(paths.filter((p) => p === `${JOB}/job`)).toHaveLength(1); // the job is not fetched again
     expect(paths.filter((p) => p === `${JOB}/credentials`)).toHaveLength(2); // credentials are: they live in memory only
 
-    const store = openSqliteStore(db.path, { readonly: true });
-    try {
+    await readLog(db.path, async (store) => {
       const [s] = store.listStreams();
       expect(s.status).toBe('done');
       const events = store.readStream(s.streamId);
@@ -78,9 +77,7 @@ describe('ironclaw worker after kill -9 mid-loop (seed 002)', () => {
       expect(events.filter((r) => r.type === 'llm.completed')).toHaveLength(4);
       expect(events.filter((r) => r.type === 'worker.completed')).toHaveLength(1);
       expect(await verifyReplay(store, workerMachine, s.streamId)).toMatchObject({ ok: true });
-    } finally {
-      store.close();
-    }
+    });
     for (const file of [db.path, `${db.path}-wal`, `${db.path}-shm`]) {
       if (!existsSync(file)) continue;
       const bytes = readFileSync(file);

@@ -2,9 +2,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/connection/machine.ts';
 import { verifyReplay } from '../../src/index.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startMoleculeServer, type MoleculeServerHandle } from '../servers/molecule-server.ts';
-import { runTsx, until } from '../support/kit/index.ts';
+import { readLog, runTsx, until } from '../support/kit/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 
 const MESSAGES = 12;
@@ -29,17 +28,13 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     const ws = 'ws-crash';
     const rows = Array.from({ length: MESSAGES }, (_, i) => server.addMessage(ws, `job ${i + 1}`, 'ws-caller'));
     const args = ['--db', db.path, '--api', server.url, '--token', server.token, '--workspace', ws, '--until', String(MESSAGES)];
-    const dispatchedInLog = () => {
-      const store = openSqliteStore(db.path, { readonly: true });
-      try {
-        return store
+    const dispatchedInLog = () =>
+      readLog(db.path, (store) =>
+        store
           .readStream(`molecule-${ws}`)
           .filter((r) => r.type === 'message.dispatched')
-          .map((r) => (r.data as { messageId: string }).messageId);
-      } finally {
-        store.close();
-      }
-    };
+          .map((r) => (r.data as { messageId: string }).messageId),
+      );
 
     // 1st run: killed while the backend holds message 5 (executed there, not yet logged as dispatched)
     server.faults.holdDispatch = [rows[4]];
@@ -47,7 +42,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     await until(() => server.stats.dispatchCalls.some((c) => c.messageId === rows[4]), 'the dispatch of message 5', { timeoutMs: 20_000, everyMs: 20 });
     first.child.kill('SIGKILL');
     expect(await first.exited, first.output()).toBe('SIGKILL');
-    expect(dispatchedInLog()).toEqual(rows.slice(0, 4));
+    expect(await dispatchedInLog()).toEqual(rows.slice(0, 4));
     const callsBefore = server.stats.dispatchCalls.length;
 
     // 2nd run: killed while the reply to message 9 is in flight (dispatch logged, reply not)
@@ -60,7 +55,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     second.child.kill('SIGKILL');
     expect(await second.exited, second.output()).toBe('SIGKILL');
     expect(second.output()).toMatch(/recovered molecule-ws-crash/);
-    expect(dispatchedInLog()).toEqual(rows.slice(0, 9));
+    expect(await dispatchedInLog()).toEqual(rows.slice(0, 9));
     // the recovered run re-ran only the in-flight message 5 (same key), never 1-4
     const rerun = server.stats.dispatchCalls.slice(callsBefore).map((c) => c.messageId);
     expect(rerun[0]).toBe(rows[4]);
@@ -80,7 +75,7 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
       `molecule-${ws}:${rows[4]}`,
     ]);
     expect(server.stats.dispatchCalls).toHaveLength(MESSAGES + 1);
-    expect(dispatchedInLog()).toEqual(rows);
+    expect(await dispatchedInLog()).toEqual(rows);
     // every message replied once; the reply cut by the crash was re-sent with the same envelope id
     expect(
       server.stats.replies
@@ -89,17 +84,14 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
     ).toEqual(rows);
     expect(server.stats.duplicateReplies).toBe(1);
 
-    const store = openSqliteStore(db.path, { readonly: true });
-    try {
+    await readLog(db.path, async (store) => {
       const id = `molecule-${ws}`;
       const records = store.readStream(id);
       expect(records.map((r) => r.version)).toEqual(records.map((_, i) => i + 1));
       expect(records.filter((r) => r.type === 'message.dispatched').map((r) => r.meta.cursor)).toEqual(rows);
       expect(await verifyReplay(store, connectionMachine, id)).toMatchObject({ ok: true });
       expect(store.getStream(id)!.status).toBe('done');
-    } finally {
-      store.close();
-    }
+    });
     // the cursor lives in the log only: no cursor or state file beside it
     expect(readdirSync(db.dir).filter((f) => !f.startsWith('log.db'))).toEqual([]);
     expect(statSync(db.path).mode & 0o777).toBe(0o600); // owner-only, as seed 003's state file
@@ -119,14 +111,11 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
       await until(() => attempts().length >= 8, 'eight refused reply attempts', { timeoutMs: 20_000, everyMs: 20 });
       first.child.kill('SIGKILL');
       expect(await first.exited, first.output()).toBe('SIGKILL');
-      const store = openSqliteStore(log.path, { readonly: true });
-      try {
+      await readLog(log.path, (store) => {
         const records = store.readStream(`molecule-${ws}`);
         expect(records.filter((r) => r.type === 'message.dispatched').map((r) => (r.data as { messageId: string }).messageId)).toEqual([row]);
         expect(records.filter((r) => r.type === 'xstate.error.actor.reply').length).toBeGreaterThanOrEqual(7);
-      } finally {
-        store.close();
-      }
+      });
       expect(server.stats.replies.filter((r) => r.envelope.id === envelopeId)).toEqual([]);
 
       server.faults.reply = [503, 503]; // still refused a little after the restart
@@ -143,12 +132,9 @@ describe('molecule connection: kill -9 in the middle of a dispatch batch', () =>
       expect(statuses.length).toBeGreaterThan(10);
       expect(server.stats.replies.filter((r) => r.envelope.id === envelopeId).map((r) => r.to)).toEqual(['ws-asker']);
       expect(server.stats.dispatchCalls.filter((c) => c.messageId === row)).toHaveLength(1); // the backend is not run again for it
-      const after = openSqliteStore(log.path, { readonly: true });
-      try {
+      await readLog(log.path, async (after) => {
         expect(await verifyReplay(after, connectionMachine, `molecule-${ws}`)).toMatchObject({ ok: true });
-      } finally {
-        after.close();
-      }
+      });
     } finally {
       log.cleanup();
     }

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionMachine } from '../../machines/session/index.ts';
 import { replaySteps, verifyReplay, type EventRecord } from '../../src/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startMcpServer, type McpTestServer } from '../servers/mcp-server.ts';
 import { startOpencodeServer, type OpencodeServer } from '../servers/opencode-server.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { runTsx, until } from '../support/kit/index.ts';
+import { readLog, runTsx, until } from '../support/kit/index.ts';
 
 const PASSWORD = 'holder-pass-91c2';
 
@@ -41,16 +41,6 @@ async function recoverToEnd(args: Record<string, string>, env: NodeJS.ProcessEnv
   });
   expect(code, second.output()).toBe(0);
   return JSON.parse(/RESULT (.*)/.exec(second.output())![1]!);
-}
-
-/** Runs `check` on a read-only connection to the log at `path`, closed afterwards. */
-async function withLog(path: string, check: (store: SqliteStore) => Promise<void>): Promise<void> {
-  const store = openSqliteStore(path, { readonly: true });
-  try {
-    await check(store);
-  } finally {
-    store.close();
-  }
 }
 
 describe('kill -9 of the process holding a session, recovery in a new process', () => {
@@ -91,7 +81,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(log.filter((r) => r.type === 'session.prompt')).toHaveLength(1);
       expect(log.filter((r) => (r.data as { kind?: string }).kind === 'session.next.prompt.admitted')).toHaveLength(1);
       expect(log.map((r) => r.version)).toEqual(log.map((_, i) => i + 1));
-      await withLog(db.path, async (store) => {
+      await readLog(db.path, async (store) => {
         expect(await verifyReplay(store, sessionMachine, 'held-oc')).toMatchObject({ ok: true });
       });
     } finally {
@@ -118,7 +108,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       const log = records(db.path, 'held-v1');
       expect(log.filter((r) => r.type === 'session.synced')).toHaveLength(2); // at the first connection, and after recovery
       expect(log.filter((r) => r.type === 'session.prompt')).toHaveLength(1);
-      await withLog(db.path, async (store) => {
+      await readLog(db.path, async (store) => {
         expect(await verifyReplay(store, sessionMachine, 'held-v1')).toMatchObject({ ok: true });
       });
     } finally {
@@ -148,7 +138,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       const ids = log.filter((r) => r.meta.cursor !== undefined).map((r) => r.meta.cursor);
       expect(new Set(ids).size).toBe(ids.length);
       expect(mcp.stats().toolRuns['held-mcp:p1']).toBe(1); // resumed by GET + Last-Event-ID, not re-posted
-      await withLog(db.path, async (store) => {
+      await readLog(db.path, async (store) => {
         expect(await verifyReplay(store, sessionMachine, 'held-mcp')).toMatchObject({ ok: true });
       });
     } finally {
@@ -172,7 +162,7 @@ describe('kill -9 of the process holding a session, recovery in a new process', 
       expect(atKill.some((r) => (r.data as { channel?: string }).channel === 'prompt' && r.meta.cursor)).toBe(false); // no event id logged
 
       expect(await recoverToEnd(args)).toMatchObject({ lastEnd: 'failed' });
-      await withLog(db.path, async (store) => {
+      await readLog(db.path, async (store) => {
         const last = (await replaySteps(store, sessionMachine, id)).at(-1)!.snapshot;
         expect(last.context.lastError).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
         expect(last.context.lastError.message).toContain(`id "${id}:p1"`);

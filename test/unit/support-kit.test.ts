@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../stores/sqlite/index.ts';
-import { runTsx, suiteLog, tempLog, until } from '../support/kit/index.ts';
+import { readLog, runTsx, suiteLog, tempLog, until } from '../support/kit/index.ts';
 
 describe('the test support kit', () => {
   let left: { dir: string; store: SqliteStore } | undefined;
@@ -18,6 +18,27 @@ describe('the test support kit', () => {
     expect(left).toBeDefined();
     expect(existsSync(left!.dir)).toBe(false);
     expect(() => left!.store.getStream('s')).toThrow();
+  });
+
+  it('readLog reads through a read-only connection, closed once the read has settled, also when it throws', async () => {
+    const log = tempLog();
+    log.open().createStream({ streamId: 's', machine: { name: 'm', hash: 'h' }, input: {}, createdAt: 1 });
+    let seen: SqliteStore | undefined;
+    const read = async (store: SqliteStore) => {
+      seen = store;
+      await Promise.resolve(); // still open across an await
+      return store.getStream('s')?.streamId;
+    };
+    expect(await readLog(log.path, read)).toBe('s');
+    expect(seen!.readonly).toBe(true);
+    expect(() => seen!.getStream('s')).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
+    await expect(
+      readLog(log.path, (store) => {
+        seen = store;
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(() => seen!.getStream('s')).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
   });
 
   it('until waits for a condition turn by turn, and names what it waited for when it never comes', async () => {
