@@ -16,6 +16,8 @@ const FINAL_STATES = new Set(['completed', 'failed', 'canceled']);
  *
  * States: `active.submitted` -> `active.working` (streaming | resubscribing | polling | waiting |
  * replying | canceling) <-> `active.input-required` -> `done` | `failed` | `canceled` | `timed-out`.
+ * Polling is at a fixed rate (seed 000's ticker): `polling.get` (one GET) beside `polling.tick` (the
+ * interval from that GET's start); the next GET starts when both are over.
  * Transient errors (code TRANSIENT) are retried with capped backoff; permanent ones fail the job
  * (or, for the push source, switch the job to polling at once: `context.follow` becomes `poll`).
  * Invalid payloads (`job.invalid`) are counted and recorded in `lastError`; the job goes on
@@ -183,20 +185,43 @@ export const jobMachine = setup({
               always: { guard: ({ context }) => context.followRetries > context.maxFollowRetries, target: 'polling' },
               after: { followBackoff: 'route' },
             },
+            // Fixed rate, as seed 000's time.Ticker: the interval runs from the start of a GET, beside it,
+            // so the next GET starts pollIntervalMs after the last one started, or at once when that one
+            // took longer. Both regions final -> the next GET.
             polling: {
-              invoke: {
-                id: 'poll',
-                src: 'poll',
-                input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId!, details: context.details }),
-                onDone: { target: 'waiting', actions: 'resetPollFailures' },
-                onError: [
-                  {
-                    guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.pollFailures + 1 < context.maxPollFailures,
-                    target: 'pollBackoff',
-                    actions: ['countPollFailure', 'recordError'],
+              type: 'parallel',
+              onDone: { target: 'polling', reenter: true },
+              states: {
+                get: {
+                  initial: 'asking',
+                  states: {
+                    asking: {
+                      invoke: {
+                        id: 'poll',
+                        src: 'poll',
+                        input: ({ context }) => ({ jobId: context.jobId, remoteId: context.remoteId!, details: context.details }),
+                        onDone: { target: 'answered', actions: 'resetPollFailures' },
+                        onError: [
+                          {
+                            guard: ({ event, context }) => errorCode(event.error) === 'TRANSIENT' && context.pollFailures + 1 < context.maxPollFailures,
+                            target: '#job.active.working.pollBackoff',
+                            actions: ['countPollFailure', 'recordError'],
+                          },
+                          { target: '#job.failed', actions: 'recordError' },
+                        ],
+                      },
+                    },
+                    answered: { always: [{ guard: 'inputRequired', target: '#job.active.input-required' }, { target: 'over' }] },
+                    over: { type: 'final' },
                   },
-                  { target: '#job.failed', actions: 'recordError' },
-                ],
+                },
+                tick: {
+                  initial: 'counting',
+                  states: {
+                    counting: { after: { pollInterval: 'due' } },
+                    due: { type: 'final' },
+                  },
+                },
               },
             },
             pollBackoff: { after: { pollBackoff: 'polling' } },

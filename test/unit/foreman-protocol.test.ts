@@ -1,4 +1,4 @@
-import { of } from 'rxjs';
+import { Observable, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromEventObservable, SimulatedClock } from 'xstate';
 import {
@@ -24,7 +24,7 @@ import { createWebhookReceiver, DEFAULT_SIGNATURE_SCHEME } from '../../src/sourc
  * daemon accepts at once, every poll answers `running`), on XState's SimulatedClock: its timers
  * (poll interval, overall timeout) run on injected time only.
  */
-function simulatedForemanJob(binding: Partial<ForemanBindingOptions>, input: Partial<JobInput> = {}) {
+function simulatedForemanJob(binding: Partial<ForemanBindingOptions>, input: Partial<JobInput> = {}, getTakesMs = 0) {
   const clock = new SimulatedClock();
   const polls: number[] = [];
   const machine = foremanJobMachine({ url: 'http://127.0.0.1:9', polling: true, ...binding }).provide({
@@ -34,10 +34,19 @@ function simulatedForemanJob(binding: Partial<ForemanBindingOptions>, input: Par
       ),
       poll: fromEventObservable<JobWireEvent, PollInput>(() => {
         polls.push(clock.now());
-        return of<JobWireEvent>({
+        const answer: JobWireEvent = {
           type: 'job.update',
           update: { state: 'working', remoteState: 'running', attempt: 1 },
           meta: { source: 'poll', cursor: 'r-1' },
+        };
+        if (getTakesMs === 0) return of(answer);
+        // a GET answered getTakesMs later, on the simulated clock
+        return new Observable<JobWireEvent>((sub) => {
+          const t = clock.setTimeout(() => {
+            sub.next(answer);
+            sub.complete();
+          }, getTakesMs);
+          return () => clock.clearTimeout(t);
         });
       }),
     },
@@ -56,7 +65,7 @@ describe('foreman defaults as seed 000 has them (time injected)', () => {
     clock.increment(NO_TIMEOUT_TIMER_MS); // the no-op timer fired (about 24.8 days)
     clock.increment(6 * 24 * 3600_000);
     expect(actor.getSnapshot().status).toBe('active');
-    expect(actor.getSnapshot().value).toEqual({ active: { working: 'waiting' } });
+    expect(actor.getSnapshot().value).toEqual({ active: { working: { polling: { get: 'over', tick: 'counting' } } } }); // between two GETs
     actor.stop();
 
     const bounded = simulatedForemanJob({}, { timeoutMs: 5_000 });
@@ -89,6 +98,17 @@ describe('foreman defaults as seed 000 has them (time injected)', () => {
     perJob.actor.stop();
 
     expect(() => foremanJobActors({ url: 'http://x', pollIntervalMs: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  });
+
+  it("polls at a fixed rate, as seed 000's time.Ticker: a GET's time is inside the interval; a GET longer than it is followed at once", () => {
+    const run = (getTakesMs: number, until: number) => {
+      const job = simulatedForemanJob({ pollIntervalMs: 2_000 }, {}, getTakesMs);
+      for (let t = 0; t < until; t += 100) job.clock.increment(100); // small steps: SimulatedClock runs timers armed in a step on the next
+      job.actor.stop();
+      return job.polls;
+    };
+    expect(run(1_500, 6_100)).toEqual([0, 2_000, 4_000, 6_000]); // fixed delay would be 0, 3 500, 7 000
+    expect(run(3_000, 9_100)).toEqual([0, 3_000, 6_000, 9_000]); // the tick was due during the GET: the next starts when it answers
   });
 });
 
