@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatTable } from '../cli/output.ts';
 import { runActorsPostgresBench, type ActorsPostgresOptions, type ActorsPostgresResult } from './actorsPostgres.ts';
 
-/** The targets of issue 17 item 7, each with what was measured; printed, never asserted. */
+/** The targets of the actors-on-PostgreSQL benchmark, each with what was measured; printed, never asserted. */
 export function actorsPostgresTargets(r: ActorsPostgresResult): Array<{ target: string; measured: string; met: boolean }> {
   const targets: Array<{ target: string; measured: string; met: boolean }> = [];
   const thousand = r.counts.find((c) => c.actors === 1000);

@@ -23,7 +23,7 @@ export interface BigResultFigures {
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 /**
- * Runs one foreman job whose result carries an inline artifact of `resultMiB` (issue 16 item 5),
+ * Runs one foreman job whose result carries an inline artifact of `resultMiB`,
  * followed by polling or by webhook, into a SQLite log, and reports the peak RSS of this process
  * (the daemon runs in it too: its copy of the status counts). Run each case in a fresh process:
  * `npx tsx bench/big-result.ts poll 50`, `npx tsx bench/big-result.ts webhook 50`.

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 /** This checkout's root (bench/..). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** The last commit before the runtime moved to the asynchronous store and the journal-as-mailbox (issue 17). */
+/** The last commit before the runtime moved to the asynchronous store and the journal-as-mailbox. */
 export const BEFORE_REF = '0c9467b';
 
 /** One child's measurement: events/s (wall clock) and its CPU time per event (µs, user + system). */

@@ -1,5 +1,5 @@
 /**
- * The viewer's figures on a large log (issue 19 item 4), measured in Chromium (playwright-core,
+ * The viewer's figures on a large log, measured in Chromium (playwright-core,
  * /usr/bin/chromium): first paint, a deep first visit (and another request's latency meanwhile), the
  * catch-up after a burst of appends from another process, and the CPU an idle open page costs.
  *

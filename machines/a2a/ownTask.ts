@@ -8,7 +8,7 @@ import { messageText, type A2ATask } from './schemas.ts';
  * is (or cannot be told: the agent returned no history). An agent that takes `messageId` as an
  * idempotency key answers a messageId it has seen with the task it made for it; when another sender
  * reused our messageId, or the agent mixed up ids, that task is someone else's, and following it would
- * end our job with another's answer (issue 16 item 12). The task's `history` (A2A v0.3 §6.1) holds the
+ * end our job with another's answer. The task's `history` (A2A v0.3 §6.1) holds the
  * message it was made for: ours carries our messageId and our text.
  *
  * @example

@@ -2,13 +2,13 @@ import type { ForemanJobStatus } from './schemas.ts';
 
 /**
  * Whether a job status is about the job a stream follows, or about another job the daemon gave the
- * same `job_id` (a daemon whose id generator repeats, e.g. a counter restarted: issue 16 item 12).
+ * same `job_id` (a daemon whose id generator repeats, e.g. a counter restarted).
  * A job's `created_at` never changes, so a status whose `created_at` differs from the one the stream
  * first saw (kept in `context.details.created_at`, passed to the follow and poll actors as
  * `input.details`) names another job: taking it would end this job with another's answer.
  *
  * Pure. Returns the reason when the status is another job's, `undefined` when it is ours or cannot
- * be told apart (either `created_at` missing: Go's zero value, issue 16 item 11).
+ * be told apart (either `created_at` missing: Go's zero value).
  *
  * @param ours the `created_at` this stream first saw, if any
  * @param status the answer of `GET /jobs/{id}` or a webhook body

@@ -364,7 +364,7 @@ describe('failures inside an actor', () => {
     expect((await system.recover()).recovered).toEqual([]);
   });
 
-  it('refuses a send that is not JSON-safe with INVALID_EVENT; the actor keeps running (issue 15 item 10)', async () => {
+  it('refuses a send that is not JSON-safe with INVALID_EVENT; the actor keeps running', async () => {
     const log = store();
     const system = createActorSystem({ store: log, machines: { counter }, onError: () => {} });
     const actor = system.spawn('counter', { id: 'c-13', input: { start: 0 } });

@@ -24,7 +24,7 @@ interface Entry<T> {
 
 /**
  * Entries held by key for a bounded time and size, for a consumer that has not subscribed yet: a
- * webhook that arrives before its job has read the 202 that names it (issue 5) waits here until
+ * webhook that arrives before its job has read the 202 that names it waits here until
  * the job's follower takes it. Pure bookkeeping: no timers; time is passed in (`now`, ms), and
  * expired entries are dropped on every call.
  *
