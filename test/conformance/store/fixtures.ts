@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { isActorlogError, type ErrorCode } from '../../../src/errors.ts';
 import type { EventMeta, EventRecord, NewEvent, StreamRecord } from '../../../src/log/types.ts';
 import type { LogCursor, LogStore } from '../../../src/log/types.ts';
+import { until as waitUntil } from '../../support/kit/until.ts';
 
 /** The store of the running test (a fresh one per test, closed after it). */
 export type GetStore = () => LogStore;
@@ -59,15 +60,10 @@ export function cursorOf(record: EventRecord): LogCursor {
 }
 
 /**
- * Waits until `condition()` holds, checking every 5 ms (the test's timeout bounds the wait). For
- * deliveries that arrive asynchronously; never a timed assertion.
+ * Waits until `condition()` holds, checking every 5 ms (the kit's `until`: it fails naming `what`
+ * after 10 s). For deliveries that arrive asynchronously; never a timed assertion.
  */
-export async function until(condition: () => boolean, what: string): Promise<void> {
-  while (!condition()) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  expect(condition(), what).toBe(true);
-}
+export const until = (condition: () => boolean, what: string): Promise<void> => waitUntil(condition, what, { everyMs: 5 });
 
 /** Subscribes to `records` and keeps what arrives, whether it completed, and its error; `onRecord` sees each record once kept. */
 export function collectRecords(records: Observable<EventRecord>, onRecord?: (r: EventRecord) => void) {
