@@ -23,6 +23,8 @@ export interface A2AServerFaults {
   dropStreamAfterFrames?: number;
   /** JSON-RPC requests answered HTTP 503. */
   unavailable?: number;
+  /** The `Retry-After` header of the `unavailable` answers (seconds or an HTTP date), when set. Not a count. */
+  retryAfter?: string;
   /** Hold every message/send this long (ms) after counting it and before handling it, so a test can crash the caller with the request in flight. Not a count. */
   holdSendMs?: number;
   /** message/send answers cut short after the agent handled them (the task exists): HTTP 200 with the first half of the JSON body, correctly framed. */
@@ -272,7 +274,10 @@ function front(
     const body = req.body as { method?: unknown; params?: { id?: string; message?: { messageId?: unknown } } } | undefined;
     if (typeof body?.method !== 'string') return next();
     const method = body.method;
-    if (take('unavailable')) return void res.status(503).type('text/plain').send('unavailable (injected)');
+    if (take('unavailable')) {
+      if (faults.retryAfter !== undefined) res.set('retry-after', faults.retryAfter);
+      return void res.status(503).type('text/plain').send('unavailable (injected)');
+    }
     if (method === 'tasks/get' && take('nonJsonGet')) return void html(res);
     if (method === 'tasks/get' && take('stallGet')) return; // never answered
     if (method === 'tasks/get' && take('dripGet')) {

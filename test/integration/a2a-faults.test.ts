@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIG_CHUNK_CHARS, startA2AServer, type A2AServerHandle } from '../../examples/a2a-agent-server.ts';
 import { a2aJobMachine, createA2AClient } from '../../machines/a2a/index.ts';
 import type { JobMachine } from '../../machines/job/machine.ts';
+import { backoffMs, type JobContext } from '../../machines/job/context.ts';
 import { createActorSystem, type ActorSystem, type JournaledActor } from '../../src/index.ts';
 import type { SqliteStore } from '../../stores/sqlite/index.ts';
 import { suiteLog, until, virtualTime } from '../support/kit/index.ts';
@@ -51,6 +52,23 @@ describe('A2A against an agent that does not take messageId as a key: never two 
     expect(final.context.lastError!.message).toContain('dedupesMessageId');
     expect(store.readStream(job.id).filter((r) => r.type === 'job.invalid')).toHaveLength(1);
     expect(agent.stats().messagesReceived - before.messagesReceived).toBe(1);
+  });
+
+  it("a 503's Retry-After is logged with the error and the submit's retry waits at least that long (the journaled backoff reads it)", async () => {
+    agent.faults.unavailable = 1;
+    agent.faults.retryAfter = '2';
+    try {
+      const { job, final } = await run('after a 503 with Retry-After');
+      expect(final.value).toBe('done');
+      const failed = store.readStream(job.id).find((r) => r.type === 'xstate.error.actor.submit')!;
+      expect(failed.data).toMatchObject({ error: { code: 'TRANSIENT', status: 503, retryAfterMs: 2_000 } });
+      // the submit backoff after that error: retryDelayMs is 10 ms, the agent asked for 2 s
+      const lastError = (failed.data as { error: JobContext['lastError'] }).error;
+      expect(backoffMs({ jobId: job.id, retryDelayMs: 10, lastError }, 1)).toBeGreaterThanOrEqual(2_000);
+      expect(backoffMs({ jobId: job.id, retryDelayMs: 10, lastError: undefined }, 1)).toBeLessThan(100);
+    } finally {
+      delete agent.faults.retryAfter;
+    }
   });
 
   it('a 503 (the agent did not act) is still retried: one task, done', async () => {
