@@ -8,6 +8,7 @@ import { BookkeepingTracker, type Bookkeeping } from './bookkeeping.ts';
 import type { GroupCommit, PendingWrite } from './groupCommit.ts';
 import { FOREIGN, installIngress, type FiredTimer, type Ingress, type IngressClock } from './ingress.ts';
 import { exactEventData, invalidEvent, loggedEvent } from './eventCodec.ts';
+import { Fifo } from './fifo.ts';
 import { NotJson } from './jsonValue.ts';
 import { FAILED_EVENT, type FailureData } from './failure.ts';
 
@@ -106,14 +107,14 @@ export class Journal {
   /** The gate in front of the root's XState system (see ingress.ts). */
   private ingress?: Ingress;
   /** Inputs appended (or being appended), delivered to XState in this order once committed. */
-  private readonly held: Array<{
+  private readonly held = new Fifo<{
     source: AnyActorRef | undefined;
     target: AnyActorRef;
     event: EventObject;
     append: (committed: () => void) => boolean;
     appended: boolean;
     ready: boolean;
-  }> = [];
+  }>();
   private releasing = false;
   /** The input being handed to XState now: its `@xstate.event` is already recorded. */
   private delivering?: EventObject;
@@ -262,7 +263,7 @@ export class Journal {
     this.releasing = true;
     try {
       for (;;) {
-        const head = this.held[0];
+        const head = this.held.peek();
         if (!head || this.failed) break;
         if (!head.appended) {
           head.appended = true;
@@ -504,11 +505,11 @@ export class Journal {
     this.gated = undefined;
     const seen = new Set<number>();
     const inbox = early.filter((m) => !seen.has(m.id) && (seen.add(m.id), true)).sort((a, b) => a.id - b.id);
-    const later = this.held.splice(0);
+    const later = this.held.drain();
     this.releasing = true; // the queue is filled before it is worked
     try {
       this.receiveInbox(inbox);
-      this.held.push(...later);
+      for (const input of later) this.held.push(input);
     } finally {
       this.releasing = false;
     }
