@@ -82,8 +82,8 @@ export async function* foldPlan(
       throw new ActorlogError(
         'MACHINE_MISMATCH',
         previous && current
-          ? `stream ${stream.streamId}: replayed up to version ${record.version - 1}; from version ${segment.from} it runs another definition of "${stream.machine.name}" (${segment.hash}, an actorlog.upgraded event): pass that machine in options.machines, or stop at to: ${segment.from - 1}`
-          : `stream ${stream.streamId}: its versions from ${record.version} were folded by a definition of "${stream.machine.name}" (${segment.hash}) that was not given, and no given machine was verified against them (a later upgrade was 'accept'ed): pass it in options.machines`,
+          ? `stream ${stream.streamId}: replayed up to version ${record.version - 1}; from version ${segment.from} it runs another definition of "${stream.machine.name}" (${segment.hash}, an actorlog.upgraded event): give that machine too (replay's \`machines\` option; to the CLI, registered under any name), or stop at version ${segment.from - 1}`
+          : `stream ${stream.streamId}: its versions from ${record.version} were folded by a definition of "${stream.machine.name}" (${segment.hash}) that was not given, and no given machine was verified against them (a later upgrade was 'accept'ed): give that machine too (replay's \`machines\` option; to the CLI, registered under any name)`,
         { details: { streamId: stream.streamId, version: record.version, needed: segment.hash } },
       );
     }

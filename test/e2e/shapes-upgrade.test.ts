@@ -129,6 +129,13 @@ describe('issue 15 item 12: deploying a changed machine', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('actorlog.upgraded');
     expect(run.stdout).toMatch(/verify: OK \(replay equals the 2 live snapshot\(s\), last at version 6\)/);
+    // with v3 alone registered, it says which definition the stretch before the 'accept' needs
+    const only = join(db.dir, 'only-v3.mjs');
+    writeFileSync(only, `export { v3 as orders } from ${JSON.stringify(join(ROOT, 'test/support/shapes/upgrade.ts'))};\n`);
+    const alone = await cli('replay', db.path, 'o-1', '--machines', only, '--verify');
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain(`its versions from 1 were folded by a definition of "orders" (${machineHash(v1)}) that was not given`);
+    expect(alone.stderr).toMatch(/registered under any name\) \(MACHINE_MISMATCH\)\n$/);
   }, 60_000);
 
   it('actorlog replay --ignore-hash --verify tries the next deploy and gives the answer recover() gives', async () => {
