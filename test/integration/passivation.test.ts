@@ -1,11 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assign, fromPromise, sendTo, setup, SimulatedClock } from 'xstate';
 import { createActorSystem, isActorlogError, type LogStore } from '../../src/index.ts';
-import { createMemoryStore } from '../../stores/memory.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
-import { openPostgresStore } from '../../stores/postgres/index.ts';
-import { tempDb } from '../support/tempDb.ts';
-import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { STORE_KINDS, useStoreLogs } from '../support/storeLogs.ts';
 import { until } from '../support/kit/index.ts';
 
 /**
@@ -13,37 +9,7 @@ import { until } from '../support/kit/index.ts';
  * (folded from its snapshot) for a send, a message from another actor, or its next timer, with its
  * state, its order and the write-ahead guarantee unchanged; recovery loads only resident streams.
  */
-const database = usePostgresDatabase();
-let schemas = 0;
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/** A fresh log of `kind`; `reopen()` opens another connection to it (a new process after a crash). */
-async function openLog(kind: string): Promise<{ store: LogStore; reopen(): Promise<LogStore> }> {
-  if (kind === 'memory') {
-    const store = createMemoryStore();
-    return { store, reopen: async () => store };
-  }
-  if (kind === 'sqlite') {
-    const t = tempDb();
-    cleanups.push(t.cleanup);
-    const open = async () => {
-      const s = openSqliteStore(t.path);
-      cleanups.push(() => s.close());
-      return s;
-    };
-    return { store: await open(), reopen: open };
-  }
-  const schema = `pv_${++schemas}_${process.pid}`;
-  const open = async () => {
-    const s = await openPostgresStore(database().url, { schema, leaseMs: 60_000 });
-    cleanups.push(() => s.close());
-    return s;
-  };
-  return { store: await open(), reopen: open };
-}
+const { openLog, afterTest } = useStoreLogs('pv');
 
 /** A session that counts what it is told, expires after a minute of silence, and can ask a slow service. */
 const session = setup({
@@ -75,10 +41,10 @@ const session = setup({
   },
 });
 
-describe.each(['memory', 'sqlite', 'postgres'])('passivation on the %s store', (kind) => {
+describe.each(STORE_KINDS)('passivation on the %s store', (kind) => {
   async function start(store: LogStore, clock: SimulatedClock) {
     const system = createActorSystem({ store, clock, machines: { session }, passivation: { idleMs: 5_000, checkMs: 1_000 } });
-    cleanups.push(() => system.close());
+    afterTest(() => system.close());
     if (kind === 'postgres') await system.recover();
     return system;
   }

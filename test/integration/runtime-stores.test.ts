@@ -1,49 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assign, fromEventObservable, fromPromise, sendParent, sendTo, setup, SimulatedClock } from 'xstate';
 import { Subject } from 'rxjs';
 import { createActorSystem, verifyReplay, type LogStore, type WriteBatch } from '../../src/index.ts';
-import { createMemoryStore } from '../../stores/memory.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
-import { openPostgresStore } from '../../stores/postgres/index.ts';
-import { tempDb } from '../support/tempDb.ts';
-import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { STORE_KINDS, useStoreLogs } from '../support/storeLogs.ts';
 
 /**
  * The runtime's invariants on each store: memory and SQLite (answers at once) and PostgreSQL
  * (asynchronous, on a real server). A store is wrapped to count the events whose write has
  * committed, so a test can check, at the moment XState takes an input, that its append is durable.
  */
-const database = usePostgresDatabase();
-let schemas = 0;
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/** Opens a fresh log of `kind`; `reopen()` opens another connection to the same log (a new "process"). */
-async function openLog(kind: string): Promise<{ store: LogStore; reopen(): Promise<LogStore> }> {
-  if (kind === 'memory') {
-    const store = createMemoryStore();
-    return { store, reopen: async () => store };
-  }
-  if (kind === 'sqlite') {
-    const t = tempDb();
-    cleanups.push(t.cleanup);
-    const open = async () => {
-      const s = openSqliteStore(t.path);
-      cleanups.push(() => s.close());
-      return s;
-    };
-    return { store: await open(), reopen: open };
-  }
-  const schema = `rt_${++schemas}_${process.pid}`;
-  const open = async () => {
-    const s = await openPostgresStore(database().url, { schema, leaseMs: 60_000 });
-    cleanups.push(() => s.close());
-    return s;
-  };
-  return { store: await open(), reopen: open };
-}
+const { openLog } = useStoreLogs('rt');
 
 /** Counts the appended events of every committed write. */
 function counted(store: LogStore): { store: LogStore; committed: () => number } {
@@ -98,7 +64,7 @@ const tally = setup({
   },
 });
 
-describe.each(['memory', 'sqlite', 'postgres'])('the runtime on the %s store', (kind) => {
+describe.each(STORE_KINDS)('the runtime on the %s store', (kind) => {
   it("hands every input to XState only after its append has committed (sends, a child's output, a timer)", async () => {
     const log = await openLog(kind);
     const { store, committed } = counted(log.store);
@@ -239,7 +205,7 @@ const counter = setup({
   },
 });
 
-describe.each(['memory', 'sqlite', 'postgres'])('messages to an actor that starts here (%s)', (kind) => {
+describe.each(STORE_KINDS)('messages to an actor that starts here (%s)', (kind) => {
   it("keep their sender's order: what waited in the inbox is appended before what comes directly once it runs", async () => {
     const log = await openLog(kind);
     const system = createActorSystem({ store: log.store, machines: { counter } });
@@ -259,7 +225,7 @@ describe.each(['memory', 'sqlite', 'postgres'])('messages to an actor that start
   });
 });
 
-describe.each(['memory', 'sqlite', 'postgres'])('recovery on the %s store', (kind) => {
+describe.each(STORE_KINDS)('recovery on the %s store', (kind) => {
   it('does not run a completed child again, and re-arms a pending timer with its remaining time', async () => {
     const log = await openLog(kind);
     const clock = new SimulatedClock();
@@ -360,7 +326,7 @@ describe.each([
   });
 });
 
-describe.each(['memory', 'sqlite', 'postgres'])('a crash between an input and what it made the tree do (%s)', (kind) => {
+describe.each(STORE_KINDS)('a crash between an input and what it made the tree do (%s)', (kind) => {
   it("re-derives the machines' messages for the last input at recovery, appends them, and goes on as live", async () => {
     const log = await openLog(kind);
     let crashed = false;
