@@ -179,4 +179,38 @@ describe('OpenCode v1 under faults (real opencode binary)', () => {
     expect(cursors).toEqual([...new Set(cursors)].sort((a, b) => a - b)); // each seq once, in order: the second copy was dropped
     expect(done.context.output).toBe(' ok');
   });
+
+  it('a session history over 1 MiB is an ordinary answer: the re-read after a reconnection takes it whole (64 MiB bound); a 1 MiB bound refuses it', async () => {
+    const words = oc.stub.options.words;
+    const long = ['a'.repeat(700 * 1024), 'b'.repeat(700 * 1024)];
+    oc.stub.options.words = long;
+    try {
+      const first = system();
+      const s = spawn(first);
+      await connected(s);
+      s.send({ type: 'session.prompt', prompt: { kind: 'text', text: 'a long answer' } });
+      const done = await s.waitFor((x) => x.context.turns === 1, { timeoutMs: 30_000 });
+      expect(done.context.lastEnd).toBe('completed');
+      const synced = () => store.readStream(s.id).filter((r) => r.type === 'session.synced');
+      const before = synced().length;
+      // a new process recovers the session: its first connection re-reads the idle session's last answer
+      await first.close();
+      const second = system();
+      await second.recover();
+      await second.get(s.id)!.waitFor((x) => x.context.channels.events === 'connected' && synced().length > before, { timeoutMs: 30_000 });
+      expect((synced().at(-1)!.data as { output?: string }).output).toBe(long.join(''));
+      expect(store.readStream(s.id).filter((r) => r.type === 'session.invalid')).toHaveLength(0);
+      const remoteId = done.context.remoteId!;
+      expect(
+        await createOpencodeClient({ url: oc.url, maxBodyBytes: 1024 * 1024 })
+          .messages(remoteId)
+          .catch((e: unknown) => e),
+      ).toMatchObject({
+        code: 'INVALID_PAYLOAD',
+        message: expect.stringContaining('larger than maxBytes 1048576'),
+      });
+    } finally {
+      oc.stub.options.words = words;
+    }
+  });
 });
