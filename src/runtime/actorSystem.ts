@@ -760,7 +760,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     passivation = startPassivation(passivationOptions, {
       clock,
       passivateIdle: (idleBefore) => {
-        for (const actor of [...actors.values()]) if (actor.journal.lastActiveAt <= idleBefore) void passivateActor(actor);
+        for (const actor of actors.values()) if (actor.journal.lastActiveAt <= idleBefore) void passivateActor(actor);
       },
       wakeDue,
     });
