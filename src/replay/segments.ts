@@ -24,8 +24,8 @@ export interface MachineSegment {
 /** True for the event recovery appends when a stream goes on with a changed machine. */
 export const isUpgrade = (record: EventRecord): boolean => record.type === UPGRADED_EVENT && record.meta.source === 'system';
 
-/** The version of the snapshot a fold of `streamId` starts from when it starts at or before `version` (0: none usable). */
-export async function snapshotBase(store: LogStore, streamId: string, version: number): Promise<number> {
+/** The version of the snapshot a fold of `streamId` starts from: its latest at or before `version` (all: its latest); 0 when none is usable. */
+export async function snapshotBase(store: LogStore, streamId: string, version?: number): Promise<number> {
   const saved = await store.loadSnapshot(streamId, version);
   const payload = saved?.snapshot as StoredSnapshot | undefined;
   return payload?.state && payload.bookkeeping ? saved!.version : 0;

@@ -96,6 +96,6 @@ export async function checkMachineChange(
   }
   const data: UpgradeData = { from: logged, to: registered, policy, checked };
   // where recovery's fold starts the new machine (its latest snapshot), so a replay hands over there too
-  if (policy === 'accept') data.resumedFrom = await snapshotBase(store, stream.streamId, Number.MAX_SAFE_INTEGER);
+  if (policy === 'accept') data.resumedFrom = await snapshotBase(store, stream.streamId);
   return { type: UPGRADED_EVENT, data, meta: { source: 'system', recordedAt: at } };
 }
