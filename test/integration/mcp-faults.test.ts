@@ -69,6 +69,22 @@ describe('MCP under faults: malformed, trickled and refused answers, big results
     expect(await init).toMatchObject({ code: 'TRANSIENT', details: { cause: 'timeout', timeoutMs: 20_000 } });
   });
 
+  it('an initialize whose answer is lost (the server made the session) is sent again: the session opens; the first server session is left idle, nothing ran in it', async () => {
+    const before = mcp.stats();
+    mcp.faults.loseInitializeAnswers = 1;
+    const s = spawn(system());
+    const open = await s.waitFor((x) => x.context.remoteId !== undefined, { timeoutMs: 10_000 });
+    expect(mcp.faults.loseInitializeAnswers).toBe(0);
+    expect(mcp.stats().sessions - before.sessions).toBe(2); // the lost one and the one we use
+    const failed = store.readStream(s.id).filter((r) => r.type === 'xstate.error.actor.open');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].data).toMatchObject({ error: { code: 'TRANSIENT' } });
+    expect(open.context.remoteId).toBeDefined();
+    s.send({ type: 'session.prompt', prompt: { kind: 'tool', name: 'echo', arguments: { text: 'once' } } });
+    const done = await s.waitFor((x) => x.context.turns === 1, { timeoutMs: 10_000 });
+    expect(done.context.output).toBe('once');
+  });
+
   it('a 503 with Retry-After on initialize is TRANSIENT with details.retryAfterMs, and the session retries and opens', async () => {
     mcp.faults.fail = { status: 503, times: 1, retryAfter: '7' };
     const err = await createMcpClient({ url: mcp.url })

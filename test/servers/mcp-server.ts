@@ -36,6 +36,8 @@ export interface McpTestServerStats {
 export interface McpTestServerFaults {
   /** `tools/call` POSTs whose answer is lost: the SDK takes the call (the tool runs), the client's connection is destroyed before any byte of the answer. */
   loseAnswers?: number;
+  /** `initialize` POSTs whose answer is lost: the SDK makes the session, the client's connection is destroyed before any byte of the answer. */
+  loseInitializeAnswers?: number;
   /** `initialize` POSTs answered 200 JSON with a session id and a body cut short (not JSON-RPC). */
   malformedInitialize?: number;
   /** `initialize` POSTs answered with event-stream headers, then a byte every 20 ms for ever (never an event). */
@@ -181,6 +183,14 @@ export async function startMcpServer(options: McpTestServerOptions = {}): Promis
           .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': randomUUID() })
           .end('{"jsonrpc":"2.0","id":"initialize","result":{"protocolVer');
         return;
+      }
+      if (call?.method === 'initialize' && (faults.loseInitializeAnswers ?? 0) > 0) {
+        faults.loseInitializeAnswers! -= 1;
+        const writeHead = res.writeHead.bind(res);
+        res.writeHead = ((...args: Parameters<typeof res.writeHead>) => {
+          res.socket?.destroy();
+          return writeHead(...args);
+        }) as typeof res.writeHead;
       }
       if (call?.method === 'initialize' && (faults.dripInitialize ?? 0) > 0) {
         faults.dripInitialize! -= 1;
