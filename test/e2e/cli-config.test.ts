@@ -4,26 +4,19 @@
  * module it lists included; a `--machines` module (or one a config lists) may export its machines by
  * name (`export const counter = …`, the export name being the registered name).
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActorSystem } from 'actorlog';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
 import { counterMachine } from '../support/cliMachines.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { ROOT, runCli } from '../support/kit/index.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MACHINES = join(ROOT, 'test/support/cliMachines.ts');
 
 /** Runs `node bin/actorlog.js …args` from the repository; resolves with its exit code and output. */
-const cli = (...args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin/actorlog.js'), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr });
-    });
-  });
+const cli = (...args: string[]) => runCli(args, { timeoutMs: 60_000 });
 
 const db = tempDb();
 /** Writes `text` to `name` in the test's directory; returns its path. */

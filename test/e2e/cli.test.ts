@@ -1,7 +1,5 @@
-import { execFile, type ChildProcess } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { a2aJobMachine } from '../../machines/a2a/index.ts';
@@ -11,32 +9,15 @@ import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { counterMachine, fakeJobMachine } from '../support/cliMachines.ts';
 import { batchMachine } from '../../examples/batch-machine.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { ROOT, runCli, startCli } from '../support/kit/index.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin/actorlog.js');
 const MACHINES = 'test/support/cliMachines.ts';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  child: ChildProcess;
-  done: Promise<Run>;
-}
+type Run = ReturnType<typeof startCli>;
 
 /** Runs `node bin/actorlog.js …args` from `cwd` (default: the repo root), killed after `timeoutMs`. */
-function start(args: string[], timeoutMs = 20_000, cwd = ROOT, env: Record<string, string> = {}): Run {
-  const run = {} as Run;
-  run.done = new Promise((resolve) => {
-    run.child = execFile(process.execPath, [BIN, ...args], { cwd, timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      Object.assign(run, { code: typeof code === 'number' ? code : null, stdout, stderr });
-      resolve(run);
-    });
-  });
-  return run;
-}
-const cli = (...args: string[]) => start(args).done;
+const start = (args: string[], timeoutMs = 20_000, cwd = ROOT, env: Record<string, string> = {}): Run => startCli(args, { timeoutMs, cwd, env });
+const cli = (...args: string[]) => runCli(args, { timeoutMs: 20_000 });
 
 /** Resolves once the child has printed something matching `pattern` on stdout. */
 function printed(run: Run, pattern: RegExp, timeoutMs = 15_000): Promise<void> {

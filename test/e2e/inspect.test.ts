@@ -4,9 +4,6 @@
  * `ws` package, 127.0.0.1) takes the frames; they are checked against the package's own types and
  * against what the package's own `createWebSocketInspector` sends for the same machines run live.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   createWebSocketInspector,
   type StatelyActorEvent,
@@ -23,19 +20,11 @@ import { createMemoryStore } from '../../stores/memory.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { machines, orderMachine, shipperMachine } from '../support/inspectMachines.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { runCli } from '../support/kit/index.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin/actorlog.js');
 const MACHINES = 'test/support/inspectMachines.ts';
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]) => runCli(args);
 
 /** A WebSocket server on 127.0.0.1 that keeps the frames of each connection, and tells when one closes. */
 interface Receiver {

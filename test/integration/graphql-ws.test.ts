@@ -6,7 +6,6 @@
  * (graphql-ws closes with 4403 after accepting the socket) ends the stream instead of reconnecting
  * forever, with one logged event per try, after at most `maxAttempts` reconnects (items 5 and 6).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import { createActorSystem } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startGraphqlWsServer } from '../servers/graphql-ws-server.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { runTsx, until } from '../support/kit/index.ts';
+import { runCli, runTsx, until } from '../support/kit/index.ts';
 import { alive, ensureServer } from '../../examples/server-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -83,12 +82,8 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     expect(alive(pid), 'the finished example stops its server').toBe(false);
     expect(existsSync(serverState)).toBe(false);
     // its machines replay: the module is given to the CLI
-    const replay = spawnSync(
-      process.execPath,
-      [join(ROOT, 'bin/actorlog.js'), 'replay', db.path, 'graphql-ticks', '--verify', '--machines', 'examples/graphql-ws.ts'],
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(replay.status, replay.stdout + replay.stderr).toBe(0);
+    const replay = await runCli(['replay', db.path, 'graphql-ticks', '--verify', '--machines', 'examples/graphql-ws.ts'], { timeoutMs: 60_000 });
+    expect(replay.code, replay.stdout + replay.stderr).toBe(0);
 
     // a kill inside the shutdown leaves the stream finished and the server running: the next start stops it
     const leftover = await ensureServer({ db: db.path, name: 'graphql-ws', module: join(ROOT, 'test/servers/graphql-ws-server.ts'), env: { PORT: '0' } });

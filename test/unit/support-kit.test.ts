@@ -1,8 +1,8 @@
 /** The tests' support kit (test/support/kit): temporary logs, waiting, child processes. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../stores/sqlite/index.ts';
-import { readLog, runTsx, suiteLog, tempLog, until } from '../support/kit/index.ts';
+import { readLog, runCli, runTsx, suiteLog, tempLog, until } from '../support/kit/index.ts';
 
 describe('the test support kit', () => {
   let left: { dir: string; store: SqliteStore } | undefined;
@@ -39,6 +39,14 @@ describe('the test support kit', () => {
       }),
     ).rejects.toThrow('boom');
     expect(() => seen!.getStream('s')).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
+  });
+
+  it('runCli runs the actorlog CLI to its end: the exit code, stdout and stderr apart', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await runCli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const wrong = await runCli(['no-such-command']);
+    expect(wrong).toMatchObject({ code: 2, stdout: '' });
+    expect(wrong.stderr).toMatch(/unknown command 'no-such-command' \(INVALID_OPTIONS\)/);
   });
 
   it('until waits for a condition turn by turn, and names what it waited for when it never comes', async () => {
