@@ -55,6 +55,8 @@ export interface BenchOptions {
 
 /** Default event counts: the whole bench in well under 60 s on 2 cores. */
 export const DEFAULT_EVENTS = 20_000;
+/** `--quick`: events per measurement (NORMAL; FULL an eighth), one run per figure. */
+export const QUICK_EVENTS = 4_000;
 /** FULL is ~8x slower per append. */
 export const DEFAULT_EVENTS_FULL = 2_500;
 
@@ -192,23 +194,28 @@ async function main(argv: string[]): Promise<void> {
     .option('--runs <n>', 'measured runs per figure (median reported)', positive, 3)
     .option('--json', 'print one JSON object on stdout, progress on stderr')
     .option('--core-only', 'skip the transport figures (WebSocket, SSE)')
+    .option('--quick', `a short run (${QUICK_EVENTS} events, one run per figure): a check that every figure is measured, in well under a minute`)
     .option('--postgres', 'run the PostgreSQL actors bench instead (journaled actors vs raw inserts, 1/100/1000 actors; `--postgres --help` lists its options)')
     .parse(argv)
-    .opts<{ events?: number; eventsFull?: number; runs: number; json?: boolean; coreOnly?: boolean }>();
+    .opts<{ events?: number; eventsFull?: number; runs: number; json?: boolean; coreOnly?: boolean; quick?: boolean }>();
+  if (opts.quick) {
+    opts.events ??= QUICK_EVENTS;
+    opts.runs = 1;
+  }
   const events = opts.events ?? DEFAULT_EVENTS;
   const eventsFull = opts.eventsFull ?? (opts.events ? Math.max(100, Math.round(events / 8)) : DEFAULT_EVENTS_FULL);
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const result = await runBench({ events, eventsFull, runs: opts.runs, log });
-  const transports = opts.coreOnly ? {} : await measureTransports(log);
+  const transports = opts.coreOnly ? {} : await measureTransports(log, opts.quick ? QUICK_EVENTS : undefined);
   process.stdout.write(opts.json ? JSON.stringify({ ...result, ...transports }) + '\n' : formatBench(result) + formatTransports(transports));
 }
 
 /** The transport figures, each against its bare-library baseline in the same run: SSE events and WebSocket frames. */
-async function measureTransports(log: (line: string) => void) {
+async function measureTransports(log: (line: string) => void, events?: number) {
   log('sse: events through parser, source, journaled actor and log vs a bare eventsource-parser loop');
-  const sse = await measureSse({ log });
+  const sse = await measureSse({ log, events });
   log('ws: frames through source, journaled actor and log vs a bare ws client');
-  const ws = await measureWs({ log });
+  const ws = await measureWs({ log, frames: events });
   return { sse, ws };
 }
 
