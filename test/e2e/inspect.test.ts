@@ -20,7 +20,7 @@ import { createMemoryStore } from '../../stores/memory.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { machines, orderMachine, shipperMachine } from '../support/inspectMachines.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { runCli } from '../support/kit/index.ts';
+import { readLog, runCli } from '../support/kit/index.ts';
 
 const MACHINES = 'test/support/inspectMachines.ts';
 
@@ -268,9 +268,8 @@ describe('actorlog inspect', () => {
     expect(http.stderr).toMatch(/\(INVALID_OPTIONS\)\n$/);
   });
 
-  it("what it sends is typed as the package's StatelyInspectionEvent", () => {
-    const store = openSqliteStore(db.path, { readonly: true });
-    try {
+  it("what it sends is typed as the package's StatelyInspectionEvent", async () => {
+    await readLog(db.path, (store) => {
       const sent: StatelyInspectionEvent[] = [
         ...inspectionEvents(store, {
           machines: new Map<string, AnyStateMachine>([
@@ -280,8 +279,6 @@ describe('actorlog inspect', () => {
         }),
       ];
       expect(sent).toHaveLength(13);
-    } finally {
-      store.close();
-    }
+    });
   });
 });

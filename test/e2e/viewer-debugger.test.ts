@@ -13,10 +13,10 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { axeViolations } from '../support/axe.ts';
 import { launchChromium } from '../support/browser.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { tempDb } from '../support/tempDb.ts';
 import { startView, type ViewProcess } from '../support/viewerProcess.ts';
 import { PINGS, writeViewerLog } from '../support/viewerLog.ts';
+import { readLog } from '../support/kit/index.ts';
 
 const ARTIFACTS = join(fileURLToPath(new URL('../..', import.meta.url)), 'test-results/viewer');
 const db = tempDb('viewer.db');
@@ -213,13 +213,10 @@ describe('actorlog view as a debugger, in Chromium', { retry: 1 }, () => {
       const saved = join(db.dir, 'downloaded.actorlog');
       await download.saveAs(saved);
       expect(download.suggestedFilename()).toMatch(/^ping-1-to-\d+\.actorlog$/);
-      const store = openSqliteStore(saved, { readonly: true });
-      try {
+      await readLog(saved, (store) => {
         expect(store.listStreams().map((s) => [s.streamId, s.version])).toEqual([['ping-1', 4]]);
         expect(store.readStream('ping-1').map((r) => r.type)).toEqual(['ping', 'inc', 'pong', 'ping']);
-      } finally {
-        store.close();
-      }
+      });
       expect(readFileSync(saved).subarray(0, 15).toString()).toBe('SQLite format 3');
     } finally {
       await p.close();

@@ -14,7 +14,7 @@ import { createActorSystem } from '../../src/index.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { startGraphqlWsServer } from '../servers/graphql-ws-server.ts';
 import { tempDb } from '../support/tempDb.ts';
-import { runCli, runTsx, until } from '../support/kit/index.ts';
+import { readLog, runCli, runTsx, until } from '../support/kit/index.ts';
 import { alive, ensureServer } from '../../examples/server-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -92,13 +92,10 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     expect(await third.exited, third.output()).toBe(0);
     expect(third.output()).toContain('stream graphql-ticks is already done');
     expect(alive(leftover.pid), 'the leftover server is stopped').toBe(false);
-    const store = openSqliteStore(db.path, { readonly: true });
-    try {
+    await readLog(db.path, (store) => {
       expect(store.getStream('graphql-ticks')?.status).toBe('done');
       expect(readFileSync(db.path).toString('latin1')).not.toContain('example-token');
-    } finally {
-      store.close();
-    }
+    });
   }, 90_000);
 
   it('a refused login (4403) ends the example at once: one connect, one close logged, the stream is not left active', async () => {
@@ -111,14 +108,11 @@ describe('graphql-ws subscription example (a real graphql-ws server)', () => {
     expect(run.output()).toContain('failed: 0 ticks');
     expect(run.output()).toContain('WebSocket closed with code 4403 (Forbidden)');
     expect(server.stats).toMatchObject({ connects: 1, rejected: 1, subscribes: [] });
-    const store = openSqliteStore(db.path, { readonly: true });
-    try {
+    await readLog(db.path, (store) => {
       expect(store.getStream('graphql-ticks')?.status).not.toBe('active');
       expect(store.readStream('graphql-ticks').map((r) => r.type)).toEqual(['ticks.closed', 'ticks.failed']);
       expect(readFileSync(db.path).toString('latin1')).not.toContain('wrong-token');
-    } finally {
-      store.close();
-    }
+    });
   }, 30_000);
 
   it('a login refusal classified transient still ends after maxAttempts: each connect succeeds, but a session that delivered nothing is a failed attempt; one event logged per try', async () => {
