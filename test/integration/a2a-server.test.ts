@@ -36,7 +36,8 @@ async function failure(promise: Promise<unknown>): Promise<ActorlogError> {
 
 describe('example A2A server (A2A v0.3 JSON-RPC through @a2a-js/sdk legacyCompat)', () => {
   it('answers a non-blocking message/send with the submitted task, then streams it to completed with two chunks', async () => {
-    const task = await a2a.sendMessage({ messageId: 'm-hello', text: 'hello' });
+    // "slowly": steps of 10 x 60 ms, so the resubscription is open before the first chunk (1.2 s), even on a loaded machine
+    const task = await a2a.sendMessage({ messageId: 'm-hello', text: 'hello, slowly' });
     expect(task).toMatchObject({ kind: 'task', status: { state: 'submitted' } });
     const frames = await collect(a2a.resubscribe(task.kind === 'task' ? task.id : ''));
     expect(frames.every((f) => f.ok)).toBe(true);
