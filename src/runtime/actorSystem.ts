@@ -239,6 +239,8 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   const userInspect = options.inspect === undefined ? undefined : toObserver(options.inspect);
   let ownership: Ownership | undefined;
   let passivation: Passivation | undefined;
+  /** Streams recovery could not resume here (claimed on a shared store): released at `close()`. */
+  const notResumed = new Set<string>();
   /** Spawned actors waiting for their inbox to be read before they start (a networked store). */
   const starting = new Set<Promise<void>>();
   const passivationOptions = options.passivation === undefined ? undefined : passivationSettings(options.passivation);
@@ -592,6 +594,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         result.recovered.push(actor);
       } catch (err) {
         result.failed.push({ streamId: stream.streamId, error: describeError(err) });
+        notResumed.add(stream.streamId);
         onError(stream.streamId, asActorlogError(err, stream.streamId));
       }
     }
@@ -748,12 +751,18 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     async close() {
       closed = true;
       await passivation?.stop();
+      // what was sent before close() is appended and delivered first (on a networked store an input
+      // may still wait for its commit, or a new actor for its inbox): nothing taken is dropped
+      while (starting.size > 0) await Promise.all(starting);
+      await Promise.all([...actors.values()].map((a) => a.journal.idle()));
       const running = [...actors.values()];
       for (const actor of running) actor.journal.saveIfSettled();
       actors.clear();
       for (const actor of running) actor.ref.stop();
       await commit.drain();
-      await ownership?.stop(running.map((a) => a.id));
+      // the streams this node claimed but could not resume are given up too: a node deployed with
+      // another machine (or policy) takes them at once, not after this node's lease
+      await ownership?.stop([...running.map((a) => a.id), ...notResumed]);
     },
   };
   if (passivationOptions) {

@@ -225,6 +225,24 @@ describe.each(STORE_KINDS)('messages to an actor that starts here (%s)', (kind) 
   });
 });
 
+describe.each(STORE_KINDS)('close() on the %s store', (kind) => {
+  it('appends and delivers what was sent before it, even to an actor still starting', async () => {
+    const log = await openLog(kind);
+    const system = createActorSystem({ store: log.store, machines: { counter } });
+    if (kind === 'postgres') await system.recover();
+    const actor = system.spawn('counter', { id: 'c-close' });
+    actor.send({ type: 'n', n: 1 });
+    actor.send({ type: 'n', n: 2 });
+    await system.close(); // no settled() first
+    const store = await log.reopen();
+    expect((await store.readStream('c-close')).map((r) => (r.data as { n: number }).n)).toEqual([1, 2]);
+    const next = createActorSystem({ store, machines: { counter } });
+    const { recovered } = await next.recover();
+    expect(recovered.map((a) => a.getSnapshot().context.got)).toEqual([[1, 2]]);
+    await next.close();
+  });
+});
+
 describe.each(STORE_KINDS)('recovery on the %s store', (kind) => {
   it('does not run a completed child again, and re-arms a pending timer with its remaining time', async () => {
     const log = await openLog(kind);
