@@ -1,4 +1,5 @@
 import { Observable, of } from 'rxjs';
+import { createdAtOf, otherJobReason } from '../../machines/foreman/identity.ts';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromEventObservable, SimulatedClock } from 'xstate';
 import {
@@ -237,5 +238,21 @@ describe('foreman wire format (seed 000)', () => {
     expect(
       foremanOutcome({ value: 'failed', context: { ...base, lastError: { name: 'ActorlogError', code: 'PERMANENT', message: 'HTTP 401', status: 401 } } }),
     ).toMatchObject({ code: 'PERMANENT', details: { status: 401 } });
+  });
+});
+
+describe('a reused job_id (issue 16 item 12): a job is told by its created_at', () => {
+  it('takes a status born when the job was, or one that cannot be told apart; names another job otherwise', () => {
+    const t0 = '2026-12-07T20:00:00.000Z';
+    expect(otherJobReason(t0, { job_id: 'j1', created_at: t0 })).toBeUndefined();
+    expect(otherJobReason(undefined, { job_id: 'j1', created_at: t0 })).toBeUndefined(); // not seen yet: this one is ours
+    expect(otherJobReason(t0, { job_id: 'j1', created_at: null })).toBeUndefined(); // Go's zero value: cannot be told
+    expect(otherJobReason(t0, { job_id: 'j1', created_at: '' })).toBeUndefined();
+    expect(otherJobReason(t0, { job_id: 'j1', created_at: '2026-12-07T20:00:05.000Z' })).toBe(
+      `job_id j1 now names another job (created_at 2026-12-07T20:00:05.000Z, ours ${t0}): the daemon reused the id; not applied`,
+    );
+    expect(createdAtOf({ created_at: t0, model: 'm' })).toBe(t0);
+    expect(createdAtOf({ created_at: '' })).toBeUndefined();
+    expect(createdAtOf(undefined)).toBeUndefined();
   });
 });
