@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { firstValueFrom } from 'rxjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/log/types.ts';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../stores/postgres/index.ts';
-import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { usePostgresAdmin, usePostgresDatabase } from '../support/postgresDatabase.ts';
 import { until } from '../support/kit/index.ts';
 import { expectCode } from '../conformance/store/fixtures.ts';
 
@@ -19,27 +19,13 @@ const machine = { name: 'job', hash: 'c0ffee' };
 const ev = (type: string): NewEvent => ({ type, data: {}, meta: { source: 'external', recordedAt: 1 } });
 
 const database = usePostgresDatabase();
-let admin: pg.Client;
+const admin = usePostgresAdmin(database);
 let schemaN = 0;
 const opened: PostgresStore[] = [];
 
-beforeAll(async () => {
-  let url: string;
-  try {
-    url = database().url;
-  } catch {
-    return; // no server: each test fails on its own call of database(), with the reason
-  }
-  admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-});
 afterEach(async () => {
   for (const s of opened.splice(0)) await s.close();
 });
-afterAll(async () => {
-  await admin?.end();
-});
-
 /** `count` stores (nodes) on one fresh schema. */
 async function nodes(count: number, options: PostgresStoreOptions = {}): Promise<{ stores: PostgresStore[]; schema: string }> {
   const schema = `own_${++schemaN}`;
@@ -56,7 +42,7 @@ async function nodes(count: number, options: PostgresStoreOptions = {}): Promise
 async function leaseExpired(schema: string, nodeId: string, keepAlive?: PostgresStore): Promise<void> {
   const expired = async () =>
     (
-      await admin.query<{ expired: boolean }>(
+      await admin().query<{ expired: boolean }>(
         `SELECT heartbeat_at < now() - $2 * interval '1 millisecond' AS expired FROM "${schema}".nodes WHERE node_id = $1`,
         [nodeId, SHORT_LEASE_MS],
       )
@@ -70,7 +56,7 @@ async function leaseExpired(schema: string, nodeId: string, keepAlive?: Postgres
 
 /** `[version, owner_epoch]` of every event of a stream: which incarnation wrote each. */
 async function writers(schema: string, streamId: string): Promise<Array<[number, number | null]>> {
-  const { rows } = await admin.query<{ version: string; owner_epoch: string | null }>(
+  const { rows } = await admin().query<{ version: string; owner_epoch: string | null }>(
     `SELECT version, owner_epoch FROM "${schema}".events WHERE stream_id = $1 ORDER BY version`,
     [streamId],
   );
@@ -217,7 +203,7 @@ describe('postgres ownership', () => {
         }),
       );
       expect(got.flat().sort()).toEqual(ids); // each stream claimed exactly once, none left out
-      const { rows } = await admin.query<{ stream_id: string; owner_node: string }>(`SELECT stream_id, owner_node FROM "${schema}".streams`);
+      const { rows } = await admin().query<{ stream_id: string; owner_node: string }>(`SELECT stream_id, owner_node FROM "${schema}".streams`);
       for (const [i, mine] of got.entries()) {
         const owner = claimers[i]!.ownership.node!.nodeId;
         expect(
@@ -255,7 +241,7 @@ describe('postgres ownership', () => {
     } = await nodes(1, { heartbeatMs: 20 });
     const { epoch } = await a!.ownership.register();
     const beatAt = async () =>
-      (await admin.query<{ at: Date }>(`SELECT heartbeat_at AS at FROM "${schema}".nodes WHERE node_id = 'node-a'`)).rows[0]!.at.getTime();
+      (await admin().query<{ at: Date }>(`SELECT heartbeat_at AS at FROM "${schema}".nodes WHERE node_id = 'node-a'`)).rows[0]!.at.getTime();
     const first = await beatAt();
     await until(async () => (await beatAt()) > first, 'the next heartbeat', { timeoutMs: 30_000, everyMs: 10 });
     const lost = firstValueFrom(a!.ownership.lost);
@@ -269,7 +255,7 @@ describe('postgres ownership', () => {
 
 /** Whether some session waits on a lock (the blocked append). */
 async function waitingOnLock(): Promise<boolean> {
-  const { rows } = await admin.query<{ n: string }>(
+  const { rows } = await admin().query<{ n: string }>(
     `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
   );
   return Number(rows[0]!.n) > 0;

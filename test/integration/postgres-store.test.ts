@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isActorlogError } from '../../src/errors.ts';
 import { openPostgresStore, SCHEMA_VERSION } from '../../stores/postgres/index.ts';
-import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { usePostgresAdmin, usePostgresDatabase } from '../support/postgresDatabase.ts';
 import { expectCode } from '../conformance/store/fixtures.ts';
 
 // What the PostgreSQL store does beyond the shared contract: opening (migrations, schema versions,
@@ -10,26 +10,12 @@ import { expectCode } from '../conformance/store/fixtures.ts';
 
 const machine = { name: 'job', hash: 'c0ffee' };
 const database = usePostgresDatabase();
-let admin: pg.Client;
-
-beforeAll(async () => {
-  let url: string;
-  try {
-    url = database().url;
-  } catch {
-    return; // no server: each test fails on its own call of database(), with the reason
-  }
-  admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin?.end();
-});
+const admin = usePostgresAdmin(database);
 
 describe('postgres store', () => {
   it('creates its schema with the versioned migrations once; two stores opening it at once both succeed', async () => {
     const [a, b] = await Promise.all([openPostgresStore(database().url, { schema: 'twice' }), openPostgresStore(database().url, { schema: 'twice' })]);
-    const { rows } = await admin.query<{ version: number }>('SELECT version FROM twice.schema_migrations ORDER BY version');
+    const { rows } = await admin().query<{ version: number }>('SELECT version FROM twice.schema_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
     await a.createStream({ streamId: 's', machine, input: null, createdAt: 1 });
     expect(await b.getStream('s')).toMatchObject({ streamId: 's', version: 0 });
@@ -39,7 +25,7 @@ describe('postgres store', () => {
 
   it('refuses a schema written by a newer actorlog: SCHEMA_VERSION, nothing changed', async () => {
     await (await openPostgresStore(database().url, { schema: 'newer' })).close();
-    await admin.query('INSERT INTO newer.schema_migrations (version) VALUES ($1)', [SCHEMA_VERSION + 1]);
+    await admin().query('INSERT INTO newer.schema_migrations (version) VALUES ($1)', [SCHEMA_VERSION + 1]);
     await expectCode(() => openPostgresStore(database().url, { schema: 'newer' }), 'SCHEMA_VERSION', { found: SCHEMA_VERSION + 1, known: SCHEMA_VERSION });
   });
 
@@ -76,7 +62,7 @@ describe('postgres store', () => {
   it('wraps PostgreSQL errors: a code, a plain message with the SQLSTATE, the pg error as cause, no SQL text', async () => {
     const store = await openPostgresStore(database().url, { schema: 'wrapped' });
     try {
-      await admin.query('ALTER TABLE wrapped.events ADD CONSTRAINT tiny_type CHECK (length(type) < 5)');
+      await admin().query('ALTER TABLE wrapped.events ADD CONSTRAINT tiny_type CHECK (length(type) < 5)');
       await store.createStream({ streamId: 's', machine, input: null, createdAt: 1 });
       const err = await expectCode(
         () => store.append('s', 0, [{ type: 'a-long-type', data: { secret: 'payload' }, meta: { source: 'external', recordedAt: 1 } }]),
