@@ -454,12 +454,17 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     if (wakeOnPost && !actors.has(to)) wakeIds([to]).catch((err: unknown) => onError(to, asActorlogError(err, to)));
   }
 
-  /** Wakes the passivated actors whose next timer is due by `at` (ms), a hundred at a time. */
+  /**
+   * Wakes the passivated actors whose next timer is due by `at` (ms), a hundred at a time, at most
+   * {@link WAKE_PER_ROUND} a round: a mass of timers due at once (after a long outage) is taken in
+   * steps, not loaded at once.
+   */
   async function wakeDue(at: number): Promise<void> {
-    for (;;) {
+    for (let woken = 0; woken < WAKE_PER_ROUND;) {
       if (closed) return;
       const due = await store.activateDue(at, 100);
       if (due.length > 0) await recoverStreams(due, false);
+      woken += due.length;
       if (due.length < 100) return;
     }
   }
@@ -728,12 +733,11 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         });
         return ownership.claimNow();
       }
-      // Only resident streams are loaded: the passivated ones sleep on (those due soon are woken now).
-      // Without passivation on, nothing would wake them by their timers: all are woken.
+      // Only resident streams are loaded: the passivated ones sleep on (the passivation loop wakes those
+      // due, a bounded number a round). Without passivation on, nothing would wake them by their
+      // timers: all are woken.
       const resident = await store.listStreams({ status: ['active'], passivated: false });
-      const sleeping = passivation
-        ? await store.activateDue(clock.now() + passivation.checkMs, Number.MAX_SAFE_INTEGER)
-        : await store.activate((await store.listStreams({ status: ['active'], passivated: true })).map((r) => r.streamId));
+      const sleeping = passivation ? [] : await store.activate((await store.listStreams({ status: ['active'], passivated: true })).map((r) => r.streamId));
       return recoverStreams([...resident, ...sleeping]);
     },
     settled: async () => {
@@ -776,6 +780,9 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   }
   return system;
 }
+
+/** Passivated actors woken for their timers per round of the passivation (or ownership) loop, at most. */
+const WAKE_PER_ROUND = 1000;
 
 /** The root of the XState tree `ref` belongs to (`ref` itself for a root, or for what is not an actor). */
 function rootOf(ref: unknown): object {
