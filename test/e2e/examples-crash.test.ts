@@ -8,7 +8,6 @@ import { workerMachine } from '../../machines/ironclaw/machine.ts';
 import { foremanJobMachine } from '../../machines/foreman/index.ts';
 import { sessionMachine } from '../../machines/session/index.ts';
 import { replaySteps, verifyReplay } from '../../src/index.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
 import { opencodeBinary } from '../support/opencodeBinary.ts';
 import { eventCount } from '../support/orchestrator.ts';
 import { tempDb } from '../support/tempDb.ts';
@@ -156,6 +155,49 @@ async function runUntilEvents(
   return { run, killed: true };
 }
 
+/**
+ * Kills `file` once per entry of `kills`, each time the log holds that many more events
+ * ({@link runUntilEvents}); `caughtAtWork` looks at the log after each kill and tells whether the kill
+ * caught the example at work. A run that exits before its kill ends the kills with `stopWhenDone`;
+ * without it, it must have exited 0 and the next kill starts it again. Then it is started again
+ * until it exits 0 ({@link restartUntilDone}). Expects two kills or more to have caught it at work
+ * and the last run to exit 0.
+ * @returns every run's output (the last run's last) and how many kills caught it at work
+ */
+async function killThenFinish(o: {
+  file: string;
+  db: string;
+  args?: string[];
+  kills: readonly number[];
+  runMs: number;
+  noteServer: () => void;
+  caughtAtWork: () => Promise<boolean>;
+  stopWhenDone?: boolean;
+}): Promise<{ outputs: string[]; output: string; killedActive: number }> {
+  const outputs: string[] = [];
+  let killedActive = 0;
+  for (const n of o.kills) {
+    const { run, killed } = await runUntilEvents(o.file, o.db, o.args ?? [], n, o.runMs, o.noteServer);
+    if (!killed && o.stopWhenDone) break; // it finished before this kill: no more kills
+    if (killed) {
+      if (await o.caughtAtWork()) killedActive += 1;
+    } else {
+      expect(await run.exited, run.output()).toBe(0);
+    }
+    outputs.push(run.output());
+  }
+  expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
+
+  // start again until it exits 0 (each run bounded)
+  const { final, failed } = await restartUntilDone(o.file, o.db, o.args ?? [], o.runMs, o.noteServer);
+  outputs.push(...failed);
+  expect(final, outputs.join('\n----\n')).toBeDefined();
+  const output = final!.output();
+  outputs.push(output);
+  expect(await final!.exited, outputs.join('\n----\n')).toBe(0);
+  return { outputs, output, killedActive };
+}
+
 const opencodeMissing = !existsSync(opencodeBinary());
 /** Processes this test started (the examples) or made start (their detached servers): killed by PID if a test fails midway. */
 const started = new Set<number>();
@@ -184,28 +226,14 @@ describe('examples survive kill -9 and restart', () => {
             }
         };
         try {
-          const outputs: string[] = [];
-          let killedActive = 0;
-          for (const n of c.kills) {
-            const { run, killed } = await runUntilEvents(c.file, db.path, [], n, c.runMs, noteServer);
-            if (killed) {
-              const store = openSqliteStore(db.path, { readonly: true });
-              if (store.listStreams({ status: ['active'] }).length === 1) killedActive += 1;
-              store.close();
-            } else {
-              expect(await run.exited, run.output()).toBe(0);
-            }
-            outputs.push(run.output());
-          }
-          expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
-
-          // start again until it exits 0 (each run bounded)
-          const { final, failed } = await restartUntilDone(c.file, db.path, [], c.runMs, noteServer);
-          outputs.push(...failed);
-          expect(final, outputs.join('\n----\n')).toBeDefined();
-          const output = final!.output();
-          outputs.push(output);
-          expect(await final!.exited, outputs.join('\n----\n')).toBe(0);
+          const { outputs, output, killedActive } = await killThenFinish({
+            file: c.file,
+            db: db.path,
+            kills: c.kills,
+            runMs: c.runMs,
+            noteServer,
+            caughtAtWork: () => readLog(db.path, (store) => store.listStreams({ status: ['active'] }).length === 1),
+          });
           // the detached server outlived every kill: one server for the whole run, reused by each restart
           expect(output).toMatch(/left by an earlier run/);
           // every restart picked up the same stream: resumed it, or (killed after its end) found it finished
@@ -273,31 +301,21 @@ describe('examples survive kill -9 and restart', () => {
         return { active: active.length, inWindow: active.filter((st) => !store.readStream(st.streamId).some((r) => r.type === 'job.accepted')).length };
       });
     try {
-      const outputs: string[] = [];
-      let killedActive = 0;
       let inWindow = 0;
-      let final: Run | undefined;
-      for (const n of [8, 3, 3]) {
-        const { run, killed } = await runUntilEvents('examples/foreman-jobs.ts', db.path, args, n, 60_000, noteServer);
-        if (!killed) {
-          final = run; // it finished before this kill: no more kills
-          break;
-        }
-        outputs.push(run.output());
-        const state = await atKill();
-        if (state.active > 0) killedActive += 1;
-        inWindow += state.inWindow;
-      }
-      expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
-
-      // start again until it exits 0 (each run bounded)
-      const restarted = await restartUntilDone('examples/foreman-jobs.ts', db.path, args, 60_000, noteServer);
-      outputs.push(...restarted.failed);
-      final = restarted.final;
-      expect(final, outputs.join('\n----\n')).toBeDefined();
-      const output = final!.output();
-      outputs.push(output);
-      expect(await final!.exited, output).toBe(0);
+      const { outputs, output } = await killThenFinish({
+        file: 'examples/foreman-jobs.ts',
+        db: db.path,
+        args,
+        kills: [8, 3, 3],
+        runMs: 60_000,
+        noteServer,
+        stopWhenDone: true, // a run that finished would make the next start a new run (new job ids)
+        caughtAtWork: async () => {
+          const state = await atKill();
+          inWindow += state.inWindow;
+          return state.active > 0;
+        },
+      });
       // one daemon for the whole run, reused by each restart; each restart recovered the same run's jobs
       expect(output).toMatch(/\(test daemon, pid \d+, left by an earlier run\)/);
       for (const out of outputs.slice(1)) expect(out).toMatch(/run foreman \(resumed\)/);
@@ -395,32 +413,21 @@ describe('examples survive kill -9 and restart', () => {
         return { active: true, polling: JSON.stringify(last?.value ?? '').includes('"awaitingPrompt":"polling"') };
       });
     try {
-      const outputs: string[] = [];
-      let killedActive = 0;
       let inPromptPoll = 0;
-      let final: Run | undefined;
-      for (const n of [5, 8, 8]) {
-        const { run, killed } = await runUntilEvents('examples/ironclaw-worker.ts', db.path, [], n, 60_000, noteServer);
-        if (!killed) {
-          final = run; // it finished before this kill: no more kills
-          break;
-        }
-        outputs.push(run.output());
-        const state = await atKill();
-        if (state.active) killedActive += 1;
-        if (state.polling) inPromptPoll += 1;
-        expectNoSecretInLog(); // the -wal holds the killed run's appends
-      }
-      expect(killedActive, `kills that caught the example at work:\n${outputs.join('\n----\n')}`).toBeGreaterThanOrEqual(2);
-
-      // start again until it exits 0 (each run bounded)
-      const restarted = await restartUntilDone('examples/ironclaw-worker.ts', db.path, [], 60_000, noteServer);
-      outputs.push(...restarted.failed);
-      final = restarted.final;
-      expect(final, outputs.join('\n----\n')).toBeDefined();
-      const output = final!.output();
-      outputs.push(output);
-      expect(await final!.exited, output).toBe(0);
+      const { outputs, output } = await killThenFinish({
+        file: 'examples/ironclaw-worker.ts',
+        db: db.path,
+        kills: [5, 8, 8],
+        runMs: 60_000,
+        noteServer,
+        stopWhenDone: true,
+        caughtAtWork: async () => {
+          const state = await atKill();
+          if (state.polling) inPromptPoll += 1;
+          expectNoSecretInLog(); // the -wal holds the killed run's appends
+          return state.active;
+        },
+      });
       // one orchestrator for the whole run, reused by each restart; each restart picked up the same job
       expect(output).toMatch(/\(test orchestrator, pid \d+, left by an earlier run\)/);
       const jobId = /ironclaw worker: job ([\w-]+)/.exec(outputs[0])![1];
