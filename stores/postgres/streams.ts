@@ -110,7 +110,10 @@ export async function activateStreams(
 ): Promise<StreamRecord[]> {
   const chosen =
     'ids' in pick
-      ? { sql: 'SELECT stream_id FROM ' + S + '.streams WHERE stream_id = ANY($3::text[]) FOR UPDATE SKIP LOCKED', params: [[...new Set(pick.ids)]] }
+      ? {
+          sql: `SELECT stream_id FROM ${S}.streams WHERE stream_id = ANY($3::text[]) AND status = 'active' AND passivated_at IS NOT NULL FOR UPDATE SKIP LOCKED`,
+          params: [[...new Set(pick.ids)]],
+        }
       : {
           sql: `SELECT stream_id FROM ${S}.streams WHERE status = 'active' AND passivated_at IS NOT NULL AND wake_at <= $3 ORDER BY wake_at LIMIT $4 FOR UPDATE SKIP LOCKED`,
           params: [pick.at, Math.max(0, Math.floor(pick.limit))],
