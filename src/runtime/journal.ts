@@ -125,6 +125,8 @@ export class Journal {
    * meanwhile wait here, to go before every other input (see {@link openInbox}).
    */
   private gated?: StoredInboxMessage[] = [];
+  /** Messages handed to journaled actors running here that they have not appended yet (see `sendToPeer`). */
+  private unconfirmedSends = 0;
   /** Set once the actor is passivated: its XState actor is stopped, and nothing more is journaled here. */
   asleep = false;
   /** When the last input was taken, or the actor created (ms, the system's clock): what passivation measures idleness by. */
@@ -460,15 +462,20 @@ export class Journal {
    * was given as a ref), and delivers it once committed. An event for an actor of the tree that has
    * ended is dropped, as XState drops it.
    */
-  receive(event: EventObject, from: string, causationId: string, target: AnyActorRef | undefined = this.root): void {
-    if (this.failed || !this.root || !target || this.root.getSnapshot().status !== 'active') return;
+  receive(event: EventObject, from: string, causationId: string, target: AnyActorRef | undefined = this.root, settled?: () => void): void {
+    if (this.failed || !this.root || !target || this.root.getSnapshot().status !== 'active') return settled?.();
     const path = this.pathOf(target);
-    if (path === undefined || target.getSnapshot().status !== 'active' || (path !== ROOT_PATH && !isMachineRef(target))) return;
+    if (path === undefined || target.getSnapshot().status !== 'active' || (path !== ROOT_PATH && !isMachineRef(target))) return settled?.();
     const logged = this.logged(event, false);
-    if (!logged) return;
+    if (!logged) return settled?.();
     const meta: EventMeta = { source: 'actor', actor: from, causationId, recordedAt: this.options.clock.now() };
     if (path !== ROOT_PATH) meta.target = path;
-    this.hold(undefined, target, logged.event, (committed) => this.record(path, logged.event, meta, logged.data, committed));
+    this.hold(undefined, target, logged.event, (committed) =>
+      this.record(path, logged.event, meta, logged.data, () => {
+        settled?.();
+        committed();
+      }),
+    );
   }
 
   /** Appends messages of this actor's inbox (posted by actors elsewhere) and delivers them once committed. */
@@ -534,8 +541,19 @@ export class Journal {
     this.expected = { event, meta };
   }
 
+  /**
+   * Hands a message to a journaled actor running here. Until the receiver has appended it (or dropped
+   * it, as XState would), only this actor's log says it was sent: no periodic snapshot is taken
+   * meanwhile, so a crash before the receiver's append leaves it among the sends recovery folds from
+   * the log after the snapshot and delivers again (`redeliver`, once by causation id).
+   */
   private sendToPeer(peer: Journal, target: AnyActorRef, event: EventObject, from: string): void {
-    peer.receive(event, this.streamId, this.nextCausationId(from), target);
+    this.unconfirmedSends++;
+    let settled = false;
+    peer.receive(event, this.streamId, this.nextCausationId(from), target, () => {
+      if (!settled) this.unconfirmedSends--;
+      settled = true;
+    });
   }
 
   /** The causation id of the n-th send of the actor at `from` while it processes the event at `version` (src/log/causationId.ts). */
@@ -577,7 +595,7 @@ export class Journal {
     if (every > 0 && this.version - this.lastSaved >= every) {
       // The tree's state is exactly "after version v" when every event up to v has been processed and none after it.
       const v = this.lastProcessed();
-      if (this.pendingCount === this.version - v && v - this.lastSaved >= every) this.save(v);
+      if (this.pendingCount === this.version - v && v - this.lastSaved >= every && this.unconfirmedSends === 0) this.save(v);
     }
   }
 
@@ -665,7 +683,8 @@ export class Journal {
    */
   passivate(): { snapshots: SnapshotRecord[]; passivations: Passivation[] } | undefined {
     const root = this.root;
-    if (this.failed || this.asleep || !root || this.gated || this.held.length > 0 || this.releasing || this.pendingCount > 0) return undefined;
+    if (this.failed || this.asleep || !root || this.gated || this.held.length > 0 || this.releasing || this.pendingCount > 0 || this.unconfirmedSends > 0)
+      return undefined;
     if (root.getSnapshot().status !== 'active') return undefined;
     for (const { ref } of walkTree(asTree(root))) if ((ref as unknown) !== root && !isMachineRef(ref as unknown as AnyActorRef)) return undefined;
     const at = this.options.clock.now();
