@@ -10,7 +10,7 @@ import { createMemoryStore, type MemoryStore } from '../../stores/memory.ts';
  */
 
 /** The memory store answering writes asynchronously (as a networked store does); `die()` makes every later write fail, as a killed process writes nothing more. */
-function networkedAndMortal(inner: MemoryStore): { store: LogStore; die(): void; writes: WriteBatch[] } {
+function networkedAndMortal(inner: MemoryStore): { store: LogStore; die: () => void; writes: WriteBatch[] } {
   let dead = false;
   const writes: WriteBatch[] = [];
   const store = new Proxy(inner as unknown as LogStore, {
