@@ -45,6 +45,7 @@ export {
 } from './runtime/actorSystem.ts';
 export { JournaledActor } from './runtime/journaledActor.ts';
 export type { CommitMode } from './runtime/groupCommit.ts';
+export type { PassivationOptions } from './runtime/passivation.ts';
 export type { StoredSnapshot } from './runtime/journal.ts';
 export type { Bookkeeping, PendingTimer } from './runtime/bookkeeping.ts';
 export { FAILED_EVENT, type FailureData } from './runtime/failure.ts';

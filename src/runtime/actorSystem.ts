@@ -6,7 +6,7 @@ import type { LogStore, StreamRecord } from '../log/types.ts';
 import { causationIdForms } from '../log/causationId.ts';
 import { ingressClock } from './ingress.ts';
 import { startOwnership, type Ownership } from './ownership.ts';
-import { passivationSettings, startPassivation, type Passivation, type PassivationOptions } from './passivation.ts';
+import { passivationSettings, startPassivation, type PassivationLoop, type PassivationOptions } from './passivation.ts';
 import type { Bookkeeping } from './bookkeeping.ts';
 import { createGroupCommit, isPromise, type CommitMode } from './groupCommit.ts';
 import { Journal } from './journal.ts';
@@ -238,7 +238,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   const report = options.onError ?? ((id: string, err: ActorlogError) => console.error(`actorlog: actor ${id} stopped: ${err.message} (${err.code})`));
   const userInspect = options.inspect === undefined ? undefined : toObserver(options.inspect);
   let ownership: Ownership | undefined;
-  let passivation: Passivation | undefined;
+  let passivation: PassivationLoop | undefined;
   /** Streams recovery could not resume here (claimed on a shared store): released at `close()`. */
   const notResumed = new Set<string>();
   /** Spawned actors waiting for their inbox to be read before they start (a networked store). */
@@ -503,7 +503,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
   async function openMailboxes(opened: readonly JournaledActor[], running: boolean): Promise<void> {
     try {
       // what this process posted before these actors ran here commits first (writes commit in order)
-      if (store.ownership) await new Promise<void>((resolve) => commit.enqueue({ committed: resolve, failed: () => resolve() }));
+      if (store.ownership) await commit.commit({}).catch(() => {});
       const ids = new Set(opened.map((a) => a.id));
       if (running) for (const id of await store.inboxStreams()) ids.add(id);
       await deliverInbox([...ids]);
@@ -553,17 +553,13 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         if (folded.tail.length > 0) {
           // what the tree derived from its last input, lost in a crash between two commits: appended now, as live
           const appends = [{ streamId: stream.streamId, expectedVersion: folded.version - folded.tail.length, events: folded.tail }];
-          await new Promise<void>((resolve, reject) => commit.enqueue({ appends, committed: resolve, failed: reject }));
+          await commit.commit({ appends });
         }
         if (upgrade) {
           // the stream goes on with the changed machine from here: the log says so
-          await new Promise<void>((resolve, reject) =>
-            commit.enqueue({
-              appends: [{ streamId: stream.streamId, expectedVersion: folded.version, events: [upgrade] }],
-              committed: resolve,
-              failed: reject,
-            }),
-          );
+          await commit.commit({
+            appends: [{ streamId: stream.streamId, expectedVersion: folded.version, events: [upgrade] }],
+          });
           folded.version += 1;
         }
         if (folded.status === 'error' && !folded.failureLogged) throw foldFailed(stream.streamId, folded);
@@ -575,14 +571,10 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
             snapshot: { state: folded.persisted, bookkeeping: folded.bookkeeping, machineHash: hash },
             recordedAt: at,
           };
-          await new Promise<void>((resolve, reject) =>
-            commit.enqueue({
-              snapshots: [snapshot],
-              statuses: [{ streamId: stream.streamId, status: folded.status === 'done' ? 'done' : 'error', at }],
-              committed: resolve,
-              failed: reject,
-            }),
-          );
+          await commit.commit({
+            snapshots: [snapshot],
+            statuses: [{ streamId: stream.streamId, status: folded.status === 'done' ? 'done' : 'error', at }],
+          });
           result.finished.push(stream.streamId);
           continue;
         }
@@ -686,9 +678,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       }
       const { type } = event;
       const causationId = sendOptions?.causationId ?? randomUUID();
-      await new Promise<void>((resolve, reject) =>
-        commit.enqueue({ messages: [{ streamId: id, causationId, type, data, from: '', postedAt: clock.now() }], committed: resolve, failed: reject }),
-      );
+      await commit.commit({ messages: [{ streamId: id, causationId, type, data, from: '', postedAt: clock.now() }] });
       // it may be asleep (passivated): it wakes and takes the message from its inbox
       if (wakeOnPost) await wakeIds([id]);
     },

@@ -24,6 +24,8 @@ export interface PendingWrite extends WriteBatch {
 export interface GroupCommit {
   /** Queues `write`; on an embedded store in `each` mode it commits before this call returns. */
   enqueue(write: PendingWrite): void;
+  /** Queues `write` (in order with every other) and resolves once it has committed; rejects with the error it failed with. */
+  commit(write: WriteBatch): Promise<void>;
   /** Resolves when every write queued so far has committed or failed. */
   drain(): Promise<void>;
   /** Writes committed and transactions made, for benchmarks. */
@@ -143,17 +145,20 @@ export function createGroupCommit(store: LogStore, mode: CommitMode): GroupCommi
     for (const resolve of idle.splice(0)) resolve();
   };
 
+  const enqueue = (write: PendingWrite): void => {
+    queue.push(write);
+    if (inFlight) return;
+    if (mode === 'each') flush();
+    else if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+
   return {
     stats,
-    enqueue(write) {
-      queue.push(write);
-      if (inFlight) return;
-      if (mode === 'each') flush();
-      else if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(flush);
-      }
-    },
+    enqueue,
+    commit: (write) => new Promise<void>((resolve, reject) => enqueue({ ...write, committed: resolve, failed: reject })),
     drain() {
       if (!inFlight && queue.length === 0 && !scheduled) return Promise.resolve();
       if (!inFlight && !scheduled) flush();

@@ -25,8 +25,8 @@ export interface PassivationHooks {
   wakeDue(at: number): Promise<void>;
 }
 
-/** The running passivation loop. */
-export interface Passivation {
+/** The running passivation loop (not the store's `Passivation` record of one sleeping stream). */
+export interface PassivationLoop {
   /** How far ahead of a timer a sleeping actor is woken (ms). */
   readonly checkMs: number;
   /** Stops the loop (waits for a round in progress). */
@@ -54,7 +54,7 @@ export function passivationSettings(options: PassivationOptions): Required<Passi
  * sleeping ones whose next timer falls within the coming `checkMs`. A failed round (the store
  * unreachable) is printed to stderr and tried again at the next one.
  */
-export function startPassivation(settings: Required<PassivationOptions>, hooks: PassivationHooks): Passivation {
+export function startPassivation(settings: Required<PassivationOptions>, hooks: PassivationHooks): PassivationLoop {
   let stopped = false;
   let timer: unknown;
   let round: Promise<void> = Promise.resolve();

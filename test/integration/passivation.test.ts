@@ -41,6 +41,49 @@ const session = setup({
   },
 });
 
+/** A child machine with a timer of its own: it reports to its parent when the timer fires. */
+const ticker = setup({}).createMachine({
+  id: 'ticker',
+  initial: 'waiting',
+  states: { waiting: { after: { 30_000: 'rang' } }, rang: { type: 'final' } },
+});
+/**
+ * A tree unlike the session: two parallel regions each with an `after` of the same delay (two timers
+ * of one type), an invoked child machine with its own timer, and a child that already completed.
+ */
+const tree = setup({
+  types: { context: {} as { log: string[] } },
+  actors: { ticker, quick: fromPromise(async () => 'ok') },
+}).createMachine({
+  id: 'tree',
+  context: { log: [] },
+  type: 'parallel',
+  states: {
+    left: {
+      initial: 'on',
+      states: { on: { after: { 45_000: { target: 'off', actions: assign({ log: ({ context }) => [...context.log, 'left'] }) } } }, off: {} },
+    },
+    right: {
+      initial: 'on',
+      states: { on: { after: { 45_000: { target: 'off', actions: assign({ log: ({ context }) => [...context.log, 'right'] }) } } }, off: {} },
+    },
+    child: {
+      initial: 'running',
+      states: {
+        running: { invoke: { src: 'ticker', onDone: { target: 'rang', actions: assign({ log: ({ context }) => [...context.log, 'child'] }) } } },
+        rang: {},
+      },
+    },
+    quick: {
+      initial: 'asking',
+      states: {
+        asking: { invoke: { src: 'quick', onDone: { target: 'answered', actions: assign({ log: ({ context }) => [...context.log, 'quick'] }) } } },
+        answered: {},
+      },
+    },
+  },
+});
+
 describe.each(STORE_KINDS)('passivation on the %s store', (kind) => {
   async function start(store: LogStore, clock: SimulatedClock) {
     const system = createActorSystem({ store, clock, machines: { session }, passivation: { idleMs: 5_000, checkMs: 1_000 } });
@@ -134,6 +177,28 @@ describe.each(STORE_KINDS)('passivation on the %s store', (kind) => {
       ['actor', 'from'],
     ]);
     expect(await log.store.readInbox('to')).toEqual([]);
+  });
+
+  it('sleeps with a child machine, its timer and two timers of one type pending, and wakes for each at its due time', async () => {
+    const log = await openLog(kind);
+    const clock = new SimulatedClock();
+    clock.set(6_000_000);
+    const system = createActorSystem({ store: log.store, clock, machines: { tree }, passivation: { idleMs: 5_000, checkMs: 1_000 } });
+    if (kind === 'postgres') await system.recover();
+    system.spawn('tree', { id: 't-1' });
+    await system.settled();
+    await until(() => system.get<typeof tree>('t-1')?.getSnapshot().context.log.includes('quick') === true, 'the promise child completed');
+    await advance(system, clock, 6_000);
+    expect(system.get('t-1')).toBeUndefined(); // asleep with the child machine and three timers
+    expect((await log.store.listStreams({ passivated: true })).map((r) => r.streamId)).toEqual(['t-1']);
+    // woken at 29 s for the child's timer, which fires at 30 s; asleep again, woken at 44 s for the two at 45 s
+    await advance(system, clock, 40_000);
+    await system.wake('t-1');
+    await system.settled();
+    expect(system.get<typeof tree>('t-1')!.getSnapshot().context.log).toEqual(['quick', 'child', 'left', 'right']);
+    const fired = (await log.store.readStream('t-1')).filter((r) => r.meta.source === 'timer');
+    expect(fired.map((r) => r.meta.recordedAt)).toEqual([6_030_000, 6_045_000, 6_045_000]);
+    await system.close();
   });
 
   it('does not passivate an actor while an invoked promise is in flight', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assign, sendTo, setup } from 'xstate';
 import { createActorSystem, type LogStore, type WriteBatch } from '../../src/index.ts';
-import { createMemoryStore, type MemoryStore } from '../../stores/memory.ts';
+import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
+import { tempDb } from '../support/kit/index.ts';
 
 /**
  * A message between two journaled actors of one process is only in the sender's log until the
@@ -9,8 +10,12 @@ import { createMemoryStore, type MemoryStore } from '../../stores/memory.ts';
  * recovery forget it: it is delivered once after recovery.
  */
 
-/** The memory store answering writes asynchronously (as a networked store does); `die()` makes every later write fail, as a killed process writes nothing more. */
-function networkedAndMortal(inner: MemoryStore): { store: LogStore; die: () => void; writes: WriteBatch[] } {
+/**
+ * A SQLite log whose writes answer asynchronously, one at a time (as a networked store's do, so the
+ * receiver's inputs commit one per round trip); `die()` makes every later write fail, as a killed
+ * process writes nothing more.
+ */
+function networkedAndMortal(inner: SqliteStore): { store: LogStore; die: () => void; writes: WriteBatch[] } {
   let dead = false;
   const writes: WriteBatch[] = [];
   const store = new Proxy(inner as unknown as LogStore, {
@@ -51,7 +56,8 @@ const receiver = setup({ types: { context: {} as { got: string[] }, events: {} a
 
 describe('a message between two actors of one process, through a crash', () => {
   it('is delivered once after recovery when the sender was snapshotted before the receiver appended it', async () => {
-    const inner = createMemoryStore();
+    const log = tempDb();
+    const inner = openSqliteStore(log.path);
     const { store, die, writes } = networkedAndMortal(inner);
     const machines = { sender, receiver };
     const system = createActorSystem({ store, machines, snapshotEvery: 1, onError: () => {} });
@@ -73,10 +79,14 @@ describe('a message between two actors of one process, through a crash', () => {
     die();
     await system.close().catch(() => {});
 
-    const next = createActorSystem({ store: inner, machines });
+    inner.close();
+
+    // a new process on the same file
+    const reopened = openSqliteStore(log.path);
+    const next = createActorSystem({ store: reopened, machines });
     await next.recover();
     await next.settled();
-    const pings = inner.readStream('receiver').filter((r) => r.type === 'ping');
+    const pings = reopened.readStream('receiver').filter((r) => r.type === 'ping');
     expect(pings.map((r) => r.meta.causationId)).toHaveLength(1);
     expect(
       next
@@ -85,5 +95,7 @@ describe('a message between two actors of one process, through a crash', () => {
         .context.got.filter((g) => g === 'ping'),
     ).toEqual(['ping']);
     await next.close();
+    reopened.close();
+    log.cleanup();
   });
 });
