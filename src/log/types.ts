@@ -320,7 +320,7 @@ export interface LogStore {
    * default 10; 0 or `Infinity` keeps all).
    */
   saveSnapshot(snapshot: SnapshotRecord): Awaitable<void>;
-  /** The latest snapshot of a stream at or before `atOrBeforeVersion` (default: latest). */
+  /** The latest snapshot of a stream at or before `atOrBeforeVersion` (default: latest), parsed afresh for each call (the caller may change it). */
   loadSnapshot(streamId: string, atOrBeforeVersion?: number): Awaitable<SnapshotRecord | undefined>;
   /** Every kept snapshot of a stream, in increasing version order, in one read ([] when none). */
   listSnapshots(streamId: string): Awaitable<SnapshotRecord[]>;

@@ -11,7 +11,7 @@ import type { Bookkeeping } from './bookkeeping.ts';
 import { createGroupCommit, isPromise, type CommitMode } from './groupCommit.ts';
 import { Journal } from './journal.ts';
 import { asTree, PEER, peerStreamOf, refAt } from './actorTree.ts';
-import type { ImpliedMessage } from './fold.ts';
+import { Folder, type ImpliedMessage } from './fold.ts';
 import { JournaledActor } from './journaledActor.ts';
 import { machineHash } from './machineHash.ts';
 import { machineDefinition } from './definition.ts';
@@ -504,8 +504,10 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     try {
       // what this process posted before these actors ran here commits first (writes commit in order)
       if (store.ownership) await commit.commit({}).catch(() => {});
-      const ids = new Set(opened.map((a) => a.id));
-      if (running) for (const id of await store.inboxStreams()) ids.add(id);
+      // Many actors at once (a recovery): one query finds which of them have mail, instead of one read each.
+      const mailed = running || opened.length > 16 ? new Set(await store.inboxStreams()) : undefined;
+      const ids = new Set(mailed ? opened.map((a) => a.id).filter((id) => mailed.has(id)) : opened.map((a) => a.id));
+      if (running) for (const id of mailed!) ids.add(id);
       await deliverInbox([...ids]);
     } catch (err) {
       const error = asActorlogError(err, opened[0]?.id ?? '');
@@ -536,6 +538,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     const result: RecoveryReport = { recovered: [], finished: [], failed: [] };
     const outbox: ImpliedMessage[] = [];
     const ready: Array<() => void> = [];
+    const folders = new Map<AnyStateMachine, Folder>(); // one per machine: making one costs more than a short fold
     for (const stream of streams) {
       if (actors.has(stream.streamId)) continue;
       try {
@@ -548,7 +551,9 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         const definitions = definitionsSaved.has(hash) ? [] : [{ hash, name: stream.machine.name, definition: machineDefinition(machine), recordedAt: at }];
         definitionsSaved.add(hash);
         if (definitions.length > 0) commit.enqueue({ definitions, failed: () => definitionsSaved.delete(hash) });
-        const folded = await foldStream(store, machine, stream);
+        let folder = folders.get(machine);
+        if (!folder) folders.set(machine, (folder = new Folder(machine)));
+        const folded = await foldStream(store, machine, stream, folder);
         if (actors.has(stream.streamId)) continue;
         if (folded.tail.length > 0) {
           // what the tree derived from its last input, lost in a crash between two commits: appended now, as live

@@ -126,11 +126,25 @@ export class Folder {
   }
 
   /**
+   * Starts a new fold: a folder folds one stream at a time, and may be reused for the next (recovery
+   * folds every stream of a machine with one folder, since making one costs more than a short fold).
+   * What the previous fold left is dropped: its undo history, its pending sends, and the children it
+   * registered under a `systemId` (a stream's sends must not reach another stream's child).
+   */
+  private begin(): void {
+    this.actions = [];
+    this.sends = [];
+    this.history.clear();
+    const system = this.scope.system as unknown as { getAll(): Record<string, unknown>; _unregister(ref: unknown): void };
+    for (const ref of Object.values(system.getAll())) system._unregister(ref);
+  }
+
+  /**
    * The state before the first event: the machine's initial snapshot for `input`, created at `at`
    * (ms), for the stream `streamId` (it names the messages the fold finds in `outbox`).
    */
   initial(input: unknown, at: number, streamId = ''): FoldState {
-    this.actions = [];
+    this.begin();
     const snapshot = this.machine.getInitialSnapshot(this.scope, input) as AnyMachineSnapshot;
     const state: FoldState = { snapshot, version: 0, tracker: new BookkeepingTracker(), outbox: [], streamId, startedAt: at };
     const actions = this.actions;
@@ -141,6 +155,7 @@ export class Folder {
 
   /** Resumes from a persisted snapshot taken after `version`, with its bookkeeping. */
   restore(persisted: unknown, version: number, bookkeeping: Bookkeeping, streamId = ''): FoldState {
+    this.begin();
     const snapshot = this.machine.restoreSnapshot!(structuredClone(persisted) as never, this.scope) as AnyMachineSnapshot;
     this.markKnown(snapshot);
     return { snapshot, version, tracker: new BookkeepingTracker(readBookkeeping(bookkeeping)), outbox: [], streamId, startedAt: 0 };

@@ -2,7 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { EventMeta, EventRecord, LogStore, NewEvent, StreamRecord } from '../log/types.ts';
 import { loggedEvent } from './eventCodec.ts';
 import { isWithin, persistedAt, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
-import type { Bookkeeping } from './bookkeeping.ts';
+import { readBookkeeping, type Bookkeeping } from './bookkeeping.ts';
 import { Folder, type FoldState, type ImpliedMessage } from './fold.ts';
 import type { StoredSnapshot } from './journal.ts';
 
@@ -55,18 +55,56 @@ export async function startFold(
  * returns what recovery restarts from. A child whose `xstate.done.actor.*` or `xstate.error.actor.*`
  * is logged is marked finished, so it is not run again; an invoked source that is still live gets
  * `input.cursor` set to the last cursor it delivered, so it resumes where the log stops.
+ * @param reuse a folder of `machine` to fold with (recovery reuses one per machine); a new one by default
  */
-export async function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord): Promise<FoldedStream> {
-  const { folder, state } = await startFold(store, machine, stream);
-  const records = await store.readStream(stream.streamId, { fromVersion: state.version + 1 });
+export async function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, reuse?: Folder): Promise<FoldedStream> {
+  const saved = await store.loadSnapshot(stream.streamId);
+  const payload = saved?.snapshot as StoredSnapshot | undefined;
+  const records = await store.readStream(stream.streamId, { fromVersion: (payload?.state && payload.bookkeeping ? saved!.version : 0) + 1 });
+  if (records.length === 0 && payload?.state && payload.bookkeeping && (payload.state as { status?: unknown }).status === 'active') {
+    // The snapshot is the stream's head (a clean close, a passivation): nothing to fold. The live
+    // actor restores it as it is (the store parses a fresh copy for each load).
+    return resume(store, stream.streamId, {
+      persisted: payload.state,
+      status: 'active',
+      failureLogged: false,
+      version: saved!.version,
+      bookkeeping: readBookkeeping(payload.bookkeeping),
+      outbox: [],
+      tail: [],
+    });
+  }
+  const folder = reuse ?? new Folder(machine);
+  const state =
+    payload?.state && payload.bookkeeping
+      ? folder.restore(payload.state, saved!.version, payload.bookkeeping, stream.streamId)
+      : folder.initial(stream.input, stream.createdAt, stream.streamId);
   for (const record of records) folder.apply(state, record);
   const tail = records.length > 0 ? rederive(folder, state, records[records.length - 1]!) : [];
-  const persisted = folder.persist(state);
   const bookkeeping = state.tracker.toJSON();
+  const folded: FoldedStream = {
+    persisted: folder.persist(state),
+    status: state.snapshot.status,
+    failureLogged: state.failureLogged === true,
+    version: state.version,
+    bookkeeping,
+    outbox: state.outbox,
+    tail,
+  };
+  return resume(store, stream.streamId, folded);
+}
+
+/**
+ * Readies a folded stream's persisted tree to restart: each child whose completion is logged is
+ * marked `done` (or `error`), so XState does not start it again; each live source's input gets its
+ * last logged cursor.
+ */
+async function resume(store: LogStore, streamId: string, folded: FoldedStream): Promise<FoldedStream> {
+  const { persisted, bookkeeping } = folded;
   for (const [path, version] of Object.entries(bookkeeping.completed)) {
     const child = persistedAt(persisted, path)?.snapshot;
     if (child?.status !== 'active') continue;
-    const record = (await store.readStream(stream.streamId, { fromVersion: version, toVersion: version }))[0];
+    const record = (await store.readStream(streamId, { fromVersion: version, toVersion: version }))[0];
     const failed = record?.type.startsWith('xstate.error.actor.');
     child.status = failed ? 'error' : 'done';
     if (!failed) child.output = (record?.data as { output?: unknown } | undefined)?.output;
@@ -77,15 +115,7 @@ export async function foldStream(store: LogStore, machine: AnyStateMachine, stre
     // a cursor from a child whose input is not an object, see Journal.classify)
     if (child?.status === 'active') child.input = child.input !== null && typeof child.input === 'object' ? { ...(child.input as object), cursor } : { cursor };
   }
-  return {
-    persisted,
-    status: state.snapshot.status,
-    failureLogged: state.failureLogged === true,
-    version: state.version,
-    bookkeeping,
-    outbox: state.outbox,
-    tail,
-  };
+  return folded;
 }
 
 /**

@@ -1,0 +1,170 @@
+/**
+ * Recovery after kill -9 (`npm run bench:recover`): how long `recover()` takes to bring back every
+ * active stream of a SQLite log, against a bare XState restore (`createActor(machine, { snapshot })`
+ * + `start()`) of the same snapshots, already in memory (the baseline: no log, no fold).
+ *
+ * For each size (`--sizes`, default 10,000 and 100,000), three processes on one SQLite log in a
+ * temporary directory:
+ * 1. `build` spawns the sessions (commit mode `tick`), each with a pending `after` timer of six hours,
+ *    sends each `--pings` events, and waits to be killed with every actor running;
+ * 2. the parent kills it with SIGKILL;
+ * 3. `recover` opens the log in a fresh process and times `system.recover()` (every stream is active:
+ *    each is folded from its latest snapshot and started, its timer re-armed), then collects the
+ *    recovered actors' persisted snapshots and times the bare restore of them.
+ *
+ * `--json` prints one JSON object on stdout, progress on stderr; `--quick` runs 10,000 only.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { createActor } from 'xstate';
+import { createActorSystem } from '../src/index.ts';
+import { openSqliteStore } from '../stores/sqlite/index.ts';
+import { formatTable } from '../cli/output.ts';
+import { benchSession } from './passivation.ts';
+import { machineInfo } from './machineInfo.ts';
+
+const machines = { session: benchSession };
+const CHUNK = 5_000;
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The figures of one size, in ms. */
+export interface RecoverFigures {
+  /** Active streams in the log when the builder was killed. */
+  streams: number;
+  /** Events logged per stream after its spawn. */
+  pings: number;
+  /** Streams `recover()` started. */
+  recovered: number;
+  /** `system.recover()` in a fresh process (ms). */
+  recoverMs: number;
+  /** Bare `createActor(machine, { snapshot }).start()` of the recovered snapshots (ms). */
+  bareMs: number;
+  /** recoverMs / bareMs (target: <= 2). */
+  ratio: number;
+}
+
+/** The build process: spawns and pings `streams` sessions, prints `built`, waits for its SIGKILL. */
+async function build(path: string, streams: number, pings: number): Promise<void> {
+  const store = openSqliteStore(path);
+  const system = createActorSystem({ store, machines, commit: 'tick' });
+  for (let from = 0; from < streams; from += CHUNK) {
+    const to = Math.min(streams, from + CHUNK);
+    for (let i = from; i < to; i++) system.spawn('session', { id: `s-${i}` });
+    await system.settled();
+    for (let p = 0; p < pings; p++) for (let i = from; i < to; i++) system.get(`s-${i}`)!.send({ type: 'ping' });
+    await system.settled();
+  }
+  process.stdout.write('built\n');
+  await new Promise(() => {}); // killed here
+}
+
+/** The recover process: prints one JSON line with the recovery time and the bare restore's. */
+async function recover(path: string): Promise<void> {
+  const store = openSqliteStore(path);
+  const system = createActorSystem({ store, machines });
+  const t0 = performance.now();
+  const report = await system.recover();
+  const recoverMs = performance.now() - t0;
+  const snapshots = report.recovered.map((actor) => actor.ref.getPersistedSnapshot());
+  const pings = (report.recovered[0]?.getSnapshot().context as { pings?: number } | undefined)?.pings;
+  await system.close();
+  store.close();
+  const bare: Array<{ stop(): void }> = [];
+  const t1 = performance.now();
+  for (const snapshot of snapshots) bare.push(createActor(benchSession, { snapshot: snapshot as never }).start());
+  const bareMs = performance.now() - t1;
+  for (const actor of bare) actor.stop();
+  process.stdout.write(`${JSON.stringify({ recovered: report.recovered.length, failed: report.failed.length, pings, recoverMs, bareMs })}\n`);
+  process.exit(0); // the bare actors' timers would keep the process alive for six hours
+}
+
+/** Runs this file as a child process in `mode`, collecting its stdout. */
+function child(mode: string, args: string[], until?: string): { done: Promise<string>; kill(): void } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const done = new Promise<string>((resolve, reject) => {
+    proc.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (until !== undefined && out.includes(until)) resolve(out);
+    });
+    proc.on('exit', (code, signal) =>
+      code === 0 || signal === 'SIGKILL' ? resolve(out) : reject(new Error(`bench:recover ${mode} exited ${code ?? signal}`)),
+    );
+  });
+  return { done, kill: () => proc.kill('SIGKILL') };
+}
+
+/**
+ * Measures recovery of `streams` active sessions after a kill -9, against a bare XState restore.
+ * @throws Error when recovery did not bring back every stream with its pings (a broken run, not a slow one)
+ * @example
+ * ```ts
+ * const r = await measureRecover(10_000);
+ * console.log(r.ratio);
+ * ```
+ */
+export async function measureRecover(streams: number, options: { pings?: number; log?: (line: string) => void } = {}): Promise<RecoverFigures> {
+  const pings = options.pings ?? 3;
+  const log = options.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'actorlog-recover-'));
+  const path = join(dir, 'log.db');
+  try {
+    log(`recover: building ${streams} active sessions (${pings} pings each)`);
+    const builder = child('build', [path, String(streams), String(pings)], 'built');
+    await builder.done;
+    builder.kill();
+    log('recover: killed with SIGKILL; recovering in a fresh process');
+    const r = JSON.parse((await child('recover', [path]).done).trim()) as {
+      recovered: number;
+      failed: number;
+      pings: number;
+      recoverMs: number;
+      bareMs: number;
+    };
+    if (r.recovered !== streams || r.failed !== 0 || r.pings !== pings) {
+      throw new Error(`recovery is broken: ${r.recovered} of ${streams} recovered, ${r.failed} failed, ${r.pings} pings (expected ${pings})`);
+    }
+    return { streams, pings, recovered: r.recovered, recoverMs: r.recoverMs, bareMs: r.bareMs, ratio: r.recoverMs / r.bareMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The table of {@link measureRecover} figures. */
+export function formatRecover(list: RecoverFigures[]): string {
+  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  return formatTable(
+    ['recovery after kill -9 (active streams)', 'recover() ms', 'bare XState restore ms', 'ratio (target <= 2x)'],
+    list.map((r) => [`${f(r.streams)} sessions, ${r.pings} events each`, f(r.recoverMs, 1), f(r.bareMs, 1), `${r.ratio.toFixed(2)}x`]),
+  );
+}
+
+const sizes = (value: string): number[] =>
+  value.split(',').map((part) => {
+    const n = Number(part);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a comma-separated list of positive integers');
+    return n;
+  });
+
+async function main(argv: string[]): Promise<void> {
+  const [mode, ...rest] = argv;
+  if (mode === 'build') return build(rest[0]!, Number(rest[1]), Number(rest[2]));
+  if (mode === 'recover') return recover(rest[0]!);
+  const opts = new Command('bench:recover')
+    .option('--sizes <list>', 'active streams per measurement (default 10000,100000)', sizes)
+    .option('--quick', '10,000 streams only')
+    .option('--json', 'print one JSON object on stdout, progress on stderr')
+    .parse(argv, { from: 'user' })
+    .opts<{ sizes?: number[]; quick?: boolean; json?: boolean }>();
+  const list: RecoverFigures[] = [];
+  for (const n of opts.sizes ?? (opts.quick ? [10_000] : [10_000, 100_000])) list.push(await measureRecover(n, { log: say }));
+  const machine = machineInfo();
+  process.stdout.write(opts.json ? `${JSON.stringify({ machine, recover: list })}\n` : `${formatRecover(list)}\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main(process.argv.slice(2));
