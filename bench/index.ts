@@ -26,6 +26,8 @@ export interface LevelFigures {
   actorRatio: number;
   actorTickPerSec: number;
   replayPerSec: number;
+  floorPerSec: number;
+  replayFloorRatio: number;
   folderPerSec: number;
   transitionFoldPerSec: number;
   replayRatio: number;
@@ -100,6 +102,7 @@ async function measureLevel(synchronous: Sync, events: number, runs: number, dir
       unjournaledPerSec: Math.round(median(actor.plain)),
       actorTickPerSec: Math.round(median(actor.tick)),
       replayPerSec: pick(replays, 'replayPerSec'),
+      floorPerSec: pick(replays, 'floorPerSec'),
       folderPerSec: pick(replays, 'folderPerSec'),
       transitionFoldPerSec: pick(replays, 'transitionFoldPerSec'),
     };
@@ -108,6 +111,7 @@ async function measureLevel(synchronous: Sync, events: number, runs: number, dir
       appendRatio: ratio(f.appendPerSec, f.rawAppendPerSec),
       actorRatio: ratio(f.actorPerSec, f.unjournaledPerSec),
       replayRatio: ratio(f.replayPerSec, f.transitionFoldPerSec),
+      replayFloorRatio: ratio(f.replayPerSec, f.floorPerSec),
     };
   } finally {
     store.close();
@@ -165,6 +169,8 @@ const ROWS: Array<[string, keyof LevelFigures, 'rate' | 'ratio']> = [
   ['  ratio journaled / plain', 'actorRatio', 'ratio'],
   ['actor: journaled, commit tick', 'actorTickPerSec', 'rate'],
   ['replay: replay() incl. reading', 'replayPerSec', 'rate'],
+  ['replay: floor, read rows + JSON.parse', 'floorPerSec', 'rate'],
+  ['  ratio replay() / floor', 'replayFloorRatio', 'ratio'],
   ['replay: Folder on read records', 'folderPerSec', 'rate'],
   ['replay: bare transition() fold', 'transitionFoldPerSec', 'rate'],
   ['  ratio replay() / transition()', 'replayRatio', 'ratio'],

@@ -18,6 +18,8 @@ const FIGURES = [
   'actorRatio',
   'actorTickPerSec',
   'replayPerSec',
+  'floorPerSec',
+  'replayFloorRatio',
   'folderPerSec',
   'transitionFoldPerSec',
   'replayRatio',
@@ -49,7 +51,7 @@ describe('bench smoke', () => {
       expect(store.getStream('tick')!.version).toBe(250);
       const replayed = await measureReplay(store, benchCounter, 'tick');
       expect(replayed.events).toBe(250);
-      for (const key of ['replayPerSec', 'folderPerSec', 'transitionFoldPerSec'] as const) expect(positiveFinite(replayed[key]), key).toBe(true);
+      for (const key of ['replayPerSec', 'floorPerSec', 'folderPerSec', 'transitionFoldPerSec'] as const) expect(positiveFinite(replayed[key]), key).toBe(true);
     } finally {
       store.close();
       db.cleanup();
