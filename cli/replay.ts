@@ -1,6 +1,7 @@
 import type { StateValue } from 'xstate';
 import { ActorlogError } from '../src/errors.ts';
-import { replay, verifyReplay, verifyUpgrade, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
+import { foldPlan, planReplay } from '../src/replay/plan.ts';
+import { foldRecords, verifyPlan, verifyUpgrade, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
 import { machineSegments } from '../src/replay/segments.ts';
 import { openLog } from './openLog.ts';
 import { existsSync } from 'node:fs';
@@ -133,20 +134,25 @@ export async function runReplay(
   try {
     const stream = await store.getStream(streamId);
     if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in ${dbPath}`, { details: { streamId } });
-    // the machines the stream ran: its own, then each upgrade's (any of them is the stream's machine)
-    const hashes = [...new Set((await machineSegments(store, stream, await store.readStream(streamId))).map((s) => s.hash))];
+    // the machines the stream ran: its own, then each upgrade's (any of them is the stream's machine);
+    // the stream is read once, here, for them, the replay and --verify
+    const records = await store.readStream(streamId);
+    const segments = await machineSegments(store, stream, records);
+    const hashes = [...new Set(segments.map((s) => s.hash))];
     const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash, hashes });
     if (mismatch)
       err.write(
         `actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`,
       );
-    // across an upgrade each stretch is folded by the registered machine that ran it (matched by hash)
-    const replayOptions = { machines: registry.all(), ignoreHash: mismatch !== undefined };
-    const steps = replay(store, machine, streamId, { ...replayOptions, to: options.to });
+    // across an upgrade each stretch is folded by the registered machine that ran it (matched by hash),
+    // as replay() folds it; with another definition (--ignore-hash), that machine alone from the input
+    const to = options.to;
+    const plan = mismatch ? undefined : await planReplay(store, stream, machine, registry.all(), { records, segments });
+    const steps = plan ? foldPlan(stream, plan, to) : foldRecords(machine, stream, to === undefined ? records : records.filter((r) => r.version <= to));
     if (options.json) {
       let chunk = '';
       let n = 0;
-      for await (const step of steps) {
+      for (const step of steps) {
         chunk += jsonStep(step);
         if (++n % 500 === 0) {
           out.write(chunk);
@@ -156,13 +162,13 @@ export async function runReplay(
       out.write(chunk);
     } else {
       const rows: string[][] = [];
-      for await (const step of steps) rows.push(tableRow(step));
+      for (const step of steps) rows.push(tableRow(step));
       out.write(formatTable(HEADERS, rows));
     }
     if (!options.verify) return ExitCodes.OK;
     // a machine the stream never ran is checked as recovery's onMachineChange 'verify' would check it,
     // so the answer is the deploy's: the same first differing version, or OK where recovery goes on
-    const result = mismatch ? await verifyUpgrade(store, machine, stream) : await verifyReplay(store, machine, streamId, replayOptions);
+    const result = plan ? verifyPlan(stream, plan, await store.listSnapshots(streamId)) : await verifyUpgrade(store, machine, stream);
     out.write(options.json ? jsonLine({ verify: result }) : verifyText(result, streamId));
     if (!result.ok) return ExitCodes.MISMATCH;
     return result.nothingToCompare && options.strict ? ExitCodes.NOT_VERIFIED : ExitCodes.OK;

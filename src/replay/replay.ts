@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { ActorlogError } from '../errors.ts';
 import type { EventRecord, LogStore, SnapshotRecord, StreamRecord } from '../log/types.ts';
-import { foldFrom, foldPlan, planReplay } from './plan.ts';
+import { foldFrom, foldPlan, planReplay, type ReplayPlan } from './plan.ts';
 import { machineSegments } from './segments.ts';
 import { decodeEvent } from '../runtime/eventCodec.ts';
 import { Folder } from '../runtime/fold.ts';
@@ -60,17 +60,21 @@ export interface ReplayOptions {
 export async function* replay(store: LogStore, machine: AnyStateMachine, streamId: string, options: ReplayOptions = {}): AsyncGenerator<ReplayStep> {
   const stream = await requireStream(store, streamId);
   if (options.ignoreHash) {
-    const folder = new Folder(machine);
-    const state = folder.initial(stream.input, stream.createdAt);
-    for (const record of await store.readStream(streamId, { toVersion: options.to })) {
-      const event = decodeEvent(record);
-      folder.applyEvent(state, event, record);
-      yield { record, event, snapshot: state.snapshot };
-    }
+    yield* foldRecords(machine, stream, await store.readStream(streamId, { toVersion: options.to }));
     return;
   }
-  const plan = await planReplay(store, stream, machine, options.machines ?? []);
-  for await (const { record, event, state } of foldPlan(store, stream, plan, options.to)) yield { record, event, snapshot: state.snapshot };
+  yield* foldPlan(stream, await planReplay(store, stream, machine, options.machines ?? []), options.to);
+}
+
+/** Each step of a fold of `records` with `machine` alone, from the stream's input (replay's `ignoreHash`). @internal */
+export function* foldRecords(machine: AnyStateMachine, stream: StreamRecord, records: readonly EventRecord[]): Generator<ReplayStep> {
+  const folder = new Folder(machine);
+  const state = folder.initial(stream.input, stream.createdAt);
+  for (const record of records) {
+    const event = decodeEvent(record);
+    folder.applyEvent(state, event, record);
+    yield { record, event, snapshot: state.snapshot };
+  }
 }
 
 /** The initial snapshot of a stream's actor (before its first event). */
@@ -132,13 +136,23 @@ export async function verifyReplay(
   const compare = new SnapshotComparison(await store.listSnapshots(streamId));
   if (compare.saved.size === 0) return compare.result();
   if (options.ignoreHash) {
-    compare.at(0, await initialSnapshot(store, machine, streamId));
-    for await (const step of replay(store, machine, streamId, { ignoreHash: true, to: compare.last })) compare.at(step.record.version, step.snapshot);
+    compare.at(0, new Folder(machine).initial(stream.input, stream.createdAt).snapshot);
+    for (const step of foldRecords(machine, stream, await store.readStream(streamId, { toVersion: compare.last })))
+      compare.at(step.record.version, step.snapshot);
     return compare.result();
   }
-  const plan = await planReplay(store, stream, machine, options.machines ?? []);
+  return verifyPlan(stream, await planReplay(store, stream, machine, options.machines ?? []), compare);
+}
+
+/**
+ * {@link verifyReplay} of a plan made already (the CLI's, which read the stream once for its
+ * replay and its verification): `snapshots` are the stream's live ones. @internal
+ */
+export function verifyPlan(stream: StreamRecord, plan: ReplayPlan, snapshots: readonly SnapshotRecord[] | SnapshotComparison): VerifyResult {
+  const compare = snapshots instanceof SnapshotComparison ? snapshots : new SnapshotComparison(snapshots);
+  if (compare.saved.size === 0) return compare.result();
   if (plan.machines[0]) compare.at(0, new Folder(plan.machines[0]).initial(stream.input, stream.createdAt).snapshot);
-  for await (const { record, state } of foldPlan(store, stream, plan, compare.last)) compare.at(record.version, state.snapshot);
+  for (const { record, snapshot } of foldPlan(stream, plan, compare.last)) compare.at(record.version, snapshot);
   return compare.result();
 }
 

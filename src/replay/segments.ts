@@ -46,10 +46,3 @@ export async function machineSegments(store: LogStore, stream: StreamRecord, rec
   }
   return segments;
 }
-
-/** The index of the segment `version` belongs to. */
-export function segmentAt(segments: readonly MachineSegment[], version: number): number {
-  let k = 0;
-  while (k + 1 < segments.length && segments[k + 1]!.from <= version) k++;
-  return k;
-}

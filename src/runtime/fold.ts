@@ -5,6 +5,7 @@ import { childPath, currentPath, isMachineRef, PEER, refAt, ROOT_PATH, type Tree
 import { BookkeepingTracker, readBookkeeping, type ActionLike, type Bookkeeping } from './bookkeeping.ts';
 import { decodeEvent } from './eventCodec.ts';
 import { FAILED_EVENT, type FailureData } from './failure.ts';
+import { FoldHistory } from './foldHistory.ts';
 import { UPGRADED_EVENT } from './upgradeEvent.ts';
 
 /** A message to another journaled actor that a folded transition sent (recovery delivers it once). */
@@ -40,6 +41,8 @@ export interface FoldState {
 
 /** How many earlier snapshots per actor a fold keeps, to undo the events an actor never processed when it threw. */
 const HISTORY = 32;
+/** `sendsOfLast()` of an event that sent nothing (most): one shared empty list, not one per event. */
+const NO_SENDS: Array<{ from: string; to: string; event: EventObject }> = [];
 
 /**
  * Folds logged events through a machine's pure transition function, with no I/O and no timers. It
@@ -66,8 +69,8 @@ export class Folder {
   private readonly peers = new Map<string, object>();
   private actions: ActionLike[] = [];
   /** What the machines of the tree sent one another (no delay) for the last event applied, in order. */
-  private sends: Array<{ from: string; to: string; event: EventObject }> = [];
-  private history = new Map<string, Array<{ version: number; before: AnyMachineSnapshot }>>();
+  private sends: Array<{ from: string; to: string; event: EventObject }> = NO_SENDS;
+  private history = new Map<string, FoldHistory>();
 
   constructor(readonly machine: AnyStateMachine) {
     // The actor is never started: it only lends the scope a `self` and a system for child refs.
@@ -169,7 +172,7 @@ export class Folder {
   /** Applies an already decoded event (the replay CLI keeps both). */
   applyEvent(state: FoldState, event: EventObject, record: EventRecord): FoldState {
     state.version = record.version;
-    this.sends = [];
+    this.sends = NO_SENDS;
     if (record.type === FAILED_EVENT && record.meta.source === 'system') {
       this.applyFailure(state, record.data as FailureData);
       return state;
@@ -213,6 +216,7 @@ export class Folder {
 
   /** Applies the actions of the actor at `path` for `record` (undefined: its initial state) to the bookkeeping. */
   private settle(state: FoldState, path: string, actions: ActionLike[], record: EventRecord | undefined): void {
+    if (actions.length === 0) return; // nothing scheduled, cancelled, stopped or sent (an assign, most events)
     const version = record?.version ?? 0;
     state.tracker.onActions(path, actions, version, record?.meta.recordedAt ?? state.startedAt, (ref) => currentPath(ref, this.self, this.rootRef(state)));
     this.collect(state, path, actions, version, record?.globalPosition ?? 0);
@@ -222,7 +226,9 @@ export class Folder {
       const to = currentPath(params.to, this.self, this.rootRef(state));
       if (to === undefined) continue;
       const ref = to === ROOT_PATH ? this.self : refAt(this.rootRef(state), to);
-      if (to === ROOT_PATH || (ref && isMachineRef(ref))) this.sends.push({ from: path, to, event: params.event });
+      if (to !== ROOT_PATH && !(ref && isMachineRef(ref))) continue;
+      if (this.sends === NO_SENDS) this.sends = [];
+      this.sends.push({ from: path, to, event: params.event });
     }
   }
 
@@ -282,10 +288,9 @@ export class Folder {
   }
 
   private remember(path: string, version: number, before: AnyMachineSnapshot): void {
-    let list = this.history.get(path);
-    if (!list) this.history.set(path, (list = []));
-    list.push({ version, before });
-    if (list.length > HISTORY) list.shift();
+    let history = this.history.get(path);
+    if (!history) this.history.set(path, (history = new FoldHistory(HISTORY)));
+    history.remember(version, before);
   }
 
   private applyFailure(state: FoldState, failure: FailureData): void {
@@ -294,8 +299,7 @@ export class Folder {
     if (path !== ROOT_PATH && !target) return;
     const current = path === ROOT_PATH ? state.snapshot : (target!.getSnapshot() as AnyMachineSnapshot);
     // The snapshot before the event that threw (the actor never processed that event or any after it).
-    const entry = this.history.get(path)?.find((h) => h.version === failure.at);
-    const base = entry?.before ?? current;
+    const base = this.history.get(path)?.before(failure.at) ?? current;
     const failed = { ...base, status: 'error', error: failure.error } as AnyMachineSnapshot;
     if (path === ROOT_PATH) state.failureLogged = true;
     if (path === ROOT_PATH) state.snapshot = failed;

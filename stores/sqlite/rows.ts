@@ -11,6 +11,9 @@ export interface EventRow {
   meta: string;
 }
 
+/** A row of `events` in better-sqlite3's `raw` mode: the values of {@link EVENT_COLUMNS}, in that order. */
+export type RawEventRow = [globalPosition: number, streamId: string, version: number, type: string, data: string, meta: string];
+
 /** A row of `streams` joined with its derived version and last append time. */
 export interface StreamRow {
   stream_id: string;
@@ -66,6 +69,11 @@ export function toEventRecord(row: EventRow): EventRecord {
     data: JSON.parse(row.data),
     meta: JSON.parse(row.meta) as EventMeta,
   };
+}
+
+/** {@link toEventRecord} of a {@link RawEventRow}. */
+export function rawToEventRecord(row: RawEventRow): EventRecord {
+  return { globalPosition: row[0], streamId: row[1], version: row[2], type: row[3], data: JSON.parse(row[4]), meta: JSON.parse(row[5]) as EventMeta };
 }
 
 /** Turns a stream row into a {@link StreamRecord}; `updatedAt` is the later of status change and last append. */
