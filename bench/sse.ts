@@ -23,9 +23,19 @@ export interface MeasureSseOptions {
   log?: (line: string) => void;
 }
 
+/** Events per run of the source alone and of the bare loop (at least): a run of fewer lasts a few ms. */
+const SOURCE_EVENTS = 50_000;
+/** Alternated runs of the source alone and of the bare loop; the median of each is reported. */
+const SOURCE_RUNS = 5;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
 /** What {@link measureSse} reports, in events per second. */
 export interface SseFigures {
+  /** Events per journaled run. */
   events: number;
+  /** Events per run of the source alone and of the bare loop (at least 50,000; the median of 5 alternated runs each). */
+  sourceEvents: number;
   /** Events from a local HTTP server through the SSE source (undici + eventsource-parser), a journaled session actor and the SQLite log (commit each). */
   journaledPerSec: number;
   /** The same with group commit (`commit: 'tick'`). */
@@ -122,7 +132,8 @@ async function journaled(url: string, events: number, commit: CommitMode, dir: s
  * SSE throughput: `events` Server-Sent Events from a local HTTP server (127.0.0.1) through the SSE
  * source, a journaled session actor and the SQLite log, against the same events read by a bare
  * eventsource-parser loop over undici, measured in the same run (and the source alone, to tell the
- * parsing cost from the journal's). Temporary files are removed afterwards. Nothing asserts speed.
+ * parsing cost from the journal's: at least 50,000 events per run, the median of 5 runs alternated
+ * with the bare loop's, both warmed up). Temporary files are removed afterwards. Nothing asserts speed.
  *
  * @example
  * ```ts
@@ -132,21 +143,34 @@ async function journaled(url: string, events: number, commit: CommitMode, dir: s
  */
 export async function measureSse(options: MeasureSseOptions = {}): Promise<SseFigures> {
   const events = options.events ?? 20_000;
+  const sourceEvents = Math.max(events, SOURCE_EVENTS);
   const log = options.log ?? (() => undefined);
   const { url, server } = await eventServer(events);
+  const source = await eventServer(sourceEvents);
   const dir = mkdtempSync(join(tmpdir(), 'actorlog-bench-sse-'));
   try {
-    await bare(url, events); // warm-up
-    const barePerSec = await bare(url, events);
-    log(`sse: bare eventsource-parser loop ${Math.round(barePerSec)}/s`);
-    const sourcePerSec = await sourceOnly(url, events);
-    log(`sse: source ${Math.round(sourcePerSec)}/s`);
+    // the source alone against the bare loop: both warmed up, then alternated, the median of each
+    // (a run is a few ms: one run alone says more about the machine's other load than about the code)
+    await bare(source.url, sourceEvents);
+    await sourceOnly(source.url, sourceEvents);
+    const bares: number[] = [];
+    const sources: number[] = [];
+    for (let r = 0; r < SOURCE_RUNS; r++) {
+      bares.push(await bare(source.url, sourceEvents));
+      sources.push(await sourceOnly(source.url, sourceEvents));
+    }
+    const barePerSec = median(bares);
+    const sourcePerSec = median(sources);
+    log(
+      `sse: bare eventsource-parser loop ${Math.round(barePerSec)}/s, source ${Math.round(sourcePerSec)}/s (${sourceEvents} events, median of ${SOURCE_RUNS})`,
+    );
     const journaledPerSec = await journaled(url, events, 'each', dir);
     log(`sse: journaled (commit each) ${Math.round(journaledPerSec)}/s`);
     const journaledTickPerSec = await journaled(url, events, 'tick', dir);
     log(`sse: journaled (commit tick) ${Math.round(journaledTickPerSec)}/s`);
     return {
       events,
+      sourceEvents,
       journaledPerSec,
       journaledTickPerSec,
       sourcePerSec,
@@ -156,6 +180,7 @@ export async function measureSse(options: MeasureSseOptions = {}): Promise<SseFi
     };
   } finally {
     await new Promise((r) => server.close(r));
+    await new Promise((r) => source.server.close(r));
     rmSync(dir, { recursive: true, force: true });
   }
 }

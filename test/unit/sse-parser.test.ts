@@ -65,6 +65,16 @@ describe('SSE parser (raw bytes in, messages out)', () => {
     expect(messages).toEqual([]);
   });
 
+  it('records as the overflow head the text fed since the last complete event, across chunks, bounded to 16 KiB', () => {
+    const heads: string[] = [];
+    const d = createSseDecoder({ onMessage: () => {}, onOverflow: (_e, head) => heads.push(head) }, { maxBufferChars: 20_000 });
+    d.feed(Buffer.from('id: 1\ndata: a\n\nid: 2\ndata: b\r\n\r\ndata: big-'));
+    d.feed(Buffer.from('y'.repeat(10_000)));
+    d.feed(Buffer.from('z'.repeat(15_000)));
+    expect(heads).toHaveLength(1);
+    expect(heads[0]).toBe(`data: big-${'y'.repeat(10_000)}${'z'.repeat(16 * 1024 - 10_010)}`);
+  });
+
   it('forgets a partial event on reset (a new connection)', () => {
     const r = decode([Buffer.from('data: half')]);
     r.decoder.reset();

@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
 import { ActorlogError } from '../../errors.ts';
 import { httpStatusError, invalidPayload, keepRaw, networkError } from '../../transport/classify.ts';
@@ -86,13 +86,26 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
     const abort = new AbortController();
     let stalled = false;
     let stallTimer: Subscription | undefined;
+    // One timer per connection, not one per event: progress only moves `lastProgress` (read once per
+    // chunk: the events of one chunk arrive together); the timer, when due, looks at how long ago
+    // that was and waits the rest, or aborts.
+    let lastProgress = scheduler.now();
+    let progressed = false;
+    const progress = () => {
+      progressed = true;
+    };
     const armStall = () => {
-      stallTimer?.unsubscribe();
-      if (stallMs > 0)
-        stallTimer = scheduler.schedule(() => {
-          stalled = true;
-          abort.abort();
-        }, stallMs);
+      lastProgress = scheduler.now();
+      if (stallMs <= 0 || stallTimer) return;
+      stallTimer = scheduler.schedule(function check(this: SchedulerAction<unknown>) {
+        const idle = scheduler.now() - lastProgress;
+        if (idle < stallMs) {
+          this.schedule(undefined, stallMs - idle);
+          return;
+        }
+        stalled = true;
+        abort.abort();
+      }, stallMs);
     };
     const fail = (err: unknown) => {
       if (subscriber.closed) return;
@@ -138,16 +151,16 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
       const decoder = createSseDecoder(
         {
           onMessage: (message) => {
-            armStall(); // progress is a complete event, not a byte: a dripping body does not re-arm the stall timer
+            progress(); // progress is a complete event, not a byte: a dripping body does not re-arm the stall timer
             if (subscriber.closed) return;
             subscriber.next(options.isHeartbeat?.(message) ? { kind: 'heartbeat' } : { kind: 'message', message });
           },
           onRetry: (retryMs) => {
-            armStall();
+            progress();
             subscriber.next({ kind: 'retry', retryMs });
           },
           onComment: () => {
-            armStall();
+            progress();
             subscriber.next({ kind: 'heartbeat' });
           },
           onOverflow: (e, head) => {
@@ -158,7 +171,10 @@ export function openSseConnection(req: SseRequest, options: SseConnectionOptions
       );
       try {
         for await (const chunk of res.body) {
+          const at = scheduler.now();
+          progressed = false;
           decoder.feed(chunk as Buffer);
+          if (progressed) lastProgress = at;
           if (overflow) throw overflow;
           if (subscriber.closed) return;
         }

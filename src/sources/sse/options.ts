@@ -39,8 +39,9 @@ export interface SseOptions {
   cursorOf?: (message: SseMessage) => string | undefined;
   /**
    * True when a message with cursor `next` was already delivered, given the last cursor and the
-   * message. The default remembers the last 1024 cursors of this subscription (and the initial one)
-   * with a digest of their `event` and `data`: a cursor seen with the same content is a replay
+   * message. The default remembers the last 1024 cursors of this subscription that were increasing
+   * integers and the last 1024 others (and the initial one), with a fingerprint of their `event` and
+   * `data` (src/sources/sse/seenCursors.ts): a cursor seen with the same content is a replay
    * (dropped), one seen with other content is a reused id (delivered, `cursorReused`).
    */
   isDuplicate?: (next: string, last: string | undefined, message: SseMessage) => boolean;

@@ -53,41 +53,53 @@ export const DEFAULT_MAX_EVENT_CHARS = 4 * 1024 * 1024;
  */
 export function createSseDecoder(handlers: SseDecoderHandlers, options: { maxBufferChars?: number } = {}): SseDecoder {
   let text = new TextDecoder('utf-8');
-  // The start of the text fed since the last complete event: kept (bounded) for an overflow's record.
-  let head = '';
+  // For an overflow's record, the start of the text fed since the last complete event, kept lazily
+  // (nothing is searched per chunk): the last chunk in which an event ended, and the start of what
+  // came after it (bounded). The blank line is looked for only when an overflow asks for the head.
+  let ended: string | undefined;
+  let after = '';
   let dispatched = false;
   const HEAD = 16 * 1024;
+  const head = (): string => {
+    if (ended === undefined) return after;
+    let end = -1;
+    for (const blank of ['\r\n\r\n', '\n\n', '\r\r']) {
+      const at = ended.lastIndexOf(blank);
+      if (at >= 0 && at + blank.length > end) end = at + blank.length;
+    }
+    return (ended.slice(end < 0 ? 0 : end) + after).slice(0, HEAD);
+  };
   const parser: EventSourceParser = createParser({
     maxBufferSize: options.maxBufferChars ?? DEFAULT_MAX_EVENT_CHARS,
     onEvent: (event) => {
       dispatched = true;
-      const message: SseMessage = { data: event.data };
-      if (event.id !== undefined) message.id = event.id;
+      const message: SseMessage = event.id === undefined ? { data: event.data } : { id: event.id, data: event.data };
       if (event.event !== undefined) message.event = event.event;
       handlers.onMessage(message);
     },
     onRetry: (ms) => handlers.onRetry?.(ms),
     onComment: (comment) => handlers.onComment?.(comment),
     onError: (error) => {
-      if (error.type === 'max-buffer-size-exceeded') handlers.onOverflow?.(error, head);
+      if (error.type === 'max-buffer-size-exceeded') handlers.onOverflow?.(error, head());
     },
   });
   return {
     feed(bytes) {
       const chunk = text.decode(bytes, { stream: true });
-      if (head.length < HEAD) head += chunk.slice(0, HEAD - head.length);
       dispatched = false;
+      if (after.length < HEAD) after += chunk.slice(0, HEAD - after.length);
       parser.feed(chunk);
       if (dispatched) {
-        // an event ended in this chunk: what follows its blank line starts the next one
-        const m = /(?:\r\n\r\n|\n\n|\r\r)(?![\s\S]*(?:\r\n\r\n|\n\n|\r\r))/.exec(chunk);
-        head = m ? chunk.slice(m.index + m[0].length, m.index + m[0].length + HEAD) : '';
+        // an event ended in this chunk: what follows its last blank line starts the next one
+        ended = chunk;
+        after = '';
       }
     },
     reset() {
       parser.reset();
       text = new TextDecoder('utf-8');
-      head = '';
+      ended = undefined;
+      after = '';
     },
   };
 }

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { asyncScheduler, Observable, type Subscription } from 'rxjs';
 import { ActorlogError } from '../../errors.ts';
 import { openSseConnection, type SseRequest } from './connection.ts';
 import { validateSseOptions, type SseOptions } from './options.ts';
 import type { SseMessage } from './parser.ts';
 import { decideRetry } from './retryPolicy.ts';
+import { SeenCursors } from './seenCursors.ts';
 
 /** What the SSE source emits: lifecycle notices around the messages. */
 export type SseItem =
@@ -20,16 +20,6 @@ export type SseItem =
   | { kind: 'retry'; attempt: number; delayMs: number; error: ActorlogError; cursor?: string }
   /** A 2xx answer that was not an event stream (JSON, say), read whole; the source then completes. */
   | { kind: 'body'; status: number; contentType: string; text: string; headers: Record<string, string> };
-
-const SEEN_LIMIT = 1024;
-
-/** A digest of what an event says (its `event` and `data`): two events with one id and other content are two events. */
-const digestOf = (m: SseMessage): string =>
-  createHash('sha256')
-    .update(m.event ?? '')
-    .update('\n')
-    .update(m.data)
-    .digest('base64');
 
 /**
  * A Server-Sent Events source as an RxJS Observable, over undici with eventsource-parser
@@ -82,27 +72,8 @@ export function sse(options: SseOptions): Observable<SseItem> {
     let serverRetryMs: number | undefined;
     let connection: Subscription | undefined;
     let pending: Subscription | undefined;
-    // The last SEEN_LIMIT cursors with a digest of their content, in a Map (lookup) and a ring
-    // (eviction order). The initial cursor's content is unknown (undefined): a message with it is a replay.
-    const seen = new Map<string, string | undefined>(cursor !== undefined ? [[cursor, undefined]] : []);
-    const ring: string[] = [...seen.keys()];
-    let oldest = 0;
-    const remember = (c: string, digest: string) => {
-      const known = seen.has(c);
-      seen.set(c, digest);
-      if (known) return;
-      if (ring.length < SEEN_LIMIT) {
-        ring.push(c);
-        return;
-      }
-      seen.delete(ring[oldest]);
-      ring[oldest] = c;
-      oldest = (oldest + 1) % SEEN_LIMIT;
-    };
-    let memo: { message?: SseMessage; digest: string } = { digest: '' };
-    const digest = (m: SseMessage) => (memo.message === m ? memo.digest : (memo = { message: m, digest: digestOf(m) }).digest);
-    const isDuplicate =
-      options.isDuplicate ?? ((next: string, _last: string | undefined, m: SseMessage) => seen.has(next) && [undefined, digest(m)].includes(seen.get(next)));
+    const seen = new SeenCursors(cursor);
+    const custom = options.isDuplicate;
 
     const buildRequest = (): SseRequest => {
       const r = options.request;
@@ -154,17 +125,25 @@ export function sse(options: SseOptions): Observable<SseItem> {
               subscriber.next(item);
               break;
             case 'message': {
-              const c = cursorOf(item.message);
+              const m = item.message;
+              const c = cursorOf(m);
               let reused = false;
               if (c !== undefined) {
-                if (isDuplicate(c, cursor, item.message)) break;
-                reused = seen.has(c);
+                if (custom) {
+                  if (custom(c, cursor, m)) break;
+                  reused = seen.has(c);
+                  seen.remember(c, m);
+                } else {
+                  const was = seen.deliver(c, m);
+                  if (was === 'replay') break;
+                  reused = was === 'reused';
+                }
                 cursor = c;
-                remember(c, digest(item.message));
               }
               attempt = 0;
-              const out: SseItem = { kind: 'message', ...item.message };
-              if (c !== undefined) out.cursor = c;
+              const out: SseItem = c === undefined ? { kind: 'message', data: m.data } : { kind: 'message', data: m.data, cursor: c };
+              if (m.id !== undefined) out.id = m.id;
+              if (m.event !== undefined) out.event = m.event;
               if (reused) out.cursorReused = true;
               subscriber.next(out);
               break;
