@@ -10,6 +10,7 @@ import type { ConnectionMachine } from '../machines/connection/machine.ts';
 import { encodeBackendCursor, yoiConnectionInput, yoiConnectionMachine } from '../machines/yoi/index.ts';
 import { observationWsUrl } from '../machines/yoi/target.ts';
 import { createActorSystem, type JournaledActor } from '../src/index.ts';
+import { webSocket } from '../src/sources/webSocket/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { startYoiServer, type YoiServerHandle } from '../test/servers/yoi-server.ts';
 
@@ -34,6 +35,16 @@ export interface WsFigures {
   bareFramesPerSec: number;
   /** wsFramesPerSec / bareFramesPerSec. */
   ratio: number;
+  /** wsTickFramesPerSec / bareFramesPerSec. */
+  tickRatio: number;
+  /** Frames per run of the source alone and of its bare baseline (at least 20,000; the median of 5 alternated runs each). */
+  sourceFrames: number;
+  /** Frames through the WebSocket source's Observable alone (no binding, no actor, no log), counted. */
+  sourceFramesPerSec: number;
+  /** A bare `ws` client counting the same frames, alternated with the source's runs. */
+  sourceBareFramesPerSec: number;
+  /** sourceFramesPerSec / sourceBareFramesPerSec. */
+  sourceRatio: number;
   connections: number;
   /** Heap (V8) per connection held by a journaled connection actor, online with its socket open (after GC). */
   heapPerConnection: number;
@@ -72,6 +83,67 @@ function bareClient(server: YoiServerHandle, workerId: string): Promise<{ ws: We
     ws.once('open', () => resolve({ ws, count: () => count, until }));
     ws.once('error', reject);
   });
+}
+
+/** Frames per run of the source alone and of its bare baseline (at least): a shorter run lasts a few ms. */
+const SOURCE_FRAMES = 20_000;
+/** Alternated runs of the source alone and of the bare client; the median of each is reported. */
+const SOURCE_RUNS = 5;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+/** The WebSocket source alone on a worker's observation URL (no reconnects), counting messages. */
+function sourceClient(server: YoiServerHandle, workerId: string): Promise<{ close: () => void; until: (n: number) => Promise<void> }> {
+  let count = 0;
+  let waiter: { n: number; resolve: () => void } | undefined;
+  let opened: (() => void) | undefined;
+  let failed: ((err: unknown) => void) | undefined;
+  const sub = webSocket(observationWsUrl({ baseUrl: server.url, runtimeId: 'bench', workerId }), { reconnect: { maxAttempts: 0 } }).subscribe({
+    next: (e) => {
+      if (e.type === 'open') opened?.();
+      else if (e.type === 'message') {
+        count += 1;
+        if (waiter && count >= waiter.n) waiter.resolve();
+      }
+    },
+    error: (err: unknown) => failed?.(err),
+  });
+  const until = (n: number) => (count >= n ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { n, resolve })));
+  return new Promise((resolve, reject) => {
+    opened = () => resolve({ close: () => sub.unsubscribe(), until });
+    failed = reject;
+  });
+}
+
+/** Frames per second of the source alone and of a bare `ws` client on their own server, alternated, medians. */
+async function measureSourceAlone(frames: number): Promise<{ sourcePerSec: number; barePerSec: number }> {
+  const server = await startYoiServer();
+  try {
+    let worker = 0;
+    const run = async (open: (workerId: string) => Promise<{ until: (n: number) => Promise<void>; close: () => void }>) => {
+      const workerId = `alone-${(worker += 1)}`;
+      const client = await open(workerId);
+      await client.until(1); // the snapshot frame
+      const t0 = performance.now();
+      for (let i = 1; i <= frames; i++) server.emit('bench', workerId, { type: 'text_delta', text: `frame ${i}` });
+      await client.until(frames + 1);
+      const perSec = frames / ((performance.now() - t0) / 1000);
+      client.close();
+      return perSec;
+    };
+    const bare = (workerId: string) => bareClient(server, workerId).then((c) => ({ until: c.until, close: () => c.ws.terminate() }));
+    const source = (workerId: string) => sourceClient(server, workerId);
+    await run(bare); // warm-up
+    await run(source);
+    const bares: number[] = [];
+    const sources: number[] = [];
+    for (let r = 0; r < SOURCE_RUNS; r++) {
+      bares.push(await run(bare));
+      sources.push(await run(source));
+    }
+    return { sourcePerSec: median(sources), barePerSec: median(bares) };
+  } finally {
+    await server.close();
+  }
 }
 
 /**
@@ -117,6 +189,10 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
     for (let i = 1; i <= frames; i++) server.emit('bench', workerId, { type: 'text_delta', text: `frame ${i}` });
   };
   try {
+    const sourceFrames = Math.max(frames, SOURCE_FRAMES);
+    log(`ws: source alone vs bare ws client, ${sourceFrames} frames, median of ${SOURCE_RUNS} alternated runs`);
+    const alone = await measureSourceAlone(sourceFrames);
+    log(`ws: source alone ${round(alone.sourcePerSec)}/s, bare ${round(alone.barePerSec)}/s`);
     log(`ws: bare ws client, ${frames} frames`);
     const bare = await bareClient(server, 'bare');
     await bare.until(1);
@@ -149,6 +225,11 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
       wsTickFramesPerSec: round(wsTickFramesPerSec),
       bareFramesPerSec: round(bareFramesPerSec),
       ratio: Math.round((wsFramesPerSec / bareFramesPerSec) * 1000) / 1000,
+      tickRatio: Math.round((wsTickFramesPerSec / bareFramesPerSec) * 1000) / 1000,
+      sourceFrames,
+      sourceFramesPerSec: round(alone.sourcePerSec),
+      sourceBareFramesPerSec: round(alone.barePerSec),
+      sourceRatio: Math.round((alone.sourcePerSec / alone.barePerSec) * 1000) / 1000,
       connections,
       heapPerConnection: round(heapPerConnection),
       bareHeapPerConnection: round(bareHeap),
