@@ -33,6 +33,7 @@ export type {
   StreamOwnership,
   StreamFilter,
   Passivation,
+  StreamTail,
 } from './log/types.ts';
 export {
   createActorSystem,

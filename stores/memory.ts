@@ -17,6 +17,7 @@ import type {
   StreamRecord,
   StreamStatus,
   StreamFilter,
+  StreamTail,
   Passivation,
   SubscribeOptions,
   WriteBatch,
@@ -315,6 +316,19 @@ export class MemoryStore implements LogStore {
     if (best === undefined) return undefined;
     const found = this.snapshots.get(streamId)!.get(best)!;
     return { streamId, version: best, snapshot: JSON.parse(found.snapshot), recordedAt: found.recordedAt };
+  }
+
+  /** Each stream's latest snapshot and the events after it (the contract's batch read; here a loop). */
+  readTails(streamIds: readonly string[]): StreamTail[] {
+    this.assertOpen();
+    const tails: StreamTail[] = [];
+    for (const streamId of streamIds) {
+      if (!this.streams.has(streamId)) continue;
+      const snapshot = this.loadSnapshot(streamId);
+      const events = this.readStream(streamId, { fromVersion: (snapshot?.version ?? 0) + 1 });
+      tails.push(snapshot ? { streamId, snapshot, events } : { streamId, events });
+    }
+    return tails;
   }
 
   listSnapshots(streamId: string): SnapshotRecord[] {

@@ -92,6 +92,15 @@ export interface SnapshotRecord {
   recordedAt: number;
 }
 
+/** A stream's latest snapshot and the events after it: what recovery resumes it from (see `LogStore.readTails`). */
+export interface StreamTail {
+  streamId: string;
+  /** The stream's latest snapshot, when it has one. */
+  snapshot?: SnapshotRecord;
+  /** The events after the snapshot's version (after version 0 without one), in version order. */
+  events: EventRecord[];
+}
+
 /**
  * A machine's definition as the log keeps it, once per definition hash, so tools draw a stream's
  * statechart from the log file alone, without the application's code.
@@ -322,6 +331,12 @@ export interface LogStore {
   saveSnapshot(snapshot: SnapshotRecord): Awaitable<void>;
   /** The latest snapshot of a stream at or before `atOrBeforeVersion` (default: latest), parsed afresh for each call (the caller may change it). */
   loadSnapshot(streamId: string, atOrBeforeVersion?: number): Awaitable<SnapshotRecord | undefined>;
+  /**
+   * For each of `streamIds`, its latest snapshot and the events after it, in a few reads for all of
+   * them (recovery resumes thousands of streams: two reads per stream were most of its time). In the
+   * order of `streamIds`; an id with no stream is left out.
+   */
+  readTails(streamIds: readonly string[]): Awaitable<StreamTail[]>;
   /** Every kept snapshot of a stream, in increasing version order, in one read ([] when none). */
   listSnapshots(streamId: string): Awaitable<SnapshotRecord[]>;
   /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor, toObserver, type AnyActorRef, type AnyStateMachine, type InputFrom, type InspectionEvent, type Observer } from 'xstate';
 import { ActorlogError, describeError, isActorlogError, type ErrorInfo } from '../errors.ts';
 import { systemClock, type Clock } from '../clock.ts';
-import type { LogStore, StreamRecord } from '../log/types.ts';
+import type { LogStore, StreamRecord, StreamTail } from '../log/types.ts';
 import { causationIdForms } from '../log/causationId.ts';
 import { ingressClock } from './ingress.ts';
 import { startOwnership, type Ownership } from './ownership.ts';
@@ -114,6 +114,9 @@ export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineR
    */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
+
+/** Streams whose tails recovery reads at once (`LogStore.readTails`): a bound on what it holds in memory besides the actors. */
+const TAIL_CHUNK = 1_000;
 
 /** What {@link ActorSystem.recover} did. */
 export interface RecoveryReport {
@@ -533,13 +536,31 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     }
   }
 
+  /**
+   * Reads the latest snapshot and the events after it of those of `streams` not running here, in a
+   * few reads for all (instead of two per stream), into `tails` (emptied first). A failed read
+   * leaves `tails` empty: each stream is then read on its own as it is folded (and a failure there
+   * is that stream's).
+   */
+  async function readTails(streams: readonly StreamRecord[], tails: Map<string, StreamTail>): Promise<void> {
+    tails.clear();
+    const ids = streams.filter((s) => !actors.has(s.streamId) && typeof s.streamId === 'string' && s.streamId !== '').map((s) => s.streamId);
+    try {
+      for (const tail of await store.readTails(ids)) tails.set(tail.streamId, tail);
+    } catch {
+      tails.clear();
+    }
+  }
+
   /** Folds and resumes `streams`: all are created and wired first, then started. */
   async function recoverStreams(streams: readonly StreamRecord[], readRunning = true): Promise<RecoveryReport> {
     const result: RecoveryReport = { recovered: [], finished: [], failed: [] };
     const outbox: ImpliedMessage[] = [];
     const ready: Array<() => void> = [];
     const folders = new Map<AnyStateMachine, Folder>(); // one per machine: making one costs more than a short fold
-    for (const stream of streams) {
+    const tails = new Map<string, StreamTail>();
+    for (const [index, stream] of streams.entries()) {
+      if (index % TAIL_CHUNK === 0 && streams.length > 1) await readTails(streams.slice(index, index + TAIL_CHUNK), tails);
       if (actors.has(stream.streamId)) continue;
       try {
         assertStreamId(stream.streamId, 'recover'); // a NULL id an older version let through: not resumed
@@ -553,7 +574,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
         if (definitions.length > 0) commit.enqueue({ definitions, failed: () => definitionsSaved.delete(hash) });
         let folder = folders.get(machine);
         if (!folder) folders.set(machine, (folder = new Folder(machine)));
-        const folded = await foldStream(store, machine, stream, folder);
+        const folded = await foldStream(store, machine, stream, folder, tails.get(stream.streamId));
         if (actors.has(stream.streamId)) continue;
         if (folded.tail.length > 0) {
           // what the tree derived from its last input, lost in a crash between two commits: appended now, as live

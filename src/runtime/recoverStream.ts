@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import type { EventMeta, EventRecord, LogStore, NewEvent, StreamRecord } from '../log/types.ts';
+import type { EventMeta, EventRecord, LogStore, NewEvent, StreamRecord, StreamTail } from '../log/types.ts';
 import { loggedEvent } from './eventCodec.ts';
 import { isWithin, persistedAt, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
 import { readBookkeeping, type Bookkeeping } from './bookkeeping.ts';
@@ -56,31 +56,33 @@ export async function startFold(
  * is logged is marked finished, so it is not run again; an invoked source that is still live gets
  * `input.cursor` set to the last cursor it delivered, so it resumes where the log stops.
  * @param reuse a folder of `machine` to fold with (recovery reuses one per machine); a new one by default
+ * @param tail the stream's latest snapshot and the events after it, read already (`LogStore.readTails`); read here by default
  */
-export async function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, reuse?: Folder): Promise<FoldedStream> {
-  const saved = await store.loadSnapshot(stream.streamId);
+export async function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, reuse?: Folder, tail?: StreamTail): Promise<FoldedStream> {
+  const saved = tail ? tail.snapshot : await store.loadSnapshot(stream.streamId);
   const payload = saved?.snapshot as StoredSnapshot | undefined;
-  const records = await store.readStream(stream.streamId, { fromVersion: (payload?.state && payload.bookkeeping ? saved!.version : 0) + 1 });
-  if (records.length === 0 && payload?.state && payload.bookkeeping && (payload.state as { status?: unknown }).status === 'active') {
+  const usable = payload?.state !== undefined && payload?.bookkeeping !== undefined;
+  // the tail's events follow its snapshot: a snapshot the fold cannot start from means reading from the first event
+  const records = tail && (usable || !saved) ? tail.events : await store.readStream(stream.streamId, { fromVersion: (usable ? saved!.version : 0) + 1 });
+  if (records.length === 0 && usable && (payload!.state as { status?: unknown }).status === 'active') {
     // The snapshot is the stream's head (a clean close, a passivation): nothing to fold. The live
     // actor restores it as it is (the store parses a fresh copy for each load).
     return resume(store, stream.streamId, {
-      persisted: payload.state,
+      persisted: payload!.state,
       status: 'active',
       failureLogged: false,
       version: saved!.version,
-      bookkeeping: readBookkeeping(payload.bookkeeping),
+      bookkeeping: readBookkeeping(payload!.bookkeeping),
       outbox: [],
       tail: [],
     });
   }
   const folder = reuse ?? new Folder(machine);
-  const state =
-    payload?.state && payload.bookkeeping
-      ? folder.restore(payload.state, saved!.version, payload.bookkeeping, stream.streamId)
-      : folder.initial(stream.input, stream.createdAt, stream.streamId);
+  const state = usable
+    ? folder.restore(payload!.state, saved!.version, payload!.bookkeeping, stream.streamId)
+    : folder.initial(stream.input, stream.createdAt, stream.streamId);
   for (const record of records) folder.apply(state, record);
-  const tail = records.length > 0 ? rederive(folder, state, records[records.length - 1]!) : [];
+  const derived = records.length > 0 ? rederive(folder, state, records[records.length - 1]!) : [];
   const bookkeeping = state.tracker.toJSON();
   const folded: FoldedStream = {
     persisted: folder.persist(state),
@@ -89,7 +91,7 @@ export async function foldStream(store: LogStore, machine: AnyStateMachine, stre
     version: state.version,
     bookkeeping,
     outbox: state.outbox,
-    tail,
+    tail: derived,
   };
   return resume(store, stream.streamId, folded);
 }

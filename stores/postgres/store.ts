@@ -8,6 +8,7 @@ import type {
   EventRecord,
   NewEvent,
   SnapshotRecord,
+  StreamTail,
   StreamFilter,
   StreamRecord,
   StreamStatus,
@@ -23,6 +24,7 @@ import type { PostgresOwnership } from './ownership.ts';
 import { headPosition, readBatch, type ReadBatch, type ReadFrom } from './readAll.ts';
 import { readStream } from './readStream.ts';
 import { listSnapshots, loadSnapshot } from './snapshots.ts';
+import { readTails } from './tails.ts';
 import { activateStreams, createStream, getStream, listStreams } from './streams.ts';
 import { subscribeToPostgres } from './subscribe.ts';
 import { applyBatch, statementCount } from './write.ts';
@@ -185,6 +187,10 @@ export class PostgresStore implements LogStore {
 
   loadSnapshot(streamId: string, atOrBeforeVersion?: number): Promise<SnapshotRecord | undefined> {
     return this.read(`load a snapshot of stream ${streamId}`, (q) => loadSnapshot(q, this.S, streamId, atOrBeforeVersion));
+  }
+
+  readTails(streamIds: readonly string[]): Promise<StreamTail[]> {
+    return this.read(`read the tails of ${streamIds.length} streams`, (q) => readTails(q, this.S, streamIds));
   }
 
   listSnapshots(streamId: string): Promise<SnapshotRecord[]> {

@@ -5,6 +5,7 @@ import { subscribeToLog, type LogFeed } from '../../src/log/subscribe.ts';
 import type {
   AppendRequest,
   AppendResult,
+  StreamTail,
   DefinitionRecord,
   EventRecord,
   LogCursor,
@@ -26,6 +27,7 @@ import { prepareCheckpoints, type Checkpoints } from './checkpoints.ts';
 import { prepareDefinitions, type Definitions } from './definitions.ts';
 import { prepareReadAll, type ReadAll } from './readAll.ts';
 import { prepareReadStream, type ReadStream } from './readStream.ts';
+import { prepareReadTails, type ReadTails } from './tails.ts';
 import { prepareSnapshots, type Snapshots } from './snapshots.ts';
 import { prepareStreams, type Streams } from './streams.ts';
 import { VersionCache } from './versionCache.ts';
@@ -48,7 +50,7 @@ export const FILE_CHECK_WRITES = 32;
 const FILE_CHECK_MS = 100;
 
 /** The prepared operations of one connection, one file each. */
-type Operations = Streams & ReadAll & Snapshots & Checkpoints & Definitions & Inbox & { append: AppendToStream; readStream: ReadStream };
+type Operations = Streams & ReadAll & Snapshots & Checkpoints & Definitions & Inbox & { append: AppendToStream; readStream: ReadStream; readTails: ReadTails };
 
 /**
  * The SQLite log store (better-sqlite3): one long-lived connection in WAL mode, every statement
@@ -121,6 +123,7 @@ export class SqliteStore implements LogStore {
       ...prepareInbox(db),
       append: prepareAppendToStream(db, this.versions),
       readStream: prepareReadStream(db),
+      readTails: prepareReadTails(db),
     };
     this.runInTransaction = db.transaction((fn: () => unknown) => {
       this.depth++;
@@ -253,6 +256,11 @@ export class SqliteStore implements LogStore {
   listSnapshots(streamId: string): SnapshotRecord[] {
     this.assertOpen();
     return this.ops.listSnapshots(streamId);
+  }
+
+  readTails(streamIds: readonly string[]): StreamTail[] {
+    this.assertOpen();
+    return this.ops.readTails(streamIds);
   }
 
   /** Saves a machine definition under its hash; the first saved for a hash is kept. */

@@ -104,4 +104,24 @@ describe('recovery from a snapshot at the head of its stream', () => {
     expect(second.get('one')!.getSnapshot().value).toBe('late');
     await second.close();
   });
+
+  it('reads each stream on its own when the batch read of tails fails', async () => {
+    const store = createMemoryStore();
+    const first = createActorSystem({ store, machines: { dispatcher } });
+    first.spawn('dispatcher', { id: 'd-1' }).send({ type: 'ask' });
+    first.spawn('dispatcher', { id: 'd-2' }).send({ type: 'hire' });
+    await first.settled(); // no close: the tails are not snapshotted
+    let batches = 0;
+    store.readTails = () => {
+      batches++;
+      throw new Error('disk hiccup');
+    };
+    const second = createActorSystem({ store, machines: { dispatcher } });
+    const report = await second.recover();
+    expect(batches).toBe(1);
+    expect(report.failed).toEqual([]);
+    expect(second.get('d-1')!.getSnapshot().context.asked).toBe(1);
+    expect(second.get('d-2')!.getSnapshot().value).toBe('staffed');
+    await second.close();
+  });
 });

@@ -105,5 +105,40 @@ export function snapshotSpecs(store: GetStore, factory: StoreFactory): void {
       await expectCode(() => store().saveSnapshot(snap(1, { n: 1n })), 'APPEND_FAILED');
       expect(await store().listSnapshots('a')).toEqual([]);
     });
+
+    it("readTails: each stream's latest snapshot and the events after it, in the order asked, unknown ids left out", async () => {
+      for (const id of ['a', 'b', 'c']) await createStream(store(), id);
+      await store().write({
+        appends: [
+          { streamId: 'a', expectedVersion: 0, events: events(5, 'a') },
+          { streamId: 'b', expectedVersion: 0, events: events(2, 'b') },
+        ],
+      });
+      await store().saveSnapshot(snap(2));
+      await store().saveSnapshot(snap(4)); // the latest: only a's 5th event is after it
+      await store().saveSnapshot({ ...snap(2), streamId: 'b' }); // b's snapshot is its head
+      const tails = await store().readTails(['c', 'nobody', 'b', 'a']);
+      expect(tails.map((t) => [t.streamId, t.snapshot?.version, t.events.map((e) => `${e.type}@${e.version}`)])).toEqual([
+        ['c', undefined, []],
+        ['b', 2, []],
+        ['a', 4, ['a.5@5']],
+      ]);
+      expect(tails[2]!.snapshot).toEqual(snap(4));
+      expect(tails[2]!.events[0]).toEqual((await store().readStream('a', { fromVersion: 5 }))[0]);
+      expect(await store().readTails([])).toEqual([]);
+      // a fresh copy: the caller may change it
+      (tails[2]!.snapshot!.snapshot as { v: number }).v = 99;
+      expect((await store().readTails(['a']))[0]!.snapshot!.snapshot).toEqual({ v: 4 });
+    });
+
+    it('readTails of more streams than one statement takes (1,000): every stream, in order', async () => {
+      const n = 1_203;
+      const ids = Array.from({ length: n }, (_, i) => `s-${String(i).padStart(4, '0')}`);
+      await store().write({ streams: ids.map((streamId) => ({ streamId, machine: { name: 'job', hash: 'c0ffee' }, input: {}, createdAt: 1 })) });
+      await store().write({ appends: ids.map((streamId) => ({ streamId, expectedVersion: 0, events: events(1, streamId) })) });
+      const tails = await store().readTails([...ids].reverse());
+      expect(tails.map((t) => t.streamId)).toEqual([...ids].reverse());
+      expect(tails.every((t) => t.snapshot === undefined && t.events.length === 1 && t.events[0]!.type === `${t.streamId}.1`)).toBe(true);
+    });
   });
 }
