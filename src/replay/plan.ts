@@ -65,7 +65,7 @@ export async function planReplay(
 }
 
 /** The stored snapshot at `base` with its bookkeeping, or the `REPLAY_MISMATCH` error when the log no longer keeps it. */
-async function loadBase(store: LogStore, stream: StreamRecord, base: number): Promise<StoredSnapshot | ActorlogError> {
+export async function loadBase(store: LogStore, stream: StreamRecord, base: number): Promise<StoredSnapshot | ActorlogError> {
   const saved = await store.loadSnapshot(stream.streamId, base);
   const payload = saved?.snapshot as StoredSnapshot | undefined;
   if (saved?.version === base && payload?.state && payload.bookkeeping) return payload;
@@ -77,7 +77,7 @@ async function loadBase(store: LogStore, stream: StreamRecord, base: number): Pr
 }
 
 /** A fold of `machine` from `base` (0: the stream's input; else the loaded snapshot, or its error thrown). */
-function startAt(
+export function startAt(
   machine: AnyStateMachine,
   stream: StreamRecord,
   base: number,
@@ -106,16 +106,17 @@ export interface FoldedStep {
 }
 
 /**
- * Each step of `plan` up to version `to`, each folded by its stretch's machine (switching as recovery
- * did). Synchronous: everything the fold reads was read when the plan was made, so a replay pays one
+ * Each step of `plan` from version `from` up to version `to`, each folded by its stretch's machine
+ * (switching as recovery did; the versions before `from` are folded, not yielded). Synchronous: everything the fold reads was read when the plan was made, so a replay pays one
  * async step per event (its own generator's), not one per layer.
  */
-export function* foldPlan(stream: StreamRecord, plan: ReplayPlan, to?: number): Generator<FoldedStep> {
+export function* foldPlan(stream: StreamRecord, plan: ReplayPlan, to?: number, from = 1): Generator<FoldedStep> {
   let current: { machine: AnyStateMachine; base: number; folder: Folder; state: FoldState } | undefined;
   let k = 0;
   const { records, segments } = plan;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
+    if (record.version < from) continue; // yielded by the caller already (foldChunks): refolded below, silently
     if (to !== undefined && record.version > to) return;
     while (k + 1 < segments.length && segments[k + 1]!.from <= record.version) k++;
     const segment = segments[k]!;
@@ -124,7 +125,7 @@ export function* foldPlan(stream: StreamRecord, plan: ReplayPlan, to?: number): 
       const previous = segments[k - 1];
       throw new ActorlogError(
         'MACHINE_MISMATCH',
-        previous && current
+        previous && (current || from > 1)
           ? `stream ${stream.streamId}: replayed up to version ${record.version - 1}; from version ${segment.from} it runs another definition of "${stream.machine.name}" (${segment.hash}, an actorlog.upgraded event): give that machine too (replay's \`machines\` option; to the CLI, registered under any name), or stop at version ${segment.from - 1}`
           : `stream ${stream.streamId}: its versions from ${record.version} were folded by a definition of "${stream.machine.name}" (${segment.hash}) that was not given, and no given machine was verified against them (a later upgrade was 'accept'ed): give that machine too (replay's \`machines\` option; to the CLI, registered under any name)`,
         { details: { streamId: stream.streamId, version: record.version, needed: segment.hash } },

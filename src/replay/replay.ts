@@ -1,11 +1,13 @@
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { ActorlogError } from '../errors.ts';
 import type { EventRecord, LogStore, SnapshotRecord, StreamRecord } from '../log/types.ts';
+import { foldChunks } from './foldChunks.ts';
 import { foldFrom, foldPlan, planReplay, type ReplayPlan } from './plan.ts';
 import { machineSegments } from './segments.ts';
 import { decodeEvent } from '../runtime/eventCodec.ts';
 import { Folder } from '../runtime/fold.ts';
 import type { StoredSnapshot } from '../runtime/journal.ts';
+import { machineHash } from '../runtime/machineHash.ts';
 
 /** One step of a replay: the logged event and the snapshot after it. */
 export interface ReplayStep {
@@ -63,7 +65,10 @@ export async function* replay(store: LogStore, machine: AnyStateMachine, streamI
     yield* foldRecords(machine, stream, await store.readStream(streamId, { toVersion: options.to }));
     return;
   }
-  yield* foldPlan(stream, await planReplay(store, stream, machine, options.machines ?? []), options.to);
+  const others = options.machines ?? [];
+  // the machine the stream was created with folds it chunk by chunk; any other needs the whole plan first
+  if (machineHash(machine) === stream.machine.hash) yield* foldChunks(store, stream, machine, others, options.to);
+  else yield* foldPlan(stream, await planReplay(store, stream, machine, others), options.to);
 }
 
 /** Each step of a fold of `records` with `machine` alone, from the stream's input (replay's `ignoreHash`). @internal */
@@ -141,7 +146,11 @@ export async function verifyReplay(
       compare.at(step.record.version, step.snapshot);
     return compare.result();
   }
-  return verifyPlan(stream, await planReplay(store, stream, machine, options.machines ?? []), compare);
+  const others = options.machines ?? [];
+  if (machineHash(machine) !== stream.machine.hash) return verifyPlan(stream, await planReplay(store, stream, machine, others), compare);
+  compare.at(0, new Folder(machine).initial(stream.input, stream.createdAt).snapshot);
+  for await (const { record, snapshot } of foldChunks(store, stream, machine, others, compare.last)) compare.at(record.version, snapshot);
+  return compare.result();
 }
 
 /**
