@@ -1,7 +1,8 @@
 import type { StateValue } from 'xstate';
 import { ActorlogError } from '../src/errors.ts';
 import { foldPlan, planReplay } from '../src/replay/plan.ts';
-import { foldRecords, verifyPlan, verifyUpgrade, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
+import { foldRecords, replay, verifyPlan, verifyReplay, verifyUpgrade, type ReplayStep, type VerifyResult } from '../src/replay/replay.ts';
+import type { LogStore, StreamRecord } from '../src/log/types.ts';
 import { machineSegments } from '../src/replay/segments.ts';
 import { openLog } from './openLog.ts';
 import { existsSync } from 'node:fs';
@@ -134,25 +135,11 @@ export async function runReplay(
   try {
     const stream = await store.getStream(streamId);
     if (!stream) throw new ActorlogError('STREAM_NOT_FOUND', `no stream "${streamId}" in ${dbPath}`, { details: { streamId } });
-    // the machines the stream ran: its own, then each upgrade's (any of them is the stream's machine);
-    // the stream is read once, here, for them, the replay and --verify
-    const records = await store.readStream(streamId);
-    const segments = await machineSegments(store, stream, records);
-    const hashes = [...new Set(segments.map((s) => s.hash))];
-    const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash, hashes });
-    if (mismatch)
-      err.write(
-        `actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`,
-      );
-    // across an upgrade each stretch is folded by the registered machine that ran it (matched by hash),
-    // as replay() folds it; with another definition (--ignore-hash), that machine alone from the input
-    const to = options.to;
-    const plan = mismatch ? undefined : await planReplay(store, stream, machine, registry.all(), { records, segments });
-    const steps = plan ? foldPlan(stream, plan, to) : foldRecords(machine, stream, to === undefined ? records : records.filter((r) => r.version <= to));
+    const { steps, verify } = await replayRun(store, stream, registry, options, err);
     if (options.json) {
       let chunk = '';
       let n = 0;
-      for (const step of steps) {
+      for await (const step of steps) {
         chunk += jsonStep(step);
         if (++n % 500 === 0) {
           out.write(chunk);
@@ -162,19 +149,62 @@ export async function runReplay(
       out.write(chunk);
     } else {
       const rows: string[][] = [];
-      for (const step of steps) rows.push(tableRow(step));
+      for await (const step of steps) rows.push(tableRow(step));
       out.write(formatTable(HEADERS, rows));
     }
     if (!options.verify) return ExitCodes.OK;
-    // a machine the stream never ran is checked as recovery's onMachineChange 'verify' would check it,
-    // so the answer is the deploy's: the same first differing version, or OK where recovery goes on
-    const result = plan ? verifyPlan(stream, plan, await store.listSnapshots(streamId)) : await verifyUpgrade(store, machine, stream);
+    const result = await verify();
     out.write(options.json ? jsonLine({ verify: result }) : verifyText(result, streamId));
     if (!result.ok) return ExitCodes.MISMATCH;
     return result.nothingToCompare && options.strict ? ExitCodes.NOT_VERIFIED : ExitCodes.OK;
   } finally {
     await log.close();
   }
+}
+
+/**
+ * How `actorlog replay` folds `stream`: the steps, and the `--verify` check. The machine registered
+ * for the stream's own hash folds it as `replay()` does, a chunk of the log at a time; otherwise the
+ * stream is read once, for the hashes it ran (any registered machine of one of them replays it, each
+ * stretch by the machine that ran it, as `replay()` plans it), the replay and the check.
+ */
+async function replayRun(
+  store: LogStore,
+  stream: StreamRecord,
+  registry: MachineRegistry,
+  options: ReplayCommandOptions,
+  err: Out,
+): Promise<{ steps: Iterable<ReplayStep> | AsyncIterable<ReplayStep>; verify: () => Promise<VerifyResult> }> {
+  const { streamId } = stream;
+  const machines = registry.all();
+  const own = await registry.resolve(stream).catch((e: unknown) => {
+    if (e instanceof ActorlogError && e.code === 'MACHINE_MISMATCH') return undefined;
+    throw e;
+  });
+  if (own)
+    return {
+      steps: replay(store, own.machine, streamId, { machines, to: options.to }),
+      verify: () => verifyReplay(store, own.machine, streamId, { machines }),
+    };
+  // the machines the stream ran: its own, then each upgrade's (any of them is the stream's machine)
+  const records = await store.readStream(streamId);
+  const segments = await machineSegments(store, stream, records);
+  const hashes = [...new Set(segments.map((s) => s.hash))];
+  const { machine, mismatch } = await registry.resolve(stream, { ignoreHash: options.ignoreHash, hashes });
+  if (mismatch) {
+    err.write(
+      `actorlog: warning: replaying ${streamId} with another definition of "${stream.machine.name}" (logged ${mismatch.logged}, registered ${mismatch.registered})\n`,
+    );
+    // another definition (--ignore-hash) folds alone from the input; --verify checks it as recovery's
+    // onMachineChange 'verify' would, so the answer is the deploy's (the first differing version, or OK)
+    const to = options.to;
+    return {
+      steps: foldRecords(machine, stream, to === undefined ? records : records.filter((r) => r.version <= to)),
+      verify: () => verifyUpgrade(store, machine, stream),
+    };
+  }
+  const plan = await planReplay(store, stream, machine, machines, { records, segments });
+  return { steps: foldPlan(stream, plan, options.to), verify: async () => verifyPlan(stream, plan, await store.listSnapshots(streamId)) };
 }
 
 /** `actorlog replay <db> <streamId> [--to N] [--verify [--strict]] [--machines m] [--ignore-hash] [--json]`: its arguments, options and help. */
