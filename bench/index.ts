@@ -13,6 +13,9 @@ import { measureReplay } from './replay.ts';
 import { measureWs } from './ws.ts';
 import { measureSse } from './sse.ts';
 import { actorsPostgresMain } from './actorsPostgresCli.ts';
+import { measureJournalVsRaw } from './journalVsRaw.ts';
+import { formatRecover, measureRecover, type RecoverFigures } from './recover.ts';
+import { machineInfo } from './machineInfo.ts';
 
 type Sync = 'NORMAL' | 'FULL';
 /** The figures of one `synchronous` level, in events per second, and their ratios. */
@@ -31,6 +34,14 @@ export interface LevelFigures {
   folderPerSec: number;
   transitionFoldPerSec: number;
   replayRatio: number;
+  /** One journaled actor, commit each, against raw single-row inserts of its rows (alternating chunks; bench/journalVsRaw.ts). */
+  journaledEachPerSec: number;
+  rawSinglePerSec: number;
+  journaledEachRatio: number;
+  /** 100 journaled actors, group commit (`tick`), against raw inserts of their rows, 100 per transaction. */
+  group100PerSec: number;
+  rawBatch100PerSec: number;
+  group100Ratio: number;
 }
 /** The result of {@link runBench}: NORMAL figures unsuffixed, FULL figures suffixed `Full`. */
 export type BenchResult = LevelFigures & { [K in keyof LevelFigures as `${K}Full`]: number } & {
@@ -93,6 +104,8 @@ async function measureLevel(synchronous: Sync, events: number, runs: number, dir
     await measureReplay(store, benchCounter, 'warm-each');
     const replays = [];
     for (let i = 0; i < runs; i++) replays.push(await measureReplay(store, benchCounter, `each-${i + 1}`));
+    log(`${synchronous}: journal vs raw inserts (1 actor each, 100 actors group commit)`);
+    const vsRaw = await measureJournalVsRaw({ events, synchronous, dir });
     const pick = <T>(list: T[], key: keyof T) => Math.round(median(list.map((x) => x[key] as number)));
     const f = {
       appendPerSec: pick(append, 'appendPerSec'),
@@ -112,6 +125,12 @@ async function measureLevel(synchronous: Sync, events: number, runs: number, dir
       actorRatio: ratio(f.actorPerSec, f.unjournaledPerSec),
       replayRatio: ratio(f.replayPerSec, f.transitionFoldPerSec),
       replayFloorRatio: ratio(f.replayPerSec, f.floorPerSec),
+      journaledEachPerSec: vsRaw.eachPerSec,
+      rawSinglePerSec: vsRaw.rawSinglePerSec,
+      journaledEachRatio: vsRaw.eachRatio,
+      group100PerSec: vsRaw.groupPerSec,
+      rawBatch100PerSec: vsRaw.rawBatchPerSec,
+      group100Ratio: vsRaw.groupRatio,
     };
   } finally {
     store.close();
@@ -171,6 +190,12 @@ const ROWS: Array<[string, keyof LevelFigures, 'rate' | 'ratio']> = [
   ['replay: replay() incl. reading', 'replayPerSec', 'rate'],
   ['replay: floor, read rows + JSON.parse', 'floorPerSec', 'rate'],
   ['  ratio replay() / floor', 'replayFloorRatio', 'ratio'],
+  ['journal: 1 actor, commit each', 'journaledEachPerSec', 'rate'],
+  ['journal: raw insert of its rows, 1/txn', 'rawSinglePerSec', 'rate'],
+  ['  ratio journaled / raw', 'journaledEachRatio', 'ratio'],
+  ['journal: 100 actors, group commit', 'group100PerSec', 'rate'],
+  ['journal: raw insert of their rows, 100/txn', 'rawBatch100PerSec', 'rate'],
+  ['  ratio group commit / raw batched', 'group100Ratio', 'ratio'],
   ['replay: Folder on read records', 'folderPerSec', 'rate'],
   ['replay: bare transition() fold', 'transitionFoldPerSec', 'rate'],
   ['  ratio replay() / transition()', 'replayRatio', 'ratio'],
@@ -200,10 +225,14 @@ async function main(argv: string[]): Promise<void> {
     .option('--runs <n>', 'measured runs per figure (median reported)', positive, 3)
     .option('--json', 'print one JSON object on stdout, progress on stderr')
     .option('--core-only', 'skip the transport figures (WebSocket, SSE)')
-    .option('--quick', `a short run (${QUICK_EVENTS} events, one run per figure): a check that every figure is measured, in well under a minute`)
+    .option(
+      '--quick',
+      `a short run (${QUICK_EVENTS} events, one run per figure, recovery of ${QUICK_RECOVER.join(', ')} streams): a check that every figure is measured, in under a minute`,
+    )
+    .option('--recover-sizes <list>', `active streams recovered after kill -9, comma-separated (default ${DEFAULT_RECOVER.join(',')})`, sizeList)
     .option('--postgres', 'run the PostgreSQL actors bench instead (journaled actors vs raw inserts, 1/100/1000 actors; `--postgres --help` lists its options)')
     .parse(argv)
-    .opts<{ events?: number; eventsFull?: number; runs: number; json?: boolean; coreOnly?: boolean; quick?: boolean }>();
+    .opts<{ events?: number; eventsFull?: number; runs: number; json?: boolean; coreOnly?: boolean; quick?: boolean; recoverSizes?: number[] }>();
   if (opts.quick) {
     opts.events ??= QUICK_EVENTS;
     opts.runs = 1;
@@ -211,9 +240,84 @@ async function main(argv: string[]): Promise<void> {
   const events = opts.events ?? DEFAULT_EVENTS;
   const eventsFull = opts.eventsFull ?? (opts.events ? Math.max(100, Math.round(events / 8)) : DEFAULT_EVENTS_FULL);
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const machine = machineInfo();
   const result = await runBench({ events, eventsFull, runs: opts.runs, log });
   const transports = opts.coreOnly ? {} : await measureTransports(log, opts.quick ? QUICK_EVENTS : undefined);
-  process.stdout.write(opts.json ? JSON.stringify({ ...result, ...transports }) + '\n' : formatBench(result) + formatTransports(transports));
+  const recover: RecoverFigures[] = [];
+  if (!opts.coreOnly) for (const n of opts.recoverSizes ?? (opts.quick ? QUICK_RECOVER : DEFAULT_RECOVER)) recover.push(await measureRecover(n, { log }));
+  const targets = targetRows(result, transports, recover);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ ...result, ...transports, recover, machine, targets }) + '\n');
+    return;
+  }
+  const recoverTable = recover.length > 0 ? `\n\n${formatRecover(recover)}` : '';
+  const machineLine = `\n\nmachine: ${machine.cpus} x ${machine.cpuModel}, load average ${machine.loadAverage} at the start\n\n`;
+  process.stdout.write(formatBench(result) + formatTransports(transports) + recoverTable + machineLine + formatTargets(targets) + '\n');
+}
+
+/** Active streams recovered by the full bench and by `--quick`. */
+const DEFAULT_RECOVER = [10_000, 100_000];
+const QUICK_RECOVER = [5_000];
+
+function sizeList(value: string): number[] {
+  return value.split(',').map((part) => positive(part.trim()));
+}
+
+/** One target of issue 18 as this run measured it. */
+export interface TargetRow {
+  target: string;
+  /** What this run measured (a ratio, or ms for recovery), absent when the figure was skipped. */
+  measured?: number;
+  /** The bound: the figure must be at least it (`atLeast`) or at most it. */
+  bound: number;
+  atLeast: boolean;
+  met?: boolean;
+}
+
+/**
+ * The performance targets next to what this run measured (NORMAL figures): printed and kept in the
+ * JSON so runs can be compared. Nothing asserts them.
+ */
+export function targetRows(
+  r: BenchResult,
+  t: Awaited<ReturnType<typeof measureTransports>> | Record<string, never>,
+  recover: readonly RecoverFigures[],
+): TargetRow[] {
+  const row = (target: string, measured: number | undefined, bound: number, atLeast = true): TargetRow => ({
+    target,
+    measured,
+    bound,
+    atLeast,
+    met: measured === undefined ? undefined : atLeast ? measured >= bound : measured <= bound,
+  });
+  const ws = 'ws' in t ? t.ws : undefined;
+  const sse = 'sse' in t ? t.sse : undefined;
+  return [
+    row('1. journaled actor, commit each / raw single-row inserts', r.journaledEachRatio, 0.9),
+    row('2. 100 actors, group commit / raw batched inserts', r.group100Ratio, 0.8),
+    row('3. replay() / read rows + JSON.parse', r.replayFloorRatio, 0.8),
+    ...recover.flatMap((x) => [
+      row(`4. recover() of ${x.streams.toLocaleString('en-US')} streams after kill -9 / bare XState restore`, x.ratio, 2, false),
+      row(`4. recover() of ${x.streams.toLocaleString('en-US')} streams after close() / bare XState restore`, x.restartRatio, 2, false),
+    ]),
+    row('5. WebSocket source alone / bare ws', ws?.sourceRatio, 0.8),
+    row('5. journaled WebSocket actor, group commit / bare ws', ws?.tickRatio, 0.5),
+    row('5. heap per idle connection / bare (at most)', ws ? ws.heapPerConnection / ws.bareHeapPerConnection : undefined, 2, false),
+    row('5. SSE source alone / bare eventsource-parser', sse?.sourceRatio, 0.8),
+  ];
+}
+
+/** The targets table: target, bound, measured, met. */
+export function formatTargets(rows: readonly TargetRow[]): string {
+  return formatTable(
+    ['target (issue 18; 2,000 WebSocket actors: npm run bench:ws-load; passivation: npm run bench:passivation)', 'bound', 'measured', 'met'],
+    rows.map((x) => [
+      x.target,
+      `${x.atLeast ? '>=' : '<='} ${x.bound}x`,
+      x.measured === undefined ? 'skipped' : `${x.measured.toFixed(2)}x`,
+      x.met === undefined ? '' : x.met ? 'yes' : 'no',
+    ]),
+  );
 }
 
 /** The transport figures, each against its bare-library baseline in the same run: SSE events and WebSocket frames. */

@@ -37,6 +37,10 @@ export interface SyncWrites {
  * ```
  */
 export function applyWriteBatch(store: SyncWrites, batch: WriteBatch): AppendResult[] {
+  // One event and nothing else (a journaled actor's input, most writes): one INSERT is atomic by
+  // itself, without the BEGIN and COMMIT around it.
+  const only = batch.appends?.length === 1 ? batch.appends[0]! : undefined;
+  if (only?.events.length === 1 && onlyAppends(batch)) return [store.append(only.streamId, only.expectedVersion, only.events)];
   return store.transaction(() => {
     for (const d of batch.definitions ?? []) store.saveDefinition(d);
     for (const s of batch.streams ?? []) store.createStream(s);
@@ -50,6 +54,19 @@ export function applyWriteBatch(store: SyncWrites, batch: WriteBatch): AppendRes
     for (const p of batch.passivations ?? []) store.passivate(p);
     return results;
   });
+}
+
+/** Whether `batch` holds appends and nothing else. */
+function onlyAppends(batch: WriteBatch): boolean {
+  return !(
+    batch.definitions?.length ||
+    batch.streams?.length ||
+    batch.messages?.length ||
+    batch.consumed?.length ||
+    batch.snapshots?.length ||
+    batch.statuses?.length ||
+    batch.passivations?.length
+  );
 }
 
 /** The global position a `readAll`/`subscribe` `after` names (a position, or a cursor's position; default 0). */

@@ -23,6 +23,12 @@ const FIGURES = [
   'folderPerSec',
   'transitionFoldPerSec',
   'replayRatio',
+  'journaledEachPerSec',
+  'rawSinglePerSec',
+  'journaledEachRatio',
+  'group100PerSec',
+  'rawBatch100PerSec',
+  'group100Ratio',
 ] as const;
 
 const positiveFinite = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
