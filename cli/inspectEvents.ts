@@ -7,6 +7,7 @@ import { decodeEvent } from '../src/runtime/eventCodec.ts';
 import { Folder, type FoldState } from '../src/runtime/fold.ts';
 import { parseCausationId } from '../src/log/causationId.ts';
 import { definitionToConfig } from './machineConfig.ts';
+import { REPLAY_CHUNK } from '../src/replay/foldChunks.ts';
 
 /**
  * The `_version` of the inspection events sent: the `@statelyai/inspect` release whose WebSocket
@@ -139,7 +140,7 @@ export function* inspectionEvents(store: EmbeddedLogStore, options: InspectionOp
   };
 
   let last = 0;
-  const records = only === undefined ? pages(store, options.to) : store.readStream(only, { toVersion: options.to });
+  const records = only === undefined ? pages(store, options.to) : streamPages(store, only, options.to);
   for (const record of records) {
     let tracked = streams.get(record.streamId);
     if (!tracked) {
@@ -155,6 +156,17 @@ export function* inspectionEvents(store: EmbeddedLogStore, options: InspectionOp
   for (const stream of unseen) {
     if (streams.has(stream.streamId) || (options.to !== undefined && stream.createdAt > last)) continue;
     yield* register(store, track(stream), 0);
+  }
+}
+
+/** The records of one stream up to version `to`, read {@link REPLAY_CHUNK} versions at a time, as `replay()` reads them. */
+function* streamPages(store: EmbeddedLogStore, streamId: string, to: number | undefined): Generator<EventRecord> {
+  const end = to ?? Number.MAX_SAFE_INTEGER;
+  for (let from = 1; from <= end; from += REPLAY_CHUNK) {
+    const last = Math.min(end, from + REPLAY_CHUNK - 1);
+    const page = store.readStream(streamId, { fromVersion: from, toVersion: last });
+    yield* page;
+    if (page.length === 0 || page[page.length - 1]!.version < last) return;
   }
 }
 
