@@ -2,13 +2,16 @@
  * replay() of a stream by the machine it was created with reads it REPLAY_CHUNK versions at a time
  * (src/replay/foldChunks.ts) instead of planning the whole stream first: across chunk boundaries and
  * upgrades it must yield exactly the steps of the planned fold (the path of any other machine), and
- * fall back to the plan where only the rest of the log says which machine folds a stretch.
+ * fall back to the plan where only the rest of the log says which machine folds a stretch. On the
+ * three stores (PostgreSQL answers each chunk's read with a promise).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActorSystem, machineHash, replay, replaySteps, verifyReplay, type LogStore, type MachineChangePolicy, type ReplayStep } from 'actorlog';
 import { createMachine, type AnyStateMachine } from 'xstate';
 import { createMemoryStore } from '../../stores/memory.ts';
 import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { openPostgresStore } from '../../stores/postgres/index.ts';
+import { usePostgresDatabase } from '../support/postgresDatabase.ts';
 import { REPLAY_CHUNK } from '../../src/replay/foldChunks.ts';
 import { v1, v2, v3 } from '../support/shapes/upgrade.ts';
 import { tempDb } from '../support/tempDb.ts';
@@ -19,22 +22,43 @@ const v2b = createMachine(
   v2.implementations as never,
 ) as AnyStateMachine;
 
+const database = usePostgresDatabase();
+let schemas = 0;
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function logOf(kind: string): LogStore {
-  if (kind === 'memory') return createMemoryStore();
-  const t = tempDb();
-  const store = openSqliteStore(t.path);
-  cleanups.push(t.cleanup, () => store.close());
-  return store;
+/** A fresh log of `kind`; `open()` makes another connection to it (a new process's). */
+function logOf(kind: string): () => Promise<LogStore> {
+  if (kind === 'memory') {
+    const store = createMemoryStore();
+    return async () => store;
+  }
+  if (kind === 'sqlite') {
+    const t = tempDb();
+    cleanups.push(t.cleanup);
+    return async () => {
+      const s = openSqliteStore(t.path);
+      cleanups.push(() => s.close());
+      return s;
+    };
+  }
+  const schema = `replay_chunks_${process.pid}_${++schemas}`;
+  return async () => {
+    const s = await openPostgresStore(database().url, { schema, leaseMs: 60_000 });
+    cleanups.push(() => s.close());
+    return s;
+  };
 }
 
-/** Runs o-1 through `deploys`: each recovers it with its machine under its policy (the first spawns it) and adds `adds` items of price 1. */
-async function upgradedLog(store: LogStore, deploys: Array<[AnyStateMachine, MachineChangePolicy, number]>): Promise<void> {
+/**
+ * Runs o-1 through `deploys`, each a "process" on a connection of its own: it recovers o-1 with its
+ * machine under its policy (the first spawns it) and adds `adds` items of price 1. Returns a store to read the log with.
+ */
+async function upgradedLog(open: () => Promise<LogStore>, deploys: Array<[AnyStateMachine, MachineChangePolicy, number]>): Promise<LogStore> {
   for (const [k, [machine, policy, adds]] of deploys.entries()) {
+    const store = await open();
     const system = createActorSystem({ store, machines: { orders: machine }, onMachineChange: policy, onError: () => {} });
     const { recovered, failed } = await system.recover();
     expect(
@@ -46,6 +70,7 @@ async function upgradedLog(store: LogStore, deploys: Array<[AnyStateMachine, Mac
     await system.settled();
     await system.close();
   }
+  return open();
 }
 
 const shape = (steps: ReplayStep[]) => steps.map((s) => [s.record.version, s.snapshot.status, s.snapshot.context]);
@@ -61,10 +86,9 @@ async function stepsUntilError(steps: AsyncGenerator<ReplayStep>): Promise<{ n: 
   return { n, error: undefined };
 }
 
-describe.each(['memory', 'sqlite'])('replay() by chunks on the %s store', (kind) => {
+describe.each(['memory', 'sqlite', 'postgres'])('replay() by chunks on the %s store', (kind) => {
   it('folds across chunk boundaries, a verified and an accepted upgrade exactly as the planned fold does', async () => {
-    const store = logOf(kind);
-    await upgradedLog(store, [
+    const store = await upgradedLog(logOf(kind), [
       [v1, 'verify', REPLAY_CHUNK + 500],
       [v2, 'verify', 700],
       [v3, 'accept', 300],
@@ -82,8 +106,7 @@ describe.each(['memory', 'sqlite'])('replay() by chunks on the %s store', (kind)
   }, 60_000);
 
   it('plans the whole stream where a later verified machine stands in for a stretch whose own was not given', async () => {
-    const store = logOf(kind);
-    await upgradedLog(store, [
+    const store = await upgradedLog(logOf(kind), [
       [v1, 'verify', REPLAY_CHUNK + 200],
       [v2, 'verify', 300],
       [v2b, 'verify', 300],
