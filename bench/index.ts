@@ -263,7 +263,7 @@ function sizeList(value: string): number[] {
   return value.split(',').map((part) => positive(part.trim()));
 }
 
-/** One target of issue 18 as this run measured it. */
+/** One performance target as this run measured it. */
 export interface TargetRow {
   target: string;
   /** What this run measured (a ratio, or ms for recovery), absent when the figure was skipped. */
@@ -319,7 +319,7 @@ export function targetRows(
 export function formatTargets(rows: readonly TargetRow[]): string {
   return formatTable(
     [
-      'target (issue 18; 2,000 WebSocket actors: npm run bench:ws-load; passivation: npm run bench:passivation)',
+      'performance target (2,000 WebSocket actors: npm run bench:ws-load; passivation: npm run bench:passivation)',
       'bound',
       'measured',
       'met',
