@@ -47,6 +47,8 @@ export interface WsLoadStep {
   /** Read to commit, ms: from the client's `message` event (the frame read off the socket by `ws`) to the commit. */
   readP50Ms: number;
   readP99Ms: number;
+  /** Store writes (transactions) during the step and its drain: with `commit: 'tick'`, one per run of JavaScript that appended. */
+  writes: number;
   /** Every frame journaled and arrival-to-commit p99 under 50 ms. */
   passed: boolean;
 }
@@ -151,8 +153,10 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
   let latencies: number[] = [];
   let readLatencies: number[] = [];
   const write = store.write.bind(store);
+  let writes = 0;
   store.write = (batch: WriteBatch) => {
     const result = write(batch);
+    writes += 1;
     const now = performance.now();
     const nowEpoch = epochMs();
     for (const a of batch.appends ?? [])
@@ -193,6 +197,7 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
       arrivals.clear();
       latencies = [];
       readLatencies = [];
+      writes = 0;
       const before = count();
       const t0 = performance.now();
       const { sent = 0 } = await server.ask({ rate, seconds: options.seconds, workers });
@@ -216,10 +221,13 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
         maxMs: round1(sorted.at(-1) ?? Number.NaN),
         readP50Ms: round1(quantile(readSorted, 0.5)),
         readP99Ms: round1(quantile(readSorted, 0.99)),
+        writes,
         passed: journaled === sent && missing === 0 && q(0.99) < P99_LIMIT_MS,
       };
       steps.push(step);
-      log(`${rate}/s: sent ${sent}, journaled ${journaled}, arrival->commit p50 ${step.p50Ms} ms p99 ${step.p99Ms} ms, read->commit p99 ${step.readP99Ms} ms`);
+      log(
+        `${rate}/s: sent ${sent}, journaled ${journaled} in ${writes} writes, arrival->commit p50 ${step.p50Ms} ms p99 ${step.p99Ms} ms, read->commit p99 ${step.readP99Ms} ms`,
+      );
       if (!step.passed) break;
     }
     const passing = steps.filter((s) => s.passed).map((s) => s.rate);
@@ -251,10 +259,10 @@ export function formatWsLoad(r: WsLoadResult): string {
     `actorlog ws load: ${m.cpus} cpus (${m.cpuModel}), node ${m.node}, xstate ${m.xstate}, load average ${m.loadAverage}`,
     `${r.connections} journaled WebSocket connection actors (SQLite, commit tick), ${r.seconds} s per rate; spawned in ${r.spawnMs} ms`,
     '',
-    'offered/s  sent     journaled  journaled/s  arrival->commit p50 / p99  read->commit p99  p99 < 50 ms',
+    'offered/s  sent     journaled  writes   journaled/s  arrival->commit p50 / p99  read->commit p99  p99 < 50 ms',
     ...r.steps.map(
       (s) =>
-        `${String(s.rate).padEnd(10)} ${String(s.sent).padEnd(8)} ${String(s.journaled).padEnd(10)} ${String(s.journaledPerSec).padEnd(12)} ${`${ms(s.p50Ms)} / ${ms(s.p99Ms)}`.padEnd(26)} ${ms(s.readP99Ms).padEnd(17)} ${s.passed ? 'yes' : 'no'}`,
+        `${String(s.rate).padEnd(10)} ${String(s.sent).padEnd(8)} ${String(s.journaled).padEnd(10)} ${String(s.writes).padEnd(8)} ${String(s.journaledPerSec).padEnd(12)} ${`${ms(s.p50Ms)} / ${ms(s.p99Ms)}`.padEnd(26)} ${ms(s.readP99Ms).padEnd(17)} ${s.passed ? 'yes' : 'no'}`,
     ),
     '',
     r.ceiling === null
