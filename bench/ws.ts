@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import WebSocket from 'ws';
 import type { ConnectionMachine } from '../machines/connection/machine.ts';
 import { encodeBackendCursor, yoiConnectionInput, yoiConnectionMachine } from '../machines/yoi/index.ts';
@@ -13,6 +14,7 @@ import { createActorSystem, type JournaledActor } from '../src/index.ts';
 import { webSocket } from '../src/sources/webSocket/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { startYoiServer, type YoiServerHandle } from '../test/servers/yoi-server.ts';
+import type { WsHeapFigures } from './wsHeap.ts';
 
 /** Options of {@link measureWs}. */
 export interface MeasureWsOptions {
@@ -46,20 +48,48 @@ export interface WsFigures {
   /** sourceFramesPerSec / sourceBareFramesPerSec. */
   sourceRatio: number;
   connections: number;
-  /** Heap (V8) per connection held by a journaled connection actor, online with its socket open (after GC). */
+  /**
+   * Heap (V8, after GC) per idle journaled connection actor, online with its socket open, bytes: the
+   * shipped code (bundled without tsx, run in a child process; bench/wsHeap.ts), warmed up. Under
+   * tsx it reads ~10 KB more: tsx's esbuild `keepNames` gives each named closure a property array.
+   */
   heapPerConnection: number;
-  /** Heap per bare `ws` connection to the same server (both include the in-process server's side). */
+  /** Heap per bare `ws` connection to the same server, measured alike (each includes the in-process server's side). */
   bareHeapPerConnection: number;
+  /** Heap per WebSocket source alone (subscribed, first frame received), measured alike. */
+  sourceHeapPerConnection: number;
+  /** heapPerConnection / bareHeapPerConnection. */
+  heapRatio: number;
   durationMs: number;
 }
 
-v8.setFlagsFromString('--expose_gc');
-const gc = vm.runInNewContext('gc') as () => void;
-const heap = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
+/**
+ * Runs bench/wsHeap.ts as the package ships (plain JavaScript, no tsx): bundled with esbuild
+ * (`keepNames` off, packages external, resolved through a symlink to node_modules) into a temporary
+ * directory, run with `node --expose-gc` in a child process (at most 180 s), its JSON parsed.
+ */
+async function measureHeapAsShipped(connections: number): Promise<WsHeapFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'actorlog-bench-heap-bundle-'));
+  try {
+    symlinkSync(fileURLToPath(new URL('../node_modules', import.meta.url)), join(dir, 'node_modules'), 'dir');
+    const outfile = join(dir, 'wsHeap.mjs');
+    await build({
+      entryPoints: [fileURLToPath(new URL('./wsHeap.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      keepNames: false,
+      outfile,
+      logLevel: 'warning',
+    });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', outfile, String(connections)], { timeout: 180_000 });
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as WsHeapFigures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const round = (x: number) => Math.round(x);
 
 async function waitAll(actors: Array<JournaledActor<ConnectionMachine>>, seq: number): Promise<void> {
@@ -207,18 +237,9 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
     log(`ws: journaled connection actor, ${frames} frames, commit tick`);
     const wsTickFramesPerSec = await journaled('journaled-tick', tickSystem);
 
-    log(`ws: memory of ${connections} bare ws connections`);
-    let before = heap();
-    const clients = await Promise.all(Array.from({ length: connections }, (_, i) => bareClient(server, `bare-${i}`)));
-    await Promise.all(clients.map((c) => c.until(1)));
-    const bareHeap = (heap() - before) / connections;
-    for (const c of clients) c.ws.terminate();
-
-    log(`ws: memory of ${connections} journaled connection actors`);
-    before = heap();
-    const actors = Array.from({ length: connections }, (_, i) => spawn(`mem-${i}`));
-    await waitAll(actors, 0);
-    const heapPerConnection = (heap() - before) / connections;
+    log(`ws: heap of ${connections} bare ws connections, WebSocket sources and journaled connection actors (a bundle without tsx, in a child process)`);
+    const shipped = await measureHeapAsShipped(connections);
+    log(`ws: heap per connection: bare ${shipped.bare} B, source ${shipped.source} B, journaled actor ${shipped.journaled} B`);
     return {
       frames,
       wsFramesPerSec: round(wsFramesPerSec),
@@ -231,8 +252,10 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
       sourceBareFramesPerSec: round(alone.barePerSec),
       sourceRatio: Math.round((alone.sourcePerSec / alone.barePerSec) * 1000) / 1000,
       connections,
-      heapPerConnection: round(heapPerConnection),
-      bareHeapPerConnection: round(bareHeap),
+      heapPerConnection: shipped.journaled,
+      bareHeapPerConnection: shipped.bare,
+      sourceHeapPerConnection: shipped.source,
+      heapRatio: Math.round((shipped.journaled / shipped.bare) * 100) / 100,
       durationMs: round(performance.now() - started),
     };
   } finally {
