@@ -350,14 +350,20 @@ function formatTransports(t: Awaited<ReturnType<typeof measureTransports>> | Rec
   const rows = [
     [`sse: journaled session actor, commit each (${t.sse.events} events)`, `${n(t.sse.journaledPerSec)}/s`],
     [`sse: journaled, commit tick`, `${n(t.sse.journaledTickPerSec)}/s`],
-    [`sse: source alone`, `${n(t.sse.sourcePerSec)}/s`],
+    [`sse: source alone (${t.sse.sourceEvents} events, median of 5)`, `${n(t.sse.sourcePerSec)}/s`],
     [`sse: bare eventsource-parser over undici (baseline)`, `${n(t.sse.barePerSec)}/s`],
     [`  ratio journaled / bare, source / bare`, `${t.sse.ratio.toFixed(3)}x, ${t.sse.sourceRatio.toFixed(2)}x`],
     [`ws: journaled connection actor, commit each (${t.ws.frames} frames)`, `${n(t.ws.wsFramesPerSec)}/s`],
     [`ws: journaled, commit tick`, `${n(t.ws.wsTickFramesPerSec)}/s`],
     [`ws: bare ws client (baseline)`, `${n(t.ws.bareFramesPerSec)}/s`],
-    [`  ratio journaled / bare`, `${t.ws.ratio.toFixed(3)}x`],
-    [`ws: heap per connection (${t.ws.connections} conns)`, `${n(t.ws.heapPerConnection)} B (bare ${n(t.ws.bareHeapPerConnection)} B)`],
+    [`  ratio journaled each / bare, tick / bare`, `${t.ws.ratio.toFixed(3)}x, ${t.ws.tickRatio.toFixed(3)}x`],
+    [`ws: source alone (${t.ws.sourceFrames} frames, median of 5)`, `${n(t.ws.sourceFramesPerSec)}/s`],
+    [`ws: bare ws client, alternated with it`, `${n(t.ws.sourceBareFramesPerSec)}/s`],
+    [`  ratio source / bare`, `${t.ws.sourceRatio.toFixed(2)}x`],
+    [
+      `ws: heap per idle connection (${t.ws.connections} conns, shipped code)`,
+      `${n(t.ws.heapPerConnection)} B (source alone ${n(t.ws.sourceHeapPerConnection)} B, bare ${n(t.ws.bareHeapPerConnection)} B; ${t.ws.heapRatio.toFixed(2)}x)`,
+    ],
   ];
   return `\n\n` + formatTable(['transport figure', 'value'], rows);
 }

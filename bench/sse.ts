@@ -19,6 +19,10 @@ import { openSqliteStore } from '../stores/sqlite/index.ts';
 export interface MeasureSseOptions {
   /** Events the server streams per measurement. @default 20000 */
   events?: number;
+  /** Events per run of the source alone and of the bare loop. @default max(events, 50000) */
+  sourceEvents?: number;
+  /** Alternated runs of each (the median reported). @default 5 */
+  sourceRuns?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -143,7 +147,8 @@ async function journaled(url: string, events: number, commit: CommitMode, dir: s
  */
 export async function measureSse(options: MeasureSseOptions = {}): Promise<SseFigures> {
   const events = options.events ?? 20_000;
-  const sourceEvents = Math.max(events, SOURCE_EVENTS);
+  const sourceEvents = options.sourceEvents ?? Math.max(events, SOURCE_EVENTS);
+  const sourceRuns = options.sourceRuns ?? SOURCE_RUNS;
   const log = options.log ?? (() => undefined);
   const { url, server } = await eventServer(events);
   const source = await eventServer(sourceEvents);
@@ -155,14 +160,14 @@ export async function measureSse(options: MeasureSseOptions = {}): Promise<SseFi
     await sourceOnly(source.url, sourceEvents);
     const bares: number[] = [];
     const sources: number[] = [];
-    for (let r = 0; r < SOURCE_RUNS; r++) {
+    for (let r = 0; r < sourceRuns; r++) {
       bares.push(await bare(source.url, sourceEvents));
       sources.push(await sourceOnly(source.url, sourceEvents));
     }
     const barePerSec = median(bares);
     const sourcePerSec = median(sources);
     log(
-      `sse: bare eventsource-parser loop ${Math.round(barePerSec)}/s, source ${Math.round(sourcePerSec)}/s (${sourceEvents} events, median of ${SOURCE_RUNS})`,
+      `sse: bare eventsource-parser loop ${Math.round(barePerSec)}/s, source ${Math.round(sourcePerSec)}/s (${sourceEvents} events, median of ${sourceRuns})`,
     );
     const journaledPerSec = await journaled(url, events, 'each', dir);
     log(`sse: journaled (commit each) ${Math.round(journaledPerSec)}/s`);

@@ -22,6 +22,10 @@ export interface MeasureWsOptions {
   frames?: number;
   /** Connections opened for the memory figures. @default 200 */
   connections?: number;
+  /** Frames per run of the source alone and of its bare baseline. @default max(frames, 20000) */
+  sourceFrames?: number;
+  /** Alternated runs of each (the median reported). @default 5 */
+  sourceRuns?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -145,7 +149,7 @@ function sourceClient(server: YoiServerHandle, workerId: string): Promise<{ clos
 }
 
 /** Frames per second of the source alone and of a bare `ws` client on their own server, alternated, medians. */
-async function measureSourceAlone(frames: number): Promise<{ sourcePerSec: number; barePerSec: number }> {
+async function measureSourceAlone(frames: number, runs: number): Promise<{ sourcePerSec: number; barePerSec: number }> {
   const server = await startYoiServer();
   try {
     let worker = 0;
@@ -166,7 +170,7 @@ async function measureSourceAlone(frames: number): Promise<{ sourcePerSec: numbe
     await run(source);
     const bares: number[] = [];
     const sources: number[] = [];
-    for (let r = 0; r < SOURCE_RUNS; r++) {
+    for (let r = 0; r < runs; r++) {
       bares.push(await run(bare));
       sources.push(await run(source));
     }
@@ -219,9 +223,10 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
     for (let i = 1; i <= frames; i++) server.emit('bench', workerId, { type: 'text_delta', text: `frame ${i}` });
   };
   try {
-    const sourceFrames = Math.max(frames, SOURCE_FRAMES);
-    log(`ws: source alone vs bare ws client, ${sourceFrames} frames, median of ${SOURCE_RUNS} alternated runs`);
-    const alone = await measureSourceAlone(sourceFrames);
+    const sourceFrames = options.sourceFrames ?? Math.max(frames, SOURCE_FRAMES);
+    const sourceRuns = options.sourceRuns ?? SOURCE_RUNS;
+    log(`ws: source alone vs bare ws client, ${sourceFrames} frames, median of ${sourceRuns} alternated runs`);
+    const alone = await measureSourceAlone(sourceFrames, sourceRuns);
     log(`ws: source alone ${round(alone.sourcePerSec)}/s, bare ${round(alone.barePerSec)}/s`);
     log(`ws: bare ws client, ${frames} frames`);
     const bare = await bareClient(server, 'bare');
