@@ -338,9 +338,10 @@ export function formatTargets(rows: readonly TargetRow[]): string {
 /** The transport figures, each against its bare-library baseline in the same run: SSE events and WebSocket frames. */
 async function measureTransports(log: (line: string) => void, events?: number) {
   log('sse: events through parser, source, journaled actor and log vs a bare eventsource-parser loop');
-  const sse = await measureSse({ log, events });
+  const sourceRuns = events === undefined ? undefined : 3; // --quick: 3 alternated runs of each source and its baseline, not 5
+  const sse = await measureSse({ log, events, sourceRuns });
   log('ws: frames through source, journaled actor and log vs a bare ws client');
-  const ws = await measureWs({ log, frames: events });
+  const ws = await measureWs({ log, frames: events, sourceRuns });
   return { sse, ws };
 }
 
@@ -350,14 +351,14 @@ function formatTransports(t: Awaited<ReturnType<typeof measureTransports>> | Rec
   const rows = [
     [`sse: journaled session actor, commit each (${t.sse.events} events)`, `${n(t.sse.journaledPerSec)}/s`],
     [`sse: journaled, commit tick`, `${n(t.sse.journaledTickPerSec)}/s`],
-    [`sse: source alone (${t.sse.sourceEvents} events, median of 5)`, `${n(t.sse.sourcePerSec)}/s`],
+    [`sse: source alone (${t.sse.sourceEvents} events, median of ${t.sse.sourceRuns})`, `${n(t.sse.sourcePerSec)}/s`],
     [`sse: bare eventsource-parser over undici (baseline)`, `${n(t.sse.barePerSec)}/s`],
     [`  ratio journaled / bare, source / bare`, `${t.sse.ratio.toFixed(3)}x, ${t.sse.sourceRatio.toFixed(2)}x`],
     [`ws: journaled connection actor, commit each (${t.ws.frames} frames)`, `${n(t.ws.wsFramesPerSec)}/s`],
     [`ws: journaled, commit tick`, `${n(t.ws.wsTickFramesPerSec)}/s`],
     [`ws: bare ws client (baseline)`, `${n(t.ws.bareFramesPerSec)}/s`],
     [`  ratio journaled each / bare, tick / bare`, `${t.ws.ratio.toFixed(3)}x, ${t.ws.tickRatio.toFixed(3)}x`],
-    [`ws: source alone (${t.ws.sourceFrames} frames, median of 5)`, `${n(t.ws.sourceFramesPerSec)}/s`],
+    [`ws: source alone (${t.ws.sourceFrames} frames, median of ${t.ws.sourceRuns})`, `${n(t.ws.sourceFramesPerSec)}/s`],
     [`ws: bare ws client, alternated with it`, `${n(t.ws.sourceBareFramesPerSec)}/s`],
     [`  ratio source / bare`, `${t.ws.sourceRatio.toFixed(2)}x`],
     [

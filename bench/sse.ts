@@ -38,8 +38,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 export interface SseFigures {
   /** Events per journaled run. */
   events: number;
-  /** Events per run of the source alone and of the bare loop (at least 50,000; the median of 5 alternated runs each). */
+  /** Events per run of the source alone and of the bare loop (at least 50,000 by default). */
   sourceEvents: number;
+  /** Alternated runs of the source alone and of the bare loop; the median of each is reported. */
+  sourceRuns: number;
   /** Events from a local HTTP server through the SSE source (undici + eventsource-parser), a journaled session actor and the SQLite log (commit each). */
   journaledPerSec: number;
   /** The same with group commit (`commit: 'tick'`). */
@@ -176,6 +178,7 @@ export async function measureSse(options: MeasureSseOptions = {}): Promise<SseFi
     return {
       events,
       sourceEvents,
+      sourceRuns,
       journaledPerSec,
       journaledTickPerSec,
       sourcePerSec,

@@ -43,8 +43,10 @@ export interface WsFigures {
   ratio: number;
   /** wsTickFramesPerSec / bareFramesPerSec. */
   tickRatio: number;
-  /** Frames per run of the source alone and of its bare baseline (at least 20,000; the median of 5 alternated runs each). */
+  /** Frames per run of the source alone and of its bare baseline (at least 20,000 by default). */
   sourceFrames: number;
+  /** Alternated runs of the source alone and of the bare client; the median of each is reported. */
+  sourceRuns: number;
   /** Frames through the WebSocket source's Observable alone (no binding, no actor, no log), counted. */
   sourceFramesPerSec: number;
   /** A bare `ws` client counting the same frames, alternated with the source's runs. */
@@ -253,6 +255,7 @@ export async function measureWs(options: MeasureWsOptions = {}): Promise<WsFigur
       ratio: Math.round((wsFramesPerSec / bareFramesPerSec) * 1000) / 1000,
       tickRatio: Math.round((wsTickFramesPerSec / bareFramesPerSec) * 1000) / 1000,
       sourceFrames,
+      sourceRuns,
       sourceFramesPerSec: round(alone.sourcePerSec),
       sourceBareFramesPerSec: round(alone.barePerSec),
       sourceRatio: Math.round((alone.sourcePerSec / alone.barePerSec) * 1000) / 1000,
