@@ -130,9 +130,12 @@ async function recover(path: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ recovered, recoverMs, bareMs, rssAfterRecoverMb: rssMb() })}\n`);
 }
 
+/** Node's flags to run this file: tsx for the .ts source; none for the tsc build `npm run` runs (.bench-build/). */
+const loader = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
+
 /** Runs this file as a child process in `mode`, collecting its stdout. */
 function child(mode: string, args: string[], until?: string): { done: Promise<string>; pid: number | undefined; kill(): void } {
-  const proc = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), mode, ...args], {
+  const proc = spawn(process.execPath, ['--expose-gc', ...loader, fileURLToPath(import.meta.url), mode, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

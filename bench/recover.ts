@@ -98,9 +98,12 @@ function bare(path: string): void {
   process.stdout.write(`${JSON.stringify({ restored: actors.length, bareMs })}\n`);
 }
 
+/** Node's flags to run this file: tsx for the .ts source; none for the tsc build `npm run` runs (.bench-build/). */
+const loader = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
+
 /** Runs this file as a child process in `mode`, collecting its stdout. */
 function child(mode: string, args: string[], until?: string): { done: Promise<string>; kill(): void } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...loader, fileURLToPath(import.meta.url), mode, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const done = new Promise<string>((resolve, reject) => {
     proc.stdout.on('data', (chunk: Buffer) => {

@@ -77,10 +77,12 @@ export interface WsFigures {
 async function measureHeapAsShipped(connections: number): Promise<WsHeapFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'actorlog-bench-heap-bundle-'));
   try {
-    symlinkSync(fileURLToPath(new URL('../node_modules', import.meta.url)), join(dir, 'node_modules'), 'dir');
+    // this file runs as its .ts source (tsx) or from the tsc build `npm run bench` makes (.bench-build/bench/*.js)
+    const built = !import.meta.url.endsWith('.ts');
+    symlinkSync(fileURLToPath(new URL(built ? '../../node_modules' : '../node_modules', import.meta.url)), join(dir, 'node_modules'), 'dir');
     const outfile = join(dir, 'wsHeap.mjs');
     await build({
-      entryPoints: [fileURLToPath(new URL('./wsHeap.ts', import.meta.url))],
+      entryPoints: [fileURLToPath(new URL(built ? './wsHeap.js' : './wsHeap.ts', import.meta.url))],
       bundle: true,
       platform: 'node',
       format: 'esm',
