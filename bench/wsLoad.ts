@@ -8,15 +8,17 @@ import Database from 'better-sqlite3';
 import { Command, InvalidArgumentError } from 'commander';
 import WebSocket, { type ClientOptions, type RawData } from 'ws';
 import { yoiConnectionInput, yoiConnectionMachine } from '../machines/yoi/index.ts';
-import { createActorSystem, type WriteBatch } from '../src/index.ts';
+import { createActorSystem, type CommitMode, type WriteBatch } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { machineInfo, type MachineInfo } from './machineInfo.ts';
 import type { ServerReply } from './wsLoadServer.ts';
 
 /** Options of {@link runWsLoad}. */
 export interface WsLoadOptions {
-  /** Journaled WebSocket connection actors (yoi connection machine, SQLite log, `commit: 'tick'`). @default 2000 */
+  /** Journaled WebSocket connection actors (yoi connection machine, SQLite log). @default 2000 */
   connections: number;
+  /** The system's commit mode: `turn` commits the frames of one event-loop turn together, `tick` each socket read alone. @default 'turn' */
+  commit?: CommitMode;
   /** Offered rates, frames per second in total, stepped up in this order. @default [2000, 4000, 8000, 16000] */
   rates: number[];
   /** How long each rate is offered, s. @default 10 */
@@ -47,7 +49,7 @@ export interface WsLoadStep {
   /** Read to commit, ms: from the client's `message` event (the frame read off the socket by `ws`) to the commit. */
   readP50Ms: number;
   readP99Ms: number;
-  /** Store writes (transactions) during the step and its drain: with `commit: 'tick'`, one per run of JavaScript that appended. */
+  /** Store writes (transactions) during the step and its drain: with `commit: 'tick'`, one per run of JavaScript that appended; with `turn`, one per turn of the event loop. */
   writes: number;
   /** Every frame journaled and arrival-to-commit p99 under 50 ms. */
   passed: boolean;
@@ -57,6 +59,8 @@ export interface WsLoadStep {
 export interface WsLoadResult {
   machine: MachineInfo;
   connections: number;
+  /** The commit mode of the system under load. */
+  commit: CommitMode;
   seconds: number;
   /** Time to spawn every connection actor and see its first frame, ms. */
   spawnMs: number;
@@ -74,9 +78,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The load server in a child process (its own core, as a remote backend would be), driven over IPC. */
 async function startServer(): Promise<{ url: string; ask: (m: object) => Promise<ServerReply>; child: ChildProcess }> {
-  // the child runs TypeScript as this process does: tsx's loader, when this process was not started with it (vitest)
-  const execArgv = process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
-  const child = fork(fileURLToPath(new URL('./wsLoadServer.ts', import.meta.url)), ['--serve'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // the child runs as this file does: its .ts source through tsx's loader (added when this process was
+  // not started with it: vitest), or the tsc build `npm run bench:ws-load` makes (.bench-build/)
+  const source = import.meta.url.endsWith('.ts');
+  const execArgv = !source || process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+  const child = fork(fileURLToPath(new URL(source ? './wsLoadServer.ts' : './wsLoadServer.js', import.meta.url)), ['--serve'], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const replies: Array<{ resolve: (m: ServerReply) => void; reject: (err: Error) => void }> = [];
   child.on('message', (m: ServerReply) => replies.shift()?.resolve(m));
   child.on('exit', (code) => {
@@ -175,7 +184,7 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
   };
   // the source constructs it as `new WebSocket(url, protocols, options)`: the overloads of ws's own type are not needed
   const Timed = TimedWebSocket as unknown as typeof WebSocket;
-  const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine({ webSocket: { WebSocket: Timed } }) }, commit: 'tick' });
+  const system = createActorSystem({ store, machines: { yoi: yoiConnectionMachine({ webSocket: { WebSocket: Timed } }) }, commit: options.commit ?? 'turn' });
   try {
     const workers = Array.from({ length: options.connections }, (_, i) => `w${i}`);
     log(`spawning ${options.connections} journaled connection actors`);
@@ -234,6 +243,7 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
     return {
       machine,
       connections: options.connections,
+      commit: options.commit ?? 'turn',
       seconds: options.seconds,
       spawnMs,
       steps,
@@ -257,7 +267,7 @@ export function formatWsLoad(r: WsLoadResult): string {
   const ms = (x: number) => (Number.isFinite(x) ? `${x} ms` : 'not journaled');
   const lines = [
     `actorlog ws load: ${m.cpus} cpus (${m.cpuModel}), node ${m.node}, xstate ${m.xstate}, load average ${m.loadAverage}`,
-    `${r.connections} journaled WebSocket connection actors (SQLite, commit tick), ${r.seconds} s per rate; spawned in ${r.spawnMs} ms`,
+    `${r.connections} journaled WebSocket connection actors (SQLite, commit ${r.commit}), ${r.seconds} s per rate; spawned in ${r.spawnMs} ms`,
     '',
     'offered/s  sent     journaled  writes   journaled/s  arrival->commit p50 / p99  read->commit p99  p99 < 50 ms',
     ...r.steps.map(
@@ -286,13 +296,18 @@ async function main(argv: string[]): Promise<void> {
     .option('--seconds <n>', 'seconds per rate', positive)
     .option('--json', 'print one JSON object on stdout, progress on stderr')
     .option('--quick', 'a short run (200 connections, 2000 and 4000 frames/s, 3 s each): under a minute')
+    .option('--commit <mode>', "the system's commit mode, 'turn' (default) or 'tick'", (v) => {
+      if (v !== 'turn' && v !== 'tick') throw new InvalidArgumentError("expected 'turn' or 'tick'");
+      return v;
+    })
     .parse(argv)
-    .opts<{ connections?: number; rates?: number[]; seconds?: number; json?: boolean; quick?: boolean }>();
+    .opts<{ connections?: number; rates?: number[]; seconds?: number; json?: boolean; quick?: boolean; commit?: CommitMode }>();
   const result = await runWsLoad({
     connections: opts.connections ?? (opts.quick ? 200 : 2000),
     rates: opts.rates ?? (opts.quick ? [2000, 4000] : [2000, 4000, 8000, 16000]),
     seconds: opts.seconds ?? (opts.quick ? 3 : 10),
     drainSeconds: opts.quick ? 5 : 10,
+    commit: opts.commit,
     log: (line) => process.stderr.write(`ws-load: ${line}\n`),
   });
   process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatWsLoad(result));

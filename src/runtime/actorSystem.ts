@@ -46,7 +46,7 @@ export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineR
   machines: TMachines;
   /** Time source for `recordedAt`, XState's timers and re-armed timers. @default systemClock */
   clock?: Clock;
-  /** `each` (default) or `tick`: how writes are batched, see {@link CommitMode}. Either way an input is committed before the actor acts on it. */
+  /** `each` (default), `tick` or `turn`: how writes are batched, see {@link CommitMode}. Either way an input is committed before the actor acts on it. */
   commit?: CommitMode;
   /**
    * On a store shared by several processes (one with `ownership`, PostgreSQL): how often this node
@@ -231,7 +231,11 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
 ): ActorSystem<TMachines, TStore> {
   const { store, machines } = options;
   const clock = options.clock ?? systemClock;
-  const commit = createGroupCommit(store, options.commit ?? 'each');
+  const mode = options.commit ?? 'each';
+  if (mode !== 'each' && mode !== 'tick' && mode !== 'turn') {
+    throw new ActorlogError('INVALID_OPTIONS', `commit must be 'each', 'tick' or 'turn', not ${JSON.stringify(mode)}`, { details: { option: 'commit' } });
+  }
+  const commit = createGroupCommit(store, mode);
   const snapshotEvery = options.snapshotEvery ?? 100;
   const actors = new Map<string, JournaledActor>();
   /** The journal of each running root actor, by its XState ref (messages between journaled actors). */

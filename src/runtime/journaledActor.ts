@@ -32,10 +32,10 @@ export class JournaledActor<TMachine extends AnyStateMachine = AnyStateMachine> 
   /**
    * Sends an event: it is appended to the log, then the actor transitions.
    *
-   * With `commit: 'each'` (the default) the append is committed before the transition. With
-   * `commit: 'tick'` it commits at the end of the current tick, after the transition: a failed
-   * commit then stops the actor, drops its in-memory state (a later `recover()` resumes it from the
-   * log) and reaches `onError`, not this call.
+   * The append is committed before the transition, whatever the commit mode. With `commit: 'each'`
+   * (the default) on an embedded store it commits within this call; with `'tick'` or `'turn'` (or on
+   * PostgreSQL) it commits later, with other writes: a failed commit then stops the actor (a later
+   * `recover()` resumes it from the log) and reaches `onError`, not this call.
    * @throws ActorlogError `ACTOR_STOPPED` when the actor no longer runs; `ACTOR_PASSIVATED` when it was
    *   passivated (see `ActorSystemOptions.passivation`: send through `system.send` instead); `APPEND_FAILED` when the
    * append failed in `each` mode (the actor is then stopped and the event was not processed);
