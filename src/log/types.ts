@@ -334,7 +334,8 @@ export interface LogStore {
   /**
    * For each of `streamIds`, its latest snapshot and the events after it, in a few reads for all of
    * them (recovery resumes thousands of streams: two reads per stream were most of its time). In the
-   * order of `streamIds`; an id with no stream is left out.
+   * order of `streamIds`; an id with no stream is left out; an id given twice is listed twice, its events
+   * once in each. Snapshots and events are parsed afresh (the caller may change them).
    */
   readTails(streamIds: readonly string[]): Awaitable<StreamTail[]>;
   /** Every kept snapshot of a stream, in increasing version order, in one read ([] when none). */

@@ -117,6 +117,8 @@ export interface ActorSystemOptions<TMachines extends MachineRegistry = MachineR
 
 /** Streams whose tails recovery reads at once (`LogStore.readTails`): a bound on what it holds in memory besides the actors. */
 const TAIL_CHUNK = 1_000;
+/** Ids per inboxStreams page in openMailboxes. */
+const INBOX_PAGE = 1_000;
 
 /** What {@link ActorSystem.recover} did. */
 export interface RecoveryReport {
@@ -349,6 +351,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     journals.set(ref, journal);
     const actor = new JournaledActor(id, name, ref, journal);
     actors.set(id, actor);
+    for (const watch of createdSince) watch.add(id);
     ref.subscribe({
       complete: () => actors.delete(id),
       error: (err) => {
@@ -371,6 +374,9 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     };
     return { actor, go };
   }
+
+  /** The sets of running recoveries: each collects the ids created here while it holds tails read earlier. */
+  const createdSince = new Set<Set<string>>();
 
   /** Hashes whose definition this system has saved (or found saved): each is written once per system. */
   const definitionsSaved = new Set<string>();
@@ -458,7 +464,9 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
 
   /** A message was posted to `to`'s inbox: it may be asleep. */
   function onPosted(to: string): void {
-    if (wakeOnPost && !actors.has(to)) wakeIds([to]).catch((err: unknown) => onError(to, asActorlogError(err, to)));
+    // running here (a ref kept from before it slept, a stand-in): read now, else it waits for the next recover()
+    if (actors.has(to)) deliverInbox([to]).catch((err: unknown) => onError(to, asActorlogError(err, to)));
+    else if (wakeOnPost) wakeIds([to]).catch((err: unknown) => onError(to, asActorlogError(err, to)));
   }
 
   /**
@@ -512,9 +520,11 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       // what this process posted before these actors ran here commits first (writes commit in order)
       if (store.ownership) await commit.commit({}).catch(() => {});
       // Many actors at once (a recovery): one query finds which of them have mail, instead of one read each.
-      const mailed = running || opened.length > 16 ? new Set(await store.inboxStreams()) : undefined;
+      const list = running || opened.length > 16 ? await store.inboxStreams(INBOX_PAGE) : undefined;
+      // a full page may leave out some of the opened actors' ids: then each is read (as for a few)
+      const mailed = list && list.length < INBOX_PAGE ? new Set(list) : undefined;
       const ids = new Set(mailed ? opened.map((a) => a.id).filter((id) => mailed.has(id)) : opened.map((a) => a.id));
-      if (running) for (const id of mailed!) ids.add(id);
+      if (running) for (const id of list!) ids.add(id);
       await deliverInbox([...ids]);
     } catch (err) {
       const error = asActorlogError(err, opened[0]?.id ?? '');
@@ -551,8 +561,10 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     const ids = streams.filter((s) => !actors.has(s.streamId) && typeof s.streamId === 'string' && s.streamId !== '').map((s) => s.streamId);
     try {
       for (const tail of await store.readTails(ids)) tails.set(tail.streamId, tail);
-    } catch {
+    } catch (err) {
       tails.clear();
+      const error = asActorlogError(err, ids[0] ?? '');
+      console.error(`actorlog: could not read the tails of ${ids.length} streams at once (${error.code}: ${error.message}); reading each`);
     }
   }
 
@@ -563,14 +575,21 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     const ready: Array<() => void> = [];
     const folders = new Map<AnyStateMachine, Folder>(); // one per machine: making one costs more than a short fold
     const tails = new Map<string, StreamTail>();
+    // the streams created here since their tails were read (by another recovery meanwhile): read again
+    const created = new Set<string>();
+    createdSince.add(created);
     for (const [index, stream] of streams.entries()) {
-      if (index % TAIL_CHUNK === 0 && streams.length > 1) await readTails(streams.slice(index, index + TAIL_CHUNK), tails);
+      if (index % TAIL_CHUNK === 0 && streams.length > 1) {
+        await readTails(streams.slice(index, index + TAIL_CHUNK), tails);
+        created.clear();
+      }
+      if (created.has(stream.streamId)) tails.delete(stream.streamId);
       if (actors.has(stream.streamId)) continue;
       try {
         assertStreamId(stream.streamId, 'recover'); // a NULL id an older version let through: not resumed
         const machine = machineFor(stream.machine.name);
         const at = clock.now();
-        const upgrade = await checkMachineChange(store, stream, machine, policyFor(stream.machine.name), at);
+        const upgrade = await checkMachineChange(store, stream, machine, policyFor(stream.machine.name), at, tails.get(stream.streamId));
         // a stream of a log written before definitions were kept (or whose machine changed) gets its definition now
         const hash = machineHash(machine);
         const definitions = definitionsSaved.has(hash) ? [] : [{ hash, name: stream.machine.name, definition: machineDefinition(machine), recordedAt: at }];
@@ -628,6 +647,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     // What reached these actors while they were down (their inboxes) and what their logs imply they
     // sent (the outbox) goes into the mailboxes first: everything they receive or send once started
     // queues behind it, so messages keep the order they were sent in.
+    createdSince.delete(created);
     await openMailboxes(result.recovered, readRunning);
     await redeliver(outbox);
     for (const go of ready) go();

@@ -1,6 +1,6 @@
 import type { AnyStateMachine } from 'xstate';
 import { ActorlogError } from '../errors.ts';
-import type { LogStore, NewEvent, StreamRecord } from '../log/types.ts';
+import type { LogStore, NewEvent, StreamRecord, StreamTail } from '../log/types.ts';
 import { verifyUpgrade } from '../replay/replay.ts';
 import { snapshotBase } from '../replay/segments.ts';
 import type { StoredSnapshot } from './journal.ts';
@@ -34,10 +34,10 @@ export type MachineChangePolicy = 'verify' | 'refuse' | 'accept';
  * The hash of the machine a stream runs now: its record's, or the `to` of the latest
  * {@link UPGRADED_EVENT} (found in the latest snapshot's payload, or in the events after it).
  */
-export async function runningHash(store: LogStore, stream: StreamRecord): Promise<string> {
-  const snapshot = await store.loadSnapshot(stream.streamId);
+export async function runningHash(store: LogStore, stream: StreamRecord, tail?: StreamTail): Promise<string> {
+  const snapshot = tail ? tail.snapshot : await store.loadSnapshot(stream.streamId);
   let hash = (snapshot?.snapshot as StoredSnapshot | undefined)?.machineHash ?? stream.machine.hash;
-  for (const record of await store.readStream(stream.streamId, { fromVersion: (snapshot?.version ?? 0) + 1 })) {
+  for (const record of tail ? tail.events : await store.readStream(stream.streamId, { fromVersion: (snapshot?.version ?? 0) + 1 })) {
     if (record.type === UPGRADED_EVENT && record.meta.source === 'system') hash = (record.data as UpgradeData).to;
   }
   return hash;
@@ -56,10 +56,11 @@ export async function checkMachineChange(
   machine: AnyStateMachine,
   policy: MachineChangePolicy,
   at: number,
+  tail?: StreamTail,
 ): Promise<NewEvent | undefined> {
   const registered = machineHash(machine);
-  if (stream.machine.hash === registered) return undefined;
-  const logged = await runningHash(store, stream);
+  // the stream record names the machine it was created with: a later upgrade (then a rollback) is in its log
+  const logged = await runningHash(store, stream, tail);
   if (logged === registered) return undefined;
   const name = stream.machine.name;
   const details = { streamId: stream.streamId, logged, registered, policy };

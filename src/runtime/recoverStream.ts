@@ -4,6 +4,7 @@ import { loggedEvent } from './eventCodec.ts';
 import { isWithin, persistedAt, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
 import { readBookkeeping, type Bookkeeping } from './bookkeeping.ts';
 import { Folder, type FoldState, type ImpliedMessage } from './fold.ts';
+import { machineHash } from './machineHash.ts';
 import type { StoredSnapshot } from './journal.ts';
 
 /** A stream folded to its last event, ready to restart. */
@@ -61,12 +62,14 @@ export async function startFold(
 export async function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, reuse?: Folder, tail?: StreamTail): Promise<FoldedStream> {
   const saved = tail ? tail.snapshot : await store.loadSnapshot(stream.streamId);
   const payload = saved?.snapshot as StoredSnapshot | undefined;
-  const usable = payload?.state !== undefined && payload?.bookkeeping !== undefined;
+  const usable = Boolean(payload?.state && payload.bookkeeping);
   // the tail's events follow its snapshot: a snapshot the fold cannot start from means reading from the first event
   const records = tail && (usable || !saved) ? tail.events : await store.readStream(stream.streamId, { fromVersion: (usable ? saved!.version : 0) + 1 });
-  if (records.length === 0 && usable && (payload!.state as { status?: unknown }).status === 'active') {
-    // The snapshot is the stream's head (a clean close, a passivation): nothing to fold. The live
-    // actor restores it as it is (the store parses a fresh copy for each load).
+  if (records.length === 0 && usable && (payload!.state as { status?: unknown }).status === 'active' && payload!.machineHash === machineHash(machine)) {
+    // The snapshot is the stream's head (a clean close, a passivation), written by this very machine:
+    // nothing to fold. The live actor restores it as it is (the store parses a fresh copy for each
+    // load). A snapshot of another machine goes through the fold, whose restore refuses what the
+    // registered machine cannot hold before anything is appended (MACHINE_MISMATCH's path).
     return resume(store, stream.streamId, {
       persisted: payload!.state,
       status: 'active',

@@ -7,8 +7,9 @@ const CHUNK = 1_000;
 
 /**
  * For many streams, the latest snapshot of each and the events after it: two statements per chunk
- * of ids (`= ANY($1)`; `DISTINCT ON` picks each stream's highest snapshot version through the
- * `(stream_id, version)` key, and the events join the versions found as `unnest` pairs) instead of
+ * of ids (`= ANY($1)`; a `LATERAL … ORDER BY version DESC LIMIT 1` picks each stream's highest
+ * snapshot version through the `(stream_id, version)` key, and the events join the versions found
+ * as `unnest` pairs) instead of
  * two round trips per stream. The streams recovered are owned by the reader (fenced): nothing
  * appends to them between the two statements.
  */

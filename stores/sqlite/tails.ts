@@ -35,7 +35,7 @@ export function prepareReadTails(db: Database.Database): ReadTails {
   return (streamIds) => {
     const tails: StreamTail[] = [];
     for (let from = 0; from < streamIds.length; from += CHUNK) {
-      const ids = JSON.stringify(streamIds.slice(from, from + CHUNK));
+      const ids = JSON.stringify([...new Set(streamIds.slice(from, from + CHUNK))]); // an id given twice would join its events twice
       const byId = new Map<string, StreamTail>();
       for (const row of exists.all(ids)) byId.set(row.stream_id, { streamId: row.stream_id, events: [] });
       for (const row of snapshots.all(ids)) {

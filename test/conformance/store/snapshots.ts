@@ -131,6 +131,16 @@ export function snapshotSpecs(store: GetStore, factory: StoreFactory): void {
       expect((await store().readTails(['a']))[0]!.snapshot!.snapshot).toEqual({ v: 4 });
     });
 
+    it('readTails lists an id given twice twice, each with its events once', async () => {
+      await createStream(store(), 's');
+      await store().write({ appends: [{ streamId: 's', expectedVersion: 0, events: events(2, 's') }] });
+      const tails = await store().readTails(['s', 's']);
+      expect(tails.map((t) => [t.streamId, t.events.map((e) => e.version)])).toEqual([
+        ['s', [1, 2]],
+        ['s', [1, 2]],
+      ]);
+    });
+
     it('readTails of more streams than one statement takes (1,000): every stream, in order', async () => {
       const n = 1_203;
       const ids = Array.from({ length: n }, (_, i) => `s-${String(i).padStart(4, '0')}`);
