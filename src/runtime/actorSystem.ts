@@ -563,8 +563,8 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
       for (const tail of await store.readTails(ids)) tails.set(tail.streamId, tail);
     } catch (err) {
       tails.clear();
-      const error = asActorlogError(err, ids[0] ?? '');
-      console.error(`actorlog: could not read the tails of ${ids.length} streams at once (${error.code}: ${error.message}); reading each`);
+      const error = describeError(err);
+      console.error(`actorlog: could not read the tails of ${ids.length} streams at once (${error.code ?? error.name}: ${error.message}); reading each`);
     }
   }
 
