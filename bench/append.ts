@@ -66,12 +66,18 @@ function storeAppender(file: string, synchronous: 'NORMAL' | 'FULL'): Appender {
   return { step: () => void (version = store.append('bench', version, one).nextVersion), close: () => store.close() };
 }
 
-function rawAppender(file: string, synchronous: 'NORMAL' | 'FULL'): Appender {
+/** A fresh file with the store's tables, indexes and pragmas, for raw inserts to compare the store with. */
+export function openRawEventsDb(file: string, synchronous: 'NORMAL' | 'FULL'): Database.Database {
   fs.writeFileSync(file, '', { mode: 0o600 });
   const db = new Database(file, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
   for (const sql of migrations) db.exec(sql); // the same tables and indexes as the store
+  return db;
+}
+
+function rawAppender(file: string, synchronous: 'NORMAL' | 'FULL'): Appender {
+  const db = openRawEventsDb(file, synchronous);
   const insert = db.prepare('INSERT INTO events (stream_id, version, type, data, meta) VALUES (?, ?, ?, ?, ?)');
   const data = JSON.stringify(sample.data);
   const meta = JSON.stringify(sample.meta);

@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { EmbeddedLogStore } from '../src/log/types.ts';
 import { createActorSystem, type ActorSystem } from '../src/runtime/actorSystem.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
-import { migrations } from '../stores/sqlite/schema.ts';
 import { benchCounter } from './actor.ts';
+import { openRawEventsDb } from './append.ts';
 
 /** The journal against raw inserts of the rows it writes, in events per second (median of alternating chunks). */
 export interface JournalVsRaw {
@@ -48,11 +47,7 @@ const median = (xs: number[]): number => {
 
 /** A raw table with the store's schema and pragmas, and inserts of rows as the journal wrote them. */
 function rawTable(file: string, synchronous: 'NORMAL' | 'FULL') {
-  fs.writeFileSync(file, '', { mode: 0o600 });
-  const db = new Database(file, { timeout: 5000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
-  for (const sql of migrations) db.exec(sql); // the same tables and indexes as the store
+  const db = openRawEventsDb(file, synchronous);
   const insert = db.prepare('INSERT INTO events (stream_id, version, type, data, meta) VALUES (?, ?, ?, ?, ?)');
   const many = db.transaction((rows: ReadonlyArray<[string, number, string, string, string]>) => {
     for (const row of rows) insert.run(...row);
