@@ -2,8 +2,9 @@ import type { AnyMachineSnapshot } from 'xstate';
 
 /**
  * The last `size` snapshots of one actor before an event, by the event's version: what a fold puts
- * back when the log says the actor threw on that event (`actorlog.failed`). A ring: remembering one
- * costs two stores, with nothing allocated or shifted per event.
+ * back when the log says the actor threw on that event (`actorlog.failed`). A ring, filled as events
+ * come (recovery makes one per stream, most of which fold a few events): remembering one costs two
+ * stores, with nothing shifted per event.
  *
  * @example
  * ```ts
@@ -13,17 +14,19 @@ import type { AnyMachineSnapshot } from 'xstate';
  * ```
  */
 export class FoldHistory {
-  private readonly versions: number[];
-  private readonly snapshots: Array<AnyMachineSnapshot | undefined>;
-  /** Where the next one goes: the oldest kept once the ring is full. */
+  private readonly versions: number[] = [];
+  private readonly snapshots: AnyMachineSnapshot[] = [];
+  /** Where the next one goes once the ring is full: the oldest kept (0 until then, where the oldest is). */
   private next = 0;
 
-  constructor(private readonly size: number) {
-    this.versions = Array.from({ length: size }, () => -1);
-    this.snapshots = Array.from({ length: size }, () => undefined);
-  }
+  constructor(private readonly size: number) {}
 
   remember(version: number, before: AnyMachineSnapshot): void {
+    if (this.versions.length < this.size) {
+      this.versions.push(version);
+      this.snapshots.push(before);
+      return;
+    }
     this.versions[this.next] = version;
     this.snapshots[this.next] = before;
     this.next = this.next + 1 === this.size ? 0 : this.next + 1;
@@ -31,8 +34,9 @@ export class FoldHistory {
 
   /** The snapshot before the event at `version` (the oldest kept, if one was applied twice); undefined when not kept. */
   before(version: number): AnyMachineSnapshot | undefined {
-    for (let k = 0; k < this.size; k++) {
-      const i = (this.next + k) % this.size;
+    const kept = this.versions.length;
+    for (let k = 0; k < kept; k++) {
+      const i = (this.next + k) % kept;
       if (this.versions[i] === version) return this.snapshots[i];
     }
     return undefined;
