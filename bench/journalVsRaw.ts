@@ -134,13 +134,13 @@ export async function measureJournalVsRaw(options: JournalVsRawOptions): Promise
       for (let k = 0; k < r; k++) for (const ref of refs) ref.send({ type: 'inc' });
       await group.settled();
     };
-    const groupRow = loggedRow(logFile, 'each');
     const rawVersions = Array.from({ length: actors }, () => 0);
     const rawRounds = (r: number) => {
       for (let k = 0; k < r; k++)
         raw.many(rawVersions.map((v, a) => [`raw-group-${a}`, (rawVersions[a] = v + 1), groupRow.type, groupRow.data, groupRow.meta]));
     };
     await sendRounds(2);
+    const groupRow = loggedRow(logFile, 'group-0'); // a row the group wrote, to copy
     rawRounds(2);
     // each store.write is one transaction: counted while the measured rounds run
     const write = store.write.bind(store);

@@ -16,17 +16,17 @@
  *
  * `--quick` runs 20,000 actors; `--json` prints one JSON object on stdout, progress on stderr.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { assign, createActor, setup } from 'xstate';
 import { createActorSystem } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { formatTable } from '../cli/output.ts';
+import { benchChild } from './benchChild.ts';
 
 /** A session: counts pings, expires after six hours of silence (pending for the whole bench, however slow the machine). */
 export const benchSession = setup({
@@ -130,25 +130,6 @@ async function recover(path: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ recovered, recoverMs, bareMs, rssAfterRecoverMb: rssMb() })}\n`);
 }
 
-/** Node's flags to run this file: tsx for the .ts source; none for the tsc build `npm run` runs (.bench-build/). */
-const loader = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
-
-/** Runs this file as a child process in `mode`, collecting its stdout. */
-function child(mode: string, args: string[], until?: string): { done: Promise<string>; pid: number | undefined; kill(): void } {
-  const proc = spawn(process.execPath, ['--expose-gc', ...loader, fileURLToPath(import.meta.url), mode, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const done = new Promise<string>((resolve, reject) => {
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (until !== undefined && out.includes(until)) resolve(out);
-    });
-    proc.on('exit', (code, signal) => (code === 0 || signal === 'SIGKILL' ? resolve(out) : reject(new Error(`bench ${mode} exited ${code ?? signal}`))));
-  });
-  return { done, pid: proc.pid, kill: () => proc.kill('SIGKILL') };
-}
-
 const positive = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
@@ -172,11 +153,14 @@ async function main(argv: string[]): Promise<void> {
   const path = join(dir, 'log.db');
   try {
     say(`building ${actors} passivated actors (${opts.active} left resident) in ${path}…`);
-    const builder = child('build', [path, String(actors), String(Math.min(opts.active, actors)), String(opts.samples)], 'built');
+    const builder = benchChild(import.meta.url, 'build', [path, String(actors), String(Math.min(opts.active, actors)), String(opts.samples)], {
+      until: 'built',
+      nodeArgs: ['--expose-gc'],
+    });
     const built = JSON.parse((await builder.done).split('\n')[0]!) as Record<string, number>;
     builder.kill(); // kill -9 with the resident actors running
     say('killed with SIGKILL; recovering in a fresh process…');
-    const recovered = JSON.parse((await child('recover', [path]).done).trim()) as Record<string, number>;
+    const recovered = JSON.parse((await benchChild(import.meta.url, 'recover', [path], { nodeArgs: ['--expose-gc'] }).done).trim()) as Record<string, number>;
     const result = { machine: { cores: cpus().length, node: process.version }, ...built, ...recovered, recoverRatio: recovered.recoverMs! / recovered.bareMs! };
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -19,17 +19,17 @@
  *
  * `--json` prints one JSON object on stdout, progress on stderr; `--quick` runs 10,000 only.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createActor } from 'xstate';
 import { createActorSystem } from '../src/index.ts';
 import { openSqliteStore } from '../stores/sqlite/index.ts';
 import { formatTable } from '../cli/output.ts';
+import { benchChild } from './benchChild.ts';
 import { benchSession } from './passivation.ts';
 import { machineInfo } from './machineInfo.ts';
 
@@ -98,25 +98,6 @@ function bare(path: string): void {
   process.stdout.write(`${JSON.stringify({ restored: actors.length, bareMs })}\n`);
 }
 
-/** Node's flags to run this file: tsx for the .ts source; none for the tsc build `npm run` runs (.bench-build/). */
-const loader = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
-
-/** Runs this file as a child process in `mode`, collecting its stdout. */
-function child(mode: string, args: string[], until?: string): { done: Promise<string>; kill(): void } {
-  const proc = spawn(process.execPath, [...loader, fileURLToPath(import.meta.url), mode, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const done = new Promise<string>((resolve, reject) => {
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (until !== undefined && out.includes(until)) resolve(out);
-    });
-    proc.on('exit', (code, signal) =>
-      code === 0 || signal === 'SIGKILL' ? resolve(out) : reject(new Error(`bench:recover ${mode} exited ${code ?? signal}`)),
-    );
-  });
-  return { done, kill: () => proc.kill('SIGKILL') };
-}
-
 /**
  * Measures recovery of `streams` active sessions after a kill -9, against a bare XState restore.
  * @throws Error when recovery did not bring back every stream with its pings (a broken run, not a slow one)
@@ -133,15 +114,20 @@ export async function measureRecover(streams: number, options: { pings?: number;
   const path = join(dir, 'log.db');
   try {
     log(`recover: building ${streams} active sessions (${pings} pings each)`);
-    const builder = child('build', [path, String(streams), String(pings)], 'built');
+    const builder = benchChild(import.meta.url, 'build', [path, String(streams), String(pings)], { until: 'built' });
     await builder.done;
     builder.kill();
     const run = async (): Promise<{ recoverMs: number; bareMs: number }> => {
-      const r = JSON.parse((await child('recover', [path]).done).trim()) as { recovered: number; failed: number; pings: number; recoverMs: number };
+      const r = JSON.parse((await benchChild(import.meta.url, 'recover', [path]).done).trim()) as {
+        recovered: number;
+        failed: number;
+        pings: number;
+        recoverMs: number;
+      };
       if (r.recovered !== streams || r.failed !== 0 || r.pings !== pings) {
         throw new Error(`recovery is broken: ${r.recovered} of ${streams} recovered, ${r.failed} failed, ${r.pings} pings (expected ${pings})`);
       }
-      const b = JSON.parse((await child('bare', [path]).done).trim()) as { restored: number; bareMs: number };
+      const b = JSON.parse((await benchChild(import.meta.url, 'bare', [path]).done).trim()) as { restored: number; bareMs: number };
       if (b.restored !== streams) throw new Error(`the bare restore is broken: ${b.restored} of ${streams} restored`);
       return { recoverMs: r.recoverMs, bareMs: b.bareMs };
     };

@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import type { EventMeta, EventRecord, LogStore, NewEvent, StreamRecord, StreamTail } from '../log/types.ts';
+import type { EventMeta, EventRecord, LogStore, NewEvent, SnapshotRecord, StreamRecord, StreamTail } from '../log/types.ts';
 import { loggedEvent } from './eventCodec.ts';
 import { isWithin, persistedAt, refAt, ROOT_PATH, type TreeRef } from './actorTree.ts';
 import { readBookkeeping, type Bookkeeping } from './bookkeeping.ts';
@@ -42,13 +42,21 @@ export async function startFold(
   toVersion?: number,
   folder = new Folder(machine),
 ): Promise<{ folder: Folder; state: FoldState }> {
-  const saved = await store.loadSnapshot(stream.streamId, toVersion);
+  return { folder, state: beginFold(folder, stream, await store.loadSnapshot(stream.streamId, toVersion)) };
+}
+
+/** The payload of `saved` when a fold can start from it (the runtime's `{ state, bookkeeping }`: not one another tool wrote). */
+function foldable(saved: SnapshotRecord | undefined): StoredSnapshot | undefined {
   const payload = saved?.snapshot as StoredSnapshot | undefined;
-  const state =
-    payload?.state && payload.bookkeeping
-      ? folder.restore(payload.state, saved!.version, payload.bookkeeping, stream.streamId)
-      : folder.initial(stream.input, stream.createdAt, stream.streamId);
-  return { folder, state };
+  return payload?.state && payload.bookkeeping ? payload : undefined;
+}
+
+/** A fold of `stream` begun from `saved` when it can start there, else from the stream's input. */
+function beginFold(folder: Folder, stream: StreamRecord, saved: SnapshotRecord | undefined): FoldState {
+  const payload = foldable(saved);
+  return payload
+    ? folder.restore(payload.state, saved!.version, payload.bookkeeping, stream.streamId)
+    : folder.initial(stream.input, stream.createdAt, stream.streamId);
 }
 
 /**
@@ -61,29 +69,26 @@ export async function startFold(
  */
 export async function foldStream(store: LogStore, machine: AnyStateMachine, stream: StreamRecord, reuse?: Folder, tail?: StreamTail): Promise<FoldedStream> {
   const saved = tail ? tail.snapshot : await store.loadSnapshot(stream.streamId);
-  const payload = saved?.snapshot as StoredSnapshot | undefined;
-  const usable = Boolean(payload?.state && payload.bookkeeping);
+  const payload = foldable(saved);
   // the tail's events follow its snapshot: a snapshot the fold cannot start from means reading from the first event
-  const records = tail && (usable || !saved) ? tail.events : await store.readStream(stream.streamId, { fromVersion: (usable ? saved!.version : 0) + 1 });
-  if (records.length === 0 && usable && (payload!.state as { status?: unknown }).status === 'active' && payload!.machineHash === machineHash(machine)) {
+  const records = tail && (payload || !saved) ? tail.events : await store.readStream(stream.streamId, { fromVersion: (payload ? saved!.version : 0) + 1 });
+  if (records.length === 0 && payload && (payload.state as { status?: unknown }).status === 'active' && payload.machineHash === machineHash(machine)) {
     // The snapshot is the stream's head (a clean close, a passivation), written by this very machine:
     // nothing to fold. The live actor restores it as it is (the store parses a fresh copy for each
     // load). A snapshot of another machine goes through the fold, whose restore refuses what the
     // registered machine cannot hold before anything is appended (MACHINE_MISMATCH's path).
     return resume(store, stream.streamId, {
-      persisted: payload!.state,
+      persisted: payload.state,
       status: 'active',
       failureLogged: false,
       version: saved!.version,
-      bookkeeping: readBookkeeping(payload!.bookkeeping),
+      bookkeeping: readBookkeeping(payload.bookkeeping),
       outbox: [],
       tail: [],
     });
   }
   const folder = reuse ?? new Folder(machine);
-  const state = usable
-    ? folder.restore(payload!.state, saved!.version, payload!.bookkeeping, stream.streamId)
-    : folder.initial(stream.input, stream.createdAt, stream.streamId);
+  const state = beginFold(folder, stream, saved);
   for (const record of records) folder.apply(state, record);
   const derived = records.length > 0 ? rederive(folder, state, records[records.length - 1]!) : [];
   const bookkeeping = state.tracker.toJSON();
