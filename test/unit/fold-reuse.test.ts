@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { assign, createMachine, sendTo, setup, SimulatedClock, type AnyActorRef } from 'xstate';
+import { assign, createMachine, fromPromise, sendTo, setup, SimulatedClock, type AnyActorRef } from 'xstate';
 import { Folder } from '../../src/runtime/fold.ts';
 import type { EventRecord } from '../../src/log/types.ts';
 import { foldStream } from '../../src/runtime/recoverStream.ts';
 import { createActorSystem } from '../../src/runtime/actorSystem.ts';
 import { createMemoryStore } from '../../stores/memory.ts';
+import { openSqliteStore } from '../../stores/sqlite/index.ts';
+import { tempDb } from '../support/tempDb.ts';
 
 // One folder folds many streams in a recovery (making one costs more than a short fold): nothing of
 // one stream's fold may reach the next.
@@ -123,5 +125,59 @@ describe('recovery from a snapshot at the head of its stream', () => {
     expect(second.get('d-1')!.getSnapshot().context.asked).toBe(1);
     expect(second.get('d-2')!.getSnapshot().value).toBe('staffed');
     await second.close();
+  });
+});
+
+describe('recovery from a head snapshot of a tree unlike the shipped machines', () => {
+  it('does not run again a promise child whose completion the snapshot holds, and re-arms two timers of one type', async () => {
+    let runs = 0;
+    const tree = setup({
+      types: { context: {} as { result?: number; ticks: number } },
+      actors: { work: fromPromise(async () => ++runs) },
+    }).createMachine({
+      id: 'tree',
+      context: { ticks: 0 },
+      type: 'parallel',
+      states: {
+        job: {
+          initial: 'waiting',
+          states: { waiting: { invoke: { id: 'work', src: 'work', onDone: { actions: assign({ result: ({ event }) => event.output }) } } } },
+        },
+        left: {
+          initial: 'on',
+          states: { on: { after: { 60_000: { target: 'off', actions: assign({ ticks: ({ context }) => context.ticks + 1 }) } } }, off: {} },
+        },
+        right: {
+          initial: 'on',
+          states: { on: { after: { 60_000: { target: 'off', actions: assign({ ticks: ({ context }) => context.ticks + 1 }) } } }, off: {} },
+        },
+      },
+    });
+    const db = tempDb();
+    const clock = new SimulatedClock();
+    clock.set(1_000);
+    const store = openSqliteStore(db.path);
+    try {
+      const first = createActorSystem({ store, machines: { tree }, clock });
+      first.spawn('tree', { id: 't' });
+      await new Promise((resolve) => setImmediate(resolve)); // the promise settles
+      await first.settled();
+      expect(runs).toBe(1);
+      await first.close(); // the snapshot at the head holds the completed child
+      const second = createActorSystem({ store, machines: { tree }, clock });
+      const report = await second.recover();
+      expect(report.recovered.map((a) => a.id)).toEqual(['t']);
+      await new Promise((resolve) => setImmediate(resolve));
+      await second.settled();
+      expect(runs).toBe(1);
+      expect(second.get('t')!.getSnapshot().context.result).toBe(1);
+      clock.increment(60_000); // both timers of one delay, re-armed from the snapshot's bookkeeping
+      await second.settled();
+      expect(second.get('t')!.getSnapshot().context.ticks).toBe(2);
+      await second.close();
+    } finally {
+      store.close();
+      db.cleanup();
+    }
   });
 });
