@@ -7,10 +7,8 @@
  * where they part, and the streams stay active; `'refuse'` refuses any change; `'accept'` resumes
  * them on the new machine from where they stood.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActorSystem, machineHash, replaySteps, verifyReplay, type ReplayStep } from 'actorlog';
 import { openSqliteStore } from 'actorlog/stores/sqlite';
@@ -18,18 +16,13 @@ import { runScenario } from '../support/shapes/run.ts';
 import { broken, fixed } from '../support/shapes/fix.ts';
 import { v1, v2, v3, v4same, v4triple } from '../support/shapes/upgrade.ts';
 import { tempDb } from '../support/tempDb.ts';
+import { readLog, ROOT, runCli } from '../support/kit/index.ts';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Runs the real CLI (`node bin/actorlog.js …args`); resolves with its exit code and output. */
-const cli = (...args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin/actorlog.js'), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr });
-    });
-  });
+const cli = (...args: string[]) => runCli(args, { timeoutMs: 60_000 });
 const totals = (steps: ReplayStep[]) => steps.map((s) => [s.record.version, (s.snapshot.context as { total: number }).total]);
 
 describe('issue 15 item 12: deploying a changed machine', () => {
@@ -41,7 +34,7 @@ describe('issue 15 item 12: deploying a changed machine', () => {
   }, 90_000);
   afterAll(() => db.cleanup());
 
-  it('verifies, refuses or accepts the change as onMachineChange says, and records an upgrade', () => {
+  it('verifies, refuses or accepts the change as onMachineChange says, and records an upgrade', async () => {
     const [, verified, diverged, refused, accepted] = reports;
     const [h1, h2, h3] = [machineHash(v1), machineHash(v2), machineHash(v3)];
     expect(new Set([h1, h2, h3]).size).toBe(3);
@@ -65,8 +58,7 @@ describe('issue 15 item 12: deploying a changed machine', () => {
       totals: { 'o-1': { total: 19, receipt: null, other: 0 }, 'o-2': { total: 19, receipt: null, other: 0 } },
     });
 
-    const store = openSqliteStore(db.path, { readonly: true });
-    try {
+    await readLog(db.path, async (store) => {
       for (const id of ['o-1', 'o-2']) {
         const log = store.readStream(id);
         expect(log.filter((r) => r.type === 'actorlog.upgraded').map((r) => [r.version, r.meta.source, r.data])).toEqual([
@@ -79,9 +71,7 @@ describe('issue 15 item 12: deploying a changed machine', () => {
         // the definitions of the machines it ran are in the log, for tools
         for (const hash of [h1, h2, h3]) expect(store.loadDefinition(hash)?.hash).toBe(hash);
       }
-    } finally {
-      store.close();
-    }
+    });
   });
 
   it('replays across the upgrades as recovery ran them: replay(), verifyReplay() and actorlog replay --verify', async () => {
@@ -205,15 +195,12 @@ describe('issue 15 item 12: deploying a fix inside an I/O actor', () => {
       },
     });
     expect(resumed!.errors).toEqual([]);
-    const store = openSqliteStore(t.path, { readonly: true });
-    try {
+    await readLog(t.path, async (store) => {
       for (const id of ['o-1', 'o-2']) {
         // the fixed payment's answer is logged once; no upgrade event, the machine did not change
         expect(store.readStream(id).map((r) => r.type)).toEqual(['note', 'add', 'add', 'checkout', 'note', 'xstate.done.actor.pay']);
         expect(store.getStream(id)!.status).toBe('done');
       }
-    } finally {
-      store.close();
-    }
+    });
   }, 90_000);
 });

@@ -184,6 +184,7 @@ describe.each(STORE_KINDS)('passivation on the %s store', (kind) => {
     const clock = new SimulatedClock();
     clock.set(6_000_000);
     const system = createActorSystem({ store: log.store, clock, machines: { tree }, passivation: { idleMs: 5_000, checkMs: 1_000 } });
+    afterTest(() => system.close()); // closed even when an assertion fails first
     if (kind === 'postgres') await system.recover();
     system.spawn('tree', { id: 't-1' });
     await system.settled();
