@@ -5,16 +5,12 @@
  * fall back to the plan where only the rest of the log says which machine folds a stretch. On the
  * three stores (PostgreSQL answers each chunk's read with a promise).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActorSystem, machineHash, replay, replaySteps, verifyReplay, type LogStore, type MachineChangePolicy, type ReplayStep } from 'actorlog';
 import { createMachine, type AnyStateMachine } from 'xstate';
-import { createMemoryStore } from '../../stores/memory.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
-import { openPostgresStore } from '../../stores/postgres/index.ts';
-import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { useStoreLogs } from '../support/storeLogs.ts';
 import { REPLAY_CHUNK } from '../../src/replay/foldChunks.ts';
 import { v1, v2, v3 } from '../support/shapes/upgrade.ts';
-import { tempDb } from '../support/tempDb.ts';
 
 /** v2 with another description: another hash, and it folds as v2 does (a 'verify' upgrade passes). */
 const v2b = createMachine(
@@ -22,34 +18,12 @@ const v2b = createMachine(
   v2.implementations as never,
 ) as AnyStateMachine;
 
-const database = usePostgresDatabase();
-let schemas = 0;
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { openLog } = useStoreLogs('rc');
 
 /** A fresh log of `kind`; `open()` makes another connection to it (a new process's). */
-function logOf(kind: string): () => Promise<LogStore> {
-  if (kind === 'memory') {
-    const store = createMemoryStore();
-    return async () => store;
-  }
-  if (kind === 'sqlite') {
-    const t = tempDb();
-    cleanups.push(t.cleanup);
-    return async () => {
-      const s = openSqliteStore(t.path);
-      cleanups.push(() => s.close());
-      return s;
-    };
-  }
-  const schema = `replay_chunks_${process.pid}_${++schemas}`;
-  return async () => {
-    const s = await openPostgresStore(database().url, { schema, leaseMs: 60_000 });
-    cleanups.push(() => s.close());
-    return s;
-  };
+async function logOf(kind: string): Promise<() => Promise<LogStore>> {
+  const log = await openLog(kind);
+  return () => log.reopen();
 }
 
 /**
@@ -88,7 +62,7 @@ async function stepsUntilError(steps: AsyncGenerator<ReplayStep>): Promise<{ n: 
 
 describe.each(['memory', 'sqlite', 'postgres'])('replay() by chunks on the %s store', (kind) => {
   it('folds across chunk boundaries, a verified and an accepted upgrade exactly as the planned fold does', async () => {
-    const store = await upgradedLog(logOf(kind), [
+    const store = await upgradedLog(await logOf(kind), [
       [v1, 'verify', REPLAY_CHUNK + 500],
       [v2, 'verify', 700],
       [v3, 'accept', 300],
@@ -106,7 +80,7 @@ describe.each(['memory', 'sqlite', 'postgres'])('replay() by chunks on the %s st
   }, 60_000);
 
   it('plans the whole stream where a later verified machine stands in for a stretch whose own was not given', async () => {
-    const store = await upgradedLog(logOf(kind), [
+    const store = await upgradedLog(await logOf(kind), [
       [v1, 'verify', REPLAY_CHUNK + 200],
       [v2, 'verify', 300],
       [v2b, 'verify', 300],

@@ -4,43 +4,18 @@
  * `verifyReplay()` fold it as recovery ran it, each stretch with its machine. The crash version of
  * this flow is test/e2e/shapes-upgrade.test.ts (SQLite, SIGKILL).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActorSystem, machineHash, replaySteps, UPGRADED_EVENT, verifyReplay, type LogStore, type MachineChangePolicy } from 'actorlog';
 import type { AnyStateMachine } from 'xstate';
-import { createMemoryStore } from '../../stores/memory.ts';
-import { openSqliteStore } from '../../stores/sqlite/index.ts';
-import { openPostgresStore } from '../../stores/postgres/index.ts';
-import { usePostgresDatabase } from '../support/postgresDatabase.ts';
+import { useStoreLogs } from '../support/storeLogs.ts';
 import { v1, v2, v3 } from '../support/shapes/upgrade.ts';
-import { tempDb } from '../support/tempDb.ts';
 
-const database = usePostgresDatabase();
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { openLog } = useStoreLogs('up');
 
 /** A fresh log of `kind`; `open()` makes another connection to it (a new process's). */
 async function logOf(kind: string): Promise<() => Promise<LogStore>> {
-  if (kind === 'memory') {
-    const store = createMemoryStore();
-    return async () => store;
-  }
-  if (kind === 'sqlite') {
-    const t = tempDb();
-    cleanups.push(t.cleanup);
-    return async () => {
-      const s = openSqliteStore(t.path);
-      cleanups.push(() => s.close());
-      return s;
-    };
-  }
-  const schema = `upgrade_${process.pid}`;
-  return async () => {
-    const s = await openPostgresStore(database().url, { schema, leaseMs: 60_000 });
-    cleanups.push(() => s.close());
-    return s;
-  };
+  const log = await openLog(kind);
+  return () => log.reopen();
 }
 
 /** One "process": recovers with `machine` under `policy`, adds an item of price 1 to o-1, closes. */
