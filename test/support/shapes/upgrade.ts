@@ -91,8 +91,12 @@ export const v3 = setup({
   },
 });
 
-/** A version 4 candidate after version 3: items count `factor` times; `guard` refuses an empty checkout. */
-function candidate(factor: number, guard: (args: { context: OrderContext }) => boolean) {
+/**
+ * A version 4 candidate after version 3: `add` is what an item adds to the total; `guard` refuses an
+ * empty checkout. Both are functions, not values they close over: the machine hash reads a
+ * function's source, so a captured number (a `factor`) would leave two different candidates one hash.
+ */
+function candidate(add: (args: { context: OrderContext; event: { price: number } }) => number, guard: (args: { context: OrderContext }) => boolean) {
   return setup({
     types: { context: {} as OrderContext, events: {} as OrderEvent },
     actors: { pay: fromPromise(async ({ input }: { input: { total: number } }) => `paid ${input.total} through gateway 2`) },
@@ -104,7 +108,7 @@ function candidate(factor: number, guard: (args: { context: OrderContext }) => b
     states: {
       open: {
         on: {
-          add: { actions: assign({ total: ({ context, event }) => context.total + factor * event.price }) },
+          add: { actions: assign({ total: add }) },
           checkout: { guard, target: 'paying' },
         },
       },
@@ -122,9 +126,15 @@ function candidate(factor: number, guard: (args: { context: OrderContext }) => b
 }
 
 /** A version 4 that folds the log as version 3 does from where it took over (its guard is written another way). */
-export const v4same = candidate(2, ({ context }) => context.total >= 1);
+export const v4same = candidate(
+  ({ context, event }) => context.total + 2 * event.price,
+  ({ context }) => context.total >= 1,
+);
 /** A version 4 that counts every item three times: it folds the log differently. */
-export const v4triple = candidate(3, ({ context }) => context.total > 0);
+export const v4triple = candidate(
+  ({ context, event }) => context.total + 3 * event.price,
+  ({ context }) => context.total > 0,
+);
 
 type Snap = { context: unknown };
 const totals = (system: { get(id: string): { getSnapshot(): unknown } | undefined }) =>
