@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { assign, sendTo, setup } from 'xstate';
 import { createActorSystem, type LogStore, type WriteBatch } from '../../src/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../stores/sqlite/index.ts';
@@ -54,9 +54,15 @@ const receiver = setup({ types: { context: {} as { got: string[] }, events: {} a
   },
 });
 
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
 describe('a message between two actors of one process, through a crash', () => {
   it('is delivered once after recovery when the sender was snapshotted before the receiver appended it', async () => {
     const log = tempDb();
+    cleanups.push(log.cleanup);
     const inner = openSqliteStore(log.path);
     const { store, die, writes } = networkedAndMortal(inner);
     const machines = { sender, receiver };
@@ -81,9 +87,11 @@ describe('a message between two actors of one process, through a crash', () => {
 
     inner.close();
 
-    // a new process on the same file
+    // a new process on the same file (closed after the test, whether its assertions pass or not)
     const reopened = openSqliteStore(log.path);
+    cleanups.push(() => reopened.close());
     const next = createActorSystem({ store: reopened, machines });
+    cleanups.push(() => next.close());
     await next.recover();
     await next.settled();
     const pings = reopened.readStream('receiver').filter((r) => r.type === 'ping');
@@ -94,8 +102,5 @@ describe('a message between two actors of one process, through a crash', () => {
         .getSnapshot()
         .context.got.filter((g) => g === 'ping'),
     ).toEqual(['ping']);
-    await next.close();
-    reopened.close();
-    log.cleanup();
   });
 });
