@@ -539,8 +539,9 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     if (ids === undefined) {
       // every stream with mail: those asleep wake here (their inbox is read as they start)
       const mailed = await store.inboxStreams();
+      // those running here already are read below; those woken read theirs as they start
+      ids = mailed.filter((id) => actors.has(id));
       await wakeIds(mailed);
-      ids = mailed;
     }
     for (const id of ids) {
       const actor = actors.get(id);
@@ -579,7 +580,7 @@ export function createActorSystem<const TMachines extends MachineRegistry, TStor
     const created = new Set<string>();
     createdSince.add(created);
     for (const [index, stream] of streams.entries()) {
-      if (index % TAIL_CHUNK === 0 && streams.length > 1) {
+      if (index % TAIL_CHUNK === 0) {
         await readTails(streams.slice(index, index + TAIL_CHUNK), tails);
         created.clear();
       }
