@@ -290,12 +290,7 @@ export class SqliteStore implements LogStore {
     transaction: (fn) => this.transaction(fn),
     saveDefinition: (d) => this.saveDefinition(d),
     createStream: (s) => this.createStream(s),
-    // write() has checked the file: a batch's appends (one alone outside a transaction too) do not check it again
-    append: (id, v, events) => {
-      const result = this.ops.append(id, v, events);
-      if (events.length > 0) this.notify();
-      return result;
-    },
+    append: (id, v, events) => this.append(id, v, events),
     postMessage: (m) => this.ops.postMessage(m),
     consumeMessage: (id, n) => this.ops.consumeMessage(id, n),
     saveSnapshot: (s) => this.saveSnapshot(s),
